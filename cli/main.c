@@ -1,0 +1,3 @@
+/* placeholder until written */
+#include "crm.h"
+int main(void) { return 0; }

@@ -1,0 +1,13 @@
+/*
+ * libcrm — an embeddable no-code engine: forms, workflows and reports
+ * configured by JSON metadata and Lua. Include this umbrella header.
+ */
+#ifndef CRM_H
+#define CRM_H
+
+#include "crm/common.h"
+#include "crm/db.h"
+#include "crm/form.h"
+#include "crm/query.h"
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * libcrm — result codes, version and memory release shared by every engine.
+ *
+ * Ownership, once for the whole API: inputs are borrowed for the duration of
+ * the call; what comes back through a `**out` parameter belongs to the caller
+ * and is released with that type's free function (crm_free for strings and
+ * arrays); a returned `const char *` is borrowed from the handle and stays
+ * valid until the next call on the same handle (or cursor).
+ */
+#ifndef CRM_COMMON_H
+#define CRM_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define CRM_EXTERN(type) __declspec(dllexport) type
+#else
+#define CRM_EXTERN(type) __attribute__((visibility("default"))) type
+#endif
+
+#define CRM_VERSION "0.1.0"
+#define CRM_VERSION_NUMBER 1000 /* major*1000000 + minor*1000 + patch */
+
+/** Result codes. CRM_OK is 0; callers branch on the E-codes they expect. */
+typedef enum crm_result {
+	CRM_OK = 0,
+	CRM_ERROR = 1,       /**< generic failure (see crm_errmsg) */
+	CRM_EINVAL = 2,      /**< malformed input: bad JSON, bad metadata, bad argument */
+	CRM_ENOTFOUND = 3,   /**< no such form, field or record */
+	CRM_ECONFLICT = 4,   /**< optimistic concurrency: the record's version moved on */
+	CRM_ECONSTRAINT = 5, /**< a record value failed validation (detail lists every field) */
+	CRM_EPERM = 6,       /**< the actor may not do this */
+	CRM_ESCRIPT = 7,     /**< a Lua script failed or exceeded its budget */
+	CRM_EBUSY = 8,       /**< the database stayed locked past the busy timeout */
+	CRM_ENOMEM = 9,      /**< out of memory */
+	CRM_EIO = 10,        /**< the database file could not be read or written */
+	CRM_ELIMIT = 11,     /**< a configured limit was exceeded */
+	CRM_EMISUSE = 12,    /**< the API was called wrongly (NULL handle, wrong state) */
+	CRM_EEXISTS = 13,    /**< the thing to create already exists */
+	CRM_ROW = 100,       /**< crm_cursor_next: a row is ready */
+	CRM_DONE = 101       /**< crm_cursor_next: no more rows */
+} crm_result;
+
+/** Library version as CRM_VERSION_NUMBER of the linked library. */
+CRM_EXTERN(int) crm_libversion_number(void);
+/** Library version string ("0.1.0"). Static, never freed. */
+CRM_EXTERN(const char *) crm_libversion(void);
+/** English name of a result code ("CRM_ECONSTRAINT"). Static, never freed. */
+CRM_EXTERN(const char *) crm_errstr(int code);
+/** Release memory the library handed to the caller. NULL does nothing. */
+CRM_EXTERN(void) crm_free(void *ptr);
+
+/**
+ * Process-wide allocator used for every allocation libcrm makes itself (and
+ * for Lua states). Call before any other crm_ function; NULL restores malloc.
+ * Fault-injection tests use it to fail the Nth allocation.
+ */
+typedef struct crm_allocator {
+	void *(*malloc_fn)(size_t size, void *payload);
+	void *(*realloc_fn)(void *ptr, size_t size, void *payload);
+	void (*free_fn)(void *ptr, void *payload);
+	void *payload;
+} crm_allocator;
+CRM_EXTERN(int) crm_set_allocator(const crm_allocator *allocator);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,108 @@
+/*
+ * libcrm — the database handle: open/close, errors, clock, actor, limits,
+ * transactions, and applying metadata documents.
+ *
+ * Lifecycle: crm_open -> any number of calls -> crm_close. One handle per
+ * thread; many processes may share one database file (WAL, busy timeout).
+ * After a failing call the handle keeps the error: crm_errcode, crm_errmsg,
+ * crm_errdetail and crm_error_offset describe it until the next call.
+ */
+#ifndef CRM_DB_H
+#define CRM_DB_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct crm_db crm_db;
+
+#define CRM_OPEN_READONLY 0x01 /**< open an existing file read-only */
+
+typedef struct crm_open_options {
+	unsigned int version;    /**< CRM_OPEN_OPTIONS_VERSION */
+	unsigned int flags;      /**< CRM_OPEN_* bits */
+	int busy_timeout_ms;     /**< how long to wait on a lock held by another process */
+} crm_open_options;
+#define CRM_OPEN_OPTIONS_VERSION 1
+#define CRM_OPEN_OPTIONS_INIT { CRM_OPEN_OPTIONS_VERSION, 0, 5000 }
+
+/**
+ * Open (creating if needed) the database at `path`, or ":memory:".
+ * `opts` may be NULL for defaults. On success *out is a handle to release
+ * with crm_close. On failure *out is still set when a handle could be made
+ * (so crm_errmsg explains), and must be closed; otherwise it is NULL.
+ */
+CRM_EXTERN(int) crm_open(crm_db **out, const char *path, const crm_open_options *opts);
+/** Close the handle, rolling back an open transaction. NULL does nothing. */
+CRM_EXTERN(int) crm_close(crm_db *db);
+
+/** The code of the last failing call on this handle (CRM_OK after success). */
+CRM_EXTERN(int) crm_errcode(crm_db *db);
+/** Human-readable message of the last error; "" after success. Borrowed. */
+CRM_EXTERN(const char *) crm_errmsg(crm_db *db);
+/**
+ * Machine-readable JSON detail of the last error, always an object:
+ * {"code":"CRM_ECONSTRAINT","message":...} plus, for validation,
+ * "errors":[{"field":..,"code":..,"message":..}, ...] (every failing field),
+ * for batches "rows":[{"index":N,"errors":[...]}], for metadata "path".
+ * Borrowed.
+ */
+CRM_EXTERN(const char *) crm_errdetail(crm_db *db);
+/** Byte offset into the last JSON input where parsing failed, or -1. */
+CRM_EXTERN(int) crm_error_offset(crm_db *db);
+
+/* ---- clock: every timestamp libcrm writes comes from here ---- */
+
+/** Host clock callback: milliseconds since 1970-01-01T00:00:00Z. */
+typedef int64_t (*crm_clock_fn)(void *payload);
+/** Freeze the clock at `now_ms` (tests, replays, `crm --now`). */
+CRM_EXTERN(int) crm_clock_set(crm_db *db, int64_t now_ms);
+/** Use `fn` as the clock; NULL returns to the system clock. */
+CRM_EXTERN(int) crm_clock_set_fn(crm_db *db, crm_clock_fn fn, void *payload);
+/** The handle's current time in milliseconds since the epoch (UTC). */
+CRM_EXTERN(int64_t) crm_now(crm_db *db);
+
+/* ---- actor: who the following calls act as ---- */
+
+/**
+ * Act as `user` with the comma-separated `roles` (either may be NULL) for
+ * the following calls: new records are owned by the user, and later
+ * permissions, approvals and audit rows name them. Strings are copied.
+ */
+CRM_EXTERN(int) crm_actor_set(crm_db *db, const char *user, const char *roles);
+/** The current actor's user, or NULL. Borrowed. */
+CRM_EXTERN(const char *) crm_actor_user(crm_db *db);
+
+/* ---- limits (like sqlite3_limit): the host may lower or raise them ---- */
+typedef enum crm_limit_id {
+	CRM_LIMIT_REGEX_MATCH = 0,    /**< PCRE2 match limit per pattern check (default 100000) */
+	CRM_LIMIT_REGEX_DEPTH,        /**< PCRE2 depth limit (default 1000) */
+	CRM_LIMIT_VALUE_LENGTH,       /**< bytes in one text/json value (default 1 MiB) */
+	CRM_LIMIT_JSON_DEPTH,         /**< nesting depth of JSON input (default 64) */
+	CRM_LIMIT_BATCH_ERRORS,       /**< failing rows reported by a batch (default 100) */
+	CRM_LIMIT_LUA_INSTRUCTIONS,   /**< per Lua call (default 1000000) */
+	CRM_LIMIT_LUA_MEMORY,         /**< bytes per Lua state (default 64 MiB) */
+	CRM_LIMIT_COUNT_
+} crm_limit_id;
+/** Set limit `id` to `value` when value >= 0; returns the previous value (-1 for a bad id). */
+CRM_EXTERN(int64_t) crm_limit(crm_db *db, int id, int64_t value);
+
+/* ---- transactions: every write call is atomic on its own; these group calls ---- */
+CRM_EXTERN(int) crm_begin(crm_db *db);
+CRM_EXTERN(int) crm_commit(crm_db *db);
+CRM_EXTERN(int) crm_rollback(crm_db *db);
+
+/**
+ * Apply metadata: one JSON document ({"form": ...}) or an array of them,
+ * in one transaction. A document that changes an existing definition
+ * migrates it (see docs/metadata.md); an unchanged one does nothing.
+ * References between the documents of one call may point either way.
+ */
+CRM_EXTERN(int) crm_apply(crm_db *db, const char *json);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,109 @@
+/*
+ * libcrm — form engine: schema-defined records.
+ *
+ * A form is defined by JSON metadata (docs/metadata.md) and stored as one
+ * SQLite table with one typed column per field plus the system columns
+ * id, created_at, updated_at, owner and version. Records cross the API as
+ * JSON objects. Every write call validates the whole record and reports
+ * every failing field at once (crm_errdetail) with CRM_ECONSTRAINT; a
+ * failing call changes nothing.
+ */
+#ifndef CRM_FORM_H
+#define CRM_FORM_H
+
+#include "db.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Field types, as numbers (cursor column types) and names ("text", ...). */
+typedef enum crm_type {
+	CRM_TYPE_TEXT = 1,
+	CRM_TYPE_LONG_TEXT,
+	CRM_TYPE_INTEGER,
+	CRM_TYPE_DECIMAL,
+	CRM_TYPE_NUMBER,
+	CRM_TYPE_BOOLEAN,
+	CRM_TYPE_DATE,
+	CRM_TYPE_DATETIME,
+	CRM_TYPE_ENUM,
+	CRM_TYPE_MULTI_ENUM,
+	CRM_TYPE_EMAIL,
+	CRM_TYPE_PHONE,
+	CRM_TYPE_URL,
+	CRM_TYPE_REF,
+	CRM_TYPE_JSON,
+	CRM_TYPE_COMPUTED
+} crm_type;
+
+/* ---- definitions ---- */
+
+/** Define or migrate one form from its JSON definition (same as crm_apply). */
+CRM_EXTERN(int) crm_form_define(crm_db *db, const char *json);
+/** The current definition of form `name`, normalised (field ids filled in), in *out (crm_free). */
+CRM_EXTERN(int) crm_form_get(crm_db *db, const char *name, char **out);
+/** A JSON array of {"form","version","label"} for every form, in *out (crm_free). */
+CRM_EXTERN(int) crm_form_list(crm_db *db, char **out);
+
+/* ---- single records ---- */
+
+/** Insert the record `json` (an object); the new id goes to *out_id (may be NULL). */
+CRM_EXTERN(int) crm_record_insert(crm_db *db, const char *form, const char *json, int64_t *out_id);
+/** The record `id` as a JSON object in *out (crm_free); CRM_ENOTFOUND if absent. */
+CRM_EXTERN(int) crm_record_get(crm_db *db, const char *form, int64_t id, char **out);
+/**
+ * Change the fields present in `json` (a partial object; null clears a
+ * field). When expected_version > 0 the update fails with CRM_ECONFLICT
+ * unless the record's version equals it. The version then increments.
+ */
+CRM_EXTERN(int) crm_record_update(crm_db *db, const char *form, int64_t id, const char *json,
+				  int64_t expected_version);
+/** Delete record `id` (same expected_version rule as update). */
+CRM_EXTERN(int) crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected_version);
+/**
+ * Insert `json`, or update the record whose unique `key` matches it.
+ * `key` names the fields of a unique constraint of the form, comma-separated
+ * ("phone" or "channel,external_id"); `json` must carry a value for each.
+ * *out_id gets the id, *out_inserted 1 for a new record and 0 for an
+ * update (either may be NULL).
+ */
+CRM_EXTERN(int) crm_record_upsert(crm_db *db, const char *form, const char *key, const char *json,
+				  int64_t *out_id, int *out_inserted);
+
+/* ---- batches: many inserts, one transaction, all or nothing ---- */
+
+typedef struct crm_batch crm_batch;
+/** Start a batch of inserts into `form`. Release with crm_batch_free. */
+CRM_EXTERN(int) crm_batch_begin(crm_batch **out, crm_db *db, const char *form);
+/**
+ * Validate and insert one record (`len` bytes of JSON; len may be -1 for a
+ * NUL-terminated string). On success *out_id (may be NULL) gets its id,
+ * valid once the batch commits. A failing row returns its error and is
+ * remembered with its index; later rows are still checked, so one commit
+ * reports every failing row.
+ */
+CRM_EXTERN(int) crm_batch_add(crm_batch *batch, const char *json, ptrdiff_t len, int64_t *out_id);
+/**
+ * Commit when every row succeeded; otherwise roll everything back and fail
+ * with CRM_ECONSTRAINT (or the first row's code), the detail listing
+ * {"rows":[{"index":i,"errors":[...]}, ...]}.
+ */
+CRM_EXTERN(int) crm_batch_commit(crm_batch *batch);
+/** Rows added so far (including failing ones). */
+CRM_EXTERN(size_t) crm_batch_count(crm_batch *batch);
+/** Release the batch, rolling back if it was not committed. NULL does nothing. */
+CRM_EXTERN(void) crm_batch_free(crm_batch *batch);
+
+/**
+ * Insert a JSON array of objects, or NDJSON (one object per line), as one
+ * batch. *out_ids (crm_free) gets the new ids in input order and *out_count
+ * their number; both may be NULL.
+ */
+CRM_EXTERN(int) crm_record_insert_many(crm_db *db, const char *form, const char *json, int64_t **out_ids,
+				       size_t *out_count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

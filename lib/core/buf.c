@@ -1,0 +1,187 @@
+/* Growable buffer and streaming JSON writer (see buf.h). */
+#include "buf.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+
+void crm__buf_free(crm__buf *b)
+{
+	crm__free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+void crm__buf_reset(crm__buf *b)
+{
+	b->len = 0;
+	b->oom = 0;
+}
+
+int crm__buf_reserve(crm__buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->oom)
+		return -1;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	p = crm__realloc(b->p, cap);
+	if (!p) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void crm__buf_put(crm__buf *b, const void *p, size_t n)
+{
+	if (crm__buf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void crm__buf_puts(crm__buf *b, const char *s) { crm__buf_put(b, s, strlen(s)); }
+
+void crm__buf_putc(crm__buf *b, char c)
+{
+	if (crm__buf_reserve(b, 1))
+		return;
+	b->p[b->len++] = c;
+}
+
+void crm__buf_printf(crm__buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || crm__buf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void crm__buf_i64(crm__buf *b, int64_t v)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *s = e;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--s = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--s = '-';
+	crm__buf_put(b, s, (size_t)(e - s));
+}
+
+const char *crm__buf_cstr(crm__buf *b)
+{
+	if (crm__buf_reserve(b, 0))
+		return "";
+	b->p[b->len] = 0;
+	return b->p;
+}
+
+char *crm__buf_detach(crm__buf *b)
+{
+	char *p;
+
+	if (crm__buf_reserve(b, 0)) {
+		crm__buf_free(b);
+		return NULL;
+	}
+	b->p[b->len] = 0;
+	p = b->p;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void crm__json_str(crm__buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	if (crm__buf_reserve(b, n + 2))
+		return;
+	crm__buf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		crm__buf_put(b, s + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		crm__buf_put(b, esc, elen);
+	}
+	crm__buf_put(b, s + run, n - run);
+	crm__buf_putc(b, '"');
+}
+
+void crm__json_cstr(crm__buf *b, const char *s)
+{
+	if (s)
+		crm__json_str(b, s, strlen(s));
+	else
+		crm__buf_puts(b, "null");
+}
+
+void crm__json_double(crm__buf *b, double v)
+{
+	char tmp[32];
+
+	if (!isfinite(v)) {
+		crm__buf_puts(b, "null");
+		return;
+	}
+	/* Shortest text that reads back as the same double. */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	crm__buf_puts(b, tmp);
+}
+
+void crm__sql_ident(crm__buf *b, const char *name)
+{
+	crm__buf_putc(b, '"');
+	crm__buf_puts(b, name);
+	crm__buf_putc(b, '"');
+}

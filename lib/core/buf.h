@@ -1,0 +1,39 @@
+/* A growable byte buffer and the streaming JSON writer built on it. Append
+ * functions never fail loudly: an allocation failure sets `oom`, later
+ * appends do nothing, and the owner checks `oom` once at the end. */
+#ifndef CRM_CORE_BUF_H
+#define CRM_CORE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct crm__buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	int oom;
+} crm__buf;
+
+#define CRM__BUF_INIT { NULL, 0, 0, 0 }
+
+void crm__buf_free(crm__buf *b);
+void crm__buf_reset(crm__buf *b);
+int crm__buf_reserve(crm__buf *b, size_t extra);
+void crm__buf_put(crm__buf *b, const void *p, size_t n);
+void crm__buf_puts(crm__buf *b, const char *s);
+void crm__buf_putc(crm__buf *b, char c);
+void crm__buf_printf(crm__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void crm__buf_i64(crm__buf *b, int64_t v);
+/* NUL-terminated contents ("" when empty); valid until the next append. */
+const char *crm__buf_cstr(crm__buf *b);
+/* Hand the contents to the caller (crm_free) and empty the buffer. */
+char *crm__buf_detach(crm__buf *b);
+
+/* JSON writing: strings are escaped, numbers written exactly. */
+void crm__json_str(crm__buf *b, const char *s, size_t n);
+void crm__json_cstr(crm__buf *b, const char *s);
+void crm__json_double(crm__buf *b, double v);
+/* A SQL identifier in double quotes (identifiers come from validated metadata). */
+void crm__sql_ident(crm__buf *b, const char *name);
+
+#endif

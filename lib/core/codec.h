@@ -1,0 +1,48 @@
+/* Value codecs shared by every engine: exact decimals, dates and times,
+ * UTF-8. Pure functions, no allocation, no handle. */
+#ifndef CRM_CORE_CODEC_H
+#define CRM_CORE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- decimals: exact, stored as integers scaled by 10^scale ---- */
+#define CRM__DECIMAL_MAX_SCALE 9
+/* Parse decimal text (optional '-', digits, optional '.' digits, optional
+ * exponent e/E[+-]digits as JSON numbers allow) into value * 10^scale.
+ * Fails (-1) on bad syntax, on more fractional digits than `scale` that are
+ * not zeros (no silent rounding), or on overflow of int64. */
+int crm__decimal_parse(const char *s, size_t n, int scale, int64_t *out);
+/* Write `scaled` with exactly `scale` fraction digits ("-12.50"); returns
+ * the length; `out` must hold 32 bytes. */
+size_t crm__decimal_format(int64_t scaled, int scale, char *out);
+
+/* ---- integers ---- */
+/* Parse a JSON integer literal (optional '-', digits; also an exponent or
+ * fraction that leaves an exact integer such as 1e3 or 2.0). -1 on bad
+ * syntax, non-integral value or overflow. */
+int crm__int_parse(const char *s, size_t n, int64_t *out);
+
+/* ---- dates and times (proleptic Gregorian, UTC) ---- */
+/* "YYYY-MM-DD", a real calendar date, years 0001-9999 -> days since
+ * 1970-01-01 (may be negative). -1 on failure. */
+int crm__date_parse(const char *s, size_t n, int64_t *out_days);
+/* days -> "YYYY-MM-DD"; returns 10; `out` must hold 11 bytes. */
+size_t crm__date_format(int64_t days, char *out);
+/* ISO 8601 date-time "YYYY-MM-DDTHH:MM[:SS[.fraction]]" followed by "Z" or
+ * "+HH:MM"/"-HH:MM" (a space may replace 'T'; a zone is required) ->
+ * milliseconds since the epoch, UTC (fraction beyond ms truncated).
+ * -1 on failure (bad syntax, 25:00, Feb 30, ...). */
+int crm__datetime_parse(const char *s, size_t n, int64_t *out_ms);
+/* ms -> "YYYY-MM-DDTHH:MM:SS.mmmZ"; returns 24; `out` must hold 25 bytes. */
+size_t crm__datetime_format(int64_t ms, char *out);
+/* Days since epoch of a civil date, and back. */
+int64_t crm__days_from_civil(int64_t y, unsigned m, unsigned d);
+void crm__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* ---- UTF-8 ---- */
+/* Number of code points in valid UTF-8 (no overlongs, no surrogates, at
+ * most U+10FFFF), or -1 when `s` is not valid UTF-8. */
+int64_t crm__utf8_length(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,90 @@
+/* The handle's insides, shared by every engine. Engines keep their own
+ * state in `ext` slots so core never needs to know their types. */
+#ifndef CRM_CORE_DB_INT_H
+#define CRM_CORE_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "crm/db.h"
+
+enum crm__ext_slot {
+	CRM__EXT_FORMS = 0, /* compiled form cache (lib/form) */
+	CRM__EXT_SCRIPT,    /* Lua state (lib/script) */
+	CRM__EXT_WORKFLOW,  /* compiled workflows (lib/workflow) */
+	CRM__EXT_REPORT,    /* compiled reports (lib/report) */
+	CRM__EXT_COUNT_
+};
+
+typedef struct crm__stmt_cache crm__stmt_cache;
+
+struct crm_db {
+	sqlite3 *sql;
+	/* last error */
+	int errcode;
+	int erroffset;
+	crm__buf errmsg;
+	crm__buf errdetail;
+	/* clock */
+	int64_t fixed_now; /* < 0: use clock_fn or the system clock */
+	crm_clock_fn clock_fn;
+	void *clock_payload;
+	/* actor */
+	char *actor_user;
+	char *actor_roles;
+	int64_t limits[CRM_LIMIT_COUNT_];
+	/* transactions: depth of nested crm__tx_begin, and whether the host opened one */
+	int tx_depth;
+	int host_tx;
+	/* metadata freshness across processes */
+	unsigned int data_version;
+	int64_t meta_generation;
+	int meta_dirty; /* metadata changed in the open transaction */
+	crm__stmt_cache *stmts;
+	void *ext[CRM__EXT_COUNT_];
+	void (*ext_free[CRM__EXT_COUNT_])(void *);
+	void (*ext_flush[CRM__EXT_COUNT_])(void *); /* drop caches after metadata changed */
+};
+
+/* ---- errors (lib/core/error.c) ---- */
+/* Clear the last error at the start of an API call; check metadata freshness. */
+int crm__enter(crm_db *db);
+/* Set the error: code, printf message; detail becomes {"code","message"}. Returns code. */
+int crm__error(crm_db *db, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Set the error with extra detail members: `members` is JSON text of object
+ * members without braces ("\"errors\":[...]"), appended after code and message. */
+int crm__error_detail(crm_db *db, int code, const char *members, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Map an SQLite failure to a crm code and message. */
+int crm__error_sqlite(crm_db *db, int sqlite_rc);
+int crm__error_oom(crm_db *db);
+/* Map an SQLite result code to a crm result code. */
+int crm__code_from_sqlite(int sqlite_rc);
+
+/* ---- transactions (lib/core/tx.c): every write runs inside one ---- */
+int crm__tx_begin(crm_db *db);
+/* Commit (rc == CRM_OK) or roll back; returns rc, or the commit's failure. */
+int crm__tx_end(crm_db *db, int rc);
+
+/* ---- metadata generation (lib/core/meta.c) ---- */
+/* Note that this handle changed metadata: other handles reload their caches,
+ * and this one drops its own (crm__meta_flush). */
+int crm__meta_bump(crm_db *db);
+/* Drop every compiled-metadata cache of this handle (they reload lazily). */
+void crm__meta_flush(crm_db *db);
+/* Create the system tables of a new database, check an existing one. */
+int crm__meta_init(crm_db *db);
+/* Run `sql` (no parameters, no rows) on the handle's connection. */
+int crm__exec(crm_db *db, const char *sql);
+
+/* ---- statement cache (lib/core/stmt.c) ---- */
+/* A prepared statement for `sql`, reset and unbound, owned by the caller
+ * until crm__stmt_give. NULL on error (the error is set on db). */
+sqlite3_stmt *crm__stmt_take(crm_db *db, const char *sql, size_t len);
+/* Return a statement to the cache (NULL does nothing). */
+void crm__stmt_give(crm_db *db, sqlite3_stmt *stmt);
+crm__stmt_cache *crm__stmt_cache_new(void);
+void crm__stmt_cache_free(crm__stmt_cache *cache);
+void crm__stmt_cache_clear(crm__stmt_cache *cache);
+
+#endif

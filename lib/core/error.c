@@ -1,0 +1,112 @@
+/* The per-handle last error: code, message and JSON detail (never global). */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "db_int.h"
+
+static const char *const code_names[] = {
+	"CRM_OK",      "CRM_ERROR",   "CRM_EINVAL", "CRM_ENOTFOUND", "CRM_ECONFLICT",
+	"CRM_ECONSTRAINT", "CRM_EPERM", "CRM_ESCRIPT", "CRM_EBUSY", "CRM_ENOMEM",
+	"CRM_EIO",     "CRM_ELIMIT",  "CRM_EMISUSE", "CRM_EEXISTS",
+};
+
+const char *crm_errstr(int code)
+{
+	if (code >= 0 && code < (int)(sizeof code_names / sizeof *code_names))
+		return code_names[code];
+	if (code == CRM_ROW)
+		return "CRM_ROW";
+	if (code == CRM_DONE)
+		return "CRM_DONE";
+	return "CRM_UNKNOWN";
+}
+
+static int set_error(crm_db *db, int code, const char *members, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	db->errcode = code;
+	crm__buf_reset(&db->errmsg);
+	crm__buf_puts(&db->errmsg, msg);
+	crm__buf_reset(&db->errdetail);
+	crm__buf_puts(&db->errdetail, "{\"code\":");
+	crm__json_cstr(&db->errdetail, crm_errstr(code));
+	crm__buf_puts(&db->errdetail, ",\"message\":");
+	crm__json_cstr(&db->errdetail, msg);
+	if (members && *members) {
+		crm__buf_putc(&db->errdetail, ',');
+		crm__buf_puts(&db->errdetail, members);
+	}
+	crm__buf_putc(&db->errdetail, '}');
+	return code;
+}
+
+int crm__error(crm_db *db, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(db, code, NULL, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int crm__error_detail(crm_db *db, int code, const char *members, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(db, code, members, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int crm__error_oom(crm_db *db) { return crm__error(db, CRM_ENOMEM, "out of memory"); }
+
+int crm__code_from_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: return CRM_OK;
+	case SQLITE_NOMEM: return CRM_ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return CRM_EBUSY;
+	case SQLITE_CONSTRAINT: return CRM_ECONSTRAINT;
+	case SQLITE_READONLY: return CRM_EPERM;
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB: return CRM_EIO;
+	case SQLITE_TOOBIG: return CRM_ELIMIT;
+	case SQLITE_MISUSE: return CRM_EMISUSE;
+	default: return CRM_ERROR;
+	}
+}
+
+int crm__error_sqlite(crm_db *db, int rc)
+{
+	int code = crm__code_from_sqlite(rc);
+
+	if (code == CRM_ENOMEM)
+		return crm__error_oom(db);
+	return crm__error(db, code, "sqlite: %s", db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
+}
+
+int crm_errcode(crm_db *db) { return db ? db->errcode : CRM_EMISUSE; }
+
+const char *crm_errmsg(crm_db *db)
+{
+	if (!db)
+		return "no handle";
+	return db->errcode ? crm__buf_cstr(&db->errmsg) : "";
+}
+
+const char *crm_errdetail(crm_db *db)
+{
+	if (!db)
+		return "{\"code\":\"CRM_EMISUSE\",\"message\":\"no handle\"}";
+	return db->errcode ? crm__buf_cstr(&db->errdetail) : "{}";
+}
+
+int crm_error_offset(crm_db *db) { return db && db->errcode ? db->erroffset : -1; }

@@ -1,0 +1,57 @@
+/* A fast, allocation-free JSON scanner for record input: walks one object's
+ * members in place, without building a tree. Strings without escapes are
+ * returned as spans of the input; strings with escapes are decoded into a
+ * caller-provided buffer. Nested arrays and objects are validated and
+ * returned as raw spans that can be scanned again. */
+#ifndef CRM_CORE_JSON_SCAN_H
+#define CRM_CORE_JSON_SCAN_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef enum crm__jtype {
+	CRM__J_NULL,
+	CRM__J_FALSE,
+	CRM__J_TRUE,
+	CRM__J_NUMBER, /* p,n: the literal's text, as written */
+	CRM__J_STRING, /* p,n: the decoded UTF-8 text (no quotes) */
+	CRM__J_ARRAY,  /* p,n: the raw text from '[' to ']' inclusive */
+	CRM__J_OBJECT  /* p,n: the raw text from '{' to '}' inclusive */
+} crm__jtype;
+
+typedef struct crm__jval {
+	crm__jtype type;
+	const char *p;
+	size_t n;
+} crm__jval;
+
+typedef struct crm__jscan {
+	const char *s;   /* input */
+	size_t n;        /* input length */
+	size_t pos;      /* current offset */
+	int max_depth;   /* nesting limit for nested values */
+	crm__buf *strings; /* where escaped strings are decoded; reset by the caller */
+	const char *err; /* static message on failure */
+	size_t err_pos;  /* byte offset of the failure */
+	int state;       /* internal */
+} crm__jscan;
+
+/* Start scanning `s` (n bytes). The first call decides what it must hold:
+ * crm__jscan_member expects an object, crm__jscan_element an array; after the closing bracket only white
+ * space may follow. Strings that contain escapes are decoded into
+ * `strings`, which init reserves 2n more bytes in (decoded text is never
+ * longer than its source, and the spare half lets a caller re-scan one
+ * nested span with the same buffer), so returned pointers stay valid until
+ * the caller resets or frees that buffer. Returns 0, or -1 when the reservation fails. */
+int crm__jscan_init(crm__jscan *sc, const char *s, size_t n, int max_depth, crm__buf *strings);
+/* Object walking: 1 and the next member (key decoded, value), 0 at the end
+ * of the object (after which trailing text has been checked), -1 on error
+ * (sc->err, sc->err_pos). */
+int crm__jscan_member(crm__jscan *sc, crm__jval *key, crm__jval *val);
+/* Array walking, same contract: 1 and the next element, 0 at the end, -1 on error. */
+int crm__jscan_element(crm__jscan *sc, crm__jval *val);
+/* Validate that s[0..n) is exactly one JSON value (any type) within the depth limit. 0 or -1. */
+int crm__json_validate(const char *s, size_t n, int max_depth, const char **err, size_t *err_pos);
+
+#endif

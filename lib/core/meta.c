@@ -1,0 +1,88 @@
+/* System tables and metadata freshness. Compiled metadata is cached per
+ * handle; a generation counter in the database tells a handle that another
+ * connection changed definitions, checked cheaply through SQLite's data
+ * version so unchanged databases cost no query. */
+#include "db_int.h"
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO crm_state VALUES('generation', 0), ('format', 1);"
+	"CREATE TABLE IF NOT EXISTS crm_meta("
+	" kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+	" body TEXT NOT NULL, applied_at INTEGER NOT NULL, applied_by TEXT,"
+	" PRIMARY KEY(kind, name, version)) WITHOUT ROWID;";
+
+static int read_generation(crm_db *db, int64_t *out)
+{
+	sqlite3_stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key='generation'", (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__meta_init(crm_db *db)
+{
+	int rc;
+
+	if (sqlite3_db_readonly(db->sql, "main") == 0) {
+		if ((rc = crm__tx_begin(db)))
+			return rc;
+		rc = crm__exec(db, schema_sql);
+		if ((rc = crm__tx_end(db, rc)))
+			return rc;
+	}
+	return read_generation(db, &db->meta_generation);
+}
+
+void crm__meta_flush(crm_db *db)
+{
+	for (int i = 0; i < CRM__EXT_COUNT_; i++)
+		if (db->ext[i] && db->ext_flush[i])
+			db->ext_flush[i](db->ext[i]);
+}
+
+int crm__meta_bump(crm_db *db)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = crm__stmt_take(db, "UPDATE crm_state SET value = value + 1 WHERE key='generation' RETURNING value",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		db->meta_generation = sqlite3_column_int64(st, 0);
+	rc = rc == SQLITE_ROW ? CRM_OK : crm__error_sqlite(db, rc);
+	crm__stmt_give(db, st);
+	db->meta_dirty = 1;
+	crm__meta_flush(db);
+	return rc;
+}
+
+int crm__enter(crm_db *db)
+{
+	unsigned int version = 0;
+	int64_t generation;
+	int rc;
+
+	db->errcode = CRM_OK;
+	db->erroffset = -1;
+	if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK ||
+	    version == db->data_version)
+		return CRM_OK;
+	db->data_version = version;
+	if ((rc = read_generation(db, &generation)))
+		return rc;
+	if (generation != db->meta_generation) {
+		db->meta_generation = generation;
+		crm__meta_flush(db);
+	}
+	return CRM_OK;
+}

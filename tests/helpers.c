@@ -1,0 +1,56 @@
+/* Shared test fixtures (see helpers.h). */
+#include "helpers.h"
+
+#include "core/db_int.h"
+#include "test.h"
+
+crm_db *test_db(void)
+{
+	crm_db *db = NULL;
+
+	if (crm_open(&db, ":memory:", NULL) != CRM_OK) {
+		fprintf(stderr, "cannot open: %s\n", crm_errmsg(db));
+		exit(2);
+	}
+	crm_clock_set(db, INT64_C(1767323045000));
+	return db;
+}
+
+int test_apply(crm_db *db, const char *json)
+{
+	int rc = crm_apply(db, json);
+
+	if (rc != CRM_OK) {
+		fprintf(stderr, "apply failed: %s\n", crm_errdetail(db));
+		test_failures_++;
+	}
+	return rc;
+}
+
+int64_t test_sql_int(crm_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, sqlite3_errmsg(db->sql));
+		test_failures_++;
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+const char *test_get(crm_db *db, const char *form, int64_t id)
+{
+	static char last[4096];
+	char *json = NULL;
+
+	if (crm_record_get(db, form, id, &json) != CRM_OK)
+		return NULL;
+	snprintf(last, sizeof last, "%s", json);
+	crm_free(json);
+	return last;
+}

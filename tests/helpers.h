@@ -1,0 +1,18 @@
+/* Shared test fixtures: a fresh in-memory database with a frozen clock and
+ * small helpers to apply metadata and read back records. */
+#ifndef CRM_TEST_HELPERS_H
+#define CRM_TEST_HELPERS_H
+
+#include "crm.h"
+
+/* An in-memory database, clock frozen at 2026-01-02T03:04:05.000Z. */
+crm_db *test_db(void);
+/* Apply metadata or fail the test (prints the error). Returns the code. */
+int test_apply(crm_db *db, const char *json);
+/* Number of rows of an SQL query's first column (raw SQLite), for checking
+ * that a failing call changed nothing. */
+int64_t test_sql_int(crm_db *db, const char *sql);
+/* The record as JSON (static buffer, overwritten by the next call), or NULL. */
+const char *test_get(crm_db *db, const char *form, int64_t id);
+
+#endif
