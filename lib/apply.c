@@ -1,2 +1,60 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* crm_apply: the one entry point for metadata documents of every engine.
+ * It sits above the engines and hands each document to the one it names,
+ * all in one transaction, so a set of documents lands whole or not at all. */
+#include <string.h>
+
+#include "core/db_int.h"
+#include "form/form_int.h"
+
+static int apply_one(crm_db *db, const cJSON *doc, int index)
+{
+	if (!cJSON_IsObject(doc))
+		return crm__error_detail(db, CRM_EINVAL, "\"path\":\"\"", "metadata document %d is not a JSON object", index);
+	if (cJSON_GetObjectItemCaseSensitive(doc, "form"))
+		return crm__form_apply(db, doc, NULL);
+	return crm__error(db, CRM_EINVAL,
+			  "metadata document %d: unknown kind (expected a \"form\" member; workflows and reports arrive "
+			  "with their engines)",
+			  index);
+}
+
+int crm_apply(crm_db *db, const char *json)
+{
+	const char *end = NULL;
+	cJSON *root, *doc;
+	int rc, i = 0, many;
+
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (!json)
+		return crm__error(db, CRM_EMISUSE, "no metadata given");
+	root = cJSON_ParseWithLengthOpts(json, strlen(json), &end, 1);
+	if (!root) {
+		rc = crm__error(db, CRM_EINVAL, "metadata is not valid JSON (at byte %d)", end ? (int)(end - json) : 0);
+		db->erroffset = end ? (int)(end - json) : 0;
+		return rc;
+	}
+	/* One document, or an array of them: walk both the same way. */
+#define EACH_DOC(doc) for (doc = many ? root->child : root; doc; doc = many ? doc->next : NULL)
+	many = cJSON_IsArray(root);
+	if ((rc = crm__tx_begin(db)) == CRM_OK) {
+		EACH_DOC(doc)
+		{
+			if ((rc = apply_one(db, doc, i++)))
+				break;
+		}
+		/* References may point forward within one call: check them last. */
+		EACH_DOC(doc)
+		{
+			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "form"));
+			if (rc || (name && (rc = crm__form_check_refs(db, name))))
+				break;
+		}
+		rc = crm__tx_end(db, rc);
+	}
+#undef EACH_DOC
+	cJSON_Delete(root);
+	return rc;
+}

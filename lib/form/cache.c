@@ -1,2 +1,138 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* The handle's cache of compiled forms, filled lazily from the stored
+ * definitions and dropped whenever metadata changes (here or elsewhere). */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "form_int.h"
+
+typedef struct form_cache {
+	crm__form **forms;
+	int n, cap;
+	pcre2_match_context *mctx;
+	int64_t mctx_limits[2]; /* the match and depth limits mctx was set to */
+	pcre2_match_data *md;
+} form_cache;
+
+static void cache_flush(void *p)
+{
+	form_cache *c = p;
+
+	for (int i = 0; i < c->n; i++)
+		crm__form_release(c->forms[i]);
+	c->n = 0;
+}
+
+static void cache_free(void *p)
+{
+	form_cache *c = p;
+
+	cache_flush(c);
+	pcre2_match_context_free(c->mctx);
+	pcre2_match_data_free(c->md);
+	crm__free(c->forms);
+	crm__free(c);
+}
+
+static form_cache *cache_of(crm_db *db)
+{
+	if (!db->ext[CRM__EXT_FORMS]) {
+		db->ext[CRM__EXT_FORMS] = crm__calloc(1, sizeof(form_cache));
+		db->ext_free[CRM__EXT_FORMS] = cache_free;
+		db->ext_flush[CRM__EXT_FORMS] = cache_flush;
+	}
+	return db->ext[CRM__EXT_FORMS];
+}
+
+/* The stored definition of `name` (latest version), parsed, or NULL. */
+int crm__form_load_def(crm_db *db, const char *name, cJSON **out, int64_t *version)
+{
+	sqlite3_stmt *st = crm__stmt_take(
+		db, "SELECT body, version FROM crm_meta WHERE kind='form' AND name=? ORDER BY version DESC LIMIT 1",
+		(size_t)-1);
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+		*version = sqlite3_column_int64(st, 1);
+		rc = *out ? CRM_OK : crm__error(db, CRM_EIO, "stored definition of form '%s' is corrupt", name);
+	} else if (rc == SQLITE_DONE)
+		rc = crm__error(db, CRM_ENOTFOUND, "no form named '%s'", name);
+	else
+		rc = crm__error_sqlite(db, rc);
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__form_lookup(crm_db *db, const char *name, crm__form **out)
+{
+	form_cache *c = cache_of(db);
+	crm__form *form = NULL;
+	cJSON *def;
+	int64_t version = 0;
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return crm__error_oom(db);
+	if (!name)
+		return crm__error(db, CRM_EMISUSE, "no form name given");
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(c->forms[i]->name, name) == 0) {
+			*out = c->forms[i];
+			return CRM_OK;
+		}
+	if ((rc = crm__form_load_def(db, name, &def, &version)))
+		return rc;
+	rc = crm__form_compile(db, def, NULL, &form);
+	cJSON_Delete(def);
+	if (rc)
+		return rc;
+	form->version = version;
+	if (c->n == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 8;
+		crm__form **forms = crm__realloc(c->forms, (size_t)cap * sizeof *forms);
+		if (!forms) {
+			crm__form_release(form);
+			return crm__error_oom(db);
+		}
+		c->forms = forms;
+		c->cap = cap;
+	}
+	c->forms[c->n++] = form;
+	*out = form;
+	return CRM_OK;
+}
+
+pcre2_match_context *crm__regex_context(crm_db *db)
+{
+	form_cache *c = cache_of(db);
+	int64_t match = db->limits[CRM_LIMIT_REGEX_MATCH], depth = db->limits[CRM_LIMIT_REGEX_DEPTH];
+
+	if (!c)
+		return NULL;
+	if (!c->mctx && !(c->mctx = pcre2_match_context_create(NULL)))
+		return NULL;
+	if (c->mctx_limits[0] != match || c->mctx_limits[1] != depth) {
+		pcre2_set_match_limit(c->mctx, (uint32_t)(match > UINT32_MAX ? UINT32_MAX : match));
+		pcre2_set_depth_limit(c->mctx, (uint32_t)(depth > UINT32_MAX ? UINT32_MAX : depth));
+		/* The heap limit (KiB) bounds backtracking memory the depth limit does not. */
+		pcre2_set_heap_limit(c->mctx, 20000);
+		c->mctx_limits[0] = match;
+		c->mctx_limits[1] = depth;
+	}
+	return c->mctx;
+}
+
+pcre2_match_data *crm__regex_match_data(crm_db *db)
+{
+	form_cache *c = cache_of(db);
+
+	if (c && !c->md)
+		c->md = pcre2_match_data_create(1, NULL);
+	return c ? c->md : NULL;
+}

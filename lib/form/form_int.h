@@ -15,6 +15,9 @@
  * CRM_ENOTFOUND when there is no such form. */
 int crm__form_lookup(crm_db *db, const char *name, crm__form **out);
 
+/* The latest stored definition of form `name` (cJSON_Delete it) and its version. */
+int crm__form_load_def(crm_db *db, const char *name, cJSON **out, int64_t *version);
+
 /* Compile a definition (already parsed JSON) into a form. `previous` is the
  * current compiled form of the same name, or NULL: field ids are matched
  * against it. Errors set on db with a "path" in the detail. */
@@ -24,20 +27,85 @@ int crm__form_compile(crm_db *db, const cJSON *def, const crm__form *previous, c
 typedef struct crm__record {
 	crm__value *values;  /* by field position */
 	unsigned char *given;
-	char *owner;         /* NULL: keep / default to the actor */
+	crm__value owner;    /* the owner column, when given */
 	int owner_given;
 	crm__buf strings;    /* decoded text the values point into */
 } crm__record;
+
+void crm__record_init(crm__record *rec);
+/* Size the record for `form` and clear it. 0, or -1 when out of memory. */
+int crm__record_reset(crm__record *rec, const crm__form *form);
+void crm__record_free(crm__record *rec);
+/* Clear the values for the next record of the same form, keeping memory. */
+void crm__record_clear(crm__record *rec, const crm__form *form);
+
+/* Define or migrate one form from its definition (in the caller's
+ * transaction). *out_changed (may be NULL) tells whether anything changed. */
+int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed);
+/* After a batch of definitions: every ref points at an existing form. */
+int crm__form_check_refs(crm_db *db, const char *name);
+/* Change the table of `old` into the table of `new` (same name), keeping
+ * data: renames, added and removed fields, type changes with conversion,
+ * index changes, then every record checked against the new rules. */
+int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new);
 
 /* Collected validation failures of one record, written as a JSON array. */
 typedef struct crm__errors {
 	crm__buf json; /* "[{...},{...}" without the closing bracket */
 	int count;
+	char first[256]; /* message of the first failure, for the error message */
 } crm__errors;
 void crm__errors_add(crm__errors *e, const char *field, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void crm__errors_free(crm__errors *e);
 /* Set CRM_ECONSTRAINT on db with "errors": the collected list. */
 int crm__errors_raise(crm_db *db, crm__errors *e, const char *what);
+
+/* Parse a record object (json, len bytes) into `rec` (reset first): each
+ * member converted to its field's storage value. Problems with single
+ * members (unknown field, wrong type, bad format) go to `errs`; returns
+ * CRM_OK (check errs->count), or CRM_EINVAL with the db error set when the
+ * text is not a JSON object. "owner" is accepted; other system columns are
+ * read-only. */
+int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_t len, crm__record *rec,
+		      crm__errors *errs);
+
+/* The single write path: every insert, update and delete, from every API,
+ * batch, import and (later) workflow action goes through here, so
+ * validation, permissions, audit and events have one place to hook in. */
+typedef enum crm__write_op { CRM__WRITE_INSERT, CRM__WRITE_UPDATE, CRM__WRITE_DELETE } crm__write_op;
+typedef struct crm__write {
+	crm__write_op op;
+	crm__form *form;
+	int64_t id;               /* update/delete: the record; insert: set on success */
+	int64_t expected_version; /* > 0: fail with CRM_ECONFLICT unless it matches */
+	crm__record *rec;         /* insert/update: the given values */
+	crm__errors *errs;        /* validation failures land here */
+	int depth;                /* cascade depth */
+} crm__write;
+/* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
+ * validation failure returns CRM_ECONSTRAINT with the errors in w->errs
+ * (not yet raised on the handle: the caller decides how to report them). */
+int crm__record_write(crm_db *db, crm__write *w);
+
+/* Check one present value against its field's own rules (range, length,
+ * pattern, size). Failures go to `errs` when not NULL. Returns the number
+ * of failures. */
+int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs);
+/* Validate a whole record about to be stored (`values` by field position):
+ * every value's rules, required and required_when, references that must
+ * exist. Adds every failure to `errs`; returns their number, or -1 with the
+ * db error set when the check itself failed (I/O). */
+int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, crm__errors *errs);
+/* Find which unique constraints `values` would break (excluding record
+ * `self_id`, 0 for none) and add them to `errs`. Returns their number or -1. */
+int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *values, int64_t self_id,
+		       crm__errors *errs);
+/* The shared PCRE2 match context carrying the handle's regex limits. */
+pcre2_match_context *crm__regex_context(crm_db *db);
+/* A reusable one-pair match-data block (enough to learn whether a pattern matches). */
+pcre2_match_data *crm__regex_match_data(crm_db *db);
+/* Identifier rule for form, field and id names. */
+int crm__valid_name(const char *s);
 
 #endif

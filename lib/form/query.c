@@ -1,2 +1,938 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* Queries (include/crm/query.h): a query document compiled to one
+ * parameterised SELECT over a form's table and streamed through a cursor,
+ * with a total sort order and keyset tokens for stable paging. Every read
+ * of records goes through here, so row- and field-level rules have one
+ * place to hook in later. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/codec.h"
+#include "crm/query.h"
+#include "form_int.h"
+#include "store/filter.h"
+
+#define MAX_SORT_KEYS 16 /* user keys; "id" is added as the last one */
+#define MAX_LIMIT 1000000000
+#define MAX_OFFSET 9007199254740991.0 /* 2^53-1: exact in JSON numbers */
+
+enum cursor_state { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
+
+/* How a column's text is written (crm_cursor_text, crm_cursor_json). */
+enum text_kind { TK_INT, TK_DECIMAL, TK_REAL, TK_BOOL, TK_DATETIME, TK_TEXT };
+
+typedef struct qcol {
+	const char *name;
+	int column;         /* field position or enum crm__syscol */
+	crm_type type;      /* what crm_cursor_column_type reports */
+	enum text_kind tk;
+	int scale;
+	double divisor;     /* decimals: 10^scale, for crm_cursor_double */
+	char text[32];      /* crm_cursor_text of formatted values */
+} qcol;
+
+typedef struct sort_key {
+	int column;
+	int desc;
+	int result; /* result column holding the key's value */
+} sort_key;
+
+/* A parsed query document. */
+typedef struct query_spec {
+	crm__filter *filter;
+	sort_key keys[MAX_SORT_KEYS + 1];
+	int nkeys;
+	int64_t limit; /* -1: none */
+	int64_t offset;
+	int *fields;   /* selected field positions in output order; NULL: all */
+	int nfields;
+	/* the decoded "after" token: one value per key */
+	int has_after;
+	crm__value after[MAX_SORT_KEYS + 1];
+	crm__buf after_bytes; /* token text values point into */
+} query_spec;
+
+struct crm_cursor {
+	crm_db *db;
+	crm__form *form;
+	sqlite3_stmt *st;
+	int state;
+	int last_rc;
+	query_spec q;
+	crm__binds binds;
+	qcol *cols;
+	int ncols;
+	uint32_t sort_hash;
+	crm__buf json;
+	crm__buf token;
+	int json_ready, token_ready;
+};
+
+/* ---- errors with a "path" ---- */
+
+static int fail_at(crm_db *db, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_at(crm_db *db, const char *path, const char *fmt, ...)
+{
+	char msg[600];
+	crm__buf members = CRM__BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	crm__buf_puts(&members, "\"path\":");
+	crm__json_cstr(&members, path);
+	if (members.oom)
+		rc = crm__error_oom(db);
+	else
+		rc = crm__error_detail(db, CRM_EINVAL, crm__buf_cstr(&members), "%s: %s", path, msg);
+	crm__buf_free(&members);
+	return rc;
+}
+
+/* ---- columns ---- */
+
+static int resolve(const crm__form *form, const char *name, size_t n)
+{
+	static const int sys[5] = { CRM__COL_ID, CRM__COL_CREATED_AT, CRM__COL_UPDATED_AT, CRM__COL_OWNER,
+				    CRM__COL_VERSION };
+	const crm__field *f;
+
+	for (int i = 0; i < 5; i++)
+		if (strlen(crm__system_columns[i]) == n && memcmp(name, crm__system_columns[i], n) == 0)
+			return sys[i];
+	f = n ? crm__form_field(form, name, n) : NULL;
+	return f ? f->position : INT32_MIN;
+}
+
+static const char *col_name(const crm__form *form, int column)
+{
+	return column >= 0 ? form->fields[column].name : crm__system_columns[-column - 1];
+}
+
+static crm__storage col_storage(const crm__form *form, int column)
+{
+	if (column >= 0)
+		return form->fields[column].storage;
+	return column == CRM__COL_OWNER ? CRM__S_TEXT : CRM__S_INTEGER;
+}
+
+/* ---- base64url, so tokens paste into JSON and URLs without escaping ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void b64_encode(crm__buf *out, const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		char q[4] = { b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], b64[v & 63] };
+		crm__buf_put(out, q, 4);
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)s[i] << 16;
+		char q[2] = { b64[v >> 18], b64[(v >> 12) & 63] };
+		crm__buf_put(out, q, 2);
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+		char q[3] = { b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63] };
+		crm__buf_put(out, q, 3);
+	}
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+static int b64_decode(crm__buf *out, const char *s, size_t n)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value(s[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			crm__buf_putc(out, (char)((acc >> bits) & 0xFF));
+		}
+	}
+	/* Leftover bits must be zero, so each position has one spelling. */
+	if (acc & ((1u << bits) - 1))
+		return -1;
+	return out->oom ? -2 : 0;
+}
+
+/* ---- keyset tokens ----
+ * Payload: 8 hex digits naming the form and sort order, then per key:
+ * "n" (null), "i<int>;", "r<%.17g>;" or "t<bytes>:<text>", base64url
+ * encoded. Opaque to users; checked fully when it comes back. */
+
+static uint32_t sort_hash(const crm__form *form, const query_spec *q)
+{
+	uint32_t h = 2166136261u;
+	char tmp[32];
+
+	for (const char *s = form->name; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	for (int k = 0; k < q->nkeys; k++) {
+		snprintf(tmp, sizeof tmp, "|%d%c", q->keys[k].column, q->keys[k].desc ? 'd' : 'a');
+		for (const char *s = tmp; *s; s++)
+			h = (h ^ (unsigned char)*s) * 16777619u;
+	}
+	return h;
+}
+
+static void real_text(double d, char *out, size_t size)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, size, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+}
+
+/* Read an unsigned/signed number up to `stop` at p[*i]; returns its span length. */
+static size_t span_to(const char *p, size_t n, size_t i, char stop)
+{
+	size_t j = i;
+
+	while (j < n && p[j] != stop)
+		j++;
+	return j < n ? j - i : (size_t)-1;
+}
+
+static int decode_token(crm_db *db, const crm__form *form, query_spec *q, uint32_t hash, const cJSON *tok)
+{
+	static const char bad[] = "not a valid paging token (pass the text crm_cursor_token returned)";
+	crm__buf *b = &q->after_bytes;
+	const char *p;
+	char hex[9];
+	size_t n, i = 8;
+	int rc;
+
+	if (!cJSON_IsString(tok))
+		return fail_at(db, "after", "%s", bad);
+	rc = b64_decode(b, tok->valuestring, strlen(tok->valuestring));
+	if (rc == -2)
+		return crm__error_oom(db);
+	if (rc || b->len < 8)
+		return fail_at(db, "after", "%s", bad);
+	snprintf(hex, sizeof hex, "%08x", (unsigned)hash);
+	if (memcmp(b->p, hex, 8) != 0)
+		return fail_at(db, "after", "the token comes from a query on another form or with another sort order");
+	p = b->p;
+	n = b->len;
+	for (int k = 0; k < q->nkeys; k++) {
+		crm__value *v = &q->after[k];
+		int column = q->keys[k].column;
+		crm__storage storage = col_storage(form, column);
+		/* id, created_at, updated_at and version are never empty */
+		int nullable = column >= 0 || column == CRM__COL_OWNER;
+		size_t len;
+		char tmp[40];
+
+		memset(v, 0, sizeof *v);
+		if (i >= n)
+			return fail_at(db, "after", "%s", bad);
+		switch (p[i++]) {
+		case 'n':
+			if (!nullable)
+				return fail_at(db, "after", "%s", bad);
+			v->kind = CRM__V_NULL;
+			break;
+		case 'i':
+			len = span_to(p, n, i, ';');
+			if (storage == CRM__S_TEXT || len == (size_t)-1 || crm__int_parse(p + i, len, &v->i))
+				return fail_at(db, "after", "%s", bad);
+			v->kind = CRM__V_INT;
+			i += len + 1;
+			break;
+		case 'r': {
+			char *end;
+			len = span_to(p, n, i, ';');
+			if (storage != CRM__S_REAL || len == (size_t)-1 || len == 0 || len >= sizeof tmp)
+				return fail_at(db, "after", "%s", bad);
+			memcpy(tmp, p + i, len);
+			tmp[len] = 0;
+			v->d = strtod(tmp, &end);
+			if (*end || !isfinite(v->d))
+				return fail_at(db, "after", "%s", bad);
+			v->kind = CRM__V_REAL;
+			i += len + 1;
+			break;
+		}
+		case 't': {
+			int64_t tl;
+			len = span_to(p, n, i, ':');
+			if (storage != CRM__S_TEXT || len == (size_t)-1 || len == 0 || crm__int_parse(p + i, len, &tl) ||
+			    tl < 0 || (uint64_t)tl > n - (i + len + 1))
+				return fail_at(db, "after", "%s", bad);
+			i += len + 1;
+			v->kind = CRM__V_TEXT;
+			v->s = p + i;
+			v->n = (size_t)tl;
+			if (crm__utf8_length(v->s, v->n) < 0)
+				return fail_at(db, "after", "%s", bad);
+			i += (size_t)tl;
+			break;
+		}
+		default: return fail_at(db, "after", "%s", bad);
+		}
+	}
+	if (i != n)
+		return fail_at(db, "after", "%s", bad);
+	q->has_after = 1;
+	return CRM_OK;
+}
+
+/* ---- the query document ---- */
+
+static int parse_limit(crm_db *db, const cJSON *v, const char *key, double max, int64_t *out)
+{
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+	    v->valuedouble > max)
+		return fail_at(db, key, "'%s' must be an integer from 0 to %.0f", key, max);
+	*out = (int64_t)v->valuedouble;
+	return CRM_OK;
+}
+
+/* Call fn on each name of an array of strings or a comma-separated string. */
+typedef int (*name_fn)(crm_db *db, const crm__form *form, query_spec *q, const char *name, size_t n,
+		       const char *path);
+
+static int each_name(crm_db *db, const crm__form *form, query_spec *q, const cJSON *v, const char *key,
+		     name_fn fn)
+{
+	const cJSON *el;
+	char path[48];
+	int rc, i = 0;
+
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		if (!*s)
+			return CRM_OK;
+		for (;;) {
+			const char *e = strchr(s, ','), *end = e ? e : s + strlen(s);
+			while (s < end && *s == ' ')
+				s++;
+			while (end > s && end[-1] == ' ')
+				end--;
+			if ((rc = fn(db, form, q, s, (size_t)(end - s), key)))
+				return rc;
+			if (!e)
+				return CRM_OK;
+			s = e + 1;
+		}
+	}
+	if (!cJSON_IsArray(v))
+		return fail_at(db, key, "'%s' must be an array of field names or a comma-separated string", key);
+	cJSON_ArrayForEach(el, v)
+	{
+		snprintf(path, sizeof path, "%s[%d]", key, i++);
+		if (!cJSON_IsString(el))
+			return fail_at(db, path, "a field name must be a string");
+		if ((rc = fn(db, form, q, el->valuestring, strlen(el->valuestring), path)))
+			return rc;
+	}
+	return CRM_OK;
+}
+
+static int add_sort_key(crm_db *db, const crm__form *form, query_spec *q, const char *name, size_t n,
+			const char *path)
+{
+	int desc = n > 0 && name[0] == '-', column;
+
+	name += desc;
+	n -= (size_t)desc;
+	column = resolve(form, name, n);
+	if (column == INT32_MIN)
+		return fail_at(db, path, "unknown field '%.*s' in form '%s'", (int)(n > 100 ? 100 : n), name,
+			       form->name);
+	for (int k = 0; k < q->nkeys; k++)
+		if (q->keys[k].column == column)
+			return fail_at(db, path, "'%s' is sorted on twice", col_name(form, column));
+	if (q->nkeys == MAX_SORT_KEYS)
+		return fail_at(db, path, "at most %d sort keys", MAX_SORT_KEYS);
+	q->keys[q->nkeys].column = column;
+	q->keys[q->nkeys].desc = desc;
+	q->nkeys++;
+	return CRM_OK;
+}
+
+static int add_field(crm_db *db, const crm__form *form, query_spec *q, const char *name, size_t n,
+		     const char *path)
+{
+	int column = resolve(form, name, n);
+
+	if (column == INT32_MIN)
+		return fail_at(db, path, "unknown field '%.*s' in form '%s'", (int)(n > 100 ? 100 : n), name,
+			       form->name);
+	if (column < 0) /* system columns are always in the result */
+		return CRM_OK;
+	for (int i = 0; i < q->nfields; i++)
+		if (q->fields[i] == column)
+			return CRM_OK;
+	q->fields[q->nfields++] = column;
+	return CRM_OK;
+}
+
+static void spec_free(query_spec *q)
+{
+	crm__filter_free(q->filter);
+	crm__free(q->fields);
+	crm__buf_free(&q->after_bytes);
+	memset(q, 0, sizeof *q);
+}
+
+/* Parse the query document. Keys: filter, sort, limit, offset, after,
+ * fields; null stands for an absent key. */
+static int parse_spec(crm_db *db, const crm__form *form, const char *json, query_spec *q)
+{
+	const cJSON *after = NULL, *m;
+	const char *end = NULL;
+	cJSON *doc;
+	int rc = CRM_OK, has_id = 0;
+
+	memset(q, 0, sizeof *q);
+	q->limit = -1;
+	if (!json || !*json) {
+		q->keys[0].column = CRM__COL_ID;
+		q->nkeys = 1;
+		return CRM_OK;
+	}
+	doc = cJSON_ParseWithOpts(json, &end, 1);
+	if (!doc) {
+		if (!end || end < json)
+			end = json;
+		rc = crm__error_detail(db, CRM_EINVAL, "\"path\":\"\"", "the query is not valid JSON (at byte %d)",
+				       (int)(end - json));
+		db->erroffset = (int)(end - json);
+		return rc;
+	}
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return fail_at(db, "", "a query is a JSON object");
+	}
+	cJSON_ArrayForEach(m, doc)
+	{
+		const char *k = m->string;
+
+		for (const cJSON *o = doc->child; o != m; o = o->next)
+			if (strcmp(o->string, k) == 0) {
+				rc = fail_at(db, k, "key '%s' appears twice", k);
+				goto out;
+			}
+		if (cJSON_IsNull(m) && (!strcmp(k, "filter") || !strcmp(k, "sort") || !strcmp(k, "limit") ||
+					!strcmp(k, "offset") || !strcmp(k, "after") || !strcmp(k, "fields")))
+			continue;
+		if (strcmp(k, "filter") == 0) {
+			if (!(q->filter = crm__filter_parse(db, form, m, "filter", 0))) {
+				rc = db->errcode ? db->errcode : CRM_EINVAL;
+				goto out;
+			}
+		} else if (strcmp(k, "sort") == 0) {
+			if ((rc = each_name(db, form, q, m, "sort", add_sort_key)))
+				goto out;
+		} else if (strcmp(k, "limit") == 0) {
+			if ((rc = parse_limit(db, m, "limit", MAX_LIMIT, &q->limit)))
+				goto out;
+		} else if (strcmp(k, "offset") == 0) {
+			if ((rc = parse_limit(db, m, "offset", MAX_OFFSET, &q->offset)))
+				goto out;
+		} else if (strcmp(k, "after") == 0)
+			after = m;
+		else if (strcmp(k, "fields") == 0) {
+			q->fields = crm__calloc((size_t)form->nfields + 1, sizeof *q->fields);
+			if (!q->fields) {
+				rc = crm__error_oom(db);
+				goto out;
+			}
+			if ((rc = each_name(db, form, q, m, "fields", add_field)))
+				goto out;
+		} else {
+			rc = fail_at(db, k, "unknown key '%.64s' in a query (expected filter, sort, limit, offset, after, fields)", k);
+			goto out;
+		}
+	}
+	/* id ends every order, so the order is total and tokens are exact; keys
+	 * after an explicit id could never matter. */
+	for (int k = 0; k < q->nkeys && !has_id; k++)
+		if (q->keys[k].column == CRM__COL_ID) {
+			q->nkeys = k + 1;
+			has_id = 1;
+		}
+	if (!has_id) {
+		q->keys[q->nkeys].column = CRM__COL_ID;
+		q->keys[q->nkeys].desc = 0;
+		q->nkeys++;
+	}
+	if (after) {
+		if (q->offset > 0) {
+			rc = fail_at(db, "after", "'after' and 'offset' cannot be combined (a token already says where to go on)");
+			goto out;
+		}
+		rc = decode_token(db, form, q, sort_hash(form, q), after);
+	}
+out:
+	cJSON_Delete(doc);
+	if (rc)
+		spec_free(q);
+	return rc;
+}
+
+/* ---- SQL ---- */
+
+static void where_sql(crm__buf *sql, crm__binds *binds, const query_spec *q, const crm__form *form,
+		      const crm__value **kbind, int *nk)
+{
+	int first = 1;
+
+	*nk = 0;
+	if (q->filter) {
+		crm__buf_puts(sql, " WHERE ");
+		crm__filter_sql(sql, binds, q->filter, form, NULL);
+		first = 0;
+	}
+	if (!q->has_after)
+		return;
+	/* Rows after the token's row in ORDER BY order: for some key i, every
+	 * earlier key equal and key i beyond. SQLite sorts NULL first in ASC
+	 * and so last in DESC. */
+	crm__buf_puts(sql, first ? " WHERE (" : " AND (");
+	first = 1;
+	for (int i = 0; i < q->nkeys; i++) {
+		const sort_key *ki = &q->keys[i];
+		const crm__value *pi = &q->after[i];
+
+		/* Nothing comes after NULL in a descending key. */
+		if (ki->desc && pi->kind == CRM__V_NULL)
+			continue;
+		crm__buf_puts(sql, first ? "(" : " OR (");
+		first = 0;
+		for (int j = 0; j < i; j++) {
+			crm__column_sql(sql, form, q->keys[j].column, NULL);
+			if (q->after[j].kind == CRM__V_NULL)
+				crm__buf_puts(sql, " IS NULL AND ");
+			else {
+				crm__buf_puts(sql, " = ? AND ");
+				kbind[(*nk)++] = &q->after[j];
+			}
+		}
+		if (pi->kind == CRM__V_NULL) {
+			crm__column_sql(sql, form, ki->column, NULL);
+			crm__buf_puts(sql, " IS NOT NULL");
+		} else if (!ki->desc) {
+			crm__column_sql(sql, form, ki->column, NULL);
+			crm__buf_puts(sql, " > ?");
+			kbind[(*nk)++] = pi;
+		} else {
+			crm__column_sql(sql, form, ki->column, NULL);
+			crm__buf_puts(sql, " < ? OR ");
+			crm__column_sql(sql, form, ki->column, NULL);
+			crm__buf_puts(sql, " IS NULL");
+			kbind[(*nk)++] = pi;
+		}
+		crm__buf_putc(sql, ')');
+	}
+	if (first)
+		crm__buf_putc(sql, '0');
+	crm__buf_putc(sql, ')');
+}
+
+static int bind_all(crm_db *db, sqlite3_stmt *st, const crm__binds *binds, const crm__value **kbind, int nk,
+		    int64_t limit, int64_t offset, int paging)
+{
+	int rc = crm__binds_apply(binds, st, 1, NULL, NULL), idx = binds->n + 1;
+
+	for (int k = 0; k < nk && rc == SQLITE_OK; k++)
+		rc = crm__value_bind(st, idx++, kbind[k]);
+	if (paging && rc == SQLITE_OK) {
+		rc = sqlite3_bind_int64(st, idx++, limit);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, idx, offset);
+	}
+	return rc == SQLITE_OK ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+static void set_col(qcol *c, const crm__form *form, int column)
+{
+	crm_type t = column >= 0 ? form->fields[column].value_type
+		     : column == CRM__COL_OWNER ? CRM_TYPE_TEXT
+		     : column == CRM__COL_CREATED_AT || column == CRM__COL_UPDATED_AT ? CRM_TYPE_DATETIME
+										       : CRM_TYPE_INTEGER;
+
+	c->name = col_name(form, column);
+	c->column = column;
+	c->type = t;
+	c->scale = column >= 0 ? form->fields[column].scale : 0;
+	c->divisor = 0;
+	switch (t) {
+	case CRM_TYPE_INTEGER:
+	case CRM_TYPE_REF: c->tk = TK_INT; break;
+	case CRM_TYPE_DECIMAL:
+		c->tk = TK_DECIMAL;
+		c->divisor = pow(10, c->scale);
+		break;
+	case CRM_TYPE_NUMBER: c->tk = TK_REAL; break;
+	case CRM_TYPE_BOOLEAN: c->tk = TK_BOOL; break;
+	case CRM_TYPE_DATETIME: c->tk = TK_DATETIME; break;
+	default: c->tk = TK_TEXT;
+	}
+}
+
+static int build_cursor(crm_cursor *cur)
+{
+	static const int sys[4] = { CRM__COL_CREATED_AT, CRM__COL_UPDATED_AT, CRM__COL_OWNER, CRM__COL_VERSION };
+	const crm__form *form = cur->form;
+	query_spec *q = &cur->q;
+	crm__buf sql = CRM__BUF_INIT;
+	const crm__value *kbind[2 * (MAX_SORT_KEYS + 1) * (MAX_SORT_KEYS + 1)];
+	int nsel = q->fields ? q->nfields : form->nfields, nk, paging, nres, rc;
+
+	cur->ncols = 1 + nsel + 4;
+	cur->cols = crm__calloc((size_t)cur->ncols, sizeof *cur->cols);
+	if (!cur->cols)
+		return crm__error_oom(cur->db);
+	set_col(&cur->cols[0], form, CRM__COL_ID);
+	for (int i = 0; i < nsel; i++)
+		set_col(&cur->cols[1 + i], form, q->fields ? q->fields[i] : i);
+	for (int k = 0; k < 4; k++)
+		set_col(&cur->cols[1 + nsel + k], form, sys[k]);
+
+	crm__buf_puts(&sql, "SELECT ");
+	for (int i = 0; i < cur->ncols; i++) {
+		if (i)
+			crm__buf_puts(&sql, ", ");
+		crm__column_sql(&sql, form, cur->cols[i].column, NULL);
+	}
+	/* Sort keys not among the selected columns are read as hidden columns
+	 * after them, for crm_cursor_token. */
+	nres = cur->ncols;
+	for (int k = 0; k < q->nkeys; k++) {
+		sort_key *key = &q->keys[k];
+		key->result = -1;
+		for (int i = 0; i < cur->ncols && key->result < 0; i++)
+			if (cur->cols[i].column == key->column)
+				key->result = i;
+		if (key->result < 0) {
+			crm__buf_puts(&sql, ", ");
+			crm__column_sql(&sql, form, key->column, NULL);
+			key->result = nres++;
+		}
+	}
+	crm__buf_puts(&sql, " FROM ");
+	crm__sql_ident(&sql, form->name);
+	where_sql(&sql, &cur->binds, q, form, kbind, &nk);
+	crm__buf_puts(&sql, " ORDER BY ");
+	for (int k = 0; k < q->nkeys; k++) {
+		if (k)
+			crm__buf_puts(&sql, ", ");
+		crm__column_sql(&sql, form, q->keys[k].column, NULL);
+		if (q->keys[k].desc)
+			crm__buf_puts(&sql, " DESC");
+	}
+	paging = q->limit >= 0 || q->offset > 0;
+	if (paging)
+		crm__buf_puts(&sql, " LIMIT ? OFFSET ?");
+	if (sql.oom || cur->binds.oom) {
+		crm__buf_free(&sql);
+		return crm__error_oom(cur->db);
+	}
+	cur->st = crm__stmt_take(cur->db, sql.p, sql.len);
+	crm__buf_free(&sql);
+	if (!cur->st)
+		return cur->db->errcode;
+	rc = bind_all(cur->db, cur->st, &cur->binds, kbind, nk, q->limit, q->offset, paging);
+	cur->sort_hash = sort_hash(form, q);
+	return rc;
+}
+
+/* ---- public API ---- */
+
+static int lookup_form(crm_db *db, const char *name, crm__form **out)
+{
+	int rc;
+
+	if (!name)
+		return crm__error(db, CRM_EMISUSE, "no form name given");
+	rc = crm__form_lookup(db, name, out);
+	if (rc == CRM_OK)
+		crm__form_retain(*out);
+	return rc;
+}
+
+int crm_query(crm_cursor **out, crm_db *db, const char *form, const char *query_json)
+{
+	crm_cursor *cur;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (!out)
+		return crm__error(db, CRM_EMISUSE, "no place for the cursor");
+	if (!(cur = crm__calloc(1, sizeof *cur)))
+		return crm__error_oom(db);
+	cur->db = db;
+	if ((rc = lookup_form(db, form, &cur->form)) || (rc = parse_spec(db, cur->form, query_json, &cur->q)) ||
+	    (rc = build_cursor(cur))) {
+		crm_cursor_free(cur);
+		return rc;
+	}
+	*out = cur;
+	return CRM_OK;
+}
+
+int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out)
+{
+	crm__form *f = NULL;
+	query_spec q;
+	crm__buf sql = CRM__BUF_INIT;
+	crm__binds binds = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	if (out)
+		*out = 0;
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (!out)
+		return crm__error(db, CRM_EMISUSE, "no place for the count");
+	if ((rc = lookup_form(db, form, &f)))
+		return rc;
+	if ((rc = parse_spec(db, f, query_json, &q))) {
+		crm__form_release(f);
+		return rc;
+	}
+	/* The count of what the filter matches: paging and order do not apply. */
+	crm__buf_puts(&sql, "SELECT count(*) FROM ");
+	crm__sql_ident(&sql, f->name);
+	if (q.filter) {
+		crm__buf_puts(&sql, " WHERE ");
+		crm__filter_sql(&sql, &binds, q.filter, f, NULL);
+	}
+	if (sql.oom || binds.oom)
+		rc = crm__error_oom(db);
+	else if (!(st = crm__stmt_take(db, sql.p, sql.len)))
+		rc = db->errcode;
+	else {
+		rc = crm__binds_apply(&binds, st, 1, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = CRM_OK;
+		} else
+			rc = crm__error_sqlite(db, rc);
+		crm__stmt_give(db, st);
+	}
+	crm__buf_free(&sql);
+	crm__binds_free(&binds);
+	spec_free(&q);
+	crm__form_release(f);
+	return rc;
+}
+
+int crm_cursor_next(crm_cursor *cur)
+{
+	int rc;
+
+	if (!cur)
+		return CRM_EMISUSE;
+	if (cur->state == ST_DONE)
+		return CRM_DONE;
+	if (cur->state == ST_FAILED)
+		return cur->last_rc;
+	cur->json_ready = cur->token_ready = 0;
+	rc = sqlite3_step(cur->st);
+	if (rc == SQLITE_ROW) {
+		cur->state = ST_ROW;
+		return CRM_ROW;
+	}
+	if (rc == SQLITE_DONE) {
+		cur->state = ST_DONE;
+		return CRM_DONE;
+	}
+	cur->state = ST_FAILED;
+	cur->last_rc = crm__error_sqlite(cur->db, rc);
+	return cur->last_rc;
+}
+
+int crm_cursor_column_count(crm_cursor *cur) { return cur ? cur->ncols : 0; }
+
+const char *crm_cursor_column_name(crm_cursor *cur, int i)
+{
+	return cur && (unsigned)i < (unsigned)cur->ncols ? cur->cols[i].name : NULL;
+}
+
+int crm_cursor_column_type(crm_cursor *cur, int i)
+{
+	return cur && (unsigned)i < (unsigned)cur->ncols ? (int)cur->cols[i].type : 0;
+}
+
+/* The accessors are benchmarked against raw sqlite3_column_* reads: one
+ * check, then straight to SQLite. */
+#define ON_ROW(cur, i) ((cur) && (cur)->state == ST_ROW && (unsigned)(i) < (unsigned)(cur)->ncols)
+
+int crm_cursor_is_null(crm_cursor *cur, int i)
+{
+	return ON_ROW(cur, i) ? sqlite3_column_type(cur->st, i) == SQLITE_NULL : 1;
+}
+
+int64_t crm_cursor_int64(crm_cursor *cur, int i) { return ON_ROW(cur, i) ? sqlite3_column_int64(cur->st, i) : 0; }
+
+double crm_cursor_double(crm_cursor *cur, int i)
+{
+	if (!ON_ROW(cur, i))
+		return 0;
+	/* A decimal's double is its value, not the scaled integer. */
+	if (cur->cols[i].divisor != 0)
+		return (double)sqlite3_column_int64(cur->st, i) / cur->cols[i].divisor;
+	return sqlite3_column_double(cur->st, i);
+}
+
+const char *crm_cursor_text(crm_cursor *cur, int i)
+{
+	qcol *c;
+
+	if (!ON_ROW(cur, i) || sqlite3_column_type(cur->st, i) == SQLITE_NULL)
+		return NULL;
+	c = &cur->cols[i];
+	switch (c->tk) {
+	case TK_INT: snprintf(c->text, sizeof c->text, "%lld", (long long)sqlite3_column_int64(cur->st, i)); break;
+	case TK_DECIMAL: crm__decimal_format(sqlite3_column_int64(cur->st, i), c->scale, c->text); break;
+	case TK_REAL: real_text(sqlite3_column_double(cur->st, i), c->text, sizeof c->text); break;
+	case TK_BOOL: return sqlite3_column_int64(cur->st, i) ? "true" : "false";
+	case TK_DATETIME: crm__datetime_format(sqlite3_column_int64(cur->st, i), c->text); break;
+	default: return (const char *)sqlite3_column_text(cur->st, i);
+	}
+	return c->text;
+}
+
+const char *crm_cursor_json(crm_cursor *cur)
+{
+	crm__buf *b;
+	char tmp[32];
+
+	if (!cur || cur->state != ST_ROW)
+		return NULL;
+	if (cur->json_ready)
+		return cur->json.p;
+	b = &cur->json;
+	crm__buf_reset(b);
+	crm__buf_putc(b, '{');
+	for (int i = 0; i < cur->ncols; i++) {
+		const qcol *c = &cur->cols[i];
+
+		if (i)
+			crm__buf_putc(b, ',');
+		crm__json_cstr(b, c->name);
+		crm__buf_putc(b, ':');
+		if (c->column >= 0) {
+			crm__value v;
+			const crm__field *f = &cur->form->fields[c->column];
+			crm__value_column(&v, f, cur->st, i);
+			crm__value_write_json(b, f->value_type, f->scale, &v);
+		} else if (sqlite3_column_type(cur->st, i) == SQLITE_NULL)
+			crm__buf_puts(b, "null");
+		else if (c->tk == TK_DATETIME) {
+			crm__buf_putc(b, '"');
+			crm__buf_put(b, tmp, crm__datetime_format(sqlite3_column_int64(cur->st, i), tmp));
+			crm__buf_putc(b, '"');
+		} else if (c->tk == TK_INT)
+			crm__buf_i64(b, sqlite3_column_int64(cur->st, i));
+		else
+			crm__json_str(b, (const char *)sqlite3_column_text(cur->st, i),
+				      (size_t)sqlite3_column_bytes(cur->st, i));
+	}
+	crm__buf_putc(b, '}');
+	crm__buf_cstr(b);
+	if (b->oom) {
+		crm__error_oom(cur->db);
+		return NULL;
+	}
+	cur->json_ready = 1;
+	return b->p;
+}
+
+const char *crm_cursor_token(crm_cursor *cur)
+{
+	crm__buf raw = CRM__BUF_INIT;
+	char tmp[40];
+
+	if (!cur || cur->state != ST_ROW)
+		return NULL;
+	if (cur->token_ready)
+		return cur->token.p;
+	snprintf(tmp, sizeof tmp, "%08x", (unsigned)cur->sort_hash);
+	crm__buf_puts(&raw, tmp);
+	for (int k = 0; k < cur->q.nkeys; k++) {
+		int col = cur->q.keys[k].result;
+		switch (sqlite3_column_type(cur->st, col)) {
+		case SQLITE_NULL: crm__buf_putc(&raw, 'n'); break;
+		case SQLITE_INTEGER: crm__buf_printf(&raw, "i%lld;", (long long)sqlite3_column_int64(cur->st, col)); break;
+		case SQLITE_FLOAT:
+			real_text(sqlite3_column_double(cur->st, col), tmp, sizeof tmp);
+			crm__buf_printf(&raw, "r%s;", tmp);
+			break;
+		default: {
+			const char *s = (const char *)sqlite3_column_text(cur->st, col);
+			int n = sqlite3_column_bytes(cur->st, col);
+			crm__buf_printf(&raw, "t%d:", n);
+			crm__buf_put(&raw, s, (size_t)n);
+		}
+		}
+	}
+	crm__buf_reset(&cur->token);
+	if (raw.oom)
+		cur->token.oom = 1;
+	else
+		b64_encode(&cur->token, (const unsigned char *)raw.p, raw.len);
+	crm__buf_free(&raw);
+	crm__buf_cstr(&cur->token);
+	if (cur->token.oom) {
+		crm__error_oom(cur->db);
+		return NULL;
+	}
+	cur->token_ready = 1;
+	return cur->token.p;
+}
+
+void crm_cursor_free(crm_cursor *cur)
+{
+	if (!cur)
+		return;
+	/* Give the statement back (reset) before freeing the text it has bound. */
+	crm__stmt_give(cur->db, cur->st);
+	crm__binds_free(&cur->binds);
+	spec_free(&cur->q);
+	crm__form_release(cur->form);
+	crm__free(cur->cols);
+	crm__buf_free(&cur->json);
+	crm__buf_free(&cur->token);
+	crm__free(cur);
+}

@@ -1,2 +1,590 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* Records: parsing input objects and the single write path (insert,
+ * update, delete with reference rules), plus the public single-record API. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "form_int.h"
+#include "store/ddl.h"
+
+#define MAX_CASCADE_DEPTH 16
+
+void crm__record_init(crm__record *rec) { memset(rec, 0, sizeof *rec); }
+
+int crm__record_reset(crm__record *rec, const crm__form *form)
+{
+	size_t n = (size_t)form->nfields;
+
+	crm__free(rec->values);
+	crm__free(rec->given);
+	rec->values = crm__calloc(n, sizeof *rec->values);
+	rec->given = crm__calloc(n, 1);
+	memset(&rec->owner, 0, sizeof rec->owner);
+	rec->owner_given = 0;
+	crm__buf_reset(&rec->strings);
+	return rec->values && rec->given ? 0 : -1;
+}
+
+/* Clear values for the next record of the same form, keeping the memory. */
+void crm__record_clear(crm__record *rec, const crm__form *form)
+{
+	memset(rec->values, 0, (size_t)form->nfields * sizeof *rec->values);
+	memset(rec->given, 0, (size_t)form->nfields);
+	memset(&rec->owner, 0, sizeof rec->owner);
+	rec->owner_given = 0;
+	crm__buf_reset(&rec->strings);
+}
+
+void crm__record_free(crm__record *rec)
+{
+	crm__free(rec->values);
+	crm__free(rec->given);
+	crm__buf_free(&rec->strings);
+	crm__record_init(rec);
+}
+
+int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_t len, crm__record *rec,
+		      crm__errors *errs)
+{
+	int depth = (int)db->limits[CRM_LIMIT_JSON_DEPTH];
+	crm__jscan sc;
+	crm__jval key, val;
+	crm__verr verr;
+	int r;
+
+	crm__record_clear(rec, form);
+	/* Room for decoded strings and converted values, so no pointer moves. */
+	if (crm__buf_reserve(&rec->strings, 4 * len + 64) || crm__jscan_init(&sc, json, len, depth, &rec->strings))
+		return crm__error_oom(db);
+	while ((r = crm__jscan_member(&sc, &key, &val)) == 1) {
+		crm__field *f = crm__form_field(form, key.p, key.n);
+		char name[80];
+
+		if (!f) {
+			snprintf(name, sizeof name, "%.*s", (int)(key.n > 64 ? 64 : key.n), key.p);
+			if (strcmp(name, "owner") == 0) {
+				if (val.type == CRM__J_STRING && val.n > 0) {
+					rec->owner.kind = CRM__V_TEXT;
+					rec->owner.s = val.p;
+					rec->owner.n = val.n;
+				} else if (val.type != CRM__J_NULL && !(val.type == CRM__J_STRING && val.n == 0))
+					crm__errors_add(errs, "owner", "type", "owner must be a string or null");
+				rec->owner_given = 1;
+			} else if (crm__is_system_column(name))
+				crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
+			else
+				crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
+			continue;
+		}
+		if (rec->given[f->position]) {
+			crm__errors_add(errs, f->name, "duplicate", "%s is given twice", f->name);
+			continue;
+		}
+		rec->given[f->position] = 1;
+		if (crm__value_from_json(&rec->values[f->position], f, &val, &rec->strings, depth, &verr))
+			crm__errors_add(errs, f->name, verr.code, "%s", verr.message);
+	}
+	if (r < 0) {
+		crm__error(db, CRM_EINVAL, "record for %s is not a valid JSON object: %s at byte %zu", form->name,
+			   sc.err ? sc.err : "syntax error", sc.err_pos);
+		db->erroffset = (int)sc.err_pos;
+		return CRM_EINVAL;
+	}
+	return CRM_OK;
+}
+
+/* The current stored values of record `id`, copied into `cur`. */
+static int load_current(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version)
+{
+	sqlite3_stmt *st = crm__form_get_stmt(db, form);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	if (crm__record_reset(cur, form))
+		return crm__error_oom(db);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t total = 0;
+		for (int i = 0; i < form->nfields; i++)
+			total += (size_t)sqlite3_column_bytes(st, CRM__SEL_FIELD(i)) + 1;
+		if (crm__buf_reserve(&cur->strings, total)) {
+			sqlite3_reset(st);
+			return crm__error_oom(db);
+		}
+		for (int i = 0; i < form->nfields; i++) {
+			crm__value *v = &cur->values[i];
+			crm__value_column(v, &form->fields[i], st, CRM__SEL_FIELD(i));
+			if (v->kind == CRM__V_TEXT) {
+				size_t at = cur->strings.len;
+				crm__buf_put(&cur->strings, v->s, v->n);
+				v->s = cur->strings.p + at;
+			}
+		}
+		*version = sqlite3_column_int64(st, CRM__SEL_SYS(form, 3));
+		rc = CRM_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
+	else
+		rc = crm__error_sqlite(db, rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* After a unique index refused a write: say which constraint, with which record. */
+static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, int src)
+{
+	int n = crm__check_uniques(db, w->form, values, w->op == CRM__WRITE_INSERT ? 0 : w->id, w->errs);
+
+	if (n < 0)
+		return db->errcode;
+	if (n == 0)
+		return crm__error_sqlite(db, src);
+	return CRM_ECONSTRAINT;
+}
+
+static int validate(crm_db *db, crm__write *w, const crm__value *values, int64_t self_id)
+{
+	int n = crm__validate_record(db, w->form, values, w->errs);
+
+	if (n < 0)
+		return db->errcode;
+	if (n == 0)
+		return CRM_OK;
+	/* Report broken uniques along with the other failures. */
+	if (crm__check_uniques(db, w->form, values, self_id, w->errs) < 0)
+		return db->errcode;
+	return CRM_ECONSTRAINT;
+}
+
+static void bind_owner(crm_db *db, sqlite3_stmt *st, int idx, const crm__record *rec)
+{
+	if (rec->owner_given)
+		crm__value_bind(st, idx, &rec->owner);
+	else if (db->actor_user)
+		sqlite3_bind_text(st, idx, db->actor_user, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+static int do_insert(crm_db *db, crm__write *w)
+{
+	crm__form *form = w->form;
+	crm__record *rec = w->rec;
+	sqlite3_stmt *st;
+	int64_t now = crm_now(db);
+	int rc, n = form->nfields;
+
+	for (int i = 0; i < n; i++)
+		if (!rec->given[i] && (form->fields[i].flags & CRM__F_HAS_DEFAULT))
+			rec->values[i] = form->fields[i].def;
+	if ((rc = validate(db, w, rec->values, 0)))
+		return rc;
+	if (!(st = crm__form_insert_stmt(db, form)))
+		return db->errcode;
+	for (int i = 0; i < n; i++)
+		crm__value_bind(st, i + 1, &rec->values[i]);
+	sqlite3_bind_int64(st, n + 1, now);
+	sqlite3_bind_int64(st, n + 2, now);
+	bind_owner(db, st, n + 3, rec);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		w->id = sqlite3_last_insert_rowid(db->sql);
+		return CRM_OK;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return unique_failure(db, w, rec->values, rc);
+	return crm__error_sqlite(db, rc);
+}
+
+static int do_update(crm_db *db, crm__write *w, crm__record *cur)
+{
+	crm__form *form = w->form;
+	crm__record *rec = w->rec;
+	crm__buf sql = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int64_t version;
+	int rc, p = 1;
+
+	if ((rc = load_current(db, form, w->id, cur, &version)))
+		return rc;
+	if (w->expected_version > 0 && version != w->expected_version)
+		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", form->name,
+				  (long long)w->id, (long long)version, (long long)w->expected_version);
+	for (int i = 0; i < form->nfields; i++)
+		if (rec->given[i])
+			cur->values[i] = rec->values[i];
+	if ((rc = validate(db, w, cur->values, w->id)))
+		return rc;
+	crm__buf_puts(&sql, "UPDATE ");
+	crm__sql_ident(&sql, form->name);
+	crm__buf_puts(&sql, " SET ");
+	for (int i = 0; i < form->nfields; i++)
+		if (rec->given[i]) {
+			crm__sql_ident(&sql, form->fields[i].name);
+			crm__buf_puts(&sql, "=?,");
+		}
+	if (rec->owner_given)
+		crm__buf_puts(&sql, "owner=?,");
+	crm__buf_puts(&sql, "updated_at=?,version=version+1 WHERE id=?");
+	if (sql.oom)
+		return crm__error_oom(db);
+	st = crm__stmt_take(db, sql.p, sql.len);
+	crm__buf_free(&sql);
+	if (!st)
+		return db->errcode;
+	for (int i = 0; i < form->nfields; i++)
+		if (rec->given[i])
+			crm__value_bind(st, p++, &cur->values[i]);
+	if (rec->owner_given)
+		crm__value_bind(st, p++, &rec->owner);
+	sqlite3_bind_int64(st, p++, crm_now(db));
+	sqlite3_bind_int64(st, p, w->id);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	if (rc == SQLITE_DONE)
+		return CRM_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return unique_failure(db, w, cur->values, rc);
+	return crm__error_sqlite(db, rc);
+}
+
+/* Ids of the records of `form` whose field `f` points at `id`. */
+static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int64_t id, int limit,
+		     int64_t **ids, int *n)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int rc, cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	crm__buf_puts(&sql, "SELECT id FROM ");
+	crm__sql_ident(&sql, form->name);
+	crm__buf_puts(&sql, " WHERE ");
+	crm__sql_ident(&sql, f->name);
+	crm__buf_puts(&sql, "=? ORDER BY id");
+	if (sql.oom)
+		return crm__error_oom(db);
+	st = crm__stmt_take(db, sql.p, sql.len);
+	crm__buf_free(&sql);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && (limit <= 0 || *n < limit)) {
+		if (*n == cap) {
+			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **ids);
+			if (!grown) {
+				crm__stmt_give(db, st);
+				return crm__error_oom(db);
+			}
+			*ids = grown;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	crm__stmt_give(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* Apply each referring form's on_delete rule before `w->id` goes. */
+static int enforce_references(crm_db *db, crm__write *w)
+{
+	sqlite3_stmt *names = crm__stmt_take(db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
+					     (size_t)-1);
+	int rc = CRM_OK, src;
+
+	if (!names)
+		return db->errcode;
+	while (rc == CRM_OK && (src = sqlite3_step(names)) == SQLITE_ROW) {
+		crm__form *other;
+
+		if ((rc = crm__form_lookup(db, (const char *)sqlite3_column_text(names, 0), &other)))
+			break;
+		for (int i = 0; i < other->nfields && rc == CRM_OK; i++) {
+			const crm__field *f = &other->fields[i];
+			int64_t *ids;
+			int n;
+
+			if (f->type != CRM_TYPE_REF || strcmp(f->ref_form, w->form->name) != 0)
+				continue;
+			rc = referrers(db, other, f, w->id, f->on_delete == CRM__ON_DELETE_RESTRICT ? 1 : 0, &ids, &n);
+			if (rc == CRM_OK && n > 0 && f->on_delete == CRM__ON_DELETE_RESTRICT) {
+				crm__errors_add(w->errs, f->name, "referenced", "%s record %lld is referenced by %s record %lld",
+						w->form->name, (long long)w->id, other->name, (long long)ids[0]);
+				rc = CRM_ECONSTRAINT;
+			}
+			for (int k = 0; k < n && rc == CRM_OK; k++) {
+				crm__record change;
+				crm__write cw = { .form = other, .id = ids[k], .errs = w->errs, .depth = w->depth + 1 };
+
+				crm__record_init(&change);
+				if (f->on_delete == CRM__ON_DELETE_CASCADE)
+					cw.op = CRM__WRITE_DELETE;
+				else {
+					cw.op = CRM__WRITE_UPDATE;
+					cw.rec = &change;
+					if (crm__record_reset(&change, other))
+						rc = crm__error_oom(db);
+					else
+						change.given[f->position] = 1; /* value stays null */
+				}
+				if (rc == CRM_OK)
+					rc = crm__record_write(db, &cw);
+				crm__record_free(&change);
+			}
+			crm__free(ids);
+		}
+	}
+	if (rc == CRM_OK && src != SQLITE_DONE)
+		rc = crm__error_sqlite(db, src);
+	crm__stmt_give(db, names);
+	return rc;
+}
+
+static int do_delete(crm_db *db, crm__write *w, crm__record *cur)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int64_t version;
+	int rc;
+
+	if (w->depth > MAX_CASCADE_DEPTH)
+		return crm__error(db, CRM_ELIMIT, "deleting %s record %lld cascades deeper than %d levels", w->form->name,
+				  (long long)w->id, MAX_CASCADE_DEPTH);
+	if ((rc = load_current(db, w->form, w->id, cur, &version)))
+		return rc;
+	if (w->expected_version > 0 && version != w->expected_version)
+		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", w->form->name,
+				  (long long)w->id, (long long)version, (long long)w->expected_version);
+	if ((rc = enforce_references(db, w)))
+		return rc;
+	crm__buf_puts(&sql, "DELETE FROM ");
+	crm__sql_ident(&sql, w->form->name);
+	crm__buf_puts(&sql, " WHERE id=?");
+	if (sql.oom)
+		return crm__error_oom(db);
+	st = crm__stmt_take(db, sql.p, sql.len);
+	crm__buf_free(&sql);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, w->id);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+int crm__record_write(crm_db *db, crm__write *w)
+{
+	crm__record cur;
+	int rc;
+
+	crm__record_init(&cur);
+	switch (w->op) {
+	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
+	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur); break;
+	default: rc = do_delete(db, w, &cur); break;
+	}
+	crm__record_free(&cur);
+	return rc;
+}
+
+/* ---- public API ---- */
+
+/* Look up the form and parse `json` into `rec`; input problems are raised. */
+static int prepare_input(crm_db *db, const char *form_name, const char *json, crm__form **form, crm__record *rec,
+			 crm__errors *errs)
+{
+	int rc;
+
+	if (!json)
+		return crm__error(db, CRM_EMISUSE, "no record JSON given");
+	if ((rc = crm__form_lookup(db, form_name, form)))
+		return rc;
+	if (crm__record_reset(rec, *form))
+		return crm__error_oom(db);
+	if ((rc = crm__record_parse(db, *form, json, strlen(json), rec, errs)))
+		return rc;
+	return errs->count ? crm__errors_raise(db, errs, (*form)->name) : CRM_OK;
+}
+
+/* Run one write in its own transaction and raise its validation errors. */
+static int write_one(crm_db *db, crm__write *w)
+{
+	int rc;
+
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	rc = crm__record_write(db, w);
+	if (rc == CRM_ECONSTRAINT && w->errs->count)
+		crm__errors_raise(db, w->errs, w->form->name);
+	return crm__tx_end(db, rc);
+}
+
+static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t id, const char *json,
+		  int64_t expected, int64_t *out_id)
+{
+	crm__errors errs = { 0 };
+	crm__record rec;
+	crm__write w = { .op = op, .id = id, .expected_version = expected, .errs = &errs };
+	int rc;
+
+	crm__record_init(&rec);
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (op == CRM__WRITE_DELETE)
+		rc = crm__form_lookup(db, form_name, &w.form);
+	else
+		rc = prepare_input(db, form_name, json, &w.form, &rec, &errs);
+	if (rc == CRM_OK) {
+		w.rec = &rec;
+		rc = write_one(db, &w);
+	}
+	if (rc == CRM_OK && out_id)
+		*out_id = w.id;
+	crm__errors_free(&errs);
+	crm__record_free(&rec);
+	return rc;
+}
+
+int crm_record_insert(crm_db *db, const char *form, const char *json, int64_t *out_id)
+{
+	return single(db, CRM__WRITE_INSERT, form, 0, json, 0, out_id);
+}
+
+int crm_record_update(crm_db *db, const char *form, int64_t id, const char *json, int64_t expected_version)
+{
+	return single(db, CRM__WRITE_UPDATE, form, id, json, expected_version, NULL);
+}
+
+int crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected_version)
+{
+	return single(db, CRM__WRITE_DELETE, form, id, NULL, expected_version, NULL);
+}
+
+int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
+{
+	crm__buf json = CRM__BUF_INIT;
+	crm__form *form;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!db || !out)
+		return CRM_EMISUSE;
+	*out = NULL;
+	if ((rc = crm__enter(db)) || (rc = crm__form_lookup(db, form_name, &form)))
+		return rc;
+	if (!(st = crm__form_get_stmt(db, form)))
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		crm__row_write_json(&json, form, st);
+		rc = json.oom ? crm__error_oom(db) : CRM_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
+	else
+		rc = crm__error_sqlite(db, rc);
+	sqlite3_reset(st);
+	if (rc == CRM_OK)
+		*out = crm__buf_detach(&json);
+	crm__buf_free(&json);
+	return rc;
+}
+
+/* The unique constraint whose fields are exactly those named in `key`. */
+static const crm__index *find_key(crm_db *db, const crm__form *form, const char *key)
+{
+	for (int i = 0; i < form->nindexes; i++) {
+		const crm__index *ix = &form->indexes[i];
+		const char *p = key;
+		int matched = 0, ok = ix->unique;
+
+		while (ok && *p) {
+			size_t len = strcspn(p, ",");
+			const crm__field *f = crm__form_field(form, p, len);
+			int in = 0;
+			for (int k = 0; f && k < ix->nfields; k++)
+				in |= ix->fields[k] == f->position;
+			ok = in;
+			matched++;
+			p += len + (p[len] == ',');
+		}
+		if (ok && matched == ix->nfields)
+			return ix;
+	}
+	crm__error(db, CRM_EINVAL, "form %s has no unique constraint on exactly (%s)", form->name, key);
+	return NULL;
+}
+
+int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const char *json, int64_t *out_id,
+		      int *out_inserted)
+{
+	crm__errors errs = { 0 };
+	crm__record rec;
+	crm__write w = { .op = CRM__WRITE_INSERT, .errs = &errs };
+	const crm__index *ix;
+	crm__buf sql = CRM__BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	crm__record_init(&rec);
+	if (!db || !key)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)) || (rc = prepare_input(db, form_name, json, &w.form, &rec, &errs)))
+		goto done;
+	if (!(ix = find_key(db, w.form, key))) {
+		rc = db->errcode;
+		goto done;
+	}
+	for (int k = 0; k < ix->nfields; k++)
+		if (rec.values[ix->fields[k]].kind == CRM__V_NULL) {
+			rc = crm__error(db, CRM_EINVAL, "upsert on (%s) needs a value for %s", key,
+					w.form->fields[ix->fields[k]].name);
+			goto done;
+		}
+	crm__buf_puts(&sql, "SELECT id FROM ");
+	crm__sql_ident(&sql, w.form->name);
+	for (int k = 0; k < ix->nfields; k++) {
+		crm__buf_puts(&sql, k ? " AND " : " WHERE ");
+		crm__sql_ident(&sql, w.form->fields[ix->fields[k]].name);
+		crm__buf_puts(&sql, "=?");
+	}
+	if (sql.oom) {
+		rc = crm__error_oom(db);
+		goto done;
+	}
+	if ((rc = crm__tx_begin(db)))
+		goto done;
+	if (!(st = crm__stmt_take(db, sql.p, sql.len)))
+		rc = db->errcode;
+	for (int k = 0; st && k < ix->nfields; k++)
+		crm__value_bind(st, k + 1, &rec.values[ix->fields[k]]);
+	if (st && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		w.op = CRM__WRITE_UPDATE;
+		w.id = sqlite3_column_int64(st, 0);
+	} else if (st && src != SQLITE_DONE)
+		rc = crm__error_sqlite(db, src);
+	crm__stmt_give(db, st);
+	if (rc == CRM_OK) {
+		w.rec = &rec;
+		rc = crm__record_write(db, &w);
+		if (rc == CRM_ECONSTRAINT && errs.count)
+			crm__errors_raise(db, &errs, w.form->name);
+	}
+	rc = crm__tx_end(db, rc);
+	if (rc == CRM_OK) {
+		if (out_id)
+			*out_id = w.id;
+		if (out_inserted)
+			*out_inserted = w.op == CRM__WRITE_INSERT;
+	}
+done:
+	crm__buf_free(&sql);
+	crm__errors_free(&errs);
+	crm__record_free(&rec);
+	return rc;
+}

@@ -1,2 +1,196 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* Record validation: the field rules every write path applies, collecting
+ * every failure instead of stopping at the first. Patterns run under the
+ * handle's PCRE2 limits so a hostile expression cannot hang a write. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/codec.h"
+#include "form_int.h"
+#include "store/filter.h"
+
+static void describe(char *out, size_t size, const crm__field *f, const crm__value *v)
+{
+	crm__buf b = CRM__BUF_INIT;
+
+	crm__value_write_json(&b, f->value_type, f->scale, v);
+	snprintf(out, size, "%s", b.oom ? "?" : crm__buf_cstr(&b));
+	crm__buf_free(&b);
+}
+
+static int check_pattern(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
+{
+	pcre2_match_context *mctx = crm__regex_context(db);
+	pcre2_match_data *md = crm__regex_match_data(db);
+	int rc;
+
+	if (!md || !mctx) {
+		crm__errors_add(errs, f->name, "memory", "out of memory checking %s", f->name);
+		return 1;
+	}
+	/* Only "does it match" matters: rc 0 (ovector too small) is a match. */
+	rc = pcre2_match(f->re, (PCRE2_SPTR)v->s, v->n, 0, PCRE2_NO_UTF_CHECK, md, mctx);
+	if (rc >= 0)
+		return 0;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		crm__errors_add(errs, f->name, "pattern", "%s does not match the pattern %s", f->name, f->pattern);
+	else
+		crm__errors_add(errs, f->name, "pattern_limit",
+				"%s could not be checked against its pattern within the match limits", f->name);
+	return 1;
+}
+
+int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
+{
+	char a[64], b[64];
+	int failed = 0;
+
+	if (v->kind == CRM__V_NULL)
+		return 0;
+	if (v->kind == CRM__V_TEXT && (int64_t)v->n > db->limits[CRM_LIMIT_VALUE_LENGTH]) {
+		crm__errors_add(errs, f->name, "too_long", "%s is longer than %lld bytes", f->name,
+				(long long)db->limits[CRM_LIMIT_VALUE_LENGTH]);
+		return 1;
+	}
+	if ((f->flags & CRM__F_HAS_MIN) && crm__value_compare(v, &f->min) < 0) {
+		describe(a, sizeof a, f, &f->min);
+		crm__errors_add(errs, f->name, "min", "%s must be at least %s", f->name, a);
+		failed++;
+	}
+	if ((f->flags & CRM__F_HAS_MAX) && crm__value_compare(v, &f->max) > 0) {
+		describe(b, sizeof b, f, &f->max);
+		crm__errors_add(errs, f->name, "max", "%s must be at most %s", f->name, b);
+		failed++;
+	}
+	if (f->min_length >= 0 || f->max_length >= 0) {
+		int64_t len = crm__utf8_length(v->s, v->n);
+		if (f->min_length >= 0 && len < f->min_length) {
+			crm__errors_add(errs, f->name, "min_length", "%s must have at least %lld characters", f->name,
+					(long long)f->min_length);
+			failed++;
+		}
+		if (f->max_length >= 0 && len > f->max_length) {
+			crm__errors_add(errs, f->name, "max_length", "%s must have at most %lld characters", f->name,
+					(long long)f->max_length);
+			failed++;
+		}
+	}
+	if (f->re)
+		failed += check_pattern(db, f, v, errs);
+	return failed;
+}
+
+/* Does record `id` exist in form `target`? 1, 0, or -1 on error. */
+static int ref_exists(crm_db *db, const char *target, int64_t id)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	crm__buf_puts(&sql, "SELECT 1 FROM ");
+	crm__sql_ident(&sql, target);
+	crm__buf_puts(&sql, " WHERE id=?");
+	if (sql.oom) {
+		crm__error_oom(db);
+		return -1;
+	}
+	st = crm__stmt_take(db, sql.p, sql.len);
+	crm__buf_free(&sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	crm__error_sqlite(db, rc);
+	return -1;
+}
+
+int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, crm__errors *errs)
+{
+	crm__row row = { .fields = values };
+	int failed = 0;
+
+	for (int i = 0; i < form->nfields; i++) {
+		const crm__field *f = &form->fields[i];
+		const crm__value *v = &values[i];
+
+		if (v->kind == CRM__V_NULL) {
+			if ((f->flags & CRM__F_REQUIRED) ||
+			    (f->required_when && crm__filter_eval(f->required_when, form, &row))) {
+				crm__errors_add(errs, f->name, "required", "%s is required", f->name);
+				failed++;
+			}
+			continue;
+		}
+		failed += crm__check_value(db, f, v, errs);
+		if (f->type == CRM_TYPE_REF) {
+			int found = ref_exists(db, f->ref_form, v->i);
+			if (found < 0)
+				return -1;
+			if (!found) {
+				crm__errors_add(errs, f->name, "ref", "%s: no %s record with id %lld", f->name, f->ref_form,
+						(long long)v->i);
+				failed++;
+			}
+		}
+	}
+	return failed;
+}
+
+int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *values, int64_t self_id,
+		       crm__errors *errs)
+{
+	int failed = 0;
+
+	for (int i = 0; i < form->nindexes; i++) {
+		const crm__index *ix = &form->indexes[i];
+		crm__buf sql = CRM__BUF_INIT, names = CRM__BUF_INIT;
+		sqlite3_stmt *st;
+		int empty = 0, rc, p = 1;
+
+		if (!ix->unique || ix->fields[0] < 0)
+			continue;
+		for (int k = 0; k < ix->nfields; k++)
+			empty |= ix->fields[k] < 0 || values[ix->fields[k]].kind == CRM__V_NULL;
+		if (empty && ix->nulls_distinct)
+			continue;
+		crm__buf_puts(&sql, "SELECT id FROM ");
+		crm__sql_ident(&sql, form->name);
+		crm__buf_puts(&sql, " WHERE id IS NOT ?");
+		for (int k = 0; k < ix->nfields; k++) {
+			const crm__field *f = &form->fields[ix->fields[k]];
+			crm__buf_puts(&sql, " AND ");
+			crm__sql_ident(&sql, f->name);
+			crm__buf_puts(&sql, " IS ?");
+			if (k)
+				crm__buf_putc(&names, ',');
+			crm__buf_puts(&names, f->name);
+		}
+		crm__buf_puts(&sql, " LIMIT 1");
+		if (sql.oom || names.oom || !(st = crm__stmt_take(db, sql.p, sql.len))) {
+			if (sql.oom || names.oom)
+				crm__error_oom(db);
+			crm__buf_free(&sql);
+			crm__buf_free(&names);
+			return -1;
+		}
+		sqlite3_bind_int64(st, p++, self_id);
+		for (int k = 0; k < ix->nfields; k++)
+			crm__value_bind(st, p++, &values[ix->fields[k]]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			crm__errors_add(errs, crm__buf_cstr(&names), "unique", "%s must be unique: record %lld has the same %s",
+					crm__buf_cstr(&names), (long long)sqlite3_column_int64(st, 0),
+					ix->nfields > 1 ? "values" : "value");
+			failed++;
+		}
+		crm__stmt_give(db, st);
+		crm__buf_free(&sql);
+		crm__buf_free(&names);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return crm__error_sqlite(db, rc), -1;
+	}
+	return failed;
+}

@@ -1,2 +1,269 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* SQL text for form tables and their indexes (see ddl.h). Identifiers come
+ * only from compiled forms, whose names passed crm__valid_name. */
+#include <string.h>
+
+#include "core/codec.h"
+#include "ddl.h"
+#include "filter.h"
+#include "value.h"
+
+const char *crm__column_type(const crm__field *f)
+{
+	switch (f->storage) {
+	case CRM__S_INTEGER: return "INTEGER";
+	case CRM__S_REAL: return "REAL";
+	default: return "TEXT";
+	}
+}
+
+void crm__sql_create_table(crm__buf *sql, const crm__form *form, const char *table)
+{
+	crm__buf_puts(sql, "CREATE TABLE ");
+	crm__sql_ident(sql, table);
+	crm__buf_puts(sql, "(id INTEGER PRIMARY KEY");
+	for (int i = 0; i < form->nfields; i++) {
+		crm__buf_puts(sql, ", ");
+		crm__sql_ident(sql, form->fields[i].name);
+		crm__buf_putc(sql, ' ');
+		crm__buf_puts(sql, crm__column_type(&form->fields[i]));
+	}
+	crm__buf_puts(sql, ", created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, owner TEXT,"
+			   " version INTEGER NOT NULL DEFAULT 1)");
+}
+
+void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alias)
+{
+	crm__column_sql(sql, form, CRM__COL_ID, alias);
+	for (int i = 0; i < form->nfields; i++) {
+		crm__buf_puts(sql, ", ");
+		crm__column_sql(sql, form, i, alias);
+	}
+	for (int k = CRM__COL_CREATED_AT; k >= CRM__COL_VERSION; k--) {
+		crm__buf_puts(sql, ", ");
+		crm__column_sql(sql, form, k, alias);
+	}
+}
+
+static void index_sql(crm__buf *sql, const crm__form *form, const crm__index *ix)
+{
+	crm__buf_puts(sql, ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+	crm__sql_ident(sql, ix->name);
+	crm__buf_puts(sql, " ON ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_putc(sql, '(');
+	for (int k = 0; k < ix->nfields; k++) {
+		if (k)
+			crm__buf_puts(sql, ", ");
+		/* Empty keys that must not repeat are indexed as one shared value. */
+		if (ix->unique && !ix->nulls_distinct)
+			crm__buf_puts(sql, "ifnull(");
+		crm__column_sql(sql, form, ix->fields[k], NULL);
+		if (ix->unique && !ix->nulls_distinct)
+			crm__buf_puts(sql, ", x'')");
+	}
+	crm__buf_putc(sql, ')');
+}
+
+static int run(crm_db *db, crm__buf *sql)
+{
+	int rc;
+
+	if (sql->oom)
+		return crm__error_oom(db);
+	rc = crm__exec(db, crm__buf_cstr(sql));
+	crm__buf_reset(sql);
+	return rc;
+}
+
+int crm__ddl_create(crm_db *db, const crm__form *form)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	int rc;
+
+	crm__sql_create_table(&sql, form, form->name);
+	rc = run(db, &sql);
+	crm__buf_free(&sql);
+	return rc ? rc : crm__ddl_sync_indexes(db, form, CRM__IX_CREATE);
+}
+
+static int unique_broken(crm_db *db, const crm__form *form, const crm__index *ix)
+{
+	crm__buf names = CRM__BUF_INIT, members = CRM__BUF_INIT;
+	int rc;
+
+	for (int k = 0; k < ix->nfields; k++) {
+		if (k)
+			crm__buf_putc(&names, ',');
+		crm__buf_puts(&names, ix->fields[k] >= 0 ? form->fields[ix->fields[k]].name
+							  : crm__system_columns[-1 - ix->fields[k]]);
+	}
+	crm__buf_puts(&members, "\"errors\":[{\"field\":");
+	crm__json_cstr(&members, crm__buf_cstr(&names));
+	crm__buf_puts(&members, ",\"code\":\"unique\",\"message\":\"existing records share values\"}]");
+	rc = crm__error_detail(db, CRM_ECONSTRAINT, crm__buf_cstr(&members),
+			       "form %s: cannot make %s unique: existing records share values", form->name,
+			       crm__buf_cstr(&names));
+	crm__buf_free(&names);
+	crm__buf_free(&members);
+	return rc;
+}
+
+int crm__ddl_sync_indexes(crm_db *db, const crm__form *form, int what)
+{
+	crm__buf sql = CRM__BUF_INIT, prefix = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int rc = CRM_OK, src;
+
+	if (!(what & CRM__IX_DROP))
+		goto create;
+	crm__buf_puts(&prefix, form->name);
+	crm__buf_puts(&prefix, "__");
+	if (prefix.oom)
+		return crm__error_oom(db);
+	/* Drop what is no longer declared (or declared differently). */
+	st = crm__stmt_take(db,
+			    "SELECT name FROM sqlite_schema WHERE type='index' AND tbl_name=?1"
+			    " AND substr(name, 1, length(?2)) = ?2",
+			    (size_t)-1);
+	if (!st) {
+		crm__buf_free(&prefix);
+		return db->errcode;
+	}
+	sqlite3_bind_text(st, 1, form->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, prefix.p, (int)prefix.len, SQLITE_STATIC);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int wanted = 0;
+		for (int i = 0; i < form->nindexes && !wanted; i++)
+			wanted = strcmp(form->indexes[i].name, name) == 0;
+		if (!wanted) {
+			crm__buf_puts(&sql, "DROP INDEX ");
+			crm__sql_ident(&sql, name);
+			crm__buf_putc(&sql, ';');
+		}
+	}
+	crm__stmt_give(db, st);
+	crm__buf_free(&prefix);
+	if (src != SQLITE_DONE)
+		rc = crm__error_sqlite(db, src);
+	if (!rc && sql.len)
+		rc = run(db, &sql);
+create:
+	for (int i = 0; i < form->nindexes && !rc && (what & CRM__IX_CREATE); i++) {
+		const crm__index *ix = &form->indexes[i];
+		crm__buf_puts(&sql, "SELECT 1 FROM sqlite_schema WHERE type='index' AND name=");
+		/* index names are validated identifiers: quoting as a string literal is safe */
+		crm__buf_putc(&sql, '\'');
+		crm__buf_puts(&sql, ix->name);
+		crm__buf_putc(&sql, '\'');
+		st = crm__stmt_take(db, crm__buf_cstr(&sql), sql.len);
+		crm__buf_reset(&sql);
+		if (!st) {
+			rc = db->errcode;
+			break;
+		}
+		src = sqlite3_step(st);
+		crm__stmt_give(db, st);
+		if (src == SQLITE_ROW)
+			continue;
+		index_sql(&sql, form, ix);
+		if (sql.oom) {
+			rc = crm__error_oom(db);
+			break;
+		}
+		src = sqlite3_exec(db->sql, crm__buf_cstr(&sql), NULL, NULL, NULL);
+		crm__buf_reset(&sql);
+		if ((src & 0xff) == SQLITE_CONSTRAINT)
+			rc = unique_broken(db, form, ix);
+		else if (src != SQLITE_OK)
+			rc = crm__error_sqlite(db, src);
+	}
+	crm__buf_free(&sql);
+	return rc;
+}
+
+static sqlite3_stmt *prepare(crm_db *db, crm__buf *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sql->oom) {
+		crm__error_oom(db);
+		return NULL;
+	}
+	rc = sqlite3_prepare_v3(db->sql, sql->p, (int)sql->len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	crm__buf_free(sql);
+	if (rc != SQLITE_OK) {
+		crm__error_sqlite(db, rc);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
+{
+	crm__buf sql = CRM__BUF_INIT;
+
+	if (form->st_insert)
+		return form->st_insert;
+	crm__buf_puts(&sql, "INSERT INTO ");
+	crm__sql_ident(&sql, form->name);
+	crm__buf_putc(&sql, '(');
+	for (int i = 0; i < form->nfields; i++) {
+		crm__sql_ident(&sql, form->fields[i].name);
+		crm__buf_putc(&sql, ',');
+	}
+	crm__buf_puts(&sql, "created_at,updated_at,owner,version) VALUES(");
+	for (int i = 0; i < form->nfields; i++)
+		crm__buf_puts(&sql, "?,");
+	crm__buf_puts(&sql, "?,?,?,1)");
+	return form->st_insert = prepare(db, &sql);
+}
+
+sqlite3_stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
+{
+	crm__buf sql = CRM__BUF_INIT;
+
+	if (form->st_get)
+		return form->st_get;
+	crm__buf_puts(&sql, "SELECT ");
+	crm__sql_select_list(&sql, form, NULL);
+	crm__buf_puts(&sql, " FROM ");
+	crm__sql_ident(&sql, form->name);
+	crm__buf_puts(&sql, " WHERE id=?");
+	return form->st_get = prepare(db, &sql);
+}
+
+void crm__row_write_json(crm__buf *out, const crm__form *form, sqlite3_stmt *st)
+{
+	static const char *const sys_keys[4] = { ",\"created_at\":", ",\"updated_at\":", ",\"owner\":", ",\"version\":" };
+	crm__value v;
+	char tmp[32];
+
+	crm__buf_puts(out, "{\"id\":");
+	crm__buf_i64(out, sqlite3_column_int64(st, 0));
+	for (int i = 0; i < form->nfields; i++) {
+		const crm__field *f = &form->fields[i];
+		crm__buf_put(out, ",\"", 2);
+		crm__buf_puts(out, f->name);
+		crm__buf_put(out, "\":", 2);
+		crm__value_column(&v, f, st, CRM__SEL_FIELD(i));
+		crm__value_write_json(out, f->value_type, f->scale, &v);
+	}
+	for (int k = 0; k < 4; k++) {
+		int col = CRM__SEL_SYS(form, k);
+		crm__buf_puts(out, sys_keys[k]);
+		if (sqlite3_column_type(st, col) == SQLITE_NULL)
+			crm__buf_puts(out, "null");
+		else if (k < 2) {
+			crm__buf_putc(out, '"');
+			crm__buf_put(out, tmp, crm__datetime_format(sqlite3_column_int64(st, col), tmp));
+			crm__buf_putc(out, '"');
+		} else if (k == 2)
+			crm__json_str(out, (const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+		else
+			crm__buf_i64(out, sqlite3_column_int64(st, col));
+	}
+	crm__buf_putc(out, '}');
+}

@@ -1,2 +1,106 @@
-/* placeholder until written */
-#include "crm/common.h"
+/* Field types, system columns and the life of a compiled form. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "filter.h"
+#include "schema.h"
+
+const char *const crm__system_columns[5] = { "id", "created_at", "updated_at", "owner", "version" };
+
+static const char *const type_names[] = {
+	[CRM_TYPE_TEXT] = "text",         [CRM_TYPE_LONG_TEXT] = "long_text", [CRM_TYPE_INTEGER] = "integer",
+	[CRM_TYPE_DECIMAL] = "decimal",   [CRM_TYPE_NUMBER] = "number",       [CRM_TYPE_BOOLEAN] = "boolean",
+	[CRM_TYPE_DATE] = "date",         [CRM_TYPE_DATETIME] = "datetime",   [CRM_TYPE_ENUM] = "enum",
+	[CRM_TYPE_MULTI_ENUM] = "multi_enum", [CRM_TYPE_EMAIL] = "email",     [CRM_TYPE_PHONE] = "phone",
+	[CRM_TYPE_URL] = "url",           [CRM_TYPE_REF] = "ref",             [CRM_TYPE_JSON] = "json",
+	[CRM_TYPE_COMPUTED] = "computed",
+};
+
+int crm__is_system_column(const char *name)
+{
+	for (int i = 0; i < 5; i++)
+		if (strcmp(name, crm__system_columns[i]) == 0)
+			return 1;
+	return 0;
+}
+
+crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
+{
+	for (int i = 0; i < form->nfields; i++) {
+		crm__field *f = &form->fields[i];
+		if (f->name[0] == name[0] && strncmp(f->name, name, len) == 0 && f->name[len] == 0)
+			return f;
+	}
+	return NULL;
+}
+
+crm__storage crm__storage_of(crm_type type)
+{
+	switch (type) {
+	case CRM_TYPE_INTEGER:
+	case CRM_TYPE_DECIMAL:
+	case CRM_TYPE_BOOLEAN:
+	case CRM_TYPE_DATETIME:
+	case CRM_TYPE_REF: return CRM__S_INTEGER;
+	case CRM_TYPE_NUMBER: return CRM__S_REAL;
+	default: return CRM__S_TEXT;
+	}
+}
+
+const char *crm__type_name(crm_type type)
+{
+	if (type >= CRM_TYPE_TEXT && type <= CRM_TYPE_COMPUTED)
+		return type_names[type];
+	return "unknown";
+}
+
+crm_type crm__type_from_name(const char *name)
+{
+	for (int t = CRM_TYPE_TEXT; t <= CRM_TYPE_COMPUTED; t++)
+		if (strcmp(name, type_names[t]) == 0)
+			return (crm_type)t;
+	return (crm_type)0;
+}
+
+void crm__form_retain(crm__form *form)
+{
+	if (form)
+		form->refs++;
+}
+
+static void field_free(crm__field *f)
+{
+	crm__free(f->id);
+	crm__free(f->name);
+	crm__free(f->label);
+	if (f->def.kind == CRM__V_TEXT)
+		crm__free((void *)f->def.s);
+	crm__free(f->pattern);
+	pcre2_code_free(f->re);
+	for (size_t i = 0; i < f->noptions; i++)
+		crm__free(f->options[i]);
+	crm__free(f->options);
+	crm__free(f->ref_form);
+	crm__filter_free(f->required_when);
+	crm__free(f->lua);
+}
+
+void crm__form_release(crm__form *form)
+{
+	if (!form || --form->refs > 0)
+		return;
+	for (int i = 0; i < form->nfields; i++)
+		field_free(&form->fields[i]);
+	crm__free(form->fields);
+	for (int i = 0; i < form->nindexes; i++) {
+		crm__free(form->indexes[i].fields);
+		crm__free(form->indexes[i].name);
+	}
+	crm__free(form->indexes);
+	sqlite3_finalize(form->st_insert);
+	sqlite3_finalize(form->st_get);
+	crm__free(form->name);
+	crm__free(form->label);
+	crm__free(form->body);
+	crm__free(form);
+}

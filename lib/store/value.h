@@ -5,6 +5,8 @@
 #ifndef CRM_STORE_VALUE_H
 #define CRM_STORE_VALUE_H
 
+#include <cJSON.h>
+
 #include "core/buf.h"
 #include "core/json_scan.h"
 #include "schema.h"
@@ -18,13 +20,19 @@ typedef struct crm__verr {
 /* Convert the JSON value `v` to field `f`'s storage representation in
  * *out. JSON null gives CRM__V_NULL, as does "" for text-like types (an
  * empty string means no value). Text results point into `v` or into
- * `scratch` (canonical multi-enum text is written there; reserve enough
- * beforehand if pointers into scratch must stay valid: at most 2*v->n+2).
+ * `scratch` (multi-enum and json texts are written there). To keep earlier
+ * pointers into `scratch` valid, give it 3*v->n + 8 bytes of spare
+ * capacity beforehand: the function never grows it past that.
  * Checks the type's own format (email, url, date, option membership,
  * decimal scale, UTF-8) but not the field's constraints (required, min,
  * pattern: see lib/form/validate.c). Returns 0, or -1 with *err filled. */
 int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *v, crm__buf *scratch,
 			 int max_depth, crm__verr *err);
+/* View a cJSON node (metadata, filters) as a scanned JSON value: strings
+ * as their text, numbers as a literal that reads back exactly, arrays and
+ * objects as their printed text. Printed text is kept in `scratch` (give it
+ * room first if earlier pointers into it must stay valid). 0 or -1 (OOM). */
+int crm__jval_from_cjson(crm__jval *out, const cJSON *node, crm__buf *scratch);
 /* Bind `v` to parameter `idx` (1-based). Text is bound SQLITE_STATIC: it
  * must outlive the statement's next reset. Returns an SQLite code. */
 int crm__value_bind(sqlite3_stmt *st, int idx, const crm__value *v);

@@ -1,0 +1,591 @@
+/* Form-engine benchmark: libcrm against hand-written SQLite doing the same
+ * work in the same process — batch inserts of lead records (JSON in, with
+ * validation) vs prepared inserts of the same C values, a filtered sorted
+ * query through the cursor vs the same SQL, point gets returning JSON vs
+ * point reads — plus the peak RSS of streaming every row of the form. */
+#include "bench.h"
+
+#include <crm.h>
+#include <sqlite3.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEED 0x6c696263726dULL /* "libcrm" */
+#define CHUNK 10000            /* rows generated (untimed) between timed stretches */
+#define QUERY_LIMIT 10000
+#define QUERY_MIN_SCORE 900
+#define NCOLS 15 /* id, 10 fields, created_at, updated_at, owner, version */
+
+static const char LEAD_FORM[] =
+	"{\"form\":\"lead\",\"label\":\"Lead\",\"fields\":["
+	"{\"name\":\"name\",\"type\":\"text\",\"required\":true,\"max_length\":100},"
+	"{\"name\":\"phone\",\"type\":\"phone\",\"unique\":true,\"pattern\":\"^1[3-9]\\\\d{9}$\"},"
+	"{\"name\":\"email\",\"type\":\"email\"},"
+	"{\"name\":\"region\",\"type\":\"enum\",\"options\":[\"north\",\"south\",\"east\",\"west\"]},"
+	"{\"name\":\"score\",\"type\":\"integer\",\"min\":0},"
+	"{\"name\":\"budget\",\"type\":\"decimal\",\"scale\":2},"
+	"{\"name\":\"source\",\"type\":\"enum\",\"options\":"
+	"[\"website\",\"wechat\",\"referral\",\"event\",\"cold_call\"]},"
+	"{\"name\":\"city\",\"type\":\"text\"},"
+	"{\"name\":\"created_on\",\"type\":\"date\"},"
+	"{\"name\":\"notes\",\"type\":\"text\"}],"
+	"\"indexes\":[[\"region\"]]}";
+
+/* The reference table: the same shape libcrm gives a form (lib/store/ddl.c:
+ * id, one typed column per field — decimals as scaled integers, dates as
+ * "YYYY-MM-DD" text — then the system columns) and the same indexes. */
+static const char RAW_SCHEMA[] =
+	"CREATE TABLE lead(id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT, region TEXT,"
+	" score INTEGER, budget INTEGER, source TEXT, city TEXT, created_on TEXT, notes TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, owner TEXT,"
+	" version INTEGER NOT NULL DEFAULT 1);"
+	"CREATE UNIQUE INDEX lead_phone ON lead(phone);"
+	"CREATE INDEX lead_region ON lead(region);";
+
+static const char RAW_INSERT[] =
+	"INSERT INTO lead(name, phone, email, region, score, budget, source, city, created_on, notes,"
+	" created_at, updated_at, owner, version)"
+	" VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?1, NULL, 1)";
+
+/* Same column order as the cursor: id, the fields, then system columns. */
+static const char RAW_QUERY[] =
+	"SELECT id, name, phone, email, region, score, budget, source, city, created_on, notes,"
+	" created_at, updated_at, owner, version FROM lead"
+	" WHERE region = ?1 AND score >= ?2 ORDER BY score DESC LIMIT ?3";
+
+static const char RAW_GET[] = "SELECT * FROM lead WHERE id = ?1";
+
+/* Text columns of RAW_QUERY and of `SELECT *` (the same order; the rest
+ * are integers). */
+static const int RAW_TEXT_COLUMN[NCOLS] = { 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 };
+
+static const char *const REGIONS[] = { "north", "south", "east", "west" };
+static const char *const SOURCES[] = { "website", "wechat", "referral", "event", "cold_call" };
+static const char *const SURNAMES[] = { "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao",
+					"王", "李", "张", "刘", "陈", "杨", "黄", "赵" };
+static const char *const GIVEN[] = { "Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan",
+				     "伟", "芳", "娜", "敏", "静", "磊", "强", "艳" };
+static const char *const CITIES[] = { "Beijing", "Shanghai", "Guangzhou", "Shenzhen", "Chengdu",
+				      "Hangzhou", "Wuhan", "Xi'an", "Nanjing", "Tianjin", "Suzhou",
+				      "Chongqing", "Qingdao", "Shenyang", "Dalian", "Xiamen" };
+static const char *const WORDS[] = { "called", "back", "next", "week", "interested", "in",
+				     "premium", "plan", "asked", "for", "quote", "demo",
+				     "scheduled", "budget", "approved", "pending", "manager",
+				     "review", "follow", "up", "trade", "show", "lead", "warm" };
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct lead_row {
+	char name[48];
+	char phone[16];
+	char email[48];
+	char city[24];
+	char date[40];
+	char notes[128];
+	int name_len, email_len, city_len, notes_len;
+	int region, source;
+	int64_t score, budget_cents;
+	char json[512];
+	int json_len;
+} lead_row;
+
+/* ---- data ---- */
+
+/* Days since 1970-01-01 -> civil date (H. Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t era, yoe, doy, mp;
+	unsigned doe;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Row `i` (0-based) drawn from `rng`; phones are unique because their last
+ * nine digits are a bijection of i (3^18 is invertible mod 10^9). */
+static void gen_row(bench_rng *rng, uint64_t i, lead_row *r)
+{
+	uint64_t suffix = (i * 387420489ULL + 123456789ULL) % 1000000000ULL;
+	int y, m, d, nwords, k, n;
+
+	r->name_len = snprintf(r->name, sizeof r->name, "%s %s%s",
+			       SURNAMES[bench_rng_below(rng, COUNT(SURNAMES))],
+			       GIVEN[bench_rng_below(rng, COUNT(GIVEN))],
+			       GIVEN[bench_rng_below(rng, COUNT(GIVEN))]);
+	snprintf(r->phone, sizeof r->phone, "1%c%09llu", (char)('3' + bench_rng_below(rng, 7)),
+		 (unsigned long long)suffix);
+	r->email_len = snprintf(r->email, sizeof r->email, "lead%llu@mail%u.example.com",
+				(unsigned long long)i, (unsigned)bench_rng_below(rng, 50));
+	r->region = (int)bench_rng_below(rng, COUNT(REGIONS));
+	r->score = (int64_t)bench_rng_below(rng, 1000);
+	r->budget_cents = (int64_t)bench_rng_below(rng, 10000000);
+	r->source = (int)bench_rng_below(rng, COUNT(SOURCES));
+	r->city_len = snprintf(r->city, sizeof r->city, "%s", CITIES[bench_rng_below(rng, COUNT(CITIES))]);
+	civil_from_days(18262 + (int64_t)bench_rng_below(rng, 1500), &y, &m, &d); /* from 2020-01-01 */
+	snprintf(r->date, sizeof r->date, "%04d-%02d-%02d", y, m, d);
+	nwords = 3 + (int)bench_rng_below(rng, 10);
+	n = 0;
+	for (k = 0; k < nwords; k++)
+		n += snprintf(r->notes + n, sizeof r->notes - (size_t)n, "%s%s", k ? " " : "",
+			      WORDS[bench_rng_below(rng, COUNT(WORDS))]);
+	r->notes_len = n;
+	r->json_len = snprintf(r->json, sizeof r->json,
+			       "{\"name\":\"%s\",\"phone\":\"%s\",\"email\":\"%s\",\"region\":\"%s\","
+			       "\"score\":%lld,\"budget\":%lld.%02lld,\"source\":\"%s\",\"city\":\"%s\","
+			       "\"created_on\":\"%s\",\"notes\":\"%s\"}",
+			       r->name, r->phone, r->email, REGIONS[r->region], (long long)r->score,
+			       (long long)(r->budget_cents / 100), (long long)(r->budget_cents % 100),
+			       SOURCES[r->source], r->city, r->date, r->notes);
+}
+
+/* ---- error helpers ---- */
+
+static void crm_check(crm_db *db, int rc, const char *what)
+{
+	if (rc != CRM_OK)
+		bench_die("%s: %s (%s) %s", what, crm_errstr(rc), db ? crm_errmsg(db) : "",
+			  db ? crm_errdetail(db) : "");
+}
+
+static void sql_check(sqlite3 *db, int rc, const char *what)
+{
+	if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		bench_die("%s: %s", what, sqlite3_errmsg(db));
+}
+
+static void sql_exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		bench_die("%s: %s", sql, err ? err : "?");
+}
+
+static sqlite3_stmt *sql_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	sql_check(db, sqlite3_prepare_v2(db, sql, -1, &st, NULL), sql);
+	return st;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- insert_batch ---- */
+
+static void raw_bind_row(sqlite3_stmt *st, int64_t now, const lead_row *r)
+{
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, r->name, r->name_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->phone, 11, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->email, r->email_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, REGIONS[r->region], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, r->score);
+	sqlite3_bind_int64(st, 7, r->budget_cents);
+	sqlite3_bind_text(st, 8, SOURCES[r->source], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, r->city, r->city_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, r->date, 10, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, r->notes, r->notes_len, SQLITE_STATIC);
+}
+
+/* Both sides insert `nrows` rows in one transaction each. Rows are made in
+ * chunks outside the clock; each chunk goes to libcrm, then to SQLite, so
+ * both sides see the same machine conditions. */
+static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
+{
+	lead_row *rows = malloc(sizeof *rows * CHUNK);
+	bench_rng rng;
+	crm_batch *batch = NULL;
+	sqlite3_stmt *ins;
+	double t_crm = 0, t_raw = 0, t0;
+	int64_t now = wall_ms();
+	long done = 0;
+	int rc;
+
+	if (!rows)
+		bench_die("out of memory");
+	bench_rng_seed(&rng, SEED);
+	ins = sql_prepare(rdb, RAW_INSERT);
+
+	t0 = bench_now();
+	crm_check(cdb, crm_batch_begin(&batch, cdb, "lead"), "crm_batch_begin");
+	t_crm += bench_now() - t0;
+	t0 = bench_now();
+	sql_exec(rdb, "BEGIN");
+	t_raw += bench_now() - t0;
+
+	while (done < nrows) {
+		long n = nrows - done < CHUNK ? nrows - done : CHUNK, k;
+
+		for (k = 0; k < n; k++)
+			gen_row(&rng, (uint64_t)(done + k), &rows[k]);
+
+		t0 = bench_now();
+		for (k = 0; k < n; k++) {
+			rc = crm_batch_add(batch, rows[k].json, rows[k].json_len, NULL);
+			if (rc != CRM_OK)
+				bench_die("crm_batch_add row %ld: %s %s\n  %s", done + k, crm_errstr(rc),
+					  crm_errmsg(cdb), rows[k].json);
+		}
+		t_crm += bench_now() - t0;
+
+		t0 = bench_now();
+		for (k = 0; k < n; k++) {
+			raw_bind_row(ins, now, &rows[k]);
+			rc = sqlite3_step(ins);
+			if (rc != SQLITE_DONE)
+				sql_check(rdb, rc, "raw insert");
+			sqlite3_reset(ins);
+		}
+		t_raw += bench_now() - t0;
+		done += n;
+	}
+
+	t0 = bench_now();
+	crm_check(cdb, crm_batch_commit(batch), "crm_batch_commit");
+	crm_batch_free(batch);
+	t_crm += bench_now() - t0;
+	t0 = bench_now();
+	sql_exec(rdb, "COMMIT");
+	t_raw += bench_now() - t0;
+
+	sqlite3_finalize(ins);
+	free(rows);
+	bench_note("insert_batch: %ld rows, libcrm %.3f s, sqlite %.3f s", nrows, t_crm, t_raw);
+	bench_rate("insert_batch_libcrm", (double)nrows, t_crm);
+	bench_rate("insert_batch_sqlite", (double)nrows, t_raw);
+	bench_ratio("insert_batch", t_crm, t_raw);
+}
+
+/* ---- query_filter ---- */
+
+typedef struct qsum {
+	long rows;
+	int64_t score_sum; /* the top-N scores are the same whatever order ties take */
+	uint64_t touch;
+} qsum;
+
+enum { READ_TEXT, READ_INT, READ_DOUBLE };
+
+/* Accessor per column type, matching the storage the raw side reads
+ * (dates are stored as text, decimals as scaled integers). */
+static int read_kind(int type)
+{
+	switch (type) {
+	case CRM_TYPE_INTEGER:
+	case CRM_TYPE_DECIMAL:
+	case CRM_TYPE_BOOLEAN:
+	case CRM_TYPE_DATETIME:
+	case CRM_TYPE_REF:
+		return READ_INT;
+	case CRM_TYPE_NUMBER:
+		return READ_DOUBLE;
+	default:
+		return READ_TEXT;
+	}
+}
+
+static const char CRM_QUERY[] =
+	"{\"filter\":{\"and\":[{\"field\":\"region\",\"op\":\"eq\",\"value\":\"north\"},"
+	"{\"field\":\"score\",\"op\":\"ge\",\"value\":900}]},"
+	"\"sort\":[\"-score\"],\"limit\":10000}";
+
+static double crm_query_once(crm_db *db, qsum *s)
+{
+	crm_cursor *cur = NULL;
+	int kinds[64], ncol, i, score_col = -1, rc;
+	double t0 = bench_now();
+
+	memset(s, 0, sizeof *s);
+	crm_check(db, crm_query(&cur, db, "lead", CRM_QUERY), "crm_query");
+	ncol = crm_cursor_column_count(cur);
+	if (ncol <= 0 || ncol > 64)
+		bench_die("crm_cursor_column_count: %d", ncol);
+	for (i = 0; i < ncol; i++) {
+		kinds[i] = read_kind(crm_cursor_column_type(cur, i));
+		if (strcmp(crm_cursor_column_name(cur, i), "score") == 0)
+			score_col = i;
+	}
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
+		for (i = 0; i < ncol; i++) {
+			if (kinds[i] == READ_INT) {
+				s->touch += (uint64_t)crm_cursor_int64(cur, i);
+			} else if (kinds[i] == READ_DOUBLE) {
+				s->touch += (uint64_t)crm_cursor_double(cur, i);
+			} else {
+				const char *t = crm_cursor_text(cur, i);
+
+				if (t)
+					s->touch += (unsigned char)t[0];
+			}
+		}
+		if (score_col >= 0)
+			s->score_sum += crm_cursor_int64(cur, score_col);
+		s->rows++;
+	}
+	if (rc != CRM_DONE)
+		crm_check(db, rc, "crm_cursor_next");
+	crm_cursor_free(cur);
+	return bench_now() - t0;
+}
+
+static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, qsum *s)
+{
+	int i, rc;
+	double t0 = bench_now();
+
+	memset(s, 0, sizeof *s);
+	sqlite3_bind_text(st, 1, "north", 5, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, QUERY_MIN_SCORE);
+	sqlite3_bind_int64(st, 3, QUERY_LIMIT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < NCOLS; i++) {
+			if (RAW_TEXT_COLUMN[i]) {
+				const unsigned char *t = sqlite3_column_text(st, i);
+
+				if (t)
+					s->touch += t[0];
+			} else {
+				s->touch += (uint64_t)sqlite3_column_int64(st, i);
+			}
+		}
+		s->score_sum += sqlite3_column_int64(st, 5);
+		s->rows++;
+	}
+	sql_check(db, rc, "raw query");
+	sqlite3_reset(st);
+	return bench_now() - t0;
+}
+
+static void bench_query(crm_db *cdb, sqlite3 *rdb, int reps)
+{
+	sqlite3_stmt *st = sql_prepare(rdb, RAW_QUERY);
+	double best_crm = 1e30, best_raw = 1e30, t;
+	qsum sc, sr;
+	int r;
+
+	for (r = 0; r < reps; r++) {
+		t = crm_query_once(cdb, &sc);
+		if (t < best_crm)
+			best_crm = t;
+		t = raw_query_once(rdb, st, &sr);
+		if (t < best_raw)
+			best_raw = t;
+	}
+	sqlite3_finalize(st);
+	if (sc.rows != sr.rows || sc.score_sum != sr.score_sum)
+		bench_note("WARNING query_filter results differ: libcrm %ld rows (score sum %lld),"
+			   " sqlite %ld rows (score sum %lld)",
+			   sc.rows, (long long)sc.score_sum, sr.rows, (long long)sr.score_sum);
+	bench_note("query_filter: %ld rows, best of %d: libcrm %.2f ms, sqlite %.2f ms", sr.rows, reps,
+		   best_crm * 1e3, best_raw * 1e3);
+	bench_rate("query_filter_libcrm", (double)sc.rows, best_crm);
+	bench_rate("query_filter_sqlite", (double)sr.rows, best_raw);
+	bench_ratio("query_filter", best_crm, best_raw);
+}
+
+/* ---- get_by_id ---- */
+
+static double crm_gets_once(crm_db *db, const int64_t *ids, long n, uint64_t *touch)
+{
+	double t0 = bench_now();
+	long k;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		char *json = NULL;
+
+		rc = crm_record_get(db, "lead", ids[k], &json);
+		if (rc != CRM_OK)
+			crm_check(db, rc, "crm_record_get");
+		*touch += (unsigned char)json[1];
+		crm_free(json);
+	}
+	return bench_now() - t0;
+}
+
+static double raw_gets_once(sqlite3 *db, sqlite3_stmt *st, const int64_t *ids, long n, uint64_t *touch)
+{
+	double t0 = bench_now();
+	long k;
+	int i, rc;
+
+	for (k = 0; k < n; k++) {
+		sqlite3_bind_int64(st, 1, ids[k]);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			bench_die("raw get %lld: %s", (long long)ids[k], sqlite3_errmsg(db));
+		for (i = 0; i < NCOLS; i++) {
+			if (RAW_TEXT_COLUMN[i]) {
+				const unsigned char *t = sqlite3_column_text(st, i);
+
+				if (t)
+					*touch += t[0];
+			} else {
+				*touch += (uint64_t)sqlite3_column_int64(st, i);
+			}
+		}
+		sqlite3_reset(st);
+	}
+	return bench_now() - t0;
+}
+
+static void bench_get(crm_db *cdb, sqlite3 *rdb, long nrows, long ngets, int reps)
+{
+	int64_t *ids = malloc(sizeof *ids * (size_t)ngets);
+	sqlite3_stmt *st = sql_prepare(rdb, RAW_GET);
+	double best_crm = 1e30, best_raw = 1e30, t;
+	uint64_t touch = 0;
+	bench_rng rng;
+	long k;
+	int r;
+
+	if (!ids)
+		bench_die("out of memory");
+	bench_rng_seed(&rng, SEED ^ 0x676574ULL);
+	for (k = 0; k < ngets; k++)
+		ids[k] = 1 + (int64_t)bench_rng_below(&rng, (uint64_t)nrows);
+	for (r = 0; r < reps; r++) {
+		t = crm_gets_once(cdb, ids, ngets, &touch);
+		if (t < best_crm)
+			best_crm = t;
+		t = raw_gets_once(rdb, st, ids, ngets, &touch);
+		if (t < best_raw)
+			best_raw = t;
+	}
+	sqlite3_finalize(st);
+	free(ids);
+	bench_note("get_by_id: %ld gets, best of %d: libcrm %.3f s, sqlite %.3f s (touch %llu)", ngets, reps,
+		   best_crm, best_raw, (unsigned long long)(touch & 0xff));
+	bench_rate("get_by_id_libcrm", (double)ngets, best_crm);
+	bench_rate("get_by_id_sqlite", (double)ngets, best_raw);
+	bench_ratio("get_by_id", best_crm, best_raw);
+}
+
+/* ---- streaming RSS: a fresh process (exec), so its peak is its own ---- */
+
+static int stream_child(const char *path)
+{
+	crm_db *db = NULL;
+	crm_cursor *cur = NULL;
+	long hwm0, hwm1, rows = 0;
+	uint64_t bytes = 0;
+	double t0;
+	int rc;
+
+	hwm0 = bench_peak_rss_kb();
+	crm_check(db, crm_open(&db, path, NULL), "crm_open (stream)");
+	t0 = bench_now();
+	crm_check(db, crm_query(&cur, db, "lead", NULL), "crm_query (stream)");
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
+		const char *json = crm_cursor_json(cur);
+
+		if (!json)
+			bench_die("crm_cursor_json returned NULL at row %ld", rows);
+		bytes += strlen(json);
+		rows++;
+	}
+	if (rc != CRM_DONE)
+		crm_check(db, rc, "crm_cursor_next (stream)");
+	t0 = bench_now() - t0;
+	crm_cursor_free(cur);
+	hwm1 = bench_peak_rss_kb();
+	crm_close(db);
+	bench_note("query_stream: %ld rows, %.1f MB of JSON in %.3f s; VmHWM %ld KB before, %ld KB after",
+		   rows, (double)bytes / 1e6, t0, hwm0, hwm1);
+	bench_rate("query_stream_libcrm", (double)rows, t0);
+	bench_rss("query_stream_1m", hwm1);
+	return 0;
+}
+
+static void bench_stream(const char *argv0, const char *path)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork failed");
+	if (pid == 0) {
+		execl("/proc/self/exe", argv0, "--stream", path, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("streaming child failed (status %d)", status);
+}
+
+/* ---- main ---- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		bench_die("sqlite3_open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+	sql_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+	sql_exec(db, RAW_SCHEMA);
+	return db;
+}
+
+int main(int argc, char **argv)
+{
+	long nrows = bench_env_long("BENCH_ROWS", 1000000);
+	long ngets = bench_env_long("BENCH_GETS", 100000);
+	int reps = (int)bench_env_long("BENCH_REPS", 3);
+	char *dir, *crm_path, *raw_path;
+	crm_db *cdb = NULL;
+	sqlite3 *rdb;
+	int64_t count = 0;
+
+	if (argc == 3 && strcmp(argv[1], "--stream") == 0)
+		return stream_child(argv[2]);
+
+	dir = bench_tmpdir("bench-form");
+	crm_path = bench_path(dir, "libcrm.db");
+	raw_path = bench_path(dir, "sqlite.db");
+	bench_note("bench_form: %ld rows, %ld gets, %d reps, libcrm %s, SQLite %s, in %s", nrows, ngets, reps,
+		   crm_libversion(), sqlite3_libversion(), dir);
+
+	crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
+	crm_check(cdb, crm_apply(cdb, LEAD_FORM), "crm_apply lead");
+	rdb = raw_open(raw_path);
+
+	bench_insert(cdb, rdb, nrows);
+	crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
+	if (count != nrows)
+		bench_die("libcrm holds %lld rows, expected %ld", (long long)count, nrows);
+
+	bench_query(cdb, rdb, reps);
+	bench_get(cdb, rdb, nrows, ngets, reps);
+
+	sqlite3_close(rdb);
+	crm_close(cdb);
+	bench_stream(argv[0], crm_path);
+
+	if (!getenv("BENCH_KEEP"))
+		bench_rmdir(dir);
+	else
+		bench_note("kept %s", dir);
+	free(crm_path);
+	free(raw_path);
+	free(dir);
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* JSON arguments: literal text, "-" for stdin or "@file", and a structural
+ * scanner that finds where one JSON value ends (to tell one object from
+ * NDJSON, and to gather metadata files into one array). The library parses
+ * and validates everything; the scanner only checks brackets and strings. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_read_file(const char *path, char **out, size_t *out_len)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	const char *name = is_stdin ? "stdin" : path;
+	size_t len = 0, cap = 4096, n;
+	char *p;
+
+	*out = NULL;
+	if (!f)
+		return cli_error(CRM_EIO, "cannot open %s: %s", name, strerror(errno));
+	p = cli_xmalloc(cap);
+	while ((n = fread(p + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len - 1 == 0)
+			p = cli_xrealloc(p, cap *= 2);
+	}
+	if (ferror(f)) {
+		int err = errno;
+
+		free(p);
+		if (!is_stdin)
+			fclose(f);
+		return cli_error(CRM_EIO, "cannot read %s: %s", name, strerror(err));
+	}
+	if (!is_stdin)
+		fclose(f);
+	p[len] = '\0';
+	if (memchr(p, '\0', len)) {
+		free(p);
+		return cli_error(CRM_EINVAL, "%s contains a NUL byte", name);
+	}
+	*out = p;
+	if (out_len)
+		*out_len = len;
+	return 0;
+}
+
+int cli_read_json_arg(cli *c, const char *arg, const char *what, char **out)
+{
+	const char *path = NULL;
+
+	if (strcmp(arg, "-") == 0)
+		path = "-";
+	else if (arg[0] == '@')
+		path = arg + 1;
+	if (!path) {
+		*out = cli_xstrdup(arg);
+		return 0;
+	}
+	if (!*path)
+		return cli_usage_error("%s: '@' needs a file name", what);
+	if (strcmp(path, "-") == 0) {
+		if (c->stdin_used)
+			return cli_usage_error("%s: stdin ('-') can be read only once", what);
+		c->stdin_used = 1;
+	}
+	return cli_read_file(path, out, NULL);
+}
+
+size_t cli_json_ws(const char *s, size_t len, size_t pos)
+{
+	while (pos < len && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r'))
+		pos++;
+	return pos;
+}
+
+int cli_json_skip(const char *s, size_t len, size_t *pos)
+{
+	size_t i = cli_json_ws(s, len, *pos);
+	long depth = 0;
+
+	if (i >= len || s[i] == ']' || s[i] == '}' || s[i] == ',' || s[i] == ':')
+		return -1;
+	do {
+		char ch = s[i];
+
+		if (ch == '"') {
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (i >= len)
+				return -1;
+			i++;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+			i++;
+		} else if (ch == '}' || ch == ']') {
+			if (--depth < 0)
+				return -1;
+			i++;
+		} else if (depth == 0) {
+			/* a scalar at the top: runs to the next delimiter */
+			while (i < len && !strchr(" \t\r\n,:[]{}\"", s[i]))
+				i++;
+		} else {
+			i++;
+		}
+	} while (depth > 0 && i < len);
+	if (depth > 0)
+		return -1;
+	*pos = i;
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* The catalogue of form definitions: applying a new version (creating or
+ * migrating the table, recording the definition) and reading them back. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "form_int.h"
+#include "store/ddl.h"
+
+static int table_exists(crm_db *db, const char *name, int *out)
+{
+	sqlite3_stmt *st = crm__stmt_take(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?",
+					  (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW;
+	crm__stmt_give(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+static int record_definition(crm_db *db, const crm__form *form, int64_t version)
+{
+	sqlite3_stmt *st = crm__stmt_take(
+		db, "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by) VALUES('form', ?, ?, ?, ?, ?)",
+		(size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, form->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	sqlite3_bind_text(st, 3, form->body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, crm_now(db));
+	if (db->actor_user)
+		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
+{
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "form"));
+	crm__form *old = NULL, *new = NULL;
+	int rc, exists;
+
+	if (out_changed)
+		*out_changed = 0;
+	if (name && crm__valid_name(name)) {
+		rc = crm__form_lookup(db, name, &old);
+		if (rc == CRM_ENOTFOUND)
+			old = NULL;
+		else if (rc)
+			return rc;
+	}
+	crm__form_retain(old); /* the cache may be flushed below */
+	if ((rc = crm__form_compile(db, def, old, &new)))
+		goto done;
+	if (old && strcmp(old->body, new->body) == 0)
+		goto done;
+	new->version = old ? old->version + 1 : 1;
+	if (old)
+		rc = crm__form_migrate(db, old, new);
+	else if ((rc = table_exists(db, new->name, &exists)) == CRM_OK) {
+		if (exists)
+			rc = crm__error(db, CRM_EEXISTS, "a table named '%s' already exists in this database", new->name);
+		else
+			rc = crm__ddl_create(db, new);
+	}
+	if (rc == CRM_OK && (rc = record_definition(db, new, new->version)) == CRM_OK)
+		rc = crm__meta_bump(db);
+	if (rc == CRM_OK && out_changed)
+		*out_changed = 1;
+done:
+	crm__form_release(old);
+	crm__form_release(new);
+	return rc;
+}
+
+int crm__form_check_refs(crm_db *db, const char *name)
+{
+	crm__form *form, *target;
+	int rc;
+
+	if ((rc = crm__form_lookup(db, name, &form)))
+		return rc;
+	for (int i = 0; i < form->nfields; i++) {
+		const crm__field *f = &form->fields[i];
+		if (f->type != CRM_TYPE_REF)
+			continue;
+		rc = crm__form_lookup(db, f->ref_form, &target);
+		if (rc == CRM_ENOTFOUND)
+			return crm__error_detail(db, CRM_EINVAL, "\"path\":\"fields\"",
+						 "form %s: field %s refers to form '%s', which is not defined", form->name,
+						 f->name, f->ref_form);
+		if (rc)
+			return rc;
+	}
+	return CRM_OK;
+}
+
+int crm_form_define(crm_db *db, const char *json) { return crm_apply(db, json); }
+
+int crm_form_get(crm_db *db, const char *name, char **out)
+{
+	crm__form *form;
+	int rc;
+
+	if (!db || !out)
+		return CRM_EMISUSE;
+	*out = NULL;
+	if ((rc = crm__enter(db)) || (rc = crm__form_lookup(db, name, &form)))
+		return rc;
+	if (!(*out = crm__strdup(form->body)))
+		return crm__error_oom(db);
+	return CRM_OK;
+}
+
+int crm_form_list(crm_db *db, char **out)
+{
+	crm__buf json = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (!db || !out)
+		return CRM_EMISUSE;
+	*out = NULL;
+	if ((rc = crm__enter(db)))
+		return rc;
+	st = crm__stmt_take(db,
+			    "SELECT name, max(version), json_extract(body, '$.label') FROM crm_meta WHERE kind='form'"
+			    " GROUP BY name ORDER BY name",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	crm__buf_putc(&json, '[');
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *label = (const char *)sqlite3_column_text(st, 2);
+		crm__buf_puts(&json, n++ ? ",{\"form\":" : "{\"form\":");
+		crm__json_cstr(&json, name);
+		crm__buf_puts(&json, ",\"version\":");
+		crm__buf_i64(&json, sqlite3_column_int64(st, 1));
+		crm__buf_puts(&json, ",\"label\":");
+		crm__json_cstr(&json, label ? label : name);
+		crm__buf_putc(&json, '}');
+	}
+	crm__buf_putc(&json, ']');
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_DONE) {
+		crm__buf_free(&json);
+		return crm__error_sqlite(db, rc);
+	}
+	if (json.oom) {
+		crm__buf_free(&json);
+		return crm__error_oom(db);
+	}
+	*out = crm__buf_detach(&json);
+	return CRM_OK;
+}

@@ -1,0 +1,38 @@
+/* SQL for form tables: the DDL that creates and evolves them and the
+ * fixed statements of the record path. The only place form tables' SQL
+ * text is put together, so another backend has one place to change. */
+#ifndef CRM_STORE_DDL_H
+#define CRM_STORE_DDL_H
+
+#include "core/db_int.h"
+#include "schema.h"
+
+/* SQLite column type of a field ("INTEGER", "REAL", "TEXT"). */
+const char *crm__column_type(const crm__field *f);
+/* CREATE TABLE for `form` under table name `table` (the form's own name,
+ * or a temporary name while rebuilding). */
+void crm__sql_create_table(crm__buf *sql, const crm__form *form, const char *table);
+/* The select list of a whole record, in the order the row readers expect:
+ * id, every field in definition order, created_at, updated_at, owner,
+ * version. Columns are qualified with `alias` when not NULL. */
+void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alias);
+/* Column position of the system columns in that select list. */
+#define CRM__SEL_FIELD(i) (1 + (i))
+#define CRM__SEL_SYS(form, k) (1 + (form)->nfields + (k)) /* k: 0 created_at, 1 updated_at, 2 owner, 3 version */
+
+/* Create the table and indexes of a new form. */
+int crm__ddl_create(crm_db *db, const crm__form *form);
+/* Make the table's indexes exactly those `form` declares: with
+ * CRM__IX_DROP drop the others libcrm made, with CRM__IX_CREATE create the
+ * missing ones (a unique index that existing records break fails with
+ * CRM_ECONSTRAINT naming the fields). */
+enum { CRM__IX_DROP = 1, CRM__IX_CREATE = 2 };
+int crm__ddl_sync_indexes(crm_db *db, const crm__form *form, int what);
+/* Prepared statements owned by the form (made on first use). */
+sqlite3_stmt *crm__form_insert_stmt(crm_db *db, crm__form *form);
+sqlite3_stmt *crm__form_get_stmt(crm_db *db, crm__form *form);
+/* Append the record in the current row of `st` (laid out as the select
+ * list, starting at column 0) as a JSON object. */
+void crm__row_write_json(crm__buf *out, const crm__form *form, sqlite3_stmt *st);
+
+#endif

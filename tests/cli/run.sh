@@ -1,0 +1,489 @@
+#!/usr/bin/env bash
+# CLI test: every verb and error path of the `crm` binary against a temporary
+# database — exit codes, stdout JSON, stderr messages, CSV quoting, NDJSON and
+# @file input, and that a failing command changes nothing. Any sanitizer
+# report on stderr fails the case. Prints "N passed, N failed".
+#   usage: tests/cli/run.sh path/to/crm
+set -uo pipefail
+
+CRM=${1:?usage: run.sh path/to/crm}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+unset CRM_DB
+DB=$T/crm.db
+passed=0
+failed=0
+name=""
+bad=""
+rc=0
+
+# ---- harness ----
+begin() { name=$1; bad=""; }
+end() {
+	if [[ -z $bad ]]; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name:$bad"
+		echo "  stdout: $(head -c 600 "$T/out")"
+		echo "  stderr: $(head -c 1500 "$T/err")"
+	fi
+}
+problem() { bad="$bad $*;"; }
+
+# crm ARGS...: run against $DB, capturing stdout, stderr and the exit code.
+crm() {
+	"$CRM" --db "$DB" "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	sanitizer_check
+}
+# crm_in INPUT ARGS...: the same with INPUT on stdin.
+crm_in() {
+	local input=$1
+	shift
+	"$CRM" --db "$DB" "$@" >"$T/out" 2>"$T/err" <<<"$input"
+	rc=$?
+	sanitizer_check
+}
+# raw ARGS...: run without --db.
+raw() {
+	"$CRM" "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	sanitizer_check
+}
+sanitizer_check() {
+	if grep -qE 'Sanitizer|runtime error:' "$T/err"; then problem "sanitizer report"; fi
+}
+
+want_rc() { [[ $rc == "$1" ]] || problem "exit $rc, want $1"; }
+want_out() {
+	local got
+	got=$(cat "$T/out")
+	[[ $got == "$1" ]] || problem "stdout '$got', want '$1'"
+}
+want_out_has() { grep -qF -- "$1" "$T/out" || problem "stdout lacks '$1'"; }
+want_out_lacks() { ! grep -qF -- "$1" "$T/out" || problem "stdout has '$1'"; }
+want_no_out() { [[ ! -s $T/out ]] || problem "stdout not empty"; }
+want_err_has() { grep -qF -- "$1" "$T/err" || problem "stderr lacks '$1'"; }
+want_no_err() { [[ ! -s $T/err ]] || problem "stderr not empty"; }
+# An error: stdout empty, "crm: message" then a JSON object on the second line.
+want_error() {
+	want_rc "$1"
+	want_no_out
+	[[ $(sed -n 1p "$T/err") == "crm: "* ]] || problem "stderr line 1 is not 'crm: ...'"
+	[[ $(sed -n 2p "$T/err") == "{"*"}" ]] || problem "stderr line 2 is not a JSON object"
+	[[ $(sed -n 2p "$T/err") == *'"code":'* ]] || problem "detail lacks a code"
+}
+# count FORM [FILTER]: the record count as a number (stdout/err of that call discarded).
+count() {
+	local n
+	if [[ $# -gt 1 ]]; then
+		n=$("$CRM" --db "$DB" count "$1" --filter "$2" 2>/dev/null)
+	else
+		n=$("$CRM" --db "$DB" count "$1" 2>/dev/null)
+	fi
+	n=${n#*:}
+	echo "${n%\}}"
+}
+lines() { wc -l <"$T/out" | tr -d ' '; }
+
+# ---- fixtures ----
+mkdir -p "$T/forms/sub" "$T/v2"
+cat >"$T/forms/customer.json" <<'JSON'
+{"form": "customer", "label": "Customer",
+ "fields": [
+   {"name": "name",  "type": "text", "required": true, "max_length": 100},
+   {"name": "phone", "type": "phone", "unique": true, "pattern": "^1[3-9]\\d{9}$"},
+   {"name": "note",  "type": "text"}]}
+JSON
+# in a subdirectory, and referring to customer: apply must recurse and resolve refs across files
+cat >"$T/forms/sub/lead.json" <<'JSON'
+{"form": "lead", "label": "Lead",
+ "fields": [
+   {"name": "name",     "type": "text", "required": true},
+   {"name": "region",   "type": "enum", "options": ["north", "south", "east", "west"]},
+   {"name": "budget",   "type": "decimal", "scale": 2},
+   {"name": "customer", "type": "ref", "form": "customer"}]}
+JSON
+echo "not metadata" >"$T/forms/README.txt"
+sed 's/"fields": \[/"fields": [\n   {"name": "source", "type": "text"},/' "$T/forms/sub/lead.json" >"$T/v2/lead.json"
+printf '{"form": "broken",\n "fields": [\n   {"name": "x", "type": "text"},,\n ]}\n' >"$T/broken.json"
+
+# ---- global options and usage ----
+begin "--version prints the version"
+raw --version
+want_rc 0; want_out_has "crm 0.1.0"; want_no_err
+end
+
+begin "--help prints usage to stdout"
+raw --help
+want_rc 0; want_out_has "usage: crm"; want_no_err
+end
+
+begin "no verb is a usage error (exit 2)"
+raw --db "$DB"
+want_rc 2; want_no_out; want_err_has "usage: crm"
+end
+
+begin "unknown verb exits 2"
+crm frobnicate
+want_error 2; want_err_has "unknown verb 'frobnicate'"
+end
+
+begin "unknown global option exits 2"
+raw --bogus forms
+want_error 2
+end
+
+begin "no --db and no CRM_DB exits 2"
+raw forms
+want_error 2; want_err_has "CRM_DB"
+end
+
+begin "a read verb on a missing database fails without creating it"
+crm forms
+want_error 1
+[[ ! -e $DB ]] || problem "database file was created"
+end
+
+begin "--now rejects a malformed time (exit 2)"
+crm --now 2024-13-01T00:00Z forms
+want_error 2
+end
+
+# ---- apply ----
+begin "apply refuses a file with a JSON syntax error, naming file and line"
+crm apply "$T/broken.json"
+want_error 1; want_err_has "broken.json:3:"
+end
+
+begin "apply gathers a directory recursively in one call"
+crm apply "$T/forms"
+want_rc 0; want_out '{"applied":2}'; want_no_err
+end
+
+begin "apply of a directory and a broken file is atomic"
+crm apply "$T/v2" "$T/broken.json"
+want_error 1
+crm form lead
+want_out_lacks '"source"'
+end
+
+begin "apply again with no change is accepted"
+crm apply "$T/forms/customer.json" "$T/forms/sub/lead.json"
+want_rc 0; want_out '{"applied":2}'
+end
+
+begin "apply of a missing path exits 1"
+crm apply "$T/nope"
+want_error 1
+end
+
+begin "apply without paths exits 2"
+crm apply
+want_error 2
+end
+
+begin "apply reads an array of documents from stdin"
+crm_in '[{"form": "tag", "fields": [{"name": "label", "type": "text"}]}]' apply -
+want_rc 0; want_out '{"applied":1}'
+end
+
+# ---- forms ----
+begin "forms lists every form"
+crm forms
+want_rc 0; want_out_has '"customer"'; want_out_has '"lead"'; want_out_has '"tag"'
+end
+
+begin "form NAME shows the definition"
+crm form lead
+want_rc 0; want_out_has '"budget"'; want_out_has '"region"'
+end
+
+begin "form of an unknown name exits 3"
+crm form nosuch
+want_error 3
+end
+
+# ---- insert ----
+begin "insert one object prints its id"
+crm insert customer '{"name": "Acme", "phone": "13800000001"}'
+want_rc 0; want_out '{"id":1}'; want_no_err
+end
+
+begin "insert an array prints the ids"
+crm insert customer '[{"name": "Beta", "phone": "13800000002"}, {"name": "Gamma", "phone": "13800000003"}]'
+want_rc 0; want_out '{"ids":[2,3]}'
+end
+
+begin "insert NDJSON from stdin prints the ids"
+crm_in $'{"name": "Delta", "phone": "13800000004"}\n{"name": "Epsilon", "phone": "13800000005"}\n' insert customer -
+want_rc 0; want_out '{"ids":[4,5]}'
+end
+
+printf '{"name": "Zeta, \\"Z\\" Ltd", "phone": "13800000006", "note": "line one\\nsaid \\"hi\\", then left"}' >"$T/zeta.json"
+begin "insert @file reads the record from a file"
+crm insert customer "@$T/zeta.json"
+want_rc 0; want_out '{"id":6}'
+end
+
+begin "insert of bad JSON exits 1 and changes nothing"
+crm insert customer '{"name": "Broken", "phone": '
+want_error 1
+[[ $(count customer) == 6 ]] || problem "count changed"
+end
+
+begin "insert into an unknown form exits 3"
+crm insert nosuch '{"name": "x"}'
+want_error 3
+end
+
+begin "insert failing validation exits 4 with every field in the detail"
+crm insert customer '{"phone": "12345"}'
+want_error 4; want_err_has '"errors"'; want_err_has '"name"'; want_err_has '"phone"'
+[[ $(count customer) == 6 ]] || problem "count changed"
+end
+
+begin "insert of a duplicate unique value exits 4"
+crm insert customer '{"name": "Dup", "phone": "13800000001"}'
+want_error 4; want_err_has '"phone"'
+end
+
+begin "a batch with one bad row inserts nothing and exits 4 naming the row"
+crm insert customer '[{"name": "Eta", "phone": "13800000007"}, {"name": "Theta", "phone": "bad"}]'
+want_error 4; want_err_has '"rows"'; want_err_has '"index":1'
+[[ $(count customer) == 6 ]] || problem "count changed"
+end
+
+begin "@ of a missing file exits 1"
+crm insert customer "@$T/missing.json"
+want_error 1
+end
+
+begin "insert with --now and --as stamps time and owner"
+crm --now 2024-05-01T17:30:00+08:00 --as alice:sales,manager insert lead '{"name": "Lead A", "region": "north", "budget": "1200.50", "customer": 1}'
+want_rc 0; want_out '{"id":1}'
+crm get lead 1
+want_out_has '2024-05-01T09:30:00'; want_out_has '"owner":"alice"'
+end
+
+begin "--as without a user exits 2"
+crm --as :sales forms
+want_error 2
+end
+
+# ---- get ----
+begin "get prints the record"
+crm get customer 1
+want_rc 0; want_out_has '"name":"Acme"'; want_out_has '"id":1'; want_no_err
+end
+
+begin "get of a missing id exits 3"
+crm get customer 999
+want_error 3
+end
+
+begin "get with a non-numeric id exits 2"
+crm get customer abc
+want_error 2
+end
+
+# ---- update / delete ----
+begin "update changes a field and prints the id"
+crm update customer 2 '{"name": "Beta Two"}'
+want_rc 0; want_out '{"id":2,"updated":true}'
+crm get customer 2
+want_out_has '"name":"Beta Two"'; want_out_has '"version":2'
+end
+
+begin "update with a stale --if-version exits 5 and changes nothing"
+crm update customer 2 '{"name": "Stale"}' --if-version 1
+want_error 5
+crm get customer 2
+want_out_has '"name":"Beta Two"'
+end
+
+begin "update with the current --if-version succeeds"
+crm update customer 2 --if-version 2 '{"name": "Beta Three"}'
+want_rc 0
+crm get customer 2
+want_out_has '"name":"Beta Three"'; want_out_has '"version":3'
+end
+
+begin "update failing validation exits 4"
+crm update customer 2 '{"phone": "nope"}'
+want_error 4; want_err_has '"phone"'
+end
+
+begin "update of bad JSON exits 1"
+crm update customer 2 '{"name": '
+want_error 1
+end
+
+begin "update of a missing record exits 3"
+crm update customer 999 '{"name": "x"}'
+want_error 3
+end
+
+begin "update without JSON exits 2"
+crm update customer 2
+want_error 2
+end
+
+begin "--if-version must be a positive integer"
+crm update customer 2 '{}' --if-version zero
+want_error 2
+end
+
+begin "delete with a stale --if-version exits 5"
+crm delete customer 3 --if-version 7
+want_error 5
+[[ $(count customer) == 6 ]] || problem "count changed"
+end
+
+begin "delete removes the record"
+crm delete customer 3 --if-version 1
+want_rc 0; want_out '{"id":3,"deleted":true}'
+crm get customer 3
+want_rc 3
+end
+
+begin "delete of a missing record exits 3"
+crm delete customer 3
+want_error 3
+end
+
+# ---- query ----
+begin "query prints a JSON array of every record"
+crm query customer
+want_rc 0; want_no_err
+[[ $(head -c1 "$T/out") == "[" ]] || problem "not an array"
+[[ $(grep -c '"phone"' "$T/out") == 5 ]] || problem "want 5 rows"
+end
+
+begin "query filter, sort and limit"
+crm query customer --filter '{"field": "name", "op": "starts_with", "value": "E"}' --sort=-name --limit 5
+want_rc 0
+want_out_has '"Epsilon"'; want_out_lacks '"Acme"'
+end
+
+begin "query sort order is respected"
+crm query customer --sort -phone --format ndjson --fields phone
+want_rc 0
+[[ $(head -n1 "$T/out") == *13800000006* ]] || problem "first row is not the highest phone"
+[[ $(tail -n1 "$T/out") == *13800000001* ]] || problem "last row is not the lowest phone"
+end
+
+begin "query ndjson prints one object per line"
+crm query customer --format ndjson
+want_rc 0
+[[ $(lines) == 5 ]] || problem "want 5 lines, got $(lines)"
+end
+
+begin "query with no match prints an empty array"
+crm query customer --filter '{"field": "name", "op": "eq", "value": "nobody"}'
+want_rc 0; want_out '[]'
+end
+
+begin "query csv quotes commas, quotes and newlines (RFC 4180)"
+crm query customer --format csv --fields name,note --filter '{"field": "id", "op": "eq", "value": 6}'
+want_rc 0
+head -n1 "$T/out" | grep -q '^id,name,note' || problem "header is $(head -n1 "$T/out")"
+grep -qF '"Zeta, ""Z"" Ltd","line one' "$T/out" || problem "quoted fields missing"
+grep -qF 'said ""hi"", then left"' "$T/out" || problem "embedded newline field missing"
+end
+
+begin "query csv writes null as an empty field"
+crm query customer --format csv --fields name,note --filter '{"field": "id", "op": "eq", "value": 1}'
+want_rc 0
+sed -n 2p "$T/out" | grep -q '^1,Acme,' || problem "row is $(sed -n 2p "$T/out")"
+end
+
+begin "query --offset skips rows"
+crm query customer --sort phone --offset 4 --format ndjson
+want_rc 0
+[[ $(lines) == 1 ]] || problem "want 1 line"; want_out_has '13800000006'
+end
+
+begin "query --with-token and --after page through results"
+crm query customer --sort phone --limit 2 --with-token --format ndjson
+want_rc 0; want_out_has '"_token":'
+token=$(tail -n1 "$T/out" | sed 's/.*"_token":"\([^"]*\)".*/\1/')
+crm query customer --sort phone --limit 2 --after "$token" --format ndjson
+want_rc 0; want_out_has '13800000004'; want_out_lacks '13800000001'
+end
+
+begin "query of an unknown form exits 3"
+crm query nosuch
+want_error 3
+end
+
+begin "query with a bad filter JSON exits 1 and prints nothing"
+crm query customer --filter '{"field": "name",'
+want_error 1
+end
+
+begin "query with an unknown field in the filter fails"
+crm query customer --filter '{"field": "nosuch", "op": "eq", "value": 1}'
+want_rc 3; want_no_out
+end
+
+begin "query --format must be known (exit 2)"
+crm query customer --format xml
+want_error 2
+end
+
+begin "query --limit must be a number (exit 2)"
+crm query customer --limit ten
+want_error 2
+end
+
+begin "query with an unknown option exits 2"
+crm query customer --colour red
+want_error 2
+end
+
+begin "query --filter @file"
+echo '{"field": "name", "op": "eq", "value": "Acme"}' >"$T/filter.json"
+crm query customer --filter "@$T/filter.json" --format ndjson
+want_rc 0; [[ $(lines) == 1 ]] || problem "want 1 line"
+end
+
+# ---- count ----
+begin "count prints the number of records"
+crm count customer
+want_rc 0; want_out '{"count":5}'
+end
+
+begin "count with a filter"
+crm count customer --filter '{"field": "name", "op": "starts_with", "value": "E"}'
+want_rc 0; want_out '{"count":1}'
+end
+
+begin "count of an unknown form exits 3"
+crm count nosuch
+want_error 3
+end
+
+# ---- migration ----
+begin "re-applying a changed form migrates it and keeps the data"
+crm apply "$T/v2/lead.json"
+want_rc 0; want_out '{"applied":1}'
+crm form lead
+want_out_has '"source"'
+crm update lead 1 '{"source": "wechat"}'
+want_rc 0
+crm get lead 1
+want_out_has '"source":"wechat"'; want_out_has '"name":"Lead A"'
+end
+
+# ---- environment ----
+begin "CRM_DB is used when --db is absent"
+CRM_DB=$DB "$CRM" count customer >"$T/out" 2>"$T/err"
+rc=$?
+want_rc 0; want_out '{"count":5}'
+end
+
+echo "$passed passed, $failed failed"
+((failed == 0))
