@@ -30,7 +30,7 @@ int crm_apply(crm_db *db, const char *json)
 		return rc;
 	if (!json)
 		return crm__error(db, CRM_EMISUSE, "no metadata given");
-	root = cJSON_ParseWithLengthOpts(json, strlen(json), &end, 1);
+	root = cJSON_ParseWithOpts(json, &end, 1);
 	if (!root) {
 		rc = crm__error(db, CRM_EINVAL, "metadata is not valid JSON (at byte %d)", end ? (int)(end - json) : 0);
 		db->erroffset = end ? (int)(end - json) : 0;

@@ -51,8 +51,10 @@ int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 		*out_changed = 0;
 	if (name && crm__valid_name(name)) {
 		rc = crm__form_lookup(db, name, &old);
-		if (rc == CRM_ENOTFOUND)
+		if (rc == CRM_ENOTFOUND) {
 			old = NULL;
+			db->errcode = CRM_OK; /* a new form: not an error */
+		}
 		else if (rc)
 			return rc;
 	}

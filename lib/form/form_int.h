@@ -26,12 +26,13 @@ int crm__form_compile(crm_db *db, const cJSON *def, const crm__form *previous, c
 /* A record being written: one slot per field, plus which were given. */
 typedef struct crm__record {
 	crm__value *values;  /* by field position */
-	unsigned char *given;
+	unsigned char *given; /* CRM__GIVEN or CRM__GIVEN_BAD (did not convert) */
 	crm__value owner;    /* the owner column, when given */
 	int owner_given;
 	crm__buf strings;    /* decoded text the values point into */
 } crm__record;
 
+enum { CRM__GIVEN = 1, CRM__GIVEN_BAD = 2 };
 void crm__record_init(crm__record *rec);
 /* Size the record for `form` and clear it. 0, or -1 when out of memory. */
 int crm__record_reset(crm__record *rec, const crm__form *form);
@@ -85,7 +86,9 @@ typedef struct crm__write {
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs
- * (not yet raised on the handle: the caller decides how to report them). */
+ * (not yet raised on the handle: the caller decides how to report them).
+ * Errors already in w->errs (from parsing) make it fail after validating
+ * the rest, so one call reports every failing field. */
 int crm__record_write(crm_db *db, crm__write *w);
 
 /* Check one present value against its field's own rules (range, length,
@@ -94,9 +97,11 @@ int crm__record_write(crm_db *db, crm__write *w);
 int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs);
 /* Validate a whole record about to be stored (`values` by field position):
  * every value's rules, required and required_when, references that must
- * exist. Adds every failure to `errs`; returns their number, or -1 with the
+ * exist. Fields whose `skip` entry (may be NULL) is CRM__GIVEN_BAD already
+ * failed to convert and are not checked again. Adds every failure to `errs`; returns their number, or -1 with the
  * db error set when the check itself failed (I/O). */
-int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, crm__errors *errs);
+int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, const unsigned char *skip,
+			 crm__errors *errs);
 /* Find which unique constraints `values` would break (excluding record
  * `self_id`, 0 for none) and add them to `errs`. Returns their number or -1. */
 int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *values, int64_t self_id,

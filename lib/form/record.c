@@ -80,9 +80,11 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 			crm__errors_add(errs, f->name, "duplicate", "%s is given twice", f->name);
 			continue;
 		}
-		rec->given[f->position] = 1;
-		if (crm__value_from_json(&rec->values[f->position], f, &val, &rec->strings, depth, &verr))
+		rec->given[f->position] = CRM__GIVEN;
+		if (crm__value_from_json(&rec->values[f->position], f, &val, &rec->strings, depth, &verr)) {
 			crm__errors_add(errs, f->name, verr.code, "%s", verr.message);
+			rec->given[f->position] = CRM__GIVEN_BAD;
+		}
 	}
 	if (r < 0) {
 		crm__error(db, CRM_EINVAL, "record for %s is not a valid JSON object: %s at byte %zu", form->name,
@@ -146,11 +148,11 @@ static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, i
 
 static int validate(crm_db *db, crm__write *w, const crm__value *values, int64_t self_id)
 {
-	int n = crm__validate_record(db, w->form, values, w->errs);
+	int n = crm__validate_record(db, w->form, values, w->rec ? w->rec->given : NULL, w->errs);
 
 	if (n < 0)
 		return db->errcode;
-	if (n == 0)
+	if (w->errs->count == 0)
 		return CRM_OK;
 	/* Report broken uniques along with the other failures. */
 	if (crm__check_uniques(db, w->form, values, self_id, w->errs) < 0)
@@ -214,7 +216,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur)
 		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", form->name,
 				  (long long)w->id, (long long)version, (long long)w->expected_version);
 	for (int i = 0; i < form->nfields; i++)
-		if (rec->given[i])
+		if (rec->given[i] == CRM__GIVEN)
 			cur->values[i] = rec->values[i];
 	if ((rc = validate(db, w, cur->values, w->id)))
 		return rc;
@@ -404,9 +406,8 @@ static int prepare_input(crm_db *db, const char *form_name, const char *json, cr
 		return rc;
 	if (crm__record_reset(rec, *form))
 		return crm__error_oom(db);
-	if ((rc = crm__record_parse(db, *form, json, strlen(json), rec, errs)))
-		return rc;
-	return errs->count ? crm__errors_raise(db, errs, (*form)->name) : CRM_OK;
+	/* Conversion errors stay in errs: the write path adds the rest. */
+	return crm__record_parse(db, *form, json, strlen(json), rec, errs);
 }
 
 /* Run one write in its own transaction and raise its validation errors. */

@@ -107,7 +107,8 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 	return -1;
 }
 
-int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, crm__errors *errs)
+int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, const unsigned char *skip,
+			 crm__errors *errs)
 {
 	crm__row row = { .fields = values };
 	int failed = 0;
@@ -116,6 +117,8 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
 		const crm__field *f = &form->fields[i];
 		const crm__value *v = &values[i];
 
+		if (skip && skip[i] == CRM__GIVEN_BAD)
+			continue;
 		if (v->kind == CRM__V_NULL) {
 			if ((f->flags & CRM__F_REQUIRED) ||
 			    (f->required_when && crm__filter_eval(f->required_when, form, &row))) {
