@@ -45,7 +45,7 @@ int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "form"));
 	crm__form *old = NULL, *new = NULL;
-	int rc, exists;
+	int rc, exists = 0;
 
 	if (out_changed)
 		*out_changed = 0;
