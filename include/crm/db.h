@@ -75,6 +75,14 @@ CRM_EXTERN(int) crm_actor_set(crm_db *db, const char *user, const char *roles);
 /** The current actor's user, or NULL. Borrowed. */
 CRM_EXTERN(const char *) crm_actor_user(crm_db *db);
 
+/* ---- log: messages from Lua scripts (crm.log, print) ---- */
+
+typedef enum crm_log_level { CRM_LOG_DEBUG = 0, CRM_LOG_INFO, CRM_LOG_WARN, CRM_LOG_ERROR } crm_log_level;
+/** Receives log lines; `source` names the script ("plugin routing"). Strings are borrowed for the call. */
+typedef void (*crm_log_fn)(void *payload, int level, const char *source, const char *message);
+/** Send log lines to `fn` (NULL: drop them, the default). */
+CRM_EXTERN(int) crm_set_logger(crm_db *db, crm_log_fn fn, void *payload);
+
 /* ---- limits (like sqlite3_limit): the host may lower or raise them ---- */
 typedef enum crm_limit_id {
 	CRM_LIMIT_REGEX_MATCH = 0,    /**< PCRE2 match limit per pattern check (default 100000) */

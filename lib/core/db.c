@@ -93,6 +93,7 @@ int crm_close(crm_db *db)
 	sqlite3_close_v2(db->sql);
 	crm__buf_free(&db->errmsg);
 	crm__buf_free(&db->errdetail);
+	crm__buf_free(&db->errmembers);
 	crm__free(db->actor_user);
 	crm__free(db->actor_roles);
 	crm__free(db);
@@ -158,4 +159,13 @@ int64_t crm_limit(crm_db *db, int id, int64_t value)
 	if (value >= 0)
 		db->limits[id] = value;
 	return old;
+}
+
+int crm_set_logger(crm_db *db, crm_log_fn fn, void *payload)
+{
+	if (!db)
+		return CRM_EMISUSE;
+	db->log_fn = fn;
+	db->log_payload = payload;
+	return CRM_OK;
 }

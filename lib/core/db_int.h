@@ -25,6 +25,7 @@ struct crm_db {
 	int erroffset;
 	crm__buf errmsg;
 	crm__buf errdetail;
+	crm__buf errmembers; /* the detail's extra members, to rebuild it */
 	/* clock */
 	int64_t fixed_now; /* < 0: use clock_fn or the system clock */
 	crm_clock_fn clock_fn;
@@ -33,6 +34,8 @@ struct crm_db {
 	char *actor_user;
 	char *actor_roles;
 	int64_t limits[CRM_LIMIT_COUNT_];
+	crm_log_fn log_fn;
+	void *log_payload;
 	/* transactions: depth of nested crm__tx_begin, and whether the host opened one */
 	int tx_depth;
 	int host_tx;
@@ -55,6 +58,8 @@ int crm__error(crm_db *db, int code, const char *fmt, ...) __attribute__((format
  * members without braces ("\"errors\":[...]"), appended after code and message. */
 int crm__error_detail(crm_db *db, int code, const char *members, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Replace the last error's message, keeping its code and extra detail. */
+int crm__error_remessage(crm_db *db, const char *message);
 /* Map an SQLite failure to a crm code and message. */
 int crm__error_sqlite(crm_db *db, int sqlite_rc);
 int crm__error_oom(crm_db *db);

@@ -21,11 +21,8 @@ const char *crm_errstr(int code)
 	return "CRM_UNKNOWN";
 }
 
-static int set_error(crm_db *db, int code, const char *members, const char *fmt, va_list ap)
+static int build(crm_db *db, int code, const char *msg)
 {
-	char msg[1024];
-
-	vsnprintf(msg, sizeof msg, fmt, ap);
 	db->errcode = code;
 	crm__buf_reset(&db->errmsg);
 	crm__buf_puts(&db->errmsg, msg);
@@ -34,12 +31,31 @@ static int set_error(crm_db *db, int code, const char *members, const char *fmt,
 	crm__json_cstr(&db->errdetail, crm_errstr(code));
 	crm__buf_puts(&db->errdetail, ",\"message\":");
 	crm__json_cstr(&db->errdetail, msg);
-	if (members && *members) {
+	if (db->errmembers.len) {
 		crm__buf_putc(&db->errdetail, ',');
-		crm__buf_puts(&db->errdetail, members);
+		crm__buf_put(&db->errdetail, db->errmembers.p, db->errmembers.len);
 	}
 	crm__buf_putc(&db->errdetail, '}');
 	return code;
+}
+
+static int set_error(crm_db *db, int code, const char *members, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	crm__buf_reset(&db->errmembers);
+	if (members)
+		crm__buf_puts(&db->errmembers, members);
+	return build(db, code, msg);
+}
+
+int crm__error_remessage(crm_db *db, const char *message)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof msg, "%s", message);
+	return build(db, db->errcode, msg);
 }
 
 int crm__error(crm_db *db, int code, const char *fmt, ...)

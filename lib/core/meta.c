@@ -10,7 +10,11 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crm_meta("
 	" kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
 	" body TEXT NOT NULL, applied_at INTEGER NOT NULL, applied_by TEXT,"
-	" PRIMARY KEY(kind, name, version)) WITHOUT ROWID;";
+	" PRIMARY KEY(kind, name, version)) WITHOUT ROWID;"
+	/* The event outbox (lib/event): a platform service every engine writes to. */
+	"CREATE TABLE IF NOT EXISTS crm_event("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, type TEXT NOT NULL,"
+	" form TEXT, record INTEGER, actor TEXT, payload TEXT NOT NULL DEFAULT '{}');";
 
 static int read_generation(crm_db *db, int64_t *out)
 {

@@ -1,0 +1,474 @@
+/* The `crm` Lua module: what scripts may do to the world. Every call goes
+ * through the public API, so scripts get the same validation, transactions
+ * and errors as any host; a failing call raises a Lua error carrying the
+ * API's code, which (uncaught) fails the operation that ran the script. */
+#include <cJSON.h>
+#include <lauxlib.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "crm/query.h"
+#include "event/event.h"
+#include "script.h"
+
+#define FIND_DEFAULT_LIMIT 100
+#define FIND_MAX_LIMIT 1000
+#define JSON_MAX_DEPTH 32
+
+
+/* Raise the handle's last error as a Lua error, remembering its code. */
+static int raise_api_error(lua_State *L, int code)
+{
+	crm__lua_fail_code(L, code);
+	return luaL_error(L, "%s", crm_errmsg(crm__lua_db(L)));
+}
+
+/* ---- JSON <-> Lua ---- */
+
+static void push_cjson(lua_State *L, const cJSON *j, int depth)
+{
+	luaL_checkstack(L, 3, "JSON too deep");
+	if (cJSON_IsTrue(j) || cJSON_IsFalse(j))
+		lua_pushboolean(L, cJSON_IsTrue(j));
+	else if (cJSON_IsNumber(j)) {
+		double d = j->valuedouble;
+		if (d == (double)(lua_Integer)d && d >= -9007199254740992.0 && d <= 9007199254740992.0)
+			lua_pushinteger(L, (lua_Integer)d);
+		else
+			lua_pushnumber(L, d);
+	} else if (cJSON_IsString(j))
+		lua_pushstring(L, j->valuestring);
+	else if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
+		const cJSON *c;
+		lua_Integer i = 1;
+		lua_newtable(L);
+		if (depth >= JSON_MAX_DEPTH)
+			return;
+		cJSON_ArrayForEach(c, j)
+		{
+			push_cjson(L, c, depth + 1);
+			if (cJSON_IsArray(j))
+				lua_rawseti(L, -2, i++);
+			else
+				lua_setfield(L, -2, c->string);
+		}
+	} else
+		lua_pushnil(L);
+}
+
+static void push_json_text(lua_State *L, const char *s, size_t n)
+{
+	cJSON *j = cJSON_ParseWithLength(s, n);
+
+	if (j)
+		push_cjson(L, j, 0);
+	else
+		lua_pushnil(L);
+	cJSON_Delete(j);
+}
+
+static int to_json(lua_State *L, int idx, crm__buf *out, int depth, int as_object)
+{
+	idx = lua_absindex(L, idx);
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL: crm__buf_puts(out, "null"); return 0;
+	case LUA_TBOOLEAN: crm__buf_puts(out, lua_toboolean(L, idx) ? "true" : "false"); return 0;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx))
+			crm__buf_i64(out, (int64_t)lua_tointeger(L, idx));
+		else {
+			double d = lua_tonumber(L, idx);
+			if (d != d || d - d != 0)
+				return -1;
+			/* 15 significant digits: what a double holds of a decimal,
+			 * so 0.1 + 0.2 is written 0.3. */
+			crm__buf_printf(out, "%.15g", d);
+		}
+		return 0;
+	case LUA_TSTRING: {
+		size_t n;
+		const char *s = lua_tolstring(L, idx, &n);
+		crm__json_str(out, s, n);
+		return 0;
+	}
+	case LUA_TTABLE: {
+		lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+		int first = 1;
+
+		if (depth >= JSON_MAX_DEPTH)
+			return -1;
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			count++;
+			lua_pop(L, 1);
+		}
+		if (!as_object && count == n) { /* a sequence (an empty table is an empty array) */
+			crm__buf_putc(out, '[');
+			for (lua_Integer i = 1; i <= n; i++) {
+				if (i > 1)
+					crm__buf_putc(out, ',');
+				lua_rawgeti(L, idx, i);
+				if (to_json(L, -1, out, depth + 1, 0))
+					return lua_pop(L, 1), -1;
+				lua_pop(L, 1);
+			}
+			crm__buf_putc(out, ']');
+			return 0;
+		}
+		crm__buf_putc(out, '{');
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			size_t kn;
+			const char *k;
+			if (lua_type(L, -2) != LUA_TSTRING)
+				return lua_pop(L, 2), -1;
+			k = lua_tolstring(L, -2, &kn);
+			if (!first)
+				crm__buf_putc(out, ',');
+			first = 0;
+			crm__json_str(out, k, kn);
+			crm__buf_putc(out, ':');
+			if (to_json(L, -1, out, depth + 1, 0))
+				return lua_pop(L, 2), -1;
+			lua_pop(L, 1);
+		}
+		crm__buf_putc(out, '}');
+		return 0;
+	}
+	default: return -1;
+	}
+}
+
+int crm__lua_to_json(lua_State *L, int idx, crm__buf *out) { return to_json(L, idx, out, 0, 0); }
+
+/* The record table argument at `idx` as JSON object text in `out`. */
+static void record_arg(lua_State *L, int idx, crm__buf *out)
+{
+	luaL_checktype(L, idx, LUA_TTABLE);
+	if (to_json(L, idx, out, 0, 1) || out->oom) {
+		crm__buf_free(out);
+		luaL_error(L, "the record cannot be written as JSON (functions, cycles, NaN or non-string keys)");
+	}
+}
+
+/* ---- records ---- */
+
+void crm__lua_push_value(lua_State *L, crm_type type, int scale, const crm__value *v)
+{
+	char tmp[32];
+
+	switch (type) {
+	case CRM_TYPE_INTEGER:
+	case CRM_TYPE_REF: lua_pushinteger(L, (lua_Integer)v->i); return;
+	case CRM_TYPE_BOOLEAN: lua_pushboolean(L, v->i != 0); return;
+	case CRM_TYPE_DECIMAL: {
+		double d = (double)v->i;
+		for (int i = 0; i < scale; i++)
+			d /= 10;
+		if (scale == 0)
+			lua_pushinteger(L, (lua_Integer)v->i);
+		else
+			lua_pushnumber(L, d);
+		return;
+	}
+	case CRM_TYPE_NUMBER: lua_pushnumber(L, v->kind == CRM__V_REAL ? v->d : (double)v->i); return;
+	case CRM_TYPE_DATETIME: lua_pushlstring(L, tmp, crm__datetime_format(v->i, tmp)); return;
+	case CRM_TYPE_MULTI_ENUM:
+	case CRM_TYPE_JSON: push_json_text(L, v->s, v->n); return;
+	default: lua_pushlstring(L, v->s, v->n);
+	}
+}
+
+void crm__lua_push_record(lua_State *L, const crm__form *form, const crm__value *values, const crm__value *sys)
+{
+	luaL_checkstack(L, 4, "record");
+	lua_createtable(L, 0, form->nfields + 5);
+	for (int i = 0; i < form->nfields; i++) {
+		const crm__field *f = &form->fields[i];
+		if (values[i].kind == CRM__V_NULL)
+			continue;
+		crm__lua_push_value(L, f->value_type, f->scale, &values[i]);
+		lua_setfield(L, -2, f->name);
+	}
+	if (!sys)
+		return;
+	for (int k = 0; k < 5; k++) {
+		crm_type t = k == 0 || k == 4 ? CRM_TYPE_INTEGER : k == 3 ? CRM_TYPE_TEXT : CRM_TYPE_DATETIME;
+		if (sys[k].kind == CRM__V_NULL)
+			continue;
+		crm__lua_push_value(L, t, 0, &sys[k]);
+		lua_setfield(L, -2, crm__system_columns[k]);
+	}
+}
+
+/* Push the current row of a cursor as a table (columns by their types). */
+static void push_cursor_row(lua_State *L, crm_cursor *cur)
+{
+	int n = crm_cursor_column_count(cur);
+
+	lua_createtable(L, 0, n);
+	for (int i = 0; i < n; i++) {
+		int type = crm_cursor_column_type(cur, i);
+		const char *name = crm_cursor_column_name(cur, i);
+		const char *text;
+
+		if (crm_cursor_is_null(cur, i))
+			continue;
+		switch (type) {
+		case CRM_TYPE_INTEGER:
+		case CRM_TYPE_REF: lua_pushinteger(L, (lua_Integer)crm_cursor_int64(cur, i)); break;
+		case CRM_TYPE_BOOLEAN: lua_pushboolean(L, crm_cursor_int64(cur, i) != 0); break;
+		case CRM_TYPE_NUMBER:
+		case CRM_TYPE_DECIMAL: lua_pushnumber(L, crm_cursor_double(cur, i)); break;
+		case CRM_TYPE_MULTI_ENUM:
+		case CRM_TYPE_JSON:
+			text = crm_cursor_text(cur, i);
+			push_json_text(L, text, strlen(text));
+			break;
+		default: lua_pushstring(L, crm_cursor_text(cur, i));
+		}
+		lua_setfield(L, -2, name);
+	}
+}
+
+/* crm.find(form, query) -> array of records; query as a table or JSON text. */
+static int l_find(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	const char *form = luaL_checkstring(L, 1);
+	crm__buf query = CRM__BUF_INIT;
+	crm_cursor *cur = NULL;
+	lua_Integer limit = FIND_DEFAULT_LIMIT, n = 0;
+	int rc;
+
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "limit");
+		if (lua_isinteger(L, -1))
+			limit = lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		if (limit < 0 || limit > FIND_MAX_LIMIT)
+			return luaL_error(L, "crm.find: limit must be 0 to %d", FIND_MAX_LIMIT);
+		lua_pushinteger(L, limit);
+		lua_setfield(L, 2, "limit");
+		if (to_json(L, 2, &query, 0, 1) || query.oom) {
+			crm__buf_free(&query);
+			return luaL_error(L, "crm.find: the query cannot be written as JSON");
+		}
+	} else if (!lua_isnoneornil(L, 2))
+		return luaL_error(L, "crm.find: the query must be a table");
+	else
+		crm__buf_printf(&query, "{\"limit\":%d}", FIND_DEFAULT_LIMIT);
+	rc = crm_query(&cur, db, form, crm__buf_cstr(&query));
+	crm__buf_free(&query);
+	if (rc)
+		return raise_api_error(L, rc);
+	lua_newtable(L);
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
+		push_cursor_row(L, cur);
+		lua_rawseti(L, -2, ++n);
+	}
+	crm_cursor_free(cur);
+	if (rc != CRM_DONE)
+		return raise_api_error(L, rc);
+	return 1;
+}
+
+/* crm.get(form, id) -> record or nil */
+static int l_get(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	const char *form = luaL_checkstring(L, 1);
+	char filter[96];
+	crm_cursor *cur = NULL;
+	int rc;
+
+	snprintf(filter, sizeof filter, "{\"filter\":{\"field\":\"id\",\"op\":\"eq\",\"value\":%lld}}",
+		 (long long)luaL_checkinteger(L, 2));
+	if ((rc = crm_query(&cur, db, form, filter)))
+		return raise_api_error(L, rc);
+	rc = crm_cursor_next(cur);
+	if (rc == CRM_ROW)
+		push_cursor_row(L, cur);
+	else
+		lua_pushnil(L);
+	crm_cursor_free(cur);
+	if (rc != CRM_ROW && rc != CRM_DONE)
+		return raise_api_error(L, rc);
+	return 1;
+}
+
+/* crm.create(form, fields) -> id */
+static int l_create(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	const char *form = luaL_checkstring(L, 1);
+	crm__buf json = CRM__BUF_INIT;
+	int64_t id = 0;
+	int rc;
+
+	record_arg(L, 2, &json);
+	rc = crm_record_insert(db, form, crm__buf_cstr(&json), &id);
+	crm__buf_free(&json);
+	if (rc)
+		return raise_api_error(L, rc);
+	lua_pushinteger(L, (lua_Integer)id);
+	return 1;
+}
+
+/* crm.update(form, id, fields [, expected_version]) -> true */
+static int l_update(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	const char *form = luaL_checkstring(L, 1);
+	lua_Integer id = luaL_checkinteger(L, 2), version = luaL_optinteger(L, 4, 0);
+	crm__buf json = CRM__BUF_INIT;
+	int rc;
+
+	record_arg(L, 3, &json);
+	rc = crm_record_update(db, form, (int64_t)id, crm__buf_cstr(&json), (int64_t)version);
+	crm__buf_free(&json);
+	if (rc)
+		return raise_api_error(L, rc);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* crm.delete(form, id) -> true */
+static int l_delete(lua_State *L)
+{
+	int rc = crm_record_delete(crm__lua_db(L), luaL_checkstring(L, 1), (int64_t)luaL_checkinteger(L, 2), 0);
+
+	if (rc)
+		return raise_api_error(L, rc);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* crm.emit(type [, payload [, form, id]]) -> event id */
+static int l_emit(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	const char *type = luaL_checkstring(L, 1);
+	const char *form = luaL_optstring(L, 3, NULL);
+	lua_Integer record = luaL_optinteger(L, 4, 0);
+	crm__buf payload = CRM__BUF_INIT;
+	int64_t id = 0;
+	int rc;
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (to_json(L, 2, &payload, 0, 1) || payload.oom) {
+			crm__buf_free(&payload);
+			return luaL_error(L, "crm.emit: the payload cannot be written as JSON");
+		}
+	}
+	rc = crm__event_emit(db, type, form, (int64_t)record, payload.len ? crm__buf_cstr(&payload) : NULL, &id);
+	crm__buf_free(&payload);
+	if (rc)
+		return raise_api_error(L, rc);
+	lua_pushinteger(L, (lua_Integer)id);
+	return 1;
+}
+
+static int l_now(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)crm_now(crm__lua_db(L)));
+	return 1;
+}
+
+/* crm.iso(ms) -> "YYYY-MM-DDTHH:MM:SS.mmmZ"; crm.time(iso) -> ms */
+static int l_iso(lua_State *L)
+{
+	char tmp[32];
+
+	lua_pushlstring(L, tmp, crm__datetime_format((int64_t)luaL_checkinteger(L, 1), tmp));
+	return 1;
+}
+
+static int l_time(lua_State *L)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, 1, &n);
+	int64_t ms;
+
+	if (crm__datetime_parse(s, n, &ms))
+		return luaL_error(L, "crm.time: '%s' is not an ISO 8601 date-time with a zone", s);
+	lua_pushinteger(L, (lua_Integer)ms);
+	return 1;
+}
+
+/* crm.log(...) and print(...): joined with tabs, to the host's logger. */
+static int l_log(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	luaL_Buffer b;
+	lua_Debug ar;
+	char source[96] = "lua";
+	int n = lua_gettop(L);
+
+	if (!db->log_fn)
+		return 0;
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+		snprintf(source, sizeof source, "%s:%d", ar.short_src, ar.currentline);
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	db->log_fn(db->log_payload, CRM_LOG_INFO, source, lua_tostring(L, -1));
+	return 0;
+}
+
+/* crm.actor() -> {user = ..., roles = {...}} */
+static int l_actor(lua_State *L)
+{
+	crm_db *db = crm__lua_db(L);
+	lua_Integer i = 0;
+
+	lua_newtable(L);
+	if (db->actor_user) {
+		lua_pushstring(L, db->actor_user);
+		lua_setfield(L, -2, "user");
+	}
+	lua_newtable(L);
+	for (const char *p = db->actor_roles; p && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len) {
+			lua_pushlstring(L, p, len);
+			lua_rawseti(L, -2, ++i);
+		}
+		p += len + (p[len] == ',');
+	}
+	lua_setfield(L, -2, "roles");
+	return 1;
+}
+
+static const luaL_Reg crm_functions[] = {
+	{ "find", l_find },   { "get", l_get }, { "create", l_create }, { "update", l_update },
+	{ "delete", l_delete }, { "emit", l_emit }, { "now", l_now }, { "iso", l_iso },
+	{ "time", l_time },   { "log", l_log }, { "actor", l_actor },   { NULL, NULL },
+};
+
+void crm__lua_open_crm(lua_State *L)
+{
+	luaL_newlib(L, crm_functions);
+	/* Engines above add their functions later (crm__lua_register). */
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "crm.module");
+}
+
+int crm__lua_register(crm_db *db, const char *name, lua_CFunction fn)
+{
+	lua_State *L = crm__lua(db);
+
+	if (!L)
+		return db->errcode;
+	lua_getfield(L, LUA_REGISTRYINDEX, "crm.module");
+	lua_pushcfunction(L, fn);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+	return CRM_OK;
+}

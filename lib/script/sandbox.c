@@ -1,0 +1,307 @@
+/* The Lua sandbox (see script.h). The instruction budget is a count hook;
+ * once it fires the state is marked killed, the hook fires on every later
+ * instruction and the sandbox's pcall/xpcall re-raise, so no script can
+ * catch its way past the budget. Memory is capped in the allocator. */
+#include <lauxlib.h>
+#include <lualib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "lpattern.h"
+#include "script.h"
+
+struct crm__script {
+	lua_State *L;
+	crm_db *db;
+	size_t mem_used;
+	size_t mem_limit;
+	int depth;       /* nesting of crm__lua_call */
+	int killed;      /* a budget ran out: unwind everything */
+	int64_t budget;  /* instructions for the outermost call */
+	int err_code;    /* code of a failing crm.* call, or 0 */
+	int env_ref;     /* the shared read-only globals */
+	crm__lpattern_budget pattern;
+};
+
+static crm__script *script_of(lua_State *L) { return *(crm__script **)lua_getextraspace(L); }
+
+static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	crm__script *s = ud;
+	size_t old = ptr ? osize : 0;
+	void *p;
+
+	if (nsize == 0) {
+		s->mem_used -= old;
+		crm__free(ptr);
+		return NULL;
+	}
+	if (nsize > old && s->mem_used + (nsize - old) > s->mem_limit)
+		return NULL;
+	if (!(p = crm__realloc(ptr, nsize)))
+		return NULL;
+	s->mem_used = s->mem_used - old + nsize;
+	return p;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	crm__script *s = script_of(L);
+
+	(void)ar;
+	s->killed = 1;
+	/* From now on every instruction raises again, wherever it runs. */
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+	luaL_error(L, "instruction budget of %lld exceeded", (long long)s->budget);
+}
+
+static int sandbox_pcall(lua_State *L)
+{
+	int status;
+
+	luaL_checkany(L, 1);
+	status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+	if (script_of(L)->killed)
+		return lua_error(L);
+	lua_pushboolean(L, status == LUA_OK);
+	lua_insert(L, 1);
+	return lua_gettop(L);
+}
+
+static int sandbox_xpcall(lua_State *L)
+{
+	int n = lua_gettop(L), status;
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 1);
+	lua_insert(L, 3); /* f, msgh, f, args... */
+	status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
+	if (script_of(L)->killed)
+		return lua_error(L);
+	lua_pushboolean(L, status == LUA_OK);
+	lua_replace(L, 1);
+	lua_remove(L, 2);
+	return lua_gettop(L);
+}
+
+/* Finalizers would run outside any budget, at garbage-collection time. */
+static int sandbox_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+		return luaL_error(L, "__gc metamethods are not allowed in the sandbox");
+	lua_settop(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1)); /* the real setmetatable */
+	lua_insert(L, 1);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
+static int readonly_newindex(lua_State *L) { return luaL_error(L, "the sandbox libraries are read-only"); }
+
+/* A read-only view of `real` (on top): an empty table whose reads go to it
+ * and whose writes fail, with a protected metatable. Replaces the top. */
+static void make_readonly(lua_State *L)
+{
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_pushvalue(L, -3);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "read-only");
+	lua_setfield(L, -2, "__metatable");
+	lua_pushcfunction(L, readonly_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_setmetatable(L, -2);
+	lua_remove(L, -2);
+}
+
+static const char *const base_names[] = { "assert", "error",  "ipairs", "next",     "pairs",  "rawequal",
+					  "rawget", "rawlen", "select", "tonumber", "tostring", "type",
+					  "getmetatable", "_VERSION", NULL };
+
+static int build_env(lua_State *L, crm__script *s)
+{
+	static const struct {
+		const char *name;
+		lua_CFunction open;
+	} libs[] = { { "string", luaopen_string }, { "table", luaopen_table }, { "math", luaopen_math },
+		     { "utf8", luaopen_utf8 } };
+
+	luaL_requiref(L, "_G", luaopen_base, 1);
+	lua_pop(L, 1);
+	lua_newtable(L); /* env */
+	for (const char *const *n = base_names; *n; n++) {
+		lua_getglobal(L, *n);
+		lua_setfield(L, -2, *n);
+	}
+	lua_pushcfunction(L, sandbox_pcall);
+	lua_setfield(L, -2, "pcall");
+	lua_pushcfunction(L, sandbox_xpcall);
+	lua_setfield(L, -2, "xpcall");
+	lua_getglobal(L, "setmetatable");
+	lua_pushcclosure(L, sandbox_setmetatable, 1);
+	lua_setfield(L, -2, "setmetatable");
+	for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
+		luaL_requiref(L, libs[i].name, libs[i].open, 0);
+		if (strcmp(libs[i].name, "string") == 0) {
+			lua_pushnil(L);
+			lua_setfield(L, -2, "dump"); /* binary chunks can crash the interpreter */
+			crm__lpattern_install(L, lua_gettop(L), &s->pattern);
+		}
+		make_readonly(L);
+		lua_setfield(L, -2, libs[i].name);
+	}
+	crm__lua_open_crm(L);
+	lua_getfield(L, -1, "log");
+	lua_setfield(L, -3, "print");
+	make_readonly(L);
+	lua_setfield(L, -2, "crm");
+	/* Strings' metatable gives methods (s:upper()) but cannot be fetched. */
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);
+	lua_pushliteral(L, "read-only");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 2);
+	make_readonly(L);
+	s->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	/* Nothing but the sandbox env is reachable from scripts: empty the real globals. */
+	lua_pushglobaltable(L);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, -4);
+	}
+	lua_pop(L, 1);
+	return 0;
+}
+
+static int protected_build(lua_State *L)
+{
+	build_env(L, lua_touserdata(L, 1));
+	return 0;
+}
+
+static void script_free(void *p)
+{
+	crm__script *s = p;
+
+	if (s->L)
+		lua_close(s->L);
+	crm__free(s);
+}
+
+lua_State *crm__lua(crm_db *db)
+{
+	crm__script *s = db->ext[CRM__EXT_SCRIPT];
+
+	if (s)
+		return s->L;
+	if (!(s = crm__calloc(1, sizeof *s))) {
+		crm__error_oom(db);
+		return NULL;
+	}
+	s->db = db;
+	s->mem_limit = (size_t)db->limits[CRM_LIMIT_LUA_MEMORY];
+	if (!(s->L = lua_newstate(lua_alloc, s))) {
+		crm__free(s);
+		crm__error_oom(db);
+		return NULL;
+	}
+	*(crm__script **)lua_getextraspace(s->L) = s;
+	lua_pushcfunction(s->L, protected_build);
+	lua_pushlightuserdata(s->L, s);
+	if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
+		crm__error(db, CRM_ENOMEM, "cannot set up the Lua sandbox: %s", lua_tostring(s->L, -1));
+		script_free(s);
+		return NULL;
+	}
+	db->ext[CRM__EXT_SCRIPT] = s;
+	db->ext_free[CRM__EXT_SCRIPT] = script_free;
+	return s->L;
+}
+
+crm_db *crm__lua_db(lua_State *L) { return script_of(L)->db; }
+
+void crm__lua_fail_code(lua_State *L, int code) { script_of(L)->err_code = code; }
+
+int crm__lua_compile(crm_db *db, const char *name, const char *src, int expression)
+{
+	lua_State *L = crm__lua(db);
+	crm__buf text = CRM__BUF_INIT;
+	char chunkname[80];
+	int status;
+
+	if (!L)
+		return db->errcode;
+	if (expression) {
+		crm__buf_puts(&text, "return (");
+		crm__buf_puts(&text, src);
+		crm__buf_puts(&text, "\n)");
+	} else
+		crm__buf_puts(&text, src);
+	if (text.oom)
+		return crm__error_oom(db);
+	snprintf(chunkname, sizeof chunkname, "=%s", name);
+	status = luaL_loadbufferx(L, text.p, text.len, chunkname, "t");
+	crm__buf_free(&text);
+	if (status != LUA_OK) {
+		int rc = crm__error(db, status == LUA_ERRMEM ? CRM_ENOMEM : CRM_ESCRIPT, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return rc;
+	}
+	/* Its own globals, reading through to the sandbox's. */
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, script_of(L)->env_ref);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lua_setupvalue(L, -2, 1);
+	return CRM_OK;
+}
+
+int crm__lua_call(crm_db *db, int nargs, int nresults)
+{
+	lua_State *L = crm__lua(db);
+	crm__script *s;
+	int status, rc = CRM_OK;
+
+	if (!L)
+		return db->errcode;
+	s = script_of(L);
+	if (s->depth++ == 0) {
+		s->killed = 0;
+		s->err_code = 0;
+		s->budget = db->limits[CRM_LIMIT_LUA_INSTRUCTIONS];
+		s->mem_limit = (size_t)db->limits[CRM_LIMIT_LUA_MEMORY];
+		s->pattern.steps_left = s->budget * 10;
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int)(s->budget > INT32_MAX ? INT32_MAX : s->budget));
+	}
+	status = lua_pcall(L, nargs, nresults, 0);
+	if (status != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		if (s->killed)
+			rc = CRM_ELIMIT;
+		else if (status == LUA_ERRMEM)
+			rc = CRM_ENOMEM;
+		else
+			rc = s->err_code ? s->err_code : CRM_ESCRIPT;
+		/* A crm.* failure already set the handle's error and detail: keep
+		 * the detail, take Lua's message (it names the script and line). */
+		if (s->err_code && rc == s->err_code && db->errcode == rc)
+			crm__error_remessage(db, msg ? msg : crm_errmsg(db));
+		else
+			crm__error(db, rc, "%s", msg ? msg : "script error (non-string error object)");
+		lua_pop(L, 1);
+	}
+	if (--s->depth == 0) {
+		lua_sethook(L, NULL, 0, 0);
+		if (s->killed || s->mem_used > s->mem_limit / 2)
+			lua_gc(L, LUA_GCCOLLECT);
+	}
+	return rc;
+}
+
+int crm__lua_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
+void crm__lua_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+void crm__lua_push_ref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
