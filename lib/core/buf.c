@@ -49,7 +49,7 @@ int crm__buf_reserve(crm__buf *b, size_t extra)
 
 void crm__buf_put(crm__buf *b, const void *p, size_t n)
 {
-	if (crm__buf_reserve(b, n))
+	if (crm__buf_reserve(b, n) || n == 0) /* p may be NULL when n is 0 */
 		return;
 	memcpy(b->p + b->len, p, n);
 	b->len += n;

@@ -78,12 +78,18 @@ int crm__enter(crm_db *db)
 
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
-	if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK ||
-	    version == db->data_version)
+	/* The pager's data version only moves when a read transaction starts:
+	 * outside a transaction it cannot tell whether another connection
+	 * committed since this handle's last call, so ask the database. Inside
+	 * one (the host's BEGIN IMMEDIATE holds the write lock) it is current. */
+	if (!sqlite3_get_autocommit(db->sql) &&
+	    (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK ||
+	     version == db->data_version))
 		return CRM_OK;
-	db->data_version = version;
 	if ((rc = read_generation(db, &generation)))
 		return rc;
+	if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK)
+		db->data_version = version;
 	if (generation != db->meta_generation) {
 		db->meta_generation = generation;
 		crm__meta_flush(db);

@@ -1,5 +1,6 @@
 /* The catalogue of form definitions: applying a new version (creating or
  * migrating the table, recording the definition) and reading them back. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -94,10 +95,13 @@ int crm__form_check_refs(crm_db *db, const char *name)
 		if (f->type != CRM_TYPE_REF)
 			continue;
 		rc = crm__form_lookup(db, f->ref_form, &target);
-		if (rc == CRM_ENOTFOUND)
-			return crm__error_detail(db, CRM_EINVAL, "\"path\":\"fields\"",
+		if (rc == CRM_ENOTFOUND) {
+			char path[48];
+			snprintf(path, sizeof path, "\"path\":\"fields[%d].form\"", i);
+			return crm__error_detail(db, CRM_EINVAL, path,
 						 "form %s: field %s refers to form '%s', which is not defined", form->name,
 						 f->name, f->ref_form);
+		}
 		if (rc)
 			return rc;
 	}

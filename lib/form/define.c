@@ -274,9 +274,11 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 	flag = 0;
 	if ((rc = get_bool(cx, def, "index", &flag)))
 		return rc;
+	if (flag && (f->type == CRM_TYPE_JSON || f->type == CRM_TYPE_LONG_TEXT || f->type == CRM_TYPE_COMPUTED))
+		return fail(cx, "index", "a %s field cannot be indexed", crm__type_name(f->type));
 	f->flags |= flag ? CRM__F_INDEXED : 0;
 
-	if (f->type == CRM_TYPE_DECIMAL) {
+	if (f->value_type == CRM_TYPE_DECIMAL) {
 		n = 2;
 		if ((rc = get_count(cx, def, "scale", 0, CRM__DECIMAL_MAX_SCALE, &n)))
 			return rc;

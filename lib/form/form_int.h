@@ -30,6 +30,7 @@ typedef struct crm__record {
 	crm__value owner;    /* the owner column, when given */
 	int owner_given;
 	crm__buf strings;    /* decoded text the values point into */
+	crm__buf computed;   /* text of computed values */
 } crm__record;
 
 enum { CRM__GIVEN = 1, CRM__GIVEN_BAD = 2 };
@@ -90,6 +91,19 @@ typedef struct crm__write {
  * Errors already in w->errs (from parsing) make it fail after validating
  * the rest, so one call reports every failing field. */
 int crm__record_write(crm_db *db, crm__write *w);
+
+/* What engines above the form engine do on the write path, linked in from
+ * lib/hooks.c so the form engine never includes their headers (the
+ * dependency arrow stays one-way). Each hook may be NULL. */
+typedef struct crm__write_hooks {
+	/* Fill the computed fields of `values` (a record about to be stored);
+	 * text results go into `scratch`. */
+	int (*compute)(crm_db *db, const crm__form *form, crm__value *values, crm__buf *scratch);
+	/* After a successful insert/update/delete, in the same transaction:
+	 * `old` is NULL for inserts, `now` NULL for deletes. Failing fails the write. */
+	int (*after_write)(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+} crm__write_hooks;
+extern const crm__write_hooks crm__hooks;
 
 /* Check one present value against its field's own rules (range, length,
  * pattern, size). Failures go to `errs` when not NULL. Returns the number

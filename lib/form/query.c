@@ -410,7 +410,7 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 	const cJSON *after = NULL, *m;
 	const char *end = NULL;
 	cJSON *doc;
-	int rc = CRM_OK, has_id = 0;
+	int rc = CRM_OK, has_id = 0, has_offset = 0;
 
 	memset(q, 0, sizeof *q);
 	q->limit = -1;
@@ -423,14 +423,13 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 	if (!doc) {
 		if (!end || end < json)
 			end = json;
-		rc = crm__error_detail(db, CRM_EINVAL, "\"path\":\"\"", "the query is not valid JSON (at byte %d)",
-				       (int)(end - json));
+		rc = crm__error(db, CRM_EINVAL, "the query is not valid JSON (at byte %d)", (int)(end - json));
 		db->erroffset = (int)(end - json);
 		return rc;
 	}
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
-		return fail_at(db, "", "a query is a JSON object");
+		return crm__error(db, CRM_EINVAL, "a query is a JSON object");
 	}
 	cJSON_ArrayForEach(m, doc)
 	{
@@ -458,6 +457,7 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 		} else if (strcmp(k, "offset") == 0) {
 			if ((rc = parse_limit(db, m, "offset", MAX_OFFSET, &q->offset)))
 				goto out;
+			has_offset = 1;
 		} else if (strcmp(k, "after") == 0)
 			after = m;
 		else if (strcmp(k, "fields") == 0) {
@@ -486,7 +486,7 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 		q->nkeys++;
 	}
 	if (after) {
-		if (q->offset > 0) {
+		if (has_offset) {
 			rc = fail_at(db, "after", "'after' and 'offset' cannot be combined (a token already says where to go on)");
 			goto out;
 		}
@@ -545,10 +545,11 @@ static void where_sql(crm__buf *sql, crm__binds *binds, const query_spec *q, con
 			crm__buf_puts(sql, " > ?");
 			kbind[(*nk)++] = pi;
 		} else {
+			crm__buf_putc(sql, '(');
 			crm__column_sql(sql, form, ki->column, NULL);
 			crm__buf_puts(sql, " < ? OR ");
 			crm__column_sql(sql, form, ki->column, NULL);
-			crm__buf_puts(sql, " IS NULL");
+			crm__buf_puts(sql, " IS NULL)");
 			kbind[(*nk)++] = pi;
 		}
 		crm__buf_putc(sql, ')');

@@ -22,6 +22,7 @@ int crm__record_reset(crm__record *rec, const crm__form *form)
 	memset(&rec->owner, 0, sizeof rec->owner);
 	rec->owner_given = 0;
 	crm__buf_reset(&rec->strings);
+	crm__buf_reset(&rec->computed);
 	return rec->values && rec->given ? 0 : -1;
 }
 
@@ -33,6 +34,7 @@ void crm__record_clear(crm__record *rec, const crm__form *form)
 	memset(&rec->owner, 0, sizeof rec->owner);
 	rec->owner_given = 0;
 	crm__buf_reset(&rec->strings);
+	crm__buf_reset(&rec->computed);
 }
 
 void crm__record_free(crm__record *rec)
@@ -40,6 +42,7 @@ void crm__record_free(crm__record *rec)
 	crm__free(rec->values);
 	crm__free(rec->given);
 	crm__buf_free(&rec->strings);
+	crm__buf_free(&rec->computed);
 	crm__record_init(rec);
 }
 
@@ -160,6 +163,26 @@ static int validate(crm_db *db, crm__write *w, const crm__value *values, int64_t
 	return CRM_ECONSTRAINT;
 }
 
+static int has_computed(const crm__form *form)
+{
+	for (int i = 0; i < form->nfields; i++)
+		if (form->fields[i].type == CRM_TYPE_COMPUTED)
+			return 1;
+	return 0;
+}
+
+static int compute(crm_db *db, const crm__form *form, crm__record *rec)
+{
+	if (!crm__hooks.compute || !has_computed(form))
+		return CRM_OK;
+	return crm__hooks.compute(db, form, rec->values, &rec->computed);
+}
+
+static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
+{
+	return crm__hooks.after_write ? crm__hooks.after_write(db, w, old, now) : CRM_OK;
+}
+
 static void bind_owner(crm_db *db, sqlite3_stmt *st, int idx, const crm__record *rec)
 {
 	if (rec->owner_given)
@@ -181,7 +204,7 @@ static int do_insert(crm_db *db, crm__write *w)
 	for (int i = 0; i < n; i++)
 		if (!rec->given[i] && (form->fields[i].flags & CRM__F_HAS_DEFAULT))
 			rec->values[i] = form->fields[i].def;
-	if ((rc = validate(db, w, rec->values, 0)))
+	if ((rc = compute(db, form, rec)) || (rc = validate(db, w, rec->values, 0)))
 		return rc;
 	if (!(st = crm__form_insert_stmt(db, form)))
 		return db->errcode;
@@ -194,37 +217,41 @@ static int do_insert(crm_db *db, crm__write *w)
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE) {
 		w->id = sqlite3_last_insert_rowid(db->sql);
-		return CRM_OK;
+		return after_write(db, w, NULL, rec->values);
 	}
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return unique_failure(db, w, rec->values, rc);
 	return crm__error_sqlite(db, rc);
 }
 
-static int do_update(crm_db *db, crm__write *w, crm__record *cur)
+static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **old)
 {
 	crm__form *form = w->form;
 	crm__record *rec = w->rec;
 	crm__buf sql = CRM__BUF_INIT;
 	sqlite3_stmt *st;
 	int64_t version;
-	int rc, p = 1;
+	int rc, p = 1, computed = has_computed(form);
 
 	if ((rc = load_current(db, form, w->id, cur, &version)))
 		return rc;
+	/* The record as it was, for hooks that compare before and after. */
+	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
+		return crm__error_oom(db);
+	memcpy(*old, cur->values, (size_t)form->nfields * sizeof **old);
 	if (w->expected_version > 0 && version != w->expected_version)
 		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", form->name,
 				  (long long)w->id, (long long)version, (long long)w->expected_version);
 	for (int i = 0; i < form->nfields; i++)
 		if (rec->given[i] == CRM__GIVEN)
 			cur->values[i] = rec->values[i];
-	if ((rc = validate(db, w, cur->values, w->id)))
+	if ((rc = compute(db, form, cur)) || (rc = validate(db, w, cur->values, w->id)))
 		return rc;
 	crm__buf_puts(&sql, "UPDATE ");
 	crm__sql_ident(&sql, form->name);
 	crm__buf_puts(&sql, " SET ");
 	for (int i = 0; i < form->nfields; i++)
-		if (rec->given[i]) {
+		if (rec->given[i] || (computed && form->fields[i].type == CRM_TYPE_COMPUTED)) {
 			crm__sql_ident(&sql, form->fields[i].name);
 			crm__buf_puts(&sql, "=?,");
 		}
@@ -238,7 +265,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur)
 	if (!st)
 		return db->errcode;
 	for (int i = 0; i < form->nfields; i++)
-		if (rec->given[i])
+		if (rec->given[i] || (computed && form->fields[i].type == CRM_TYPE_COMPUTED))
 			crm__value_bind(st, p++, &cur->values[i]);
 	if (rec->owner_given)
 		crm__value_bind(st, p++, &rec->owner);
@@ -247,7 +274,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur)
 	rc = sqlite3_step(st);
 	crm__stmt_give(db, st);
 	if (rc == SQLITE_DONE)
-		return CRM_OK;
+		return after_write(db, w, *old, cur->values);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return unique_failure(db, w, cur->values, rc);
 	return crm__error_sqlite(db, rc);
@@ -374,20 +401,22 @@ static int do_delete(crm_db *db, crm__write *w, crm__record *cur)
 	sqlite3_bind_int64(st, 1, w->id);
 	rc = sqlite3_step(st);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == SQLITE_DONE ? after_write(db, w, cur->values, NULL) : crm__error_sqlite(db, rc);
 }
 
 int crm__record_write(crm_db *db, crm__write *w)
 {
 	crm__record cur;
+	crm__value *old = NULL;
 	int rc;
 
 	crm__record_init(&cur);
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
-	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur); break;
+	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old); break;
 	default: rc = do_delete(db, w, &cur); break;
 	}
+	crm__free(old);
 	crm__record_free(&cur);
 	return rc;
 }

@@ -151,12 +151,18 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 		const crm__index *ix = &form->indexes[i];
 		crm__buf sql = CRM__BUF_INIT, names = CRM__BUF_INIT;
 		sqlite3_stmt *st;
-		int empty = 0, rc, p = 1;
+		int empty = 0, system = 0, rc, p = 1;
 
-		if (!ix->unique || ix->fields[0] < 0)
+		if (!ix->unique)
+			continue;
+		/* A key naming a system column (owner, id...) has no entry in
+		 * `values`: its unique index still enforces it. */
+		for (int k = 0; k < ix->nfields; k++)
+			system |= ix->fields[k] < 0;
+		if (system)
 			continue;
 		for (int k = 0; k < ix->nfields; k++)
-			empty |= ix->fields[k] < 0 || values[ix->fields[k]].kind == CRM__V_NULL;
+			empty |= values[ix->fields[k]].kind == CRM__V_NULL;
 		if (empty && ix->nulls_distinct)
 			continue;
 		crm__buf_puts(&sql, "SELECT id FROM ");

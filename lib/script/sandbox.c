@@ -47,12 +47,16 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
 	crm__script *s = script_of(L);
+	lua_Debug where;
 
 	(void)ar;
 	s->killed = 1;
 	/* From now on every instruction raises again, wherever it runs. */
 	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-	luaL_error(L, "instruction budget of %lld exceeded", (long long)s->budget);
+	if (lua_getstack(L, 0, &where) && lua_getinfo(L, "Sl", &where) && where.currentline > 0)
+		luaL_error(L, "%s:%d: instruction budget of %I exceeded", where.short_src, where.currentline,
+			   (lua_Integer)s->budget);
+	luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)s->budget);
 }
 
 static int sandbox_pcall(lua_State *L)
@@ -280,7 +284,7 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 	status = lua_pcall(L, nargs, nresults, 0);
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
-		if (s->killed)
+		if (s->killed || s->pattern.steps_left <= 0)
 			rc = CRM_ELIMIT;
 		else if (status == LUA_ERRMEM)
 			rc = CRM_ENOMEM;

@@ -180,7 +180,7 @@ static int condition(const crm__filter *f, const crm__form *form, const crm__row
 		return bytes_contain(v->s, v->n, f->values[0].s, f->values[0].n);
 	case CRM__FOP_STARTS_WITH:
 		return v->kind == CRM__V_TEXT && v->n >= f->values[0].n &&
-		       memcmp(v->s, f->values[0].s, f->values[0].n) == 0;
+		       (f->values[0].n == 0 || memcmp(v->s, f->values[0].s, f->values[0].n) == 0);
 	default: return 0;
 	}
 }

@@ -198,6 +198,8 @@ static void number_text(double d, char *out, size_t size)
 
 static const char *json_type_name(const cJSON *v)
 {
+	if (!v)
+		return "nothing";
 	if (cJSON_IsString(v))
 		return "a string";
 	if (cJSON_IsNumber(v))
@@ -319,18 +321,21 @@ static int field_literal(parser *p, crm__filter *node, const cJSON *v, crm__valu
 
 	memset(out, 0, sizeof *out);
 	memset(&err, 0, sizeof err);
-	if (cJSON_IsNull(v))
-		jv.type = CRM__J_NULL, jv.p = "null", jv.n = 4;
-	else if (cJSON_IsTrue(v))
-		jv.type = CRM__J_TRUE, jv.p = "true", jv.n = 4;
-	else if (cJSON_IsFalse(v))
-		jv.type = CRM__J_FALSE, jv.p = "false", jv.n = 5;
-	else if (cJSON_IsNumber(v)) {
+	/* the same view of the value the record scanner gives (json_scan.h) */
+	jv.p = num;
+	if (cJSON_IsNull(v)) {
+		jv.type = CRM__J_NULL;
+		jv.p = "null";
+	} else if (cJSON_IsBool(v)) {
+		jv.type = cJSON_IsTrue(v) ? CRM__J_TRUE : CRM__J_FALSE;
+		jv.p = cJSON_IsTrue(v) ? "true" : "false";
+	} else if (cJSON_IsNumber(v)) {
+		jv.type = CRM__J_NUMBER;
 		number_text(v->valuedouble, num, sizeof num);
-		jv.type = CRM__J_NUMBER, jv.p = num, jv.n = strlen(num);
 	} else if (cJSON_IsString(v)) {
-		jv.type = CRM__J_STRING, jv.p = v->valuestring, jv.n = strlen(v->valuestring);
-		if (crm__utf8_length(jv.p, jv.n) < 0) {
+		jv.type = CRM__J_STRING;
+		jv.p = v->valuestring;
+		if (crm__utf8_length(jv.p, strlen(jv.p)) < 0) {
 			fail(p, "the string is not valid UTF-8");
 			return -1;
 		}
@@ -342,8 +347,8 @@ static int field_literal(parser *p, crm__filter *node, const cJSON *v, crm__valu
 		}
 		jv.type = cJSON_IsArray(v) ? CRM__J_ARRAY : CRM__J_OBJECT;
 		jv.p = printed;
-		jv.n = strlen(printed);
 	}
+	jv.n = strlen(jv.p);
 	crm__buf_reset(&p->scratch);
 	if (crm__buf_reserve(&p->scratch, 3 * jv.n + 8)) {
 		cJSON_free(printed);
@@ -355,8 +360,7 @@ static int field_literal(parser *p, crm__filter *node, const cJSON *v, crm__valu
 	f.type = f.value_type;
 	rc = crm__value_from_json(out, &f, &jv, &p->scratch, (int)p->db->limits[CRM_LIMIT_JSON_DEPTH], &err);
 	if (rc != 0)
-		fail(p, "bad value for '%s' (%s): %s", f.name, crm__type_name(f.value_type),
-		     err.message[0] ? err.message : "wrong type");
+		fail(p, "%s", err.message[0] ? err.message : "wrong type of value");
 	else if (out->kind == CRM__V_TEXT)
 		rc = keep_text(p, node, out, out->s, out->n);
 	cJSON_free(printed);

@@ -73,8 +73,17 @@ static void field_free(crm__field *f)
 	crm__free(f->id);
 	crm__free(f->name);
 	crm__free(f->label);
+	/* Literals of the definition own their text. */
 	if (f->def.kind == CRM__V_TEXT)
 		crm__free((void *)f->def.s);
+	if (f->min.kind == CRM__V_TEXT)
+		crm__free((void *)f->min.s);
+	if (f->max.kind == CRM__V_TEXT)
+		crm__free((void *)f->max.s);
+	if (f->min.kind == CRM__V_TEXT) /* date bounds own their text too */
+		crm__free((void *)f->min.s);
+	if (f->max.kind == CRM__V_TEXT)
+		crm__free((void *)f->max.s);
 	crm__free(f->pattern);
 	pcre2_code_free(f->re);
 	for (size_t i = 0; i < f->noptions; i++)

@@ -1,0 +1,123 @@
+/* Computed fields: each field's Lua expression, compiled once per form
+ * version, evaluated with `record` bound to the record being written; the
+ * result is converted like any JSON value of the field's `returns` type. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "form/form_int.h"
+#include "script.h"
+
+/* Push the compiled expression of field `f`, compiling it on first use. */
+static int push_expression(crm_db *db, lua_State *L, const crm__form *form, const crm__field *f)
+{
+	char key[200], name[160];
+	int rc;
+
+	snprintf(key, sizeof key, "computed:%s.%s@%lld", form->name, f->name, (long long)form->version);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TFUNCTION)
+		return CRM_OK;
+	lua_pop(L, 1);
+	snprintf(name, sizeof name, "%s.%s", form->name, f->name);
+	if ((rc = crm__lua_compile(db, name, f->lua, 1)))
+		return rc;
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, key);
+	return CRM_OK;
+}
+
+/* Convert the Lua result on top of the stack into a value of `f`'s type. */
+static int store_result(crm_db *db, lua_State *L, const crm__field *f, crm__value *out, crm__buf *text,
+			size_t *offset)
+{
+	crm__field as = *f;
+	crm__buf scratch = CRM__BUF_INIT;
+	crm__jval jv;
+	crm__verr err;
+	size_t start = text->len;
+	int rc = CRM_OK;
+
+	as.type = f->value_type;
+	if (lua_isnil(L, -1)) {
+		out->kind = CRM__V_NULL;
+		return CRM_OK;
+	}
+	/* Lua numbers are doubles: round decimal results to the field's scale. */
+	if (as.type == CRM_TYPE_DECIMAL && lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1))
+		crm__buf_printf(text, "%.*f", f->scale, lua_tonumber(L, -1));
+	else if (crm__lua_to_json(L, -1, text)) {
+		crm__buf_free(&scratch);
+		return crm__error(db, CRM_ESCRIPT, "computed field %s returned a value that is not JSON", f->name);
+	}
+	jv.p = text->p + start;
+	jv.n = text->len - start;
+	switch (lua_type(L, -1)) {
+	case LUA_TBOOLEAN: jv.type = lua_toboolean(L, -1) ? CRM__J_TRUE : CRM__J_FALSE; break;
+	case LUA_TNUMBER: jv.type = CRM__J_NUMBER; break;
+	case LUA_TSTRING: jv.type = CRM__J_STRING, jv.p = lua_tolstring(L, -1, &jv.n); break;
+	default: jv.type = jv.p[0] == '[' ? CRM__J_ARRAY : CRM__J_OBJECT;
+	}
+	if (crm__buf_reserve(&scratch, 3 * jv.n + 8))
+		rc = crm__error_oom(db);
+	else if (crm__value_from_json(out, &as, &jv, &scratch, 64, &err))
+		rc = crm__error(db, CRM_ESCRIPT, "computed field %s: %s", f->name, err.message);
+	else if (out->kind == CRM__V_TEXT) {
+		/* Keep the text in `text`, by offset: the buffer may still grow. */
+		text->len = start;
+		crm__buf_put(text, out->s, out->n);
+		*offset = start;
+	}
+	crm__buf_free(&scratch);
+	if (text->oom)
+		rc = crm__error_oom(db);
+	return rc;
+}
+
+/* Point the computed text values into `scratch` again after it grew. */
+static void refresh(const crm__form *form, crm__value *values, const size_t *offsets, const crm__buf *scratch)
+{
+	for (int i = 0; i < form->nfields; i++)
+		if (form->fields[i].type == CRM_TYPE_COMPUTED && values[i].kind == CRM__V_TEXT &&
+		    offsets[i] != (size_t)-1)
+			values[i].s = scratch->p + offsets[i];
+}
+
+int crm__script_compute(crm_db *db, const crm__form *form, crm__value *values, crm__buf *scratch)
+{
+	lua_State *L = crm__lua(db);
+	size_t *offsets;
+	int rc = CRM_OK;
+
+	if (!L)
+		return db->errcode;
+	if (!(offsets = crm__calloc((size_t)form->nfields, sizeof *offsets)))
+		return crm__error_oom(db);
+	crm__buf_reset(scratch);
+	for (int i = 0; i < form->nfields; i++) {
+		offsets[i] = (size_t)-1;
+		if (form->fields[i].type == CRM_TYPE_COMPUTED)
+			values[i].kind = CRM__V_NULL; /* never sees its own old value */
+	}
+	for (int i = 0; i < form->nfields && rc == CRM_OK; i++) {
+		const crm__field *f = &form->fields[i];
+		int top = lua_gettop(L);
+
+		if (f->type != CRM_TYPE_COMPUTED)
+			continue;
+		if ((rc = push_expression(db, L, form, f)))
+			break;
+		/* `record` is a global of the expression's own environment. */
+		lua_getupvalue(L, -1, 1);
+		crm__lua_push_record(L, form, values, NULL);
+		lua_setfield(L, -2, "record");
+		lua_pop(L, 1);
+		if ((rc = crm__lua_call(db, 0, 1)) == CRM_OK) {
+			rc = store_result(db, L, f, &values[i], scratch, &offsets[i]);
+			refresh(form, values, offsets, scratch);
+		}
+		lua_settop(L, top);
+	}
+	crm__free(offsets);
+	return rc;
+}
