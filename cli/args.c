@@ -66,9 +66,9 @@ int cli_parse_int(const char *s, int64_t min, int64_t max, const char *what, int
 	if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
 		return cli_usage_error("%s must be an integer, not '%s'", what, s ? s : "");
 	v = strtoll(s, &end, 10);
-	if (errno || *end)
+	if (*end)
 		return cli_usage_error("%s must be an integer, not '%s'", what, s);
-	if (v < min || v > max)
+	if (errno || v < min || v > max)
 		return cli_usage_error("%s must be between %lld and %lld, not '%s'", what, (long long)min,
 				       (long long)max, s);
 	*out = v;

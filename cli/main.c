@@ -119,7 +119,7 @@ int cli_open(cli *c, int create)
 		user = actor;
 		if ((colon = strchr(actor, ':'))) {
 			*colon = '\0';
-			roles = colon + 1;
+			roles = colon[1] ? colon + 1 : NULL;
 		}
 		rc = crm_actor_set(c->db, user, roles);
 		free(actor);

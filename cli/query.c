@@ -56,8 +56,10 @@ static int put_filter(cli *c, cli_buf *q, const char *arg)
 	if (rc)
 		return rc;
 	len = strlen(json);
-	if (cli_json_skip(json, len, &pos) != 0 || cli_json_ws(json, len, pos) != len)
-		rc = cli_error(CRM_EINVAL, "--filter is not one JSON value: %s", json);
+	if (cli_json_ws(json, len, 0) == len)
+		rc = cli_error(CRM_EINVAL, "--filter is empty");
+	else if (cli_json_skip(json, len, &pos) != 0 || cli_json_ws(json, len, pos) != len)
+		rc = cli_error(CRM_EINVAL, "--filter is not one JSON value: %.200s", json);
 	else {
 		put_key(q, "filter");
 		cli_buf_puts(q, json);

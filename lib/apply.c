@@ -6,15 +6,24 @@
 #include "core/db_int.h"
 #include "form/form_int.h"
 
+static int apply_form(crm_db *db, const cJSON *doc) { return crm__form_apply(db, doc, NULL); }
+
+/* A document's kind is the member naming it: {"form": "lead", ...}. */
+static const struct {
+	const char *key;
+	int (*apply)(crm_db *db, const cJSON *doc);
+} kinds[] = {
+	{ "form", apply_form },
+};
+
 static int apply_one(crm_db *db, const cJSON *doc, int index)
 {
 	if (!cJSON_IsObject(doc))
 		return crm__error_detail(db, CRM_EINVAL, "\"path\":\"\"", "metadata document %d is not a JSON object", index);
-	if (cJSON_GetObjectItemCaseSensitive(doc, "form"))
-		return crm__form_apply(db, doc, NULL);
-	return crm__error(db, CRM_EINVAL,
-			  "metadata document %d: unknown kind (expected a \"form\" member; workflows and reports arrive "
-			  "with their engines)",
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+		if (cJSON_GetObjectItemCaseSensitive(doc, kinds[k].key))
+			return kinds[k].apply(db, doc);
+	return crm__error(db, CRM_EINVAL, "metadata document %d: unknown kind (expected a member naming it, such as \"form\")",
 			  index);
 }
 

@@ -256,6 +256,16 @@ want_error 4; want_err_has '"rows"'; want_err_has '"index":1'
 [[ $(count customer) == 6 ]] || problem "count changed"
 end
 
+begin "insert of an empty array inserts nothing"
+crm insert customer '[]'
+want_rc 0; want_out '{"ids":[]}'
+end
+
+begin "insert of a non-object exits 1"
+crm insert customer '42'
+want_error 1
+end
+
 begin "@ of a missing file exits 1"
 crm insert customer "@$T/missing.json"
 want_error 1
@@ -412,6 +422,21 @@ want_rc 0; want_out_has '"_token":'
 token=$(tail -n1 "$T/out" | sed 's/.*"_token":"\([^"]*\)".*/\1/')
 crm query customer --sort phone --limit 2 --after "$token" --format ndjson
 want_rc 0; want_out_has '13800000004'; want_out_lacks '13800000001'
+end
+
+begin "query with a bad --after token exits 1"
+crm query customer --after not-a-token
+want_error 1
+end
+
+begin "query --fields with an empty name exits 2"
+crm query customer --fields name,,phone
+want_error 2
+end
+
+begin "query --filter with two JSON values exits 1"
+crm query customer --filter '{} {}'
+want_error 1
 end
 
 begin "query of an unknown form exits 3"
