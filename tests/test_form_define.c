@@ -213,7 +213,7 @@ TEST(test_form_define__every_type_round_trips_a_value)
 		  "{\"id\":1,\"t\":\"hello \xe4\xb8\xad\",\"lt\":\"line1\\nline2\",\"i\":-42,\"d2\":12.50,\"d0\":7,"
 		  "\"d9\":0.000000001,\"n\":1.5,\"b\":true,\"da\":\"2024-02-29\",\"dt\":\"2026-01-31T09:30:00.000Z\","
 		  "\"e\":\"south\",\"me\":[\"a\",\"c\"],\"em\":\"a@b.example\",\"ph\":\"+86 138-0000-0000\","
-		  "\"u\":\"https://example.com/x\",\"r\":1,\"j\":{\"k\":[1,2.5,\"s\",null,true]},\"c\":null,"
+		  "\"u\":\"https://example.com/x\",\"r\":1,\"j\":{\"k\":[1,2.5,\"s\",null,true]},\"c\":2,"
 		  "\"created_at\":\"2026-01-02T03:04:05.000Z\",\"updated_at\":\"2026-01-02T03:04:05.000Z\","
 		  "\"owner\":null,\"version\":1}");
 	crm_close(db);
@@ -229,7 +229,7 @@ TEST(test_form_define__absent_values_of_every_type_read_back_as_null)
 	CHECK_STR(test_get(db, "every", id),
 		  "{\"id\":1,\"t\":null,\"lt\":null,\"i\":null,\"d2\":null,\"d0\":null,\"d9\":null,\"n\":null,\"b\":null,"
 		  "\"da\":null,\"dt\":null,\"e\":null,\"me\":null,\"em\":null,\"ph\":null,\"u\":null,\"r\":null,"
-		  "\"j\":null,\"c\":null,\"created_at\":\"2026-01-02T03:04:05.000Z\","
+		  "\"j\":null,\"c\":2,\"created_at\":\"2026-01-02T03:04:05.000Z\","
 		  "\"updated_at\":\"2026-01-02T03:04:05.000Z\",\"owner\":null,\"version\":1}");
 	crm_close(db);
 }
@@ -452,6 +452,23 @@ TEST(test_form_define__typo_in_field_key_is_refused_not_ignored)
 	crm_close(db);
 }
 
+TEST(test_form_define__labels_and_descriptions_must_be_strings)
+{
+	crm_db *db = test_db();
+
+	REFUSED(db, "{\"form\":\"f\",\"label\":5,\"fields\":[{\"name\":\"a\",\"type\":\"text\"}]}", "label",
+		"must be a string");
+	REFUSED(db, "{\"form\":\"f\",\"description\":[\"x\"],\"fields\":[{\"name\":\"a\",\"type\":\"text\"}]}",
+		"description", "must be a string");
+	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"text\",\"label\":true}", "fields[0].label", "must be a string");
+	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"text\",\"description\":{}}", "fields[0].description",
+		      "must be a string");
+	test_apply(db, "{\"form\":\"f\",\"label\":\"F\",\"description\":\"what f is\",\"fields\":[{\"name\":\"a\","
+		       "\"type\":\"text\",\"label\":\"A\",\"description\":\"what a is\"}]}");
+	CHECK_INT(listed_version(db, "f"), 1);
+	crm_close(db);
+}
+
 TEST(test_form_define__unknown_type_is_refused)
 {
 	crm_db *db = test_db();
@@ -582,6 +599,11 @@ TEST(test_form_define__options_are_checked)
 	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"enum\",\"options\":[\"\"]}", "fields[0].options", "non-empty");
 	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"enum\",\"options\":[1]}", "fields[0].options", NULL);
 	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"enum\",\"options\":[{\"label\":\"X\"}]}", "fields[0].options", NULL);
+	/* option objects are as strict as fields: no unknown keys, string labels */
+	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"enum\",\"options\":[\"y\",{\"value\":\"x\",\"colour\":\"red\"}]}",
+		      "fields[0].options", "option 1: unknown key 'colour'");
+	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"enum\",\"options\":[{\"value\":\"x\",\"label\":5}]}",
+		      "fields[0].options", "'label' must be a string");
 	crm__buf_puts(&big, "{\"name\":\"a\",\"type\":\"enum\",\"options\":[");
 	for (int i = 0; i < 257; i++)
 		crm__buf_printf(&big, "%s\"o%d\"", i ? "," : "", i);
@@ -1115,6 +1137,7 @@ TEST_LIST(T(test_form_define__every_type_round_trips_a_value),
 	  T(test_form_define__non_object_documents_are_refused),
 	  T(test_form_define__unknown_form_key_is_refused_with_its_path),
 	  T(test_form_define__typo_in_field_key_is_refused_not_ignored),
+	  T(test_form_define__labels_and_descriptions_must_be_strings),
 	  T(test_form_define__unknown_type_is_refused),
 	  T(test_form_define__bad_form_names_are_refused),
 	  T(test_form_define__bad_field_names_are_refused),

@@ -94,6 +94,10 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 	w.rec = &b->rec;
 	w.errs = &b->errs;
 	rc = crm__record_parse(db, b->form, json, len < 0 ? strlen(json) : (size_t)len, &b->rec, &b->errs);
+	if (rc == CRM_EINVAL) { /* malformed: the syntax error (on the handle) is what the row reports */
+		b->errs.count = 0;
+		crm__buf_reset(&b->errs.json);
+	}
 	/* After a failure nothing will be committed, but later rows are still
 	 * validated (and inserted, so uniques between them are caught). */
 	if (rc == CRM_OK)

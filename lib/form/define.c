@@ -160,9 +160,11 @@ static int compile_pattern(compile_ctx *cx, crm__field *f, const char *pattern)
 	if (crm__utf8_length(pattern, strlen(pattern)) < 0)
 		return fail(cx, "pattern", "pattern is not valid UTF-8");
 	/* Unanchored search in Unicode mode, as JSON Schema means it; \C could
-	 * split a character, so it is refused. */
-	f->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C,
-			      &errcode, &offset, NULL);
+	 * split a character, so it is refused. '$' ends the subject only (as in
+	 * JSON Schema): PCRE2's default also matches before a final newline,
+	 * which would let "123\n" through "^[0-9]+$". */
+	f->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			      PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_DOLLAR_ENDONLY, &errcode, &offset, NULL);
 	if (!f->re) {
 		pcre2_get_error_message(errcode, msg, sizeof msg);
 		return fail(cx, "pattern", "bad pattern at offset %zu: %s", (size_t)offset, (const char *)msg);
@@ -186,8 +188,15 @@ static int compile_options(compile_ctx *cx, crm__field *f, const cJSON *opts)
 	{
 		const char *s = cJSON_IsString(o) ? o->valuestring : NULL;
 
-		if (cJSON_IsObject(o)) /* {"value": "north", "label": "North"} */
+		if (cJSON_IsObject(o)) { /* {"value": "north", "label": "North"} */
+			const cJSON *label = cJSON_GetObjectItemCaseSensitive(o, "label");
 			s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "value"));
+			for (const cJSON *m = o->child; m; m = m->next)
+				if (strcmp(m->string, "value") != 0 && strcmp(m->string, "label") != 0)
+					return fail(cx, "options", "option %d: unknown key '%s'", i, m->string);
+			if (label && !cJSON_IsString(label))
+				return fail(cx, "options", "option %d: 'label' must be a string", i);
+		}
 		if (!s || !*s || strlen(s) > 200 || crm__utf8_length(s, strlen(s)) < 0)
 			return fail(cx, "options", "option %d must be a non-empty string of at most 200 bytes", i);
 		for (int j = 0; j < i; j++)
@@ -208,7 +217,7 @@ static const char *const field_keys[] = {
 
 static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 {
-	const char *name, *id, *type, *label, *pattern, *ref, *on_delete, *lua, *returns;
+	const char *name, *id, *type, *label, *description, *pattern, *ref, *on_delete, *lua, *returns;
 	int flag, rc;
 	int64_t n;
 
@@ -216,7 +225,8 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 		return fail(cx, NULL, "a field must be an object");
 	if ((rc = check_keys(cx, def, field_keys)) || (rc = get_string(cx, def, "name", 1, &name)) ||
 	    (rc = get_string(cx, def, "id", 0, &id)) || (rc = get_string(cx, def, "type", 1, &type)) ||
-	    (rc = get_string(cx, def, "label", 0, &label)))
+	    (rc = get_string(cx, def, "label", 0, &label)) ||
+	    (rc = get_string(cx, def, "description", 0, &description)))
 		return rc;
 	if (!crm__valid_name(name))
 		return fail(cx, "name", "'%s' is not a valid field name (a-z, 0-9, _; starting with a letter; at most 63)",
@@ -551,7 +561,7 @@ static const char *const form_keys[] = { "form", "label", "description", "fields
 static int compile(compile_ctx *cx, const cJSON *def)
 {
 	const cJSON *fields, *fd;
-	const char *name, *label;
+	const char *name, *label, *description;
 	int rc, i, n;
 
 	if (!cJSON_IsObject(def))
@@ -564,7 +574,8 @@ static int compile(compile_ctx *cx, const cJSON *def)
 			    name);
 	if (!(cx->form->name = crm__strdup(name)))
 		return crm__error_oom(cx->db);
-	if ((rc = check_keys(cx, def, form_keys)) || (rc = get_string(cx, def, "label", 0, &label)))
+	if ((rc = check_keys(cx, def, form_keys)) || (rc = get_string(cx, def, "label", 0, &label)) ||
+	    (rc = get_string(cx, def, "description", 0, &description)))
 		return rc;
 	if (!(cx->form->label = crm__strdup(label ? label : name)))
 		return crm__error_oom(cx->db);

@@ -51,6 +51,11 @@ int crm__form_check_refs(crm_db *db, const char *name);
  * index changes, then every record checked against the new rules. */
 int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new);
 
+/* Load record `id` of `form` into `cur` (values by field position, text
+ * copied into the record); `sys` (may be NULL) gets id, created_at,
+ * updated_at, owner and version. CRM_ENOTFOUND when absent. */
+int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys);
+
 /* Collected validation failures of one record, written as a JSON array. */
 typedef struct crm__errors {
 	crm__buf json; /* "[{...},{...}" without the closing bracket */

@@ -77,6 +77,18 @@ static int alter(crm_db *db, const char *table, const char *action, const char *
 	return rc;
 }
 
+static int drop_index(crm_db *db, const char *name)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&sql, "DROP INDEX IF EXISTS ");
+	crm__sql_ident(&sql, name);
+	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
+	crm__buf_free(&sql);
+	return rc;
+}
+
 static int same_options(const crm__field *a, const crm__field *b)
 {
 	if (a->noptions != b->noptions)
@@ -314,6 +326,26 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 				old_of[j] = i;
 	}
 	rc = crm__ddl_sync_indexes(db, new, CRM__IX_DROP);
+	/* Indexes over fields that are removed, renamed or converted go too
+	 * (the new ones are created at the end): an index is known by a name
+	 * derived from field names, which renames would leave naming other
+	 * columns, and SQLite cannot drop a column an index still uses. */
+	for (int k = 0; k < old->nindexes && !rc; k++) {
+		const crm__index *ix = &old->indexes[k];
+		int stale = 0;
+
+		for (int c = 0; c < ix->nfields && !stale; c++) {
+			int i = ix->fields[c], j = 0;
+			if (i < 0)
+				continue; /* a system column */
+			while (j < new->nfields && old_of[j] != i)
+				j++;
+			stale = j == new->nfields || strcmp(old->fields[i].name, new->fields[j].name) != 0 ||
+				needs_conversion(&old->fields[i], &new->fields[j]);
+		}
+		if (stale)
+			rc = drop_index(db, ix->name);
+	}
 	/* Removed fields go first, so their names can be reused. */
 	for (int i = 0; i < old->nfields && !rc; i++) {
 		int kept = 0;

@@ -98,8 +98,7 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 	return CRM_OK;
 }
 
-/* The current stored values of record `id`, copied into `cur`. */
-static int load_current(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version)
+int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys)
 {
 	sqlite3_stmt *st = crm__form_get_stmt(db, form);
 	int rc;
@@ -127,7 +126,30 @@ static int load_current(crm_db *db, crm__form *form, int64_t id, crm__record *cu
 				v->s = cur->strings.p + at;
 			}
 		}
-		*version = sqlite3_column_int64(st, CRM__SEL_SYS(form, 3));
+		if (sys) {
+			size_t at;
+			sys[0].kind = CRM__V_INT;
+			sys[0].i = id;
+			for (int k = 0; k < 4; k++) {
+				int col = CRM__SEL_SYS(form, k);
+				crm__value *v = &sys[k + 1];
+				if (sqlite3_column_type(st, col) == SQLITE_NULL)
+					v->kind = CRM__V_NULL;
+				else if (k == 2) { /* owner: text kept with the record */
+					v->kind = CRM__V_TEXT;
+					v->n = (size_t)sqlite3_column_bytes(st, col);
+					at = cur->computed.len;
+					crm__buf_put(&cur->computed, sqlite3_column_text(st, col), v->n);
+					v->s = NULL;
+					v->i = (int64_t)at;
+				} else {
+					v->kind = CRM__V_INT;
+					v->i = sqlite3_column_int64(st, col);
+				}
+			}
+			if (sys[3].kind == CRM__V_TEXT)
+				sys[3].s = cur->computed.oom ? "" : cur->computed.p + sys[3].i;
+		}
 		rc = CRM_OK;
 	} else if (rc == SQLITE_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
@@ -137,15 +159,28 @@ static int load_current(crm_db *db, crm__form *form, int64_t id, crm__record *cu
 	return rc;
 }
 
+static int load_version(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version)
+{
+	crm__value sys[5];
+	int rc = crm__record_load(db, form, id, cur, sys);
+
+	*version = rc == CRM_OK ? sys[4].i : 0;
+	return rc;
+}
+
 /* After a unique index refused a write: say which constraint, with which record. */
 static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, int src)
 {
-	int n = crm__check_uniques(db, w->form, values, w->op == CRM__WRITE_INSERT ? 0 : w->id, w->errs);
+	char msg[256];
+	int n;
 
+	/* crm__check_uniques runs statements of its own: keep SQLite's message. */
+	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db->sql));
+	n = crm__check_uniques(db, w->form, values, w->op == CRM__WRITE_INSERT ? 0 : w->id, w->errs);
 	if (n < 0)
 		return db->errcode;
 	if (n == 0)
-		return crm__error_sqlite(db, src);
+		return crm__error(db, crm__code_from_sqlite(src), "sqlite: %s", msg);
 	return CRM_ECONSTRAINT;
 }
 
@@ -233,7 +268,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	int64_t version;
 	int rc, p = 1, computed = has_computed(form);
 
-	if ((rc = load_current(db, form, w->id, cur, &version)))
+	if ((rc = load_version(db, form, w->id, cur, &version)))
 		return rc;
 	/* The record as it was, for hooks that compare before and after. */
 	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
@@ -280,8 +315,9 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	return crm__error_sqlite(db, rc);
 }
 
-/* Ids of the records of `form` whose field `f` points at `id`. */
-static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int64_t id, int limit,
+/* Ids of the records of `form` whose field `f` points at `id`, other than
+ * record `self` (the one being deleted, when it refers to itself; else 0). */
+static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int64_t id, int64_t self, int limit,
 		     int64_t **ids, int *n)
 {
 	crm__buf sql = CRM__BUF_INIT;
@@ -294,7 +330,7 @@ static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int
 	crm__sql_ident(&sql, form->name);
 	crm__buf_puts(&sql, " WHERE ");
 	crm__sql_ident(&sql, f->name);
-	crm__buf_puts(&sql, "=? ORDER BY id");
+	crm__buf_puts(&sql, "=? AND id IS NOT ? ORDER BY id");
 	if (sql.oom)
 		return crm__error_oom(db);
 	st = crm__stmt_take(db, sql.p, sql.len);
@@ -302,6 +338,7 @@ static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int
 	if (!st)
 		return db->errcode;
 	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, self);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && (limit <= 0 || *n < limit)) {
 		if (*n == cap) {
 			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **ids);
@@ -338,7 +375,9 @@ static int enforce_references(crm_db *db, crm__write *w)
 
 			if (f->type != CRM_TYPE_REF || strcmp(f->ref_form, w->form->name) != 0)
 				continue;
-			rc = referrers(db, other, f, w->id, f->on_delete == CRM__ON_DELETE_RESTRICT ? 1 : 0, &ids, &n);
+			/* A record's reference to itself goes with it. */
+			rc = referrers(db, other, f, w->id, strcmp(other->name, w->form->name) == 0 ? w->id : 0,
+				       f->on_delete == CRM__ON_DELETE_RESTRICT ? 1 : 0, &ids, &n);
 			if (rc == CRM_OK && n > 0 && f->on_delete == CRM__ON_DELETE_RESTRICT) {
 				crm__errors_add(w->errs, f->name, "referenced", "%s record %lld is referenced by %s record %lld",
 						w->form->name, (long long)w->id, other->name, (long long)ids[0]);
@@ -382,7 +421,7 @@ static int do_delete(crm_db *db, crm__write *w, crm__record *cur)
 	if (w->depth > MAX_CASCADE_DEPTH)
 		return crm__error(db, CRM_ELIMIT, "deleting %s record %lld cascades deeper than %d levels", w->form->name,
 				  (long long)w->id, MAX_CASCADE_DEPTH);
-	if ((rc = load_current(db, w->form, w->id, cur, &version)))
+	if ((rc = load_version(db, w->form, w->id, cur, &version)))
 		return rc;
 	if (w->expected_version > 0 && version != w->expected_version)
 		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", w->form->name,
@@ -570,8 +609,10 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 		rc = db->errcode;
 		goto done;
 	}
+	/* A key value that did not convert is no missing value: the write
+	 * below reports it with the record's other errors. */
 	for (int k = 0; k < ix->nfields; k++)
-		if (rec.values[ix->fields[k]].kind == CRM__V_NULL) {
+		if (rec.values[ix->fields[k]].kind == CRM__V_NULL && rec.given[ix->fields[k]] != CRM__GIVEN_BAD) {
 			rc = crm__error(db, CRM_EINVAL, "upsert on (%s) needs a value for %s", key,
 					w.form->fields[ix->fields[k]].name);
 			goto done;

@@ -26,6 +26,10 @@ int crm__is_system_column(const char *name)
 
 crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
 {
+	/* A decoded JSON key may hold "\u0000": strncmp would stop there and
+	 * f->name[len] read past the end of a shorter name. No name has one. */
+	if (memchr(name, 0, len))
+		return NULL;
 	for (int i = 0; i < form->nfields; i++) {
 		crm__field *f = &form->fields[i];
 		if (f->name[0] == name[0] && strncmp(f->name, name, len) == 0 && f->name[len] == 0)
@@ -77,10 +81,6 @@ static void field_free(crm__field *f)
 	if (f->def.kind == CRM__V_TEXT)
 		crm__free((void *)f->def.s);
 	if (f->min.kind == CRM__V_TEXT)
-		crm__free((void *)f->min.s);
-	if (f->max.kind == CRM__V_TEXT)
-		crm__free((void *)f->max.s);
-	if (f->min.kind == CRM__V_TEXT) /* date bounds own their text too */
 		crm__free((void *)f->min.s);
 	if (f->max.kind == CRM__V_TEXT)
 		crm__free((void *)f->max.s);

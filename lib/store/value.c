@@ -33,6 +33,8 @@ static void set_int(crm__value *out, int64_t i)
 
 static int option_index(const crm__field *f, const char *s, size_t n)
 {
+	if (memchr(s, 0, n)) /* "\u0000" would end strncmp early: options have none */
+		return -1;
 	for (size_t i = 0; i < f->noptions; i++)
 		if (strncmp(f->options[i], s, n) == 0 && f->options[i][n] == 0)
 			return (int)i;
