@@ -9,5 +9,6 @@
 #include "crm/db.h"
 #include "crm/form.h"
 #include "crm/query.h"
+#include "crm/workflow.h"
 
 #endif

@@ -5,14 +5,22 @@
 
 #include "core/db_int.h"
 #include "form/form_int.h"
+#include "script/plugin.h"
+#include "workflow/workflow_int.h"
+#include "workflow/decision.h"
 
 static int apply_form(crm_db *db, const cJSON *doc) { return crm__form_apply(db, doc, NULL); }
 
-/* A document's kind is the member naming it: {"form": "lead", ...}. */
+/* A document's kind is the member naming it: {"form": "lead", ...}. Other
+ * kinds may carry a "form" member too (the form a workflow runs on), so
+ * "form" is tried last. */
 static const struct {
 	const char *key;
 	int (*apply)(crm_db *db, const cJSON *doc);
 } kinds[] = {
+	{ "workflow", crm__workflow_apply },
+	{ "plugin", crm__plugin_apply },
+	{ "decision", crm__decision_apply },
 	{ "form", apply_form },
 };
 

@@ -2,8 +2,9 @@
  * the top so lower layers call up without depending on upper headers. */
 #include "form/form_int.h"
 #include "script/script.h"
+#include "workflow/workflow_int.h"
 
 const crm__write_hooks crm__hooks = {
 	.compute = crm__script_compute,
-	.after_write = NULL,
+	.after_write = crm__workflow_after_write,
 };

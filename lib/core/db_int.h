@@ -13,6 +13,7 @@ enum crm__ext_slot {
 	CRM__EXT_SCRIPT,    /* Lua state (lib/script) */
 	CRM__EXT_WORKFLOW,  /* compiled workflows (lib/workflow) */
 	CRM__EXT_REPORT,    /* compiled reports (lib/report) */
+	CRM__EXT_DECISION,  /* compiled decision tables (lib/workflow/decision_eval.c) */
 	CRM__EXT_COUNT_
 };
 

@@ -111,6 +111,7 @@ static int class_match(int c, int cl)
 	case 'u': r = isupper(c); break;
 	case 'w': r = isalnum(c); break;
 	case 'x': r = isxdigit(c); break;
+	case 'z': r = c == 0; break; /* deprecated, but Lua 5.4 still has it */
 	default: return cl == c;
 	}
 	if (isupper(cl))
@@ -195,7 +196,7 @@ static const char *match_backref(mstate *ms, const char *s, int c)
 	ptrdiff_t len;
 
 	if (l < 0 || l >= ms->level || ms->cap[l].len == CAP_OPEN)
-		luaL_error(ms->L, "invalid capture index %%%d in pattern", l + 1);
+		luaL_error(ms->L, "invalid capture index %%%d", l + 1);
 	len = ms->cap[l].len;
 	charge(ms, 1 + (len > 0 ? len / BULK : 0));
 	if (len < 0) /* a position capture never matches text */
@@ -278,7 +279,6 @@ static const char *match_rest(mstate *ms, const char *s, const char *p)
 
 		if (p == ms->p_end)
 			return s;
-		charge(ms, 1);
 		switch (*p) {
 		case '(':
 			if (p + 1 < ms->p_end && p[1] == ')')
@@ -307,6 +307,7 @@ static const char *match_rest(mstate *ms, const char *s, const char *p)
 				if (p >= ms->p_end || *p != '[')
 					luaL_error(ms->L, "missing '[' after '%%f' in pattern");
 				ep = class_end(ms, p);
+				charge(ms, 1);
 				prev = s == ms->src ? 0 : uc(s[-1]);
 				cur = s < ms->src_end ? uc(*s) : 0;
 				if (!set_match(prev, p, ep - 1) && set_match(cur, p, ep - 1)) {
@@ -362,6 +363,7 @@ static const char *match(mstate *ms, const char *s, const char *p)
 
 	if (ms->depth_left-- == 0)
 		luaL_error(ms->L, "pattern too complex");
+	charge(ms, 1); /* each start position, each backtracking retry */
 	r = match_rest(ms, s, p);
 	ms->depth_left++;
 	return r;
@@ -487,7 +489,7 @@ static int find_aux(lua_State *L, int find)
 			lp--;
 		}
 		ms_init(&ms, L, s, ls, p, lp);
-		do {
+		for (;;) { /* every start from init to the very end, or only init */
 			const char *e;
 
 			ms_reset(&ms);
@@ -500,7 +502,10 @@ static int find_aux(lua_State *L, int find)
 				}
 				return push_captures(&ms, s1, e);
 			}
-		} while (s1++ < ms.src_end && !anchor);
+			if (anchor || s1 == ms.src_end)
+				break;
+			s1++;
+		}
 	}
 	lua_pushnil(L);
 	return 1;
@@ -530,8 +535,10 @@ static int gmatch_step(lua_State *L)
 	gstate *g = lua_touserdata(L, lua_upvalueindex(4));
 	mstate ms;
 
+	if (g->pos > ls)
+		return 0;
 	ms_init(&ms, L, s, ls, p, lp);
-	for (const char *src = s + g->pos; src <= ms.src_end; src++) {
+	for (const char *src = s + g->pos;; src++) {
 		const char *e;
 
 		ms_reset(&ms);
@@ -542,6 +549,8 @@ static int gmatch_step(lua_State *L)
 			g->last = e - s;
 			return push_captures(&ms, src, e);
 		}
+		if (src == ms.src_end)
+			break;
 	}
 	g->pos = ls + 1; /* exhausted: later calls find nothing at once */
 	return 0;

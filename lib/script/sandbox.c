@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "lpattern.h"
+#include "plugin.h"
 #include "script.h"
 
 struct crm__script {
@@ -195,6 +196,13 @@ static void script_free(void *p)
 	crm__free(s);
 }
 
+static void script_flush(void *p)
+{
+	crm__script *s = p;
+
+	crm__plugin_flush(s->L);
+}
+
 lua_State *crm__lua(crm_db *db)
 {
 	crm__script *s = db->ext[CRM__EXT_SCRIPT];
@@ -222,6 +230,7 @@ lua_State *crm__lua(crm_db *db)
 	}
 	db->ext[CRM__EXT_SCRIPT] = s;
 	db->ext_free[CRM__EXT_SCRIPT] = script_free;
+	db->ext_flush[CRM__EXT_SCRIPT] = script_flush;
 	return s->L;
 }
 

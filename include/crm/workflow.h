@@ -1,0 +1,95 @@
+/*
+ * libcrm — workflow engine: JSON state machines bound to form records, with
+ * Lua hooks and plugins, timers fired by crm_tick, approvals and decision
+ * tables. Metadata reference: docs/workflow.md.
+ *
+ * Every transition is atomic: guard, record changes, actions, hooks, the
+ * state change, timers, the history row and emitted events commit together
+ * or not at all.
+ */
+#ifndef CRM_WORKFLOW_H
+#define CRM_WORKFLOW_H
+
+#include "form.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- instances and transitions ---- */
+
+/**
+ * Start workflow `workflow` (its latest version) for record `record` of its
+ * form, or free-standing (record 0, for a workflow without a form).
+ * *out_instance (may be NULL) gets the instance id. CRM_EEXISTS when the
+ * record already has an instance of this workflow.
+ */
+CRM_EXTERN(int) crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t *out_instance);
+/**
+ * Fire `event` on the record's active workflow instances whose current
+ * state allows it. `fields` (a JSON object, may be NULL) is written to the
+ * record first, in the same transaction (e.g. the budget a stage requires).
+ * CRM_EINVAL when no instance allows the event (the message lists the
+ * allowed ones), CRM_ECONSTRAINT when a guard or a state's required fields
+ * refuse it; nothing changes then.
+ */
+CRM_EXTERN(int) crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *event,
+				  const char *fields);
+/** Fire `event` on one instance (free-standing workflows have no record). */
+CRM_EXTERN(int) crm_workflow_fire_instance(crm_db *db, int64_t instance, const char *event, const char *fields);
+/**
+ * What a UI shows as buttons: for each active instance of the record, the
+ * events its current state allows, as a JSON array of
+ * {"instance","workflow","state","event","to","enabled","reason"} in *out
+ * (crm_free); "enabled" is false when the guard or the target state's
+ * required fields would refuse it now, "reason" says why.
+ */
+CRM_EXTERN(int) crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out);
+/** The record's workflow instances (any status) as a JSON array in *out (crm_free). */
+CRM_EXTERN(int) crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **out);
+/**
+ * The history of the record's instances, oldest first, as a JSON array of
+ * {"instance","workflow","at","event","from","to","actor","data"} in *out (crm_free).
+ */
+CRM_EXTERN(int) crm_workflow_history(crm_db *db, const char *form, int64_t record, char **out);
+/**
+ * Record the acting user's decision ("approve" or "reject"; a rejection
+ * needs a `reason`) on the record's pending approval. CRM_EPERM when the
+ * actor is not the approver the approval waits for.
+ */
+CRM_EXTERN(int) crm_workflow_decide(crm_db *db, const char *form, int64_t record, const char *decision,
+				    const char *reason);
+/**
+ * Move the active instances of `workflow` that run an older version to the
+ * latest one, mapping their states through the latest definition's
+ * "migrate" member (a state that keeps its name maps to itself).
+ * *out_count (may be NULL) gets how many moved. All or nothing.
+ */
+CRM_EXTERN(int) crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count);
+
+/* ---- timers ---- */
+
+/**
+ * Fire every timer due at `now_ms` (milliseconds since the epoch; -1 for
+ * the handle's clock), oldest first, each in its own transaction. While it
+ * runs, the handle's clock reads `now_ms`. A timer whose event is refused
+ * is recorded in the instance's history and dropped. *out_fired (may be
+ * NULL) gets the number of events fired. The host calls this; libcrm runs
+ * no threads.
+ */
+CRM_EXTERN(int) crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired);
+
+/* ---- decision tables ---- */
+
+/**
+ * Evaluate decision table `table` on `inputs_json` (an object of input
+ * values). *out (crm_free) gets, for hit policy "first", the outputs object
+ * of the first matching rule or null; for "collect", an array of the
+ * outputs of every matching rule.
+ */
+CRM_EXTERN(int) crm_decide(crm_db *db, const char *table, const char *inputs_json, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

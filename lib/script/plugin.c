@@ -1,0 +1,150 @@
+/* Plugins (see plugin.h). A plugin's chunk runs once per handle and
+ * definition version, in its own environment, and must return a table of
+ * functions; the table is kept in the Lua registry until metadata changes. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "form/form_int.h"
+#include "plugin.h"
+#include "script.h"
+
+#define LOADED "crm.plugins"
+
+/* Run the plugin's source and leave its table on the stack. */
+static int load(crm_db *db, const char *name, const char *src)
+{
+	lua_State *L = crm__lua(db);
+	char chunk[96];
+	int rc;
+
+	if (!L)
+		return db->errcode;
+	snprintf(chunk, sizeof chunk, "%s", name);
+	if ((rc = crm__lua_compile(db, chunk, src, 0)) || (rc = crm__lua_call(db, 0, 1)))
+		return rc;
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 1);
+		return crm__error(db, CRM_ESCRIPT, "plugin %s must return a table of functions", name);
+	}
+	return CRM_OK;
+}
+
+int crm__plugin_apply(crm_db *db, const cJSON *doc)
+{
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "plugin"));
+	const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua"));
+	sqlite3_stmt *st;
+	char *body;
+	int rc;
+
+	for (const cJSON *m = doc->child; m; m = m->next)
+		if (strcmp(m->string, "plugin") && strcmp(m->string, "lua") && strcmp(m->string, "label") &&
+		    strcmp(m->string, "description"))
+			return crm__error_detail(db, CRM_EINVAL, "\"path\":\"\"", "plugin: unknown key '%s'", m->string);
+	if (!name || !crm__valid_name(name))
+		return crm__error_detail(db, CRM_EINVAL, "\"path\":\"plugin\"", "plugin: 'plugin' is a name (a-z, 0-9, _)");
+	if (!src)
+		return crm__error_detail(db, CRM_EINVAL, "\"path\":\"lua\"", "plugin %s: 'lua' holds its source", name);
+	/* Refuse a plugin that does not load, before storing it. */
+	if ((rc = load(db, name, src)))
+		return rc;
+	lua_pop(crm__lua(db), 1);
+	if (!(body = cJSON_PrintUnformatted(doc)))
+		return crm__error_oom(db);
+	st = crm__stmt_take(db,
+			    "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by)"
+			    " SELECT 'plugin', ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4 FROM crm_meta"
+			    " WHERE kind='plugin' AND name=?1"
+			    " AND NOT EXISTS (SELECT 1 FROM crm_meta WHERE kind='plugin' AND name=?1 AND body=?2"
+			    "  AND version=(SELECT max(version) FROM crm_meta WHERE kind='plugin' AND name=?1))",
+			    (size_t)-1);
+	if (!st) {
+		cJSON_free(body);
+		return db->errcode;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, crm_now(db));
+	if (db->actor_user)
+		sqlite3_bind_text(st, 4, db->actor_user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	cJSON_free(body);
+	if (rc != SQLITE_DONE)
+		return crm__error_sqlite(db, rc);
+	return sqlite3_changes(db->sql) ? crm__meta_bump(db) : CRM_OK;
+}
+
+/* Push the loaded table of plugin `name`, loading it on first use. */
+static int push_table(crm_db *db, lua_State *L, const char *name)
+{
+	sqlite3_stmt *st;
+	cJSON *doc = NULL;
+	int rc;
+
+	if (lua_getfield(L, LUA_REGISTRYINDEX, LOADED) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, LOADED);
+	}
+	if (lua_getfield(L, -1, name) == LUA_TTABLE) {
+		lua_remove(L, -2);
+		return CRM_OK;
+	}
+	lua_pop(L, 1);
+	st = crm__stmt_take(db, "SELECT body FROM crm_meta WHERE kind='plugin' AND name=? ORDER BY version DESC LIMIT 1",
+			    (size_t)-1);
+	if (!st)
+		return lua_pop(L, 1), db->errcode;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		doc = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_ROW) {
+		lua_pop(L, 1);
+		return rc == SQLITE_DONE ? crm__error(db, CRM_ENOTFOUND, "no plugin named '%s'", name) : crm__error_sqlite(db, rc);
+	}
+	rc = doc ? load(db, name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua")))
+		 : crm__error(db, CRM_EIO, "stored plugin '%s' is corrupt", name);
+	cJSON_Delete(doc);
+	if (rc)
+		return lua_pop(L, 1), rc;
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, name);
+	lua_remove(L, -2);
+	return CRM_OK;
+}
+
+int crm__plugin_push(crm_db *db, const char *ref)
+{
+	lua_State *L = crm__lua(db);
+	const char *dot;
+	char name[64];
+	int rc;
+
+	if (!L)
+		return db->errcode;
+	if (strncmp(ref, "plugins.", 8) == 0)
+		ref += 8;
+	if (!(dot = strchr(ref, '.')) || (size_t)(dot - ref) >= sizeof name)
+		return crm__error(db, CRM_EINVAL, "'%s' is not a plugin function (plugin.function)", ref);
+	snprintf(name, sizeof name, "%.*s", (int)(dot - ref), ref);
+	if ((rc = push_table(db, L, name)))
+		return rc;
+	if (lua_getfield(L, -1, dot + 1) != LUA_TFUNCTION) {
+		lua_pop(L, 2);
+		return crm__error(db, CRM_ENOTFOUND, "plugin %s has no function '%s'", name, dot + 1);
+	}
+	lua_remove(L, -2);
+	return CRM_OK;
+}
+
+/* Metadata changed: plugins reload on next use. */
+void crm__plugin_flush(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, LOADED);
+}

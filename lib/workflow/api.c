@@ -1,0 +1,251 @@
+/* The public workflow API: starting, firing, listing what a record's
+ * instances allow, their history, and migrating instances to a new version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/codec.h"
+#include "workflow_int.h"
+
+int crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t *out_instance)
+{
+	crm__workflow *wf;
+	crm__record rec;
+	int rc;
+
+	if (!db || !workflow)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)) || (rc = crm__workflow_lookup(db, workflow, 0, &wf)))
+		return rc;
+	if (wf->form && record <= 0)
+		return crm__error(db, CRM_EINVAL, "workflow %s runs on %s records: give a record id", wf->name, wf->form_name);
+	if (!wf->form && record)
+		return crm__error(db, CRM_EINVAL, "workflow %s is free-standing: give record 0", wf->name);
+	if (wf->form) { /* the record must exist */
+		crm__record_init(&rec);
+		rc = crm__record_load(db, wf->form, record, &rec, NULL);
+		crm__record_free(&rec);
+		if (rc)
+			return rc;
+	}
+	crm__workflow_retain(wf);
+	rc = crm__wf_start(db, wf, record, out_instance);
+	crm__workflow_release(wf);
+	return rc;
+}
+
+/* Does instance `id`'s current state have a transition on `event`? */
+static int allows(crm_db *db, int64_t id, const char *event, int *out)
+{
+	crm__wf_instance inst;
+	crm__workflow *wf;
+	int rc, s;
+
+	*out = 0;
+	if ((rc = crm__wf_instance_load(db, id, &inst)) || (rc = crm__workflow_lookup(db, inst.workflow, inst.version, &wf)))
+		return rc;
+	s = crm__wf_state_index(wf, inst.state);
+	for (int i = 0; i < wf->ntransitions && !*out; i++) {
+		const crm__wf_transition *t = &wf->transitions[i];
+		int from = t->from_any;
+		for (int k = 0; k < t->nfrom; k++)
+			from |= t->from[k] == s;
+		*out = from && t->event && strcmp(t->event, event) == 0;
+	}
+	return CRM_OK;
+}
+
+int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *event, const char *fields)
+{
+	int64_t *ids = NULL;
+	int n = 0, rc, fired = 0;
+
+	if (!db || !form || !event)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)) || (rc = crm__tx_begin(db)))
+		return rc;
+	rc = crm__wf_instances_of(db, form, record, &ids, &n);
+	for (int i = 0; i < n && rc == CRM_OK; i++) {
+		int ok;
+		if ((rc = allows(db, ids[i], event, &ok)) || !ok)
+			continue;
+		/* The fields are written once, with the first instance's transition. */
+		rc = crm__wf_fire(db, ids[i], event, fired ? NULL : fields, NULL);
+		fired++;
+	}
+	if (rc == CRM_OK && !fired) {
+		if (n == 1) /* let the instance explain what it allows */
+			rc = crm__wf_fire(db, ids[0], event, NULL, NULL);
+		else
+			rc = crm__error(db, CRM_EINVAL, "no workflow of %s record %lld allows '%s' now", form, (long long)record,
+					event);
+	}
+	crm__free(ids);
+	return crm__tx_end(db, rc);
+}
+
+int crm_workflow_fire_instance(crm_db *db, int64_t instance, const char *event, const char *fields)
+{
+	int rc;
+
+	if (!db || !event)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	return crm__wf_fire(db, instance, event, fields, NULL);
+}
+
+/* Run `sql` (binding form and record) and write each row as a JSON object
+ * whose keys are `names` (NULL-terminated; a leading '#' marks an integer,
+ * '@' a time, '$' raw JSON text). */
+static int rows_json(crm_db *db, const char *sql, const char *form, int64_t record, const char *const *names,
+		     char **out)
+{
+	crm__buf json = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	char iso[32];
+	int rc, n = 0;
+
+	*out = NULL;
+	if ((rc = crm__wf_schema(db)))
+		return rc;
+	if (!(st = crm__stmt_take(db, sql, (size_t)-1)))
+		return db->errcode;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, record);
+	crm__buf_putc(&json, '[');
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		crm__buf_puts(&json, n++ ? ",{" : "{");
+		for (int c = 0; names[c]; c++) {
+			const char *name = names[c] + (names[c][0] == '#' || names[c][0] == '@' || names[c][0] == '$');
+			if (c)
+				crm__buf_putc(&json, ',');
+			crm__json_cstr(&json, name);
+			crm__buf_putc(&json, ':');
+			if (sqlite3_column_type(st, c) == SQLITE_NULL)
+				crm__buf_puts(&json, "null");
+			else if (names[c][0] == '#')
+				crm__buf_i64(&json, sqlite3_column_int64(st, c));
+			else if (names[c][0] == '@') {
+				crm__buf_putc(&json, '"');
+				crm__buf_put(&json, iso, crm__datetime_format(sqlite3_column_int64(st, c), iso));
+				crm__buf_putc(&json, '"');
+			} else if (names[c][0] == '$')
+				crm__buf_puts(&json, (const char *)sqlite3_column_text(st, c));
+			else
+				crm__json_cstr(&json, (const char *)sqlite3_column_text(st, c));
+		}
+		crm__buf_putc(&json, '}');
+	}
+	crm__buf_putc(&json, ']');
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_DONE) {
+		crm__buf_free(&json);
+		return crm__error_sqlite(db, rc);
+	}
+	if (json.oom) {
+		crm__buf_free(&json);
+		return crm__error_oom(db);
+	}
+	*out = crm__buf_detach(&json);
+	return CRM_OK;
+}
+
+int crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **out)
+{
+	static const char *const names[] = { "#id", "workflow", "#version", "state", "status", "@started_at", "@entered_at",
+					     NULL };
+	int rc;
+
+	if (!db || !form || !out)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	return rows_json(db,
+			 "SELECT id, workflow, version, state, status, started_at, entered_at FROM crm_wf_instance"
+			 " WHERE form=?1 AND record=?2 ORDER BY id",
+			 form, record, names, out);
+}
+
+int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **out)
+{
+	static const char *const names[] = { "#instance", "workflow", "@at", "event", "from", "to", "actor", "$data", NULL };
+	int rc;
+
+	if (!db || !form || !out)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	return rows_json(db,
+			 "SELECT h.instance, i.workflow, h.at, h.event, h.from_state, h.to_state, h.actor, h.data"
+			 " FROM crm_wf_history h JOIN crm_wf_instance i ON i.id = h.instance"
+			 " WHERE i.form=?1 AND i.record=?2 ORDER BY h.id",
+			 form, record, names, out);
+}
+
+int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
+{
+	crm__workflow *latest;
+	sqlite3_stmt *st;
+	int64_t count = 0;
+	int rc, src;
+
+	if (out_count)
+		*out_count = 0;
+	if (!db || !workflow)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)) || (rc = crm__workflow_lookup(db, workflow, 0, &latest)) || (rc = crm__tx_begin(db)))
+		return rc;
+	crm__workflow_retain(latest);
+	st = crm__stmt_take(db, "SELECT id, state, version FROM crm_wf_instance WHERE workflow=? AND version<? AND status='active'",
+			    (size_t)-1);
+	if (!st)
+		rc = db->errcode;
+	if (st) {
+		sqlite3_bind_text(st, 1, latest->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, latest->version);
+	}
+	while (rc == CRM_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0), from_version = sqlite3_column_int64(st, 2);
+		const char *state = (const char *)sqlite3_column_text(st, 1);
+		const cJSON *map = latest->migrate ? cJSON_GetObjectItemCaseSensitive(latest->migrate, "states") : NULL;
+		const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(map, state));
+		char from_state[64], data[160];
+		sqlite3_stmt *up;
+
+		if (!to && crm__wf_state_index(latest, state) >= 0)
+			to = state;
+		if (!to) {
+			rc = crm__error(db, CRM_EINVAL, "workflow %s: instance %lld is in state '%s', which version %lld neither "
+							"has nor maps in 'migrate'",
+					latest->name, (long long)id, state, (long long)latest->version);
+			break;
+		}
+		snprintf(from_state, sizeof from_state, "%s", state);
+		if (!(up = crm__stmt_take(db, "UPDATE crm_wf_instance SET version=?, state=?, updated_at=? WHERE id=?", (size_t)-1))) {
+			rc = db->errcode;
+			break;
+		}
+		sqlite3_bind_int64(up, 1, latest->version);
+		sqlite3_bind_text(up, 2, to, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 3, crm_now(db));
+		sqlite3_bind_int64(up, 4, id);
+		src = sqlite3_step(up);
+		crm__stmt_give(db, up);
+		if (src != SQLITE_DONE) {
+			rc = crm__error_sqlite(db, src);
+			break;
+		}
+		snprintf(data, sizeof data, "{\"from_version\":%lld,\"to_version\":%lld}", (long long)from_version,
+			 (long long)latest->version);
+		if ((rc = crm__wf_history_add(db, id, "(migrate)", from_state, to, data)))
+			break;
+		count++;
+	}
+	crm__stmt_give(db, st);
+	crm__workflow_release(latest);
+	rc = crm__tx_end(db, rc);
+	if (rc == CRM_OK && out_count)
+		*out_count = count;
+	return rc;
+}

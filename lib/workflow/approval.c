@@ -1,0 +1,195 @@
+/* Approvals: a state whose exit needs decisions from roles or users, in
+ * sequence (technical, then legal, then finance), from all of them, or from
+ * any one. Every decision is recorded with its actor, time and reason; a
+ * rejection fires the state's "rejected" event, completion its "approved". */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "workflow_int.h"
+
+int crm__wf_approval_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *inst, int state)
+{
+	const crm__wf_approval *ap = wf->states[state].approval;
+	sqlite3_stmt *st;
+	int64_t round = 1;
+	int rc = SQLITE_DONE;
+
+	if (!ap)
+		return CRM_OK;
+	st = crm__stmt_take(db, "SELECT coalesce(max(round), 0) + 1 FROM crm_wf_approval WHERE instance=? AND state=?",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, inst->id);
+	sqlite3_bind_text(st, 2, wf->states[state].name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		round = sqlite3_column_int64(st, 0);
+	crm__stmt_give(db, st);
+	st = crm__stmt_take(db, "INSERT INTO crm_wf_approval(instance, state, round, step, role, user) VALUES(?,?,?,?,?,?)",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	for (int i = 0; i < ap->nsteps && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_int64(st, 1, inst->id);
+		sqlite3_bind_text(st, 2, wf->states[state].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, round);
+		sqlite3_bind_int(st, 4, i);
+		sqlite3_bind_text(st, 5, ap->steps[i].role, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, ap->steps[i].user, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+static int has_role(const char *roles, const char *role)
+{
+	size_t n = strlen(role);
+
+	for (const char *p = roles; p && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, role, n) == 0)
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+typedef struct pending {
+	int64_t id;
+	int step;
+	char who[80];
+	int mine;
+} pending;
+
+/* The pending steps of the current round, in order. */
+static int pending_steps(crm_db *db, const crm__wf_instance *inst, pending *out, int max, int *n)
+{
+	sqlite3_stmt *st = crm__stmt_take(db,
+					  "SELECT id, step, role, user FROM crm_wf_approval WHERE instance=?1 AND state=?2"
+					  " AND decision IS NULL AND round=(SELECT max(round) FROM crm_wf_approval"
+					  " WHERE instance=?1 AND state=?2) ORDER BY step",
+					  (size_t)-1);
+	int rc;
+
+	*n = 0;
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, inst->id);
+	sqlite3_bind_text(st, 2, inst->state, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		const char *role = (const char *)sqlite3_column_text(st, 2);
+		const char *user = (const char *)sqlite3_column_text(st, 3);
+		pending *p = &out[(*n)++];
+		p->id = sqlite3_column_int64(st, 0);
+		p->step = sqlite3_column_int(st, 1);
+		snprintf(p->who, sizeof p->who, "%s %s", role ? "role" : "user", role ? role : user);
+		p->mine = role ? has_role(db->actor_roles, role) : (db->actor_user && strcmp(user, db->actor_user) == 0);
+	}
+	crm__stmt_give(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+static int record_decision(crm_db *db, int64_t id, const char *decision, const char *reason)
+{
+	sqlite3_stmt *st = crm__stmt_take(db, "UPDATE crm_wf_approval SET decision=?, actor=?, at=?, reason=? WHERE id=?",
+					  (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, decision, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, db->actor_user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, crm_now(db));
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, id);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* Decide on one instance whose current state awaits approval. */
+static int decide_instance(crm_db *db, const crm__wf_instance *inst, const crm__wf_approval *ap, int approve,
+			   const char *reason)
+{
+	pending steps[20];
+	crm__buf data = CRM__BUF_INIT;
+	int n, rc, chosen = -1;
+
+	if ((rc = pending_steps(db, inst, steps, 20, &n)))
+		return rc;
+	if (n == 0)
+		return crm__error(db, CRM_EINVAL, "nothing awaits a decision in state %s", inst->state);
+	for (int i = 0; i < n && chosen < 0; i++) {
+		if (ap->mode == CRM__APPROVAL_SEQUENTIAL && i > 0)
+			break; /* only the first pending step may decide */
+		if (steps[i].mine)
+			chosen = i;
+	}
+	if (chosen < 0)
+		return crm__error(db, CRM_EPERM, "%s cannot decide now: waiting for %s", db->actor_user ? db->actor_user : "nobody",
+				  steps[0].who);
+	if ((rc = record_decision(db, steps[chosen].id, approve ? "approved" : "rejected", reason)))
+		return rc;
+	crm__buf_puts(&data, "{\"step\":");
+	crm__buf_i64(&data, steps[chosen].step);
+	crm__buf_puts(&data, ",\"approver\":");
+	crm__json_cstr(&data, steps[chosen].who);
+	if (reason) {
+		crm__buf_puts(&data, ",\"reason\":");
+		crm__json_cstr(&data, reason);
+	}
+	crm__buf_putc(&data, '}');
+	rc = data.oom ? crm__error_oom(db)
+		      : crm__wf_history_add(db, inst->id, approve ? "approve" : "reject", inst->state, inst->state,
+					    crm__buf_cstr(&data));
+	crm__buf_free(&data);
+	if (rc)
+		return rc;
+	if (!approve)
+		return crm__wf_fire(db, inst->id, ap->rejected, NULL, reason);
+	if (ap->mode == CRM__APPROVAL_ANY || n == 1)
+		return crm__wf_fire(db, inst->id, ap->approved, NULL, NULL);
+	return CRM_OK;
+}
+
+int crm_workflow_decide(crm_db *db, const char *form, int64_t id, const char *decision, const char *reason)
+{
+	int64_t *ids = NULL;
+	int n = 0, rc, approve, done = 0;
+
+	if (!db || !form || !decision)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	approve = strcmp(decision, "approve") == 0;
+	if (!approve && strcmp(decision, "reject") != 0)
+		return crm__error(db, CRM_EINVAL, "a decision is \"approve\" or \"reject\", not '%s'", decision);
+	if (!approve && (!reason || !*reason))
+		return crm__error(db, CRM_EINVAL, "a rejection needs a reason");
+	if (!db->actor_user)
+		return crm__error(db, CRM_EPERM, "a decision needs an actor (crm_actor_set)");
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	rc = crm__wf_instances_of(db, form, id, &ids, &n);
+	for (int i = 0; i < n && rc == CRM_OK && !done; i++) {
+		crm__wf_instance inst;
+		crm__workflow *wf;
+		int s;
+
+		if ((rc = crm__wf_instance_load(db, ids[i], &inst)) ||
+		    (rc = crm__workflow_lookup(db, inst.workflow, inst.version, &wf)))
+			break;
+		s = crm__wf_state_index(wf, inst.state);
+		if (s >= 0 && wf->states[s].approval) {
+			rc = decide_instance(db, &inst, wf->states[s].approval, approve, reason);
+			done = 1;
+		}
+	}
+	if (rc == CRM_OK && !done)
+		rc = crm__error(db, CRM_EINVAL, "%s record %lld awaits no approval", form, (long long)id);
+	crm__free(ids);
+	return crm__tx_end(db, rc);
+}

@@ -1,0 +1,484 @@
+/* Transitions. Firing an event runs, in one transaction: the given field
+ * changes, the guard, the exit hooks, the transition's actions, the target
+ * state's required fields, the state change with its timers and approvals,
+ * the history row and the entry hooks; then automatic transitions settle.
+ * Any failure rolls all of it back. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "script/script.h"
+#include "wf_ctx.h"
+
+#define MAX_SETTLE 20
+
+int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx)
+{
+	if (!cx->wf->form)
+		return CRM_OK;
+	return crm__record_load(db, cx->wf->form, cx->inst.record, &cx->rec, cx->sys);
+}
+
+static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance)
+{
+	int rc;
+
+	memset(cx, 0, sizeof *cx);
+	crm__record_init(&cx->rec);
+	if ((rc = crm__wf_instance_load(db, instance, &cx->inst)))
+		return rc;
+	if (strcmp(cx->inst.status, "active") != 0)
+		return crm__error(db, CRM_EINVAL, "workflow instance %lld is %s", (long long)instance, cx->inst.status);
+	if ((rc = crm__workflow_lookup(db, cx->inst.workflow, cx->inst.version, &cx->wf)))
+		return rc;
+	crm__workflow_retain(cx->wf);
+	if ((cx->state = crm__wf_state_index(cx->wf, cx->inst.state)) < 0)
+		return crm__error(db, CRM_ERROR, "instance %lld is in state '%s', unknown to %s version %lld",
+				  (long long)instance, cx->inst.state, cx->wf->name, (long long)cx->wf->version);
+	if ((rc = crm__wf_firing_push(db, instance)))
+		return rc;
+	cx->registered = 1;
+	return crm__wf_ctx_reload(db, cx);
+}
+
+static void ctx_close(crm_db *db, crm__wf_ctx *cx)
+{
+	if (cx->registered)
+		crm__wf_firing_pop(db);
+	crm__record_free(&cx->rec);
+	crm__workflow_release(cx->wf);
+}
+
+/* Push ctx (the table hooks receive) and set `record`, `ctx` in the
+ * environment of the function on top of the stack. */
+void crm__wf_push_ctx(crm_db *db, crm__wf_ctx *cx)
+{
+	lua_State *L = crm__lua(db);
+
+	lua_createtable(L, 0, 10);
+	if (cx->wf->form) {
+		crm__lua_push_record(L, cx->wf->form, cx->rec.values, cx->sys);
+		lua_setfield(L, -2, "record");
+		lua_pushstring(L, cx->wf->form->name);
+		lua_setfield(L, -2, "form");
+		lua_pushinteger(L, (lua_Integer)cx->inst.record);
+		lua_setfield(L, -2, "id");
+	}
+	lua_pushstring(L, cx->wf->name);
+	lua_setfield(L, -2, "workflow");
+	lua_pushinteger(L, (lua_Integer)cx->inst.id);
+	lua_setfield(L, -2, "instance");
+	lua_pushstring(L, cx->wf->states[cx->state].name);
+	lua_setfield(L, -2, "state");
+	if (cx->event) {
+		lua_pushstring(L, cx->event);
+		lua_setfield(L, -2, "event");
+	}
+	if (cx->target >= 0) {
+		lua_pushstring(L, cx->wf->states[cx->target].name);
+		lua_setfield(L, -2, "to");
+	}
+	if (db->actor_user) {
+		lua_pushstring(L, db->actor_user);
+		lua_setfield(L, -2, "actor");
+	}
+}
+
+/* Compile (once per definition version) and push a Lua chunk of the workflow. */
+int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression)
+{
+	lua_State *L = crm__lua(db);
+	char key[200], name[160];
+	int rc;
+
+	if (!L)
+		return db->errcode;
+	snprintf(key, sizeof key, "wf:%s@%lld:%s", cx->wf->name, (long long)cx->wf->version, what);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TFUNCTION)
+		return CRM_OK;
+	lua_pop(L, 1);
+	snprintf(name, sizeof name, "%s:%s", cx->wf->name, what);
+	if ((rc = crm__lua_compile(db, name, src, expression)))
+		return rc;
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, key);
+	return CRM_OK;
+}
+
+/* Run the function on top with `record` and `ctx` set in its environment;
+ * leaves one result. */
+int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx)
+{
+	lua_State *L = crm__lua(db);
+
+	lua_getupvalue(L, -1, 1);
+	crm__wf_push_ctx(db, cx);
+	lua_getfield(L, -1, "record");
+	lua_setfield(L, -3, "record");
+	lua_setfield(L, -2, "ctx");
+	lua_pop(L, 1);
+	return crm__lua_call(db, 0, 1);
+}
+
+static int guard_passes(crm_db *db, crm__wf_ctx *cx, int t_index, int *out)
+{
+	const crm__wf_transition *t = &cx->wf->transitions[t_index];
+	lua_State *L;
+	char what[32];
+	int rc;
+
+	*out = 1;
+	if (t->guard) {
+		crm__row row = { .fields = cx->rec.values };
+		memcpy(row.sys, cx->sys, sizeof row.sys);
+		*out = crm__filter_eval(t->guard, cx->wf->form, &row);
+		return CRM_OK;
+	}
+	if (!t->guard_lua)
+		return CRM_OK;
+	snprintf(what, sizeof what, "transitions[%d].guard", t_index);
+	if ((rc = crm__wf_push_lua(db, cx, what, t->guard_lua, 1)) || (rc = crm__wf_call_lua(db, cx)))
+		return rc;
+	L = crm__lua(db);
+	*out = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return CRM_OK;
+}
+
+static int from_matches(const crm__wf_transition *t, int state)
+{
+	if (t->from_any)
+		return 1;
+	for (int i = 0; i < t->nfrom; i++)
+		if (t->from[i] == state)
+			return 1;
+	return 0;
+}
+
+/* Every event the current state allows, for error messages. */
+static void allowed_events(const crm__wf_ctx *cx, char *out, size_t size)
+{
+	size_t len = 0;
+
+	*out = 0;
+	for (int i = 0; i < cx->wf->ntransitions; i++) {
+		const crm__wf_transition *t = &cx->wf->transitions[i];
+		if (!t->event || !from_matches(t, cx->state) || (len && strstr(out, t->event)))
+			continue;
+		len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%s%s", len ? ", " : "", t->event);
+		if (len >= size)
+			break;
+	}
+}
+
+static int check_required(crm_db *db, crm__wf_ctx *cx, int to)
+{
+	const crm__wf_state *st = &cx->wf->states[to];
+	crm__errors errs = { 0 };
+	int rc = CRM_OK;
+
+	for (int i = 0; i < st->nrequire; i++) {
+		const crm__field *f = &cx->wf->form->fields[st->require[i]];
+		if (cx->rec.values[st->require[i]].kind == CRM__V_NULL)
+			crm__errors_add(&errs, f->name, "required_by_state", "%s is required to enter %s", f->name, st->name);
+	}
+	if (errs.count)
+		rc = crm__errors_raise(db, &errs, cx->wf->name);
+	crm__errors_free(&errs);
+	return rc;
+}
+
+static int set_state(crm_db *db, crm__wf_ctx *cx, int to)
+{
+	sqlite3_stmt *st = crm__stmt_take(db,
+					  "UPDATE crm_wf_instance SET state=?, status=?, entered_at=?, updated_at=? WHERE id=?",
+					  (size_t)-1);
+	int64_t now = crm_now(db);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, cx->wf->states[to].name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cx->wf->states[to].final ? "done" : "active", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, cx->inst.id);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_DONE)
+		return crm__error_sqlite(db, rc);
+	snprintf(cx->inst.state, sizeof cx->inst.state, "%s", cx->wf->states[to].name);
+	snprintf(cx->inst.status, sizeof cx->inst.status, "%s", cx->wf->states[to].final ? "done" : "active");
+	cx->inst.entered_at = now;
+	return CRM_OK;
+}
+
+/* Enter state `to` (from cx->state, or from nothing when starting). */
+static int enter(crm_db *db, crm__wf_ctx *cx, int to, const char *event, const char *data)
+{
+	const char *from = cx->started ? cx->wf->states[cx->state].name : NULL;
+	int rc;
+
+	if ((rc = crm__wf_ctx_reload(db, cx)))
+		return rc;
+	if (cx->wf->form && (rc = check_required(db, cx, to)))
+		return rc;
+	if ((rc = set_state(db, cx, to)) || (rc = crm__wf_timers_cancel(db, cx->inst.id)))
+		return rc;
+	if (!cx->wf->states[to].final && (rc = crm__wf_timers_enter(db, cx->wf, &cx->inst, to, cx->rec.values)))
+		return rc;
+	if ((rc = crm__wf_approval_enter(db, cx->wf, &cx->inst, to)))
+		return rc;
+	if ((rc = crm__wf_history_add(db, cx->inst.id, event, from, cx->wf->states[to].name, data)))
+		return rc;
+	cx->state = to;
+	cx->started = 1;
+	return crm__wf_run_actions(db, cx, &cx->wf->states[to].on_enter);
+}
+
+/* Take transition `t_index`: hooks, actions and (unless internal) the state change. */
+static int take(crm_db *db, crm__wf_ctx *cx, int t_index, const char *event, const char *data)
+{
+	const crm__wf_transition *t = &cx->wf->transitions[t_index];
+	int internal = t->to == cx->state && !t->reenter;
+	int rc;
+
+	cx->event = event;
+	cx->target = t->to;
+	if (!internal && (rc = crm__wf_run_actions(db, cx, &cx->wf->states[cx->state].on_exit)))
+		return rc;
+	if ((rc = crm__wf_run_actions(db, cx, &t->actions)))
+		return rc;
+	if (internal)
+		return crm__wf_history_add(db, cx->inst.id, event, cx->inst.state, cx->inst.state, data);
+	return enter(db, cx, t->to, event, data);
+}
+
+static int settle(crm_db *db, crm__wf_ctx *cx)
+{
+	int rc = CRM_OK;
+
+	for (int round = 0; round < MAX_SETTLE && strcmp(cx->inst.status, "active") == 0; round++) {
+		int taken = -1;
+
+		if ((rc = crm__wf_ctx_reload(db, cx)))
+			return rc;
+		for (int i = 0; i < cx->wf->ntransitions && taken < 0; i++) {
+			const crm__wf_transition *t = &cx->wf->transitions[i];
+			crm__row row = { .fields = cx->rec.values };
+			int pass;
+
+			if (!t->when || !from_matches(t, cx->state) || (t->to == cx->state && !t->reenter))
+				continue;
+			memcpy(row.sys, cx->sys, sizeof row.sys);
+			if (!crm__filter_eval(t->when, cx->wf->form, &row))
+				continue;
+			if ((rc = guard_passes(db, cx, i, &pass)))
+				return rc;
+			if (pass)
+				taken = i;
+		}
+		if (taken < 0)
+			return CRM_OK;
+		if ((rc = take(db, cx, taken, "(when)", NULL)))
+			return rc;
+	}
+	return rc;
+}
+
+int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note)
+{
+	crm__wf_ctx cx;
+	char allowed[256], data[600];
+	int rc, chosen = -1, guarded = 0;
+
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	rc = ctx_open(db, &cx, instance);
+	if (rc == CRM_OK && fields && cx.wf->form) {
+		rc = crm_record_update(db, cx.wf->form->name, cx.inst.record, fields, 0);
+		if (rc == CRM_OK)
+			rc = crm__wf_ctx_reload(db, &cx);
+	}
+	for (int i = 0; rc == CRM_OK && i < cx.wf->ntransitions && chosen < 0; i++) {
+		const crm__wf_transition *t = &cx.wf->transitions[i];
+		int pass;
+
+		if (!t->event || strcmp(t->event, event) != 0 || !from_matches(t, cx.state))
+			continue;
+		cx.event = event;
+		cx.target = t->to;
+		if ((rc = guard_passes(db, &cx, i, &pass)))
+			break;
+		if (pass)
+			chosen = i;
+		else
+			guarded = 1;
+	}
+	if (rc == CRM_OK && chosen < 0) {
+		if (guarded)
+			rc = crm__error(db, CRM_ECONSTRAINT, "%s: the guard of '%s' in state %s does not allow it", cx.wf->name,
+					event, cx.inst.state);
+		else {
+			allowed_events(&cx, allowed, sizeof allowed);
+			rc = crm__error(db, CRM_EINVAL, "%s: event '%s' is not allowed in state %s (allowed: %s)", cx.wf->name,
+					event, cx.inst.state, *allowed ? allowed : "none");
+		}
+	}
+	if (rc == CRM_OK) {
+		crm__buf d = CRM__BUF_INIT;
+		if (note) {
+			crm__buf_puts(&d, "{\"note\":");
+			crm__json_cstr(&d, note);
+			crm__buf_putc(&d, '}');
+		}
+		snprintf(data, sizeof data, "%s", d.len ? crm__buf_cstr(&d) : "");
+		crm__buf_free(&d);
+		cx.started = 1;
+		rc = take(db, &cx, chosen, event, *data ? data : NULL);
+	}
+	if (rc == CRM_OK)
+		rc = settle(db, &cx);
+	ctx_close(db, &cx);
+	return crm__tx_end(db, rc);
+}
+
+int crm__wf_settle(crm_db *db, int64_t instance)
+{
+	crm__wf_ctx cx;
+	int rc;
+
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	if ((rc = ctx_open(db, &cx, instance)) == CRM_OK) {
+		cx.started = 1;
+		rc = settle(db, &cx);
+	}
+	ctx_close(db, &cx);
+	return crm__tx_end(db, rc);
+}
+
+int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id)
+{
+	sqlite3_stmt *st;
+	crm__wf_ctx cx;
+	int64_t now = crm_now(db), id;
+	int rc;
+
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	if ((rc = crm__wf_schema(db)))
+		return crm__tx_end(db, rc);
+	st = crm__stmt_take(db,
+			    "INSERT INTO crm_wf_instance(workflow, version, form, record, state, started_at, entered_at, updated_at)"
+			    " VALUES(?,?,?,?,?,?,?,?)",
+			    (size_t)-1);
+	if (!st)
+		return crm__tx_end(db, db->errcode);
+	sqlite3_bind_text(st, 1, wf->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, wf->version);
+	if (wf->form) {
+		sqlite3_bind_text(st, 3, wf->form->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, record);
+	}
+	sqlite3_bind_text(st, 5, wf->states[wf->initial].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_int64(st, 8, now);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_DONE) {
+		rc = (rc & 0xff) == SQLITE_CONSTRAINT
+			     ? crm__error(db, CRM_EEXISTS, "%s record %lld already has a %s workflow", wf->form_name,
+					  (long long)record, wf->name)
+			     : crm__error_sqlite(db, rc);
+		return crm__tx_end(db, rc);
+	}
+	id = sqlite3_last_insert_rowid(db->sql);
+	if ((rc = ctx_open(db, &cx, id)) == CRM_OK) {
+		cx.target = wf->initial;
+		rc = enter(db, &cx, wf->initial, "(start)", NULL);
+		if (rc == CRM_OK)
+			rc = settle(db, &cx);
+	}
+	ctx_close(db, &cx);
+	if (rc == CRM_OK && out_id)
+		*out_id = id;
+	return crm__tx_end(db, rc);
+}
+
+/* Append the events instance `id` allows now, with whether each would pass. */
+static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
+{
+	crm__wf_ctx cx;
+	int rc;
+
+	if ((rc = ctx_open(db, &cx, id)) == CRM_OK)
+		for (int i = 0; i < cx.wf->ntransitions && rc == CRM_OK; i++) {
+			const crm__wf_transition *t = &cx.wf->transitions[i];
+			const crm__wf_state *to = &cx.wf->states[t->to];
+			char reason[200] = "";
+			int pass = 1;
+
+			if (!t->event || !from_matches(t, cx.state))
+				continue;
+			cx.event = t->event;
+			cx.target = t->to;
+			if ((rc = guard_passes(db, &cx, i, &pass)))
+				break;
+			if (!pass)
+				snprintf(reason, sizeof reason, "the guard does not allow it");
+			for (int k = 0; pass && k < to->nrequire && (t->to != cx.state || t->reenter); k++)
+				if (cx.rec.values[to->require[k]].kind == CRM__V_NULL) {
+					snprintf(reason, sizeof reason, "%s is required to enter %s",
+						 cx.wf->form->fields[to->require[k]].name, to->name);
+					pass = 0;
+				}
+			crm__buf_puts(json, (*n)++ ? ",{\"instance\":" : "{\"instance\":");
+			crm__buf_i64(json, cx.inst.id);
+			crm__buf_puts(json, ",\"workflow\":");
+			crm__json_cstr(json, cx.wf->name);
+			crm__buf_puts(json, ",\"state\":");
+			crm__json_cstr(json, cx.inst.state);
+			crm__buf_puts(json, ",\"event\":");
+			crm__json_cstr(json, t->event);
+			crm__buf_puts(json, ",\"to\":");
+			crm__json_cstr(json, to->name);
+			crm__buf_puts(json, pass ? ",\"enabled\":true" : ",\"enabled\":false,\"reason\":");
+			if (!pass)
+				crm__json_cstr(json, reason);
+			crm__buf_putc(json, '}');
+		}
+	ctx_close(db, &cx);
+	return rc;
+}
+
+int crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out)
+{
+	crm__buf json = CRM__BUF_INIT;
+	int64_t *ids = NULL;
+	int n = 0, count = 0, rc;
+
+	if (!db || !form || !out)
+		return CRM_EMISUSE;
+	*out = NULL;
+	if ((rc = crm__enter(db)) || (rc = crm__tx_begin(db)))
+		return rc;
+	rc = crm__wf_instances_of(db, form, record, &ids, &n);
+	crm__buf_putc(&json, '[');
+	for (int i = 0; i < n && rc == CRM_OK; i++)
+		rc = instance_events(db, ids[i], &json, &count);
+	crm__buf_putc(&json, ']');
+	crm__free(ids);
+	/* Guards only look; whatever a guard script wrote is undone. */
+	crm__tx_end(db, CRM_ERROR);
+	if (rc == CRM_OK && json.oom)
+		rc = crm__error_oom(db);
+	if (rc == CRM_OK) {
+		db->errcode = CRM_OK;
+		*out = crm__buf_detach(&json);
+	}
+	crm__buf_free(&json);
+	return rc;
+}

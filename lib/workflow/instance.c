@@ -1,0 +1,101 @@
+/* Workflow instances: one per record and workflow (or free-standing), with
+ * their state and an append-only history of every transition. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "workflow_int.h"
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = crm__wf_schema(db)))
+		return rc;
+	st = crm__stmt_take(db,
+			    "SELECT id, workflow, version, form, record, state, status, entered_at FROM crm_wf_instance WHERE id=?",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		copy_text(out->workflow, sizeof out->workflow, st, 1);
+		out->version = sqlite3_column_int64(st, 2);
+		copy_text(out->form, sizeof out->form, st, 3);
+		out->record = sqlite3_column_int64(st, 4);
+		copy_text(out->state, sizeof out->state, st, 5);
+		copy_text(out->status, sizeof out->status, st, 6);
+		out->entered_at = sqlite3_column_int64(st, 7);
+		rc = CRM_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = crm__error(db, CRM_ENOTFOUND, "no workflow instance %lld", (long long)id);
+	else
+		rc = crm__error_sqlite(db, rc);
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)
+{
+	sqlite3_stmt *st;
+	int rc, cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = crm__wf_schema(db)))
+		return rc;
+	st = crm__stmt_take(db, "SELECT id FROM crm_wf_instance WHERE form=? AND record=? AND status='active' ORDER BY id",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, record);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 4) * sizeof **ids);
+			if (!grown) {
+				crm__stmt_give(db, st);
+				return crm__error_oom(db);
+			}
+			*ids = grown;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
+			const char *data)
+{
+	sqlite3_stmt *st = crm__stmt_take(db,
+					  "INSERT INTO crm_wf_history(instance, at, event, from_state, to_state, actor, data)"
+					  " VALUES(?,?,?,?,?,?,?)",
+					  (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, instance);
+	sqlite3_bind_int64(st, 2, crm_now(db));
+	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, to, -1, SQLITE_STATIC);
+	if (db->actor_user)
+		sqlite3_bind_text(st, 6, db->actor_user, -1, SQLITE_STATIC);
+	if (data)
+		sqlite3_bind_text(st, 7, data, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}

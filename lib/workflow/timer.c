@@ -1,0 +1,200 @@
+/* Timers: set when a state is entered, removed when it is left, stored in
+ * SQLite so they survive restarts, and fired by crm_tick from the host's
+ * clock (no threads). Repeating timers declare what happens to occurrences
+ * missed while the host was down: fire once, fire each, or skip them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "workflow_int.h"
+
+#define MAX_FIRES_PER_TICK 100000
+#define MAX_CATCH_UP 1000
+
+static int64_t field_time(const crm__workflow *wf, const crm__wf_timer *tm, const crm__value *record, int *ok)
+{
+	const crm__field *f = crm__form_field(wf->form, tm->field, strlen(tm->field));
+	const crm__value *v = &record[f->position];
+	int64_t days;
+
+	*ok = v->kind != CRM__V_NULL;
+	if (!*ok)
+		return 0;
+	if (f->type == CRM_TYPE_DATETIME)
+		return v->i + tm->offset_ms;
+	*ok = crm__date_parse(v->s, v->n, &days) == 0;
+	return days * 86400000 + tm->offset_ms;
+}
+
+int crm__wf_timers_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *inst, int state,
+			 const crm__value *record)
+{
+	const crm__wf_state *st = &wf->states[state];
+	sqlite3_stmt *ins;
+	int rc = SQLITE_DONE;
+
+	if (!st->ntimers)
+		return CRM_OK;
+	ins = crm__stmt_take(db,
+			     "INSERT INTO crm_wf_timer(instance, state, timer, event, due_at, every, catch_up)"
+			     " VALUES(?,?,?,?,?,?,?)",
+			     (size_t)-1);
+	if (!ins)
+		return db->errcode;
+	for (int k = 0; k < st->ntimers && rc == SQLITE_DONE; k++) {
+		const crm__wf_timer *tm = &st->timers[k];
+		int64_t due;
+		int ok = 1;
+
+		if (tm->after_ms)
+			due = inst->entered_at + tm->after_ms;
+		else if (tm->at_ms)
+			due = tm->at_ms;
+		else
+			due = field_time(wf, tm, record, &ok);
+		if (!ok)
+			continue; /* no date in the record: no deadline */
+		sqlite3_bind_int64(ins, 1, inst->id);
+		sqlite3_bind_text(ins, 2, st->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 3, k);
+		sqlite3_bind_text(ins, 4, tm->event, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 5, due);
+		sqlite3_bind_int64(ins, 6, tm->every_ms);
+		sqlite3_bind_int(ins, 7, tm->catch_up);
+		rc = sqlite3_step(ins);
+		sqlite3_reset(ins);
+	}
+	crm__stmt_give(db, ins);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+int crm__wf_timers_cancel(crm_db *db, int64_t instance)
+{
+	sqlite3_stmt *st = crm__stmt_take(db, "DELETE FROM crm_wf_timer WHERE instance=?", (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, instance);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+typedef struct due_timer {
+	int64_t id, instance, due, every;
+	int catch_up;
+	char event[64];
+} due_timer;
+
+static int next_due(crm_db *db, int64_t now, due_timer *t, int *found)
+{
+	sqlite3_stmt *st = crm__stmt_take(db,
+					  "SELECT id, instance, due_at, every, catch_up, event FROM crm_wf_timer"
+					  " WHERE due_at <= ? ORDER BY due_at, id LIMIT 1",
+					  (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	if (*found) {
+		t->id = sqlite3_column_int64(st, 0);
+		t->instance = sqlite3_column_int64(st, 1);
+		t->due = sqlite3_column_int64(st, 2);
+		t->every = sqlite3_column_int64(st, 3);
+		t->catch_up = sqlite3_column_int(st, 4);
+		snprintf(t->event, sizeof t->event, "%s", (const char *)sqlite3_column_text(st, 5));
+	}
+	crm__stmt_give(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* Move a repeating timer past `now`, or delete a one-shot one; returns
+ * how many times its event fires now. */
+static int reschedule(crm_db *db, const due_timer *t, int64_t now, int *fires)
+{
+	sqlite3_stmt *st;
+	int64_t missed = 1, next = 0;
+	int rc;
+
+	if (t->every > 0) {
+		missed = (now - t->due) / t->every + 1; /* occurrences at or before now */
+		next = t->due + missed * t->every;
+	}
+	*fires = t->every == 0 || t->catch_up == CRM__CATCH_UP_ONCE ? 1
+		 : t->catch_up == CRM__CATCH_UP_EVERY			  ? (int)(missed > MAX_CATCH_UP ? MAX_CATCH_UP : missed)
+									  : missed == 1; /* skip: only an on-time one */
+	st = t->every > 0 ? crm__stmt_take(db, "UPDATE crm_wf_timer SET due_at=?2 WHERE id=?1", (size_t)-1)
+			  : crm__stmt_take(db, "DELETE FROM crm_wf_timer WHERE id=?1", (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, t->id);
+	if (t->every > 0)
+		sqlite3_bind_int64(st, 2, next);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* One due timer, in its own transaction: a failing event is recorded in
+ * the instance's history and does not stop the other timers. */
+static int fire_one(crm_db *db, const due_timer *t, int64_t now, int64_t *fired)
+{
+	int rc, fires = 0;
+
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	if ((rc = reschedule(db, t, now, &fires)) == CRM_OK) {
+		for (int i = 0; i < fires && rc == CRM_OK; i++) {
+			int frc = crm__wf_fire(db, t->instance, t->event, NULL, NULL);
+			if (frc == CRM_OK)
+				(*fired)++;
+			else if (frc == CRM_EINVAL || frc == CRM_ECONSTRAINT || frc == CRM_ESCRIPT || frc == CRM_ELIMIT ||
+				 frc == CRM_ENOTFOUND || frc == CRM_EPERM) {
+				crm__buf data = CRM__BUF_INIT;
+				crm__buf_puts(&data, "{\"timer_error\":");
+				crm__json_cstr(&data, crm_errmsg(db));
+				crm__buf_putc(&data, '}');
+				rc = data.oom ? crm__error_oom(db)
+					      : crm__wf_history_add(db, t->instance, t->event, NULL, NULL, crm__buf_cstr(&data));
+				crm__buf_free(&data);
+				break;
+			} else
+				rc = frc;
+		}
+	}
+	return crm__tx_end(db, rc);
+}
+
+int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
+{
+	int64_t saved_now, fired = 0;
+	char *saved_user;
+	due_timer t;
+	int rc, found = 1, rounds = 0;
+
+	if (out_fired)
+		*out_fired = 0;
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)) || (rc = crm__wf_schema(db)))
+		return rc;
+	/* During the tick the clock reads `now` and nobody in particular acts. */
+	saved_now = db->fixed_now;
+	saved_user = db->actor_user;
+	if (now_ms >= 0)
+		db->fixed_now = now_ms;
+	now_ms = crm_now(db);
+	db->actor_user = NULL;
+	while (rc == CRM_OK && found && rounds++ < MAX_FIRES_PER_TICK)
+		if ((rc = next_due(db, now_ms, &t, &found)) == CRM_OK && found)
+			rc = fire_one(db, &t, now_ms, &fired);
+	db->actor_user = saved_user;
+	db->fixed_now = saved_now;
+	if (out_fired)
+		*out_fired = fired;
+	return rc;
+}

@@ -1,0 +1,103 @@
+/* Triggers: what record writes do to workflows. A create starts the
+ * workflows that start on create; an update starts those waiting for a
+ * condition to become true and lets running instances take automatic
+ * transitions; a delete cancels the record's instances. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "workflow_int.h"
+
+static int matches(const crm__filter *f, const crm__form *form, const crm__value *values, int64_t id)
+{
+	crm__row row = { .fields = values };
+
+	if (!f)
+		return 1;
+	row.sys[0].kind = CRM__V_INT;
+	row.sys[0].i = id;
+	return crm__filter_eval(f, form, &row);
+}
+
+static int cancel_instances(crm_db *db, const char *form, int64_t record)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = crm__wf_schema(db)))
+		return rc;
+	st = crm__stmt_take(db,
+			    "DELETE FROM crm_wf_timer WHERE instance IN"
+			    " (SELECT id FROM crm_wf_instance WHERE form=?1 AND record=?2 AND status='active')",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, record);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	if (rc == SQLITE_DONE) {
+		st = crm__stmt_take(db,
+				    "UPDATE crm_wf_instance SET status='cancelled', updated_at=?3"
+				    " WHERE form=?1 AND record=?2 AND status='active'",
+				    (size_t)-1);
+		if (!st)
+			return db->errcode;
+		sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, record);
+		sqlite3_bind_int64(st, 3, crm_now(db));
+		rc = sqlite3_step(st);
+		crm__stmt_give(db, st);
+	}
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
+{
+	crm__workflow **wfs;
+	int64_t *ids = NULL;
+	int n, nids = 0, rc, bound = 0;
+
+	if ((rc = crm__workflows_for_form(db, w->form->name, &wfs, &n)))
+		return rc;
+	for (int i = 0; i < n; i++)
+		bound |= wfs[i]->form_name && strcmp(wfs[i]->form_name, w->form->name) == 0;
+	if (!bound)
+		return CRM_OK; /* the common case: nothing to do, no query made */
+	if (!now)
+		return cancel_instances(db, w->form->name, w->id);
+	if (old && (rc = crm__wf_instances_of(db, w->form->name, w->id, &ids, &nids)))
+		return rc;
+	/* Running instances take the automatic transitions the change allows. */
+	for (int i = 0; i < nids && rc == CRM_OK; i++)
+		if (!crm__wf_is_firing(db, ids[i]))
+			rc = crm__wf_settle(db, ids[i]);
+	crm__free(ids);
+	for (int i = 0; i < n && rc == CRM_OK; i++) {
+		crm__workflow *wf = wfs[i];
+		int nrunning = 0, start;
+
+		if (!wf->form_name || strcmp(wf->form_name, w->form->name) != 0)
+			continue;
+		if (!old)
+			start = wf->start_on == CRM__START_CREATE && matches(wf->start_when, w->form, now, w->id);
+		else
+			start = wf->start_on == CRM__START_UPDATE && matches(wf->start_when, w->form, now, w->id) &&
+				!matches(wf->start_when, w->form, old, w->id);
+		if (!start)
+			continue;
+		if (old) { /* at most one instance of a workflow per record */
+			sqlite3_stmt *st = crm__stmt_take(
+				db, "SELECT 1 FROM crm_wf_instance WHERE form=? AND record=? AND workflow=?", (size_t)-1);
+			if (!st)
+				return db->errcode;
+			sqlite3_bind_text(st, 1, w->form->name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, w->id);
+			sqlite3_bind_text(st, 3, wf->name, -1, SQLITE_STATIC);
+			nrunning = sqlite3_step(st) == SQLITE_ROW;
+			crm__stmt_give(db, st);
+		}
+		if (!nrunning)
+			rc = crm__wf_start(db, wf, w->id, NULL);
+	}
+	return rc;
+}

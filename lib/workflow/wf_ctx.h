@@ -1,0 +1,28 @@
+/* The context of one transition, shared by fire.c and actions.c. */
+#ifndef CRM_WF_CTX_H
+#define CRM_WF_CTX_H
+
+#include "workflow_int.h"
+
+struct crm__wf_ctx {
+	crm__workflow *wf;     /* retained */
+	crm__wf_instance inst;
+	int state;             /* the current state */
+	int target;            /* the state being entered, or -1 */
+	int started;           /* the instance had a state before this transition */
+	const char *event;
+	crm__record rec;       /* the record as it is now (reloaded after changes) */
+	crm__value sys[5];     /* its id, created_at, updated_at, owner, version */
+	int registered;        /* on the handle's firing stack */
+};
+
+/* Reload the record after a change. */
+int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx);
+/* Push a workflow's Lua chunk `what` (compiled once per version). */
+int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression);
+/* Call the chunk on top with `record` and `ctx` in its environment; one result. */
+int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx);
+/* Push the ctx table hooks and plugin functions receive. */
+void crm__wf_push_ctx(crm_db *db, crm__wf_ctx *cx);
+
+#endif

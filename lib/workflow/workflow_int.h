@@ -1,0 +1,172 @@
+/* Internals of the workflow engine: compiled definitions, instances,
+ * transitions, timers, approvals and the triggers on record writes. */
+#ifndef CRM_WORKFLOW_INT_H
+#define CRM_WORKFLOW_INT_H
+
+#include <cJSON.h>
+
+#include "core/db_int.h"
+#include "crm/workflow.h"
+#include "form/form_int.h"
+#include "store/filter.h"
+
+typedef enum crm__wf_action_kind {
+	CRM__ACT_SET,    /* {"set": {"field": VALUE, ...}} */
+	CRM__ACT_CREATE, /* {"create": {"form": "task", "values": {...}}} */
+	CRM__ACT_ASSIGN, /* {"assign": "alice" | VALUE} : the record's owner */
+	CRM__ACT_TAG,    /* {"tag": "high_intent", "field": "tags"} */
+	CRM__ACT_SCORE,  /* {"score": 10, "field": "score"} */
+	CRM__ACT_EMIT,   /* {"emit": "type", "payload": {...}} */
+	CRM__ACT_CALL,   /* {"call": "plugin.function"} */
+	CRM__ACT_DECIDE, /* {"decide": "table"}: set the outputs that are fields; "owner" assigns */
+	CRM__ACT_LUA     /* {"lua": "statements"} */
+} crm__wf_action_kind;
+
+/* A VALUE in an action: a literal, {"field": "name"} (the record's value) or
+ * {"lua": "expression"} (evaluated with ctx). Kept as JSON, resolved at run time. */
+typedef struct crm__wf_action {
+	crm__wf_action_kind kind;
+	char *name;   /* emit: event type; call: plugin function; decide: table; create: form; tag: the tag; lua: source */
+	char *field;  /* tag, score: the field changed */
+	cJSON *spec;  /* set: field -> VALUE; create: values; emit: payload; assign: VALUE; score: amount VALUE */
+} crm__wf_action;
+
+typedef struct crm__wf_actions {
+	crm__wf_action *v;
+	int n;
+	char path[160]; /* where it is in the definition: names compiled Lua and errors */
+} crm__wf_actions;
+
+enum crm__catch_up { CRM__CATCH_UP_ONCE, CRM__CATCH_UP_EVERY, CRM__CATCH_UP_SKIP };
+
+typedef struct crm__wf_timer {
+	char *event;
+	int64_t after_ms;   /* > 0: relative to entering the state */
+	int64_t at_ms;      /* > 0: an absolute deadline */
+	char *field;        /* a deadline taken from a date/datetime field of the record */
+	int64_t offset_ms;  /* added to the field's time */
+	int64_t every_ms;   /* > 0: repeats */
+	int catch_up;       /* enum crm__catch_up, for repeating timers */
+} crm__wf_timer;
+
+enum crm__approval_mode { CRM__APPROVAL_SEQUENTIAL, CRM__APPROVAL_ALL, CRM__APPROVAL_ANY };
+
+typedef struct crm__wf_approver {
+	char *role; /* or */
+	char *user;
+} crm__wf_approver;
+
+typedef struct crm__wf_approval {
+	int mode;
+	crm__wf_approver *steps;
+	int nsteps;
+	char *approved; /* event fired when the approval completes */
+	char *rejected; /* event fired on a rejection */
+} crm__wf_approval;
+
+typedef struct crm__wf_state {
+	char *name;
+	int final;
+	int *require;       /* field positions that must have values to enter */
+	int nrequire;
+	crm__wf_actions on_enter, on_exit;
+	crm__wf_timer *timers;
+	int ntimers;
+	crm__wf_approval *approval;
+} crm__wf_state;
+
+typedef struct crm__wf_transition {
+	int *from;          /* state indexes; NULL with from_any */
+	int nfrom;
+	int from_any;
+	char *event;        /* NULL for automatic transitions */
+	crm__filter *when;  /* automatic: taken when the record matches after a change */
+	int to;
+	char *guard_lua;    /* a Lua expression over record, old, ctx */
+	crm__filter *guard; /* or a filter on the record */
+	crm__wf_actions actions;
+	int reenter;        /* a self-transition that exits and re-enters (timers restart) */
+} crm__wf_transition;
+
+enum crm__start_on { CRM__START_MANUAL, CRM__START_CREATE, CRM__START_UPDATE };
+
+typedef struct crm__workflow {
+	int refs;
+	char *name;
+	int64_t version;
+	char *form_name;   /* NULL: free-standing */
+	crm__form *form;   /* retained */
+	int start_on;
+	crm__filter *start_when;
+	int initial;
+	crm__wf_state *states;
+	int nstates;
+	crm__wf_transition *transitions;
+	int ntransitions;
+	cJSON *migrate;    /* {"states": {"old": "new"}} for instances of older versions */
+	char *body;
+} crm__workflow;
+
+/* ---- definitions (define.c, catalog.c) ---- */
+/* "90s", "30m", "24h", "7d", "2w", "1d12h" in milliseconds; -1 when malformed. */
+int64_t crm__duration_ms(const char *s);
+int crm__workflow_compile(crm_db *db, const cJSON *def, crm__workflow **out);
+void crm__workflow_retain(crm__workflow *wf);
+void crm__workflow_release(crm__workflow *wf);
+int crm__workflow_apply(crm_db *db, const cJSON *doc);
+/* The workflow `name` at `version` (0: the latest). Borrowed like forms. */
+int crm__workflow_lookup(crm_db *db, const char *name, int64_t version, crm__workflow **out);
+/* The latest workflows bound to `form` (borrowed array, count in *n). */
+int crm__workflows_for_form(crm_db *db, const char *form, crm__workflow ***out, int *n);
+int crm__wf_state_index(const crm__workflow *wf, const char *name);
+
+/* ---- instances (instance.c) ---- */
+typedef struct crm__wf_instance {
+	int64_t id;
+	char workflow[64];
+	int64_t version;
+	char form[64];
+	int64_t record;
+	char state[64];
+	char status[16];
+	int64_t entered_at;
+} crm__wf_instance;
+
+int crm__wf_schema(crm_db *db);
+int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out);
+/* Active instances of a record (ids, crm__free), in start order. */
+int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n);
+int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
+			const char *data);
+/* Start `wf` for `record` (0 for free-standing): enter the initial state. */
+int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id);
+
+/* Instances in the middle of a transition on this handle: the triggers
+ * their own actions cause must not re-enter them. */
+int crm__wf_firing_push(crm_db *db, int64_t instance);
+void crm__wf_firing_pop(crm_db *db);
+int crm__wf_is_firing(crm_db *db, int64_t instance);
+
+/* ---- transitions (fire.c, actions.c) ---- */
+enum { CRM__FIRE_SYSTEM = 1 /* by a timer or trigger: not the actor */ };
+/* Fire `event` on one instance; `fields` (JSON object, may be NULL) is
+ * written to the record first, in the same transaction. */
+int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note);
+/* Take automatic ("when") transitions of an instance until none applies. */
+int crm__wf_settle(crm_db *db, int64_t instance);
+/* Enter state `to` of instance `inst` (exit/enter hooks, timers, approvals). */
+typedef struct crm__wf_ctx crm__wf_ctx;
+int crm__wf_run_actions(crm_db *db, crm__wf_ctx *cx, const crm__wf_actions *actions);
+
+/* ---- timers (timer.c) ---- */
+int crm__wf_timers_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *inst, int state,
+			 const crm__value *record);
+int crm__wf_timers_cancel(crm_db *db, int64_t instance);
+
+/* ---- approvals (approval.c) ---- */
+int crm__wf_approval_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *inst, int state);
+
+/* ---- triggers (trigger.c): the write-path hook ---- */
+int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+
+#endif
