@@ -10,5 +10,6 @@
 #include "crm/form.h"
 #include "crm/query.h"
 #include "crm/workflow.h"
+#include "crm/report.h"
 
 #endif

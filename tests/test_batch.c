@@ -215,6 +215,29 @@ TEST(test_batch__duplicate_unique_values_within_the_batch_are_caught)
 	crm_close(db);
 }
 
+TEST(test_batch__two_empty_keys_collide_when_nulls_are_not_distinct)
+{
+	crm_db *db = test_db();
+	crm_batch *b = NULL;
+	cJSON *d;
+
+	test_apply(db, "{\"form\":\"t\",\"fields\":[{\"name\":\"n\",\"type\":\"text\"},"
+		       "{\"name\":\"k\",\"type\":\"text\",\"unique\":true,\"nulls_distinct\":false}]}");
+	CHECK_OK(db, crm_batch_begin(&b, db, "t"));
+	CHECK_OK(db, crm_batch_add(b, "{\"n\":\"a\"}", -1, NULL));
+	CHECK_OK(db, crm_batch_add(b, "{\"n\":\"b\",\"k\":\"x\"}", -1, NULL));
+	CHECK_RC(db, crm_batch_add(b, "{\"n\":\"c\",\"k\":\"\"}", -1, NULL), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
+	d = detail(db);
+	CHECK_INT(detail_int(d, "failed"), 1);
+	CHECK_INT(detail_int(detail_row(d, 0), "index"), 2);
+	CHECK(row_has_error(detail_row(d, 0), "k", "unique"));
+	cJSON_Delete(d);
+	crm_batch_free(b);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM t"), 0);
+	crm_close(db);
+}
+
 TEST(test_batch__duplicate_of_an_existing_record_is_caught)
 {
 	crm_db *db = item_db();
@@ -259,6 +282,36 @@ TEST(test_batch__malformed_json_row_is_einval_and_later_rows_still_checked)
 	CHECK_INT(detail_int(detail_row(d, 2), "index"), 3);
 	CHECK_STR(row_code(detail_row(d, 2)), "CRM_ECONSTRAINT");
 	CHECK(row_has_error(detail_row(d, 2), "name", "required"));
+	cJSON_Delete(d);
+	crm_batch_free(b);
+	CHECK_INT(rows(db), 0);
+	crm_close(db);
+}
+
+TEST(test_batch__syntax_error_after_bad_members_is_what_the_row_reports)
+{
+	crm_db *db = item_db();
+	crm_batch *b = NULL;
+	cJSON *d;
+	const cJSON *e;
+	int syntax = 0;
+
+	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
+	/* an unknown member comes before the text breaks off */
+	CHECK_RC(db, crm_batch_add(b, "{\"bogus\":1,\"name\":", -1, NULL), CRM_EINVAL);
+	CHECK_RC(db, crm_batch_commit(b), CRM_EINVAL);
+	d = detail(db);
+	CHECK_INT(detail_int(detail_row(d, 0), "index"), 0);
+	CHECK_STR(row_code(detail_row(d, 0)), "CRM_EINVAL");
+	/* the row says why it is CRM_EINVAL: the JSON is malformed */
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(detail_row(d, 0), "errors"))
+	{
+		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+		syntax |= m && strstr(m, "JSON") != NULL;
+	}
+	CHECK(syntax);
+	if (!syntax)
+		fprintf(stderr, "row 0 does not explain its CRM_EINVAL: %s\n", crm_errdetail(db));
 	cJSON_Delete(d);
 	crm_batch_free(b);
 	CHECK_INT(rows(db), 0);
@@ -629,8 +682,10 @@ TEST_LIST(T(test_batch__thousand_rows_commit_with_ids_in_order), T(test_batch__l
 	  T(test_batch__one_bad_row_fails_commit_and_inserts_nothing),
 	  T(test_batch__several_bad_rows_are_all_listed_with_field_errors),
 	  T(test_batch__duplicate_unique_values_within_the_batch_are_caught),
+	  T(test_batch__two_empty_keys_collide_when_nulls_are_not_distinct),
 	  T(test_batch__duplicate_of_an_existing_record_is_caught),
 	  T(test_batch__malformed_json_row_is_einval_and_later_rows_still_checked),
+	  T(test_batch__syntax_error_after_bad_members_is_what_the_row_reports),
 	  T(test_batch__error_limit_caps_listed_rows_but_failed_counts_all),
 	  T(test_batch__free_without_commit_rolls_back), T(test_batch__add_after_commit_is_misuse),
 	  T(test_batch__add_after_failed_commit_is_misuse), T(test_batch__begin_checks_its_arguments),

@@ -489,6 +489,66 @@ TEST(test_db__locked_file_gives_ebusy_after_timeout_then_succeeds)
 	rm_db_files(path);
 }
 
+TEST(test_db__metadata_change_by_another_handle_is_seen)
+{
+	char path[128];
+	crm_db *a = NULL, *b = NULL;
+
+	snprintf(path, sizeof path, "%s/meta.db", temp_dir());
+	CHECK_INT(crm_open(&a, path, NULL), CRM_OK);
+	CHECK_INT(crm_open(&b, path, NULL), CRM_OK);
+	test_apply(a, lead_form);
+	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"one\",\"phone\":\"13800000000\"}", NULL));
+	/* a renames phone to mobile: b's cached form must not be used any more */
+	test_apply(a, "{\"form\":\"lead\",\"fields\":["
+		      "{\"name\":\"name\",\"type\":\"text\",\"required\":true},"
+		      "{\"id\":\"phone\",\"name\":\"mobile\",\"type\":\"phone\",\"unique\":true}]}");
+	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"two\",\"mobile\":\"13800000001\"}", NULL));
+	CHECK_RC(b, crm_record_insert(b, "lead", "{\"name\":\"three\",\"phone\":\"13800000002\"}", NULL),
+		 CRM_ECONSTRAINT);
+	CHECK_HAS(test_get(b, "lead", 1), "\"mobile\":\"13800000000\"");
+	CHECK_HAS(test_get(a, "lead", 2), "\"mobile\":\"13800000001\"");
+	crm_close(b);
+	crm_close(a);
+	rm_db_files(path);
+}
+
+TEST(test_db__readonly_handle_reads_but_cannot_write)
+{
+	char path[128];
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	crm_db *db = NULL;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/ro.db", temp_dir());
+	CHECK_INT(crm_open(&db, path, NULL), CRM_OK);
+	test_apply(db, lead_form);
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"kept\"}", NULL));
+	crm_close(db);
+
+	o.flags = CRM_OPEN_READONLY;
+	db = NULL;
+	CHECK_INT(crm_open(&db, path, &o), CRM_OK);
+	CHECK_HAS(test_get(db, "lead", 1), "\"name\":\"kept\"");
+	rc = crm_record_insert(db, "lead", "{\"name\":\"new\"}", NULL);
+	CHECK(rc != CRM_OK);
+	CHECK_INT(crm_errcode(db), rc);
+	CHECK(crm_errmsg(db)[0] != 0);
+	CHECK(crm_apply(db, "{\"form\":\"other\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]}") != CRM_OK);
+	CHECK_HAS(test_get(db, "lead", 1), "\"name\":\"kept\"");
+	CHECK(test_get(db, "lead", 2) == NULL);
+	crm_close(db);
+	rm_db_files(path);
+
+	/* read-only open of a missing file fails and creates nothing */
+	snprintf(path, sizeof path, "%s/missing.db", temp_dir());
+	db = NULL;
+	CHECK(crm_open(&db, path, &o) != CRM_OK);
+	CHECK(access(path, F_OK) != 0);
+	crm_close(db);
+	rm_db_files(path);
+}
+
 TEST(test_db__close_rolls_back_open_host_transaction)
 {
 	char path[128];
@@ -521,4 +581,5 @@ TEST_LIST(T(test_db__open_memory_succeeds_and_closes), T(test_db__open_file_uses
 	  T(test_db__failing_write_in_host_transaction_keeps_earlier_writes),
 	  T(test_db__failing_apply_in_host_transaction_keeps_earlier_writes), T(test_db__libversion_matches_header),
 	  T(test_db__locked_file_gives_ebusy_after_timeout_then_succeeds),
+	  T(test_db__metadata_change_by_another_handle_is_seen), T(test_db__readonly_handle_reads_but_cannot_write),
 	  T(test_db__close_rolls_back_open_host_transaction))

@@ -558,14 +558,12 @@ static int gmatch_step(lua_State *L)
 
 static int lp_gmatch(lua_State *L)
 {
-	size_t ls, lp;
-	const char *s = luaL_checklstring(L, 1, &ls);
-	size_t init;
+	size_t ls, init;
 	gstate *g;
 
-	luaL_checklstring(L, 2, &lp);
+	luaL_checklstring(L, 1, &ls); /* converts numbers in place: the upvalues are strings */
+	luaL_checkstring(L, 2);
 	init = start_index(luaL_optinteger(L, 3, 1), ls) - 1;
-	(void)s;
 	lua_settop(L, 2);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1); /* budget, subject, pattern */
@@ -593,12 +591,13 @@ static void add_template(mstate *ms, luaL_Buffer *b, const char *s, const char *
 		c = pct < end ? *pct : '\0';
 		if (c == ESC) {
 			luaL_addchar(b, ESC);
+		} else if (c == '0') {
+			charge(ms, (e - s) / BULK);
+			luaL_addlstring(b, s, (size_t)(e - s));
 		} else if (isdigit(uc(c))) {
 			const char *cap;
-			ptrdiff_t len = c == '0' ? e - s : get_capture(ms, c - '1', s, e, &cap);
+			ptrdiff_t len = get_capture(ms, c - '1', s, e, &cap);
 
-			if (c == '0')
-				cap = s;
 			if (len == CAP_POS) {
 				luaL_addvalue(b);
 			} else {

@@ -61,8 +61,10 @@ static int fail(compile_ctx *cx, const char *fmt, ...)
 	if (cx->name)
 		crm__error_detail(cx->db, CRM_EINVAL, crm__buf_cstr(&detail), "decision %s: %s: %s", cx->name, cx->path,
 				  msg);
-	else
+	else if (*cx->path)
 		crm__error_detail(cx->db, CRM_EINVAL, crm__buf_cstr(&detail), "decision: %s: %s", cx->path, msg);
+	else
+		crm__error_detail(cx->db, CRM_EINVAL, crm__buf_cstr(&detail), "decision: %s", msg);
 	crm__buf_free(&detail);
 	return CRM_EINVAL;
 }

@@ -1,0 +1,61 @@
+/*
+ * libcrm — report engine: JSON report definitions compiled to one
+ * parameterised SQL statement (cached), run through a row cursor, with
+ * column metadata, JSON and CSV output, EXPLAIN, and drill-down to the
+ * records behind any row. Metadata reference: docs/report.md.
+ */
+#ifndef CRM_REPORT_H
+#define CRM_REPORT_H
+
+#include "query.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct crm_report crm_report;
+
+/**
+ * Run report `name` with `params_json` (an object of named parameter
+ * values, or NULL). Lifecycle: crm_report_run -> crm_report_next until
+ * CRM_DONE -> crm_report_free. The report borrows its handle.
+ */
+CRM_EXTERN(int) crm_report_run(crm_report **out, crm_db *db, const char *name, const char *params_json);
+/** Advance: CRM_ROW, CRM_DONE, or an error code. */
+CRM_EXTERN(int) crm_report_next(crm_report *rep);
+/** Number of columns (dimensions, then measures, then comparison columns). */
+CRM_EXTERN(int) crm_report_column_count(crm_report *rep);
+/** Column metadata: name, label and crm_type. Borrowed until crm_report_free. */
+CRM_EXTERN(const char *) crm_report_column_name(crm_report *rep, int i);
+CRM_EXTERN(const char *) crm_report_column_label(crm_report *rep, int i);
+CRM_EXTERN(int) crm_report_column_type(crm_report *rep, int i);
+/** Values of the current row (as crm_cursor_*; text borrowed until the next crm_report_next). */
+CRM_EXTERN(int) crm_report_is_null(crm_report *rep, int i);
+CRM_EXTERN(int64_t) crm_report_int64(crm_report *rep, int i);
+CRM_EXTERN(double) crm_report_double(crm_report *rep, int i);
+CRM_EXTERN(const char *) crm_report_text(crm_report *rep, int i);
+/** The current row as a JSON object. Borrowed until the next crm_report_next. */
+CRM_EXTERN(const char *) crm_report_json(crm_report *rep);
+CRM_EXTERN(void) crm_report_free(crm_report *rep);
+
+/**
+ * The whole result in one call: format "json" ({"columns":[{"name","label",
+ * "type"}...],"rows":[{...}...]}) or "csv" (a header line, then rows), in
+ * *out (crm_free).
+ */
+CRM_EXTERN(int) crm_report_output(crm_db *db, const char *name, const char *params_json, const char *format,
+				  char **out);
+/** The compiled SQL, its bound parameters and SQLite's query plan, as JSON in *out (crm_free). */
+CRM_EXTERN(int) crm_report_explain(crm_db *db, const char *name, const char *params_json, char **out);
+/**
+ * Drill-down: the query (JSON for crm_query on the report's source form)
+ * that returns the records behind result row `row_json` (an object of the
+ * row's dimension values, as crm_report_json gives them), in *out (crm_free).
+ */
+CRM_EXTERN(int) crm_report_drill(crm_db *db, const char *name, const char *params_json, const char *row_json,
+				 char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
