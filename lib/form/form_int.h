@@ -107,6 +107,8 @@ typedef struct crm__write_hooks {
 	/* After a successful insert/update/delete, in the same transaction:
 	 * `old` is NULL for inserts, `now` NULL for deletes. Failing fails the write. */
 	int (*after_write)(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+	/* The Lua sandbox was just made: engines add their crm.* functions. */
+	int (*sandbox_ready)(crm_db *db);
 } crm__write_hooks;
 extern const crm__write_hooks crm__hooks;
 

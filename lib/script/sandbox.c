@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "form/form_int.h"
 #include "lpattern.h"
 #include "plugin.h"
 #include "script.h"
@@ -231,6 +232,8 @@ lua_State *crm__lua(crm_db *db)
 	db->ext[CRM__EXT_SCRIPT] = s;
 	db->ext_free[CRM__EXT_SCRIPT] = script_free;
 	db->ext_flush[CRM__EXT_SCRIPT] = script_flush;
+	if (crm__hooks.sandbox_ready && crm__hooks.sandbox_ready(db) != CRM_OK)
+		return NULL;
 	return s->L;
 }
 
