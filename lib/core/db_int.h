@@ -50,9 +50,18 @@ struct crm_db {
 	void (*ext_flush[CRM__EXT_COUNT_])(void *); /* drop caches after metadata changed */
 };
 
-/* ---- errors (lib/core/error.c) ---- */
-/* Clear the last error at the start of an API call; check metadata freshness. */
+/* ---- errors (lib/core/error.c) and freshness (lib/core/meta.c) ---- */
+/* Clear the last error at the start of an API call and make sure compiled
+ * metadata is current (another connection may have changed it). */
 int crm__enter(crm_db *db);
+/* The same, for calls that check freshness themselves once their own
+ * transaction or statement has the database open (cheaper): writes (see
+ * crm__tx_begin) and point reads (crm__fresh after the first step). */
+int crm__enter_deferred(crm_db *db);
+/* With a transaction or a stepped statement open: *stale = 1 when another
+ * connection changed metadata since this handle last looked. The caller
+ * drops what it holds and then calls crm__meta_flush. */
+int crm__fresh(crm_db *db, int *stale);
 /* Set the error: code, printf message; detail becomes {"code","message"}. Returns code. */
 int crm__error(crm_db *db, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Set the error with extra detail members: `members` is JSON text of object

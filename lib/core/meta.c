@@ -34,12 +34,14 @@ int crm__meta_init(crm_db *db)
 {
 	int rc;
 
+	/* Plain BEGIN: crm__tx_begin would read the tables being made. */
 	if (sqlite3_db_readonly(db->sql, "main") == 0) {
-		if ((rc = crm__tx_begin(db)))
+		if ((rc = crm__exec(db, "BEGIN IMMEDIATE")))
 			return rc;
-		rc = crm__exec(db, schema_sql);
-		if ((rc = crm__tx_end(db, rc)))
+		if ((rc = crm__exec(db, schema_sql)) || (rc = crm__exec(db, "COMMIT"))) {
+			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
+		}
 	}
 	return read_generation(db, &db->meta_generation);
 }
@@ -70,26 +72,60 @@ int crm__meta_bump(crm_db *db)
 	return rc;
 }
 
-int crm__enter(crm_db *db)
+/* With a transaction open the pager's data version is current: compare it
+ * and read the generation only when another connection committed. */
+static int check_in_transaction(crm_db *db, int *stale)
 {
 	unsigned int version = 0;
 	int64_t generation;
 	int rc;
 
-	db->errcode = CRM_OK;
-	db->erroffset = -1;
-	/* The pager's data version only moves when a read transaction starts:
-	 * outside a transaction it cannot tell whether another connection
-	 * committed since this handle's last call, so ask the database. Inside
-	 * one (the host's BEGIN IMMEDIATE holds the write lock) it is current. */
-	if (!sqlite3_get_autocommit(db->sql) &&
-	    (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK ||
-	     version == db->data_version))
+	*stale = 0;
+	if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK ||
+	    version == db->data_version)
 		return CRM_OK;
 	if ((rc = read_generation(db, &generation)))
 		return rc;
-	if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK)
-		db->data_version = version;
+	db->data_version = version;
+	if (generation != db->meta_generation) {
+		db->meta_generation = generation;
+		*stale = 1;
+	}
+	return CRM_OK;
+}
+
+int crm__fresh(crm_db *db, int *stale) { return check_in_transaction(db, stale); }
+
+int crm__enter_deferred(crm_db *db)
+{
+	int stale, rc;
+
+	db->errcode = CRM_OK;
+	db->erroffset = -1;
+	if (sqlite3_get_autocommit(db->sql))
+		return CRM_OK; /* the caller checks once its transaction is open */
+	if ((rc = check_in_transaction(db, &stale)) == CRM_OK && stale)
+		crm__meta_flush(db);
+	return rc;
+}
+
+int crm__enter(crm_db *db)
+{
+	int64_t generation;
+	int rc, stale;
+
+	db->errcode = CRM_OK;
+	db->erroffset = -1;
+	if (!sqlite3_get_autocommit(db->sql)) {
+		if ((rc = check_in_transaction(db, &stale)) == CRM_OK && stale)
+			crm__meta_flush(db);
+		return rc;
+	}
+	/* Outside a transaction the pager's data version only moves when a
+	 * read starts, so it cannot tell whether another connection committed
+	 * since this handle's last call: ask the database. */
+	if ((rc = read_generation(db, &generation)))
+		return rc;
 	if (generation != db->meta_generation) {
 		db->meta_generation = generation;
 		crm__meta_flush(db);

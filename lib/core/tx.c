@@ -17,9 +17,14 @@ int crm__tx_begin(crm_db *db)
 	char sql[48];
 	int rc;
 
-	if (db->tx_depth == 0 && sqlite3_get_autocommit(db->sql))
-		rc = crm__exec(db, "BEGIN IMMEDIATE");
-	else {
+	if (db->tx_depth == 0 && sqlite3_get_autocommit(db->sql)) {
+		int stale = 0;
+		/* Now the snapshot is current: drop metadata another connection changed. */
+		if ((rc = crm__exec(db, "BEGIN IMMEDIATE")) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
+			crm__meta_flush(db);
+		if (rc && !sqlite3_get_autocommit(db->sql))
+			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+	} else {
 		snprintf(sql, sizeof sql, "SAVEPOINT crm_%d", db->tx_depth);
 		rc = crm__exec(db, sql);
 	}

@@ -26,21 +26,23 @@ int crm_batch_begin(crm_batch **out, crm_db *db, const char *form_name)
 	if (!out || !db)
 		return CRM_EMISUSE;
 	*out = NULL;
-	if ((rc = crm__enter(db)))
+	if ((rc = crm__enter_deferred(db)))
 		return rc;
 	if (!(b = crm__calloc(1, sizeof *b)))
 		return crm__error_oom(db);
 	b->db = db;
 	crm__record_init(&b->rec);
-	if ((rc = crm__form_lookup(db, form_name, &b->form))) {
+	/* The transaction first: the form is looked up in the snapshot it writes to. */
+	if ((rc = crm__tx_begin(db))) {
 		crm__free(b);
 		return rc;
 	}
-	crm__form_retain(b->form);
-	if (crm__record_reset(&b->rec, b->form))
-		rc = crm__error_oom(db);
-	else if ((rc = crm__tx_begin(db)) == CRM_OK)
-		b->open = 1;
+	b->open = 1;
+	if ((rc = crm__form_lookup(db, form_name, &b->form)) == CRM_OK) {
+		crm__form_retain(b->form);
+		if (crm__record_reset(&b->rec, b->form))
+			rc = crm__error_oom(db);
+	}
 	if (rc) {
 		crm_batch_free(b);
 		return rc;

@@ -478,19 +478,6 @@ static int prepare_input(crm_db *db, const char *form_name, const char *json, cr
 	return crm__record_parse(db, *form, json, strlen(json), rec, errs);
 }
 
-/* Run one write in its own transaction and raise its validation errors. */
-static int write_one(crm_db *db, crm__write *w)
-{
-	int rc;
-
-	if ((rc = crm__tx_begin(db)))
-		return rc;
-	rc = crm__record_write(db, w);
-	if (rc == CRM_ECONSTRAINT && w->errs->count)
-		crm__errors_raise(db, w->errs, w->form->name);
-	return crm__tx_end(db, rc);
-}
-
 static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t id, const char *json,
 		  int64_t expected, int64_t *out_id)
 {
@@ -502,7 +489,8 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 	crm__record_init(&rec);
 	if (!db)
 		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)))
+	/* The transaction first: the form is looked up in the snapshot it writes to. */
+	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
 	if (op == CRM__WRITE_DELETE)
 		rc = crm__form_lookup(db, form_name, &w.form);
@@ -510,8 +498,11 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 		rc = prepare_input(db, form_name, json, &w.form, &rec, &errs);
 	if (rc == CRM_OK) {
 		w.rec = &rec;
-		rc = write_one(db, &w);
+		rc = crm__record_write(db, &w);
+		if (rc == CRM_ECONSTRAINT && errs.count)
+			crm__errors_raise(db, &errs, w.form->name);
 	}
+	rc = crm__tx_end(db, rc);
 	if (rc == CRM_OK && out_id)
 		*out_id = w.id;
 	crm__errors_free(&errs);
@@ -539,24 +530,39 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 	crm__buf json = CRM__BUF_INIT;
 	crm__form *form;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, src, stale = 0;
 
 	if (!db || !out)
 		return CRM_EMISUSE;
 	*out = NULL;
-	if ((rc = crm__enter(db)) || (rc = crm__form_lookup(db, form_name, &form)))
+	/* Freshness is checked after the read started (one file-control call),
+	 * and the read redone once if another connection changed the form. */
+	if ((rc = crm__enter_deferred(db)))
 		return rc;
-	if (!(st = crm__form_get_stmt(db, form)))
-		return db->errcode;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	for (int attempt = 0;; attempt++) {
+		if ((rc = crm__form_lookup(db, form_name, &form)))
+			return rc;
+		st = crm__form_get_stmt(db, form);
+		if (st) {
+			sqlite3_bind_int64(st, 1, id);
+			src = sqlite3_step(st);
+		}
+		if (attempt == 0 && (rc = crm__fresh(db, &stale)) == CRM_OK && stale) {
+			sqlite3_reset(st);
+			crm__meta_flush(db);
+			continue;
+		}
+		if (!st)
+			return db->errcode;
+		break;
+	}
+	if (rc == CRM_OK && src == SQLITE_ROW) {
 		crm__row_write_json(&json, form, st);
 		rc = json.oom ? crm__error_oom(db) : CRM_OK;
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == CRM_OK && src == SQLITE_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
-	else
-		rc = crm__error_sqlite(db, rc);
+	else if (rc == CRM_OK)
+		rc = crm__error_sqlite(db, src);
 	sqlite3_reset(st);
 	if (rc == CRM_OK)
 		*out = crm__buf_detach(&json);
@@ -603,7 +609,10 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 	crm__record_init(&rec);
 	if (!db || !key)
 		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)) || (rc = prepare_input(db, form_name, json, &w.form, &rec, &errs)))
+	/* The transaction first: the form is looked up in the snapshot it writes to. */
+	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
+		return rc;
+	if ((rc = prepare_input(db, form_name, json, &w.form, &rec, &errs)))
 		goto done;
 	if (!(ix = find_key(db, w.form, key))) {
 		rc = db->errcode;
@@ -628,8 +637,6 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 		rc = crm__error_oom(db);
 		goto done;
 	}
-	if ((rc = crm__tx_begin(db)))
-		goto done;
 	if (!(st = crm__stmt_take(db, sql.p, sql.len)))
 		rc = db->errcode;
 	for (int k = 0; st && k < ix->nfields; k++)
@@ -646,6 +653,7 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 		if (rc == CRM_ECONSTRAINT && errs.count)
 			crm__errors_raise(db, &errs, w.form->name);
 	}
+done:
 	rc = crm__tx_end(db, rc);
 	if (rc == CRM_OK) {
 		if (out_id)
@@ -653,7 +661,6 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 		if (out_inserted)
 			*out_inserted = w.op == CRM__WRITE_INSERT;
 	}
-done:
 	crm__buf_free(&sql);
 	crm__errors_free(&errs);
 	crm__record_free(&rec);

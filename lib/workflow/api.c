@@ -194,8 +194,10 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		*out_count = 0;
 	if (!db || !workflow)
 		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)) || (rc = crm__workflow_lookup(db, workflow, 0, &latest)) || (rc = crm__tx_begin(db)))
+	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
+	if ((rc = crm__workflow_lookup(db, workflow, 0, &latest)))
+		return crm__tx_end(db, rc);
 	crm__workflow_retain(latest);
 	st = crm__stmt_take(db, "SELECT id, state, version FROM crm_wf_instance WHERE workflow=? AND version<? AND status='active'",
 			    (size_t)-1);
