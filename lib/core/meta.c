@@ -2,6 +2,9 @@
  * handle; a generation counter in the database tells a handle that another
  * connection changed definitions, checked cheaply through SQLite's data
  * version so unchanged databases cost no query. */
+#include <string.h>
+
+#include "alloc.h"
 #include "db_int.h"
 
 static const char schema_sql[] =
@@ -131,4 +134,74 @@ int crm__enter(crm_db *db)
 		crm__meta_flush(db);
 	}
 	return CRM_OK;
+}
+
+int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t version, char **body,
+		     int64_t *out_version)
+{
+	sqlite3_stmt *st = crm__stmt_take(db,
+					  "SELECT body, version FROM crm_meta WHERE kind=?1 AND name=?2"
+					  " AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1",
+					  (size_t)-1);
+	int rc;
+
+	*body = NULL;
+	if (out_version)
+		*out_version = 0;
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (out_version)
+			*out_version = sqlite3_column_int64(st, 1);
+		rc = (*body = crm__strdup((const char *)sqlite3_column_text(st, 0))) ? CRM_OK : crm__error_oom(db);
+	} else
+		rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
+		    int *changed)
+{
+	sqlite3_stmt *st;
+	char *latest = NULL;
+	int64_t version = 0;
+	int rc;
+
+	if (changed)
+		*changed = 0;
+	if ((rc = crm__meta_latest(db, kind, name, 0, &latest, &version)))
+		return rc;
+	if (latest && strcmp(latest, body) == 0) {
+		crm__free(latest);
+		if (out_version)
+			*out_version = version;
+		return CRM_OK;
+	}
+	crm__free(latest);
+	st = crm__stmt_take(db,
+			    "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by) VALUES(?,?,?,?,?,?)",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, version + 1);
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, crm_now(db));
+	if (db->actor_user)
+		sqlite3_bind_text(st, 6, db->actor_user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_DONE)
+		return crm__error_sqlite(db, rc);
+	if (out_version)
+		*out_version = version + 1;
+	if (changed)
+		*changed = 1;
+	return crm__meta_bump(db);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "form/form_int.h"
 #include "plugin.h"
 #include "script.h"
@@ -34,7 +35,6 @@ int crm__plugin_apply(crm_db *db, const cJSON *doc)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "plugin"));
 	const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua"));
-	sqlite3_stmt *st;
 	char *body;
 	int rc;
 
@@ -52,35 +52,16 @@ int crm__plugin_apply(crm_db *db, const cJSON *doc)
 	lua_pop(crm__lua(db), 1);
 	if (!(body = cJSON_PrintUnformatted(doc)))
 		return crm__error_oom(db);
-	st = crm__stmt_take(db,
-			    "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by)"
-			    " SELECT 'plugin', ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4 FROM crm_meta"
-			    " WHERE kind='plugin' AND name=?1"
-			    " AND NOT EXISTS (SELECT 1 FROM crm_meta WHERE kind='plugin' AND name=?1 AND body=?2"
-			    "  AND version=(SELECT max(version) FROM crm_meta WHERE kind='plugin' AND name=?1))",
-			    (size_t)-1);
-	if (!st) {
-		cJSON_free(body);
-		return db->errcode;
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, crm_now(db));
-	if (db->actor_user)
-		sqlite3_bind_text(st, 4, db->actor_user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
+	rc = crm__meta_store(db, "plugin", name, body, NULL, NULL);
 	cJSON_free(body);
-	if (rc != SQLITE_DONE)
-		return crm__error_sqlite(db, rc);
-	return sqlite3_changes(db->sql) ? crm__meta_bump(db) : CRM_OK;
+	return rc;
 }
 
 /* Push the loaded table of plugin `name`, loading it on first use. */
 static int push_table(crm_db *db, lua_State *L, const char *name)
 {
-	sqlite3_stmt *st;
-	cJSON *doc = NULL;
+	char *body = NULL;
+	cJSON *doc;
 	int rc;
 
 	if (lua_getfield(L, LUA_REGISTRYINDEX, LOADED) != LUA_TTABLE) {
@@ -94,19 +75,12 @@ static int push_table(crm_db *db, lua_State *L, const char *name)
 		return CRM_OK;
 	}
 	lua_pop(L, 1);
-	st = crm__stmt_take(db, "SELECT body FROM crm_meta WHERE kind='plugin' AND name=? ORDER BY version DESC LIMIT 1",
-			    (size_t)-1);
-	if (!st)
-		return lua_pop(L, 1), db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		doc = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-	crm__stmt_give(db, st);
-	if (rc != SQLITE_ROW) {
+	if ((rc = crm__meta_latest(db, "plugin", name, 0, &body, NULL)) || !body) {
 		lua_pop(L, 1);
-		return rc == SQLITE_DONE ? crm__error(db, CRM_ENOTFOUND, "no plugin named '%s'", name) : crm__error_sqlite(db, rc);
+		return rc ? rc : crm__error(db, CRM_ENOTFOUND, "no plugin named '%s'", name);
 	}
+	doc = cJSON_Parse(body);
+	crm__free(body);
 	rc = doc ? load(db, name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua")))
 		 : crm__error(db, CRM_EIO, "stored plugin '%s' is corrupt", name);
 	cJSON_Delete(doc);

@@ -84,28 +84,19 @@ int crm__wf_schema(crm_db *db)
 
 static int load(crm_db *db, const char *name, int64_t version, crm__workflow **out)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
-					  "SELECT body, version FROM crm_meta WHERE kind='workflow' AND name=?1"
-					  " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1",
-					  (size_t)-1);
-	cJSON *def = NULL;
+	char *body = NULL;
+	cJSON *def;
 	int rc;
 
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		version = sqlite3_column_int64(st, 1);
-		def = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-		rc = def ? CRM_OK : crm__error(db, CRM_EIO, "stored definition of workflow '%s' is corrupt", name);
-	} else if (rc == SQLITE_DONE)
-		rc = crm__error(db, CRM_ENOTFOUND, "no workflow named '%s'%s", name, version ? " at that version" : "");
-	else
-		rc = crm__error_sqlite(db, rc);
-	crm__stmt_give(db, st);
-	if (rc == CRM_OK && (rc = crm__workflow_compile(db, def, out)) == CRM_OK)
+	if ((rc = crm__meta_latest(db, "workflow", name, version, &body, &version)))
+		return rc;
+	if (!body)
+		return crm__error(db, CRM_ENOTFOUND, "no workflow named '%s'%s", name, version ? " at that version" : "");
+	def = cJSON_Parse(body);
+	crm__free(body);
+	if (!def)
+		return crm__error(db, CRM_EIO, "stored definition of workflow '%s' is corrupt", name);
+	if ((rc = crm__workflow_compile(db, def, out)) == CRM_OK)
 		(*out)->version = version;
 	cJSON_Delete(def);
 	return rc;
@@ -205,43 +196,16 @@ int crm__workflows_for_form(crm_db *db, const char *form, crm__workflow ***out, 
 
 int crm__workflow_apply(crm_db *db, const cJSON *doc)
 {
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "workflow"));
-	crm__workflow *wf = NULL, *old = NULL;
-	sqlite3_stmt *st;
+	crm__workflow *wf = NULL;
 	int rc;
 
+	/* Compiling checks every name against the forms it uses. */
 	if ((rc = crm__workflow_compile(db, doc, &wf)))
 		return rc;
-	rc = crm__workflow_lookup(db, name, 0, &old);
-	if (rc == CRM_OK && strcmp(old->body, wf->body) == 0) {
-		crm__workflow_release(wf);
-		return CRM_OK;
-	}
-	if (rc != CRM_OK && rc != CRM_ENOTFOUND) {
-		crm__workflow_release(wf);
-		return rc;
-	}
-	db->errcode = CRM_OK;
-	if ((rc = crm__wf_schema(db)) ||
-	    !(st = crm__stmt_take(db,
-				  "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by)"
-				  " VALUES('workflow', ?1, ?2, ?3, ?4, ?5)",
-				  (size_t)-1))) {
-		crm__workflow_release(wf);
-		return rc ? rc : db->errcode;
-	}
-	sqlite3_bind_text(st, 1, wf->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, old ? old->version + 1 : 1);
-	sqlite3_bind_text(st, 3, wf->body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, crm_now(db));
-	if (db->actor_user)
-		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
+	if ((rc = crm__wf_schema(db)) == CRM_OK)
+		rc = crm__meta_store(db, "workflow", wf->name, wf->body, NULL, NULL);
 	crm__workflow_release(wf);
-	if (rc != SQLITE_DONE)
-		return crm__error_sqlite(db, rc);
-	return crm__meta_bump(db);
+	return rc;
 }
 
 int crm__wf_firing_push(crm_db *db, int64_t instance)

@@ -435,66 +435,18 @@ int crm__decision_compile(crm_db *db, const cJSON *def, crm__dtable **out)
 
 /* ---- the catalogue (crm_meta, kind 'decision') ---- */
 
-/* The latest stored body of `name` (crm__free it; NULL when there is none). */
-static int load_latest(crm_db *db, const char *name, char **body, int64_t *version)
-{
-	sqlite3_stmt *st = crm__stmt_take(
-		db, "SELECT body, version FROM crm_meta WHERE kind='decision' AND name=? ORDER BY version DESC LIMIT 1",
-		(size_t)-1);
-	int rc;
-
-	*body = NULL;
-	*version = 0;
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*version = sqlite3_column_int64(st, 1);
-		rc = (*body = crm__strdup((const char *)sqlite3_column_text(st, 0))) ? CRM_OK : crm__error_oom(db);
-	} else
-		rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
-	crm__stmt_give(db, st);
-	return rc;
-}
-
-static int record_definition(crm_db *db, const char *name, int64_t version, const char *body)
-{
-	sqlite3_stmt *st = crm__stmt_take(
-		db,
-		"INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by) VALUES('decision', ?, ?, ?, ?, ?)",
-		(size_t)-1);
-	int rc;
-
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version);
-	sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, crm_now(db));
-	if (db->actor_user)
-		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
-}
-
 int crm__decision_apply(crm_db *db, const cJSON *doc)
 {
 	crm__dtable *t = NULL;
-	char *body = NULL, *old = NULL;
-	int64_t version = 0;
+	char *body = NULL;
 	int rc;
 
 	if ((rc = crm__decision_compile(db, doc, &t)))
 		return rc;
 	if (!(body = cJSON_PrintUnformatted(doc)))
 		rc = crm__error_oom(db);
-	else if ((rc = load_latest(db, t->name, &old, &version)) == CRM_OK && !(old && strcmp(old, body) == 0)) {
-		if ((rc = record_definition(db, t->name, version + 1, body)) == CRM_OK)
-			rc = crm__meta_bump(db);
-	}
-	crm__free(old);
+	else
+		rc = crm__meta_store(db, "decision", t->name, body, NULL, NULL);
 	cJSON_free(body);
 	crm__decision_free(t);
 	return rc;
@@ -508,7 +460,7 @@ int crm__decision_load(crm_db *db, const char *name, crm__dtable **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = load_latest(db, name, &body, &version)))
+	if ((rc = crm__meta_latest(db, "decision", name, 0, &body, &version)))
 		return rc;
 	if (!body)
 		return crm__error(db, CRM_ENOTFOUND, "no decision table named '%s'", name);
