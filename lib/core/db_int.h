@@ -14,6 +14,7 @@ enum crm__ext_slot {
 	CRM__EXT_WORKFLOW,  /* compiled workflows (lib/workflow) */
 	CRM__EXT_REPORT,    /* compiled reports (lib/report) */
 	CRM__EXT_DECISION,  /* compiled decision tables (lib/workflow/decision_eval.c) */
+	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -89,6 +90,16 @@ int crm__meta_bump(crm_db *db);
 void crm__meta_flush(crm_db *db);
 /* Create the system tables of a new database, check an existing one. */
 int crm__meta_init(crm_db *db);
+/* The stored definition of (kind, name) at `version` (0: the latest):
+ * *body (crm__free; NULL when there is none) and its version. */
+int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t version, char **body,
+		     int64_t *out_version);
+/* Store `body` as the next version of (kind, name) unless it equals the
+ * latest one; *changed (may be NULL) says whether a version was added, and
+ * then the generation is bumped. *out_version (may be NULL) gets the
+ * version now current. The one place definitions are written. */
+int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
+		    int *changed);
 /* Run `sql` (no parameters, no rows) on the handle's connection. */
 int crm__exec(crm_db *db, const char *sql);
 
