@@ -62,7 +62,7 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 
 	if (!db || !form || !event)
 		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)) || (rc = crm__tx_begin(db)))
+	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
 	rc = crm__wf_instances_of(db, form, record, &ids, &n);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
@@ -183,6 +183,26 @@ int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **ou
 			 form, record, names, out);
 }
 
+/* A migrated instance runs the timers of its state in the new version,
+ * counted from when it entered the state; the old version's timers go. */
+static int rearm_timers(crm_db *db, crm__workflow *wf, int64_t id)
+{
+	crm__wf_instance inst;
+	crm__record rec;
+	int rc, s;
+
+	if ((rc = crm__wf_instance_load(db, id, &inst)) || (rc = crm__wf_timers_cancel(db, id)))
+		return rc;
+	s = crm__wf_state_index(wf, inst.state);
+	if (s < 0 || wf->states[s].final || !wf->states[s].ntimers)
+		return CRM_OK;
+	crm__record_init(&rec);
+	if (!wf->form || (rc = crm__record_load(db, wf->form, inst.record, &rec, NULL)) == CRM_OK)
+		rc = crm__wf_timers_enter(db, wf, &inst, s, wf->form ? rec.values : NULL);
+	crm__record_free(&rec);
+	return rc;
+}
+
 int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 {
 	crm__workflow *latest;
@@ -240,7 +260,8 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		}
 		snprintf(data, sizeof data, "{\"from_version\":%lld,\"to_version\":%lld}", (long long)from_version,
 			 (long long)latest->version);
-		if ((rc = crm__wf_history_add(db, id, "(migrate)", from_state, to, data)))
+		if ((rc = crm__wf_history_add(db, id, "(migrate)", from_state, to, data)) ||
+		    (rc = rearm_timers(db, latest, id)))
 			break;
 		count++;
 	}

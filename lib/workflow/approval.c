@@ -159,6 +159,7 @@ int crm_workflow_decide(crm_db *db, const char *form, int64_t id, const char *de
 {
 	int64_t *ids = NULL;
 	int n = 0, rc, approve, done = 0;
+	char denied[256] = "";
 
 	if (!db || !form || !decision)
 		return CRM_EMISUSE;
@@ -185,11 +186,20 @@ int crm_workflow_decide(crm_db *db, const char *form, int64_t id, const char *de
 		s = crm__wf_state_index(wf, inst.state);
 		if (s >= 0 && wf->states[s].approval) {
 			rc = decide_instance(db, &inst, wf->states[s].approval, approve, reason);
+			/* Not this actor's turn here (nothing was written): another
+			 * pending approval of the record may be waiting for them. */
+			if (rc == CRM_EPERM) {
+				if (!*denied)
+					snprintf(denied, sizeof denied, "%s", crm_errmsg(db));
+				rc = CRM_OK;
+				continue;
+			}
 			done = 1;
 		}
 	}
 	if (rc == CRM_OK && !done)
-		rc = crm__error(db, CRM_EINVAL, "%s record %lld awaits no approval", form, (long long)id);
+		rc = *denied ? crm__error(db, CRM_EPERM, "%s", denied)
+			     : crm__error(db, CRM_EINVAL, "%s record %lld awaits no approval", form, (long long)id);
 	crm__free(ids);
 	return crm__tx_end(db, rc);
 }

@@ -126,6 +126,8 @@ static int compile_action(wctx *cx, const cJSON *a, crm__wf_action *act)
 		act->kind = CRM__ACT_SET;
 		if (!cJSON_IsObject(v) || !v->child)
 			return fail(cx, "'set' takes an object of field values");
+		if (!cx->wf->form)
+			return fail(cx, "a free-standing workflow has no record to change");
 		for (const cJSON *m = v->child; m; m = m->next)
 			if (!field_of(cx, m->string) && strcmp(m->string, "owner") != 0)
 				return fail(cx, "'set': form %s has no field '%s'", cx->wf->form_name, m->string);
@@ -460,6 +462,20 @@ static int compile_transition(wctx *cx, const cJSON *def, crm__wf_transition *t)
 	return compile_actions(cx, cJSON_GetObjectItemCaseSensitive(def, "actions"), &t->actions);
 }
 
+/* Does a transition leave state `s` on `event`? */
+static int handles(const crm__workflow *wf, int s, const char *event)
+{
+	for (int i = 0; i < wf->ntransitions; i++) {
+		const crm__wf_transition *t = &wf->transitions[i];
+		int from = t->from_any;
+		for (int k = 0; k < t->nfrom; k++)
+			from |= t->from[k] == s;
+		if (from && t->event && strcmp(t->event, event) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static const char *const workflow_keys[] = { "workflow", "label", "description", "form", "start_on", "initial",
 					     "states", "transitions", "migrate", NULL };
 
@@ -543,6 +559,16 @@ static int compile(wctx *cx, const cJSON *def)
 		if ((rc = compile_transition(cx, s, &wf->transitions[i - 1])))
 			return rc;
 	}
+	/* An approval whose outcome no transition takes could never complete. */
+	for (i = 0; i < wf->nstates; i++) {
+		const crm__wf_approval *ap = wf->states[i].approval;
+		if (!ap)
+			continue;
+		at(cx, "states.%s.approval", wf->states[i].name);
+		if (!handles(wf, i, ap->approved) || !handles(wf, i, ap->rejected))
+			return fail(cx, "no transition from %s on its '%s' event", wf->states[i].name,
+				    handles(wf, i, ap->approved) ? ap->rejected : ap->approved);
+	}
 	if (migrate) {
 		const cJSON *map = cJSON_GetObjectItemCaseSensitive(migrate, "states");
 		at(cx, "migrate");
@@ -554,6 +580,10 @@ static int compile(wctx *cx, const cJSON *def)
 		if (!(wf->migrate = cJSON_Duplicate(migrate, 1)))
 			return crm__error_oom(cx->db);
 	}
+	for (i = 0; i < wf->ntransitions; i++)
+		wf->has_when |= wf->transitions[i].when != NULL;
+	for (i = 0; i < wf->nstates; i++)
+		wf->has_timers |= wf->states[i].ntimers > 0;
 	*cx->path = 0;
 	return (wf->body = cJSON_PrintUnformatted(def)) ? CRM_OK : crm__error_oom(cx->db);
 }

@@ -156,6 +156,17 @@ static int from_matches(const crm__wf_transition *t, int state)
 	return 0;
 }
 
+/* Is `name` one of the names of `list` ("a, b, c")? */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)); p++)
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == 0))
+			return 1;
+	return 0;
+}
+
 /* Every event the current state allows, for error messages. */
 static void allowed_events(const crm__wf_ctx *cx, char *out, size_t size)
 {
@@ -164,7 +175,7 @@ static void allowed_events(const crm__wf_ctx *cx, char *out, size_t size)
 	*out = 0;
 	for (int i = 0; i < cx->wf->ntransitions; i++) {
 		const crm__wf_transition *t = &cx->wf->transitions[i];
-		if (!t->event || !from_matches(t, cx->state) || (len && strstr(out, t->event)))
+		if (!t->event || !from_matches(t, cx->state) || listed(out, t->event))
 			continue;
 		len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%s%s", len ? ", " : "", t->event);
 		if (len >= size)
@@ -224,7 +235,7 @@ static int enter(crm_db *db, crm__wf_ctx *cx, int to, const char *event, const c
 		return rc;
 	if (cx->wf->form && (rc = check_required(db, cx, to)))
 		return rc;
-	if ((rc = set_state(db, cx, to)) || (rc = crm__wf_timers_cancel(db, cx->inst.id)))
+	if ((rc = set_state(db, cx, to)) || (cx->wf->has_timers && (rc = crm__wf_timers_cancel(db, cx->inst.id))))
 		return rc;
 	if (!cx->wf->states[to].final && (rc = crm__wf_timers_enter(db, cx->wf, &cx->inst, to, cx->rec.values)))
 		return rc;
@@ -259,7 +270,9 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 {
 	int rc = CRM_OK;
 
-	for (int round = 0; round < MAX_SETTLE && strcmp(cx->inst.status, "active") == 0; round++) {
+	if (!cx->wf->has_when)
+		return CRM_OK;
+	for (int round = 0; strcmp(cx->inst.status, "active") == 0; round++) {
 		int taken = -1;
 
 		if ((rc = crm__wf_ctx_reload(db, cx)))
@@ -281,6 +294,9 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 		}
 		if (taken < 0)
 			return CRM_OK;
+		if (round == MAX_SETTLE) /* conditions that stay true around a cycle */
+			return crm__error(db, CRM_ELIMIT, "%s: automatic transitions do not settle: more than %d in a row (at state %s)",
+					  cx->wf->name, MAX_SETTLE, cx->inst.state);
 		if ((rc = take(db, cx, taken, "(when)", NULL)))
 			return rc;
 	}

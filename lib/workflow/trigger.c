@@ -55,17 +55,21 @@ int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value 
 {
 	crm__workflow **wfs;
 	int64_t *ids = NULL;
-	int n, nids = 0, rc, bound = 0;
+	int n, nids = 0, rc, bound = 0, settles = 0;
 
 	if ((rc = crm__workflows_for_form(db, w->form->name, &wfs, &n)))
 		return rc;
 	for (int i = 0; i < n; i++)
-		bound |= wfs[i]->form_name && strcmp(wfs[i]->form_name, w->form->name) == 0;
+		if (wfs[i]->form_name && strcmp(wfs[i]->form_name, w->form->name) == 0) {
+			bound = 1;
+			settles |= wfs[i]->has_when;
+		}
 	if (!bound)
 		return CRM_OK; /* the common case: nothing to do, no query made */
 	if (!now)
 		return cancel_instances(db, w->form->name, w->id);
-	if (old && (rc = crm__wf_instances_of(db, w->form->name, w->id, &ids, &nids)))
+	/* Only automatic transitions care about a running instance's record. */
+	if (old && settles && (rc = crm__wf_instances_of(db, w->form->name, w->id, &ids, &nids)))
 		return rc;
 	/* Running instances take the automatic transitions the change allows. */
 	for (int i = 0; i < nids && rc == CRM_OK; i++)

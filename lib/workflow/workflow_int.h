@@ -104,6 +104,8 @@ typedef struct crm__workflow {
 	crm__wf_transition *transitions;
 	int ntransitions;
 	cJSON *migrate;    /* {"states": {"old": "new"}} for instances of older versions */
+	int has_when;      /* some transition happens by itself: record changes must be checked */
+	int has_timers;    /* some state has timers: leaving a state must clear them */
 	char *body;
 } crm__workflow;
 
