@@ -4,6 +4,7 @@
  * catch its way past the budget. Memory is capped in the allocator. */
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -19,6 +20,7 @@ struct crm__script {
 	size_t mem_limit;
 	int depth;       /* nesting of crm__lua_call */
 	int killed;      /* a budget ran out: unwind everything */
+	char kill_msg[200]; /* where it ran out: the message, whatever the script raises after */
 	int64_t budget;  /* instructions for the outermost call */
 	int err_code;    /* code of a failing crm.* call, or 0 */
 	int env_ref;     /* the shared read-only globals */
@@ -52,13 +54,58 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	lua_Debug where;
 
 	(void)ar;
+	if (!s->killed) {
+		if (lua_getstack(L, 0, &where) && lua_getinfo(L, "Sl", &where) && where.currentline > 0)
+			snprintf(s->kill_msg, sizeof s->kill_msg, "%s:%d: instruction budget of %lld exceeded", where.short_src,
+				 where.currentline, (long long)s->budget);
+		else
+			snprintf(s->kill_msg, sizeof s->kill_msg, "instruction budget of %lld exceeded", (long long)s->budget);
+	}
 	s->killed = 1;
 	/* From now on every instruction raises again, wherever it runs. */
 	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-	if (lua_getstack(L, 0, &where) && lua_getinfo(L, "Sl", &where) && where.currentline > 0)
-		luaL_error(L, "%s:%d: instruction budget of %I exceeded", where.short_src, where.currentline,
-			   (lua_Integer)s->budget);
-	luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)s->budget);
+	luaL_error(L, "%s", s->kill_msg);
+}
+
+/* Message handler of the outermost call: once a budget ran out, its message
+ * (an error handler of the script may have replaced it); otherwise give an
+ * error raised inside C (a library function, a C stack overflow) or an
+ * error object the script and line of the innermost Lua code running. */
+static int add_position(lua_State *L)
+{
+	crm__script *s = script_of(L);
+	const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+	char where[128] = "";
+	lua_Debug ar;
+
+	if (s->killed) {
+		lua_pushstring(L, s->kill_msg);
+		return 1;
+	}
+	for (int level = 1; lua_getstack(L, level, &ar); level++)
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+			snprintf(where, sizeof where, "%s:%d:", ar.short_src, ar.currentline);
+			break;
+		}
+	if (!msg)
+		lua_pushfstring(L, "%s%sscript error (a %s as error object)", where, *where ? " " : "", luaL_typename(L, 1));
+	else if (*where && strncmp(msg, where, strlen(where)) != 0)
+		lua_pushfstring(L, "%s %s", where, msg);
+	else
+		lua_pushvalue(L, 1);
+	return 1;
+}
+
+/* The script caught an error: a crm.* failure it handled must not decide
+ * the outcome (code, detail) of a later, unrelated error or of success. */
+static void forget_error(lua_State *L)
+{
+	crm__script *s = script_of(L);
+
+	if (s->err_code) {
+		s->err_code = 0;
+		s->db->errcode = CRM_OK;
+	}
 }
 
 static int sandbox_pcall(lua_State *L)
@@ -69,6 +116,8 @@ static int sandbox_pcall(lua_State *L)
 	status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
 	if (script_of(L)->killed)
 		return lua_error(L);
+	if (status != LUA_OK)
+		forget_error(L);
 	lua_pushboolean(L, status == LUA_OK);
 	lua_insert(L, 1);
 	return lua_gettop(L);
@@ -84,6 +133,8 @@ static int sandbox_xpcall(lua_State *L)
 	status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
 	if (script_of(L)->killed)
 		return lua_error(L);
+	if (status != LUA_OK)
+		forget_error(L);
 	lua_pushboolean(L, status == LUA_OK);
 	lua_replace(L, 1);
 	lua_remove(L, 2);
@@ -251,9 +302,12 @@ int crm__lua_compile(crm_db *db, const char *name, const char *src, int expressi
 	if (!L)
 		return db->errcode;
 	if (expression) {
+		/* The newline lets a trailing "-- comment" end the expression,
+		 * but Lua then places errors of the last line's tail on the
+		 * line of ")": add it only when there may be a comment. */
 		crm__buf_puts(&text, "return (");
 		crm__buf_puts(&text, src);
-		crm__buf_puts(&text, "\n)");
+		crm__buf_puts(&text, strstr(src, "--") ? "\n)" : ")");
 	} else
 		crm__buf_puts(&text, src);
 	if (text.oom)
@@ -280,7 +334,7 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 {
 	lua_State *L = crm__lua(db);
 	crm__script *s;
-	int status, rc = CRM_OK;
+	int status, base, rc = CRM_OK;
 
 	if (!L)
 		return db->errcode;
@@ -293,7 +347,11 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 		s->pattern.steps_left = s->budget * 10;
 		lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int)(s->budget > INT32_MAX ? INT32_MAX : s->budget));
 	}
-	status = lua_pcall(L, nargs, nresults, 0);
+	base = lua_gettop(L) - nargs; /* the function's slot: the handler goes there */
+	lua_pushcfunction(L, add_position);
+	lua_insert(L, base);
+	status = lua_pcall(L, nargs, nresults, base);
+	lua_remove(L, base);
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 		if (s->killed || s->pattern.steps_left <= 0)
@@ -307,7 +365,7 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 		if (s->err_code && rc == s->err_code && db->errcode == rc)
 			crm__error_remessage(db, msg ? msg : crm_errmsg(db));
 		else
-			crm__error(db, rc, "%s", msg ? msg : "script error (non-string error object)");
+			crm__error(db, rc, "%s", msg ? msg : "script error (an error object that is not a string)");
 		lua_pop(L, 1);
 	}
 	if (--s->depth == 0) {
