@@ -72,6 +72,12 @@ static int to_json(lua_State *L, int idx, crm__buf *out, int depth, int as_objec
 	idx = lua_absindex(L, idx);
 	switch (lua_type(L, idx)) {
 	case LUA_TNIL: crm__buf_puts(out, "null"); return 0;
+	case LUA_TLIGHTUSERDATA:
+		/* crm.null: a member that must be written as null (nil members vanish). */
+		if (lua_touserdata(L, idx) != (void *)&crm__lua_null)
+			return -1;
+		crm__buf_puts(out, "null");
+		return 0;
 	case LUA_TBOOLEAN: crm__buf_puts(out, lua_toboolean(L, idx) ? "true" : "false"); return 0;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, idx))
@@ -452,9 +458,13 @@ static const luaL_Reg crm_functions[] = {
 	{ "time", l_time },   { "log", l_log }, { "actor", l_actor },   { NULL, NULL },
 };
 
+const char crm__lua_null = 0;
+
 void crm__lua_open_crm(lua_State *L)
 {
 	luaL_newlib(L, crm_functions);
+	lua_pushlightuserdata(L, (void *)&crm__lua_null);
+	lua_setfield(L, -2, "null");
 	/* Engines above add their functions later (crm__lua_register). */
 	lua_pushvalue(L, -1);
 	lua_setfield(L, LUA_REGISTRYINDEX, "crm.module");

@@ -122,3 +122,10 @@ void crm__plugin_flush(lua_State *L)
 	lua_pushnil(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, LOADED);
 }
+
+int crm__plugin_table(crm_db *db, const char *name)
+{
+	lua_State *L = crm__lua(db);
+
+	return L ? push_table(db, L, name) : db->errcode;
+}

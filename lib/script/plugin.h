@@ -14,6 +14,8 @@ int crm__plugin_apply(crm_db *db, const cJSON *doc);
  * CRM_ENOTFOUND when the plugin or the function does not exist. */
 int crm__plugin_push(crm_db *db, const char *ref);
 
+/* Push plugin `name`'s table of functions (loaded on first use). */
+int crm__plugin_table(crm_db *db, const char *name);
 /* Forget loaded plugins (metadata changed). */
 #include <lua.h>
 void crm__plugin_flush(lua_State *L);

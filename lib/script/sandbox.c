@@ -171,6 +171,21 @@ static void make_readonly(lua_State *L)
 	lua_remove(L, -2);
 }
 
+/* __index of `plugins`: a read-only view of the plugin's table. */
+static int plugins_index(lua_State *L)
+{
+	crm__script *s = script_of(L);
+	const char *name = luaL_checkstring(L, 2);
+	int rc;
+
+	if ((rc = crm__plugin_table(s->db, name)) != CRM_OK) {
+		s->err_code = rc;
+		return luaL_error(L, "%s", crm_errmsg(s->db));
+	}
+	make_readonly(L);
+	return 1;
+}
+
 static const char *const base_names[] = { "assert", "error",  "ipairs", "next",     "pairs",  "rawequal",
 					  "rawget", "rawlen", "select", "tonumber", "tostring", "type",
 					  "getmetatable", "_VERSION", NULL };
@@ -207,6 +222,17 @@ static int build_env(lua_State *L, crm__script *s)
 		make_readonly(L);
 		lua_setfield(L, -2, libs[i].name);
 	}
+	/* plugins.NAME: a plugin's function table, loaded on first use. */
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_pushcfunction(L, plugins_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "read-only");
+	lua_setfield(L, -2, "__metatable");
+	lua_pushcfunction(L, readonly_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, -2, "plugins");
 	crm__lua_open_crm(L);
 	lua_getfield(L, -1, "log");
 	lua_setfield(L, -3, "print");

@@ -46,6 +46,8 @@ void crm__lua_push_record(lua_State *L, const crm__form *form, const crm__value 
  * arrays). -1 when the value cannot be JSON (functions, cycles, NaN). */
 int crm__lua_to_json(lua_State *L, int idx, crm__buf *out);
 
+/* crm.null's identity: a light userdata written as JSON null. */
+extern const char crm__lua_null;
 /* Push the `crm` module table (made once, when the sandbox is built). */
 void crm__lua_open_crm(lua_State *L);
 /* Add a function to the `crm` module (engines above the sandbox, e.g.
