@@ -605,7 +605,33 @@ TEST(test_computed__writes_roll_back_with_the_record)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
+TEST(test_plugins__guards_call_plugins_and_crm_null_clears_fields)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+	int64_t id;
+
+	test_apply(db, "[{\"form\":\"lead\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"
+		       "{\"name\":\"score\",\"type\":\"integer\"}]},"
+		       "{\"plugin\":\"rules\",\"lua\":\"return { hot = function(ctx) return ctx.record.score > 5 end,"
+		       " clear = function(ctx) return {name = crm.null} end }\"},"
+		       "{\"workflow\":\"w\",\"form\":\"lead\",\"start_on\":\"create\",\"initial\":\"a\","
+		       "\"states\":{\"a\":{},\"b\":{}},\"transitions\":[{\"from\":\"a\",\"event\":\"go\",\"to\":\"b\","
+		       "\"guard\":\"plugins.rules.hot(ctx)\",\"actions\":[{\"call\":\"rules.clear\"}]}]}]");
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"x\",\"score\":3}", &id));
+	CHECK_RC(db, crm_workflow_fire(db, "lead", id, "go", NULL), CRM_ECONSTRAINT);
+	CHECK_OK(db, crm_workflow_fire(db, "lead", id, "go", "{\"score\":9}"));
+	CHECK_OK(db, crm_record_get(db, "lead", id, &json));
+	CHECK_HAS(json, "\"name\":null");
+	crm_free(json);
+	/* The plugins table is read-only and names only existing plugins. */
+	CHECK_RC(db, crm_apply(db, "{\"plugin\":\"evil\",\"lua\":\"plugins.rules.hot = nil return {}\"}"), CRM_ESCRIPT);
+	CHECK_RC(db, crm_apply(db, "{\"plugin\":\"missing\",\"lua\":\"local x = plugins.nope return {}\"}"),
+		 CRM_ENOTFOUND);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_plugins__guards_call_plugins_and_crm_null_clears_fields), T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
 	  T(test_hostile__computed_field), T(test_sandbox__what_is_there), T(test_sandbox__isolation),
 	  T(test_sandbox__budget_per_call), T(test_sandbox__memory_limit), T(test_sandbox__compile_errors),
 	  T(test_sandbox__error_positions), T(test_crm_module), T(test_computed__insert_and_update),
