@@ -631,7 +631,28 @@ TEST(test_plugins__guards_call_plugins_and_crm_null_clears_fields)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_plugins__guards_call_plugins_and_crm_null_clears_fields), T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
+TEST(test_hooks__see_the_record_before_and_what_changed)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+	int64_t id;
+
+	test_apply(db, "[{\"form\":\"lead\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"
+		       "{\"name\":\"score\",\"type\":\"integer\"},{\"name\":\"note\",\"type\":\"text\"}]},"
+		       "{\"workflow\":\"w\",\"form\":\"lead\",\"start_on\":\"create\",\"initial\":\"a\","
+		       "\"states\":{\"a\":{},\"b\":{}},\"transitions\":[{\"from\":\"a\",\"event\":\"go\",\"to\":\"b\","
+		       "\"actions\":[{\"lua\":\"return {note = string.format('%s %s->%s %s', tostring(ctx.changed.score),"
+		       " ctx.old.score, record.score, tostring(ctx.changed.name))}\"}]}]}]");
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"x\",\"score\":3}", &id));
+	CHECK_OK(db, crm_workflow_fire(db, "lead", id, "go", "{\"score\":9}"));
+	CHECK_OK(db, crm_record_get(db, "lead", id, &json));
+	CHECK_HAS(json, "\"note\":\"true 3->9 nil\"");
+	crm_free(json);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_hooks__see_the_record_before_and_what_changed),
+	  T(test_plugins__guards_call_plugins_and_crm_null_clears_fields), T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
 	  T(test_hostile__computed_field), T(test_sandbox__what_is_there), T(test_sandbox__isolation),
 	  T(test_sandbox__budget_per_call), T(test_sandbox__memory_limit), T(test_sandbox__compile_errors),
 	  T(test_sandbox__error_positions), T(test_crm_module), T(test_computed__insert_and_update),

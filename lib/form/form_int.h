@@ -38,6 +38,8 @@ void crm__record_init(crm__record *rec);
 /* Size the record for `form` and clear it. 0, or -1 when out of memory. */
 int crm__record_reset(crm__record *rec, const crm__form *form);
 void crm__record_free(crm__record *rec);
+/* Make `dst` a deep copy of `values` (one per field of `form`). 0 or -1 (OOM). */
+int crm__record_assign(crm__record *dst, const crm__form *form, const crm__value *values);
 /* Clear the values for the next record of the same form, keeping memory. */
 void crm__record_clear(crm__record *rec, const crm__form *form);
 

@@ -37,6 +37,26 @@ void crm__record_clear(crm__record *rec, const crm__form *form)
 	crm__buf_reset(&rec->computed);
 }
 
+int crm__record_assign(crm__record *dst, const crm__form *form, const crm__value *values)
+{
+	size_t total = 0;
+
+	if (crm__record_reset(dst, form))
+		return -1;
+	for (int i = 0; i < form->nfields; i++)
+		total += values[i].kind == CRM__V_TEXT ? values[i].n : 0;
+	if (crm__buf_reserve(&dst->strings, total))
+		return -1;
+	for (int i = 0; i < form->nfields; i++) {
+		dst->values[i] = values[i];
+		if (values[i].kind == CRM__V_TEXT) {
+			dst->values[i].s = dst->strings.p + dst->strings.len;
+			crm__buf_put(&dst->strings, values[i].s, values[i].n);
+		}
+	}
+	return 0;
+}
+
 void crm__record_free(crm__record *rec)
 {
 	crm__free(rec->values);

@@ -26,6 +26,7 @@ static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance)
 
 	memset(cx, 0, sizeof *cx);
 	crm__record_init(&cx->rec);
+	crm__record_init(&cx->old);
 	if ((rc = crm__wf_instance_load(db, instance, &cx->inst)))
 		return rc;
 	if (strcmp(cx->inst.status, "active") != 0)
@@ -39,7 +40,15 @@ static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance)
 	if ((rc = crm__wf_firing_push(db, instance)))
 		return rc;
 	cx->registered = 1;
-	return crm__wf_ctx_reload(db, cx);
+	if ((rc = crm__wf_ctx_reload(db, cx)))
+		return rc;
+	/* Hooks compare against the record as the transition found it. */
+	if (cx->wf->form) {
+		if (crm__record_assign(&cx->old, cx->wf->form, cx->rec.values))
+			return crm__error_oom(db);
+		cx->has_old = 1;
+	}
+	return CRM_OK;
 }
 
 static void ctx_close(crm_db *db, crm__wf_ctx *cx)
@@ -47,6 +56,7 @@ static void ctx_close(crm_db *db, crm__wf_ctx *cx)
 	if (cx->registered)
 		crm__wf_firing_pop(db);
 	crm__record_free(&cx->rec);
+	crm__record_free(&cx->old);
 	crm__workflow_release(cx->wf);
 }
 
@@ -60,6 +70,20 @@ void crm__wf_push_ctx(crm_db *db, crm__wf_ctx *cx)
 	if (cx->wf->form) {
 		crm__lua_push_record(L, cx->wf->form, cx->rec.values, cx->sys);
 		lua_setfield(L, -2, "record");
+		if (cx->has_old) {
+			/* The record before, and which fields differ from it now. */
+			crm__lua_push_record(L, cx->wf->form, cx->old.values, NULL);
+			lua_setfield(L, -2, "old");
+			lua_newtable(L);
+			for (int i = 0; i < cx->wf->form->nfields; i++) {
+				const crm__value *a = &cx->old.values[i], *b = &cx->rec.values[i];
+				if (a->kind != b->kind || (a->kind != CRM__V_NULL && crm__value_compare(a, b) != 0)) {
+					lua_pushboolean(L, 1);
+					lua_setfield(L, -2, cx->wf->form->fields[i].name);
+				}
+			}
+			lua_setfield(L, -2, "changed");
+		}
 		lua_pushstring(L, cx->wf->form->name);
 		lua_setfield(L, -2, "form");
 		lua_pushinteger(L, (lua_Integer)cx->inst.record);
@@ -360,7 +384,7 @@ int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fi
 	return crm__tx_end(db, rc);
 }
 
-int crm__wf_settle(crm_db *db, int64_t instance)
+int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 {
 	crm__wf_ctx cx;
 	int rc;
@@ -369,7 +393,10 @@ int crm__wf_settle(crm_db *db, int64_t instance)
 		return rc;
 	if ((rc = ctx_open(db, &cx, instance)) == CRM_OK) {
 		cx.started = 1;
-		rc = settle(db, &cx);
+		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
+			rc = crm__error_oom(db);
+		if (rc == CRM_OK)
+			rc = settle(db, &cx);
 	}
 	ctx_close(db, &cx);
 	return crm__tx_end(db, rc);

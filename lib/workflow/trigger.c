@@ -74,7 +74,7 @@ int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value 
 	/* Running instances take the automatic transitions the change allows. */
 	for (int i = 0; i < nids && rc == CRM_OK; i++)
 		if (!crm__wf_is_firing(db, ids[i]))
-			rc = crm__wf_settle(db, ids[i]);
+			rc = crm__wf_settle(db, ids[i], old);
 	crm__free(ids);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
 		crm__workflow *wf = wfs[i];

@@ -13,6 +13,8 @@ struct crm__wf_ctx {
 	const char *event;
 	crm__record rec;       /* the record as it is now (reloaded after changes) */
 	crm__value sys[5];     /* its id, created_at, updated_at, owner, version */
+	crm__record old;       /* the record before this transition (or the write that triggered it) */
+	int has_old;
 	int registered;        /* on the handle's firing stack */
 };
 

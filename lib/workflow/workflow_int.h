@@ -154,8 +154,9 @@ enum { CRM__FIRE_SYSTEM = 1 /* by a timer or trigger: not the actor */ };
 /* Fire `event` on one instance; `fields` (JSON object, may be NULL) is
  * written to the record first, in the same transaction. */
 int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note);
-/* Take automatic ("when") transitions of an instance until none applies. */
-int crm__wf_settle(crm_db *db, int64_t instance);
+/* Take automatic ("when") transitions of an instance until none applies;
+ * `old` (may be NULL) is the record before the write that prompted it. */
+int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old);
 /* Enter state `to` of instance `inst` (exit/enter hooks, timers, approvals). */
 typedef struct crm__wf_ctx crm__wf_ctx;
 int crm__wf_run_actions(crm_db *db, crm__wf_ctx *cx, const crm__wf_actions *actions);
