@@ -5,11 +5,21 @@
 
 #include "core/db_int.h"
 #include "form/form_int.h"
+#include "report/report_int.h"
+#include "report/rollup.h"
 #include "script/plugin.h"
 #include "workflow/workflow_int.h"
 #include "workflow/decision.h"
 
-static int apply_form(crm_db *db, const cJSON *doc) { return crm__form_apply(db, doc, NULL); }
+static int apply_form(crm_db *db, const cJSON *doc)
+{
+	int changed = 0, rc = crm__form_apply(db, doc, &changed);
+
+	/* Rollups that involve a changed form are refilled once all documents are in. */
+	if (rc == CRM_OK && changed)
+		rc = crm__rollup_form_changed(db, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "form")));
+	return rc;
+}
 
 /* A document's kind is the member naming it: {"form": "lead", ...}. Other
  * kinds may carry a "form" member too (the form a workflow runs on), so
@@ -21,6 +31,7 @@ static const struct {
 	{ "workflow", crm__workflow_apply },
 	{ "plugin", crm__plugin_apply },
 	{ "decision", crm__decision_apply },
+	{ "report", crm__report_apply },
 	{ "form", apply_form },
 };
 
@@ -69,6 +80,8 @@ int crm_apply(crm_db *db, const char *json)
 			if (rc || (name && (rc = crm__form_check_refs(db, name))))
 				break;
 		}
+		/* Rollups name child forms the same way, and need them all in place. */
+		rc = crm__rollup_after_apply(db, rc);
 		rc = crm__tx_end(db, rc);
 	}
 #undef EACH_DOC

@@ -1,12 +1,21 @@
 /* The write-path hooks of the engines above the form engine, linked here at
  * the top so lower layers call up without depending on upper headers. */
 #include "form/form_int.h"
+#include "report/rollup.h"
 #include "script/script.h"
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
 
+/* Rollups first, so workflow hooks that read a parent see its new totals. */
+static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
+{
+	int rc = crm__rollup_after_write(db, w, old, now);
+
+	return rc ? rc : crm__workflow_after_write(db, w, old, now);
+}
+
 const crm__write_hooks crm__hooks = {
 	.compute = crm__script_compute,
-	.after_write = crm__workflow_after_write,
+	.after_write = after_write,
 	.sandbox_ready = crm__decision_lua_register,
 };

@@ -34,7 +34,8 @@ typedef enum crm_type {
 	CRM_TYPE_URL,
 	CRM_TYPE_REF,
 	CRM_TYPE_JSON,
-	CRM_TYPE_COMPUTED
+	CRM_TYPE_COMPUTED,
+	CRM_TYPE_ROLLUP /* an aggregate of related records (docs/metadata.md "Rollup fields") */
 } crm_type;
 
 /* ---- definitions ---- */

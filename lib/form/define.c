@@ -212,11 +212,127 @@ static int compile_options(compile_ctx *cx, crm__field *f, const cJSON *opts)
 static const char *const field_keys[] = {
 	"name", "id", "type", "label", "description", "required", "unique", "nulls_distinct", "default", "min",
 	"max", "min_length", "max_length", "pattern", "options", "scale", "form", "on_delete", "required_when",
-	"lua", "returns", "index", NULL
+	"lua", "returns", "index", "ref", "agg", "field", "filter", NULL
 };
+
+static const char *const rollup_aggs[] = {
+	[CRM__ROLLUP_COUNT] = "count", [CRM__ROLLUP_COUNT_DISTINCT] = "count_distinct", [CRM__ROLLUP_SUM] = "sum",
+	[CRM__ROLLUP_AVG] = "avg",     [CRM__ROLLUP_MIN] = "min",                       [CRM__ROLLUP_MAX] = "max",
+};
+
+/* A rollup's own members; the child side (form, ref, field, filter) is
+ * checked once every document of a crm_apply is in (lib/report/rollup.c). */
+static int compile_rollup(compile_ctx *cx, const cJSON *def, crm__field *f, const char *child)
+{
+	const cJSON *filter = cJSON_GetObjectItemCaseSensitive(def, "filter");
+	const char *ref, *agg, *field;
+	crm__rollup_def *r;
+	int rc;
+
+	if ((rc = get_string(cx, def, "ref", 1, &ref)) || (rc = get_string(cx, def, "agg", 1, &agg)) ||
+	    (rc = get_string(cx, def, "field", 0, &field)))
+		return rc;
+	if (!child || !crm__valid_name(child))
+		return fail(cx, "form", "a rollup field needs 'form': the name of the form whose records it aggregates");
+	if (!crm__valid_name(ref))
+		return fail(cx, "ref", "'ref' must name a ref field of form '%s'", child);
+	if (!(f->rollup = r = crm__calloc(1, sizeof *r)))
+		return crm__error_oom(cx->db);
+	r->agg = -1;
+	for (int a = 0; a < (int)(sizeof rollup_aggs / sizeof *rollup_aggs); a++)
+		if (strcmp(agg, rollup_aggs[a]) == 0)
+			r->agg = a;
+	if (r->agg < 0)
+		return fail(cx, "agg", "'agg' is count, count_distinct, sum, avg, min or max");
+	if (r->agg == CRM__ROLLUP_COUNT && field)
+		return fail(cx, "field", "a count rollup counts records and takes no 'field'");
+	if (r->agg != CRM__ROLLUP_COUNT && (!field || !crm__valid_name(field)))
+		return fail(cx, "field", "a %s rollup needs 'field': a field of form '%s'", agg, child);
+	if (filter && !cJSON_IsObject(filter))
+		return fail(cx, "filter", "'filter' must be a filter object");
+	if (!(r->form = crm__strdup(child)) || !(r->ref = crm__strdup(ref)) || (field && !(r->field = crm__strdup(field))) ||
+	    (filter && !(r->filter = cJSON_PrintUnformatted(filter))))
+		return crm__error_oom(cx->db);
+	return CRM_OK;
+}
+
+/* The type and scale of a field of a stored form definition (for a
+ * computed field, its result's); 0 when the type is unknown. */
+static crm_type stored_field_type(const cJSON *fdef, int *scale)
+{
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fdef, "type"));
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(fdef, "scale");
+	crm_type t = type ? crm__type_from_name(type) : (crm_type)0;
+
+	if (t == CRM_TYPE_COMPUTED) {
+		type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fdef, "returns"));
+		t = type ? crm__type_from_name(type) : CRM_TYPE_TEXT;
+	}
+	*scale = t == CRM_TYPE_DECIMAL ? (cJSON_IsNumber(sc) ? (int)sc->valuedouble : 2) : 0;
+	return t;
+}
+
+/* A rollup's result type: counts are integers, averages numbers; sum, min
+ * and max keep the type (and decimal scale) of the child field, read from
+ * this form (a self-reference) or the child's stored definition. A child
+ * not defined yet (it may come later in the same crm_apply) gives a
+ * provisional integer: the check after the apply refuses a rollup whose
+ * child is still missing, and lib/report/rollup.c retypes the column. */
+static int rollup_type(compile_ctx *cx, crm__field *f)
+{
+	const crm__rollup_def *r = f->rollup;
+	crm_type t = CRM_TYPE_INTEGER;
+	int scale = 0, rc;
+
+	if (r->agg == CRM__ROLLUP_AVG)
+		t = CRM_TYPE_NUMBER;
+	else if (r->agg != CRM__ROLLUP_COUNT && r->agg != CRM__ROLLUP_COUNT_DISTINCT) {
+		if (strcmp(r->form, cx->form->name) == 0) {
+			const crm__field *src = crm__form_field(cx->form, r->field, strlen(r->field));
+			if (src && src->type != CRM_TYPE_ROLLUP) {
+				t = src->value_type;
+				scale = src->scale;
+			}
+		} else {
+			cJSON *def = NULL, *fd;
+			int64_t version;
+
+			rc = crm__form_load_def(cx->db, r->form, &def, &version);
+			if (rc == CRM_ENOTFOUND)
+				cx->db->errcode = CRM_OK; /* checked after the apply */
+			else if (rc)
+				return rc;
+			cJSON_ArrayForEach(fd, cJSON_GetObjectItemCaseSensitive(def, "fields"))
+			{
+				const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fd, "name"));
+				crm_type st;
+				int ss;
+
+				if (!name || strcmp(name, r->field) != 0)
+					continue;
+				st = stored_field_type(fd, &ss);
+				if (st && st != CRM_TYPE_ROLLUP) {
+					t = st;
+					scale = ss;
+				}
+			}
+			cJSON_Delete(def);
+		}
+	}
+	f->value_type = t;
+	f->scale = scale;
+	f->storage = crm__storage_of(t);
+	/* A new record has no children yet: counts and sums start at 0. */
+	if (r->agg == CRM__ROLLUP_COUNT || r->agg == CRM__ROLLUP_COUNT_DISTINCT || r->agg == CRM__ROLLUP_SUM) {
+		f->def.kind = f->storage == CRM__S_REAL ? CRM__V_REAL : CRM__V_INT;
+		f->flags |= CRM__F_HAS_DEFAULT;
+	}
+	return CRM_OK;
+}
 
 static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 {
+	static const char *const rollup_keys[] = { "ref", "agg", "field", "filter", NULL };
 	const char *name, *id, *type, *label, *description, *pattern, *ref, *on_delete, *lua, *returns;
 	int flag, rc;
 	int64_t n;
@@ -267,18 +383,22 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 	} else if (cJSON_GetObjectItemCaseSensitive(def, "lua") || cJSON_GetObjectItemCaseSensitive(def, "returns"))
 		return fail(cx, "lua", "'lua' and 'returns' belong to computed fields");
 	f->storage = crm__storage_of(f->value_type);
+	if (f->type != CRM_TYPE_ROLLUP)
+		for (const char *const *k = rollup_keys; *k; k++)
+			if (cJSON_GetObjectItemCaseSensitive(def, *k))
+				return fail(cx, *k, "'%s' belongs to rollup fields", *k);
 
 	flag = 0;
 	if ((rc = get_bool(cx, def, "required", &flag)))
 		return rc;
-	if (flag && f->type == CRM_TYPE_COMPUTED)
-		return fail(cx, "required", "a computed field cannot be required");
+	if (flag && (f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP))
+		return fail(cx, "required", "a %s field cannot be required", crm__type_name(f->type));
 	f->flags |= flag ? CRM__F_REQUIRED : 0;
 	flag = 0;
 	if ((rc = get_bool(cx, def, "unique", &flag)))
 		return rc;
 	if (flag && (f->type == CRM_TYPE_BOOLEAN || f->type == CRM_TYPE_JSON || f->type == CRM_TYPE_MULTI_ENUM ||
-		     f->type == CRM_TYPE_LONG_TEXT || f->type == CRM_TYPE_COMPUTED))
+		     f->type == CRM_TYPE_LONG_TEXT || f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP))
 		return fail(cx, "unique", "a %s field cannot be unique", crm__type_name(f->type));
 	f->flags |= flag ? CRM__F_UNIQUE : 0;
 	flag = 0;
@@ -288,13 +408,14 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 		return fail(cx, "index", "a %s field cannot be indexed", crm__type_name(f->type));
 	f->flags |= flag ? CRM__F_INDEXED : 0;
 
-	if (f->value_type == CRM_TYPE_DECIMAL) {
+	if (f->value_type == CRM_TYPE_DECIMAL && f->type != CRM_TYPE_ROLLUP) {
 		n = 2;
 		if ((rc = get_count(cx, def, "scale", 0, CRM__DECIMAL_MAX_SCALE, &n)))
 			return rc;
 		f->scale = (int)n;
 	} else if (cJSON_GetObjectItemCaseSensitive(def, "scale"))
-		return fail(cx, "scale", "'scale' belongs to decimal fields");
+		return fail(cx, "scale", f->type == CRM_TYPE_ROLLUP ? "a rollup takes the scale of the field it aggregates"
+								    : "'scale' belongs to decimal fields");
 
 	if (f->type == CRM_TYPE_ENUM || f->type == CRM_TYPE_MULTI_ENUM) {
 		const cJSON *opts = cJSON_GetObjectItemCaseSensitive(def, "options");
@@ -322,6 +443,11 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 			return fail(cx, "on_delete", "'on_delete' is restrict, set_null or cascade");
 		if (f->on_delete == CRM__ON_DELETE_SET_NULL && (f->flags & CRM__F_REQUIRED))
 			return fail(cx, "on_delete", "a required ref cannot be set_null on delete");
+	} else if (f->type == CRM_TYPE_ROLLUP) {
+		if (on_delete)
+			return fail(cx, "on_delete", "'on_delete' belongs to ref fields");
+		if ((rc = compile_rollup(cx, def, f, ref)))
+			return rc;
 	} else if (ref || on_delete)
 		return fail(cx, ref ? "form" : "on_delete", "'form' and 'on_delete' belong to ref fields");
 
@@ -347,7 +473,7 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(def, key);
 		if (!v)
 			continue;
-		if (!is_ordered(f->value_type) || f->type == CRM_TYPE_COMPUTED)
+		if (!is_ordered(f->value_type) || f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP)
 			return fail(cx, key, "'%s' belongs to integer, decimal, number, date and datetime fields", key);
 		if ((rc = literal(cx, f, v, key, i ? &f->max : &f->min)))
 			return rc;
@@ -368,6 +494,13 @@ static int compile_field_late(compile_ctx *cx, const cJSON *def, crm__field *f)
 	const cJSON *when = cJSON_GetObjectItemCaseSensitive(def, "required_when");
 	int rc;
 
+	if (f->type == CRM_TYPE_ROLLUP) {
+		if (v)
+			return fail(cx, "default", "a rollup field has no default");
+		if (when)
+			return fail(cx, "required_when", "a rollup field cannot be required");
+		return rollup_type(cx, f);
+	}
 	if (v && !cJSON_IsNull(v)) {
 		if (f->type == CRM_TYPE_COMPUTED)
 			return fail(cx, "default", "a computed field has no default");
@@ -414,7 +547,7 @@ static int index_columns(compile_ctx *cx, const cJSON *names, const char *member
 				return fail(cx, member, "unknown field '%s'", c->valuestring);
 		}
 		if (f && (f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_JSON || f->type == CRM_TYPE_LONG_TEXT ||
-			  (ix->unique && f->type == CRM_TYPE_MULTI_ENUM)))
+			  (ix->unique && (f->type == CRM_TYPE_MULTI_ENUM || f->type == CRM_TYPE_ROLLUP))))
 			return fail(cx, member, "a %s field cannot be indexed", crm__type_name(f->type));
 		for (int j = 0; j < i; j++)
 			if (ix->fields[j] == col)

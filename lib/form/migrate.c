@@ -209,7 +209,7 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		crm__verr err;
 
 		crm__value_column(&v, old_f, rd, 1);
-		if (f->type == CRM_TYPE_COMPUTED)
+		if (f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP)
 			continue; /* recomputed, not converted */
 		if (convert(old_f, f, &v, &scratch, &out, &err)) {
 			failure_add(&fl, id, f->name, err.code ? err.message : "out of memory");

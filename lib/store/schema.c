@@ -13,7 +13,7 @@ static const char *const type_names[] = {
 	[CRM_TYPE_DATE] = "date",         [CRM_TYPE_DATETIME] = "datetime",   [CRM_TYPE_ENUM] = "enum",
 	[CRM_TYPE_MULTI_ENUM] = "multi_enum", [CRM_TYPE_EMAIL] = "email",     [CRM_TYPE_PHONE] = "phone",
 	[CRM_TYPE_URL] = "url",           [CRM_TYPE_REF] = "ref",             [CRM_TYPE_JSON] = "json",
-	[CRM_TYPE_COMPUTED] = "computed",
+	[CRM_TYPE_COMPUTED] = "computed", [CRM_TYPE_ROLLUP] = "rollup",
 };
 
 int crm__is_system_column(const char *name)
@@ -53,14 +53,14 @@ crm__storage crm__storage_of(crm_type type)
 
 const char *crm__type_name(crm_type type)
 {
-	if (type >= CRM_TYPE_TEXT && type <= CRM_TYPE_COMPUTED)
+	if (type >= CRM_TYPE_TEXT && type <= CRM_TYPE_ROLLUP)
 		return type_names[type];
 	return "unknown";
 }
 
 crm_type crm__type_from_name(const char *name)
 {
-	for (int t = CRM_TYPE_TEXT; t <= CRM_TYPE_COMPUTED; t++)
+	for (int t = CRM_TYPE_TEXT; t <= CRM_TYPE_ROLLUP; t++)
 		if (strcmp(name, type_names[t]) == 0)
 			return (crm_type)t;
 	return (crm_type)0;
@@ -92,6 +92,13 @@ static void field_free(crm__field *f)
 	crm__free(f->ref_form);
 	crm__filter_free(f->required_when);
 	crm__free(f->lua);
+	if (f->rollup) {
+		crm__free(f->rollup->form);
+		crm__free(f->rollup->ref);
+		crm__free(f->rollup->field);
+		crm__free(f->rollup->filter);
+		crm__free(f->rollup);
+	}
 }
 
 void crm__form_release(crm__form *form)

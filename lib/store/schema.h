@@ -38,12 +38,31 @@ enum crm__on_delete { CRM__ON_DELETE_RESTRICT, CRM__ON_DELETE_SET_NULL, CRM__ON_
 
 typedef struct crm__filter crm__filter;
 
+/* What a rollup field aggregates (lib/report/rollup.c keeps it current). */
+enum crm__rollup_agg {
+	CRM__ROLLUP_COUNT,
+	CRM__ROLLUP_COUNT_DISTINCT,
+	CRM__ROLLUP_SUM,
+	CRM__ROLLUP_AVG,
+	CRM__ROLLUP_MIN,
+	CRM__ROLLUP_MAX
+};
+/* A rollup as defined; the child side is checked after a whole crm_apply
+ * (the child form may come later in the same call). */
+typedef struct crm__rollup_def {
+	char *form;   /* the child form */
+	char *ref;    /* the child's ref field pointing at this form */
+	int agg;      /* enum crm__rollup_agg */
+	char *field;  /* the aggregated child field; NULL for count */
+	char *filter; /* condition on the child records (JSON text), or NULL */
+} crm__rollup_def;
+
 typedef struct crm__field {
 	char *id;         /* stable id: survives renames */
 	char *name;       /* column name */
 	char *label;
 	crm_type type;
-	crm_type value_type; /* computed: the type of its result; otherwise == type */
+	crm_type value_type; /* computed, rollup: the type of its result; otherwise == type */
 	crm__storage storage;
 	unsigned flags;
 	int position;     /* index in form->fields */
@@ -59,6 +78,7 @@ typedef struct crm__field {
 	int on_delete;    /* ref: enum crm__on_delete */
 	crm__filter *required_when;
 	char *lua;        /* computed: Lua expression */
+	crm__rollup_def *rollup; /* rollup: its definition */
 } crm__field;
 
 /* A unique constraint or a plain index: field positions in order. */

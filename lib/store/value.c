@@ -167,6 +167,8 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 	memset(out, 0, sizeof *out);
 	if (t == CRM_TYPE_COMPUTED)
 		FAIL(err, "readonly", "%s is computed and cannot be set", f->name);
+	if (t == CRM_TYPE_ROLLUP)
+		FAIL(err, "readonly", "%s is a rollup (kept by libcrm) and cannot be set", f->name);
 	if (v->type == CRM__J_NULL)
 		return 0;
 	if (t == CRM_TYPE_JSON) {
