@@ -35,16 +35,25 @@ int cli_parse_args(int argc, char **argv, const cli_opt *opts, const char **pos,
 
 			if (!o)
 				return cli_usage_error("%s: unknown option '%.*s'", verb, (int)name_len, arg);
-			if (!o->value) {
+			if (!o->value && !o->list) {
 				if (eq)
 					return cli_usage_error("%s: option '%s' takes no value", verb, o->name);
 				*o->flag = 1;
-			} else if (eq)
-				*o->value = eq + 1;
-			else if (i + 1 < argc)
-				*o->value = argv[++i];
-			else
-				return cli_usage_error("%s: option '%s' needs a value", verb, o->name);
+			} else {
+				const char *value;
+
+				if (eq)
+					value = eq + 1;
+				else if (i + 1 < argc)
+					value = argv[++i];
+				else
+					return cli_usage_error("%s: option '%s' needs a value", verb, o->name);
+				if (o->list) {
+					o->list->v = cli_xrealloc(o->list->v, (size_t)(o->list->n + 1) * sizeof *o->list->v);
+					o->list->v[o->list->n++] = value;
+				} else
+					*o->value = value;
+			}
 			continue;
 		}
 		if (n >= max_pos)
@@ -74,3 +83,5 @@ int cli_parse_int(const char *s, int64_t min, int64_t max, const char *what, int
 	*out = v;
 	return 0;
 }
+
+int cli_parse_id(const char *s, int64_t *out) { return cli_parse_int(s, 1, INT64_MAX, "ID", out); }

@@ -17,7 +17,8 @@ enum {
 	CLI_EXIT_USAGE = 2,      /* bad command line */
 	CLI_EXIT_NOTFOUND = 3,   /* CRM_ENOTFOUND */
 	CLI_EXIT_CONSTRAINT = 4, /* CRM_ECONSTRAINT */
-	CLI_EXIT_CONFLICT = 5    /* CRM_ECONFLICT */
+	CLI_EXIT_CONFLICT = 5,   /* CRM_ECONFLICT */
+	CLI_EXIT_PERM = 6        /* CRM_EPERM */
 };
 
 /* State shared by every verb: the global options and, once opened, the handle. */
@@ -57,10 +58,16 @@ int cli_exit_code(int rc);
 int cli_open(cli *c, int create);
 
 /* ---- args.c: verb arguments ---- */
+/* The values of a repeatable option, in command-line order (v is malloc'd: free it). */
+typedef struct cli_list {
+	const char **v;
+	int n;
+} cli_list;
 typedef struct cli_opt {
 	const char *name;      /* "--filter" */
 	const char **value;    /* receives the option's argument, or NULL for a flag */
 	int *flag;             /* set to 1 when the flag is given */
+	cli_list *list;        /* or: a repeatable option; every value is appended */
 } cli_opt;
 /*
  * Split argv (argv[0] is the verb) into positionals and the options in
@@ -72,6 +79,8 @@ int cli_parse_args(int argc, char **argv, const cli_opt *opts, const char **pos,
 		   int *npos);
 /* A decimal integer in [min, max]; 0 or a usage error naming `what`. */
 int cli_parse_int(const char *s, int64_t min, int64_t max, const char *what, int64_t *out);
+/* A record id (a positive integer); 0 or a usage error. */
+int cli_parse_id(const char *s, int64_t *out);
 /* "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM)" or epoch milliseconds; 0 on success, -1 if malformed. */
 int cli_parse_time(const char *s, int64_t *out_ms);
 
@@ -89,6 +98,8 @@ int cli_read_file(const char *path, char **out, size_t *out_len);
 int cli_json_skip(const char *s, size_t len, size_t *pos);
 /* Skip spaces, tabs, CR and LF. */
 size_t cli_json_ws(const char *s, size_t len, size_t pos);
+/* 1 when s[0..len) is exactly one valid JSON value (RFC 8259, surrounding white space allowed). */
+int cli_json_valid(const char *s, size_t len);
 
 /* ---- output.c: query results ---- */
 enum { CLI_FORMAT_JSON, CLI_FORMAT_NDJSON, CLI_FORMAT_CSV };
@@ -96,6 +107,9 @@ enum { CLI_FORMAT_JSON, CLI_FORMAT_NDJSON, CLI_FORMAT_CSV };
 int cli_write_rows(crm_db *db, crm_cursor *cur, int format, int with_token);
 /* Flush stdout; a write error becomes exit 1. */
 int cli_finish_output(void);
+/* Print a JSON document the library returned (NULL as null), free it, and
+ * turn a failed call (rc) into the handle's error. Returns 0 or an exit code. */
+int cli_print_owned(crm_db *db, int rc, char *json);
 
 /* ---- verbs: one per file ---- */
 int cli_verb_apply(cli *c, int argc, char **argv);
@@ -107,5 +121,16 @@ int cli_verb_update(cli *c, int argc, char **argv);
 int cli_verb_delete(cli *c, int argc, char **argv);
 int cli_verb_query(cli *c, int argc, char **argv);
 int cli_verb_count(cli *c, int argc, char **argv);
+int cli_verb_start(cli *c, int argc, char **argv);
+int cli_verb_fire(cli *c, int argc, char **argv);
+int cli_verb_tick(cli *c, int argc, char **argv);
+int cli_verb_history(cli *c, int argc, char **argv);
+int cli_verb_events(cli *c, int argc, char **argv);
+int cli_verb_instances(cli *c, int argc, char **argv);
+int cli_verb_approve(cli *c, int argc, char **argv);
+int cli_verb_reject(cli *c, int argc, char **argv);
+int cli_verb_migrate_workflow(cli *c, int argc, char **argv);
+int cli_verb_decide(cli *c, int argc, char **argv);
+int cli_verb_report(cli *c, int argc, char **argv);
 
 #endif

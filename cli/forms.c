@@ -4,17 +4,6 @@
 
 #include "cli.h"
 
-static int print_owned(crm_db *db, int rc, char *json)
-{
-	if (rc != CRM_OK) {
-		crm_free(json);
-		return cli_lib_error(db, rc);
-	}
-	puts(json ? json : "null");
-	crm_free(json);
-	return 0;
-}
-
 int cli_verb_forms(cli *c, int argc, char **argv)
 {
 	const char *pos[1];
@@ -24,7 +13,7 @@ int cli_verb_forms(cli *c, int argc, char **argv)
 	if ((rc = cli_parse_args(argc, argv, NULL, pos, 0, 0, &npos)) || (rc = cli_open(c, 0)))
 		return rc;
 	rc = crm_form_list(c->db, &json);
-	return print_owned(c->db, rc, json);
+	return cli_print_owned(c->db, rc, json);
 }
 
 int cli_verb_form(cli *c, int argc, char **argv)
@@ -36,5 +25,5 @@ int cli_verb_form(cli *c, int argc, char **argv)
 	if ((rc = cli_parse_args(argc, argv, NULL, pos, 1, 1, &npos)) || (rc = cli_open(c, 0)))
 		return rc;
 	rc = crm_form_get(c->db, pos[0], &json);
-	return print_owned(c->db, rc, json);
+	return cli_print_owned(c->db, rc, json);
 }

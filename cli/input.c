@@ -113,3 +113,146 @@ int cli_json_skip(const char *s, size_t len, size_t *pos)
 	*pos = i;
 	return 0;
 }
+
+/* ---- a strict JSON validator (RFC 8259), for values the CLI must classify
+ * before the library sees them (--param k=v: JSON if it parses, else text) ---- */
+typedef struct jv {
+	const char *s;
+	size_t len, pos;
+	int depth;
+} jv;
+
+#define JV_MAX_DEPTH 64
+
+static int jv_value(jv *j);
+
+static int jv_lit(jv *j, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (j->len - j->pos < n || memcmp(j->s + j->pos, word, n) != 0)
+		return 0;
+	j->pos += n;
+	return 1;
+}
+
+static int jv_digits(jv *j)
+{
+	size_t start = j->pos;
+
+	while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
+		j->pos++;
+	return j->pos > start;
+}
+
+static int jv_number(jv *j)
+{
+	if (j->pos < j->len && j->s[j->pos] == '-')
+		j->pos++;
+	if (j->pos < j->len && j->s[j->pos] == '0')
+		j->pos++;
+	else if (!jv_digits(j))
+		return 0;
+	if (j->pos < j->len && j->s[j->pos] == '.') {
+		j->pos++;
+		if (!jv_digits(j))
+			return 0;
+	}
+	if (j->pos < j->len && (j->s[j->pos] == 'e' || j->s[j->pos] == 'E')) {
+		j->pos++;
+		if (j->pos < j->len && (j->s[j->pos] == '+' || j->s[j->pos] == '-'))
+			j->pos++;
+		if (!jv_digits(j))
+			return 0;
+	}
+	return 1;
+}
+
+static int jv_string(jv *j)
+{
+	if (j->pos >= j->len || j->s[j->pos] != '"')
+		return 0;
+	for (j->pos++; j->pos < j->len; j->pos++) {
+		unsigned char ch = (unsigned char)j->s[j->pos];
+
+		if (ch == '"') {
+			j->pos++;
+			return 1;
+		}
+		if (ch < 0x20)
+			return 0;
+		if (ch != '\\')
+			continue;
+		if (++j->pos >= j->len)
+			return 0;
+		ch = (unsigned char)j->s[j->pos];
+		if (ch == 'u') {
+			for (int k = 0; k < 4; k++)
+				if (++j->pos >= j->len || !strchr("0123456789abcdefABCDEF", j->s[j->pos]) || !j->s[j->pos])
+					return 0;
+		} else if (!strchr("\"\\/bfnrt", ch) || !ch)
+			return 0;
+	}
+	return 0;
+}
+
+/* '[' or '{' at j->pos: the members up to the closing bracket. */
+static int jv_container(jv *j, char close)
+{
+	int first = 1;
+
+	if (++j->depth > JV_MAX_DEPTH)
+		return 0;
+	j->pos++;
+	for (;;) {
+		j->pos = cli_json_ws(j->s, j->len, j->pos);
+		if (j->pos < j->len && j->s[j->pos] == close && first) {
+			j->pos++;
+			break;
+		}
+		if (close == '}') {
+			if (!jv_string(j))
+				return 0;
+			j->pos = cli_json_ws(j->s, j->len, j->pos);
+			if (j->pos >= j->len || j->s[j->pos++] != ':')
+				return 0;
+		}
+		if (!jv_value(j))
+			return 0;
+		j->pos = cli_json_ws(j->s, j->len, j->pos);
+		if (j->pos >= j->len)
+			return 0;
+		if (j->s[j->pos] == close) {
+			j->pos++;
+			break;
+		}
+		if (j->s[j->pos++] != ',')
+			return 0;
+		first = 0;
+	}
+	j->depth--;
+	return 1;
+}
+
+static int jv_value(jv *j)
+{
+	j->pos = cli_json_ws(j->s, j->len, j->pos);
+	if (j->pos >= j->len)
+		return 0;
+	switch (j->s[j->pos]) {
+	case '{': return jv_container(j, '}');
+	case '[': return jv_container(j, ']');
+	case '"': return jv_string(j);
+	case 't': return jv_lit(j, "true");
+	case 'f': return jv_lit(j, "false");
+	case 'n': return jv_lit(j, "null");
+	default: return jv_number(j);
+	}
+}
+
+int cli_json_valid(const char *s, size_t len)
+{
+	jv j = { s, len, 0, 0 };
+
+	return jv_value(&j) && cli_json_ws(s, len, j.pos) == len;
+}

@@ -25,6 +25,22 @@ static const char usage_text[] =
 	"             [--after TOKEN] [--with-token] [--format json|ndjson|csv]\n"
 	"  count FORM [--filter JSON]\n"
 	"\n"
+	"workflows:\n"
+	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
+	"  fire FORM ID EVENT [JSON]          fire EVENT on the record's workflows (JSON: fields to write)\n"
+	"  fire --instance N EVENT [JSON]     fire EVENT on one instance\n"
+	"  events FORM ID                     the events the record's workflows allow now\n"
+	"  instances FORM ID                  the record's workflow instances\n"
+	"  history FORM ID                    the record's workflow history\n"
+	"  approve FORM ID                    approve the record's pending approval (needs --as)\n"
+	"  reject FORM ID --reason TEXT       reject it (needs --as)\n"
+	"  tick [--now TIME]                  fire the timers due now (or at TIME)\n"
+	"  migrate-workflow NAME              move instances to the workflow's latest version\n"
+	"  decide TABLE JSON                  evaluate a decision table on an object of inputs\n"
+	"\n"
+	"reports:\n"
+	"  report NAME [--param K=V ...] [--format json|csv] [--explain] [--drill ROW-JSON]\n"
+	"\n"
 	"global options:\n"
 	"  --db FILE       the database (default: $CRM_DB)\n"
 	"  --as USER[:R,R] act as USER with roles R\n"
@@ -32,7 +48,8 @@ static const char usage_text[] =
 	"  --help, --version\n"
 	"\n"
 	"A JSON argument may be '-' (stdin) or '@FILE'.\n"
-	"exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 constraint, 5 version conflict\n";
+	"exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 constraint, 5 version conflict,\n"
+	"            6 not permitted\n";
 
 static void print_error(const char *code, const char *msg)
 {
@@ -78,6 +95,7 @@ int cli_exit_code(int rc)
 	case CRM_ENOTFOUND: return CLI_EXIT_NOTFOUND;
 	case CRM_ECONSTRAINT: return CLI_EXIT_CONSTRAINT;
 	case CRM_ECONFLICT: return CLI_EXIT_CONFLICT;
+	case CRM_EPERM: return CLI_EXIT_PERM;
 	default: return CLI_EXIT_ERROR;
 	}
 }
@@ -136,6 +154,11 @@ static const struct verb {
 	{ "apply", cli_verb_apply },   { "forms", cli_verb_forms },   { "form", cli_verb_form },
 	{ "insert", cli_verb_insert }, { "get", cli_verb_get },       { "update", cli_verb_update },
 	{ "delete", cli_verb_delete }, { "query", cli_verb_query },   { "count", cli_verb_count },
+	{ "start", cli_verb_start },   { "fire", cli_verb_fire },     { "tick", cli_verb_tick },
+	{ "history", cli_verb_history }, { "events", cli_verb_events }, { "instances", cli_verb_instances },
+	{ "approve", cli_verb_approve }, { "reject", cli_verb_reject },
+	{ "migrate-workflow", cli_verb_migrate_workflow }, { "decide", cli_verb_decide },
+	{ "report", cli_verb_report },
 };
 
 /* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 when it matched. */

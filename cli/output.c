@@ -126,6 +126,17 @@ int cli_write_rows(crm_db *db, crm_cursor *cur, int format, int with_token)
 	return 0;
 }
 
+int cli_print_owned(crm_db *db, int rc, char *json)
+{
+	if (rc != CRM_OK) {
+		crm_free(json);
+		return cli_lib_error(db, rc);
+	}
+	puts(json ? json : "null");
+	crm_free(json);
+	return 0;
+}
+
 int cli_finish_output(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))

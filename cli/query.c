@@ -124,9 +124,11 @@ int cli_verb_query(cli *c, int argc, char **argv)
 	query_args a = { 0 };
 	const char *pos[1];
 	const cli_opt opts[] = {
-		{ "--filter", &a.filter, NULL }, { "--sort", &a.sort, NULL },     { "--fields", &a.fields, NULL },
-		{ "--limit", &a.limit, NULL },   { "--offset", &a.offset, NULL }, { "--after", &a.after, NULL },
-		{ "--format", &a.format, NULL }, { "--with-token", NULL, &a.with_token }, { NULL, NULL, NULL },
+		{ "--filter", &a.filter, NULL, NULL }, { "--sort", &a.sort, NULL, NULL },
+		{ "--fields", &a.fields, NULL, NULL }, { "--limit", &a.limit, NULL, NULL },
+		{ "--offset", &a.offset, NULL, NULL }, { "--after", &a.after, NULL, NULL },
+		{ "--format", &a.format, NULL, NULL }, { "--with-token", NULL, &a.with_token, NULL },
+		{ NULL, NULL, NULL, NULL },
 	};
 	cli_buf q = CLI_BUF_INIT;
 	crm_cursor *cur = NULL;
@@ -152,7 +154,7 @@ int cli_verb_count(cli *c, int argc, char **argv)
 {
 	query_args a = { 0 };
 	const char *pos[1];
-	const cli_opt opts[] = { { "--filter", &a.filter, NULL }, { NULL, NULL, NULL } };
+	const cli_opt opts[] = { { "--filter", &a.filter, NULL, NULL }, { NULL, NULL, NULL, NULL } };
 	cli_buf q = CLI_BUF_INIT;
 	int64_t n = 0;
 	int npos, rc;

@@ -53,8 +53,6 @@ int cli_verb_insert(cli *c, int argc, char **argv)
 	return rc == CRM_OK ? 0 : cli_lib_error(c->db, rc);
 }
 
-static int parse_id(const char *s, int64_t *out) { return cli_parse_int(s, 1, INT64_MAX, "ID", out); }
-
 int cli_verb_get(cli *c, int argc, char **argv)
 {
 	const char *pos[2];
@@ -62,7 +60,7 @@ int cli_verb_get(cli *c, int argc, char **argv)
 	int64_t id;
 	int npos, rc;
 
-	if ((rc = cli_parse_args(argc, argv, NULL, pos, 2, 2, &npos)) || (rc = parse_id(pos[1], &id)) ||
+	if ((rc = cli_parse_args(argc, argv, NULL, pos, 2, 2, &npos)) || (rc = cli_parse_id(pos[1], &id)) ||
 	    (rc = cli_open(c, 0)))
 		return rc;
 	rc = crm_record_get(c->db, pos[0], id, &json);
@@ -81,12 +79,12 @@ static int parse_version(const char *s, int64_t *out)
 int cli_verb_update(cli *c, int argc, char **argv)
 {
 	const char *pos[3], *if_version = NULL;
-	const cli_opt opts[] = { { "--if-version", &if_version, NULL }, { NULL, NULL, NULL } };
+	const cli_opt opts[] = { { "--if-version", &if_version, NULL, NULL }, { NULL, NULL, NULL, NULL } };
 	char *json = NULL;
 	int64_t id, version;
 	int npos, rc;
 
-	if ((rc = cli_parse_args(argc, argv, opts, pos, 3, 3, &npos)) || (rc = parse_id(pos[1], &id)) ||
+	if ((rc = cli_parse_args(argc, argv, opts, pos, 3, 3, &npos)) || (rc = cli_parse_id(pos[1], &id)) ||
 	    (rc = parse_version(if_version, &version)) || (rc = cli_read_json_arg(c, pos[2], "update", &json)) ||
 	    (rc = cli_open(c, 0))) {
 		free(json);
@@ -103,11 +101,11 @@ int cli_verb_update(cli *c, int argc, char **argv)
 int cli_verb_delete(cli *c, int argc, char **argv)
 {
 	const char *pos[2], *if_version = NULL;
-	const cli_opt opts[] = { { "--if-version", &if_version, NULL }, { NULL, NULL, NULL } };
+	const cli_opt opts[] = { { "--if-version", &if_version, NULL, NULL }, { NULL, NULL, NULL, NULL } };
 	int64_t id, version;
 	int npos, rc;
 
-	if ((rc = cli_parse_args(argc, argv, opts, pos, 2, 2, &npos)) || (rc = parse_id(pos[1], &id)) ||
+	if ((rc = cli_parse_args(argc, argv, opts, pos, 2, 2, &npos)) || (rc = cli_parse_id(pos[1], &id)) ||
 	    (rc = parse_version(if_version, &version)) || (rc = cli_open(c, 0)))
 		return rc;
 	rc = crm_record_delete(c->db, pos[0], id, version);

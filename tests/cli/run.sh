@@ -511,5 +511,423 @@ rc=$?
 want_rc 0; want_out '{"count":5}'
 end
 
+# ---- workflows (a database of their own) ----
+DB=$T/wf.db
+mkdir -p "$T/wf" "$T/wf2"
+cat >"$T/wf/forms.json" <<'JSON'
+[{"form": "lead", "fields": [
+   {"name": "name",   "type": "text", "required": true},
+   {"name": "region", "type": "enum", "options": ["north", "south", "east", "west"]},
+   {"name": "budget", "type": "decimal", "scale": 2, "min": 0}]},
+ {"form": "task", "fields": [
+   {"name": "title",    "type": "text", "required": true},
+   {"name": "lead",     "type": "ref", "form": "lead", "on_delete": "cascade"},
+   {"name": "assignee", "type": "text"}]},
+ {"form": "contract", "fields": [
+   {"name": "title",  "type": "text", "required": true},
+   {"name": "amount", "type": "decimal", "scale": 2}]}]
+JSON
+cat >"$T/wf/plugin.json" <<'JSON'
+{"plugin": "routing",
+ "lua": "local owners = {north = 'nora', south = 'sam'}\nreturn {assign = function(ctx) return {owner = owners[ctx.record.region] or 'pool'} end}"}
+JSON
+cat >"$T/wf/workflows.json" <<'JSON'
+[{"workflow": "lead_flow", "form": "lead", "start_on": "create", "initial": "new",
+  "states": {
+    "new": {"on_enter": [{"call": "routing.assign"},
+                         {"create": {"form": "task", "values": {"title": "Call", "lead": {"field": "id"}, "assignee": {"field": "owner"}}}}],
+            "timers": [{"after": "24h", "event": "sla_breach"}]},
+    "contacted": {},
+    "escalated": {"on_enter": [{"emit": "lead_escalated"}]},
+    "qualified": {"final": true}},
+  "transitions": [
+    {"from": ["new", "escalated"], "event": "contact", "to": "contacted"},
+    {"from": "new", "event": "sla_breach", "to": "escalated"},
+    {"from": "contacted", "event": "qualify", "to": "qualified", "guard": {"field": "budget", "op": "ge", "value": 1000}}]},
+ {"workflow": "contract_review", "form": "contract", "start_on": "create", "initial": "draft",
+  "states": {
+    "draft": {},
+    "review": {"approval": {"mode": "sequential", "steps": [{"role": "legal"}, {"role": "finance"}],
+                            "approved": "approved", "rejected": "rejected"}},
+    "signed": {"final": true}},
+  "transitions": [
+    {"from": "draft", "event": "submit", "to": "review"},
+    {"from": "review", "event": "approved", "to": "signed"},
+    {"from": "review", "event": "rejected", "to": "draft"}]},
+ {"workflow": "onboarding", "initial": "open",
+  "states": {"open": {}, "closed": {"final": true}},
+  "transitions": [{"from": "open", "event": "close", "to": "closed"}]},
+ {"decision": "region_owner", "inputs": ["region"], "outputs": ["owner"],
+  "rules": [{"when": {"region": "north"}, "then": {"owner": "nora"}}, {"then": {"owner": "pool"}}]},
+ {"decision": "tags", "inputs": ["budget"], "outputs": ["tag"], "hit": "collect",
+  "rules": [{"when": {"budget": {"op": "ge", "value": 100}}, "then": {"tag": "big"}}, {"then": {"tag": "any"}}]}]
+JSON
+# version 2 of onboarding renames "open" to "active"
+cat >"$T/wf2/onboarding.json" <<'JSON'
+{"workflow": "onboarding", "initial": "active",
+ "states": {"active": {}, "closed": {"final": true}},
+ "transitions": [{"from": "active", "event": "close", "to": "closed"}],
+ "migrate": {"states": {"open": "active"}}}
+JSON
+T0=2024-05-01T09:00:00Z
+
+begin "apply forms, a plugin, workflows and decision tables in one call"
+crm apply "$T/wf"
+want_rc 0; want_no_err
+[[ $(cat "$T/out") == '{"applied":'* ]] || problem "no applied count"
+end
+
+begin "insert starts the workflow: routed owner, task, instance in its initial state"
+crm --as alice:sales --now $T0 insert lead '{"name": "Zhang Wei", "region": "north"}'
+want_rc 0; want_out '{"id":1}'
+crm get lead 1
+want_out_has '"owner":"nora"'
+crm query task --format ndjson
+want_out_has '"assignee":"nora"'; want_out_has '"lead":1'
+crm instances lead 1
+want_rc 0; want_out_has '"workflow":"lead_flow"'; want_out_has '"state":"new"'; want_out_has '"status":"active"'
+want_out_has '"started_at":"2024-05-01T09:00:00.000Z"'
+end
+
+begin "events lists what the record's state allows"
+crm events lead 1
+want_rc 0; want_no_err
+want_out_has '"event":"contact","to":"contacted","enabled":true'; want_out_has '"event":"sla_breach"'
+want_out_lacks '"event":"qualify"'
+end
+
+begin "fire of an event the state does not allow exits 1 listing the allowed ones"
+crm fire lead 1 qualify
+want_error 1; want_err_has "not allowed"; want_err_has "allowed: contact, sla_breach"
+crm instances lead 1
+want_out_has '"state":"new"'
+end
+
+begin "fire with fields failing validation exits 4 and changes nothing"
+crm fire lead 1 contact '{"budget": -5}'
+want_error 4; want_err_has '"budget"'
+crm instances lead 1
+want_out_has '"state":"new"'
+end
+
+begin "fire with bad JSON fields exits 1"
+crm fire lead 1 contact '{"budget": '
+want_error 1
+end
+
+begin "fire as --as at --now moves the state and prints the instances"
+crm --as bob:sales --now 2024-05-01T10:30:00Z fire lead 1 contact
+want_rc 0; want_no_err
+want_out_has '"state":"contacted"'; want_out_has '"entered_at":"2024-05-01T10:30:00.000Z"'
+[[ $(head -c1 "$T/out") == "[" ]] || problem "not an array"
+end
+
+begin "history shows every transition with the actor from --as and the time from --now"
+crm history lead 1
+want_rc 0
+want_out_has '"at":"2024-05-01T09:00:00.000Z","event":"(start)","from":null,"to":"new","actor":"alice"'
+want_out_has '"at":"2024-05-01T10:30:00.000Z","event":"contact","from":"new","to":"contacted","actor":"bob"'
+end
+
+begin "a guard that refuses exits 4; the fields written with it are undone"
+crm fire lead 1 qualify '{"budget": 10}'
+want_error 4; want_err_has "guard"
+crm get lead 1
+want_out_has '"budget":null'
+crm instances lead 1
+want_out_has '"state":"contacted"'
+end
+
+begin "fire with JSON fields that satisfy the guard (JSON from stdin)"
+crm_in '{"budget": 5000}' fire lead 1 qualify -
+want_rc 0; want_out_has '"state":"qualified"'; want_out_has '"status":"done"'
+crm get lead 1
+want_out_has '"budget":5000.00'
+end
+
+begin "fire on a finished workflow exits 1"
+crm fire lead 1 contact
+want_error 1
+end
+
+begin "fire on an unknown form exits 3"
+crm fire nosuch 1 contact
+want_error 3
+end
+
+begin "fire with missing arguments or a bad id exits 2"
+crm fire lead 1
+want_error 2
+crm fire lead one contact
+want_error 2
+end
+
+begin "tick fires a due timer exactly once"
+crm --now $T0 insert lead '{"name": "Li Na", "region": "south"}'
+want_out '{"id":2}'
+crm tick --now 2024-05-02T08:59:59Z
+want_rc 0; want_out '{"fired":0}'
+crm tick --now 2024-05-02T09:00:00Z
+want_rc 0; want_out '{"fired":1}'
+crm tick --now 2024-05-02T09:00:00Z
+want_rc 0; want_out '{"fired":0}'
+crm tick --now 2024-05-09T00:00:00Z
+want_out '{"fired":0}'
+crm instances lead 2
+want_out_has '"state":"escalated"'
+end
+
+begin "the timer's event is in the history, at the tick's time, with no actor"
+crm history lead 2
+want_out_has '"at":"2024-05-02T09:00:00.000Z","event":"sla_breach","from":"new","to":"escalated","actor":null'
+want_out_has '"event":"(start)"'
+end
+
+begin "tick honours the global --now"
+crm --now 2024-06-01T00:00:00Z insert lead '{"name": "Chen Jie", "region": "east"}'
+crm --now 2024-06-01T23:00:00Z tick
+want_out '{"fired":0}'
+crm --now 2024-06-02T00:00:00Z tick
+want_out '{"fired":1}'
+crm get lead 3
+want_out_has '"owner":"pool"'
+end
+
+begin "tick --now must be a time, and tick takes no arguments (exit 2)"
+crm tick --now tomorrow
+want_error 2
+crm tick now
+want_error 2
+end
+
+begin "history, events and instances of an unknown form exit 3; of a record without workflows print []"
+crm history nosuch 1
+want_error 3
+crm events nosuch 1
+want_error 3
+crm instances nosuch 1
+want_error 3
+crm history lead 99
+want_rc 0; want_out '[]'
+crm history lead
+want_error 2
+end
+
+begin "start a workflow on a record that has one exits 1"
+crm start lead_flow 2
+want_error 1; want_err_has "already has"
+end
+
+begin "start of an unknown workflow exits 3; a form-bound one without ID exits 1"
+crm start nosuch
+want_error 3
+crm start lead_flow
+want_error 1
+crm start lead_flow x
+want_error 2
+end
+
+begin "start a free-standing workflow prints its instance; fire --instance moves it"
+crm start onboarding
+want_rc 0; want_out_has '{"instance":'
+inst=$(sed 's/[^0-9]//g' "$T/out")
+crm fire --instance "$inst" close
+want_rc 0; want_out "{\"instance\":$inst,\"fired\":\"close\"}"
+crm fire --instance "$inst" close
+want_error 1; want_err_has "done"
+end
+
+begin "fire --instance of a missing instance exits 3; a bad one exits 2"
+crm fire --instance 999 close
+want_error 3
+crm fire --instance zero close
+want_error 2
+crm fire --instance 1 close '{}' extra
+want_error 2
+end
+
+begin "approve without --as exits 2 and touches nothing"
+crm --as sam:sales insert contract '{"title": "ACME frame contract", "amount": 250000}'
+want_out '{"id":1}'
+crm fire contract 1 submit
+want_rc 0; want_out_has '"state":"review"'
+crm approve contract 1
+want_error 2; want_err_has "--as"
+end
+
+begin "approval by the wrong role exits 6 naming the awaited approver"
+crm --as fred:finance approve contract 1
+want_error 6; want_err_has "waiting for role legal"; want_err_has '"CRM_EPERM"'
+crm instances contract 1
+want_out_has '"state":"review"'
+end
+
+begin "reject needs --reason (exit 2); approve takes no --reason"
+crm --as lena:legal reject contract 1
+want_error 2
+crm --as lena:legal reject contract 1 --reason ''
+want_error 2
+crm --as lena:legal approve contract 1 --reason x
+want_error 2
+end
+
+begin "approvals in sequence: legal, then finance; the record moves on"
+crm --as lena:legal,audit --now 2024-05-03T10:00:00Z approve contract 1
+want_rc 0; want_out_has '"state":"review"'
+crm --as lena:legal approve contract 1
+want_error 6; want_err_has "finance"
+crm --as fred:finance --now 2024-05-03T11:00:00Z approve contract 1
+want_rc 0; want_out_has '"state":"signed"'
+crm history contract 1
+want_out_has '"at":"2024-05-03T10:00:00.000Z","event":"approve","from":"review","to":"review","actor":"lena"'
+want_out_has '"event":"approved","from":"review","to":"signed","actor":"fred"'
+end
+
+begin "reject with a reason returns the record; the reason is in the history"
+crm insert contract '{"title": "Risky", "amount": 900000}'
+crm fire contract 2 submit
+crm --as lena:legal reject contract 2 --reason "unlimited liability"
+want_rc 0; want_out_has '"state":"draft"'
+crm history contract 2
+want_out_has '"event":"reject"'; want_out_has '"reason":"unlimited liability"'; want_out_has '"actor":"lena"'
+end
+
+begin "approve on a record that awaits no approval exits 1; on an unknown form 3"
+crm --as lena:legal approve contract 2
+want_error 1
+crm --as lena:legal approve nosuch 1
+want_error 3
+end
+
+begin "migrate-workflow moves active instances to the latest version"
+crm start onboarding
+inst=$(sed 's/[^0-9]//g' "$T/out")
+crm apply "$T/wf2/onboarding.json"
+want_rc 0
+crm migrate-workflow onboarding
+want_rc 0; want_out '{"migrated":1}'
+crm migrate-workflow onboarding
+want_out '{"migrated":0}'
+crm fire --instance "$inst" close
+want_rc 0
+end
+
+begin "migrate-workflow of an unknown workflow exits 3; without a name exits 2"
+crm migrate-workflow nosuch
+want_error 3
+crm migrate-workflow
+want_error 2
+end
+
+begin "decide prints the first matching rule's outputs"
+crm decide region_owner '{"region": "north"}'
+want_rc 0; want_out '{"owner":"nora"}'
+crm decide region_owner '{"region": "west"}'
+want_out '{"owner":"pool"}'
+end
+
+begin "decide with hit policy collect prints an array; inputs from a file"
+echo '{"budget": 500}' >"$T/inputs.json"
+crm decide tags "@$T/inputs.json"
+want_rc 0; want_out '[{"tag":"big"},{"tag":"any"}]'
+end
+
+begin "decide: unknown table exits 3, bad or non-object inputs exit 1"
+crm decide nosuch '{}'
+want_error 3
+crm decide region_owner '{"region": '
+want_error 1
+crm decide region_owner '[1]'
+want_error 1
+crm decide region_owner
+want_error 2
+end
+
+# ---- reports (on the workflow database: leads 1 north 5000.00 nora, 2 south sam, 3 east pool) ----
+cat >"$T/report.json" <<'JSON'
+{"report": "leads_by_region", "source": "lead", "dimensions": ["region"],
+ "measures": [{"name": "leads", "agg": "count"}, {"name": "budget", "agg": "sum", "field": "budget"}],
+ "filter": {"field": "owner", "op": "ne", "param": "not_owner"},
+ "params": {"not_owner": {"type": "text", "default": "-"}}}
+JSON
+
+begin "report prints columns and rows as JSON"
+crm apply "$T/report.json"
+want_rc 0; want_out '{"applied":1}'
+crm report leads_by_region
+want_rc 0; want_no_err
+want_out_has '"columns":[{"name":"region"'; want_out_has '{"region":"north","leads":1,"budget":5000.00}'
+want_out_has '{"region":"south","leads":1,"budget":null}'
+end
+
+begin "report --format csv"
+crm report leads_by_region --format csv
+want_rc 0
+[[ $(head -n1 "$T/out") == "region,leads,budget" ]] || problem "header is $(head -n1 "$T/out")"
+grep -qx 'north,1,5000.00' "$T/out" || problem "north row missing"
+grep -qx 'south,1,' "$T/out" || problem "south row (null budget) missing"
+end
+
+begin "report --param: plain text is a string, JSON is JSON"
+crm report leads_by_region --param not_owner=nora
+want_rc 0; want_out_lacks '"north"'; want_out_has '"south"'
+crm report leads_by_region --param 'not_owner="sam"'
+want_rc 0; want_out_has '"north"'; want_out_lacks '"south"'
+end
+
+begin "report --param with a number for a text parameter exits 1"
+crm report leads_by_region --param not_owner=42
+want_error 1; want_err_has "not_owner"
+end
+
+begin "report --param of an unknown parameter exits 1 naming it"
+crm report leads_by_region --param bogus=1
+want_error 1; want_err_has "bogus"
+end
+
+begin "report --param without '=' or given twice exits 2"
+crm report leads_by_region --param not_owner
+want_error 2
+crm report leads_by_region --param =x
+want_error 2
+crm report leads_by_region --param not_owner=a --param not_owner=b
+want_error 2
+end
+
+begin "report --explain shows the SQL, binds and plan"
+crm report leads_by_region --explain --param not_owner=nora
+want_rc 0; want_out_has '"sql":'; want_out_has '"value":"nora","param":"not_owner"'; want_out_has '"plan":'
+end
+
+begin "report --drill prints the query behind a row; it finds that row's records"
+crm report leads_by_region --drill '{"region": "north"}'
+want_rc 0; want_out_has '"filter":'
+filter=$(sed 's/^{"filter":\(.*\)}$/\1/' "$T/out")
+crm count lead --filter "$filter"
+want_out '{"count":1}'
+end
+
+begin "report option errors exit 2"
+crm report leads_by_region --format xml
+want_error 2
+crm report leads_by_region --explain --drill '{}'
+want_error 2
+crm report leads_by_region --format csv --explain
+want_error 2
+crm report
+want_error 2
+end
+
+begin "report of an unknown name exits 3"
+crm report nosuch
+want_error 3
+end
+
+begin "--help lists the workflow verbs and exit code 6"
+raw --help
+want_out_has "fire FORM ID EVENT"; want_out_has "tick [--now TIME]"; want_out_has "report NAME"
+want_out_has "6 not permitted"
+end
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -1,0 +1,22 @@
+/* `crm decide TABLE JSON`: evaluate a decision table on an object of
+ * inputs (crm_decide) and print its outputs: an object or null for hit
+ * policy "first", an array for "collect". */
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cli_verb_decide(cli *c, int argc, char **argv)
+{
+	const char *pos[2];
+	char *inputs = NULL, *out = NULL;
+	int npos, rc;
+
+	if ((rc = cli_parse_args(argc, argv, NULL, pos, 2, 2, &npos)) ||
+	    (rc = cli_read_json_arg(c, pos[1], "decide", &inputs)) || (rc = cli_open(c, 0))) {
+		free(inputs);
+		return rc;
+	}
+	rc = crm_decide(c->db, pos[0], inputs, &out);
+	free(inputs);
+	return cli_print_owned(c->db, rc, out);
+}
