@@ -8,6 +8,7 @@
 #include "report/report_int.h"
 #include "report/rollup.h"
 #include "script/plugin.h"
+#include "script/script.h"
 #include "workflow/workflow_int.h"
 #include "workflow/decision.h"
 
@@ -34,6 +35,23 @@ static const struct {
 	{ "report", crm__report_apply },
 	{ "form", apply_form },
 };
+
+/* A form's validators name plugin functions that must exist (the plugin may
+ * be applied in the same call, before or after the form). */
+static int check_validators(crm_db *db, const char *name)
+{
+	crm__form *form;
+	int rc;
+
+	if ((rc = crm__form_lookup(db, name, &form)))
+		return rc;
+	for (int i = 0; i < form->nvalidators; i++) {
+		if ((rc = crm__plugin_push(db, form->validators[i])))
+			return rc;
+		lua_pop(crm__lua(db), 1);
+	}
+	return CRM_OK;
+}
 
 static int apply_one(crm_db *db, const cJSON *doc, int index)
 {
@@ -77,7 +95,7 @@ int crm_apply(crm_db *db, const char *json)
 		EACH_DOC(doc)
 		{
 			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "form"));
-			if (rc || (name && (rc = crm__form_check_refs(db, name))))
+			if (rc || (name && ((rc = crm__form_check_refs(db, name)) || (rc = check_validators(db, name)))))
 				break;
 		}
 		/* Rollups name child forms the same way, and need them all in place. */

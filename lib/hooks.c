@@ -17,5 +17,6 @@ static int after_write(crm_db *db, const crm__write *w, const crm__value *old, c
 const crm__write_hooks crm__hooks = {
 	.compute = crm__script_compute,
 	.after_write = after_write,
+	.validate = crm__script_validate,
 	.sandbox_ready = crm__decision_lua_register,
 };

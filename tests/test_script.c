@@ -651,7 +651,35 @@ TEST(test_hooks__see_the_record_before_and_what_changed)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_hooks__see_the_record_before_and_what_changed),
+TEST(test_validators__plugin_functions_judge_whole_records)
+{
+	crm_db *db = test_db();
+	int64_t id;
+
+	test_apply(db, "[{\"form\":\"deal\",\"validators\":[\"checks.discount\"],\"fields\":["
+		       "{\"name\":\"amount\",\"type\":\"decimal\"},{\"name\":\"discount\",\"type\":\"decimal\"},"
+		       "{\"name\":\"stage\",\"type\":\"text\"}]},"
+		       "{\"plugin\":\"checks\",\"lua\":\"return { discount = function(ctx)"
+		       " if (ctx.record.discount or 0) > (ctx.record.amount or 0) * 0.2 then"
+		       "   return {discount = 'at most 20% of the amount'} end"
+		       " if ctx.op == 'update' and ctx.changed.amount and ctx.old.stage == 'signed' then"
+		       "   return 'a signed deal keeps its amount' end end }\"}]");
+	CHECK_OK(db, crm_record_insert(db, "deal", "{\"amount\":100,\"discount\":10,\"stage\":\"signed\"}", &id));
+	CHECK_RC(db, crm_record_insert(db, "deal", "{\"amount\":100,\"discount\":30}", NULL), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "{\"field\":\"discount\",\"code\":\"validator\",\"message\":\"at most 20% of the amount\"}");
+	CHECK_RC(db, crm_record_update(db, "deal", id, "{\"amount\":200}", 0), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errmsg(db), "a signed deal keeps its amount");
+	CHECK_OK(db, crm_record_update(db, "deal", id, "{\"discount\":15}", 0));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal"), 1);
+	/* A validator that names no plugin function is refused when applied. */
+	CHECK_RC(db, crm_apply(db, "{\"form\":\"x\",\"validators\":[\"checks.nope\"],\"fields\":[{\"name\":\"a\",\"type\":\"text\"}]}"),
+		 CRM_ENOTFOUND);
+	CHECK_RC(db, crm_apply(db, "{\"form\":\"x\",\"validators\":[\"nodot\"],\"fields\":[{\"name\":\"a\",\"type\":\"text\"}]}"),
+		 CRM_EINVAL);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_validators__plugin_functions_judge_whole_records), T(test_hooks__see_the_record_before_and_what_changed),
 	  T(test_plugins__guards_call_plugins_and_crm_null_clears_fields), T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
 	  T(test_hostile__computed_field), T(test_sandbox__what_is_there), T(test_sandbox__isolation),
 	  T(test_sandbox__budget_per_call), T(test_sandbox__memory_limit), T(test_sandbox__compile_errors),

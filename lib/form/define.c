@@ -689,7 +689,38 @@ static int normalise(compile_ctx *cx, const cJSON *def)
 	return cx->form->body ? CRM_OK : crm__error_oom(cx->db);
 }
 
-static const char *const form_keys[] = { "form", "label", "description", "fields", "unique", "indexes", NULL };
+static const char *const form_keys[] = { "form", "label", "description", "fields", "unique", "indexes", "validators",
+					 NULL };
+
+/* "validators": ["plugin.function", ...], run on every write of a record. */
+static int compile_validators(compile_ctx *cx, const cJSON *list)
+{
+	const cJSON *v;
+	int i = 0;
+
+	if (!list)
+		return CRM_OK;
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > 20)
+		return fail(cx, "validators", "'validators' is a list of at most 20 plugin functions");
+	if (!(cx->form->validators = crm__calloc((size_t)cJSON_GetArraySize(list), sizeof(char *))))
+		return crm__error_oom(cx->db);
+	cJSON_ArrayForEach(v, list)
+	{
+		const char *dot = cJSON_IsString(v) ? strchr(v->valuestring, '.') : NULL;
+		char plugin[64];
+
+		snprintf(cx->path, sizeof cx->path, "validators[%d]", i++);
+		if (!dot || (size_t)(dot - v->valuestring) >= sizeof plugin)
+			return fail(cx, NULL, "a validator is a plugin function \"plugin.function\"");
+		snprintf(plugin, sizeof plugin, "%.*s", (int)(dot - v->valuestring), v->valuestring);
+		if (!crm__valid_name(plugin) || !crm__valid_name(dot + 1))
+			return fail(cx, NULL, "'%s' is not a plugin function name", v->valuestring);
+		if (!(cx->form->validators[cx->form->nvalidators++] = crm__strdup(v->valuestring)))
+			return crm__error_oom(cx->db);
+	}
+	*cx->path = 0;
+	return CRM_OK;
+}
 
 static int compile(compile_ctx *cx, const cJSON *def)
 {
@@ -745,6 +776,8 @@ static int compile(compile_ctx *cx, const cJSON *def)
 	}
 	*cx->path = 0;
 	if ((rc = compile_indexes(cx, def, fields)))
+		return rc;
+	if ((rc = compile_validators(cx, cJSON_GetObjectItemCaseSensitive(def, "validators"))))
 		return rc;
 	return normalise(cx, def);
 }

@@ -109,6 +109,11 @@ typedef struct crm__write_hooks {
 	/* After a successful insert/update/delete, in the same transaction:
 	 * `old` is NULL for inserts, `now` NULL for deletes. Failing fails the write. */
 	int (*after_write)(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+	/* Run the form's validators on a record about to be stored (`old` NULL
+	 * for inserts); failures go to `errs`. Returns their number, or -1 with
+	 * the db error set when a validator could not run. */
+	int (*validate)(crm_db *db, const crm__form *form, const crm__value *old, const crm__value *now,
+			crm__errors *errs);
 	/* The Lua sandbox was just made: engines add their crm.* functions. */
 	int (*sandbox_ready)(crm_db *db);
 } crm__write_hooks;

@@ -204,11 +204,15 @@ static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, i
 	return CRM_ECONSTRAINT;
 }
 
-static int validate(crm_db *db, crm__write *w, const crm__value *values, int64_t self_id)
+static int validate(crm_db *db, crm__write *w, const crm__value *old, const crm__value *values, int64_t self_id)
 {
 	int n = crm__validate_record(db, w->form, values, w->rec ? w->rec->given : NULL, w->errs);
 
 	if (n < 0)
+		return db->errcode;
+	/* The form's own validators judge a record whose fields are sound. */
+	if (w->errs->count == 0 && w->form->nvalidators && crm__hooks.validate &&
+	    crm__hooks.validate(db, w->form, old, values, w->errs) < 0)
 		return db->errcode;
 	if (w->errs->count == 0)
 		return CRM_OK;
@@ -259,7 +263,7 @@ static int do_insert(crm_db *db, crm__write *w)
 	for (int i = 0; i < n; i++)
 		if (!rec->given[i] && (form->fields[i].flags & CRM__F_HAS_DEFAULT))
 			rec->values[i] = form->fields[i].def;
-	if ((rc = compute(db, form, rec)) || (rc = validate(db, w, rec->values, 0)))
+	if ((rc = compute(db, form, rec)) || (rc = validate(db, w, NULL, rec->values, 0)))
 		return rc;
 	if (!(st = crm__form_insert_stmt(db, form)))
 		return db->errcode;
@@ -300,7 +304,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	for (int i = 0; i < form->nfields; i++)
 		if (rec->given[i] == CRM__GIVEN)
 			cur->values[i] = rec->values[i];
-	if ((rc = compute(db, form, cur)) || (rc = validate(db, w, cur->values, w->id)))
+	if ((rc = compute(db, form, cur)) || (rc = validate(db, w, *old, cur->values, w->id)))
 		return rc;
 	crm__buf_puts(&sql, "UPDATE ");
 	crm__sql_ident(&sql, form->name);

@@ -207,6 +207,18 @@ void crm__lua_push_record(lua_State *L, const crm__form *form, const crm__value 
 	}
 }
 
+void crm__lua_push_changed(lua_State *L, const crm__form *form, const crm__value *old, const crm__value *now)
+{
+	lua_newtable(L);
+	for (int i = 0; i < form->nfields; i++) {
+		const crm__value *a = &old[i], *b = &now[i];
+		if (a->kind != b->kind || (a->kind != CRM__V_NULL && crm__value_compare(a, b) != 0)) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, form->fields[i].name);
+		}
+	}
+}
+
 /* Push the current row of a cursor as a table (columns by their types). */
 static void push_cursor_row(lua_State *L, crm_cursor *cur)
 {

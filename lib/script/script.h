@@ -9,6 +9,7 @@
 #include <lua.h>
 
 #include "core/db_int.h"
+#include "form/form_int.h"
 #include "store/schema.h"
 
 typedef struct crm__script crm__script;
@@ -42,6 +43,11 @@ void crm__lua_push_ref(lua_State *L, int ref);
  * datetimes as ISO strings, multi_enum as arrays, json decoded), plus id,
  * created_at, updated_at, owner and version when `sys` is not NULL. */
 void crm__lua_push_record(lua_State *L, const crm__form *form, const crm__value *values, const crm__value *sys);
+/* A table of the names of the fields whose value differs between `old` and `now`. */
+void crm__lua_push_changed(lua_State *L, const crm__form *form, const crm__value *old, const crm__value *now);
+/* The write path's validate hook: run the form's validator plugins. */
+int crm__script_validate(crm_db *db, const crm__form *form, const crm__value *old, const crm__value *now,
+			 crm__errors *errs);
 /* Append the JSON text of the Lua value at `idx` (tables as objects or
  * arrays). -1 when the value cannot be JSON (functions, cycles, NaN). */
 int crm__lua_to_json(lua_State *L, int idx, crm__buf *out);

@@ -118,5 +118,8 @@ void crm__form_release(crm__form *form)
 	crm__free(form->name);
 	crm__free(form->label);
 	crm__free(form->body);
+	for (int i = 0; i < form->nvalidators; i++)
+		crm__free(form->validators[i]);
+	crm__free(form->validators);
 	crm__free(form);
 }

@@ -100,6 +100,8 @@ typedef struct crm__form {
 	crm__index *indexes; /* unique constraints first, then plain indexes */
 	int nindexes;
 	char *body;      /* normalised definition JSON */
+	char **validators; /* plugin functions ("plugin.fn") that check whole records */
+	int nvalidators;
 	/* prepared statements owned by the form */
 	sqlite3_stmt *st_insert;
 	sqlite3_stmt *st_get;

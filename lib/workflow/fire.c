@@ -74,14 +74,7 @@ void crm__wf_push_ctx(crm_db *db, crm__wf_ctx *cx)
 			/* The record before, and which fields differ from it now. */
 			crm__lua_push_record(L, cx->wf->form, cx->old.values, NULL);
 			lua_setfield(L, -2, "old");
-			lua_newtable(L);
-			for (int i = 0; i < cx->wf->form->nfields; i++) {
-				const crm__value *a = &cx->old.values[i], *b = &cx->rec.values[i];
-				if (a->kind != b->kind || (a->kind != CRM__V_NULL && crm__value_compare(a, b) != 0)) {
-					lua_pushboolean(L, 1);
-					lua_setfield(L, -2, cx->wf->form->fields[i].name);
-				}
-			}
+			crm__lua_push_changed(L, cx->wf->form, cx->old.values, cx->rec.values);
 			lua_setfield(L, -2, "changed");
 		}
 		lua_pushstring(L, cx->wf->form->name);
