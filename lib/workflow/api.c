@@ -185,7 +185,10 @@ int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **ou
 
 /* A migrated instance runs the timers of its state in the new version,
  * counted from when it entered the state; the old version's timers go. */
-static int rearm_timers(crm_db *db, crm__workflow *wf, int64_t id)
+/* A migrated instance takes up its new state as if it had just arrived,
+ * without running hooks: its timers (counted from when it entered), the
+ * approval round of an approval state, and done when the state is final. */
+static int settle_migrated(crm_db *db, crm__workflow *wf, int64_t id, int moved)
 {
 	crm__wf_instance inst;
 	crm__record rec;
@@ -194,8 +197,20 @@ static int rearm_timers(crm_db *db, crm__workflow *wf, int64_t id)
 	if ((rc = crm__wf_instance_load(db, id, &inst)) || (rc = crm__wf_timers_cancel(db, id)))
 		return rc;
 	s = crm__wf_state_index(wf, inst.state);
-	if (s < 0 || wf->states[s].final || !wf->states[s].ntimers)
+	if (s < 0)
 		return CRM_OK;
+	if (wf->states[s].final) {
+		sqlite3_stmt *st = crm__stmt_take(db, "UPDATE crm_wf_instance SET status='done' WHERE id=?", (size_t)-1);
+		if (!st)
+			return db->errcode;
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		crm__stmt_give(db, st);
+		return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	}
+	/* An instance that stays in its approval state keeps its round. */
+	if ((moved && (rc = crm__wf_approval_enter(db, wf, &inst, s))) || !wf->states[s].ntimers)
+		return rc;
 	crm__record_init(&rec);
 	if (!wf->form || (rc = crm__record_load(db, wf->form, inst.record, &rec, NULL)) == CRM_OK)
 		rc = crm__wf_timers_enter(db, wf, &inst, s, wf->form ? rec.values : NULL);
@@ -261,7 +276,7 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		snprintf(data, sizeof data, "{\"from_version\":%lld,\"to_version\":%lld}", (long long)from_version,
 			 (long long)latest->version);
 		if ((rc = crm__wf_history_add(db, id, "(migrate)", from_state, to, data)) ||
-		    (rc = rearm_timers(db, latest, id)))
+		    (rc = settle_migrated(db, latest, id, strcmp(from_state, to) != 0)))
 			break;
 		count++;
 	}
