@@ -1716,6 +1716,33 @@ TEST(test_engine__migration_rearms_timers)
 	crm_close(db);
 }
 
+/* Migrating into a final state finishes the instance; into an approval
+ * state opens that state's round. */
+TEST(test_engine__migration_into_final_and_approval_states)
+{
+	crm_db *db = db_with_forms();
+	int64_t a, b;
+
+	apply(db, "{'workflow':'m','form':'lead','start_on':'create','initial':'draft',"
+		  " 'states':{'draft':{},'old_done':{}},"
+		  " 'transitions':[{'from':'draft','event':'finish','to':'old_done'}]}");
+	a = insert(db, "lead", "{'name':'A'}");
+	b = insert(db, "lead", "{'name':'B'}");
+	CHECK_OK(db, crm_workflow_fire(db, "lead", b, "finish", NULL));
+	apply(db, "{'workflow':'m','form':'lead','start_on':'create','initial':'review',"
+		  " 'states':{'review':{'approval':{'steps':[{'role':'legal'}],'approved':'ok','rejected':'no'}},"
+		  "           'closed':{'final':true}},"
+		  " 'transitions':[{'from':'review','event':'ok','to':'closed'},{'from':'review','event':'no','to':'closed'}],"
+		  " 'migrate':{'states':{'draft':'review','old_done':'closed'}}}");
+	CHECK_OK(db, crm_workflow_migrate(db, "m", NULL));
+	CHECK_STR(sql_text(db, "SELECT status FROM crm_wf_instance WHERE record=%lld", (long long)b), "done");
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM crm_wf_approval WHERE decision IS NULL"), 1);
+	crm_actor_set(db, "lee", "legal");
+	CHECK_OK(db, crm_workflow_decide(db, "lead", a, "approve", NULL));
+	CHECK_STR(state_of(db, "m", "lead", a), "closed");
+	crm_close(db);
+}
+
 /* A migrate map must point at states of the new version. */
 TEST(test_engine__migrate_map_checked)
 {
@@ -1958,5 +1985,5 @@ TEST_LIST(T(test_s4_routing__decision_table), T(test_s4_routing__lua_plugin), T(
 	  T(test_engine__caught_crm_failure_is_forgotten), T(test_engine__guard_false_is_a_constraint), T(test_engine__catch_up_policies),
 	  T(test_engine__absolute_and_field_deadlines), T(test_engine__field_deadline_read_on_entry),
 	  T(test_engine__refused_timer_is_recorded), T(test_engine__versions_and_migration),
-	  T(test_engine__migration_rearms_timers), T(test_engine__migrate_map_checked), T(test_engine__delete_cancels_instances),
+	  T(test_engine__migration_rearms_timers), T(test_engine__migration_into_final_and_approval_states), T(test_engine__migrate_map_checked), T(test_engine__delete_cancels_instances),
 	  T(test_engine__free_standing_workflow), T(test_engine__history_and_instances), T(test_engine__bad_definitions))
