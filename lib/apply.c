@@ -1,6 +1,7 @@
 /* crm_apply: the one entry point for metadata documents of every engine.
  * It sits above the engines and hands each document to the one it names,
  * all in one transaction, so a set of documents lands whole or not at all. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/db_int.h"
@@ -36,15 +37,25 @@ static const struct {
 	{ "form", apply_form },
 };
 
-/* A form's validators name plugin functions that must exist (the plugin may
- * be applied in the same call, before or after the form). */
-static int check_validators(crm_db *db, const char *name)
+/* What a form asks of the Lua engine must be there: computed expressions
+ * compile, validators name plugin functions (the plugin may be applied in
+ * the same call, before or after the form). */
+static int check_scripts(crm_db *db, const char *name)
 {
 	crm__form *form;
+	char what[160];
 	int rc;
 
 	if ((rc = crm__form_lookup(db, name, &form)))
 		return rc;
+	for (int i = 0; i < form->nfields; i++) {
+		if (form->fields[i].type != CRM_TYPE_COMPUTED)
+			continue;
+		snprintf(what, sizeof what, "%s.%s", form->name, form->fields[i].name);
+		if ((rc = crm__lua_compile(db, what, form->fields[i].lua, 1)))
+			return rc;
+		lua_pop(crm__lua(db), 1);
+	}
 	for (int i = 0; i < form->nvalidators; i++) {
 		if ((rc = crm__plugin_push(db, form->validators[i])))
 			return rc;
@@ -95,7 +106,7 @@ int crm_apply(crm_db *db, const char *json)
 		EACH_DOC(doc)
 		{
 			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "form"));
-			if (rc || (name && ((rc = crm__form_check_refs(db, name)) || (rc = check_validators(db, name)))))
+			if (rc || (name && ((rc = crm__form_check_refs(db, name)) || (rc = check_scripts(db, name)))))
 				break;
 		}
 		/* Rollups name child forms the same way, and need them all in place. */

@@ -579,9 +579,9 @@ TEST(test_computed__errors_name_the_field)
 			CHECK_RC(db, crm_record_insert(db, "product", "{\"qty\":1}", NULL), CRM_ESCRIPT);
 			CHECK_HAS(crm_errmsg(db), cases[i].message);
 			CHECK_INT(test_sql_int(db, "SELECT count(*) FROM product"), 0);
-		} else { /* refused when applied: then the error names the field too */
-			CHECK_INT(crm_errcode(db), CRM_EINVAL);
-			CHECK_HAS(crm_errmsg(db), "bad");
+		} else { /* a syntax error is refused when applied, naming the field */
+			CHECK_INT(crm_errcode(db), CRM_ESCRIPT);
+			CHECK_HAS(crm_errmsg(db), cases[i].message);
 		}
 		crm_close(db);
 	}
@@ -679,7 +679,31 @@ TEST(test_validators__plugin_functions_judge_whole_records)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_validators__plugin_functions_judge_whole_records), T(test_hooks__see_the_record_before_and_what_changed),
+TEST(test_computed__statements_with_return_as_in_the_design)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+	int64_t id;
+
+	test_apply(db, "{\"form\":\"lead\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"
+		       "{\"name\":\"region\",\"type\":\"text\"},{\"name\":\"label\",\"type\":\"computed\","
+		       "\"lua\":\"return record.name .. ' / ' .. record.region\"},"
+		       "{\"name\":\"size\",\"type\":\"computed\",\"returns\":\"integer\","
+		       "\"lua\":\"local n = #record.name\\nif n > 3 then return n end\\nreturn 0\"}]}");
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"Wang Lei\",\"region\":\"east\"}", &id));
+	CHECK_OK(db, crm_record_get(db, "lead", id, &json));
+	CHECK_HAS(json, "\"label\":\"Wang Lei / east\",\"size\":8");
+	crm_free(json);
+	/* Neither an expression nor statements: refused when applied, with the
+	 * expression's error. */
+	CHECK_RC(db, crm_apply(db, "{\"form\":\"bad\",\"fields\":[{\"name\":\"c\",\"type\":\"computed\",\"lua\":\"1 +\"}]}"),
+		 CRM_ESCRIPT);
+	CHECK_HAS(crm_errmsg(db), "bad.c:1:");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_meta WHERE name='bad'"), 0);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_computed__statements_with_return_as_in_the_design), T(test_validators__plugin_functions_judge_whole_records), T(test_hooks__see_the_record_before_and_what_changed),
 	  T(test_plugins__guards_call_plugins_and_crm_null_clears_fields), T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
 	  T(test_hostile__computed_field), T(test_sandbox__what_is_there), T(test_sandbox__isolation),
 	  T(test_sandbox__budget_per_call), T(test_sandbox__memory_limit), T(test_sandbox__compile_errors),

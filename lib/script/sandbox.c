@@ -341,6 +341,16 @@ int crm__lua_compile(crm_db *db, const char *name, const char *src, int expressi
 	snprintf(chunkname, sizeof chunkname, "=%s", name);
 	status = luaL_loadbufferx(L, text.p, text.len, chunkname, "t");
 	crm__buf_free(&text);
+	/* An "expression" may also be written as statements with a return
+	 * ("return record.a .. record.b"): accept that form too, and when
+	 * neither compiles report the expression's error. */
+	if (status == LUA_ERRSYNTAX && expression) {
+		if (luaL_loadbufferx(L, src, strlen(src), chunkname, "t") == LUA_OK) {
+			lua_remove(L, -2);
+			status = LUA_OK;
+		} else
+			lua_pop(L, 1);
+	}
 	if (status != LUA_OK) {
 		int rc = crm__error(db, status == LUA_ERRMEM ? CRM_ENOMEM : CRM_ESCRIPT, "%s", lua_tostring(L, -1));
 		lua_pop(L, 1);

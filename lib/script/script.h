@@ -19,7 +19,8 @@ lua_State *crm__lua(crm_db *db);
 
 /* Compile `src` (Lua text; binary chunks are refused) named `name` (shown
  * in error messages as "name:line:"), with its own environment over the
- * sandbox's globals. With `expression` set, `src` is an expression and the
+ * sandbox's globals. With `expression` set, `src` is an expression (or
+ * statements that return a value) and the
  * chunk returns its value ("record.score >= 60"). On success pushes the
  * function and returns CRM_OK; otherwise CRM_ESCRIPT with the error set. */
 int crm__lua_compile(crm_db *db, const char *name, const char *src, int expression);
