@@ -1428,7 +1428,24 @@ TEST(test_engine__event_not_allowed_lists_allowed)
 	/* a record without any workflow */
 	apply(db, "{'form':'note','fields':[{'name':'text','type':'text'}]}");
 	CHECK_RC(db, fire(db, "note", insert(db, "note", "{'text':'x'}"), "ok", NULL), CRM_EINVAL);
-	CHECK_RC(db, fire(db, "lead", 999, "ok", NULL), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "runs no workflow");
+	CHECK_RC(db, fire(db, "lead", 999, "ok", NULL), CRM_ENOTFOUND);
+	crm_close(db);
+}
+
+/* With several instances on one record, the refusal lists what each allows. */
+TEST(test_engine__event_not_allowed_by_any_of_several_instances)
+{
+	crm_db *db = db_with_forms();
+	int64_t id;
+
+	apply(db, "[{'workflow':'one','form':'lead','start_on':'create','initial':'a','states':{'a':{},'b':{}},"
+		  "  'transitions':[{'from':'a','event':'go','to':'b'},{'from':'a','event':'go','to':'b','reenter':true}]},"
+		  " {'workflow':'two','form':'lead','start_on':'create','initial':'x','states':{'x':{},'y':{}},"
+		  "  'transitions':[{'from':'x','event':'jump','to':'y'}]}]");
+	id = insert(db, "lead", "{'name':'A'}");
+	CHECK_RC(db, fire(db, "lead", id, "fly", NULL), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "(one in a allows go; two in x allows jump)");
 	crm_close(db);
 }
 
@@ -1778,7 +1795,7 @@ TEST(test_engine__delete_cancels_instances)
 	CHECK_INT(tick(db, T0 + 24 * HOUR), 1); /* only the kept lead */
 	CHECK_INT(events(db, "escalate_to_manager"), 1);
 	CHECK_HAS(sql_text(db, "SELECT payload FROM crm_event WHERE type='escalate_to_manager'"), "\"lead\":2");
-	CHECK_RC(db, fire(db, "lead", id, "contact", NULL), CRM_EINVAL);
+	CHECK_RC(db, fire(db, "lead", id, "contact", NULL), CRM_ENOTFOUND);
 	/* a delete that fails (here inside a rolled-back host transaction) cancels nothing */
 	CHECK_OK(db, crm_begin(db));
 	CHECK_OK(db, crm_record_delete(db, "lead", keep, 0));
@@ -1981,7 +1998,7 @@ TEST_LIST(T(test_s4_routing__decision_table), T(test_s4_routing__lua_plugin), T(
 	  T(test_engine__failing_when_undoes_the_event),
 	  T(test_engine__when_cycle_is_refused), T(test_engine__action_values), T(test_engine__hook_result_must_be_fields),
 	  T(test_engine__event_reaches_every_instance), T(test_engine__event_not_allowed_lists_allowed),
-	  T(test_engine__allowed_list_names_each_event),
+	  T(test_engine__event_not_allowed_by_any_of_several_instances), T(test_engine__allowed_list_names_each_event),
 	  T(test_engine__caught_crm_failure_is_forgotten), T(test_engine__guard_false_is_a_constraint), T(test_engine__catch_up_policies),
 	  T(test_engine__absolute_and_field_deadlines), T(test_engine__field_deadline_read_on_entry),
 	  T(test_engine__refused_timer_is_recorded), T(test_engine__versions_and_migration),

@@ -34,29 +34,39 @@ int crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t
 	return rc;
 }
 
-/* Does instance `id`'s current state have a transition on `event`? */
-static int allows(crm_db *db, int64_t id, const char *event, int *out)
+/* Does instance `id`'s current state have a transition on `event`? The
+ * events it does allow are added to `allowed` ("wf in state: a, b; "). */
+static int allows(crm_db *db, int64_t id, const char *event, int *out, crm__buf *allowed)
 {
 	crm__wf_instance inst;
 	crm__workflow *wf;
-	int rc, s;
+	int rc, s, listed = 0;
 
 	*out = 0;
 	if ((rc = crm__wf_instance_load(db, id, &inst)) || (rc = crm__workflow_lookup(db, inst.workflow, inst.version, &wf)))
 		return rc;
 	s = crm__wf_state_index(wf, inst.state);
-	for (int i = 0; i < wf->ntransitions && !*out; i++) {
+	crm__buf_printf(allowed, "%s%s in %s allows ", allowed->len ? "; " : "", wf->name, inst.state);
+	for (int i = 0; i < wf->ntransitions; i++) {
 		const crm__wf_transition *t = &wf->transitions[i];
-		int from = t->from_any;
-		for (int k = 0; k < t->nfrom; k++)
-			from |= t->from[k] == s;
-		*out = from && t->event && strcmp(t->event, event) == 0;
+		int from = crm__wf_from_matches(t, s), seen = 0;
+		if (!from || !t->event)
+			continue;
+		*out |= strcmp(t->event, event) == 0;
+		for (int k = 0; k < i && !seen; k++) /* an event listed once, however many transitions share it */
+			seen = wf->transitions[k].event && strcmp(wf->transitions[k].event, t->event) == 0 &&
+			       (wf->transitions[k].from_any || crm__wf_from_matches(&wf->transitions[k], s));
+		if (!seen)
+			crm__buf_printf(allowed, "%s%s", listed++ ? ", " : "", t->event);
 	}
+	if (!listed)
+		crm__buf_puts(allowed, "nothing");
 	return CRM_OK;
 }
 
 int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *event, const char *fields)
 {
+	crm__buf allowed = CRM__BUF_INIT;
 	int64_t *ids = NULL;
 	int n = 0, rc, fired = 0;
 
@@ -67,19 +77,25 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 	rc = crm__wf_instances_of(db, form, record, &ids, &n);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
 		int ok;
-		if ((rc = allows(db, ids[i], event, &ok)) || !ok)
+		if ((rc = allows(db, ids[i], event, &ok, &allowed)) || !ok)
 			continue;
 		/* The fields are written once, with the first instance's transition. */
 		rc = crm__wf_fire(db, ids[i], event, fired ? NULL : fields, NULL);
 		fired++;
 	}
-	if (rc == CRM_OK && !fired) {
-		if (n == 1) /* let the instance explain what it allows */
-			rc = crm__wf_fire(db, ids[0], event, NULL, NULL);
-		else
-			rc = crm__error(db, CRM_EINVAL, "no workflow of %s record %lld allows '%s' now", form, (long long)record,
-					event);
-	}
+	if (rc == CRM_OK && !fired && n == 0) {
+		crm__form *f;
+		crm__record rec;
+		crm__record_init(&rec);
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_load(db, f, record, &rec, NULL)) == CRM_OK)
+			rc = crm__error(db, CRM_EINVAL, "%s record %lld runs no workflow", form, (long long)record);
+		crm__record_free(&rec);
+	} else if (rc == CRM_OK && !fired && n == 1)
+		rc = crm__wf_fire(db, ids[0], event, NULL, NULL); /* the instance explains itself */
+	else if (rc == CRM_OK && !fired)
+		rc = crm__error(db, CRM_EINVAL, "no workflow of %s record %lld allows '%s' now (%s)", form, (long long)record,
+				event, allowed.oom ? "" : crm__buf_cstr(&allowed));
+	crm__buf_free(&allowed);
 	crm__free(ids);
 	return crm__tx_end(db, rc);
 }

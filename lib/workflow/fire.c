@@ -163,7 +163,7 @@ static int guard_passes(crm_db *db, crm__wf_ctx *cx, int t_index, int *out)
 	return CRM_OK;
 }
 
-static int from_matches(const crm__wf_transition *t, int state)
+int crm__wf_from_matches(const crm__wf_transition *t, int state)
 {
 	if (t->from_any)
 		return 1;
@@ -192,7 +192,7 @@ static void allowed_events(const crm__wf_ctx *cx, char *out, size_t size)
 	*out = 0;
 	for (int i = 0; i < cx->wf->ntransitions; i++) {
 		const crm__wf_transition *t = &cx->wf->transitions[i];
-		if (!t->event || !from_matches(t, cx->state) || listed(out, t->event))
+		if (!t->event || !crm__wf_from_matches(t, cx->state) || listed(out, t->event))
 			continue;
 		len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%s%s", len ? ", " : "", t->event);
 		if (len >= size)
@@ -299,7 +299,7 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 			crm__row row = { .fields = cx->rec.values };
 			int pass;
 
-			if (!t->when || !from_matches(t, cx->state) || (t->to == cx->state && !t->reenter))
+			if (!t->when || !crm__wf_from_matches(t, cx->state) || (t->to == cx->state && !t->reenter))
 				continue;
 			memcpy(row.sys, cx->sys, sizeof row.sys);
 			if (!crm__filter_eval(t->when, cx->wf->form, &row))
@@ -338,7 +338,7 @@ int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fi
 		const crm__wf_transition *t = &cx.wf->transitions[i];
 		int pass;
 
-		if (!t->event || strcmp(t->event, event) != 0 || !from_matches(t, cx.state))
+		if (!t->event || strcmp(t->event, event) != 0 || !crm__wf_from_matches(t, cx.state))
 			continue;
 		cx.event = event;
 		cx.target = t->to;
@@ -457,7 +457,7 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 			char reason[200] = "";
 			int pass = 1;
 
-			if (!t->event || !from_matches(t, cx.state))
+			if (!t->event || !crm__wf_from_matches(t, cx.state))
 				continue;
 			cx.event = t->event;
 			cx.target = t->to;

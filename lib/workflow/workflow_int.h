@@ -121,6 +121,8 @@ int crm__workflow_lookup(crm_db *db, const char *name, int64_t version, crm__wor
 /* The latest workflows bound to `form` (borrowed array, count in *n). */
 int crm__workflows_for_form(crm_db *db, const char *form, crm__workflow ***out, int *n);
 int crm__wf_state_index(const crm__workflow *wf, const char *name);
+/* Does transition `t` leave from `state`? */
+int crm__wf_from_matches(const crm__wf_transition *t, int state);
 
 /* ---- instances (instance.c) ---- */
 typedef struct crm__wf_instance {
