@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/db_int.h"
+#include "core/json_parse.h"
 #include "form/form_int.h"
 #include "report/report_int.h"
 #include "report/rollup.h"
@@ -77,7 +78,6 @@ static int apply_one(crm_db *db, const cJSON *doc, int index)
 
 int crm_apply(crm_db *db, const char *json)
 {
-	const char *end = NULL;
 	cJSON *root, *doc;
 	int rc, i = 0, many;
 
@@ -87,12 +87,8 @@ int crm_apply(crm_db *db, const char *json)
 		return rc;
 	if (!json)
 		return crm__error(db, CRM_EMISUSE, "no metadata given");
-	root = cJSON_ParseWithOpts(json, &end, 1);
-	if (!root) {
-		rc = crm__error(db, CRM_EINVAL, "metadata is not valid JSON (at byte %d)", end ? (int)(end - json) : 0);
-		db->erroffset = end ? (int)(end - json) : 0;
+	if ((rc = crm__json_parse(db, json, "metadata", &root)))
 		return rc;
-	}
 	/* One document, or an array of them: walk both the same way. */
 #define EACH_DOC(doc) for (doc = many ? root->child : root; doc; doc = many ? doc->next : NULL)
 	many = cJSON_IsArray(root);

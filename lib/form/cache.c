@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "form_int.h"
 
 typedef struct form_cache {
@@ -46,26 +47,7 @@ static form_cache *cache_of(crm_db *db)
 /* The stored definition of `name` (latest version), parsed, or NULL. */
 int crm__form_load_def(crm_db *db, const char *name, cJSON **out, int64_t *version)
 {
-	sqlite3_stmt *st = crm__stmt_take(
-		db, "SELECT body, version FROM crm_meta WHERE kind='form' AND name=? ORDER BY version DESC LIMIT 1",
-		(size_t)-1);
-	int rc;
-
-	*out = NULL;
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-		*version = sqlite3_column_int64(st, 1);
-		rc = *out ? CRM_OK : crm__error(db, CRM_EIO, "stored definition of form '%s' is corrupt", name);
-	} else if (rc == SQLITE_DONE)
-		rc = crm__error(db, CRM_ENOTFOUND, "no form named '%s'", name);
-	else
-		rc = crm__error_sqlite(db, rc);
-	crm__stmt_give(db, st);
-	return rc;
+	return crm__meta_load(db, "form", "form", name, 0, out, version);
 }
 
 int crm__form_lookup(crm_db *db, const char *name, crm__form **out)

@@ -22,26 +22,6 @@ static int table_exists(crm_db *db, const char *name, int *out)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
 }
 
-static int record_definition(crm_db *db, const crm__form *form, int64_t version)
-{
-	sqlite3_stmt *st = crm__stmt_take(
-		db, "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by) VALUES('form', ?, ?, ?, ?, ?)",
-		(size_t)-1);
-	int rc;
-
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, form->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version);
-	sqlite3_bind_text(st, 3, form->body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, crm_now(db));
-	if (db->actor_user)
-		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
-}
-
 int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "form"));
@@ -64,7 +44,6 @@ int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 		goto done;
 	if (old && strcmp(old->body, new->body) == 0)
 		goto done;
-	new->version = old ? old->version + 1 : 1;
 	if (old)
 		rc = crm__form_migrate(db, old, new);
 	else if ((rc = table_exists(db, new->name, &exists)) == CRM_OK) {
@@ -73,8 +52,8 @@ int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 		else
 			rc = crm__ddl_create(db, new);
 	}
-	if (rc == CRM_OK && (rc = record_definition(db, new, new->version)) == CRM_OK)
-		rc = crm__meta_bump(db);
+	if (rc == CRM_OK)
+		rc = crm__meta_store(db, "form", new->name, new->body, &new->version, NULL);
 	if (rc == CRM_OK && out_changed)
 		*out_changed = 1;
 done:

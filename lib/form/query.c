@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "core/codec.h"
 #include "crm/query.h"
 #include "form_int.h"
@@ -408,7 +409,6 @@ static void spec_free(query_spec *q)
 static int parse_spec(crm_db *db, const crm__form *form, const char *json, query_spec *q)
 {
 	const cJSON *after = NULL, *m;
-	const char *end = NULL;
 	cJSON *doc;
 	int rc = CRM_OK, has_id = 0, has_offset = 0;
 
@@ -419,14 +419,8 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 		q->nkeys = 1;
 		return CRM_OK;
 	}
-	doc = cJSON_ParseWithOpts(json, &end, 1);
-	if (!doc) {
-		if (!end || end < json)
-			end = json;
-		rc = crm__error(db, CRM_EINVAL, "the query is not valid JSON (at byte %d)", (int)(end - json));
-		db->erroffset = (int)(end - json);
+	if ((rc = crm__json_parse(db, json, "the query", &doc)))
 		return rc;
-	}
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
 		return crm__error(db, CRM_EINVAL, "a query is a JSON object");

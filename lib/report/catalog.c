@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
+#include "core/json_scan.h"
 #include "report_int.h"
 
 typedef struct rp_cache {
@@ -39,37 +41,11 @@ static rp_cache *cache_of(crm_db *db)
 }
 
 /* The latest stored body and version of report `name` (body NULL when none). */
-static int latest(crm_db *db, const char *name, char **body, int64_t *version)
-{
-	sqlite3_stmt *st = crm__stmt_take(
-		db, "SELECT body, version FROM crm_meta WHERE kind='report' AND name=? ORDER BY version DESC LIMIT 1",
-		(size_t)-1);
-	int rc;
-
-	*body = NULL;
-	*version = 0;
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*version = sqlite3_column_int64(st, 1);
-		if (!(*body = crm__strdup((const char *)sqlite3_column_text(st, 0))))
-			rc = crm__error_oom(db);
-		else
-			rc = CRM_OK;
-	} else
-		rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
-	crm__stmt_give(db, st);
-	return rc;
-}
-
 int crm__report_lookup(crm_db *db, const char *name, crm__report **out)
 {
 	rp_cache *c = cache_of(db);
 	crm__report *rep;
 	cJSON *def;
-	char *body;
 	int64_t version;
 	int rc;
 
@@ -81,14 +57,8 @@ int crm__report_lookup(crm_db *db, const char *name, crm__report **out)
 	for (int i = 0; i < c->n; i++)
 		if (strcmp(c->v[i]->name, name) == 0)
 			return *out = c->v[i], CRM_OK;
-	if ((rc = latest(db, name, &body, &version)))
+	if ((rc = crm__meta_load(db, "report", "report", name, 0, &def, &version)))
 		return rc;
-	if (!body)
-		return crm__error(db, CRM_ENOTFOUND, "no report named '%.64s'", name);
-	def = cJSON_Parse(body);
-	crm__free(body);
-	if (!def)
-		return crm__error(db, CRM_EIO, "stored definition of report '%s' is corrupt", name);
 	rc = crm__report_define(db, def, &rep);
 	cJSON_Delete(def);
 	if (rc) {
@@ -117,42 +87,12 @@ int crm__report_lookup(crm_db *db, const char *name, crm__report **out)
 int crm__report_apply(crm_db *db, const cJSON *doc)
 {
 	crm__report *rep = NULL;
-	sqlite3_stmt *st;
-	char *body;
-	int64_t version;
 	int rc;
 
 	if ((rc = crm__report_define(db, doc, &rep)))
 		return rc;
-	if ((rc = latest(db, rep->name, &body, &version))) {
-		crm__report_release(rep);
-		return rc;
-	}
 	/* Applying the same document again changes nothing. */
-	if (body && strcmp(body, rep->body) == 0) {
-		crm__free(body);
-		crm__report_release(rep);
-		return CRM_OK;
-	}
-	crm__free(body);
-	st = crm__stmt_take(db,
-			    "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by)"
-			    " VALUES('report', ?1, ?2, ?3, ?4, ?5)",
-			    (size_t)-1);
-	if (!st) {
-		crm__report_release(rep);
-		return db->errcode;
-	}
-	sqlite3_bind_text(st, 1, rep->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version + 1);
-	sqlite3_bind_text(st, 3, rep->body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, crm_now(db));
-	if (db->actor_user)
-		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
+	rc = crm__meta_store(db, "report", rep->name, rep->body, NULL, NULL);
 	crm__report_release(rep);
-	if (rc != SQLITE_DONE)
-		return crm__error_sqlite(db, rc);
-	return crm__meta_bump(db);
+	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "report_int.h"
+#include "workflow/workflow_int.h"
 
 /* ---- binds ---- */
 
@@ -458,6 +459,8 @@ static int add_col(crm_db *db, crm__report *rep, const char *name, const char *s
 	for (int i = 0; i < rep->ncols; i++)
 		if (strcmp(rep->cols[i].name, buf) == 0)
 			return crm__report_fail(db, "measures", "two result columns would be named '%s'; rename a measure", buf);
+	/* counted at once, so the report frees whatever part was made */
+	rep->ncols++;
 	if (!(c->name = crm__strdup(buf)))
 		return crm__error_oom(db);
 	snprintf(buf, sizeof buf, "%s%s", label, label_suffix);
@@ -465,7 +468,6 @@ static int add_col(crm_db *db, crm__report *rep, const char *name, const char *s
 		return crm__error_oom(db);
 	c->type = type;
 	c->scale = scale;
-	rep->ncols++;
 	return CRM_OK;
 }
 
@@ -682,18 +684,16 @@ void crm__report_funnel_ctes(crm__buf *sql, crm__rbinds *binds, const crm__repor
 	crm__buf_puts(sql, "), ");
 	if (rep->funnel != CRM__FUNNEL_WORKFLOW)
 		return;
-	/* The furthest listed stage each record's instance is in or has been in. */
-	crm__buf_puts(sql, "\"x__\"(\"rec\", \"pos\") AS (SELECT \"rec\", max(\"i\") FROM ("
-			   "SELECT \"w\".\"record\" AS \"rec\", \"s\".\"i\" AS \"i\" FROM \"crm_wf_instance\" AS \"w\""
-			   " JOIN \"st__\" AS \"s\" ON \"s\".\"name\" = \"w\".\"state\" WHERE \"w\".\"workflow\" = ? AND \"w\".\"form\" = ?");
-	crm__rbinds_add(binds, &rep->consts[rep->nstages], NULL, NULL, NULL);
-	crm__rbinds_add(binds, &rep->consts[rep->nstages + 1], NULL, NULL, NULL);
-	crm__buf_puts(sql, " UNION ALL SELECT \"w\".\"record\", \"s\".\"i\" FROM \"crm_wf_instance\" AS \"w\""
-			   " JOIN \"crm_wf_history\" AS \"h\" ON \"h\".\"instance\" = \"w\".\"id\""
-			   " JOIN \"st__\" AS \"s\" ON \"s\".\"name\" = \"h\".\"to_state\" WHERE \"w\".\"workflow\" = ? AND \"w\".\"form\" = ?");
-	crm__rbinds_add(binds, &rep->consts[rep->nstages], NULL, NULL, NULL);
-	crm__rbinds_add(binds, &rep->consts[rep->nstages + 1], NULL, NULL, NULL);
-	crm__buf_puts(sql, ") GROUP BY \"rec\"), ");
+	/* The furthest listed stage each record's instance is in or has been in;
+	 * which states those are is the workflow engine's to say. */
+	crm__buf_puts(sql, "\"x__\"(\"rec\", \"pos\") AS (SELECT \"r\".\"rec\", max(\"s\".\"i\") FROM (");
+	crm__wf_states_reached_sql(sql);
+	for (int k = 0; k < 2; k++) { /* workflow, form; twice */
+		crm__rbinds_add(binds, &rep->consts[rep->nstages], NULL, NULL, NULL);
+		crm__rbinds_add(binds, &rep->consts[rep->nstages + 1], NULL, NULL, NULL);
+	}
+	crm__buf_puts(sql, ") AS \"r\" JOIN \"st__\" AS \"s\" ON \"s\".\"name\" = \"r\".\"state\"");
+	crm__buf_puts(sql, " GROUP BY \"r\".\"rec\"), ");
 }
 
 static void funnel_sql(crm__buf *sql, crm__report *rep)

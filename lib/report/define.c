@@ -466,9 +466,9 @@ static int parse_dims(dctx *cx, const cJSON *arr)
 				 bucket ? ")" : "");
 			label = deflabel;
 		}
+		rep->ndims = ++i; /* counted first, so a failure frees what it holds */
 		if ((rc = dup_opt(cx->db, name, &dim->name)) || (rc = dup_opt(cx->db, label, &dim->label)))
 			return rc;
-		rep->ndims = ++i;
 	}
 	return CRM_OK;
 }
@@ -663,7 +663,10 @@ static int rename_measures(dctx *cx, cJSON *json, const char *path, int depth)
 		if (!cJSON_IsString(m) || find_measure(cx->rep, m->valuestring) < 0)
 			return crm__report_fail(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(m) ? m->valuestring : "");
 		m = cJSON_DetachItemFromObjectCaseSensitive(json, "measure");
-		cJSON_AddItemToObject(json, "field", m);
+		if (!cJSON_AddItemToObject(json, "field", m)) {
+			cJSON_Delete(m);
+			return crm__error_oom(cx->db);
+		}
 		return CRM_OK;
 	}
 	for (m = json->child; m; m = m->next) {
@@ -1161,7 +1164,7 @@ static int check_shape(dctx *cx, const cJSON *def)
 	if (rep->funnel) {
 		static const char *const refused[] = { "measures", "having", "compare", "running", "rolling", "totals", NULL };
 		for (const char *const *k = refused; *k; k++)
-			if (get(def, *k))
+			if (get(def, *k) && !cJSON_IsFalse(get(def, *k)))
 				return crm__report_fail(cx->db, *k, "a funnel report has no '%s' (its columns are stage, reached, "
 								    "from_previous and from_first)",
 							*k);

@@ -117,17 +117,19 @@ static int add_cond(drill *dx, cJSON *json, const char *path)
 	return CRM_OK;
 }
 
+/* {"field": field, "op": op[, "value": value]} (value owned; NULL for
+ * is_null), or NULL when memory ran out. */
 static cJSON *condition(const char *field, const char *op, cJSON *value)
 {
+	int is_null = strcmp(op, "is_null") == 0;
 	cJSON *c = cJSON_CreateObject();
 
-	if (!c || !cJSON_AddStringToObject(c, "field", field) || !cJSON_AddStringToObject(c, "op", op)) {
+	if (!c || (!is_null && !value) || !cJSON_AddStringToObject(c, "field", field) ||
+	    !cJSON_AddStringToObject(c, "op", op) || (value && !cJSON_AddItemToObject(c, "value", value))) {
 		cJSON_Delete(c);
 		cJSON_Delete(value);
 		return NULL;
 	}
-	if (value)
-		cJSON_AddItemToObject(c, "value", value);
 	return c;
 }
 
@@ -160,13 +162,26 @@ static int dim_cond(drill *dx, int d, const cJSON *v)
 						cJSON_IsString(v) ? v->valuestring : "", bucket_examples[dim->bucket]);
 		bound_text(rep, dim->column, start, lo);
 		bound_text(rep, dim->column, end, hi);
+		cJSON *and = cJSON_CreateArray(), *ge = condition(field, "ge", cJSON_CreateString(lo)), *lt = NULL;
+		/* the year after 9999 cannot be written: no upper bound is needed */
+		int bounded = end < crm__days_from_civil(10000, 1, 1);
+		if (bounded)
+			lt = condition(field, "lt", cJSON_CreateString(hi));
 		c = cJSON_CreateObject();
-		if (c) {
-			cJSON *and = cJSON_AddArrayToObject(c, "and");
-			cJSON_AddItemToArray(and, condition(field, "ge", cJSON_CreateString(lo)));
-			/* the year after 9999 cannot be written: no upper bound is needed */
-			if (end < crm__days_from_civil(10000, 1, 1))
-				cJSON_AddItemToArray(and, condition(field, "lt", cJSON_CreateString(hi)));
+		if (!c || !and || !ge || (bounded && !lt)) {
+			cJSON_Delete(c);
+			cJSON_Delete(and);
+			cJSON_Delete(ge);
+			cJSON_Delete(lt);
+			return crm__error_oom(dx->db);
+		}
+		cJSON_AddItemToArray(and, ge);
+		if (lt)
+			cJSON_AddItemToArray(and, lt);
+		if (!cJSON_AddItemToObject(c, "and", and)) {
+			cJSON_Delete(and);
+			cJSON_Delete(c);
+			return crm__error_oom(dx->db);
 		}
 	}
 	if (!c)
@@ -181,12 +196,14 @@ static int row_conds(drill *dx, const cJSON *row)
 	int ndims = rep->ndims, rc;
 
 	/* total rows stand for every value of the dimensions they leave out */
-	if (rep->totals && cJSON_IsString(total))
-		ndims = strcmp(total->valuestring, "subtotal") == 0 ? 1 : strcmp(total->valuestring, "total") == 0 ? 0 : -1;
-	if (ndims < 0)
-		return crm__report_fail(dx->db, "row._total", "'_total' is null, \"subtotal\" or \"total\"");
-	if (rep->totals && ndims == 1 && rep->ndims < 2)
-		ndims = 0;
+	if (rep->totals && total && !cJSON_IsNull(total)) {
+		if (cJSON_IsString(total) && strcmp(total->valuestring, "total") == 0)
+			ndims = 0;
+		else if (cJSON_IsString(total) && strcmp(total->valuestring, "subtotal") == 0 && rep->ndims >= 2)
+			ndims = 1;
+		else
+			return crm__report_fail(dx->db, "row._total", "'_total' is null, \"subtotal\" or \"total\"");
+	}
 	for (int d = 0; d < ndims; d++)
 		if ((rc = dim_cond(dx, d, cJSON_GetObjectItemCaseSensitive(row, rep->dims[d].name))))
 			return rc;
@@ -199,11 +216,16 @@ static int row_conds(drill *dx, const cJSON *row)
 		if (dx->stage < 0)
 			return crm__report_fail(dx->db, "row.stage", "the row's 'stage' is not one of the funnel's stages");
 		if (rep->funnel == CRM__FUNNEL_FIELD) {
-			cJSON *list = cJSON_CreateArray();
-			for (int s = dx->stage; list && s < rep->nstages; s++)
-				cJSON_AddItemToArray(list, cJSON_CreateString(rep->stages[s]));
-			cJSON *c = condition(column_name(rep, rep->funnel_column), "in", list);
-			if (!c)
+			cJSON *list = cJSON_CreateArray(), *c;
+			for (int s = dx->stage; list && s < rep->nstages; s++) {
+				cJSON *name = cJSON_CreateString(rep->stages[s]);
+				if (!name) {
+					cJSON_Delete(list);
+					list = NULL;
+				} else
+					cJSON_AddItemToArray(list, name);
+			}
+			if (!list || !(c = condition(column_name(rep, rep->funnel_column), "in", list)))
 				return crm__error_oom(dx->db);
 			return add_cond(dx, c, "row.stage");
 		}
@@ -350,9 +372,10 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 	return rc;
 }
 
-/* A condition on columns reached through the first join `root`: the ids of
- * the referenced records (and the empty reference) for which it holds. */
-static int emit_path(drill *dx, crm__buf *out, const crm__filter *f, int root)
+/* Conditions (all of `fs`) on columns reached through the first join
+ * `root`: the ids of the referenced records (and the empty reference) for
+ * which they hold. */
+static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root)
 {
 	const crm__report *rep = dx->rep;
 	crm__buf sql = CRM__BUF_INIT;
@@ -361,8 +384,10 @@ static int emit_path(drill *dx, crm__buf *out, const crm__filter *f, int root)
 
 	crm__buf_puts(&sql, "SELECT \"t\".\"id\" FROM ");
 	crm__report_path_sql(&sql, rep, root);
-	crm__buf_puts(&sql, " WHERE ");
-	crm__report_filter_sql(&sql, &binds, f, &rep->vform, "t");
+	for (int i = 0; i < n; i++) {
+		crm__buf_puts(&sql, i ? " AND " : " WHERE ");
+		crm__report_filter_sql(&sql, &binds, fs[i], &rep->vform, "t");
+	}
 	crm__buf_puts(&sql, " ORDER BY 1");
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(dx->db);
@@ -379,7 +404,7 @@ static int emit(drill *dx, crm__buf *out, const crm__filter *f)
 	int s = scope(dx->rep, f), rc;
 
 	if (s >= 0)
-		return emit_path(dx, out, f, s);
+		return emit_path(dx, out, &f, 1, s);
 	if (f->op > CRM__FOP_NOT)
 		return emit_leaf(dx, out, f);
 	if (f->op == CRM__FOP_NOT) {
@@ -437,18 +462,13 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 static int build(drill *dx, const char *row_json, crm__buf *out)
 {
 	const crm__report *rep = dx->rep;
-	const char *end = NULL;
 	cJSON *row;
 	int rc, n = 0;
 
 	if (!row_json)
 		return crm__error(dx->db, CRM_EMISUSE, "no row given");
-	if (!(row = cJSON_ParseWithOpts(row_json, &end, 1))) {
-		int off = end && end >= row_json ? (int)(end - row_json) : 0;
-		rc = crm__error(dx->db, CRM_EINVAL, "the row is not valid JSON (at byte %d)", off);
-		dx->db->erroffset = off;
+	if ((rc = crm__report_parse_json(dx->db, row_json, "the row", &row)))
 		return rc;
-	}
 	if (!cJSON_IsObject(row))
 		rc = crm__report_fail(dx->db, "row", "the row is a JSON object of the row's dimension values");
 	else
@@ -462,10 +482,27 @@ static int build(drill *dx, const char *row_json, crm__buf *out)
 			return rc;
 		n++;
 	}
+	/* The row's conditions through one reference become one "in": the
+	 * referenced records matching all of them. */
 	for (int i = 0; i < dx->nconds; i++) {
+		const crm__filter *same[CRM__REPORT_MAX_DIMS + 1];
+		int s = scope(rep, dx->conds[i]), k = 0, first = 1;
+
+		for (int j = 0; s >= 0 && j < i; j++)
+			first &= scope(rep, dx->conds[j]) != s;
+		if (!first)
+			continue; /* written with an earlier one */
 		if (n++)
 			crm__buf_putc(out, ',');
-		if ((rc = emit(dx, out, dx->conds[i])))
+		if (s < 0)
+			rc = emit(dx, out, dx->conds[i]);
+		else {
+			for (int j = i; j < dx->nconds && k < (int)(sizeof same / sizeof *same); j++)
+				if (scope(rep, dx->conds[j]) == s)
+					same[k++] = dx->conds[j];
+			rc = emit_path(dx, out, same, k, s);
+		}
+		if (rc)
 			return rc;
 	}
 	if (rep->funnel == CRM__FUNNEL_WORKFLOW) {
@@ -481,11 +518,12 @@ static int build(drill *dx, const char *row_json, crm__buf *out)
 /* The result must be a query crm_query accepts: check it the same way. */
 static int check(drill *dx, crm__buf *out)
 {
-	cJSON *doc = cJSON_Parse(crm__buf_cstr(out));
+	cJSON *doc;
 	crm__filter *f;
+	int rc;
 
-	if (!doc)
-		return crm__error(dx->db, CRM_ERROR, "internal error: drill-down produced bad JSON");
+	if ((rc = crm__report_parse_json(dx->db, crm__buf_cstr(out), "the drill-down query", &doc)))
+		return rc;
 	f = crm__filter_parse(dx->db, dx->rep->source, cJSON_GetObjectItemCaseSensitive(doc, "filter"), "filter", 0);
 	cJSON_Delete(doc);
 	if (!f)

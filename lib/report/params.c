@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
+#include "core/json_scan.h"
 #include "report_int.h"
 #include "store/value.h"
 
@@ -35,13 +37,12 @@ static crm__filter *convert(crm_db *db, const crm__form *form, const crm__filter
 	crm__filter *lit = NULL;
 
 	if (!cond || !v || !cJSON_AddStringToObject(cond, "field", node_column(form, node)) ||
-	    !cJSON_AddStringToObject(cond, "op", crm__report_op_name(node->op))) {
+	    !cJSON_AddStringToObject(cond, "op", crm__report_op_name(node->op)) || !cJSON_AddItemToObject(cond, "value", v)) {
 		cJSON_Delete(cond);
 		cJSON_Delete(v);
 		crm__error_oom(db);
 		return NULL;
 	}
-	cJSON_AddItemToObject(cond, "value", v);
 	lit = crm__filter_parse(db, form, cond, path, 0);
 	cJSON_Delete(cond);
 	if (lit && (lit->op != node->op || lit->nvalues < 1 || lit->values[0].kind == CRM__V_NULL)) {
@@ -87,9 +88,13 @@ int crm__report_check_param(crm_db *db, const crm__report *rep, const crm__rpara
 	return w.rc;
 }
 
+int crm__report_parse_json(crm_db *db, const char *text, const char *what, cJSON **out)
+{
+	return crm__json_parse(db, text, what, out);
+}
+
 int crm__rargs_init(crm_db *db, const crm__report *rep, const char *params_json, crm__rargs *args)
 {
-	const char *end = NULL;
 	const cJSON *m;
 	char path[96];
 
@@ -97,13 +102,9 @@ int crm__rargs_init(crm_db *db, const crm__report *rep, const char *params_json,
 	if (!(args->vals = crm__calloc((size_t)rep->nparams + 1, sizeof *args->vals)))
 		return crm__error_oom(db);
 	if (params_json && *params_json) {
-		args->doc = cJSON_ParseWithOpts(params_json, &end, 1);
-		if (!args->doc) {
-			int off = end && end >= params_json ? (int)(end - params_json) : 0;
-			int rc = crm__error(db, CRM_EINVAL, "the report parameters are not valid JSON (at byte %d)", off);
-			db->erroffset = off;
+		int rc = crm__report_parse_json(db, params_json, "the report parameters", &args->doc);
+		if (rc)
 			return rc;
-		}
 		if (!cJSON_IsObject(args->doc) && !cJSON_IsNull(args->doc))
 			return crm__report_fail(db, "params", "report parameters are a JSON object {\"name\": value}");
 	}

@@ -187,6 +187,9 @@ void crm__rbinds_add(crm__rbinds *b, const crm__value *v, const char *param, con
 		     const crm__form *form);
 
 /* ---- params.c ---- */
+/* Parse caller JSON (`what` names it in the message): CRM_EINVAL with the
+ * byte offset when it is not JSON, CRM_ENOMEM when memory ran out. */
+int crm__report_parse_json(crm_db *db, const char *text, const char *what, cJSON **out);
 typedef struct crm__rargs_conv crm__rargs_conv;
 typedef struct crm__rargs {
 	cJSON *doc;          /* the caller's parameters, parsed */

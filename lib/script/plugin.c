@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "form/form_int.h"
 #include "plugin.h"
 #include "script.h"
@@ -60,7 +61,6 @@ int crm__plugin_apply(crm_db *db, const cJSON *doc)
 /* Push the loaded table of plugin `name`, loading it on first use. */
 static int push_table(crm_db *db, lua_State *L, const char *name)
 {
-	char *body = NULL;
 	cJSON *doc;
 	int rc;
 
@@ -75,14 +75,11 @@ static int push_table(crm_db *db, lua_State *L, const char *name)
 		return CRM_OK;
 	}
 	lua_pop(L, 1);
-	if ((rc = crm__meta_latest(db, "plugin", name, 0, &body, NULL)) || !body) {
+	if ((rc = crm__meta_load(db, "plugin", "plugin", name, 0, &doc, NULL))) {
 		lua_pop(L, 1);
-		return rc ? rc : crm__error(db, CRM_ENOTFOUND, "no plugin named '%s'", name);
+		return rc;
 	}
-	doc = cJSON_Parse(body);
-	crm__free(body);
-	rc = doc ? load(db, name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua")))
-		 : crm__error(db, CRM_EIO, "stored plugin '%s' is corrupt", name);
+	rc = load(db, name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua")));
 	cJSON_Delete(doc);
 	if (rc)
 		return lua_pop(L, 1), rc;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "workflow_int.h"
 
 typedef struct wf_cache {
@@ -84,18 +85,11 @@ int crm__wf_schema(crm_db *db)
 
 static int load(crm_db *db, const char *name, int64_t version, crm__workflow **out)
 {
-	char *body = NULL;
 	cJSON *def;
 	int rc;
 
-	if ((rc = crm__meta_latest(db, "workflow", name, version, &body, &version)))
+	if ((rc = crm__meta_load(db, "workflow", "workflow", name, version, &def, &version)))
 		return rc;
-	if (!body)
-		return crm__error(db, CRM_ENOTFOUND, "no workflow named '%s'%s", name, version ? " at that version" : "");
-	def = cJSON_Parse(body);
-	crm__free(body);
-	if (!def)
-		return crm__error(db, CRM_EIO, "stored definition of workflow '%s' is corrupt", name);
 	if ((rc = crm__workflow_compile(db, def, out)) == CRM_OK)
 		(*out)->version = version;
 	cJSON_Delete(def);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "decision.h"
 #include "form/form_int.h"
 
@@ -454,20 +455,13 @@ int crm__decision_apply(crm_db *db, const cJSON *doc)
 
 int crm__decision_load(crm_db *db, const char *name, crm__dtable **out)
 {
-	char *body = NULL;
 	cJSON *def;
 	int64_t version;
 	int rc;
 
 	*out = NULL;
-	if ((rc = crm__meta_latest(db, "decision", name, 0, &body, &version)))
+	if ((rc = crm__meta_load(db, "decision", "decision table", name, 0, &def, &version)))
 		return rc;
-	if (!body)
-		return crm__error(db, CRM_ENOTFOUND, "no decision table named '%s'", name);
-	def = cJSON_Parse(body);
-	crm__free(body);
-	if (!def)
-		return crm__error(db, CRM_EIO, "stored definition of decision table '%s' is corrupt", name);
 	if ((rc = crm__decision_compile(db, def, out))) {
 		cJSON_Delete(def);
 		return rc;

@@ -99,3 +99,10 @@ int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const c
 	crm__stmt_give(db, st);
 	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
 }
+
+void crm__wf_states_reached_sql(crm__buf *sql)
+{
+	crm__buf_puts(sql, "SELECT record AS rec, state FROM crm_wf_instance WHERE workflow = ? AND form = ?"
+			   " UNION ALL SELECT w.record, h.to_state FROM crm_wf_instance AS w"
+			   " JOIN crm_wf_history AS h ON h.instance = w.id WHERE w.workflow = ? AND w.form = ?");
+}

@@ -1,0 +1,19 @@
+/* JSON text into cJSON trees, with clear errors (see json_parse.c). */
+#ifndef CRM_CORE_JSON_PARSE_H
+#define CRM_CORE_JSON_PARSE_H
+
+#include <cJSON.h>
+
+#include "crm/db.h"
+
+/* Parse `text` (input from a caller, named `what` in messages) into *out
+ * (cJSON_Delete it): CRM_EINVAL with the byte offset for bad text,
+ * CRM_ENOMEM when memory ran out. */
+int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out);
+/* The stored definition of (kind, name) at `version` (0: the latest),
+ * parsed: CRM_ENOTFOUND ("no <label> named ...") when there is none,
+ * CRM_EIO when the stored text is corrupt. */
+int crm__meta_load(crm_db *db, const char *kind, const char *label, const char *name, int64_t version, cJSON **out,
+		   int64_t *out_version);
+
+#endif
