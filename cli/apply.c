@@ -1,6 +1,6 @@
 /* `crm apply PATH...`: gather every metadata document from files and
- * directories (recursively, *.json in sorted path order, hidden entries
- * skipped) into one JSON array and apply it with a single crm_apply call,
+ * directories (recursively, *.json and *.lua plugins in sorted path order,
+ * hidden entries skipped) into one JSON array and apply it with a single crm_apply call,
  * so references between files resolve and the whole set is atomic. A
  * syntax error is reported against the file and line it came from. */
 #include <dirent.h>
@@ -37,12 +37,16 @@ static void list_free(path_list *l)
 
 static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int has_json_suffix(const char *name)
+static int has_suffix(const char *name, const char *suffix)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), k = strlen(suffix);
 
-	return n > 5 && strcmp(name + n - 5, ".json") == 0;
+	return n > k && strcmp(name + n - k, suffix) == 0;
 }
+
+/* Metadata files: JSON documents, and Lua plugins (plugins/routing.lua is
+ * the plugin "routing"). */
+static int is_metadata(const char *name) { return has_suffix(name, ".json") || has_suffix(name, ".lua"); }
 
 static int walk(const char *dir, int depth, path_list *out)
 {
@@ -65,7 +69,7 @@ static int walk(const char *dir, int depth, path_list *out)
 			rc = cli_error(CRM_EIO, "cannot stat %s: %s", path.p, strerror(errno));
 		else if (S_ISDIR(st.st_mode))
 			rc = walk(path.p, depth + 1, out);
-		else if (S_ISREG(st.st_mode) && has_json_suffix(e->d_name)) {
+		else if (S_ISREG(st.st_mode) && is_metadata(e->d_name)) {
 			list_add(out, path.p);
 			continue; /* the list owns the string now */
 		}
@@ -165,6 +169,24 @@ static int gather(const char *file, const char *text, size_t len, cli_buf *all, 
 	return 0;
 }
 
+/* A Lua file becomes the document {"plugin": <file name without .lua>, "lua": <text>}. */
+static void gather_plugin(const char *file, const char *text, cli_buf *all, size_t *count)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	char *name = cli_xstrdup(base);
+
+	name[strlen(name) - 4] = 0;
+	if (all->len > 1)
+		cli_buf_puts(all, ",\n");
+	cli_buf_puts(all, "{\"plugin\":");
+	cli_buf_json_str(all, name);
+	cli_buf_puts(all, ",\"lua\":");
+	cli_buf_json_str(all, text);
+	cli_buf_puts(all, "}");
+	(*count)++;
+	free(name);
+}
+
 /* Report a failed crm_apply, naming the file and line when the error has an offset. */
 static int apply_error(crm_db *db, int rc, const segment *segs, size_t nsegs)
 {
@@ -218,7 +240,9 @@ int cli_verb_apply(cli *c, int argc, char **argv)
 		size_t len;
 
 		rc = cli_read_file(files.v[i], &texts[i], &len);
-		if (rc == 0)
+		if (rc == 0 && has_suffix(files.v[i], ".lua"))
+			gather_plugin(files.v[i], texts[i], &all, &count);
+		else if (rc == 0)
 			rc = gather(strcmp(files.v[i], "-") ? files.v[i] : "stdin", texts[i], len, &all, &count,
 				    &segs[i]);
 	}

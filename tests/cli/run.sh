@@ -175,6 +175,17 @@ crm apply "$T/forms/customer.json" "$T/forms/sub/lead.json"
 want_rc 0; want_out '{"applied":2}'
 end
 
+begin "apply reads *.lua files as plugins named after the file"
+mkdir -p "$T/plug"
+printf 'return { shout = function(ctx) return string.upper(ctx.x) end }\n' >"$T/plug/loud.lua"
+crm apply "$T/plug"
+want_rc 0; want_out '{"applied":1}'
+printf 'return {\n  broken = function(\n' >"$T/plug/bad.lua"
+crm apply "$T/plug"
+want_error 1; want_err_has "bad:3:"
+rm -f "$T/plug/bad.lua"
+end
+
 begin "apply of a missing path exits 1"
 crm apply "$T/nope"
 want_error 1
