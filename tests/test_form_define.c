@@ -1123,7 +1123,23 @@ done:
 	remove_db_files(path);
 }
 
-TEST_LIST(T(test_form_define__every_type_round_trips_a_value),
+/* Counts far outside their range are refused, not converted (found by fuzzing). */
+TEST(test_form_define__refuses_huge_counts)
+{
+	crm_db *db = test_db();
+
+	CHECK_RC(db, crm_apply(db, "{\"form\":\"x\",\"fields\":[{\"name\":\"a\",\"type\":\"text\",\"max_length\":1e30}]}"),
+		 CRM_EINVAL);
+	CHECK_HAS(crm_errdetail(db), "fields[0].max_length");
+	CHECK_RC(db, crm_apply(db, "{\"form\":\"x\",\"fields\":[{\"name\":\"a\",\"type\":\"text\","
+				   "\"max_length\":9223372036854775808}]}"),
+		 CRM_EINVAL);
+	CHECK_RC(db, crm_apply(db, "{\"form\":\"x\",\"fields\":[{\"name\":\"a\",\"type\":\"decimal\",\"scale\":-1e300}]}"),
+		 CRM_EINVAL);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_form_define__refuses_huge_counts), T(test_form_define__every_type_round_trips_a_value),
 	  T(test_form_define__absent_values_of_every_type_read_back_as_null),
 	  T(test_form_define__decimals_read_back_with_exactly_scale_digits),
 	  T(test_form_define__datetimes_are_normalised_to_utc_milliseconds),

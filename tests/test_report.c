@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/db_int.h"
+#include "report/report_int.h"
 #include "helpers.h"
 #include "test.h"
 
@@ -406,6 +407,14 @@ TEST(test_report_measures__no_dimensions_is_one_row_even_without_records)
 		  " 'filter':{'field':'score','op':'gt','param':'min'}}");
 	CHECK_INT(same_as_sql(db, "all", "{'min':50}", "SELECT count(*), sum(budget) FROM lead WHERE score > 50"), 1);
 	CHECK_INT(same_as_sql(db, "all", "{'min':1000}", "SELECT 0, NULL"), 1);
+	/* grouped: no records, no rows; with totals, one total row of nothing */
+	apply(db, "[{'report':'none','source':'lead','dimensions':['region'],'measures':[{'name':'n','agg':'count'}],"
+		  " 'filter':{'field':'score','op':'gt','param':'min'}},"
+		  "{'report':'none_tot','source':'lead','dimensions':['region','channel'],'totals':true,"
+		  " 'measures':[{'name':'n','agg':'count'},{'name':'b','agg':'sum','field':'budget'}],"
+		  " 'filter':{'field':'score','op':'gt','param':'min'}}]");
+	CHECK_INT(same_as_sql(db, "none", "{'min':1000}", "SELECT 1, 2 WHERE 0"), 0);
+	CHECK_INT(same_as_sql(db, "none_tot", "{'min':1000}", "SELECT NULL, NULL, 0, NULL, 'total'"), 1);
 	crm_close(db);
 }
 
@@ -687,6 +696,17 @@ TEST(test_report_totals__subtotals_per_first_dimension_and_grand_total)
 	CHECK_OK(db, crm_report_drill(db, "tot", NULL, "{\"region\":null,\"channel\":null,\"_total\":\"total\"}", &query));
 	CHECK_STR(query, "{\"filter\":{\"and\":[]}}");
 	crm_free(query);
+	CHECK_RC(db, crm_report_drill(db, "tot", NULL, "{\"region\":null,\"channel\":null,\"_total\":\"sum\"}", &query), CRM_EINVAL);
+	CHECK_HAS(crm_errdetail(db), "\"path\":\"row._total\"");
+	/* one dimension: the grand total only */
+	apply(db, "{'report':'tot1','source':'lead','dimensions':[{'field':'customer.industry'}],'totals':true,"
+		  " 'measures':[{'name':'leads','agg':'count'}],'order':['-leads']}");
+	CHECK_INT(same_as_sql(db, "tot1", NULL,
+			      "SELECT i, n, t FROM (SELECT 0 lvl, c.industry i, count(*) n, NULL t FROM lead l"
+			      "  LEFT JOIN customer c ON c.id = l.customer GROUP BY 2"
+			      " UNION ALL SELECT 1, NULL, count(*), 'total' FROM lead) ORDER BY lvl, n DESC, i"),
+		  5);
+	check_drills(db, "tot1", NULL, 1);
 	crm_close(db);
 }
 
@@ -1187,6 +1207,189 @@ TEST(test_report_system_columns__leaderboard_by_owner_and_created_month)
 	crm_close(db);
 }
 
+/* ---- channel ROI (scenario 13): measures through references ---- */
+
+TEST(test_report_paths__channel_roi_from_deals_back_to_campaign_spend)
+{
+	crm_db *db = test_db();
+	char *rows;
+
+	apply(db, "[{'form':'campaign','fields':[{'name':'name','type':'text'},{'name':'channel','type':'enum','options':['wechat','douyin']},"
+		  "   {'name':'spend','type':'decimal','scale':2}]},"
+		  " {'form':'lead','fields':[{'name':'name','type':'text'},{'name':'campaign','type':'ref','form':'campaign'}]},"
+		  " {'form':'deal','fields':[{'name':'lead','type':'ref','form':'lead'},{'name':'amount','type':'decimal','scale':2},"
+		  "   {'name':'status','type':'enum','options':['open','won','lost']}]}]");
+	CHECK_OK(db, crm_record_insert_many(db, "campaign",
+					    q("[{'name':'spring','channel':'wechat','spend':'1000.00'},{'name':'live','channel':'douyin','spend':'2500.50'},"
+					      "{'name':'idle','channel':'douyin','spend':'300.00'}]"),
+					    NULL, NULL));
+	CHECK_OK(db, crm_record_insert_many(db, "lead", q("[{'campaign':1},{'campaign':1},{'campaign':2},{'name':'walk-in'}]"), NULL, NULL));
+	CHECK_OK(db, crm_record_insert_many(db, "deal",
+					    q("[{'lead':1,'amount':'1500.00','status':'won'},{'lead':2,'amount':'700.25','status':'won'},"
+					      "{'lead':2,'amount':'99.00','status':'lost'},{'lead':3,'amount':'5001.00','status':'won'},"
+					      "{'lead':4,'amount':'10.00','status':'won'}]"),
+					    NULL, NULL));
+	apply(db, "{'report':'channel_roi','source':'deal',"
+		  " 'dimensions':[{'field':'lead.campaign.channel','name':'channel'},{'field':'lead.campaign.name','name':'campaign'}],"
+		  " 'measures':[{'name':'revenue','agg':'sum','field':'amount','filter':{'field':'status','op':'eq','value':'won'}},"
+		  "  {'name':'spend','agg':'max','field':'lead.campaign.spend'},{'name':'roi','ratio':['revenue','spend']}],"
+		  " 'order':[{'measure':'roi','dir':'desc'}]}");
+	rows = report_rows(db, "channel_roi", NULL);
+	CHECK_STR(rows, "{\"channel\":\"wechat\",\"campaign\":\"spring\",\"revenue\":2200.25,\"spend\":1000.00,\"roi\":2.20025}\n"
+			"{\"channel\":\"douyin\",\"campaign\":\"live\",\"revenue\":5001.00,\"spend\":2500.50,\"roi\":2}\n"
+			"{\"channel\":null,\"campaign\":null,\"revenue\":10.00,\"spend\":null,\"roi\":null}\n");
+	free(rows);
+	{
+		char *query = NULL;
+		int64_t n = 0;
+		CHECK_OK(db, crm_report_drill(db, "channel_roi", NULL, q("{'channel':'wechat','campaign':'spring'}"), &query));
+		/* both dimensions go through "lead": one list of the leads matching both */
+		CHECK_STR(query, "{\"filter\":{\"and\":[{\"field\":\"lead\",\"op\":\"in\",\"value\":[1,2]}]}}");
+		CHECK_OK(db, crm_count(db, "deal", query, &n));
+		CHECK_INT(n, 3);
+		crm_free(query);
+	}
+	crm_close(db);
+}
+
+/* ---- out of memory ---- */
+
+static long oom_countdown = -1; /* allocations left before failing; -1: never fail */
+
+static void *oom_malloc(size_t n, void *payload)
+{
+	(void)payload;
+	if (oom_countdown == 0)
+		return NULL;
+	if (oom_countdown > 0)
+		oom_countdown--;
+	return malloc(n);
+}
+
+static void *oom_realloc(void *p, size_t n, void *payload)
+{
+	(void)payload;
+	if (oom_countdown == 0)
+		return NULL;
+	if (oom_countdown > 0)
+		oom_countdown--;
+	return realloc(p, n);
+}
+
+static void oom_free(void *p, void *payload)
+{
+	(void)payload;
+	free(p);
+}
+
+/* Run op with the Nth allocation failing, for N = 0, 1, 2, ... until it
+ * succeeds: every failure is a clean error (nothing leaks: ASan), and the
+ * handle keeps working. Returns the number of failing runs. */
+static int every_failing_allocation(crm_db *db, int (*op)(crm_db *db, int i))
+{
+	int rc = CRM_ENOMEM, i = 0;
+	int64_t n;
+
+	/* load the forms into the handle's cache first (see below) */
+	CHECK_OK(db, crm_count(db, "lead", NULL, &n));
+	CHECK_OK(db, crm_count(db, "customer", NULL, &n));
+	CHECK_OK(db, crm_count(db, "account", NULL, &n));
+	for (; rc != CRM_OK && i < 100000; i++) {
+		/* compile reports from their stored definitions again (the form
+		 * cache stays: its own failures are the form engine's business) */
+		if (db->ext[CRM__EXT_REPORT])
+			db->ext_flush[CRM__EXT_REPORT](db->ext[CRM__EXT_REPORT]);
+		oom_countdown = i;
+		rc = op(db, i);
+		oom_countdown = -1;
+		if (rc != CRM_OK && rc != CRM_ENOMEM) {
+			fprintf(stderr, "allocation %d: %s: %s\n", i, crm_errstr(rc), crm_errdetail(db));
+			test_failures_++;
+			break;
+		}
+	}
+	CHECK_INT(rc, CRM_OK);
+	return i - 1;
+}
+
+static int oom_apply(crm_db *db, int i)
+{
+	const char *def = (
+		 "{'report':'oom','source':'lead','timezone':'+08:00',"
+		 " 'dimensions':['region',{'field':'customer.account.tier'},{'field':'at','bucket':'week'}],"
+		 " 'measures':[{'name':'n','agg':'count'},{'name':'b','agg':'sum','field':'budget','filter':{'field':'hot','op':'eq','value':true}},"
+		 "  {'name':'r','ratio':['b','n']}],"
+		 " 'filter':{'or':[{'field':'customer.industry','op':'ne','param':'ind'},{'field':'at','op':'ge','param':'since'}]},"
+		 " 'params':{'since':{'type':'datetime','default':'2025-01-01T00:00:00Z'}},"
+		 " 'having':{'measure':'n','op':'gt','value':0},'compare':'previous_period','running':['n'],"
+		 " 'rolling':[{'measure':'b','window':2}],'totals':true,'order':['-n']}");
+	/* Through the engine's own entry (crm_apply's parse of the whole
+	 * document is core's business), in a transaction as crm_apply does. */
+	cJSON *doc;
+	int rc;
+
+	oom_countdown = -1;
+	doc = cJSON_Parse(q(def));
+	oom_countdown = i;
+	if ((rc = crm__tx_begin(db)) == CRM_OK)
+		rc = crm__tx_end(db, crm__report_apply(db, doc));
+	oom_countdown = -1;
+	cJSON_Delete(doc);
+	return rc;
+}
+
+static int oom_output(crm_db *db, int i)
+{
+	char *out = NULL;
+	int rc = crm_report_output(db, "oom", q("{'ind':'tech'}"), i % 2 ? "csv" : "json", &out);
+	crm_free(out);
+	return rc;
+}
+
+static int oom_drill(crm_db *db, int i)
+{
+	char *out = NULL;
+	int rc = crm_report_drill(db, "oom", q("{'ind':'tech'}"),
+				  q("{'region':'north','customer_account_tier':'gold','at_week':'2025-W10','_total':null}"), &out);
+	(void)i;
+	crm_free(out);
+	return rc;
+}
+
+static int oom_explain(crm_db *db, int i)
+{
+	char *out = NULL;
+	int rc = crm_report_explain(db, "funnel", NULL, &out);
+	(void)i;
+	crm_free(out);
+	return rc;
+}
+
+TEST(test_report_oom__every_failing_allocation_fails_cleanly)
+{
+	crm_allocator a = { oom_malloc, oom_realloc, oom_free, NULL };
+	crm_db *db;
+
+	CHECK_OK(NULL, crm_set_allocator(&a));
+	db = test_db();
+	apply(db, forms);
+	CHECK_OK(db, crm_record_insert_many(db, "account", q("[{'name':'a1','tier':'gold'}]"), NULL, NULL));
+	CHECK_OK(db, crm_record_insert_many(db, "customer", q("[{'name':'c1','industry':'tech','account':1},{'name':'c2'}]"), NULL, NULL));
+	CHECK_OK(db, crm_record_insert_many(db, "lead",
+					    q("[{'region':'north','customer':1,'at':'2025-03-04T00:00:00Z','budget':1,'hot':true,'stage':'new'},"
+					      "{'region':'north','customer':2,'at':'2025-03-05T00:00:00Z','stage':'won'},"
+					      "{'region':'south','at':'2025-03-14T00:00:00Z','budget':2.5,'hot':true}]"),
+					    NULL, NULL));
+	apply(db, "{'report':'funnel','source':'lead','dimensions':['customer.industry'],"
+		  " 'funnel':{'field':'stage','stages':['new','qualified','won']}}");
+	CHECK(every_failing_allocation(db, oom_apply) > 50);
+	CHECK(every_failing_allocation(db, oom_output) > 50);
+	CHECK(every_failing_allocation(db, oom_drill) > 50);
+	CHECK(every_failing_allocation(db, oom_explain) > 10);
+	crm_close(db);
+	crm_set_allocator(NULL);
+}
+
 /* ---- versions, caching, output ---- */
 
 TEST(test_report_catalog__versions_reapply_and_changed_forms)
@@ -1277,5 +1480,7 @@ TEST_LIST(T(test_report_measures__every_aggregate_matches_sql_with_nulls),
 	  T(test_report_params__missing_unknown_wrong_type_and_sql_looking_values),
 	  T(test_report_define__bad_definitions_are_refused_with_a_path),
 	  T(test_report_system_columns__leaderboard_by_owner_and_created_month),
+	  T(test_report_paths__channel_roi_from_deals_back_to_campaign_spend),
 	  T(test_report_catalog__versions_reapply_and_changed_forms),
-	  T(test_report_catalog__other_handles_see_new_versions))
+	  T(test_report_catalog__other_handles_see_new_versions),
+	  T(test_report_oom__every_failing_allocation_fails_cleanly))

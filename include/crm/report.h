@@ -23,7 +23,12 @@ typedef struct crm_report crm_report;
 CRM_EXTERN(int) crm_report_run(crm_report **out, crm_db *db, const char *name, const char *params_json);
 /** Advance: CRM_ROW, CRM_DONE, or an error code. */
 CRM_EXTERN(int) crm_report_next(crm_report *rep);
-/** Number of columns (dimensions, then measures, then comparison columns). */
+/**
+ * Number of columns: dimensions, measures, comparison columns (<m>_prev,
+ * <m>_delta, <m>_pct), <m>_running, <m>_rolling_N, then "_total" (null,
+ * "subtotal" or "total") when the report has totals. Funnels: dimensions,
+ * stage, reached, from_previous, from_first.
+ */
 CRM_EXTERN(int) crm_report_column_count(crm_report *rep);
 /** Column metadata: name, label and crm_type. Borrowed until crm_report_free. */
 CRM_EXTERN(const char *) crm_report_column_name(crm_report *rep, int i);
@@ -50,7 +55,9 @@ CRM_EXTERN(int) crm_report_explain(crm_db *db, const char *name, const char *par
 /**
  * Drill-down: the query (JSON for crm_query on the report's source form)
  * that returns the records behind result row `row_json` (an object of the
- * row's dimension values, as crm_report_json gives them), in *out (crm_free).
+ * row's dimension values, as crm_report_json gives them; "_total" and a
+ * funnel's "stage" count too, other members are ignored), in *out (crm_free).
+ * The report's filter is included with `params_json`'s values substituted.
  */
 CRM_EXTERN(int) crm_report_drill(crm_db *db, const char *name, const char *params_json, const char *row_json,
 				 char **out);

@@ -107,8 +107,9 @@ static int get_count(compile_ctx *cx, const cJSON *obj, const char *key, int64_t
 
 	if (!v)
 		return CRM_OK;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < (double)lo ||
-	    v->valuedouble > (double)hi)
+	/* Range first: converting an out-of-range double to int64 is undefined. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
 		return fail(cx, key, "'%s' must be an integer from %lld to %lld", key, (long long)lo, (long long)hi);
 	*out = (int64_t)v->valuedouble;
 	return CRM_OK;
