@@ -73,14 +73,14 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 	crm__jscan sc;
 	crm__jval key, val;
 	crm__verr verr;
-	int r;
+	int r, next = 0;
 
 	crm__record_clear(rec, form);
 	/* Room for decoded strings and converted values, so no pointer moves. */
 	if (crm__buf_reserve(&rec->strings, 4 * len + 64) || crm__jscan_init(&sc, json, len, depth, &rec->strings))
 		return crm__error_oom(db);
 	while ((r = crm__jscan_member(&sc, &key, &val)) == 1) {
-		crm__field *f = crm__form_field(form, key.p, key.n);
+		crm__field *f = crm__form_field_near(form, key.p, key.n, next);
 		char name[80];
 
 		if (!f) {
@@ -104,6 +104,7 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 			continue;
 		}
 		rec->given[f->position] = CRM__GIVEN;
+		next = f->position + 1;
 		if (crm__value_from_json(&rec->values[f->position], f, &val, &rec->strings, depth, &verr)) {
 			crm__errors_add(errs, f->name, verr.code, "%s", verr.message);
 			rec->given[f->position] = CRM__GIVEN_BAD;

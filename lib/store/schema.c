@@ -24,18 +24,28 @@ int crm__is_system_column(const char *name)
 	return 0;
 }
 
-crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
+static int name_is(const crm__field *f, const char *name, size_t len)
+{
+	return f->name[0] == name[0] && strncmp(f->name, name, len) == 0 && f->name[len] == 0;
+}
+
+crm__field *crm__form_field_near(const crm__form *form, const char *name, size_t len, int guess)
 {
 	/* A decoded JSON key may hold "\u0000": strncmp would stop there and
 	 * f->name[len] read past the end of a shorter name. No name has one. */
-	if (memchr(name, 0, len))
+	if (len == 0 || memchr(name, 0, len))
 		return NULL;
-	for (int i = 0; i < form->nfields; i++) {
-		crm__field *f = &form->fields[i];
-		if (f->name[0] == name[0] && strncmp(f->name, name, len) == 0 && f->name[len] == 0)
-			return f;
-	}
+	if (guess >= 0 && guess < form->nfields && name_is(&form->fields[guess], name, len))
+		return &form->fields[guess];
+	for (int i = 0; i < form->nfields; i++)
+		if (name_is(&form->fields[i], name, len))
+			return &form->fields[i];
 	return NULL;
+}
+
+crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
+{
+	return crm__form_field_near(form, name, len, -1);
 }
 
 crm__storage crm__storage_of(crm_type type)

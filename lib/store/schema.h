@@ -114,6 +114,9 @@ int crm__is_system_column(const char *name);
 
 /* Field lookup by name; NULL when absent. */
 crm__field *crm__form_field(const crm__form *form, const char *name, size_t len);
+/* The same, trying position `guess` first (records usually list their
+ * fields in definition order). */
+crm__field *crm__form_field_near(const crm__form *form, const char *name, size_t len, int guess);
 crm__storage crm__storage_of(crm_type type);
 const char *crm__type_name(crm_type type);
 /* Type by name ("text", "long_text", ...); 0 when unknown. */
