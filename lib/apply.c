@@ -41,27 +41,36 @@ static const struct {
 /* What a form asks of the Lua engine must be there: computed expressions
  * compile, validators name plugin functions (the plugin may be applied in
  * the same call, before or after the form). */
-static int check_scripts(crm_db *db, const char *name)
+static int check_form_scripts(lua_State *L, void *ud)
 {
-	crm__form *form;
+	const crm__form *form = ud;
+	crm_db *db = crm__lua_db(L);
 	char what[160];
 	int rc;
 
-	if ((rc = crm__form_lookup(db, name, &form)))
-		return rc;
 	for (int i = 0; i < form->nfields; i++) {
 		if (form->fields[i].type != CRM_TYPE_COMPUTED)
 			continue;
 		snprintf(what, sizeof what, "%s.%s", form->name, form->fields[i].name);
 		if ((rc = crm__lua_compile(db, what, form->fields[i].lua, 1)))
 			return rc;
-		lua_pop(crm__lua(db), 1);
 	}
-	for (int i = 0; i < form->nvalidators; i++) {
+	for (int i = 0; i < form->nvalidators; i++)
 		if ((rc = crm__plugin_push(db, form->validators[i])))
 			return rc;
-		lua_pop(crm__lua(db), 1);
-	}
+	return CRM_OK;
+}
+
+static int check_scripts(crm_db *db, const char *name)
+{
+	crm__form *form;
+	int rc;
+
+	if ((rc = crm__form_lookup(db, name, &form)))
+		return rc;
+	for (int i = 0; i < form->nfields; i++)
+		if (form->fields[i].type == CRM_TYPE_COMPUTED || form->nvalidators)
+			return crm__lua_protect(db, check_form_scripts, form);
 	return CRM_OK;
 }
 

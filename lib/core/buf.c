@@ -39,6 +39,10 @@ int crm__buf_reserve(crm__buf *b, size_t extra)
 		cap *= 2;
 	p = crm__realloc(b->p, cap);
 	if (!p) {
+		/* Give the memory back now: callers that see `oom` just return. */
+		crm__free(b->p);
+		b->p = NULL;
+		b->len = b->cap = 0;
 		b->oom = 1;
 		return -1;
 	}

@@ -1,6 +1,7 @@
 /* A growable byte buffer and the streaming JSON writer built on it. Append
- * functions never fail loudly: an allocation failure sets `oom`, later
- * appends do nothing, and the owner checks `oom` once at the end. */
+ * functions never fail loudly: an allocation failure releases the memory
+ * and sets `oom`, later appends do nothing, and the owner checks `oom` once
+ * at the end (and may simply return: nothing is left to free). */
 #ifndef CRM_CORE_BUF_H
 #define CRM_CORE_BUF_H
 

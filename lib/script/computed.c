@@ -83,41 +83,56 @@ static void refresh(const crm__form *form, crm__value *values, const size_t *off
 			values[i].s = scratch->p + offsets[i];
 }
 
-int crm__script_compute(crm_db *db, const crm__form *form, crm__value *values, crm__buf *scratch)
-{
-	lua_State *L = crm__lua(db);
+typedef struct compute_job {
+	crm_db *db;
+	const crm__form *form;
+	crm__value *values;
+	crm__buf *scratch;
 	size_t *offsets;
+} compute_job;
+
+static int compute_all(lua_State *L, void *ud)
+{
+	compute_job *j = ud;
 	int rc = CRM_OK;
 
-	if (!L)
-		return db->errcode;
-	if (!(offsets = crm__calloc((size_t)form->nfields, sizeof *offsets)))
-		return crm__error_oom(db);
-	crm__buf_reset(scratch);
-	for (int i = 0; i < form->nfields; i++) {
-		offsets[i] = (size_t)-1;
-		if (form->fields[i].type == CRM_TYPE_COMPUTED)
-			values[i].kind = CRM__V_NULL; /* never sees its own old value */
-	}
-	for (int i = 0; i < form->nfields && rc == CRM_OK; i++) {
-		const crm__field *f = &form->fields[i];
+	for (int i = 0; i < j->form->nfields && rc == CRM_OK; i++) {
+		const crm__field *f = &j->form->fields[i];
 		int top = lua_gettop(L);
 
 		if (f->type != CRM_TYPE_COMPUTED)
 			continue;
-		if ((rc = push_expression(db, L, form, f)))
+		if ((rc = push_expression(j->db, L, j->form, f)))
 			break;
 		/* `record` is a global of the expression's own environment. */
 		lua_getupvalue(L, -1, 1);
-		crm__lua_push_record(L, form, values, NULL);
+		crm__lua_push_record(L, j->form, j->values, NULL);
 		lua_setfield(L, -2, "record");
 		lua_pop(L, 1);
-		if ((rc = crm__lua_call(db, 0, 1)) == CRM_OK) {
-			rc = store_result(db, L, f, &values[i], scratch, &offsets[i]);
-			refresh(form, values, offsets, scratch);
+		if ((rc = crm__lua_call(j->db, 0, 1)) == CRM_OK) {
+			rc = store_result(j->db, L, f, &j->values[i], j->scratch, &j->offsets[i]);
+			refresh(j->form, j->values, j->offsets, j->scratch);
 		}
 		lua_settop(L, top);
 	}
-	crm__free(offsets);
+	return rc;
+}
+
+int crm__script_compute(crm_db *db, const crm__form *form, crm__value *values, crm__buf *scratch)
+{
+	compute_job job = { db, form, values, scratch, NULL };
+	int rc;
+
+	/* C memory is made outside the protected call: a Lua error would skip its release. */
+	if (!(job.offsets = crm__calloc((size_t)form->nfields, sizeof *job.offsets)))
+		return crm__error_oom(db);
+	crm__buf_reset(scratch);
+	for (int i = 0; i < form->nfields; i++) {
+		job.offsets[i] = (size_t)-1;
+		if (form->fields[i].type == CRM_TYPE_COMPUTED)
+			values[i].kind = CRM__V_NULL; /* never sees its own old value */
+	}
+	rc = crm__lua_protect(db, compute_all, &job);
+	crm__free(job.offsets);
 	return rc;
 }

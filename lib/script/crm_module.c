@@ -482,15 +482,24 @@ void crm__lua_open_crm(lua_State *L)
 	lua_setfield(L, LUA_REGISTRYINDEX, "crm.module");
 }
 
+typedef struct registration {
+	const char *name;
+	lua_CFunction fn;
+} registration;
+
+static int do_register(lua_State *L, void *ud)
+{
+	const registration *r = ud;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, "crm.module");
+	lua_pushcfunction(L, r->fn);
+	lua_setfield(L, -2, r->name);
+	return CRM_OK;
+}
+
 int crm__lua_register(crm_db *db, const char *name, lua_CFunction fn)
 {
-	lua_State *L = crm__lua(db);
+	registration r = { name, fn };
 
-	if (!L)
-		return db->errcode;
-	lua_getfield(L, LUA_REGISTRYINDEX, "crm.module");
-	lua_pushcfunction(L, fn);
-	lua_setfield(L, -2, name);
-	lua_pop(L, 1);
-	return CRM_OK;
+	return crm__lua_protect(db, do_register, &r);
 }

@@ -32,6 +32,14 @@ static int load(crm_db *db, const char *name, const char *src)
 	return CRM_OK;
 }
 
+static int try_load(lua_State *L, void *ud)
+{
+	const cJSON *doc = ud;
+
+	return load(crm__lua_db(L), cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "plugin")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "lua")));
+}
+
 int crm__plugin_apply(crm_db *db, const cJSON *doc)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "plugin"));
@@ -48,9 +56,8 @@ int crm__plugin_apply(crm_db *db, const cJSON *doc)
 	if (!src)
 		return crm__error_detail(db, CRM_EINVAL, "\"path\":\"lua\"", "plugin %s: 'lua' holds its source", name);
 	/* Refuse a plugin that does not load, before storing it. */
-	if ((rc = load(db, name, src)))
+	if ((rc = crm__lua_protect(db, try_load, (void *)doc)))
 		return rc;
-	lua_pop(crm__lua(db), 1);
 	if (!(body = cJSON_PrintUnformatted(doc)))
 		return crm__error_oom(db);
 	rc = crm__meta_store(db, "plugin", name, body, NULL, NULL);

@@ -10,11 +10,12 @@
 
 /* Check (compile and load under the budget) and store a plugin document. */
 int crm__plugin_apply(crm_db *db, const cJSON *doc);
-/* Push the function "plugin.function" (a "plugins." prefix is allowed);
+/* Inside crm__lua_protect (or a Lua call): push the function
+ * "plugin.function" (a "plugins." prefix is allowed);
  * CRM_ENOTFOUND when the plugin or the function does not exist. */
 int crm__plugin_push(crm_db *db, const char *ref);
 
-/* Push plugin `name`'s table of functions (loaded on first use). */
+/* Inside crm__lua_protect: push plugin `name`'s table of functions (loaded on first use). */
 int crm__plugin_table(crm_db *db, const char *name);
 /* Forget loaded plugins (metadata changed). */
 #include <lua.h>

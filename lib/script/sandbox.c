@@ -40,7 +40,9 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		crm__free(ptr);
 		return NULL;
 	}
-	if (nsize > old && s->mem_used + (nsize - old) > s->mem_limit)
+	/* The ceiling binds scripts: libcrm's own glue (records pushed for a
+	 * script, compiled chunks) may go past it rather than fail. */
+	if (nsize > old && s->depth > 0 && s->mem_used + (nsize - old) > s->mem_limit)
 		return NULL;
 	if (!(p = crm__realloc(ptr, nsize)))
 		return NULL;
@@ -274,11 +276,18 @@ static void script_free(void *p)
 	crm__free(s);
 }
 
+static int flush_plugins(lua_State *L, void *ud)
+{
+	(void)ud;
+	crm__plugin_flush(L);
+	return CRM_OK;
+}
+
 static void script_flush(void *p)
 {
 	crm__script *s = p;
 
-	crm__plugin_flush(s->L);
+	crm__lua_protect(s->db, flush_plugins, NULL);
 }
 
 lua_State *crm__lua(crm_db *db)
@@ -409,6 +418,45 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 		if (s->killed || s->mem_used > s->mem_limit / 2)
 			lua_gc(L, LUA_GCCOLLECT);
 	}
+	return rc;
+}
+
+typedef struct protected_call {
+	int (*fn)(lua_State *L, void *ud);
+	void *ud;
+	int rc;
+} protected_call;
+
+static int trampoline(lua_State *L)
+{
+	protected_call *p = lua_touserdata(L, 1);
+
+	lua_pop(L, 1);
+	p->rc = p->fn(L, p->ud);
+	return 0;
+}
+
+int crm__lua_protect(crm_db *db, int (*fn)(lua_State *L, void *ud), void *ud)
+{
+	lua_State *L = crm__lua(db);
+	protected_call p = { fn, ud, CRM_OK };
+	int top, status, rc;
+
+	if (!L)
+		return db->errcode;
+	top = lua_gettop(L);
+	/* Neither push allocates: a light C function and a light userdata. */
+	lua_pushcfunction(L, trampoline);
+	lua_pushlightuserdata(L, &p);
+	status = lua_pcall(L, 1, 0, 0);
+	if (status == LUA_OK)
+		rc = p.rc;
+	else if (status == LUA_ERRMEM)
+		rc = crm__error_oom(db);
+	else /* scripts run under crm__lua_call: only the glue can fail here */
+		rc = crm__error(db, CRM_ESCRIPT, "%s",
+				lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "Lua error in libcrm's glue");
+	lua_settop(L, top);
 	return rc;
 }
 

@@ -17,8 +17,16 @@ typedef struct crm__script crm__script;
 /* The handle's Lua state, made on first use. NULL with the error set. */
 lua_State *crm__lua(crm_db *db);
 
-/* Compile `src` (Lua text; binary chunks are refused) named `name` (shown
- * in error messages as "name:line:"), with its own environment over the
+/* Run `fn(L, ud)` in protected mode. Every piece of C that touches the Lua
+ * state (pushing records, compiling, calling, reading results) runs inside
+ * one, so that running out of memory there is an error (CRM_ENOMEM), not a
+ * panic that aborts the host. `fn` returns a crm code (with the error set);
+ * everything it leaves on the stack is dropped. C memory `fn` allocates
+ * must be owned by the caller (Lua errors unwind past `fn`). */
+int crm__lua_protect(crm_db *db, int (*fn)(lua_State *L, void *ud), void *ud);
+
+/* Inside crm__lua_protect: compile `src` (Lua text; binary chunks are
+ * refused) named `name` (shown in error messages as "name:line:"), with its own environment over the
  * sandbox's globals. With `expression` set, `src` is an expression (or
  * statements that return a value) and the
  * chunk returns its value ("record.score >= 60"). On success pushes the

@@ -38,34 +38,47 @@ static int judge(lua_State *L, const char *validator, crm__errors *errs)
 	return failed;
 }
 
+typedef struct validate_job {
+	crm_db *db;
+	const crm__form *form;
+	const crm__value *old, *now;
+	crm__errors *errs;
+	int failed;
+} validate_job;
+
+static int validate_all(lua_State *L, void *ud)
+{
+	validate_job *j = ud;
+	int rc;
+
+	for (int i = 0; i < j->form->nvalidators; i++) {
+		if ((rc = crm__plugin_push(j->db, j->form->validators[i])))
+			return rc;
+		lua_createtable(L, 0, 5);
+		crm__lua_push_record(L, j->form, j->now, NULL);
+		lua_setfield(L, -2, "record");
+		if (j->old) {
+			crm__lua_push_record(L, j->form, j->old, NULL);
+			lua_setfield(L, -2, "old");
+			crm__lua_push_changed(L, j->form, j->old, j->now);
+			lua_setfield(L, -2, "changed");
+		}
+		lua_pushstring(L, j->old ? "update" : "insert");
+		lua_setfield(L, -2, "op");
+		lua_pushstring(L, j->form->name);
+		lua_setfield(L, -2, "form");
+		if ((rc = crm__lua_call(j->db, 1, 1)))
+			return rc;
+		j->failed += judge(L, j->form->validators[i], j->errs);
+		lua_pop(L, 1);
+	}
+	return CRM_OK;
+}
+
 int crm__script_validate(crm_db *db, const crm__form *form, const crm__value *old, const crm__value *now,
 			 crm__errors *errs)
 {
-	lua_State *L = crm__lua(db);
-	int failed = 0;
+	validate_job job = { db, form, old, now, errs, 0 };
 
-	if (!L)
-		return -1;
-	for (int i = 0; i < form->nvalidators; i++) {
-		if (crm__plugin_push(db, form->validators[i]))
-			return -1;
-		lua_createtable(L, 0, 5);
-		crm__lua_push_record(L, form, now, NULL);
-		lua_setfield(L, -2, "record");
-		if (old) {
-			crm__lua_push_record(L, form, old, NULL);
-			lua_setfield(L, -2, "old");
-			crm__lua_push_changed(L, form, old, now);
-			lua_setfield(L, -2, "changed");
-		}
-		lua_pushstring(L, old ? "update" : "insert");
-		lua_setfield(L, -2, "op");
-		lua_pushstring(L, form->name);
-		lua_setfield(L, -2, "form");
-		if (crm__lua_call(db, 1, 1))
-			return -1;
-		failed += judge(L, form->validators[i], errs);
-		lua_pop(L, 1);
-	}
-	return failed;
+	return crm__lua_protect(db, validate_all, &job) ? -1 : job.failed;
 }

@@ -31,6 +31,15 @@ static void write_field(crm__wf_ctx *cx, const char *name, crm__buf *out)
 	crm__buf_puts(out, "null");
 }
 
+/* The Lua result as JSON text appended to the buffer `ud`. */
+static int take_json(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud)
+{
+	(void)cx;
+	if (crm__lua_to_json(L, -1, ud))
+		return crm__error(db, CRM_ESCRIPT, "a Lua value cannot be written as JSON (functions, cycles, NaN)");
+	return CRM_OK;
+}
+
 /* Append the JSON of a VALUE: {"field": F}, {"lua": EXPR}, {"now": "+24h"}
  * or a literal (objects are resolved member by member). */
 static int resolve(crm_db *db, crm__wf_ctx *cx, const char *what, const cJSON *spec, crm__buf *out)
@@ -54,15 +63,8 @@ static int resolve(crm_db *db, crm__wf_ctx *cx, const char *what, const cJSON *s
 		crm__buf_putc(out, '"');
 		return CRM_OK;
 	}
-	if (only && strcmp(only->string, "lua") == 0 && cJSON_IsString(only)) {
-		lua_State *L;
-		if ((rc = crm__wf_push_lua(db, cx, what, only->valuestring, 1)) || (rc = crm__wf_call_lua(db, cx)))
-			return rc;
-		L = crm__lua(db);
-		rc = crm__lua_to_json(L, -1, out);
-		lua_pop(L, 1);
-		return rc ? crm__error(db, CRM_ESCRIPT, "%s: the Lua value cannot be written as JSON", what) : CRM_OK;
-	}
+	if (only && strcmp(only->string, "lua") == 0 && cJSON_IsString(only))
+		return crm__wf_lua(db, cx, what, only->valuestring, 1, NULL, take_json, out);
 	if (cJSON_IsObject(spec)) {
 		int first = 1;
 		crm__buf_putc(out, '{');
@@ -98,9 +100,8 @@ static int update_record(crm_db *db, crm__wf_ctx *cx, crm__buf *json)
 }
 
 /* A hook's table result sets those fields of the record. */
-static int apply_result(crm_db *db, crm__wf_ctx *cx)
+static int apply_result(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud)
 {
-	lua_State *L = crm__lua(db);
 	crm__buf json = CRM__BUF_INIT;
 	int rc = CRM_OK;
 
@@ -114,7 +115,7 @@ static int apply_result(crm_db *db, crm__wf_ctx *cx)
 				rc = update_record(db, cx, &json);
 		}
 	}
-	lua_pop(L, 1);
+	(void)ud;
 	crm__buf_free(&json);
 	return rc;
 }
@@ -277,18 +278,9 @@ static int run_action(crm_db *db, crm__wf_ctx *cx, const crm__wf_action *a, cons
 				      : crm__event_emit(db, a->name, cx->wf->form ? cx->wf->form->name : NULL,
 							cx->inst.record, crm__buf_cstr(&json), NULL);
 		break;
-	case CRM__ACT_CALL:
-		if ((rc = crm__plugin_push(db, a->name)) == CRM_OK) {
-			crm__wf_push_ctx(db, cx);
-			if ((rc = crm__lua_call(db, 1, 1)) == CRM_OK)
-				rc = apply_result(db, cx);
-		}
-		break;
+	case CRM__ACT_CALL: rc = crm__wf_lua(db, cx, what, NULL, 0, a->name, apply_result, NULL); break;
 	case CRM__ACT_DECIDE: rc = decide(db, cx, a, &json); break;
-	case CRM__ACT_LUA:
-		if ((rc = crm__wf_push_lua(db, cx, what, a->name, 0)) == CRM_OK && (rc = crm__wf_call_lua(db, cx)) == CRM_OK)
-			rc = apply_result(db, cx);
-		break;
+	case CRM__ACT_LUA: rc = crm__wf_lua(db, cx, what, a->name, 0, NULL, apply_result, NULL); break;
 	}
 	crm__buf_free(&json);
 	return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "script/plugin.h"
 #include "script/script.h"
 #include "wf_ctx.h"
 
@@ -138,12 +139,50 @@ int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx)
 	return crm__lua_call(db, 0, 1);
 }
 
+typedef struct wf_lua_job {
+	crm_db *db;
+	crm__wf_ctx *cx;
+	const char *what, *src, *plugin;
+	int expression;
+	int (*take)(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud);
+	void *ud;
+} wf_lua_job;
+
+static int wf_lua_unit(lua_State *L, void *ud)
+{
+	wf_lua_job *j = ud;
+	int rc;
+
+	if (j->plugin) { /* fn(ctx) */
+		if ((rc = crm__plugin_push(j->db, j->plugin)))
+			return rc;
+		crm__wf_push_ctx(j->db, j->cx);
+		rc = crm__lua_call(j->db, 1, 1);
+	} else if ((rc = crm__wf_push_lua(j->db, j->cx, j->what, j->src, j->expression)) == CRM_OK)
+		rc = crm__wf_call_lua(j->db, j->cx);
+	return rc ? rc : j->take(j->db, j->cx, L, j->ud);
+}
+
+int crm__wf_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression, const char *plugin,
+		int (*take)(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud), void *ud)
+{
+	wf_lua_job job = { db, cx, what, src, plugin, expression, take, ud };
+
+	return crm__lua_protect(db, wf_lua_unit, &job);
+}
+
+static int take_truth(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud)
+{
+	(void)db;
+	(void)cx;
+	*(int *)ud = lua_toboolean(L, -1);
+	return CRM_OK;
+}
+
 static int guard_passes(crm_db *db, crm__wf_ctx *cx, int t_index, int *out)
 {
 	const crm__wf_transition *t = &cx->wf->transitions[t_index];
-	lua_State *L;
 	char what[32];
-	int rc;
 
 	*out = 1;
 	if (t->guard) {
@@ -155,12 +194,7 @@ static int guard_passes(crm_db *db, crm__wf_ctx *cx, int t_index, int *out)
 	if (!t->guard_lua)
 		return CRM_OK;
 	snprintf(what, sizeof what, "transitions[%d].guard", t_index);
-	if ((rc = crm__wf_push_lua(db, cx, what, t->guard_lua, 1)) || (rc = crm__wf_call_lua(db, cx)))
-		return rc;
-	L = crm__lua(db);
-	*out = lua_toboolean(L, -1);
-	lua_pop(L, 1);
-	return CRM_OK;
+	return crm__wf_lua(db, cx, what, t->guard_lua, 1, NULL, take_truth, out);
 }
 
 int crm__wf_from_matches(const crm__wf_transition *t, int state)

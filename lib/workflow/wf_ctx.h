@@ -2,6 +2,8 @@
 #ifndef CRM_WF_CTX_H
 #define CRM_WF_CTX_H
 
+#include <lua.h>
+
 #include "workflow_int.h"
 
 struct crm__wf_ctx {
@@ -24,6 +26,11 @@ int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx);
 int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression);
 /* Call the chunk on top with `record` and `ctx` in its environment; one result. */
 int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx);
+/* Run workflow Lua in a protected unit: the chunk `src` (an expression when
+ * `expression` is set) or the plugin function `plugin` called with ctx;
+ * then `take` reads its result (on top of L). */
+int crm__wf_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression, const char *plugin,
+		int (*take)(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud), void *ud);
 /* Push the ctx table hooks and plugin functions receive. */
 void crm__wf_push_ctx(crm_db *db, crm__wf_ctx *cx);
 
