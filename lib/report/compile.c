@@ -581,44 +581,49 @@ static void report_sql(crm__buf *sql, crm__report *rep)
 	}
 	crm__buf_puts(sql, " FROM \"g__\" AS \"g\")");
 
-	/* c__: each row joined with its comparison period. The join is on the
-	 * period's ordinal (or label), so a period without rows gives no
-	 * match: the previous value is then 0 for counts, NULL otherwise. */
+	/* c__: each row with its comparison period's values, from the row
+	 * before it in a window: for the previous period, in period order when
+	 * its ordinal is one less; for the same period last year, among rows
+	 * with the same label but for the year (2026-W05 and 2025-W05), when
+	 * its year is one less. Windows keep this linear in the number of
+	 * rows. A period without rows gives no match: the previous value is
+	 * then 0 for counts, NULL otherwise. */
 	if (rep->compare) {
+		char step[160], order[96];
+		const char *tn = rep->dims[T].name;
+
+		if (rep->compare == CRM__CMP_PREVIOUS) {
+			snprintf(step, sizeof step, "\"r\".\"o__%d\"", T);
+			snprintf(order, sizeof order, "\"r\".\"o__%d\"", T);
+		} else {
+			snprintf(step, sizeof step, "CAST(substr(\"r\".\"%s\", 1, 4) AS INTEGER)", tn);
+			snprintf(order, sizeof order, "substr(\"r\".\"%s\", 1, 4)", tn);
+		}
 		crm__buf_puts(sql, ", \"c__\" AS (SELECT \"r\".*");
 		for (int m = 0; m < rep->nmeasures; m++) {
 			const crm__rmeasure *ms = &rep->measures[m];
 			if (!ms->compare)
 				continue;
-			if (count_like(ms)) {
-				crm__buf_printf(sql, ", CASE WHEN \"r\".\"k__%d\" IS NULL THEN NULL ELSE coalesce(\"p\".", T);
-				crm__sql_ident(sql, ms->name);
+			if (count_like(ms))
+				crm__buf_printf(sql, ", CASE WHEN \"r\".\"k__%d\" IS NULL THEN NULL ELSE coalesce(", T);
+			else
+				crm__buf_puts(sql, ", ");
+			crm__buf_printf(sql, "CASE WHEN lag(%s) OVER \"p__\" = %s - 1 THEN lag(\"r\".", step, step);
+			crm__sql_ident(sql, ms->name);
+			crm__buf_puts(sql, ") OVER \"p__\" END");
+			if (count_like(ms))
 				crm__buf_puts(sql, ", 0) END");
-			} else {
-				crm__buf_puts(sql, ", \"p\".");
-				crm__sql_ident(sql, ms->name);
-			}
 			crm__buf_printf(sql, " AS \"%s_prev\"", ms->name);
 		}
-		crm__buf_puts(sql, " FROM \"r__\" AS \"r\" LEFT JOIN \"r__\" AS \"p\" ON \"p\".\"lvl__\" = \"r\".\"lvl__\"");
+		crm__buf_puts(sql, " FROM \"r__\" AS \"r\" WINDOW \"p__\" AS (PARTITION BY \"r\".\"lvl__\"");
 		for (int d = 0; d < rep->ndims; d++)
 			if (d != T) {
-				crm__buf_puts(sql, " AND \"p\".");
-				crm__sql_ident(sql, rep->dims[d].name);
-				crm__buf_puts(sql, " IS \"r\".");
+				crm__buf_puts(sql, ", \"r\".");
 				crm__sql_ident(sql, rep->dims[d].name);
 			}
-		if (rep->compare == CRM__CMP_PREVIOUS)
-			crm__buf_printf(sql, " AND \"p\".\"o__%d\" = \"r\".\"o__%d\" - 1", T, T);
-		else {
-			const char *tn = rep->dims[T].name;
-			/* the same label one year earlier: 2026-W05 -> 2025-W05, 2024-02-29 -> none */
-			crm__buf_printf(sql,
-					" AND \"p\".\"%s\" = printf('%%04d', CAST(substr(\"r\".\"%s\", 1, 4) AS INTEGER) - 1) "
-					"|| substr(\"r\".\"%s\", 5)",
-					tn, tn, tn);
-		}
-		crm__buf_putc(sql, ')');
+		if (rep->compare != CRM__CMP_PREVIOUS)
+			crm__buf_printf(sql, ", substr(\"r\".\"%s\", 5)", tn);
+		crm__buf_printf(sql, " ORDER BY %s))", order);
 	}
 
 	/* the result columns */
@@ -712,9 +717,15 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 		dim_key_name(sql, rep, d);
 	}
 	if (rep->funnel == CRM__FUNNEL_FIELD) {
-		crm__buf_puts(sql, ", (SELECT \"s\".\"i\" FROM \"st__\" AS \"s\" WHERE \"s\".\"name\" = ");
+		/* The stage's position, as a CASE: a lookup per record would be
+		 * a correlated subquery, run for every record and stage. */
+		crm__buf_puts(sql, ", CASE ");
 		crm__column_sql(sql, &rep->vform, rep->funnel_column, "t");
-		crm__buf_puts(sql, ") AS \"pos__\"");
+		for (int st = 0; st < rep->nstages; st++) {
+			crm__buf_printf(sql, " WHEN ? THEN %d", st);
+			crm__rbinds_add(binds, &rep->consts[st], NULL, NULL, NULL);
+		}
+		crm__buf_puts(sql, " END AS \"pos__\"");
 		crm__report_from_sql(sql, rep);
 	} else {
 		crm__buf_puts(sql, ", \"x\".\"pos\" AS \"pos__\"");
@@ -725,9 +736,22 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 		crm__buf_puts(sql, " WHERE ");
 		crm__report_filter_sql(sql, binds, rep->filter, &rep->vform, "t");
 	}
-	/* g__: per group and stage, how many got at least that far. Records
-	 * at a value not listed as a stage take no part. */
-	crm__buf_puts(sql, "), \"g__\" AS (SELECT \"b\".\"lvl__\" AS \"lvl__\"");
+	/* n__: how many records per group stopped at each stage (one pass);
+	 * records at a value not listed as a stage take no part. */
+	crm__buf_puts(sql, "), \"n__\" AS (SELECT \"b\".\"lvl__\" AS \"lvl__\"");
+	for (int d = 0; d < rep->ndims; d++) {
+		crm__buf_puts(sql, ", \"b\".");
+		dim_key_name(sql, rep, d);
+		crm__buf_puts(sql, " AS ");
+		dim_key_name(sql, rep, d);
+	}
+	crm__buf_puts(sql, ", \"b\".\"pos__\" AS \"pos__\", count(*) AS \"n\" FROM \"b__\" AS \"b\""
+			   " WHERE \"b\".\"pos__\" IS NOT NULL GROUP BY ");
+	for (int d = 0; d < rep->ndims; d++)
+		crm__buf_printf(sql, "%d, ", d + 2);
+	crm__buf_printf(sql, "%d)", rep->ndims + 2);
+	/* g__: per group and stage, how many got at least that far. */
+	crm__buf_puts(sql, ", \"g__\" AS (SELECT \"b\".\"lvl__\" AS \"lvl__\"");
 	for (int d = 0; d < rep->ndims; d++) {
 		crm__buf_puts(sql, ", \"b\".");
 		dim_key_name(sql, rep, d);
@@ -735,8 +759,8 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 		dim_key_name(sql, rep, d);
 	}
 	crm__buf_puts(sql, ", \"s\".\"i\" AS \"i__\", \"s\".\"name\" AS \"stage\","
-			   " count(CASE WHEN \"b\".\"pos__\" >= \"s\".\"i\" THEN 1 END) AS \"reached\""
-			   " FROM \"b__\" AS \"b\" JOIN \"st__\" AS \"s\" WHERE \"b\".\"pos__\" IS NOT NULL GROUP BY ");
+			   " sum(CASE WHEN \"b\".\"pos__\" >= \"s\".\"i\" THEN \"b\".\"n\" ELSE 0 END) AS \"reached\""
+			   " FROM \"n__\" AS \"b\" JOIN \"st__\" AS \"s\" GROUP BY ");
 	for (int d = 0; d < rep->ndims; d++)
 		crm__buf_printf(sql, "%d, ", d + 2);
 	crm__buf_printf(sql, "%d)", rep->ndims + 2);
