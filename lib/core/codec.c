@@ -355,47 +355,52 @@ size_t crm__datetime_format(int64_t ms, char *out)
 
 /* ---- UTF-8 ---- */
 
+size_t crm__utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+
+	/* Well-formed sequences, Unicode Table 3-7: the second byte's range
+	 * excludes overlongs, surrogates and values past U+10FFFF. */
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (avail < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if ((p[k] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
 int64_t crm__utf8_length(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, len;
 	int64_t count = 0;
 
 	if (!s)
 		return n ? -1 : 0;
 	while (i < n) {
-		unsigned c = s[i], lo = 0x80, hi = 0xBF;
-		size_t len;
-
-		if (c < 0x80) {
+		if (s[i] < 0x80)
 			i++;
-			count++;
-			continue;
-		}
-		/* Well-formed sequences, Unicode Table 3-7: the second byte's
-		 * range excludes overlongs, surrogates and values past U+10FFFF. */
-		if (c >= 0xC2 && c <= 0xDF)
-			len = 2;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else
+		else if ((len = crm__utf8_seq(s + i, n - i)))
+			i += len;
+		else
 			return -1;
-		if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-			return -1;
-		for (size_t k = 2; k < len; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return -1;
-		i += len;
 		count++;
 	}
 	return count;

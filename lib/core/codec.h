@@ -41,6 +41,9 @@ int64_t crm__days_from_civil(int64_t y, unsigned m, unsigned d);
 void crm__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* ---- UTF-8 ---- */
+/* Length of the well-formed multi-byte UTF-8 sequence at p (lead byte
+ * >= 0x80; `avail` bytes readable), or 0 when it is not one. */
+size_t crm__utf8_seq(const unsigned char *p, size_t avail);
 /* Number of code points in valid UTF-8 (no overlongs, no surrogates, at
  * most U+10FFFF), or -1 when `s` is not valid UTF-8. */
 int64_t crm__utf8_length(const char *s, size_t n);

@@ -69,6 +69,9 @@ int crm__error(crm_db *db, int code, const char *fmt, ...) __attribute__((format
  * members without braces ("\"errors\":[...]"), appended after code and message. */
 int crm__error_detail(crm_db *db, int code, const char *members, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* CRM_EINVAL for bad input at `path` ("filter.and[1].op"): the message is
+ * "path: message" and the detail carries "path". Returns CRM_EINVAL. */
+int crm__error_path(crm_db *db, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Replace the last error's message, keeping its code and extra detail. */
 int crm__error_remessage(crm_db *db, const char *message);
 /* Map an SQLite failure to a crm code and message. */

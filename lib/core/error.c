@@ -126,3 +126,25 @@ const char *crm_errdetail(crm_db *db)
 }
 
 int crm_error_offset(crm_db *db) { return db && db->errcode ? db->erroffset : -1; }
+
+int crm__error_path(crm_db *db, const char *path, const char *fmt, ...)
+{
+	char msg[900];
+	crm__buf members = CRM__BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	crm__buf_puts(&members, "\"path\":");
+	crm__json_cstr(&members, path ? path : "");
+	if (members.oom)
+		rc = crm__error_oom(db);
+	else if (path && *path)
+		rc = crm__error_detail(db, CRM_EINVAL, crm__buf_cstr(&members), "%s: %s", path, msg);
+	else
+		rc = crm__error_detail(db, CRM_EINVAL, crm__buf_cstr(&members), "%s", msg);
+	crm__buf_free(&members);
+	return rc;
+}

@@ -1,6 +1,7 @@
 /* Allocation-free JSON pull scanner (see json_scan.h): strict RFC 8259,
  * iterative so hostile nesting cannot exhaust the C stack, and built around
  * tight byte loops because every inserted record passes through it. */
+#include "codec.h"
 #include "json_scan.h"
 
 #include <stdint.h>
@@ -64,37 +65,6 @@ static size_t skip_ws(const crm__jscan *sc, size_t i)
 	return i;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (Unicode Table 3-7: no
- * overlongs, no surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
-{
-	unsigned c = p[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return 0;
-	if (avail < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t k = 2; k < len; k++)
-		if ((p[k] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* Four hex digits at s (bounds checked by the caller), or -1. */
 static long hex4(const char *s)
 {
@@ -139,7 +109,7 @@ static int scan_string(crm__jscan *sc, size_t *ppos, crm__jval *out)
 		if (c == '"')
 			break;
 		if (c >= 0x80) {
-			size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+			size_t len = crm__utf8_seq((const unsigned char *)s + i, n - i);
 
 			if (!len)
 				return fail(sc, "invalid UTF-8 in string", i);

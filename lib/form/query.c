@@ -74,27 +74,6 @@ struct crm_cursor {
 
 /* ---- errors with a "path" ---- */
 
-static int fail_at(crm_db *db, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail_at(crm_db *db, const char *path, const char *fmt, ...)
-{
-	char msg[600];
-	crm__buf members = CRM__BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	crm__buf_puts(&members, "\"path\":");
-	crm__json_cstr(&members, path);
-	if (members.oom)
-		rc = crm__error_oom(db);
-	else
-		rc = crm__error_detail(db, CRM_EINVAL, crm__buf_cstr(&members), "%s: %s", path, msg);
-	crm__buf_free(&members);
-	return rc;
-}
 
 /* ---- columns ---- */
 
@@ -231,15 +210,15 @@ static int decode_token(crm_db *db, const crm__form *form, query_spec *q, uint32
 	int rc;
 
 	if (!cJSON_IsString(tok))
-		return fail_at(db, "after", "%s", bad);
+		return crm__error_path(db, "after", "%s", bad);
 	rc = b64_decode(b, tok->valuestring, strlen(tok->valuestring));
 	if (rc == -2)
 		return crm__error_oom(db);
 	if (rc || b->len < 8)
-		return fail_at(db, "after", "%s", bad);
+		return crm__error_path(db, "after", "%s", bad);
 	snprintf(hex, sizeof hex, "%08x", (unsigned)hash);
 	if (memcmp(b->p, hex, 8) != 0)
-		return fail_at(db, "after", "the token comes from a query on another form or with another sort order");
+		return crm__error_path(db, "after", "the token comes from a query on another form or with another sort order");
 	p = b->p;
 	n = b->len;
 	for (int k = 0; k < q->nkeys; k++) {
@@ -253,17 +232,17 @@ static int decode_token(crm_db *db, const crm__form *form, query_spec *q, uint32
 
 		memset(v, 0, sizeof *v);
 		if (i >= n)
-			return fail_at(db, "after", "%s", bad);
+			return crm__error_path(db, "after", "%s", bad);
 		switch (p[i++]) {
 		case 'n':
 			if (!nullable)
-				return fail_at(db, "after", "%s", bad);
+				return crm__error_path(db, "after", "%s", bad);
 			v->kind = CRM__V_NULL;
 			break;
 		case 'i':
 			len = span_to(p, n, i, ';');
 			if (storage == CRM__S_TEXT || len == (size_t)-1 || crm__int_parse(p + i, len, &v->i))
-				return fail_at(db, "after", "%s", bad);
+				return crm__error_path(db, "after", "%s", bad);
 			v->kind = CRM__V_INT;
 			i += len + 1;
 			break;
@@ -271,12 +250,12 @@ static int decode_token(crm_db *db, const crm__form *form, query_spec *q, uint32
 			char *end;
 			len = span_to(p, n, i, ';');
 			if (storage != CRM__S_REAL || len == (size_t)-1 || len == 0 || len >= sizeof tmp)
-				return fail_at(db, "after", "%s", bad);
+				return crm__error_path(db, "after", "%s", bad);
 			memcpy(tmp, p + i, len);
 			tmp[len] = 0;
 			v->d = strtod(tmp, &end);
 			if (*end || !isfinite(v->d))
-				return fail_at(db, "after", "%s", bad);
+				return crm__error_path(db, "after", "%s", bad);
 			v->kind = CRM__V_REAL;
 			i += len + 1;
 			break;
@@ -286,21 +265,21 @@ static int decode_token(crm_db *db, const crm__form *form, query_spec *q, uint32
 			len = span_to(p, n, i, ':');
 			if (storage != CRM__S_TEXT || len == (size_t)-1 || len == 0 || crm__int_parse(p + i, len, &tl) ||
 			    tl < 0 || (uint64_t)tl > n - (i + len + 1))
-				return fail_at(db, "after", "%s", bad);
+				return crm__error_path(db, "after", "%s", bad);
 			i += len + 1;
 			v->kind = CRM__V_TEXT;
 			v->s = p + i;
 			v->n = (size_t)tl;
 			if (crm__utf8_length(v->s, v->n) < 0)
-				return fail_at(db, "after", "%s", bad);
+				return crm__error_path(db, "after", "%s", bad);
 			i += (size_t)tl;
 			break;
 		}
-		default: return fail_at(db, "after", "%s", bad);
+		default: return crm__error_path(db, "after", "%s", bad);
 		}
 	}
 	if (i != n)
-		return fail_at(db, "after", "%s", bad);
+		return crm__error_path(db, "after", "%s", bad);
 	q->has_after = 1;
 	return CRM_OK;
 }
@@ -311,7 +290,7 @@ static int parse_limit(crm_db *db, const cJSON *v, const char *key, double max, 
 {
 	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
 	    v->valuedouble > max)
-		return fail_at(db, key, "'%s' must be an integer from 0 to %.0f", key, max);
+		return crm__error_path(db, key, "'%s' must be an integer from 0 to %.0f", key, max);
 	*out = (int64_t)v->valuedouble;
 	return CRM_OK;
 }
@@ -345,12 +324,12 @@ static int each_name(crm_db *db, const crm__form *form, query_spec *q, const cJS
 		}
 	}
 	if (!cJSON_IsArray(v))
-		return fail_at(db, key, "'%s' must be an array of field names or a comma-separated string", key);
+		return crm__error_path(db, key, "'%s' must be an array of field names or a comma-separated string", key);
 	cJSON_ArrayForEach(el, v)
 	{
 		snprintf(path, sizeof path, "%s[%d]", key, i++);
 		if (!cJSON_IsString(el))
-			return fail_at(db, path, "a field name must be a string");
+			return crm__error_path(db, path, "a field name must be a string");
 		if ((rc = fn(db, form, q, el->valuestring, strlen(el->valuestring), path)))
 			return rc;
 	}
@@ -366,13 +345,13 @@ static int add_sort_key(crm_db *db, const crm__form *form, query_spec *q, const 
 	n -= (size_t)desc;
 	column = resolve(form, name, n);
 	if (column == INT32_MIN)
-		return fail_at(db, path, "unknown field '%.*s' in form '%s'", (int)(n > 100 ? 100 : n), name,
+		return crm__error_path(db, path, "unknown field '%.*s' in form '%s'", (int)(n > 100 ? 100 : n), name,
 			       form->name);
 	for (int k = 0; k < q->nkeys; k++)
 		if (q->keys[k].column == column)
-			return fail_at(db, path, "'%s' is sorted on twice", col_name(form, column));
+			return crm__error_path(db, path, "'%s' is sorted on twice", col_name(form, column));
 	if (q->nkeys == MAX_SORT_KEYS)
-		return fail_at(db, path, "at most %d sort keys", MAX_SORT_KEYS);
+		return crm__error_path(db, path, "at most %d sort keys", MAX_SORT_KEYS);
 	q->keys[q->nkeys].column = column;
 	q->keys[q->nkeys].desc = desc;
 	q->nkeys++;
@@ -385,7 +364,7 @@ static int add_field(crm_db *db, const crm__form *form, query_spec *q, const cha
 	int column = resolve(form, name, n);
 
 	if (column == INT32_MIN)
-		return fail_at(db, path, "unknown field '%.*s' in form '%s'", (int)(n > 100 ? 100 : n), name,
+		return crm__error_path(db, path, "unknown field '%.*s' in form '%s'", (int)(n > 100 ? 100 : n), name,
 			       form->name);
 	if (column < 0) /* system columns are always in the result */
 		return CRM_OK;
@@ -431,7 +410,7 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 
 		for (const cJSON *o = doc->child; o != m; o = o->next)
 			if (strcmp(o->string, k) == 0) {
-				rc = fail_at(db, k, "key '%s' appears twice", k);
+				rc = crm__error_path(db, k, "key '%s' appears twice", k);
 				goto out;
 			}
 		if (cJSON_IsNull(m) && (!strcmp(k, "filter") || !strcmp(k, "sort") || !strcmp(k, "limit") ||
@@ -463,7 +442,7 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 			if ((rc = each_name(db, form, q, m, "fields", add_field)))
 				goto out;
 		} else {
-			rc = fail_at(db, k, "unknown key '%.64s' in a query (expected filter, sort, limit, offset, after, fields)", k);
+			rc = crm__error_path(db, k, "unknown key '%.64s' in a query (expected filter, sort, limit, offset, after, fields)", k);
 			goto out;
 		}
 	}
@@ -481,7 +460,7 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 	}
 	if (after) {
 		if (has_offset) {
-			rc = fail_at(db, "after", "'after' and 'offset' cannot be combined (a token already says where to go on)");
+			rc = crm__error_path(db, "after", "'after' and 'offset' cannot be combined (a token already says where to go on)");
 			goto out;
 		}
 		rc = decode_token(db, form, q, sort_hash(form, q), after);

@@ -458,7 +458,7 @@ static int add_col(crm_db *db, crm__report *rep, const char *name, const char *s
 	snprintf(buf, sizeof buf, "%s%s", name, suffix);
 	for (int i = 0; i < rep->ncols; i++)
 		if (strcmp(rep->cols[i].name, buf) == 0)
-			return crm__report_fail(db, "measures", "two result columns would be named '%s'; rename a measure", buf);
+			return crm__error_path(db, "measures", "two result columns would be named '%s'; rename a measure", buf);
 	/* counted at once, so the report frees whatever part was made */
 	rep->ncols++;
 	if (!(c->name = crm__strdup(buf)))

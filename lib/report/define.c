@@ -20,28 +20,6 @@ typedef struct dctx {
 	int vcap; /* capacity of rep->vform.fields */
 } dctx;
 
-int crm__report_fail(crm_db *db, const char *path, const char *fmt, ...)
-{
-	char msg[700];
-	crm__buf members = CRM__BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	crm__buf_puts(&members, "\"path\":");
-	crm__json_cstr(&members, path);
-	if (members.oom)
-		rc = crm__error_oom(db);
-	else if (*path)
-		rc = crm__error_detail(db, CRM_EINVAL, crm__buf_cstr(&members), "%s: %s", path, msg);
-	else
-		rc = crm__error_detail(db, CRM_EINVAL, crm__buf_cstr(&members), "%s", msg);
-	crm__buf_free(&members);
-	return rc;
-}
-
 static const struct {
 	const char *name;
 	crm__fop op;
@@ -99,11 +77,11 @@ static int check_keys(crm_db *db, const cJSON *obj, const char *path, const char
 			char list[300] = "";
 			for (const char *const *a = allowed; *a; a++)
 				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", a == allowed ? "" : ", ", *a);
-			return crm__report_fail(db, p, "unknown key '%.64s' (expected %s)", m->string, list);
+			return crm__error_path(db, p, "unknown key '%.64s' (expected %s)", m->string, list);
 		}
 		for (const cJSON *o = obj->child; o != m; o = o->next)
 			if (strcmp(o->string, m->string) == 0)
-				return crm__report_fail(db, p, "key '%s' appears twice", m->string);
+				return crm__error_path(db, p, "key '%s' appears twice", m->string);
 	}
 	return CRM_OK;
 }
@@ -118,7 +96,7 @@ static int opt_string(crm_db *db, const cJSON *obj, const char *key, const char 
 		return CRM_OK;
 	join_path(p, sizeof p, path, key);
 	if (!cJSON_IsString(m))
-		return crm__report_fail(db, p, "'%s' must be a string", key);
+		return crm__error_path(db, p, "'%s' must be a string", key);
 	*out = m->valuestring;
 	return CRM_OK;
 }
@@ -253,12 +231,12 @@ static int resolve(dctx *cx, const char *text, const char *path, int *out)
 		if ((*out = system_column(text)) != 0)
 			return CRM_OK;
 		if (!f)
-			return crm__report_fail(cx->db, path, "unknown field '%.100s' in form '%s'", text, rep->source->name);
+			return crm__error_path(cx->db, path, "unknown field '%.100s' in form '%s'", text, rep->source->name);
 		*out = f->position;
 		return CRM_OK;
 	}
 	if (nrefs > CRM__REPORT_MAX_REFS)
-		return crm__report_fail(cx->db, path, "'%.100s' follows %d references; at most %d are allowed", text, nrefs,
+		return crm__error_path(cx->db, path, "'%.100s' follows %d references; at most %d are allowed", text, nrefs,
 					CRM__REPORT_MAX_REFS);
 	for (int i = rep->source->nfields; i < rep->vform.nfields; i++)
 		if (strcmp(rep->vform.fields[i].name, text) == 0)
@@ -271,7 +249,7 @@ static int resolve(dctx *cx, const char *text, const char *path, int *out)
 		crm__form *target;
 
 		if (n == 0 || n >= sizeof seg)
-			return crm__report_fail(cx->db, path, "'%.100s' is not a field path (\"customer.industry\")", text);
+			return crm__error_path(cx->db, path, "'%.100s' is not a field path (\"customer.industry\")", text);
 		memcpy(seg, s, n);
 		seg[n] = 0;
 		if (!dot) {
@@ -279,7 +257,7 @@ static int resolve(dctx *cx, const char *text, const char *path, int *out)
 			if (!column) {
 				f = crm__form_field(form, seg, n);
 				if (!f)
-					return crm__report_fail(cx->db, path, "unknown field '%s' in form '%s' (in '%.100s')", seg,
+					return crm__error_path(cx->db, path, "unknown field '%s' in form '%s' (in '%.100s')", seg,
 								form->name, text);
 				column = f->position;
 			}
@@ -289,19 +267,19 @@ static int resolve(dctx *cx, const char *text, const char *path, int *out)
 		}
 		f = crm__form_field(form, seg, n);
 		if (!f)
-			return crm__report_fail(cx->db, path, "unknown field '%s' in form '%s' (in '%.100s')", seg, form->name,
+			return crm__error_path(cx->db, path, "unknown field '%s' in form '%s' (in '%.100s')", seg, form->name,
 						text);
 		if (f->value_type != CRM_TYPE_REF || f->type != CRM_TYPE_REF)
-			return crm__report_fail(cx->db, path, "'%s' in '%.100s' is not a reference field (it is %s)", seg, text,
+			return crm__error_path(cx->db, path, "'%s' in '%.100s' is not a reference field (it is %s)", seg, text,
 						crm__type_name(f->value_type));
 		rc = crm__form_lookup(cx->db, f->ref_form, &target);
 		if (rc == CRM_ENOTFOUND)
-			return crm__report_fail(cx->db, path, "'%s' refers to form '%s', which is not defined", seg, f->ref_form);
+			return crm__error_path(cx->db, path, "'%s' refers to form '%s', which is not defined", seg, f->ref_form);
 		if (rc)
 			return rc;
 		for (int i = 0; i < nvisited; i++)
 			if (strcmp(visited[i]->name, target->name) == 0)
-				return crm__report_fail(cx->db, path,
+				return crm__error_path(cx->db, path,
 							"'%.100s' comes back to form '%s': reference paths may not form a cycle",
 							text, target->name);
 		visited[nvisited++] = target;
@@ -363,7 +341,7 @@ static int parse_filter(dctx *cx, const cJSON *json, const char *path, crm__filt
 static int check_name(crm_db *db, const char *name, const char *path, const char *what)
 {
 	if (!crm__valid_name(name))
-		return crm__report_fail(db, path,
+		return crm__error_path(db, path,
 					"'%.100s' is not a valid %s name (a-z, 0-9 and _, starting with a letter, at most 63 "
 					"characters, no '__')",
 					name, what);
@@ -401,9 +379,9 @@ static int parse_dims(dctx *cx, const cJSON *arr)
 	if (!arr)
 		return CRM_OK;
 	if (!cJSON_IsArray(arr))
-		return crm__report_fail(cx->db, "dimensions", "'dimensions' must be an array");
+		return crm__error_path(cx->db, "dimensions", "'dimensions' must be an array");
 	if (cJSON_GetArraySize(arr) > CRM__REPORT_MAX_DIMS)
-		return crm__report_fail(cx->db, "dimensions", "at most %d dimensions", CRM__REPORT_MAX_DIMS);
+		return crm__error_path(cx->db, "dimensions", "at most %d dimensions", CRM__REPORT_MAX_DIMS);
 	if (!(rep->dims = crm__calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *rep->dims)))
 		return crm__error_oom(cx->db);
 	cJSON_ArrayForEach(d, arr)
@@ -419,29 +397,29 @@ static int parse_dims(dctx *cx, const cJSON *arr)
 			field = d->valuestring;
 			bucket = name = label = NULL;
 		} else if (!cJSON_IsObject(d))
-			return crm__report_fail(cx->db, path, "a dimension is an object {\"field\": ...} or a field name");
+			return crm__error_path(cx->db, path, "a dimension is an object {\"field\": ...} or a field name");
 		else if ((rc = check_keys(cx->db, d, path, keys)) || (rc = opt_string(cx->db, d, "field", path, &field)) ||
 			 (rc = opt_string(cx->db, d, "bucket", path, &bucket)) ||
 			 (rc = opt_string(cx->db, d, "name", path, &name)) || (rc = opt_string(cx->db, d, "label", path, &label)))
 			return rc;
 		if (!field)
-			return crm__report_fail(cx->db, path, "a dimension needs a 'field'");
+			return crm__error_path(cx->db, path, "a dimension needs a 'field'");
 		snprintf(p, sizeof p, "%s%s", path, cJSON_IsString(d) ? "" : ".field");
 		if ((rc = resolve(cx, field, p, &dim->column)))
 			return rc;
 		t = column_type(rep, dim->column, &scale);
 		if (t == CRM_TYPE_JSON)
-			return crm__report_fail(cx->db, p, "cannot group by '%s': it is a json field", field);
+			return crm__error_path(cx->db, p, "cannot group by '%s': it is a json field", field);
 		if (bucket) {
 			snprintf(p, sizeof p, "%s.bucket", path);
 			for (int b = CRM__B_DAY; b <= CRM__B_YEAR; b++)
 				if (strcmp(bucket, bucket_names[b]) == 0)
 					dim->bucket = b;
 			if (!dim->bucket)
-				return crm__report_fail(cx->db, p, "unknown bucket '%.32s' (expected day, week, month, quarter or year)",
+				return crm__error_path(cx->db, p, "unknown bucket '%.32s' (expected day, week, month, quarter or year)",
 							bucket);
 			if (t != CRM_TYPE_DATE && t != CRM_TYPE_DATETIME)
-				return crm__report_fail(cx->db, p, "a time bucket needs a date or datetime field; '%s' is %s", field,
+				return crm__error_path(cx->db, p, "a time bucket needs a date or datetime field; '%s' is %s", field,
 							crm__type_name(t));
 		}
 		if (!name) {
@@ -491,7 +469,7 @@ static int parse_measure(dctx *cx, const cJSON *m, int i, crm__rmeasure *ms)
 
 	snprintf(path, sizeof path, "measures[%d]", i);
 	if (!cJSON_IsObject(m))
-		return crm__report_fail(cx->db, path, "a measure is an object {\"name\": ..., \"agg\": ...}");
+		return crm__error_path(cx->db, path, "a measure is an object {\"name\": ..., \"agg\": ...}");
 	if ((rc = check_keys(cx->db, m, path, keys)) || (rc = opt_string(cx->db, m, "name", path, &name)) ||
 	    (rc = opt_string(cx->db, m, "label", path, &label)) || (rc = opt_string(cx->db, m, "agg", path, &agg)) ||
 	    (rc = opt_string(cx->db, m, "field", path, &field)))
@@ -500,40 +478,40 @@ static int parse_measure(dctx *cx, const cJSON *m, int i, crm__rmeasure *ms)
 	filter = get(m, "filter");
 	snprintf(p, sizeof p, "%s.name", path);
 	if (!name)
-		return crm__report_fail(cx->db, path, "a measure needs a 'name'");
+		return crm__error_path(cx->db, path, "a measure needs a 'name'");
 	if ((rc = check_name(cx->db, name, p, "measure")))
 		return rc;
 	if (system_column(name))
-		return crm__report_fail(cx->db, p, "'%s' is a system column name; name the measure otherwise", name);
+		return crm__error_path(cx->db, p, "'%s' is a system column name; name the measure otherwise", name);
 	if (find_measure(rep, name) >= 0 || find_dim(rep, name) >= 0)
-		return crm__report_fail(cx->db, p, "the name '%s' is used twice", name);
+		return crm__error_path(cx->db, p, "the name '%s' is used twice", name);
 	if ((rc = dup_opt(cx->db, name, &ms->name)) || (rc = dup_opt(cx->db, label ? label : name, &ms->label)))
 		return rc;
 	ms->column = INT32_MIN;
 	if (ratio) {
 		snprintf(p, sizeof p, "%s.ratio", path);
 		if (agg || field || filter)
-			return crm__report_fail(cx->db, p, "a ratio takes no 'agg', 'field' or 'filter' of its own");
+			return crm__error_path(cx->db, p, "a ratio takes no 'agg', 'field' or 'filter' of its own");
 		if (!cJSON_IsArray(ratio) || cJSON_GetArraySize(ratio) != 2 || !cJSON_IsString(ratio->child) ||
 		    !cJSON_IsString(ratio->child->next))
-			return crm__report_fail(cx->db, p, "'ratio' takes two measure names [numerator, denominator]");
+			return crm__error_path(cx->db, p, "'ratio' takes two measure names [numerator, denominator]");
 		ms->agg = CRM__A_RATIO;
 		ms->type = CRM_TYPE_NUMBER;
 		return CRM_OK; /* operands resolved once every measure is known */
 	}
 	snprintf(p, sizeof p, "%s.agg", path);
 	if (!agg)
-		return crm__report_fail(cx->db, path, "a measure needs an 'agg' (count, count_distinct, sum, avg, min, max) or a 'ratio'");
+		return crm__error_path(cx->db, path, "a measure needs an 'agg' (count, count_distinct, sum, avg, min, max) or a 'ratio'");
 	ms->agg = -1;
 	for (int a = 0; a < (int)(sizeof agg_names / sizeof *agg_names); a++)
 		if (strcmp(agg, agg_names[a]) == 0)
 			ms->agg = a;
 	if (ms->agg < 0)
-		return crm__report_fail(cx->db, p, "unknown aggregate '%.32s' (expected count, count_distinct, sum, avg, min or max)",
+		return crm__error_path(cx->db, p, "unknown aggregate '%.32s' (expected count, count_distinct, sum, avg, min or max)",
 					agg);
 	snprintf(p, sizeof p, "%s.field", path);
 	if (!field && ms->agg != CRM__A_COUNT)
-		return crm__report_fail(cx->db, path, "'%s' needs a 'field'", agg);
+		return crm__error_path(cx->db, path, "'%s' needs a 'field'", agg);
 	if (field) {
 		if ((rc = resolve(cx, field, p, &ms->column)))
 			return rc;
@@ -543,13 +521,13 @@ static int parse_measure(dctx *cx, const cJSON *m, int i, crm__rmeasure *ms)
 	case CRM__A_COUNT:
 	case CRM__A_COUNT_DISTINCT:
 		if (field && (t == CRM_TYPE_JSON || t == CRM_TYPE_LONG_TEXT) && ms->agg == CRM__A_COUNT_DISTINCT)
-			return crm__report_fail(cx->db, p, "cannot count distinct values of '%s' (%s)", field, crm__type_name(t));
+			return crm__error_path(cx->db, p, "cannot count distinct values of '%s' (%s)", field, crm__type_name(t));
 		ms->type = CRM_TYPE_INTEGER;
 		break;
 	case CRM__A_SUM:
 	case CRM__A_AVG:
 		if (!numeric(t))
-			return crm__report_fail(cx->db, p, "'%s' needs a numeric field (integer, decimal or number); '%s' is %s", agg,
+			return crm__error_path(cx->db, p, "'%s' needs a numeric field (integer, decimal or number); '%s' is %s", agg,
 						field, crm__type_name(t));
 		/* Sums of integers and decimals stay exact integers (decimals are
 		 * stored scaled); averages are binary floats. */
@@ -558,7 +536,7 @@ static int parse_measure(dctx *cx, const cJSON *m, int i, crm__rmeasure *ms)
 		break;
 	default: /* min, max */
 		if (t == CRM_TYPE_JSON || t == CRM_TYPE_MULTI_ENUM || t == CRM_TYPE_LONG_TEXT || t == CRM_TYPE_BOOLEAN)
-			return crm__report_fail(cx->db, p, "'%s' does not apply to '%s' (%s)", agg, field, crm__type_name(t));
+			return crm__error_path(cx->db, p, "'%s' does not apply to '%s' (%s)", agg, field, crm__type_name(t));
 		ms->type = t == CRM_TYPE_REF ? CRM_TYPE_INTEGER : t;
 		ms->scale = scale;
 	}
@@ -580,9 +558,9 @@ static int parse_measures(dctx *cx, const cJSON *arr)
 	if (!arr)
 		return CRM_OK;
 	if (!cJSON_IsArray(arr))
-		return crm__report_fail(cx->db, "measures", "'measures' must be an array");
+		return crm__error_path(cx->db, "measures", "'measures' must be an array");
 	if (cJSON_GetArraySize(arr) > CRM__REPORT_MAX_MEASURES)
-		return crm__report_fail(cx->db, "measures", "at most %d measures", CRM__REPORT_MAX_MEASURES);
+		return crm__error_path(cx->db, "measures", "at most %d measures", CRM__REPORT_MAX_MEASURES);
 	if (!(rep->measures = crm__calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *rep->measures)))
 		return crm__error_oom(cx->db);
 	cJSON_ArrayForEach(m, arr)
@@ -604,9 +582,9 @@ static int parse_measures(dctx *cx, const cJSON *arr)
 				snprintf(p, sizeof p, "measures[%d].ratio[%d]", i, k);
 				*slot[k] = find_measure(rep, name);
 				if (*slot[k] < 0)
-					return crm__report_fail(cx->db, p, "unknown measure '%.64s'", name);
+					return crm__error_path(cx->db, p, "unknown measure '%.64s'", name);
 				if (rep->measures[*slot[k]].agg == CRM__A_RATIO || !numeric(rep->measures[*slot[k]].type))
-					return crm__report_fail(cx->db, p, "a ratio divides numeric aggregates; '%s' is not one", name);
+					return crm__error_path(cx->db, p, "a ratio divides numeric aggregates; '%s' is not one", name);
 			}
 		}
 		i++;
@@ -656,12 +634,12 @@ static int rename_measures(dctx *cx, cJSON *json, const char *path, int depth)
 		return CRM_OK;
 	if (cJSON_GetObjectItemCaseSensitive(json, "field")) {
 		snprintf(p, sizeof p, "%s.field", path);
-		return crm__report_fail(cx->db, p, "conditions of 'having' name a 'measure', not a field");
+		return crm__error_path(cx->db, p, "conditions of 'having' name a 'measure', not a field");
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(json, "measure"))) {
 		snprintf(p, sizeof p, "%s.measure", path);
 		if (!cJSON_IsString(m) || find_measure(cx->rep, m->valuestring) < 0)
-			return crm__report_fail(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(m) ? m->valuestring : "");
+			return crm__error_path(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(m) ? m->valuestring : "");
 		m = cJSON_DetachItemFromObjectCaseSensitive(json, "measure");
 		if (!cJSON_AddItemToObject(json, "field", m)) {
 			cJSON_Delete(m);
@@ -694,7 +672,7 @@ static int parse_having(dctx *cx, const cJSON *json)
 	if (!json)
 		return CRM_OK;
 	if (!cJSON_IsObject(json))
-		return crm__report_fail(cx->db, "having", "'having' is a filter object over measures");
+		return crm__error_path(cx->db, "having", "'having' is a filter object over measures");
 	if (!(copy = cJSON_Duplicate(json, 1)))
 		return crm__error_oom(cx->db);
 	if ((rc = rename_measures(cx, copy, "having", 1)) == CRM_OK &&
@@ -717,7 +695,7 @@ static int parse_order(dctx *cx, const cJSON *arr)
 	if (!arr)
 		return CRM_OK;
 	if (!cJSON_IsArray(arr))
-		return crm__report_fail(cx->db, "order", "'order' must be an array");
+		return crm__error_path(cx->db, "order", "'order' must be an array");
 	if (!(rep->order = crm__calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *rep->order)))
 		return crm__error_oom(cx->db);
 	cJSON_ArrayForEach(o, arr)
@@ -732,16 +710,16 @@ static int parse_order(dctx *cx, const cJSON *arr)
 			key->desc = name[0] == '-';
 			name += key->desc;
 		} else if (!cJSON_IsObject(o))
-			return crm__report_fail(cx->db, path, "an order key is a name (\"-revenue\") or {\"measure\": ..., \"dir\": \"desc\"}");
+			return crm__error_path(cx->db, path, "an order key is a name (\"-revenue\") or {\"measure\": ..., \"dir\": \"desc\"}");
 		else {
 			if ((rc = check_keys(cx->db, o, path, keys)) || (rc = opt_string(cx->db, o, "measure", path, &measure)) ||
 			    (rc = opt_string(cx->db, o, "dimension", path, &dim)) || (rc = opt_string(cx->db, o, "dir", path, &dir)))
 				return rc;
 			if (!measure == !dim)
-				return crm__report_fail(cx->db, path, "an order key names one 'measure' or one 'dimension'");
+				return crm__error_path(cx->db, path, "an order key names one 'measure' or one 'dimension'");
 			name = measure ? measure : dim;
 			if (dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
-				return crm__report_fail(cx->db, path, "'dir' is \"asc\" or \"desc\"");
+				return crm__error_path(cx->db, path, "'dir' is \"asc\" or \"desc\"");
 			key->desc = dir && strcmp(dir, "desc") == 0;
 		}
 		if (!dim && (k = find_measure(rep, name)) >= 0)
@@ -749,10 +727,10 @@ static int parse_order(dctx *cx, const cJSON *arr)
 		else if (!measure && (k = find_dim(rep, name)) >= 0)
 			key->key = k;
 		else
-			return crm__report_fail(cx->db, path, "unknown %s '%.64s'", measure ? "measure" : dim ? "dimension" : "measure or dimension", name);
+			return crm__error_path(cx->db, path, "unknown %s '%.64s'", measure ? "measure" : dim ? "dimension" : "measure or dimension", name);
 		for (int j = 0; j < i; j++)
 			if (rep->order[j].key == key->key)
-				return crm__report_fail(cx->db, path, "'%s' is ordered on twice", name);
+				return crm__error_path(cx->db, path, "'%s' is ordered on twice", name);
 		rep->norder = ++i;
 	}
 	return CRM_OK;
@@ -781,33 +759,33 @@ static int parse_compare(dctx *cx, const cJSON *v)
 			return rc;
 		list = get(v, "measures");
 		if (!period)
-			return crm__report_fail(cx->db, "compare", "'compare' needs a 'period'");
+			return crm__error_path(cx->db, "compare", "'compare' needs a 'period'");
 	} else
-		return crm__report_fail(cx->db, "compare", "'compare' is \"previous_period\", \"same_period_last_year\" or {\"period\": ..., \"measures\": [...]}");
+		return crm__error_path(cx->db, "compare", "'compare' is \"previous_period\", \"same_period_last_year\" or {\"period\": ..., \"measures\": [...]}");
 	if (strcmp(period, "previous_period") == 0)
 		rep->compare = CRM__CMP_PREVIOUS;
 	else if (strcmp(period, "same_period_last_year") == 0)
 		rep->compare = CRM__CMP_LAST_YEAR;
 	else
-		return crm__report_fail(cx->db, cJSON_IsString(v) ? "compare" : "compare.period",
+		return crm__error_path(cx->db, cJSON_IsString(v) ? "compare" : "compare.period",
 					"unknown period '%.32s' (expected previous_period or same_period_last_year)", period);
 	if (rep->time_dim < 0)
-		return crm__report_fail(cx->db, "compare", "comparing periods needs a dimension with a time bucket");
+		return crm__error_path(cx->db, "compare", "comparing periods needs a dimension with a time bucket");
 	if (!list) {
 		for (int k = 0; k < rep->nmeasures; k++)
 			rep->measures[k].compare = compare_ok(&rep->measures[k]);
 		return CRM_OK;
 	}
 	if (!cJSON_IsArray(list))
-		return crm__report_fail(cx->db, "compare.measures", "'measures' is an array of measure names");
+		return crm__error_path(cx->db, "compare.measures", "'measures' is an array of measure names");
 	cJSON_ArrayForEach(el, list)
 	{
 		int k = cJSON_IsString(el) ? find_measure(rep, el->valuestring) : -1;
 		snprintf(p, sizeof p, "compare.measures[%d]", i++);
 		if (k < 0)
-			return crm__report_fail(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(el) ? el->valuestring : "");
+			return crm__error_path(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(el) ? el->valuestring : "");
 		if (!compare_ok(&rep->measures[k]))
-			return crm__report_fail(cx->db, p, "'%s' is not numeric and cannot be compared", rep->measures[k].name);
+			return crm__error_path(cx->db, p, "'%s' is not numeric and cannot be compared", rep->measures[k].name);
 		rep->measures[k].compare = 1;
 	}
 	return CRM_OK;
@@ -825,29 +803,29 @@ static int parse_windows(dctx *cx, const cJSON *running, const cJSON *rolling)
 	int i = 0, rc;
 
 	if ((running || rolling) && rep->time_dim < 0)
-		return crm__report_fail(cx->db, running ? "running" : "rolling",
+		return crm__error_path(cx->db, running ? "running" : "rolling",
 					"running totals and rolling windows need a dimension with a time bucket");
 	if (running) {
 		if (!cJSON_IsArray(running))
-			return crm__report_fail(cx->db, "running", "'running' is an array of measure names");
+			return crm__error_path(cx->db, "running", "'running' is an array of measure names");
 		cJSON_ArrayForEach(el, running)
 		{
 			int k = cJSON_IsString(el) ? find_measure(rep, el->valuestring) : -1;
 			snprintf(p, sizeof p, "running[%d]", i++);
 			if (k < 0)
-				return crm__report_fail(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(el) ? el->valuestring : "");
+				return crm__error_path(cx->db, p, "unknown measure '%.64s'", cJSON_IsString(el) ? el->valuestring : "");
 			if (!additive(&rep->measures[k]))
-				return crm__report_fail(cx->db, p, "running totals add up counts and sums; '%s' is neither",
+				return crm__error_path(cx->db, p, "running totals add up counts and sums; '%s' is neither",
 							rep->measures[k].name);
 			if (rep->measures[k].running)
-				return crm__report_fail(cx->db, p, "'%s' is listed twice", rep->measures[k].name);
+				return crm__error_path(cx->db, p, "'%s' is listed twice", rep->measures[k].name);
 			rep->measures[k].running = 1;
 		}
 	}
 	if (!rolling)
 		return CRM_OK;
 	if (!cJSON_IsArray(rolling))
-		return crm__report_fail(cx->db, "rolling", "'rolling' is an array of {\"measure\": ..., \"window\": N}");
+		return crm__error_path(cx->db, "rolling", "'rolling' is an array of {\"measure\": ..., \"window\": N}");
 	if (!(rep->rolling = crm__calloc((size_t)cJSON_GetArraySize(rolling) + 1, sizeof *rep->rolling)))
 		return crm__error_oom(cx->db);
 	i = 0;
@@ -859,23 +837,23 @@ static int parse_windows(dctx *cx, const cJSON *running, const cJSON *rolling)
 
 		snprintf(p, sizeof p, "rolling[%d]", i);
 		if (!cJSON_IsObject(el))
-			return crm__report_fail(cx->db, p, "a rolling window is {\"measure\": ..., \"window\": N}");
+			return crm__error_path(cx->db, p, "a rolling window is {\"measure\": ..., \"window\": N}");
 		if ((rc = check_keys(cx->db, el, p, keys)) || (rc = opt_string(cx->db, el, "measure", p, &name)))
 			return rc;
 		k = name ? find_measure(rep, name) : -1;
 		if (k < 0)
-			return crm__report_fail(cx->db, p, "unknown measure '%.64s'", name ? name : "");
+			return crm__error_path(cx->db, p, "unknown measure '%.64s'", name ? name : "");
 		if (!additive(&rep->measures[k]))
-			return crm__report_fail(cx->db, p, "rolling windows add up counts and sums; '%s' is neither", name);
+			return crm__error_path(cx->db, p, "rolling windows add up counts and sums; '%s' is neither", name);
 		w = get(el, "window");
 		if (!cJSON_IsNumber(w) || w->valuedouble != floor(w->valuedouble) || w->valuedouble < 1 ||
 		    w->valuedouble > CRM__REPORT_MAX_WINDOW)
-			return crm__report_fail(cx->db, p, "'window' is a number of periods from 1 to %d", CRM__REPORT_MAX_WINDOW);
+			return crm__error_path(cx->db, p, "'window' is a number of periods from 1 to %d", CRM__REPORT_MAX_WINDOW);
 		rep->rolling[i].measure = k;
 		rep->rolling[i].window = (int)w->valuedouble;
 		for (int j = 0; j < i; j++)
 			if (rep->rolling[j].measure == k && rep->rolling[j].window == rep->rolling[i].window)
-				return crm__report_fail(cx->db, p, "this window is listed twice");
+				return crm__error_path(cx->db, p, "this window is listed twice");
 		rep->nrolling = ++i;
 	}
 	return CRM_OK;
@@ -893,20 +871,20 @@ static int parse_timezone(dctx *cx, const cJSON *v)
 	if (!v)
 		return CRM_OK;
 	if (!cJSON_IsString(v))
-		return crm__report_fail(cx->db, "timezone", "'timezone' is a fixed offset such as \"+08:00\"");
+		return crm__error_path(cx->db, "timezone", "'timezone' is a fixed offset such as \"+08:00\"");
 	s = v->valuestring;
 	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0)
 		return CRM_OK;
 	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || s[1] < '0' || s[1] > '9' || s[2] < '0' ||
 	    s[2] > '9' || s[4] < '0' || s[4] > '5' || s[5] < '0' || s[5] > '9')
-		return crm__report_fail(cx->db, "timezone",
+		return crm__error_path(cx->db, "timezone",
 					"'%.40s' is not a fixed offset: write \"+08:00\", \"-05:00\" or \"Z\" (named zones such as "
 					"\"Asia/Shanghai\" are not supported)",
 					s);
 	h = (s[1] - '0') * 10 + (s[2] - '0');
 	m = (s[4] - '0') * 10 + (s[5] - '0');
 	if (h * 60 + m > 14 * 60)
-		return crm__report_fail(cx->db, "timezone", "offsets range from -14:00 to +14:00");
+		return crm__error_path(cx->db, "timezone", "offsets range from -14:00 to +14:00");
 	rep->tz_minutes = (s[0] == '-' ? -1 : 1) * (h * 60 + m);
 	if (rep->tz_minutes)
 		memcpy(rep->tz_text, s, 7);
@@ -928,12 +906,12 @@ static int parse_funnel(dctx *cx, const cJSON *v)
 	if (!v)
 		return CRM_OK;
 	if (!cJSON_IsObject(v))
-		return crm__report_fail(cx->db, "funnel", "'funnel' is {\"field\": ..., \"stages\": [...]} or {\"workflow\": ..., \"stages\": [...]}");
+		return crm__error_path(cx->db, "funnel", "'funnel' is {\"field\": ..., \"stages\": [...]} or {\"workflow\": ..., \"stages\": [...]}");
 	if ((rc = check_keys(cx->db, v, "funnel", keys)) || (rc = opt_string(cx->db, v, "field", "funnel", &field)) ||
 	    (rc = opt_string(cx->db, v, "workflow", "funnel", &workflow)))
 		return rc;
 	if (!field == !workflow)
-		return crm__report_fail(cx->db, "funnel", "a funnel names either an enum 'field' or a 'workflow'");
+		return crm__error_path(cx->db, "funnel", "a funnel names either an enum 'field' or a 'workflow'");
 	if (field) {
 		crm_type t;
 		int scale;
@@ -942,24 +920,24 @@ static int parse_funnel(dctx *cx, const cJSON *v)
 			return rc;
 		t = column_type(rep, rep->funnel_column, &scale);
 		if (t != CRM_TYPE_ENUM)
-			return crm__report_fail(cx->db, "funnel.field", "a funnel runs over an enum field; '%s' is %s", field,
+			return crm__error_path(cx->db, "funnel.field", "a funnel runs over an enum field; '%s' is %s", field,
 						crm__type_name(t));
 	} else {
 		rep->funnel = CRM__FUNNEL_WORKFLOW;
 		rc = crm__workflow_lookup(cx->db, workflow, 0, &wf);
 		if (rc == CRM_ENOTFOUND)
-			return crm__report_fail(cx->db, "funnel.workflow", "no workflow named '%.64s'", workflow);
+			return crm__error_path(cx->db, "funnel.workflow", "no workflow named '%.64s'", workflow);
 		if (rc)
 			return rc;
 		if (!wf->form_name || strcmp(wf->form_name, rep->source->name) != 0)
-			return crm__report_fail(cx->db, "funnel.workflow", "workflow '%s' does not run on form '%s'", workflow,
+			return crm__error_path(cx->db, "funnel.workflow", "workflow '%s' does not run on form '%s'", workflow,
 						rep->source->name);
 		if ((rc = dup_opt(cx->db, workflow, &rep->workflow)))
 			return rc;
 	}
 	stages = get(v, "stages");
 	if (!cJSON_IsArray(stages) || cJSON_GetArraySize(stages) < 1 || cJSON_GetArraySize(stages) > CRM__REPORT_MAX_STAGES)
-		return crm__report_fail(cx->db, "funnel.stages", "'stages' is an array of 1 to %d stage names, first to last",
+		return crm__error_path(cx->db, "funnel.stages", "'stages' is an array of 1 to %d stage names, first to last",
 					CRM__REPORT_MAX_STAGES);
 	if (!(rep->stages = crm__calloc((size_t)cJSON_GetArraySize(stages), sizeof *rep->stages)))
 		return crm__error_oom(cx->db);
@@ -970,18 +948,18 @@ static int parse_funnel(dctx *cx, const cJSON *v)
 
 		snprintf(p, sizeof p, "funnel.stages[%d]", i);
 		if (!s)
-			return crm__report_fail(cx->db, p, "a stage is a string");
+			return crm__error_path(cx->db, p, "a stage is a string");
 		if (field) {
 			const crm__field *f = &rep->vform.fields[rep->funnel_column];
 			for (size_t o = 0; o < f->noptions && !found; o++)
 				found = strcmp(f->options[o], s) == 0;
 			if (!found)
-				return crm__report_fail(cx->db, p, "'%.64s' is not an option of '%s'", s, field);
+				return crm__error_path(cx->db, p, "'%.64s' is not an option of '%s'", s, field);
 		} else if (crm__wf_state_index(wf, s) < 0)
-			return crm__report_fail(cx->db, p, "'%.64s' is not a state of workflow '%s'", s, workflow);
+			return crm__error_path(cx->db, p, "'%.64s' is not a state of workflow '%s'", s, workflow);
 		for (int j = 0; j < i; j++)
 			if (strcmp(rep->stages[j], s) == 0)
-				return crm__report_fail(cx->db, p, "stage '%s' is listed twice", s);
+				return crm__error_path(cx->db, p, "stage '%s' is listed twice", s);
 		if (!(rep->stages[i] = crm__strdup(s)))
 			return crm__error_oom(cx->db);
 		rep->nstages = ++i;
@@ -1060,7 +1038,7 @@ static void note_param(void *payload, const crm__filter *node)
 	}
 	p->used = 1;
 	if (p->type && !type_fits(p->type, node_type(w->form, node))) {
-		w->rc = crm__report_fail(w->cx->db, path, "parameter '%s' is declared %s but compared with '%s' (%s)", p->name,
+		w->rc = crm__error_path(w->cx->db, path, "parameter '%s' is declared %s but compared with '%s' (%s)", p->name,
 					 crm__type_name(p->type), node->column >= 0 ? w->form->fields[node->column].name
 										   : crm__system_columns[-node->column - 1],
 					 crm__type_name(node_type(w->form, node)));
@@ -1079,7 +1057,7 @@ static int parse_params(dctx *cx, const cJSON *obj)
 	if (!obj)
 		return CRM_OK;
 	if (!cJSON_IsObject(obj))
-		return crm__report_fail(cx->db, "params", "'params' is an object: {\"since\": {\"type\": \"datetime\"}}");
+		return crm__error_path(cx->db, "params", "'params' is an object: {\"since\": {\"type\": \"datetime\"}}");
 	if (!(rep->params = crm__calloc((size_t)cJSON_GetArraySize(obj) + 1, sizeof *rep->params)))
 		return crm__error_oom(cx->db);
 	for (m = obj->child; m; m = m->next) {
@@ -1088,11 +1066,11 @@ static int parse_params(dctx *cx, const cJSON *obj)
 
 		snprintf(path, sizeof path, "params.%.64s", m->string);
 		if (find_param(rep, m->string))
-			return crm__report_fail(cx->db, path, "parameter '%.64s' is declared twice", m->string);
+			return crm__error_path(cx->db, path, "parameter '%.64s' is declared twice", m->string);
 		if (!valid_param_name(m->string))
-			return crm__report_fail(cx->db, path, "a parameter name is 1 to 64 letters, digits or '_', not starting with a digit");
+			return crm__error_path(cx->db, path, "a parameter name is 1 to 64 letters, digits or '_', not starting with a digit");
 		if (!cJSON_IsObject(m))
-			return crm__report_fail(cx->db, path, "a parameter is declared as {\"type\": ..., \"default\": ...}");
+			return crm__error_path(cx->db, path, "a parameter is declared as {\"type\": ..., \"default\": ...}");
 		if ((rc = check_keys(cx->db, m, path, keys)) || (rc = opt_string(cx->db, m, "type", path, &type)))
 			return rc;
 		if (!(p->name = crm__strdup(m->string)))
@@ -1104,7 +1082,7 @@ static int parse_params(dctx *cx, const cJSON *obj)
 			p->type = crm__type_from_name(type);
 			if (!p->type || p->type == CRM_TYPE_COMPUTED || p->type == CRM_TYPE_ROLLUP || p->type == CRM_TYPE_JSON ||
 			    p->type == CRM_TYPE_MULTI_ENUM)
-				return crm__report_fail(cx->db, tp, "'%.32s' is not a parameter type (text, integer, decimal, number, "
+				return crm__error_path(cx->db, tp, "'%.32s' is not a parameter type (text, integer, decimal, number, "
 								    "boolean, date, datetime, enum, email, phone, url, ref)",
 							type);
 		}
@@ -1135,7 +1113,7 @@ static int check_params(dctx *cx)
 		crm__rparam *p = &rep->params[i];
 		snprintf(path, sizeof path, "params.%s", p->name);
 		if (!p->used)
-			return crm__report_fail(cx->db, path, "parameter '%s' is declared but no condition uses it", p->name);
+			return crm__error_path(cx->db, path, "parameter '%s' is declared but no condition uses it", p->name);
 		if (p->def) {
 			snprintf(path, sizeof path, "params.%s.default", p->name);
 			if ((rc = crm__report_check_param(cx->db, rep, p, p->def, path)))
@@ -1159,13 +1137,13 @@ static int check_shape(dctx *cx, const cJSON *def)
 			rep->time_dim = i;
 		}
 	if (nbuckets > 1 && (get(def, "compare") || get(def, "running") || get(def, "rolling")))
-		return crm__report_fail(cx->db, "dimensions",
+		return crm__error_path(cx->db, "dimensions",
 					"comparisons, running totals and rolling windows need exactly one time-bucket dimension");
 	if (rep->funnel) {
 		static const char *const refused[] = { "measures", "having", "compare", "running", "rolling", "totals", NULL };
 		for (const char *const *k = refused; *k; k++)
 			if (get(def, *k) && !cJSON_IsFalse(get(def, *k)))
-				return crm__report_fail(cx->db, *k, "a funnel report has no '%s' (its columns are stage, reached, "
+				return crm__error_path(cx->db, *k, "a funnel report has no '%s' (its columns are stage, reached, "
 								    "from_previous and from_first)",
 							*k);
 		for (int i = 0; i < rep->ndims; i++)
@@ -1173,20 +1151,20 @@ static int check_shape(dctx *cx, const cJSON *def)
 			    !strcmp(rep->dims[i].name, "from_previous") || !strcmp(rep->dims[i].name, "from_first")) {
 				char p[64];
 				snprintf(p, sizeof p, "dimensions[%d]", i);
-				return crm__report_fail(cx->db, p, "'%s' is a column of every funnel; name the dimension otherwise",
+				return crm__error_path(cx->db, p, "'%s' is a column of every funnel; name the dimension otherwise",
 							rep->dims[i].name);
 			}
 	} else if (rep->nmeasures == 0)
-		return crm__report_fail(cx->db, "measures", "a report needs at least one measure (or a funnel)");
+		return crm__error_path(cx->db, "measures", "a report needs at least one measure (or a funnel)");
 	if (rep->totals && rep->limit >= 0)
-		return crm__report_fail(cx->db, "limit", "'limit' cannot be combined with 'totals' (the totals would not add "
+		return crm__error_path(cx->db, "limit", "'limit' cannot be combined with 'totals' (the totals would not add "
 							 "up the rows shown)");
 	for (int i = 0; i < rep->ndims; i++)
 		for (int j = 0; j < i; j++)
 			if (strcmp(rep->dims[i].name, rep->dims[j].name) == 0) {
 				char p[64];
 				snprintf(p, sizeof p, "dimensions[%d]", i);
-				return crm__report_fail(cx->db, p, "two dimensions are named '%s'; give one a 'name'", rep->dims[i].name);
+				return crm__error_path(cx->db, p, "two dimensions are named '%s'; give one a 'name'", rep->dims[i].name);
 			}
 	return CRM_OK;
 }
@@ -1203,23 +1181,23 @@ static int define(dctx *cx, const cJSON *def)
 	int rc;
 
 	if (!cJSON_IsObject(def))
-		return crm__report_fail(cx->db, "", "a report definition is a JSON object");
+		return crm__error_path(cx->db, "", "a report definition is a JSON object");
 	if ((rc = check_keys(cx->db, def, "", report_keys)) || (rc = opt_string(cx->db, def, "report", "", &name)) ||
 	    (rc = opt_string(cx->db, def, "source", "", &source)) || (rc = opt_string(cx->db, def, "label", "", &label)))
 		return rc;
 	if ((v = get(def, "description")) && !cJSON_IsString(v))
-		return crm__report_fail(cx->db, "description", "'description' must be a string");
+		return crm__error_path(cx->db, "description", "'description' must be a string");
 	if (!name)
-		return crm__report_fail(cx->db, "report", "'report' names the report");
+		return crm__error_path(cx->db, "report", "'report' names the report");
 	if ((rc = check_name(cx->db, name, "report", "report")))
 		return rc;
 	if ((rc = dup_opt(cx->db, name, &rep->name)) || (rc = dup_opt(cx->db, label ? label : name, &rep->label)))
 		return rc;
 	if (!source)
-		return crm__report_fail(cx->db, "source", "a report needs a 'source' form");
+		return crm__error_path(cx->db, "source", "a report needs a 'source' form");
 	rc = crm__form_lookup(cx->db, source, &rep->source);
 	if (rc == CRM_ENOTFOUND)
-		return crm__report_fail(cx->db, "source", "no form named '%.64s' (apply the form before its reports)", source);
+		return crm__error_path(cx->db, "source", "no form named '%.64s' (apply the form before its reports)", source);
 	if (rc)
 		return rc;
 	crm__form_retain(rep->source);
@@ -1243,12 +1221,12 @@ static int define(dctx *cx, const cJSON *def)
 	if ((v = get(def, "limit"))) {
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
 		    v->valuedouble > MAX_LIMIT)
-			return crm__report_fail(cx->db, "limit", "'limit' is an integer from 0 to %d", MAX_LIMIT);
+			return crm__error_path(cx->db, "limit", "'limit' is an integer from 0 to %d", MAX_LIMIT);
 		rep->limit = (int64_t)v->valuedouble;
 	}
 	if ((v = get(def, "totals"))) {
 		if (!cJSON_IsBool(v))
-			return crm__report_fail(cx->db, "totals", "'totals' is true or false");
+			return crm__error_path(cx->db, "totals", "'totals' is true or false");
 		rep->totals = cJSON_IsTrue(v);
 	}
 	if ((rc = check_shape(cx, def)) || (rc = parse_compare(cx, get(def, "compare"))) ||

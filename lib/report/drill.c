@@ -151,14 +151,14 @@ static int dim_cond(drill *dx, int d, const cJSON *v)
 
 	snprintf(path, sizeof path, "row.%s", dim->name);
 	if (!v)
-		return crm__report_fail(dx->db, path, "the row has no value for dimension '%s'", dim->name);
+		return crm__error_path(dx->db, path, "the row has no value for dimension '%s'", dim->name);
 	if (cJSON_IsNull(v))
 		c = condition(field, "is_null", NULL);
 	else if (!dim->bucket)
 		c = condition(field, "eq", cJSON_Duplicate(v, 1));
 	else {
 		if (!cJSON_IsString(v) || label_range(dim->bucket, v->valuestring, &start, &end))
-			return crm__report_fail(dx->db, path, "'%.40s' is not a label of this bucket (such as \"%s\")",
+			return crm__error_path(dx->db, path, "'%.40s' is not a label of this bucket (such as \"%s\")",
 						cJSON_IsString(v) ? v->valuestring : "", bucket_examples[dim->bucket]);
 		bound_text(rep, dim->column, start, lo);
 		bound_text(rep, dim->column, end, hi);
@@ -202,7 +202,7 @@ static int row_conds(drill *dx, const cJSON *row)
 		else if (cJSON_IsString(total) && strcmp(total->valuestring, "subtotal") == 0 && rep->ndims >= 2)
 			ndims = 1;
 		else
-			return crm__report_fail(dx->db, "row._total", "'_total' is null, \"subtotal\" or \"total\"");
+			return crm__error_path(dx->db, "row._total", "'_total' is null, \"subtotal\" or \"total\"");
 	}
 	for (int d = 0; d < ndims; d++)
 		if ((rc = dim_cond(dx, d, cJSON_GetObjectItemCaseSensitive(row, rep->dims[d].name))))
@@ -214,7 +214,7 @@ static int row_conds(drill *dx, const cJSON *row)
 			if (strcmp(rep->stages[s], st->valuestring) == 0)
 				dx->stage = s;
 		if (dx->stage < 0)
-			return crm__report_fail(dx->db, "row.stage", "the row's 'stage' is not one of the funnel's stages");
+			return crm__error_path(dx->db, "row.stage", "the row's 'stage' is not one of the funnel's stages");
 		if (rep->funnel == CRM__FUNNEL_FIELD) {
 			cJSON *list = cJSON_CreateArray(), *c;
 			for (int s = dx->stage; list && s < rep->nstages; s++) {
@@ -470,7 +470,7 @@ static int build(drill *dx, const char *row_json, crm__buf *out)
 	if ((rc = crm__report_parse_json(dx->db, row_json, "the row", &row)))
 		return rc;
 	if (!cJSON_IsObject(row))
-		rc = crm__report_fail(dx->db, "row", "the row is a JSON object of the row's dimension values");
+		rc = crm__error_path(dx->db, "row", "the row is a JSON object of the row's dimension values");
 	else
 		rc = row_conds(dx, row);
 	cJSON_Delete(row);

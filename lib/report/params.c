@@ -48,7 +48,7 @@ static crm__filter *convert(crm_db *db, const crm__form *form, const crm__filter
 	if (lit && (lit->op != node->op || lit->nvalues < 1 || lit->values[0].kind == CRM__V_NULL)) {
 		/* "" or null would turn "eq" into "is_null": not a value */
 		crm__filter_free(lit);
-		crm__report_fail(db, path, "parameter '%s' needs a value (not empty or null)", node->param);
+		crm__error_path(db, path, "parameter '%s' needs a value (not empty or null)", node->param);
 		return NULL;
 	}
 	return lit;
@@ -106,7 +106,7 @@ int crm__rargs_init(crm_db *db, const crm__report *rep, const char *params_json,
 		if (rc)
 			return rc;
 		if (!cJSON_IsObject(args->doc) && !cJSON_IsNull(args->doc))
-			return crm__report_fail(db, "params", "report parameters are a JSON object {\"name\": value}");
+			return crm__error_path(db, "params", "report parameters are a JSON object {\"name\": value}");
 	}
 	for (m = args->doc ? args->doc->child : NULL; m; m = m->next) {
 		int i = param_index(rep, m->string);
@@ -115,11 +115,11 @@ int crm__rargs_init(crm_db *db, const crm__report *rep, const char *params_json,
 			char list[300] = "";
 			for (int k = 0; k < rep->nparams; k++)
 				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", rep->params[k].name);
-			return crm__report_fail(db, path, "report '%s' has no parameter '%.64s' (%s%s)", rep->name, m->string,
+			return crm__error_path(db, path, "report '%s' has no parameter '%.64s' (%s%s)", rep->name, m->string,
 						rep->nparams ? "it takes: " : "it takes none", list);
 		}
 		if (args->vals[i])
-			return crm__report_fail(db, path, "parameter '%s' is given twice", m->string);
+			return crm__error_path(db, path, "parameter '%s' is given twice", m->string);
 		/* null: as if not given (the default applies) */
 		if (!cJSON_IsNull(m))
 			args->vals[i] = m;
@@ -129,7 +129,7 @@ int crm__rargs_init(crm_db *db, const crm__report *rep, const char *params_json,
 			args->vals[i] = rep->params[i].def;
 		if (!args->vals[i]) {
 			snprintf(path, sizeof path, "params.%s", rep->params[i].name);
-			return crm__report_fail(db, path, "report '%s' needs parameter '%s'", rep->name, rep->params[i].name);
+			return crm__error_path(db, path, "report '%s' needs parameter '%s'", rep->name, rep->params[i].name);
 		}
 	}
 	return CRM_OK;

@@ -156,8 +156,6 @@ typedef struct crm__report {
 int crm__report_define(crm_db *db, const cJSON *def, crm__report **out);
 void crm__report_retain(crm__report *rep);
 void crm__report_release(crm__report *rep);
-/* Set CRM_EINVAL with {"path": path} and the message "path: ...". */
-int crm__report_fail(crm_db *db, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The join chain's first join (hanging off the source table) of vform column `column`, or -1. */
 int crm__report_root_join(const crm__report *rep, int column);
 /* The name of operator `op` as the filter language writes it. */
