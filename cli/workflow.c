@@ -48,7 +48,6 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 	const char *pos[4], *instance_arg = NULL, *form = NULL, *event, *fields_arg;
 	const cli_opt opts[] = { { "--instance", &instance_arg, NULL, NULL }, { NULL, NULL, NULL, NULL } };
 	char *fields = NULL, *json = NULL;
-	cli_buf b = CLI_BUF_INIT;
 	int64_t id = 0, instance = 0;
 	int npos, rc;
 
@@ -81,12 +80,9 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 		free(fields);
 		if (rc != CRM_OK)
 			return cli_lib_error(c->db, rc);
-		cli_buf_printf(&b, "{\"instance\":%" PRId64 ",\"fired\":", instance);
-		cli_buf_json_str(&b, event);
-		cli_buf_puts(&b, "}");
-		puts(cli_buf_cstr(&b));
-		cli_buf_free(&b);
-		return 0;
+		/* A free-standing instance is listed by its id (form NULL). */
+		rc = crm_workflow_instances(c->db, NULL, instance, &json);
+		return cli_print_owned(c->db, rc, json);
 	}
 	if ((rc = check_form(c, form))) {
 		free(fields);

@@ -1983,7 +1983,30 @@ TEST(test_engine__bad_definitions)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_s4_routing__decision_table), T(test_s4_routing__lua_plugin), T(test_s4_routing__plugin_calls_decision_table),
+/* Free-standing instances are listed and their history read with form NULL. */
+TEST(test_engine__free_standing_instances_are_listed)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+	int64_t a, b;
+
+	apply(db, "{'workflow':'job','initial':'queued','states':{'queued':{},'done':{'final':true}},"
+		  " 'transitions':[{'from':'queued','event':'finish','to':'done'}]}");
+	CHECK_OK(db, crm_workflow_start(db, "job", 0, &a));
+	CHECK_OK(db, crm_workflow_start(db, "job", 0, &b));
+	CHECK_OK(db, crm_workflow_fire_instance(db, b, "finish", NULL));
+	CHECK_OK(db, crm_workflow_instances(db, NULL, 0, &json));
+	CHECK_HAS(json, "\"state\":\"queued\"");
+	CHECK_HAS(json, "\"state\":\"done\",\"status\":\"done\"");
+	crm_free(json);
+	CHECK_OK(db, crm_workflow_history(db, NULL, b, &json));
+	CHECK_HAS(json, "\"event\":\"finish\",\"from\":\"queued\",\"to\":\"done\"");
+	CHECK(!strstr(json, "\"instance\":1,"));
+	crm_free(json);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_engine__free_standing_instances_are_listed), T(test_s4_routing__decision_table), T(test_s4_routing__lua_plugin), T(test_s4_routing__plugin_calls_decision_table),
 	  T(test_s4_routing__hook_shorthand),
 	  T(test_s5_sla__escalates_once_then_returns_to_pool), T(test_s5_sla__follow_up_cancels_timers),
 	  T(test_s5_sla__timers_survive_reopening), T(test_s6_scoring__threshold_makes_mql),

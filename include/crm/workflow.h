@@ -45,7 +45,12 @@ CRM_EXTERN(int) crm_workflow_fire_instance(crm_db *db, int64_t instance, const c
  * required fields would refuse it now, "reason" says why.
  */
 CRM_EXTERN(int) crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out);
-/** The record's workflow instances (any status) as a JSON array in *out (crm_free). */
+/**
+ * The record's workflow instances (any status) as a JSON array in *out
+ * (crm_free). With `form` NULL: free-standing instances — all of them
+ * (`record` 0) or the one whose instance id is `record`. The same holds
+ * for crm_workflow_history.
+ */
 CRM_EXTERN(int) crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **out);
 /**
  * The history of the record's instances, oldest first, as a JSON array of

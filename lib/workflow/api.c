@@ -173,13 +173,15 @@ int crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **
 					     NULL };
 	int rc;
 
-	if (!db || !form || !out)
+	if (!db || !out)
 		return CRM_EMISUSE;
 	if ((rc = crm__enter(db)))
 		return rc;
+	/* form NULL: the free-standing instances (record 0 for all of them, or one instance id). */
 	return rows_json(db,
 			 "SELECT id, workflow, version, state, status, started_at, entered_at FROM crm_wf_instance"
-			 " WHERE form=?1 AND record=?2 ORDER BY id",
+			 " WHERE (?1 IS NOT NULL AND form=?1 AND record=?2)"
+			 " OR (?1 IS NULL AND form IS NULL AND (?2 = 0 OR id = ?2)) ORDER BY id",
 			 form, record, names, out);
 }
 
@@ -188,14 +190,15 @@ int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **ou
 	static const char *const names[] = { "#instance", "workflow", "@at", "event", "from", "to", "actor", "$data", NULL };
 	int rc;
 
-	if (!db || !form || !out)
+	if (!db || !out)
 		return CRM_EMISUSE;
 	if ((rc = crm__enter(db)))
 		return rc;
 	return rows_json(db,
 			 "SELECT h.instance, i.workflow, h.at, h.event, h.from_state, h.to_state, h.actor, h.data"
 			 " FROM crm_wf_history h JOIN crm_wf_instance i ON i.id = h.instance"
-			 " WHERE i.form=?1 AND i.record=?2 ORDER BY h.id",
+			 " WHERE (?1 IS NOT NULL AND i.form=?1 AND i.record=?2)"
+			 " OR (?1 IS NULL AND i.form IS NULL AND (?2 = 0 OR i.id = ?2)) ORDER BY h.id",
 			 form, record, names, out);
 }
 

@@ -743,7 +743,7 @@ crm start onboarding
 want_rc 0; want_out_has '{"instance":'
 inst=$(sed 's/[^0-9]//g' "$T/out")
 crm fire --instance "$inst" close
-want_rc 0; want_out "{\"instance\":$inst,\"fired\":\"close\"}"
+want_rc 0; want_out_has "\"id\":$inst,\"workflow\":\"onboarding\""; want_out_has '"state":"closed","status":"done"'
 crm fire --instance "$inst" close
 want_error 1; want_err_has "done"
 end
