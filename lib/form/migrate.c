@@ -58,20 +58,7 @@ static int alter(crm_db *db, const char *table, const char *action, const char *
 	crm__buf sql = CRM__BUF_INIT;
 	int rc;
 
-	crm__buf_puts(&sql, "ALTER TABLE ");
-	crm__sql_ident(&sql, table);
-	crm__buf_putc(&sql, ' ');
-	crm__buf_puts(&sql, action);
-	crm__buf_putc(&sql, ' ');
-	crm__sql_ident(&sql, a);
-	if (b) {
-		crm__buf_puts(&sql, " TO ");
-		crm__sql_ident(&sql, b);
-	}
-	if (type) {
-		crm__buf_putc(&sql, ' ');
-		crm__buf_puts(&sql, type);
-	}
+	crm__sql_alter(&sql, table, action, a, b, type);
 	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
 	crm__buf_free(&sql);
 	return rc;
@@ -82,8 +69,7 @@ static int drop_index(crm_db *db, const char *name)
 	crm__buf sql = CRM__BUF_INIT;
 	int rc;
 
-	crm__buf_puts(&sql, "DROP INDEX IF EXISTS ");
-	crm__sql_ident(&sql, name);
+	crm__sql_drop_index(&sql, name);
 	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
 	crm__buf_free(&sql);
 	return rc;
@@ -184,21 +170,13 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 
 	if ((rc = alter(db, form->name, "ADD COLUMN", tmp, NULL, crm__column_type(f))))
 		return rc;
-	crm__buf_puts(&sql, "SELECT id, ");
-	crm__sql_ident(&sql, f->name);
-	crm__buf_puts(&sql, " FROM ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " WHERE ");
-	crm__sql_ident(&sql, f->name);
-	crm__buf_puts(&sql, " IS NOT NULL");
+	crm__sql_column_values(&sql, form->name, f->name);
 	if (sql.oom || !(rd = crm__stmt_take(db, sql.p, sql.len))) {
 		rc = sql.oom ? crm__error_oom(db) : db->errcode;
 		goto done;
 	}
 	crm__buf_reset(&sql);
-	crm__buf_puts(&sql, "UPDATE ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " SET crm_converting=? WHERE id=?");
+	crm__sql_set_column(&sql, form->name, tmp, 1);
 	if (sql.oom || !(wr = crm__stmt_take(db, sql.p, sql.len))) {
 		rc = sql.oom ? crm__error_oom(db) : db->errcode;
 		goto done;
@@ -243,11 +221,7 @@ static int backfill_default(crm_db *db, const crm__form *form, const crm__field 
 	sqlite3_stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, "UPDATE ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " SET ");
-	crm__sql_ident(&sql, f->name);
-	crm__buf_puts(&sql, "=?");
+	crm__sql_set_column(&sql, form->name, f->name, 0);
 	if (sql.oom)
 		return crm__error_oom(db);
 	st = crm__stmt_take(db, sql.p, sql.len);
@@ -270,10 +244,7 @@ static int recheck(crm_db *db, const crm__form *form)
 	sqlite3_stmt *st = NULL;
 	int rc = CRM_OK, src = SQLITE_DONE;
 
-	crm__buf_puts(&sql, "SELECT ");
-	crm__sql_select_list(&sql, form, NULL);
-	crm__buf_puts(&sql, " FROM ");
-	crm__sql_ident(&sql, form->name);
+	crm__sql_select_all(&sql, form);
 	if (!values || sql.oom) {
 		rc = crm__error_oom(db);
 		goto done;

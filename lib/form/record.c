@@ -307,17 +307,10 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 			cur->values[i] = rec->values[i];
 	if ((rc = compute(db, form, cur)) || (rc = validate(db, w, *old, cur->values, w->id)))
 		return rc;
-	crm__buf_puts(&sql, "UPDATE ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " SET ");
+	/* Write the given fields and the recomputed ones. */
 	for (int i = 0; i < form->nfields; i++)
-		if (rec->given[i] || (computed && form->fields[i].type == CRM_TYPE_COMPUTED)) {
-			crm__sql_ident(&sql, form->fields[i].name);
-			crm__buf_puts(&sql, "=?,");
-		}
-	if (rec->owner_given)
-		crm__buf_puts(&sql, "owner=?,");
-	crm__buf_puts(&sql, "updated_at=?,version=version+1 WHERE id=?");
+		rec->given[i] |= computed && form->fields[i].type == CRM_TYPE_COMPUTED;
+	crm__sql_update(&sql, form, rec->given, rec->owner_given);
 	if (sql.oom)
 		return crm__error_oom(db);
 	st = crm__stmt_take(db, sql.p, sql.len);
@@ -325,7 +318,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	if (!st)
 		return db->errcode;
 	for (int i = 0; i < form->nfields; i++)
-		if (rec->given[i] || (computed && form->fields[i].type == CRM_TYPE_COMPUTED))
+		if (rec->given[i])
 			crm__value_bind(st, p++, &cur->values[i]);
 	if (rec->owner_given)
 		crm__value_bind(st, p++, &rec->owner);
@@ -351,19 +344,15 @@ static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int
 
 	*ids = NULL;
 	*n = 0;
-	crm__buf_puts(&sql, "SELECT id FROM ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " WHERE ");
-	crm__sql_ident(&sql, f->name);
-	crm__buf_puts(&sql, "=? AND id IS NOT ? ORDER BY id");
+	crm__sql_find(&sql, form, &f->position, 1, 0, " ORDER BY id");
 	if (sql.oom)
 		return crm__error_oom(db);
 	st = crm__stmt_take(db, sql.p, sql.len);
 	crm__buf_free(&sql);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, self);
+	sqlite3_bind_int64(st, 1, self);
+	sqlite3_bind_int64(st, 2, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && (limit <= 0 || *n < limit)) {
 		if (*n == cap) {
 			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **ids);
@@ -453,9 +442,7 @@ static int do_delete(crm_db *db, crm__write *w, crm__record *cur)
 				  (long long)w->id, (long long)version, (long long)w->expected_version);
 	if ((rc = enforce_references(db, w)))
 		return rc;
-	crm__buf_puts(&sql, "DELETE FROM ");
-	crm__sql_ident(&sql, w->form->name);
-	crm__buf_puts(&sql, " WHERE id=?");
+	crm__sql_delete(&sql, w->form);
 	if (sql.oom)
 		return crm__error_oom(db);
 	st = crm__stmt_take(db, sql.p, sql.len);
@@ -651,21 +638,17 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 					w.form->fields[ix->fields[k]].name);
 			goto done;
 		}
-	crm__buf_puts(&sql, "SELECT id FROM ");
-	crm__sql_ident(&sql, w.form->name);
-	for (int k = 0; k < ix->nfields; k++) {
-		crm__buf_puts(&sql, k ? " AND " : " WHERE ");
-		crm__sql_ident(&sql, w.form->fields[ix->fields[k]].name);
-		crm__buf_puts(&sql, "=?");
-	}
+	crm__sql_find(&sql, w.form, ix->fields, ix->nfields, 0, "");
 	if (sql.oom) {
 		rc = crm__error_oom(db);
 		goto done;
 	}
 	if (!(st = crm__stmt_take(db, sql.p, sql.len)))
 		rc = db->errcode;
+	if (st)
+		sqlite3_bind_int64(st, 1, 0); /* no record excluded */
 	for (int k = 0; st && k < ix->nfields; k++)
-		crm__value_bind(st, k + 1, &rec.values[ix->fields[k]]);
+		crm__value_bind(st, k + 2, &rec.values[ix->fields[k]]);
 	if (st && (src = sqlite3_step(st)) == SQLITE_ROW) {
 		w.op = CRM__WRITE_UPDATE;
 		w.id = sqlite3_column_int64(st, 0);

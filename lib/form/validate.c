@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "form_int.h"
+#include "store/ddl.h"
 #include "store/filter.h"
 
 static void describe(char *out, size_t size, const crm__field *f, const crm__value *v)
@@ -87,9 +88,7 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 	sqlite3_stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, "SELECT 1 FROM ");
-	crm__sql_ident(&sql, target);
-	crm__buf_puts(&sql, " WHERE id=?");
+	crm__sql_exists(&sql, target);
 	if (sql.oom) {
 		crm__error_oom(db);
 		return -1;
@@ -165,19 +164,12 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 			empty |= values[ix->fields[k]].kind == CRM__V_NULL;
 		if (empty && ix->nulls_distinct)
 			continue;
-		crm__buf_puts(&sql, "SELECT id FROM ");
-		crm__sql_ident(&sql, form->name);
-		crm__buf_puts(&sql, " WHERE id IS NOT ?");
+		crm__sql_find(&sql, form, ix->fields, ix->nfields, 1, " LIMIT 1");
 		for (int k = 0; k < ix->nfields; k++) {
-			const crm__field *f = &form->fields[ix->fields[k]];
-			crm__buf_puts(&sql, " AND ");
-			crm__sql_ident(&sql, f->name);
-			crm__buf_puts(&sql, " IS ?");
 			if (k)
 				crm__buf_putc(&names, ',');
-			crm__buf_puts(&names, f->name);
+			crm__buf_puts(&names, form->fields[ix->fields[k]].name);
 		}
-		crm__buf_puts(&sql, " LIMIT 1");
 		if (sql.oom || names.oom || !(st = crm__stmt_take(db, sql.p, sql.len))) {
 			if (sql.oom || names.oom)
 				crm__error_oom(db);

@@ -267,3 +267,98 @@ void crm__row_write_json(crm__buf *out, const crm__form *form, sqlite3_stmt *st)
 	}
 	crm__buf_putc(out, '}');
 }
+
+void crm__sql_update(crm__buf *sql, const crm__form *form, const unsigned char *set, int owner)
+{
+	crm__buf_puts(sql, "UPDATE ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_puts(sql, " SET ");
+	for (int i = 0; i < form->nfields; i++)
+		if (set[i]) {
+			crm__sql_ident(sql, form->fields[i].name);
+			crm__buf_puts(sql, "=?,");
+		}
+	if (owner)
+		crm__buf_puts(sql, "owner=?,");
+	crm__buf_puts(sql, "updated_at=?,version=version+1 WHERE id=?");
+}
+
+void crm__sql_delete(crm__buf *sql, const crm__form *form)
+{
+	crm__buf_puts(sql, "DELETE FROM ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_puts(sql, " WHERE id=?");
+}
+
+void crm__sql_find(crm__buf *sql, const crm__form *form, const int *cols, int n, int null_equal, const char *tail)
+{
+	crm__buf_puts(sql, "SELECT id FROM ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_puts(sql, " WHERE id IS NOT ?");
+	for (int k = 0; k < n; k++) {
+		crm__buf_puts(sql, " AND ");
+		crm__sql_ident(sql, form->fields[cols[k]].name);
+		crm__buf_puts(sql, null_equal ? " IS ?" : " = ?");
+	}
+	crm__buf_puts(sql, tail);
+}
+
+void crm__sql_exists(crm__buf *sql, const char *table)
+{
+	crm__buf_puts(sql, "SELECT 1 FROM ");
+	crm__sql_ident(sql, table);
+	crm__buf_puts(sql, " WHERE id=?");
+}
+
+void crm__sql_select_all(crm__buf *sql, const crm__form *form)
+{
+	crm__buf_puts(sql, "SELECT ");
+	crm__sql_select_list(sql, form, NULL);
+	crm__buf_puts(sql, " FROM ");
+	crm__sql_ident(sql, form->name);
+}
+
+void crm__sql_alter(crm__buf *sql, const char *table, const char *action, const char *a, const char *b,
+		    const char *type)
+{
+	crm__buf_puts(sql, "ALTER TABLE ");
+	crm__sql_ident(sql, table);
+	crm__buf_putc(sql, ' ');
+	crm__buf_puts(sql, action);
+	crm__buf_putc(sql, ' ');
+	crm__sql_ident(sql, a);
+	if (b) {
+		crm__buf_puts(sql, " TO ");
+		crm__sql_ident(sql, b);
+	}
+	if (type) {
+		crm__buf_putc(sql, ' ');
+		crm__buf_puts(sql, type);
+	}
+}
+
+void crm__sql_drop_index(crm__buf *sql, const char *name)
+{
+	crm__buf_puts(sql, "DROP INDEX IF EXISTS ");
+	crm__sql_ident(sql, name);
+}
+
+void crm__sql_column_values(crm__buf *sql, const char *table, const char *column)
+{
+	crm__buf_puts(sql, "SELECT id, ");
+	crm__sql_ident(sql, column);
+	crm__buf_puts(sql, " FROM ");
+	crm__sql_ident(sql, table);
+	crm__buf_puts(sql, " WHERE ");
+	crm__sql_ident(sql, column);
+	crm__buf_puts(sql, " IS NOT NULL");
+}
+
+void crm__sql_set_column(crm__buf *sql, const char *table, const char *column, int by_id)
+{
+	crm__buf_puts(sql, "UPDATE ");
+	crm__sql_ident(sql, table);
+	crm__buf_puts(sql, " SET ");
+	crm__sql_ident(sql, column);
+	crm__buf_puts(sql, by_id ? "=?1 WHERE id=?2" : "=?1");
+}

@@ -28,6 +28,32 @@ int crm__ddl_create(crm_db *db, const crm__form *form);
  * CRM_ECONSTRAINT naming the fields). */
 enum { CRM__IX_DROP = 1, CRM__IX_CREATE = 2 };
 int crm__ddl_sync_indexes(crm_db *db, const crm__form *form, int what);
+/* ---- the record path's variable statements ---- */
+/* UPDATE of the fields with `set[i]` non-zero (and owner when `owner`),
+ * moving updated_at and version. Parameters: those fields in order,
+ * [owner], updated_at, id. */
+void crm__sql_update(crm__buf *sql, const crm__form *form, const unsigned char *set, int owner);
+/* DELETE of one record. Parameter: id. */
+void crm__sql_delete(crm__buf *sql, const crm__form *form);
+/* SELECT id of the records but ?1 (0: none excluded) whose fields `cols`
+ * (positions) equal ?2, ?3, ... — compared with IS (NULLs equal) when
+ * `null_equal` — then `tail` (" LIMIT 1", " ORDER BY id"). */
+void crm__sql_find(crm__buf *sql, const crm__form *form, const int *cols, int n, int null_equal, const char *tail);
+/* SELECT 1 for the record of table `table` whose id is ?1. */
+void crm__sql_exists(crm__buf *sql, const char *table);
+/* SELECT of whole records (the select list), every record. */
+void crm__sql_select_all(crm__buf *sql, const crm__form *form);
+
+/* ---- migrations ---- */
+/* ALTER TABLE `table` `action` "a" [TO "b"] [type]: ADD COLUMN, DROP COLUMN, RENAME COLUMN. */
+void crm__sql_alter(crm__buf *sql, const char *table, const char *action, const char *a, const char *b,
+		    const char *type);
+void crm__sql_drop_index(crm__buf *sql, const char *name);
+/* SELECT id, "column" of the records where the column has a value. */
+void crm__sql_column_values(crm__buf *sql, const char *table, const char *column);
+/* UPDATE "table" SET "column" = ?1 [WHERE id = ?2]. */
+void crm__sql_set_column(crm__buf *sql, const char *table, const char *column, int by_id);
+
 /* Prepared statements owned by the form (made on first use). */
 sqlite3_stmt *crm__form_insert_stmt(crm_db *db, crm__form *form);
 sqlite3_stmt *crm__form_get_stmt(crm_db *db, crm__form *form);
