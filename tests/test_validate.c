@@ -1163,7 +1163,20 @@ TEST(test_validate__failing_write_inside_host_transaction_undoes_only_itself)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_validate__required_counts_missing_null_and_empty_string_as_missing),
+/* Format checks read only the value's bytes, never past them (found by
+ * fuzzing: an email check searched a span as if it were a C string). */
+TEST(test_validate__email_check_reads_only_the_value)
+{
+	crm_db *db = test_db();
+
+	test_apply(db, "{\"form\":\"c\",\"fields\":[{\"name\":\"email\",\"type\":\"email\"},{\"name\":\"t\",\"type\":\"text\"}]}");
+	CHECK_RC(db, crm_record_insert(db, "c", "{\"email\":\"first@\\u1615e.co0000001\",\"t\":\"a..b\"}", NULL), CRM_OK);
+	CHECK_RC(db, crm_record_insert(db, "c", "{\"email\":\"a@b..co\"}", NULL), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_record_insert(db, "c", "{\"email\":\"a.b@c.co\"}", NULL), CRM_OK);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_validate__email_check_reads_only_the_value), T(test_validate__required_counts_missing_null_and_empty_string_as_missing),
 	  T(test_validate__required_accepts_false_and_zero_but_not_empty_multi_enum),
 	  T(test_validate__required_when_applies_only_while_its_condition_holds),
 	  T(test_validate__required_when_takes_any_filter_condition),

@@ -55,8 +55,12 @@ static int is_email(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '<' || s[i] == '>' || s[i] == ',')
 			return 0;
+	/* The text is a span, not a C string: no strstr here. */
+	for (size_t i = local + 1; i + 1 < n; i++)
+		if (s[i] == '.' && s[i + 1] == '.')
+			return 0;
 	dot = memchr(at + 1, '.', domain);
-	return dot && dot != at + 1 && s[n - 1] != '.' && !strstr(at, "..");
+	return dot && dot != at + 1 && s[n - 1] != '.';
 }
 
 static int is_phone(const char *s, size_t n)
