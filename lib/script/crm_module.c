@@ -19,6 +19,9 @@
 /* Raise the handle's last error as a Lua error, remembering its code. */
 static int raise_api_error(lua_State *L, int code)
 {
+	/* The call's JSON was built from the script's tables: an offset into
+	 * it means nothing to the host. */
+	crm__lua_db(L)->erroffset = -1;
 	crm__lua_fail_code(L, code);
 	return luaL_error(L, "%s", crm_errmsg(crm__lua_db(L)));
 }

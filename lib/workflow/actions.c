@@ -89,13 +89,22 @@ static int resolve(crm_db *db, crm__wf_ctx *cx, const char *what, const cJSON *s
 	return CRM_OK;
 }
 
+/* Writes of JSON text built here: the host never saw that text, so a
+ * parse failure in it has no offset the host could use. */
+static int internal_write(crm_db *db, int rc)
+{
+	if (rc != CRM_OK)
+		db->erroffset = -1;
+	return rc;
+}
+
 static int update_record(crm_db *db, crm__wf_ctx *cx, crm__buf *json)
 {
 	int rc;
 
 	if (json->oom)
 		return crm__error_oom(db);
-	rc = crm_record_update(db, cx->wf->form->name, cx->inst.record, crm__buf_cstr(json), 0);
+	rc = internal_write(db, crm_record_update(db, cx->wf->form->name, cx->inst.record, crm__buf_cstr(json), 0));
 	return rc ? rc : crm__wf_ctx_reload(db, cx);
 }
 
@@ -257,7 +266,8 @@ static int run_action(crm_db *db, crm__wf_ctx *cx, const crm__wf_action *a, cons
 		break;
 	case CRM__ACT_CREATE:
 		if ((rc = resolve(db, cx, what, a->spec, &json)) == CRM_OK)
-			rc = json.oom ? crm__error_oom(db) : crm_record_insert(db, a->name, crm__buf_cstr(&json), NULL);
+			rc = json.oom ? crm__error_oom(db)
+				      : internal_write(db, crm_record_insert(db, a->name, crm__buf_cstr(&json), NULL));
 		if (rc == CRM_OK)
 			rc = crm__wf_ctx_reload(db, cx);
 		break;

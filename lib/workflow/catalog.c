@@ -78,8 +78,13 @@ int crm__wf_schema(crm_db *db)
 		return crm__error_oom(db);
 	if (c->schema_ready)
 		return CRM_OK;
-	if ((rc = crm__exec(db, schema_sql)) == CRM_OK)
+	if ((rc = crm__exec(db, schema_sql)) == CRM_OK) {
 		c->schema_ready = 1;
+		/* Made inside a transaction, the tables vanish if it rolls back:
+		 * have the rollback flush this cache (cache_flush clears the flag). */
+		if (!sqlite3_get_autocommit(db->sql))
+			db->meta_dirty = 1;
+	}
 	return rc;
 }
 
