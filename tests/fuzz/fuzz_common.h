@@ -53,9 +53,11 @@ static inline void fuzz_check_result(crm_db *db, int rc, const char *what, size_
 	if (rc == CRM_ECONSTRAINT) {
 		const cJSON *errors = cJSON_GetObjectItemCaseSensitive(j, "errors");
 		const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j, "rows");
+		const cJSON *records = cJSON_GetObjectItemCaseSensitive(j, "records"); /* refused migrations */
 		FUZZ_ASSERT((cJSON_IsArray(errors) && cJSON_GetArraySize(errors) > 0) ||
-				    (cJSON_IsArray(rows) && cJSON_GetArraySize(rows) > 0),
-			    "%s: CRM_ECONSTRAINT without errors/rows: %s", what, detail);
+				    (cJSON_IsArray(rows) && cJSON_GetArraySize(rows) > 0) ||
+				    (cJSON_IsArray(records) && cJSON_GetArraySize(records) > 0),
+			    "%s: CRM_ECONSTRAINT without errors/rows/records: %s", what, detail);
 	}
 	cJSON_Delete(j);
 	off = crm_error_offset(db);
