@@ -95,8 +95,17 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 	}
 	st = crm__stmt_take(db, sql.p, sql.len);
 	crm__buf_free(&sql);
-	if (!st)
+	if (!st) {
+		crm__form *tf;
+		/* Existing records rechecked while a ref is pointed at a form
+		 * that is not defined (yet: later in the same crm_apply, or
+		 * never): there is no table, so there is no such record. */
+		if (db->errcode == CRM_ERROR && crm__form_lookup(db, target, &tf) == CRM_ENOTFOUND) {
+			db->errcode = CRM_OK;
+			return 0;
+		}
 		return -1;
+	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	crm__stmt_give(db, st);
