@@ -190,7 +190,7 @@ static void gather_plugin(const char *file, const char *text, cli_buf *all, size
 /* Report a failed crm_apply, naming the file and line when the error has an offset. */
 static int apply_error(crm_db *db, int rc, const segment *segs, size_t nsegs)
 {
-	int off = crm_error_offset(db);
+	int off = crm_erroffset(db);
 
 	for (size_t i = 0; off >= 0 && i < nsegs; i++) {
 		const segment *s = &segs[i];

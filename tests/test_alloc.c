@@ -1,5 +1,5 @@
 /* Fault injection: every allocation libcrm makes (its own, cJSON's and
- * Lua's) fails in turn, the Nth for every N, through crm_set_allocator. Each
+ * Lua's) fails in turn, the Nth for every N, through crm_allocator_set. Each
  * failing call must return an error (no crash, no leak under ASan), change
  * nothing, and leave the handle usable. */
 #include <stdlib.h>
@@ -142,10 +142,10 @@ static void every_failure(const char *name, operation op, int with_deal)
 
 		failures = 0;
 		countdown = n;
-		crm_set_allocator(&failing);
+		crm_allocator_set(&failing);
 		rc = op(db);
 		countdown = -1;
-		crm_set_allocator(NULL);
+		crm_allocator_set(NULL);
 		if (rc == CRM_OK && failures == 0) {
 			crm_close(db);
 			break; /* N is past the operation's last allocation */

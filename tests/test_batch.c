@@ -267,7 +267,7 @@ TEST(test_batch__malformed_json_row_is_einval_and_later_rows_still_checked)
 	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
 	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"a\"}", -1, NULL));
 	CHECK_RC(db, crm_batch_add(b, "{\"name\":", -1, NULL), CRM_EINVAL);
-	CHECK(crm_error_offset(db) >= 0);
+	CHECK(crm_erroffset(db) >= 0);
 	CHECK_RC(db, crm_batch_add(b, "[1,2]", -1, NULL), CRM_EINVAL);
 	CHECK_RC(db, crm_batch_add(b, "{\"qty\":1}", -1, NULL), CRM_ECONSTRAINT);
 	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"e\"}", -1, NULL));
@@ -542,7 +542,7 @@ TEST(test_batch__insert_many_malformed_array_is_einval_and_inserts_nothing)
 	CHECK_RC(db, crm_record_insert_many(db, "item", "[{\"name\":\"a\"}, {\"name\":\"b\"", &ids, &n), CRM_EINVAL);
 	CHECK(ids == NULL);
 	CHECK_INT(n, 0);
-	CHECK(crm_error_offset(db) >= 0);
+	CHECK(crm_erroffset(db) >= 0);
 	CHECK_INT(rows(db), 0);
 	CHECK_RC(db, crm_record_insert_many(db, "item", "[{\"name\":\"a\"} {\"name\":\"b\"}]", &ids, &n), CRM_EINVAL);
 	CHECK_INT(rows(db), 0);

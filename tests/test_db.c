@@ -172,20 +172,20 @@ TEST(test_db__errmsg_empty_and_detail_empty_object_after_success)
 	test_apply(db, lead_form);
 	CHECK_STR(crm_errmsg(db), "");
 	CHECK_STR(crm_errdetail(db), "{}");
-	CHECK_INT(crm_error_offset(db), -1);
+	CHECK_INT(crm_erroffset(db), -1);
 	/* A failure sets them... */
 	CHECK_RC(db, crm_record_insert(db, "lead", "{}", NULL), CRM_ECONSTRAINT);
 	CHECK_INT(crm_errcode(db), CRM_ECONSTRAINT);
 	CHECK(crm_errmsg(db)[0] != 0);
 	CHECK_HAS(crm_errdetail(db), "\"code\":\"CRM_ECONSTRAINT\"");
 	CHECK_RC(db, crm_record_insert(db, "lead", "{\"name\":", NULL), CRM_EINVAL);
-	CHECK(crm_error_offset(db) >= 0);
+	CHECK(crm_erroffset(db) >= 0);
 	/* ...and the next successful call clears them. */
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"x\"}", NULL));
 	CHECK_INT(crm_errcode(db), CRM_OK);
 	CHECK_STR(crm_errmsg(db), "");
 	CHECK_STR(crm_errdetail(db), "{}");
-	CHECK_INT(crm_error_offset(db), -1);
+	CHECK_INT(crm_erroffset(db), -1);
 	crm_close(db);
 }
 
@@ -194,7 +194,7 @@ TEST(test_db__error_accessors_accept_null_handle)
 	CHECK_INT(crm_errcode(NULL), CRM_EMISUSE);
 	CHECK(crm_errmsg(NULL) != NULL);
 	CHECK_HAS(crm_errdetail(NULL), "CRM_EMISUSE");
-	CHECK_INT(crm_error_offset(NULL), -1);
+	CHECK_INT(crm_erroffset(NULL), -1);
 }
 
 TEST(test_db__clock_set_controls_created_and_updated_at_exactly)

@@ -374,7 +374,7 @@ TEST(test_decision__misuse_and_malformed_inputs_are_refused)
 	CHECK_INT(crm_decide(db, "lead_routing", "{}", NULL), CRM_EMISUSE);
 	CHECK_INT(crm_decide(db, NULL, "{}", &out), CRM_EMISUSE);
 	CHECK_STR(decide(db, "lead_routing", "{\"region\":"), "ERR CRM_EINVAL");
-	CHECK_INT(crm_error_offset(db), 10); /* the end of the text */
+	CHECK_INT(crm_erroffset(db), 10); /* the end of the text */
 	CHECK_STR(decide(db, "lead_routing", "[1,2]"), "ERR CRM_EINVAL");
 	CHECK_STR(decide(db, "lead_routing", "\"north\""), "ERR CRM_EINVAL");
 	CHECK_STR(decide(db, "lead_routing", "{\"region\":\"north\"} x"), "ERR CRM_EINVAL");
@@ -821,7 +821,7 @@ TEST(test_decision__deeply_nested_inputs_are_refused_cleanly)
 			crm__buf_putc(&json, ']');
 		crm__buf_putc(&json, '}');
 		CHECK_STR(decide(db, "lead_routing", crm__buf_cstr(&json)), "ERR CRM_EINVAL");
-		CHECK(crm_error_offset(db) > 0);
+		CHECK(crm_erroffset(db) > 0);
 		/* Unbalanced, too. */
 		crm__buf_reset(&json);
 		crm__buf_puts(&json, "{\"other\":");

@@ -81,7 +81,7 @@ static void refused_(crm_db *db, const char *json, const char *path, const char 
 
 	snap(db, &before);
 	rc = crm_apply(db, json);
-	last_offset = crm_error_offset(db);
+	last_offset = crm_erroffset(db);
 	snprintf(last_msg, sizeof last_msg, "%s", crm_errmsg(db));
 	if (rc != CRM_EINVAL) {
 		fprintf(stderr, "%s:%d: apply returned %s, expected CRM_EINVAL (%s) for %s\n", __FILE__, line,
@@ -398,7 +398,7 @@ TEST(test_form_define__malformed_json_reports_the_byte_offset)
 	CHECK_HAS(last_msg, "16");
 	/* the offset belongs to the failing call itself, read before anything else */
 	CHECK_RC(db, crm_apply(db, bad), CRM_EINVAL);
-	CHECK_INT(crm_error_offset(db), 16);
+	CHECK_INT(crm_erroffset(db), 16);
 
 	/* trailing garbage after a complete document */
 	REFUSED(db, "{\"form\":\"a\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]} x", NULL, "not valid JSON");
@@ -411,7 +411,7 @@ TEST(test_form_define__malformed_json_reports_the_byte_offset)
 
 	/* a later success clears the offset */
 	test_apply(db, "{\"form\":\"a\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]}");
-	CHECK_INT(crm_error_offset(db), -1);
+	CHECK_INT(crm_erroffset(db), -1);
 	crm_close(db);
 }
 

@@ -569,7 +569,7 @@ TEST(test_query__rejects_bad_queries_with_a_path)
 	size_t len = 0;
 
 	check_einval(db, "{\"filter\":", "not valid JSON", NULL);
-	CHECK_INT(crm_error_offset(db), 10);
+	CHECK_INT(crm_erroffset(db), 10);
 	check_einval(db, "[1]", "object", NULL);
 	check_einval(db, "{\"where\":{}}", "unknown key 'where'", "where");
 	check_einval(db, "{\"limit\":-1}", "limit", "limit");

@@ -656,7 +656,7 @@ TEST(test_record__malformed_json_is_einval_with_offset_and_changes_nothing)
 
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"A\"}", &id));
 	CHECK_RC(db, crm_record_insert(db, "lead", "{\"name\":\"B\",}", NULL), CRM_EINVAL);
-	CHECK(crm_error_offset(db) >= 0);
+	CHECK(crm_erroffset(db) >= 0);
 	CHECK_RC(db, crm_record_insert(db, "lead", "[1,2]", NULL), CRM_EINVAL);
 	CHECK_RC(db, crm_record_insert(db, "lead", "", NULL), CRM_EINVAL);
 	CHECK_RC(db, crm_record_update(db, "lead", id, "{\"name\":\"C\"", 0), CRM_EINVAL);

@@ -1028,7 +1028,7 @@ TEST(test_report_params__missing_unknown_wrong_type_and_sql_looking_values)
 	CHECK_RC(db, crm_report_run(&r, db, "p", q("{'since':'2025-01-01T00:00:00Z','who':'x','cap':'1.001'}")), CRM_EINVAL);
 	CHECK_RC(db, crm_report_run(&r, db, "p", q("{'since':'2025-01-01T00:00:00Z','who':''}")), CRM_EINVAL);
 	CHECK_RC(db, crm_report_run(&r, db, "p", "{\"since\":"), CRM_EINVAL);
-	CHECK(crm_error_offset(db) > 0);
+	CHECK(crm_erroffset(db) > 0);
 	/* a value that looks like SQL is just a value */
 	CHECK_INT(same_as_sql(db, "p", "{'since':'2025-01-01T00:00:00Z','who':'x\\'); DROP TABLE lead; --'}",
 			      "SELECT region, count(*) FROM lead WHERE at >= 1735689600000 AND budget <= 400000"
@@ -1370,7 +1370,7 @@ TEST(test_report_oom__every_failing_allocation_fails_cleanly)
 	crm_allocator a = { oom_malloc, oom_realloc, oom_free, NULL };
 	crm_db *db;
 
-	CHECK_OK(NULL, crm_set_allocator(&a));
+	CHECK_OK(NULL, crm_allocator_set(&a));
 	db = test_db();
 	apply(db, forms);
 	CHECK_OK(db, crm_record_insert_many(db, "account", q("[{'name':'a1','tier':'gold'}]"), NULL, NULL));
@@ -1387,7 +1387,7 @@ TEST(test_report_oom__every_failing_allocation_fails_cleanly)
 	CHECK(every_failing_allocation(db, oom_drill) > 50);
 	CHECK(every_failing_allocation(db, oom_explain) > 10);
 	crm_close(db);
-	crm_set_allocator(NULL);
+	crm_allocator_set(NULL);
 }
 
 /* ---- versions, caching, output ---- */

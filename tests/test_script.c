@@ -476,7 +476,7 @@ TEST(test_crm_module)
 		       "{\"name\":\"n\",\"type\":\"integer\"},{\"name\":\"amount\",\"type\":\"decimal\",\"scale\":2},"
 		       "{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"a\",\"b\"]},{\"name\":\"at\",\"type\":\"datetime\"}]}");
 	crm_actor_set(db, "alice", "sales,manager");
-	crm_set_logger(db, logger, log);
+	crm_logger_set(db, logger, log);
 	CHECK_OK(db, run(db, "m",
 			 "local id = crm.create('note', {text = 'hello', n = 2, amount = 12.5, tags = {'b', 'a'}, at = crm.iso(crm.now())})\n"
 			 "local r = crm.get('note', id)\n"

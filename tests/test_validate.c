@@ -119,7 +119,7 @@ static void rejected_(crm_db *db, const char *form, int64_t id, const char *json
 	before = test_sql_int(db, sql);
 	rc = id ? crm_record_update(db, form, id, json, 0) : crm_record_insert(db, form, json, NULL);
 	snprintf(last_msg, sizeof last_msg, "%s", crm_errmsg(db));
-	last_offset = crm_error_offset(db);
+	last_offset = crm_erroffset(db);
 	if (rc != rc_want) {
 		fprintf(stderr, "%s:%d: %s of %s returned %s, expected %s: %s\n", __FILE__, line, id ? "update" : "insert",
 			json, crm_errstr(rc), crm_errstr(rc_want), crm_errdetail(db));
@@ -977,11 +977,11 @@ TEST(test_validate__malformed_record_json_is_einval_with_offset)
 	}
 	/* the offset is on the handle right after the call */
 	CHECK_RC(db, crm_record_insert(db, "lead", "{\"name\": \"x\",}", NULL), CRM_EINVAL);
-	CHECK_INT(crm_error_offset(db), 13);
+	CHECK_INT(crm_erroffset(db), 13);
 	CHECK_HAS(crm_errdetail(db), "\"code\":\"CRM_EINVAL\"");
 	/* and cleared by the next successful call */
 	LEAD_ACCEPTED(db, "", NULL);
-	CHECK_INT(crm_error_offset(db), -1);
+	CHECK_INT(crm_erroffset(db), -1);
 	crm_close(db);
 }
 

@@ -66,7 +66,7 @@ typedef struct crm_allocator {
 	void (*free_fn)(void *ptr, void *payload);
 	void *payload;
 } crm_allocator;
-CRM_EXTERN(int) crm_set_allocator(const crm_allocator *allocator);
+CRM_EXTERN(int) crm_allocator_set(const crm_allocator *allocator);
 
 #ifdef __cplusplus
 }

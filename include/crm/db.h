@@ -5,7 +5,7 @@
  * Lifecycle: crm_open -> any number of calls -> crm_close. One handle per
  * thread; many processes may share one database file (WAL, busy timeout).
  * After a failing call the handle keeps the error: crm_errcode, crm_errmsg,
- * crm_errdetail and crm_error_offset describe it until the next call.
+ * crm_errdetail and crm_erroffset describe it until the next call.
  */
 #ifndef CRM_DB_H
 #define CRM_DB_H
@@ -51,7 +51,7 @@ CRM_EXTERN(const char *) crm_errmsg(crm_db *db);
  */
 CRM_EXTERN(const char *) crm_errdetail(crm_db *db);
 /** Byte offset into the last JSON input where parsing failed, or -1. */
-CRM_EXTERN(int) crm_error_offset(crm_db *db);
+CRM_EXTERN(int) crm_erroffset(crm_db *db);
 
 /* ---- clock: every timestamp libcrm writes comes from here ---- */
 
@@ -81,7 +81,7 @@ typedef enum crm_log_level { CRM_LOG_DEBUG = 0, CRM_LOG_INFO, CRM_LOG_WARN, CRM_
 /** Receives log lines; `source` names the script ("plugin routing"). Strings are borrowed for the call. */
 typedef void (*crm_log_fn)(void *payload, int level, const char *source, const char *message);
 /** Send log lines to `fn` (NULL: drop them, the default). */
-CRM_EXTERN(int) crm_set_logger(crm_db *db, crm_log_fn fn, void *payload);
+CRM_EXTERN(int) crm_logger_set(crm_db *db, crm_log_fn fn, void *payload);
 
 /* ---- limits (like sqlite3_limit): the host may lower or raise them ---- */
 typedef enum crm_limit_id {
@@ -95,7 +95,7 @@ typedef enum crm_limit_id {
 	CRM_LIMIT_COUNT_
 } crm_limit_id;
 /** Set limit `id` to `value` when value >= 0; returns the previous value (-1 for a bad id). */
-CRM_EXTERN(int64_t) crm_limit(crm_db *db, int id, int64_t value);
+CRM_EXTERN(int64_t) crm_limit(crm_db *db, crm_limit_id id, int64_t value);
 
 /* ---- transactions: every write call is atomic on its own; these group calls ---- */
 CRM_EXTERN(int) crm_begin(crm_db *db);

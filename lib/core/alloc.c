@@ -1,4 +1,4 @@
-/* The process-wide allocator hook (crm_set_allocator) and the helpers the
+/* The process-wide allocator hook (crm_allocator_set) and the helpers the
  * rest of the library allocates with. cJSON is pointed at the same hook. */
 #include "alloc.h"
 
@@ -14,7 +14,7 @@ static int have_allocator;
 static void *hooked_malloc(size_t n) { return crm__malloc(n); }
 static void hooked_free(void *p) { crm__free(p); }
 
-int crm_set_allocator(const crm_allocator *a)
+int crm_allocator_set(const crm_allocator *a)
 {
 	cJSON_Hooks hooks = { hooked_malloc, hooked_free };
 

@@ -1,5 +1,5 @@
 /* Internal allocation: every byte libcrm allocates goes through here so the
- * host's allocator (crm_set_allocator) and fault injection see all of it. */
+ * host's allocator (crm_allocator_set) and fault injection see all of it. */
 #ifndef CRM_CORE_ALLOC_H
 #define CRM_CORE_ALLOC_H
 

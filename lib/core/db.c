@@ -149,7 +149,7 @@ int crm_actor_set(crm_db *db, const char *user, const char *roles)
 
 const char *crm_actor_user(crm_db *db) { return db ? db->actor_user : NULL; }
 
-int64_t crm_limit(crm_db *db, int id, int64_t value)
+int64_t crm_limit(crm_db *db, crm_limit_id id, int64_t value)
 {
 	int64_t old;
 
@@ -161,7 +161,7 @@ int64_t crm_limit(crm_db *db, int id, int64_t value)
 	return old;
 }
 
-int crm_set_logger(crm_db *db, crm_log_fn fn, void *payload)
+int crm_logger_set(crm_db *db, crm_log_fn fn, void *payload)
 {
 	if (!db)
 		return CRM_EMISUSE;

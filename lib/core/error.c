@@ -125,7 +125,7 @@ const char *crm_errdetail(crm_db *db)
 	return db->errcode ? crm__buf_cstr(&db->errdetail) : "{}";
 }
 
-int crm_error_offset(crm_db *db) { return db && db->errcode ? db->erroffset : -1; }
+int crm_erroffset(crm_db *db) { return db && db->errcode ? db->erroffset : -1; }
 
 int crm__error_path(crm_db *db, const char *path, const char *fmt, ...)
 {

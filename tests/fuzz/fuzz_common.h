@@ -60,7 +60,7 @@ static inline void fuzz_check_result(crm_db *db, int rc, const char *what, size_
 			    "%s: CRM_ECONSTRAINT without errors/rows/records: %s", what, detail);
 	}
 	cJSON_Delete(j);
-	off = crm_error_offset(db);
+	off = crm_erroffset(db);
 	FUZZ_ASSERT(off >= -1 && (off < 0 || (size_t)off <= input_len), "%s: error offset %d outside input of %zu bytes",
 		    what, off, input_len);
 }

@@ -151,7 +151,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	verbose = v && *v && *v != '0';
-	FUZZ_ASSERT(crm_set_allocator(&a) == CRM_OK, "crm_set_allocator failed");
+	FUZZ_ASSERT(crm_allocator_set(&a) == CRM_OK, "crm_allocator_set failed");
 	return 0;
 }
 
@@ -234,7 +234,7 @@ static int64_t meta_rows(crm_db *db)
 static void check(crm_db *db, int rc, const char *what, size_t len)
 {
 	if (verbose && rc != CRM_OK && rc != CRM_ROW && rc != CRM_DONE)
-		fprintf(stderr, "fuzz_meta: %s: %s (offset %d)\n", what, crm_errdetail(db), crm_error_offset(db));
+		fprintf(stderr, "fuzz_meta: %s: %s (offset %d)\n", what, crm_errdetail(db), crm_erroffset(db));
 	/* A refusing guard is CRM_ECONSTRAINT (docs/workflow.md) but its detail
 	 * lists no "errors" (no field failed), which fuzz_check_result insists
 	 * on for that code: check the rest of it here. */
@@ -245,8 +245,8 @@ static void check(crm_db *db, int rc, const char *what, size_t len)
 		FUZZ_ASSERT(crm_errcode(db) == rc, "%s returned %d but crm_errcode says %d", what, rc, crm_errcode(db));
 		FUZZ_ASSERT(cJSON_IsString(code) && !strcmp(code->valuestring, "CRM_ECONSTRAINT"),
 			    "%s: detail code does not match: %s", what, crm_errdetail(db));
-		FUZZ_ASSERT(crm_error_offset(db) >= -1 && crm_error_offset(db) <= (int)len, "%s: error offset %d", what,
-			    crm_error_offset(db));
+		FUZZ_ASSERT(crm_erroffset(db) >= -1 && crm_erroffset(db) <= (int)len, "%s: error offset %d", what,
+			    crm_erroffset(db));
 		cJSON_Delete(j);
 		return;
 	}
@@ -899,7 +899,7 @@ static crm_db *open_db(void)
 	crm_limit(db, CRM_LIMIT_LUA_INSTRUCTIONS, 20000);
 	crm_limit(db, CRM_LIMIT_LUA_MEMORY, 8 << 20);
 	crm_limit(db, CRM_LIMIT_REGEX_MATCH, 10000);
-	crm_set_logger(db, log_line, NULL);
+	crm_logger_set(db, log_line, NULL);
 	crm_actor_set(db, ACTOR, ACTOR_ROLES);
 	rc = crm_apply(db, BASE_FORMS);
 	FUZZ_ASSERT(rc == CRM_OK, "the fixed forms no longer apply: %s", crm_errmsg(db));
