@@ -114,6 +114,7 @@ int cli_print_owned(crm_db *db, int rc, char *json);
 /* ---- verbs: one per file ---- */
 int cli_verb_apply(cli *c, int argc, char **argv);
 int cli_verb_forms(cli *c, int argc, char **argv);
+int cli_verb_check(cli *c, int argc, char **argv);
 int cli_verb_form(cli *c, int argc, char **argv);
 int cli_verb_insert(cli *c, int argc, char **argv);
 int cli_verb_get(cli *c, int argc, char **argv);

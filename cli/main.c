@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"  query FORM [--filter JSON] [--sort a,-b] [--fields a,b] [--limit N] [--offset N]\n"
 	"             [--after TOKEN] [--with-token] [--format json|ndjson|csv]\n"
 	"  count FORM [--filter JSON]\n"
+	"  check [FORM]                       find records that raw SQL writes left invalid or stale\n"
 	"\n"
 	"workflows:\n"
 	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
@@ -158,7 +159,7 @@ static const struct verb {
 	{ "history", cli_verb_history }, { "events", cli_verb_events }, { "instances", cli_verb_instances },
 	{ "approve", cli_verb_approve }, { "reject", cli_verb_reject },
 	{ "migrate-workflow", cli_verb_migrate_workflow }, { "decide", cli_verb_decide },
-	{ "report", cli_verb_report },
+	{ "report", cli_verb_report }, { "check", cli_verb_check },
 };
 
 /* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 when it matched. */

@@ -47,6 +47,20 @@ CRM_EXTERN(int) crm_form_get(crm_db *db, const char *name, char **out);
 /** A JSON array of {"form","version","label"} for every form, in *out (crm_free). */
 CRM_EXTERN(int) crm_form_list(crm_db *db, char **out);
 
+/**
+ * Check the stored records of `form` (NULL: every form) against their
+ * definitions, for drift from writes that bypassed libcrm (raw SQL, other
+ * tools). Changes nothing. *out (crm_free) gets
+ * {"forms":N,"records":N,"problems":N,"truncated":false,
+ *  "found":[{"form":..,"record":ID,"errors":[{"field","code","message"}]}]}
+ * with codes "type" (stored with another SQLite type), the validation codes
+ * of writes ("enum", "pattern", "required", "ref", ...), "stale" (a computed
+ * or rollup field differs from what it computes now) and "script" (a
+ * computed expression fails on the record). At most 1000 records are
+ * listed ("truncated" then is true); the counts are exact.
+ */
+CRM_EXTERN(int) crm_form_check(crm_db *db, const char *form, char **out);
+
 /* ---- single records ---- */
 
 /** Insert the record `json` (an object); the new id goes to *out_id (may be NULL). */

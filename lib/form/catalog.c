@@ -42,8 +42,11 @@ int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 	crm__form_retain(old); /* the cache may be flushed below */
 	if ((rc = crm__form_compile(db, def, old, &new)))
 		goto done;
-	if (old && strcmp(old->body, new->body) == 0)
+	if (old && strcmp(old->body, new->body) == 0) {
+		/* Unchanged; a database made before views existed gets its view. */
+		rc = crm__ddl_view(db, new, CRM__VIEW_CREATE);
 		goto done;
+	}
 	if (old)
 		rc = crm__form_migrate(db, old, new);
 	else if ((rc = table_exists(db, new->name, &exists)) == CRM_OK) {

@@ -296,7 +296,9 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 			if (strcmp(old->fields[i].id, new->fields[j].id) == 0)
 				old_of[j] = i;
 	}
-	rc = crm__ddl_sync_indexes(db, new, CRM__IX_DROP);
+	rc = crm__ddl_view(db, old, CRM__VIEW_DROP);
+	if (!rc)
+		rc = crm__ddl_sync_indexes(db, new, CRM__IX_DROP);
 	/* Indexes over fields that are removed, renamed or converted go too
 	 * (the new ones are created at the end): an index is known by a name
 	 * derived from field names, which renames would leave naming other
@@ -348,6 +350,8 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 		rc = recheck(db, new);
 	if (!rc)
 		rc = crm__ddl_sync_indexes(db, new, CRM__IX_CREATE);
+	if (!rc)
+		rc = crm__ddl_view(db, new, CRM__VIEW_CREATE);
 	crm__free(old_of);
 	return rc;
 }

@@ -24,6 +24,7 @@ typedef struct rollup {
 	int filter_sys;            /* the filter reads a system column: not evaluated in memory */
 	char *sql_one;             /* refresh one parent: ?1 its id, then the filter's literals */
 	char *sql_all;             /* refresh every parent: the filter's literals from ?1 */
+	char *sql_stale;           /* the parents whose value is stale: the filter's literals from ?1 */
 	crm__binds binds;          /* the filter's literals, in placeholder order */
 } rollup;
 
@@ -44,6 +45,7 @@ static void rollup_clear(rollup *r)
 	crm__filter_free(r->filter);
 	crm__free(r->sql_one);
 	crm__free(r->sql_all);
+	crm__free(r->sql_stale);
 	crm__binds_free(&r->binds);
 	memset(r, 0, sizeof *r);
 }
@@ -164,24 +166,37 @@ static void agg_sql(crm__buf *sql, const rollup *r, int agg)
 	}
 }
 
-/* UPDATE parent SET col = (SELECT agg FROM child WHERE child.ref = parent AND filter),
- * for the parent ?1 (one) or for every parent (all). */
-static char *refresh_sql(const rollup *r, const crm__buf *filter, int one)
+/* What a rollup's SQL does: refresh one parent (?1 its id, then the
+ * filter's literals), refresh every parent, or list the parents whose
+ * stored value differs from the aggregate (both: the literals from ?1). */
+enum rollup_sql_kind { ROLLUP_REFRESH_ONE, ROLLUP_REFRESH_ALL, ROLLUP_STALE };
+
+/* UPDATE parent SET col = (SELECT agg FROM child WHERE child.ref = parent AND filter) [WHERE id = ?1],
+ * or SELECT id FROM parent WHERE col IS NOT (the same aggregate). */
+static char *rollup_sql(const rollup *r, const crm__buf *filter, enum rollup_sql_kind kind)
 {
 	const crm__form *p = r->parent;
 	crm__buf sql = CRM__BUF_INIT;
 
-	crm__buf_puts(&sql, "UPDATE ");
-	crm__sql_ident(&sql, p->name);
-	crm__buf_puts(&sql, " SET ");
-	crm__sql_ident(&sql, p->fields[r->column].name);
-	crm__buf_puts(&sql, "=(SELECT ");
+	if (kind == ROLLUP_STALE) {
+		crm__buf_puts(&sql, "SELECT id FROM ");
+		crm__sql_ident(&sql, p->name);
+		crm__buf_puts(&sql, " WHERE ");
+		crm__sql_ident(&sql, p->fields[r->column].name);
+		crm__buf_puts(&sql, " IS NOT (SELECT ");
+	} else {
+		crm__buf_puts(&sql, "UPDATE ");
+		crm__sql_ident(&sql, p->name);
+		crm__buf_puts(&sql, " SET ");
+		crm__sql_ident(&sql, p->fields[r->column].name);
+		crm__buf_puts(&sql, "=(SELECT ");
+	}
 	agg_sql(&sql, r, p->fields[r->column].rollup->agg);
 	crm__buf_puts(&sql, " FROM ");
 	crm__sql_ident(&sql, r->child->name);
 	crm__buf_puts(&sql, " AS " CHILD_ALIAS " WHERE ");
 	crm__column_sql(&sql, r->child, r->ref, CHILD_ALIAS);
-	if (one)
+	if (kind == ROLLUP_REFRESH_ONE)
 		crm__buf_puts(&sql, "=?1");
 	else {
 		crm__buf_putc(&sql, '=');
@@ -193,8 +208,10 @@ static char *refresh_sql(const rollup *r, const crm__buf *filter, int one)
 		crm__buf_put(&sql, filter->p, filter->len);
 	}
 	crm__buf_putc(&sql, ')');
-	if (one)
+	if (kind == ROLLUP_REFRESH_ONE)
 		crm__buf_puts(&sql, " WHERE id=?1");
+	else if (kind == ROLLUP_STALE)
+		crm__buf_puts(&sql, " ORDER BY id");
 	return sql.oom ? (crm__buf_free(&sql), NULL) : crm__buf_detach(&sql);
 }
 
@@ -282,8 +299,9 @@ static int compile_one(crm_db *db, crm__form *parent, int i, rollup *r)
 	r->child = child;
 	if (r->filter)
 		crm__filter_sql(&filter, &r->binds, r->filter, child, CHILD_ALIAS);
-	if (filter.oom || r->binds.oom || !(r->sql_one = refresh_sql(r, &filter, 1)) ||
-	    !(r->sql_all = refresh_sql(r, &filter, 0)))
+	if (filter.oom || r->binds.oom || !(r->sql_one = rollup_sql(r, &filter, ROLLUP_REFRESH_ONE)) ||
+	    !(r->sql_all = rollup_sql(r, &filter, ROLLUP_REFRESH_ALL)) ||
+	    !(r->sql_stale = rollup_sql(r, &filter, ROLLUP_STALE)))
 		rc = crm__error_oom(db);
 	crm__buf_free(&filter);
 	return rc;
@@ -348,13 +366,6 @@ static int run_refresh(crm_db *db, const rollup *r, const char *sql, int64_t par
 	return src == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, src);
 }
 
-static int same_value(const crm__value *a, const crm__value *b)
-{
-	if (a->kind != b->kind)
-		return 0;
-	return a->kind == CRM__V_NULL || crm__value_compare(a, b) == 0;
-}
-
 /* Does the child record `values` count towards its parent? 1 when the
  * filter cannot be evaluated in memory (the caller then refreshes). */
 static int counts(const rollup *r, int evaluable, const crm__value *values, int64_t id)
@@ -394,13 +405,25 @@ static int touch(crm_db *db, const rollup *r, const crm__write *w, const crm__va
 		if (!in_old && !in_now)
 			return CRM_OK;
 		/* Still counted, same value: nothing to do (when that is known). */
-		if (in_old && in_now && evaluable && (src == -1 || (src >= 0 && same_value(&old[src], &now[src]))))
+		if (in_old && in_now && evaluable && (src == -1 || (src >= 0 && crm__value_same(&old[src], &now[src]))))
 			return CRM_OK;
 		return run_refresh(db, r, r->sql_one, now[ref].i);
 	}
 	if (in_old && (rc = run_refresh(db, r, r->sql_one, old[ref].i)))
 		return rc;
 	return in_now ? run_refresh(db, r, r->sql_one, now[ref].i) : CRM_OK;
+}
+
+/* The handle's compiled rollups, built on first use; NULL on error. */
+static rollup_cache *built_cache(crm_db *db)
+{
+	rollup_cache *c = db->ext[CRM__EXT_ROLLUP];
+
+	if (!c && !(c = cache_of(db))) {
+		crm__error_oom(db);
+		return NULL;
+	}
+	return c->built || build(db, c) == CRM_OK ? c : NULL;
 }
 
 int crm__rollup_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
@@ -410,10 +433,8 @@ int crm__rollup_after_write(crm_db *db, const crm__write *w, const crm__value *o
 
 	if (c && c->built && c->n == 0)
 		return CRM_OK; /* the common case: no rollups at all */
-	if (!c && !(c = cache_of(db)))
-		return crm__error_oom(db);
-	if (!c->built && (rc = build(db, c)))
-		return rc;
+	if (!(c = built_cache(db)))
+		return db->errcode;
 	for (int k = 0; k < c->n; k++) {
 		const rollup *r = &c->r[k];
 		if (r->child != w->form && strcmp(r->child->name, w->form->name) != 0)
@@ -422,6 +443,32 @@ int crm__rollup_after_write(crm_db *db, const crm__write *w, const crm__value *o
 			return rc;
 	}
 	return CRM_OK;
+}
+
+int crm__rollup_stale(crm_db *db, const crm__form *form, crm__rollup_stale_fn found, void *payload)
+{
+	rollup_cache *c = built_cache(db);
+	int rc = CRM_OK;
+
+	if (!c)
+		return db->errcode;
+	for (int k = 0; rc == CRM_OK && k < c->n; k++) {
+		const rollup *r = &c->r[k];
+		sqlite3_stmt *st;
+		int src;
+
+		if (strcmp(r->parent->name, form->name) != 0)
+			continue;
+		if (!(st = crm__stmt_take(db, r->sql_stale, strlen(r->sql_stale))))
+			return db->errcode;
+		src = crm__binds_apply(&r->binds, st, 1, NULL, NULL);
+		while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW && rc == CRM_OK)
+			rc = found(payload, sqlite3_column_int64(st, 0), r->parent->fields[r->column].name);
+		crm__stmt_give(db, st);
+		if (rc == CRM_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+			rc = crm__error_sqlite(db, src);
+	}
+	return rc;
 }
 
 /* ---- after crm_apply ---- */

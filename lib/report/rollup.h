@@ -11,6 +11,13 @@
  * parents it left and joined. One pointer check when nothing targets it. */
 int crm__rollup_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
 
+/* crm_form_check (lib/check.c): call `found` for each record of `form`
+ * whose rollup field `field` differs from the aggregate of its child
+ * records (drift from writes that bypassed libcrm). Stops at the first
+ * non-zero return of `found`, and returns it. */
+typedef int (*crm__rollup_stale_fn)(void *payload, int64_t id, const char *field);
+int crm__rollup_stale(crm_db *db, const crm__form *form, crm__rollup_stale_fn found, void *payload);
+
 /* crm_apply (lib/apply.c) notes each form a document changed ... */
 int crm__rollup_form_changed(crm_db *db, const char *form);
 /* ... and, once every document is in and `rc` is still CRM_OK, checks every

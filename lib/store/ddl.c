@@ -83,7 +83,72 @@ int crm__ddl_create(crm_db *db, const crm__form *form)
 	crm__sql_create_table(&sql, form, form->name);
 	rc = run(db, &sql);
 	crm__buf_free(&sql);
-	return rc ? rc : crm__ddl_sync_indexes(db, form, CRM__IX_CREATE);
+	if (rc == CRM_OK)
+		rc = crm__ddl_sync_indexes(db, form, CRM__IX_CREATE);
+	return rc ? rc : crm__ddl_view(db, form, CRM__VIEW_CREATE);
+}
+
+void crm__view_name(crm__buf *sql, const char *form)
+{
+	crm__buf_puts(sql, "crm_view_");
+	crm__buf_puts(sql, form);
+}
+
+/* Epoch milliseconds as ISO 8601 in UTC, as the API writes them. */
+static void iso_datetime_sql(crm__buf *sql, const crm__form *form, int column)
+{
+	crm__buf_puts(sql, "strftime('%Y-%m-%dT%H:%M:%fZ', ");
+	crm__column_sql(sql, form, column, NULL);
+	crm__buf_puts(sql, " / 1000.0, 'unixepoch')");
+}
+
+/* One view column: the stored value as a person (or a BI tool) reads it. */
+static void view_column_sql(crm__buf *sql, const crm__form *form, int column)
+{
+	const crm__field *f = column >= 0 ? &form->fields[column] : NULL;
+
+	if (!f ? column == CRM__COL_CREATED_AT || column == CRM__COL_UPDATED_AT
+	       : f->value_type == CRM_TYPE_DATETIME)
+		iso_datetime_sql(sql, form, column);
+	else if (f && f->value_type == CRM_TYPE_DECIMAL && f->scale > 0) {
+		/* A number, as BI tools expect; the exact value stays in the table. */
+		crm__column_sql(sql, form, column, NULL);
+		crm__buf_puts(sql, " / 1"); /* the scale is a checked small integer, not user text */
+		for (int i = 0; i < f->scale; i++)
+			crm__buf_putc(sql, '0');
+		crm__buf_puts(sql, ".0");
+	} else
+		crm__column_sql(sql, form, column, NULL);
+	crm__buf_puts(sql, " AS ");
+	crm__sql_ident(sql, f ? f->name : crm__system_columns[-column - 1]);
+}
+
+int crm__ddl_view(crm_db *db, const crm__form *form, int what)
+{
+	crm__buf sql = CRM__BUF_INIT, name = CRM__BUF_INIT;
+	int rc;
+
+	crm__view_name(&name, form->name);
+	crm__buf_puts(&sql, what == CRM__VIEW_DROP ? "DROP VIEW IF EXISTS " : "CREATE VIEW IF NOT EXISTS ");
+	crm__sql_ident(&sql, crm__buf_cstr(&name));
+	if (what == CRM__VIEW_CREATE) {
+		crm__buf_puts(&sql, " AS SELECT ");
+		view_column_sql(&sql, form, CRM__COL_ID);
+		for (int i = 0; i < form->nfields; i++) {
+			crm__buf_puts(&sql, ", ");
+			view_column_sql(&sql, form, i);
+		}
+		for (int k = CRM__COL_CREATED_AT; k >= CRM__COL_VERSION; k--) {
+			crm__buf_puts(&sql, ", ");
+			view_column_sql(&sql, form, k);
+		}
+		crm__buf_puts(&sql, " FROM ");
+		crm__sql_ident(&sql, form->name);
+	}
+	rc = name.oom ? crm__error_oom(db) : run(db, &sql);
+	crm__buf_free(&sql);
+	crm__buf_free(&name);
+	return rc;
 }
 
 static int unique_broken(crm_db *db, const crm__form *form, const crm__index *ix)

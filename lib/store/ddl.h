@@ -20,7 +20,17 @@ void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alia
 #define CRM__SEL_FIELD(i) (1 + (i))
 #define CRM__SEL_SYS(form, k) (1 + (form)->nfields + (k)) /* k: 0 created_at, 1 updated_at, 2 owner, 3 version */
 
-/* Create the table and indexes of a new form. */
+/* The read-only view of a form for ordinary SQLite tools ("crm_view_" and
+ * the form's name): the same columns with human values (docs/metadata.md
+ * "Reading the database with other tools"). CRM__VIEW_DROP drops it (a
+ * migration starts so, as SQLite cannot drop a column a view uses),
+ * CRM__VIEW_CREATE makes it unless it exists. */
+enum { CRM__VIEW_DROP = 1, CRM__VIEW_CREATE = 2 };
+int crm__ddl_view(crm_db *db, const crm__form *form, int what);
+/* The view's name for a form name, in `sql` (unquoted). */
+void crm__view_name(crm__buf *sql, const char *form);
+
+/* Create the table, indexes and view of a new form. */
 int crm__ddl_create(crm_db *db, const crm__form *form);
 /* Make the table's indexes exactly those `form` declares: with
  * CRM__IX_DROP drop the others libcrm made, with CRM__IX_CREATE create the

@@ -379,3 +379,10 @@ int crm__jval_from_cjson(crm__jval *out, const cJSON *node, crm__buf *scratch)
 	}
 	return 0;
 }
+
+int crm__value_same(const crm__value *a, const crm__value *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	return a->kind == CRM__V_NULL || crm__value_compare(a, b) == 0;
+}

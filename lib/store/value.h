@@ -44,5 +44,7 @@ void crm__value_column(crm__value *out, const crm__field *f, sqlite3_stmt *st, i
 void crm__value_write_json(crm__buf *out, crm_type type, int scale, const crm__value *v);
 /* Compare two non-null storage values of one field: <0, 0, >0. */
 int crm__value_compare(const crm__value *a, const crm__value *b);
+/* 1 when both are null, or both present, of one kind and equal. */
+int crm__value_same(const crm__value *a, const crm__value *b);
 
 #endif

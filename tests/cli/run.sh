@@ -949,5 +949,23 @@ want_out_has "fire FORM ID EVENT"; want_out_has "tick [--now TIME]"; want_out_ha
 want_out_has "6 not permitted"
 end
 
+begin "sqlite3 reads human values from a form's view"
+crm insert lead '{"name": "Viewed", "region": "east", "budget": "12000.50"}'
+want_rc 0
+[[ $(sqlite3 "$DB" "SELECT budget, substr(created_at, 11) FROM crm_view_lead WHERE name = 'Viewed'") == "12000.5|T"*"Z" ]] ||
+	problem "crm_view_lead does not show budget 12000.5 and an ISO created_at"
+end
+
+begin "check finds drift from raw SQL, exits 4 and changes nothing"
+crm check
+want_rc 0; want_out_has '"problems":0,'
+sqlite3 "$DB" "UPDATE lead SET region = 'mars' WHERE name = 'Viewed'"
+crm check lead
+want_rc 4; want_out_has '"code":"option","message":"'"'mars'"' is not an option of region"'
+[[ $(sqlite3 "$DB" "SELECT region FROM lead WHERE name = 'Viewed'") == mars ]] || problem "check changed the record"
+crm check nosuch
+want_error 3
+end
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -1,0 +1,194 @@
+/* The database read by ordinary SQLite tools: one read-only view per form
+ * with human values, kept through migrations; and crm_form_check finding
+ * drift from raw SQL writes without changing anything. */
+#include <sqlite3.h>
+
+#include "core/db_int.h"
+#include "helpers.h"
+#include "test.h"
+
+static const char forms[] =
+	"[{\"form\":\"account\",\"fields\":[{\"name\":\"name\",\"type\":\"text\",\"required\":true},"
+	"{\"name\":\"deals\",\"type\":\"rollup\",\"form\":\"deal\",\"ref\":\"account\",\"agg\":\"count\"}]},"
+	"{\"form\":\"deal\",\"fields\":[{\"name\":\"title\",\"type\":\"text\",\"required\":true},"
+	"{\"name\":\"amount\",\"type\":\"decimal\",\"scale\":2},"
+	"{\"name\":\"stage\",\"type\":\"enum\",\"options\":[\"open\",\"won\",\"lost\"]},"
+	"{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"vip\",\"new\"]},"
+	"{\"name\":\"close_at\",\"type\":\"datetime\"},"
+	"{\"name\":\"due\",\"type\":\"date\"},"
+	"{\"name\":\"score\",\"type\":\"integer\",\"min\":0,\"max\":100},"
+	"{\"name\":\"code\",\"type\":\"text\",\"pattern\":\"^D-[0-9]+$\"},"
+	"{\"name\":\"account\",\"type\":\"ref\",\"form\":\"account\"},"
+	"{\"name\":\"label\",\"type\":\"computed\",\"lua\":\"return record.title .. '!'\"}]}]";
+
+/* The first column of the first row of `sql` as text (static buffer), or NULL. */
+static const char *sql_text(crm_db *db, const char *sql)
+{
+	static char text[512];
+	sqlite3_stmt *st;
+	const char *v = NULL;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, sqlite3_errmsg(db->sql));
+		test_failures_++;
+		return NULL;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		snprintf(text, sizeof text, "%s", (const char *)sqlite3_column_text(st, 0));
+		v = text;
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static crm_db *fixture(int64_t *deal)
+{
+	crm_db *db = test_db();
+	int64_t account = 0;
+
+	test_apply(db, forms);
+	CHECK_OK(db, crm_record_insert(db, "account", "{\"name\":\"Acme\"}", &account));
+	CHECK_OK(db, crm_record_insert(db, "deal",
+				       "{\"title\":\"Big\",\"amount\":\"12000.50\",\"stage\":\"open\",\"tags\":[\"vip\"],"
+				       "\"close_at\":\"2026-03-04T05:06:07.089Z\",\"due\":\"2026-03-31\",\"score\":7,"
+				       "\"code\":\"D-1\",\"account\":1}",
+				       deal));
+	return db;
+}
+
+TEST(test_view__shows_human_values_for_every_type)
+{
+	int64_t deal;
+	crm_db *db = fixture(&deal);
+
+	CHECK_STR(sql_text(db, "SELECT amount FROM crm_view_deal"), "12000.5");
+	CHECK_STR(sql_text(db, "SELECT typeof(amount) FROM crm_view_deal"), "real");
+	CHECK_STR(sql_text(db, "SELECT amount FROM deal"), "1200050"); /* the table keeps the exact value */
+	CHECK_STR(sql_text(db, "SELECT close_at FROM crm_view_deal"), "2026-03-04T05:06:07.089Z");
+	CHECK_STR(sql_text(db, "SELECT created_at FROM crm_view_deal"), "2026-01-02T03:04:05.000Z");
+	CHECK_STR(sql_text(db, "SELECT due FROM crm_view_deal"), "2026-03-31");
+	CHECK_STR(sql_text(db, "SELECT stage || ' ' || tags || ' ' || label FROM crm_view_deal"), "open [\"vip\"] Big!");
+	CHECK_STR(sql_text(db, "SELECT deals FROM crm_view_account"), "1");
+	CHECK_STR(sql_text(db, "SELECT group_concat(name, ',') FROM pragma_table_info('crm_view_deal')"),
+		  "id,title,amount,stage,tags,close_at,due,score,code,account,label,created_at,updated_at,owner,version");
+	crm_close(db);
+}
+
+TEST(test_view__is_read_only)
+{
+	int64_t deal;
+	crm_db *db = fixture(&deal);
+
+	CHECK(sqlite3_exec(db->sql, "INSERT INTO crm_view_deal(title) VALUES('x')", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(sqlite3_exec(db->sql, "UPDATE crm_view_deal SET title = 'x'", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE title = 'x'"), 0);
+	crm_close(db);
+}
+
+TEST(test_view__follows_every_migration)
+{
+	int64_t deal;
+	crm_db *db = fixture(&deal);
+	char *def = NULL;
+
+	/* Rename amount (by its stable id), drop code, retype score, add a field. */
+	CHECK_OK(db, crm_form_get(db, "deal", &def));
+	crm_free(def);
+	test_apply(db, "{\"form\":\"deal\",\"fields\":[{\"name\":\"title\",\"type\":\"text\",\"required\":true},"
+		       "{\"name\":\"value\",\"id\":\"amount\",\"type\":\"decimal\",\"scale\":3},"
+		       "{\"name\":\"stage\",\"type\":\"enum\",\"options\":[\"open\",\"won\",\"lost\"]},"
+		       "{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"vip\",\"new\"]},"
+		       "{\"name\":\"close_at\",\"type\":\"datetime\"},{\"name\":\"due\",\"type\":\"date\"},"
+		       "{\"name\":\"score\",\"type\":\"number\"},"
+		       "{\"name\":\"account\",\"type\":\"ref\",\"form\":\"account\"},"
+		       "{\"name\":\"label\",\"type\":\"computed\",\"lua\":\"return record.title .. '!'\"},"
+		       "{\"name\":\"region\",\"type\":\"text\",\"default\":\"east\"}]}");
+	CHECK_STR(sql_text(db, "SELECT group_concat(name, ',') FROM pragma_table_info('crm_view_deal')"),
+		  "id,title,value,stage,tags,close_at,due,score,account,label,region,created_at,updated_at,owner,version");
+	CHECK_STR(sql_text(db, "SELECT value || ' ' || score || ' ' || region FROM crm_view_deal"), "12000.5 7.0 east");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), 2);
+	crm_close(db);
+}
+
+TEST(test_view__made_for_a_database_from_before_views_on_next_apply)
+{
+	int64_t deal;
+	crm_db *db = fixture(&deal);
+
+	CHECK_INT(sqlite3_exec(db->sql, "DROP VIEW crm_view_deal", NULL, NULL, NULL), SQLITE_OK);
+	test_apply(db, forms); /* unchanged definitions */
+	CHECK_STR(sql_text(db, "SELECT title FROM crm_view_deal"), "Big");
+	crm_close(db);
+}
+
+TEST(test_check__clean_database_has_no_problems)
+{
+	int64_t deal;
+	crm_db *db = fixture(&deal);
+	char *out = NULL;
+
+	CHECK_OK(db, crm_form_check(db, NULL, &out));
+	CHECK_STR(out, "{\"forms\":2,\"records\":2,\"problems\":0,\"truncated\":false,\"found\":[]}");
+	crm_free(out);
+	crm_close(db);
+}
+
+TEST(test_check__finds_drift_from_raw_sql_and_changes_nothing)
+{
+	int64_t deal;
+	crm_db *db = fixture(&deal);
+	char *out = NULL;
+	int64_t changes;
+
+	/* What a BI tool or a hand-written script might do behind libcrm's back. */
+	CHECK_INT(sqlite3_exec(db->sql,
+			       "UPDATE deal SET stage = 'maybe', tags = '[\"vip\",\"gold\"]', score = 'high',"
+			       " code = 'X-9', account = 42, label = 'old';"
+			       "INSERT INTO deal(title, amount, created_at, updated_at) VALUES(NULL, 5, 0, 0);",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	changes = sqlite3_total_changes(db->sql);
+	CHECK_OK(db, crm_form_check(db, "deal", &out));
+	CHECK_HAS(out, "\"forms\":1,\"records\":2,");
+	CHECK_HAS(out, "{\"field\":\"score\",\"code\":\"type\",\"message\":\"stored as text, not integer\"}");
+	CHECK_HAS(out, "{\"field\":\"stage\",\"code\":\"option\",\"message\":\"'maybe' is not an option of stage\"}");
+	CHECK_HAS(out, "{\"field\":\"tags\",\"code\":\"option\",\"message\":\"'gold' is not an option of tags\"}");
+	CHECK_HAS(out, "{\"field\":\"code\",\"code\":\"pattern\"");
+	CHECK_HAS(out, "{\"field\":\"account\",\"code\":\"ref\"");
+	CHECK_HAS(out, "{\"field\":\"label\",\"code\":\"stale\"");
+	/* The raw insert has no title, so its label's expression fails on it. */
+	CHECK_HAS(out, "{\"form\":\"deal\",\"record\":2,\"errors\":[{\"field\":\"title\",\"code\":\"required\","
+		       "\"message\":\"title is required\"},{\"field\":\"\",\"code\":\"script\",\"message\":\"deal.label:1:");
+	CHECK_HAS(out, "\"problems\":8,");
+	crm_free(out);
+	/* The deal left account 1: its rollup is stale now. */
+	CHECK_OK(db, crm_form_check(db, "account", &out));
+	CHECK_HAS(out, "\"problems\":1,");
+	CHECK_HAS(out, "{\"form\":\"account\",\"record\":1,\"errors\":[{\"field\":\"deals\",\"code\":\"stale\"");
+	crm_free(out);
+	CHECK_INT(sqlite3_total_changes(db->sql), changes);
+	CHECK_STR(sql_text(db, "SELECT label FROM deal WHERE id = 1"), "old");
+	crm_close(db);
+}
+
+TEST(test_check__refuses_unknown_form_and_misuse)
+{
+	crm_db *db = test_db();
+	char *out = NULL;
+
+	CHECK_RC(db, crm_form_check(db, "nope", &out), CRM_ENOTFOUND);
+	CHECK(out == NULL);
+	CHECK_RC(db, crm_form_check(db, "x'; DROP TABLE crm_meta; --", &out), CRM_ENOTFOUND);
+	CHECK_INT(crm_form_check(NULL, NULL, &out), CRM_EMISUSE);
+	CHECK_INT(crm_form_check(db, NULL, NULL), CRM_EMISUSE);
+	CHECK_OK(db, crm_form_check(db, NULL, &out));
+	CHECK_STR(out, "{\"forms\":0,\"records\":0,\"problems\":0,\"truncated\":false,\"found\":[]}");
+	crm_free(out);
+	crm_close(db);
+}
+
+TEST_LIST(T(test_view__shows_human_values_for_every_type), T(test_view__is_read_only),
+	  T(test_view__follows_every_migration), T(test_view__made_for_a_database_from_before_views_on_next_apply),
+	  T(test_check__clean_database_has_no_problems),
+	  T(test_check__finds_drift_from_raw_sql_and_changes_nothing),
+	  T(test_check__refuses_unknown_form_and_misuse))
