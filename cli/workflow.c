@@ -82,7 +82,7 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 			return cli_lib_error(c->db, rc);
 		/* A free-standing instance is listed by its id (form NULL). */
 		rc = crm_workflow_instances(c->db, NULL, instance, &json);
-		return cli_print_owned(c->db, rc, json);
+		return cli_print_records(c, rc, json);
 	}
 	if ((rc = check_form(c, form))) {
 		free(fields);
@@ -93,7 +93,7 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 	if (rc != CRM_OK)
 		return cli_lib_error(c->db, rc);
 	rc = crm_workflow_instances(c->db, form, id, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
 /* `crm tick [--now TIME]`: fire the timers due at TIME (or the global --now, or the system clock). */
@@ -132,7 +132,7 @@ static int record_list(cli *c, int argc, char **argv, record_list_fn fn)
 	    (rc = cli_open(c, 0)) || (rc = check_form(c, pos[0])))
 		return rc;
 	rc = fn(c->db, pos[0], id, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
 int cli_verb_history(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_history); }
@@ -160,7 +160,7 @@ static int decide(cli *c, int argc, char **argv, int approve)
 	if (rc != CRM_OK)
 		return cli_lib_error(c->db, rc);
 	rc = crm_workflow_instances(c->db, pos[0], id, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
 int cli_verb_approve(cli *c, int argc, char **argv) { return decide(c, argc, argv, 1); }

@@ -141,9 +141,9 @@ raw forms
 want_error 2; want_err_has "CRM_DB"
 end
 
-begin "a read verb on a missing database fails without creating it"
+begin "a read verb on a missing database exits 3 without creating it"
 crm forms
-want_error 1
+want_error 3; want_err_has "no database at"
 [[ ! -e $DB ]] || problem "database file was created"
 end
 
@@ -347,8 +347,10 @@ crm update customer 999 '{"name": "x"}'
 want_error 3
 end
 
-begin "update without JSON exits 2"
+begin "update without JSON reads it from stdin"
 crm update customer 2
+want_error 1; want_err_has "not a valid JSON object"
+crm update customer
 want_error 2
 end
 
@@ -850,8 +852,10 @@ crm decide region_owner '{"region": '
 want_error 1
 crm decide region_owner '[1]'
 want_error 1
-crm decide region_owner
+crm decide
 want_error 2
+crm_in '{"region": "north"}' decide region_owner
+want_rc 0; want_out_has '"owner"'
 end
 
 # ---- reports (on the workflow database: leads 1 north 5000.00 nora, 2 south sam, 3 east pool) ----
@@ -947,6 +951,147 @@ begin "--help lists the workflow verbs and exit code 6"
 raw --help
 want_out_has "fire FORM ID EVENT"; want_out_has "tick [--now TIME]"; want_out_has "report NAME"
 want_out_has "6 not permitted"
+end
+
+# ---- issue 7: bounded input, which files are touched, conventions of git/sqlite3/jq ----
+DB=$T/conv.db
+mkdir -p "$T/conv"
+cat >"$T/conv/person.json" <<'JSON'
+{"form": "person", "fields": [
+  {"name": "name", "type": "text", "required": true},
+  {"name": "email", "type": "email", "unique": true},
+  {"name": "age", "type": "integer"},
+  {"name": "shout", "type": "computed", "lua": "print('computing ' .. record.name) return string.upper(record.name)"}]}
+JSON
+
+begin "apply of /dev/zero stops at the first NUL byte (exit 1) and creates nothing"
+timeout 20 "$CRM" --db "$DB" apply /dev/zero >"$T/out" 2>"$T/err"; rc=$?
+want_error 1; want_err_has "NUL byte at offset 0"
+[[ ! -e $DB ]] || problem "database file was created"
+end
+
+begin "input past --max-input (or CRM_MAX_INPUT) is refused with exit 1"
+head -c 5000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+crm --max-input 1000 apply "$T/big.json"
+want_error 1; want_err_has "larger than 1000 bytes"; want_err_has CRM_ELIMIT
+CRM_MAX_INPUT=1000 "$CRM" --db "$DB" apply "$T/big.json" >"$T/out" 2>"$T/err"; rc=$?
+want_error 1; want_err_has "larger than 1000 bytes"
+end
+
+begin "a failed apply on a new path leaves no file behind"
+crm apply - <<<'{"form": "bad", "fields": [{"name": "x", "type": "no_such_type"}]}' 2>/dev/null
+crm_in '{"form": "bad", "fields": [{"name": "x", "type": "no_such_type"}]}' apply -
+want_error 1
+[[ ! -e $DB && ! -e $DB-wal ]] || problem "a database was left behind"
+end
+
+begin "apply defines the forms (the database is created)"
+crm apply "$T/conv"
+want_rc 0
+end
+
+begin "a verb on an SQLite file of another application exits 1 and leaves it unchanged"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table notes(x)"); c.commit()' "$T/other.db"
+sum_before=$(cksum <"$T/other.db")
+"$CRM" --db "$T/other.db" forms >"$T/out" 2>"$T/err"; rc=$?
+want_error 1; want_err_has "not a libcrm database"
+"$CRM" --db "$T/other.db" apply "$T/conv" >"$T/out" 2>"$T/err"; rc=$?
+want_error 1
+[[ $(cksum <"$T/other.db") == "$sum_before" && ! -e $T/other.db-wal ]] || problem "the file changed"
+"$CRM" --db "$T/other.db" --init apply "$T/conv" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0
+end
+
+begin "crm help VERB and crm VERB --help print the verb's usage"
+raw help insert
+want_rc 0; want_out_has "usage: crm insert FORM"
+crm query --help
+want_rc 0; want_out_has "usage: crm query FORM"; want_no_err
+raw help frobnicate
+want_error 2
+end
+
+begin "global options are accepted after the verb"
+"$CRM" forms --db "$DB" --format csv >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_out_has "form,version,label"
+end
+
+begin "did you mean: unknown verbs, options, forms and fields"
+crm qurey person
+want_error 2; want_err_has "did you mean 'query'"
+crm query person --fitler '{}'
+want_error 2; want_err_has "did you mean '--filter'"
+crm query persno
+want_error 3; want_err_has "did you mean 'person'"
+crm query person --sort nmae
+want_error 1; want_err_has "did you mean 'name'"
+end
+
+begin "insert reads stdin when JSON is left out; pretty-printed and concatenated objects are a batch"
+printf '{"name": "Ann", "email": "ann@example.com"}{"name": "Bob"}\n{\n  "name": "Cy",\n  "age": 30\n}\n' >"$T/people.json"
+"$CRM" --db "$DB" insert person <"$T/people.json" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_out '{"ids":[1,2,3]}'
+crm_in '{"name": "Dee"}' insert person
+want_rc 0; want_out '{"id":4}'
+end
+
+begin "insert --count prints how many; --quiet prints nothing"
+printf '{"name": "E1"}\n{"name": "E2"}\n' >"$T/two.ndjson"
+"$CRM" --db "$DB" insert person --count <"$T/two.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_out '{"inserted":2}'
+"$CRM" --db "$DB" insert person --quiet <"$T/two.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_no_out
+end
+
+begin "upsert inserts, then updates the record with the same unique key"
+crm upsert person email '{"name": "Fay", "email": "fay@example.com"}'
+want_rc 0; want_out_has '"inserted":true'
+crm upsert person email '{"name": "Fay B", "email": "fay@example.com"}'
+want_rc 0; want_out_has '"inserted":false'
+[[ $(count person '{"field":"name","op":"eq","value":"Fay B"}') == 1 ]] || problem "not updated"
+end
+
+begin "--format table prints an aligned table with a header"
+crm query person --fields name,age --sort name --limit 2 --no-system --format table
+want_rc 0
+[[ $(sed -n 1p "$T/out") == "name"*"age" && $(sed -n 2p "$T/out") == "----"* ]] || problem "no header"
+[[ $(sed -n 3p "$T/out") == "Ann "* ]] || problem "first row"
+end
+
+begin "--format works on every verb that prints records; others refuse it (exit 2)"
+crm get person 1 --format csv
+want_rc 0; want_out_has "name,email"
+crm forms --format ndjson
+want_rc 0; [[ $(lines) == 1 ]] || problem "one form, one line"
+crm count person --format csv
+want_error 2
+end
+
+begin "Lua print is on stderr; --log-level off hides it"
+crm_in '{"name": "Gil"}' insert person
+want_rc 0; want_err_has "computing Gil"
+crm_in '{"name": "Hal"}' insert person --log-level off
+want_rc 0; want_no_err
+crm --log-level loud forms
+want_error 2
+end
+
+begin "an export with --no-system re-imports into an empty copy unchanged"
+crm query person --format ndjson --no-system --sort name
+cp "$T/out" "$T/export.ndjson"
+want_out_lacks '"created_at"'
+"$CRM" --db "$T/copy.db" apply "$T/conv" >/dev/null 2>&1
+"$CRM" --db "$T/copy.db" insert person --quiet <"$T/export.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0
+"$CRM" --db "$T/copy.db" query person --format ndjson --no-system --sort name >"$T/out" 2>"$T/err"
+cmp -s "$T/out" "$T/export.ndjson" || problem "the copy differs"
+end
+
+begin "query --query takes a whole query document (report --drill prints one)"
+crm query person --query '{"filter": {"field": "age", "op": "eq", "value": 30}}' --format ndjson --no-system
+want_rc 0; want_out_has '"name":"Cy"'; [[ $(lines) == 1 ]] || problem "one row"
+crm query person --query '{}' --limit 1
+want_error 2
 end
 
 echo "$passed passed, $failed failed"
