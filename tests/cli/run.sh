@@ -929,6 +929,10 @@ want_rc 0; want_out_has '"filter":'
 filter=$(sed 's/^{"filter":\(.*\)}$/\1/' "$T/out")
 crm count lead --filter "$filter"
 want_out '{"count":1}'
+crm report leads_by_region --drill '{"region": "north"}'
+cp "$T/out" "$T/drill.json"
+crm query lead --query @"$T/drill.json" --format ndjson
+want_rc 0; [[ $(lines) == 1 ]] || problem "the drilled query is not query input"
 end
 
 begin "report option errors exit 2"
