@@ -15,7 +15,7 @@ static const char usage_text[] =
 	"usage: crm [GLOBAL OPTIONS] VERB [ARGS] [GLOBAL OPTIONS]\n"
 	"\n"
 	"records:\n"
-	"  apply [PATH...]                    define or migrate forms from *.json files/directories (stdin: -)\n"
+	"  apply PATH...                      define or migrate forms from *.json files/directories (stdin: -)\n"
 	"  forms                              list the forms\n"
 	"  form NAME                          show a form's definition\n"
 	"  insert FORM [JSON]                 insert objects (one, an array, NDJSON or concatenated); prints the ids\n"

@@ -40,21 +40,21 @@ static void values_free(values *v)
 	free(v->len);
 }
 
-/* Several values become one JSON array for crm_record_insert_many; one is passed as it is. */
-static char *as_array(const char *json, const values *v)
+/* Several values (NDJSON, pretty-printed, concatenated): one batch, each
+ * value added where it lies in the input, so a failing row is reported by
+ * its index with byte offsets inside it, as for NDJSON. */
+static int insert_values(crm_db *db, const char *form, const char *json, const values *v, int64_t **ids)
 {
-	cli_buf b = CLI_BUF_INIT;
+	crm_batch *batch = NULL;
+	int rc = crm_batch_begin(&batch, db, form);
 
-	if (v->n <= 1)
-		return cli_xstrdup(json);
-	cli_buf_puts(&b, "[");
-	for (size_t i = 0; i < v->n; i++) {
-		if (i)
-			cli_buf_puts(&b, ",\n");
-		cli_buf_put(&b, json + v->at[i], v->len[i]);
-	}
-	cli_buf_puts(&b, "]");
-	return b.p;
+	*ids = cli_xmalloc(v->n * sizeof **ids);
+	for (size_t i = 0; rc == CRM_OK && i < v->n; i++)
+		crm_batch_add(batch, json + v->at[i], (ptrdiff_t)v->len[i], &(*ids)[i]); /* commit reports every row */
+	if (rc == CRM_OK)
+		rc = crm_batch_commit(batch);
+	crm_batch_free(batch);
+	return rc;
 }
 
 /* Read the JSON positional, or stdin when it was left out. */
@@ -69,37 +69,48 @@ int cli_verb_insert(cli *c, int argc, char **argv)
 	int count_only = 0, quiet = 0, npos, rc;
 	const cli_opt opts[] = { { "--count", NULL, &count_only, NULL }, { "--quiet", NULL, &quiet, NULL },
 				 { NULL, NULL, NULL, NULL } };
-	char *json = NULL, *batch = NULL;
+	char *json = NULL;
 	values v = { 0 };
-	int64_t *ids = NULL;
-	size_t n = 0;
+	int64_t *ids = NULL, *library_ids = NULL;
+	size_t n = 0, first;
+	enum { ONE, VALUES, AS_WRITTEN } kind = ONE;
 
 	if ((rc = cli_parse_args(argc, argv, opts, pos, 1, 2, &npos)) || (rc = read_input(c, npos, pos, 1, "insert", &json)) ||
 	    (rc = cli_open(c, 0))) {
 		free(json);
 		return rc;
 	}
-	if (split_values(json, &v) == 0 && v.n == 1 && json[v.at[0]] == '{') {
-		int64_t id = 0;
-
-		rc = crm_record_insert(c->db, pos[0], json, &id);
-		if (rc == CRM_OK && !quiet)
-			printf(count_only ? "{\"inserted\":1}\n" : "{\"id\":%" PRId64 "}\n", id);
-	} else {
-		batch = as_array(json, &v);
-		rc = crm_record_insert_many(c->db, pos[0], batch, &ids, &n);
-		if (rc == CRM_OK && count_only)
-			printf("{\"inserted\":%zu}\n", n);
-		else if (rc == CRM_OK && !quiet) {
-			fputs("{\"ids\":[", stdout);
-			for (size_t i = 0; i < n; i++)
-				printf("%s%" PRId64, i ? "," : "", ids[i]);
-			fputs("]}\n", stdout);
-		}
-		crm_free(ids);
+	/* Several values: a batch. An array, or NDJSON broken after its first
+	 * line: as written, so offsets and row numbers are the input's. Anything
+	 * else (an object, nothing, a broken first value) is one record, and the
+	 * single insert says what is wrong. */
+	first = cli_json_ws(json, strlen(json), 0);
+	if (split_values(json, &v) == 0 && v.n > 1)
+		kind = VALUES;
+	else if (json[first] == '[' || v.n > 0)
+		kind = v.n == 1 && json[first] == '{' ? ONE : AS_WRITTEN;
+	if (kind == VALUES) {
+		rc = insert_values(c->db, pos[0], json, &v, &ids);
+		n = v.n;
+	} else if (kind == ONE) {
+		ids = cli_xmalloc(sizeof *ids);
+		rc = crm_record_insert(c->db, pos[0], json, ids);
+		n = 1;
+	} else
+		rc = crm_record_insert_many(c->db, pos[0], json, &library_ids, &n);
+	if (rc == CRM_OK && count_only)
+		printf("{\"inserted\":%zu}\n", n);
+	else if (rc == CRM_OK && !quiet && kind == ONE)
+		printf("{\"id\":%" PRId64 "}\n", ids[0]);
+	else if (rc == CRM_OK && !quiet) {
+		fputs("{\"ids\":[", stdout);
+		for (size_t i = 0; i < n; i++)
+			printf("%s%" PRId64, i ? "," : "", library_ids ? library_ids[i] : ids[i]);
+		fputs("]}\n", stdout);
 	}
+	crm_free(library_ids);
+	free(ids);
 	values_free(&v);
-	free(batch);
 	free(json);
 	return rc == CRM_OK ? 0 : cli_lib_error(c->db, rc);
 }

@@ -810,6 +810,21 @@ crm --as lena:legal approve contract 2
 want_error 1
 crm --as lena:legal approve nosuch 1
 want_error 3
+crm --as lena:legal approve contract 999
+want_error 3
+end
+
+begin "exit 3 for a missing record on every verb that needs one; history and instances of it are []"
+for args in "get lead 999" "update lead 999 {}" "delete lead 999" "fire lead 999 go" "events lead 999" \
+	"start lead_flow 999" "--as lena:legal reject contract 999 --reason x"; do
+	# shellcheck disable=SC2086
+	crm $args
+	want_error 3
+done
+crm history lead 999
+want_rc 0; want_out '[]'
+crm instances lead 999
+want_rc 0; want_out '[]'
 end
 
 begin "migrate-workflow moves active instances to the latest version"
@@ -1037,6 +1052,9 @@ printf '{"name": "Ann", "email": "ann@example.com"}{"name": "Bob"}\n{\n  "name":
 want_rc 0; want_out '{"ids":[1,2,3]}'
 crm_in '{"name": "Dee"}' insert person
 want_rc 0; want_out '{"id":4}'
+crm_in '{"name": "X1"}{"name": "X2"}{"name": ' insert person
+want_error 1
+[[ $(count person) == 4 ]] || problem "a broken last value let the others in"
 end
 
 begin "insert --count prints how many; --quiet prints nothing"
