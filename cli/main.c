@@ -106,13 +106,14 @@ int cli_exit_code(int rc)
 	}
 }
 
-/* The quoted name after `prefix` in msg ("no form named 'leed'"), malloc'd, or NULL. */
-static char *quoted_after(const char *msg, const char *prefix)
+/* The text between `prefix` and the next `stop` in msg ("no form named 'leed'"
+ * with prefix "named '" and stop '\''), malloc'd, or NULL. */
+static char *text_after(const char *msg, const char *prefix, char stop)
 {
 	const char *p = strstr(msg, prefix), *end;
 	char *name;
 
-	if (!p || !(end = strchr(p += strlen(prefix), '\'')))
+	if (!p || !(end = strchr(p += strlen(prefix), stop)))
 		return NULL;
 	name = cli_xmalloc((size_t)(end - p) + 1);
 	memcpy(name, p, (size_t)(end - p));
@@ -159,21 +160,14 @@ static char *suggest(crm_db *db, const char *msg)
 	char *word, *form = NULL, *json = NULL, *hint = NULL;
 	name_list ns = { "form", CLI_BUF_INIT, { 0 }, 0 };
 
-	if ((word = quoted_after(msg, "no form named '"))) {
+	if ((word = text_after(msg, "no form named '", '\''))) {
 		if (crm_form_list(db, &json) == CRM_OK)
 			cli_json_each(json, strlen(json), 0, element_names, &ns);
-	} else if ((word = quoted_after(msg, "unknown field '")) || (word = quoted_after(msg, "has no field '"))) {
+	} else if ((word = text_after(msg, "unknown field '", '\'')) || (word = text_after(msg, "has no field '", '\''))) {
+		/* "... unknown field 'x' in form 'lead'" or "form lead has no field 'x'" */
 		ns.key = "name";
-		form = quoted_after(msg, "in form '");
-		if (!form) { /* "form lead has no field 'x'" */
-			const char *p = strstr(msg, "form "), *sp = p ? strchr(p + 5, ' ') : NULL;
-
-			if (sp) {
-				form = cli_xmalloc((size_t)(sp - p - 5) + 1);
-				memcpy(form, p + 5, (size_t)(sp - p - 5));
-				form[sp - p - 5] = '\0';
-			}
-		}
+		if (!(form = text_after(msg, "in form '", '\'')))
+			form = text_after(msg, "form ", ' ');
 		if (form && crm_form_get(db, form, &json) == CRM_OK)
 			cli_json_each(json, strlen(json), 0, fields_of, &ns);
 	}

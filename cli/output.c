@@ -109,14 +109,11 @@ static size_t table_col(table *t, const char *name, size_t len)
 	return t->ncols++;
 }
 
-/* A cell of the current row (t->nrows); line breaks and tabs become spaces. */
+/* A cell of the current row (t->nrows); text NULL for null. */
 static void table_put(table *t, size_t col, const char *text, int number)
 {
-	char *p = cli_xstrdup(text ? text : "");
+	char *p = text ? cli_xstrdup(text) : NULL;
 
-	for (char *q = p; *q; q++)
-		if ((unsigned char)*q < 0x20)
-			*q = ' ';
 	if (t->ncells == t->cap)
 		t->cells = cli_xrealloc(t->cells, (t->cap = t->cap ? t->cap * 2 : 64) * sizeof *t->cells);
 	t->cells[t->ncells++] = (cell){ t->nrows, col, p, number };
@@ -127,6 +124,8 @@ static size_t display_width(const char *s)
 {
 	size_t w = 0;
 
+	if (!s)
+		return 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned cp;
 
@@ -148,6 +147,43 @@ static void pad(size_t n)
 {
 	while (n--)
 		fputc(' ', stdout);
+}
+
+/* A table cell on one line: line breaks, tabs and other controls as spaces. */
+static void put_cell(const char *s)
+{
+	for (; s && *s; s++)
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, stdout);
+}
+
+/* The cells of row r by column (NULL where the row has none), from *k on. */
+static void row_cells_at(const table *t, size_t r, size_t *k, const cell **row)
+{
+	memset(row, 0, t->ncols * sizeof *row);
+	for (; *k < t->ncells && t->cells[*k].row == r; ++*k)
+		row[t->cells[*k].col] = &t->cells[*k];
+}
+
+/* The gathered records as CSV: a header of every column, then the rows. */
+static void table_print_csv(const table *t)
+{
+	const cell **row = cli_xmalloc((t->ncols + 1) * sizeof *row);
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		fputs(i ? "," : "", stdout);
+		put_csv_field(t->names[i]);
+	}
+	fputc('\n', stdout);
+	for (size_t r = 0; r < t->nrows; r++) {
+		row_cells_at(t, r, &k, row);
+		for (size_t i = 0; i < t->ncols; i++) {
+			fputs(i ? "," : "", stdout);
+			put_csv_field(row[i] ? row[i]->text : NULL);
+		}
+		fputc('\n', stdout);
+	}
+	free(row);
 }
 
 static void table_print(table *t)
@@ -172,7 +208,7 @@ static void table_print(table *t)
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
 		fputs(i ? "  " : "", stdout);
-		fputs(t->names[i], stdout);
+		put_cell(t->names[i]);
 		if (i + 1 < t->ncols)
 			pad(width[i] - display_width(t->names[i]));
 	}
@@ -184,17 +220,15 @@ static void table_print(table *t)
 	}
 	fputc('\n', stdout);
 	for (size_t r = 0; r < t->nrows; r++) {
-		memset(row, 0, t->ncols * sizeof *row);
-		for (; k < t->ncells && t->cells[k].row == r; k++)
-			row[t->cells[k].col] = &t->cells[k];
+		row_cells_at(t, r, &k, row);
 		for (size_t i = 0; i < t->ncols; i++) {
-			const char *text = row[i] ? row[i]->text : "";
+			const char *text = row[i] ? row[i]->text : NULL;
 			size_t gap = width[i] - display_width(text);
 
 			fputs(i ? "  " : "", stdout);
 			if (row[i] && row[i]->number)
 				pad(gap); /* numbers right-aligned */
-			fputs(text, stdout);
+			put_cell(text);
 			if (!(row[i] && row[i]->number) && i + 1 < t->ncols)
 				pad(gap);
 		}
@@ -300,7 +334,7 @@ static void table_cursor_row(table *t, crm_cursor *cur, int with_token, int no_s
 
 		if (no_system && is_system(name, strlen(name)))
 			continue;
-		table_put(t, table_col(t, name, strlen(name)), crm_cursor_is_null(cur, i) ? "" : crm_cursor_text(cur, i),
+		table_put(t, table_col(t, name, strlen(name)), crm_cursor_is_null(cur, i) ? NULL : crm_cursor_text(cur, i),
 			  type == CRM_TYPE_INTEGER || type == CRM_TYPE_DECIMAL || type == CRM_TYPE_NUMBER);
 	}
 	if (with_token)
@@ -386,29 +420,16 @@ static void find_rows(void *payload, const char *key, size_t key_len, const char
 		*rows = value, (void)value_len;
 }
 
-typedef struct row_cells {
-	table *t;
-	int format, put;
-} row_cells;
-
+/* One member of a record: a string as its text, null as null, anything else as written. */
 static void cell_of(void *payload, const char *key, size_t key_len, const char *value, size_t value_len)
 {
-	row_cells *rc = payload;
+	table *t = payload;
 	cli_buf text = CLI_BUF_INIT;
-	size_t col = table_col(rc->t, key, key_len);
+	int null = value_len == 4 && memcmp(value, "null", 4) == 0;
 
-	if (value_len == 4 && memcmp(value, "null", 4) == 0)
-		;
-	else
-		cli_json_text(&text, value, value_len);
-	if (rc->format == CLI_FORMAT_TABLE) {
-		table_put(rc->t, col, cli_buf_cstr(&text), value[0] == '-' || (value[0] >= '0' && value[0] <= '9'));
-	} else {
-		/* CSV: one line per row, in the columns the first row set */
-		if (rc->put++)
-			fputc(',', stdout);
-		put_csv_field(value_len == 4 && memcmp(value, "null", 4) == 0 ? NULL : cli_buf_cstr(&text));
-	}
+	cli_json_text(&text, value, value_len);
+	table_put(t, table_col(t, key, key_len), null ? NULL : cli_buf_cstr(&text),
+		  value[0] == '-' || (value[0] >= '0' && value[0] <= '9'));
 	cli_buf_free(&text);
 }
 
@@ -417,49 +438,36 @@ int cli_print_records(cli *c, int rc, char *json)
 	rows_of rows = { 0 };
 	const char *inner = NULL;
 	table t = { 0 };
-	size_t len;
+	size_t len, start;
 	int format;
 
 	/* the verb's formats were checked with the arguments, before anything ran */
 	if (rc != CRM_OK || cli_parse_format(c, CLI_FORMATS_ALL, &format) != 0 || !json || format == CLI_FORMAT_JSON)
 		return cli_print_owned(c->db, rc, json);
 	len = strlen(json);
-	/* An array's elements, a report's rows, or the one object itself. */
-	if (json[cli_json_ws(json, len, 0)] == '{')
-		cli_json_each(json, len, 0, find_rows, &inner);
+	start = cli_json_ws(json, len, 0);
+	/* A report's rows, an array's elements, or the one object itself. */
+	if (json[start] == '{')
+		cli_json_each(json, len, start, find_rows, &inner);
 	if (inner)
 		cli_json_each(inner, len - (size_t)(inner - json), 0, add_row, &rows);
-	else if (json[cli_json_ws(json, len, 0)] == '[')
-		cli_json_each(json, len, 0, add_row, &rows);
+	else if (json[start] == '[')
+		cli_json_each(json, len, start, add_row, &rows);
 	else
-		add_row(&rows, "", 0, json + cli_json_ws(json, len, 0), len - cli_json_ws(json, len, 0));
-	for (size_t i = 0; i < rows.n; i++) {
-		row_cells cells = { &t, format, 0 };
-
+		add_row(&rows, "", 0, json + start, len - start);
+	for (size_t i = 0; i < rows.n; i++, t.nrows++) {
 		if (format == CLI_FORMAT_NDJSON) {
 			fwrite(rows.v[i], 1, rows.len[i], stdout);
 			fputc('\n', stdout);
-			continue;
-		}
-		if (format == CLI_FORMAT_CSV && i == 0) {
-			/* the header: the first row's member names */
-			cli_json_each(rows.v[0], rows.len[0], 0, cell_of, &(row_cells){ &t, CLI_FORMAT_TABLE, 0 });
-			for (size_t k = 0; k < t.ncols; k++) {
-				fputs(k ? "," : "", stdout);
-				put_csv_field(t.names[k]);
-			}
-			fputc('\n', stdout);
-		}
-		if (rows.v[i][0] != '{')
-			cell_of(&cells, "value", 5, rows.v[i], rows.len[i]);
+		} else if (rows.v[i][0] == '{')
+			cli_json_each(rows.v[i], rows.len[i], 0, cell_of, &t);
 		else
-			cli_json_each(rows.v[i], rows.len[i], 0, cell_of, &cells);
-		if (format == CLI_FORMAT_CSV)
-			fputc('\n', stdout);
-		t.nrows++;
+			cell_of(&t, "value", 5, rows.v[i], rows.len[i]); /* decide's outputs may be a scalar */
 	}
 	if (format == CLI_FORMAT_TABLE)
 		table_print(&t);
+	else if (format == CLI_FORMAT_CSV)
+		table_print_csv(&t);
 	table_free(&t);
 	free(rows.v);
 	free(rows.len);

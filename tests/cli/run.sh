@@ -1028,6 +1028,11 @@ crm query --help
 want_rc 0; want_out_has "usage: crm query FORM"; want_no_err
 raw help frobnicate
 want_error 2
+for v in apply forms form insert upsert get update delete query count start fire tick history events instances \
+	approve reject migrate-workflow decide report; do
+	raw "$v" --help
+	[[ $rc == 0 && $(head -c 11 "$T/out") == "usage: crm " ]] || problem "$v --help"
+done
 end
 
 begin "global options are accepted after the verb"
