@@ -22,6 +22,7 @@ const cli_opt *cli_global_opts(cli *c)
 		{ NULL, NULL, NULL, NULL },
 	};
 
+	_Static_assert(sizeof opts == sizeof table, "opts holds the whole table");
 	globals = c;
 	memcpy(opts, table, sizeof opts);
 	return opts;
@@ -155,6 +156,10 @@ int cli_parse_args(int argc, char **argv, const cli_opt *opts, const char **pos,
 
 		if (!options_done && strcmp(arg, "--") == 0) {
 			options_done = 1;
+			continue;
+		}
+		if (!options_done && globals && strcmp(arg, "-h") == 0) {
+			globals->help = 1;
 			continue;
 		}
 		if (!options_done && strncmp(arg, "--", 2) == 0) {

@@ -112,7 +112,9 @@ int cli_parse_time(const char *s, int64_t *out_ms);
 void cli_input_limit_set(size_t max_bytes);
 /* Read a JSON argument: literal text, "-" (stdin) or "@file". *out is malloc'd. Returns 0 or an exit code. */
 int cli_read_json_arg(cli *c, const char *arg, const char *what, char **out);
-/* Read a whole file ("-" for stdin) into *out (malloc'd, NUL-terminated). Returns 0 or an exit code. */
+/* Read a whole file ("-" for stdin) into *out (malloc'd, NUL-terminated), in
+ * chunks: refused at the first NUL byte or past the input limit, which every
+ * input of the command shares. Returns 0 or an exit code. */
 int cli_read_file(const char *path, char **out, size_t *out_len);
 /*
  * Skip one JSON value's structure starting at s[*pos] (after whitespace):
