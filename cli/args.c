@@ -91,7 +91,7 @@ static size_t edit_distance(const char *a, const char *b)
 
 const char *cli_closest(const char *word, const char *const *names, size_t n)
 {
-	size_t best_d = strlen(word) / 3 + 1; /* a third of the word, at least one edit */
+	size_t best_d = strlen(word + strspn(word, "-")) / 3 + 1; /* a third of the name, at least one edit */
 	const char *best = NULL;
 
 	if (best_d > 3)
@@ -145,58 +145,75 @@ static int check_globals(cli *c, const char *verb)
 	return 0;
 }
 
+/* The option at argv[*i] ("--name", "--name=V" or "--name V"), from `opts`
+ * or the global ones; `verb` (or NULL) prefixes messages. Returns 0 or an exit code. */
+static int take_option(const char *verb, const cli_opt *opts, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '='), *value, *who = verb ? verb : "", *sep = verb ? ": " : "";
+	size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+	const cli_opt *o = find_any_opt(opts, arg, name_len);
+
+	if (!o) {
+		const char *best = closest_opt(opts, arg, name_len);
+
+		return cli_usage_error("%s%sunknown option '%.*s'%s%s%s (see 'crm --help')", who, sep, (int)name_len, arg,
+				       best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+	}
+	if (!o->value && !o->list) {
+		if (eq)
+			return cli_usage_error("%s%soption '%s' takes no value", who, sep, o->name);
+		*o->flag = 1;
+		return 0;
+	}
+	if (eq)
+		value = eq + 1;
+	else if (*i + 1 < argc)
+		value = argv[++*i];
+	else
+		return cli_usage_error("%s%soption '%s' needs a value", who, sep, o->name);
+	if (o->list) {
+		o->list->v = cli_xrealloc(o->list->v, (size_t)(o->list->n + 1) * sizeof *o->list->v);
+		o->list->v[o->list->n++] = value;
+	} else
+		*o->value = value;
+	return 0;
+}
+
+int cli_parse_globals(cli *c, int argc, char **argv, int *i)
+{
+	int rc = 0;
+
+	cli_global_opts(c);
+	for (*i = 1; rc == 0 && *i < argc && argv[*i][0] == '-' && argv[*i][1]; ++*i) {
+		if (strcmp(argv[*i], "-h") == 0)
+			c->help = 1;
+		else
+			rc = take_option(NULL, NULL, argc, argv, i);
+	}
+	return rc;
+}
+
 int cli_parse_args(int argc, char **argv, const cli_opt *opts, const char **pos, int min_pos, int max_pos,
 		   int *npos)
 {
 	const char *verb = argv[0];
-	int n = 0, options_done = 0;
+	int n = 0, options_done = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
 		if (!options_done && strcmp(arg, "--") == 0) {
 			options_done = 1;
-			continue;
-		}
-		if (!options_done && globals && strcmp(arg, "-h") == 0) {
+		} else if (!options_done && globals && strcmp(arg, "-h") == 0) {
 			globals->help = 1;
-			continue;
-		}
-		if (!options_done && strncmp(arg, "--", 2) == 0) {
-			const char *eq = strchr(arg, '=');
-			size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-			const cli_opt *o = find_any_opt(opts, arg, name_len);
-
-			if (!o) {
-				const char *best = closest_opt(opts, arg, name_len);
-
-				return cli_usage_error("%s: unknown option '%.*s'%s%s%s", verb, (int)name_len, arg,
-						       best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
-			}
-			if (!o->value && !o->list) {
-				if (eq)
-					return cli_usage_error("%s: option '%s' takes no value", verb, o->name);
-				*o->flag = 1;
-			} else {
-				const char *value;
-
-				if (eq)
-					value = eq + 1;
-				else if (i + 1 < argc)
-					value = argv[++i];
-				else
-					return cli_usage_error("%s: option '%s' needs a value", verb, o->name);
-				if (o->list) {
-					o->list->v = cli_xrealloc(o->list->v, (size_t)(o->list->n + 1) * sizeof *o->list->v);
-					o->list->v[o->list->n++] = value;
-				} else
-					*o->value = value;
-			}
-			continue;
-		}
-		if (n >= max_pos)
+		} else if (!options_done && strncmp(arg, "--", 2) == 0) {
+			if ((rc = take_option(verb, opts, argc, argv, &i)))
+				return rc;
+		} else if (n >= max_pos) {
 			return cli_usage_error("%s: unexpected argument '%s' (see 'crm help %s')", verb, arg, verb);
-		pos[n++] = arg;
+		} else {
+			pos[n++] = arg;
+		}
 	}
 	if (globals && globals->help) {
 		cli_verb_help(verb, stdout);

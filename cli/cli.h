@@ -95,6 +95,8 @@ int cli_parse_args(int argc, char **argv, const cli_opt *opts, const char **pos,
 		   int *npos);
 /* The global options (--db, --as, ...) writing into `c`; accepted after the verb too. */
 const cli_opt *cli_global_opts(cli *c);
+/* The global options before the verb; *i gets the verb's index. 0 or a usage error. */
+int cli_parse_globals(cli *c, int argc, char **argv, int *i);
 /* The name in names[0..n) closest to `word` (a few edits at most), or NULL. */
 const char *cli_closest(const char *word, const char *const *names, size_t n);
 /* " (did you mean 'x'?)" for the closest name, or "". Static storage. */

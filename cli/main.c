@@ -351,39 +351,15 @@ int cli_verb_help(const char *verb, FILE *out)
 
 static int run(int argc, char **argv, cli *c)
 {
-	const cli_opt *globals = cli_global_opts(c);
-	int i;
+	int i, rc;
 
-	/* Global options before the verb; the verb's own parser takes those after it. */
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *arg = argv[i], *eq = strchr(arg, '=');
-		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-		const cli_opt *o = NULL;
-
-		if (strcmp(arg, "-h") == 0) {
-			c->help = 1;
-			continue;
-		}
-		if (strcmp(arg, "--version") == 0) {
-			printf("crm %s (libcrm %s)\n", CRM_VERSION, crm_libversion());
-			return cli_finish_output();
-		}
-		for (const cli_opt *g = globals; g->name && !o; g++)
-			if (strlen(g->name) == len && strncmp(g->name, arg, len) == 0)
-				o = g;
-		if (!o)
-			return cli_usage_error("unknown option '%.*s' (see 'crm --help')", (int)len, arg);
-		if (o->flag && eq)
-			return cli_usage_error("option '%s' takes no value", o->name);
-		if (o->flag)
-			*o->flag = 1;
-		else if (eq)
-			*o->value = eq + 1;
-		else if (i + 1 < argc)
-			*o->value = argv[++i];
-		else
-			return cli_usage_error("option '%s' needs a value", o->name);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("crm %s (libcrm %s)\n", CRM_VERSION, crm_libversion());
+		return cli_finish_output();
 	}
+	/* Global options before the verb; the verb's own parser takes those after it. */
+	if ((rc = cli_parse_globals(c, argc, argv, &i)))
+		return rc;
 	if (i < argc && strcmp(argv[i], "help") == 0) {
 		if (i + 1 < argc)
 			return cli_verb_help(argv[i + 1], stdout) ? CLI_EXIT_USAGE : cli_finish_output();
@@ -395,8 +371,7 @@ static int run(int argc, char **argv, cli *c)
 	}
 	for (size_t v = 0; v < NVERBS; v++)
 		if (strcmp(argv[i], verbs[v].name) == 0) {
-			int rc = verbs[v].run(c, argc - i, argv + i);
-
+			rc = verbs[v].run(c, argc - i, argv + i);
 			return rc == CLI_HELP_SHOWN || rc == 0 ? cli_finish_output() : rc;
 		}
 	return unknown_verb(argv[i]);
