@@ -898,6 +898,15 @@ grep -qx 'north,1,5000.00' "$T/out" || problem "north row missing"
 grep -qx 'south,1,' "$T/out" || problem "south row (null budget) missing"
 end
 
+begin "report --format ndjson and table print the rows"
+crm report leads_by_region --format ndjson
+want_rc 0; want_out_has '{"region":"north"'; [[ $(lines) == 3 ]] || problem "$(lines) lines, want 3"
+crm report leads_by_region --format table
+want_rc 0
+[[ $(sed -n 1p "$T/out") == "region  leads  budget" ]] || problem "header '$(sed -n 1p "$T/out")'"
+grep -q '^north  *1  *5000.00$' "$T/out" || problem "north row not aligned"
+end
+
 begin "report --param: plain text is a string, JSON is JSON"
 crm report leads_by_region --param not_owner=nora
 want_rc 0; want_out_lacks '"north"'; want_out_has '"south"'
