@@ -18,12 +18,49 @@ static const int64_t default_limits[CRM_LIMIT_COUNT_] = {
 int crm_libversion_number(void) { return CRM_VERSION_NUMBER; }
 const char *crm_libversion(void) { return CRM_VERSION; }
 
-static int configure(crm_db *db, const crm_open_options *o)
+/*
+ * Decide, before anything is written, whether this file may become (or
+ * already is) a libcrm database: libcrm's tables present, or an empty
+ * database when creating is allowed, or any SQLite file with
+ * CRM_OPEN_INIT. Anything else is refused and the file left as it was.
+ */
+static int check_kind(crm_db *db, const char *path, unsigned int flags)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, empty = 0, ours = 0, may_init;
+
+	rc = sqlite3_prepare_v2(db->sql,
+				"SELECT NOT EXISTS(SELECT 1 FROM sqlite_schema),"
+				" EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'crm_state')",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		empty = sqlite3_column_int(st, 0);
+		ours = sqlite3_column_int(st, 1);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return crm__error(db, crm__code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : crm__code_from_sqlite(rc),
+				  "cannot open %s: %s", path, sqlite3_errmsg(db->sql));
+	may_init = !(flags & CRM_OPEN_READONLY) &&
+		   ((flags & CRM_OPEN_INIT) || (empty && !(flags & CRM_OPEN_EXISTING)));
+	if (ours || may_init)
+		return CRM_OK;
+	if (empty)
+		return crm__error(db, CRM_ENOTFOUND, "no libcrm database at %s (the file is empty)", path);
+	return crm__error(db, CRM_EINVAL,
+			  "%s is not a libcrm database (an SQLite file with other tables): left unchanged; "
+			  "CRM_OPEN_INIT adds libcrm's tables to it", path);
+}
+
+static int configure(crm_db *db, const char *path, const crm_open_options *o)
 {
 	int rc;
 
 	sqlite3_busy_timeout(db->sql, o->busy_timeout_ms);
 	sqlite3_extended_result_codes(db->sql, 1);
+	if ((rc = check_kind(db, path, o->flags)))
+		return rc;
 	if (!(o->flags & CRM_OPEN_READONLY)) {
 		/* WAL lets readers in other processes run beside the writer;
 		 * NORMAL sync is durable across application crashes in WAL mode. */
@@ -34,6 +71,17 @@ static int configure(crm_db *db, const crm_open_options *o)
 	if ((rc = crm__exec(db, "PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF")))
 		return rc;
 	return crm__meta_init(db);
+}
+
+/* Through SQLite's VFS, so the check means what SQLite's open meant. */
+static int file_exists(const char *path)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+	int exists = 1;
+
+	if (vfs && vfs->xAccess(vfs, path, SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK)
+		exists = 1;
+	return exists;
 }
 
 int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
@@ -64,7 +112,8 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 		return CRM_ENOMEM;
 	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
-		((o.flags & CRM_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+		((o.flags & CRM_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		((o.flags & (CRM_OPEN_READONLY | CRM_OPEN_EXISTING)) ? 0 : SQLITE_OPEN_CREATE);
 	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		if (!db->sql) {
@@ -72,10 +121,13 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 			crm__free(db);
 			return CRM_ENOMEM;
 		}
-		rc = crm__error(db, crm__code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : crm__code_from_sqlite(rc),
-				"cannot open %s: %s", path, sqlite3_errmsg(db->sql));
+		if (!(flags & SQLITE_OPEN_CREATE) && !file_exists(path))
+			rc = crm__error(db, CRM_ENOTFOUND, "no database at %s: %s", path, sqlite3_errmsg(db->sql));
+		else
+			rc = crm__error(db, crm__code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : crm__code_from_sqlite(rc),
+					"cannot open %s: %s", path, sqlite3_errmsg(db->sql));
 	} else
-		rc = configure(db, &o);
+		rc = configure(db, path, &o);
 	*out = db;
 	return rc;
 }
