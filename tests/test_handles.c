@@ -514,6 +514,15 @@ TEST(test_nul__lua_create_and_update_refuse_it)
 	CHECK_HAS(crm_errdetail(db), "\"code\":\"nul\"");
 	CHECK_RC(db, run_lua(db, "crm.find('deal', {filter = {field = 'name', op = 'eq', value = 'd1\\0'}})"), CRM_EINVAL);
 	CHECK_RC(db, run_lua(db, "crm.create('deal\\0x', {name = 'z'})"), CRM_EINVAL);
+	CHECK_RC(db, run_lua(db, "crm.emit('ping', {text = 'a\\0'})"), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "U+0000");
+	CHECK_RC(db, run_lua(db, "crm.emit('pi\\0ng')"), CRM_EINVAL);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_event"), 0);
+	/* a computed field's script returning one is the script's failure */
+	test_apply(db, "{\"form\":\"calc\",\"fields\":[{\"name\":\"a\",\"type\":\"text\"},"
+		       "{\"name\":\"c\",\"type\":\"computed\",\"returns\":\"text\",\"lua\":\"return 'x\\\\0y'\"}]}");
+	CHECK_RC(db, crm_record_insert(db, "calc", "{\"a\":\"b\"}", NULL), CRM_ESCRIPT);
+	CHECK_HAS(crm_errmsg(db), "U+0000");
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal"), 3);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE note IS NOT NULL"), 0);
 	crm_close(db);
