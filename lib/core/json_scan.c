@@ -501,8 +501,9 @@ int crm__json_has_nul(const char *s, size_t n, size_t *at)
 	crm__jscan sc;
 	size_t i;
 
-	while ((p = memchr(p, '\\', n - (size_t)(p - s))) && !(n - (size_t)(p - s) >= 6 && memcmp(p + 1, "u0000", 5) == 0))
-		p++;
+	for (; (p = memchr(p, '\\', n - (size_t)(p - s))); p++)
+		if (n - (size_t)(p - s) >= 6 && memcmp(p + 1, "u0000", 5) == 0)
+			break;
 	if (!p)
 		return 0;
 	/* maybe an escaped backslash before "u0000": the scanner knows */

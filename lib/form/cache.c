@@ -107,7 +107,7 @@ int crm__form_check_current(crm_db *db, const crm__form *form)
 	rc = members.oom ? crm__error_oom(db)
 			 : crm__error_detail(db, CRM_ECONFLICT, crm__buf_cstr(&members),
 					     "form '%s' changed (definition version %lld, now %lld) after this cursor "
-					     "was opened; open it again",
+					     "was opened; run it again",
 					     form->name, (long long)form->version, (long long)current);
 	crm__buf_free(&members);
 	return rc;
