@@ -915,13 +915,14 @@ TEST(test_validate__nul_escapes_in_keys_and_options_never_match)
 {
 	crm_db *db = lead_db();
 
-	/* "name\u0000..." is not the field "name" (and must not be read past its end) */
+	/* "name\u0000..." is not the field "name" (and must not be read past its
+	 * end): no text may hold U+0000, names included */
 	REJECTED(db, "lead", "{\"name\":\"n\",\"name\\u0000xyzzy\":\"v\"}", NULL, NULL);
 	CHECK_INT(error_count(db), 1);
-	CHECK(strstr(crm_errdetail(db), "\"code\":\"unknown_field\"") != NULL);
+	CHECK(strstr(crm_errdetail(db), "\"code\":\"nul\"") != NULL);
 	/* nor is "north\u0000..." the option "north" */
-	LEAD_REJECTED(db, "\"region\":\"north\\u0000zzzzzzzz\"", "region", "option");
-	LEAD_REJECTED(db, "\"tags\":[\"a\\u0000bcdefgh\"]", "tags", "option");
+	LEAD_REJECTED(db, "\"region\":\"north\\u0000zzzzzzzz\"", "region", "nul");
+	LEAD_REJECTED(db, "\"tags\":[\"a\\u0000bcdefgh\"]", "tags", "nul");
 	/* an escaped key that decodes to a field name is that field */
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"n\\u0061me\":\"escaped\"}", NULL));
 	CHECK_HAS(test_get(db, "lead", 1), "\"name\":\"escaped\"");

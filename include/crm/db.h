@@ -47,7 +47,20 @@ typedef struct crm_open_options {
  * otherwise it is NULL.
  */
 CRM_EXTERN(int) crm_open(crm_db **out, const char *path, const crm_open_options *opts);
-/** Close the handle, rolling back an open transaction. NULL does nothing. */
+/**
+ * Close the handle, rolling back an open transaction. NULL does nothing.
+ *
+ * Objects made on the handle (cursors, batches, report cursors) should be
+ * freed first, but need not be (the semantics of sqlite3_close_v2, for
+ * bindings whose garbage collector frees in any order): crm_close with some
+ * still open rolls back (an uncommitted batch inserts nothing), closes the
+ * database and returns CRM_OK; from then on every call on the handle
+ * (crm_close included) and on those objects fails with CRM_EMISUSE, their
+ * accessors return NULL or 0, and their free functions work as usual. The
+ * handle's memory is released by the last of them to be freed, so the
+ * handle pointer stays valid (for crm_errmsg, "the handle is closed") only
+ * until then.
+ */
 CRM_EXTERN(int) crm_close(crm_db *db);
 
 /** The code of the last failing call on this handle (CRM_OK after success). */

@@ -132,29 +132,76 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 	return rc;
 }
 
+/* What is left of a handle once its connection is closed. */
+static void db_free(crm_db *db)
+{
+	crm__buf_free(&db->errmsg);
+	crm__buf_free(&db->errdetail);
+	crm__buf_free(&db->errmembers);
+	crm__free(db);
+}
+
+void crm__child_add(crm_db *db, crm__child *child, void (*close)(crm__child *child))
+{
+	child->close = close;
+	child->prev = NULL;
+	child->next = db->children;
+	if (db->children)
+		db->children->prev = child;
+	db->children = child;
+}
+
+void crm__child_remove(crm_db *db, crm__child *child)
+{
+	if (child->prev)
+		child->prev->next = child->next;
+	else if (db->children == child)
+		db->children = child->next;
+	if (child->next)
+		child->next->prev = child->prev;
+	child->prev = child->next = NULL;
+	if (db->closed && !db->children)
+		db_free(db);
+}
+
+/* SQLite's close_v2 semantics, because garbage-collected bindings free
+ * objects in any order: children still open let go of the connection now
+ * and fail from here on; the handle's memory goes with the last of them. */
 int crm_close(crm_db *db)
 {
 	if (!db)
 		return CRM_OK;
+	if (db->closed)
+		return CRM_EMISUSE;
+	for (crm__child *c = db->children; c; c = c->next)
+		c->close(c);
 	for (int i = 0; i < CRM__EXT_COUNT_; i++)
 		if (db->ext[i] && db->ext_free[i])
 			db->ext_free[i](db->ext[i]);
 	crm__stmt_cache_free(db->stmts);
 	if (db->sql && !sqlite3_get_autocommit(db->sql))
 		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+	/* v2: statements of definitions children still hold are finalized
+	 * when those children are freed. */
 	sqlite3_close_v2(db->sql);
-	crm__buf_free(&db->errmsg);
-	crm__buf_free(&db->errdetail);
-	crm__buf_free(&db->errmembers);
 	crm__free(db->actor_user);
 	crm__free(db->actor_roles);
-	crm__free(db);
+	if (!db->children) {
+		db_free(db);
+		return CRM_OK;
+	}
+	memset(db->ext, 0, sizeof db->ext);
+	db->stmts = NULL;
+	db->sql = NULL;
+	db->actor_user = db->actor_roles = NULL;
+	db->closed = 1;
+	crm__error(db, CRM_EMISUSE, "the handle is closed");
 	return CRM_OK;
 }
 
 int crm_clock_set(crm_db *db, int64_t now_ms)
 {
-	if (!db || now_ms < 0)
+	if (!db || db->closed || now_ms < 0)
 		return CRM_EMISUSE;
 	db->fixed_now = now_ms;
 	return CRM_OK;
@@ -162,7 +209,7 @@ int crm_clock_set(crm_db *db, int64_t now_ms)
 
 int crm_clock_set_fn(crm_db *db, crm_clock_fn fn, void *payload)
 {
-	if (!db)
+	if (!db || db->closed)
 		return CRM_EMISUSE;
 	db->fixed_now = -1;
 	db->clock_fn = fn;
@@ -186,7 +233,7 @@ int crm_actor_set(crm_db *db, const char *user, const char *roles)
 {
 	char *u = NULL, *r = NULL;
 
-	if (!db)
+	if (!db || db->closed)
 		return CRM_EMISUSE;
 	if ((user && !(u = crm__strdup(user))) || (roles && !(r = crm__strdup(roles)))) {
 		crm__free(u);
@@ -205,7 +252,7 @@ int64_t crm_limit(crm_db *db, crm_limit_id id, int64_t value)
 {
 	int64_t old;
 
-	if (!db || id < 0 || id >= CRM_LIMIT_COUNT_)
+	if (!db || db->closed || id < 0 || id >= CRM_LIMIT_COUNT_)
 		return -1;
 	old = db->limits[id];
 	if (value >= 0)
@@ -215,7 +262,7 @@ int64_t crm_limit(crm_db *db, crm_limit_id id, int64_t value)
 
 int crm_logger_set(crm_db *db, crm_log_fn fn, void *payload)
 {
-	if (!db)
+	if (!db || db->closed)
 		return CRM_EMISUSE;
 	db->log_fn = fn;
 	db->log_payload = payload;

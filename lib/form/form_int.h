@@ -15,6 +15,14 @@
  * CRM_ENOTFOUND when there is no such form. */
 int crm__form_lookup(crm_db *db, const char *name, crm__form **out);
 
+/* CRM_OK when `form` (compiled by this handle earlier) is still the current
+ * definition of its form. Otherwise CRM_ECONFLICT, "form 'x' changed ...
+ * after this cursor was opened", detail {"form","version","current"}
+ * (current 0: the form is gone), or the lookup's own failure. For
+ * objects that outlive calls: an open SQLite statement reads columns by
+ * position, so after a migration it would show other columns' values. */
+int crm__form_check_current(crm_db *db, const crm__form *form);
+
 /* The latest stored definition of form `name` (cJSON_Delete it) and its version. */
 int crm__form_load_def(crm_db *db, const char *name, cJSON **out, int64_t *version);
 

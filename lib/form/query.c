@@ -57,6 +57,7 @@ typedef struct query_spec {
 } query_spec;
 
 struct crm_cursor {
+	crm__child child; /* first: the close hook casts back */
 	crm_db *db;
 	crm__form *form;
 	sqlite3_stmt *st;
@@ -70,6 +71,7 @@ struct crm_cursor {
 	crm__buf json;
 	crm__buf token;
 	int json_ready, token_ready;
+	unsigned int epoch; /* db->meta_epoch when the form was last known current */
 };
 
 /* ---- errors with a "path" ---- */
@@ -640,6 +642,45 @@ static int build_cursor(crm_cursor *cur)
 	return rc;
 }
 
+/* ---- lifetime: crm_close and metadata changes ---- */
+
+static void cursor_fail(crm_cursor *cur, int rc)
+{
+	cur->state = ST_FAILED;
+	cur->last_rc = rc;
+	sqlite3_reset(cur->st); /* let go of the snapshot */
+}
+
+/* crm_close with the cursor open: every later call is CRM_EMISUSE. */
+static void cursor_close(crm__child *child)
+{
+	crm_cursor *cur = (crm_cursor *)child;
+
+	sqlite3_finalize(cur->st);
+	cur->st = NULL;
+	cur->state = ST_FAILED;
+	cur->last_rc = CRM_EMISUSE;
+}
+
+/* 1 when the cursor may read on: metadata has not changed since it last
+ * looked, or its form's definition is still the one it was compiled
+ * against. Otherwise the cursor fails for good with CRM_ECONFLICT: a
+ * running statement reads columns by position and would show another
+ * column's values under this one's name. */
+static int form_current(crm_cursor *cur)
+{
+	int rc;
+
+	if (cur->epoch == cur->db->meta_epoch)
+		return 1;
+	if ((rc = crm__form_check_current(cur->db, cur->form))) {
+		cursor_fail(cur, rc);
+		return 0;
+	}
+	cur->epoch = cur->db->meta_epoch;
+	return 1;
+}
+
 /* ---- public API ---- */
 
 static int lookup_form(crm_db *db, const char *name, crm__form **out)
@@ -670,11 +711,13 @@ int crm_query(crm_cursor **out, crm_db *db, const char *form, const char *query_
 	if (!(cur = crm__calloc(1, sizeof *cur)))
 		return crm__error_oom(db);
 	cur->db = db;
+	crm__child_add(db, &cur->child, cursor_close);
 	if ((rc = lookup_form(db, form, &cur->form)) || (rc = parse_spec(db, cur->form, query_json, &cur->q)) ||
 	    (rc = build_cursor(cur))) {
 		crm_cursor_free(cur);
 		return rc;
 	}
+	cur->epoch = db->meta_epoch;
 	*out = cur;
 	return CRM_OK;
 }
@@ -733,16 +776,26 @@ int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out
 
 int crm_cursor_next(crm_cursor *cur)
 {
-	int rc;
+	int rc, first;
 
 	if (!cur)
 		return CRM_EMISUSE;
 	if (cur->state == ST_DONE)
 		return CRM_DONE;
-	if (cur->state == ST_FAILED)
+	if (cur->state == ST_FAILED || !form_current(cur))
 		return cur->last_rc;
+	first = cur->state == ST_READY;
 	cur->json_ready = cur->token_ready = 0;
 	rc = sqlite3_step(cur->st);
+	if (first) {
+		/* The first step starts the snapshot the cursor reads, and another
+		 * connection may have changed the form since crm_query looked. */
+		int frc = crm__refresh(cur->db);
+		if (frc)
+			cursor_fail(cur, frc);
+		if (frc || !form_current(cur))
+			return cur->last_rc;
+	}
 	if (rc == SQLITE_ROW) {
 		cur->state = ST_ROW;
 		return CRM_ROW;
@@ -751,8 +804,7 @@ int crm_cursor_next(crm_cursor *cur)
 		cur->state = ST_DONE;
 		return CRM_DONE;
 	}
-	cur->state = ST_FAILED;
-	cur->last_rc = crm__error_sqlite(cur->db, rc);
+	cursor_fail(cur, crm__error_sqlite(cur->db, rc));
 	return cur->last_rc;
 }
 
@@ -769,8 +821,10 @@ int crm_cursor_column_type(crm_cursor *cur, int i)
 }
 
 /* The accessors are benchmarked against raw sqlite3_column_* reads: one
- * check, then straight to SQLite. */
-#define ON_ROW(cur, i) ((cur) && (cur)->state == ST_ROW && (unsigned)(i) < (unsigned)(cur)->ncols)
+ * check (form_current is a comparison unless metadata changed), then
+ * straight to SQLite. */
+#define ON_ROW(cur, i) \
+	((cur) && (cur)->state == ST_ROW && (unsigned)(i) < (unsigned)(cur)->ncols && form_current(cur))
 
 int crm_cursor_is_null(crm_cursor *cur, int i)
 {
@@ -812,7 +866,7 @@ const char *crm_cursor_json(crm_cursor *cur)
 	crm__buf *b;
 	char tmp[32];
 
-	if (!cur || cur->state != ST_ROW)
+	if (!ON_ROW(cur, 0))
 		return NULL;
 	if (cur->json_ready)
 		return cur->json.p;
@@ -858,7 +912,7 @@ const char *crm_cursor_token(crm_cursor *cur)
 	crm__buf raw = CRM__BUF_INIT;
 	char tmp[40];
 
-	if (!cur || cur->state != ST_ROW)
+	if (!ON_ROW(cur, 0))
 		return NULL;
 	if (cur->token_ready)
 		return cur->token.p;
@@ -908,5 +962,6 @@ void crm_cursor_free(crm_cursor *cur)
 	crm__free(cur->cols);
 	crm__buf_free(&cur->json);
 	crm__buf_free(&cur->token);
+	crm__child_remove(cur->db, &cur->child); /* may free a closed handle */
 	crm__free(cur);
 }

@@ -85,8 +85,12 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 
 		if (!f) {
 			snprintf(name, sizeof name, "%.*s", (int)(key.n > 64 ? 64 : key.n), key.p);
-			if (strcmp(name, "owner") == 0) {
-				if (val.type == CRM__J_STRING && val.n > 0) {
+			if (memchr(key.p, 0, key.n)) /* the name printed ends at it */
+				crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
+			else if (strcmp(name, "owner") == 0) {
+				if (val.type == CRM__J_STRING && memchr(val.p, 0, val.n))
+					crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
+				else if (val.type == CRM__J_STRING && val.n > 0) {
 					rec->owner.kind = CRM__V_TEXT;
 					rec->owner.s = val.p;
 					rec->owner.n = val.n;

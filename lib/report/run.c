@@ -8,12 +8,14 @@
 
 #include "core/alloc.h"
 #include "core/codec.h"
+#include "form/form_int.h"
 #include "report_int.h"
 #include "store/value.h"
 
 enum run_state { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
 
 struct crm_report {
+	crm__child child; /* first: the close hook casts back */
 	crm_db *db;
 	crm__report *rep; /* retained: survives metadata changes while the cursor lives */
 	crm__rargs args;
@@ -22,6 +24,7 @@ struct crm_report {
 	crm__buf json;
 	int json_ready;
 	char (*text)[40]; /* per column: formatted numbers and times */
+	unsigned int epoch; /* db->meta_epoch when the definitions were last known current */
 };
 
 /* ---- values ---- */
@@ -68,6 +71,54 @@ static void real_text(double d, char *out, size_t size)
 	}
 }
 
+/* ---- lifetime: crm_close and metadata changes ---- */
+
+static void report_fail(crm_report *r, int rc)
+{
+	r->state = ST_FAILED;
+	r->last_rc = rc;
+	sqlite3_reset(r->st); /* let go of the snapshot */
+}
+
+/* crm_close with the report cursor open: every later call is CRM_EMISUSE. */
+static void report_close(crm__child *child)
+{
+	crm_report *r = (crm_report *)child;
+
+	sqlite3_finalize(r->st);
+	r->st = NULL;
+	r->state = ST_FAILED;
+	r->last_rc = CRM_EMISUSE;
+}
+
+/* CRM_OK when every form the report reads is still the definition it was
+ * compiled against; else CRM_ECONFLICT. A new version of the report itself
+ * changes no table: the cursor reads on with the one it started with. */
+static int forms_current(crm_db *db, const crm__report *rep)
+{
+	int rc = crm__form_check_current(db, rep->source);
+
+	for (int j = 0; rc == CRM_OK && j < rep->njoins; j++)
+		rc = crm__form_check_current(db, rep->joins[j].form);
+	return rc;
+}
+
+/* 1 when the cursor may read on (see form_current in lib/form/query.c);
+ * otherwise it fails for good with CRM_ECONFLICT. */
+static int report_current(crm_report *r)
+{
+	int rc;
+
+	if (r->epoch == r->db->meta_epoch)
+		return 1;
+	if ((rc = forms_current(r->db, r->rep))) {
+		report_fail(r, rc);
+		return 0;
+	}
+	r->epoch = r->db->meta_epoch;
+	return 1;
+}
+
 /* ---- the cursor ---- */
 
 static int start(crm_db *db, const char *name, const char *params_json, crm_report **out)
@@ -82,6 +133,8 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 	if (!(r = crm__calloc(1, sizeof *r)))
 		return crm__error_oom(db);
 	r->db = db;
+	crm__child_add(db, &r->child, report_close);
+	r->epoch = db->meta_epoch;
 	r->rep = rep;
 	crm__report_retain(rep);
 	if ((rc = crm__rargs_init(db, rep, params_json, &r->args)) ||
@@ -115,16 +168,26 @@ int crm_report_run(crm_report **out, crm_db *db, const char *name, const char *p
 
 int crm_report_next(crm_report *r)
 {
-	int rc;
+	int rc, first;
 
 	if (!r)
 		return CRM_EMISUSE;
 	if (r->state == ST_DONE)
 		return CRM_DONE;
-	if (r->state == ST_FAILED)
+	if (r->state == ST_FAILED || !report_current(r))
 		return r->last_rc;
+	first = r->state == ST_READY;
 	r->json_ready = 0;
 	rc = sqlite3_step(r->st);
+	if (first) {
+		/* The first step starts the snapshot the report reads, and another
+		 * connection may have changed its definitions since it started. */
+		int frc = crm__refresh(r->db);
+		if (frc)
+			report_fail(r, frc);
+		if (frc || !report_current(r))
+			return r->last_rc;
+	}
 	if (rc == SQLITE_ROW) {
 		r->state = ST_ROW;
 		return CRM_ROW;
@@ -133,15 +196,14 @@ int crm_report_next(crm_report *r)
 		r->state = ST_DONE;
 		return CRM_DONE;
 	}
-	r->state = ST_FAILED;
-	r->last_rc = crm__error_sqlite(r->db, rc);
+	report_fail(r, crm__error_sqlite(r->db, rc));
 	return r->last_rc;
 }
 
 int crm_report_column_count(crm_report *r) { return r ? r->rep->ncols : 0; }
 
 #define COL_OK(r, i) ((r) && (unsigned)(i) < (unsigned)(r)->rep->ncols)
-#define ON_ROW(r, i) (COL_OK(r, i) && (r)->state == ST_ROW)
+#define ON_ROW(r, i) (COL_OK(r, i) && (r)->state == ST_ROW && report_current(r))
 
 const char *crm_report_column_name(crm_report *r, int i) { return COL_OK(r, i) ? r->rep->cols[i].name : NULL; }
 const char *crm_report_column_label(crm_report *r, int i) { return COL_OK(r, i) ? r->rep->cols[i].label : NULL; }
@@ -192,7 +254,7 @@ const char *crm_report_json(crm_report *r)
 {
 	crm__buf *b;
 
-	if (!r || r->state != ST_ROW)
+	if (!ON_ROW(r, 0))
 		return NULL;
 	if (r->json_ready)
 		return r->json.p;
@@ -226,6 +288,7 @@ void crm_report_free(crm_report *r)
 	crm__report_release(r->rep);
 	crm__buf_free(&r->json);
 	crm__free(r->text);
+	crm__child_remove(r->db, &r->child); /* may free a closed handle */
 	crm__free(r);
 }
 

@@ -26,6 +26,20 @@ static int raise_api_error(lua_State *L, int code)
 	return luaL_error(L, "%s", crm_errmsg(crm__lua_db(L)));
 }
 
+/* A form or event name: U+0000 would end it early in C, so it is refused
+ * (docs/decisions.md). */
+static const char *name_arg(lua_State *L, int idx)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, idx, &n);
+
+	if (memchr(s, 0, n)) {
+		crm__error(crm__lua_db(L), CRM_EINVAL, "bad argument #%d: a name cannot contain U+0000 (\\0)", idx);
+		raise_api_error(L, CRM_EINVAL);
+	}
+	return s;
+}
+
 /* ---- JSON <-> Lua ---- */
 
 static void push_cjson(lua_State *L, const cJSON *j, int depth)
@@ -256,7 +270,7 @@ static void push_cursor_row(lua_State *L, crm_cursor *cur)
 static int l_find(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	crm__buf query = CRM__BUF_INIT;
 	crm_cursor *cur = NULL;
 	lua_Integer limit = FIND_DEFAULT_LIMIT, n = 0;
@@ -298,7 +312,7 @@ static int l_find(lua_State *L)
 static int l_get(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	char filter[96];
 	crm_cursor *cur = NULL;
 	int rc;
@@ -322,7 +336,7 @@ static int l_get(lua_State *L)
 static int l_create(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	crm__buf json = CRM__BUF_INIT;
 	int64_t id = 0;
 	int rc;
@@ -340,7 +354,7 @@ static int l_create(lua_State *L)
 static int l_update(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	lua_Integer id = luaL_checkinteger(L, 2), version = luaL_optinteger(L, 4, 0);
 	crm__buf json = CRM__BUF_INIT;
 	int rc;
@@ -357,7 +371,7 @@ static int l_update(lua_State *L)
 /* crm.delete(form, id) -> true */
 static int l_delete(lua_State *L)
 {
-	int rc = crm_record_delete(crm__lua_db(L), luaL_checkstring(L, 1), (int64_t)luaL_checkinteger(L, 2), 0);
+	int rc = crm_record_delete(crm__lua_db(L), name_arg(L, 1), (int64_t)luaL_checkinteger(L, 2), 0);
 
 	if (rc)
 		return raise_api_error(L, rc);
@@ -369,8 +383,8 @@ static int l_delete(lua_State *L)
 static int l_emit(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *type = luaL_checkstring(L, 1);
-	const char *form = luaL_optstring(L, 3, NULL);
+	const char *type = name_arg(L, 1);
+	const char *form = lua_isnoneornil(L, 3) ? NULL : name_arg(L, 3);
 	lua_Integer record = luaL_optinteger(L, 4, 0);
 	crm__buf payload = CRM__BUF_INIT;
 	int64_t id = 0;

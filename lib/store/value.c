@@ -33,8 +33,6 @@ static void set_int(crm__value *out, int64_t i)
 
 static int option_index(const crm__field *f, const char *s, size_t n)
 {
-	if (memchr(s, 0, n)) /* "\u0000" would end strncmp early: options have none */
-		return -1;
 	for (size_t i = 0; i < f->noptions; i++)
 		if (strncmp(f->options[i], s, n) == 0 && f->options[i][n] == 0)
 			return (int)i;
@@ -161,6 +159,15 @@ static int json_from_json(crm__value *out, const crm__jval *v, crm__buf *scratch
 	}
 }
 
+/* U+0000 anywhere in the value: raw in a (decoded) string, escaped in the
+ * text of an array or object. No text may hold it (docs/decisions.md). */
+static int holds_nul(const crm__jval *v)
+{
+	if (v->type == CRM__J_STRING)
+		return memchr(v->p, 0, v->n) != NULL;
+	return (v->type == CRM__J_ARRAY || v->type == CRM__J_OBJECT) && crm__json_has_nul(v->p, v->n, NULL);
+}
+
 int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *v, crm__buf *scratch,
 			 int max_depth, crm__verr *err)
 {
@@ -175,6 +182,8 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 		FAIL(err, "readonly", "%s is a rollup (kept by libcrm) and cannot be set", f->name);
 	if (v->type == CRM__J_NULL)
 		return 0;
+	if (holds_nul(v))
+		FAIL(err, "nul", "%s contains U+0000 (\\u0000), which no text may hold", f->name);
 	if (t == CRM_TYPE_JSON) {
 		if (json_from_json(out, v, scratch))
 			FAIL(err, "memory", "out of memory");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "core/json_scan.h"
 #include "crm/workflow.h"
 #include "decision.h"
@@ -290,7 +291,7 @@ static int inputs_from_text(crm_db *db, const crm__dtable *t, const char *json, 
 		db->erroffset = (int)sc.err_pos;
 		return CRM_EINVAL;
 	}
-	return CRM_OK;
+	return sc.nuls ? crm__error_nul(db, "the decision inputs", sc.nul_pos) : CRM_OK;
 }
 
 /* ---- the three ways in ---- */
