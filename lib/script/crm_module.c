@@ -4,6 +4,8 @@
  * API's code, which (uncaught) fails the operation that ran the script. */
 #include <cJSON.h>
 #include <lauxlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -82,12 +84,15 @@ typedef struct json_parent {
 	const struct json_parent *up;
 } json_parent;
 
-static int refuse(json_walk *w, int code, const char *fmt, const char *arg, int n)
+static int refuse(json_walk *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int refuse(json_walk *w, int code, const char *fmt, ...)
 {
-	if (arg)
-		snprintf(w->why, CRM__LUA_WHY, fmt, arg);
-	else
-		snprintf(w->why, CRM__LUA_WHY, fmt, n);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->why, CRM__LUA_WHY, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
@@ -102,7 +107,7 @@ static int table_to_json(lua_State *L, int t, json_walk *w, const json_parent *u
 
 	for (const json_parent *p = up; p; p = p->up)
 		if (p->table == self.table)
-			return refuse(w, CRM_ESCRIPT, "a table that contains itself cannot be written as JSON", NULL, 0);
+			return refuse(w, CRM_ESCRIPT, "a table that contains itself");
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
 		count++;
@@ -130,7 +135,7 @@ static int table_to_json(lua_State *L, int t, json_walk *w, const json_parent *u
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			const char *type = luaL_typename(L, -2); /* a static name: it outlives the pop */
 			lua_pop(L, 2);
-			return refuse(w, CRM_ESCRIPT, "a table with a %s key outside a sequence cannot be written as JSON", type, 0);
+			return refuse(w, CRM_ESCRIPT, "a %s key outside a sequence", type);
 		}
 		k = lua_tolstring(L, -2, &kn);
 		if (!first)
@@ -164,7 +169,7 @@ static int to_json(lua_State *L, int idx, json_walk *w, const json_parent *up, i
 		else {
 			double d = lua_tonumber(L, idx);
 			if (d != d || d - d != 0)
-				return refuse(w, CRM_ESCRIPT, "NaN or an infinity cannot be written as JSON", NULL, 0);
+				return refuse(w, CRM_ESCRIPT, "NaN or an infinity");
 			/* 15 significant digits: what a double holds of a decimal,
 			 * so 0.1 + 0.2 is written 0.3. */
 			crm__buf_printf(w->out, "%.15g", d);
@@ -179,7 +184,7 @@ static int to_json(lua_State *L, int idx, json_walk *w, const json_parent *up, i
 	case LUA_TTABLE: {
 		int rc;
 		if (depth >= w->max_depth)
-			return refuse(w, CRM_ELIMIT, "a table nests deeper than %d levels (CRM_LIMIT_JSON_DEPTH)", NULL,
+			return refuse(w, CRM_ELIMIT, "a table nests deeper than %d levels (CRM_LIMIT_JSON_DEPTH)",
 				      w->max_depth);
 		/* Room for the contents, a key and a value at every level. */
 		luaL_checkstack(L, 4, "JSON");
@@ -190,7 +195,7 @@ static int to_json(lua_State *L, int idx, json_walk *w, const json_parent *up, i
 	}
 	default: break;
 	}
-	return refuse(w, CRM_ESCRIPT, "a %s cannot be written as JSON", luaL_typename(L, idx), 0);
+	return refuse(w, CRM_ESCRIPT, "a %s", luaL_typename(L, idx));
 }
 
 static int to_json_top(lua_State *L, int idx, crm__buf *out, char *why, int as_object)

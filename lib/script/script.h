@@ -103,8 +103,8 @@ int crm__script_validate(crm_db *db, const crm__form *form, const crm__value *ol
  * when tables nest deeper than the handle's CRM_LIMIT_JSON_DEPTH (and never
  * deeper than cJSON reads back); CRM_ESCRIPT for what JSON cannot hold (a
  * function, NaN, a key that is not a string, a table that contains
- * itself). On failure `why` (CRM__LUA_WHY bytes) says what; `out` holds a
- * partial text. */
+ * itself). On failure `why` (CRM__LUA_WHY bytes) names the value at fault
+ * ("a table that contains itself"); `out` holds a partial text. */
 #define CRM__LUA_WHY 160
 int crm__lua_to_json(lua_State *L, int idx, crm__buf *out, char *why);
 
