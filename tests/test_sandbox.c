@@ -316,7 +316,7 @@ TEST(test_sandbox__budgeted_library_functions_keep_their_meaning)
 static const char routing[] =
 	"[{\"form\":\"lead\",\"fields\":[{\"name\":\"region\",\"type\":\"text\"},{\"name\":\"owner_name\",\"type\":\"text\"}]},"
 	" {\"plugin\":\"routing\",\"lua\":\"local cfg = {north = 'alice', south = 'bob', nested = {deep = {who = 'carol'}},"
-	"  list = {'a', 'b', 'c'}}\\n"
+	"  list = {'a', 'b', 'c'}, query = {filter = {field = 'region', op = 'eq', value = 'north'}}}\\n"
 	"  return {cfg = cfg, config = function() return cfg end,"
 	"   assign = function(ctx) return {owner_name = cfg[ctx.record.region] or cfg.nested.deep.who} end}\"},"
 	" {\"workflow\":\"route\",\"form\":\"lead\",\"start_on\":\"create\",\"initial\":\"new\",\"states\":{\"new\":"
@@ -375,8 +375,9 @@ TEST(test_sandbox__plugin_tables_are_read_only_at_every_depth)
 	/* reading works as before: fields, length, pairs, ipairs, JSON */
 	CHECK_OK(db, attack(db, "local c = plugins.routing.cfg local n = 0 for _ in pairs(c) do n = n + 1 end"
 				" local s = '' for _, v in ipairs(c.list) do s = s .. v end"
-				" crm.emit('cfg', {cfg = c}) return c.north .. #c.list .. n .. s .. table.concat(c.list) .. c.nested.deep.who"));
-	CHECK_HAS(test_get(db, "other", 1), "\"c\":\"alice34abcabccarol\"");
+				" crm.emit('cfg', {cfg = c}) return c.north .. #c.list .. n .. s .. table.concat(c.list) .. c.nested.deep.who"
+				" .. #crm.find('lead', c.query) .. #crm.find('lead', c.query)"));
+	CHECK_HAS(test_get(db, "other", 1), "\"c\":\"alice35abcabccarol11\"");
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_event WHERE type='cfg' AND json_extract(payload, '$.cfg.nested.deep.who')='carol'"
 			       " AND json_extract(payload, '$.cfg.list[2]')='c'"), 1);
 	crm_close(db);

@@ -282,6 +282,7 @@ void crm__lua_push_record(lua_State *L, const crm__form *form, const crm__value 
 
 void crm__lua_push_changed(lua_State *L, const crm__form *form, const crm__value *old, const crm__value *now)
 {
+	luaL_checkstack(L, 3, "record");
 	lua_newtable(L);
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__value *a = &old[i], *b = &now[i];
