@@ -413,6 +413,24 @@ TEST(test_sandbox__plugin_code_keeps_its_own_tables)
 	crm_close(db);
 }
 
+/* C that reads tables raw (verdicts, decision inputs) reads a read-only
+ * table's contents, not its empty face. */
+TEST(test_sandbox__read_only_tables_read_whole_by_libcrm)
+{
+	crm_db *db = test_db();
+
+	test_apply(db, "[{\"plugin\":\"msgs\",\"lua\":\"return {bad = {x = 'not this one'}, inputs = {x = 'north'}}\"},"
+		       " {\"plugin\":\"checks\",\"lua\":\"return {v = function(ctx) if ctx.record.x == 1 then return plugins.msgs.bad end end}\"},"
+		       " {\"form\":\"val\",\"validators\":[\"checks.v\"],\"fields\":[{\"name\":\"x\",\"type\":\"integer\"}]},"
+		       " {\"decision\":\"t\",\"inputs\":[\"x\"],\"outputs\":[\"hit\"],"
+		       "  \"rules\":[{\"when\":{\"x\":\"north\"},\"then\":{\"hit\":true}}]}]");
+	CHECK_RC(db, crm_record_insert(db, "val", "{\"x\":1}", NULL), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "{\"field\":\"x\",\"code\":\"validator\",\"message\":\"not this one\"}");
+	CHECK_OK(db, attack(db, "return tostring(crm.decide('t', plugins.msgs.inputs).hit)"));
+	CHECK_HAS(test_get(db, "other", 1), "\"c\":\"true\"");
+	crm_close(db);
+}
+
 /* Each run of a guard, action, value or computed field starts with fresh
  * globals; a nested run of the same script does not disturb the outer one. */
 TEST(test_sandbox__globals_do_not_outlive_a_call)
@@ -467,5 +485,6 @@ TEST_LIST(T(test_sandbox__deep_or_cyclic_tables_are_refused_by_every_crm_functio
 	  T(test_sandbox__library_loops_in_c_are_bounded_by_budget),
 	  T(test_sandbox__budgeted_library_functions_keep_their_meaning),
 	  T(test_sandbox__plugin_tables_are_read_only_at_every_depth),
-	  T(test_sandbox__plugin_code_keeps_its_own_tables), T(test_sandbox__globals_do_not_outlive_a_call),
+	  T(test_sandbox__plugin_code_keeps_its_own_tables),
+	  T(test_sandbox__read_only_tables_read_whole_by_libcrm), T(test_sandbox__globals_do_not_outlive_a_call),
 	  T(test_sandbox__shared_tables_cannot_be_changed))
