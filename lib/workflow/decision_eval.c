@@ -402,6 +402,10 @@ static int l_decide(lua_State *L)
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
+	if (lua_istable(L, 2)) { /* inputs may be a plugin's read-only table */
+		crm__lua_push_contents(L, 2);
+		lua_replace(L, 2);
+	}
 	if ((rc = lookup(db, name, &t))) {
 		crm__lua_fail_code(L, rc);
 		return luaL_error(L, "crm.decide: %s", crm_errmsg(db));
