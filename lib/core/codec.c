@@ -191,11 +191,11 @@ static int fixed_digits(const char *s, int w)
 	return v;
 }
 
-#define MIN_DAYS (-719162)  /* 0001-01-01 */
-#define MAX_DAYS 2932896    /* 9999-12-31 */
+#define MIN_DAYS CRM__DATE_MIN_DAYS
+#define MAX_DAYS CRM__DATE_MAX_DAYS
 #define MS_PER_DAY 86400000
-#define MIN_MS ((int64_t)MIN_DAYS * MS_PER_DAY)
-#define MAX_MS ((int64_t)MAX_DAYS * MS_PER_DAY + MS_PER_DAY - 1)
+#define MIN_MS CRM__DATETIME_MIN_MS
+#define MAX_MS CRM__DATETIME_MAX_MS
 
 /* The "YYYY-MM-DD" at s (10 bytes available). */
 static int date10(const char *s, int64_t *out_days)

@@ -24,6 +24,12 @@ size_t crm__decimal_format(int64_t scaled, int scale, char *out);
 int crm__int_parse(const char *s, size_t n, int64_t *out);
 
 /* ---- dates and times (proleptic Gregorian, UTC) ---- */
+/* The range every date and datetime is held to: 0001-01-01 to 9999-12-31,
+ * in days and in milliseconds since 1970-01-01. */
+#define CRM__DATE_MIN_DAYS (-719162)
+#define CRM__DATE_MAX_DAYS 2932896
+#define CRM__DATETIME_MIN_MS ((int64_t)CRM__DATE_MIN_DAYS * 86400000)
+#define CRM__DATETIME_MAX_MS ((int64_t)CRM__DATE_MAX_DAYS * 86400000 + 86399999)
 /* "YYYY-MM-DD", a real calendar date, years 0001-9999 -> days since
  * 1970-01-01 (may be negative). -1 on failure. */
 int crm__date_parse(const char *s, size_t n, int64_t *out_days);

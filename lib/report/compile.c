@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "report_int.h"
 #include "workflow/workflow_int.h"
 
@@ -178,12 +179,18 @@ static void bucket_key_sql(crm__buf *sql, const crm__report *rep, int column, in
 					    ", 'start of year'" };
 	crm__buf arg = CRM__BUF_INIT;
 
-	/* datetimes are ms UTC: shift by the offset, then read as seconds */
+	/* datetimes are ms UTC: shift by the offset, then read as seconds. A
+	 * local time outside 0001-01-01..9999-12-31 is held to that range, so
+	 * it lands in the first or the last bucket (drill.c leaves those open). */
 	if (datetime) {
 		crm__buf_putc(&arg, '(');
-		crm__column_sql(&arg, &rep->vform, column, alias);
-		if (rep->tz_minutes)
-			crm__buf_printf(&arg, " + %lld", (long long)rep->tz_minutes * 60000);
+		if (rep->tz_minutes) {
+			crm__buf_puts(&arg, "min(max(");
+			crm__column_sql(&arg, &rep->vform, column, alias);
+			crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
+					(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
+		} else
+			crm__column_sql(&arg, &rep->vform, column, alias);
 		crm__buf_puts(&arg, ") / 1000.0, 'unixepoch'");
 	} else
 		crm__column_sql(&arg, &rep->vform, column, alias);
