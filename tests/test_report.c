@@ -455,6 +455,72 @@ TEST(test_report_measures__decimal_sums_are_exact)
 
 /* ---- references ---- */
 
+/* Report `name` fails with CRM_ELIMIT naming `column` on the cursor, in
+ * JSON and in CSV, and gives no output. */
+static void check_overflow(crm_db *db, const char *name, const char *column)
+{
+	static const char *const formats[] = { "json", "csv" };
+	char want[96];
+	crm_report *r = NULL;
+	int rc;
+
+	snprintf(want, sizeof want, "measure '%s' overflows", column);
+	CHECK_OK(db, crm_report_run(&r, db, name, NULL));
+	while ((rc = crm_report_next(r)) == CRM_ROW)
+		;
+	CHECK_INT(rc, CRM_ELIMIT);
+	CHECK_HAS(crm_errmsg(db), want);
+	CHECK_INT(crm_report_next(r), CRM_ELIMIT);
+	crm_report_free(r);
+	for (int f = 0; f < 2; f++) {
+		char *out = NULL;
+		CHECK_RC(db, crm_report_output(db, name, NULL, formats[f], &out), CRM_ELIMIT);
+		CHECK_HAS(crm_errmsg(db), want);
+		CHECK(out == NULL);
+	}
+	snprintf(want, sizeof want, "\"column\":\"%s\"", column);
+	CHECK_HAS(crm_errdetail(db), want);
+}
+
+TEST(test_report_measures__sums_past_64_bits_are_a_clear_error_in_every_output)
+{
+	crm_db *db = test_db();
+	char *out = NULL;
+
+	apply(db, "{'form':'p','fields':[{'name':'i','type':'integer'},{'name':'d','type':'decimal','scale':2},"
+		  "{'name':'x','type':'number'},{'name':'at','type':'datetime'}]}");
+	CHECK_OK(db, crm_record_insert_many(db, "p",
+					    q("[{'i':9223372036854775807,'d':'92233720368547758.07','x':1e308,'at':'2026-01-05T00:00:00Z'},"
+					      "{'i':9223372036854775807,'d':'92233720368547758.07','x':1e308,'at':'2026-02-05T00:00:00Z'}]"),
+					    NULL, NULL));
+	apply(db, "[{'report':'si','source':'p','measures':[{'name':'total_i','agg':'sum','field':'i'}]},"
+		  "{'report':'sd','source':'p','measures':[{'name':'total_d','agg':'sum','field':'d'}]},"
+		  "{'report':'sx','source':'p','measures':[{'name':'total_x','agg':'sum','field':'x'}]},"
+		  "{'report':'run','source':'p','dimensions':[{'field':'at','bucket':'month'}],"
+		  " 'measures':[{'name':'m','agg':'sum','field':'i'}],'running':['m']},"
+		  "{'report':'avgs','source':'p','measures':[{'name':'ai','agg':'avg','field':'i'},"
+		  " {'name':'ad','agg':'avg','field':'d'}]}]");
+	check_overflow(db, "si", "total_i");
+	check_overflow(db, "sd", "total_d");
+	check_overflow(db, "sx", "total_x");
+	/* each month's sum fits; the running total does not */
+	check_overflow(db, "run", "m_running");
+	/* an average of values whose sum passes 64 bits is still their average */
+	CHECK_OK(db, crm_report_output(db, "avgs", NULL, "json", &out));
+	CHECK_HAS(out, "\"rows\":[{\"ai\":9.223372036854776e+18,\"ad\":9.223372036854776e+16}]");
+	crm_free(out);
+	/* a partial sum past the range that comes back is exact, as integers are */
+	CHECK_OK(db, crm_record_insert(db, "p", q("{'i':-9223372036854775807,'d':'-92233720368547758.07'}"), NULL));
+	CHECK_OK(db, crm_record_insert(db, "p", q("{'i':-9223372036854775807,'d':'-1'}"), NULL));
+	CHECK_OK(db, crm_report_output(db, "si", NULL, "json", &out));
+	CHECK_HAS(out, "\"rows\":[{\"total_i\":0}]");
+	crm_free(out);
+	CHECK_OK(db, crm_report_output(db, "sd", NULL, "csv", &out));
+	CHECK_STR(out, "total_d\n92233720368547757.07\n");
+	crm_free(out);
+	crm_close(db);
+}
+
 TEST(test_report_paths__dimensions_filters_and_measures_through_references)
 {
 	crm_db *db = sales_db();
@@ -1516,6 +1582,7 @@ TEST(test_report_catalog__other_handles_see_new_versions)
 TEST_LIST(T(test_report_measures__every_aggregate_matches_sql_with_nulls),
 	  T(test_report_measures__no_dimensions_is_one_row_even_without_records),
 	  T(test_report_measures__decimal_sums_are_exact),
+	  T(test_report_measures__sums_past_64_bits_are_a_clear_error_in_every_output),
 	  T(test_report_buckets__extreme_instants_land_in_the_first_and_last_bucket_in_every_zone),
 	  T(test_report_paths__dimensions_filters_and_measures_through_references),
 	  T(test_report_buckets__month_quarter_year_day_in_a_time_zone_match_sql),

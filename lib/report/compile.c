@@ -275,11 +275,18 @@ static void pow10_sql(crm__buf *sql, int scale)
 	crm__buf_puts(sql, ".0");
 }
 
+/* Sums of integers and decimals go through crm_sum (sum.c): exact past a
+ * partial overflow, and a total out of range is reported, not raised. */
+static const char *sum_fn(const crm__rmeasure *ms, const char *fn)
+{
+	return strcmp(fn, "sum") == 0 && ms->type != CRM_TYPE_NUMBER ? "crm_sum" : fn;
+}
+
 static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
 {
 	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
 
-	crm__buf_printf(sql, "%s(%s", fn[ms->agg], ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
+	crm__buf_printf(sql, "%s(%s", sum_fn(ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
 	if (ms->filter) {
 		crm__buf_puts(sql, "CASE WHEN ");
 		crm__report_filter_sql(sql, binds, ms->filter, &rep->vform, "t");
@@ -441,8 +448,8 @@ static void window_sum(crm__buf *sql, const crm__report *rep, const crm__rmeasur
 	char ord[32];
 
 	snprintf(ord, sizeof ord, "\"c\".\"o__%d\"", rep->time_dim);
-	crm__buf_printf(sql, "CASE WHEN \"c\".\"lvl__\" = 0 AND %s IS NOT NULL THEN sum(CASE WHEN %s IS NOT NULL THEN \"c\".",
-			ord, ord);
+	crm__buf_printf(sql, "CASE WHEN \"c\".\"lvl__\" = 0 AND %s IS NOT NULL THEN %s(CASE WHEN %s IS NOT NULL THEN \"c\".",
+			ord, sum_fn(ms, "sum"), ord);
 	crm__sql_ident(sql, ms->name);
 	crm__buf_puts(sql, " END) OVER (");
 	partition_sql(sql, rep, "c", rep->time_dim);
