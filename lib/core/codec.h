@@ -46,6 +46,17 @@ size_t crm__datetime_format(int64_t ms, char *out);
 int64_t crm__days_from_civil(int64_t y, unsigned m, unsigned d);
 void crm__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
+/* ---- e-mail addresses and URLs (docs/metadata.md, "Types") ---- */
+/* An RFC 5321 Mailbox, with RFC 6531's UTF-8 (JSON Schema's "email", and
+ * "idn-email" for non-ASCII): a dot-string or quoted local part, then a
+ * domain of at least two letter-digit-hyphen labels or an IPv4/IPv6
+ * address literal. 1 when valid. */
+int crm__email_valid(const char *s, size_t n);
+/* An absolute http or https URL with a host: RFC 3986 (every character
+ * allowed in its part, percent-encoding as %XX), with RFC 3987's non-ASCII
+ * characters. 1 when valid. */
+int crm__url_valid(const char *s, size_t n);
+
 /* ---- UTF-8 ---- */
 /* Length of the well-formed multi-byte UTF-8 sequence at p (lead byte
  * >= 0x80; `avail` bytes readable), or 0 when it is not one. */
