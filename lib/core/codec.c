@@ -567,7 +567,7 @@ static int iri_char(unsigned c, int query)
 		return 1;
 	if ((c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFEF))
 		return 1;
-	if (c >= 0x10000 && c <= 0xEFFFD && (c & 0xFFFE) != 0xFFFE)
+	if (c >= 0x10000 && c <= 0xEFFFD && (c & 0xFFFE) != 0xFFFE && (c < 0xE0000 || c >= 0xE1000))
 		return 1;
 	return query && ((c >= 0xE000 && c <= 0xF8FF) || (c >= 0xF0000 && (c & 0xFFFE) != 0xFFFE));
 }

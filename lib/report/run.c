@@ -118,7 +118,8 @@ int crm_report_run(crm_report **out, crm_db *db, const char *name, const char *p
  * beyond a double (infinity). Refused, so no output path prints it. */
 static int check_row(crm_report *r)
 {
-	for (int i = 0; i < r->rep->ncols; i++) {
+	/* measures and what derives from them follow the dimensions */
+	for (int i = r->rep->ndims; i < r->rep->ncols; i++) {
 		const crm__rcolumn *c = &r->rep->cols[i];
 		crm__buf detail = CRM__BUF_INIT;
 		int rc;
