@@ -8,6 +8,7 @@
 #include "core/json_parse.h"
 #include "core/json_scan.h"
 #include "report_int.h"
+#include "sum.h"
 
 typedef struct rp_cache {
 	crm__report **v;

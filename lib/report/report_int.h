@@ -210,9 +210,6 @@ int crm__rargs_bind(crm_db *db, const crm__report *rep, crm__rargs *args, const 
 int crm__report_check_param(crm_db *db, const crm__report *rep, const crm__rparam *p, const cJSON *value,
 			    const char *path);
 
-/* Define crm_sum (lib/report/sum.c) on the connection: compiled reports
- * call it. Returns an SQLite code. */
-int crm__report_register_sum(sqlite3 *sql);
 /* ---- catalog.c ---- */
 int crm__report_apply(crm_db *db, const cJSON *doc);
 /* The latest version of report `name`, compiled (borrowed until the next
