@@ -166,6 +166,37 @@ int crm_report_run(crm_report **out, crm_db *db, const char *name, const char *p
 	return start(db, name, params_json, out);
 }
 
+/* A value past its column's range: an integer or decimal sum beyond 64
+ * bits (crm_sum and SQLite's arithmetic give a real then), or a number
+ * beyond a double (infinity). Refused, so no output path prints it. */
+static int check_row(crm_report *r)
+{
+	/* measures and what derives from them follow the dimensions */
+	for (int i = r->rep->ndims; i < r->rep->ncols; i++) {
+		const crm__rcolumn *c = &r->rep->cols[i];
+		crm__buf detail = CRM__BUF_INIT;
+		int rc;
+
+		if (sqlite3_column_type(r->st, i) != SQLITE_FLOAT ||
+		    (crm__storage_of(c->type) != CRM__S_INTEGER && isfinite(sqlite3_column_double(r->st, i))))
+			continue;
+		char range[40] = "1.7976931348623157e308";
+
+		if (crm__storage_of(c->type) == CRM__S_INTEGER)
+			crm__decimal_format(INT64_MAX, c->type == CRM_TYPE_DECIMAL ? c->scale : 0, range);
+		crm__buf_puts(&detail, "\"column\":");
+		crm__json_cstr(&detail, c->name);
+		if (detail.oom)
+			return crm__error_oom(r->db);
+		rc = crm__error_detail(r->db, CRM_ELIMIT, crm__buf_cstr(&detail),
+				       "report '%s': measure '%s' overflows: its value is beyond +-%s", r->rep->name, c->name,
+				       range);
+		crm__buf_free(&detail);
+		return rc;
+	}
+	return CRM_OK;
+}
+
 int crm_report_next(crm_report *r)
 {
 	int rc, first;
@@ -189,6 +220,10 @@ int crm_report_next(crm_report *r)
 			return r->last_rc;
 	}
 	if (rc == SQLITE_ROW) {
+		if ((r->last_rc = check_row(r)) != CRM_OK) {
+			r->state = ST_FAILED;
+			return r->last_rc;
+		}
 		r->state = ST_ROW;
 		return CRM_ROW;
 	}

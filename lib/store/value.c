@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/codec.h"
 #include "value.h"
@@ -39,28 +38,6 @@ static int option_index(const crm__field *f, const char *s, size_t n)
 	return -1;
 }
 
-static int is_email(const char *s, size_t n)
-{
-	const char *at = memchr(s, '@', n), *dot;
-	size_t local, domain;
-
-	if (!at || n > 254)
-		return 0;
-	local = (size_t)(at - s);
-	domain = n - local - 1;
-	if (local == 0 || local > 64 || domain < 3 || memchr(at + 1, '@', domain))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '<' || s[i] == '>' || s[i] == ',')
-			return 0;
-	/* The text is a span, not a C string: no strstr here. */
-	for (size_t i = local + 1; i + 1 < n; i++)
-		if (s[i] == '.' && s[i + 1] == '.')
-			return 0;
-	dot = memchr(at + 1, '.', domain);
-	return dot && dot != at + 1 && s[n - 1] != '.';
-}
-
 static int is_phone(const char *s, size_t n)
 {
 	int digits = 0;
@@ -73,24 +50,6 @@ static int is_phone(const char *s, size_t n)
 			return 0;
 	}
 	return digits >= 3 && digits <= 20;
-}
-
-static int is_url(const char *s, size_t n)
-{
-	size_t skip;
-
-	if (n > 7 && strncasecmp(s, "http://", 7) == 0)
-		skip = 7;
-	else if (n > 8 && strncasecmp(s, "https://", 8) == 0)
-		skip = 8;
-	else
-		return 0;
-	if (s[skip] == '/' || s[skip] == '?' || s[skip] == '#' || s[skip] == ':')
-		return 0;
-	for (size_t i = skip; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '<' || s[i] == '>' || s[i] == '\\')
-			return 0;
-	return 1;
 }
 
 /* A multi-enum value: an array of distinct options, stored in option order
@@ -206,7 +165,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 	case CRM_TYPE_TEXT:
 	case CRM_TYPE_LONG_TEXT: break;
 	case CRM_TYPE_EMAIL:
-		if (!is_email(v->p, v->n))
+		if (!crm__email_valid(v->p, v->n))
 			FAIL(err, "format", "%s is not an email address", f->name);
 		break;
 	case CRM_TYPE_PHONE:
@@ -214,7 +173,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 			FAIL(err, "format", "%s is not a phone number", f->name);
 		break;
 	case CRM_TYPE_URL:
-		if (!is_url(v->p, v->n))
+		if (!crm__url_valid(v->p, v->n))
 			FAIL(err, "format", "%s is not an http(s) URL", f->name);
 		break;
 	case CRM_TYPE_ENUM:
