@@ -266,7 +266,7 @@ static crm_db *contacts_db(void)
 	crm_db *db = test_db();
 
 	test_apply(db, CONTACT_V1);
-	CHECK_OK(db, crm_record_insert(db, "contact", "{\"full_name\":\"Ann\",\"fax\":\"1\",\"code\":\"1.50\"}", NULL));
+	CHECK_OK(db, crm_record_insert(db, "contact", "{\"full_name\":\"Ann\",\"fax\":\"1\",\"code\":\"0.10000000000000000555\"}", NULL));
 	CHECK_OK(db, crm_record_insert(db, "contact", "{\"full_name\":\"Bob\",\"code\":\"7\"}", NULL));
 	return db;
 }
@@ -326,10 +326,10 @@ TEST(test_apply__lossy_retype_needs_allow_data_loss)
 	crm_apply_options opts = CRM_APPLY_OPTIONS_INIT;
 	char *summary = NULL;
 
-	/* "1.50" becomes 1.5, which reads back as "1.5" */
+	/* "0.10000000000000000555" as a number is 0.1: digits are lost ("1e3" as 1000 would lose none) */
 	CHECK_RC(db, crm_apply(db, v2), CRM_ECONSTRAINT);
 	CHECK_HAS(crm_errmsg(db), "code");
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM contact WHERE code = '1.50'"), 1);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM contact WHERE code = '0.10000000000000000555'"), 1);
 	opts.flags = CRM_APPLY_ALLOW_DATA_LOSS;
 	CHECK_OK(db, crm_apply_v2(db, &summary, v2, &opts));
 	CHECK_HAS(summary, "\"change\":\"retype\",\"field\":\"code\",\"from\":\"text\",\"to\":\"number\"");

@@ -6,6 +6,7 @@
  * that discards data (a dropped field holding values, a conversion that does
  * not convert back) is refused unless the caller allows it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -215,6 +216,30 @@ static int convert(const crm__field *o, const crm__field *n, const crm__value *v
 	return rc;
 }
 
+/* Text that read as a number: its spelling may change ("1e3" comes back as
+ * "1000"), its value may not ("0.10000000000000000555" as a double comes
+ * back as "0.1"). Compared in long double, wider than what is stored. */
+static int changed_number_text(const crm__value *a, const crm__value *b)
+{
+	char x[64], y[64];
+
+	if (a->n >= sizeof x || b->n >= sizeof y)
+		return a->n != b->n || memcmp(a->s, b->s, a->n) != 0;
+	memcpy(x, a->s, a->n);
+	x[a->n] = 0;
+	memcpy(y, b->s, b->n);
+	y[b->n] = 0;
+	return strtold(x, NULL) != strtold(y, NULL);
+}
+
+/* Does `back` (a value converted and converted back) differ from the original `v`? */
+static int changed_value(const crm__value *v, const crm__value *back)
+{
+	if (v->kind == CRM__V_TEXT && back->kind == CRM__V_TEXT && v->n && ((v->s[0] >= '0' && v->s[0] <= '9') || v->s[0] == '-'))
+		return changed_number_text(v, back);
+	return crm__value_compare(back, v) != 0;
+}
+
 /* Convert column `f` (of `old_f` values) in place through a new column,
  * counting the values that would not convert back to what they were
  * ("012" as an integer is 12, which reads back as "12"). */
@@ -258,8 +283,8 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		if (v.kind != CRM__V_NULL) {
 			crm__value back;
 			crm__verr back_err;
-			if (convert(f, old_f, &out, &back_scratch, &back, &back_err) == 0 &&
-			    crm__value_compare(&back, &v) != 0 && lost++ == 0)
+			if (convert(f, old_f, &out, &back_scratch, &back, &back_err) == 0 && changed_value(&v, &back) &&
+			    lost++ == 0)
 				first_lost = id;
 		}
 		crm__value_bind(wr, 1, &out);
