@@ -255,6 +255,31 @@ TEST(test_migrate__computed_failure_fails_the_migration_naming_the_record)
 	crm_close(db);
 }
 
+TEST(test_migrate__each_migration_and_plan_uses_its_own_expression)
+{
+	crm_db *db = items_db();
+	char *plan = NULL;
+	static const char v[] = "{\"form\":\"item\",\"fields\":[{\"name\":\"qty\",\"type\":\"integer\"},"
+				"{\"name\":\"double\",\"type\":\"computed\",\"returns\":\"integer\",\"lua\":\"record.qty * %d\"}]}";
+	char def[512];
+
+	/* a plan compiles and runs version 2 of the form, then is undone */
+	snprintf(def, sizeof def, v, 10);
+	CHECK_OK(db, crm_apply_plan(db, &plan, def, NULL));
+	crm_free(plan);
+	CHECK_INT(test_sql_int(db, "SELECT sum(double) FROM item"), 12);
+	/* the real version 2 is another expression */
+	snprintf(def, sizeof def, v, 3);
+	test_apply(db, def);
+	CHECK_INT(test_sql_int(db, "SELECT sum(double) FROM item"), 18);
+	snprintf(def, sizeof def, v, 4);
+	test_apply(db, def);
+	CHECK_INT(test_sql_int(db, "SELECT sum(double) FROM item"), 24);
+	CHECK_OK(db, crm_record_insert(db, "item", "{\"qty\":10}", NULL));
+	CHECK_INT(test_sql_int(db, "SELECT double FROM item WHERE qty = 10"), 40);
+	crm_close(db);
+}
+
 /* ---- point 20: plans, summaries and data loss ---- */
 
 #define CONTACT_V1                                                                                      \
@@ -411,6 +436,7 @@ TEST_LIST(T(test_apply__refuses_workflow_calling_a_missing_plugin),
 	  T(test_migrate__changed_computed_expression_is_recomputed), T(test_migrate__changed_computed_type_is_recomputed),
 	  T(test_migrate__added_computed_field_is_filled_for_existing_records),
 	  T(test_migrate__computed_failure_fails_the_migration_naming_the_record),
+	  T(test_migrate__each_migration_and_plan_uses_its_own_expression),
 	  T(test_apply__renaming_by_name_alone_is_refused_as_data_loss),
 	  T(test_apply__dropping_a_field_with_data_needs_allow_data_loss), T(test_apply__lossy_retype_needs_allow_data_loss),
 	  T(test_apply_plan__reports_changes_and_changes_nothing),
