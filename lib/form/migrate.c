@@ -630,7 +630,7 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_chan
 		crm__buf_putc(&members, ']');
 		rc = members.oom ? crm__error_oom(db)
 				 : crm__error_detail(db, CRM_ECONSTRAINT, crm__buf_cstr(&members),
-						     "form %s: %s; nothing was changed (allow data loss to apply it anyway)",
+						     "form %s: %s; nothing was changed (CRM_APPLY_ALLOW_DATA_LOSS, or crm apply --allow-data-loss, applies it anyway)",
 						     new->name, ch->first_loss);
 		crm__buf_free(&members);
 	}
