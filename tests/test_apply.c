@@ -291,7 +291,8 @@ static crm_db *contacts_db(void)
 	crm_db *db = test_db();
 
 	test_apply(db, CONTACT_V1);
-	CHECK_OK(db, crm_record_insert(db, "contact", "{\"full_name\":\"Ann\",\"fax\":\"1\",\"code\":\"0.10000000000000000555\"}", NULL));
+	CHECK_OK(db, crm_record_insert(db, "contact",
+				       "{\"full_name\":\"Ann\",\"fax\":\"1\",\"code\":\"0.10000000000000000555\"}", NULL));
 	CHECK_OK(db, crm_record_insert(db, "contact", "{\"full_name\":\"Bob\",\"code\":\"7\"}", NULL));
 	return db;
 }

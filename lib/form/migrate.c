@@ -235,7 +235,9 @@ static int changed_number_text(const crm__value *a, const crm__value *b)
 /* Does `back` (a value converted and converted back) differ from the original `v`? */
 static int changed_value(const crm__value *v, const crm__value *back)
 {
-	if (v->kind == CRM__V_TEXT && back->kind == CRM__V_TEXT && v->n && ((v->s[0] >= '0' && v->s[0] <= '9') || v->s[0] == '-'))
+	int numeric = v->kind == CRM__V_TEXT && v->n && ((v->s[0] >= '0' && v->s[0] <= '9') || v->s[0] == '-');
+
+	if (numeric && back->kind == CRM__V_TEXT)
 		return changed_number_text(v, back);
 	return crm__value_compare(back, v) != 0;
 }
@@ -545,6 +547,24 @@ static int drop_field(crm_db *db, const crm__form *form, const crm__field *f, cr
 	return alter(db, form->name, "DROP COLUMN", f->name, NULL, NULL);
 }
 
+/* CRM_ECONSTRAINT: the first change that discards data, and every change in the detail. */
+static int refuse_data_loss(crm_db *db, const crm__form *form, const crm__form_changes *ch)
+{
+	crm__buf members = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&members, "\"data_loss\":true,\"changes\":[");
+	crm__buf_put(&members, ch->json.p, ch->json.len);
+	crm__buf_putc(&members, ']');
+	rc = members.oom ? crm__error_oom(db)
+			 : crm__error_detail(db, CRM_ECONSTRAINT, crm__buf_cstr(&members),
+					     "form %s: %s; nothing was changed (CRM_APPLY_ALLOW_DATA_LOSS, or crm apply "
+					     "--allow-data-loss, applies it anyway)",
+					     form->name, ch->first_loss);
+	crm__buf_free(&members);
+	return rc;
+}
+
 int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_changes *ch)
 {
 	int *old_of = crm__calloc((size_t)new->nfields, sizeof *old_of);
@@ -622,18 +642,8 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_chan
 	if (!rc && ch->json.oom)
 		rc = crm__error_oom(db);
 	/* Refused before the records are checked: this is the error to fix first. */
-	if (!rc && ch->data_loss && !ch->allow_data_loss) {
-		crm__buf members = CRM__BUF_INIT;
-
-		crm__buf_puts(&members, "\"data_loss\":true,\"changes\":[");
-		crm__buf_put(&members, ch->json.p, ch->json.len);
-		crm__buf_putc(&members, ']');
-		rc = members.oom ? crm__error_oom(db)
-				 : crm__error_detail(db, CRM_ECONSTRAINT, crm__buf_cstr(&members),
-						     "form %s: %s; nothing was changed (CRM_APPLY_ALLOW_DATA_LOSS, or crm apply --allow-data-loss, applies it anyway)",
-						     new->name, ch->first_loss);
-		crm__buf_free(&members);
-	}
+	if (!rc && ch->data_loss && !ch->allow_data_loss)
+		rc = refuse_data_loss(db, new, ch);
 	if (!rc)
 		rc = recheck(db, new);
 	if (!rc)

@@ -22,20 +22,21 @@ typedef struct check_ctx {
 /* Give the error just set the workflow's name and the path in it. */
 static int at_path(check_ctx *cx, int rc)
 {
-	char prefix[300], member[260];
-	crm__buf path = CRM__BUF_INIT;
+	char prefix[300];
+	crm__buf member = CRM__BUF_INIT;
 
 	if (rc == CRM_ENOMEM)
 		return rc;
-	crm__json_cstr(&path, cx->path);
+	crm__buf_puts(&member, "\"path\":");
+	crm__json_cstr(&member, cx->path);
 	/* A Lua error already says where: "flow:transitions[0].guard:1: ..." */
 	if (rc == CRM_ESCRIPT)
 		snprintf(prefix, sizeof prefix, "workflow %s", cx->wf->name);
 	else
 		snprintf(prefix, sizeof prefix, "workflow %s: %s", cx->wf->name, cx->path);
-	snprintf(member, sizeof member, "\"path\":%s", path.oom ? "\"\"" : crm__buf_cstr(&path));
-	crm__buf_free(&path);
-	return crm__error_context(cx->db, prefix, member);
+	rc = member.oom ? crm__error_oom(cx->db) : crm__error_context(cx->db, prefix, crm__buf_cstr(&member));
+	crm__buf_free(&member);
+	return rc;
 }
 
 static int compile_chunk(check_ctx *cx, const char *src, int expression)
