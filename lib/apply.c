@@ -38,17 +38,19 @@ static const struct {
 	{ "plugin", crm__plugin_apply }, { "form", NULL }, { "decision", crm__decision_apply },
 	{ "workflow", crm__workflow_apply }, { "report", crm__report_apply },
 };
-enum { KIND_FORM = 1, KIND_WORKFLOW = 3, KIND_COUNT = sizeof kinds / sizeof *kinds };
+enum { KIND_PLUGIN, KIND_FORM, KIND_DECISION, KIND_WORKFLOW, KIND_REPORT, KIND_COUNT = sizeof kinds / sizeof *kinds };
 
 /* A document's kind is the member naming it: {"form": "lead", ...}. Other
  * kinds may carry a "form" member too (the form a workflow runs on), so
  * "form" is tried last. -1 when none. */
 static int kind_of(const cJSON *doc)
 {
-	for (int k = 0; k < KIND_COUNT; k++)
-		if (k != KIND_FORM && cJSON_GetObjectItemCaseSensitive(doc, kinds[k].key))
-			return k;
-	return cJSON_GetObjectItemCaseSensitive(doc, "form") ? KIND_FORM : -1;
+	static const int tried[] = { KIND_WORKFLOW, KIND_PLUGIN, KIND_DECISION, KIND_REPORT, KIND_FORM };
+
+	for (size_t t = 0; t < sizeof tried / sizeof *tried; t++)
+		if (cJSON_GetObjectItemCaseSensitive(doc, kinds[tried[t]].key))
+			return tried[t];
+	return -1;
 }
 
 /* Mark the error just set as coming from document `index`. */
