@@ -419,6 +419,11 @@ TEST(test_apply__summary_says_what_changed_and_unchanged_reapply_changes_nothing
 	CHECK_HAS(summary, "{\"kind\":\"form\",\"name\":\"lead\",\"action\":\"unchanged\"}");
 	CHECK_HAS(summary, "{\"kind\":\"plugin\",\"name\":\"routing\",\"action\":\"unchanged\"}");
 	crm_free(summary);
+	/* a plan refuses what the apply would refuse, and gives no plan */
+	summary = NULL;
+	CHECK_RC(db, crm_apply_plan(db, &summary, flow("\"routing.nosuch\"", NULL), NULL), CRM_ENOTFOUND);
+	CHECK(summary == NULL);
+	CHECK_RC(db, crm_apply_plan(db, NULL, docs, NULL), CRM_EMISUSE);
 	/* options of another version are refused, not misread */
 	{
 		crm_apply_options bad = { 99, 0 };
