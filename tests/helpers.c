@@ -27,6 +27,19 @@ int test_apply(crm_db *db, const char *json)
 	return rc;
 }
 
+int test_apply_lossy(crm_db *db, const char *json)
+{
+	crm_apply_options opts = CRM_APPLY_OPTIONS_INIT;
+	int rc;
+
+	opts.flags = CRM_APPLY_ALLOW_DATA_LOSS;
+	if ((rc = crm_apply_v2(db, json, &opts, NULL)) != CRM_OK) {
+		fprintf(stderr, "apply failed: %s\n", crm_errdetail(db));
+		test_failures_++;
+	}
+	return rc;
+}
+
 int64_t test_sql_int(crm_db *db, const char *sql)
 {
 	sqlite3_stmt *st;

@@ -9,6 +9,8 @@
 crm_db *test_db(void);
 /* Apply metadata or fail the test (prints the error). Returns the code. */
 int test_apply(crm_db *db, const char *json);
+/* The same, allowing changes that discard data (a removed field's values). */
+int test_apply_lossy(crm_db *db, const char *json);
 /* Number of rows of an SQL query's first column (raw SQLite), for checking
  * that a failing call changed nothing. */
 int64_t test_sql_int(crm_db *db, const char *sql);

@@ -116,6 +116,21 @@ static int op_migrate(crm_db *db)
 			     "{\"name\":\"tier\",\"type\":\"text\",\"default\":\"gold\"}]}");
 }
 
+/* A plan of a migration that renames, drops, retypes and recomputes. */
+static int op_plan(crm_db *db)
+{
+	char *plan = NULL;
+	int rc = crm_apply_plan(db,
+				"{\"form\":\"deal\",\"fields\":[{\"name\":\"name\",\"id\":\"title\",\"type\":\"text\"},"
+				"{\"name\":\"amount\",\"type\":\"text\"},{\"name\":\"customer\",\"type\":\"ref\",\"form\":\"customer\"},"
+				"{\"name\":\"stage\",\"type\":\"enum\",\"options\":[\"new\",\"won\"]},"
+				"{\"name\":\"label\",\"type\":\"computed\",\"lua\":\"record.name .. '?'\"}]}",
+				NULL, &plan);
+
+	crm_free(plan);
+	return rc;
+}
+
 static crm_db *setup(int with_deal)
 {
 	crm_db *db = test_db();
@@ -178,9 +193,11 @@ TEST(test_alloc__fire_fails_cleanly_at_every_allocation) { every_failure("fire",
 TEST(test_alloc__tick_fails_cleanly_at_every_allocation) { every_failure("tick", op_tick, 1); }
 TEST(test_alloc__report_fails_cleanly_at_every_allocation) { every_failure("report", op_report, 1); }
 TEST(test_alloc__migration_fails_cleanly_at_every_allocation) { every_failure("migrate", op_migrate, 1); }
+TEST(test_alloc__apply_plan_fails_cleanly_at_every_allocation) { every_failure("plan", op_plan, 1); }
 
 TEST_LIST(T(test_alloc__apply_fails_cleanly_at_every_allocation), T(test_alloc__insert_fails_cleanly_at_every_allocation),
 	  T(test_alloc__batch_fails_cleanly_at_every_allocation), T(test_alloc__get_fails_cleanly_at_every_allocation),
 	  T(test_alloc__query_fails_cleanly_at_every_allocation), T(test_alloc__fire_fails_cleanly_at_every_allocation),
 	  T(test_alloc__tick_fails_cleanly_at_every_allocation), T(test_alloc__report_fails_cleanly_at_every_allocation),
-	  T(test_alloc__migration_fails_cleanly_at_every_allocation))
+	  T(test_alloc__migration_fails_cleanly_at_every_allocation),
+	  T(test_alloc__apply_plan_fails_cleanly_at_every_allocation))

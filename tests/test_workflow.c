@@ -1191,7 +1191,7 @@ static const char atomic[] =
 	"     {'lua':'error(`boom`)'}]},"
 	"  {'from':'a','event':'set_fails','to':'b','actions':[{'emit':'should_not_exist'},{'set':{'region':'nowhere'}}]},"
 	"  {'from':'a','event':'enter_fails','to':'c'},"
-	"  {'from':'a','event':'plugin_missing','to':'b','actions':[{'call':'nosuch.fn'}]},"
+	"  {'from':'a','event':'plugin_missing','to':'b','actions':[{'lua':'crm.decide(`nosuch`, {})'}]},"
 	"  {'from':'a','event':'error_object','to':'b','actions':[{'lua':'crm.create(`task`, {title = `x`}); error({code = 42})'}]},"
 	"  {'from':'a','event':'crm_fails','to':'b','actions':[{'lua':'crm.create(`task`, {title = `x`}); crm.create(`task`, {})'}]},"
 	"  {'from':'a','event':'caught_crm_fails','to':'b','actions':[{'lua':"
@@ -1228,7 +1228,7 @@ TEST(test_engine__failed_transition_changes_nothing)
 		{ "lua_fails", "{'region':'north','score':3}", CRM_ESCRIPT, "boom" },
 		{ "set_fails", NULL, CRM_ECONSTRAINT, "'nowhere' is not an option of region" },
 		{ "enter_fails", NULL, CRM_ESCRIPT, "atomic:states.c.on_enter[2]:1: late failure" },
-		{ "plugin_missing", NULL, CRM_ENOTFOUND, "no plugin named 'nosuch'" },
+		{ "plugin_missing", NULL, CRM_ENOTFOUND, "no decision table named 'nosuch'" },
 		{ "error_object", NULL, CRM_ESCRIPT, "atomic:transitions[4].actions[0]:1: script error (a table as error object)" },
 		{ "crm_fails", NULL, CRM_ECONSTRAINT, "title is required" },
 		{ "caught_crm_fails", NULL, CRM_ESCRIPT, "after pcall" },

@@ -131,9 +131,44 @@ CRM_EXTERN(int) crm_rollback(crm_db *db);
  * Apply metadata: one JSON document ({"form": ...}) or an array of them,
  * in one transaction. A document that changes an existing definition
  * migrates it (see docs/metadata.md); an unchanged one does nothing.
- * References between the documents of one call may point either way.
+ * References between the documents of one call may point either way, and
+ * every reference and Lua chunk (of these documents and of the stored
+ * definitions they affect) is checked before anything is kept: a failing
+ * document's index is "document" in the error detail, the place in it
+ * "path". A change that would discard data (a removed field holding
+ * values, a type change that loses information) is refused with
+ * CRM_ECONSTRAINT: crm_apply_v2 with CRM_APPLY_ALLOW_DATA_LOSS allows it.
  */
 CRM_EXTERN(int) crm_apply(crm_db *db, const char *json);
+
+#define CRM_APPLY_ALLOW_DATA_LOSS 0x01 /**< apply changes that discard data */
+
+typedef struct crm_apply_options {
+	unsigned int version; /**< CRM_APPLY_OPTIONS_VERSION */
+	unsigned int flags;   /**< CRM_APPLY_* bits */
+} crm_apply_options;
+#define CRM_APPLY_OPTIONS_VERSION 1
+#define CRM_APPLY_OPTIONS_INIT { CRM_APPLY_OPTIONS_VERSION, 0 }
+
+/**
+ * crm_apply with options (`opts` may be NULL: the defaults, as crm_apply)
+ * and a summary of what changed. On success *out (when `out` is not NULL)
+ * is JSON to release with crm_free:
+ * {"changed": N, "data_loss": false, "documents": [{"kind": "form", "name":
+ * "lead", "action": "created"|"changed"|"unchanged", "version": V,
+ * "changes": [{"change": "add"|"rename"|"drop"|"retype"|"constraint"|
+ * "recompute"|"form", "field": ..., "rows": R, ...}]}, ...]}
+ * (documents in the order given; docs/metadata.md lists every member).
+ */
+CRM_EXTERN(int) crm_apply_v2(crm_db *db, const char *json, const crm_apply_options *opts, char **out);
+
+/**
+ * What crm_apply_v2 would do, changing nothing: the same checks and the same
+ * summary in *out (crm_free it), where changes that discard data are listed
+ * with "data_loss": true instead of refused. Definitions that would be
+ * refused fail as crm_apply would.
+ */
+CRM_EXTERN(int) crm_apply_plan(crm_db *db, const char *json, const crm_apply_options *opts, char **out);
 
 #ifdef __cplusplus
 }

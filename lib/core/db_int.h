@@ -101,6 +101,10 @@ int crm__error_detail(crm_db *db, int code, const char *members, const char *fmt
 /* CRM_EINVAL for bad input at `path` ("filter.and[1].op"): the message is
  * "path: message" and the detail carries "path". Returns CRM_EINVAL. */
 int crm__error_path(crm_db *db, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Put the last error in context, keeping its code: the message becomes
+ * "prefix: message" (prefix may be NULL) and `members` (JSON object members
+ * without braces, may be NULL) join its detail. Returns the code. */
+int crm__error_context(crm_db *db, const char *prefix, const char *members);
 /* Replace the last error's message, keeping its code and extra detail. */
 int crm__error_remessage(crm_db *db, const char *message);
 /* Map an SQLite failure to a crm code and message. */

@@ -152,3 +152,23 @@ int crm__error_path(crm_db *db, const char *path, const char *fmt, ...)
 	crm__buf_free(&members);
 	return rc;
 }
+
+int crm__error_context(crm_db *db, const char *prefix, const char *members)
+{
+	char msg[1024];
+
+	if (db->errcode == CRM_OK || db->errcode == CRM_ENOMEM)
+		return db->errcode;
+	if (members && *members) {
+		if (db->errmembers.len)
+			crm__buf_putc(&db->errmembers, ',');
+		crm__buf_puts(&db->errmembers, members);
+		if (db->errmembers.oom)
+			return crm__error_oom(db);
+	}
+	if (prefix && *prefix)
+		snprintf(msg, sizeof msg, "%s: %s", prefix, crm__buf_cstr(&db->errmsg));
+	else
+		snprintf(msg, sizeof msg, "%s", crm__buf_cstr(&db->errmsg));
+	return build(db, db->errcode, msg);
+}

@@ -22,7 +22,7 @@ static int table_exists(crm_db *db, const char *name, int *out)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
 }
 
-int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
+int crm__form_apply(crm_db *db, const cJSON *def, crm__form_changes *ch, int *out_changed)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "form"));
 	crm__form *old = NULL, *new = NULL;
@@ -48,7 +48,7 @@ int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed)
 		goto done;
 	}
 	if (old)
-		rc = crm__form_migrate(db, old, new);
+		rc = crm__form_migrate(db, old, new, ch);
 	else if ((rc = table_exists(db, new->name, &exists)) == CRM_OK) {
 		if (exists)
 			rc = crm__error(db, CRM_EEXISTS, "a table named '%s' already exists in this database", new->name);

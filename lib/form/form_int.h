@@ -51,15 +51,27 @@ int crm__record_assign(crm__record *dst, const crm__form *form, const crm__value
 /* Clear the values for the next record of the same form, keeping memory. */
 void crm__record_clear(crm__record *rec, const crm__form *form);
 
+/* What applying one form does, for crm_apply_v2's summary and its
+ * data-loss rule. */
+typedef struct crm__form_changes {
+	int allow_data_loss; /* in: discard data rather than refuse */
+	crm__buf json;       /* out: the changes, JSON objects separated by commas */
+	int data_loss;       /* out: some change discards data */
+	char first_loss[300]; /* out: the first such change, said for people */
+} crm__form_changes;
+
 /* Define or migrate one form from its definition (in the caller's
- * transaction). *out_changed (may be NULL) tells whether anything changed. */
-int crm__form_apply(crm_db *db, const cJSON *def, int *out_changed);
+ * transaction). *out_changed (may be NULL) tells whether anything changed;
+ * `ch` gets the changes (and refuses data loss unless it allows it). */
+int crm__form_apply(crm_db *db, const cJSON *def, crm__form_changes *ch, int *out_changed);
 /* After a batch of definitions: every ref points at an existing form. */
 int crm__form_check_refs(crm_db *db, const char *name);
-/* Change the table of `old` into the table of `new` (same name), keeping
- * data: renames, added and removed fields, type changes with conversion,
- * index changes, then every record checked against the new rules. */
-int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new);
+/* Change the table of `old` into the table of `new` (same name): renames,
+ * added and removed fields, type changes with conversion, index changes,
+ * computed fields recomputed, then every record checked against the new
+ * rules. Each change is added to `ch`; one that discards data fails with
+ * CRM_ECONSTRAINT unless ch->allow_data_loss. */
+int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_changes *ch);
 
 /* Load record `id` of `form` into `cur` (values by field position, text
  * copied into the record); `sys` (may be NULL) gets id, created_at,

@@ -1,8 +1,12 @@
 /* Schema evolution: turn the table of one form version into the next
- * without losing data, inside the caller's transaction. Fields are matched
- * by their stable id, so a rename keeps its column's data; a type change
- * converts every value or refuses with the records that do not convert. */
+ * inside the caller's transaction. Fields are matched by their stable id, so
+ * a rename keeps its column's data; a type change converts every value or
+ * refuses with the records that do not convert; computed fields are
+ * recomputed. Every change is written to the apply summary, and a change
+ * that discards data (a dropped field holding values, a conversion that does
+ * not convert back) is refused unless the caller allows it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -62,6 +66,59 @@ static int alter(crm_db *db, const char *table, const char *action, const char *
 	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
 	crm__buf_free(&sql);
 	return rc;
+}
+
+/* The first column of a one-row query over `table`: "SELECT <what> FROM table". */
+static int count_of(crm_db *db, const char *what, const char *column, const char *table, int64_t *out)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	crm__buf_puts(&sql, "SELECT ");
+	crm__buf_puts(&sql, what);
+	if (column) {
+		crm__buf_putc(&sql, '(');
+		crm__sql_ident(&sql, column);
+		crm__buf_putc(&sql, ')');
+	}
+	crm__buf_puts(&sql, " FROM ");
+	crm__sql_ident(&sql, table);
+	if (sql.oom) {
+		crm__buf_free(&sql);
+		return crm__error_oom(db);
+	}
+	rc = sqlite3_prepare_v2(db->sql, sql.p, (int)sql.len, &st, NULL);
+	crm__buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return crm__error_sqlite(db, rc);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* Start one change of the summary: {"change":KIND,"field":NAME ... (the
+ * caller adds its members and the closing brace). */
+static void change_begin(crm__form_changes *ch, const char *kind, const char *field)
+{
+	if (ch->json.len)
+		crm__buf_putc(&ch->json, ',');
+	crm__buf_puts(&ch->json, "{\"change\":");
+	crm__json_cstr(&ch->json, kind);
+	if (field) {
+		crm__buf_puts(&ch->json, ",\"field\":");
+		crm__json_cstr(&ch->json, field);
+	}
+}
+
+/* A field whose value is derived from others: dropping it loses nothing. */
+static int is_derived(const crm__field *f) { return f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP; }
+
+/* The type a summary shows: a computed field by what it returns. */
+static const char *shown_type(const crm__field *f)
+{
+	return crm__type_name(f->type == CRM_TYPE_COMPUTED ? f->value_type : f->type);
 }
 
 static int drop_index(crm_db *db, const char *name)
@@ -159,13 +216,43 @@ static int convert(const crm__field *o, const crm__field *n, const crm__value *v
 	return rc;
 }
 
-/* Convert column `f` (of `old_f` values) in place through a new column. */
-static int convert_column(crm_db *db, const crm__form *form, const crm__field *old_f, const crm__field *f)
+/* Text that read as a number: its spelling may change ("1e3" comes back as
+ * "1000"), its value may not ("0.10000000000000000555" as a double comes
+ * back as "0.1"). Compared in long double, wider than what is stored. */
+static int changed_number_text(const crm__value *a, const crm__value *b)
 {
-	crm__buf sql = CRM__BUF_INIT, scratch = CRM__BUF_INIT;
+	char x[64], y[64];
+
+	if (a->n >= sizeof x || b->n >= sizeof y)
+		return a->n != b->n || memcmp(a->s, b->s, a->n) != 0;
+	memcpy(x, a->s, a->n);
+	x[a->n] = 0;
+	memcpy(y, b->s, b->n);
+	y[b->n] = 0;
+	return strtold(x, NULL) != strtold(y, NULL);
+}
+
+/* Does `back` (a value converted and converted back) differ from the original `v`? */
+static int changed_value(const crm__value *v, const crm__value *back)
+{
+	int numeric = v->kind == CRM__V_TEXT && v->n && ((v->s[0] >= '0' && v->s[0] <= '9') || v->s[0] == '-');
+
+	if (numeric && back->kind == CRM__V_TEXT)
+		return changed_number_text(v, back);
+	return crm__value_compare(back, v) != 0;
+}
+
+/* Convert column `f` (of `old_f` values) in place through a new column,
+ * counting the values that would not convert back to what they were
+ * ("012" as an integer is 12, which reads back as "12"). */
+static int convert_column(crm_db *db, const crm__form *form, const crm__field *old_f, const crm__field *f,
+			  crm__form_changes *ch, int64_t rows)
+{
+	crm__buf sql = CRM__BUF_INIT, scratch = CRM__BUF_INIT, back_scratch = CRM__BUF_INIT;
 	failures fl = { CRM__BUF_INIT, 0, "" };
 	sqlite3_stmt *rd = NULL, *wr = NULL;
 	static const char tmp[] = "crm_converting";
+	int64_t lost = 0, first_lost = 0;
 	int rc, src;
 
 	if ((rc = alter(db, form->name, "ADD COLUMN", tmp, NULL, crm__column_type(f))))
@@ -193,6 +280,15 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 			failure_add(&fl, id, f->name, err.code ? err.message : "out of memory");
 			continue;
 		}
+		/* A value that cannot be converted back (an option as a set) was
+		 * kept in another form, not lost. */
+		if (v.kind != CRM__V_NULL) {
+			crm__value back;
+			crm__verr back_err;
+			if (convert(f, old_f, &out, &back_scratch, &back, &back_err) == 0 && changed_value(&v, &back) &&
+			    lost++ == 0)
+				first_lost = id;
+		}
 		crm__value_bind(wr, 1, &out);
 		sqlite3_bind_int64(wr, 2, id);
 		src = sqlite3_step(wr);
@@ -204,11 +300,24 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		rc = crm__error_sqlite(db, src);
 	else if (fl.count)
 		rc = failure_raise(db, &fl, "form %s: cannot convert %s to its new type", form->name, f->name);
+	change_begin(ch, "retype", f->name);
+	crm__buf_puts(&ch->json, ",\"from\":");
+	crm__json_cstr(&ch->json, shown_type(old_f));
+	crm__buf_puts(&ch->json, ",\"to\":");
+	crm__json_cstr(&ch->json, shown_type(f));
+	crm__buf_printf(&ch->json, ",\"rows\":%lld,\"lost\":%lld,\"data_loss\":%s}", (long long)rows, (long long)lost,
+			lost ? "true" : "false");
+	if (lost && !ch->first_loss[0])
+		snprintf(ch->first_loss, sizeof ch->first_loss,
+			 "converting field '%s' from %s to %s would change %lld value%s (record %lld first)", f->name,
+			 shown_type(old_f), shown_type(f), (long long)lost, lost > 1 ? "s" : "", (long long)first_lost);
+	ch->data_loss |= lost > 0;
 done:
 	crm__stmt_give(db, rd);
 	crm__stmt_give(db, wr);
 	crm__buf_free(&sql);
 	crm__buf_free(&scratch);
+	crm__buf_free(&back_scratch);
 	crm__buf_free(&fl.json);
 	if (rc == CRM_OK && (rc = alter(db, form->name, "DROP COLUMN", f->name, NULL, NULL)) == CRM_OK)
 		rc = alter(db, form->name, "RENAME COLUMN", tmp, f->name, NULL);
@@ -234,21 +343,69 @@ static int backfill_default(crm_db *db, const crm__form *form, const crm__field 
 	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
 }
 
-/* Every record must satisfy the new rules (required, ranges, patterns...). */
+/* Store record `id`'s freshly computed values (one statement per field). */
+static int store_computed(crm_db *db, const crm__form *form, sqlite3_stmt **set, const crm__value *values, int64_t id)
+{
+	for (int i = 0; i < form->nfields; i++) {
+		int src;
+
+		if (!set[i])
+			continue;
+		crm__value_bind(set[i], 1, &values[i]);
+		sqlite3_bind_int64(set[i], 2, id);
+		src = sqlite3_step(set[i]);
+		sqlite3_reset(set[i]);
+		if (src != SQLITE_DONE)
+			return crm__error_sqlite(db, src);
+	}
+	return CRM_OK;
+}
+
+/* One UPDATE per computed field of `form`; the others stay NULL. */
+static int prepare_computed(crm_db *db, const crm__form *form, sqlite3_stmt **set)
+{
+	for (int i = 0; i < form->nfields; i++) {
+		crm__buf sql = CRM__BUF_INIT;
+		int src;
+
+		if (form->fields[i].type != CRM_TYPE_COMPUTED)
+			continue;
+		crm__sql_set_column(&sql, form->name, form->fields[i].name, 1);
+		if (sql.oom)
+			return crm__error_oom(db);
+		src = sqlite3_prepare_v2(db->sql, sql.p, (int)sql.len, &set[i], NULL);
+		crm__buf_free(&sql);
+		if (src != SQLITE_OK)
+			return crm__error_sqlite(db, src);
+	}
+	return CRM_OK;
+}
+
+/* Every record's computed fields are computed again (their expression, type
+ * or inputs may have changed), then every record must satisfy the new rules
+ * (required, ranges, patterns...). A script failing on one record fails the
+ * migration, naming the record. */
 static int recheck(crm_db *db, const crm__form *form)
 {
-	crm__buf sql = CRM__BUF_INIT;
+	crm__buf sql = CRM__BUF_INIT, computed = CRM__BUF_INIT;
 	failures fl = { CRM__BUF_INIT, 0, "" };
 	crm__errors errs = { 0 };
 	crm__value *values = crm__calloc((size_t)form->nfields, sizeof *values);
+	sqlite3_stmt **set = crm__calloc((size_t)form->nfields, sizeof *set);
 	sqlite3_stmt *st = NULL;
-	int rc = CRM_OK, src = SQLITE_DONE;
+	int rc = CRM_OK, src = SQLITE_DONE, has_computed = 0;
+
+	for (int i = 0; i < form->nfields; i++)
+		has_computed |= form->fields[i].type == CRM_TYPE_COMPUTED;
+	has_computed &= crm__hooks.compute != NULL;
 
 	crm__sql_select_all(&sql, form);
-	if (!values || sql.oom) {
+	if (!values || !set || sql.oom) {
 		rc = crm__error_oom(db);
 		goto done;
 	}
+	if (has_computed && (rc = prepare_computed(db, form, set)))
+		goto done;
 	/* Prepared directly: the statement text is one-off. */
 	if ((src = sqlite3_prepare_v2(db->sql, sql.p, (int)sql.len, &st, NULL)) != SQLITE_OK) {
 		rc = crm__error_sqlite(db, src);
@@ -257,8 +414,23 @@ static int recheck(crm_db *db, const crm__form *form)
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		int n;
 
+		int64_t id = sqlite3_column_int64(st, 0);
+
 		for (int i = 0; i < form->nfields; i++)
 			crm__value_column(&values[i], &form->fields[i], st, CRM__SEL_FIELD(i));
+		if (has_computed) {
+			char what[160], member[48];
+
+			crm__buf_reset(&computed);
+			if ((rc = crm__hooks.compute(db, form, values, &computed)) == CRM_OK)
+				rc = store_computed(db, form, set, values, id);
+			if (rc) {
+				snprintf(what, sizeof what, "form %s: recomputing record %lld", form->name, (long long)id);
+				snprintf(member, sizeof member, "\"record\":%lld", (long long)id);
+				crm__error_context(db, what, member);
+				break;
+			}
+		}
 		errs.count = 0;
 		crm__buf_reset(&errs.json);
 		n = crm__validate_record(db, form, values, NULL, &errs);
@@ -267,7 +439,7 @@ static int recheck(crm_db *db, const crm__form *form)
 			break;
 		}
 		if (n > 0)
-			failure_add(&fl, sqlite3_column_int64(st, 0), NULL, errs.first);
+			failure_add(&fl, id, NULL, errs.first);
 	}
 	if (rc == CRM_OK && src != SQLITE_DONE)
 		rc = crm__error_sqlite(db, src);
@@ -275,16 +447,128 @@ static int recheck(crm_db *db, const crm__form *form)
 		rc = failure_raise(db, &fl, "form %s: existing records break the new definition%s", form->name, "");
 done:
 	sqlite3_finalize(st);
+	for (int i = 0; set && i < form->nfields; i++)
+		sqlite3_finalize(set[i]);
+	crm__free(set);
 	crm__free(values);
 	crm__buf_free(&sql);
+	crm__buf_free(&computed);
 	crm__buf_free(&fl.json);
 	crm__errors_free(&errs);
 	return rc;
 }
 
-int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
+/* The members of two definitions (of fields or forms) that differ, other
+ * than `skip`, as a JSON array of their names. 0 when none differ. */
+static int differing_keys(const cJSON *a, const cJSON *b, const char *const *skip, crm__buf *out)
+{
+	int n = 0;
+
+	for (int side = 0; side < 2; side++)
+		for (const cJSON *m = (side ? b : a)->child; m; m = m->next) {
+			const cJSON *other = cJSON_GetObjectItemCaseSensitive(side ? a : b, m->string);
+			int skipped = 0;
+
+			for (const char *const *k = skip; *k && !skipped; k++)
+				skipped = strcmp(*k, m->string) == 0;
+			/* a key only in b counts once, from b's side */
+			if (skipped || (side && other) || (other && cJSON_Compare(m, other, 1)))
+				continue;
+			crm__buf_puts(out, n++ ? "," : "[");
+			crm__json_cstr(out, m->string);
+		}
+	if (n)
+		crm__buf_putc(out, ']');
+	return n;
+}
+
+/* Changes that move no data: a field's rules, label or expression, the
+ * form's own members (label, unique, indexes, validators). */
+static int note_definition_changes(crm_db *db, const crm__form *old, const crm__form *new, const int *old_of,
+				   crm__form_changes *ch, int64_t rows)
+{
+	static const char *const field_skip[] = { "name", "id", "type", "scale", "options", "returns", NULL };
+	static const char *const form_skip[] = { "form", "fields", NULL };
+	cJSON *a = cJSON_Parse(old->body), *b = cJSON_Parse(new->body);
+	crm__buf keys = CRM__BUF_INIT;
+	const cJSON *fa = cJSON_GetObjectItemCaseSensitive(a, "fields"), *fb = cJSON_GetObjectItemCaseSensitive(b, "fields");
+	int rc = CRM_OK;
+
+	if (!a || !b) {
+		rc = crm__error_oom(db);
+		goto done;
+	}
+	for (int j = 0; j < new->nfields; j++) {
+		const crm__field *f = &new->fields[j];
+
+		crm__buf_reset(&keys);
+		if (old_of[j] < 0 ||
+		    !differing_keys(cJSON_GetArrayItem(fa, old_of[j]), cJSON_GetArrayItem(fb, j), field_skip, &keys))
+			continue;
+		change_begin(ch, f->type == CRM_TYPE_COMPUTED ? "recompute" : "constraint", f->name);
+		crm__buf_puts(&ch->json, ",\"keys\":");
+		crm__buf_put(&ch->json, keys.p, keys.len);
+		crm__buf_printf(&ch->json, ",\"rows\":%lld}", (long long)rows);
+	}
+	crm__buf_reset(&keys);
+	if (differing_keys(a, b, form_skip, &keys)) {
+		change_begin(ch, "form", NULL);
+		crm__buf_puts(&ch->json, ",\"keys\":");
+		crm__buf_put(&ch->json, keys.p, keys.len);
+		crm__buf_printf(&ch->json, ",\"rows\":%lld}", (long long)rows);
+	}
+	if (keys.oom)
+		rc = crm__error_oom(db);
+done:
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	crm__buf_free(&keys);
+	return rc;
+}
+
+/* Drop field `f` (a column), noting what it held. */
+static int drop_field(crm_db *db, const crm__form *form, const crm__field *f, crm__form_changes *ch, int64_t rows)
+{
+	int64_t values = 0;
+	int rc, lost;
+
+	if ((rc = count_of(db, "count", f->name, form->name, &values)))
+		return rc;
+	lost = values > 0 && !is_derived(f);
+	change_begin(ch, "drop", f->name);
+	crm__buf_printf(&ch->json, ",\"rows\":%lld,\"values\":%lld,\"data_loss\":%s}", (long long)rows, (long long)values,
+			lost ? "true" : "false");
+	if (lost && !ch->first_loss[0])
+		snprintf(ch->first_loss, sizeof ch->first_loss,
+			 "removing field '%s' would discard %lld value%s (to rename it instead, keep its id: "
+			 "{\"name\": \"new_name\", \"id\": \"%s\"})",
+			 f->name, (long long)values, values > 1 ? "s" : "", f->id);
+	ch->data_loss |= lost;
+	return alter(db, form->name, "DROP COLUMN", f->name, NULL, NULL);
+}
+
+/* CRM_ECONSTRAINT: the first change that discards data, and every change in the detail. */
+static int refuse_data_loss(crm_db *db, const crm__form *form, const crm__form_changes *ch)
+{
+	crm__buf members = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&members, "\"data_loss\":true,\"changes\":[");
+	crm__buf_put(&members, ch->json.p, ch->json.len);
+	crm__buf_putc(&members, ']');
+	rc = members.oom ? crm__error_oom(db)
+			 : crm__error_detail(db, CRM_ECONSTRAINT, crm__buf_cstr(&members),
+					     "form %s: %s; nothing was changed (CRM_APPLY_ALLOW_DATA_LOSS, or crm apply "
+					     "--allow-data-loss, applies it anyway)",
+					     form->name, ch->first_loss);
+	crm__buf_free(&members);
+	return rc;
+}
+
+int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_changes *ch)
 {
 	int *old_of = crm__calloc((size_t)new->nfields, sizeof *old_of);
+	int64_t rows = 0;
 	char tmp[32];
 	int rc;
 
@@ -297,7 +581,7 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 				old_of[j] = i;
 	}
 	rc = crm__ddl_view(db, old, CRM__VIEW_DROP);
-	if (!rc)
+	if (!rc && (rc = count_of(db, "count(*)", NULL, new->name, &rows)) == CRM_OK)
 		rc = crm__ddl_sync_indexes(db, new, CRM__IX_DROP);
 	/* Indexes over fields that are removed, renamed or converted go too
 	 * (the new ones are created at the end): an index is known by a name
@@ -325,7 +609,7 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 		for (int j = 0; j < new->nfields; j++)
 			kept |= old_of[j] == i;
 		if (!kept)
-			rc = alter(db, new->name, "DROP COLUMN", old->fields[i].name, NULL, NULL);
+			rc = drop_field(db, new, &old->fields[i], ch, rows);
 	}
 	/* Renames through temporary names, so swapping two names works. */
 	for (int pass = 0; pass < 2 && !rc; pass++)
@@ -333,6 +617,12 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 			const char *from = old_of[j] >= 0 ? old->fields[old_of[j]].name : NULL;
 			if (!from || strcmp(from, new->fields[j].name) == 0)
 				continue;
+			if (pass == 0) {
+				change_begin(ch, "rename", new->fields[j].name);
+				crm__buf_puts(&ch->json, ",\"from\":");
+				crm__json_cstr(&ch->json, from);
+				crm__buf_printf(&ch->json, ",\"rows\":%lld}", (long long)rows);
+			}
 			snprintf(tmp, sizeof tmp, "crm_renaming_%d", j);
 			rc = pass == 0 ? alter(db, new->name, "RENAME COLUMN", from, tmp, NULL)
 				       : alter(db, new->name, "RENAME COLUMN", tmp, new->fields[j].name, NULL);
@@ -340,12 +630,21 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new)
 	for (int j = 0; j < new->nfields && !rc; j++) {
 		const crm__field *f = &new->fields[j];
 		if (old_of[j] < 0) {
+			change_begin(ch, "add", f->name);
+			crm__buf_printf(&ch->json, ",\"rows\":%lld}", (long long)rows);
 			rc = alter(db, new->name, "ADD COLUMN", f->name, NULL, crm__column_type(f));
 			if (!rc && (f->flags & CRM__F_HAS_DEFAULT))
 				rc = backfill_default(db, new, f);
 		} else if (needs_conversion(&old->fields[old_of[j]], f))
-			rc = convert_column(db, new, &old->fields[old_of[j]], f);
+			rc = convert_column(db, new, &old->fields[old_of[j]], f, ch, rows);
 	}
+	if (!rc)
+		rc = note_definition_changes(db, old, new, old_of, ch, rows);
+	if (!rc && ch->json.oom)
+		rc = crm__error_oom(db);
+	/* Refused before the records are checked: this is the error to fix first. */
+	if (!rc && ch->data_loss && !ch->allow_data_loss)
+		rc = refuse_data_loss(db, new, ch);
 	if (!rc)
 		rc = recheck(db, new);
 	if (!rc)

@@ -9,21 +9,25 @@
 #include "form/form_int.h"
 #include "script.h"
 
-/* Push the compiled expression of field `f`, compiling it on first use. */
+/* Push the compiled expression of field `f`, compiling it on first use.
+ * Kept under its source text, not the form's version: a version number is
+ * given again after a rollback (or a plan), and a form being migrated has
+ * none yet. */
 static int push_expression(crm_db *db, lua_State *L, const crm__form *form, const crm__field *f)
 {
-	char key[200], name[160];
+	char name[160];
 	int rc;
 
-	snprintf(key, sizeof key, "computed:%s.%s@%lld", form->name, f->name, (long long)form->version);
-	if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TFUNCTION)
+	lua_pushfstring(L, "computed:%s.%s:%s", form->name, f->name, f->lua);
+	if (lua_rawget(L, LUA_REGISTRYINDEX) == LUA_TFUNCTION)
 		return CRM_OK;
 	lua_pop(L, 1);
 	snprintf(name, sizeof name, "%s.%s", form->name, f->name);
 	if ((rc = crm__lua_compile(db, name, f->lua, 1)))
 		return rc;
-	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, key);
+	lua_pushfstring(L, "computed:%s.%s:%s", form->name, f->name, f->lua);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, LUA_REGISTRYINDEX);
 	return CRM_OK;
 }
 

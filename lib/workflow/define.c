@@ -216,6 +216,7 @@ static int compile_actions(wctx *cx, const cJSON *list, crm__wf_actions *out)
 		if (!(out->v = crm__calloc(1, sizeof *out->v)))
 			return crm__error_oom(cx->db);
 		out->n = 1;
+		out->shorthand = 1;
 		out->v[0].kind = CRM__ACT_CALL;
 		if (!name_ok(list->valuestring) || !strchr(list->valuestring, '.'))
 			return fail(cx, "a hook is a plugin function \"plugin.function\" or a list of actions");

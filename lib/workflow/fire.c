@@ -112,15 +112,19 @@ int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *
 
 	if (!L)
 		return db->errcode;
-	snprintf(key, sizeof key, "wf:%s@%lld:%s", cx->wf->name, (long long)cx->wf->version, what);
-	if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TFUNCTION)
+	/* Kept under the source text too: a version number is given again
+	 * after a rolled-back apply (or a plan). */
+	snprintf(key, sizeof key, "wf:%s@%lld:%s:%d:", cx->wf->name, (long long)cx->wf->version, what, expression);
+	lua_pushfstring(L, "%s%s", key, src);
+	if (lua_rawget(L, LUA_REGISTRYINDEX) == LUA_TFUNCTION)
 		return CRM_OK;
 	lua_pop(L, 1);
 	snprintf(name, sizeof name, "%s:%s", cx->wf->name, what);
 	if ((rc = crm__lua_compile(db, name, src, expression)))
 		return rc;
-	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, key);
+	lua_pushfstring(L, "%s%s", key, src);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, LUA_REGISTRYINDEX);
 	return CRM_OK;
 }
 

@@ -35,6 +35,7 @@ typedef struct crm__wf_actions {
 	crm__wf_action *v;
 	int n;
 	char path[160]; /* where it is in the definition: names compiled Lua and errors */
+	int shorthand;  /* written as one plugin function name, not a list */
 } crm__wf_actions;
 
 enum crm__catch_up { CRM__CATCH_UP_ONCE, CRM__CATCH_UP_EVERY, CRM__CATCH_UP_SKIP };
@@ -116,6 +117,10 @@ int crm__workflow_compile(crm_db *db, const cJSON *def, crm__workflow **out);
 void crm__workflow_retain(crm__workflow *wf);
 void crm__workflow_release(crm__workflow *wf);
 int crm__workflow_apply(crm_db *db, const cJSON *doc);
+/* Check what `wf` names outside itself (plugin functions, decision tables,
+ * forms and fields of `create`) and compile, without running, its Lua
+ * chunks. Errors name the workflow and carry the "path" (check.c). */
+int crm__workflow_check(crm_db *db, const crm__workflow *wf);
 /* The workflow `name` at `version` (0: the latest). Borrowed like forms. */
 int crm__workflow_lookup(crm_db *db, const char *name, int64_t version, crm__workflow **out);
 /* The latest workflows bound to `form` (borrowed array, count in *n). */

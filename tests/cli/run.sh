@@ -158,9 +158,12 @@ crm apply "$T/broken.json"
 want_error 1; want_err_has "broken.json:3:"
 end
 
-begin "apply gathers a directory recursively in one call"
+begin "apply gathers a directory recursively in one call and says what it created"
 crm apply "$T/forms"
-want_rc 0; want_out '{"applied":2}'; want_no_err
+want_rc 0; want_no_err
+want_out_has '"changed":2'
+want_out_has '{"kind":"form","name":"customer","action":"created","version":1}'
+want_out_has '{"kind":"form","name":"lead","action":"created","version":1}'
 end
 
 begin "apply of a directory and a broken file is atomic"
@@ -170,16 +173,17 @@ crm form lead
 want_out_lacks '"source"'
 end
 
-begin "apply again with no change is accepted"
+begin "apply again with no change says nothing changed"
 crm apply "$T/forms/customer.json" "$T/forms/sub/lead.json"
-want_rc 0; want_out '{"applied":2}'
+want_rc 0
+want_out '{"changed":0,"data_loss":false,"documents":[{"kind":"form","name":"customer","action":"unchanged"},{"kind":"form","name":"lead","action":"unchanged"}]}'
 end
 
 begin "apply reads *.lua files as plugins named after the file"
 mkdir -p "$T/plug"
 printf 'return { shout = function(ctx) return string.upper(ctx.x) end }\n' >"$T/plug/loud.lua"
 crm apply "$T/plug"
-want_rc 0; want_out '{"applied":1}'
+want_rc 0; want_out_has '{"kind":"plugin","name":"loud","action":"created","version":1}'
 printf 'return {\n  broken = function(\n' >"$T/plug/bad.lua"
 crm apply "$T/plug"
 want_error 1; want_err_has "bad:3:"
@@ -191,14 +195,40 @@ crm apply "$T/nope"
 want_error 1
 end
 
-begin "apply without paths exits 2"
+begin "apply without paths and nothing on stdin says what is wrong (exit 1)"
 crm apply
-want_error 2
+want_error 1
 end
 
 begin "apply reads an array of documents from stdin"
 crm_in '[{"form": "tag", "fields": [{"name": "label", "type": "text"}]}]' apply -
-want_rc 0; want_out '{"applied":1}'
+want_rc 0; want_out_has '"changed":1'
+end
+
+begin "apply names the file of a semantic error, and the document in it"
+printf '[{"form": "ok1", "fields": [{"name": "a", "type": "text"}]},\n {"form": "bad1", "fields": [{"name": "a", "type": "nope"}]}]\n' >"$T/two.json"
+crm apply "$T/forms" "$T/two.json"
+want_error 1
+want_err_has "crm: $T/two.json (document 1): form bad1: fields[0].type: unknown type 'nope'"
+want_err_has '"document":1,"file":"'"$T/two.json"'"'
+want_err_has '"path":"fields[0].type"'
+rm -f "$T/two.json"
+end
+
+begin "apply gives a syntax error's byte offset in the file, not in the gathered input"
+crm apply "$T/forms" "$T/broken.json"
+want_error 1
+want_err_has "broken.json:3:34: metadata is not valid JSON (at byte 65:"
+want_err_has '"offset":65,"line":3,"column":34'
+end
+
+begin "apply refuses a workflow calling a missing plugin, naming file and path"
+printf '{"workflow": "wf_bad", "form": "customer", "initial": "a",\n "states": {"a": {"on_enter": "nosuch.fn"}}, "transitions": []}\n' >"$T/wf_bad.json"
+crm apply "$T/wf_bad.json"
+want_error 3
+want_err_has "crm: $T/wf_bad.json: workflow wf_bad: states.a.on_enter: no plugin named 'nosuch'"
+want_err_has '"path":"states.a.on_enter"'
+rm -f "$T/wf_bad.json"
 end
 
 # ---- forms ----
@@ -506,15 +536,47 @@ want_error 3
 end
 
 # ---- migration ----
+begin "apply --plan shows a migration and changes nothing"
+crm apply --plan "$T/v2/lead.json"
+want_rc 0; want_no_err
+want_out_has '{"kind":"form","name":"lead","action":"changed","version":2,"changes":[{"change":"add","field":"source","rows":'
+crm form lead
+want_out_lacks '"source"'
+end
+
+begin "apply --plan on a database not made yet plans against an empty one and creates nothing"
+"$CRM" --db "$T/fresh.db" apply --plan "$T/forms" >"$T/out" 2>"$T/err"
+rc=$?
+want_rc 0; want_out_has '"action":"created"'
+[[ ! -e $T/fresh.db ]] || problem "a plan created a database"
+end
+
 begin "re-applying a changed form migrates it and keeps the data"
 crm apply "$T/v2/lead.json"
-want_rc 0; want_out '{"applied":1}'
+want_rc 0; want_out_has '"changes":[{"change":"add","field":"source"'
 crm form lead
 want_out_has '"source"'
 crm update lead 1 '{"source": "wechat"}'
 want_rc 0
 crm get lead 1
 want_out_has '"source":"wechat"'; want_out_has '"name":"Lead A"'
+end
+
+begin "renaming a field by its name alone is refused as data loss; --allow-data-loss drops it"
+sed 's/"source"/"channel"/' "$T/v2/lead.json" >"$T/v3.json"
+crm apply "$T/v3.json"
+want_error 4
+want_err_has "crm: $T/v3.json: form lead: removing field 'source' would discard 1 value"
+want_err_has '"id": "source"'
+crm get lead 1
+want_out_has '"source":"wechat"'
+crm apply --plan "$T/v3.json"
+want_rc 0; want_out_has '{"change":"drop","field":"source","rows":'; want_out_has '"data_loss":true'
+crm apply --allow-data-loss "$T/v3.json"
+want_rc 0; want_out_has '"change":"drop","field":"source"'
+crm get lead 1
+want_out_has '"channel":null'; want_out_lacks '"source"'
+rm -f "$T/v3.json"
 end
 
 # ---- environment ----
@@ -587,7 +649,7 @@ T0=2024-05-01T09:00:00Z
 begin "apply forms, a plugin, workflows and decision tables in one call"
 crm apply "$T/wf"
 want_rc 0; want_no_err
-[[ $(cat "$T/out") == '{"applied":'* ]] || problem "no applied count"
+want_out_has '"changed":'
 end
 
 begin "insert starts the workflow: routed owner, task, instance in its initial state"
@@ -883,7 +945,7 @@ JSON
 
 begin "report prints columns and rows as JSON"
 crm apply "$T/report.json"
-want_rc 0; want_out '{"applied":1}'
+want_rc 0; want_out_has '{"kind":"report","name":"leads_by_region","action":"created"'
 crm report leads_by_region
 want_rc 0; want_no_err
 want_out_has '"columns":[{"name":"region"'; want_out_has '{"region":"north","leads":1,"budget":5000.00}'
@@ -1131,6 +1193,12 @@ want_error 2
 end
 
 DB=$T/view.db
+begin "apply without a path reads the documents from stdin"
+DB=$T/stdin-apply.db
+crm_in '{"form": "note", "fields": [{"name": "text", "type": "text"}]}' apply
+want_rc 0; want_out_has '"name":"note","action":"created"'
+end
+
 begin "sqlite3 reads human values from a form's view"
 crm apply "$T/forms"
 want_rc 0
