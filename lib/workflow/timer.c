@@ -164,7 +164,7 @@ static int host_failure(crm_db *db, int rc)
 static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int *found)
 {
 	due_timer t;
-	int rc, fires = 0;
+	int rc, fires = 0, done = 0;
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
@@ -174,7 +174,7 @@ static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int 
 		for (int i = 0; i < fires && rc == CRM_OK; i++) {
 			int frc = crm__wf_fire(db, t.instance, t.event, NULL, NULL);
 			if (frc == CRM_OK)
-				(*fired)++;
+				done++;
 			else if (host_failure(db, frc))
 				rc = frc;
 			else {
@@ -189,7 +189,9 @@ static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int 
 			}
 		}
 	}
-	return crm__tx_end(db, rc);
+	if ((rc = crm__tx_end(db, rc)) == CRM_OK)
+		*fired += done; /* only what was committed */
+	return rc;
 }
 
 /* Is any timer due, and the newest timer's id (timers made later, during
