@@ -1,6 +1,8 @@
 /* Shared test fixtures (see helpers.h). */
 #include "helpers.h"
 
+#include <unistd.h>
+
 #include "core/db_int.h"
 #include "test.h"
 
@@ -66,4 +68,26 @@ const char *test_get(crm_db *db, const char *form, int64_t id)
 	snprintf(last, sizeof last, "%s", json);
 	crm_free(json);
 	return last;
+}
+
+void test_temp_db(char *dir, char *path, size_t size)
+{
+	snprintf(dir, 32, "/tmp/crm_test.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	snprintf(path, size, "%s/crm.db", dir);
+}
+
+void test_remove_db(const char *dir, const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char name[256];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "%s%s", path, suffix[i]);
+		unlink(name);
+	}
+	rmdir(dir);
 }

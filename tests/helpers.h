@@ -17,4 +17,11 @@ int64_t test_sql_int(crm_db *db, const char *sql);
 /* The record as JSON (static buffer, overwritten by the next call), or NULL. */
 const char *test_get(crm_db *db, const char *form, int64_t id);
 
+/* A path for a database file in a new directory under /tmp (for tests that
+ * reopen it or open it from several handles or processes): `dir` holds the
+ * directory (at least 32 bytes), `path` the file. Exits when it cannot. */
+void test_temp_db(char *dir, char *path, size_t size);
+/* Remove that file, its -wal and -shm, and the directory. */
+void test_remove_db(const char *dir, const char *path);
+
 #endif

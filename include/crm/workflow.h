@@ -76,11 +76,15 @@ CRM_EXTERN(int) crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *
 
 /**
  * Fire every timer due at `now_ms` (milliseconds since the epoch; -1 for
- * the handle's clock), oldest first, each in its own transaction. While it
- * runs, the handle's clock reads `now_ms`. A timer whose event is refused
- * is recorded in the instance's history and dropped. *out_fired (may be
- * NULL) gets the number of events fired. The host calls this; libcrm runs
- * no threads.
+ * the handle's clock), oldest first, each in its own transaction; timers
+ * set during the tick wait for the next one. While it runs, the handle's
+ * clock reads `now_ms`. A timer whose event is refused or whose script
+ * fails (error, budget, Lua memory ceiling) is recorded in the instance's
+ * history and dropped; a failure of the host (CRM_ENOMEM, CRM_EIO,
+ * CRM_EBUSY) stops the tick and keeps the timer. Several processes may
+ * tick one database at once: each timer fires exactly once. *out_fired
+ * (may be NULL) gets the number of events fired. The host calls this;
+ * libcrm runs no threads.
  */
 CRM_EXTERN(int) crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired);
 

@@ -131,6 +131,9 @@ void crm__meta_flush(crm_db *db);
 int crm__connection_ready(sqlite3 *sql);
 /* Create the system tables of a new database, check an existing one. */
 int crm__meta_init(crm_db *db);
+/* Inside crm__meta_init's write transaction: bring a database made by an
+ * earlier version to the current format (lib/core/upgrade.c). */
+int crm__upgrade(crm_db *db);
 /* The stored definition of (kind, name) at `version` (0: the latest):
  * *body (crm__free; NULL when there is none) and its version. */
 int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t version, char **body,

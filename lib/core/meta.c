@@ -16,7 +16,7 @@ static const char schema_sql[] =
 	" PRIMARY KEY(kind, name, version)) WITHOUT ROWID;"
 	/* The event outbox (lib/event): a platform service every engine writes to. */
 	"CREATE TABLE IF NOT EXISTS crm_event("
-	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, type TEXT NOT NULL,"
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,"
 	" form TEXT, record INTEGER, actor TEXT, payload TEXT NOT NULL DEFAULT '{}');";
 
 static int read_generation(crm_db *db, int64_t *out)
@@ -41,7 +41,7 @@ int crm__meta_init(crm_db *db)
 	if (sqlite3_db_readonly(db->sql, "main") == 0) {
 		if ((rc = crm__exec(db, "BEGIN IMMEDIATE")))
 			return rc;
-		if ((rc = crm__exec(db, schema_sql)) || (rc = crm__exec(db, "COMMIT"))) {
+		if ((rc = crm__exec(db, schema_sql)) || (rc = crm__upgrade(db)) || (rc = crm__exec(db, "COMMIT"))) {
 			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
 		}

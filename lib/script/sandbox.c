@@ -26,6 +26,7 @@ struct crm__script {
 	int64_t budget;  /* instructions for the outermost call */
 	int64_t work_left; /* iterations library loops in C may still run (crm__lua_charge) */
 	int err_code;    /* code of a failing crm.* call, or 0 */
+	int ceiling_hit; /* the last allocation refused was refused by the ceiling, not the host */
 	int env_ref;     /* the shared read-only globals */
 	int env_meta_ref; /* the metatable of every script's own globals: reads go to env_ref */
 	crm__lpattern_budget pattern;
@@ -46,10 +47,14 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	}
 	/* The ceiling binds scripts: libcrm's own glue (records pushed for a
 	 * script, compiled chunks) may go past it rather than fail. */
-	if (nsize > old && s->depth > 0 && s->mem_used + (nsize - old) > s->mem_limit)
+	if (nsize > old && s->depth > 0 && s->mem_used + (nsize - old) > s->mem_limit) {
+		s->ceiling_hit = 1;
 		return NULL;
-	if (!(p = crm__realloc(ptr, nsize)))
+	}
+	if (!(p = crm__realloc(ptr, nsize))) {
+		s->ceiling_hit = 0;
 		return NULL;
+	}
 	s->mem_used = s->mem_used - old + nsize;
 	return p;
 }
@@ -101,6 +106,23 @@ void crm__lua_charge(lua_State *L, lua_Integer steps)
 		out_of_budget(L);
 	}
 	s->work_left -= steps;
+}
+
+/* The detail member that tells a script's memory ceiling from the host
+ * running out of memory: both are CRM_ENOMEM. */
+static const char ceiling_member[] = "\"limit\":\"lua_memory\"";
+
+/* Report LUA_ERRMEM: the ceiling (the script's own failure) or the host's. */
+static int memory_error(crm_db *db, crm__script *s, const char *msg)
+{
+	if (s->ceiling_hit)
+		return crm__error_detail(db, CRM_ENOMEM, ceiling_member, "%s", msg ? msg : "not enough memory");
+	return crm__error_oom(db);
+}
+
+int crm__lua_memory_ceiling(crm_db *db)
+{
+	return db->errcode == CRM_ENOMEM && strcmp(crm__buf_cstr(&db->errmembers), ceiling_member) == 0;
 }
 
 /* Message handler of the outermost call: once a budget ran out, its message
@@ -477,6 +499,8 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 		 * the detail, take Lua's message (it names the script and line). */
 		if (s->err_code && rc == s->err_code && db->errcode == rc)
 			crm__error_remessage(db, msg ? msg : crm_errmsg(db));
+		else if (rc == CRM_ENOMEM)
+			memory_error(db, s, msg);
 		else
 			crm__error(db, rc, "%s", msg ? msg : "script error (an error object that is not a string)");
 		lua_pop(L, 1);
@@ -520,7 +544,7 @@ int crm__lua_protect(crm_db *db, int (*fn)(lua_State *L, void *ud), void *ud)
 	if (status == LUA_OK)
 		rc = p.rc;
 	else if (status == LUA_ERRMEM)
-		rc = crm__error_oom(db);
+		rc = memory_error(db, script_of(L), NULL);
 	else /* scripts run under crm__lua_call: only the glue can fail here */
 		rc = crm__error(db, CRM_ESCRIPT, "%s",
 				lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "Lua error in libcrm's glue");

@@ -43,6 +43,10 @@ int crm__lua_compile(crm_db *db, const char *name, const char *src, int expressi
  * with the message naming the script and line. An error raised by a crm.*
  * function keeps the code that function failed with (e.g. CRM_ECONSTRAINT). */
 int crm__lua_call(crm_db *db, int nargs, int nresults);
+/* Is the handle's error a script reaching the Lua memory ceiling (its own
+ * failure: CRM_ENOMEM with "limit": "lua_memory" in the detail) rather than
+ * the host running out of memory? */
+int crm__lua_memory_ceiling(crm_db *db);
 
 /* Push a new, empty globals table for a script, reading through to the
  * sandbox's libraries. */

@@ -20,7 +20,9 @@ void crm__sql_create_table(crm__buf *sql, const crm__form *form, const char *tab
 {
 	crm__buf_puts(sql, "CREATE TABLE ");
 	crm__sql_ident(sql, table);
-	crm__buf_puts(sql, "(id INTEGER PRIMARY KEY");
+	/* AUTOINCREMENT: a deleted record's id is never given to a new one,
+	 * whose workflows, events and history would be mixed up with its. */
+	crm__buf_puts(sql, "(id INTEGER PRIMARY KEY AUTOINCREMENT");
 	for (int i = 0; i < form->nfields; i++) {
 		crm__buf_puts(sql, ", ");
 		crm__sql_ident(sql, form->fields[i].name);

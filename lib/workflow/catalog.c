@@ -49,22 +49,24 @@ static wf_cache *cache_of(crm_db *db)
 	return db->ext[CRM__EXT_WORKFLOW];
 }
 
+/* AUTOINCREMENT: an id is never handed out twice (a timer claimed by a
+ * tick, an instance a deleted record named). */
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS crm_wf_instance(id INTEGER PRIMARY KEY, workflow TEXT NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS crm_wf_instance(id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL,"
 	" version INTEGER NOT NULL, form TEXT, record INTEGER, state TEXT NOT NULL,"
 	" status TEXT NOT NULL DEFAULT 'active', started_at INTEGER NOT NULL, entered_at INTEGER NOT NULL,"
 	" updated_at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS crm_wf_instance_record ON crm_wf_instance(form, record, workflow)"
 	" WHERE record IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS crm_wf_history(id INTEGER PRIMARY KEY, instance INTEGER NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS crm_wf_history(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER NOT NULL,"
 	" at INTEGER NOT NULL, event TEXT, from_state TEXT, to_state TEXT, actor TEXT, data TEXT);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_history_instance ON crm_wf_history(instance, id);"
-	"CREATE TABLE IF NOT EXISTS crm_wf_timer(id INTEGER PRIMARY KEY, instance INTEGER NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS crm_wf_timer(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER NOT NULL,"
 	" state TEXT NOT NULL, timer INTEGER NOT NULL, event TEXT NOT NULL, due_at INTEGER NOT NULL,"
 	" every INTEGER NOT NULL DEFAULT 0, catch_up INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_timer_due ON crm_wf_timer(due_at);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_timer_instance ON crm_wf_timer(instance);"
-	"CREATE TABLE IF NOT EXISTS crm_wf_approval(id INTEGER PRIMARY KEY, instance INTEGER NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS crm_wf_approval(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER NOT NULL,"
 	" state TEXT NOT NULL, round INTEGER NOT NULL, step INTEGER NOT NULL, role TEXT, user TEXT,"
 	" decision TEXT, actor TEXT, at INTEGER, reason TEXT);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_approval_instance ON crm_wf_approval(instance, round, step);";

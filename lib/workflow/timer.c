@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "script/script.h"
 #include "workflow_int.h"
 
-#define MAX_FIRES_PER_TICK 100000
 #define MAX_CATCH_UP 1000
 
 static int64_t field_time(const crm__workflow *wf, const crm__wf_timer *tm, const crm__value *record, int *ok)
@@ -87,17 +87,22 @@ typedef struct due_timer {
 	char event[64];
 } due_timer;
 
-static int next_due(crm_db *db, int64_t now, due_timer *t, int *found)
+/* The next timer due at `now` among those that existed when the tick
+ * began (id <= `last`). Read inside the tick's write transaction, so it
+ * is claimed: no other process fires it too, and what another process
+ * fired, moved or cancelled meanwhile is simply not found. */
+static int next_due(crm_db *db, int64_t now, int64_t last, due_timer *t, int *found)
 {
 	sqlite3_stmt *st = crm__stmt_take(db,
 					  "SELECT id, instance, due_at, every, catch_up, event FROM crm_wf_timer"
-					  " WHERE due_at <= ? ORDER BY due_at, id LIMIT 1",
+					  " WHERE due_at <= ?1 AND id <= ?2 ORDER BY due_at, id LIMIT 1",
 					  (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
 	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, last);
 	rc = sqlite3_step(st);
 	*found = rc == SQLITE_ROW;
 	if (*found) {
@@ -139,42 +144,82 @@ static int reschedule(crm_db *db, const due_timer *t, int64_t now, int *fires)
 	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
 }
 
-/* One due timer, in its own transaction: a failing event is recorded in
- * the instance's history and does not stop the other timers. */
-static int fire_one(crm_db *db, const due_timer *t, int64_t now, int64_t *fired)
+/* Did the event fail in the host (memory, I/O, a busy or broken database),
+ * rather than in the workflow or its scripts? Only those stop the tick. */
+static int host_failure(crm_db *db, int rc)
 {
-	int rc, fires = 0;
+	switch (rc) {
+	case CRM_ENOMEM: return !crm__lua_memory_ceiling(db);
+	case CRM_EBUSY:
+	case CRM_EIO:
+	case CRM_EMISUSE:
+	case CRM_ERROR: return 1;
+	default: return 0;
+	}
+}
+
+/* Claim and fire the next due timer, in its own transaction. A failing
+ * event is recorded in the instance's history and does not stop the
+ * other timers; a failure of the host rolls everything back. */
+static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int *found)
+{
+	due_timer t;
+	int rc, fires = 0, done = 0;
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = reschedule(db, t, now, &fires)) == CRM_OK) {
+	if ((rc = next_due(db, now, last, &t, found)) || !*found)
+		return crm__tx_end(db, rc);
+	if ((rc = reschedule(db, &t, now, &fires)) == CRM_OK) {
 		for (int i = 0; i < fires && rc == CRM_OK; i++) {
-			int frc = crm__wf_fire(db, t->instance, t->event, NULL, NULL);
+			int frc = crm__wf_fire(db, t.instance, t.event, NULL, NULL);
 			if (frc == CRM_OK)
-				(*fired)++;
-			else if (frc == CRM_EINVAL || frc == CRM_ECONSTRAINT || frc == CRM_ESCRIPT || frc == CRM_ELIMIT ||
-				 frc == CRM_ENOTFOUND || frc == CRM_EPERM) {
+				done++;
+			else if (host_failure(db, frc))
+				rc = frc;
+			else {
 				crm__buf data = CRM__BUF_INIT;
 				crm__buf_puts(&data, "{\"timer_error\":");
 				crm__json_cstr(&data, crm_errmsg(db));
 				crm__buf_putc(&data, '}');
 				rc = data.oom ? crm__error_oom(db)
-					      : crm__wf_history_add(db, t->instance, t->event, NULL, NULL, crm__buf_cstr(&data));
+					      : crm__wf_history_add(db, t.instance, t.event, NULL, NULL, crm__buf_cstr(&data));
 				crm__buf_free(&data);
 				break;
-			} else
-				rc = frc;
+			}
 		}
 	}
-	return crm__tx_end(db, rc);
+	if ((rc = crm__tx_end(db, rc)) == CRM_OK)
+		*fired += done; /* only what was committed */
+	return rc;
+}
+
+/* Is any timer due, and the newest timer's id (timers made later, during
+ * the tick, wait for the next one)? A read: an idle tick takes no lock. */
+static int tick_bounds(crm_db *db, int64_t now, int64_t *last, int *any)
+{
+	sqlite3_stmt *st = crm__stmt_take(db,
+					  "SELECT (SELECT coalesce(max(id), 0) FROM crm_wf_timer),"
+					  " EXISTS(SELECT 1 FROM crm_wf_timer WHERE due_at <= ?)",
+					  (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, now);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		*any = sqlite3_column_int(st, 1);
+	}
+	crm__stmt_give(db, st);
+	return rc == SQLITE_ROW ? CRM_OK : crm__error_sqlite(db, rc);
 }
 
 int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
 {
-	int64_t saved_now, fired = 0;
+	int64_t saved_now, fired = 0, last = 0;
 	char *saved_user;
-	due_timer t;
-	int rc, found = 1, rounds = 0;
+	int rc, found = 1;
 
 	if (out_fired)
 		*out_fired = 0;
@@ -189,9 +234,9 @@ int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
 		db->fixed_now = now_ms;
 	now_ms = crm_now(db);
 	db->actor_user = NULL;
-	while (rc == CRM_OK && found && rounds++ < MAX_FIRES_PER_TICK)
-		if ((rc = next_due(db, now_ms, &t, &found)) == CRM_OK && found)
-			rc = fire_one(db, &t, now_ms, &fired);
+	if ((rc = tick_bounds(db, now_ms, &last, &found)) == CRM_OK)
+		while (rc == CRM_OK && found)
+			rc = fire_next(db, now_ms, last, &fired, &found);
 	db->actor_user = saved_user;
 	db->fixed_now = saved_now;
 	if (out_fired)

@@ -1,7 +1,7 @@
 /* Triggers: what record writes do to workflows. A create starts the
  * workflows that start on create; an update starts those waiting for a
  * condition to become true and lets running instances take automatic
- * transitions; a delete cancels the record's instances. */
+ * transitions; a delete ends the record's instances. */
 #include <string.h>
 
 #include "core/alloc.h"
@@ -18,33 +18,38 @@ static int matches(const crm__filter *f, const crm__form *form, const crm__value
 	return crm__filter_eval(f, form, &row);
 }
 
-static int cancel_instances(crm_db *db, const char *form, int64_t record)
+/* A deleted record's active instances end with it, in the delete's
+ * transaction: a "(delete)" history row each, their timers removed, their
+ * pending approvals cancelled, their status "cancelled". Parameters:
+ * ?1 form, ?2 record, ?3 now, ?4 the actor. */
+static int end_instances(crm_db *db, const char *form, int64_t record)
 {
-	sqlite3_stmt *st;
+#define ACTIVE "(SELECT id FROM crm_wf_instance WHERE form = ?1 AND record = ?2 AND status = 'active')"
+	static const char *const sql[] = {
+		"INSERT INTO crm_wf_history(instance, at, event, from_state, to_state, actor)"
+		" SELECT id, ?3, '(delete)', state, NULL, ?4 FROM crm_wf_instance"
+		" WHERE form = ?1 AND record = ?2 AND status = 'active' ORDER BY id",
+		"DELETE FROM crm_wf_timer WHERE instance IN " ACTIVE,
+		"UPDATE crm_wf_approval SET decision = 'cancelled', actor = ?4, at = ?3, reason = 'the record was deleted'"
+		" WHERE decision IS NULL AND instance IN " ACTIVE,
+		"UPDATE crm_wf_instance SET status = 'cancelled', updated_at = ?3 WHERE id IN " ACTIVE,
+	};
+#undef ACTIVE
 	int rc;
 
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	st = crm__stmt_take(db,
-			    "DELETE FROM crm_wf_timer WHERE instance IN"
-			    " (SELECT id FROM crm_wf_instance WHERE form=?1 AND record=?2 AND status='active')",
-			    (size_t)-1);
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, record);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
-	if (rc == SQLITE_DONE) {
-		st = crm__stmt_take(db,
-				    "UPDATE crm_wf_instance SET status='cancelled', updated_at=?3"
-				    " WHERE form=?1 AND record=?2 AND status='active'",
-				    (size_t)-1);
+	rc = SQLITE_DONE;
+	for (size_t i = 0; i < sizeof sql / sizeof *sql && rc == SQLITE_DONE; i++) {
+		sqlite3_stmt *st = crm__stmt_take(db, sql[i], (size_t)-1);
 		if (!st)
 			return db->errcode;
 		sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, record);
-		sqlite3_bind_int64(st, 3, crm_now(db));
+		if (sqlite3_bind_parameter_count(st) >= 3)
+			sqlite3_bind_int64(st, 3, crm_now(db));
+		if (sqlite3_bind_parameter_count(st) >= 4 && db->actor_user)
+			sqlite3_bind_text(st, 4, db->actor_user, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		crm__stmt_give(db, st);
 	}
@@ -67,7 +72,7 @@ int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value 
 	if (!bound)
 		return CRM_OK; /* the common case: nothing to do, no query made */
 	if (!now)
-		return cancel_instances(db, w->form->name, w->id);
+		return end_instances(db, w->form->name, w->id);
 	/* Only automatic transitions care about a running instance's record. */
 	if (old && settles && (rc = crm__wf_instances_of(db, w->form->name, w->id, &ids, &nids)))
 		return rc;

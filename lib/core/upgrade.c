@@ -1,0 +1,166 @@
+/* Upgrades of databases made by earlier libcrm versions to the current
+ * format, run when a handle opens one for writing, inside the transaction
+ * that checks the system tables: an upgrade happens whole or not at all.
+ *
+ * Format 2: ids are never reused. A table with a plain INTEGER PRIMARY KEY
+ * hands the id of a deleted newest row out again (a new record inherited
+ * the deleted one's workflow instance and history). Every table libcrm
+ * made that way (form tables, events, workflow instances, history, timers,
+ * approvals) is rebuilt with AUTOINCREMENT, rows and indexes kept, and its
+ * sequence starts past every id something else still names. */
+#include <string.h>
+
+#include "alloc.h"
+#include "db_int.h"
+
+#define FORMAT 2 /* databases made by this version start at 1 too: nothing to rebuild */
+
+/* The next table of ours still without AUTOINCREMENT: *name and *sql
+ * (crm__free both), NULL when none is left. */
+static int next_table(crm_db *db, char **name, char **sql)
+{
+	sqlite3_stmt *st = crm__stmt_take(
+		db,
+		"SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND instr(sql, 'id INTEGER PRIMARY KEY,') > 0"
+		" AND (name IN ('crm_event', 'crm_wf_instance', 'crm_wf_history', 'crm_wf_timer', 'crm_wf_approval')"
+		"      OR name IN (SELECT name FROM crm_meta WHERE kind = 'form')) LIMIT 1",
+		(size_t)-1);
+	int rc;
+
+	*name = *sql = NULL;
+	if (!st)
+		return db->errcode;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*name = crm__strdup((const char *)sqlite3_column_text(st, 0));
+		*sql = crm__strdup((const char *)sqlite3_column_text(st, 1));
+		rc = *name && *sql ? CRM_OK : crm__error_oom(db);
+	} else
+		rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+/* The first column of a query with at most one parameter, `param`: as an
+ * integer (left alone when there is no row) or as text (crm__free; left
+ * alone for NULL or no row). */
+static int query_one(crm_db *db, const char *sql, const char *param, int64_t *out_int, char **out_text)
+{
+	sqlite3_stmt *st = crm__stmt_take(db, sql, (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && out_int)
+		*out_int = sqlite3_column_int64(st, 0);
+	if (rc == SQLITE_ROW && out_text && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    !(*out_text = crm__strdup((const char *)sqlite3_column_text(st, 0))))
+		rc = SQLITE_NOMEM;
+	crm__stmt_give(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* The highest id of `table` that other tables still name: a deleted
+ * record's instances and events, an instance's history, timers and
+ * approvals. */
+static int named_elsewhere(crm_db *db, const char *table, int64_t *out)
+{
+	int64_t has_wf = 0;
+	int rc;
+
+	*out = 0;
+	if (strcmp(table, "crm_wf_instance") == 0)
+		return query_one(db,
+				 "SELECT max(coalesce((SELECT max(instance) FROM crm_wf_history), 0),"
+				 " coalesce((SELECT max(instance) FROM crm_wf_timer), 0),"
+				 " coalesce((SELECT max(instance) FROM crm_wf_approval), 0))",
+				 NULL, out, NULL);
+	if (strncmp(table, "crm_", 4) == 0)
+		return CRM_OK;
+	if ((rc = query_one(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'crm_wf_instance'", NULL, &has_wf, NULL)))
+		return rc;
+	return query_one(db,
+			 has_wf ? "SELECT max(coalesce((SELECT max(record) FROM crm_event WHERE form = ?1), 0),"
+				  " coalesce((SELECT max(record) FROM crm_wf_instance WHERE form = ?1), 0))"
+				: "SELECT coalesce((SELECT max(record) FROM crm_event WHERE form = ?1), 0)",
+			 table, out, NULL);
+}
+
+static int start_sequence_past(crm_db *db, const char *table, int64_t id)
+{
+	static const char *const sql[2] = {
+		"INSERT INTO sqlite_sequence(name, seq) SELECT ?1, ?2 WHERE NOT EXISTS"
+		" (SELECT 1 FROM sqlite_sequence WHERE name = ?1)",
+		"UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1 AND seq < ?2",
+	};
+	int rc = SQLITE_DONE;
+
+	for (int i = 0; i < 2 && rc == SQLITE_DONE; i++) {
+		sqlite3_stmt *st = crm__stmt_take(db, sql[i], (size_t)-1);
+		if (!st)
+			return db->errcode;
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, id);
+		rc = sqlite3_step(st);
+		crm__stmt_give(db, st);
+	}
+	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+}
+
+/* Rebuild `table` from its CREATE statement `create` with AUTOINCREMENT.
+ * Renamed aside in legacy mode, so views naming the table (which are not
+ * libcrm's to rewrite) keep naming it; its indexes are made again. */
+static int rebuild(crm_db *db, const char *table, const char *create)
+{
+	static const char key[] = "id INTEGER PRIMARY KEY";
+	const char *at = strstr(create, key) + sizeof key - 1;
+	crm__buf sql = CRM__BUF_INIT;
+	char *indexes = NULL;
+	int64_t named = 0;
+	int rc;
+
+	if ((rc = query_one(db, "SELECT group_concat(sql, ';') FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?1"
+				" AND sql IS NOT NULL",
+			    table, NULL, &indexes)) ||
+	    (rc = named_elsewhere(db, table, &named)))
+		return rc;
+	crm__buf_puts(&sql, "PRAGMA legacy_alter_table = ON; ALTER TABLE ");
+	crm__sql_ident(&sql, table);
+	crm__buf_puts(&sql, " RENAME TO crm__upgrade_old; ");
+	crm__buf_put(&sql, create, (size_t)(at - create));
+	crm__buf_puts(&sql, " AUTOINCREMENT");
+	crm__buf_puts(&sql, at);
+	crm__buf_puts(&sql, "; INSERT INTO ");
+	crm__sql_ident(&sql, table);
+	crm__buf_puts(&sql, " SELECT * FROM crm__upgrade_old; DROP TABLE crm__upgrade_old; PRAGMA legacy_alter_table = OFF; ");
+	if (indexes)
+		crm__buf_puts(&sql, indexes);
+	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
+	if (rc)
+		sqlite3_exec(db->sql, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
+	crm__buf_free(&sql);
+	crm__free(indexes);
+	return rc ? rc : start_sequence_past(db, table, named);
+}
+
+int crm__upgrade(crm_db *db)
+{
+	int64_t format = FORMAT;
+	char *name, *create;
+	int rc;
+
+	if ((rc = query_one(db, "SELECT value FROM crm_state WHERE key = 'format'", NULL, &format, NULL)))
+		return rc;
+	if (format >= FORMAT)
+		return CRM_OK;
+	while ((rc = next_table(db, &name, &create)) == CRM_OK && name) {
+		rc = rebuild(db, name, create);
+		crm__free(name);
+		crm__free(create);
+		if (rc)
+			return rc;
+	}
+	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 2 WHERE key = 'format'"); /* FORMAT */
+}
