@@ -80,8 +80,7 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 		free(fields);
 		if (rc != CRM_OK)
 			return cli_lib_error(c->db, rc);
-		/* A free-standing instance is listed by its id (form NULL). */
-		rc = crm_workflow_instances(c->db, NULL, instance, &json);
+		rc = crm_workflow_instance_get(c->db, instance, &json);
 		return cli_print_owned(c->db, rc, json);
 	}
 	if ((rc = check_form(c, form))) {

@@ -1983,7 +1983,7 @@ TEST(test_engine__bad_definitions)
 	crm_close(db);
 }
 
-/* Free-standing instances are listed and their history read with form NULL. */
+/* Free-standing instances are listed with form NULL; one's history is read by its id. */
 TEST(test_engine__free_standing_instances_are_listed)
 {
 	crm_db *db = test_db();
@@ -1999,7 +1999,7 @@ TEST(test_engine__free_standing_instances_are_listed)
 	CHECK_HAS(json, "\"state\":\"queued\"");
 	CHECK_HAS(json, "\"state\":\"done\",\"status\":\"done\"");
 	crm_free(json);
-	CHECK_OK(db, crm_workflow_history(db, NULL, b, &json));
+	CHECK_OK(db, crm_workflow_instance_history(db, b, &json));
 	CHECK_HAS(json, "\"event\":\"finish\",\"from\":\"queued\",\"to\":\"done\"");
 	CHECK(!strstr(json, "\"instance\":1,"));
 	crm_free(json);

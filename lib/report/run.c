@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "report_int.h"
+#include "store/row.h"
 #include "store/value.h"
 
 enum run_state { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
@@ -21,7 +22,7 @@ struct crm_report {
 	int state, last_rc;
 	crm__buf json;
 	int json_ready;
-	char (*text)[40]; /* per column: formatted numbers and times */
+	crm_row row; /* typed access to the current row */
 };
 
 /* ---- values ---- */
@@ -59,15 +60,6 @@ void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, sqlite3_stmt *
 	crm__value_write_json(out, c->type, c->scale, &v);
 }
 
-static void real_text(double d, char *out, size_t size)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			break;
-	}
-}
-
 /* ---- the cursor ---- */
 
 static int start(crm_db *db, const char *name, const char *params_json, crm_report **out)
@@ -85,11 +77,12 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 	r->rep = rep;
 	crm__report_retain(rep);
 	if ((rc = crm__rargs_init(db, rep, params_json, &r->args)) ||
-	    !(r->text = crm__calloc((size_t)rep->ncols + 1, sizeof *r->text))) {
-		rc = rc ? rc : crm__error_oom(db);
+	    (rc = crm__row_init(&r->row, db, &r->st, &r->state, ST_ROW, rep->ncols))) {
 		crm_report_free(r);
 		return rc;
 	}
+	for (int i = 0; i < rep->ncols; i++)
+		crm__row_column(&r->row, i, rep->cols[i].name, rep->cols[i].type, rep->cols[i].scale);
 	if (!(r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
 		rc = db->errcode ? db->errcode : CRM_ERROR;
 	else
@@ -138,54 +131,19 @@ int crm_report_next(crm_report *r)
 	return r->last_rc;
 }
 
-int crm_report_column_count(crm_report *r) { return r ? r->rep->ncols : 0; }
+/* The typed accessors are the row's (include/crm/row.h), under the report's names. */
+crm_row *crm_report_row(crm_report *r) { return r ? &r->row : NULL; }
+int crm_report_column_count(crm_report *r) { return crm_row_column_count(crm_report_row(r)); }
+const char *crm_report_column_name(crm_report *r, int i) { return crm_row_column_name(crm_report_row(r), i); }
+int crm_report_column_type(crm_report *r, int i) { return crm_row_column_type(crm_report_row(r), i); }
+int crm_report_is_null(crm_report *r, int i) { return crm_row_is_null(crm_report_row(r), i); }
+int64_t crm_report_int64(crm_report *r, int i) { return crm_row_int64(crm_report_row(r), i); }
+double crm_report_double(crm_report *r, int i) { return crm_row_double(crm_report_row(r), i); }
+const char *crm_report_text(crm_report *r, int i) { return crm_row_text(crm_report_row(r), i); }
 
-#define COL_OK(r, i) ((r) && (unsigned)(i) < (unsigned)(r)->rep->ncols)
-#define ON_ROW(r, i) (COL_OK(r, i) && (r)->state == ST_ROW)
-
-const char *crm_report_column_name(crm_report *r, int i) { return COL_OK(r, i) ? r->rep->cols[i].name : NULL; }
-const char *crm_report_column_label(crm_report *r, int i) { return COL_OK(r, i) ? r->rep->cols[i].label : NULL; }
-int crm_report_column_type(crm_report *r, int i) { return COL_OK(r, i) ? (int)r->rep->cols[i].type : 0; }
-
-int crm_report_is_null(crm_report *r, int i)
+const char *crm_report_column_label(crm_report *r, int i)
 {
-	return ON_ROW(r, i) ? sqlite3_column_type(r->st, i) == SQLITE_NULL : 1;
-}
-
-int64_t crm_report_int64(crm_report *r, int i) { return ON_ROW(r, i) ? sqlite3_column_int64(r->st, i) : 0; }
-
-double crm_report_double(crm_report *r, int i)
-{
-	const crm__rcolumn *c;
-
-	if (!ON_ROW(r, i))
-		return 0;
-	c = &r->rep->cols[i];
-	/* a decimal's double is its value, not the scaled integer */
-	if (c->type == CRM_TYPE_DECIMAL)
-		return (double)sqlite3_column_int64(r->st, i) / pow(10, c->scale);
-	return sqlite3_column_double(r->st, i);
-}
-
-const char *crm_report_text(crm_report *r, int i)
-{
-	const crm__rcolumn *c;
-	char *t;
-
-	if (!ON_ROW(r, i) || sqlite3_column_type(r->st, i) == SQLITE_NULL)
-		return NULL;
-	c = &r->rep->cols[i];
-	t = r->text[i];
-	switch (c->type) {
-	case CRM_TYPE_INTEGER:
-	case CRM_TYPE_REF: snprintf(t, 40, "%lld", (long long)sqlite3_column_int64(r->st, i)); break;
-	case CRM_TYPE_DECIMAL: crm__decimal_format(sqlite3_column_int64(r->st, i), c->scale, t); break;
-	case CRM_TYPE_NUMBER: real_text(sqlite3_column_double(r->st, i), t, 40); break;
-	case CRM_TYPE_BOOLEAN: return sqlite3_column_int64(r->st, i) ? "true" : "false";
-	case CRM_TYPE_DATETIME: crm__datetime_format(sqlite3_column_int64(r->st, i), t); break;
-	default: return (const char *)sqlite3_column_text(r->st, i);
-	}
-	return t;
+	return r && (unsigned)i < (unsigned)r->rep->ncols ? r->rep->cols[i].label : NULL;
 }
 
 const char *crm_report_json(crm_report *r)
@@ -225,7 +183,7 @@ void crm_report_free(crm_report *r)
 	crm__rargs_free(&r->args);
 	crm__report_release(r->rep);
 	crm__buf_free(&r->json);
-	crm__free(r->text);
+	crm__row_free(&r->row);
 	crm__free(r);
 }
 
