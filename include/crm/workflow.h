@@ -110,7 +110,7 @@ CRM_EXTERN(int) crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired);
  * of the first matching rule or null; for "collect", an array of the
  * outputs of every matching rule.
  */
-CRM_EXTERN(int) crm_decide(crm_db *db, const char *table, const char *inputs_json, char **out);
+CRM_EXTERN(int) crm_decision_eval(crm_db *db, const char *table, const char *inputs_json, char **out);
 /** A JSON array of {"decision","version","label"} for every decision table, in *out (crm_free). */
 CRM_EXTERN(int) crm_decision_list(crm_db *db, char **out);
 /** The latest stored definition of decision table `name`, in *out (crm_free); CRM_ENOTFOUND when there is none. */
