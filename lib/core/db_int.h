@@ -59,6 +59,9 @@ int crm__enter(crm_db *db);
  * transaction or statement has the database open (cheaper): writes (see
  * crm__tx_begin) and point reads (crm__fresh after the first step). */
 int crm__enter_deferred(crm_db *db);
+/* crm__enter for a call that answers through `char **out`: CRM_EMISUSE
+ * without a handle, or (on the handle) without `out`; *out starts NULL. */
+int crm__enter_out(crm_db *db, char **out);
 /* With a transaction or a stepped statement open: *stale = 1 when another
  * connection changed metadata since this handle last looked. The caller
  * drops what it holds and then calls crm__meta_flush. */

@@ -224,8 +224,7 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 
 /* ---- reading definitions back (crm_<kind>_list / crm_<kind>_get) ---- */
 
-/* Common entry of the public readers: a handle, a place for the answer. */
-static int enter_reader(crm_db *db, char **out)
+int crm__enter_out(crm_db *db, char **out)
 {
 	int rc;
 
@@ -244,7 +243,7 @@ int crm__meta_list(crm_db *db, const char *kind, char **out)
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
-	if ((rc = enter_reader(db, out)))
+	if ((rc = crm__enter_out(db, out)))
 		return rc;
 	st = crm__stmt_take(db,
 			    "SELECT name, max(version), json_extract(body, '$.label') FROM crm_meta WHERE kind=?"
@@ -276,7 +275,7 @@ int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *n
 {
 	int rc;
 
-	if ((rc = enter_reader(db, out)))
+	if ((rc = crm__enter_out(db, out)))
 		return rc;
 	if (!name)
 		return crm__error(db, CRM_EMISUSE, "no %s name given", label);

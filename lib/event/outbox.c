@@ -63,14 +63,8 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 	char iso[32];
 	int rc, n = 0;
 
-	if (!db)
-		return CRM_EMISUSE;
-	if (out)
-		*out = NULL;
-	if ((rc = crm__enter(db)))
+	if ((rc = crm__enter_out(db, out)))
 		return rc;
-	if (!out)
-		return crm__error(db, CRM_EMISUSE, "no place for the events (out is NULL)");
 	if (after_seq < 0)
 		return crm__error(db, CRM_EINVAL, "after_seq is a sequence number (0 for the first event), not %lld",
 				  (long long)after_seq);

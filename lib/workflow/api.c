@@ -172,14 +172,8 @@ static int enter_listing(crm_db *db, const char *form, int64_t record, char **ou
 {
 	int rc;
 
-	if (!db)
-		return CRM_EMISUSE;
-	if (out)
-		*out = NULL;
-	if ((rc = crm__enter(db)))
+	if ((rc = crm__enter_out(db, out)))
 		return rc;
-	if (!out)
-		return crm__error(db, CRM_EMISUSE, "no place for the answer (out is NULL)");
 	if (!form && record != 0)
 		return crm__error(db, CRM_EINVAL,
 				  "form NULL lists the free-standing instances, which have no record: give record 0"
