@@ -493,6 +493,34 @@ TEST(test_workflow_instance__get_and_history_by_instance_id)
 	crm_close(db);
 }
 
+TEST(test_workflow_instance__events_of_one_instance)
+{
+	crm_db *db = kinds_db();
+	char *json = NULL;
+	int64_t a, b;
+
+	CHECK_OK(db, crm_workflow_start(db, "job", 0, &a));
+	CHECK_OK(db, crm_workflow_start(db, "job", 0, &b));
+	CHECK_OK(db, crm_workflow_fire_instance(db, b, "finish", NULL));
+	CHECK_OK(db, crm_workflow_instance_events(db, a, &json));
+	CHECK_STR(json, "[{\"instance\":1,\"workflow\":\"job\",\"state\":\"queued\",\"event\":\"finish\",\"to\":\"done\","
+			"\"enabled\":true}]");
+	crm_free(json);
+	/* a finished instance offers nothing */
+	CHECK_OK(db, crm_workflow_instance_events(db, b, &json));
+	CHECK_STR(json, "[]");
+	crm_free(json);
+	json = (char *)"untouched";
+	CHECK_RC(db, crm_workflow_instance_events(db, 42, &json), CRM_ENOTFOUND);
+	CHECK(json == NULL);
+	CHECK_RC(db, crm_workflow_instance_events(db, a, NULL), CRM_EMISUSE);
+	CHECK_RC(db, crm_workflow_instance_events(NULL, a, &json), CRM_EMISUSE);
+	/* events of a record need its form */
+	CHECK_RC(db, crm_workflow_events(db, NULL, a, &json), CRM_EMISUSE);
+	CHECK_HAS(crm_errmsg(db), "crm_workflow_instance_events");
+	crm_close(db);
+}
+
 TEST(test_workflow_instances__record_is_never_an_instance_id)
 {
 	crm_db *db = kinds_db();
@@ -546,5 +574,6 @@ TEST_LIST(T(test_version__header_generated_from_the_project_version),
 	  T(test_event_list__database_from_before_the_instance_column_is_upgraded), T(test_row__cursor_reads_every_type_without_json),
 	  T(test_row__wrong_kinds_and_bad_columns_are_refused), T(test_row__report_rows_share_the_accessors),
 	  T(test_workflow_instance__get_and_history_by_instance_id),
+	  T(test_workflow_instance__events_of_one_instance),
 	  T(test_workflow_instances__record_is_never_an_instance_id),
 	  T(test_workflow_instance__unknown_ids_and_null_arguments_are_refused))

@@ -75,6 +75,8 @@ CRM_EXTERN(int) crm_workflow_history(crm_db *db, const char *form, int64_t recor
 CRM_EXTERN(int) crm_workflow_instance_get(crm_db *db, int64_t instance, char **out);
 /** The history of instance `instance`, shaped like crm_workflow_history, in *out (crm_free); CRM_ENOTFOUND when there is no such instance. */
 CRM_EXTERN(int) crm_workflow_instance_history(crm_db *db, int64_t instance, char **out);
+/** The events instance `instance` allows now, shaped like crm_workflow_events ([] when it is finished), in *out (crm_free); CRM_ENOTFOUND when there is no such instance. */
+CRM_EXTERN(int) crm_workflow_instance_events(crm_db *db, int64_t instance, char **out);
 /**
  * Record the acting user's decision ("approve" or "reject"; a rejection
  * needs a `reason`) on the record's pending approval. CRM_EPERM when the
