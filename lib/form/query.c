@@ -560,7 +560,7 @@ static int build_cursor(crm_cursor *cur)
 	cur->cols = crm__calloc((size_t)cur->ncols, sizeof *cur->cols);
 	if (!cur->cols)
 		return crm__error_oom(cur->db);
-	if ((rc = crm__row_init(&cur->row, cur->db, &cur->st, &cur->state, ST_ROW, cur->ncols)))
+	if ((rc = crm__row_init(&cur->row, cur->db, NULL, &cur->state, ST_ROW, cur->ncols)))
 		return rc;
 	set_col(cur, 0, CRM__COL_ID);
 	for (int i = 0; i < nsel; i++)
@@ -607,7 +607,7 @@ static int build_cursor(crm_cursor *cur)
 		crm__buf_free(&sql);
 		return crm__error_oom(cur->db);
 	}
-	cur->st = crm__stmt_take(cur->db, sql.p, sql.len);
+	cur->row.st = cur->st = crm__stmt_take(cur->db, sql.p, sql.len);
 	crm__buf_free(&sql);
 	if (!cur->st)
 		return cur->db->errcode;
@@ -732,15 +732,18 @@ int crm_cursor_next(crm_cursor *cur)
 	return cur->last_rc;
 }
 
-/* The typed accessors are the row's (include/crm/row.h), under the cursor's names. */
-crm_row *crm_cursor_row(crm_cursor *cur) { return cur ? &cur->row : NULL; }
-int crm_cursor_column_count(crm_cursor *cur) { return crm_row_column_count(crm_cursor_row(cur)); }
-const char *crm_cursor_column_name(crm_cursor *cur, int i) { return crm_row_column_name(crm_cursor_row(cur), i); }
-int crm_cursor_column_type(crm_cursor *cur, int i) { return crm_row_column_type(crm_cursor_row(cur), i); }
-int crm_cursor_is_null(crm_cursor *cur, int i) { return crm_row_is_null(crm_cursor_row(cur), i); }
-int64_t crm_cursor_int64(crm_cursor *cur, int i) { return crm_row_int64(crm_cursor_row(cur), i); }
-double crm_cursor_double(crm_cursor *cur, int i) { return crm_row_double(crm_cursor_row(cur), i); }
-const char *crm_cursor_text(crm_cursor *cur, int i) { return crm_row_text(crm_cursor_row(cur), i); }
+/* The typed accessors are the row's (include/crm/row.h), under the cursor's
+ * names. row_of, not the exported crm_cursor_row (which may be interposed),
+ * lets the compiler inline the hot ones down to sqlite3_column_*. */
+static crm_row *row_of(crm_cursor *cur) { return cur ? &cur->row : NULL; }
+crm_row *crm_cursor_row(crm_cursor *cur) { return row_of(cur); }
+int crm_cursor_column_count(crm_cursor *cur) { return crm_row_column_count(row_of(cur)); }
+const char *crm_cursor_column_name(crm_cursor *cur, int i) { return crm_row_column_name(row_of(cur), i); }
+int crm_cursor_column_type(crm_cursor *cur, int i) { return crm_row_column_type(row_of(cur), i); }
+int crm_cursor_is_null(crm_cursor *cur, int i) { return crm__row_is_null(row_of(cur), i); }
+int64_t crm_cursor_int64(crm_cursor *cur, int i) { return crm__row_int64(row_of(cur), i); }
+double crm_cursor_double(crm_cursor *cur, int i) { return crm__row_double(row_of(cur), i); }
+const char *crm_cursor_text(crm_cursor *cur, int i) { return crm_row_text(row_of(cur), i); }
 
 const char *crm_cursor_json(crm_cursor *cur)
 {

@@ -77,13 +77,13 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 	r->rep = rep;
 	crm__report_retain(rep);
 	if ((rc = crm__rargs_init(db, rep, params_json, &r->args)) ||
-	    (rc = crm__row_init(&r->row, db, &r->st, &r->state, ST_ROW, rep->ncols))) {
+	    (rc = crm__row_init(&r->row, db, NULL, &r->state, ST_ROW, rep->ncols))) {
 		crm_report_free(r);
 		return rc;
 	}
 	for (int i = 0; i < rep->ncols; i++)
 		crm__row_column(&r->row, i, rep->cols[i].name, rep->cols[i].type, rep->cols[i].scale);
-	if (!(r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
+	if (!(r->row.st = r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
 		rc = db->errcode ? db->errcode : CRM_ERROR;
 	else
 		rc = crm__rargs_bind(db, rep, &r->args, &rep->binds, r->st);
@@ -131,15 +131,18 @@ int crm_report_next(crm_report *r)
 	return r->last_rc;
 }
 
-/* The typed accessors are the row's (include/crm/row.h), under the report's names. */
-crm_row *crm_report_row(crm_report *r) { return r ? &r->row : NULL; }
-int crm_report_column_count(crm_report *r) { return crm_row_column_count(crm_report_row(r)); }
-const char *crm_report_column_name(crm_report *r, int i) { return crm_row_column_name(crm_report_row(r), i); }
-int crm_report_column_type(crm_report *r, int i) { return crm_row_column_type(crm_report_row(r), i); }
-int crm_report_is_null(crm_report *r, int i) { return crm_row_is_null(crm_report_row(r), i); }
-int64_t crm_report_int64(crm_report *r, int i) { return crm_row_int64(crm_report_row(r), i); }
-double crm_report_double(crm_report *r, int i) { return crm_row_double(crm_report_row(r), i); }
-const char *crm_report_text(crm_report *r, int i) { return crm_row_text(crm_report_row(r), i); }
+/* The typed accessors are the row's (include/crm/row.h), under the report's
+ * names. row_of, not the exported crm_report_row (which may be interposed),
+ * lets the compiler inline the hot ones down to sqlite3_column_*. */
+static crm_row *row_of(crm_report *r) { return r ? &r->row : NULL; }
+crm_row *crm_report_row(crm_report *r) { return row_of(r); }
+int crm_report_column_count(crm_report *r) { return crm_row_column_count(row_of(r)); }
+const char *crm_report_column_name(crm_report *r, int i) { return crm_row_column_name(row_of(r), i); }
+int crm_report_column_type(crm_report *r, int i) { return crm_row_column_type(row_of(r), i); }
+int crm_report_is_null(crm_report *r, int i) { return crm__row_is_null(row_of(r), i); }
+int64_t crm_report_int64(crm_report *r, int i) { return crm__row_int64(row_of(r), i); }
+double crm_report_double(crm_report *r, int i) { return crm__row_double(row_of(r), i); }
+const char *crm_report_text(crm_report *r, int i) { return crm_row_text(row_of(r), i); }
 
 const char *crm_report_column_label(crm_report *r, int i)
 {

@@ -14,14 +14,17 @@
 
 #define DAY_MS INT64_C(86400000)
 
-int crm__row_init(crm_row *row, crm_db *db, sqlite3_stmt *const *st, const int *state, int on_row, int ncols)
+int crm__row_init(crm_row *row, crm_db *db, sqlite3_stmt *st, const int *state, int on_row, int ncols)
 {
 	row->db = db;
 	row->st = st;
 	row->state = state;
 	row->on_row = on_row;
 	row->ncols = 0;
-	if (!(row->cols = crm__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *row->cols)))
+	row->dates = 0;
+	row->cols = crm__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *row->cols);
+	row->texts = crm__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *row->texts);
+	if (!row->cols || !row->texts)
 		return crm__error_oom(db);
 	row->ncols = ncols;
 	return CRM_OK;
@@ -33,6 +36,7 @@ void crm__row_column(crm_row *row, int i, const char *name, crm_type type, int s
 
 	c->name = name;
 	c->type = type;
+	row->dates |= type == CRM_TYPE_DATE;
 	c->scale = type == CRM_TYPE_DECIMAL ? scale : 0;
 	c->divisor = type == CRM_TYPE_DECIMAL ? pow(10, scale) : 0;
 }
@@ -40,12 +44,14 @@ void crm__row_column(crm_row *row, int i, const char *name, crm_type type, int s
 void crm__row_free(crm_row *row)
 {
 	for (int i = 0; i < row->ncols; i++) {
-		crm__buf_free(&row->cols[i].raw);
-		crm__buf_free(&row->cols[i].items);
-		crm__buf_free(&row->cols[i].offsets);
+		crm__buf_free(&row->texts[i].raw);
+		crm__buf_free(&row->texts[i].items);
+		crm__buf_free(&row->texts[i].offsets);
 	}
 	crm__free(row->cols);
+	crm__free(row->texts);
 	row->cols = NULL;
+	row->texts = NULL;
 	row->ncols = 0;
 }
 
@@ -59,41 +65,24 @@ void crm__real_text(double d, char *out, size_t size)
 	}
 }
 
-/* The accessors are benchmarked against raw sqlite3_column_* reads: one
- * check, then straight to SQLite. */
-#define COL_OK(row, i) ((row) && (unsigned)(i) < (unsigned)(row)->ncols)
-#define ON_ROW(row, i) (COL_OK(row, i) && *(row)->state == (row)->on_row)
-#define ST(row) (*(row)->st)
+#define COL_OK CRM__ROW_COL_OK
+#define ON_ROW CRM__ROW_ON
+#define ST(row) ((row)->st)
 
 int crm_row_column_count(crm_row *row) { return row ? row->ncols : 0; }
 const char *crm_row_column_name(crm_row *row, int i) { return COL_OK(row, i) ? row->cols[i].name : NULL; }
 int crm_row_column_type(crm_row *row, int i) { return COL_OK(row, i) ? (int)row->cols[i].type : 0; }
 int crm_row_column_scale(crm_row *row, int i) { return COL_OK(row, i) ? row->cols[i].scale : -1; }
+int crm_row_is_null(crm_row *row, int i) { return crm__row_is_null(row, i); }
+int64_t crm_row_int64(crm_row *row, int i) { return crm__row_int64(row, i); }
+double crm_row_double(crm_row *row, int i) { return crm__row_double(row, i); }
 
-int crm_row_is_null(crm_row *row, int i) { return ON_ROW(row, i) ? sqlite3_column_type(ST(row), i) == SQLITE_NULL : 1; }
-
-int64_t crm_row_int64(crm_row *row, int i)
+int64_t crm__row_date_ms(crm_row *row, int i)
 {
-	const char *s;
+	const char *s = (const char *)sqlite3_column_text(ST(row), i);
 	int64_t days;
 
-	if (!ON_ROW(row, i))
-		return 0;
-	if (row->cols[i].type != CRM_TYPE_DATE)
-		return sqlite3_column_int64(ST(row), i);
-	/* dates are stored as their "YYYY-MM-DD" text */
-	s = (const char *)sqlite3_column_text(ST(row), i);
 	return s && crm__date_parse(s, (size_t)sqlite3_column_bytes(ST(row), i), &days) == 0 ? days * DAY_MS : 0;
-}
-
-double crm_row_double(crm_row *row, int i)
-{
-	if (!ON_ROW(row, i))
-		return 0;
-	/* A decimal's double is its value, not the scaled integer. */
-	if (row->cols[i].divisor != 0)
-		return (double)sqlite3_column_int64(ST(row), i) / row->cols[i].divisor;
-	return sqlite3_column_double(ST(row), i);
 }
 
 int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && sqlite3_column_int64(ST(row), i) != 0; }
@@ -101,19 +90,21 @@ int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && sqlite3_column_
 const char *crm_row_text(crm_row *row, int i)
 {
 	sqlite3_stmt *st;
-	crm__rowcol *c;
+	crm__rowtext *c;
 	const char *s;
 
 	if (!ON_ROW(row, i) || sqlite3_column_type(ST(row), i) == SQLITE_NULL)
 		return NULL;
 	st = ST(row);
-	c = &row->cols[i];
-	switch (c->type) {
+	c = &row->texts[i];
+	switch (row->cols[i].type) {
 	case CRM_TYPE_INTEGER:
 	case CRM_TYPE_REF:
 		c->len = (size_t)snprintf(c->text, sizeof c->text, "%lld", (long long)sqlite3_column_int64(st, i));
 		return c->text;
-	case CRM_TYPE_DECIMAL: c->len = crm__decimal_format(sqlite3_column_int64(st, i), c->scale, c->text); return c->text;
+	case CRM_TYPE_DECIMAL:
+		c->len = crm__decimal_format(sqlite3_column_int64(st, i), row->cols[i].scale, c->text);
+		return c->text;
 	case CRM_TYPE_NUMBER:
 		crm__real_text(sqlite3_column_double(st, i), c->text, sizeof c->text);
 		c->len = strlen(c->text);
@@ -130,13 +121,13 @@ const char *crm_row_text(crm_row *row, int i)
 	}
 }
 
-size_t crm_row_bytes(crm_row *row, int i) { return crm_row_text(row, i) ? row->cols[i].len : 0; }
+size_t crm_row_bytes(crm_row *row, int i) { return crm_row_text(row, i) ? row->texts[i].len : 0; }
 
 /* Decode column i's multi_enum array into c->items (NUL-terminated items)
  * unless it holds this very value already. 0, or -1 (out of memory). */
 static int decode_items(crm_row *row, int i, const char *s, size_t n)
 {
-	crm__rowcol *c = &row->cols[i];
+	crm__rowtext *c = &row->texts[i];
 	crm__buf strings = CRM__BUF_INIT;
 	crm__jscan sc;
 	crm__jval el;
@@ -174,7 +165,7 @@ static int decode_items(crm_row *row, int i, const char *s, size_t n)
 
 /* The multi_enum value of column i, decoded; NULL with *count 0 when null,
  * NULL with *count -1 when the column is no multi_enum or memory ran out. */
-static crm__rowcol *items_of(crm_row *row, int i, int *count)
+static crm__rowtext *items_of(crm_row *row, int i, int *count)
 {
 	const char *s;
 
@@ -189,8 +180,8 @@ static crm__rowcol *items_of(crm_row *row, int i, int *count)
 		*count = -1;
 		return NULL;
 	}
-	*count = row->cols[i].nitems;
-	return &row->cols[i];
+	*count = row->texts[i].nitems;
+	return &row->texts[i];
 }
 
 int crm_row_item_count(crm_row *row, int i)
@@ -204,7 +195,7 @@ int crm_row_item_count(crm_row *row, int i)
 const char *crm_row_item(crm_row *row, int i, int k)
 {
 	int count;
-	crm__rowcol *c = items_of(row, i, &count);
+	crm__rowtext *c = items_of(row, i, &count);
 	size_t at;
 
 	if (!c || k < 0 || k >= count)

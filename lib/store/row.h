@@ -11,37 +11,77 @@
 #include "crm/form.h"
 #include "crm/row.h"
 
-/* One column as the accessors see it. */
+/* One column as the accessors see it (read on every access: kept small). */
 typedef struct crm__rowcol {
 	const char *name; /* borrowed from the owner's metadata */
 	crm_type type;    /* the value's type */
 	int scale;        /* decimals */
 	double divisor;   /* decimals: 10^scale */
-	size_t len;       /* bytes of the last crm_row_text */
-	char text[40];    /* formatted numbers and times */
+} crm__rowcol;
+
+/* Where a column's text is formatted or its items decoded. */
+typedef struct crm__rowtext {
+	size_t len;    /* bytes of the last crm_row_text */
+	char text[40]; /* formatted numbers and times */
 	/* multi_enum items, decoded on demand from the value in `raw` */
 	crm__buf raw, items, offsets;
 	int nitems;
-} crm__rowcol;
+} crm__rowtext;
 
 struct crm_row {
 	crm_db *db;
-	/* The owner's statement and state: a row is current while
-	 * *state == on_row, whatever else the owner does with them. */
-	sqlite3_stmt *const *st;
+	/* The owner's statement, and its state: a row is current while
+	 * *state == on_row. Every accessor checks the state first, so `st` is
+	 * only read while the owner is on a row. */
+	sqlite3_stmt *st;
 	const int *state;
 	int on_row;
-	crm__rowcol *cols;
 	int ncols;
+	int dates; /* some column is a date (crm_row_int64 converts them) */
+	crm__rowcol *cols;
+	crm__rowtext *texts;
 };
 
 /* Make room for `ncols` columns (named and typed with crm__row_column)
- * reading `*st` while `*state == on_row`. CRM_OK or CRM_ENOMEM (set on db). */
-int crm__row_init(crm_row *row, crm_db *db, sqlite3_stmt *const *st, const int *state, int on_row, int ncols);
+ * reading `st` while `*state == on_row`. CRM_OK or CRM_ENOMEM (set on db). */
+int crm__row_init(crm_row *row, crm_db *db, sqlite3_stmt *st, const int *state, int on_row, int ncols);
 void crm__row_column(crm_row *row, int i, const char *name, crm_type type, int scale);
 /* Release what the row holds (not the row itself). */
 void crm__row_free(crm_row *row);
 /* The shortest text of `d` that reads back as the same double. */
 void crm__real_text(double d, char *out, size_t size);
+
+/* The hot accessors, inline so that crm_row_*, crm_cursor_* and
+ * crm_report_* are each one check away from sqlite3_column_* (they are
+ * benchmarked against raw SQLite reads). */
+#define CRM__ROW_COL_OK(row, i) ((row) && (unsigned)(i) < (unsigned)(row)->ncols)
+#define CRM__ROW_ON(row, i) (CRM__ROW_COL_OK(row, i) && *(row)->state == (row)->on_row)
+
+/* A date column's value in ms since the epoch (dates are stored as text). */
+int64_t crm__row_date_ms(crm_row *row, int i);
+
+static inline int crm__row_is_null(crm_row *row, int i)
+{
+	return CRM__ROW_ON(row, i) ? sqlite3_column_type(row->st, i) == SQLITE_NULL : 1;
+}
+
+static inline int64_t crm__row_int64(crm_row *row, int i)
+{
+	if (!CRM__ROW_ON(row, i))
+		return 0;
+	if (row->dates && row->cols[i].type == CRM_TYPE_DATE)
+		return crm__row_date_ms(row, i);
+	return sqlite3_column_int64(row->st, i);
+}
+
+static inline double crm__row_double(crm_row *row, int i)
+{
+	if (!CRM__ROW_ON(row, i))
+		return 0;
+	/* A decimal's double is its value, not the scaled integer. */
+	if (row->cols[i].divisor != 0)
+		return (double)sqlite3_column_int64(row->st, i) / row->cols[i].divisor;
+	return sqlite3_column_double(row->st, i);
+}
 
 #endif
