@@ -64,14 +64,21 @@ void cli_buf_puts(cli_buf *b, const char *s) { cli_buf_put(b, s, strlen(s)); }
 
 void cli_buf_printf(cli_buf *b, const char *fmt, ...)
 {
+	char small[128];
 	va_list ap;
 	int n;
 
+	/* Measure into a real buffer, not vsnprintf(NULL, 0): gcc 12 at -O2 with
+	 * sanitizers reports the NULL destination as format truncation. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	if ((size_t)n < sizeof small) {
+		cli_buf_put(b, small, (size_t)n);
+		return;
+	}
 	reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);

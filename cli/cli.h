@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "crm.h"
 
@@ -23,12 +24,22 @@ enum {
 
 /* State shared by every verb: the global options and, once opened, the handle. */
 typedef struct cli {
-	const char *db_path;  /* --db or $CRM_DB */
-	const char *actor;    /* --as USER[:ROLE,ROLE] */
-	int64_t now_ms;       /* --now, or -1 */
-	int stdin_used;       /* "-" may be read once */
+	const char *db_path;   /* --db or $CRM_DB */
+	const char *actor;     /* --as USER[:ROLE,ROLE] */
+	const char *now_arg;   /* --now as given */
+	int64_t now_ms;        /* --now, or -1 */
+	const char *format;    /* --format, or NULL for the verb's default */
+	const char *log_level; /* --log-level, or NULL for info */
+	const char *max_input; /* --max-input or $CRM_MAX_INPUT */
+	int init;              /* --init: CRM_OPEN_INIT */
+	int help;              /* --help or -h: print the verb's help */
+	int created;           /* cli_open made a new file (removed if the command fails) */
+	int stdin_used;        /* "-" may be read once */
 	crm_db *db;
 } cli;
+
+/* A verb's return value after it printed its --help (exit 0). */
+#define CLI_HELP_SHOWN (-1)
 
 /* ---- buf.c: a growable string and JSON string escaping ---- */
 typedef struct cli_buf {
@@ -54,8 +65,13 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* The handle's last error (rc when the handle is NULL). */
 int cli_lib_error(crm_db *db, int rc);
 int cli_exit_code(int rc);
-/* Open the database named by --db and apply --now and --as. `create` allows a new file. */
+/* Open the database named by --db and apply --now, --as and --log-level. `create`
+ * (apply only) allows a new file; other verbs need an existing libcrm database. */
 int cli_open(cli *c, int create);
+/* The crm_log_level named (debug, info, warn, error), -1 for "off", -2 if unknown. */
+int cli_log_level(const char *name);
+/* Print one verb's usage; a usage error (exit 2) for an unknown verb. */
+int cli_verb_help(const char *verb, FILE *out);
 
 /* ---- args.c: verb arguments ---- */
 /* The values of a repeatable option, in command-line order (v is malloc'd: free it). */
@@ -77,6 +93,14 @@ typedef struct cli_opt {
  */
 int cli_parse_args(int argc, char **argv, const cli_opt *opts, const char **pos, int min_pos, int max_pos,
 		   int *npos);
+/* The global options (--db, --as, ...) writing into `c`; accepted after the verb too. */
+const cli_opt *cli_global_opts(cli *c);
+/* The global options before the verb; *i gets the verb's index. 0 or a usage error. */
+int cli_parse_globals(cli *c, int argc, char **argv, int *i);
+/* The name in names[0..n) closest to `word` (a few edits at most), or NULL. */
+const char *cli_closest(const char *word, const char *const *names, size_t n);
+/* " (did you mean 'x'?)" for the closest name, or "". Static storage. */
+const char *cli_did_you_mean(const char *word, const char *const *names, size_t n);
 /* A decimal integer in [min, max]; 0 or a usage error naming `what`. */
 int cli_parse_int(const char *s, int64_t min, int64_t max, const char *what, int64_t *out);
 /* A record id (a positive integer); 0 or a usage error. */
@@ -85,9 +109,14 @@ int cli_parse_id(const char *s, int64_t *out);
 int cli_parse_time(const char *s, int64_t *out_ms);
 
 /* ---- input.c: JSON arguments ---- */
+/* What one command reads at most, all inputs together (docs/cli.md). */
+#define CLI_INPUT_MAX_DEFAULT ((size_t)64 << 20)
+void cli_input_limit_set(size_t max_bytes);
 /* Read a JSON argument: literal text, "-" (stdin) or "@file". *out is malloc'd. Returns 0 or an exit code. */
 int cli_read_json_arg(cli *c, const char *arg, const char *what, char **out);
-/* Read a whole file ("-" for stdin) into *out (malloc'd, NUL-terminated). Returns 0 or an exit code. */
+/* Read a whole file ("-" for stdin) into *out (malloc'd, NUL-terminated), in
+ * chunks: refused at the first NUL byte or past the input limit, which every
+ * input of the command shares. Returns 0 or an exit code. */
 int cli_read_file(const char *path, char **out, size_t *out_len);
 /*
  * Skip one JSON value's structure starting at s[*pos] (after whitespace):
@@ -101,10 +130,28 @@ size_t cli_json_ws(const char *s, size_t len, size_t pos);
 /* 1 when s[0..len) is exactly one valid JSON value (RFC 8259, surrounding white space allowed). */
 int cli_json_valid(const char *s, size_t len);
 
+/* Calls fn once per member of the object (key without quotes, raw value)
+ * or element of the array (key empty) at s[pos]. -1 if it is neither. */
+typedef void (*cli_json_fn)(void *payload, const char *key, size_t key_len, const char *value, size_t value_len);
+int cli_json_each(const char *s, size_t len, size_t pos, cli_json_fn fn, void *payload);
+/* Append a raw JSON value as text: a string decoded, anything else as written. */
+void cli_json_text(cli_buf *b, const char *value, size_t len);
+
 /* ---- output.c: query results ---- */
-enum { CLI_FORMAT_JSON, CLI_FORMAT_NDJSON, CLI_FORMAT_CSV };
-/* Stream the cursor's rows to stdout in `format`. Returns 0 or an exit code. */
-int cli_write_rows(crm_db *db, crm_cursor *cur, int format, int with_token);
+enum { CLI_FORMAT_JSON, CLI_FORMAT_NDJSON, CLI_FORMAT_CSV, CLI_FORMAT_TABLE };
+#define CLI_FORMATS_ALL 0xF /* a bit per format, 1 << CLI_FORMAT_x */
+/* --format as a CLI_FORMAT_x among `allowed` (json when absent); 0 or a usage error. */
+int cli_parse_format(cli *c, int allowed, int *out);
+/* Stream the cursor's rows to stdout in `format` (the table is gathered, then
+ * aligned); no_system leaves out id, created_at, updated_at, owner and version.
+ * Returns 0 or an exit code. */
+int cli_write_rows(crm_db *db, crm_cursor *cur, int format, int with_token, int no_system);
+/* Print a document of records the library returned (an array of objects, a
+ * report result or one object) in --format, and free it; like cli_print_owned. */
+int cli_print_records(cli *c, int rc, char *json);
+/* The formats verb `name` accepts (CLI_FORMATS_ALL for those that print
+ * records, json alone for the others). */
+int cli_verb_formats(const char *name);
 /* Flush stdout; a write error becomes exit 1. */
 int cli_finish_output(void);
 /* Print a JSON document the library returned (NULL as null), free it, and
@@ -117,6 +164,7 @@ int cli_verb_forms(cli *c, int argc, char **argv);
 int cli_verb_check(cli *c, int argc, char **argv);
 int cli_verb_form(cli *c, int argc, char **argv);
 int cli_verb_insert(cli *c, int argc, char **argv);
+int cli_verb_upsert(cli *c, int argc, char **argv);
 int cli_verb_get(cli *c, int argc, char **argv);
 int cli_verb_update(cli *c, int argc, char **argv);
 int cli_verb_delete(cli *c, int argc, char **argv);

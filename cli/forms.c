@@ -13,7 +13,7 @@ int cli_verb_forms(cli *c, int argc, char **argv)
 	if ((rc = cli_parse_args(argc, argv, NULL, pos, 0, 0, &npos)) || (rc = cli_open(c, 0)))
 		return rc;
 	rc = crm_form_list(c->db, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
 int cli_verb_form(cli *c, int argc, char **argv)

@@ -69,8 +69,8 @@ static int put_filter(cli *c, cli_buf *q, const char *arg)
 }
 
 typedef struct query_args {
-	const char *filter, *sort, *fields, *limit, *offset, *after, *format;
-	int with_token;
+	const char *filter, *sort, *fields, *limit, *offset, *after, *query;
+	int with_token, no_system;
 } query_args;
 
 /* Build the query document. Returns 0 or an exit code. */
@@ -106,16 +106,54 @@ static int build_query(cli *c, const query_args *a, cli_buf *q)
 	return 0;
 }
 
-static int parse_format(const char *s, int *out)
+/* --query: a whole query document (what `report --drill` prints), instead of the options that build one. */
+static int read_query(cli *c, const query_args *a, cli_buf *q)
 {
-	if (!s || strcmp(s, "json") == 0)
-		*out = CLI_FORMAT_JSON;
-	else if (strcmp(s, "ndjson") == 0)
-		*out = CLI_FORMAT_NDJSON;
-	else if (strcmp(s, "csv") == 0)
-		*out = CLI_FORMAT_CSV;
-	else
-		return cli_usage_error("--format must be json, ndjson or csv, not '%s'", s);
+	char *json = NULL;
+	int rc;
+
+	if (a->filter || a->sort || a->fields || a->limit || a->offset || a->after)
+		return cli_usage_error("query: --query is the whole query; it cannot be combined with --filter, --sort, "
+				       "--fields, --limit, --offset or --after");
+	if ((rc = cli_read_json_arg(c, a->query, "--query", &json)))
+		return rc;
+	cli_buf_puts(q, json);
+	free(json);
+	return 0;
+}
+
+/* The fields an insert may write (not computed, not rollup): what
+ * --no-system exports, so the export inserts back as it is. */
+static void writable_field(void *payload, const char *key, size_t key_len, const char *value, size_t value_len)
+{
+	cli_buf *out = payload;
+	const char *name = strstr(value, "\"name\":\""), *type = strstr(value, "\"type\":\"");
+
+	(void)key, (void)key_len;
+	if (!name || !type || (size_t)(name - value) > value_len || (size_t)(type - value) > value_len ||
+	    strncmp(type + 8, "computed\"", 9) == 0 || strncmp(type + 8, "rollup\"", 7) == 0)
+		return;
+	name += 8;
+	if (out->len)
+		cli_buf_puts(out, ",");
+	cli_buf_put(out, name, strcspn(name, "\""));
+}
+
+static void form_fields(void *payload, const char *key, size_t key_len, const char *value, size_t value_len)
+{
+	if (key_len == 6 && memcmp(key, "fields", 6) == 0)
+		cli_json_each(value, value_len, 0, writable_field, payload);
+}
+
+static int writable_fields(cli *c, const char *form, cli_buf *out)
+{
+	char *json = NULL;
+	int rc = crm_form_get(c->db, form, &json);
+
+	if (rc != CRM_OK)
+		return cli_print_owned(c->db, rc, json);
+	cli_json_each(json, strlen(json), 0, form_fields, out);
+	crm_free(json);
 	return 0;
 }
 
@@ -127,26 +165,30 @@ int cli_verb_query(cli *c, int argc, char **argv)
 		{ "--filter", &a.filter, NULL, NULL }, { "--sort", &a.sort, NULL, NULL },
 		{ "--fields", &a.fields, NULL, NULL }, { "--limit", &a.limit, NULL, NULL },
 		{ "--offset", &a.offset, NULL, NULL }, { "--after", &a.after, NULL, NULL },
-		{ "--format", &a.format, NULL, NULL }, { "--with-token", NULL, &a.with_token, NULL },
-		{ NULL, NULL, NULL, NULL },
+		{ "--query", &a.query, NULL, NULL },   { "--with-token", NULL, &a.with_token, NULL },
+		{ "--no-system", NULL, &a.no_system, NULL }, { NULL, NULL, NULL, NULL },
 	};
-	cli_buf q = CLI_BUF_INIT;
+	cli_buf q = CLI_BUF_INIT, fields = CLI_BUF_INIT;
 	crm_cursor *cur = NULL;
 	int npos, rc, format = CLI_FORMAT_JSON;
 
 	rc = cli_parse_args(argc, argv, opts, pos, 1, 1, &npos);
 	if (rc == 0)
-		rc = parse_format(a.format, &format);
-	if (rc == 0)
-		rc = build_query(c, &a, &q);
+		rc = cli_parse_format(c, CLI_FORMATS_ALL, &format);
 	if (rc == 0)
 		rc = cli_open(c, 0);
+	if (rc == 0 && a.no_system && !a.fields && !a.query)
+		rc = writable_fields(c, pos[0], &fields);
+	a.fields = a.fields ? a.fields : fields.p;
+	if (rc == 0)
+		rc = a.query ? read_query(c, &a, &q) : build_query(c, &a, &q);
 	if (rc == 0) {
 		rc = crm_query(&cur, c->db, pos[0], q.p);
-		rc = rc == CRM_OK ? cli_write_rows(c->db, cur, format, a.with_token) : cli_lib_error(c->db, rc);
+		rc = rc == CRM_OK ? cli_write_rows(c->db, cur, format, a.with_token, a.no_system) : cli_lib_error(c->db, rc);
 	}
 	crm_cursor_free(cur);
 	cli_buf_free(&q);
+	cli_buf_free(&fields);
 	return rc;
 }
 

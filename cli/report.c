@@ -45,23 +45,23 @@ static int build_params(const cli_list *items, cli_buf *out)
 
 int cli_verb_report(cli *c, int argc, char **argv)
 {
-	const char *pos[1], *format = NULL, *drill_arg = NULL;
+	const char *pos[1], *drill_arg = NULL;
 	cli_list params = { NULL, 0 };
-	int explain = 0, npos, rc;
+	int explain = 0, npos, rc, format = CLI_FORMAT_JSON;
 	const cli_opt opts[] = {
-		{ "--param", NULL, NULL, &params },     { "--format", &format, NULL, NULL },
-		{ "--explain", NULL, &explain, NULL },  { "--drill", &drill_arg, NULL, NULL },
+		{ "--param", NULL, NULL, &params }, { "--explain", NULL, &explain, NULL },
+		{ "--drill", &drill_arg, NULL, NULL },
 		{ NULL, NULL, NULL, NULL },
 	};
 	cli_buf p = CLI_BUF_INIT;
 	char *row = NULL, *out = NULL;
 
 	rc = cli_parse_args(argc, argv, opts, pos, 1, 1, &npos);
-	if (rc == 0 && format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
-		rc = cli_usage_error("report --format must be json or csv, not '%s'", format);
+	if (rc == 0)
+		rc = cli_parse_format(c, CLI_FORMATS_ALL, &format);
 	if (rc == 0 && explain && drill_arg)
 		rc = cli_usage_error("report: --explain and --drill cannot be combined");
-	if (rc == 0 && format && (explain || drill_arg))
+	if (rc == 0 && c->format && (explain || drill_arg))
 		rc = cli_usage_error("report: --format applies to results, not to --%s", explain ? "explain" : "drill");
 	if (rc == 0)
 		rc = build_params(&params, &p);
@@ -75,13 +75,15 @@ int cli_verb_report(cli *c, int argc, char **argv)
 		else if (row)
 			rc = crm_report_drill(c->db, pos[0], p.p, row, &out);
 		else
-			rc = crm_report_output(c->db, pos[0], p.p, format ? format : "json", &out);
-		if (rc == CRM_OK && out && !explain && !row && format && strcmp(format, "csv") == 0) {
-			/* CSV is printed as is (it ends with its own line break). */
+			rc = crm_report_output(c->db, pos[0], p.p, format == CLI_FORMAT_CSV ? "csv" : "json", &out);
+		if (rc == CRM_OK && out && format == CLI_FORMAT_CSV) {
+			/* the library's CSV is printed as is (it ends with its own line break) */
 			fputs(out, stdout);
 			crm_free(out);
-		} else
+		} else if (explain || row)
 			rc = cli_print_owned(c->db, rc, out);
+		else
+			rc = cli_print_records(c, rc, out);
 	}
 	free(params.v);
 	free(row);

@@ -10,12 +10,14 @@
 
 #include "cli.h"
 
-/* The workflow calls answer an unknown form with an empty list (or "no
- * workflow allows"); a mistyped form name is a not-found error here (exit 3). */
-static int check_form(cli *c, const char *form)
+/* The workflow calls answer an unknown form (or record) with an empty list
+ * or "awaits no approval"; a mistyped name is a not-found error here (exit
+ * 3). id 0 checks the form only: history and instances of a deleted record
+ * stay readable. */
+static int check_target(cli *c, const char *form, int64_t id)
 {
 	char *json = NULL;
-	int rc = crm_form_get(c->db, form, &json);
+	int rc = id ? crm_record_get(c->db, form, id, &json) : crm_form_get(c->db, form, &json);
 
 	crm_free(json);
 	return rc == CRM_OK ? 0 : cli_lib_error(c->db, rc);
@@ -81,9 +83,9 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 		if (rc != CRM_OK)
 			return cli_lib_error(c->db, rc);
 		rc = crm_workflow_instance_get(c->db, instance, &json);
-		return cli_print_owned(c->db, rc, json);
+		return cli_print_records(c, rc, json);
 	}
-	if ((rc = check_form(c, form))) {
+	if ((rc = check_target(c, form, 0))) {
 		free(fields);
 		return rc;
 	}
@@ -92,7 +94,7 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 	if (rc != CRM_OK)
 		return cli_lib_error(c->db, rc);
 	rc = crm_workflow_instances(c->db, form, id, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
 /* `crm tick [--now TIME]`: fire the timers due at TIME (or the global --now, or the system clock). */
@@ -119,8 +121,8 @@ int cli_verb_tick(cli *c, int argc, char **argv)
 
 typedef int (*record_list_fn)(crm_db *db, const char *form, int64_t record, char **out);
 
-/* FORM ID -> one JSON document from `fn`. */
-static int record_list(cli *c, int argc, char **argv, record_list_fn fn)
+/* FORM ID -> one JSON document from `fn`; need_record: a missing record exits 3. */
+static int record_list(cli *c, int argc, char **argv, record_list_fn fn, int need_record)
 {
 	const char *pos[2];
 	char *json = NULL;
@@ -128,15 +130,15 @@ static int record_list(cli *c, int argc, char **argv, record_list_fn fn)
 	int npos, rc;
 
 	if ((rc = cli_parse_args(argc, argv, NULL, pos, 2, 2, &npos)) || (rc = cli_parse_id(pos[1], &id)) ||
-	    (rc = cli_open(c, 0)) || (rc = check_form(c, pos[0])))
+	    (rc = cli_open(c, 0)) || (rc = check_target(c, pos[0], need_record ? id : 0)))
 		return rc;
 	rc = fn(c->db, pos[0], id, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
-int cli_verb_history(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_history); }
-int cli_verb_events(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_events); }
-int cli_verb_instances(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_instances); }
+int cli_verb_history(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_history, 0); }
+int cli_verb_events(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_events, 1); }
+int cli_verb_instances(cli *c, int argc, char **argv) { return record_list(c, argc, argv, crm_workflow_instances, 0); }
 
 /* approve/reject FORM ID: the decision of the --as actor on the record's pending approval. */
 static int decide(cli *c, int argc, char **argv, int approve)
@@ -153,13 +155,13 @@ static int decide(cli *c, int argc, char **argv, int approve)
 		return cli_usage_error("reject needs --reason TEXT");
 	if (!c->actor)
 		return cli_usage_error("%s needs --as USER:ROLE (the approver deciding)", verb);
-	if ((rc = cli_open(c, 0)) || (rc = check_form(c, pos[0])))
+	if ((rc = cli_open(c, 0)) || (rc = check_target(c, pos[0], id)))
 		return rc;
 	rc = crm_workflow_decide(c->db, pos[0], id, approve ? "approve" : "reject", reason);
 	if (rc != CRM_OK)
 		return cli_lib_error(c->db, rc);
 	rc = crm_workflow_instances(c->db, pos[0], id, &json);
-	return cli_print_owned(c->db, rc, json);
+	return cli_print_records(c, rc, json);
 }
 
 int cli_verb_approve(cli *c, int argc, char **argv) { return decide(c, argc, argv, 1); }

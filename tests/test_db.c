@@ -549,6 +549,114 @@ TEST(test_db__readonly_handle_reads_but_cannot_write)
 	rm_db_files(path);
 }
 
+/* A plain SQLite file of another application: one table, rollback journal. */
+static void make_foreign_db(const char *path)
+{
+	sqlite3 *s = NULL;
+
+	CHECK_INT(sqlite3_open(path, &s), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(s, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES('mine')", NULL, NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(s);
+}
+
+/* The file's journal mode and its count of crm_* tables, read without libcrm. */
+static void foreign_state(const char *path, char *mode, size_t mode_size, int *crm_tables)
+{
+	sqlite3 *s = NULL;
+	sqlite3_stmt *st = NULL;
+
+	*crm_tables = -1;
+	snprintf(mode, mode_size, "?");
+	if (sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(s, "SELECT (SELECT journal_mode FROM pragma_journal_mode),"
+			       " (SELECT count(*) FROM sqlite_schema WHERE name LIKE 'crm%')", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(mode, mode_size, "%s", (const char *)sqlite3_column_text(st, 0));
+		*crm_tables = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+}
+
+TEST(test_db__open_existing_on_a_missing_or_empty_file_is_enotfound_and_creates_nothing)
+{
+	char path[128];
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	crm_db *db = NULL;
+	FILE *f;
+
+	o.flags = CRM_OPEN_EXISTING;
+	snprintf(path, sizeof path, "%s/typo.db", temp_dir());
+	CHECK_INT(crm_open(&db, path, &o), CRM_ENOTFOUND);
+	CHECK(db != NULL);
+	CHECK_HAS(crm_errmsg(db), path);
+	CHECK_HAS(crm_errdetail(db), "\"code\":\"CRM_ENOTFOUND\"");
+	crm_close(db);
+	CHECK(access(path, F_OK) != 0);
+
+	/* an empty file holds no libcrm database: nothing is written to it */
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	db = NULL;
+	CHECK_INT(crm_open(&db, path, &o), CRM_ENOTFOUND);
+	crm_close(db);
+	{
+		char mode[16];
+		int tables;
+
+		foreign_state(path, mode, sizeof mode, &tables);
+		CHECK_INT(tables, 0);
+		CHECK_STR(mode, "delete");
+	}
+
+	/* once a database exists, EXISTING opens it */
+	db = NULL;
+	CHECK_INT(crm_open(&db, path, NULL), CRM_OK);
+	test_apply(db, lead_form);
+	crm_close(db);
+	db = NULL;
+	CHECK_INT(crm_open(&db, path, &o), CRM_OK);
+	CHECK_INT(count_rows(db, "lead"), 0);
+	crm_close(db);
+	rm_db_files(path);
+}
+
+TEST(test_db__open_refuses_a_foreign_sqlite_file_unchanged_unless_init)
+{
+	char path[128], mode[16];
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	crm_db *db = NULL;
+	int tables;
+
+	snprintf(path, sizeof path, "%s/other.db", temp_dir());
+	make_foreign_db(path);
+	for (unsigned flags = 0; flags <= CRM_OPEN_EXISTING; flags += CRM_OPEN_EXISTING) {
+		o.flags = flags;
+		db = NULL;
+		CHECK_INT(crm_open(&db, path, &o), CRM_EINVAL);
+		CHECK_HAS(crm_errmsg(db), "not a libcrm database");
+		crm_close(db);
+		foreign_state(path, mode, sizeof mode, &tables);
+		CHECK_INT(tables, 0);
+		CHECK_STR(mode, "delete");
+	}
+
+	/* asked to, libcrm adds its tables beside the application's own */
+	o.flags = CRM_OPEN_EXISTING | CRM_OPEN_INIT;
+	db = NULL;
+	CHECK_INT(crm_open(&db, path, &o), CRM_OK);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('crm_meta','crm_state')"), 2);
+	CHECK_STR(sql_text(db, "SELECT x FROM notes"), "mine");
+	crm_close(db);
+	db = NULL;
+	CHECK_INT(crm_open(&db, path, NULL), CRM_OK);
+	crm_close(db);
+	rm_db_files(path);
+}
+
 TEST(test_db__close_rolls_back_open_host_transaction)
 {
 	char path[128];
@@ -582,4 +690,6 @@ TEST_LIST(T(test_db__open_memory_succeeds_and_closes), T(test_db__open_file_uses
 	  T(test_db__failing_apply_in_host_transaction_keeps_earlier_writes), T(test_db__libversion_matches_header),
 	  T(test_db__locked_file_gives_ebusy_after_timeout_then_succeeds),
 	  T(test_db__metadata_change_by_another_handle_is_seen), T(test_db__readonly_handle_reads_but_cannot_write),
+	  T(test_db__open_existing_on_a_missing_or_empty_file_is_enotfound_and_creates_nothing),
+	  T(test_db__open_refuses_a_foreign_sqlite_file_unchanged_unless_init),
 	  T(test_db__close_rolls_back_open_host_transaction))

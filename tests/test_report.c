@@ -329,7 +329,7 @@ static char *report_rows(crm_db *db, const char *name, const char *params)
 }
 
 /* How many records crm_count finds for a drill-down of `row` (-1 on failure). */
-static int64_t drill_count(crm_db *db, const char *name, const char *params, const char *row)
+static int64_t drill_count_in(crm_db *db, const char *form, const char *name, const char *params, const char *row)
 {
 	char *query = NULL;
 	int64_t n = -1;
@@ -339,7 +339,7 @@ static int64_t drill_count(crm_db *db, const char *name, const char *params, con
 		test_failures_++;
 		return -1;
 	}
-	if (crm_count(db, "lead", query, &n) != CRM_OK) {
+	if (crm_count(db, form, query, &n) != CRM_OK) {
 		fprintf(stderr, "drill query %s failed: %s\n", query, crm_errdetail(db));
 		test_failures_++;
 	}
@@ -348,7 +348,9 @@ static int64_t drill_count(crm_db *db, const char *name, const char *params, con
 }
 
 /* For every row of the report: drilling down finds exactly `count_col`'s records. */
-static void check_drills(crm_db *db, const char *name, const char *params, int count_col)
+/* Every row of report `name` on form `form`: its drill-down finds exactly
+ * the records counted in column `count_col`. */
+static void check_drills_in(crm_db *db, const char *form, const char *name, const char *params, int count_col)
 {
 	crm_report *r = NULL;
 	int rows = 0;
@@ -359,7 +361,7 @@ static void check_drills(crm_db *db, const char *name, const char *params, int c
 		return;
 	}
 	while (crm_report_next(r) == CRM_ROW) {
-		int64_t n = drill_count(db, name, params, crm_report_json(r));
+		int64_t n = drill_count_in(db, form, name, params, crm_report_json(r));
 		if (n != crm_report_int64(r, count_col)) {
 			fprintf(stderr, "drill of %s row %s: %lld records\n", name, crm_report_json(r), (long long)n);
 			test_failures_++;
@@ -368,6 +370,11 @@ static void check_drills(crm_db *db, const char *name, const char *params, int c
 	}
 	crm_report_free(r);
 	CHECK(rows > 0);
+}
+
+static void check_drills(crm_db *db, const char *name, const char *params, int count_col)
+{
+	check_drills_in(db, "lead", name, params, count_col);
 }
 
 /* ---- dimensions and measures ---- */
@@ -447,6 +454,72 @@ TEST(test_report_measures__decimal_sums_are_exact)
 }
 
 /* ---- references ---- */
+
+/* Report `name` fails with CRM_ELIMIT naming `column` on the cursor, in
+ * JSON and in CSV, and gives no output. */
+static void check_overflow(crm_db *db, const char *name, const char *column)
+{
+	static const char *const formats[] = { "json", "csv" };
+	char want[96];
+	crm_report *r = NULL;
+	int rc;
+
+	snprintf(want, sizeof want, "measure '%s' overflows", column);
+	CHECK_OK(db, crm_report_run(&r, db, name, NULL));
+	while ((rc = crm_report_next(r)) == CRM_ROW)
+		;
+	CHECK_INT(rc, CRM_ELIMIT);
+	CHECK_HAS(crm_errmsg(db), want);
+	CHECK_INT(crm_report_next(r), CRM_ELIMIT);
+	crm_report_free(r);
+	for (int f = 0; f < 2; f++) {
+		char *out = NULL;
+		CHECK_RC(db, crm_report_output(db, name, NULL, formats[f], &out), CRM_ELIMIT);
+		CHECK_HAS(crm_errmsg(db), want);
+		CHECK(out == NULL);
+	}
+	snprintf(want, sizeof want, "\"column\":\"%s\"", column);
+	CHECK_HAS(crm_errdetail(db), want);
+}
+
+TEST(test_report_measures__sums_past_64_bits_are_a_clear_error_in_every_output)
+{
+	crm_db *db = test_db();
+	char *out = NULL;
+
+	apply(db, "{'form':'p','fields':[{'name':'i','type':'integer'},{'name':'d','type':'decimal','scale':2},"
+		  "{'name':'x','type':'number'},{'name':'at','type':'datetime'}]}");
+	CHECK_OK(db, crm_record_insert_many(db, "p",
+					    q("[{'i':9223372036854775807,'d':'92233720368547758.07','x':1e308,'at':'2026-01-05T00:00:00Z'},"
+					      "{'i':9223372036854775807,'d':'92233720368547758.07','x':1e308,'at':'2026-02-05T00:00:00Z'}]"),
+					    NULL, NULL));
+	apply(db, "[{'report':'si','source':'p','measures':[{'name':'total_i','agg':'sum','field':'i'}]},"
+		  "{'report':'sd','source':'p','measures':[{'name':'total_d','agg':'sum','field':'d'}]},"
+		  "{'report':'sx','source':'p','measures':[{'name':'total_x','agg':'sum','field':'x'}]},"
+		  "{'report':'run','source':'p','dimensions':[{'field':'at','bucket':'month'}],"
+		  " 'measures':[{'name':'m','agg':'sum','field':'i'}],'running':['m']},"
+		  "{'report':'avgs','source':'p','measures':[{'name':'ai','agg':'avg','field':'i'},"
+		  " {'name':'ad','agg':'avg','field':'d'}]}]");
+	check_overflow(db, "si", "total_i");
+	check_overflow(db, "sd", "total_d");
+	check_overflow(db, "sx", "total_x");
+	/* each month's sum fits; the running total does not */
+	check_overflow(db, "run", "m_running");
+	/* an average of values whose sum passes 64 bits is still their average */
+	CHECK_OK(db, crm_report_output(db, "avgs", NULL, "json", &out));
+	CHECK_HAS(out, "\"rows\":[{\"ai\":9.223372036854776e+18,\"ad\":9.223372036854776e+16}]");
+	crm_free(out);
+	/* a partial sum past the range that comes back is exact, as integers are */
+	CHECK_OK(db, crm_record_insert(db, "p", q("{'i':-9223372036854775807,'d':'-92233720368547758.07'}"), NULL));
+	CHECK_OK(db, crm_record_insert(db, "p", q("{'i':-9223372036854775807,'d':'-1'}"), NULL));
+	CHECK_OK(db, crm_report_output(db, "si", NULL, "json", &out));
+	CHECK_HAS(out, "\"rows\":[{\"total_i\":0}]");
+	crm_free(out);
+	CHECK_OK(db, crm_report_output(db, "sd", NULL, "csv", &out));
+	CHECK_STR(out, "total_d\n92233720368547757.07\n");
+	crm_free(out);
+	crm_close(db);
+}
 
 TEST(test_report_paths__dimensions_filters_and_measures_through_references)
 {
@@ -543,6 +616,53 @@ TEST(test_report_buckets__year_boundary_depends_on_the_time_zone)
 				 "{\"field\":\"at\",\"op\":\"lt\",\"value\":\"2026-12-31T16:00:00.000Z\"}]}]}}");
 		crm_free(query);
 	}
+	crm_close(db);
+}
+
+/* The first and the last instant a datetime holds, a few hours either side
+ * of the local day's edge in +14:00 and -14:00: local times before
+ * 0001-01-01 or after 9999-12-31 go to the first or the last bucket, and
+ * each row's drill-down finds exactly its records. */
+TEST(test_report_buckets__extreme_instants_land_in_the_first_and_last_bucket_in_every_zone)
+{
+	static const char *const kinds[] = { "day", "week", "month", "quarter", "year" };
+	static const char *const first[] = { "0001-01-01", "0001-W01", "0001-01", "0001-Q1", "0001" };
+	static const char *const last[] = { "9999-12-31", "9999-W52", "9999-12", "9999-Q4", "9999" };
+	static const char *const zones[] = { "+14:00", "-14:00" };
+	crm_db *db = test_db();
+	char def[256], want[256];
+
+	apply(db, "{'form':'ev','fields':[{'name':'at','type':'datetime'}]}");
+	CHECK_OK(db, crm_record_insert_many(db, "ev",
+					    q("[{'at':'0001-01-01T00:00:00.000Z'},{'at':'0001-01-01T14:00:00.000Z'},"
+					      "{'at':'9999-12-31T09:59:59.999Z'},{'at':'9999-12-31T23:59:59.999Z'}]"),
+					    NULL, NULL));
+	for (int z = 0; z < 2; z++)
+		for (int k = 0; k < 5; k++) {
+			char *rows;
+
+			snprintf(def, sizeof def,
+				 "{'report':'r','source':'ev','timezone':'%s','dimensions':[{'field':'at','bucket':'%s'}],"
+				 "'measures':[{'name':'n','agg':'count'}]}", zones[z], kinds[k]);
+			apply(db, def);
+			if (k > 0)
+				snprintf(want, sizeof want, "{\"at_%s\":\"%s\",\"n\":2}\n{\"at_%s\":\"%s\",\"n\":2}\n", kinds[k],
+					 first[k], kinds[k], last[k]);
+			else if (z == 0) /* +14:00: the second instant is already the 2nd locally */
+				snprintf(want, sizeof want, "%s",
+					 "{\"at_day\":\"0001-01-01\",\"n\":1}\n{\"at_day\":\"0001-01-02\",\"n\":1}\n"
+					 "{\"at_day\":\"9999-12-31\",\"n\":2}\n");
+			else /* -14:00: the third instant is still the 30th locally */
+				snprintf(want, sizeof want, "%s",
+					 "{\"at_day\":\"0001-01-01\",\"n\":2}\n{\"at_day\":\"9999-12-30\",\"n\":1}\n"
+					 "{\"at_day\":\"9999-12-31\",\"n\":1}\n");
+			rows = report_rows(db, "r", NULL);
+			if (!rows || strcmp(rows, want) != 0)
+				fprintf(stderr, "timezone %s, bucket %s:\n", zones[z], kinds[k]);
+			CHECK_STR(rows, want);
+			free(rows);
+			check_drills_in(db, "ev", "r", NULL, 1);
+		}
 	crm_close(db);
 }
 
@@ -1462,6 +1582,8 @@ TEST(test_report_catalog__other_handles_see_new_versions)
 TEST_LIST(T(test_report_measures__every_aggregate_matches_sql_with_nulls),
 	  T(test_report_measures__no_dimensions_is_one_row_even_without_records),
 	  T(test_report_measures__decimal_sums_are_exact),
+	  T(test_report_measures__sums_past_64_bits_are_a_clear_error_in_every_output),
+	  T(test_report_buckets__extreme_instants_land_in_the_first_and_last_bucket_in_every_zone),
 	  T(test_report_paths__dimensions_filters_and_measures_through_references),
 	  T(test_report_buckets__month_quarter_year_day_in_a_time_zone_match_sql),
 	  T(test_report_buckets__year_boundary_depends_on_the_time_zone),

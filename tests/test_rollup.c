@@ -569,6 +569,31 @@ TEST(test_rollup__child_change_that_breaks_a_rollup_is_refused)
 	crm_close(db);
 }
 
+TEST(test_rollup__sum_past_64_bits_refuses_the_write_naming_the_rollup)
+{
+	crm_db *db = test_db();
+	int64_t p;
+
+	test_apply(db, "[{\"form\": \"acct\", \"fields\": ["
+		       "  {\"name\": \"total\", \"type\": \"rollup\", \"form\": \"line\", \"ref\": \"acct\", \"agg\": \"sum\","
+		       "   \"field\": \"n\"},"
+		       "  {\"name\": \"money\", \"type\": \"rollup\", \"form\": \"line\", \"ref\": \"acct\", \"agg\": \"sum\","
+		       "   \"field\": \"d\"}]},"
+		       " {\"form\": \"line\", \"fields\": [{\"name\": \"n\", \"type\": \"integer\"},"
+		       "  {\"name\": \"d\", \"type\": \"decimal\", \"scale\": 2},"
+		       "  {\"name\": \"acct\", \"type\": \"ref\", \"form\": \"acct\"}]}]");
+	p = insert(db, "acct", "{}");
+	insert(db, "line", "{\"n\": 9223372036854775807, \"acct\": 1}");
+	CHECK_RC(db, crm_record_insert(db, "line", "{\"n\": 1, \"acct\": 1}", NULL), CRM_ELIMIT);
+	CHECK_HAS(crm_errmsg(db), "rollup acct.total overflows");
+	CHECK_RC(db, crm_record_insert(db, "line", "{\"d\": \"92233720368547758.07\", \"acct\": 1}", NULL), CRM_OK);
+	CHECK_RC(db, crm_record_insert(db, "line", "{\"d\": \"0.01\", \"acct\": 1}", NULL), CRM_ELIMIT);
+	CHECK_HAS(crm_errmsg(db), "rollup acct.money overflows: its sum is beyond +-92233720368547758.07");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM line"), 2);
+	CHECK_STR(val(db, "acct", p, "total"), "9223372036854775807");
+	crm_close(db);
+}
+
 TEST(test_rollup__forms_without_rollups_work_as_before)
 {
 	crm_db *db = test_db();
@@ -591,4 +616,5 @@ TEST_LIST(T(test_rollup__new_parent_starts_at_zero_and_null), T(test_rollup__eve
 	  T(test_rollup__forward_child_gets_its_column_type), T(test_rollup__self_reference),
 	  T(test_rollup__filter_on_system_columns), T(test_rollup__bad_definitions_are_refused),
 	  T(test_rollup__rollups_of_rollups_are_refused), T(test_rollup__child_change_that_breaks_a_rollup_is_refused),
+	  T(test_rollup__sum_past_64_bits_refuses_the_write_naming_the_rollup),
 	  T(test_rollup__forms_without_rollups_work_as_before))

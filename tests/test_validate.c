@@ -539,6 +539,139 @@ TEST(test_validate__pattern_applies_to_phone_email_and_url)
 
 /* ---- options ---- */
 
+/* JSON Schema's patterns are ECMA-262 regular expressions in Unicode mode:
+ * long property names and "name=value" forms mean what they mean there. */
+TEST(test_validate__pattern_unicode_properties_take_ecma_262_names)
+{
+	static const struct {
+		const char *pattern, *good, *bad;
+	} cases[] = {
+		{ "^\\\\p{Letter}+$", "Hello\xcf\x80", "123" },
+		{ "^\\\\p{General_Category=Letter}+$", "abc", "a1" },
+		{ "^\\\\p{gc=L}+$", "abc", "a_" },
+		{ "^\\\\p{gc=Uppercase_Letter}$", "A", "a" },
+		{ "^\\\\p{Lowercase_Letter}\\\\p{Cased_Letter}$", "aB", "1B" },
+		{ "^\\\\p{Script=Greek}+$", "\xcf\x80\xce\xb1", "pa" },
+		{ "^\\\\p{sc=Han}+$", "\xe4\xb8\xad\xe6\x96\x87", "a" },
+		{ "^\\\\P{Letter}+$", "123", "1a" },
+		{ "^[\\\\p{Decimal_Number}_]+$", "4_2\xe0\xa7\xaa", "4a" },
+		{ "^\\\\p{digit}+$", "\xe0\xa7\xaa\xe0\xa7\xa8", "x" },
+		{ "^\\\\p{Punctuation}$", "!", "a" },
+		{ "^\\\\p{Assigned}$", "a", "\xcd\xb8" }, /* U+0378 is unassigned */
+		{ "^\\\\p{L}\\\\p{Lu}$", "aB", "ab" },
+		/* an escaped backslash is not an escape: \\p{Letter} is literal text */
+		{ "^\\\\\\\\p\\\\{Letter\\\\}$", "\\\\p{Letter}", "a" },
+		/* ECMA-262's \\s is Unicode white space; \\d and \\w stay ASCII */
+		{ "^\\\\s+$", " \\u00a0\\ufeff\\u2003\\u2029", "\\u0001" },
+		{ "^\\\\S$", "\\u2013", "\\u00a0" },
+		{ "^[\\\\s,]+$", ", \\u3000", "x" },
+		{ "^\\\\d\\\\w$", "1a", "\xe0\xa7\xaa\xc3\xa9" },
+	};
+	char def[256], json[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		crm_db *db = test_db();
+
+		snprintf(def, sizeof def, "{\"form\":\"f\",\"fields\":[{\"name\":\"t\",\"type\":\"text\",\"pattern\":\"%s\"}]}",
+			 cases[i].pattern);
+		if (crm_apply(db, def) != CRM_OK) {
+			fprintf(stderr, "pattern %s refused: %s\n", cases[i].pattern, crm_errdetail(db));
+			test_failures_++;
+			crm_close(db);
+			continue;
+		}
+		snprintf(json, sizeof json, "{\"t\":\"%s\"}", cases[i].good);
+		CHECK_OK(db, crm_record_insert(db, "f", json, NULL));
+		snprintf(json, sizeof json, "{\"t\":\"%s\"}", cases[i].bad);
+		REJECTED(db, "f", json, "t", "pattern");
+		crm_close(db);
+	}
+}
+
+TEST(test_validate__pattern_unknown_property_name_is_refused_at_its_offset)
+{
+	static const struct {
+		const char *pattern, *message;
+		int offset;
+	} cases[] = {
+		{ "ab\\\\p{Lettre}", "Lettre", 2 },
+		{ "x\\\\p{gc=Greek}", "Greek", 1 },
+		{ "\\\\p{Letter}\\\\p{General_Category=Nope}", "Nope", 10 },
+		{ "\\\\p{Script=Klingon}", "bad pattern", 0 },
+		{ "\\\\p{Letter", "bad pattern", 0 },
+	};
+	char def[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		crm_db *db = test_db();
+
+		snprintf(def, sizeof def,
+			 "{\"form\":\"f\",\"fields\":[{\"name\":\"t\",\"type\":\"text\",\"pattern\":\"%s\"}]}",
+			 cases[i].pattern);
+		CHECK_RC(db, crm_apply(db, def), CRM_EINVAL);
+		CHECK_HAS(crm_errdetail(db), "\"path\":\"fields[0].pattern\"");
+		CHECK_HAS(crm_errmsg(db), cases[i].message);
+		if (cases[i].offset)
+			CHECK_HAS(crm_errmsg(db), cases[i].offset == 2 ? "offset 2" : cases[i].offset == 1 ? "offset 1" : "offset 10");
+		CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_meta WHERE kind='form'"), 0);
+		crm_close(db);
+	}
+}
+
+/* exclusive_min / exclusive_max: JSON Schema's exclusiveMinimum and
+ * exclusiveMaximum, for every type that takes min and max. */
+TEST(test_validate__exclusive_bounds_refuse_the_bound_itself)
+{
+	crm_db *db = test_db();
+
+	test_apply(db, "{\"form\":\"x\",\"fields\":["
+		       "{\"name\":\"i\",\"type\":\"integer\",\"exclusive_min\":0,\"exclusive_max\":10},"
+		       "{\"name\":\"d\",\"type\":\"decimal\",\"scale\":2,\"exclusive_min\":\"0.00\",\"max\":\"5.00\"},"
+		       "{\"name\":\"n\",\"type\":\"number\",\"min\":-1,\"exclusive_max\":1.5},"
+		       "{\"name\":\"day\",\"type\":\"date\",\"exclusive_min\":\"2026-01-01\"},"
+		       "{\"name\":\"at\",\"type\":\"datetime\",\"exclusive_max\":\"2027-01-01T00:00:00Z\"}]}");
+	CHECK_OK(db, crm_record_insert(db, "x", "{\"i\":1,\"d\":\"0.01\",\"n\":1.4999,\"day\":\"2026-01-02\","
+					       "\"at\":\"2026-12-31T23:59:59.999Z\"}", NULL));
+	CHECK_OK(db, crm_record_insert(db, "x", "{\"i\":9,\"d\":\"5.00\",\"n\":-1}", NULL));
+	REJECTED(db, "x", "{\"i\":0}", "i", "exclusive_min");
+	CHECK_STR(error_message(db, "i", "exclusive_min"), "i must be greater than 0");
+	REJECTED(db, "x", "{\"i\":10}", "i", "exclusive_max");
+	CHECK_STR(error_message(db, "i", "exclusive_max"), "i must be less than 10");
+	REJECTED(db, "x", "{\"d\":\"0\"}", "d", "exclusive_min");
+	CHECK_STR(error_message(db, "d", "exclusive_min"), "d must be greater than 0.00");
+	REJECTED(db, "x", "{\"n\":1.5}", "n", "exclusive_max");
+	REJECTED(db, "x", "{\"day\":\"2026-01-01\"}", "day", "exclusive_min");
+	REJECTED(db, "x", "{\"at\":\"2027-01-01T08:00:00+08:00\"}", "at", "exclusive_max");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM x"), 2);
+	crm_close(db);
+}
+
+TEST(test_validate__exclusive_bounds_are_checked_when_applied)
+{
+	static const struct {
+		const char *field, *path;
+	} bad[] = {
+		{ "{\"name\":\"t\",\"type\":\"text\",\"exclusive_min\":1}", "fields[0].exclusive_min" },
+		{ "{\"name\":\"i\",\"type\":\"integer\",\"min\":1,\"exclusive_min\":1}", "fields[0].exclusive_min" },
+		{ "{\"name\":\"i\",\"type\":\"integer\",\"max\":1,\"exclusive_max\":2}", "fields[0].exclusive_max" },
+		{ "{\"name\":\"i\",\"type\":\"integer\",\"exclusive_min\":5,\"exclusive_max\":5}", "fields[0].exclusive_min" },
+		{ "{\"name\":\"i\",\"type\":\"integer\",\"exclusive_min\":5,\"max\":4}", "fields[0].exclusive_min" },
+		{ "{\"name\":\"i\",\"type\":\"integer\",\"exclusive_max\":null}", "fields[0].exclusive_max" },
+		{ "{\"name\":\"i\",\"type\":\"integer\",\"exclusive_max\":\"x\"}", "fields[0].exclusive_max" },
+	};
+	char def[256], path[96];
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		crm_db *db = test_db();
+
+		snprintf(def, sizeof def, "{\"form\":\"x\",\"fields\":[%s]}", bad[i].field);
+		snprintf(path, sizeof path, "\"path\":\"%s\"", bad[i].path);
+		CHECK_RC(db, crm_apply(db, def), CRM_EINVAL);
+		CHECK_HAS(crm_errdetail(db), path);
+		crm_close(db);
+	}
+}
+
 TEST(test_validate__enum_value_must_be_one_of_the_options)
 {
 	crm_db *db = lead_db();
@@ -573,9 +706,16 @@ TEST(test_validate__multi_enum_members_must_be_distinct_options)
 
 TEST(test_validate__email_format)
 {
-	static const char *const good[] = { "a@b.example", "first.last+tag@sub.example.com", "x@\xe4\xbe\x8b.cn" };
+	static const char *const good[] = { "a@b.example", "first.last+tag@sub.example.com", "x@\xe4\xbe\x8b.cn",
+					    "te~st@example.com", "te.s.t@example.com", "\\\"joe..bloggs\\\"@example.com",
+					    "\\\"a b@c\\\"@example.com", "joe@[127.0.0.1]", "joe@[IPv6:::1]", "t@c--n.com",
+					    "\xe5\xbc\xa0@\xe4\xbe\x8b.cn" };
 	static const char *const bad[] = { "not-an-email", "a@b", "a b@c.de", "a@@b.cd", "@b.cd", "a@.cd",
-					   "a@b.cd.", "a@b..cd", "<a@b.cd>", "a@b,c.de" };
+					   "a@b.cd.", "a@b..cd", "<a@b.cd>", "a@b,c.de",
+					   /* RFC 5321: dots only between atoms, letters, digits and hyphens in a domain */
+					   ".test@example.com", "test.@example.com", "te..st@example.com",
+					   "joe.bloggs@invalid=domain.com", "a@-b.cd", "a@b-.cd", "a(b)@c.de",
+					   "\\\"a@b.cd", "\\\"a\\\"b@c.de", "a@[1.2.3.256]", "a@[1.2.3]" };
 	crm_db *db = lead_db();
 	char extra[256];
 
@@ -614,9 +754,15 @@ TEST(test_validate__phone_format)
 TEST(test_validate__url_format)
 {
 	static const char *const good[] = { "https://example.com/x", "http://a.b?q=1", "HTTPS://EXAMPLE.COM",
-					    "https://example.com:8443/p#f" };
+					    "https://example.com:8443/p#f", "https://a.b/%6F%6f?x=%20#%41",
+					    "http://user:pw@[2001:db8::7]:80/c=GB?o?x", "https://\xe4\xbe\x8b.cn/\xe8\xb7\xaf",
+					    "http://-.~_!$&'()*+,;=:%40:80%2f::::::@example.com" };
 	static const char *const bad[] = { "ftp://x.com", "http://", "https://", "https:///x", "example.com",
-					   "https://exa mple.com", "javascript:alert(1)", "https://a.b/\\\\x" };
+					   "https://exa mple.com", "javascript:alert(1)", "https://a.b/\\\\x",
+					   /* RFC 3986: characters never allowed, percent-encoding with two hex digits */
+					   "https://a.b/{x}", "https://a.b/x|y", "https://a.b/x^y", "https://a.b/x`y",
+					   "https://a.b/%6G", "https://a.b/%A", "https://a.b/%", "https://a.b/?q=%",
+					   "https://a.b:8x/", "https://[::1/", "https://[@a.b/", "https://a.b/#x#y" };
 	crm_db *db = lead_db();
 	char extra[256];
 
@@ -915,13 +1061,14 @@ TEST(test_validate__nul_escapes_in_keys_and_options_never_match)
 {
 	crm_db *db = lead_db();
 
-	/* "name\u0000..." is not the field "name" (and must not be read past its end) */
+	/* "name\u0000..." is not the field "name" (and must not be read past its
+	 * end): no text may hold U+0000, names included */
 	REJECTED(db, "lead", "{\"name\":\"n\",\"name\\u0000xyzzy\":\"v\"}", NULL, NULL);
 	CHECK_INT(error_count(db), 1);
-	CHECK(strstr(crm_errdetail(db), "\"code\":\"unknown_field\"") != NULL);
+	CHECK(strstr(crm_errdetail(db), "\"code\":\"nul\"") != NULL);
 	/* nor is "north\u0000..." the option "north" */
-	LEAD_REJECTED(db, "\"region\":\"north\\u0000zzzzzzzz\"", "region", "option");
-	LEAD_REJECTED(db, "\"tags\":[\"a\\u0000bcdefgh\"]", "tags", "option");
+	LEAD_REJECTED(db, "\"region\":\"north\\u0000zzzzzzzz\"", "region", "nul");
+	LEAD_REJECTED(db, "\"tags\":[\"a\\u0000bcdefgh\"]", "tags", "nul");
 	/* an escaped key that decodes to a field name is that field */
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"n\\u0061me\":\"escaped\"}", NULL));
 	CHECK_HAS(test_get(db, "lead", 1), "\"name\":\"escaped\"");
@@ -1199,6 +1346,10 @@ TEST_LIST(T(test_validate__email_check_reads_only_the_value), T(test_validate__r
 	  T(test_validate__pattern_applies_to_phone_email_and_url),
 	  T(test_validate__enum_value_must_be_one_of_the_options),
 	  T(test_validate__multi_enum_members_must_be_distinct_options),
+	  T(test_validate__pattern_unicode_properties_take_ecma_262_names),
+	  T(test_validate__pattern_unknown_property_name_is_refused_at_its_offset),
+	  T(test_validate__exclusive_bounds_refuse_the_bound_itself),
+	  T(test_validate__exclusive_bounds_are_checked_when_applied),
 	  T(test_validate__email_format),
 	  T(test_validate__phone_format),
 	  T(test_validate__url_format),

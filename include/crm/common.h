@@ -6,6 +6,10 @@
  * and is released with that type's free function (crm_free for strings and
  * arrays); a returned `const char *` is borrowed from the handle and stays
  * valid until the next call on the same handle (or cursor).
+ *
+ * Text, once for the whole API: no text value may contain U+0000 (NUL). It
+ * is refused wherever it could come in (a "\u0000" escape in JSON input), so
+ * every string that crosses the API is a complete NUL-terminated C string.
  */
 #ifndef CRM_COMMON_H
 #define CRM_COMMON_H
@@ -32,7 +36,7 @@ typedef enum crm_result {
 	CRM_ERROR = 1,       /**< generic failure (see crm_errmsg) */
 	CRM_EINVAL = 2,      /**< malformed input: bad JSON, bad metadata, bad argument */
 	CRM_ENOTFOUND = 3,   /**< no such form, field or record */
-	CRM_ECONFLICT = 4,   /**< optimistic concurrency: the record's version moved on */
+	CRM_ECONFLICT = 4,   /**< a version moved on: the record's (optimistic concurrency), or the definition of a form an open cursor reads */
 	CRM_ECONSTRAINT = 5, /**< a record value failed validation (detail lists every field) */
 	CRM_EPERM = 6,       /**< the actor may not do this */
 	CRM_ESCRIPT = 7,     /**< a Lua script failed or exceeded its budget */
@@ -40,7 +44,7 @@ typedef enum crm_result {
 	CRM_ENOMEM = 9,      /**< out of memory */
 	CRM_EIO = 10,        /**< the database file could not be read or written */
 	CRM_ELIMIT = 11,     /**< a configured limit was exceeded */
-	CRM_EMISUSE = 12,    /**< the API was called wrongly (NULL handle, wrong state) */
+	CRM_EMISUSE = 12,    /**< the API was called wrongly (NULL handle, wrong state, closed handle) */
 	CRM_EEXISTS = 13,    /**< the thing to create already exists */
 	CRM_ROW = 100,       /**< crm_cursor_next: a row is ready */
 	CRM_DONE = 101       /**< crm_cursor_next: no more rows */

@@ -19,6 +19,12 @@ extern "C" {
 typedef struct crm_db crm_db;
 
 #define CRM_OPEN_READONLY 0x01 /**< open an existing file read-only */
+/** Open only a libcrm database that exists: a missing file, or one that holds
+ * no database yet (empty), fails with CRM_ENOTFOUND and nothing is created. */
+#define CRM_OPEN_EXISTING 0x02
+/** Also initialise an SQLite database that has tables of another application
+ * (libcrm adds its own beside them); without it such a file is refused. */
+#define CRM_OPEN_INIT 0x04
 
 typedef struct crm_open_options {
 	unsigned int version;    /**< CRM_OPEN_OPTIONS_VERSION */
@@ -29,13 +35,32 @@ typedef struct crm_open_options {
 #define CRM_OPEN_OPTIONS_INIT { CRM_OPEN_OPTIONS_VERSION, 0, 5000 }
 
 /**
- * Open (creating if needed) the database at `path`, or ":memory:".
- * `opts` may be NULL for defaults. On success *out is a handle to release
- * with crm_close. On failure *out is still set when a handle could be made
- * (so crm_errmsg explains), and must be closed; otherwise it is NULL.
+ * Open the database at `path`, or ":memory:". By default a missing file is
+ * created and a new or empty database gets libcrm's tables (and WAL); a
+ * non-empty SQLite file that is not a libcrm database is refused with
+ * CRM_EINVAL and left exactly as it was (no table added, journal mode
+ * unchanged) unless CRM_OPEN_INIT is given. CRM_OPEN_EXISTING never creates
+ * or initialises: it opens an existing libcrm database or fails with
+ * CRM_ENOTFOUND. `opts` may be NULL for defaults. On success *out is a
+ * handle to release with crm_close. On failure *out is still set when a
+ * handle could be made (so crm_errmsg explains), and must be closed;
+ * otherwise it is NULL.
  */
 CRM_EXTERN(int) crm_open(crm_db **out, const char *path, const crm_open_options *opts);
-/** Close the handle, rolling back an open transaction. NULL does nothing. */
+/**
+ * Close the handle, rolling back an open transaction. NULL does nothing.
+ *
+ * Objects made on the handle (cursors, batches, report cursors) should be
+ * freed first, but need not be (the semantics of sqlite3_close_v2, for
+ * bindings whose garbage collector frees in any order): crm_close with some
+ * still open rolls back (an uncommitted batch inserts nothing), closes the
+ * database and returns CRM_OK; from then on every call on the handle
+ * (crm_close included) and on those objects fails with CRM_EMISUSE, their
+ * accessors return NULL or 0, and their free functions work as usual. The
+ * handle's memory is released by the last of them to be freed, so the
+ * handle pointer stays valid (for crm_errmsg, "the handle is closed") only
+ * until then.
+ */
 CRM_EXTERN(int) crm_close(crm_db *db);
 
 /** The code of the last failing call on this handle (CRM_OK after success). */

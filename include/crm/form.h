@@ -6,7 +6,8 @@
  * id, created_at, updated_at, owner and version. Records cross the API as
  * JSON objects. Every write call validates the whole record and reports
  * every failing field at once (crm_errdetail) with CRM_ECONSTRAINT; a
- * failing call changes nothing.
+ * failing call changes nothing. A value holding U+0000 ("\u0000", also
+ * inside a json field's text) is refused with field code "nul".
  */
 #ifndef CRM_FORM_H
 #define CRM_FORM_H
@@ -89,7 +90,11 @@ CRM_EXTERN(int) crm_record_upsert(crm_db *db, const char *form, const char *key,
 /* ---- batches: many inserts, one transaction, all or nothing ---- */
 
 typedef struct crm_batch crm_batch;
-/** Start a batch of inserts into `form`. Release with crm_batch_free. */
+/**
+ * Start a batch of inserts into `form`. Release with crm_batch_free. The
+ * batch holds the handle's write transaction until it commits or is freed;
+ * crm_close rolls it back, after which its calls fail with CRM_EMISUSE.
+ */
 CRM_EXTERN(int) crm_batch_begin(crm_batch **out, crm_db *db, const char *form);
 /**
  * Validate and insert one record (`len` bytes of JSON; len may be -1 for a

@@ -9,7 +9,17 @@
  *   {"field": NAME, "op": OP, "value": V}, OP one of eq ne lt le gt ge in
  *   contains starts_with is_null between (docs/query.md).
  * Lifecycle: crm_query -> crm_cursor_next until CRM_DONE -> crm_cursor_free.
- * A cursor borrows its handle: free it before crm_close.
+ * A cursor borrows its handle; after crm_close its calls fail with
+ * CRM_EMISUSE and crm_cursor_free releases it (see crm_close).
+ *
+ * Validity: a cursor reads the form's definition it was compiled against.
+ * If that form's definition changes while the cursor is open (crm_apply on
+ * this handle at any time, or on another connection before the first row),
+ * the next call fails for good with CRM_ECONFLICT ("form 'x' changed ...";
+ * detail {"form","version","current"}): crm_cursor_next returns it and the
+ * row accessors return NULL or 0 (crm_cursor_is_null 1). Rows are never
+ * shown under another field's name. Another connection's change after the
+ * first row is not seen: the cursor reads its snapshot to the end.
  */
 #ifndef CRM_QUERY_H
 #define CRM_QUERY_H
@@ -46,7 +56,11 @@ CRM_EXTERN(int) crm_cursor_is_null(crm_cursor *cur, int i);
 CRM_EXTERN(int64_t) crm_cursor_int64(crm_cursor *cur, int i);
 /** Floating value of a number column (others converted). */
 CRM_EXTERN(double) crm_cursor_double(crm_cursor *cur, int i);
-/** Text form of column i as it appears in JSON (decimals "12.30", datetimes ISO 8601), NULL when null. Borrowed until the next crm_cursor_next. */
+/**
+ * Text form of column i as it appears in JSON (decimals "12.30", datetimes
+ * ISO 8601), NULL when null. Borrowed until the next crm_cursor_next. The
+ * whole value: text never contains U+0000 (see common.h).
+ */
 CRM_EXTERN(const char *) crm_cursor_text(crm_cursor *cur, int i);
 /** The current row as a JSON object. Borrowed until the next crm_cursor_next. */
 CRM_EXTERN(const char *) crm_cursor_json(crm_cursor *cur);

@@ -23,7 +23,11 @@ CRM_EXTERN(int) crm_report_get(crm_db *db, const char *name, char **out);
 /**
  * Run report `name` with `params_json` (an object of named parameter
  * values, or NULL). Lifecycle: crm_report_run -> crm_report_next until
- * CRM_DONE -> crm_report_free. The report borrows its handle.
+ * CRM_DONE -> crm_report_free. The report borrows its handle; after
+ * crm_close its calls fail with CRM_EMISUSE (see crm_close). Validity as
+ * for query cursors (query.h): when a form the report reads changes, the
+ * next call fails for good with CRM_ECONFLICT; a new version of the report
+ * itself does not disturb it (it reads on with the version it started).
  */
 CRM_EXTERN(int) crm_report_run(crm_report **out, crm_db *db, const char *name, const char *params_json);
 /** Advance: CRM_ROW, CRM_DONE, or an error code. */

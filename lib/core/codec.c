@@ -3,7 +3,10 @@
  * stored has one canonical text; nothing here allocates. */
 #include "codec.h"
 
+#include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #define IS_DIGIT(c) ((unsigned char)((c) - '0') < 10)
 
@@ -191,11 +194,11 @@ static int fixed_digits(const char *s, int w)
 	return v;
 }
 
-#define MIN_DAYS (-719162)  /* 0001-01-01 */
-#define MAX_DAYS 2932896    /* 9999-12-31 */
+#define MIN_DAYS CRM__DATE_MIN_DAYS
+#define MAX_DAYS CRM__DATE_MAX_DAYS
 #define MS_PER_DAY 86400000
-#define MIN_MS ((int64_t)MIN_DAYS * MS_PER_DAY)
-#define MAX_MS ((int64_t)MAX_DAYS * MS_PER_DAY + MS_PER_DAY - 1)
+#define MIN_MS CRM__DATETIME_MIN_MS
+#define MAX_MS CRM__DATETIME_MAX_MS
 
 /* The "YYYY-MM-DD" at s (10 bytes available). */
 static int date10(const char *s, int64_t *out_days)
@@ -404,4 +407,261 @@ int64_t crm__utf8_length(const char *str, size_t n)
 		count++;
 	}
 	return count;
+}
+
+/* ---- e-mail addresses and URLs ---- */
+
+#define IS_ALPHA(c) ((unsigned char)(((c) | 0x20) - 'a') < 26)
+#define IS_ALNUM(c) (IS_ALPHA(c) || IS_DIGIT(c))
+#define IS_HEX(c) (IS_DIGIT(c) || (unsigned char)(((c) | 0x20) - 'a') < 6)
+/* c is one of `set` (never NUL, which strchr would find) */
+#define IN_SET(c, set) ((c) && strchr(set, c))
+
+/* The code point of the well-formed sequence at p (crm__utf8_seq said `len`). */
+static unsigned utf8_code(const unsigned char *p, size_t len)
+{
+	unsigned c = p[0] & (0xFF >> (len + 1));
+
+	for (size_t k = 1; k < len; k++)
+		c = (c << 6) | (p[k] & 0x3F);
+	return c;
+}
+
+/* The non-ASCII character at s[*i] (skipped): its code point, or 0 when
+ * it is not well-formed UTF-8. */
+static unsigned non_ascii(const char *s, size_t n, size_t *i)
+{
+	size_t len = crm__utf8_seq((const unsigned char *)s + *i, n - *i);
+	unsigned c = len ? utf8_code((const unsigned char *)s + *i, len) : 0;
+
+	*i += len;
+	return c;
+}
+
+/* "0".."255" written with 1 to 3 digits (RFC 5321 Snum). */
+static int snum(const char *s, size_t n, size_t *i)
+{
+	size_t start = *i;
+	int v = 0;
+
+	while (*i < n && *i - start < 3 && IS_DIGIT(s[*i]))
+		v = v * 10 + (s[(*i)++] - '0');
+	return *i > start && v <= 255;
+}
+
+static int is_ipv4(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++)
+		if ((part && (i >= n || s[i++] != '.')) || !snum(s, n, &i))
+			return 0;
+	return i == n;
+}
+
+/* An IPv6 address (RFC 4291 text, an IPv4 tail allowed), by inet_pton. */
+static int is_ipv6(const char *s, size_t n)
+{
+	unsigned char bin[16];
+	char text[64];
+
+	if (n == 0 || n >= sizeof text)
+		return 0;
+	memcpy(text, s, n);
+	text[n] = 0;
+	return inet_pton(AF_INET6, text, bin) == 1;
+}
+
+/* RFC 5321 atext, and any non-ASCII character (RFC 6531). */
+static int atext(const char *s, size_t n, size_t *i)
+{
+	char c = s[*i];
+
+	if ((unsigned char)c >= 0x80)
+		return non_ascii(s, n, i) != 0;
+	if (!IS_ALNUM(c) && !IN_SET(c, "!#$%&'*+-/=?^_`{|}~"))
+		return 0;
+	(*i)++;
+	return 1;
+}
+
+/* Local-part = Dot-string / Quoted-string; *i moves past it. */
+static int local_part(const char *s, size_t n, size_t *i)
+{
+	if (*i < n && s[*i] == '"') {
+		for ((*i)++; *i < n && s[*i] != '"';) {
+			unsigned char c = (unsigned char)s[*i];
+			if (c == '\\' && *i + 1 < n && s[*i + 1] >= 32 && s[*i + 1] <= 126)
+				*i += 2;
+			else if (c >= 0x80) {
+				if (!non_ascii(s, n, i))
+					return 0;
+			} else if (c >= 32 && c <= 126 && c != '\\')
+				(*i)++;
+			else
+				return 0;
+		}
+		return *i < n && s[(*i)++] == '"';
+	}
+	for (;;) { /* Atom *("." Atom) */
+		size_t start = *i;
+		while (*i < n && s[*i] != '.' && s[*i] != '@')
+			if (!atext(s, n, i))
+				return 0;
+		if (*i == start)
+			return 0;
+		if (*i >= n || s[*i] != '.')
+			return 1;
+		(*i)++;
+	}
+}
+
+/* Domain: letter-digit-hyphen labels (non-ASCII allowed, RFC 6531), no
+ * hyphen at either end, at least two labels. */
+static int domain(const char *s, size_t n)
+{
+	size_t i = 0, labels = 0;
+
+	if (n > 253)
+		return 0;
+	while (i < n) {
+		size_t start = i;
+		while (i < n && s[i] != '.') {
+			if ((unsigned char)s[i] >= 0x80) {
+				if (!non_ascii(s, n, &i))
+					return 0;
+			} else if (IS_ALNUM(s[i]) || s[i] == '-')
+				i++;
+			else
+				return 0;
+		}
+		if (i == start || i - start > 63 || s[start] == '-' || s[i - 1] == '-')
+			return 0;
+		labels++;
+		if (i < n && ++i == n)
+			return 0; /* a trailing dot */
+	}
+	return labels >= 2;
+}
+
+int crm__email_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || n > 254 || !local_part(s, n, &i) || i > 64 || i >= n || s[i] != '@')
+		return 0;
+	s += i + 1;
+	n -= i + 1;
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { /* address literal */
+		if (n > 7 && strncasecmp(s + 1, "IPv6:", 5) == 0)
+			return is_ipv6(s + 6, n - 7);
+		return is_ipv4(s + 1, n - 2);
+	}
+	return domain(s, n);
+}
+
+/* RFC 3987 ucschar (and iprivate, allowed in a query). */
+static int iri_char(unsigned c, int query)
+{
+	if (c >= 0xA0 && c <= 0xD7FF)
+		return 1;
+	if ((c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFEF))
+		return 1;
+	if (c >= 0x10000 && c <= 0xEFFFD && (c & 0xFFFE) != 0xFFFE && (c < 0xE0000 || c >= 0xE1000))
+		return 1;
+	return query && ((c >= 0xE000 && c <= 0xF8FF) || (c >= 0xF0000 && (c & 0xFFFE) != 0xFFFE));
+}
+
+/* One character of a URL part at s[*i]: unreserved, a sub-delim, a valid
+ * %XX, one of `extra`, or an IRI character. */
+static int url_char(const char *s, size_t n, size_t *i, const char *extra, int query)
+{
+	char c = s[*i];
+
+	if ((unsigned char)c >= 0x80)
+		return iri_char(non_ascii(s, n, i), query);
+	if (c == '%') {
+		if (*i + 2 >= n || !IS_HEX(s[*i + 1]) || !IS_HEX(s[*i + 2]))
+			return 0;
+		*i += 3;
+		return 1;
+	}
+	if (!IS_ALNUM(c) && !IN_SET(c, "-._~!$&'()*+,;=") && !IN_SET(c, extra))
+		return 0;
+	(*i)++;
+	return 1;
+}
+
+/* Characters of one kind from s[*i] up to the first of `stop` (or the end). */
+static int url_run(const char *s, size_t n, size_t *i, const char *stop, const char *extra, int query)
+{
+	while (*i < n && !IN_SET(s[*i], stop))
+		if (!url_char(s, n, i, extra, query))
+			return 0;
+	return 1;
+}
+
+/* host [":" port]: an IP literal or a non-empty reg-name. */
+static int host_port(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n && s[0] == '[') {
+		const char *end = memchr(s, ']', n);
+		size_t len = end ? (size_t)(end - s) - 1 : 0;
+		/* IPvFuture: "v" HEXDIG+ "." (unreserved / sub-delims / ":")+ */
+		if (len > 1 && (s[1] | 0x20) == 'v') {
+			size_t k = 2;
+			while (k <= len && IS_HEX(s[k]))
+				k++;
+			if (k == 2 || k > len || s[k] != '.' || k == len)
+				return 0;
+			for (k++; k <= len; k++)
+				if (!IS_ALNUM(s[k]) && !IN_SET(s[k], "-._~!$&'()*+,;=:"))
+					return 0;
+		} else if (!end || !is_ipv6(s + 1, len))
+			return 0;
+		i = len + 2;
+	} else {
+		if (!url_run(s, n, &i, ":", "", 0) || i == 0)
+			return 0;
+	}
+	if (i < n && s[i++] != ':')
+		return 0;
+	while (i < n)
+		if (!IS_DIGIT(s[i++]))
+			return 0;
+	return 1;
+}
+
+int crm__url_valid(const char *s, size_t n)
+{
+	size_t i, end, at;
+
+	if (n > 7 && strncasecmp(s, "http://", 7) == 0)
+		i = 7;
+	else if (n > 8 && strncasecmp(s, "https://", 8) == 0)
+		i = 8;
+	else
+		return 0;
+	/* authority: [userinfo "@"] host [":" port] */
+	for (end = i; end < n && !IN_SET(s[end], "/?#"); end++)
+		;
+	at = i;
+	if (memchr(s + i, '@', end - i)) {
+		if (!url_run(s, end, &at, "@", ":", 0))
+			return 0;
+		at++;
+	}
+	if (!host_port(s + at, end - at))
+		return 0;
+	i = end;
+	/* path-abempty, then ["?" query], then ["#" fragment] */
+	if (!url_run(s, n, &i, "?#", ":@/", 0))
+		return 0;
+	if (i < n && s[i] == '?' && (++i, !url_run(s, n, &i, "#", ":@/?", 1)))
+		return 0;
+	if (i < n && s[i] == '#' && (++i, !url_run(s, n, &i, "", ":@/?", 0)))
+		return 0;
+	return i == n;
 }

@@ -24,6 +24,12 @@ size_t crm__decimal_format(int64_t scaled, int scale, char *out);
 int crm__int_parse(const char *s, size_t n, int64_t *out);
 
 /* ---- dates and times (proleptic Gregorian, UTC) ---- */
+/* The range every date and datetime is held to: 0001-01-01 to 9999-12-31,
+ * in days and in milliseconds since 1970-01-01. */
+#define CRM__DATE_MIN_DAYS (-719162)
+#define CRM__DATE_MAX_DAYS 2932896
+#define CRM__DATETIME_MIN_MS ((int64_t)CRM__DATE_MIN_DAYS * 86400000)
+#define CRM__DATETIME_MAX_MS ((int64_t)CRM__DATE_MAX_DAYS * 86400000 + 86399999)
 /* "YYYY-MM-DD", a real calendar date, years 0001-9999 -> days since
  * 1970-01-01 (may be negative). -1 on failure. */
 int crm__date_parse(const char *s, size_t n, int64_t *out_days);
@@ -39,6 +45,17 @@ size_t crm__datetime_format(int64_t ms, char *out);
 /* Days since epoch of a civil date, and back. */
 int64_t crm__days_from_civil(int64_t y, unsigned m, unsigned d);
 void crm__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* ---- e-mail addresses and URLs (docs/metadata.md, "Types") ---- */
+/* An RFC 5321 Mailbox, with RFC 6531's UTF-8 (JSON Schema's "email", and
+ * "idn-email" for non-ASCII): a dot-string or quoted local part, then a
+ * domain of at least two letter-digit-hyphen labels or an IPv4/IPv6
+ * address literal. 1 when valid. */
+int crm__email_valid(const char *s, size_t n);
+/* An absolute http or https URL with a host: RFC 3986 (every character
+ * allowed in its part, percent-encoding as %XX), with RFC 3987's non-ASCII
+ * characters. 1 when valid. */
+int crm__url_valid(const char *s, size_t n);
 
 /* ---- UTF-8 ---- */
 /* Length of the well-formed multi-byte UTF-8 sequence at p (lead byte

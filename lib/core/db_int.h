@@ -20,6 +20,19 @@ enum crm__ext_slot {
 
 typedef struct crm__stmt_cache crm__stmt_cache;
 
+/* An object that lives on a handle (cursor, batch, report cursor): linked
+ * into the handle so crm_close can make it let go of the connection, and
+ * so a closed handle lives on, as a zombie, until its last child is freed
+ * (SQLite's close_v2). Embedded in the child; see crm__child_add. */
+typedef struct crm__child crm__child;
+struct crm__child {
+	crm__child *prev, *next;
+	/* Called by crm_close: release what needs the open connection
+	 * (statements, the transaction) and fail every later call with
+	 * CRM_EMISUSE. The child's own memory stays until its free. */
+	void (*close)(crm__child *child);
+};
+
 struct crm_db {
 	sqlite3 *sql;
 	/* last error */
@@ -45,15 +58,28 @@ struct crm_db {
 	unsigned int data_version;
 	int64_t meta_generation;
 	int meta_dirty; /* metadata changed in the open transaction */
+	/* Counts crm__meta_flush calls: a cursor that saw another value
+	 * checks that its definitions are still current before reading. */
+	unsigned int meta_epoch;
+	crm__child *children;
+	int closed; /* crm_close ran; the struct waits for its last child */
 	crm__stmt_cache *stmts;
 	void *ext[CRM__EXT_COUNT_];
 	void (*ext_free[CRM__EXT_COUNT_])(void *);
 	void (*ext_flush[CRM__EXT_COUNT_])(void *); /* drop caches after metadata changed */
 };
 
+/* ---- children (lib/core/db.c) ---- */
+/* Link `child` into the handle; `close` is its crm_close hook. */
+void crm__child_add(crm_db *db, crm__child *child, void (*close)(crm__child *child));
+/* Unlink `child` when it is freed; on a closed handle the last child
+ * frees the handle. */
+void crm__child_remove(crm_db *db, crm__child *child);
+
 /* ---- errors (lib/core/error.c) and freshness (lib/core/meta.c) ---- */
 /* Clear the last error at the start of an API call and make sure compiled
- * metadata is current (another connection may have changed it). */
+ * metadata is current (another connection may have changed it). Both
+ * refuse a closed handle with CRM_EMISUSE. */
 int crm__enter(crm_db *db);
 /* The same, for calls that check freshness themselves once their own
  * transaction or statement has the database open (cheaper): writes (see
@@ -66,6 +92,9 @@ int crm__enter_out(crm_db *db, char **out);
  * connection changed metadata since this handle last looked. The caller
  * drops what it holds and then calls crm__meta_flush. */
 int crm__fresh(crm_db *db, int *stale);
+/* crm__fresh, then crm__meta_flush when stale: for a read that has just
+ * begun its snapshot (a cursor's first step). */
+int crm__refresh(crm_db *db);
 /* Set the error: code, printf message; detail becomes {"code","message"}. Returns code. */
 int crm__error(crm_db *db, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Set the error with extra detail members: `members` is JSON text of object

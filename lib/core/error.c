@@ -106,6 +106,10 @@ int crm__error_sqlite(crm_db *db, int rc)
 
 	if (code == CRM_ENOMEM)
 		return crm__error_oom(db);
+	/* SQLite aborts open reads when a schema change is rolled back (a
+	 * refused migration): like a changed definition, read again. */
+	if (rc == SQLITE_ABORT_ROLLBACK)
+		return crm__error(db, CRM_ECONFLICT, "metadata changed and was rolled back under this read; run it again");
 	return crm__error(db, code, "sqlite: %s", db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
 }
 

@@ -14,11 +14,28 @@ int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out)
 	size_t at;
 	int rc;
 
-	if ((*out = cJSON_ParseWithOpts(text, NULL, 1)))
-		return CRM_OK;
+	if ((*out = cJSON_ParseWithOpts(text, NULL, 1))) {
+		/* cJSON decodes \u0000 into C strings that then end early ("a\u0000b"
+		 * would filter on "a"): refuse it (docs/decisions.md). */
+		if (!crm__json_has_nul(text, strlen(text), &at))
+			return CRM_OK;
+		cJSON_Delete(*out);
+		*out = NULL;
+		return crm__error_nul(db, what, at);
+	}
 	if (crm__json_validate(text, strlen(text), (int)db->limits[CRM_LIMIT_JSON_DEPTH], &err, &at) == 0)
 		return crm__error_oom(db);
+	if (err == crm__jscan_err_nul)
+		return crm__error_nul(db, what, at);
 	rc = crm__error(db, CRM_EINVAL, "%s is not valid JSON (at byte %zu: %s)", what, at, err ? err : "syntax error");
+	db->erroffset = (int)at;
+	return rc;
+}
+
+int crm__error_nul(crm_db *db, const char *what, size_t at)
+{
+	int rc = crm__error(db, CRM_EINVAL, "%s holds U+0000 (\\u0000) at byte %zu: no text may contain it", what, at);
+
 	db->erroffset = (int)at;
 	return rc;
 }

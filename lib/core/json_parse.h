@@ -10,6 +10,9 @@
  * (cJSON_Delete it): CRM_EINVAL with the byte offset for bad text,
  * CRM_ENOMEM when memory ran out. */
 int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out);
+/* CRM_EINVAL for a \u0000 escape at byte `at` of input `what` (no text may
+ * hold U+0000, docs/decisions.md), with crm_erroffset set. */
+int crm__error_nul(crm_db *db, const char *what, size_t at);
 /* The stored definition of (kind, name) at `version` (0: the latest),
  * parsed: CRM_ENOTFOUND ("no <label> named ...") when there is none,
  * CRM_EIO when the stored text is corrupt. */

@@ -152,6 +152,8 @@ static int scan_string(crm__jscan *sc, size_t *ppos, crm__jval *out)
 			if (n - i < 6 || (cp = hex4(s + i + 2)) < 0)
 				return fail(sc, "bad \\u escape", at);
 			i += 6;
+			if (cp == 0 && sc->nuls++ == 0)
+				sc->nul_pos = at;
 			if (cp >= 0xDC00 && cp <= 0xDFFF)
 				return fail(sc, "lone low surrogate in \\u escape", at);
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -362,6 +364,8 @@ int crm__jscan_init(crm__jscan *sc, const char *s, size_t n, int max_depth, crm_
 	sc->strings = strings;
 	sc->err = NULL;
 	sc->err_pos = 0;
+	sc->nuls = 0;
+	sc->nul_pos = 0;
 	sc->state = ST_START;
 	if (strings && (sc->n > ((size_t)-1 - 1) / 2 || crm__buf_reserve(strings, 2 * sc->n)))
 		return -1;
@@ -489,6 +493,28 @@ int crm__jscan_element(crm__jscan *sc, crm__jval *val)
 	return 1;
 }
 
+const char crm__jscan_err_nul[] = "U+0000 (\\u0000) is not allowed in text";
+
+int crm__json_has_nul(const char *s, size_t n, size_t *at)
+{
+	const char *p = s;
+	crm__jscan sc;
+	size_t i;
+
+	for (; (p = memchr(p, '\\', n - (size_t)(p - s))); p++)
+		if (n - (size_t)(p - s) >= 6 && memcmp(p + 1, "u0000", 5) == 0)
+			break;
+	if (!p)
+		return 0;
+	/* maybe an escaped backslash before "u0000": the scanner knows */
+	crm__jscan_init(&sc, s, n, STACK_DEPTH, NULL);
+	i = skip_ws(&sc, 0);
+	scan_value(&sc, &i, 0, NULL);
+	if (sc.nuls && at)
+		*at = sc.nul_pos;
+	return sc.nuls != 0;
+}
+
 int crm__json_validate(const char *s, size_t n, int max_depth, const char **err, size_t *err_pos)
 {
 	crm__jscan sc;
@@ -498,9 +524,12 @@ int crm__json_validate(const char *s, size_t n, int max_depth, const char **err,
 	i = skip_ws(&sc, 0);
 	if (scan_value(&sc, &i, 0, NULL) == 0) {
 		i = skip_ws(&sc, i);
-		if (i == sc.n)
+		if (i == sc.n && !sc.nuls)
 			return 0;
-		fail(&sc, "unexpected text after the JSON value", i);
+		if (i == sc.n)
+			fail(&sc, crm__jscan_err_nul, sc.nul_pos);
+		else
+			fail(&sc, "unexpected text after the JSON value", i);
 	}
 	if (err)
 		*err = sc.err;

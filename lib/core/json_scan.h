@@ -2,7 +2,9 @@
  * members in place, without building a tree. Strings without escapes are
  * returned as spans of the input; strings with escapes are decoded into a
  * caller-provided buffer. Nested arrays and objects are validated and
- * returned as raw spans that can be scanned again. */
+ * returned as raw spans that can be scanned again. A \u0000 escape is
+ * valid JSON and decoded (callers refuse it with the error their input
+ * calls for: crm__value_from_json); crm__json_validate refuses it. */
 #ifndef CRM_CORE_JSON_SCAN_H
 #define CRM_CORE_JSON_SCAN_H
 
@@ -34,6 +36,8 @@ typedef struct crm__jscan {
 	crm__buf *strings; /* where escaped strings are decoded; reset by the caller */
 	const char *err; /* static message on failure */
 	size_t err_pos;  /* byte offset of the failure */
+	size_t nuls;     /* \u0000 escapes seen so far */
+	size_t nul_pos;  /* byte offset of the first */
 	int state;       /* internal */
 } crm__jscan;
 
@@ -51,7 +55,14 @@ int crm__jscan_init(crm__jscan *sc, const char *s, size_t n, int max_depth, crm_
 int crm__jscan_member(crm__jscan *sc, crm__jval *key, crm__jval *val);
 /* Array walking, same contract: 1 and the next element, 0 at the end, -1 on error. */
 int crm__jscan_element(crm__jscan *sc, crm__jval *val);
-/* Validate that s[0..n) is exactly one JSON value (any type) within the depth limit. 0 or -1. */
+/* Validate that s[0..n) is exactly one JSON value (any type) within the
+ * depth limit and without a \u0000 escape (err is then crm__jscan_err_nul):
+ * libcrm refuses U+0000 in every text (docs/decisions.md). 0 or -1. */
 int crm__json_validate(const char *s, size_t n, int max_depth, const char **err, size_t *err_pos);
+extern const char crm__jscan_err_nul[];
+/* 1 when the JSON text s[0..n) holds a \u0000 escape (in a string or key,
+ * at any depth; text after a syntax error is not looked at), with *at
+ * (may be NULL) its byte offset. Fast when there is no "\u0000" at all. */
+int crm__json_has_nul(const char *s, size_t n, size_t *at);
 
 #endif

@@ -67,6 +67,7 @@ int crm__meta_init(crm_db *db)
 
 void crm__meta_flush(crm_db *db)
 {
+	db->meta_epoch++;
 	for (int i = 0; i < CRM__EXT_COUNT_; i++)
 		if (db->ext[i] && db->ext_flush[i])
 			db->ext_flush[i](db->ext[i]);
@@ -115,36 +116,47 @@ static int check_in_transaction(crm_db *db, int *stale)
 
 int crm__fresh(crm_db *db, int *stale) { return check_in_transaction(db, stale); }
 
+int crm__refresh(crm_db *db)
+{
+	int stale, rc = check_in_transaction(db, &stale);
+
+	if (rc == CRM_OK && stale)
+		crm__meta_flush(db);
+	return rc;
+}
+
+static int closed(crm_db *db) { return crm__error(db, CRM_EMISUSE, "the handle is closed"); }
+
 int crm__enter_deferred(crm_db *db)
 {
-	int stale, rc;
-
+	if (db->closed)
+		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
 	if (sqlite3_get_autocommit(db->sql))
 		return CRM_OK; /* the caller checks once its transaction is open */
-	if ((rc = check_in_transaction(db, &stale)) == CRM_OK && stale)
-		crm__meta_flush(db);
-	return rc;
+	return crm__refresh(db);
 }
 
 int crm__enter(crm_db *db)
 {
 	int64_t generation;
-	int rc, stale;
+	int rc;
 
+	if (db->closed)
+		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
-	if (!sqlite3_get_autocommit(db->sql)) {
-		if ((rc = check_in_transaction(db, &stale)) == CRM_OK && stale)
-			crm__meta_flush(db);
-		return rc;
-	}
+	if (!sqlite3_get_autocommit(db->sql))
+		return crm__refresh(db);
 	/* Outside a transaction the pager's data version only moves when a
 	 * read starts, so it cannot tell whether another connection committed
 	 * since this handle's last call: ask the database. */
 	if ((rc = read_generation(db, &generation)))
 		return rc;
+	/* The generation is known as of this data version: a later snapshot
+	 * (a cursor's first step) with the same version needs no new read. */
+	sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &db->data_version);
 	if (generation != db->meta_generation) {
 		db->meta_generation = generation;
 		crm__meta_flush(db);

@@ -1,9 +1,12 @@
 /* The event outbox table (see event.h): appending events, and reading them
  * back in commit order (include/crm/event.h). */
-#include "event.h"
+#include <string.h>
 
 #include "core/codec.h"
+#include "core/json_parse.h"
+#include "core/json_scan.h"
 #include "crm/event.h"
+#include "event.h"
 
 int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
 		    const char *payload, int64_t *out_id)
@@ -11,8 +14,12 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 	static const char sql[] =
 		"INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES(?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
+	size_t at;
 	int rc;
 
+	/* A script's payload: no text may hold U+0000 (docs/decisions.md). */
+	if (payload && crm__json_has_nul(payload, strlen(payload), &at))
+		return crm__error_nul(db, "the event payload", at);
 	if (!(st = crm__stmt_take(db, sql, sizeof sql - 1)))
 		return db->errcode;
 	sqlite3_bind_int64(st, 1, crm_now(db));

@@ -7,6 +7,7 @@
 #include "form_int.h"
 
 struct crm_batch {
+	crm__child child; /* first: the close hook casts back */
 	crm_db *db;
 	crm__form *form;
 	crm__record rec;
@@ -17,6 +18,16 @@ struct crm_batch {
 	int first_code; /* the first failing row's code */
 	int open;       /* the transaction is open */
 };
+
+/* crm_close with the batch open: the close rolls the transaction back, and
+ * every later call on the batch is CRM_EMISUSE. */
+static void batch_close(crm__child *child)
+{
+	((crm_batch *)child)->open = 0;
+}
+
+/* The batch's handle, or NULL (CRM_EMISUSE) once it is closed. */
+static crm_db *batch_db(crm_batch *b) { return b && !b->db->closed ? b->db : NULL; }
 
 int crm_batch_begin(crm_batch **out, crm_db *db, const char *form_name)
 {
@@ -31,10 +42,11 @@ int crm_batch_begin(crm_batch **out, crm_db *db, const char *form_name)
 	if (!(b = crm__calloc(1, sizeof *b)))
 		return crm__error_oom(db);
 	b->db = db;
+	crm__child_add(db, &b->child, batch_close);
 	crm__record_init(&b->rec);
 	/* The transaction first: the form is looked up in the snapshot it writes to. */
 	if ((rc = crm__tx_begin(db))) {
-		crm__free(b);
+		crm_batch_free(b);
 		return rc;
 	}
 	b->open = 1;
@@ -84,9 +96,8 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 	crm__write w = { .op = CRM__WRITE_INSERT };
 	int rc;
 
-	if (!b || !json)
+	if (!(db = batch_db(b)) || !json)
 		return CRM_EMISUSE;
-	db = b->db;
 	db->errcode = CRM_OK;
 	if (!b->open)
 		return crm__error(db, CRM_EMISUSE, "the batch is finished");
@@ -125,9 +136,8 @@ int crm_batch_commit(crm_batch *b)
 	crm__buf members = CRM__BUF_INIT;
 	int rc;
 
-	if (!b)
+	if (!(db = batch_db(b)))
 		return CRM_EMISUSE;
-	db = b->db;
 	if (b->nfailed == 0) {
 		if (!b->open)
 			return crm__error(db, CRM_EMISUSE, "the batch is finished");
@@ -164,6 +174,7 @@ void crm_batch_free(crm_batch *b)
 	crm__record_free(&b->rec);
 	crm__errors_free(&b->errs);
 	crm__buf_free(&b->failed_rows);
+	crm__child_remove(b->db, &b->child); /* may free a closed handle */
 	crm__free(b);
 }
 

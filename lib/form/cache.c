@@ -90,6 +90,29 @@ int crm__form_lookup(crm_db *db, const char *name, crm__form **out)
 	return CRM_OK;
 }
 
+int crm__form_check_current(crm_db *db, const crm__form *form)
+{
+	crm__buf members = CRM__BUF_INIT;
+	crm__form *now;
+	int rc = crm__form_lookup(db, form->name, &now);
+	int64_t current = rc == CRM_OK ? now->version : 0;
+
+	if (rc == CRM_OK && current == form->version)
+		return CRM_OK;
+	if (rc != CRM_OK && rc != CRM_ENOTFOUND)
+		return rc;
+	crm__buf_puts(&members, "\"form\":");
+	crm__json_cstr(&members, form->name);
+	crm__buf_printf(&members, ",\"version\":%lld,\"current\":%lld", (long long)form->version, (long long)current);
+	rc = members.oom ? crm__error_oom(db)
+			 : crm__error_detail(db, CRM_ECONFLICT, crm__buf_cstr(&members),
+					     "form '%s' changed (definition version %lld, now %lld) after this cursor "
+					     "was opened; run it again",
+					     form->name, (long long)form->version, (long long)current);
+	crm__buf_free(&members);
+	return rc;
+}
+
 pcre2_match_context *crm__regex_context(crm_db *db)
 {
 	form_cache *c = cache_of(db);

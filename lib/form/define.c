@@ -152,27 +152,57 @@ static int literal(compile_ctx *cx, crm__field *f, const cJSON *node, const char
 
 static int compile_pattern(compile_ctx *cx, crm__field *f, const char *pattern)
 {
-	PCRE2_UCHAR msg[256];
-	PCRE2_SIZE offset;
-	int errcode;
+	char msg[320];
+	int oom;
 
 	if (strlen(pattern) > MAX_PATTERN)
 		return fail(cx, "pattern", "pattern is longer than %d bytes", MAX_PATTERN);
 	if (crm__utf8_length(pattern, strlen(pattern)) < 0)
 		return fail(cx, "pattern", "pattern is not valid UTF-8");
-	/* Unanchored search in Unicode mode, as JSON Schema means it; \C could
-	 * split a character, so it is refused. '$' ends the subject only (as in
-	 * JSON Schema): PCRE2's default also matches before a final newline,
-	 * which would let "123\n" through "^[0-9]+$". */
-	f->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-			      PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_DOLLAR_ENDONLY, &errcode, &offset, NULL);
-	if (!f->re) {
-		pcre2_get_error_message(errcode, msg, sizeof msg);
-		return fail(cx, "pattern", "bad pattern at offset %zu: %s", (size_t)offset, (const char *)msg);
-	}
+	if (!(f->re = crm__pattern_compile(pattern, &oom, msg, sizeof msg)))
+		return oom ? crm__error_oom(cx->db) : fail(cx, "pattern", "%s", msg);
 	pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter if unavailable */
 	if (!(f->pattern = crm__strdup(pattern)))
 		return crm__error_oom(cx->db);
+	return CRM_OK;
+}
+
+/* min, max and their exclusive forms (JSON Schema's minimum, maximum,
+ * exclusiveMinimum, exclusiveMaximum): one bound per side. */
+static int compile_bounds(compile_ctx *cx, const cJSON *def, crm__field *f)
+{
+	static const char *const keys[] = { "min", "max", "exclusive_min", "exclusive_max" };
+	int rc;
+
+	for (int i = 0; i < 4; i++) {
+		const char *key = keys[i];
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(def, key);
+		int upper = i % 2;
+		crm__value *bound = upper ? &f->max : &f->min;
+
+		if (!v)
+			continue;
+		if (!is_ordered(f->value_type) || f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP)
+			return fail(cx, key, "'%s' belongs to integer, decimal, number, date and datetime fields", key);
+		if (f->flags & (upper ? CRM__F_HAS_MAX : CRM__F_HAS_MIN))
+			return fail(cx, key, "'%s' and '%s' are the same bound: give one", keys[i - 2], key);
+		if ((rc = literal(cx, f, v, key, bound)))
+			return rc;
+		if (bound->kind == CRM__V_NULL)
+			return fail(cx, key, "'%s' cannot be null", key);
+		f->flags |= upper ? CRM__F_HAS_MAX : CRM__F_HAS_MIN;
+		if (i >= 2)
+			f->flags |= upper ? CRM__F_MAX_EXCLUSIVE : CRM__F_MIN_EXCLUSIVE;
+	}
+	if ((f->flags & CRM__F_HAS_MIN) && (f->flags & CRM__F_HAS_MAX)) {
+		int cmp = crm__value_compare(&f->min, &f->max);
+		int exclusive = (f->flags & (CRM__F_MIN_EXCLUSIVE | CRM__F_MAX_EXCLUSIVE)) != 0;
+		const char *lo = f->flags & CRM__F_MIN_EXCLUSIVE ? "exclusive_min" : "min";
+		const char *hi = f->flags & CRM__F_MAX_EXCLUSIVE ? "exclusive_max" : "max";
+
+		if (cmp > 0 || (cmp == 0 && exclusive))
+			return fail(cx, lo, "'%s' is %s '%s': no value is left", lo, cmp > 0 ? "above" : "equal to", hi);
+	}
 	return CRM_OK;
 }
 
@@ -212,7 +242,7 @@ static int compile_options(compile_ctx *cx, crm__field *f, const cJSON *opts)
 
 static const char *const field_keys[] = {
 	"name", "id", "type", "label", "description", "required", "unique", "nulls_distinct", "default", "min",
-	"max", "min_length", "max_length", "pattern", "options", "scale", "form", "on_delete", "required_when",
+	"max", "exclusive_min", "exclusive_max", "min_length", "max_length", "pattern", "options", "scale", "form", "on_delete", "required_when",
 	"lua", "returns", "index", "ref", "agg", "field", "filter", NULL
 };
 
@@ -469,22 +499,7 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 		if (f->max_length >= 0 && f->min_length > f->max_length)
 			return fail(cx, "min_length", "'min_length' is above 'max_length'");
 	}
-	for (int i = 0; i < 2; i++) {
-		const char *key = i ? "max" : "min";
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(def, key);
-		if (!v)
-			continue;
-		if (!is_ordered(f->value_type) || f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP)
-			return fail(cx, key, "'%s' belongs to integer, decimal, number, date and datetime fields", key);
-		if ((rc = literal(cx, f, v, key, i ? &f->max : &f->min)))
-			return rc;
-		if ((i ? &f->max : &f->min)->kind == CRM__V_NULL)
-			return fail(cx, key, "'%s' cannot be null", key);
-		f->flags |= i ? CRM__F_HAS_MAX : CRM__F_HAS_MIN;
-	}
-	if ((f->flags & CRM__F_HAS_MIN) && (f->flags & CRM__F_HAS_MAX) && crm__value_compare(&f->min, &f->max) > 0)
-		return fail(cx, "min", "'min' is above 'max'");
-	return CRM_OK;
+	return compile_bounds(cx, def, f);
 }
 
 /* The parts of a field that need the whole form: defaults (checked like

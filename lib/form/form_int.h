@@ -15,6 +15,14 @@
  * CRM_ENOTFOUND when there is no such form. */
 int crm__form_lookup(crm_db *db, const char *name, crm__form **out);
 
+/* CRM_OK when `form` (compiled by this handle earlier) is still the current
+ * definition of its form. Otherwise CRM_ECONFLICT, "form 'x' changed ...
+ * after this cursor was opened", detail {"form","version","current"}
+ * (current 0: the form is gone), or the lookup's own failure. For
+ * objects that outlive calls: an open SQLite statement reads columns by
+ * position, so after a migration it would show other columns' values. */
+int crm__form_check_current(crm_db *db, const crm__form *form);
+
 /* The latest stored definition of form `name` (cJSON_Delete it) and its version. */
 int crm__form_load_def(crm_db *db, const char *name, cJSON **out, int64_t *version);
 
@@ -90,7 +98,6 @@ typedef struct crm__write {
 	int64_t expected_version; /* > 0: fail with CRM_ECONFLICT unless it matches */
 	crm__record *rec;         /* insert/update: the given values */
 	crm__errors *errs;        /* validation failures land here */
-	int depth;                /* cascade depth */
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs
@@ -98,6 +105,13 @@ typedef struct crm__write {
  * Errors already in w->errs (from parsing) make it fail after validating
  * the rest, so one call reports every failing field. */
 int crm__record_write(crm_db *db, crm__write *w);
+/* A field pattern (JSON Schema's ECMA-262 dialect) compiled for PCRE2
+ * (lib/form/pattern.c). NULL on failure: *oom set when memory ran out,
+ * else `msg` says why, with the offset into `pattern`. */
+pcre2_code *crm__pattern_compile(const char *pattern, int *oom, char *msg, size_t msgsize);
+/* The delete part of the write path (lib/form/delete.c): the record and what
+ * its referrers' on_delete rules take with it, cycles and any depth included. */
+int crm__record_delete(crm_db *db, crm__write *w);
 
 /* What engines above the form engine do on the write path, linked in from
  * lib/hooks.c so the form engine never includes their headers (the

@@ -52,6 +52,7 @@ typedef struct query_spec {
 } query_spec;
 
 struct crm_cursor {
+	crm__child child; /* first: the close hook casts back */
 	crm_db *db;
 	crm__form *form;
 	sqlite3_stmt *st;
@@ -65,6 +66,7 @@ struct crm_cursor {
 	crm__buf json;
 	crm__buf token;
 	int json_ready, token_ready;
+	unsigned int epoch; /* db->meta_epoch when the form was last known current */
 	crm_row row; /* typed access to the current row */
 };
 
@@ -547,6 +549,8 @@ static void set_col(crm_cursor *cur, int i, int column)
 	crm__row_column(&cur->row, i, cur->cols[i].name, t, column >= 0 ? form->fields[column].scale : 0);
 }
 
+static int form_current(void *owner);
+
 static int build_cursor(crm_cursor *cur)
 {
 	static const int sys[4] = { CRM__COL_CREATED_AT, CRM__COL_UPDATED_AT, CRM__COL_OWNER, CRM__COL_VERSION };
@@ -560,8 +564,13 @@ static int build_cursor(crm_cursor *cur)
 	cur->cols = crm__calloc((size_t)cur->ncols, sizeof *cur->cols);
 	if (!cur->cols)
 		return crm__error_oom(cur->db);
-	if ((rc = crm__row_init(&cur->row, cur->db, NULL, &cur->state, ST_ROW, cur->ncols)))
+	if ((rc = crm__row_init(&cur->row, cur->db, cur->ncols)))
 		return rc;
+	cur->row.state = &cur->state;
+	cur->row.on_row = ST_ROW;
+	cur->row.epoch = &cur->epoch;
+	cur->row.current = form_current;
+	cur->row.owner = cur;
 	set_col(cur, 0, CRM__COL_ID);
 	for (int i = 0; i < nsel; i++)
 		set_col(cur, 1 + i, q->fields ? q->fields[i] : i);
@@ -616,6 +625,52 @@ static int build_cursor(crm_cursor *cur)
 	return rc;
 }
 
+/* ---- lifetime: crm_close and metadata changes ---- */
+
+static void cursor_fail(crm_cursor *cur, int rc)
+{
+	cur->state = ST_FAILED;
+	cur->last_rc = rc;
+	sqlite3_reset(cur->st); /* let go of the snapshot */
+}
+
+/* crm_close with the cursor open: every later call is CRM_EMISUSE. */
+static void cursor_close(crm__child *child)
+{
+	crm_cursor *cur = (crm_cursor *)child;
+
+	sqlite3_finalize(cur->st);
+	cur->st = NULL;
+	cur->state = ST_FAILED;
+	cur->last_rc = CRM_EMISUSE;
+}
+
+/* 1 when the cursor may read on: metadata has not changed since it last
+ * looked, or its form's definition is still the one it was compiled
+ * against. Otherwise the cursor fails for good with CRM_ECONFLICT: a
+ * running statement reads columns by position and would show another
+ * column's values under this one's name. */
+static int form_current(void *owner)
+{
+	crm_cursor *cur = owner;
+	int rc;
+
+	if (cur->epoch == cur->db->meta_epoch)
+		return 1;
+	if ((rc = crm__form_check_current(cur->db, cur->form))) {
+		cursor_fail(cur, rc);
+		return 0;
+	}
+	cur->epoch = cur->db->meta_epoch;
+	return 1;
+}
+
+/* The cursor's typed row (include/crm/row.h) answers every value accessor.
+ * row_of, not the exported crm_cursor_row (which may be interposed), lets
+ * the compiler inline the hot ones down to sqlite3_column_*. */
+static crm_row *row_of(crm_cursor *cur) { return cur ? &cur->row : NULL; }
+#define ON_ROW(cur, i) CRM__ROW_ON(row_of(cur), i)
+
 /* ---- public API ---- */
 
 static int lookup_form(crm_db *db, const char *name, crm__form **out)
@@ -646,11 +701,13 @@ int crm_query(crm_cursor **out, crm_db *db, const char *form, const char *query_
 	if (!(cur = crm__calloc(1, sizeof *cur)))
 		return crm__error_oom(db);
 	cur->db = db;
+	crm__child_add(db, &cur->child, cursor_close);
 	if ((rc = lookup_form(db, form, &cur->form)) || (rc = parse_spec(db, cur->form, query_json, &cur->q)) ||
 	    (rc = build_cursor(cur))) {
 		crm_cursor_free(cur);
 		return rc;
 	}
+	cur->epoch = db->meta_epoch;
 	*out = cur;
 	return CRM_OK;
 }
@@ -709,16 +766,26 @@ int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out
 
 int crm_cursor_next(crm_cursor *cur)
 {
-	int rc;
+	int rc, first;
 
 	if (!cur)
 		return CRM_EMISUSE;
 	if (cur->state == ST_DONE)
 		return CRM_DONE;
-	if (cur->state == ST_FAILED)
+	if (cur->state == ST_FAILED || !form_current(cur))
 		return cur->last_rc;
+	first = cur->state == ST_READY;
 	cur->json_ready = cur->token_ready = 0;
 	rc = sqlite3_step(cur->st);
+	if (first) {
+		/* The first step starts the snapshot the cursor reads, and another
+		 * connection may have changed the form since crm_query looked. */
+		int frc = crm__refresh(cur->db);
+		if (frc)
+			cursor_fail(cur, frc);
+		if (frc || !form_current(cur))
+			return cur->last_rc;
+	}
 	if (rc == SQLITE_ROW) {
 		cur->state = ST_ROW;
 		return CRM_ROW;
@@ -727,15 +794,11 @@ int crm_cursor_next(crm_cursor *cur)
 		cur->state = ST_DONE;
 		return CRM_DONE;
 	}
-	cur->state = ST_FAILED;
-	cur->last_rc = crm__error_sqlite(cur->db, rc);
+	cursor_fail(cur, crm__error_sqlite(cur->db, rc));
 	return cur->last_rc;
 }
 
-/* The typed accessors are the row's (include/crm/row.h), under the cursor's
- * names. row_of, not the exported crm_cursor_row (which may be interposed),
- * lets the compiler inline the hot ones down to sqlite3_column_*. */
-static crm_row *row_of(crm_cursor *cur) { return cur ? &cur->row : NULL; }
+/* The typed accessors are the row's, under the cursor's names. */
 crm_row *crm_cursor_row(crm_cursor *cur) { return row_of(cur); }
 int crm_cursor_column_count(crm_cursor *cur) { return crm_row_column_count(row_of(cur)); }
 const char *crm_cursor_column_name(crm_cursor *cur, int i) { return crm_row_column_name(row_of(cur), i); }
@@ -750,7 +813,7 @@ const char *crm_cursor_json(crm_cursor *cur)
 	crm__buf *b;
 	char tmp[32];
 
-	if (!cur || cur->state != ST_ROW)
+	if (!ON_ROW(cur, 0))
 		return NULL;
 	if (cur->json_ready)
 		return cur->json.p;
@@ -796,7 +859,7 @@ const char *crm_cursor_token(crm_cursor *cur)
 	crm__buf raw = CRM__BUF_INIT;
 	char tmp[40];
 
-	if (!cur || cur->state != ST_ROW)
+	if (!ON_ROW(cur, 0))
 		return NULL;
 	if (cur->token_ready)
 		return cur->token.p;
@@ -847,5 +910,6 @@ void crm_cursor_free(crm_cursor *cur)
 	crm__row_free(&cur->row);
 	crm__buf_free(&cur->json);
 	crm__buf_free(&cur->token);
+	crm__child_remove(cur->db, &cur->child); /* may free a closed handle */
 	crm__free(cur);
 }

@@ -7,8 +7,6 @@
 #include "form_int.h"
 #include "store/ddl.h"
 
-#define MAX_CASCADE_DEPTH 16
-
 void crm__record_init(crm__record *rec) { memset(rec, 0, sizeof *rec); }
 
 int crm__record_reset(crm__record *rec, const crm__form *form)
@@ -85,8 +83,12 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 
 		if (!f) {
 			snprintf(name, sizeof name, "%.*s", (int)(key.n > 64 ? 64 : key.n), key.p);
-			if (strcmp(name, "owner") == 0) {
-				if (val.type == CRM__J_STRING && val.n > 0) {
+			if (memchr(key.p, 0, key.n)) /* the name printed ends at it */
+				crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
+			else if (strcmp(name, "owner") == 0) {
+				if (val.type == CRM__J_STRING && memchr(val.p, 0, val.n))
+					crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
+				else if (val.type == CRM__J_STRING && val.n > 0) {
 					rec->owner.kind = CRM__V_TEXT;
 					rec->owner.s = val.p;
 					rec->owner.n = val.n;
@@ -333,128 +335,6 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	return crm__error_sqlite(db, rc);
 }
 
-/* Ids of the records of `form` whose field `f` points at `id`, other than
- * record `self` (the one being deleted, when it refers to itself; else 0). */
-static int referrers(crm_db *db, const crm__form *form, const crm__field *f, int64_t id, int64_t self, int limit,
-		     int64_t **ids, int *n)
-{
-	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
-	int rc, cap = 0;
-
-	*ids = NULL;
-	*n = 0;
-	crm__sql_find(&sql, form, &f->position, 1, 0, " ORDER BY id");
-	if (sql.oom)
-		return crm__error_oom(db);
-	st = crm__stmt_take(db, sql.p, sql.len);
-	crm__buf_free(&sql);
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_int64(st, 1, self);
-	sqlite3_bind_int64(st, 2, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && (limit <= 0 || *n < limit)) {
-		if (*n == cap) {
-			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **ids);
-			if (!grown) {
-				crm__stmt_give(db, st);
-				return crm__error_oom(db);
-			}
-			*ids = grown;
-		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	crm__stmt_give(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
-}
-
-/* Apply each referring form's on_delete rule before `w->id` goes. */
-static int enforce_references(crm_db *db, crm__write *w)
-{
-	sqlite3_stmt *names = crm__stmt_take(db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
-					     (size_t)-1);
-	int rc = CRM_OK, src;
-
-	if (!names)
-		return db->errcode;
-	while (rc == CRM_OK && (src = sqlite3_step(names)) == SQLITE_ROW) {
-		crm__form *other;
-
-		if ((rc = crm__form_lookup(db, (const char *)sqlite3_column_text(names, 0), &other)))
-			break;
-		for (int i = 0; i < other->nfields && rc == CRM_OK; i++) {
-			const crm__field *f = &other->fields[i];
-			int64_t *ids;
-			int n;
-
-			if (f->type != CRM_TYPE_REF || strcmp(f->ref_form, w->form->name) != 0)
-				continue;
-			/* A record's reference to itself goes with it. */
-			rc = referrers(db, other, f, w->id, strcmp(other->name, w->form->name) == 0 ? w->id : 0,
-				       f->on_delete == CRM__ON_DELETE_RESTRICT ? 1 : 0, &ids, &n);
-			if (rc == CRM_OK && n > 0 && f->on_delete == CRM__ON_DELETE_RESTRICT) {
-				crm__errors_add(w->errs, f->name, "referenced", "%s record %lld is referenced by %s record %lld",
-						w->form->name, (long long)w->id, other->name, (long long)ids[0]);
-				rc = CRM_ECONSTRAINT;
-			}
-			for (int k = 0; k < n && rc == CRM_OK; k++) {
-				crm__record change;
-				crm__write cw = { .form = other, .id = ids[k], .errs = w->errs, .depth = w->depth + 1 };
-
-				crm__record_init(&change);
-				if (f->on_delete == CRM__ON_DELETE_CASCADE)
-					cw.op = CRM__WRITE_DELETE;
-				else {
-					cw.op = CRM__WRITE_UPDATE;
-					cw.rec = &change;
-					if (crm__record_reset(&change, other))
-						rc = crm__error_oom(db);
-					else
-						change.given[f->position] = 1; /* value stays null */
-				}
-				if (rc == CRM_OK)
-					rc = crm__record_write(db, &cw);
-				crm__record_free(&change);
-			}
-			crm__free(ids);
-		}
-	}
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
-	crm__stmt_give(db, names);
-	return rc;
-}
-
-static int do_delete(crm_db *db, crm__write *w, crm__record *cur)
-{
-	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
-	int64_t version;
-	int rc;
-
-	if (w->depth > MAX_CASCADE_DEPTH)
-		return crm__error(db, CRM_ELIMIT, "deleting %s record %lld cascades deeper than %d levels", w->form->name,
-				  (long long)w->id, MAX_CASCADE_DEPTH);
-	if ((rc = load_version(db, w->form, w->id, cur, &version)))
-		return rc;
-	if (w->expected_version > 0 && version != w->expected_version)
-		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", w->form->name,
-				  (long long)w->id, (long long)version, (long long)w->expected_version);
-	if ((rc = enforce_references(db, w)))
-		return rc;
-	crm__sql_delete(&sql, w->form);
-	if (sql.oom)
-		return crm__error_oom(db);
-	st = crm__stmt_take(db, sql.p, sql.len);
-	crm__buf_free(&sql);
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_int64(st, 1, w->id);
-	rc = sqlite3_step(st);
-	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? after_write(db, w, cur->values, NULL) : crm__error_sqlite(db, rc);
-}
-
 int crm__record_write(crm_db *db, crm__write *w)
 {
 	crm__record cur;
@@ -465,7 +345,7 @@ int crm__record_write(crm_db *db, crm__write *w)
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
 	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old); break;
-	default: rc = do_delete(db, w, &cur); break;
+	default: rc = crm__record_delete(db, w); break;
 	}
 	crm__free(old);
 	crm__record_free(&cur);

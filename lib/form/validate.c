@@ -41,9 +41,28 @@ static int check_pattern(crm_db *db, const crm__field *f, const crm__value *v, c
 	return 1;
 }
 
+/* min/max (inclusive) or exclusive_min/exclusive_max: 1 when `v` is out. */
+static int check_bound(const crm__field *f, const crm__value *v, int upper, crm__errors *errs)
+{
+	static const char *const codes[2][2] = { { "min", "exclusive_min" }, { "max", "exclusive_max" } };
+	static const char *const words[2][2] = { { "at least", "greater than" }, { "at most", "less than" } };
+	int exclusive = (f->flags & (upper ? CRM__F_MAX_EXCLUSIVE : CRM__F_MIN_EXCLUSIVE)) != 0, cmp;
+	char text[64];
+
+	if (!(f->flags & (upper ? CRM__F_HAS_MAX : CRM__F_HAS_MIN)))
+		return 0;
+	cmp = crm__value_compare(v, upper ? &f->max : &f->min);
+	if (upper ? cmp < 0 : cmp > 0)
+		return 0;
+	if (cmp == 0 && !exclusive)
+		return 0;
+	describe(text, sizeof text, f, upper ? &f->max : &f->min);
+	crm__errors_add(errs, f->name, codes[upper][exclusive], "%s must be %s %s", f->name, words[upper][exclusive], text);
+	return 1;
+}
+
 int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
 {
-	char a[64], b[64];
 	int failed = 0;
 
 	if (v->kind == CRM__V_NULL)
@@ -53,16 +72,7 @@ int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__
 				(long long)db->limits[CRM_LIMIT_VALUE_LENGTH]);
 		return 1;
 	}
-	if ((f->flags & CRM__F_HAS_MIN) && crm__value_compare(v, &f->min) < 0) {
-		describe(a, sizeof a, f, &f->min);
-		crm__errors_add(errs, f->name, "min", "%s must be at least %s", f->name, a);
-		failed++;
-	}
-	if ((f->flags & CRM__F_HAS_MAX) && crm__value_compare(v, &f->max) > 0) {
-		describe(b, sizeof b, f, &f->max);
-		crm__errors_add(errs, f->name, "max", "%s must be at most %s", f->name, b);
-		failed++;
-	}
+	failed += check_bound(f, v, 0, errs) + check_bound(f, v, 1, errs);
 	if (f->min_length >= 0 || f->max_length >= 0) {
 		int64_t len = crm__utf8_length(v->s, v->n);
 		if (f->min_length >= 0 && len < f->min_length) {

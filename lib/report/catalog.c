@@ -8,6 +8,7 @@
 #include "core/json_parse.h"
 #include "core/json_scan.h"
 #include "report_int.h"
+#include "sum.h"
 
 typedef struct rp_cache {
 	crm__report **v;
@@ -32,7 +33,8 @@ static void cache_free(void *p)
 
 static rp_cache *cache_of(crm_db *db)
 {
-	if (!db->ext[CRM__EXT_REPORT]) {
+	/* Once per handle, before any report statement is prepared. */
+	if (!db->ext[CRM__EXT_REPORT] && crm__report_register_sum(db->sql) == SQLITE_OK) {
 		db->ext[CRM__EXT_REPORT] = crm__calloc(1, sizeof(rp_cache));
 		db->ext_free[CRM__EXT_REPORT] = cache_free;
 		db->ext_flush[CRM__EXT_REPORT] = cache_flush;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "report_int.h"
 #include "workflow/workflow_int.h"
 
@@ -178,12 +179,18 @@ static void bucket_key_sql(crm__buf *sql, const crm__report *rep, int column, in
 					    ", 'start of year'" };
 	crm__buf arg = CRM__BUF_INIT;
 
-	/* datetimes are ms UTC: shift by the offset, then read as seconds */
+	/* datetimes are ms UTC: shift by the offset, then read as seconds. A
+	 * local time outside 0001-01-01..9999-12-31 is held to that range, so
+	 * it lands in the first or the last bucket (drill.c leaves those open). */
 	if (datetime) {
 		crm__buf_putc(&arg, '(');
-		crm__column_sql(&arg, &rep->vform, column, alias);
-		if (rep->tz_minutes)
-			crm__buf_printf(&arg, " + %lld", (long long)rep->tz_minutes * 60000);
+		if (rep->tz_minutes) {
+			crm__buf_puts(&arg, "min(max(");
+			crm__column_sql(&arg, &rep->vform, column, alias);
+			crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
+					(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
+		} else
+			crm__column_sql(&arg, &rep->vform, column, alias);
 		crm__buf_puts(&arg, ") / 1000.0, 'unixepoch'");
 	} else
 		crm__column_sql(&arg, &rep->vform, column, alias);
@@ -268,11 +275,18 @@ static void pow10_sql(crm__buf *sql, int scale)
 	crm__buf_puts(sql, ".0");
 }
 
+/* Sums of integers and decimals go through crm_sum (sum.c): exact past a
+ * partial overflow, and a total out of range is reported, not raised. */
+static const char *sum_fn(const crm__rmeasure *ms, const char *fn)
+{
+	return strcmp(fn, "sum") == 0 && ms->type != CRM_TYPE_NUMBER ? "crm_sum" : fn;
+}
+
 static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
 {
 	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
 
-	crm__buf_printf(sql, "%s(%s", fn[ms->agg], ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
+	crm__buf_printf(sql, "%s(%s", sum_fn(ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
 	if (ms->filter) {
 		crm__buf_puts(sql, "CASE WHEN ");
 		crm__report_filter_sql(sql, binds, ms->filter, &rep->vform, "t");
@@ -434,8 +448,8 @@ static void window_sum(crm__buf *sql, const crm__report *rep, const crm__rmeasur
 	char ord[32];
 
 	snprintf(ord, sizeof ord, "\"c\".\"o__%d\"", rep->time_dim);
-	crm__buf_printf(sql, "CASE WHEN \"c\".\"lvl__\" = 0 AND %s IS NOT NULL THEN sum(CASE WHEN %s IS NOT NULL THEN \"c\".",
-			ord, ord);
+	crm__buf_printf(sql, "CASE WHEN \"c\".\"lvl__\" = 0 AND %s IS NOT NULL THEN %s(CASE WHEN %s IS NOT NULL THEN \"c\".",
+			ord, sum_fn(ms, "sum"), ord);
 	crm__sql_ident(sql, ms->name);
 	crm__buf_puts(sql, " END) OVER (");
 	partition_sql(sql, rep, "c", rep->time_dim);

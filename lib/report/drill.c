@@ -162,20 +162,25 @@ static int dim_cond(drill *dx, int d, const cJSON *v)
 						cJSON_IsString(v) ? v->valuestring : "", bucket_examples[dim->bucket]);
 		bound_text(rep, dim->column, start, lo);
 		bound_text(rep, dim->column, end, hi);
-		cJSON *and = cJSON_CreateArray(), *ge = condition(field, "ge", cJSON_CreateString(lo)), *lt = NULL;
-		/* the year after 9999 cannot be written: no upper bound is needed */
-		int bounded = end < crm__days_from_civil(10000, 1, 1);
-		if (bounded)
+		/* The first and the last bucket are open-ended: they also hold the
+		 * instants whose local time falls before 0001 or after 9999
+		 * (compile.c), and those bounds could not be written anyway. */
+		int from = start > CRM__DATE_MIN_DAYS, to = end <= CRM__DATE_MAX_DAYS;
+		cJSON *and = cJSON_CreateArray(), *ge = NULL, *lt = NULL;
+		if (from)
+			ge = condition(field, "ge", cJSON_CreateString(lo));
+		if (to)
 			lt = condition(field, "lt", cJSON_CreateString(hi));
 		c = cJSON_CreateObject();
-		if (!c || !and || !ge || (bounded && !lt)) {
+		if (!c || !and || (from && !ge) || (to && !lt)) {
 			cJSON_Delete(c);
 			cJSON_Delete(and);
 			cJSON_Delete(ge);
 			cJSON_Delete(lt);
 			return crm__error_oom(dx->db);
 		}
-		cJSON_AddItemToArray(and, ge);
+		if (ge)
+			cJSON_AddItemToArray(and, ge);
 		if (lt)
 			cJSON_AddItemToArray(and, lt);
 		if (!cJSON_AddItemToObject(c, "and", and)) {

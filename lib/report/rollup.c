@@ -10,6 +10,7 @@
 #include "rollup.h"
 #include "store/ddl.h"
 #include "store/filter.h"
+#include "sum.h"
 
 /* The child table's alias in the aggregate: "crm_" names no form. */
 #define CHILD_ALIAS "crm_c"
@@ -80,7 +81,8 @@ static void cache_free(void *p)
 
 static rollup_cache *cache_of(crm_db *db)
 {
-	if (!db->ext[CRM__EXT_ROLLUP]) {
+	/* Once per handle, before a refresh statement is prepared. */
+	if (!db->ext[CRM__EXT_ROLLUP] && crm__report_register_sum(db->sql) == SQLITE_OK) {
 		db->ext[CRM__EXT_ROLLUP] = crm__calloc(1, sizeof(rollup_cache));
 		db->ext_free[CRM__EXT_ROLLUP] = cache_free;
 		db->ext_flush[CRM__EXT_ROLLUP] = cache_flush;
@@ -145,7 +147,7 @@ static void agg_sql(crm__buf *sql, const rollup *r, int agg)
 	const crm__field *src = r->src >= 0 ? &r->child->fields[r->src] : NULL;
 	static const char *const open[] = {
 		[CRM__ROLLUP_COUNT] = "count(*)", [CRM__ROLLUP_COUNT_DISTINCT] = "count(DISTINCT ",
-		[CRM__ROLLUP_SUM] = "coalesce(sum(", [CRM__ROLLUP_AVG] = "avg(", [CRM__ROLLUP_MIN] = "min(",
+		[CRM__ROLLUP_SUM] = "coalesce(crm_sum_strict(", [CRM__ROLLUP_AVG] = "avg(", [CRM__ROLLUP_MIN] = "min(",
 		[CRM__ROLLUP_MAX] = "max(",
 	};
 
@@ -363,6 +365,13 @@ static int run_refresh(crm_db *db, const rollup *r, const char *sql, int64_t par
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	crm__stmt_give(db, st);
+	if (src == SQLITE_TOOBIG) { /* crm_sum_strict: the total does not fit */
+		const crm__field *f = &r->parent->fields[r->column];
+		char range[40];
+		crm__decimal_format(INT64_MAX, f->value_type == CRM_TYPE_DECIMAL ? f->scale : 0, range);
+		return crm__error(db, CRM_ELIMIT, "rollup %s.%s overflows: its sum is beyond +-%s", r->parent->name, f->name,
+				  range);
+	}
 	return src == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, src);
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/codec.h"
+#include "form/form_int.h"
 #include "report_int.h"
 #include "store/row.h"
 #include "store/value.h"
@@ -15,6 +16,7 @@
 enum run_state { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
 
 struct crm_report {
+	crm__child child; /* first: the close hook casts back */
 	crm_db *db;
 	crm__report *rep; /* retained: survives metadata changes while the cursor lives */
 	crm__rargs args;
@@ -22,6 +24,7 @@ struct crm_report {
 	int state, last_rc;
 	crm__buf json;
 	int json_ready;
+	unsigned int epoch; /* db->meta_epoch when the definitions were last known current */
 	crm_row row; /* typed access to the current row */
 };
 
@@ -60,6 +63,60 @@ void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, sqlite3_stmt *
 	crm__value_write_json(out, c->type, c->scale, &v);
 }
 
+/* ---- lifetime: crm_close and metadata changes ---- */
+
+static void report_fail(crm_report *r, int rc)
+{
+	r->state = ST_FAILED;
+	r->last_rc = rc;
+	sqlite3_reset(r->st); /* let go of the snapshot */
+}
+
+/* crm_close with the report cursor open: every later call is CRM_EMISUSE. */
+static void report_close(crm__child *child)
+{
+	crm_report *r = (crm_report *)child;
+
+	sqlite3_finalize(r->st);
+	r->st = NULL;
+	r->state = ST_FAILED;
+	r->last_rc = CRM_EMISUSE;
+}
+
+/* CRM_OK when every form the report reads is still the definition it was
+ * compiled against; else CRM_ECONFLICT. A new version of the report itself
+ * changes no table: the cursor reads on with the one it started with. */
+static int forms_current(crm_db *db, const crm__report *rep)
+{
+	int rc = crm__form_check_current(db, rep->source);
+
+	for (int j = 0; rc == CRM_OK && j < rep->njoins; j++)
+		rc = crm__form_check_current(db, rep->joins[j].form);
+	return rc;
+}
+
+/* 1 when the cursor may read on (see form_current in lib/form/query.c);
+ * otherwise it fails for good with CRM_ECONFLICT. */
+static int report_current(void *owner)
+{
+	crm_report *r = owner;
+	int rc;
+
+	if (r->epoch == r->db->meta_epoch)
+		return 1;
+	if ((rc = forms_current(r->db, r->rep))) {
+		report_fail(r, rc);
+		return 0;
+	}
+	r->epoch = r->db->meta_epoch;
+	return 1;
+}
+
+/* The report's typed row (include/crm/row.h) answers every value accessor;
+ * row_of, not the exported crm_report_row, so the hot ones inline. */
+static crm_row *row_of(crm_report *r) { return r ? &r->row : NULL; }
+#define ON_ROW(r, i) CRM__ROW_ON(row_of(r), i)
+
 /* ---- the cursor ---- */
 
 static int start(crm_db *db, const char *name, const char *params_json, crm_report **out)
@@ -74,13 +131,20 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 	if (!(r = crm__calloc(1, sizeof *r)))
 		return crm__error_oom(db);
 	r->db = db;
+	crm__child_add(db, &r->child, report_close);
+	r->epoch = db->meta_epoch;
 	r->rep = rep;
 	crm__report_retain(rep);
 	if ((rc = crm__rargs_init(db, rep, params_json, &r->args)) ||
-	    (rc = crm__row_init(&r->row, db, NULL, &r->state, ST_ROW, rep->ncols))) {
+	    (rc = crm__row_init(&r->row, db, rep->ncols))) {
 		crm_report_free(r);
 		return rc;
 	}
+	r->row.state = &r->state;
+	r->row.on_row = ST_ROW;
+	r->row.epoch = &r->epoch;
+	r->row.current = report_current;
+	r->row.owner = r;
 	for (int i = 0; i < rep->ncols; i++)
 		crm__row_column(&r->row, i, rep->cols[i].name, rep->cols[i].type, rep->cols[i].scale);
 	if (!(r->row.st = r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
@@ -106,19 +170,64 @@ int crm_report_run(crm_report **out, crm_db *db, const char *name, const char *p
 	return start(db, name, params_json, out);
 }
 
+/* A value past its column's range: an integer or decimal sum beyond 64
+ * bits (crm_sum and SQLite's arithmetic give a real then), or a number
+ * beyond a double (infinity). Refused, so no output path prints it. */
+static int check_row(crm_report *r)
+{
+	/* measures and what derives from them follow the dimensions */
+	for (int i = r->rep->ndims; i < r->rep->ncols; i++) {
+		const crm__rcolumn *c = &r->rep->cols[i];
+		crm__buf detail = CRM__BUF_INIT;
+		int rc;
+
+		if (sqlite3_column_type(r->st, i) != SQLITE_FLOAT ||
+		    (crm__storage_of(c->type) != CRM__S_INTEGER && isfinite(sqlite3_column_double(r->st, i))))
+			continue;
+		char range[40] = "1.7976931348623157e308";
+
+		if (crm__storage_of(c->type) == CRM__S_INTEGER)
+			crm__decimal_format(INT64_MAX, c->type == CRM_TYPE_DECIMAL ? c->scale : 0, range);
+		crm__buf_puts(&detail, "\"column\":");
+		crm__json_cstr(&detail, c->name);
+		if (detail.oom)
+			return crm__error_oom(r->db);
+		rc = crm__error_detail(r->db, CRM_ELIMIT, crm__buf_cstr(&detail),
+				       "report '%s': measure '%s' overflows: its value is beyond +-%s", r->rep->name, c->name,
+				       range);
+		crm__buf_free(&detail);
+		return rc;
+	}
+	return CRM_OK;
+}
+
 int crm_report_next(crm_report *r)
 {
-	int rc;
+	int rc, first;
 
 	if (!r)
 		return CRM_EMISUSE;
 	if (r->state == ST_DONE)
 		return CRM_DONE;
-	if (r->state == ST_FAILED)
+	if (r->state == ST_FAILED || !report_current(r))
 		return r->last_rc;
+	first = r->state == ST_READY;
 	r->json_ready = 0;
 	rc = sqlite3_step(r->st);
+	if (first) {
+		/* The first step starts the snapshot the report reads, and another
+		 * connection may have changed its definitions since it started. */
+		int frc = crm__refresh(r->db);
+		if (frc)
+			report_fail(r, frc);
+		if (frc || !report_current(r))
+			return r->last_rc;
+	}
 	if (rc == SQLITE_ROW) {
+		if ((r->last_rc = check_row(r)) != CRM_OK) {
+			r->state = ST_FAILED;
+			return r->last_rc;
+		}
 		r->state = ST_ROW;
 		return CRM_ROW;
 	}
@@ -126,15 +235,11 @@ int crm_report_next(crm_report *r)
 		r->state = ST_DONE;
 		return CRM_DONE;
 	}
-	r->state = ST_FAILED;
-	r->last_rc = crm__error_sqlite(r->db, rc);
+	report_fail(r, crm__error_sqlite(r->db, rc));
 	return r->last_rc;
 }
 
-/* The typed accessors are the row's (include/crm/row.h), under the report's
- * names. row_of, not the exported crm_report_row (which may be interposed),
- * lets the compiler inline the hot ones down to sqlite3_column_*. */
-static crm_row *row_of(crm_report *r) { return r ? &r->row : NULL; }
+/* The typed accessors are the row's, under the report's names. */
 crm_row *crm_report_row(crm_report *r) { return row_of(r); }
 int crm_report_column_count(crm_report *r) { return crm_row_column_count(row_of(r)); }
 const char *crm_report_column_name(crm_report *r, int i) { return crm_row_column_name(row_of(r), i); }
@@ -153,7 +258,7 @@ const char *crm_report_json(crm_report *r)
 {
 	crm__buf *b;
 
-	if (!r || r->state != ST_ROW)
+	if (!ON_ROW(r, 0))
 		return NULL;
 	if (r->json_ready)
 		return r->json.p;
@@ -187,6 +292,7 @@ void crm_report_free(crm_report *r)
 	crm__report_release(r->rep);
 	crm__buf_free(&r->json);
 	crm__row_free(&r->row);
+	crm__child_remove(r->db, &r->child); /* may free a closed handle */
 	crm__free(r);
 }
 

@@ -36,6 +36,7 @@ static int store_result(crm_db *db, lua_State *L, const crm__field *f, crm__valu
 	crm__jval jv;
 	crm__verr err;
 	size_t start = text->len;
+	char why[CRM__LUA_WHY];
 	int rc = CRM_OK;
 
 	as.type = f->value_type;
@@ -46,10 +47,8 @@ static int store_result(crm_db *db, lua_State *L, const crm__field *f, crm__valu
 	/* Lua numbers are doubles: round decimal results to the field's scale. */
 	if (as.type == CRM_TYPE_DECIMAL && lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1))
 		crm__buf_printf(text, "%.*f", f->scale, lua_tonumber(L, -1));
-	else if (crm__lua_to_json(L, -1, text)) {
-		crm__buf_free(&scratch);
-		return crm__error(db, CRM_ESCRIPT, "computed field %s returned a value that is not JSON", f->name);
-	}
+	else if ((rc = crm__lua_to_json(L, -1, text, why)))
+		return crm__error(db, rc, "computed field %s returned a value that is not JSON: %s", f->name, why);
 	jv.p = text->p + start;
 	jv.n = text->len - start;
 	switch (lua_type(L, -1)) {
@@ -104,12 +103,11 @@ static int compute_all(lua_State *L, void *ud)
 			continue;
 		if ((rc = push_expression(j->db, L, j->form, f)))
 			break;
-		/* `record` is a global of the expression's own environment. */
-		lua_getupvalue(L, -1, 1);
+		/* `record` is a global of this run of the expression. */
+		crm__lua_push_globals(L);
 		crm__lua_push_record(L, j->form, j->values, NULL);
 		lua_setfield(L, -2, "record");
-		lua_pop(L, 1);
-		if ((rc = crm__lua_call(j->db, 0, 1)) == CRM_OK) {
+		if ((rc = crm__lua_call_chunk(j->db, 1)) == CRM_OK) {
 			rc = store_result(j->db, L, f, &j->values[i], j->scratch, &j->offsets[i]);
 			refresh(j->form, j->values, j->offsets, j->scratch);
 		}

@@ -4,6 +4,8 @@
  * API's code, which (uncaught) fails the operation that ran the script. */
 #include <cJSON.h>
 #include <lauxlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -13,7 +15,6 @@
 
 #define FIND_DEFAULT_LIMIT 100
 #define FIND_MAX_LIMIT 1000
-#define JSON_MAX_DEPTH 32
 
 
 /* Raise the handle's last error as a Lua error, remembering its code. */
@@ -26,9 +27,25 @@ static int raise_api_error(lua_State *L, int code)
 	return luaL_error(L, "%s", crm_errmsg(crm__lua_db(L)));
 }
 
+/* A form or event name: U+0000 would end it early in C, so it is refused
+ * (docs/decisions.md). */
+static const char *name_arg(lua_State *L, int idx)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, idx, &n);
+
+	if (memchr(s, 0, n)) {
+		crm__error(crm__lua_db(L), CRM_EINVAL, "bad argument #%d: a name cannot contain U+0000 (\\0)", idx);
+		raise_api_error(L, CRM_EINVAL);
+	}
+	return s;
+}
+
 /* ---- JSON <-> Lua ---- */
 
-static void push_cjson(lua_State *L, const cJSON *j, int depth)
+/* Nesting needs no bound of its own here: cJSON parses no deeper than
+ * CJSON_NESTING_LIMIT, and each level makes room on the Lua stack. */
+static void push_cjson(lua_State *L, const cJSON *j)
 {
 	luaL_checkstack(L, 3, "JSON too deep");
 	if (cJSON_IsTrue(j) || cJSON_IsFalse(j))
@@ -45,11 +62,9 @@ static void push_cjson(lua_State *L, const cJSON *j, int depth)
 		const cJSON *c;
 		lua_Integer i = 1;
 		lua_newtable(L);
-		if (depth >= JSON_MAX_DEPTH)
-			return;
 		cJSON_ArrayForEach(c, j)
 		{
-			push_cjson(L, c, depth + 1);
+			push_cjson(L, c);
 			if (cJSON_IsArray(j))
 				lua_rawseti(L, -2, i++);
 			else
@@ -63,101 +78,170 @@ static void push_json_text(lua_State *L, const char *s, size_t n)
 {
 	cJSON *j = cJSON_ParseWithLength(s, n);
 
-	if (j)
-		push_cjson(L, j, 0);
-	else
-		lua_pushnil(L);
+	/* Stored values are valid JSON: only depth or memory can fail here. */
+	if (!j)
+		luaL_error(L, "a stored json value cannot be read (nested deeper than %d levels, or out of memory)",
+			   CJSON_NESTING_LIMIT);
+	push_cjson(L, j);
 	cJSON_Delete(j);
 }
 
-static int to_json(lua_State *L, int idx, crm__buf *out, int depth, int as_object)
+typedef struct json_walk {
+	crm__buf *out;
+	int max_depth;
+	char *why;
+} json_walk;
+
+/* The tables being written, innermost first: a cycle leads back to one. */
+typedef struct json_parent {
+	const void *table;
+	const struct json_parent *up;
+} json_parent;
+
+static int refuse(json_walk *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int refuse(json_walk *w, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->why, CRM__LUA_WHY, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int to_json(lua_State *L, int idx, json_walk *w, const json_parent *up, int depth, int as_object);
+
+static int table_to_json(lua_State *L, int t, json_walk *w, const json_parent *up, int depth, int as_object)
+{
+	lua_Integer n = (lua_Integer)lua_rawlen(L, t), count = 0;
+	json_parent self = { lua_topointer(L, t), up };
+	crm__buf *out = w->out;
+	int first = 1, rc;
+
+	for (const json_parent *p = up; p; p = p->up)
+		if (p->table == self.table)
+			return refuse(w, CRM_ESCRIPT, "a table that contains itself");
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		count++;
+		lua_pop(L, 1);
+	}
+	if (!as_object && count == n) { /* a sequence (an empty table is an empty array) */
+		crm__buf_putc(out, '[');
+		for (lua_Integer i = 1; i <= n; i++) {
+			if (i > 1)
+				crm__buf_putc(out, ',');
+			lua_rawgeti(L, t, i);
+			rc = to_json(L, -1, w, &self, depth, 0);
+			lua_pop(L, 1);
+			if (rc)
+				return rc;
+		}
+		crm__buf_putc(out, ']');
+		return CRM_OK;
+	}
+	crm__buf_putc(out, '{');
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		size_t kn;
+		const char *k;
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			const char *type = luaL_typename(L, -2); /* a static name: it outlives the pop */
+			lua_pop(L, 2);
+			return refuse(w, CRM_ESCRIPT, "a %s key outside a sequence", type);
+		}
+		k = lua_tolstring(L, -2, &kn);
+		if (!first)
+			crm__buf_putc(out, ',');
+		first = 0;
+		crm__json_str(out, k, kn);
+		crm__buf_putc(out, ':');
+		if ((rc = to_json(L, -1, w, &self, depth, 0)))
+			return lua_pop(L, 2), rc;
+		lua_pop(L, 1);
+	}
+	crm__buf_putc(out, '}');
+	return CRM_OK;
+}
+
+static int to_json(lua_State *L, int idx, json_walk *w, const json_parent *up, int depth, int as_object)
 {
 	idx = lua_absindex(L, idx);
 	switch (lua_type(L, idx)) {
-	case LUA_TNIL: crm__buf_puts(out, "null"); return 0;
+	case LUA_TNIL: crm__buf_puts(w->out, "null"); return CRM_OK;
 	case LUA_TLIGHTUSERDATA:
 		/* crm.null: a member that must be written as null (nil members vanish). */
 		if (lua_touserdata(L, idx) != (void *)&crm__lua_null)
-			return -1;
-		crm__buf_puts(out, "null");
-		return 0;
-	case LUA_TBOOLEAN: crm__buf_puts(out, lua_toboolean(L, idx) ? "true" : "false"); return 0;
+			break;
+		crm__buf_puts(w->out, "null");
+		return CRM_OK;
+	case LUA_TBOOLEAN: crm__buf_puts(w->out, lua_toboolean(L, idx) ? "true" : "false"); return CRM_OK;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, idx))
-			crm__buf_i64(out, (int64_t)lua_tointeger(L, idx));
+			crm__buf_i64(w->out, (int64_t)lua_tointeger(L, idx));
 		else {
 			double d = lua_tonumber(L, idx);
 			if (d != d || d - d != 0)
-				return -1;
+				return refuse(w, CRM_ESCRIPT, "NaN or an infinity");
 			/* 15 significant digits: what a double holds of a decimal,
 			 * so 0.1 + 0.2 is written 0.3. */
-			crm__buf_printf(out, "%.15g", d);
+			crm__buf_printf(w->out, "%.15g", d);
 		}
-		return 0;
+		return CRM_OK;
 	case LUA_TSTRING: {
 		size_t n;
 		const char *s = lua_tolstring(L, idx, &n);
-		crm__json_str(out, s, n);
-		return 0;
+		crm__json_str(w->out, s, n);
+		return CRM_OK;
 	}
 	case LUA_TTABLE: {
-		lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
-		int first = 1;
-
-		if (depth >= JSON_MAX_DEPTH)
-			return -1;
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			count++;
-			lua_pop(L, 1);
-		}
-		if (!as_object && count == n) { /* a sequence (an empty table is an empty array) */
-			crm__buf_putc(out, '[');
-			for (lua_Integer i = 1; i <= n; i++) {
-				if (i > 1)
-					crm__buf_putc(out, ',');
-				lua_rawgeti(L, idx, i);
-				if (to_json(L, -1, out, depth + 1, 0))
-					return lua_pop(L, 1), -1;
-				lua_pop(L, 1);
-			}
-			crm__buf_putc(out, ']');
-			return 0;
-		}
-		crm__buf_putc(out, '{');
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			size_t kn;
-			const char *k;
-			if (lua_type(L, -2) != LUA_TSTRING)
-				return lua_pop(L, 2), -1;
-			k = lua_tolstring(L, -2, &kn);
-			if (!first)
-				crm__buf_putc(out, ',');
-			first = 0;
-			crm__json_str(out, k, kn);
-			crm__buf_putc(out, ':');
-			if (to_json(L, -1, out, depth + 1, 0))
-				return lua_pop(L, 2), -1;
-			lua_pop(L, 1);
-		}
-		crm__buf_putc(out, '}');
-		return 0;
+		int rc;
+		if (depth >= w->max_depth)
+			return refuse(w, CRM_ELIMIT, "a table nests deeper than %d levels (CRM_LIMIT_JSON_DEPTH)",
+				      w->max_depth);
+		/* Room for the contents, a key and a value at every level. */
+		luaL_checkstack(L, 4, "JSON");
+		crm__lua_push_contents(L, idx);
+		rc = table_to_json(L, lua_gettop(L), w, up, depth + 1, as_object);
+		lua_pop(L, 1);
+		return rc;
 	}
-	default: return -1;
+	default: break;
 	}
+	return refuse(w, CRM_ESCRIPT, "a %s", luaL_typename(L, idx));
 }
 
-int crm__lua_to_json(lua_State *L, int idx, crm__buf *out) { return to_json(L, idx, out, 0, 0); }
-
-/* The record table argument at `idx` as JSON object text in `out`. */
-static void record_arg(lua_State *L, int idx, crm__buf *out)
+static int to_json_top(lua_State *L, int idx, crm__buf *out, char *why, int as_object)
 {
+	int64_t limit = crm__lua_db(L)->limits[CRM_LIMIT_JSON_DEPTH];
+	/* Never deeper than cJSON reads back (push_cjson). */
+	json_walk w = { out, limit < CJSON_NESTING_LIMIT ? (int)limit : CJSON_NESTING_LIMIT, why };
+
+	return to_json(L, idx, &w, NULL, 0, as_object);
+}
+
+int crm__lua_to_json(lua_State *L, int idx, crm__buf *out, char *why) { return to_json_top(L, idx, out, why, 0); }
+
+/* Inside a crm.* function: the table argument at `idx` as JSON object text
+ * in `out`, or raise "what: why" (with CRM_ELIMIT for depth, else a script error). */
+static void table_arg(lua_State *L, int idx, crm__buf *out, const char *what)
+{
+	char why[CRM__LUA_WHY];
+	int rc;
+
 	luaL_checktype(L, idx, LUA_TTABLE);
-	if (to_json(L, idx, out, 0, 1) || out->oom) {
-		crm__buf_free(out);
-		luaL_error(L, "the record cannot be written as JSON (functions, cycles, NaN or non-string keys)");
+	rc = to_json_top(L, idx, out, why, 1);
+	if (rc == CRM_OK && !out->oom)
+		return;
+	crm__buf_free(out);
+	if (rc == CRM_OK) {
+		crm__lua_fail_code(L, crm__error_oom(crm__lua_db(L)));
+		luaL_error(L, "%s: out of memory", what);
 	}
+	if (rc == CRM_ELIMIT)
+		crm__lua_fail_code(L, rc);
+	luaL_error(L, "%s: %s", what, why);
 }
 
 /* ---- records ---- */
@@ -212,6 +296,7 @@ void crm__lua_push_record(lua_State *L, const crm__form *form, const crm__value 
 
 void crm__lua_push_changed(lua_State *L, const crm__form *form, const crm__value *old, const crm__value *now)
 {
+	luaL_checkstack(L, 3, "record");
 	lua_newtable(L);
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__value *a = &old[i], *b = &now[i];
@@ -256,7 +341,7 @@ static void push_cursor_row(lua_State *L, crm_cursor *cur)
 static int l_find(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	crm__buf query = CRM__BUF_INIT;
 	crm_cursor *cur = NULL;
 	lua_Integer limit = FIND_DEFAULT_LIMIT, n = 0;
@@ -269,12 +354,19 @@ static int l_find(lua_State *L)
 		lua_pop(L, 1);
 		if (limit < 0 || limit > FIND_MAX_LIMIT)
 			return luaL_error(L, "crm.find: limit must be 0 to %d", FIND_MAX_LIMIT);
-		lua_pushinteger(L, limit);
-		lua_setfield(L, 2, "limit");
-		if (to_json(L, 2, &query, 0, 1) || query.oom) {
-			crm__buf_free(&query);
-			return luaL_error(L, "crm.find: the query cannot be written as JSON");
+		/* The query with that limit, in a copy: the script's table (maybe read-only) stays as it was. */
+		crm__lua_push_contents(L, 2);
+		lua_newtable(L);
+		lua_pushnil(L);
+		while (lua_next(L, -3)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, -4);
 		}
+		lua_pushinteger(L, limit);
+		lua_setfield(L, -2, "limit");
+		table_arg(L, lua_gettop(L), &query, "crm.find: the query cannot be written as JSON");
+		lua_pop(L, 2);
 	} else if (!lua_isnoneornil(L, 2))
 		return luaL_error(L, "crm.find: the query must be a table");
 	else
@@ -298,7 +390,7 @@ static int l_find(lua_State *L)
 static int l_get(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	char filter[96];
 	crm_cursor *cur = NULL;
 	int rc;
@@ -322,12 +414,12 @@ static int l_get(lua_State *L)
 static int l_create(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	crm__buf json = CRM__BUF_INIT;
 	int64_t id = 0;
 	int rc;
 
-	record_arg(L, 2, &json);
+	table_arg(L, 2, &json, "crm.create: the record cannot be written as JSON");
 	rc = crm_record_insert(db, form, crm__buf_cstr(&json), &id);
 	crm__buf_free(&json);
 	if (rc)
@@ -340,12 +432,12 @@ static int l_create(lua_State *L)
 static int l_update(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *form = luaL_checkstring(L, 1);
+	const char *form = name_arg(L, 1);
 	lua_Integer id = luaL_checkinteger(L, 2), version = luaL_optinteger(L, 4, 0);
 	crm__buf json = CRM__BUF_INIT;
 	int rc;
 
-	record_arg(L, 3, &json);
+	table_arg(L, 3, &json, "crm.update: the record cannot be written as JSON");
 	rc = crm_record_update(db, form, (int64_t)id, crm__buf_cstr(&json), (int64_t)version);
 	crm__buf_free(&json);
 	if (rc)
@@ -357,7 +449,7 @@ static int l_update(lua_State *L)
 /* crm.delete(form, id) -> true */
 static int l_delete(lua_State *L)
 {
-	int rc = crm_record_delete(crm__lua_db(L), luaL_checkstring(L, 1), (int64_t)luaL_checkinteger(L, 2), 0);
+	int rc = crm_record_delete(crm__lua_db(L), name_arg(L, 1), (int64_t)luaL_checkinteger(L, 2), 0);
 
 	if (rc)
 		return raise_api_error(L, rc);
@@ -369,20 +461,15 @@ static int l_delete(lua_State *L)
 static int l_emit(lua_State *L)
 {
 	crm_db *db = crm__lua_db(L);
-	const char *type = luaL_checkstring(L, 1);
-	const char *form = luaL_optstring(L, 3, NULL);
+	const char *type = name_arg(L, 1);
+	const char *form = lua_isnoneornil(L, 3) ? NULL : name_arg(L, 3);
 	lua_Integer record = luaL_optinteger(L, 4, 0);
 	crm__buf payload = CRM__BUF_INIT;
 	int64_t id = 0;
 	int rc;
 
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		if (to_json(L, 2, &payload, 0, 1) || payload.oom) {
-			crm__buf_free(&payload);
-			return luaL_error(L, "crm.emit: the payload cannot be written as JSON");
-		}
-	}
+	if (!lua_isnoneornil(L, 2))
+		table_arg(L, 2, &payload, "crm.emit: the payload cannot be written as JSON");
 	rc = crm__event_emit(db, type, form, (int64_t)record, 0, payload.len ? crm__buf_cstr(&payload) : NULL, &id);
 	crm__buf_free(&payload);
 	if (rc)

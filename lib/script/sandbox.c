@@ -1,7 +1,9 @@
 /* The Lua sandbox (see script.h). The instruction budget is a count hook;
  * once it fires the state is marked killed, the hook fires on every later
- * instruction and the sandbox's pcall/xpcall re-raise, so no script can
- * catch its way past the budget. Memory is capped in the allocator. */
+ * instruction, the sandbox's pcall/xpcall re-raise and no script's message
+ * handler runs again, so no script can catch its way past the budget.
+ * Library loops in C charge the same budget (budget_lib.c). Memory is
+ * capped in the allocator. */
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -22,8 +24,10 @@ struct crm__script {
 	int killed;      /* a budget ran out: unwind everything */
 	char kill_msg[200]; /* where it ran out: the message, whatever the script raises after */
 	int64_t budget;  /* instructions for the outermost call */
+	int64_t work_left; /* iterations library loops in C may still run (crm__lua_charge) */
 	int err_code;    /* code of a failing crm.* call, or 0 */
 	int env_ref;     /* the shared read-only globals */
+	int env_meta_ref; /* the metatable of every script's own globals: reads go to env_ref */
 	crm__lpattern_budget pattern;
 };
 
@@ -50,23 +54,53 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
+/* "script:line:" of the innermost Lua code running from stack `level` up, or "". */
+static void position(lua_State *L, int level, char *out, size_t size)
+{
+	lua_Debug ar;
+
+	*out = 0;
+	for (; lua_getstack(L, level, &ar); level++)
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+			snprintf(out, size, "%s:%d:", ar.short_src, ar.currentline);
+			return;
+		}
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* The budget ran out: stop the whole call. */
+static int out_of_budget(lua_State *L)
 {
 	crm__script *s = script_of(L);
-	lua_Debug where;
+	char where[128];
 
-	(void)ar;
 	if (!s->killed) {
-		if (lua_getstack(L, 0, &where) && lua_getinfo(L, "Sl", &where) && where.currentline > 0)
-			snprintf(s->kill_msg, sizeof s->kill_msg, "%s:%d: instruction budget of %lld exceeded", where.short_src,
-				 where.currentline, (long long)s->budget);
-		else
-			snprintf(s->kill_msg, sizeof s->kill_msg, "instruction budget of %lld exceeded", (long long)s->budget);
+		position(L, 0, where, sizeof where);
+		snprintf(s->kill_msg, sizeof s->kill_msg, "%s%sinstruction budget of %lld exceeded", where,
+			 *where ? " " : "", (long long)s->budget);
 	}
 	s->killed = 1;
 	/* From now on every instruction raises again, wherever it runs. */
 	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-	luaL_error(L, "%s", s->kill_msg);
+	return luaL_error(L, "%s", s->kill_msg);
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	out_of_budget(L);
+}
+
+void crm__lua_charge(lua_State *L, lua_Integer steps)
+{
+	crm__script *s = script_of(L);
+
+	if (steps > s->work_left) {
+		s->work_left = 0;
+		out_of_budget(L);
+	}
+	s->work_left -= steps;
 }
 
 /* Message handler of the outermost call: once a budget ran out, its message
@@ -77,18 +111,13 @@ static int add_position(lua_State *L)
 {
 	crm__script *s = script_of(L);
 	const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
-	char where[128] = "";
-	lua_Debug ar;
+	char where[128];
 
 	if (s->killed) {
 		lua_pushstring(L, s->kill_msg);
 		return 1;
 	}
-	for (int level = 1; lua_getstack(L, level, &ar); level++)
-		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-			snprintf(where, sizeof where, "%s:%d:", ar.short_src, ar.currentline);
-			break;
-		}
+	position(L, 1, where, sizeof where);
 	if (!msg)
 		lua_pushfstring(L, "%s%sscript error (a %s as error object)", where, *where ? " " : "", luaL_typename(L, 1));
 	else if (*where && strncmp(msg, where, strlen(where)) != 0)
@@ -120,8 +149,31 @@ static int sandbox_pcall(lua_State *L)
 		return lua_error(L);
 	if (status != LUA_OK)
 		forget_error(L);
+	luaL_checkstack(L, 1, "pcall"); /* results may fill the stack */
 	lua_pushboolean(L, status == LUA_OK);
 	lua_insert(L, 1);
+	return lua_gettop(L);
+}
+
+/* A script's message handler, run only while the budget lasts. The stop is
+ * raised from the count hook, where Lua runs no hooks: a handler run then
+ * (it runs before the stack unwinds) would be beyond the budget's reach. */
+static int guarded_handler(lua_State *L)
+{
+	crm__script *s = script_of(L);
+
+	if (s->killed) {
+		lua_pushstring(L, s->kill_msg);
+		return 1;
+	}
+	return crm__lua_call_upvalue(L, 1);
+}
+
+int crm__lua_call_upvalue(lua_State *L, int nresults)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, nresults);
 	return lua_gettop(L);
 }
 
@@ -130,6 +182,9 @@ static int sandbox_xpcall(lua_State *L)
 	int n = lua_gettop(L), status;
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, guarded_handler, 1);
+	lua_replace(L, 2);
 	lua_pushvalue(L, 1);
 	lua_insert(L, 3); /* f, msgh, f, args... */
 	status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
@@ -137,6 +192,7 @@ static int sandbox_xpcall(lua_State *L)
 		return lua_error(L);
 	if (status != LUA_OK)
 		forget_error(L);
+	luaL_checkstack(L, 1, "xpcall");
 	lua_pushboolean(L, status == LUA_OK);
 	lua_replace(L, 1);
 	lua_remove(L, 2);
@@ -155,25 +211,7 @@ static int sandbox_setmetatable(lua_State *L)
 	return 1;
 }
 
-static int readonly_newindex(lua_State *L) { return luaL_error(L, "the sandbox libraries are read-only"); }
-
-/* A read-only view of `real` (on top): an empty table whose reads go to it
- * and whose writes fail, with a protected metatable. Replaces the top. */
-static void make_readonly(lua_State *L)
-{
-	lua_newtable(L);
-	lua_newtable(L);
-	lua_pushvalue(L, -3);
-	lua_setfield(L, -2, "__index");
-	lua_pushliteral(L, "read-only");
-	lua_setfield(L, -2, "__metatable");
-	lua_pushcfunction(L, readonly_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_setmetatable(L, -2);
-	lua_remove(L, -2);
-}
-
-/* __index of `plugins`: a read-only view of the plugin's table. */
+/* __index of `plugins`: a read-only view of the plugin's table, at every depth. */
 static int plugins_index(lua_State *L)
 {
 	crm__script *s = script_of(L);
@@ -184,7 +222,7 @@ static int plugins_index(lua_State *L)
 		s->err_code = rc;
 		return luaL_error(L, "%s", crm_errmsg(s->db));
 	}
-	make_readonly(L);
+	crm__lua_export(L, -1);
 	return 1;
 }
 
@@ -220,25 +258,20 @@ static int build_env(lua_State *L, crm__script *s)
 			lua_pushnil(L);
 			lua_setfield(L, -2, "dump"); /* binary chunks can crash the interpreter */
 			crm__lpattern_install(L, lua_gettop(L), &s->pattern);
-		}
-		make_readonly(L);
+			crm__lua_budget_string(L, -1);
+		} else if (strcmp(libs[i].name, "table") == 0)
+			crm__lua_budget_table(L, -1);
+		/* Libraries hold functions, numbers and strings only: a view of the top level is read-only throughout. */
+		crm__lua_readonly_view(L);
 		lua_setfield(L, -2, libs[i].name);
 	}
 	/* plugins.NAME: a plugin's function table, loaded on first use. */
-	lua_newtable(L);
-	lua_newtable(L);
-	lua_pushcfunction(L, plugins_index);
-	lua_setfield(L, -2, "__index");
-	lua_pushliteral(L, "read-only");
-	lua_setfield(L, -2, "__metatable");
-	lua_pushcfunction(L, readonly_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_setmetatable(L, -2);
+	crm__lua_readonly_proxy(L, plugins_index);
 	lua_setfield(L, -2, "plugins");
 	crm__lua_open_crm(L);
 	lua_getfield(L, -1, "log");
 	lua_setfield(L, -3, "print");
-	make_readonly(L);
+	crm__lua_readonly_view(L);
 	lua_setfield(L, -2, "crm");
 	/* Strings' metatable gives methods (s:upper()) but cannot be fetched. */
 	lua_pushliteral(L, "");
@@ -246,7 +279,15 @@ static int build_env(lua_State *L, crm__script *s)
 	lua_pushliteral(L, "read-only");
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 2);
-	make_readonly(L);
+	crm__lua_readonly_view(L);
+	/* Every script's own globals read through to these; the metatable is
+	 * shared, so it is protected. */
+	lua_createtable(L, 0, 2);
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "read-only");
+	lua_setfield(L, -2, "__metatable");
+	s->env_meta_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	s->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	/* Nothing but the sandbox env is reachable from scripts: empty the real globals. */
 	lua_pushglobaltable(L);
@@ -365,14 +406,40 @@ int crm__lua_compile(crm_db *db, const char *name, const char *src, int expressi
 		lua_pop(L, 1);
 		return rc;
 	}
-	/* Its own globals, reading through to the sandbox's. */
-	lua_newtable(L);
-	lua_newtable(L);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, script_of(L)->env_ref);
-	lua_setfield(L, -2, "__index");
-	lua_setmetatable(L, -2);
+	crm__lua_push_globals(L);
 	lua_setupvalue(L, -2, 1);
 	return CRM_OK;
+}
+
+void crm__lua_push_globals(lua_State *L)
+{
+	lua_newtable(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, script_of(L)->env_meta_ref);
+	lua_setmetatable(L, -2);
+}
+
+int crm__lua_call_chunk(crm_db *db, int nresults)
+{
+	lua_State *L = crm__lua(db);
+	int chunk, rc;
+
+	if (!L)
+		return db->errcode;
+	chunk = lua_gettop(L) - 1;
+	/* old chunk globals -> old chunk (with the new globals) chunk */
+	lua_getupvalue(L, chunk, 1);
+	lua_insert(L, chunk);
+	lua_setupvalue(L, chunk + 1, 1);
+	lua_pushvalue(L, chunk + 1);
+	rc = crm__lua_call(db, 0, nresults);
+	/* A run of the same chunk nested in this one (a computed field whose
+	 * crm.create writes its own form) put in its globals: the outer run's
+	 * come back for whatever of the outer run is still to come. */
+	lua_pushvalue(L, chunk);
+	lua_setupvalue(L, chunk + 1, 1);
+	lua_remove(L, chunk);
+	lua_remove(L, chunk);
+	return rc;
 }
 
 int crm__lua_call(crm_db *db, int nargs, int nresults)
@@ -388,6 +455,7 @@ int crm__lua_call(crm_db *db, int nargs, int nresults)
 		s->killed = 0;
 		s->err_code = 0;
 		s->budget = db->limits[CRM_LIMIT_LUA_INSTRUCTIONS];
+		s->work_left = s->budget;
 		s->mem_limit = (size_t)db->limits[CRM_LIMIT_LUA_MEMORY];
 		s->pattern.steps_left = s->budget * 10;
 		lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int)(s->budget > INT32_MAX ? INT32_MAX : s->budget));

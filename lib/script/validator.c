@@ -27,6 +27,7 @@ static int judge(lua_State *L, const char *validator, crm__errors *errs)
 		crm__errors_add(errs, NULL, "validator", "%s returned a %s, not a verdict", validator, luaL_typename(L, -1));
 		return 1;
 	}
+	crm__lua_push_contents(L, -1); /* a verdict may be a plugin's read-only table */
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		if (lua_type(L, -2) == LUA_TSTRING)
@@ -35,6 +36,7 @@ static int judge(lua_State *L, const char *validator, crm__errors *errs)
 		failed++;
 		lua_pop(L, 1);
 	}
+	lua_pop(L, 1);
 	return failed;
 }
 

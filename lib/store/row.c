@@ -14,14 +14,10 @@
 
 #define DAY_MS INT64_C(86400000)
 
-int crm__row_init(crm_row *row, crm_db *db, sqlite3_stmt *st, const int *state, int on_row, int ncols)
+int crm__row_init(crm_row *row, crm_db *db, int ncols)
 {
+	memset(row, 0, sizeof *row);
 	row->db = db;
-	row->st = st;
-	row->state = state;
-	row->on_row = on_row;
-	row->ncols = 0;
-	row->dates = 0;
 	row->cols = crm__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *row->cols);
 	row->texts = crm__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *row->texts);
 	if (!row->cols || !row->texts)

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
+#include "core/db_int.h"
 #include "crm/form.h"
 #include "crm/row.h"
 
@@ -30,21 +31,27 @@ typedef struct crm__rowtext {
 
 struct crm_row {
 	crm_db *db;
-	/* The owner's statement, and its state: a row is current while
-	 * *state == on_row. Every accessor checks the state first, so `st` is
-	 * only read while the owner is on a row. */
+	/* Set by the owner. A value is read only while *state == on_row and
+	 * the owner is current: *epoch == db->meta_epoch, or else current(owner)
+	 * says 1 (having checked the definitions and caught up *epoch) or fails
+	 * the owner (its state leaves on_row) and says 0. Every accessor checks
+	 * this first, so `st` is only read while the owner is on a row. */
 	sqlite3_stmt *st;
 	const int *state;
 	int on_row;
+	const unsigned int *epoch;
+	int (*current)(void *owner);
+	void *owner;
 	int ncols;
 	int dates; /* some column is a date (crm_row_int64 converts them) */
 	crm__rowcol *cols;
 	crm__rowtext *texts;
 };
 
-/* Make room for `ncols` columns (named and typed with crm__row_column)
- * reading `st` while `*state == on_row`. CRM_OK or CRM_ENOMEM (set on db). */
-int crm__row_init(crm_row *row, crm_db *db, sqlite3_stmt *st, const int *state, int on_row, int ncols);
+/* Make room for `ncols` columns (named and typed with crm__row_column);
+ * the owner then sets st, state, on_row, epoch, current and owner.
+ * CRM_OK or CRM_ENOMEM (set on db). */
+int crm__row_init(crm_row *row, crm_db *db, int ncols);
 void crm__row_column(crm_row *row, int i, const char *name, crm_type type, int scale);
 /* Release what the row holds (not the row itself). */
 void crm__row_free(crm_row *row);
@@ -55,7 +62,9 @@ void crm__real_text(double d, char *out, size_t size);
  * crm_report_* are each one check away from sqlite3_column_* (they are
  * benchmarked against raw SQLite reads). */
 #define CRM__ROW_COL_OK(row, i) ((row) && (unsigned)(i) < (unsigned)(row)->ncols)
-#define CRM__ROW_ON(row, i) (CRM__ROW_COL_OK(row, i) && *(row)->state == (row)->on_row)
+#define CRM__ROW_ON(row, i) \
+	(CRM__ROW_COL_OK(row, i) && *(row)->state == (row)->on_row && \
+	 (*(row)->epoch == (row)->db->meta_epoch || (row)->current((row)->owner)))
 
 /* A date column's value in ms since the epoch (dates are stored as text). */
 int64_t crm__row_date_ms(crm_row *row, int i);

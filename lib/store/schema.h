@@ -32,6 +32,8 @@ enum crm__field_flags {
 	CRM__F_HAS_MIN = 1 << 3,
 	CRM__F_HAS_MAX = 1 << 4,
 	CRM__F_INDEXED = 1 << 5,
+	CRM__F_MIN_EXCLUSIVE = 1 << 6, /* min came from exclusive_min: the bound itself is out */
+	CRM__F_MAX_EXCLUSIVE = 1 << 7,
 };
 
 enum crm__on_delete { CRM__ON_DELETE_RESTRICT, CRM__ON_DELETE_SET_NULL, CRM__ON_DELETE_CASCADE };

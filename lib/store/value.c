@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/codec.h"
 #include "value.h"
@@ -33,34 +32,10 @@ static void set_int(crm__value *out, int64_t i)
 
 static int option_index(const crm__field *f, const char *s, size_t n)
 {
-	if (memchr(s, 0, n)) /* "\u0000" would end strncmp early: options have none */
-		return -1;
 	for (size_t i = 0; i < f->noptions; i++)
 		if (strncmp(f->options[i], s, n) == 0 && f->options[i][n] == 0)
 			return (int)i;
 	return -1;
-}
-
-static int is_email(const char *s, size_t n)
-{
-	const char *at = memchr(s, '@', n), *dot;
-	size_t local, domain;
-
-	if (!at || n > 254)
-		return 0;
-	local = (size_t)(at - s);
-	domain = n - local - 1;
-	if (local == 0 || local > 64 || domain < 3 || memchr(at + 1, '@', domain))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '<' || s[i] == '>' || s[i] == ',')
-			return 0;
-	/* The text is a span, not a C string: no strstr here. */
-	for (size_t i = local + 1; i + 1 < n; i++)
-		if (s[i] == '.' && s[i + 1] == '.')
-			return 0;
-	dot = memchr(at + 1, '.', domain);
-	return dot && dot != at + 1 && s[n - 1] != '.';
 }
 
 static int is_phone(const char *s, size_t n)
@@ -75,24 +50,6 @@ static int is_phone(const char *s, size_t n)
 			return 0;
 	}
 	return digits >= 3 && digits <= 20;
-}
-
-static int is_url(const char *s, size_t n)
-{
-	size_t skip;
-
-	if (n > 7 && strncasecmp(s, "http://", 7) == 0)
-		skip = 7;
-	else if (n > 8 && strncasecmp(s, "https://", 8) == 0)
-		skip = 8;
-	else
-		return 0;
-	if (s[skip] == '/' || s[skip] == '?' || s[skip] == '#' || s[skip] == ':')
-		return 0;
-	for (size_t i = skip; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '<' || s[i] == '>' || s[i] == '\\')
-			return 0;
-	return 1;
 }
 
 /* A multi-enum value: an array of distinct options, stored in option order
@@ -161,6 +118,15 @@ static int json_from_json(crm__value *out, const crm__jval *v, crm__buf *scratch
 	}
 }
 
+/* U+0000 anywhere in the value: raw in a (decoded) string, escaped in the
+ * text of an array or object. No text may hold it (docs/decisions.md). */
+static int holds_nul(const crm__jval *v)
+{
+	if (v->type == CRM__J_STRING)
+		return memchr(v->p, 0, v->n) != NULL;
+	return (v->type == CRM__J_ARRAY || v->type == CRM__J_OBJECT) && crm__json_has_nul(v->p, v->n, NULL);
+}
+
 int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *v, crm__buf *scratch,
 			 int max_depth, crm__verr *err)
 {
@@ -175,6 +141,8 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 		FAIL(err, "readonly", "%s is a rollup (kept by libcrm) and cannot be set", f->name);
 	if (v->type == CRM__J_NULL)
 		return 0;
+	if (holds_nul(v))
+		FAIL(err, "nul", "%s contains U+0000 (\\u0000), which no text may hold", f->name);
 	if (t == CRM_TYPE_JSON) {
 		if (json_from_json(out, v, scratch))
 			FAIL(err, "memory", "out of memory");
@@ -197,7 +165,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 	case CRM_TYPE_TEXT:
 	case CRM_TYPE_LONG_TEXT: break;
 	case CRM_TYPE_EMAIL:
-		if (!is_email(v->p, v->n))
+		if (!crm__email_valid(v->p, v->n))
 			FAIL(err, "format", "%s is not an email address", f->name);
 		break;
 	case CRM_TYPE_PHONE:
@@ -205,7 +173,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 			FAIL(err, "format", "%s is not a phone number", f->name);
 		break;
 	case CRM_TYPE_URL:
-		if (!is_url(v->p, v->n))
+		if (!crm__url_valid(v->p, v->n))
 			FAIL(err, "format", "%s is not an http(s) URL", f->name);
 		break;
 	case CRM_TYPE_ENUM:

@@ -34,10 +34,10 @@ static void write_field(crm__wf_ctx *cx, const char *name, crm__buf *out)
 /* The Lua result as JSON text appended to the buffer `ud`. */
 static int take_json(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud)
 {
-	(void)cx;
-	if (crm__lua_to_json(L, -1, ud))
-		return crm__error(db, CRM_ESCRIPT, "a Lua value cannot be written as JSON (functions, cycles, NaN)");
-	return CRM_OK;
+	char why[CRM__LUA_WHY];
+	int rc = crm__lua_to_json(L, -1, ud, why);
+
+	return rc ? crm__error(db, rc, "%s: a Lua value cannot be written as JSON: %s", cx->wf->name, why) : CRM_OK;
 }
 
 /* Append the JSON of a VALUE: {"field": F}, {"lua": EXPR}, {"now": "+24h"}
@@ -112,17 +112,20 @@ static int update_record(crm_db *db, crm__wf_ctx *cx, crm__buf *json)
 static int apply_result(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud)
 {
 	crm__buf json = CRM__BUF_INIT;
+	char why[CRM__LUA_WHY];
 	int rc = CRM_OK;
 
 	if (lua_istable(L, -1) && cx->wf->form) {
+		crm__lua_push_contents(L, -1);
 		lua_pushnil(L);
 		if (lua_next(L, -2)) {
-			lua_pop(L, 2);
-			if (crm__lua_to_json(L, -1, &json))
-				rc = crm__error(db, CRM_ESCRIPT, "%s: a hook returned a table that is not a record", cx->wf->name);
+			lua_pop(L, 3);
+			if ((rc = crm__lua_to_json(L, -1, &json, why)))
+				rc = crm__error(db, rc, "%s: a hook returned a table that is not a record: %s", cx->wf->name, why);
 			else
 				rc = update_record(db, cx, &json);
-		}
+		} else
+			lua_pop(L, 1);
 	}
 	(void)ud;
 	crm__buf_free(&json);

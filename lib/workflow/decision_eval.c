@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_parse.h"
 #include "core/json_scan.h"
 #include "crm/workflow.h"
 #include "decision.h"
@@ -290,7 +291,7 @@ static int inputs_from_text(crm_db *db, const crm__dtable *t, const char *json, 
 		db->erroffset = (int)sc.err_pos;
 		return CRM_EINVAL;
 	}
-	return CRM_OK;
+	return sc.nuls ? crm__error_nul(db, "the decision inputs", sc.nul_pos) : CRM_OK;
 }
 
 /* ---- the three ways in ---- */
@@ -401,6 +402,10 @@ static int l_decide(lua_State *L)
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
+	if (lua_istable(L, 2)) { /* inputs may be a plugin's read-only table */
+		crm__lua_push_contents(L, 2);
+		lua_replace(L, 2);
+	}
 	if ((rc = lookup(db, name, &t))) {
 		crm__lua_fail_code(L, rc);
 		return luaL_error(L, "crm.decide: %s", crm_errmsg(db));

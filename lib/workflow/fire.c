@@ -124,19 +124,18 @@ int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *
 	return CRM_OK;
 }
 
-/* Run the function on top with `record` and `ctx` set in its environment;
+/* Run the chunk on top with globals `record` and `ctx` for this run;
  * leaves one result. */
 int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx)
 {
 	lua_State *L = crm__lua(db);
 
-	lua_getupvalue(L, -1, 1);
+	crm__lua_push_globals(L);
 	crm__wf_push_ctx(db, cx);
 	lua_getfield(L, -1, "record");
 	lua_setfield(L, -3, "record");
 	lua_setfield(L, -2, "ctx");
-	lua_pop(L, 1);
-	return crm__lua_call(db, 0, 1);
+	return crm__lua_call_chunk(db, 1);
 }
 
 typedef struct wf_lua_job {

@@ -142,9 +142,9 @@ raw forms
 want_error 2; want_err_has "CRM_DB"
 end
 
-begin "a read verb on a missing database fails without creating it"
+begin "a read verb on a missing database exits 3 without creating it"
 crm forms
-want_error 1
+want_error 3; want_err_has "no database at"
 [[ ! -e $DB ]] || problem "database file was created"
 end
 
@@ -348,8 +348,10 @@ crm update customer 999 '{"name": "x"}'
 want_error 3
 end
 
-begin "update without JSON exits 2"
+begin "update without JSON reads it from stdin"
 crm update customer 2
+want_error 1; want_err_has "not a valid JSON object"
+crm update customer
 want_error 2
 end
 
@@ -809,6 +811,21 @@ crm --as lena:legal approve contract 2
 want_error 1
 crm --as lena:legal approve nosuch 1
 want_error 3
+crm --as lena:legal approve contract 999
+want_error 3
+end
+
+begin "exit 3 for a missing record on every verb that needs one; history and instances of it are []"
+for args in "get lead 999" "update lead 999 {}" "delete lead 999" "fire lead 999 go" "events lead 999" \
+	"start lead_flow 999" "--as lena:legal reject contract 999 --reason x"; do
+	# shellcheck disable=SC2086
+	crm $args
+	want_error 3
+done
+crm history lead 999
+want_rc 0; want_out '[]'
+crm instances lead 999
+want_rc 0; want_out '[]'
 end
 
 begin "migrate-workflow moves active instances to the latest version"
@@ -851,8 +868,10 @@ crm decide region_owner '{"region": '
 want_error 1
 crm decide region_owner '[1]'
 want_error 1
-crm decide region_owner
+crm decide
 want_error 2
+crm_in '{"region": "north"}' decide region_owner
+want_rc 0; want_out_has '"owner"'
 end
 
 # ---- reports (on the workflow database: leads 1 north 5000.00 nora, 2 south sam, 3 east pool) ----
@@ -878,6 +897,15 @@ want_rc 0
 [[ $(head -n1 "$T/out") == "region,leads,budget" ]] || problem "header is $(head -n1 "$T/out")"
 grep -qx 'north,1,5000.00' "$T/out" || problem "north row missing"
 grep -qx 'south,1,' "$T/out" || problem "south row (null budget) missing"
+end
+
+begin "report --format ndjson and table print the rows"
+crm report leads_by_region --format ndjson
+want_rc 0; want_out_has '{"region":"north"'; [[ $(lines) == 3 ]] || problem "$(lines) lines, want 3"
+crm report leads_by_region --format table
+want_rc 0
+[[ $(sed -n 1p "$T/out") == "region  leads  budget" ]] || problem "header '$(sed -n 1p "$T/out")'"
+grep -q '^north  *1  *5000.00$' "$T/out" || problem "north row not aligned"
 end
 
 begin "report --param: plain text is a string, JSON is JSON"
@@ -926,6 +954,10 @@ want_rc 0; want_out_has '"filter":'
 filter=$(sed 's/^{"filter":\(.*\)}$/\1/' "$T/out")
 crm count lead --filter "$filter"
 want_out '{"count":1}'
+crm report leads_by_region --drill '{"region": "north"}'
+cp "$T/out" "$T/drill.json"
+crm query lead --query @"$T/drill.json" --format ndjson
+want_rc 0; [[ $(lines) == 1 ]] || problem "the drilled query is not query input"
 end
 
 begin "report option errors exit 2"
@@ -950,7 +982,159 @@ want_out_has "fire FORM ID EVENT"; want_out_has "tick [--now TIME]"; want_out_ha
 want_out_has "6 not permitted"
 end
 
+# ---- issue 7: bounded input, which files are touched, conventions of git/sqlite3/jq ----
+DB=$T/conv.db
+mkdir -p "$T/conv"
+cat >"$T/conv/person.json" <<'JSON'
+{"form": "person", "fields": [
+  {"name": "name", "type": "text", "required": true},
+  {"name": "email", "type": "email", "unique": true},
+  {"name": "age", "type": "integer"},
+  {"name": "shout", "type": "computed", "lua": "print('computing ' .. record.name) return string.upper(record.name)"}]}
+JSON
+
+begin "apply of /dev/zero stops at the first NUL byte (exit 1) and creates nothing"
+timeout 20 "$CRM" --db "$DB" apply /dev/zero >"$T/out" 2>"$T/err"; rc=$?
+want_error 1; want_err_has "NUL byte at offset 0"
+[[ ! -e $DB ]] || problem "database file was created"
+end
+
+begin "input past --max-input (or CRM_MAX_INPUT) is refused with exit 1"
+head -c 5000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+crm --max-input 1000 apply "$T/big.json"
+want_error 1; want_err_has "larger than 1000 bytes"; want_err_has CRM_ELIMIT
+CRM_MAX_INPUT=1000 "$CRM" --db "$DB" apply "$T/big.json" >"$T/out" 2>"$T/err"; rc=$?
+want_error 1; want_err_has "larger than 1000 bytes"
+end
+
+begin "a failed apply on a new path leaves no file behind"
+crm apply - <<<'{"form": "bad", "fields": [{"name": "x", "type": "no_such_type"}]}' 2>/dev/null
+crm_in '{"form": "bad", "fields": [{"name": "x", "type": "no_such_type"}]}' apply -
+want_error 1
+[[ ! -e $DB && ! -e $DB-wal ]] || problem "a database was left behind"
+end
+
+begin "apply defines the forms (the database is created)"
+crm apply "$T/conv"
+want_rc 0
+end
+
+begin "a verb on an SQLite file of another application exits 1 and leaves it unchanged"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table notes(x)"); c.commit()' "$T/other.db"
+sum_before=$(cksum <"$T/other.db")
+"$CRM" --db "$T/other.db" forms >"$T/out" 2>"$T/err"; rc=$?
+want_error 1; want_err_has "not a libcrm database"
+"$CRM" --db "$T/other.db" apply "$T/conv" >"$T/out" 2>"$T/err"; rc=$?
+want_error 1
+[[ $(cksum <"$T/other.db") == "$sum_before" && ! -e $T/other.db-wal ]] || problem "the file changed"
+"$CRM" --db "$T/other.db" --init apply "$T/conv" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0
+end
+
+begin "crm help VERB and crm VERB --help print the verb's usage"
+raw help insert
+want_rc 0; want_out_has "usage: crm insert FORM"
+crm query --help
+want_rc 0; want_out_has "usage: crm query FORM"; want_no_err
+raw help frobnicate
+want_error 2
+for v in apply forms form insert upsert get update delete query count start fire tick history events instances \
+	approve reject migrate-workflow decide report; do
+	raw "$v" --help
+	[[ $rc == 0 && $(head -c 11 "$T/out") == "usage: crm " ]] || problem "$v --help"
+done
+end
+
+begin "global options are accepted after the verb"
+"$CRM" forms --db "$DB" --format csv >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_out_has "form,version,label"
+end
+
+begin "did you mean: unknown verbs, options, forms and fields"
+crm qurey person
+want_error 2; want_err_has "did you mean 'query'"
+crm query person --fitler '{}'
+want_error 2; want_err_has "did you mean '--filter'"
+crm query persno
+want_error 3; want_err_has "did you mean 'person'"
+crm query person --sort nmae
+want_error 1; want_err_has "did you mean 'name'"
+end
+
+begin "insert reads stdin when JSON is left out; pretty-printed and concatenated objects are a batch"
+printf '{"name": "Ann", "email": "ann@example.com"}{"name": "Bob"}\n{\n  "name": "Cy",\n  "age": 30\n}\n' >"$T/people.json"
+"$CRM" --db "$DB" insert person <"$T/people.json" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_out '{"ids":[1,2,3]}'
+crm_in '{"name": "Dee"}' insert person
+want_rc 0; want_out '{"id":4}'
+crm_in '{"name": "X1"}{"name": "X2"}{"name": ' insert person
+want_error 1
+[[ $(count person) == 4 ]] || problem "a broken last value let the others in"
+end
+
+begin "insert --count prints how many; --quiet prints nothing"
+printf '{"name": "E1"}\n{"name": "E2"}\n' >"$T/two.ndjson"
+"$CRM" --db "$DB" insert person --count <"$T/two.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_out '{"inserted":2}'
+"$CRM" --db "$DB" insert person --quiet <"$T/two.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0; want_no_out
+end
+
+begin "upsert inserts, then updates the record with the same unique key"
+crm upsert person email '{"name": "Fay", "email": "fay@example.com"}'
+want_rc 0; want_out_has '"inserted":true'
+crm upsert person email '{"name": "Fay B", "email": "fay@example.com"}'
+want_rc 0; want_out_has '"inserted":false'
+[[ $(count person '{"field":"name","op":"eq","value":"Fay B"}') == 1 ]] || problem "not updated"
+end
+
+begin "--format table prints an aligned table with a header"
+crm query person --fields name,age --sort name --limit 2 --no-system --format table
+want_rc 0
+[[ $(sed -n 1p "$T/out") == "name"*"age" && $(sed -n 2p "$T/out") == "----"* ]] || problem "no header"
+[[ $(sed -n 3p "$T/out") == "Ann "* ]] || problem "first row"
+end
+
+begin "--format works on every verb that prints records; others refuse it (exit 2)"
+crm get person 1 --format csv
+want_rc 0; want_out_has "name,email"
+crm forms --format ndjson
+want_rc 0; [[ $(lines) == 1 ]] || problem "one form, one line"
+crm count person --format csv
+want_error 2
+end
+
+begin "Lua print is on stderr; --log-level off hides it"
+crm_in '{"name": "Gil"}' insert person
+want_rc 0; want_err_has "computing Gil"
+crm_in '{"name": "Hal"}' insert person --log-level off
+want_rc 0; want_no_err
+crm --log-level loud forms
+want_error 2
+end
+
+begin "an export with --no-system re-imports into an empty copy unchanged"
+crm query person --format ndjson --no-system --sort name
+cp "$T/out" "$T/export.ndjson"
+want_out_lacks '"created_at"'
+"$CRM" --db "$T/copy.db" apply "$T/conv" >/dev/null 2>&1
+"$CRM" --db "$T/copy.db" insert person --quiet <"$T/export.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+want_rc 0
+"$CRM" --db "$T/copy.db" query person --format ndjson --no-system --sort name >"$T/out" 2>"$T/err"
+cmp -s "$T/out" "$T/export.ndjson" || problem "the copy differs"
+end
+
+begin "query --query takes a whole query document (report --drill prints one)"
+crm query person --query '{"filter": {"field": "age", "op": "eq", "value": 30}}' --format ndjson --no-system
+want_rc 0; want_out_has '"name":"Cy"'; [[ $(lines) == 1 ]] || problem "one row"
+crm query person --query '{}' --limit 1
+want_error 2
+end
+
+DB=$T/view.db
 begin "sqlite3 reads human values from a form's view"
+crm apply "$T/forms"
+want_rc 0
 crm insert lead '{"name": "Viewed", "region": "east", "budget": "12000.50"}'
 want_rc 0
 [[ $(sqlite3 "$DB" "SELECT budget, substr(created_at, 11) FROM crm_view_lead WHERE name = 'Viewed'") == "12000.5|T"*"Z" ]] ||
