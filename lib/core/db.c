@@ -59,6 +59,8 @@ static int configure(crm_db *db, const char *path, const crm_open_options *o)
 
 	sqlite3_busy_timeout(db->sql, o->busy_timeout_ms);
 	sqlite3_extended_result_codes(db->sql, 1);
+	if ((rc = crm__connection_ready(db->sql)) != SQLITE_OK)
+		return crm__error_sqlite(db, rc);
 	if ((rc = check_kind(db, path, o->flags)))
 		return rc;
 	if (!(o->flags & CRM_OPEN_READONLY)) {

@@ -123,6 +123,11 @@ int crm__tx_end(crm_db *db, int rc);
 int crm__meta_bump(crm_db *db);
 /* Drop every compiled-metadata cache of this handle (they reload lazily). */
 void crm__meta_flush(crm_db *db);
+/* Run on every new connection before anything is prepared: the engines
+ * register their SQL functions (defined in lib/hooks.c, at the top, so the
+ * core calls up without depending on upper headers). SQLite refuses to
+ * register a function while a statement runs, so it cannot wait for first use. */
+int crm__connection_ready(sqlite3 *sql);
 /* Create the system tables of a new database, check an existing one. */
 int crm__meta_init(crm_db *db);
 /* The stored definition of (kind, name) at `version` (0: the latest):

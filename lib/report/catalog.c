@@ -8,7 +8,6 @@
 #include "core/json_parse.h"
 #include "core/json_scan.h"
 #include "report_int.h"
-#include "sum.h"
 
 typedef struct rp_cache {
 	crm__report **v;
@@ -33,8 +32,7 @@ static void cache_free(void *p)
 
 static rp_cache *cache_of(crm_db *db)
 {
-	/* Once per handle, before any report statement is prepared. */
-	if (!db->ext[CRM__EXT_REPORT] && crm__report_register_sum(db->sql) == SQLITE_OK) {
+	if (!db->ext[CRM__EXT_REPORT]) {
 		db->ext[CRM__EXT_REPORT] = crm__calloc(1, sizeof(rp_cache));
 		db->ext_free[CRM__EXT_REPORT] = cache_free;
 		db->ext_flush[CRM__EXT_REPORT] = cache_flush;

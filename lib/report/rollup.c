@@ -10,7 +10,6 @@
 #include "rollup.h"
 #include "store/ddl.h"
 #include "store/filter.h"
-#include "sum.h"
 
 /* The child table's alias in the aggregate: "crm_" names no form. */
 #define CHILD_ALIAS "crm_c"
@@ -81,8 +80,7 @@ static void cache_free(void *p)
 
 static rollup_cache *cache_of(crm_db *db)
 {
-	/* Once per handle, before a refresh statement is prepared. */
-	if (!db->ext[CRM__EXT_ROLLUP] && crm__report_register_sum(db->sql) == SQLITE_OK) {
+	if (!db->ext[CRM__EXT_ROLLUP]) {
 		db->ext[CRM__EXT_ROLLUP] = crm__calloc(1, sizeof(rollup_cache));
 		db->ext_free[CRM__EXT_ROLLUP] = cache_free;
 		db->ext_flush[CRM__EXT_ROLLUP] = cache_flush;
