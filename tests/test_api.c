@@ -460,6 +460,43 @@ TEST(test_row__report_rows_share_the_accessors)
 	crm_close(db);
 }
 
+/* A row reads through its owner: a cursor whose form changed, or whose
+ * handle closed, shows no values through the row either. */
+TEST(test_row__follows_its_cursor_after_a_migration_and_a_close)
+{
+	crm_db *db = kinds_db();
+	crm_cursor *cur = NULL;
+	crm_report *rep = NULL;
+	crm_row *row, *rrow;
+	int64_t id;
+
+	CHECK_OK(db, crm_record_insert(db, "customer", "{\"name\":\"Acme\"}", &id));
+	CHECK_OK(db, crm_record_insert(db, "customer", "{\"name\":\"Beta\"}", &id));
+	CHECK_OK(db, crm_query(&cur, db, "customer", NULL));
+	row = crm_cursor_row(cur);
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_row_text(row, 1), "Acme");
+	apply(db, "{'form':'customer','label':'Customer','fields':[{'name':'name','type':'text'},{'name':'x','type':'integer'}]}");
+	CHECK(crm_row_text(row, 1) == NULL);
+	CHECK_INT(crm_row_is_null(row, 1), 1);
+	CHECK_INT(crm_cursor_next(cur), CRM_ECONFLICT);
+	crm_cursor_free(cur);
+
+	CHECK_OK(db, crm_report_run(&rep, db, "by_region", NULL));
+	rrow = crm_report_row(rep);
+	CHECK_OK(db, crm_query(&cur, db, "customer", NULL));
+	row = crm_cursor_row(cur);
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW);
+	CHECK_INT(crm_row_int64(row, 0), 1);
+	CHECK_INT(crm_close(db), CRM_OK);
+	CHECK_INT(crm_row_int64(row, 0), 0);
+	CHECK(crm_row_text(row, 1) == NULL);
+	CHECK_STR(crm_row_column_name(row, 1), "name"); /* metadata stays readable */
+	CHECK_INT(crm_row_is_null(rrow, 0), 1);
+	crm_cursor_free(cur);
+	crm_report_free(rep);
+}
+
 /* ---- (d) one meaning per workflow listing ---- */
 
 TEST(test_workflow_instance__get_and_history_by_instance_id)
@@ -573,6 +610,7 @@ TEST_LIST(T(test_version__header_generated_from_the_project_version),
 	  T(test_event_list__bad_arguments_are_refused),
 	  T(test_event_list__database_from_before_the_instance_column_is_upgraded), T(test_row__cursor_reads_every_type_without_json),
 	  T(test_row__wrong_kinds_and_bad_columns_are_refused), T(test_row__report_rows_share_the_accessors),
+	  T(test_row__follows_its_cursor_after_a_migration_and_a_close),
 	  T(test_workflow_instance__get_and_history_by_instance_id),
 	  T(test_workflow_instance__events_of_one_instance),
 	  T(test_workflow_instances__record_is_never_an_instance_id),
