@@ -1,5 +1,5 @@
 /* `crm decide TABLE [JSON]` (JSON left out: stdin): evaluate a decision table on an object of
- * inputs (crm_decide) and print its outputs: an object or null for hit
+ * inputs (crm_decision_eval) and print its outputs: an object or null for hit
  * policy "first", an array for "collect". */
 #include <stdlib.h>
 
@@ -16,7 +16,7 @@ int cli_verb_decide(cli *c, int argc, char **argv)
 		free(inputs);
 		return rc;
 	}
-	rc = crm_decide(c->db, pos[0], inputs, &out);
+	rc = crm_decision_eval(c->db, pos[0], inputs, &out);
 	free(inputs);
 	return cli_print_records(c, rc, out);
 }

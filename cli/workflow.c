@@ -82,8 +82,7 @@ int cli_verb_fire(cli *c, int argc, char **argv)
 		free(fields);
 		if (rc != CRM_OK)
 			return cli_lib_error(c->db, rc);
-		/* A free-standing instance is listed by its id (form NULL). */
-		rc = crm_workflow_instances(c->db, NULL, instance, &json);
+		rc = crm_workflow_instance_get(c->db, instance, &json);
 		return cli_print_records(c, rc, json);
 	}
 	if ((rc = check_target(c, form, 0))) {

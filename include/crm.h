@@ -11,5 +11,7 @@
 #include "crm/query.h"
 #include "crm/workflow.h"
 #include "crm/report.h"
+#include "crm/plugin.h"
+#include "crm/event.h"
 
 #endif

@@ -131,6 +131,36 @@ static int op_plan(crm_db *db)
 	return rc;
 }
 
+/* What a binding reads: definitions, an instance, the outbox, typed rows. */
+static int op_binding_reads(crm_db *db)
+{
+	char *out = NULL;
+	crm_report *rep = NULL;
+	int rc;
+
+	if ((rc = crm_workflow_list(db, &out)) == CRM_OK) {
+		crm_free(out);
+		rc = crm_report_get(db, "by_stage", &out);
+	}
+	if (rc == CRM_OK) {
+		crm_free(out);
+		rc = crm_workflow_instance_get(db, 1, &out);
+	}
+	if (rc == CRM_OK) {
+		crm_free(out);
+		rc = crm_event_list(db, 0, 10, &out);
+	}
+	crm_free(out);
+	if (rc == CRM_OK && (rc = crm_report_run(&rep, db, "by_stage", NULL)) == CRM_OK)
+		while ((rc = crm_report_next(rep)) == CRM_ROW)
+			if (!crm_row_text(crm_report_row(rep), 2)) {
+				rc = CRM_ERROR;
+				break;
+			}
+	crm_report_free(rep);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
 static crm_db *setup(int with_deal)
 {
 	crm_db *db = test_db();
@@ -194,10 +224,12 @@ TEST(test_alloc__tick_fails_cleanly_at_every_allocation) { every_failure("tick",
 TEST(test_alloc__report_fails_cleanly_at_every_allocation) { every_failure("report", op_report, 1); }
 TEST(test_alloc__migration_fails_cleanly_at_every_allocation) { every_failure("migrate", op_migrate, 1); }
 TEST(test_alloc__apply_plan_fails_cleanly_at_every_allocation) { every_failure("plan", op_plan, 1); }
+TEST(test_alloc__binding_reads_fail_cleanly_at_every_allocation) { every_failure("binding reads", op_binding_reads, 1); }
 
 TEST_LIST(T(test_alloc__apply_fails_cleanly_at_every_allocation), T(test_alloc__insert_fails_cleanly_at_every_allocation),
 	  T(test_alloc__batch_fails_cleanly_at_every_allocation), T(test_alloc__get_fails_cleanly_at_every_allocation),
 	  T(test_alloc__query_fails_cleanly_at_every_allocation), T(test_alloc__fire_fails_cleanly_at_every_allocation),
 	  T(test_alloc__tick_fails_cleanly_at_every_allocation), T(test_alloc__report_fails_cleanly_at_every_allocation),
 	  T(test_alloc__migration_fails_cleanly_at_every_allocation),
-	  T(test_alloc__apply_plan_fails_cleanly_at_every_allocation))
+	  T(test_alloc__apply_plan_fails_cleanly_at_every_allocation),
+	  T(test_alloc__binding_reads_fail_cleanly_at_every_allocation))

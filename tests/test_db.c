@@ -265,11 +265,11 @@ TEST(test_db__actor_set_makes_new_records_owned_by_user)
 	int64_t a = 0, b = 0, c = 0;
 
 	test_apply(db, lead_form);
-	CHECK(crm_actor_user(db) == NULL);
+	CHECK(crm_actor_get(db) == NULL);
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"nobody's\"}", &a));
 	CHECK_HAS(test_get(db, "lead", a), "\"owner\":null");
 	CHECK_OK(db, crm_actor_set(db, "alice", "sales,admin"));
-	CHECK_STR(crm_actor_user(db), "alice");
+	CHECK_STR(crm_actor_get(db), "alice");
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"alice's\"}", &b));
 	CHECK_HAS(test_get(db, "lead", b), "\"owner\":\"alice\"");
 	/* Updating as someone else does not change the owner. */
@@ -279,11 +279,11 @@ TEST(test_db__actor_set_makes_new_records_owned_by_user)
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"bob's\"}", &c));
 	CHECK_HAS(test_get(db, "lead", c), "\"owner\":\"bob\"");
 	CHECK_OK(db, crm_actor_set(db, NULL, NULL));
-	CHECK(crm_actor_user(db) == NULL);
+	CHECK(crm_actor_get(db) == NULL);
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"again nobody's\"}", &c));
 	CHECK_HAS(test_get(db, "lead", c), "\"owner\":null");
 	CHECK_INT(crm_actor_set(NULL, "x", NULL), CRM_EMISUSE);
-	CHECK(crm_actor_user(NULL) == NULL);
+	CHECK(crm_actor_get(NULL) == NULL);
 	crm_close(db);
 }
 

@@ -24,12 +24,12 @@ static const char routing[] =
 	"  {\"when\": {\"region\": \"*\"}, \"then\": {\"owner\": \"pool\", \"priority\": \"normal\"}},"
 	"  {\"then\": {\"owner\": \"pool\", \"priority\": \"low\"}}]}";
 
-/* crm_decide's result (static buffer), or "ERR <code>" when it failed. */
+/* crm_decision_eval's result (static buffer), or "ERR <code>" when it failed. */
 static const char *decide(crm_db *db, const char *table, const char *inputs)
 {
 	static char last[4096];
 	char *out = NULL;
-	int rc = crm_decide(db, table, inputs, &out);
+	int rc = crm_decision_eval(db, table, inputs, &out);
 
 	if (rc != CRM_OK)
 		snprintf(last, sizeof last, "ERR %s", crm_errstr(rc));
@@ -369,10 +369,10 @@ TEST(test_decision__misuse_and_malformed_inputs_are_refused)
 	char *out = (char *)"x";
 
 	test_apply(db, routing);
-	CHECK_INT(crm_decide(NULL, "lead_routing", "{}", &out), CRM_EMISUSE);
+	CHECK_INT(crm_decision_eval(NULL, "lead_routing", "{}", &out), CRM_EMISUSE);
 	CHECK(out == NULL);
-	CHECK_INT(crm_decide(db, "lead_routing", "{}", NULL), CRM_EMISUSE);
-	CHECK_INT(crm_decide(db, NULL, "{}", &out), CRM_EMISUSE);
+	CHECK_INT(crm_decision_eval(db, "lead_routing", "{}", NULL), CRM_EMISUSE);
+	CHECK_INT(crm_decision_eval(db, NULL, "{}", &out), CRM_EMISUSE);
 	CHECK_STR(decide(db, "lead_routing", "{\"region\":"), "ERR CRM_EINVAL");
 	CHECK_INT(crm_erroffset(db), 10); /* the end of the text */
 	CHECK_STR(decide(db, "lead_routing", "[1,2]"), "ERR CRM_EINVAL");

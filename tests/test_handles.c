@@ -503,7 +503,7 @@ TEST(test_nul__report_params_metadata_and_decisions_are_refused)
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_meta WHERE name LIKE 'x%'"), 0);
 	test_apply(db, "{\"decision\":\"route\",\"inputs\":[\"region\"],\"outputs\":[\"owner\"],\"hit\":\"first\","
 		       "\"rules\":[{\"when\":{\"region\":\"north\"},\"then\":{\"owner\":\"ann\"}}]}");
-	CHECK_RC(db, crm_decide(db, "route", "{\"region\":\"north\\u0000\"}", &out), CRM_EINVAL);
+	CHECK_RC(db, crm_decision_eval(db, "route", "{\"region\":\"north\\u0000\"}", &out), CRM_EINVAL);
 	CHECK_HAS(crm_errmsg(db), "U+0000");
 	CHECK(out == NULL);
 	crm_close(db);

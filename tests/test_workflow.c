@@ -268,7 +268,7 @@ TEST(test_s4_routing__decision_table)
 		  " {'when':{'region':'north'},'then':{'owner':'alice'}},"
 		  " {'when':{'region':'south'},'then':{'owner':'bob'}},"
 		  " {'then':{'owner':'pool'}}]}");
-	CHECK_OK(db, crm_decide(db, "region_owner", "{\"region\":\"south\"}", &out));
+	CHECK_OK(db, crm_decision_eval(db, "region_owner", "{\"region\":\"south\"}", &out));
 	CHECK_STR(out, "{\"owner\":\"bob\"}");
 	crm_free(out);
 	wf = malloc(sizeof routing_tail + 512);
@@ -393,7 +393,7 @@ TEST(test_s5_sla__escalates_once_then_returns_to_pool)
 	CHECK_STR(sql_text(db, "SELECT actor FROM crm_event WHERE type='escalate_to_manager'"), "(null)");
 	CHECK_STR(field(db, "lead", id, "flagged"), "1");
 	CHECK_STR(state_of(db, "lead_sla", "lead", id), "new");
-	CHECK_STR(crm_actor_user(db), "alice"); /* restored after the tick */
+	CHECK_STR(crm_actor_get(db), "alice"); /* restored after the tick */
 
 	/* exactly once: the same instant again, and later before 48h */
 	CHECK_INT(tick(db, T0 + 24 * HOUR), 0);
@@ -1983,7 +1983,7 @@ TEST(test_engine__bad_definitions)
 	crm_close(db);
 }
 
-/* Free-standing instances are listed and their history read with form NULL. */
+/* Free-standing instances are listed with form NULL; one's history is read by its id. */
 TEST(test_engine__free_standing_instances_are_listed)
 {
 	crm_db *db = test_db();
@@ -1999,7 +1999,7 @@ TEST(test_engine__free_standing_instances_are_listed)
 	CHECK_HAS(json, "\"state\":\"queued\"");
 	CHECK_HAS(json, "\"state\":\"done\",\"status\":\"done\"");
 	crm_free(json);
-	CHECK_OK(db, crm_workflow_history(db, NULL, b, &json));
+	CHECK_OK(db, crm_workflow_instance_history(db, b, &json));
 	CHECK_HAS(json, "\"event\":\"finish\",\"from\":\"queued\",\"to\":\"done\"");
 	CHECK(!strstr(json, "\"instance\":1,"));
 	crm_free(json);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crm/version.h" /* generated from meson.build */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,8 +29,6 @@ extern "C" {
 #define CRM_EXTERN(type) __attribute__((visibility("default"))) type
 #endif
 
-#define CRM_VERSION "0.1.0"
-#define CRM_VERSION_NUMBER 1000 /* major*1000000 + minor*1000 + patch */
 
 /** Result codes. CRM_OK is 0; callers branch on the E-codes they expect. */
 typedef enum crm_result {
@@ -52,7 +52,7 @@ typedef enum crm_result {
 
 /** Library version as CRM_VERSION_NUMBER of the linked library. */
 CRM_EXTERN(int) crm_libversion_number(void);
-/** Library version string ("0.1.0"). Static, never freed. */
+/** Library version string (CRM_VERSION of the linked library). Static, never freed. */
 CRM_EXTERN(const char *) crm_libversion(void);
 /** English name of a result code ("CRM_ECONSTRAINT"). Static, never freed. */
 CRM_EXTERN(const char *) crm_errstr(int code);

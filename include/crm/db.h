@@ -98,7 +98,7 @@ CRM_EXTERN(int64_t) crm_now(crm_db *db);
  */
 CRM_EXTERN(int) crm_actor_set(crm_db *db, const char *user, const char *roles);
 /** The current actor's user, or NULL. Borrowed. */
-CRM_EXTERN(const char *) crm_actor_user(crm_db *db);
+CRM_EXTERN(const char *) crm_actor_get(crm_db *db);
 
 /* ---- log: messages from Lua scripts (crm.log, print) ---- */
 

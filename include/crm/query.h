@@ -25,6 +25,7 @@
 #define CRM_QUERY_H
 
 #include "form.h"
+#include "row.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,13 @@ typedef struct crm_cursor crm_cursor;
 CRM_EXTERN(int) crm_query(crm_cursor **out, crm_db *db, const char *form, const char *query_json);
 /** Advance: CRM_ROW when a row is ready, CRM_DONE at the end, else an error code. */
 CRM_EXTERN(int) crm_cursor_next(crm_cursor *cur);
+/**
+ * Typed access to the cursor's current row (include/crm/row.h): every field
+ * type without JSON. Borrowed; lives as long as the cursor. The
+ * crm_cursor_* accessors below are the same functions under the cursor's
+ * names.
+ */
+CRM_EXTERN(crm_row *) crm_cursor_row(crm_cursor *cur);
 /** Number of columns: "id" first, then the selected fields, then system columns. */
 CRM_EXTERN(int) crm_cursor_column_count(crm_cursor *cur);
 /** Name of column i. Borrowed until crm_cursor_free. */
@@ -44,7 +52,7 @@ CRM_EXTERN(const char *) crm_cursor_column_name(crm_cursor *cur, int i);
 CRM_EXTERN(int) crm_cursor_column_type(crm_cursor *cur, int i);
 /** 1 when column i of the current row is null. */
 CRM_EXTERN(int) crm_cursor_is_null(crm_cursor *cur, int i);
-/** Integer value (integer, boolean, ref, id, version; decimals as scaled integers; datetimes in ms). */
+/** Integer value (integer, boolean, ref, id, version; decimals as scaled integers; dates and datetimes in ms). */
 CRM_EXTERN(int64_t) crm_cursor_int64(crm_cursor *cur, int i);
 /** Floating value of a number column (others converted). */
 CRM_EXTERN(double) crm_cursor_double(crm_cursor *cur, int i);

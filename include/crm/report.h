@@ -15,6 +15,11 @@ extern "C" {
 
 typedef struct crm_report crm_report;
 
+/** A JSON array of {"report","version","label"} for every report (latest versions, by name), in *out (crm_free). */
+CRM_EXTERN(int) crm_report_list(crm_db *db, char **out);
+/** The latest stored definition of report `name`, in *out (crm_free); CRM_ENOTFOUND when there is none. */
+CRM_EXTERN(int) crm_report_get(crm_db *db, const char *name, char **out);
+
 /**
  * Run report `name` with `params_json` (an object of named parameter
  * values, or NULL). Lifecycle: crm_report_run -> crm_report_next until
@@ -38,6 +43,12 @@ CRM_EXTERN(int) crm_report_column_count(crm_report *rep);
 CRM_EXTERN(const char *) crm_report_column_name(crm_report *rep, int i);
 CRM_EXTERN(const char *) crm_report_column_label(crm_report *rep, int i);
 CRM_EXTERN(int) crm_report_column_type(crm_report *rep, int i);
+/**
+ * Typed access to the current row (include/crm/row.h), the same accessors
+ * as a query cursor's. Borrowed; lives as long as the report. The
+ * crm_report_* value accessors below are the same functions.
+ */
+CRM_EXTERN(crm_row *) crm_report_row(crm_report *rep);
 /** Values of the current row (as crm_cursor_*; text borrowed until the next crm_report_next). */
 CRM_EXTERN(int) crm_report_is_null(crm_report *rep, int i);
 CRM_EXTERN(int64_t) crm_report_int64(crm_report *rep, int i);

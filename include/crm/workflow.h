@@ -16,6 +16,13 @@
 extern "C" {
 #endif
 
+/* ---- definitions (same shapes as crm_form_list/crm_form_get) ---- */
+
+/** A JSON array of {"workflow","version","label"} for every workflow (latest versions, by name), in *out (crm_free). */
+CRM_EXTERN(int) crm_workflow_list(crm_db *db, char **out);
+/** The latest stored definition of workflow `name`, in *out (crm_free); CRM_ENOTFOUND when there is none. */
+CRM_EXTERN(int) crm_workflow_get(crm_db *db, const char *name, char **out);
+
 /* ---- instances and transitions ---- */
 
 /**
@@ -46,17 +53,30 @@ CRM_EXTERN(int) crm_workflow_fire_instance(crm_db *db, int64_t instance, const c
  */
 CRM_EXTERN(int) crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out);
 /**
- * The record's workflow instances (any status) as a JSON array in *out
- * (crm_free). With `form` NULL: free-standing instances — all of them
- * (`record` 0) or the one whose instance id is `record`. The same holds
- * for crm_workflow_history.
+ * The workflow instances (any status) of record `record` of `form`, as a
+ * JSON array of {"id","workflow","version","state","status","started_at",
+ * "entered_at"} in *out (crm_free). Free-standing instances have no
+ * record: `form` NULL with `record` 0 lists them; `form` NULL with another
+ * record is CRM_EINVAL (one instance: crm_workflow_instance_get).
  */
 CRM_EXTERN(int) crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **out);
 /**
- * The history of the record's instances, oldest first, as a JSON array of
+ * The history of the instances crm_workflow_instances lists for the same
+ * arguments, oldest first, as a JSON array of
  * {"instance","workflow","at","event","from","to","actor","data"} in *out (crm_free).
  */
 CRM_EXTERN(int) crm_workflow_history(crm_db *db, const char *form, int64_t record, char **out);
+/**
+ * Instance `instance` (bound to a record or free-standing) as a JSON object
+ * shaped like an element of crm_workflow_instances plus "form" and "record"
+ * (null when free-standing), in *out (crm_free). CRM_ENOTFOUND when there
+ * is no such instance.
+ */
+CRM_EXTERN(int) crm_workflow_instance_get(crm_db *db, int64_t instance, char **out);
+/** The history of instance `instance`, shaped like crm_workflow_history, in *out (crm_free); CRM_ENOTFOUND when there is no such instance. */
+CRM_EXTERN(int) crm_workflow_instance_history(crm_db *db, int64_t instance, char **out);
+/** The events instance `instance` allows now, shaped like crm_workflow_events ([] when it is finished), in *out (crm_free); CRM_ENOTFOUND when there is no such instance. */
+CRM_EXTERN(int) crm_workflow_instance_events(crm_db *db, int64_t instance, char **out);
 /**
  * Record the acting user's decision ("approve" or "reject"; a rejection
  * needs a `reason`) on the record's pending approval. CRM_EPERM when the
@@ -96,7 +116,11 @@ CRM_EXTERN(int) crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired);
  * of the first matching rule or null; for "collect", an array of the
  * outputs of every matching rule.
  */
-CRM_EXTERN(int) crm_decide(crm_db *db, const char *table, const char *inputs_json, char **out);
+CRM_EXTERN(int) crm_decision_eval(crm_db *db, const char *table, const char *inputs_json, char **out);
+/** A JSON array of {"decision","version","label"} for every decision table, in *out (crm_free). */
+CRM_EXTERN(int) crm_decision_list(crm_db *db, char **out);
+/** The latest stored definition of decision table `name`, in *out (crm_free); CRM_ENOTFOUND when there is none. */
+CRM_EXTERN(int) crm_decision_get(crm_db *db, const char *name, char **out);
 
 #ifdef __cplusplus
 }

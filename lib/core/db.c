@@ -248,7 +248,7 @@ int crm_actor_set(crm_db *db, const char *user, const char *roles)
 	return CRM_OK;
 }
 
-const char *crm_actor_user(crm_db *db) { return db ? db->actor_user : NULL; }
+const char *crm_actor_get(crm_db *db) { return db ? db->actor_user : NULL; }
 
 int64_t crm_limit(crm_db *db, crm_limit_id id, int64_t value)
 {

@@ -85,6 +85,9 @@ int crm__enter(crm_db *db);
  * transaction or statement has the database open (cheaper): writes (see
  * crm__tx_begin) and point reads (crm__fresh after the first step). */
 int crm__enter_deferred(crm_db *db);
+/* crm__enter for a call that answers through `char **out`: CRM_EMISUSE
+ * without a handle, or (on the handle) without `out`; *out starts NULL. */
+int crm__enter_out(crm_db *db, char **out);
 /* With a transaction or a stepped statement open: *stale = 1 when another
  * connection changed metadata since this handle last looked. The caller
  * drops what it holds and then calls crm__meta_flush. */
@@ -144,6 +147,13 @@ int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t ver
  * version now current. The one place definitions are written. */
 int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
 		    int *changed);
+/* The public readers of stored definitions, one for every kind: the latest
+ * version of each (kind, name) as [{"<kind>":name,"version":N,"label":L}]
+ * sorted by name (the label defaults to the name), and the stored body of
+ * (kind, name) (CRM_ENOTFOUND "no <label> named ..." when absent). Both
+ * enter the API (crm__enter) and check their arguments. */
+int crm__meta_list(crm_db *db, const char *kind, char **out);
+int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *name, char **out);
 /* Run `sql` (no parameters, no rows) on the handle's connection. */
 int crm__exec(crm_db *db, const char *sql);
 
@@ -153,6 +163,10 @@ int crm__exec(crm_db *db, const char *sql);
 sqlite3_stmt *crm__stmt_take(crm_db *db, const char *sql, size_t len);
 /* Return a statement to the cache (NULL does nothing). */
 void crm__stmt_give(crm_db *db, sqlite3_stmt *stmt);
+/* End a JSON listing written into `json` from the rows of `st`: give `st`
+ * back, then hand `json` to *out, or free it and set the error when the
+ * last step (`step_rc`, SQLITE_DONE when all went well) or an append failed. */
+int crm__stmt_give_listing(crm_db *db, sqlite3_stmt *st, int step_rc, crm__buf *json, char **out);
 crm__stmt_cache *crm__stmt_cache_new(void);
 void crm__stmt_cache_free(crm__stmt_cache *cache);
 void crm__stmt_cache_clear(crm__stmt_cache *cache);

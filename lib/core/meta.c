@@ -17,7 +17,7 @@ static const char schema_sql[] =
 	/* The event outbox (lib/event): a platform service every engine writes to. */
 	"CREATE TABLE IF NOT EXISTS crm_event("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,"
-	" form TEXT, record INTEGER, actor TEXT, payload TEXT NOT NULL DEFAULT '{}');";
+	" form TEXT, record INTEGER, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance INTEGER);";
 
 static int read_generation(crm_db *db, int64_t *out)
 {
@@ -216,4 +216,66 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 	if (changed)
 		*changed = 1;
 	return crm__meta_bump(db);
+}
+
+/* ---- reading definitions back (crm_<kind>_list / crm_<kind>_get) ---- */
+
+int crm__enter_out(crm_db *db, char **out)
+{
+	int rc;
+
+	if (!db)
+		return CRM_EMISUSE;
+	if (out)
+		*out = NULL;
+	if ((rc = crm__enter(db)))
+		return rc;
+	return out ? CRM_OK : crm__error(db, CRM_EMISUSE, "no place for the answer (out is NULL)");
+}
+
+int crm__meta_list(crm_db *db, const char *kind, char **out)
+{
+	crm__buf json = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if ((rc = crm__enter_out(db, out)))
+		return rc;
+	st = crm__stmt_take(db,
+			    "SELECT name, max(version), json_extract(body, '$.label') FROM crm_meta WHERE kind=?"
+			    " GROUP BY name ORDER BY name",
+			    (size_t)-1);
+	if (!st)
+		return db->errcode;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	crm__buf_putc(&json, '[');
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *label = sqlite3_column_type(st, 2) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, 2)
+									     : NULL;
+		crm__buf_puts(&json, n++ ? ",{" : "{");
+		crm__json_cstr(&json, kind);
+		crm__buf_putc(&json, ':');
+		crm__json_cstr(&json, name);
+		crm__buf_puts(&json, ",\"version\":");
+		crm__buf_i64(&json, sqlite3_column_int64(st, 1));
+		crm__buf_puts(&json, ",\"label\":");
+		crm__json_cstr(&json, label ? label : name);
+		crm__buf_putc(&json, '}');
+	}
+	crm__buf_putc(&json, ']');
+	return crm__stmt_give_listing(db, st, rc, &json, out);
+}
+
+int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *name, char **out)
+{
+	int rc;
+
+	if ((rc = crm__enter_out(db, out)))
+		return rc;
+	if (!name)
+		return crm__error(db, CRM_EMISUSE, "no %s name given", label);
+	if ((rc = crm__meta_latest(db, kind, name, 0, out, NULL)))
+		return rc;
+	return *out ? CRM_OK : crm__error(db, CRM_ENOTFOUND, "no %s named '%.64s'", label, name);
 }

@@ -55,6 +55,21 @@ void crm__stmt_give(crm_db *db, sqlite3_stmt *st)
 	c->slot[c->n++] = st;
 }
 
+int crm__stmt_give_listing(crm_db *db, sqlite3_stmt *st, int step_rc, crm__buf *json, char **out)
+{
+	crm__stmt_give(db, st);
+	if (step_rc != SQLITE_DONE) {
+		crm__buf_free(json);
+		return crm__error_sqlite(db, step_rc);
+	}
+	if (json->oom) {
+		crm__buf_free(json);
+		return crm__error_oom(db);
+	}
+	*out = crm__buf_detach(json);
+	return CRM_OK;
+}
+
 void crm__stmt_cache_clear(crm__stmt_cache *c)
 {
 	if (!c)

@@ -7,13 +7,16 @@
  * the deleted one's workflow instance and history). Every table libcrm
  * made that way (form tables, events, workflow instances, history, timers,
  * approvals) is rebuilt with AUTOINCREMENT, rows and indexes kept, and its
- * sequence starts past every id something else still names. */
+ * sequence starts past every id something else still names.
+ *
+ * Format 3: an event names the workflow instance that emitted it
+ * (crm_event.instance, for crm_event_list). */
 #include <string.h>
 
 #include "alloc.h"
 #include "db_int.h"
 
-#define FORMAT 2 /* databases made by this version start at 1 too: nothing to rebuild */
+#define FORMAT 3 /* databases made by this version start at 1 too: nothing to rebuild or add */
 
 /* The next table of ours still without AUTOINCREMENT: *name and *sql
  * (crm__free both), NULL when none is left. */
@@ -145,6 +148,16 @@ static int rebuild(crm_db *db, const char *table, const char *create)
 	return rc ? rc : start_sequence_past(db, table, named);
 }
 
+/* Format 3: the instance column, unless the table was made with it. */
+static int add_event_instance(crm_db *db)
+{
+	int64_t has = 0;
+	int rc = query_one(db, "SELECT count(*) FROM pragma_table_info('crm_event') WHERE name = 'instance'", NULL,
+			   &has, NULL);
+
+	return rc || has ? rc : crm__exec(db, "ALTER TABLE crm_event ADD COLUMN instance INTEGER");
+}
+
 int crm__upgrade(crm_db *db)
 {
 	int64_t format = FORMAT;
@@ -155,12 +168,14 @@ int crm__upgrade(crm_db *db)
 		return rc;
 	if (format >= FORMAT)
 		return CRM_OK;
-	while ((rc = next_table(db, &name, &create)) == CRM_OK && name) {
+	while (format < 2 && (rc = next_table(db, &name, &create)) == CRM_OK && name) {
 		rc = rebuild(db, name, create);
 		crm__free(name);
 		crm__free(create);
 		if (rc)
 			return rc;
 	}
-	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 2 WHERE key = 'format'"); /* FORMAT */
+	if (rc == CRM_OK)
+		rc = add_event_instance(db);
+	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 3 WHERE key = 'format'"); /* FORMAT */
 }

@@ -1,14 +1,18 @@
-/* The event outbox table (see event.h). */
+/* The event outbox table (see event.h): appending events, and reading them
+ * back in commit order (include/crm/event.h). */
 #include <string.h>
 
+#include "core/codec.h"
 #include "core/json_parse.h"
 #include "core/json_scan.h"
+#include "crm/event.h"
 #include "event.h"
 
-int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, const char *payload,
-		    int64_t *out_id)
+int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
+		    const char *payload, int64_t *out_id)
 {
-	static const char sql[] = "INSERT INTO crm_event(at, type, form, record, actor, payload) VALUES(?,?,?,?,?,?)";
+	static const char sql[] =
+		"INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES(?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
 	size_t at;
 	int rc;
@@ -27,6 +31,8 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 	if (db->actor_user)
 		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, payload ? payload : "{}", -1, SQLITE_STATIC);
+	if (instance > 0)
+		sqlite3_bind_int64(st, 7, instance);
 	rc = sqlite3_step(st);
 	crm__stmt_give(db, st);
 	if (rc != SQLITE_DONE)
@@ -34,4 +40,70 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 	if (out_id)
 		*out_id = sqlite3_last_insert_rowid(db->sql);
 	return CRM_OK;
+}
+
+/* Column c as a JSON string, integer or null. */
+static void put_text(crm__buf *b, sqlite3_stmt *st, int c)
+{
+	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+		crm__buf_puts(b, "null");
+	else
+		crm__json_str(b, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+}
+
+static void put_int(crm__buf *b, sqlite3_stmt *st, int c)
+{
+	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+		crm__buf_puts(b, "null");
+	else
+		crm__buf_i64(b, sqlite3_column_int64(st, c));
+}
+
+int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
+{
+	/* The payload is JSON the engines wrote; a row changed by hand to
+	 * something else comes out as a string rather than breaking the array. */
+	static const char sql[] = "SELECT id, at, type, form, record, instance, actor, payload, json_valid(payload)"
+				  " FROM crm_event WHERE id > ? ORDER BY id LIMIT ?";
+	crm__buf json = CRM__BUF_INIT;
+	sqlite3_stmt *st;
+	char iso[32];
+	int rc, n = 0;
+
+	if ((rc = crm__enter_out(db, out)))
+		return rc;
+	if (after_seq < 0)
+		return crm__error(db, CRM_EINVAL, "after_seq is a sequence number (0 for the first event), not %lld",
+				  (long long)after_seq);
+	if (limit <= 0)
+		return crm__error(db, CRM_EINVAL, "limit is the most events to return (at least 1), not %d", limit);
+	if (!(st = crm__stmt_take(db, sql, sizeof sql - 1)))
+		return db->errcode;
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int(st, 2, limit);
+	crm__buf_putc(&json, '[');
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		crm__buf_puts(&json, n++ ? ",{\"seq\":" : "{\"seq\":");
+		crm__buf_i64(&json, sqlite3_column_int64(st, 0));
+		crm__buf_puts(&json, ",\"at\":\"");
+		crm__buf_put(&json, iso, crm__datetime_format(sqlite3_column_int64(st, 1), iso));
+		crm__buf_puts(&json, "\",\"name\":");
+		put_text(&json, st, 2);
+		crm__buf_puts(&json, ",\"form\":");
+		put_text(&json, st, 3);
+		crm__buf_puts(&json, ",\"record\":");
+		put_int(&json, st, 4);
+		crm__buf_puts(&json, ",\"instance\":");
+		put_int(&json, st, 5);
+		crm__buf_puts(&json, ",\"actor\":");
+		put_text(&json, st, 6);
+		crm__buf_puts(&json, ",\"payload\":");
+		if (sqlite3_column_int(st, 8))
+			crm__buf_put(&json, (const char *)sqlite3_column_text(st, 7), (size_t)sqlite3_column_bytes(st, 7));
+		else
+			put_text(&json, st, 7);
+		crm__buf_putc(&json, '}');
+	}
+	crm__buf_putc(&json, ']');
+	return crm__stmt_give_listing(db, st, rc, &json, out);
 }

@@ -92,60 +92,6 @@ int crm__form_check_refs(crm_db *db, const char *name)
 
 int crm_form_define(crm_db *db, const char *json) { return crm_apply(db, json); }
 
-int crm_form_get(crm_db *db, const char *name, char **out)
-{
-	crm__form *form;
-	int rc;
+int crm_form_get(crm_db *db, const char *name, char **out) { return crm__meta_get(db, "form", "form", name, out); }
 
-	if (!db || !out)
-		return CRM_EMISUSE;
-	*out = NULL;
-	if ((rc = crm__enter(db)) || (rc = crm__form_lookup(db, name, &form)))
-		return rc;
-	if (!(*out = crm__strdup(form->body)))
-		return crm__error_oom(db);
-	return CRM_OK;
-}
-
-int crm_form_list(crm_db *db, char **out)
-{
-	crm__buf json = CRM__BUF_INIT;
-	sqlite3_stmt *st;
-	int rc, n = 0;
-
-	if (!db || !out)
-		return CRM_EMISUSE;
-	*out = NULL;
-	if ((rc = crm__enter(db)))
-		return rc;
-	st = crm__stmt_take(db,
-			    "SELECT name, max(version), json_extract(body, '$.label') FROM crm_meta WHERE kind='form'"
-			    " GROUP BY name ORDER BY name",
-			    (size_t)-1);
-	if (!st)
-		return db->errcode;
-	crm__buf_putc(&json, '[');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *label = (const char *)sqlite3_column_text(st, 2);
-		crm__buf_puts(&json, n++ ? ",{\"form\":" : "{\"form\":");
-		crm__json_cstr(&json, name);
-		crm__buf_puts(&json, ",\"version\":");
-		crm__buf_i64(&json, sqlite3_column_int64(st, 1));
-		crm__buf_puts(&json, ",\"label\":");
-		crm__json_cstr(&json, label ? label : name);
-		crm__buf_putc(&json, '}');
-	}
-	crm__buf_putc(&json, ']');
-	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE) {
-		crm__buf_free(&json);
-		return crm__error_sqlite(db, rc);
-	}
-	if (json.oom) {
-		crm__buf_free(&json);
-		return crm__error_oom(db);
-	}
-	*out = crm__buf_detach(&json);
-	return CRM_OK;
-}
+int crm_form_list(crm_db *db, char **out) { return crm__meta_list(db, "form", out); }

@@ -15,6 +15,7 @@
 #include "crm/query.h"
 #include "form_int.h"
 #include "store/filter.h"
+#include "store/row.h"
 
 #define MAX_SORT_KEYS 16 /* user keys; "id" is added as the last one */
 #define MAX_LIMIT 1000000000
@@ -22,17 +23,11 @@
 
 enum cursor_state { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
 
-/* How a column's text is written (crm_cursor_text, crm_cursor_json). */
-enum text_kind { TK_INT, TK_DECIMAL, TK_REAL, TK_BOOL, TK_DATETIME, TK_TEXT };
-
+/* A result column: which field (or system column) it reads. Names, types
+ * and values are read through the cursor's crm_row (lib/store/row.c). */
 typedef struct qcol {
 	const char *name;
-	int column;         /* field position or enum crm__syscol */
-	crm_type type;      /* what crm_cursor_column_type reports */
-	enum text_kind tk;
-	int scale;
-	double divisor;     /* decimals: 10^scale, for crm_cursor_double */
-	char text[32];      /* crm_cursor_text of formatted values */
+	int column; /* field position or enum crm__syscol */
 } qcol;
 
 typedef struct sort_key {
@@ -72,6 +67,7 @@ struct crm_cursor {
 	crm__buf token;
 	int json_ready, token_ready;
 	unsigned int epoch; /* db->meta_epoch when the form was last known current */
+	crm_row row; /* typed access to the current row */
 };
 
 /* ---- errors with a "path" ---- */
@@ -181,15 +177,6 @@ static uint32_t sort_hash(const crm__form *form, const query_spec *q)
 			h = (h ^ (unsigned char)*s) * 16777619u;
 	}
 	return h;
-}
-
-static void real_text(double d, char *out, size_t size)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			break;
-	}
 }
 
 /* Read an unsigned/signed number up to `stop` at p[*i]; returns its span length. */
@@ -549,31 +536,20 @@ static int bind_all(crm_db *db, sqlite3_stmt *st, const crm__binds *binds, const
 	return rc == SQLITE_OK ? CRM_OK : crm__error_sqlite(db, rc);
 }
 
-static void set_col(qcol *c, const crm__form *form, int column)
+static void set_col(crm_cursor *cur, int i, int column)
 {
+	const crm__form *form = cur->form;
 	crm_type t = column >= 0 ? form->fields[column].value_type
 		     : column == CRM__COL_OWNER ? CRM_TYPE_TEXT
 		     : column == CRM__COL_CREATED_AT || column == CRM__COL_UPDATED_AT ? CRM_TYPE_DATETIME
 										       : CRM_TYPE_INTEGER;
 
-	c->name = col_name(form, column);
-	c->column = column;
-	c->type = t;
-	c->scale = column >= 0 ? form->fields[column].scale : 0;
-	c->divisor = 0;
-	switch (t) {
-	case CRM_TYPE_INTEGER:
-	case CRM_TYPE_REF: c->tk = TK_INT; break;
-	case CRM_TYPE_DECIMAL:
-		c->tk = TK_DECIMAL;
-		c->divisor = pow(10, c->scale);
-		break;
-	case CRM_TYPE_NUMBER: c->tk = TK_REAL; break;
-	case CRM_TYPE_BOOLEAN: c->tk = TK_BOOL; break;
-	case CRM_TYPE_DATETIME: c->tk = TK_DATETIME; break;
-	default: c->tk = TK_TEXT;
-	}
+	cur->cols[i].name = col_name(form, column);
+	cur->cols[i].column = column;
+	crm__row_column(&cur->row, i, cur->cols[i].name, t, column >= 0 ? form->fields[column].scale : 0);
 }
+
+static int form_current(void *owner);
 
 static int build_cursor(crm_cursor *cur)
 {
@@ -588,11 +564,18 @@ static int build_cursor(crm_cursor *cur)
 	cur->cols = crm__calloc((size_t)cur->ncols, sizeof *cur->cols);
 	if (!cur->cols)
 		return crm__error_oom(cur->db);
-	set_col(&cur->cols[0], form, CRM__COL_ID);
+	if ((rc = crm__row_init(&cur->row, cur->db, cur->ncols)))
+		return rc;
+	cur->row.state = &cur->state;
+	cur->row.on_row = ST_ROW;
+	cur->row.epoch = &cur->epoch;
+	cur->row.current = form_current;
+	cur->row.owner = cur;
+	set_col(cur, 0, CRM__COL_ID);
 	for (int i = 0; i < nsel; i++)
-		set_col(&cur->cols[1 + i], form, q->fields ? q->fields[i] : i);
+		set_col(cur, 1 + i, q->fields ? q->fields[i] : i);
 	for (int k = 0; k < 4; k++)
-		set_col(&cur->cols[1 + nsel + k], form, sys[k]);
+		set_col(cur, 1 + nsel + k, sys[k]);
 
 	crm__buf_puts(&sql, "SELECT ");
 	for (int i = 0; i < cur->ncols; i++) {
@@ -633,7 +616,7 @@ static int build_cursor(crm_cursor *cur)
 		crm__buf_free(&sql);
 		return crm__error_oom(cur->db);
 	}
-	cur->st = crm__stmt_take(cur->db, sql.p, sql.len);
+	cur->row.st = cur->st = crm__stmt_take(cur->db, sql.p, sql.len);
 	crm__buf_free(&sql);
 	if (!cur->st)
 		return cur->db->errcode;
@@ -667,8 +650,9 @@ static void cursor_close(crm__child *child)
  * against. Otherwise the cursor fails for good with CRM_ECONFLICT: a
  * running statement reads columns by position and would show another
  * column's values under this one's name. */
-static int form_current(crm_cursor *cur)
+static int form_current(void *owner)
 {
+	crm_cursor *cur = owner;
 	int rc;
 
 	if (cur->epoch == cur->db->meta_epoch)
@@ -680,6 +664,12 @@ static int form_current(crm_cursor *cur)
 	cur->epoch = cur->db->meta_epoch;
 	return 1;
 }
+
+/* The cursor's typed row (include/crm/row.h) answers every value accessor.
+ * row_of, not the exported crm_cursor_row (which may be interposed), lets
+ * the compiler inline the hot ones down to sqlite3_column_*. */
+static crm_row *row_of(crm_cursor *cur) { return cur ? &cur->row : NULL; }
+#define ON_ROW(cur, i) CRM__ROW_ON(row_of(cur), i)
 
 /* ---- public API ---- */
 
@@ -808,58 +798,15 @@ int crm_cursor_next(crm_cursor *cur)
 	return cur->last_rc;
 }
 
-int crm_cursor_column_count(crm_cursor *cur) { return cur ? cur->ncols : 0; }
-
-const char *crm_cursor_column_name(crm_cursor *cur, int i)
-{
-	return cur && (unsigned)i < (unsigned)cur->ncols ? cur->cols[i].name : NULL;
-}
-
-int crm_cursor_column_type(crm_cursor *cur, int i)
-{
-	return cur && (unsigned)i < (unsigned)cur->ncols ? (int)cur->cols[i].type : 0;
-}
-
-/* The accessors are benchmarked against raw sqlite3_column_* reads: one
- * check (form_current is a comparison unless metadata changed), then
- * straight to SQLite. */
-#define ON_ROW(cur, i) \
-	((cur) && (cur)->state == ST_ROW && (unsigned)(i) < (unsigned)(cur)->ncols && form_current(cur))
-
-int crm_cursor_is_null(crm_cursor *cur, int i)
-{
-	return ON_ROW(cur, i) ? sqlite3_column_type(cur->st, i) == SQLITE_NULL : 1;
-}
-
-int64_t crm_cursor_int64(crm_cursor *cur, int i) { return ON_ROW(cur, i) ? sqlite3_column_int64(cur->st, i) : 0; }
-
-double crm_cursor_double(crm_cursor *cur, int i)
-{
-	if (!ON_ROW(cur, i))
-		return 0;
-	/* A decimal's double is its value, not the scaled integer. */
-	if (cur->cols[i].divisor != 0)
-		return (double)sqlite3_column_int64(cur->st, i) / cur->cols[i].divisor;
-	return sqlite3_column_double(cur->st, i);
-}
-
-const char *crm_cursor_text(crm_cursor *cur, int i)
-{
-	qcol *c;
-
-	if (!ON_ROW(cur, i) || sqlite3_column_type(cur->st, i) == SQLITE_NULL)
-		return NULL;
-	c = &cur->cols[i];
-	switch (c->tk) {
-	case TK_INT: snprintf(c->text, sizeof c->text, "%lld", (long long)sqlite3_column_int64(cur->st, i)); break;
-	case TK_DECIMAL: crm__decimal_format(sqlite3_column_int64(cur->st, i), c->scale, c->text); break;
-	case TK_REAL: real_text(sqlite3_column_double(cur->st, i), c->text, sizeof c->text); break;
-	case TK_BOOL: return sqlite3_column_int64(cur->st, i) ? "true" : "false";
-	case TK_DATETIME: crm__datetime_format(sqlite3_column_int64(cur->st, i), c->text); break;
-	default: return (const char *)sqlite3_column_text(cur->st, i);
-	}
-	return c->text;
-}
+/* The typed accessors are the row's, under the cursor's names. */
+crm_row *crm_cursor_row(crm_cursor *cur) { return row_of(cur); }
+int crm_cursor_column_count(crm_cursor *cur) { return crm_row_column_count(row_of(cur)); }
+const char *crm_cursor_column_name(crm_cursor *cur, int i) { return crm_row_column_name(row_of(cur), i); }
+int crm_cursor_column_type(crm_cursor *cur, int i) { return crm_row_column_type(row_of(cur), i); }
+int crm_cursor_is_null(crm_cursor *cur, int i) { return crm__row_is_null(row_of(cur), i); }
+int64_t crm_cursor_int64(crm_cursor *cur, int i) { return crm__row_int64(row_of(cur), i); }
+double crm_cursor_double(crm_cursor *cur, int i) { return crm__row_double(row_of(cur), i); }
+const char *crm_cursor_text(crm_cursor *cur, int i) { return crm_row_text(row_of(cur), i); }
 
 const char *crm_cursor_json(crm_cursor *cur)
 {
@@ -887,11 +834,11 @@ const char *crm_cursor_json(crm_cursor *cur)
 			crm__value_write_json(b, f->value_type, f->scale, &v);
 		} else if (sqlite3_column_type(cur->st, i) == SQLITE_NULL)
 			crm__buf_puts(b, "null");
-		else if (c->tk == TK_DATETIME) {
+		else if (cur->row.cols[i].type == CRM_TYPE_DATETIME) {
 			crm__buf_putc(b, '"');
 			crm__buf_put(b, tmp, crm__datetime_format(sqlite3_column_int64(cur->st, i), tmp));
 			crm__buf_putc(b, '"');
-		} else if (c->tk == TK_INT)
+		} else if (cur->row.cols[i].type == CRM_TYPE_INTEGER)
 			crm__buf_i64(b, sqlite3_column_int64(cur->st, i));
 		else
 			crm__json_str(b, (const char *)sqlite3_column_text(cur->st, i),
@@ -924,7 +871,7 @@ const char *crm_cursor_token(crm_cursor *cur)
 		case SQLITE_NULL: crm__buf_putc(&raw, 'n'); break;
 		case SQLITE_INTEGER: crm__buf_printf(&raw, "i%lld;", (long long)sqlite3_column_int64(cur->st, col)); break;
 		case SQLITE_FLOAT:
-			real_text(sqlite3_column_double(cur->st, col), tmp, sizeof tmp);
+			crm__real_text(sqlite3_column_double(cur->st, col), tmp, sizeof tmp);
 			crm__buf_printf(&raw, "r%s;", tmp);
 			break;
 		default: {
@@ -960,6 +907,7 @@ void crm_cursor_free(crm_cursor *cur)
 	spec_free(&cur->q);
 	crm__form_release(cur->form);
 	crm__free(cur->cols);
+	crm__row_free(&cur->row);
 	crm__buf_free(&cur->json);
 	crm__buf_free(&cur->token);
 	crm__child_remove(cur->db, &cur->child); /* may free a closed handle */

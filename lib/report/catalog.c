@@ -96,3 +96,7 @@ int crm__report_apply(crm_db *db, const cJSON *doc)
 	crm__report_release(rep);
 	return rc;
 }
+
+int crm_report_list(crm_db *db, char **out) { return crm__meta_list(db, "report", out); }
+
+int crm_report_get(crm_db *db, const char *name, char **out) { return crm__meta_get(db, "report", "report", name, out); }

@@ -10,6 +10,7 @@
 #include "core/codec.h"
 #include "form/form_int.h"
 #include "report_int.h"
+#include "store/row.h"
 #include "store/value.h"
 
 enum run_state { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
@@ -23,8 +24,8 @@ struct crm_report {
 	int state, last_rc;
 	crm__buf json;
 	int json_ready;
-	char (*text)[40]; /* per column: formatted numbers and times */
 	unsigned int epoch; /* db->meta_epoch when the definitions were last known current */
+	crm_row row; /* typed access to the current row */
 };
 
 /* ---- values ---- */
@@ -62,15 +63,6 @@ void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, sqlite3_stmt *
 	crm__value_write_json(out, c->type, c->scale, &v);
 }
 
-static void real_text(double d, char *out, size_t size)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			break;
-	}
-}
-
 /* ---- lifetime: crm_close and metadata changes ---- */
 
 static void report_fail(crm_report *r, int rc)
@@ -105,8 +97,9 @@ static int forms_current(crm_db *db, const crm__report *rep)
 
 /* 1 when the cursor may read on (see form_current in lib/form/query.c);
  * otherwise it fails for good with CRM_ECONFLICT. */
-static int report_current(crm_report *r)
+static int report_current(void *owner)
 {
+	crm_report *r = owner;
 	int rc;
 
 	if (r->epoch == r->db->meta_epoch)
@@ -118,6 +111,11 @@ static int report_current(crm_report *r)
 	r->epoch = r->db->meta_epoch;
 	return 1;
 }
+
+/* The report's typed row (include/crm/row.h) answers every value accessor;
+ * row_of, not the exported crm_report_row, so the hot ones inline. */
+static crm_row *row_of(crm_report *r) { return r ? &r->row : NULL; }
+#define ON_ROW(r, i) CRM__ROW_ON(row_of(r), i)
 
 /* ---- the cursor ---- */
 
@@ -138,12 +136,18 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 	r->rep = rep;
 	crm__report_retain(rep);
 	if ((rc = crm__rargs_init(db, rep, params_json, &r->args)) ||
-	    !(r->text = crm__calloc((size_t)rep->ncols + 1, sizeof *r->text))) {
-		rc = rc ? rc : crm__error_oom(db);
+	    (rc = crm__row_init(&r->row, db, rep->ncols))) {
 		crm_report_free(r);
 		return rc;
 	}
-	if (!(r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
+	r->row.state = &r->state;
+	r->row.on_row = ST_ROW;
+	r->row.epoch = &r->epoch;
+	r->row.current = report_current;
+	r->row.owner = r;
+	for (int i = 0; i < rep->ncols; i++)
+		crm__row_column(&r->row, i, rep->cols[i].name, rep->cols[i].type, rep->cols[i].scale);
+	if (!(r->row.st = r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
 		rc = db->errcode ? db->errcode : CRM_ERROR;
 	else
 		rc = crm__rargs_bind(db, rep, &r->args, &rep->binds, r->st);
@@ -235,54 +239,19 @@ int crm_report_next(crm_report *r)
 	return r->last_rc;
 }
 
-int crm_report_column_count(crm_report *r) { return r ? r->rep->ncols : 0; }
+/* The typed accessors are the row's, under the report's names. */
+crm_row *crm_report_row(crm_report *r) { return row_of(r); }
+int crm_report_column_count(crm_report *r) { return crm_row_column_count(row_of(r)); }
+const char *crm_report_column_name(crm_report *r, int i) { return crm_row_column_name(row_of(r), i); }
+int crm_report_column_type(crm_report *r, int i) { return crm_row_column_type(row_of(r), i); }
+int crm_report_is_null(crm_report *r, int i) { return crm__row_is_null(row_of(r), i); }
+int64_t crm_report_int64(crm_report *r, int i) { return crm__row_int64(row_of(r), i); }
+double crm_report_double(crm_report *r, int i) { return crm__row_double(row_of(r), i); }
+const char *crm_report_text(crm_report *r, int i) { return crm_row_text(row_of(r), i); }
 
-#define COL_OK(r, i) ((r) && (unsigned)(i) < (unsigned)(r)->rep->ncols)
-#define ON_ROW(r, i) (COL_OK(r, i) && (r)->state == ST_ROW && report_current(r))
-
-const char *crm_report_column_name(crm_report *r, int i) { return COL_OK(r, i) ? r->rep->cols[i].name : NULL; }
-const char *crm_report_column_label(crm_report *r, int i) { return COL_OK(r, i) ? r->rep->cols[i].label : NULL; }
-int crm_report_column_type(crm_report *r, int i) { return COL_OK(r, i) ? (int)r->rep->cols[i].type : 0; }
-
-int crm_report_is_null(crm_report *r, int i)
+const char *crm_report_column_label(crm_report *r, int i)
 {
-	return ON_ROW(r, i) ? sqlite3_column_type(r->st, i) == SQLITE_NULL : 1;
-}
-
-int64_t crm_report_int64(crm_report *r, int i) { return ON_ROW(r, i) ? sqlite3_column_int64(r->st, i) : 0; }
-
-double crm_report_double(crm_report *r, int i)
-{
-	const crm__rcolumn *c;
-
-	if (!ON_ROW(r, i))
-		return 0;
-	c = &r->rep->cols[i];
-	/* a decimal's double is its value, not the scaled integer */
-	if (c->type == CRM_TYPE_DECIMAL)
-		return (double)sqlite3_column_int64(r->st, i) / pow(10, c->scale);
-	return sqlite3_column_double(r->st, i);
-}
-
-const char *crm_report_text(crm_report *r, int i)
-{
-	const crm__rcolumn *c;
-	char *t;
-
-	if (!ON_ROW(r, i) || sqlite3_column_type(r->st, i) == SQLITE_NULL)
-		return NULL;
-	c = &r->rep->cols[i];
-	t = r->text[i];
-	switch (c->type) {
-	case CRM_TYPE_INTEGER:
-	case CRM_TYPE_REF: snprintf(t, 40, "%lld", (long long)sqlite3_column_int64(r->st, i)); break;
-	case CRM_TYPE_DECIMAL: crm__decimal_format(sqlite3_column_int64(r->st, i), c->scale, t); break;
-	case CRM_TYPE_NUMBER: real_text(sqlite3_column_double(r->st, i), t, 40); break;
-	case CRM_TYPE_BOOLEAN: return sqlite3_column_int64(r->st, i) ? "true" : "false";
-	case CRM_TYPE_DATETIME: crm__datetime_format(sqlite3_column_int64(r->st, i), t); break;
-	default: return (const char *)sqlite3_column_text(r->st, i);
-	}
-	return t;
+	return r && (unsigned)i < (unsigned)r->rep->ncols ? r->rep->cols[i].label : NULL;
 }
 
 const char *crm_report_json(crm_report *r)
@@ -322,7 +291,7 @@ void crm_report_free(crm_report *r)
 	crm__rargs_free(&r->args);
 	crm__report_release(r->rep);
 	crm__buf_free(&r->json);
-	crm__free(r->text);
+	crm__row_free(&r->row);
 	crm__child_remove(r->db, &r->child); /* may free a closed handle */
 	crm__free(r);
 }

@@ -470,7 +470,7 @@ static int l_emit(lua_State *L)
 
 	if (!lua_isnoneornil(L, 2))
 		table_arg(L, 2, &payload, "crm.emit: the payload cannot be written as JSON");
-	rc = crm__event_emit(db, type, form, (int64_t)record, payload.len ? crm__buf_cstr(&payload) : NULL, &id);
+	rc = crm__event_emit(db, type, form, (int64_t)record, 0, payload.len ? crm__buf_cstr(&payload) : NULL, &id);
 	crm__buf_free(&payload);
 	if (rc)
 		return raise_api_error(L, rc);

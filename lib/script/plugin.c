@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/json_parse.h"
+#include "crm/plugin.h"
 #include "form/form_int.h"
 #include "plugin.h"
 #include "script.h"
@@ -64,6 +65,10 @@ int crm__plugin_apply(crm_db *db, const cJSON *doc)
 	cJSON_free(body);
 	return rc;
 }
+
+int crm_plugin_list(crm_db *db, char **out) { return crm__meta_list(db, "plugin", out); }
+
+int crm_plugin_get(crm_db *db, const char *name, char **out) { return crm__meta_get(db, "plugin", "plugin", name, out); }
 
 /* Push the loaded table of plugin `name`, loading it on first use. */
 static int push_table(crm_db *db, lua_State *L, const char *name)

@@ -289,7 +289,7 @@ static int run_action(crm_db *db, crm__wf_ctx *cx, const crm__wf_action *a, cons
 		if (rc == CRM_OK)
 			rc = json.oom ? crm__error_oom(db)
 				      : crm__event_emit(db, a->name, cx->wf->form ? cx->wf->form->name : NULL,
-							cx->inst.record, crm__buf_cstr(&json), NULL);
+							cx->inst.record, cx->inst.id, crm__buf_cstr(&json), NULL);
 		break;
 	case CRM__ACT_CALL: rc = crm__wf_lua(db, cx, what, NULL, 0, a->name, apply_result, NULL); break;
 	case CRM__ACT_DECIDE: rc = decide(db, cx, a, &json); break;

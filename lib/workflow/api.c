@@ -112,10 +112,10 @@ int crm_workflow_fire_instance(crm_db *db, int64_t instance, const char *event, 
 }
 
 /* Run `sql` (binding form and record) and write each row as a JSON object
- * whose keys are `names` (NULL-terminated; a leading '#' marks an integer,
- * '@' a time, '$' raw JSON text). */
+ * whose keys are the first `ncols` of `names` (a leading '#' marks an
+ * integer, '@' a time, '$' raw JSON text). */
 static int rows_json(crm_db *db, const char *sql, const char *form, int64_t record, const char *const *names,
-		     char **out)
+		     int ncols, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
 	sqlite3_stmt *st;
@@ -132,7 +132,7 @@ static int rows_json(crm_db *db, const char *sql, const char *form, int64_t reco
 	crm__buf_putc(&json, '[');
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		crm__buf_puts(&json, n++ ? ",{" : "{");
-		for (int c = 0; names[c]; c++) {
+		for (int c = 0; c < ncols; c++) {
 			const char *name = names[c] + (names[c][0] == '#' || names[c][0] == '@' || names[c][0] == '$');
 			if (c)
 				crm__buf_putc(&json, ',');
@@ -154,52 +154,94 @@ static int rows_json(crm_db *db, const char *sql, const char *form, int64_t reco
 		crm__buf_putc(&json, '}');
 	}
 	crm__buf_putc(&json, ']');
-	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE) {
-		crm__buf_free(&json);
-		return crm__error_sqlite(db, rc);
-	}
-	if (json.oom) {
-		crm__buf_free(&json);
-		return crm__error_oom(db);
-	}
-	*out = crm__buf_detach(&json);
+	return crm__stmt_give_listing(db, st, rc, &json, out);
+}
+
+/* The listings: instances and history rows, chosen by a WHERE clause. */
+#define INSTANCE_SQL "SELECT id, workflow, version, state, status, started_at, entered_at, form, record FROM crm_wf_instance"
+#define HISTORY_SQL                                                                                 \
+	"SELECT h.instance, i.workflow, h.at, h.event, h.from_state, h.to_state, h.actor, h.data" \
+	" FROM crm_wf_history h JOIN crm_wf_instance i ON i.id = h.instance"
+static const char *const instance_names[] = { "#id", "workflow", "#version", "state", "status", "@started_at",
+					      "@entered_at", "form", "#record" };
+static const char *const history_names[] = { "#instance", "workflow", "@at", "event", "from", "to", "actor", "$data" };
+
+/* Check the arguments of a listing; `record` is a record id, never an
+ * instance id: (NULL, 0) is the owner of the free-standing instances. */
+static int enter_listing(crm_db *db, const char *form, int64_t record, char **out, const char *instead)
+{
+	int rc;
+
+	if ((rc = crm__enter_out(db, out)))
+		return rc;
+	if (!form && record != 0)
+		return crm__error(db, CRM_EINVAL,
+				  "form NULL lists the free-standing instances, which have no record: give record 0"
+				  " (one instance by its id: %s)",
+				  instead);
 	return CRM_OK;
 }
 
 int crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **out)
 {
-	static const char *const names[] = { "#id", "workflow", "#version", "state", "status", "@started_at", "@entered_at",
-					     NULL };
 	int rc;
 
-	if (!db || !out)
-		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)))
+	if ((rc = enter_listing(db, form, record, out, "crm_workflow_instance_get")))
 		return rc;
-	/* form NULL: the free-standing instances (record 0 for all of them, or one instance id). */
+	/* The first seven names: a record's instances do not repeat its form and id. */
 	return rows_json(db,
 			 "SELECT id, workflow, version, state, status, started_at, entered_at FROM crm_wf_instance"
-			 " WHERE (?1 IS NOT NULL AND form=?1 AND record=?2)"
-			 " OR (?1 IS NULL AND form IS NULL AND (?2 = 0 OR id = ?2)) ORDER BY id",
-			 form, record, names, out);
+			 " WHERE (?1 IS NOT NULL AND form=?1 AND record=?2) OR (?1 IS NULL AND form IS NULL) ORDER BY id",
+			 form, record, instance_names, 7, out);
 }
 
 int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **out)
 {
-	static const char *const names[] = { "#instance", "workflow", "@at", "event", "from", "to", "actor", "$data", NULL };
 	int rc;
 
-	if (!db || !out)
-		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)))
+	if ((rc = enter_listing(db, form, record, out, "crm_workflow_instance_history")))
 		return rc;
 	return rows_json(db,
-			 "SELECT h.instance, i.workflow, h.at, h.event, h.from_state, h.to_state, h.actor, h.data"
-			 " FROM crm_wf_history h JOIN crm_wf_instance i ON i.id = h.instance"
-			 " WHERE (?1 IS NOT NULL AND i.form=?1 AND i.record=?2)"
-			 " OR (?1 IS NULL AND i.form IS NULL AND (?2 = 0 OR i.id = ?2)) ORDER BY h.id",
-			 form, record, names, out);
+			 HISTORY_SQL " WHERE (?1 IS NOT NULL AND i.form=?1 AND i.record=?2) OR (?1 IS NULL AND i.form IS NULL)"
+				     " ORDER BY h.id",
+			 form, record, history_names, 8, out);
+}
+
+/* Check the arguments of a per-instance call: the instance must exist. */
+static int enter_instance(crm_db *db, int64_t instance, char **out)
+{
+	crm__wf_instance inst;
+	int rc;
+
+	if ((rc = enter_listing(db, "", 0, out, NULL)) || (rc = crm__wf_schema(db)))
+		return rc;
+	return crm__wf_instance_load(db, instance, &inst);
+}
+
+int crm_workflow_instance_get(crm_db *db, int64_t instance, char **out)
+{
+	char *json;
+	size_t n;
+	int rc;
+
+	if ((rc = enter_instance(db, instance, out)) ||
+	    (rc = rows_json(db, INSTANCE_SQL " WHERE id=?2", NULL, instance, instance_names, 9, &json)))
+		return rc;
+	/* One row: the object without the array's brackets. */
+	n = strlen(json);
+	memmove(json, json + 1, n - 2);
+	json[n - 2] = '\0';
+	*out = json;
+	return CRM_OK;
+}
+
+int crm_workflow_instance_history(crm_db *db, int64_t instance, char **out)
+{
+	int rc;
+
+	if ((rc = enter_instance(db, instance, out)))
+		return rc;
+	return rows_json(db, HISTORY_SQL " WHERE h.instance=?2 ORDER BY h.id", NULL, instance, history_names, 8, out);
 }
 
 /* A migrated instance runs the timers of its state in the new version,

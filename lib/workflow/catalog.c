@@ -209,6 +209,13 @@ int crm__workflow_apply(crm_db *db, const cJSON *doc)
 	return rc;
 }
 
+int crm_workflow_list(crm_db *db, char **out) { return crm__meta_list(db, "workflow", out); }
+
+int crm_workflow_get(crm_db *db, const char *name, char **out)
+{
+	return crm__meta_get(db, "workflow", "workflow", name, out);
+}
+
 int crm__wf_firing_push(crm_db *db, int64_t instance)
 {
 	wf_cache *c = cache_of(db);

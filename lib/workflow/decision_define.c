@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/json_parse.h"
+#include "crm/workflow.h"
 #include "decision.h"
 #include "form/form_int.h"
 
@@ -451,6 +452,13 @@ int crm__decision_apply(crm_db *db, const cJSON *doc)
 	cJSON_free(body);
 	crm__decision_free(t);
 	return rc;
+}
+
+int crm_decision_list(crm_db *db, char **out) { return crm__meta_list(db, "decision", out); }
+
+int crm_decision_get(crm_db *db, const char *name, char **out)
+{
+	return crm__meta_get(db, "decision", "decision table", name, out);
 }
 
 int crm__decision_load(crm_db *db, const char *name, crm__dtable **out)

@@ -1,6 +1,6 @@
 /* Decision tables at run time: the handle's cache of compiled tables, rule
  * matching, and the three ways in: crm__decide (cJSON, for the workflow
- * engine), crm_decide (JSON text) and crm.decide (Lua). */
+ * engine), crm_decision_eval (JSON text) and crm.decide (Lua). */
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@
 typedef struct decision_cache {
 	crm__dtable **tables;
 	int n, cap;
-	crm__buf scratch; /* decoded input strings of crm_decide */
+	crm__buf scratch; /* decoded input strings of crm_decision_eval */
 } decision_cache;
 
 static void cache_flush(void *p)
@@ -326,7 +326,7 @@ int crm__decide(crm_db *db, const char *table, const cJSON *inputs, cJSON **out)
 	return CRM_OK;
 }
 
-int crm_decide(crm_db *db, const char *table, const char *inputs_json, char **out)
+int crm_decision_eval(crm_db *db, const char *table, const char *inputs_json, char **out)
 {
 	crm__buf res = CRM__BUF_INIT;
 	const crm__dtable *t;

@@ -527,21 +527,24 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 	return rc;
 }
 
-int crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out)
+/* The events that the active instances of (form, record), or instance
+ * `instance` when form is NULL, allow now, as a JSON array in *out. */
+static int events_json(crm_db *db, const char *form, int64_t record, int64_t instance, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
+	crm__wf_instance inst;
 	int64_t *ids = NULL;
 	int n = 0, count = 0, rc;
 
-	if (!db || !form || !out)
-		return CRM_EMISUSE;
-	*out = NULL;
-	if ((rc = crm__enter(db)) || (rc = crm__tx_begin(db)))
+	if ((rc = crm__enter_out(db, out)) || (rc = crm__tx_begin(db)))
 		return rc;
-	rc = crm__wf_instances_of(db, form, record, &ids, &n);
+	if (form)
+		rc = crm__wf_instances_of(db, form, record, &ids, &n);
+	else if ((rc = crm__wf_schema(db)) == CRM_OK && (rc = crm__wf_instance_load(db, instance, &inst)) == CRM_OK)
+		n = strcmp(inst.status, "active") == 0; /* finished instances offer nothing */
 	crm__buf_putc(&json, '[');
 	for (int i = 0; i < n && rc == CRM_OK; i++)
-		rc = instance_events(db, ids[i], &json, &count);
+		rc = instance_events(db, form ? ids[i] : instance, &json, &count);
 	crm__buf_putc(&json, ']');
 	crm__free(ids);
 	/* Guards only look; whatever a guard script wrote is undone. */
@@ -554,4 +557,18 @@ int crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out
 	}
 	crm__buf_free(&json);
 	return rc;
+}
+
+int crm_workflow_events(crm_db *db, const char *form, int64_t record, char **out)
+{
+	if (db && !form) {
+		crm__enter(db);
+		return crm__error(db, CRM_EMISUSE, "no form given (one instance: crm_workflow_instance_events)");
+	}
+	return events_json(db, form, record, 0, out);
+}
+
+int crm_workflow_instance_events(crm_db *db, int64_t instance, char **out)
+{
+	return events_json(db, NULL, 0, instance, out);
 }

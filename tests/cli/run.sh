@@ -3,10 +3,11 @@
 # database — exit codes, stdout JSON, stderr messages, CSV quoting, NDJSON and
 # @file input, and that a failing command changes nothing. Any sanitizer
 # report on stderr fails the case. Prints "N passed, N failed".
-#   usage: tests/cli/run.sh path/to/crm
+#   usage: tests/cli/run.sh path/to/crm VERSION   (VERSION: meson.build's project version)
 set -uo pipefail
 
-CRM=${1:?usage: run.sh path/to/crm}
+CRM=${1:?usage: run.sh path/to/crm VERSION}
+VERSION=${2:?usage: run.sh path/to/crm VERSION}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 unset CRM_DB
@@ -113,7 +114,7 @@ printf '{"form": "broken",\n "fields": [\n   {"name": "x", "type": "text"},,\n ]
 # ---- global options and usage ----
 begin "--version prints the version"
 raw --version
-want_rc 0; want_out_has "crm 0.1.0"; want_no_err
+want_rc 0; want_out_has "crm $VERSION (libcrm $VERSION)"; want_no_err
 end
 
 begin "--help prints usage to stdout"

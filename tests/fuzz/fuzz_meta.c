@@ -850,11 +850,11 @@ static char *fitted_inputs(const cJSON *doc)
 static void decide_table(crm_db *db, const named *d, const char *inputs)
 {
 	char *out = NULL;
-	int rc = crm_decide(db, d->name, inputs, &out);
+	int rc = crm_decision_eval(db, d->name, inputs, &out);
 
-	check(db, rc, "crm_decide", slen(inputs));
+	check(db, rc, "crm_decision_eval", slen(inputs));
 	if (rc == CRM_OK)
-		check_json_of(out, cJSON_Object | cJSON_Array | cJSON_NULL, "crm_decide");
+		check_json_of(out, cJSON_Object | cJSON_Array | cJSON_NULL, "crm_decision_eval");
 	crm_free(out);
 }
 
