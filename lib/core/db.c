@@ -55,12 +55,14 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 	db = crm__calloc(1, sizeof *db);
 	if (!db)
 		return CRM_ENOMEM;
+	crm__handle_opened();
 	db->fixed_now = -1;
 	db->erroffset = -1;
 	memcpy(db->limits, default_limits, sizeof db->limits);
 	db->stmts = crm__stmt_cache_new();
 	if (!db->stmts) {
 		crm__free(db);
+		crm__handle_closed();
 		return CRM_ENOMEM;
 	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
@@ -70,6 +72,7 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 		if (!db->sql) {
 			crm__stmt_cache_free(db->stmts);
 			crm__free(db);
+			crm__handle_closed();
 			return CRM_ENOMEM;
 		}
 		rc = crm__error(db, crm__code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : crm__code_from_sqlite(rc),
@@ -97,6 +100,7 @@ int crm_close(crm_db *db)
 	crm__free(db->actor_user);
 	crm__free(db->actor_roles);
 	crm__free(db);
+	crm__handle_closed();
 	return CRM_OK;
 }
 

@@ -152,6 +152,7 @@ static int literal(compile_ctx *cx, crm__field *f, const cJSON *node, const char
 
 static int compile_pattern(compile_ctx *cx, crm__field *f, const char *pattern)
 {
+	pcre2_compile_context *cctx;
 	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE offset;
 	int errcode;
@@ -164,13 +165,20 @@ static int compile_pattern(compile_ctx *cx, crm__field *f, const char *pattern)
 	 * split a character, so it is refused. '$' ends the subject only (as in
 	 * JSON Schema): PCRE2's default also matches before a final newline,
 	 * which would let "123\n" through "^[0-9]+$". */
+	if (!(cctx = crm__regex_compile_context(cx->db)))
+		return crm__error_oom(cx->db);
 	f->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-			      PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_DOLLAR_ENDONLY, &errcode, &offset, NULL);
+			      PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_DOLLAR_ENDONLY, &errcode, &offset, cctx);
+	if (!f->re && errcode == PCRE2_ERROR_HEAP_FAILED)
+		return crm__error_oom(cx->db);
 	if (!f->re) {
 		pcre2_get_error_message(errcode, msg, sizeof msg);
 		return fail(cx, "pattern", "bad pattern at offset %zu: %s", (size_t)offset, (const char *)msg);
 	}
-	pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter if unavailable */
+	/* Without JIT support (JIT_BADOPTION) the interpreter runs the pattern;
+	 * running out of memory is not absorbed by that fallback. */
+	if (pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE) == PCRE2_ERROR_NOMEMORY)
+		return crm__error_oom(cx->db);
 	if (!(f->pattern = crm__strdup(pattern)))
 		return crm__error_oom(cx->db);
 	return CRM_OK;
@@ -507,7 +515,9 @@ static int compile_field_late(compile_ctx *cx, const cJSON *def, crm__field *f)
 			return fail(cx, "default", "a computed field has no default");
 		if ((rc = literal(cx, f, v, "default", &f->def)))
 			return rc;
-		if (crm__check_value(cx->db, f, &f->def, NULL))
+		if ((rc = crm__check_value(cx->db, f, &f->def, NULL)) < 0)
+			return cx->db->errcode;
+		if (rc)
 			return fail(cx, "default", "the default does not satisfy the field's own rules");
 		f->flags |= CRM__F_HAS_DEFAULT;
 	}

@@ -121,7 +121,7 @@ extern const crm__write_hooks crm__hooks;
 
 /* Check one present value against its field's own rules (range, length,
  * pattern, size). Failures go to `errs` when not NULL. Returns the number
- * of failures. */
+ * of failures, or -1 with the error set on db (out of memory). */
 int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs);
 /* Validate a whole record about to be stored (`values` by field position):
  * every value's rules, required and required_when, references that must
@@ -134,10 +134,15 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
  * `self_id`, 0 for none) and add them to `errs`. Returns their number or -1. */
 int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *values, int64_t self_id,
 		       crm__errors *errs);
-/* The shared PCRE2 match context carrying the handle's regex limits. */
+/* The shared PCRE2 match context carrying the handle's regex limits
+ * (CRM_LIMIT_REGEX_DEPTH also as the size of its JIT stack). The PCRE2
+ * objects below allocate through libcrm's allocator; each returns NULL
+ * when memory runs out (the caller reports CRM_ENOMEM). */
 pcre2_match_context *crm__regex_context(crm_db *db);
 /* A reusable one-pair match-data block (enough to learn whether a pattern matches). */
 pcre2_match_data *crm__regex_match_data(crm_db *db);
+/* The compile context patterns are compiled with. */
+pcre2_compile_context *crm__regex_compile_context(crm_db *db);
 /* Identifier rule for form, field and id names. */
 int crm__valid_name(const char *s);
 

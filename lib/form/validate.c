@@ -10,29 +10,37 @@
 #include "store/ddl.h"
 #include "store/filter.h"
 
-static void describe(char *out, size_t size, const crm__field *f, const crm__value *v)
+/* A bound as JSON text for a message: 0, or -1 when memory ran out. */
+static int describe(crm_db *db, char *out, size_t size, const crm__field *f, const crm__value *v)
 {
 	crm__buf b = CRM__BUF_INIT;
+	int rc = 0;
 
 	crm__value_write_json(&b, f->value_type, f->scale, v);
-	snprintf(out, size, "%s", b.oom ? "?" : crm__buf_cstr(&b));
+	if (b.oom)
+		rc = crm__error_oom(db);
+	else
+		snprintf(out, size, "%s", crm__buf_cstr(&b));
 	crm__buf_free(&b);
+	return rc ? -1 : 0;
 }
 
+/* 0 (matches), 1 (a failure added to errs) or -1 (out of memory, set on db:
+ * a failed allocation is never a validation failure). */
 static int check_pattern(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
 {
 	pcre2_match_context *mctx = crm__regex_context(db);
 	pcre2_match_data *md = crm__regex_match_data(db);
 	int rc;
 
-	if (!md || !mctx) {
-		crm__errors_add(errs, f->name, "memory", "out of memory checking %s", f->name);
-		return 1;
-	}
+	if (!md || !mctx)
+		return crm__error_oom(db), -1;
 	/* Only "does it match" matters: rc 0 (ovector too small) is a match. */
 	rc = pcre2_match(f->re, (PCRE2_SPTR)v->s, v->n, 0, PCRE2_NO_UTF_CHECK, md, mctx);
 	if (rc >= 0)
 		return 0;
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return crm__error_oom(db), -1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		crm__errors_add(errs, f->name, "pattern", "%s does not match the pattern %s", f->name, f->pattern);
 	else
@@ -44,7 +52,7 @@ static int check_pattern(crm_db *db, const crm__field *f, const crm__value *v, c
 int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
 {
 	char a[64], b[64];
-	int failed = 0;
+	int failed = 0, p;
 
 	if (v->kind == CRM__V_NULL)
 		return 0;
@@ -54,12 +62,14 @@ int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__
 		return 1;
 	}
 	if ((f->flags & CRM__F_HAS_MIN) && crm__value_compare(v, &f->min) < 0) {
-		describe(a, sizeof a, f, &f->min);
+		if (describe(db, a, sizeof a, f, &f->min))
+			return -1;
 		crm__errors_add(errs, f->name, "min", "%s must be at least %s", f->name, a);
 		failed++;
 	}
 	if ((f->flags & CRM__F_HAS_MAX) && crm__value_compare(v, &f->max) > 0) {
-		describe(b, sizeof b, f, &f->max);
+		if (describe(db, b, sizeof b, f, &f->max))
+			return -1;
 		crm__errors_add(errs, f->name, "max", "%s must be at most %s", f->name, b);
 		failed++;
 	}
@@ -76,9 +86,9 @@ int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__
 			failed++;
 		}
 	}
-	if (f->re)
-		failed += check_pattern(db, f, v, errs);
-	return failed;
+	if (f->re && (p = check_pattern(db, f, v, errs)) < 0)
+		return -1;
+	return f->re ? failed + p : failed;
 }
 
 /* Does record `id` exist in form `target`? 1, 0, or -1 on error. */
@@ -119,7 +129,7 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
 			 crm__errors *errs)
 {
 	crm__row row = { .fields = values };
-	int failed = 0;
+	int failed = 0, n;
 
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__field *f = &form->fields[i];
@@ -135,7 +145,9 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
 			}
 			continue;
 		}
-		failed += crm__check_value(db, f, v, errs);
+		if ((n = crm__check_value(db, f, v, errs)) < 0)
+			return -1;
+		failed += n;
 		if (f->type == CRM_TYPE_REF) {
 			int found = ref_exists(db, f->ref_form, v->i);
 			if (found < 0)
