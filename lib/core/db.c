@@ -13,6 +13,9 @@ static const int64_t default_limits[CRM_LIMIT_COUNT_] = {
 	[CRM_LIMIT_BATCH_ERRORS] = 100,
 	[CRM_LIMIT_LUA_INSTRUCTIONS] = 1000000,
 	[CRM_LIMIT_LUA_MEMORY] = 64 << 20,
+	[CRM_LIMIT_METADATA_LENGTH] = 1 << 20,
+	[CRM_LIMIT_DEFINITIONS] = 10000,
+	[CRM_LIMIT_DETAIL_ERRORS] = 100,
 };
 
 int crm_libversion_number(void) { return CRM_VERSION_NUMBER; }

@@ -1,6 +1,9 @@
-/* Parsing JSON into cJSON trees (metadata, queries, parameters), with the
- * failures told apart: cJSON returns NULL both for bad text and when memory
- * runs out, so the text is checked again to know which it was. */
+/* Parsing JSON into cJSON trees (metadata, queries, parameters). The text
+ * goes through the strict scanner first: cJSON has no depth setting (only
+ * its compiled CJSON_NESTING_LIMIT) and accepts invalid UTF-8, so the scanner
+ * is what applies CRM_LIMIT_JSON_DEPTH and the UTF-8 rule, exactly as for
+ * record input; and once the text is known good, a NULL from cJSON can only
+ * mean memory ran out. */
 #include <string.h>
 
 #include "alloc.h"
@@ -8,19 +11,28 @@
 #include "json_parse.h"
 #include "json_scan.h"
 
-int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out)
+static int parse(crm_db *db, const char *text, const char *what, int64_t max_depth, cJSON **out)
 {
+	int depth = max_depth > CJSON_NESTING_LIMIT ? CJSON_NESTING_LIMIT : (int)max_depth;
 	const char *err;
 	size_t at;
 	int rc;
 
-	if ((*out = cJSON_ParseWithOpts(text, NULL, 1)))
-		return CRM_OK;
-	if (crm__json_validate(text, strlen(text), (int)db->limits[CRM_LIMIT_JSON_DEPTH], &err, &at) == 0)
+	*out = NULL;
+	if (crm__json_validate(text, strlen(text), depth, &err, &at)) {
+		rc = crm__error(db, CRM_EINVAL, "%s is not valid JSON (at byte %zu: %s)", what, at,
+				err ? err : "syntax error");
+		db->erroffset = (int)at;
+		return rc;
+	}
+	if (!(*out = cJSON_ParseWithOpts(text, NULL, 1)))
 		return crm__error_oom(db);
-	rc = crm__error(db, CRM_EINVAL, "%s is not valid JSON (at byte %zu: %s)", what, at, err ? err : "syntax error");
-	db->erroffset = (int)at;
-	return rc;
+	return CRM_OK;
+}
+
+int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out)
+{
+	return parse(db, text, what, db->limits[CRM_LIMIT_JSON_DEPTH], out);
 }
 
 int crm__meta_load(crm_db *db, const char *kind, const char *label, const char *name, int64_t version, cJSON **out,
@@ -34,7 +46,9 @@ int crm__meta_load(crm_db *db, const char *kind, const char *label, const char *
 		return rc;
 	if (!body)
 		return crm__error(db, CRM_ENOTFOUND, "no %s named '%.64s'%s", label, name, version ? " at that version" : "");
-	if ((rc = crm__json_parse(db, body, "stored metadata", out)) == CRM_EINVAL)
+	/* Stored text passed the limits of the day it was applied: a limit
+	 * lowered since must not make it unreadable. */
+	if ((rc = parse(db, body, "stored metadata", CJSON_NESTING_LIMIT, out)) == CRM_EINVAL)
 		rc = crm__error(db, CRM_EIO, "the stored definition of %s '%.64s' is corrupt", label, name);
 	crm__free(body);
 	return rc;

@@ -7,8 +7,9 @@
 #include "crm/db.h"
 
 /* Parse `text` (input from a caller, named `what` in messages) into *out
- * (cJSON_Delete it): CRM_EINVAL with the byte offset for bad text,
- * CRM_ENOMEM when memory ran out. */
+ * (cJSON_Delete it): CRM_EINVAL with the byte offset for bad text (invalid
+ * UTF-8, nested deeper than CRM_LIMIT_JSON_DEPTH or than cJSON's
+ * CJSON_NESTING_LIMIT, 1000), CRM_ENOMEM when memory ran out. */
 int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out);
 /* The stored definition of (kind, name) at `version` (0: the latest),
  * parsed: CRM_ENOTFOUND ("no <label> named ...") when there is none,

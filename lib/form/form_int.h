@@ -61,12 +61,18 @@ int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, 
 /* Collected validation failures of one record, written as a JSON array. */
 typedef struct crm__errors {
 	crm__buf json; /* "[{...},{...}" without the closing bracket */
-	int count;
+	int count;     /* failures, listed or not */
+	int64_t max;   /* failures listed (CRM_LIMIT_DETAIL_ERRORS) */
 	char first[256]; /* message of the first failure, for the error message */
 } crm__errors;
+/* Empty `e` and take the listing limit from db; before every use. */
+void crm__errors_reset(crm__errors *e, const crm_db *db);
 void crm__errors_add(crm__errors *e, const char *field, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void crm__errors_free(crm__errors *e);
+/* Append "errors":[...] to `out`, with "truncated":true and "total":N when
+ * failures were left out. */
+void crm__errors_write(crm__buf *out, const crm__errors *e);
 /* Set CRM_ECONSTRAINT on db with "errors": the collected list. */
 int crm__errors_raise(crm_db *db, crm__errors *e, const char *what);
 

@@ -259,8 +259,7 @@ static int recheck(crm_db *db, const crm__form *form)
 
 		for (int i = 0; i < form->nfields; i++)
 			crm__value_column(&values[i], &form->fields[i], st, CRM__SEL_FIELD(i));
-		errs.count = 0;
-		crm__buf_reset(&errs.json);
+		crm__errors_reset(&errs, db);
 		n = crm__validate_record(db, form, values, NULL, &errs);
 		if (n < 0) {
 			rc = db->errcode;
