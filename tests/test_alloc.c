@@ -87,11 +87,12 @@ static const char metadata[] =
 	"{\"form\":\"deal\",\"fields\":[{\"name\":\"title\",\"type\":\"text\",\"pattern\":\"^[A-Z]\"},"
 	"{\"name\":\"amount\",\"type\":\"decimal\",\"min\":0},{\"name\":\"stage\",\"type\":\"enum\",\"options\":[\"new\",\"won\"]},"
 	"{\"name\":\"customer\",\"type\":\"ref\",\"form\":\"customer\"},"
+	"{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"hot\",\"cold\"]},{\"name\":\"score\",\"type\":\"integer\"},"
 	"{\"name\":\"label\",\"type\":\"computed\",\"lua\":\"record.title .. '!'\"}],\"indexes\":[[\"stage\"]]},"
 	"{\"workflow\":\"flow\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"open\","
 	"\"states\":{\"open\":{\"timers\":[{\"after\":\"1h\",\"event\":\"nudge\"}]},\"done\":{\"final\":true}},"
 	"\"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"done\",\"guard\":\"record.amount >= 0\","
-	"\"actions\":[{\"set\":{\"stage\":\"won\"}},{\"emit\":\"won\"}]},"
+	"\"actions\":[{\"set\":{\"stage\":\"won\"}},{\"tag\":\"hot\"},{\"score\":5},{\"emit\":\"won\"}]},"
 	"{\"from\":\"open\",\"event\":\"nudge\",\"to\":\"open\",\"actions\":[{\"emit\":\"nudged\"}]}]},"
 	"{\"report\":\"by_stage\",\"source\":\"deal\",\"dimensions\":[{\"field\":\"stage\"}],"
 	"\"measures\":[{\"name\":\"n\",\"agg\":\"count\"},{\"name\":\"total\",\"agg\":\"sum\",\"field\":\"amount\"}]}]";

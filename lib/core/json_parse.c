@@ -30,6 +30,8 @@ static int parse(crm_db *db, const char *text, const char *what, int64_t max_dep
 	return CRM_OK;
 }
 
+int crm__json_valid(const char *s, size_t n) { return crm__json_validate(s, n, CJSON_NESTING_LIMIT, NULL, NULL) == 0; }
+
 int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out)
 {
 	return parse(db, text, what, db->limits[CRM_LIMIT_JSON_DEPTH], out);

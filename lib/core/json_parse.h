@@ -11,6 +11,9 @@
  * UTF-8, nested deeper than CRM_LIMIT_JSON_DEPTH or than cJSON's
  * CJSON_NESTING_LIMIT, 1000), CRM_ENOMEM when memory ran out. */
 int crm__json_parse(crm_db *db, const char *text, const char *what, cJSON **out);
+/* Whether s[0..n) is JSON cJSON parses: when it is, a NULL from cJSON
+ * meant memory ran out (CRM_ENOMEM), not bad text. */
+int crm__json_valid(const char *s, size_t n);
 /* The stored definition of (kind, name) at `version` (0: the latest),
  * parsed: CRM_ENOTFOUND ("no <label> named ...") when there is none,
  * CRM_EIO when the stored text is corrupt. */

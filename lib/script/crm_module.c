@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/json_parse.h"
 #include "crm/query.h"
 #include "event/event.h"
 #include "script.h"
@@ -59,15 +60,38 @@ static void push_cjson(lua_State *L, const cJSON *j, int depth)
 		lua_pushnil(L);
 }
 
+static int push_tree(lua_State *L)
+{
+	push_cjson(L, lua_touserdata(L, 1), 0);
+	return 1;
+}
+
+/* A stored JSON value as a Lua value (nil for text that is not JSON). Lua
+ * running out of memory half-way raises: the tree is pushed in a protected
+ * call so it is freed either way, and the error goes on as CRM_ENOMEM. */
 static void push_json_text(lua_State *L, const char *s, size_t n)
 {
-	cJSON *j = cJSON_ParseWithLength(s, n);
+	cJSON *j;
+	int status;
 
-	if (j)
-		push_cjson(L, j, 0);
-	else
-		lua_pushnil(L);
+	luaL_checkstack(L, 3, "JSON value");
+	if (!(j = cJSON_ParseWithLength(s, n))) {
+		if (!crm__json_valid(s, n)) {
+			lua_pushnil(L);
+			return;
+		}
+		crm__lua_fail_code(L, CRM_ENOMEM);
+		luaL_error(L, "out of memory");
+	}
+	lua_pushcfunction(L, push_tree);
+	lua_pushlightuserdata(L, j);
+	status = lua_pcall(L, 1, 1, 0);
 	cJSON_Delete(j);
+	if (status != LUA_OK) {
+		if (status == LUA_ERRMEM)
+			crm__lua_fail_code(L, CRM_ENOMEM);
+		lua_error(L);
+	}
 }
 
 static int to_json(lua_State *L, int idx, crm__buf *out, int depth, int as_object)
