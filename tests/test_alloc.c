@@ -94,6 +94,8 @@ static const char metadata[] =
 	"\"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"done\",\"guard\":\"record.amount >= 0\","
 	"\"actions\":[{\"set\":{\"stage\":\"won\"}},{\"tag\":\"hot\"},{\"score\":5},{\"emit\":\"won\"}]},"
 	"{\"from\":\"open\",\"event\":\"nudge\",\"to\":\"open\",\"actions\":[{\"emit\":\"nudged\"}]}]},"
+	"{\"decision\":\"tier\",\"inputs\":[\"stage\"],\"outputs\":[\"tier\"],"
+	"\"rules\":[{\"when\":{\"stage\":\"new\"},\"then\":{\"tier\":\"a\"}},{\"then\":{\"tier\":\"b\"}}]},"
 	"{\"report\":\"by_stage\",\"source\":\"deal\",\"dimensions\":[{\"field\":\"stage\"}],"
 	"\"measures\":[{\"name\":\"n\",\"agg\":\"count\"},{\"name\":\"total\",\"agg\":\"sum\",\"field\":\"amount\"}]}]";
 
@@ -144,6 +146,15 @@ static int op_report(crm_db *db)
 {
 	char *out = NULL;
 	int rc = crm_report_output(db, "by_stage", NULL, "csv", &out);
+
+	crm_free(out);
+	return rc;
+}
+
+static int op_decide(crm_db *db)
+{
+	char *out = NULL;
+	int rc = crm_decide(db, "tier", "{\"stage\":\"new\",\"other\":[1,{\"x\":2}]}", &out);
 
 	crm_free(out);
 	return rc;
@@ -230,6 +241,7 @@ TEST(test_alloc__query_fails_cleanly_at_every_allocation) { every_failure("query
 TEST(test_alloc__fire_fails_cleanly_at_every_allocation) { every_failure("fire", op_fire, 1); }
 TEST(test_alloc__tick_fails_cleanly_at_every_allocation) { every_failure("tick", op_tick, 1); }
 TEST(test_alloc__report_fails_cleanly_at_every_allocation) { every_failure("report", op_report, 1); }
+TEST(test_alloc__decide_fails_cleanly_at_every_allocation) { every_failure("decide", op_decide, 0); }
 TEST(test_alloc__migration_fails_cleanly_at_every_allocation) { every_failure("migrate", op_migrate, 1); }
 
 /* libcrm never touches cJSON's hooks: a host's own cJSON use keeps the
@@ -290,4 +302,4 @@ TEST_LIST(T(test_alloc__host_cjson_hooks_untouched_by_allocator_open_apply),
 	  T(test_alloc__batch_fails_cleanly_at_every_allocation), T(test_alloc__get_fails_cleanly_at_every_allocation),
 	  T(test_alloc__query_fails_cleanly_at_every_allocation), T(test_alloc__fire_fails_cleanly_at_every_allocation),
 	  T(test_alloc__tick_fails_cleanly_at_every_allocation), T(test_alloc__report_fails_cleanly_at_every_allocation),
-	  T(test_alloc__migration_fails_cleanly_at_every_allocation))
+	  T(test_alloc__decide_fails_cleanly_at_every_allocation), T(test_alloc__migration_fails_cleanly_at_every_allocation))
