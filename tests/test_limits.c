@@ -178,6 +178,9 @@ TEST(test_limits__regex_depth_binds_jit_matching)
 	crm_limit(db, CRM_LIMIT_REGEX_DEPTH, 100000);
 	crm_limit(db, CRM_LIMIT_REGEX_MATCH, 10000000);
 	CHECK_OK(db, crm_record_insert(db, "p", rec, NULL));
+	/* "No limit" still matches (the JIT stack is capped, not reserved whole). */
+	crm_limit(db, CRM_LIMIT_REGEX_DEPTH, INT64_MAX);
+	CHECK_OK(db, crm_record_insert(db, "p", rec, NULL));
 	crm_close(db);
 }
 

@@ -90,8 +90,9 @@ typedef enum crm_limit_id {
 	/** PCRE2 match limit per pattern check (default 100000), interpreter and JIT */
 	CRM_LIMIT_REGEX_MATCH = 0,
 	/** PCRE2 backtracking depth (default 1000): the interpreter's depth limit,
-	 *  and under JIT a JIT stack of 32 bytes per unit (the default is PCRE2's
-	 *  own 32 KiB); a value past it fails validation with "pattern_limit" */
+	 *  and under JIT a JIT stack of 32 bytes per unit, at most 64 MiB (the
+	 *  default is PCRE2's own 32 KiB); a value past it fails validation with
+	 *  "pattern_limit" */
 	CRM_LIMIT_REGEX_DEPTH,
 	CRM_LIMIT_VALUE_LENGTH,       /**< bytes in one text/json value (default 1 MiB) */
 	/** nesting depth of JSON input (default 64): records, filters, queries,

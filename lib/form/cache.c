@@ -26,6 +26,7 @@ typedef struct form_cache {
  * count: 12 to 48 bytes per unit for ^(a|b)*$, ^([ab])+$, lazy and nested
  * groups. 32 makes the default (1000) exactly PCRE2's default JIT stack. */
 #define JIT_STACK_PER_DEPTH 32
+#define JIT_STACK_MAX ((size_t)64 << 20)
 
 static void cache_flush(void *p)
 {
@@ -147,8 +148,9 @@ static int jit_stack_for(form_cache *c, int64_t depth)
 	c->jit_stack = NULL;
 	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0 || !jit)
 		return 0;
-	max = depth > (int64_t)(SIZE_MAX / 2 / JIT_STACK_PER_DEPTH) ? SIZE_MAX / 2
-								     : (size_t)(depth > 0 ? depth : 1) * JIT_STACK_PER_DEPTH;
+	/* The stack is reserved up front (mmap): a limit raised to "no limit"
+	 * must not make every match fail to get its stack. */
+	max = depth > (int64_t)(JIT_STACK_MAX / JIT_STACK_PER_DEPTH) ? JIT_STACK_MAX : (size_t)(depth > 0 ? depth : 1) * JIT_STACK_PER_DEPTH;
 	if (!(c->jit_stack = pcre2_jit_stack_create(max < 32768 ? max : 32768, max, c->gctx)))
 		return -1;
 	pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
