@@ -144,13 +144,15 @@ static int jit_stack_for(form_cache *c, int64_t depth)
 	uint32_t jit = 0;
 	size_t max;
 
+	pcre2_jit_stack_assign(c->mctx, NULL, NULL);
 	pcre2_jit_stack_free(c->jit_stack);
 	c->jit_stack = NULL;
 	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0 || !jit)
 		return 0;
 	/* The stack is reserved up front (mmap): a limit raised to "no limit"
 	 * must not make every match fail to get its stack. */
-	max = depth > (int64_t)(JIT_STACK_MAX / JIT_STACK_PER_DEPTH) ? JIT_STACK_MAX : (size_t)(depth > 0 ? depth : 1) * JIT_STACK_PER_DEPTH;
+	max = depth > (int64_t)(JIT_STACK_MAX / JIT_STACK_PER_DEPTH) ? JIT_STACK_MAX
+								   : (size_t)(depth > 0 ? depth : 1) * JIT_STACK_PER_DEPTH;
 	if (!(c->jit_stack = pcre2_jit_stack_create(max < 32768 ? max : 32768, max, c->gctx)))
 		return -1;
 	pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
