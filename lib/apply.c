@@ -237,6 +237,8 @@ static int summarise(crm_db *db, const apply_doc *docs, int n, char **out)
 	crm__buf_printf(&all, "{\"changed\":%d,\"data_loss\":%s,\"documents\":[", changed, loss ? "true" : "false");
 	crm__buf_put(&all, list.p, list.len);
 	crm__buf_puts(&all, "]}");
+	if (list.oom)
+		all.oom = 1;
 	crm__buf_free(&list);
 	if (rc == CRM_OK && (all.oom || !(*out = crm__buf_detach(&all))))
 		rc = crm__error_oom(db);

@@ -35,9 +35,9 @@ static void report(checker *c, int64_t id, const crm__errors *errors)
 	crm__json_cstr(&c->found, c->form);
 	crm__buf_puts(&c->found, ",\"record\":");
 	crm__buf_i64(&c->found, id);
-	crm__buf_puts(&c->found, ",\"errors\":");
-	crm__buf_put(&c->found, errors->json.p, errors->json.len);
-	crm__buf_puts(&c->found, "]}");
+	crm__buf_putc(&c->found, ',');
+	crm__errors_write(&c->found, errors);
+	crm__buf_putc(&c->found, '}');
 }
 
 static const char *storage_name(crm__storage s)
@@ -148,6 +148,7 @@ static int check_record(checker *c, crm__form *form, sqlite3_stmt *types, crm__r
 	crm__errors errs = { 0 };
 	int rc;
 
+	crm__errors_reset(&errs, db);
 	memset(skip, 0, (size_t)form->nfields);
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__field *f = &form->fields[i];
@@ -181,6 +182,7 @@ static int stale_rollup(void *payload, int64_t id, const char *field)
 	checker *c = payload;
 	crm__errors errs = { 0 };
 
+	crm__errors_reset(&errs, c->db);
 	crm__errors_add(&errs, field, "stale", "stored value differs from the aggregate of its child records");
 	if (errs.json.oom) {
 		crm__errors_free(&errs);

@@ -1487,7 +1487,7 @@ static int oom_explain(crm_db *db, int i)
 
 TEST(test_report_oom__every_failing_allocation_fails_cleanly)
 {
-	crm_allocator a = { oom_malloc, oom_realloc, oom_free, NULL };
+	crm_allocator a = { CRM_ALLOCATOR_VERSION, oom_malloc, oom_realloc, oom_free, NULL };
 	crm_db *db;
 
 	CHECK_OK(NULL, crm_allocator_set(&a));

@@ -327,9 +327,9 @@ TEST(test_s4_routing__plugin_calls_decision_table)
 
 	apply(db, "[{'decision':'region_owner','inputs':['region'],'outputs':['owner'],'rules':["
 		  "   {'when':{'region':'north'},'then':{'owner':'alice'}},{'then':{'owner':'pool'}}]},"
-		  " {'plugin':'routing','lua':'return {assign = function(ctx)\n"
-		  "   local r = crm.decide(`region_owner`, {region = ctx.record.region})\n"
-		  "   return {owner = r and r.owner}\n"
+		  " {'plugin':'routing','lua':'return {assign = function(ctx)\\n"
+		  "   local r = crm.decide(`region_owner`, {region = ctx.record.region})\\n"
+		  "   return {owner = r and r.owner}\\n"
 		  " end}'},"
 		  " {'workflow':'r','form':'lead','start_on':'create','initial':'new',"
 		  "  'states':{'new':{'on_enter':'plugins.routing.assign'}},'transitions':[]}]");

@@ -60,16 +60,27 @@ CRM_EXTERN(const char *) crm_errstr(int code);
 CRM_EXTERN(void) crm_free(void *ptr);
 
 /**
- * Process-wide allocator used for every allocation libcrm makes itself (and
- * for Lua states). Call before any other crm_ function; NULL restores malloc.
+ * Process-wide allocator for every allocation libcrm makes itself, for its
+ * Lua states and for PCRE2's matching and compiling (like sqlite3_config):
+ * set it before opening any handle. crm_allocator_set refuses (CRM_EMISUSE)
+ * while a handle is open, when `version` is not CRM_ALLOCATOR_VERSION or a
+ * function is missing; NULL restores malloc. Memory libcrm handed out must
+ * be released (crm_free) before the allocator changes.
+ * cJSON is not affected: libcrm never calls cJSON_InitHooks, so cJSON
+ * allocates with whatever hooks the host gave it (malloc by default).
+ * SQLite allocates with its own allocator (SQLITE_CONFIG_MALLOC, the host's).
  * Fault-injection tests use it to fail the Nth allocation.
  */
 typedef struct crm_allocator {
+	unsigned int version; /**< CRM_ALLOCATOR_VERSION */
 	void *(*malloc_fn)(size_t size, void *payload);
 	void *(*realloc_fn)(void *ptr, size_t size, void *payload);
 	void (*free_fn)(void *ptr, void *payload);
 	void *payload;
 } crm_allocator;
+#define CRM_ALLOCATOR_VERSION 1
+/** Usage: crm_allocator a = CRM_ALLOCATOR_INIT; a.malloc_fn = ...; */
+#define CRM_ALLOCATOR_INIT { CRM_ALLOCATOR_VERSION, NULL, NULL, NULL, NULL }
 CRM_EXTERN(int) crm_allocator_set(const crm_allocator *allocator);
 
 #ifdef __cplusplus

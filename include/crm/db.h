@@ -108,15 +108,35 @@ typedef void (*crm_log_fn)(void *payload, int level, const char *source, const c
 /** Send log lines to `fn` (NULL: drop them, the default). */
 CRM_EXTERN(int) crm_logger_set(crm_db *db, crm_log_fn fn, void *payload);
 
-/* ---- limits (like sqlite3_limit): the host may lower or raise them ---- */
+/* ---- limits (like sqlite3_limit): the host may lower or raise them ----
+ * Each binds every path where it applies (docs/api.md, "Limits"); going past
+ * one is refused with a clear error and changes nothing. */
 typedef enum crm_limit_id {
-	CRM_LIMIT_REGEX_MATCH = 0,    /**< PCRE2 match limit per pattern check (default 100000) */
-	CRM_LIMIT_REGEX_DEPTH,        /**< PCRE2 depth limit (default 1000) */
+	/** PCRE2 match limit per pattern check (default 100000), interpreter and JIT */
+	CRM_LIMIT_REGEX_MATCH = 0,
+	/** PCRE2 backtracking depth (default 1000): the interpreter's depth limit,
+	 *  and under JIT a JIT stack of 32 bytes per unit, at most 64 MiB (the
+	 *  default is PCRE2's own 32 KiB); a value past it fails validation with
+	 *  "pattern_limit" */
+	CRM_LIMIT_REGEX_DEPTH,
 	CRM_LIMIT_VALUE_LENGTH,       /**< bytes in one text/json value (default 1 MiB) */
-	CRM_LIMIT_JSON_DEPTH,         /**< nesting depth of JSON input (default 64) */
-	CRM_LIMIT_BATCH_ERRORS,       /**< failing rows reported by a batch (default 100) */
+	/** nesting depth of JSON input (default 64): records, filters, queries,
+	 *  metadata, report parameters, decision inputs. Input parsed into a tree
+	 *  (all but records) is also held to cJSON's CJSON_NESTING_LIMIT (1000). */
+	CRM_LIMIT_JSON_DEPTH,
+	CRM_LIMIT_BATCH_ERRORS,       /**< failing rows listed by a batch (default 100) */
 	CRM_LIMIT_LUA_INSTRUCTIONS,   /**< per Lua call (default 1000000) */
 	CRM_LIMIT_LUA_MEMORY,         /**< bytes per Lua state (default 64 MiB) */
+	/** bytes of one stored metadata definition, as normalised JSON (default
+	 *  1 MiB): a longer document is refused at crm_apply with CRM_ELIMIT */
+	CRM_LIMIT_METADATA_LENGTH,
+	/** named definitions (forms, workflows, reports, decision tables,
+	 *  plugins together) a database may hold (default 10000): a new one past
+	 *  it is refused at crm_apply with CRM_ELIMIT */
+	CRM_LIMIT_DEFINITIONS,
+	/** entries listed in an error detail's "errors" array (default 100); the
+	 *  detail then says "truncated":true and "total": the full count */
+	CRM_LIMIT_DETAIL_ERRORS,
 	CRM_LIMIT_COUNT_
 } crm_limit_id;
 /** Set limit `id` to `value` when value >= 0; returns the previous value (-1 for a bad id). */

@@ -1,8 +1,10 @@
 /* The process-wide allocator hook (crm_allocator_set) and the helpers the
- * rest of the library allocates with. cJSON is pointed at the same hook. */
+ * rest of the library allocates with. cJSON is left alone: its hooks belong
+ * to the host (cJSON_InitHooks is process-wide too), so libcrm frees what
+ * cJSON allocates with cJSON_free and never changes how cJSON allocates. */
 #include "alloc.h"
 
-#include <cJSON.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,22 +12,24 @@
 
 static crm_allocator allocator;
 static int have_allocator;
-
-static void *hooked_malloc(size_t n) { return crm__malloc(n); }
-static void hooked_free(void *p) { crm__free(p); }
+/* Handles open in this process: the allocator may change only at zero,
+ * or memory would be freed by an allocator that did not allocate it. */
+static atomic_long open_handles;
 
 int crm_allocator_set(const crm_allocator *a)
 {
-	cJSON_Hooks hooks = { hooked_malloc, hooked_free };
-
-	if (a && (!a->malloc_fn || !a->realloc_fn || !a->free_fn))
+	if (a && (a->version != CRM_ALLOCATOR_VERSION || !a->malloc_fn || !a->realloc_fn || !a->free_fn))
+		return CRM_EMISUSE;
+	if (atomic_load(&open_handles) > 0)
 		return CRM_EMISUSE;
 	if (a)
 		allocator = *a;
 	have_allocator = a != NULL;
-	cJSON_InitHooks(have_allocator ? &hooks : NULL);
 	return CRM_OK;
 }
+
+void crm__handle_opened(void) { atomic_fetch_add(&open_handles, 1); }
+void crm__handle_closed(void) { atomic_fetch_sub(&open_handles, 1); }
 
 void *crm__malloc(size_t n)
 {

@@ -11,5 +11,8 @@ void *crm__realloc(void *p, size_t n);
 void crm__free(void *p);
 char *crm__strdup(const char *s);
 char *crm__strndup(const char *s, size_t n);
+/* Count open handles (crm_open/crm_close): crm_allocator_set refuses while any is open. */
+void crm__handle_opened(void);
+void crm__handle_closed(void);
 
 #endif

@@ -13,6 +13,9 @@ static const int64_t default_limits[CRM_LIMIT_COUNT_] = {
 	[CRM_LIMIT_BATCH_ERRORS] = 100,
 	[CRM_LIMIT_LUA_INSTRUCTIONS] = 1000000,
 	[CRM_LIMIT_LUA_MEMORY] = 64 << 20,
+	[CRM_LIMIT_METADATA_LENGTH] = 1 << 20,
+	[CRM_LIMIT_DEFINITIONS] = 10000,
+	[CRM_LIMIT_DETAIL_ERRORS] = 100,
 };
 
 int crm_libversion_number(void) { return CRM_VERSION_NUMBER; }
@@ -105,12 +108,14 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 	db = crm__calloc(1, sizeof *db);
 	if (!db)
 		return CRM_ENOMEM;
+	crm__handle_opened();
 	db->fixed_now = -1;
 	db->erroffset = -1;
 	memcpy(db->limits, default_limits, sizeof db->limits);
 	db->stmts = crm__stmt_cache_new();
 	if (!db->stmts) {
 		crm__free(db);
+		crm__handle_closed();
 		return CRM_ENOMEM;
 	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
@@ -121,6 +126,7 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 		if (!db->sql) {
 			crm__stmt_cache_free(db->stmts);
 			crm__free(db);
+			crm__handle_closed();
 			return CRM_ENOMEM;
 		}
 		if (!(flags & SQLITE_OPEN_CREATE) && !file_exists(path))
@@ -141,6 +147,7 @@ static void db_free(crm_db *db)
 	crm__buf_free(&db->errdetail);
 	crm__buf_free(&db->errmembers);
 	crm__free(db);
+	crm__handle_closed(); /* its memory is gone: the allocator may change now */
 }
 
 void crm__child_add(crm_db *db, crm__child *child, void (*close)(crm__child *child))

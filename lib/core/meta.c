@@ -176,6 +176,32 @@ int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t ver
 	return rc;
 }
 
+/* The metadata limits, checked where every definition is written: its size,
+ * and for a new name the number of names held. */
+static int check_limits(crm_db *db, const char *kind, const char *name, const char *body, int is_new)
+{
+	int64_t max = db->limits[CRM_LIMIT_METADATA_LENGTH], held;
+	size_t n = strlen(body);
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((int64_t)n > max)
+		return crm__error(db, CRM_ELIMIT, "%s '%.64s': the definition is %zu bytes, more than the limit of %lld",
+				  kind, name, n, (long long)max);
+	if (!is_new)
+		return CRM_OK;
+	if (!(st = crm__stmt_take(db, "SELECT count(*) FROM (SELECT DISTINCT kind, name FROM crm_meta)", (size_t)-1)))
+		return db->errcode;
+	held = (rc = sqlite3_step(st)) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	crm__stmt_give(db, st);
+	if (rc != SQLITE_ROW)
+		return crm__error_sqlite(db, rc);
+	if (held >= db->limits[CRM_LIMIT_DEFINITIONS])
+		return crm__error(db, CRM_ELIMIT, "%s '%.64s': the database already holds %lld definitions, the limit",
+				  kind, name, (long long)held);
+	return CRM_OK;
+}
+
 int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
 		    int *changed)
 {
@@ -195,6 +221,8 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 		return CRM_OK;
 	}
 	crm__free(latest);
+	if ((rc = check_limits(db, kind, name, body, version == 0)))
+		return rc;
 	st = crm__stmt_take(db,
 			    "INSERT INTO crm_meta(kind, name, version, body, applied_at, applied_by) VALUES(?,?,?,?,?,?)",
 			    (size_t)-1);

@@ -76,12 +76,11 @@ static void row_failed(crm_batch *b, int code)
 	crm__buf_i64(&b->failed_rows, (int64_t)b->count);
 	crm__buf_puts(&b->failed_rows, ",\"code\":");
 	crm__json_cstr(&b->failed_rows, crm_errstr(code));
-	crm__buf_puts(&b->failed_rows, ",\"errors\":");
-	if (b->errs.count) {
-		crm__buf_put(&b->failed_rows, b->errs.json.p, b->errs.json.len);
-		crm__buf_putc(&b->failed_rows, ']');
-	} else {
-		crm__buf_puts(&b->failed_rows, "[{\"field\":null,\"code\":");
+	crm__buf_putc(&b->failed_rows, ',');
+	if (b->errs.count)
+		crm__errors_write(&b->failed_rows, &b->errs);
+	else {
+		crm__buf_puts(&b->failed_rows, "\"errors\":[{\"field\":null,\"code\":");
 		crm__json_cstr(&b->failed_rows, crm_errstr(code));
 		crm__buf_puts(&b->failed_rows, ",\"message\":");
 		crm__json_cstr(&b->failed_rows, crm_errmsg(db));
@@ -101,16 +100,13 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 	db->errcode = CRM_OK;
 	if (!b->open)
 		return crm__error(db, CRM_EMISUSE, "the batch is finished");
-	b->errs.count = 0;
-	crm__buf_reset(&b->errs.json);
+	crm__errors_reset(&b->errs, db);
 	w.form = b->form;
 	w.rec = &b->rec;
 	w.errs = &b->errs;
 	rc = crm__record_parse(db, b->form, json, len < 0 ? strlen(json) : (size_t)len, &b->rec, &b->errs);
-	if (rc == CRM_EINVAL) { /* malformed: the syntax error (on the handle) is what the row reports */
-		b->errs.count = 0;
-		crm__buf_reset(&b->errs.json);
-	}
+	if (rc == CRM_EINVAL) /* malformed: the syntax error (on the handle) is what the row reports */
+		crm__errors_reset(&b->errs, db);
 	/* After a failure nothing will be committed, but later rows are still
 	 * validated (and inserted, so uniques between them are caught). */
 	if (rc == CRM_OK)

@@ -152,6 +152,7 @@ static int literal(compile_ctx *cx, crm__field *f, const cJSON *node, const char
 
 static int compile_pattern(compile_ctx *cx, crm__field *f, const char *pattern)
 {
+	pcre2_compile_context *cctx;
 	char msg[320];
 	int oom;
 
@@ -159,9 +160,14 @@ static int compile_pattern(compile_ctx *cx, crm__field *f, const char *pattern)
 		return fail(cx, "pattern", "pattern is longer than %d bytes", MAX_PATTERN);
 	if (crm__utf8_length(pattern, strlen(pattern)) < 0)
 		return fail(cx, "pattern", "pattern is not valid UTF-8");
-	if (!(f->re = crm__pattern_compile(pattern, &oom, msg, sizeof msg)))
+	if (!(cctx = crm__regex_compile_context(cx->db)))
+		return crm__error_oom(cx->db);
+	if (!(f->re = crm__pattern_compile(pattern, cctx, &oom, msg, sizeof msg)))
 		return oom ? crm__error_oom(cx->db) : fail(cx, "pattern", "%s", msg);
-	pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter if unavailable */
+	/* Without JIT support (JIT_BADOPTION) the interpreter runs the pattern;
+	 * running out of memory is not absorbed by that fallback. */
+	if (pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE) == PCRE2_ERROR_NOMEMORY)
+		return crm__error_oom(cx->db);
 	if (!(f->pattern = crm__strdup(pattern)))
 		return crm__error_oom(cx->db);
 	return CRM_OK;
@@ -522,7 +528,9 @@ static int compile_field_late(compile_ctx *cx, const cJSON *def, crm__field *f)
 			return fail(cx, "default", "a computed field has no default");
 		if ((rc = literal(cx, f, v, "default", &f->def)))
 			return rc;
-		if (crm__check_value(cx->db, f, &f->def, NULL))
+		if ((rc = crm__check_value(cx->db, f, &f->def, NULL)) < 0)
+			return cx->db->errcode;
+		if (rc)
 			return fail(cx, "default", "the default does not satisfy the field's own rules");
 		f->flags |= CRM__F_HAS_DEFAULT;
 	}

@@ -6,6 +6,17 @@
 
 #include "form_int.h"
 
+void crm__errors_reset(crm__errors *e, const crm_db *db)
+{
+	crm__buf_reset(&e->json);
+	e->count = 0;
+	e->max = db->limits[CRM_LIMIT_DETAIL_ERRORS];
+}
+
+/* Entries past the limit are counted, not listed: 200000 unknown keys must
+ * not make a 17 MB detail. */
+static int listed(const crm__errors *e) { return e->count < e->max ? e->count : (int)e->max; }
+
 void crm__errors_add(crm__errors *e, const char *field, const char *code, const char *fmt, ...)
 {
 	char msg[512];
@@ -18,7 +29,9 @@ void crm__errors_add(crm__errors *e, const char *field, const char *code, const 
 	va_end(ap);
 	if (e->count == 0)
 		memcpy(e->first, msg, sizeof e->first - 1); /* truncated on purpose */
-	crm__buf_putc(&e->json, e->count++ ? ',' : '[');
+	if (e->count++ >= e->max)
+		return;
+	crm__buf_putc(&e->json, e->count > 1 ? ',' : '[');
 	crm__buf_puts(&e->json, "{\"field\":");
 	crm__json_cstr(&e->json, field);
 	crm__buf_puts(&e->json, ",\"code\":");
@@ -36,6 +49,20 @@ void crm__errors_free(crm__errors *e)
 	e->count = 0;
 }
 
+void crm__errors_write(crm__buf *out, const crm__errors *e)
+{
+	crm__buf_puts(out, "\"errors\":");
+	if (listed(e)) {
+		crm__buf_put(out, e->json.p, e->json.len);
+		crm__buf_putc(out, ']');
+	} else
+		crm__buf_puts(out, "[]");
+	if (e->count > listed(e)) {
+		crm__buf_puts(out, ",\"truncated\":true,\"total\":");
+		crm__buf_i64(out, e->count);
+	}
+}
+
 int crm__errors_raise(crm_db *db, crm__errors *e, const char *what)
 {
 	crm__buf members = CRM__BUF_INIT;
@@ -43,9 +70,7 @@ int crm__errors_raise(crm_db *db, crm__errors *e, const char *what)
 
 	if (e->json.oom)
 		return crm__error_oom(db);
-	crm__buf_puts(&members, "\"errors\":");
-	crm__buf_put(&members, e->json.p, e->json.len);
-	crm__buf_putc(&members, ']');
+	crm__errors_write(&members, e);
 	if (members.oom)
 		rc = crm__error_oom(db);
 	else if (e->count == 1)

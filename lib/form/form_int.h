@@ -81,12 +81,18 @@ int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, 
 /* Collected validation failures of one record, written as a JSON array. */
 typedef struct crm__errors {
 	crm__buf json; /* "[{...},{...}" without the closing bracket */
-	int count;
+	int count;     /* failures, listed or not */
+	int64_t max;   /* failures listed (CRM_LIMIT_DETAIL_ERRORS) */
 	char first[256]; /* message of the first failure, for the error message */
 } crm__errors;
+/* Empty `e` and take the listing limit from db; before every use. */
+void crm__errors_reset(crm__errors *e, const crm_db *db);
 void crm__errors_add(crm__errors *e, const char *field, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void crm__errors_free(crm__errors *e);
+/* Append "errors":[...] to `out`, with "truncated":true and "total":N when
+ * failures were left out. */
+void crm__errors_write(crm__buf *out, const crm__errors *e);
 /* Set CRM_ECONSTRAINT on db with "errors": the collected list. */
 int crm__errors_raise(crm_db *db, crm__errors *e, const char *what);
 
@@ -120,7 +126,7 @@ int crm__record_write(crm_db *db, crm__write *w);
 /* A field pattern (JSON Schema's ECMA-262 dialect) compiled for PCRE2
  * (lib/form/pattern.c). NULL on failure: *oom set when memory ran out,
  * else `msg` says why, with the offset into `pattern`. */
-pcre2_code *crm__pattern_compile(const char *pattern, int *oom, char *msg, size_t msgsize);
+pcre2_code *crm__pattern_compile(const char *pattern, pcre2_compile_context *cctx, int *oom, char *msg, size_t msgsize);
 /* The delete part of the write path (lib/form/delete.c): the record and what
  * its referrers' on_delete rules take with it, cycles and any depth included. */
 int crm__record_delete(crm_db *db, crm__write *w);
@@ -147,7 +153,7 @@ extern const crm__write_hooks crm__hooks;
 
 /* Check one present value against its field's own rules (range, length,
  * pattern, size). Failures go to `errs` when not NULL. Returns the number
- * of failures. */
+ * of failures, or -1 with the error set on db (out of memory). */
 int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs);
 /* Validate a whole record about to be stored (`values` by field position):
  * every value's rules, required and required_when, references that must
@@ -160,10 +166,15 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
  * `self_id`, 0 for none) and add them to `errs`. Returns their number or -1. */
 int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *values, int64_t self_id,
 		       crm__errors *errs);
-/* The shared PCRE2 match context carrying the handle's regex limits. */
+/* The shared PCRE2 match context carrying the handle's regex limits
+ * (CRM_LIMIT_REGEX_DEPTH also as the size of its JIT stack). The PCRE2
+ * objects below allocate through libcrm's allocator; each returns NULL
+ * when memory runs out (the caller reports CRM_ENOMEM). */
 pcre2_match_context *crm__regex_context(crm_db *db);
 /* A reusable one-pair match-data block (enough to learn whether a pattern matches). */
 pcre2_match_data *crm__regex_match_data(crm_db *db);
+/* The compile context patterns are compiled with. */
+pcre2_compile_context *crm__regex_compile_context(crm_db *db);
 /* Identifier rule for form, field and id names. */
 int crm__valid_name(const char *s);
 

@@ -157,6 +157,7 @@ static int convert(const crm__field *o, const crm__field *n, const crm__value *v
 	crm__jval jv;
 	int rc;
 
+	err->code = NULL; /* failing without a code: out of memory */
 	crm__value_write_json(&text, o->value_type, o->scale, v);
 	if (text.oom)
 		return -1;
@@ -189,6 +190,10 @@ static int convert(const crm__field *o, const crm__field *n, const crm__value *v
 		crm__json_str(&arr, jv.p, jv.n);
 		crm__buf_putc(&arr, ']');
 		crm__buf_free(&text);
+		if (arr.oom) {
+			crm__buf_free(&arr);
+			return -1;
+		}
 		text = arr;
 		jv.type = CRM__J_ARRAY;
 		jv.p = text.p;
@@ -206,6 +211,8 @@ static int convert(const crm__field *o, const crm__field *n, const crm__value *v
 		return -1;
 	}
 	rc = crm__value_from_json(out, n, &jv, scratch, 64, err);
+	if (rc && err->code && strcmp(err->code, "memory") == 0)
+		err->code = NULL;
 	/* The result may point into `text`: keep it in scratch instead. */
 	if (rc == 0 && out->kind == CRM__V_TEXT && out->s >= text.p && out->s < text.p + text.len) {
 		size_t at = scratch->len;
@@ -277,7 +284,9 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		if (f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP)
 			continue; /* recomputed, not converted */
 		if (convert(old_f, f, &v, &scratch, &out, &err)) {
-			failure_add(&fl, id, f->name, err.code ? err.message : "out of memory");
+			if (!err.code)
+				break; /* out of memory */
+			failure_add(&fl, id, f->name, err.message);
 			continue;
 		}
 		/* A value that cannot be converted back (an option as a set) was
@@ -285,8 +294,13 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		if (v.kind != CRM__V_NULL) {
 			crm__value back;
 			crm__verr back_err;
-			if (convert(f, old_f, &out, &back_scratch, &back, &back_err) == 0 && changed_value(&v, &back) &&
-			    lost++ == 0)
+			int back_rc = convert(f, old_f, &out, &back_scratch, &back, &back_err);
+
+			if (back_rc && !back_err.code) {
+				err.code = NULL;
+				break; /* out of memory */
+			}
+			if (back_rc == 0 && changed_value(&v, &back) && lost++ == 0)
 				first_lost = id;
 		}
 		crm__value_bind(wr, 1, &out);
@@ -296,7 +310,9 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		if (src != SQLITE_DONE)
 			break;
 	}
-	if (src != SQLITE_DONE)
+	if (src == SQLITE_ROW)
+		rc = crm__error_oom(db); /* a conversion ran out of memory */
+	else if (src != SQLITE_DONE)
 		rc = crm__error_sqlite(db, src);
 	else if (fl.count)
 		rc = failure_raise(db, &fl, "form %s: cannot convert %s to its new type", form->name, f->name);
@@ -431,8 +447,7 @@ static int recheck(crm_db *db, const crm__form *form)
 				break;
 			}
 		}
-		errs.count = 0;
-		crm__buf_reset(&errs.json);
+		crm__errors_reset(&errs, db);
 		n = crm__validate_record(db, form, values, NULL, &errs);
 		if (n < 0) {
 			rc = db->errcode;

@@ -198,7 +198,7 @@ static size_t user_offset(const rewrite *rw, size_t off)
 	return sg[k].in + (off - sg[k].out < sg[k].in_len ? off - sg[k].out : sg[k].in_len);
 }
 
-pcre2_code *crm__pattern_compile(const char *pattern, int *oom, char *msg, size_t msgsize)
+pcre2_code *crm__pattern_compile(const char *pattern, pcre2_compile_context *cctx, int *oom, char *msg, size_t msgsize)
 {
 	rewrite rw = { pattern, strlen(pattern), CRM__BUF_INIT, CRM__BUF_INIT };
 	pcre2_code *re = NULL;
@@ -214,8 +214,8 @@ pcre2_code *crm__pattern_compile(const char *pattern, int *oom, char *msg, size_
 		 * before a final newline, which would let "123\n" through
 		 * "^[0-9]+$". */
 		re = pcre2_compile((PCRE2_SPTR)crm__buf_cstr(&rw.out), rw.out.len,
-				   PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_DOLLAR_ENDONLY, &errcode, &offset, NULL);
-		if (!re && errcode == PCRE2_ERROR_NOMEMORY)
+				   PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_DOLLAR_ENDONLY, &errcode, &offset, cctx);
+		if (!re && (errcode == PCRE2_ERROR_HEAP_FAILED || errcode == PCRE2_ERROR_NOMEMORY))
 			*oom = 1;
 		else if (!re) {
 			size_t at = user_offset(&rw, offset);

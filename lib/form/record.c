@@ -381,6 +381,7 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 	crm__record_init(&rec);
 	if (!db)
 		return CRM_EMISUSE;
+	crm__errors_reset(&errs, db);
 	/* The transaction first: the form is looked up in the snapshot it writes to. */
 	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
@@ -501,6 +502,7 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 	crm__record_init(&rec);
 	if (!db || !key)
 		return CRM_EMISUSE;
+	crm__errors_reset(&errs, db);
 	/* The transaction first: the form is looked up in the snapshot it writes to. */
 	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;

@@ -10,29 +10,37 @@
 #include "store/ddl.h"
 #include "store/filter.h"
 
-static void describe(char *out, size_t size, const crm__field *f, const crm__value *v)
+/* A bound as JSON text for a message: 0, or -1 when memory ran out. */
+static int describe(crm_db *db, char *out, size_t size, const crm__field *f, const crm__value *v)
 {
 	crm__buf b = CRM__BUF_INIT;
+	int rc = 0;
 
 	crm__value_write_json(&b, f->value_type, f->scale, v);
-	snprintf(out, size, "%s", b.oom ? "?" : crm__buf_cstr(&b));
+	if (b.oom)
+		rc = crm__error_oom(db);
+	else
+		snprintf(out, size, "%s", crm__buf_cstr(&b));
 	crm__buf_free(&b);
+	return rc ? -1 : 0;
 }
 
+/* 0 (matches), 1 (a failure added to errs) or -1 (out of memory, set on db:
+ * a failed allocation is never a validation failure). */
 static int check_pattern(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
 {
 	pcre2_match_context *mctx = crm__regex_context(db);
 	pcre2_match_data *md = crm__regex_match_data(db);
 	int rc;
 
-	if (!md || !mctx) {
-		crm__errors_add(errs, f->name, "memory", "out of memory checking %s", f->name);
-		return 1;
-	}
+	if (!md || !mctx)
+		return crm__error_oom(db), -1;
 	/* Only "does it match" matters: rc 0 (ovector too small) is a match. */
 	rc = pcre2_match(f->re, (PCRE2_SPTR)v->s, v->n, 0, PCRE2_NO_UTF_CHECK, md, mctx);
 	if (rc >= 0)
 		return 0;
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return crm__error_oom(db), -1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		crm__errors_add(errs, f->name, "pattern", "%s does not match the pattern %s", f->name, f->pattern);
 	else
@@ -41,8 +49,9 @@ static int check_pattern(crm_db *db, const crm__field *f, const crm__value *v, c
 	return 1;
 }
 
-/* min/max (inclusive) or exclusive_min/exclusive_max: 1 when `v` is out. */
-static int check_bound(const crm__field *f, const crm__value *v, int upper, crm__errors *errs)
+/* min/max (inclusive) or exclusive_min/exclusive_max: 1 when `v` is out
+ * (a failure added to errs), 0, or -1 (out of memory, set on db). */
+static int check_bound(crm_db *db, const crm__field *f, const crm__value *v, int upper, crm__errors *errs)
 {
 	static const char *const codes[2][2] = { { "min", "exclusive_min" }, { "max", "exclusive_max" } };
 	static const char *const words[2][2] = { { "at least", "greater than" }, { "at most", "less than" } };
@@ -56,14 +65,15 @@ static int check_bound(const crm__field *f, const crm__value *v, int upper, crm_
 		return 0;
 	if (cmp == 0 && !exclusive)
 		return 0;
-	describe(text, sizeof text, f, upper ? &f->max : &f->min);
+	if (describe(db, text, sizeof text, f, upper ? &f->max : &f->min))
+		return -1;
 	crm__errors_add(errs, f->name, codes[upper][exclusive], "%s must be %s %s", f->name, words[upper][exclusive], text);
 	return 1;
 }
 
 int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
 {
-	int failed = 0;
+	int failed = 0, p, low, high;
 
 	if (v->kind == CRM__V_NULL)
 		return 0;
@@ -72,7 +82,9 @@ int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__
 				(long long)db->limits[CRM_LIMIT_VALUE_LENGTH]);
 		return 1;
 	}
-	failed += check_bound(f, v, 0, errs) + check_bound(f, v, 1, errs);
+	if ((low = check_bound(db, f, v, 0, errs)) < 0 || (high = check_bound(db, f, v, 1, errs)) < 0)
+		return -1;
+	failed += low + high;
 	if (f->min_length >= 0 || f->max_length >= 0) {
 		int64_t len = crm__utf8_length(v->s, v->n);
 		if (f->min_length >= 0 && len < f->min_length) {
@@ -86,9 +98,9 @@ int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__
 			failed++;
 		}
 	}
-	if (f->re)
-		failed += check_pattern(db, f, v, errs);
-	return failed;
+	if (f->re && (p = check_pattern(db, f, v, errs)) < 0)
+		return -1;
+	return f->re ? failed + p : failed;
 }
 
 /* Does record `id` exist in form `target`? 1, 0, or -1 on error. */
@@ -129,7 +141,7 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
 			 crm__errors *errs)
 {
 	crm__row row = { .fields = values };
-	int failed = 0;
+	int failed = 0, n;
 
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__field *f = &form->fields[i];
@@ -145,7 +157,9 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
 			}
 			continue;
 		}
-		failed += crm__check_value(db, f, v, errs);
+		if ((n = crm__check_value(db, f, v, errs)) < 0)
+			return -1;
+		failed += n;
 		if (f->type == CRM_TYPE_REF) {
 			int found = ref_exists(db, f->ref_form, v->i);
 			if (found < 0)

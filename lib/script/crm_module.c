@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/json_parse.h"
 #include "crm/query.h"
 #include "event/event.h"
 #include "script.h"
@@ -74,16 +75,38 @@ static void push_cjson(lua_State *L, const cJSON *j)
 		lua_pushnil(L);
 }
 
+static int push_tree(lua_State *L)
+{
+	push_cjson(L, lua_touserdata(L, 1));
+	return 1;
+}
+
+/* A stored JSON value as a Lua value (nil for text that is not JSON). Lua
+ * running out of memory half-way raises: the tree is pushed in a protected
+ * call so it is freed either way, and the error goes on as CRM_ENOMEM. */
 static void push_json_text(lua_State *L, const char *s, size_t n)
 {
-	cJSON *j = cJSON_ParseWithLength(s, n);
+	cJSON *j;
+	int status;
 
-	/* Stored values are valid JSON: only depth or memory can fail here. */
-	if (!j)
-		luaL_error(L, "a stored json value cannot be read (nested deeper than %d levels, or out of memory)",
-			   CJSON_NESTING_LIMIT);
-	push_cjson(L, j);
+	luaL_checkstack(L, 3, "JSON value");
+	if (!(j = cJSON_ParseWithLength(s, n))) {
+		if (!crm__json_valid(s, n)) {
+			lua_pushnil(L);
+			return;
+		}
+		crm__lua_fail_code(L, CRM_ENOMEM);
+		luaL_error(L, "out of memory");
+	}
+	lua_pushcfunction(L, push_tree);
+	lua_pushlightuserdata(L, j);
+	status = lua_pcall(L, 1, 1, 0);
 	cJSON_Delete(j);
+	if (status != LUA_OK) {
+		if (status == LUA_ERRMEM)
+			crm__lua_fail_code(L, CRM_ENOMEM);
+		lua_error(L);
+	}
 }
 
 typedef struct json_walk {

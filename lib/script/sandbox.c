@@ -532,22 +532,25 @@ int crm__lua_protect(crm_db *db, int (*fn)(lua_State *L, void *ud), void *ud)
 {
 	lua_State *L = crm__lua(db);
 	protected_call p = { fn, ud, CRM_OK };
-	int top, status, rc;
+	int top, status, rc, saved;
 
 	if (!L)
 		return db->errcode;
 	top = lua_gettop(L);
+	saved = script_of(L)->err_code; /* an enclosing script's, restored below */
+	script_of(L)->err_code = 0;
 	/* Neither push allocates: a light C function and a light userdata. */
 	lua_pushcfunction(L, trampoline);
 	lua_pushlightuserdata(L, &p);
 	status = lua_pcall(L, 1, 0, 0);
 	if (status == LUA_OK)
 		rc = p.rc;
-	else if (status == LUA_ERRMEM)
+	else if (status == LUA_ERRMEM || script_of(L)->err_code == CRM_ENOMEM) /* re-raised as a plain error */
 		rc = memory_error(db, script_of(L), NULL);
 	else /* scripts run under crm__lua_call: only the glue can fail here */
 		rc = crm__error(db, CRM_ESCRIPT, "%s",
 				lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "Lua error in libcrm's glue");
+	script_of(L)->err_code = saved;
 	lua_settop(L, top);
 	return rc;
 }

@@ -223,6 +223,10 @@ create:
 		crm__buf_putc(&sql, '\'');
 		crm__buf_puts(&sql, ix->name);
 		crm__buf_putc(&sql, '\'');
+		if (sql.oom) {
+			rc = crm__error_oom(db);
+			break;
+		}
 		st = crm__stmt_take(db, crm__buf_cstr(&sql), sql.len);
 		crm__buf_reset(&sql);
 		if (!st) {

@@ -766,7 +766,12 @@ crm__filter *crm__filter_parse(crm_db *db, const crm__form *form, const cJSON *j
 	p.allow_params = allow_params;
 	crm__buf_puts(&p.path, path ? path : "filter");
 	f = parse_node(&p, json, 1);
-	if (!f && !p.failed)
+	/* The path serves only messages, but a failed allocation is never absorbed. */
+	if (f && p.path.oom) {
+		crm__filter_free(f);
+		f = NULL;
+		crm__error_oom(db);
+	} else if (!f && !p.failed)
 		crm__error(db, CRM_EINVAL, "bad filter");
 	crm__buf_free(&p.path);
 	crm__buf_free(&p.scratch);

@@ -1,4 +1,5 @@
 /* Field types, system columns and the life of a compiled form. */
+#include <cJSON.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -106,7 +107,7 @@ static void field_free(crm__field *f)
 		crm__free(f->rollup->form);
 		crm__free(f->rollup->ref);
 		crm__free(f->rollup->field);
-		crm__free(f->rollup->filter);
+		cJSON_free(f->rollup->filter);
 		crm__free(f->rollup);
 	}
 }
@@ -127,7 +128,7 @@ void crm__form_release(crm__form *form)
 	sqlite3_finalize(form->st_get);
 	crm__free(form->name);
 	crm__free(form->label);
-	crm__free(form->body);
+	cJSON_free(form->body);
 	for (int i = 0; i < form->nvalidators; i++)
 		crm__free(form->validators[i]);
 	crm__free(form->validators);

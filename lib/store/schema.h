@@ -56,7 +56,7 @@ typedef struct crm__rollup_def {
 	char *ref;    /* the child's ref field pointing at this form */
 	int agg;      /* enum crm__rollup_agg */
 	char *field;  /* the aggregated child field; NULL for count */
-	char *filter; /* condition on the child records (JSON text), or NULL */
+	char *filter; /* condition on the child records (JSON text from cJSON: cJSON_free), or NULL */
 } crm__rollup_def;
 
 typedef struct crm__field {
@@ -101,7 +101,7 @@ typedef struct crm__form {
 	int nfields;
 	crm__index *indexes; /* unique constraints first, then plain indexes */
 	int nindexes;
-	char *body;      /* normalised definition JSON */
+	char *body;      /* normalised definition JSON (from cJSON: cJSON_free) */
 	char **validators; /* plugin functions ("plugin.fn") that check whole records */
 	int nvalidators;
 	/* prepared statements owned by the form */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/json_parse.h"
 #include "decision.h"
 #include "event/event.h"
 #include "script/plugin.h"
@@ -140,6 +141,8 @@ static int add_tag(crm_db *db, crm__wf_ctx *cx, const crm__wf_action *a, crm__bu
 	const cJSON *t;
 	char *text;
 
+	if (!tags && (v->kind != CRM__V_TEXT || crm__json_valid(v->s, v->n)))
+		return crm__error_oom(db);
 	if (!cJSON_IsArray(tags)) {
 		cJSON_Delete(tags);
 		return crm__error(db, CRM_EINVAL, "%s: field %s does not hold a list of tags", cx->wf->name, a->field);
@@ -151,8 +154,7 @@ static int add_tag(crm_db *db, crm__wf_ctx *cx, const crm__wf_action *a, crm__bu
 			return CRM_OK; /* already tagged */
 		}
 	}
-	cJSON_AddItemToArray(tags, cJSON_CreateString(a->name));
-	text = cJSON_PrintUnformatted(tags);
+	text = cJSON_AddItemToArray(tags, cJSON_CreateString(a->name)) ? cJSON_PrintUnformatted(tags) : NULL;
 	cJSON_Delete(tags);
 	if (!text)
 		return crm__error_oom(db);
@@ -177,6 +179,10 @@ static int add_score(crm_db *db, crm__wf_ctx *cx, const crm__wf_action *a, const
 	if ((rc = resolve(db, cx, what, a->spec, &amount)))
 		return crm__buf_free(&amount), rc;
 	n = cJSON_Parse(crm__buf_cstr(&amount));
+	if (!n && (amount.oom || crm__json_valid(amount.p, amount.len))) {
+		crm__buf_free(&amount);
+		return crm__error_oom(db);
+	}
 	crm__buf_free(&amount);
 	if (!cJSON_IsNumber(n)) {
 		cJSON_Delete(n);

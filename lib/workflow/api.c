@@ -61,7 +61,8 @@ static int allows(crm_db *db, int64_t id, const char *event, int *out, crm__buf 
 	}
 	if (!listed)
 		crm__buf_puts(allowed, "nothing");
-	return CRM_OK;
+	/* The list serves only a message, but a failed allocation is never absorbed. */
+	return allowed->oom ? crm__error_oom(db) : CRM_OK;
 }
 
 int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *event, const char *fields)

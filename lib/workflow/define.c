@@ -647,7 +647,7 @@ void crm__workflow_release(crm__workflow *wf)
 	crm__form_release(wf->form);
 	crm__free(wf->form_name);
 	crm__free(wf->name);
-	crm__free(wf->body);
+	cJSON_free(wf->body);
 	crm__free(wf);
 }
 

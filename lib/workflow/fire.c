@@ -243,6 +243,7 @@ static int check_required(crm_db *db, crm__wf_ctx *cx, int to)
 	crm__errors errs = { 0 };
 	int rc = CRM_OK;
 
+	crm__errors_reset(&errs, db);
 	for (int i = 0; i < st->nrequire; i++) {
 		const crm__field *f = &cx->wf->form->fields[st->require[i]];
 		if (cx->rec.values[st->require[i]].kind == CRM__V_NULL)

@@ -107,7 +107,7 @@ typedef struct crm__workflow {
 	cJSON *migrate;    /* {"states": {"old": "new"}} for instances of older versions */
 	int has_when;      /* some transition happens by itself: record changes must be checked */
 	int has_timers;    /* some state has timers: leaving a state must clear them */
-	char *body;
+	char *body; /* its normalised JSON (from cJSON: cJSON_free) */
 } crm__workflow;
 
 /* ---- definitions (define.c, catalog.c) ---- */

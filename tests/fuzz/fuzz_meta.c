@@ -143,15 +143,22 @@ static void budget_free(void *p, void *payload)
 	free(p);
 }
 
+/* As the host, point cJSON at the same budget (libcrm leaves cJSON's hooks
+ * to the host), so crm_tick's failures reach its cJSON trees too. */
+static void *budget_cjson_malloc(size_t n) { return budget_malloc(n, NULL); }
+static void budget_cjson_free(void *p) { budget_free(p, NULL); }
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const crm_allocator a = { budget_malloc, budget_realloc, budget_free, NULL };
+	static cJSON_Hooks hooks = { budget_cjson_malloc, budget_cjson_free };
+	static const crm_allocator a = { CRM_ALLOCATOR_VERSION, budget_malloc, budget_realloc, budget_free, NULL };
 	const char *v = getenv("FUZZ_META_VERBOSE");
 
 	(void)argc;
 	(void)argv;
 	verbose = v && *v && *v != '0';
 	FUZZ_ASSERT(crm_allocator_set(&a) == CRM_OK, "crm_allocator_set failed");
+	cJSON_InitHooks(&hooks);
 	return 0;
 }
 
