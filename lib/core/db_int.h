@@ -161,6 +161,9 @@ int crm__exec(crm_db *db, const char *sql);
 /* A prepared statement for `sql`, reset and unbound, owned by the caller
  * until crm__stmt_give. NULL on error (the error is set on db). */
 sqlite3_stmt *crm__stmt_take(crm_db *db, const char *sql, size_t len);
+/* The same for SQL built in `sql`, which it frees: NULL with the error set
+ * also when building it ran out of memory. */
+sqlite3_stmt *crm__stmt_take_buf(crm_db *db, crm__buf *sql);
 /* Return a statement to the cache (NULL does nothing). */
 void crm__stmt_give(crm_db *db, sqlite3_stmt *stmt);
 /* End a JSON listing written into `json` from the rows of `st`: give `st`

@@ -13,6 +13,18 @@ struct crm__stmt_cache {
 	int n;
 };
 
+sqlite3_stmt *crm__stmt_take_buf(crm_db *db, crm__buf *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sql->oom)
+		crm__error_oom(db);
+	else
+		st = crm__stmt_take(db, sql->p, sql->len);
+	crm__buf_free(sql);
+	return st;
+}
+
 sqlite3_stmt *crm__stmt_take(crm_db *db, const char *sql, size_t len)
 {
 	crm__stmt_cache *c = db->stmts;

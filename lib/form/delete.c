@@ -201,10 +201,7 @@ static int referrers(crm_db *db, const ref_in *r, int64_t id, int64_t **ids, siz
 	*ids = NULL;
 	*n = 0;
 	crm__sql_find(&sql, r->form, &r->field->position, 1, 0, " ORDER BY id");
-	if (sql.oom)
-		return crm__error_oom(db);
-	st = crm__stmt_take(db, sql.p, sql.len);
-	crm__buf_free(&sql);
+	st = crm__stmt_take_buf(db, &sql);
 	if (!st)
 		return db->errcode;
 	sqlite3_bind_null(st, 1);

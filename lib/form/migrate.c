@@ -347,10 +347,7 @@ static int backfill_default(crm_db *db, const crm__form *form, const crm__field 
 	int rc;
 
 	crm__sql_set_column(&sql, form->name, f->name, 0);
-	if (sql.oom)
-		return crm__error_oom(db);
-	st = crm__stmt_take(db, sql.p, sql.len);
-	crm__buf_free(&sql);
+	st = crm__stmt_take_buf(db, &sql);
 	if (!st)
 		return db->errcode;
 	crm__value_bind(st, 1, &f->def);

@@ -313,10 +313,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	for (int i = 0; i < form->nfields; i++)
 		rec->given[i] |= computed && form->fields[i].type == CRM_TYPE_COMPUTED;
 	crm__sql_update(&sql, form, rec->given, rec->owner_given);
-	if (sql.oom)
-		return crm__error_oom(db);
-	st = crm__stmt_take(db, sql.p, sql.len);
-	crm__buf_free(&sql);
+	st = crm__stmt_take_buf(db, &sql);
 	if (!st)
 		return db->errcode;
 	for (int i = 0; i < form->nfields; i++)

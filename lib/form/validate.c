@@ -111,13 +111,7 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 	int rc;
 
 	crm__sql_exists(&sql, target);
-	if (sql.oom) {
-		crm__error_oom(db);
-		return -1;
-	}
-	st = crm__stmt_take(db, sql.p, sql.len);
-	crm__buf_free(&sql);
-	if (!st) {
+	if (!(st = crm__stmt_take_buf(db, &sql))) {
 		crm__form *tf;
 		/* Existing records rechecked while a ref is pointed at a form
 		 * that is not defined (yet: later in the same crm_apply, or
