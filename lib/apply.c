@@ -262,6 +262,7 @@ static int collect(crm_db *db, const cJSON *root, int allow_data_loss, apply_doc
 		*n = i + 1;
 		d->doc = doc;
 		d->changes.allow_data_loss = allow_data_loss;
+		crm__errors_reset(&d->changes.losses, db);
 		if (!cJSON_IsObject(doc))
 			return in_document(db, crm__error_path(db, "", "metadata document %d is not a JSON object", i), i);
 		if ((d->kind = kind_of(doc)) < 0)
@@ -316,8 +317,10 @@ static int run(crm_db *db, char **out, const char *json, const crm_apply_options
 		crm__free(*out);
 		*out = NULL;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		crm__buf_free(&docs[i].changes.json);
+		crm__errors_free(&docs[i].changes.losses);
+	}
 	crm__free(docs);
 	cJSON_Delete(root);
 	return rc;

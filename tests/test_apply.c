@@ -333,6 +333,8 @@ TEST(test_apply__dropping_a_field_with_data_needs_allow_data_loss)
 	CHECK_RC(db, crm_apply(db, v2), CRM_ECONSTRAINT);
 	CHECK_HAS(crm_errmsg(db), "fax");
 	CHECK_HAS(crm_errdetail(db), "\"data_loss\":true");
+	/* the refusal lists the failing field, as every CRM_ECONSTRAINT does */
+	CHECK_HAS(crm_errdetail(db), "\"errors\":[{\"field\":\"fax\",\"code\":\"data_loss\",\"message\":\"removing field 'fax'");
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM contact WHERE fax IS NOT NULL"), 1);
 	opts.flags = CRM_APPLY_ALLOW_DATA_LOSS;
 	CHECK_OK(db, crm_apply_v2(db, v2, &opts, &summary));

@@ -51,13 +51,31 @@ int crm__record_assign(crm__record *dst, const crm__form *form, const crm__value
 /* Clear the values for the next record of the same form, keeping memory. */
 void crm__record_clear(crm__record *rec, const crm__form *form);
 
+/* Collected validation failures of one record, written as a JSON array. */
+typedef struct crm__errors {
+	crm__buf json; /* "[{...},{...}" without the closing bracket */
+	int count;     /* failures, listed or not */
+	int64_t max;   /* failures listed (CRM_LIMIT_DETAIL_ERRORS) */
+	char first[256]; /* message of the first failure, for the error message */
+} crm__errors;
+/* Empty `e` and take the listing limit from db; before every use. */
+void crm__errors_reset(crm__errors *e, const crm_db *db);
+void crm__errors_add(crm__errors *e, const char *field, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void crm__errors_free(crm__errors *e);
+/* Append "errors":[...] to `out`, with "truncated":true and "total":N when
+ * failures were left out. */
+void crm__errors_write(crm__buf *out, const crm__errors *e);
+/* Set CRM_ECONSTRAINT on db with "errors": the collected list. */
+int crm__errors_raise(crm_db *db, crm__errors *e, const char *what);
+
 /* What applying one form does, for crm_apply_v2's summary and its
  * data-loss rule. */
 typedef struct crm__form_changes {
 	int allow_data_loss; /* in: discard data rather than refuse */
 	crm__buf json;       /* out: the changes, JSON objects separated by commas */
 	int data_loss;       /* out: some change discards data */
-	char first_loss[300]; /* out: the first such change, said for people */
+	crm__errors losses;  /* out: each change that discards data, as a failing field */
 } crm__form_changes;
 
 /* Define or migrate one form from its definition (in the caller's
@@ -77,24 +95,6 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_chan
  * copied into the record); `sys` (may be NULL) gets id, created_at,
  * updated_at, owner and version. CRM_ENOTFOUND when absent. */
 int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys);
-
-/* Collected validation failures of one record, written as a JSON array. */
-typedef struct crm__errors {
-	crm__buf json; /* "[{...},{...}" without the closing bracket */
-	int count;     /* failures, listed or not */
-	int64_t max;   /* failures listed (CRM_LIMIT_DETAIL_ERRORS) */
-	char first[256]; /* message of the first failure, for the error message */
-} crm__errors;
-/* Empty `e` and take the listing limit from db; before every use. */
-void crm__errors_reset(crm__errors *e, const crm_db *db);
-void crm__errors_add(crm__errors *e, const char *field, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void crm__errors_free(crm__errors *e);
-/* Append "errors":[...] to `out`, with "truncated":true and "total":N when
- * failures were left out. */
-void crm__errors_write(crm__buf *out, const crm__errors *e);
-/* Set CRM_ECONSTRAINT on db with "errors": the collected list. */
-int crm__errors_raise(crm_db *db, crm__errors *e, const char *what);
 
 /* Parse a record object (json, len bytes) into `rec` (reset first): each
  * member converted to its field's storage value. Problems with single

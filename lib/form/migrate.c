@@ -323,10 +323,11 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 	crm__json_cstr(&ch->json, shown_type(f));
 	crm__buf_printf(&ch->json, ",\"rows\":%lld,\"lost\":%lld,\"data_loss\":%s}", (long long)rows, (long long)lost,
 			lost ? "true" : "false");
-	if (lost && !ch->first_loss[0])
-		snprintf(ch->first_loss, sizeof ch->first_loss,
-			 "converting field '%s' from %s to %s would change %lld value%s (record %lld first)", f->name,
-			 shown_type(old_f), shown_type(f), (long long)lost, lost > 1 ? "s" : "", (long long)first_lost);
+	if (lost)
+		crm__errors_add(&ch->losses, f->name, "data_loss",
+				"converting field '%s' from %s to %s would change %lld value%s (record %lld first)",
+				f->name, shown_type(old_f), shown_type(f), (long long)lost, lost > 1 ? "s" : "",
+				(long long)first_lost);
 	ch->data_loss |= lost > 0;
 done:
 	crm__stmt_give(db, rd);
@@ -550,29 +551,31 @@ static int drop_field(crm_db *db, const crm__form *form, const crm__field *f, cr
 	change_begin(ch, "drop", f->name);
 	crm__buf_printf(&ch->json, ",\"rows\":%lld,\"values\":%lld,\"data_loss\":%s}", (long long)rows, (long long)values,
 			lost ? "true" : "false");
-	if (lost && !ch->first_loss[0])
-		snprintf(ch->first_loss, sizeof ch->first_loss,
-			 "removing field '%s' would discard %lld value%s (to rename it instead, keep its id: "
-			 "{\"name\": \"new_name\", \"id\": \"%s\"})",
-			 f->name, (long long)values, values > 1 ? "s" : "", f->id);
+	if (lost)
+		crm__errors_add(&ch->losses, f->name, "data_loss",
+				"removing field '%s' would discard %lld value%s (to rename it instead, keep its id: "
+				"{\"name\": \"new_name\", \"id\": \"%s\"})",
+				f->name, (long long)values, values > 1 ? "s" : "", f->id);
 	ch->data_loss |= lost;
 	return alter(db, form->name, "DROP COLUMN", f->name, NULL, NULL);
 }
 
-/* CRM_ECONSTRAINT: the first change that discards data, and every change in the detail. */
+/* CRM_ECONSTRAINT: every change that discards data as a failing field
+ * ("errors", as for records), and every change in the detail. */
 static int refuse_data_loss(crm_db *db, const crm__form *form, const crm__form_changes *ch)
 {
 	crm__buf members = CRM__BUF_INIT;
 	int rc;
 
-	crm__buf_puts(&members, "\"data_loss\":true,\"changes\":[");
+	crm__errors_write(&members, &ch->losses);
+	crm__buf_puts(&members, ",\"data_loss\":true,\"changes\":[");
 	crm__buf_put(&members, ch->json.p, ch->json.len);
 	crm__buf_putc(&members, ']');
-	rc = members.oom ? crm__error_oom(db)
+	rc = members.oom || ch->losses.json.oom ? crm__error_oom(db)
 			 : crm__error_detail(db, CRM_ECONSTRAINT, crm__buf_cstr(&members),
 					     "form %s: %s; nothing was changed (CRM_APPLY_ALLOW_DATA_LOSS, or crm apply "
 					     "--allow-data-loss, applies it anyway)",
-					     form->name, ch->first_loss);
+					     form->name, ch->losses.first);
 	crm__buf_free(&members);
 	return rc;
 }
