@@ -37,10 +37,11 @@ static const char LEAD_FORM[] =
 	"\"indexes\":[[\"region\"]]}";
 
 /* The reference table: the same shape libcrm gives a form (lib/store/ddl.c:
- * id, one typed column per field — decimals as scaled integers, dates as
- * "YYYY-MM-DD" text — then the system columns) and the same indexes. */
+ * id never reused, one typed column per field — decimals as scaled
+ * integers, dates as "YYYY-MM-DD" text — then the system columns) and the
+ * same indexes. */
 static const char RAW_SCHEMA[] =
-	"CREATE TABLE lead(id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT, region TEXT,"
+	"CREATE TABLE lead(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, phone TEXT, email TEXT, region TEXT,"
 	" score INTEGER, budget INTEGER, source TEXT, city TEXT, created_on TEXT, notes TEXT,"
 	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, owner TEXT,"
 	" version INTEGER NOT NULL DEFAULT 1);"

@@ -28,12 +28,13 @@ static const char METADATA[] =
 	"{\"from\":\"s3\",\"event\":\"advance\",\"to\":\"s4\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":4}}]},"
 	"{\"from\":\"s4\",\"event\":\"advance\",\"to\":\"s5\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":5}}]}]}]";
 
+/* Ids never reused, as in libcrm's tables (lib/store/ddl.c, lib/workflow/catalog.c). */
 static const char RAW_SCHEMA[] =
-	"CREATE TABLE deal(id INTEGER PRIMARY KEY, name TEXT, score INTEGER, step INTEGER,"
+	"CREATE TABLE deal(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, score INTEGER, step INTEGER,"
 	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, owner TEXT, version INTEGER NOT NULL DEFAULT 1);"
-	"CREATE TABLE inst(id INTEGER PRIMARY KEY, record INTEGER, state TEXT, entered_at INTEGER);"
+	"CREATE TABLE inst(id INTEGER PRIMARY KEY AUTOINCREMENT, record INTEGER, state TEXT, entered_at INTEGER);"
 	"CREATE UNIQUE INDEX inst_record ON inst(record);"
-	"CREATE TABLE history(id INTEGER PRIMARY KEY, instance INTEGER, at INTEGER, event TEXT, from_state TEXT,"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER, at INTEGER, event TEXT, from_state TEXT,"
 	" to_state TEXT);"
 	"CREATE INDEX history_instance ON history(instance, id);";
 
