@@ -23,6 +23,8 @@ typedef struct checker {
 	const char *form;
 	crm__buf found; /* the "found" array's members */
 	int64_t listed, problems, records, forms;
+	int has_computed;      /* the form being checked has computed fields */
+	crm__buf text, scratch; /* check_conversion's, reused for every value */
 } checker;
 
 /* One record's problems: `errors` as crm__errors holds them. */
@@ -73,29 +75,30 @@ static char *types_sql(const crm__form *form)
 /* A stored value the write path would refuse as it is (an enum value that
  * is no option, a malformed email or date ...): written as JSON and read
  * back through the write path's own conversion, so both judge alike. */
-static int check_conversion(crm_db *db, const crm__field *f, const crm__value *v, crm__errors *errs)
+static int check_conversion(checker *c, const crm__field *f, const crm__value *v, crm__errors *errs)
 {
-	crm__buf text = CRM__BUF_INIT, scratch = CRM__BUF_INIT;
+	crm_db *db = c->db;
+	crm__buf *text = &c->text, *scratch = &c->scratch;
 	crm__jscan sc;
 	crm__jval el;
 	crm__value back;
 	crm__verr err = { 0 };
 	int rc = CRM_OK;
 
-	crm__buf_putc(&text, '[');
-	crm__value_write_json(&text, f->type, f->scale, v);
-	crm__buf_putc(&text, ']');
-	if (text.oom || crm__jscan_init(&sc, text.p, text.len, (int)db->limits[CRM_LIMIT_JSON_DEPTH], &scratch) ||
-	    crm__jscan_element(&sc, &el) != 1 || crm__buf_reserve(&scratch, 3 * el.n + 8))
+	crm__buf_reset(text);
+	crm__buf_reset(scratch);
+	crm__buf_putc(text, '[');
+	crm__value_write_json(text, f->type, f->scale, v);
+	crm__buf_putc(text, ']');
+	if (text->oom || crm__jscan_init(&sc, text->p, text->len, (int)db->limits[CRM_LIMIT_JSON_DEPTH], scratch) ||
+	    crm__jscan_element(&sc, &el) != 1 || crm__buf_reserve(scratch, 3 * el.n + 8))
 		rc = crm__error_oom(db);
-	else if (crm__value_from_json(&back, f, &el, &scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH], &err)) {
+	else if (crm__value_from_json(&back, f, &el, scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH], &err)) {
 		if (strcmp(err.code, "memory") == 0)
 			rc = crm__error_oom(db);
 		else
 			crm__errors_add(errs, f->name, err.code, "%s", err.message);
 	}
-	crm__buf_free(&text);
-	crm__buf_free(&scratch);
 	return rc;
 }
 
@@ -163,11 +166,11 @@ static int check_record(checker *c, crm__form *form, sqlite3_stmt *types, crm__r
 		const crm__field *f = &form->fields[i];
 		if (!skip[i] && rec->values[i].kind != CRM__V_NULL && f->type != CRM_TYPE_COMPUTED &&
 		    f->type != CRM_TYPE_ROLLUP)
-			rc = check_conversion(db, f, &rec->values[i], &errs);
+			rc = check_conversion(c, f, &rec->values[i], &errs);
 	}
 	if (rc == CRM_OK && crm__validate_record(db, form, rec->values, skip, &errs) < 0)
 		rc = db->errcode;
-	if (rc == CRM_OK && has_computed(form))
+	if (rc == CRM_OK && c->has_computed)
 		rc = check_computed(db, form, rec, skip, &errs);
 	if (rc == CRM_OK && errs.json.oom)
 		rc = crm__error_oom(db);
@@ -208,6 +211,7 @@ static int check_form(checker *c, const char *name)
 	crm__form_retain(form);
 	crm__record_init(&rec);
 	c->form = form->name;
+	c->has_computed = has_computed(form);
 	c->forms++;
 	if (!(sql = types_sql(form)) || !(skip = crm__malloc((size_t)form->nfields + 1)))
 		rc = crm__error_oom(db);
@@ -264,7 +268,7 @@ static int check_all(checker *c)
 
 int crm_form_check(crm_db *db, const char *form, char **out)
 {
-	checker c = { db, NULL, CRM__BUF_INIT, 0, 0, 0, 0 };
+	checker c = { db, NULL, CRM__BUF_INIT, 0, 0, 0, 0, 0, CRM__BUF_INIT, CRM__BUF_INIT };
 	crm__buf json = CRM__BUF_INIT;
 	int rc;
 
@@ -294,6 +298,8 @@ int crm_form_check(crm_db *db, const char *form, char **out)
 			*out = crm__buf_detach(&json);
 	}
 	crm__buf_free(&c.found);
+	crm__buf_free(&c.text);
+	crm__buf_free(&c.scratch);
 	crm__buf_free(&json);
 	return rc;
 }

@@ -89,6 +89,15 @@ static int file_exists(const char *path)
 	return exists;
 }
 
+static void db_free(crm_db *db)
+{
+	crm__buf_free(&db->errmsg);
+	crm__buf_free(&db->errdetail);
+	crm__buf_free(&db->errmembers);
+	crm__free(db);
+	crm__handle_closed(); /* its memory is gone: the allocator may change now */
+}
+
 int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 {
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
@@ -114,8 +123,7 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 	memcpy(db->limits, default_limits, sizeof db->limits);
 	db->stmts = crm__stmt_cache_new();
 	if (!db->stmts) {
-		crm__free(db);
-		crm__handle_closed();
+		db_free(db);
 		return CRM_ENOMEM;
 	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
@@ -125,8 +133,7 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 	if (rc != SQLITE_OK) {
 		if (!db->sql) {
 			crm__stmt_cache_free(db->stmts);
-			crm__free(db);
-			crm__handle_closed();
+			db_free(db);
 			return CRM_ENOMEM;
 		}
 		if (!(flags & SQLITE_OPEN_CREATE) && !file_exists(path))
@@ -141,14 +148,6 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 }
 
 /* What is left of a handle once its connection is closed. */
-static void db_free(crm_db *db)
-{
-	crm__buf_free(&db->errmsg);
-	crm__buf_free(&db->errdetail);
-	crm__buf_free(&db->errmembers);
-	crm__free(db);
-	crm__handle_closed(); /* its memory is gone: the allocator may change now */
-}
 
 void crm__child_add(crm_db *db, crm__child *child, void (*close)(crm__child *child))
 {
