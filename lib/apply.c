@@ -152,13 +152,13 @@ static int check_stored(crm_db *db, const apply_doc *docs, int n)
 	int rc = CRM_OK;
 
 	for (size_t s = 0; s < sizeof stored / sizeof *stored && rc == CRM_OK; s++) {
-		sqlite3_stmt *st;
-		int src = sqlite3_prepare_v2(db->sql, stored[s].sql, -1, &st, NULL);
+		crm__stmt *st;
+		int src = db->be->prepare(db, stored[s].sql, strlen(stored[s].sql), &st);
 
-		if (src != SQLITE_OK)
-			return crm__error_sqlite(db, src);
-		while (rc == CRM_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (src != CRM_OK)
+			return src;
+		while (rc == CRM_OK && (src = crm__step(st)) == CRM_ROW) {
+			const char *name = crm__column_text(st, 0);
 			int d = 0;
 
 			if ((rc = stored[s].check(db, name)) == CRM_OK)
@@ -168,9 +168,9 @@ static int check_stored(crm_db *db, const apply_doc *docs, int n)
 			rc = d < n ? in_document(db, rc, d)
 				   : crm__error_context(db, "this change breaks a stored definition", NULL);
 		}
-		if (rc == CRM_OK && src != SQLITE_DONE)
-			rc = crm__error_sqlite(db, src);
-		sqlite3_finalize(st);
+		if (rc == CRM_OK && src != CRM_DONE)
+			rc = src;
+		crm__finalize(st);
 	}
 	return rc;
 }

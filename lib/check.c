@@ -144,10 +144,10 @@ static int has_computed(const crm__form *form)
 }
 
 /* One record: storage types, the definition's rules and references, computed fields. */
-static int check_record(checker *c, crm__form *form, sqlite3_stmt *types, crm__record *rec, unsigned char *skip)
+static int check_record(checker *c, crm__form *form, crm__stmt *types, crm__record *rec, unsigned char *skip)
 {
 	crm_db *db = c->db;
-	int64_t id = sqlite3_column_int64(types, 0);
+	int64_t id = crm__column_int64(types, 0);
 	crm__errors errs = { 0 };
 	int rc;
 
@@ -155,7 +155,7 @@ static int check_record(checker *c, crm__form *form, sqlite3_stmt *types, crm__r
 	memset(skip, 0, (size_t)form->nfields);
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__field *f = &form->fields[i];
-		const char *type = (const char *)sqlite3_column_text(types, 1 + i);
+		const char *type = crm__column_text(types, 1 + i);
 		if (type && !type_fits(f, type)) {
 			crm__errors_add(&errs, f->name, "type", "stored as %s, not %s", type, storage_name(f->storage));
 			skip[i] = CRM__GIVEN_BAD;
@@ -202,9 +202,9 @@ static int check_form(checker *c, const char *name)
 	crm__form *form;
 	crm__record rec;
 	unsigned char *skip = NULL;
-	sqlite3_stmt *types = NULL;
+	crm__stmt *types = NULL;
 	char *sql = NULL;
-	int rc, src = SQLITE_DONE;
+	int rc, src = CRM_DONE;
 
 	if ((rc = crm__form_lookup(db, name, &form)))
 		return rc;
@@ -217,12 +217,12 @@ static int check_form(checker *c, const char *name)
 		rc = crm__error_oom(db);
 	else if (!(types = crm__stmt_take(db, sql, strlen(sql))))
 		rc = db->errcode;
-	while (rc == CRM_OK && (src = sqlite3_step(types)) == SQLITE_ROW) {
+	while (rc == CRM_OK && (src = crm__step(types)) == CRM_ROW) {
 		c->records++;
 		rc = check_record(c, form, types, &rec, skip);
 	}
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+	if (rc == CRM_OK && src != CRM_DONE)
+		rc = src;
 	crm__stmt_give(db, types);
 	if (rc == CRM_OK)
 		rc = crm__rollup_stale(db, form, stale_rollup, c);
@@ -235,7 +235,7 @@ static int check_form(checker *c, const char *name)
 
 static int check_all(checker *c)
 {
-	sqlite3_stmt *st = crm__stmt_take(c->db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
+	crm__stmt *st = crm__stmt_take(c->db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
 					  (size_t)-1);
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -244,9 +244,9 @@ static int check_all(checker *c)
 	if (!st)
 		return c->db->errcode;
 	/* Names first: checking runs statements of its own. */
-	while (rc == CRM_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == CRM_OK && (src = crm__step(st)) == CRM_ROW) {
 		char **grown = n < cap ? names : crm__realloc(names, (cap = cap ? 2 * cap : 8) * sizeof *names);
-		if (!grown || !(grown[n] = crm__strdup((const char *)sqlite3_column_text(st, 0)))) {
+		if (!grown || !(grown[n] = crm__strdup(crm__column_text(st, 0)))) {
 			names = grown ? grown : names;
 			rc = crm__error_oom(c->db);
 			break;
@@ -254,8 +254,8 @@ static int check_all(checker *c)
 		names = grown;
 		n++;
 	}
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(c->db, src);
+	if (rc == CRM_OK && src != CRM_DONE)
+		rc = src;
 	crm__stmt_give(c->db, st);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == CRM_OK)

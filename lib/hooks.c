@@ -2,7 +2,6 @@
  * the top so lower layers call up without depending on upper headers. */
 #include "form/form_int.h"
 #include "report/rollup.h"
-#include "report/sum.h"
 #include "script/script.h"
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
@@ -21,8 +20,3 @@ const crm__write_hooks crm__hooks = {
 	.validate = crm__script_validate,
 	.sandbox_ready = crm__decision_lua_register,
 };
-
-int crm__connection_ready(sqlite3 *sql)
-{
-	return crm__report_register_sum(sql);
-}

@@ -44,17 +44,17 @@ int test_apply_lossy(crm_db *db, const char *json)
 
 int64_t test_sql_int(crm_db *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bad test SQL %s: %s\n", sql, sqlite3_errmsg(db->sql));
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, crm_errmsg(db));
 		test_failures_++;
 		return -1;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (crm__step(st) == CRM_ROW)
+		v = crm__column_int64(st, 0);
+	crm__finalize(st);
 	return v;
 }
 

@@ -249,11 +249,10 @@ TEST(test_event_list__database_from_before_the_instance_column_is_upgraded)
 	close(fd);
 	unlink(path);
 	CHECK_OK(db, crm_open(&db, path, NULL));
-	CHECK(sqlite3_exec(db->sql,
+	CHECK(crm__exec(db,
 			   "ALTER TABLE crm_event DROP COLUMN instance;"
 			   "UPDATE crm_state SET value = 2 WHERE key = 'format';" /* the format before events named instances */
-			   "INSERT INTO crm_event(at, type, payload) VALUES(0, 'old', '{}')",
-			   NULL, NULL, NULL) == SQLITE_OK);
+			   "INSERT INTO crm_event(at, type, payload) VALUES(0, 'old', '{}')") == CRM_OK);
 	crm_close(db);
 	db = NULL;
 	CHECK_OK(db, crm_open(&db, path, NULL));

@@ -367,7 +367,7 @@ TEST(test_batch__free_without_commit_rolls_back)
 	crm_batch_free(b);
 	CHECK_INT(rows(db), 0);
 	CHECK(test_get(db, "item", id) == NULL);
-	CHECK(sqlite3_get_autocommit(db->sql));
+	CHECK(!db->be->in_transaction(db));
 	/* the unique value is free again */
 	CHECK_OK(db, crm_record_insert(db, "item", "{\"name\":\"c\",\"code\":\"X\"}", NULL));
 	crm_batch_free(NULL);
@@ -400,7 +400,7 @@ TEST(test_batch__add_after_failed_commit_is_misuse)
 	CHECK_RC(db, crm_batch_add(b, "{\"name\":\"b\"}", -1, NULL), CRM_EMISUSE);
 	crm_batch_free(b);
 	CHECK_INT(rows(db), 0);
-	CHECK(sqlite3_get_autocommit(db->sql));
+	CHECK(!db->be->in_transaction(db));
 	crm_close(db);
 }
 
@@ -411,7 +411,7 @@ TEST(test_batch__begin_checks_its_arguments)
 
 	CHECK_RC(db, crm_batch_begin(&b, db, "nosuch"), CRM_ENOTFOUND);
 	CHECK(b == NULL);
-	CHECK(sqlite3_get_autocommit(db->sql));
+	CHECK(!db->be->in_transaction(db));
 	CHECK_RC(db, crm_batch_begin(&b, db, "item; DROP TABLE item"), CRM_ENOTFOUND);
 	CHECK_RC(db, crm_batch_begin(&b, db, NULL), CRM_EMISUSE);
 	CHECK_INT(crm_batch_begin(NULL, db, "item"), CRM_EMISUSE);
@@ -550,7 +550,7 @@ TEST(test_batch__insert_many_malformed_array_is_einval_and_inserts_nothing)
 	CHECK_INT(rows(db), 0);
 	CHECK_RC(db, crm_record_insert_many(db, "item", "[{\"name\":\"a\"}] trailing", &ids, &n), CRM_EINVAL);
 	CHECK_INT(rows(db), 0);
-	CHECK(sqlite3_get_autocommit(db->sql));
+	CHECK(!db->be->in_transaction(db));
 	crm_close(db);
 }
 
@@ -604,7 +604,7 @@ TEST(test_batch__inside_host_transaction_commits_with_it)
 	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"b2\"}", -1, NULL));
 	CHECK_OK(db, crm_batch_commit(b));
 	crm_batch_free(b);
-	CHECK(!sqlite3_get_autocommit(db->sql)); /* the host transaction is still open */
+	CHECK(db->be->in_transaction(db)); /* the host transaction is still open */
 	CHECK_OK(db, crm_commit(db));
 	CHECK_INT(rows(db), 3);
 	crm_close(db);

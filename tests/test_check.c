@@ -25,19 +25,19 @@ static const char forms[] =
 static const char *sql_text(crm_db *db, const char *sql)
 {
 	static char text[512];
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	const char *v = NULL;
 
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bad test SQL %s: %s\n", sql, sqlite3_errmsg(db->sql));
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, crm_errmsg(db));
 		test_failures_++;
 		return NULL;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		snprintf(text, sizeof text, "%s", (const char *)sqlite3_column_text(st, 0));
+	if (crm__step(st) == CRM_ROW && crm__column_type(st, 0) != CRM__SQL_NULL) {
+		snprintf(text, sizeof text, "%s", crm__column_text(st, 0));
 		v = text;
 	}
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	return v;
 }
 
@@ -79,8 +79,8 @@ TEST(test_view__is_read_only)
 	int64_t deal;
 	crm_db *db = fixture(&deal);
 
-	CHECK(sqlite3_exec(db->sql, "INSERT INTO crm_view_deal(title) VALUES('x')", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(db->sql, "UPDATE crm_view_deal SET title = 'x'", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(crm__exec(db, "INSERT INTO crm_view_deal(title) VALUES('x')") != CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_view_deal SET title = 'x'") != CRM_OK);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE title = 'x'"), 0);
 	crm_close(db);
 }
@@ -115,7 +115,7 @@ TEST(test_view__made_for_a_database_from_before_views_on_next_apply)
 	int64_t deal;
 	crm_db *db = fixture(&deal);
 
-	CHECK_INT(sqlite3_exec(db->sql, "DROP VIEW crm_view_deal", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(crm__exec(db, "DROP VIEW crm_view_deal"), CRM_OK);
 	test_apply(db, forms); /* unchanged definitions */
 	CHECK_STR(sql_text(db, "SELECT title FROM crm_view_deal"), "Big");
 	crm_close(db);
@@ -141,13 +141,12 @@ TEST(test_check__finds_drift_from_raw_sql_and_changes_nothing)
 	int64_t changes;
 
 	/* What a BI tool or a hand-written script might do behind libcrm's back. */
-	CHECK_INT(sqlite3_exec(db->sql,
+	CHECK_INT(crm__exec(db,
 			       "UPDATE deal SET stage = 'maybe', tags = '[\"vip\",\"gold\"]', score = 'high',"
 			       " code = 'X-9', account = 42, label = 'old';"
-			       "INSERT INTO deal(title, amount, created_at, updated_at) VALUES(NULL, 5, 0, 0);",
-			       NULL, NULL, NULL),
-		  SQLITE_OK);
-	changes = sqlite3_total_changes(db->sql);
+			       "INSERT INTO deal(title, amount, created_at, updated_at) VALUES(NULL, 5, 0, 0);"),
+		  CRM_OK);
+	changes = sqlite3_total_changes(db->conn);
 	CHECK_OK(db, crm_form_check(db, "deal", &out));
 	CHECK_HAS(out, "\"forms\":1,\"records\":2,");
 	CHECK_HAS(out, "{\"field\":\"score\",\"code\":\"type\",\"message\":\"stored as text, not integer\"}");
@@ -166,7 +165,7 @@ TEST(test_check__finds_drift_from_raw_sql_and_changes_nothing)
 	CHECK_HAS(out, "\"problems\":1,");
 	CHECK_HAS(out, "{\"form\":\"account\",\"record\":1,\"errors\":[{\"field\":\"deals\",\"code\":\"stale\"");
 	crm_free(out);
-	CHECK_INT(sqlite3_total_changes(db->sql), changes);
+	CHECK_INT(sqlite3_total_changes(db->conn), changes);
 	CHECK_STR(sql_text(db, "SELECT label FROM deal WHERE id = 1"), "old");
 	crm_close(db);
 }

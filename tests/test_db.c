@@ -2,6 +2,7 @@
  * transactions (docs/metadata.md, include/crm/db.h). */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "core/db_int.h"
 #include "helpers.h"
@@ -43,14 +44,14 @@ static void rm_db_files(const char *path)
 static const char *sql_text(crm_db *db, const char *sql)
 {
 	static char out[256];
-	sqlite3_stmt *st;
+	crm__stmt *st;
 
 	out[0] = 0;
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK)
 		return "(prepare failed)";
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (crm__step(st) == CRM_ROW && crm__column_text(st, 0))
+		snprintf(out, sizeof out, "%s", crm__column_text(st, 0));
+	crm__finalize(st);
 	return out;
 }
 
@@ -333,9 +334,9 @@ TEST(test_db__begin_commit_groups_two_inserts)
 	CHECK_OK(db, crm_begin(db));
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"A\"}", &a));
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"B\"}", &b));
-	CHECK(!sqlite3_get_autocommit(db->sql)); /* still inside the host transaction */
+	CHECK(db->be->in_transaction(db)); /* still inside the host transaction */
 	CHECK_OK(db, crm_commit(db));
-	CHECK(sqlite3_get_autocommit(db->sql));
+	CHECK(!db->be->in_transaction(db));
 	CHECK_INT(count_rows(db, "lead"), 2);
 	CHECK_HAS(test_get(db, "lead", a), "\"name\":\"A\"");
 	CHECK_HAS(test_get(db, "lead", b), "\"name\":\"B\"");

@@ -1029,10 +1029,9 @@ TEST(test_form_define__existing_table_with_the_form_name_is_eexists)
 	crm_db *db = test_db();
 	snapshot before;
 
-	CHECK_INT(sqlite3_exec(db->sql, "CREATE TABLE lead(x); INSERT INTO lead VALUES(42);"
-					"CREATE VIEW lead_view AS SELECT 1",
-			       NULL, NULL, NULL),
-		  SQLITE_OK);
+	CHECK_INT(crm__exec(db, "CREATE TABLE lead(x); INSERT INTO lead VALUES(42);"
+					"CREATE VIEW lead_view AS SELECT 1"),
+		  CRM_OK);
 	snap(db, &before);
 	CHECK_RC(db, crm_apply(db, "{\"form\":\"lead\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"}]}"), CRM_EEXISTS);
 	CHECK_HAS(crm_errmsg(db), "lead");

@@ -4,6 +4,8 @@
  * ids are never reused (records, instances, timers, events, history), also
  * in databases made before AUTOINCREMENT; a deleted record's instances,
  * timers and pending approvals end with it. */
+#include <sqlite3.h>
+
 #include "core/db_int.h"
 #include "helpers.h"
 #include "test.h"
@@ -70,13 +72,13 @@ static const char *history(crm_db *db, const char *form, int64_t id)
 
 static int integrity_ok(crm_db *db)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int ok;
 
-	if (sqlite3_prepare_v2(db->sql, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+	if (db->be->prepare(db, "PRAGMA integrity_check", strlen("PRAGMA integrity_check"), &st) != CRM_OK)
 		return 0;
-	ok = sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
-	sqlite3_finalize(st);
+	ok = crm__step(st) == CRM_ROW && strcmp(crm__column_text(st, 0), "ok") == 0;
+	crm__finalize(st);
 	return ok;
 }
 

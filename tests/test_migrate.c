@@ -57,14 +57,14 @@ static const char *column_type(crm_db *db, const char *table, const char *column
 {
 	static char out[32];
 	char sql[256];
-	sqlite3_stmt *st;
+	crm__stmt *st;
 
 	out[0] = 0;
 	snprintf(sql, sizeof sql, "SELECT type FROM pragma_table_info('%s') WHERE name='%s'", table, column);
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+	if (db->be->prepare(db, sql, strlen(sql), &st) == CRM_OK) {
+		if (crm__step(st) == CRM_ROW)
+			snprintf(out, sizeof out, "%s", crm__column_text(st, 0));
+		crm__finalize(st);
 	}
 	return out;
 }
@@ -93,21 +93,21 @@ static char *snapshot(crm_db *db, const char *form)
 {
 	crm__buf all = CRM__BUF_INIT;
 	char sql[128];
-	sqlite3_stmt *st;
+	crm__stmt *st;
 
 	snprintf(sql, sizeof sql, "SELECT id FROM \"%s\" ORDER BY id", form);
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK)
 		return NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (crm__step(st) == CRM_ROW) {
 		char *json = NULL;
-		if (crm_record_get(db, form, sqlite3_column_int64(st, 0), &json) == CRM_OK)
+		if (crm_record_get(db, form, crm__column_int64(st, 0), &json) == CRM_OK)
 			crm__buf_puts(&all, json);
 		else
 			crm__buf_puts(&all, "(unreadable)");
 		crm__buf_putc(&all, '\n');
 		crm_free(json);
 	}
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	crm__buf_putc(&all, 0);
 	return crm__buf_detach(&all);
 }
@@ -167,7 +167,7 @@ static void check_refused(crm_db *db, const char *form, const char *def, int cod
 	CHECK_STR(form_def(db, form), def_before ? def_before : "");
 	after = snapshot(db, form);
 	CHECK_STR(after, before);
-	CHECK(sqlite3_get_autocommit(db->sql));
+	CHECK(!db->be->in_transaction(db));
 	crm_free(before);
 	crm_free(after);
 	crm_free(def_before);

@@ -797,7 +797,7 @@ TEST(test_query__filter_eval_agrees_with_sql_on_generated_filters)
 	crm__buf strings[64];
 	int64_t idv[64];
 	int nrows = 0, valid = 0, matched_some = 0;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t id;
 
 	for (int i = 0; i < 24; i++) {
@@ -818,8 +818,8 @@ TEST(test_query__filter_eval_agrees_with_sql_on_generated_filters)
 	CHECK_OK(db, crm__form_lookup(db, "lead", &form));
 	crm__form_retain(form);
 	/* every record's storage values, read straight from the table */
-	CHECK(sqlite3_prepare_v2(db->sql, "SELECT * FROM lead ORDER BY id", -1, &st, NULL) == SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW && nrows < 64) {
+	CHECK(db->be->prepare(db, "SELECT * FROM lead ORDER BY id", strlen("SELECT * FROM lead ORDER BY id"), &st) == CRM_OK);
+	while (crm__step(st) == CRM_ROW && nrows < 64) {
 		crm__buf *s = &strings[nrows];
 		memset(s, 0, sizeof *s);
 		crm__buf_reserve(s, 65536);
@@ -838,23 +838,23 @@ TEST(test_query__filter_eval_agrees_with_sql_on_generated_filters)
 			crm__value *v = &row[nrows].sys[k];
 			int col = k == 0 ? 0 : form->nfields + k;
 			memset(v, 0, sizeof *v);
-			if (sqlite3_column_type(st, col) == SQLITE_NULL)
+			if (crm__column_type(st, col) == CRM__SQL_NULL)
 				v->kind = CRM__V_NULL;
 			else if (k == 3) {
 				size_t off = s->len;
-				crm__buf_put(s, sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+				crm__buf_put(s, crm__column_text(st, col), (size_t)crm__column_bytes(st, col));
 				v->kind = CRM__V_TEXT;
 				v->s = s->p + off;
-				v->n = (size_t)sqlite3_column_bytes(st, col);
+				v->n = (size_t)crm__column_bytes(st, col);
 			} else {
 				v->kind = CRM__V_INT;
-				v->i = sqlite3_column_int64(st, col);
+				v->i = crm__column_int64(st, col);
 			}
 		}
 		idv[nrows] = row[nrows].sys[0].i;
 		nrows++;
 	}
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	CHECK_INT(nrows, 32);
 
 	for (int t = 0; t < 1500; t++) {
@@ -920,7 +920,7 @@ TEST(test_query__parameters_bind_through_lookup)
 	crm__filter *f;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__binds binds = { 0 };
-	sqlite3_stmt *st = NULL;
+	crm__stmt *st = NULL;
 	struct params vals;
 	cJSON *json = cJSON_Parse("{\"and\":[{\"field\":\"score\",\"op\":\">=\",\"param\":\"min\"},"
 				  "{\"field\":\"name\",\"op\":\"starts_with\",\"param\":\"p\"}]}");
@@ -941,16 +941,16 @@ TEST(test_query__parameters_bind_through_lookup)
 	CHECK_INT(binds.n, 3);
 	CHECK_STR(binds.param[0], "min");
 	CHECK(binds.v[0] == NULL);
-	CHECK(sqlite3_prepare_v2(db->sql, crm__buf_cstr(&sql), -1, &st, NULL) == SQLITE_OK);
+	CHECK(db->be->prepare(db, crm__buf_cstr(&sql), strlen(crm__buf_cstr(&sql)), &st) == CRM_OK);
 	/* unresolved parameters are null and match nothing */
-	CHECK(crm__binds_apply(&binds, st, 1, NULL, NULL) == SQLITE_OK);
-	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_type(st, 0), SQLITE_NULL);
-	sqlite3_reset(st);
-	CHECK(crm__binds_apply(&binds, st, 1, param_lookup, &vals) == SQLITE_OK);
-	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_STR((const char *)sqlite3_column_text(st, 0), "1"); /* Alice 10; Al has 0 */
-	sqlite3_finalize(st);
+	CHECK(crm__binds_apply(&binds, st, 1, NULL, NULL) == CRM_OK);
+	CHECK(crm__step(st) == CRM_ROW);
+	CHECK_INT(crm__column_type(st, 0), CRM__SQL_NULL);
+	crm__reset(st);
+	CHECK(crm__binds_apply(&binds, st, 1, param_lookup, &vals) == CRM_OK);
+	CHECK(crm__step(st) == CRM_ROW);
+	CHECK_STR(crm__column_text(st, 0), "1"); /* Alice 10; Al has 0 */
+	crm__finalize(st);
 	/* in memory a parameter cannot be known: its condition is false */
 	memset(fields, 0, sizeof fields);
 	memset(&row, 0, sizeof row);

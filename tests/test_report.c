@@ -232,23 +232,23 @@ static crm_db *sales_db(void)
 
 /* ---- comparing a report with SQL ---- */
 
-static int values_differ(crm_report *r, sqlite3_stmt *st, int i)
+static int values_differ(crm_report *r, crm__stmt *st, int i)
 {
-	int rn = crm_report_is_null(r, i), sn = sqlite3_column_type(st, i) == SQLITE_NULL;
+	int rn = crm_report_is_null(r, i), sn = crm__column_type(st, i) == CRM__SQL_NULL;
 
 	if (rn || sn)
 		return rn != sn;
 	switch (crm_report_column_type(r, i)) {
 	case CRM_TYPE_NUMBER: {
-		double a = crm_report_double(r, i), b = sqlite3_column_double(st, i);
+		double a = crm_report_double(r, i), b = crm__column_double(st, i);
 		return fabs(a - b) > 1e-9 * fmax(1, fmax(fabs(a), fabs(b)));
 	}
 	case CRM_TYPE_INTEGER:
 	case CRM_TYPE_DECIMAL:
 	case CRM_TYPE_BOOLEAN:
 	case CRM_TYPE_DATETIME:
-	case CRM_TYPE_REF: return crm_report_int64(r, i) != sqlite3_column_int64(st, i);
-	default: return strcmp(crm_report_text(r, i), (const char *)sqlite3_column_text(st, i)) != 0;
+	case CRM_TYPE_REF: return crm_report_int64(r, i) != crm__column_int64(st, i);
+	default: return strcmp(crm_report_text(r, i), crm__column_text(st, i)) != 0;
 	}
 }
 
@@ -258,7 +258,7 @@ static int values_differ(crm_report *r, sqlite3_stmt *st, int i)
 static int same_as_sql_(crm_db *db, const char *name, const char *params, const char *sql, int line)
 {
 	crm_report *r = NULL;
-	sqlite3_stmt *st = NULL;
+	crm__stmt *st = NULL;
 	int rows = 0, bad = 0;
 
 	if (crm_report_run(&r, db, name, params ? q(params) : NULL) != CRM_OK) {
@@ -266,24 +266,24 @@ static int same_as_sql_(crm_db *db, const char *name, const char *params, const 
 		test_failures_++;
 		return -1;
 	}
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "line %d: bad test SQL: %s\n", line, sqlite3_errmsg(db->sql));
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK) {
+		fprintf(stderr, "line %d: bad test SQL: %s\n", line, crm_errmsg(db));
 		test_failures_++;
 		crm_report_free(r);
 		return -1;
 	}
-	if (sqlite3_column_count(st) != crm_report_column_count(r)) {
+	if (crm__column_count(st) != crm_report_column_count(r)) {
 		fprintf(stderr, "line %d: %d columns, the SQL has %d\n", line, crm_report_column_count(r),
-			sqlite3_column_count(st));
+			crm__column_count(st));
 		bad++;
 	}
 	while (!bad) {
-		int a = crm_report_next(r), b = sqlite3_step(st);
-		if (a == CRM_DONE && b == SQLITE_DONE)
+		int a = crm_report_next(r), b = crm__step(st);
+		if (a == CRM_DONE && b == CRM_DONE)
 			break;
-		if (a != CRM_ROW || b != SQLITE_ROW) {
+		if (a != CRM_ROW || b != CRM_ROW) {
 			fprintf(stderr, "line %d: row %d: report %s, SQL %s\n", line, rows, crm_errstr(a),
-				b == SQLITE_ROW ? "has a row" : "done");
+				b == CRM_ROW ? "has a row" : "done");
 			bad++;
 			break;
 		}
@@ -291,11 +291,11 @@ static int same_as_sql_(crm_db *db, const char *name, const char *params, const 
 			if (values_differ(r, st, i) && bad++ < 5)
 				fprintf(stderr, "line %d: row %d column %s: report %s, SQL %s\n  row %s\n", line, rows,
 					crm_report_column_name(r, i), crm_report_text(r, i) ? crm_report_text(r, i) : "NULL",
-					sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "NULL",
+					crm__column_text(st, i) ? crm__column_text(st, i) : "NULL",
 					crm_report_json(r));
 		rows++;
 	}
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	crm_report_free(r);
 	if (bad) {
 		test_failures_++;
@@ -701,7 +701,7 @@ TEST(test_report_buckets__iso_weeks_across_year_boundaries)
 TEST(test_report_buckets__iso_weeks_of_every_lead_match_c)
 {
 	crm_db *db = sales_db();
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	char labels[200][12], lab[16];
 	int64_t counts[200] = { 0 };
 	int nlab = 0, rows = 0;
@@ -710,9 +710,10 @@ TEST(test_report_buckets__iso_weeks_of_every_lead_match_c)
 	apply(db, "{'report':'weekly','source':'lead','timezone':'+08:00','dimensions':[{'field':'at','bucket':'week'}],"
 		  " 'measures':[{'name':'n','agg':'count'}]}");
 	/* the expected counts, computed in C from the raw times */
-	CHECK(sqlite3_prepare_v2(db->sql, "SELECT at FROM lead WHERE at IS NOT NULL", -1, &st, NULL) == SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t ms = sqlite3_column_int64(st, 0) + 8 * 3600000;
+	static const char times[] = "SELECT at FROM lead WHERE at IS NOT NULL";
+	CHECK(db->be->prepare(db, times, sizeof times - 1, &st) == CRM_OK);
+	while (crm__step(st) == CRM_ROW) {
+		int64_t ms = crm__column_int64(st, 0) + 8 * 3600000;
 		int k = 0;
 		iso_week(ms / 86400000, lab);
 		while (k < nlab && strcmp(labels[k], lab))
@@ -721,7 +722,7 @@ TEST(test_report_buckets__iso_weeks_of_every_lead_match_c)
 			strcpy(labels[nlab++], lab);
 		counts[k]++;
 	}
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	CHECK_OK(db, crm_report_run(&r, db, "weekly", NULL));
 	while (crm_report_next(r) == CRM_ROW) {
 		const char *l = crm_report_text(r, 0);
@@ -923,20 +924,20 @@ TEST(test_report_funnel__enum_stages_by_channel_match_c)
 {
 	crm_db *db = sales_db();
 	int64_t at[4][5] = { { 0 } };
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	crm_report *r = NULL;
 	int rows = 0;
 
 	apply(db, "{'report':'lead_funnel','source':'lead','funnel':{'field':'stage','stages':['new','qualified','opportunity','won']},"
 		  " 'dimensions':[{'field':'channel'}]}");
-	CHECK(sqlite3_prepare_v2(db->sql,
-				 "SELECT CASE channel WHEN 'web' THEN 0 WHEN 'wechat' THEN 1 WHEN 'douyin' THEN 2 ELSE 3 END,"
-				 " CASE stage WHEN 'new' THEN 0 WHEN 'qualified' THEN 1 WHEN 'opportunity' THEN 2 WHEN 'won' THEN 3 ELSE 4 END,"
-				 " count(*) FROM lead GROUP BY 1, 2",
-				 -1, &st, NULL) == SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		at[sqlite3_column_int(st, 0)][sqlite3_column_int(st, 1)] = sqlite3_column_int64(st, 2);
-	sqlite3_finalize(st);
+	static const char by_cell[] =
+		"SELECT CASE channel WHEN 'web' THEN 0 WHEN 'wechat' THEN 1 WHEN 'douyin' THEN 2 ELSE 3 END,"
+		" CASE stage WHEN 'new' THEN 0 WHEN 'qualified' THEN 1 WHEN 'opportunity' THEN 2 WHEN 'won' THEN 3 ELSE 4 END,"
+		" count(*) FROM lead GROUP BY 1, 2";
+	CHECK(db->be->prepare(db, by_cell, sizeof by_cell - 1, &st) == CRM_OK);
+	while (crm__step(st) == CRM_ROW)
+		at[crm__column_int(st, 0)][crm__column_int(st, 1)] = crm__column_int64(st, 2);
+	crm__finalize(st);
 	CHECK_OK(db, crm_report_run(&r, db, "lead_funnel", NULL));
 	CHECK_INT(crm_report_column_count(r), 5);
 	CHECK_STR(crm_report_column_name(r, 2), "reached");

@@ -120,23 +120,23 @@ static const char *sql_text(crm_db *db, const char *fmt, ...)
 	static char ring[8][8192];
 	static int k;
 	char *out = ring[k++ % 8], sql[1024];
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof sql, fmt, ap);
 	va_end(ap);
 	snprintf(out, sizeof ring[0], "(none)");
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bad test SQL %s: %s\n", sql, sqlite3_errmsg(db->sql));
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, crm_errmsg(db));
 		test_failures_++;
 		return out;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 0);
+	if (crm__step(st) == CRM_ROW) {
+		const char *s = crm__column_text(st, 0);
 		snprintf(out, sizeof ring[0], "%s", s ? s : "(null)");
 	}
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	return out;
 }
 

@@ -21,74 +21,6 @@ static const int64_t default_limits[CRM_LIMIT_COUNT_] = {
 int crm_libversion_number(void) { return CRM_VERSION_NUMBER; }
 const char *crm_libversion(void) { return CRM_VERSION; }
 
-/*
- * Decide, before anything is written, whether this file may become (or
- * already is) a libcrm database: libcrm's tables present, or an empty
- * database when creating is allowed, or any SQLite file with
- * CRM_OPEN_INIT. Anything else is refused and the file left as it was.
- */
-static int check_kind(crm_db *db, const char *path, unsigned int flags)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, empty = 0, ours = 0, may_init;
-
-	rc = sqlite3_prepare_v2(db->sql,
-				"SELECT NOT EXISTS(SELECT 1 FROM sqlite_schema),"
-				" EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'crm_state')",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		empty = sqlite3_column_int(st, 0);
-		ours = sqlite3_column_int(st, 1);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_OK)
-		return crm__error(db, crm__code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : crm__code_from_sqlite(rc),
-				  "cannot open %s: %s", path, sqlite3_errmsg(db->sql));
-	may_init = !(flags & CRM_OPEN_READONLY) &&
-		   ((flags & CRM_OPEN_INIT) || (empty && !(flags & CRM_OPEN_EXISTING)));
-	if (ours || may_init)
-		return CRM_OK;
-	if (empty)
-		return crm__error(db, CRM_ENOTFOUND, "no libcrm database at %s (the file is empty)", path);
-	return crm__error(db, CRM_EINVAL,
-			  "%s is not a libcrm database (an SQLite file with other tables): left unchanged; "
-			  "CRM_OPEN_INIT adds libcrm's tables to it", path);
-}
-
-static int configure(crm_db *db, const char *path, const crm_open_options *o)
-{
-	int rc;
-
-	sqlite3_busy_timeout(db->sql, o->busy_timeout_ms);
-	sqlite3_extended_result_codes(db->sql, 1);
-	if ((rc = crm__connection_ready(db->sql)) != SQLITE_OK)
-		return crm__error_sqlite(db, rc);
-	if ((rc = check_kind(db, path, o->flags)))
-		return rc;
-	if (!(o->flags & CRM_OPEN_READONLY)) {
-		/* WAL lets readers in other processes run beside the writer;
-		 * NORMAL sync is durable across application crashes in WAL mode. */
-		rc = crm__exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
-		if (rc)
-			return rc;
-	}
-	if ((rc = crm__exec(db, "PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF")))
-		return rc;
-	return crm__meta_init(db);
-}
-
-/* Through SQLite's VFS, so the check means what SQLite's open meant. */
-static int file_exists(const char *path)
-{
-	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
-	int exists = 1;
-
-	if (vfs && vfs->xAccess(vfs, path, SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK)
-		exists = 1;
-	return exists;
-}
-
 static void db_free(crm_db *db)
 {
 	crm__buf_free(&db->errmsg);
@@ -102,7 +34,7 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 {
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
 	crm_db *db;
-	int flags, rc;
+	int rc;
 
 	if (!out)
 		return CRM_EMISUSE;
@@ -126,23 +58,19 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 		db_free(db);
 		return CRM_ENOMEM;
 	}
-	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
-		((o.flags & CRM_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-		((o.flags & (CRM_OPEN_READONLY | CRM_OPEN_EXISTING)) ? 0 : SQLITE_OPEN_CREATE);
-	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
-	if (rc != SQLITE_OK) {
-		if (!db->sql) {
-			crm__stmt_cache_free(db->stmts);
-			db_free(db);
-			return CRM_ENOMEM;
+	for (int i = 0; crm__backends[i]; i++)
+		if (crm__backends[i]->accepts(path)) {
+			db->be = crm__backends[i];
+			break;
 		}
-		if (!(flags & SQLITE_OPEN_CREATE) && !file_exists(path))
-			rc = crm__error(db, CRM_ENOTFOUND, "no database at %s: %s", path, sqlite3_errmsg(db->sql));
-		else
-			rc = crm__error(db, crm__code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : crm__code_from_sqlite(rc),
-					"cannot open %s: %s", path, sqlite3_errmsg(db->sql));
-	} else
-		rc = configure(db, path, &o);
+	rc = db->be->open(db, path, &o);
+	if (rc == CRM_OK)
+		rc = crm__meta_init(db);
+	if (rc == CRM_ENOMEM && !db->conn) {
+		crm__stmt_cache_free(db->stmts);
+		db_free(db);
+		return CRM_ENOMEM;
+	}
 	*out = db;
 	return rc;
 }
@@ -187,11 +115,7 @@ int crm_close(crm_db *db)
 		if (db->ext[i] && db->ext_free[i])
 			db->ext_free[i](db->ext[i]);
 	crm__stmt_cache_free(db->stmts);
-	if (db->sql && !sqlite3_get_autocommit(db->sql))
-		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-	/* v2: statements of definitions children still hold are finalized
-	 * when those children are freed. */
-	sqlite3_close_v2(db->sql);
+	db->be->close(db);
 	crm__free(db->actor_user);
 	crm__free(db->actor_roles);
 	if (!db->children) {
@@ -200,7 +124,6 @@ int crm_close(crm_db *db)
 	}
 	memset(db->ext, 0, sizeof db->ext);
 	db->stmts = NULL;
-	db->sql = NULL;
 	db->actor_user = db->actor_roles = NULL;
 	db->closed = 1;
 	crm__error(db, CRM_EMISUSE, "the handle is closed");

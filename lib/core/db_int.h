@@ -3,8 +3,7 @@
 #ifndef CRM_CORE_DB_INT_H
 #define CRM_CORE_DB_INT_H
 
-#include <sqlite3.h>
-
+#include "backend/backend.h"
 #include "buf.h"
 #include "crm/db.h"
 
@@ -34,7 +33,8 @@ struct crm__child {
 };
 
 struct crm_db {
-	sqlite3 *sql;
+	const crm__backend *be;
+	void *conn; /* the backend's connection */
 	/* last error */
 	int errcode;
 	int erroffset;
@@ -110,11 +110,7 @@ int crm__error_path(crm_db *db, const char *path, const char *fmt, ...) __attrib
 int crm__error_context(crm_db *db, const char *prefix, const char *members);
 /* Replace the last error's message, keeping its code and extra detail. */
 int crm__error_remessage(crm_db *db, const char *message);
-/* Map an SQLite failure to a crm code and message. */
-int crm__error_sqlite(crm_db *db, int sqlite_rc);
 int crm__error_oom(crm_db *db);
-/* Map an SQLite result code to a crm result code. */
-int crm__code_from_sqlite(int sqlite_rc);
 
 /* ---- transactions (lib/core/tx.c): every write runs inside one ---- */
 int crm__tx_begin(crm_db *db);
@@ -127,16 +123,8 @@ int crm__tx_end(crm_db *db, int rc);
 int crm__meta_bump(crm_db *db);
 /* Drop every compiled-metadata cache of this handle (they reload lazily). */
 void crm__meta_flush(crm_db *db);
-/* Run on every new connection before anything is prepared: the engines
- * register their SQL functions (defined in lib/hooks.c, at the top, so the
- * core calls up without depending on upper headers). SQLite refuses to
- * register a function while a statement runs, so it cannot wait for first use. */
-int crm__connection_ready(sqlite3 *sql);
 /* Create the system tables of a new database, check an existing one. */
 int crm__meta_init(crm_db *db);
-/* Inside crm__meta_init's write transaction: bring a database made by an
- * earlier version to the current format (lib/core/upgrade.c). */
-int crm__upgrade(crm_db *db);
 /* The stored definition of (kind, name) at `version` (0: the latest):
  * *body (crm__free; NULL when there is none) and its version. */
 int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t version, char **body,
@@ -154,22 +142,26 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
  * enter the API (crm__enter) and check their arguments. */
 int crm__meta_list(crm_db *db, const char *kind, char **out);
 int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *name, char **out);
-/* Run `sql` (no parameters, no rows) on the handle's connection. */
+/* Run `sql` (no parameters, no rows) on the handle's connection (the backend's exec). */
 int crm__exec(crm_db *db, const char *sql);
 
 /* ---- statement cache (lib/core/stmt.c) ---- */
 /* A prepared statement for `sql`, reset and unbound, owned by the caller
  * until crm__stmt_give. NULL on error (the error is set on db). */
-sqlite3_stmt *crm__stmt_take(crm_db *db, const char *sql, size_t len);
+crm__stmt *crm__stmt_take(crm_db *db, const char *sql, size_t len);
 /* The same for SQL built in `sql`, which it frees: NULL with the error set
  * also when building it ran out of memory. */
-sqlite3_stmt *crm__stmt_take_buf(crm_db *db, crm__buf *sql);
+crm__stmt *crm__stmt_take_buf(crm_db *db, crm__buf *sql);
+/* crm__stmt_take for an INSERT whose new id is read with crm__inserted_id
+ * after its step (CRM_DONE or CRM_ROW): the dialect's returning_id is
+ * appended to `insert_sql`. */
+crm__stmt *crm__stmt_take_insert(crm_db *db, const char *insert_sql);
 /* Return a statement to the cache (NULL does nothing). */
-void crm__stmt_give(crm_db *db, sqlite3_stmt *stmt);
+void crm__stmt_give(crm_db *db, crm__stmt *stmt);
 /* End a JSON listing written into `json` from the rows of `st`: give `st`
  * back, then hand `json` to *out, or free it and set the error when the
- * last step (`step_rc`, SQLITE_DONE when all went well) or an append failed. */
-int crm__stmt_give_listing(crm_db *db, sqlite3_stmt *st, int step_rc, crm__buf *json, char **out);
+ * last step (`step_rc`, CRM_DONE when all went well) or an append failed. */
+int crm__stmt_give_listing(crm_db *db, crm__stmt *st, int step_rc, crm__buf *json, char **out);
 crm__stmt_cache *crm__stmt_cache_new(void);
 void crm__stmt_cache_free(crm__stmt_cache *cache);
 void crm__stmt_cache_clear(crm__stmt_cache *cache);

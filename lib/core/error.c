@@ -80,39 +80,6 @@ int crm__error_detail(crm_db *db, int code, const char *members, const char *fmt
 
 int crm__error_oom(crm_db *db) { return crm__error(db, CRM_ENOMEM, "out of memory"); }
 
-int crm__code_from_sqlite(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK: return CRM_OK;
-	case SQLITE_NOMEM: return CRM_ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return CRM_EBUSY;
-	case SQLITE_CONSTRAINT: return CRM_ECONSTRAINT;
-	case SQLITE_READONLY: return CRM_EPERM;
-	case SQLITE_IOERR:
-	case SQLITE_CORRUPT:
-	case SQLITE_FULL:
-	case SQLITE_CANTOPEN:
-	case SQLITE_NOTADB: return CRM_EIO;
-	case SQLITE_TOOBIG: return CRM_ELIMIT;
-	case SQLITE_MISUSE: return CRM_EMISUSE;
-	default: return CRM_ERROR;
-	}
-}
-
-int crm__error_sqlite(crm_db *db, int rc)
-{
-	int code = crm__code_from_sqlite(rc);
-
-	if (code == CRM_ENOMEM)
-		return crm__error_oom(db);
-	/* SQLite aborts open reads when a schema change is rolled back (a
-	 * refused migration): like a changed definition, read again. */
-	if (rc == SQLITE_ABORT_ROLLBACK)
-		return crm__error(db, CRM_ECONFLICT, "metadata changed and was rolled back under this read; run it again");
-	return crm__error(db, code, "sqlite: %s", db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
-}
-
 int crm_errcode(crm_db *db) { return db ? db->errcode : CRM_EMISUSE; }
 
 const char *crm_errmsg(crm_db *db)

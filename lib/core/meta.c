@@ -21,14 +21,14 @@ static const char schema_sql[] =
 
 static int read_generation(crm_db *db, int64_t *out)
 {
-	sqlite3_stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key='generation'", (size_t)-1);
+	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key='generation'", (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	rc = crm__step(st);
+	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
+	rc = rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 	crm__stmt_give(db, st);
 	return rc;
 }
@@ -38,11 +38,11 @@ int crm__meta_init(crm_db *db)
 	int rc;
 
 	/* Plain BEGIN: crm__tx_begin would read the tables being made. */
-	if (sqlite3_db_readonly(db->sql, "main") == 0) {
-		if ((rc = crm__exec(db, "BEGIN IMMEDIATE")))
+	if (!db->be->readonly(db)) {
+		if ((rc = db->be->begin(db)))
 			return rc;
-		if ((rc = crm__exec(db, schema_sql)) || (rc = crm__upgrade(db)) || (rc = crm__exec(db, "COMMIT"))) {
-			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		if ((rc = crm__exec(db, schema_sql)) || (rc = db->be->upgrade(db)) || (rc = db->be->commit(db))) {
+			db->be->rollback(db);
 			return rc;
 		}
 	}
@@ -59,17 +59,17 @@ void crm__meta_flush(crm_db *db)
 
 int crm__meta_bump(crm_db *db)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	st = crm__stmt_take(db, "UPDATE crm_state SET value = value + 1 WHERE key='generation' RETURNING value",
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		db->meta_generation = sqlite3_column_int64(st, 0);
-	rc = rc == SQLITE_ROW ? CRM_OK : crm__error_sqlite(db, rc);
+	rc = crm__step(st);
+	if (rc == CRM_ROW)
+		db->meta_generation = crm__column_int64(st, 0);
+	rc = rc == CRM_ROW ? CRM_OK : rc;
 	crm__stmt_give(db, st);
 	db->meta_dirty = 1;
 	crm__meta_flush(db);
@@ -85,8 +85,7 @@ static int check_in_transaction(crm_db *db, int *stale)
 	int rc;
 
 	*stale = 0;
-	if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK ||
-	    version == db->data_version)
+	if ((version = db->be->data_version(db)) == db->data_version)
 		return CRM_OK;
 	if ((rc = read_generation(db, &generation)))
 		return rc;
@@ -117,7 +116,7 @@ int crm__enter_deferred(crm_db *db)
 		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
-	if (sqlite3_get_autocommit(db->sql))
+	if (!db->be->in_transaction(db))
 		return CRM_OK; /* the caller checks once its transaction is open */
 	return crm__refresh(db);
 }
@@ -131,7 +130,7 @@ int crm__enter(crm_db *db)
 		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
-	if (!sqlite3_get_autocommit(db->sql))
+	if (db->be->in_transaction(db))
 		return crm__refresh(db);
 	/* Outside a transaction the pager's data version only moves when a
 	 * read starts, so it cannot tell whether another connection committed
@@ -140,7 +139,7 @@ int crm__enter(crm_db *db)
 		return rc;
 	/* The generation is known as of this data version: a later snapshot
 	 * (a cursor's first step) with the same version needs no new read. */
-	sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_DATA_VERSION, &db->data_version);
+	db->data_version = db->be->data_version(db);
 	if (generation != db->meta_generation) {
 		db->meta_generation = generation;
 		crm__meta_flush(db);
@@ -151,7 +150,7 @@ int crm__enter(crm_db *db)
 int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t version, char **body,
 		     int64_t *out_version)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
+	crm__stmt *st = crm__stmt_take(db,
 					  "SELECT body, version FROM crm_meta WHERE kind=?1 AND name=?2"
 					  " AND (?3 = 0 OR version = ?3) ORDER BY version DESC LIMIT 1",
 					  (size_t)-1);
@@ -162,16 +161,16 @@ int crm__meta_latest(crm_db *db, const char *kind, const char *name, int64_t ver
 		*out_version = 0;
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	crm__bind_text(st, 1, kind, -1);
+	crm__bind_text(st, 2, name, -1);
+	crm__bind_int64(st, 3, version);
+	rc = crm__step(st);
+	if (rc == CRM_ROW) {
 		if (out_version)
-			*out_version = sqlite3_column_int64(st, 1);
-		rc = (*body = crm__strdup((const char *)sqlite3_column_text(st, 0))) ? CRM_OK : crm__error_oom(db);
+			*out_version = crm__column_int64(st, 1);
+		rc = (*body = crm__strdup(crm__column_text(st, 0))) ? CRM_OK : crm__error_oom(db);
 	} else
-		rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+		rc = rc == CRM_DONE ? CRM_OK : rc;
 	crm__stmt_give(db, st);
 	return rc;
 }
@@ -182,7 +181,7 @@ static int check_limits(crm_db *db, const char *kind, const char *name, const ch
 {
 	int64_t max = db->limits[CRM_LIMIT_METADATA_LENGTH], held;
 	size_t n = strlen(body);
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	if ((int64_t)n > max)
@@ -192,10 +191,10 @@ static int check_limits(crm_db *db, const char *kind, const char *name, const ch
 		return CRM_OK;
 	if (!(st = crm__stmt_take(db, "SELECT count(*) FROM (SELECT DISTINCT kind, name FROM crm_meta)", (size_t)-1)))
 		return db->errcode;
-	held = (rc = sqlite3_step(st)) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	held = (rc = crm__step(st)) == CRM_ROW ? crm__column_int64(st, 0) : 0;
 	crm__stmt_give(db, st);
-	if (rc != SQLITE_ROW)
-		return crm__error_sqlite(db, rc);
+	if (rc != CRM_ROW)
+		return rc;
 	if (held >= db->limits[CRM_LIMIT_DEFINITIONS])
 		return crm__error(db, CRM_ELIMIT, "%s '%.64s': the database already holds %lld definitions, the limit",
 				  kind, name, (long long)held);
@@ -205,7 +204,7 @@ static int check_limits(crm_db *db, const char *kind, const char *name, const ch
 int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
 		    int *changed)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	char *latest = NULL;
 	int64_t version = 0;
 	int rc;
@@ -228,17 +227,17 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, version + 1);
-	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, crm_now(db));
+	crm__bind_text(st, 1, kind, -1);
+	crm__bind_text(st, 2, name, -1);
+	crm__bind_int64(st, 3, version + 1);
+	crm__bind_text(st, 4, body, -1);
+	crm__bind_int64(st, 5, crm_now(db));
 	if (db->actor_user)
-		sqlite3_bind_text(st, 6, db->actor_user, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+		crm__bind_text(st, 6, db->actor_user, -1);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE)
-		return crm__error_sqlite(db, rc);
+	if (rc != CRM_DONE)
+		return rc;
 	if (out_version)
 		*out_version = version + 1;
 	if (changed)
@@ -264,7 +263,7 @@ int crm__enter_out(crm_db *db, char **out)
 int crm__meta_list(crm_db *db, const char *kind, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc, n = 0;
 
 	if ((rc = crm__enter_out(db, out)))
@@ -275,18 +274,18 @@ int crm__meta_list(crm_db *db, const char *kind, char **out)
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	crm__bind_text(st, 1, kind, -1);
 	crm__buf_putc(&json, '[');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *label = sqlite3_column_type(st, 2) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, 2)
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		const char *name = crm__column_text(st, 0);
+		const char *label = crm__column_type(st, 2) == CRM__SQL_TEXT ? crm__column_text(st, 2)
 									     : NULL;
 		crm__buf_puts(&json, n++ ? ",{" : "{");
 		crm__json_cstr(&json, kind);
 		crm__buf_putc(&json, ':');
 		crm__json_cstr(&json, name);
 		crm__buf_puts(&json, ",\"version\":");
-		crm__buf_i64(&json, sqlite3_column_int64(st, 1));
+		crm__buf_i64(&json, crm__column_int64(st, 1));
 		crm__buf_puts(&json, ",\"label\":");
 		crm__json_cstr(&json, label ? label : name);
 		crm__buf_putc(&json, '}');

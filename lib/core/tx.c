@@ -1,15 +1,30 @@
-/* Transactions. A top-level write takes the write lock up front (BEGIN
- * IMMEDIATE) so two processes never deadlock upgrading read locks; nested
- * writes use savepoints so a failing inner call undoes only itself. */
+/* Transactions. A top-level write opens the backend's write transaction
+ * (on SQLite, BEGIN IMMEDIATE: the lock up front, so two processes never
+ * deadlock upgrading read locks); nested writes use savepoints so a
+ * failing inner call undoes only itself. */
 #include <stdio.h>
 
 #include "db_int.h"
 
-int crm__exec(crm_db *db, const char *sql)
-{
-	int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
+int crm__exec(crm_db *db, const char *sql) { return db->be->exec(db, sql); }
 
-	return rc == SQLITE_OK ? CRM_OK : crm__error_sqlite(db, rc);
+/* Run `sql` keeping the recorded error: an undo after a failure must not
+ * replace the failure's own message. */
+static void exec_quietly(crm_db *db, const char *sql)
+{
+	crm__buf msg = db->errmsg, detail = db->errdetail, members = db->errmembers;
+	int code = db->errcode, offset = db->erroffset;
+
+	db->errmsg = db->errdetail = db->errmembers = (crm__buf)CRM__BUF_INIT;
+	crm__exec(db, sql);
+	crm__buf_free(&db->errmsg);
+	crm__buf_free(&db->errdetail);
+	crm__buf_free(&db->errmembers);
+	db->errmsg = msg;
+	db->errdetail = detail;
+	db->errmembers = members;
+	db->errcode = code;
+	db->erroffset = offset;
 }
 
 int crm__tx_begin(crm_db *db)
@@ -17,13 +32,13 @@ int crm__tx_begin(crm_db *db)
 	char sql[48];
 	int rc;
 
-	if (db->tx_depth == 0 && sqlite3_get_autocommit(db->sql)) {
+	if (db->tx_depth == 0 && !db->be->in_transaction(db)) {
 		int stale = 0;
 		/* Now the snapshot is current: drop metadata another connection changed. */
-		if ((rc = crm__exec(db, "BEGIN IMMEDIATE")) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
+		if ((rc = db->be->begin(db)) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
 			crm__meta_flush(db);
-		if (rc && !sqlite3_get_autocommit(db->sql))
-			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		if (rc)
+			db->be->rollback(db);
 	} else {
 		snprintf(sql, sizeof sql, "SAVEPOINT crm_%d", db->tx_depth);
 		rc = crm__exec(db, sql);
@@ -44,13 +59,11 @@ int crm__tx_end(crm_db *db, int rc)
 	top = db->tx_depth == 0 && !db->host_tx;
 	if (rc == CRM_OK) {
 		if (top) {
-			int src = sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
-			if (src == SQLITE_OK) {
+			if ((rc = db->be->commit(db)) == CRM_OK) {
 				db->meta_dirty = 0;
 				return CRM_OK;
 			}
-			rc = crm__error_sqlite(db, src);
-			sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+			db->be->rollback(db);
 			return rc;
 		}
 		snprintf(sql, sizeof sql, "RELEASE crm_%d", db->tx_depth);
@@ -63,11 +76,11 @@ int crm__tx_end(crm_db *db, int rc)
 		crm__meta_flush(db);
 	}
 	if (top) {
-		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		db->be->rollback(db);
 		db->meta_dirty = 0;
 	} else {
 		snprintf(sql, sizeof sql, "ROLLBACK TO crm_%d; RELEASE crm_%d", db->tx_depth, db->tx_depth);
-		sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
+		exec_quietly(db, sql);
 	}
 	return rc;
 }
@@ -82,15 +95,15 @@ int crm_begin(crm_db *db)
 		return rc;
 	if (db->host_tx)
 		return crm__error(db, CRM_EMISUSE, "a transaction is already open");
-	if ((rc = crm__exec(db, "BEGIN IMMEDIATE")))
+	if ((rc = db->be->begin(db)))
 		return rc;
 	db->host_tx = 1;
 	return CRM_OK;
 }
 
-static int host_end(crm_db *db, const char *sql)
+static int host_end(crm_db *db, int commit)
 {
-	int rc;
+	int rc = CRM_OK;
 
 	if (!db)
 		return CRM_EMISUSE;
@@ -98,11 +111,14 @@ static int host_end(crm_db *db, const char *sql)
 		return rc;
 	if (!db->host_tx)
 		return crm__error(db, CRM_EMISUSE, "no transaction is open");
-	rc = crm__exec(db, sql);
-	if (rc == CRM_OK || sqlite3_get_autocommit(db->sql))
+	if (commit)
+		rc = db->be->commit(db);
+	else
+		db->be->rollback(db);
+	if (rc == CRM_OK || !db->be->in_transaction(db))
 		db->host_tx = 0;
 	/* A rollback may undo metadata changes: reload what was cached. */
-	if (sql[0] == 'R' && db->meta_dirty) {
+	if (!commit && db->meta_dirty) {
 		db->data_version = 0;
 		crm__meta_flush(db);
 	}
@@ -111,5 +127,5 @@ static int host_end(crm_db *db, const char *sql)
 	return rc;
 }
 
-int crm_commit(crm_db *db) { return host_end(db, "COMMIT"); }
-int crm_rollback(crm_db *db) { return host_end(db, "ROLLBACK"); }
+int crm_commit(crm_db *db) { return host_end(db, 1); }
+int crm_rollback(crm_db *db) { return host_end(db, 0); }

@@ -13,50 +13,48 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 {
 	static const char sql[] =
 		"INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES(?,?,?,?,?,?,?)";
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	size_t at;
 	int rc;
 
 	/* A script's payload: no text may hold U+0000 (docs/decisions.md). */
 	if (payload && crm__json_has_nul(payload, strlen(payload), &at))
 		return crm__error_nul(db, "the event payload", at);
-	if (!(st = crm__stmt_take(db, sql, sizeof sql - 1)))
+	if (!(st = crm__stmt_take_insert(db, sql)))
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, crm_now(db));
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	crm__bind_int64(st, 1, crm_now(db));
+	crm__bind_text(st, 2, type, -1);
 	if (form) {
-		sqlite3_bind_text(st, 3, form, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, record);
+		crm__bind_text(st, 3, form, -1);
+		crm__bind_int64(st, 4, record);
 	}
 	if (db->actor_user)
-		sqlite3_bind_text(st, 5, db->actor_user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, payload ? payload : "{}", -1, SQLITE_STATIC);
+		crm__bind_text(st, 5, db->actor_user, -1);
+	crm__bind_text(st, 6, payload ? payload : "{}", -1);
 	if (instance > 0)
-		sqlite3_bind_int64(st, 7, instance);
-	rc = sqlite3_step(st);
+		crm__bind_int64(st, 7, instance);
+	rc = crm__step(st);
+	if ((rc == CRM_DONE || rc == CRM_ROW) && out_id)
+		*out_id = crm__inserted_id(st);
 	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE)
-		return crm__error_sqlite(db, rc);
-	if (out_id)
-		*out_id = sqlite3_last_insert_rowid(db->sql);
-	return CRM_OK;
+	return rc == CRM_DONE || rc == CRM_ROW ? CRM_OK : rc;
 }
 
 /* Column c as a JSON string, integer or null. */
-static void put_text(crm__buf *b, sqlite3_stmt *st, int c)
+static void put_text(crm__buf *b, crm__stmt *st, int c)
 {
-	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+	if (crm__column_type(st, c) == CRM__SQL_NULL)
 		crm__buf_puts(b, "null");
 	else
-		crm__json_str(b, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+		crm__json_str(b, crm__column_text(st, c), (size_t)crm__column_bytes(st, c));
 }
 
-static void put_int(crm__buf *b, sqlite3_stmt *st, int c)
+static void put_int(crm__buf *b, crm__stmt *st, int c)
 {
-	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+	if (crm__column_type(st, c) == CRM__SQL_NULL)
 		crm__buf_puts(b, "null");
 	else
-		crm__buf_i64(b, sqlite3_column_int64(st, c));
+		crm__buf_i64(b, crm__column_int64(st, c));
 }
 
 int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
@@ -66,7 +64,7 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 	static const char sql[] = "SELECT id, at, type, form, record, instance, actor, payload, json_valid(payload)"
 				  " FROM crm_event WHERE id > ? ORDER BY id LIMIT ?";
 	crm__buf json = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	char iso[32];
 	int rc, n = 0;
 
@@ -77,16 +75,16 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 				  (long long)after_seq);
 	if (limit <= 0)
 		return crm__error(db, CRM_EINVAL, "limit is the most events to return (at least 1), not %d", limit);
-	if (!(st = crm__stmt_take(db, sql, sizeof sql - 1)))
+	if (!(st = crm__stmt_take_insert(db, sql)))
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, after_seq);
-	sqlite3_bind_int(st, 2, limit);
+	crm__bind_int64(st, 1, after_seq);
+	crm__bind_int64(st, 2, limit);
 	crm__buf_putc(&json, '[');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = crm__step(st)) == CRM_ROW) {
 		crm__buf_puts(&json, n++ ? ",{\"seq\":" : "{\"seq\":");
-		crm__buf_i64(&json, sqlite3_column_int64(st, 0));
+		crm__buf_i64(&json, crm__column_int64(st, 0));
 		crm__buf_puts(&json, ",\"at\":\"");
-		crm__buf_put(&json, iso, crm__datetime_format(sqlite3_column_int64(st, 1), iso));
+		crm__buf_put(&json, iso, crm__datetime_format(crm__column_int64(st, 1), iso));
 		crm__buf_puts(&json, "\",\"name\":");
 		put_text(&json, st, 2);
 		crm__buf_puts(&json, ",\"form\":");
@@ -98,8 +96,8 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 		crm__buf_puts(&json, ",\"actor\":");
 		put_text(&json, st, 6);
 		crm__buf_puts(&json, ",\"payload\":");
-		if (sqlite3_column_int(st, 8))
-			crm__buf_put(&json, (const char *)sqlite3_column_text(st, 7), (size_t)sqlite3_column_bytes(st, 7));
+		if (crm__column_int(st, 8))
+			crm__buf_put(&json, crm__column_text(st, 7), (size_t)crm__column_bytes(st, 7));
 		else
 			put_text(&json, st, 7);
 		crm__buf_putc(&json, '}');

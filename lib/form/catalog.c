@@ -9,17 +9,17 @@
 
 static int table_exists(crm_db *db, const char *name, int *out)
 {
-	sqlite3_stmt *st = crm__stmt_take(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?",
+	crm__stmt *st = crm__stmt_take(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?",
 					  (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW;
+	crm__bind_text(st, 1, name, -1);
+	rc = crm__step(st);
+	*out = rc == CRM_ROW;
 	crm__stmt_give(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
 int crm__form_apply(crm_db *db, const cJSON *def, crm__form_changes *ch, int *out_changed)

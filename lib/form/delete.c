@@ -125,17 +125,17 @@ static int target_index(const plan *p, const crm__form *form)
 /* Every ref field, in every form, that points at `t`'s form. */
 static int find_referring_fields(crm_db *db, target *t)
 {
-	sqlite3_stmt *names = crm__stmt_take(db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
+	crm__stmt *names = crm__stmt_take(db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
 					     (size_t)-1);
 	size_t cap = 0, n = 0;
 	int rc = CRM_OK, src;
 
 	if (!names)
 		return db->errcode;
-	while (rc == CRM_OK && (src = sqlite3_step(names)) == SQLITE_ROW) {
+	while (rc == CRM_OK && (src = crm__step(names)) == CRM_ROW) {
 		crm__form *other;
 
-		if ((rc = crm__form_lookup(db, (const char *)sqlite3_column_text(names, 0), &other)))
+		if ((rc = crm__form_lookup(db, crm__column_text(names, 0), &other)))
 			break;
 		for (int i = 0; i < other->nfields && rc == CRM_OK; i++) {
 			const crm__field *f = &other->fields[i];
@@ -148,8 +148,8 @@ static int find_referring_fields(crm_db *db, target *t)
 		}
 	}
 	t->nin = (int)n;
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+	if (rc == CRM_OK && src != CRM_DONE)
+		rc = src;
 	crm__stmt_give(db, names);
 	return rc;
 }
@@ -194,7 +194,7 @@ static int item_add(crm_db *db, plan *p, crm__form *form, int64_t id)
 static int referrers(crm_db *db, const ref_in *r, int64_t id, int64_t **ids, size_t *n)
 {
 	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	size_t cap = 0;
 	int rc;
 
@@ -204,17 +204,17 @@ static int referrers(crm_db *db, const ref_in *r, int64_t id, int64_t **ids, siz
 	st = crm__stmt_take_buf(db, &sql);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_null(st, 1);
-	sqlite3_bind_int64(st, 2, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	crm__bind_null(st, 1);
+	crm__bind_int64(st, 2, id);
+	while ((rc = crm__step(st)) == CRM_ROW) {
 		if (grow(ids, *n, &cap, sizeof **ids)) {
 			crm__stmt_give(db, st);
 			return crm__error_oom(db);
 		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = crm__column_int64(st, 0);
 	}
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* Everything deleting p->items[0] takes with it: cascades become items,
@@ -305,7 +305,7 @@ static int delete_row(crm_db *db, crm__form *form, int64_t id, int cascaded, crm
 	crm__buf sql = CRM__BUF_INIT;
 	crm__record cur;
 	crm__value sys[5];
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	crm__record_init(&cur);
@@ -326,12 +326,10 @@ static int delete_row(crm_db *db, crm__form *form, int64_t id, int cascaded, crm
 		rc = db->errcode;
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	crm__bind_int64(st, 1, id);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE)
-		rc = crm__error_sqlite(db, rc);
-	else
+	if (rc == CRM_DONE)
 		rc = crm__hooks.after_write ? crm__hooks.after_write(db, &w, cur.values, NULL) : CRM_OK;
 done:
 	crm__buf_free(&sql);

@@ -72,7 +72,7 @@ static int alter(crm_db *db, const char *table, const char *action, const char *
 static int count_of(crm_db *db, const char *what, const char *column, const char *table, int64_t *out)
 {
 	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	crm__buf_puts(&sql, "SELECT ");
@@ -88,14 +88,14 @@ static int count_of(crm_db *db, const char *what, const char *column, const char
 		crm__buf_free(&sql);
 		return crm__error_oom(db);
 	}
-	rc = sqlite3_prepare_v2(db->sql, sql.p, (int)sql.len, &st, NULL);
+	rc = db->be->prepare(db, sql.p, sql.len, &st);
 	crm__buf_free(&sql);
-	if (rc != SQLITE_OK)
-		return crm__error_sqlite(db, rc);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? CRM_OK : crm__error_sqlite(db, rc);
+	if (rc != CRM_OK)
+		return rc;
+	rc = crm__step(st);
+	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
+	crm__finalize(st);
+	return rc == CRM_ROW ? CRM_OK : rc;
 }
 
 /* Start one change of the summary: {"change":KIND,"field":NAME ... (the
@@ -257,12 +257,12 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 {
 	crm__buf sql = CRM__BUF_INIT, scratch = CRM__BUF_INIT, back_scratch = CRM__BUF_INIT;
 	failures fl = { CRM__BUF_INIT, 0, "" };
-	sqlite3_stmt *rd = NULL, *wr = NULL;
+	crm__stmt *rd = NULL, *wr = NULL;
 	static const char tmp[] = "crm_converting";
 	int64_t lost = 0, first_lost = 0;
 	int rc, src;
 
-	if ((rc = alter(db, form->name, "ADD COLUMN", tmp, NULL, crm__column_type(f))))
+	if ((rc = alter(db, form->name, "ADD COLUMN", tmp, NULL, crm__field_sql_type(db, f))))
 		return rc;
 	crm__sql_column_values(&sql, form->name, f->name);
 	if (sql.oom || !(rd = crm__stmt_take(db, sql.p, sql.len))) {
@@ -275,8 +275,8 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 		rc = sql.oom ? crm__error_oom(db) : db->errcode;
 		goto done;
 	}
-	while ((src = sqlite3_step(rd)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(rd, 0);
+	while ((src = crm__step(rd)) == CRM_ROW) {
+		int64_t id = crm__column_int64(rd, 0);
 		crm__value v, out;
 		crm__verr err;
 
@@ -304,16 +304,16 @@ static int convert_column(crm_db *db, const crm__form *form, const crm__field *o
 				first_lost = id;
 		}
 		crm__value_bind(wr, 1, &out);
-		sqlite3_bind_int64(wr, 2, id);
-		src = sqlite3_step(wr);
-		sqlite3_reset(wr);
-		if (src != SQLITE_DONE)
+		crm__bind_int64(wr, 2, id);
+		src = crm__step(wr);
+		crm__reset(wr);
+		if (src != CRM_DONE)
 			break;
 	}
-	if (src == SQLITE_ROW)
+	if (src == CRM_ROW)
 		rc = crm__error_oom(db); /* a conversion ran out of memory */
-	else if (src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+	else if (src != CRM_DONE)
+		rc = src;
 	else if (fl.count)
 		rc = failure_raise(db, &fl, "form %s: cannot convert %s to its new type", form->name, f->name);
 	change_begin(ch, "retype", f->name);
@@ -344,7 +344,7 @@ done:
 static int backfill_default(crm_db *db, const crm__form *form, const crm__field *f)
 {
 	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	crm__sql_set_column(&sql, form->name, f->name, 0);
@@ -352,13 +352,13 @@ static int backfill_default(crm_db *db, const crm__form *form, const crm__field 
 	if (!st)
 		return db->errcode;
 	crm__value_bind(st, 1, &f->def);
-	rc = sqlite3_step(st);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* Store record `id`'s freshly computed values (one statement per field). */
-static int store_computed(crm_db *db, const crm__form *form, sqlite3_stmt **set, const crm__value *values, int64_t id)
+static int store_computed(crm_db *db, const crm__form *form, crm__stmt **set, const crm__value *values, int64_t id)
 {
 	for (int i = 0; i < form->nfields; i++) {
 		int src;
@@ -366,17 +366,17 @@ static int store_computed(crm_db *db, const crm__form *form, sqlite3_stmt **set,
 		if (!set[i])
 			continue;
 		crm__value_bind(set[i], 1, &values[i]);
-		sqlite3_bind_int64(set[i], 2, id);
-		src = sqlite3_step(set[i]);
-		sqlite3_reset(set[i]);
-		if (src != SQLITE_DONE)
-			return crm__error_sqlite(db, src);
+		crm__bind_int64(set[i], 2, id);
+		src = crm__step(set[i]);
+		crm__reset(set[i]);
+		if (src != CRM_DONE)
+			return src;
 	}
 	return CRM_OK;
 }
 
 /* One UPDATE per computed field of `form`; the others stay NULL. */
-static int prepare_computed(crm_db *db, const crm__form *form, sqlite3_stmt **set)
+static int prepare_computed(crm_db *db, const crm__form *form, crm__stmt **set)
 {
 	for (int i = 0; i < form->nfields; i++) {
 		crm__buf sql = CRM__BUF_INIT;
@@ -387,10 +387,10 @@ static int prepare_computed(crm_db *db, const crm__form *form, sqlite3_stmt **se
 		crm__sql_set_column(&sql, form->name, form->fields[i].name, 1);
 		if (sql.oom)
 			return crm__error_oom(db);
-		src = sqlite3_prepare_v2(db->sql, sql.p, (int)sql.len, &set[i], NULL);
+		src = db->be->prepare(db, sql.p, sql.len, &set[i]);
 		crm__buf_free(&sql);
-		if (src != SQLITE_OK)
-			return crm__error_sqlite(db, src);
+		if (src != CRM_OK)
+			return src;
 	}
 	return CRM_OK;
 }
@@ -405,9 +405,9 @@ static int recheck(crm_db *db, const crm__form *form)
 	failures fl = { CRM__BUF_INIT, 0, "" };
 	crm__errors errs = { 0 };
 	crm__value *values = crm__calloc((size_t)form->nfields, sizeof *values);
-	sqlite3_stmt **set = crm__calloc((size_t)form->nfields, sizeof *set);
-	sqlite3_stmt *st = NULL;
-	int rc = CRM_OK, src = SQLITE_DONE, has_computed = 0;
+	crm__stmt **set = crm__calloc((size_t)form->nfields, sizeof *set);
+	crm__stmt *st = NULL;
+	int rc = CRM_OK, src = CRM_DONE, has_computed = 0;
 
 	for (int i = 0; i < form->nfields; i++)
 		has_computed |= form->fields[i].type == CRM_TYPE_COMPUTED;
@@ -421,14 +421,14 @@ static int recheck(crm_db *db, const crm__form *form)
 	if (has_computed && (rc = prepare_computed(db, form, set)))
 		goto done;
 	/* Prepared directly: the statement text is one-off. */
-	if ((src = sqlite3_prepare_v2(db->sql, sql.p, (int)sql.len, &st, NULL)) != SQLITE_OK) {
-		rc = crm__error_sqlite(db, src);
+	if ((src = db->be->prepare(db, sql.p, sql.len, &st)) != CRM_OK) {
+		rc = src;
 		goto done;
 	}
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = crm__step(st)) == CRM_ROW) {
 		int n;
 
-		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t id = crm__column_int64(st, 0);
 
 		for (int i = 0; i < form->nfields; i++)
 			crm__value_column(&values[i], &form->fields[i], st, CRM__SEL_FIELD(i));
@@ -454,14 +454,14 @@ static int recheck(crm_db *db, const crm__form *form)
 		if (n > 0)
 			failure_add(&fl, id, NULL, errs.first);
 	}
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+	if (rc == CRM_OK && src != CRM_DONE)
+		rc = src;
 	if (rc == CRM_OK && fl.count)
 		rc = failure_raise(db, &fl, "form %s: existing records break the new definition%s", form->name, "");
 done:
-	sqlite3_finalize(st);
+	crm__finalize(st);
 	for (int i = 0; set && i < form->nfields; i++)
-		sqlite3_finalize(set[i]);
+		crm__finalize(set[i]);
 	crm__free(set);
 	crm__free(values);
 	crm__buf_free(&sql);
@@ -647,7 +647,7 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_chan
 		if (old_of[j] < 0) {
 			change_begin(ch, "add", f->name);
 			crm__buf_printf(&ch->json, ",\"rows\":%lld}", (long long)rows);
-			rc = alter(db, new->name, "ADD COLUMN", f->name, NULL, crm__column_type(f));
+			rc = alter(db, new->name, "ADD COLUMN", f->name, NULL, crm__field_sql_type(db, f));
 			if (!rc && (f->flags & CRM__F_HAS_DEFAULT))
 				rc = backfill_default(db, new, f);
 		} else if (needs_conversion(&old->fields[old_of[j]], f))

@@ -55,7 +55,7 @@ struct crm_cursor {
 	crm__child child; /* first: the close hook casts back */
 	crm_db *db;
 	crm__form *form;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int state;
 	int last_rc;
 	query_spec q;
@@ -521,19 +521,19 @@ static void where_sql(crm__buf *sql, crm__binds *binds, const query_spec *q, con
 	crm__buf_putc(sql, ')');
 }
 
-static int bind_all(crm_db *db, sqlite3_stmt *st, const crm__binds *binds, const crm__value **kbind, int nk,
+static int bind_all(crm_db *db, crm__stmt *st, const crm__binds *binds, const crm__value **kbind, int nk,
 		    int64_t limit, int64_t offset, int paging)
 {
 	int rc = crm__binds_apply(binds, st, 1, NULL, NULL), idx = binds->n + 1;
 
-	for (int k = 0; k < nk && rc == SQLITE_OK; k++)
+	for (int k = 0; k < nk && rc == CRM_OK; k++)
 		rc = crm__value_bind(st, idx++, kbind[k]);
-	if (paging && rc == SQLITE_OK) {
-		rc = sqlite3_bind_int64(st, idx++, limit);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, idx, offset);
+	if (paging && rc == CRM_OK) {
+		rc = crm__bind_int64(st, idx++, limit);
+		if (rc == CRM_OK)
+			rc = crm__bind_int64(st, idx, offset);
 	}
-	return rc == SQLITE_OK ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_OK ? CRM_OK : rc;
 }
 
 static void set_col(crm_cursor *cur, int i, int column)
@@ -631,7 +631,7 @@ static void cursor_fail(crm_cursor *cur, int rc)
 {
 	cur->state = ST_FAILED;
 	cur->last_rc = rc;
-	sqlite3_reset(cur->st); /* let go of the snapshot */
+	crm__reset(cur->st); /* let go of the snapshot */
 }
 
 /* crm_close with the cursor open: every later call is CRM_EMISUSE. */
@@ -639,7 +639,7 @@ static void cursor_close(crm__child *child)
 {
 	crm_cursor *cur = (crm_cursor *)child;
 
-	sqlite3_finalize(cur->st);
+	crm__finalize(cur->st);
 	cur->st = NULL;
 	cur->state = ST_FAILED;
 	cur->last_rc = CRM_EMISUSE;
@@ -718,7 +718,7 @@ int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out
 	query_spec q;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__binds binds = { 0 };
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	if (out)
@@ -748,13 +748,12 @@ int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out
 		rc = db->errcode;
 	else {
 		rc = crm__binds_apply(&binds, st, 1, NULL, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int64(st, 0);
+		if (rc == CRM_OK)
+			rc = crm__step(st);
+		if (rc == CRM_ROW) {
+			*out = crm__column_int64(st, 0);
 			rc = CRM_OK;
-		} else
-			rc = crm__error_sqlite(db, rc);
+		}
 		crm__stmt_give(db, st);
 	}
 	crm__buf_free(&sql);
@@ -776,7 +775,7 @@ int crm_cursor_next(crm_cursor *cur)
 		return cur->last_rc;
 	first = cur->state == ST_READY;
 	cur->json_ready = cur->token_ready = 0;
-	rc = sqlite3_step(cur->st);
+	rc = crm__step(cur->st);
 	if (first) {
 		/* The first step starts the snapshot the cursor reads, and another
 		 * connection may have changed the form since crm_query looked. */
@@ -786,15 +785,15 @@ int crm_cursor_next(crm_cursor *cur)
 		if (frc || !form_current(cur))
 			return cur->last_rc;
 	}
-	if (rc == SQLITE_ROW) {
+	if (rc == CRM_ROW) {
 		cur->state = ST_ROW;
 		return CRM_ROW;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == CRM_DONE) {
 		cur->state = ST_DONE;
 		return CRM_DONE;
 	}
-	cursor_fail(cur, crm__error_sqlite(cur->db, rc));
+	cursor_fail(cur, rc);
 	return cur->last_rc;
 }
 
@@ -832,17 +831,17 @@ const char *crm_cursor_json(crm_cursor *cur)
 			const crm__field *f = &cur->form->fields[c->column];
 			crm__value_column(&v, f, cur->st, i);
 			crm__value_write_json(b, f->value_type, f->scale, &v);
-		} else if (sqlite3_column_type(cur->st, i) == SQLITE_NULL)
+		} else if (crm__column_type(cur->st, i) == CRM__SQL_NULL)
 			crm__buf_puts(b, "null");
 		else if (cur->row.cols[i].type == CRM_TYPE_DATETIME) {
 			crm__buf_putc(b, '"');
-			crm__buf_put(b, tmp, crm__datetime_format(sqlite3_column_int64(cur->st, i), tmp));
+			crm__buf_put(b, tmp, crm__datetime_format(crm__column_int64(cur->st, i), tmp));
 			crm__buf_putc(b, '"');
 		} else if (cur->row.cols[i].type == CRM_TYPE_INTEGER)
-			crm__buf_i64(b, sqlite3_column_int64(cur->st, i));
+			crm__buf_i64(b, crm__column_int64(cur->st, i));
 		else
-			crm__json_str(b, (const char *)sqlite3_column_text(cur->st, i),
-				      (size_t)sqlite3_column_bytes(cur->st, i));
+			crm__json_str(b, crm__column_text(cur->st, i),
+				      (size_t)crm__column_bytes(cur->st, i));
 	}
 	crm__buf_putc(b, '}');
 	crm__buf_cstr(b);
@@ -867,16 +866,16 @@ const char *crm_cursor_token(crm_cursor *cur)
 	crm__buf_puts(&raw, tmp);
 	for (int k = 0; k < cur->q.nkeys; k++) {
 		int col = cur->q.keys[k].result;
-		switch (sqlite3_column_type(cur->st, col)) {
-		case SQLITE_NULL: crm__buf_putc(&raw, 'n'); break;
-		case SQLITE_INTEGER: crm__buf_printf(&raw, "i%lld;", (long long)sqlite3_column_int64(cur->st, col)); break;
-		case SQLITE_FLOAT:
-			crm__real_text(sqlite3_column_double(cur->st, col), tmp, sizeof tmp);
+		switch (crm__column_type(cur->st, col)) {
+		case CRM__SQL_NULL: crm__buf_putc(&raw, 'n'); break;
+		case CRM__SQL_INTEGER: crm__buf_printf(&raw, "i%lld;", (long long)crm__column_int64(cur->st, col)); break;
+		case CRM__SQL_FLOAT:
+			crm__real_text(crm__column_double(cur->st, col), tmp, sizeof tmp);
 			crm__buf_printf(&raw, "r%s;", tmp);
 			break;
 		default: {
-			const char *s = (const char *)sqlite3_column_text(cur->st, col);
-			int n = sqlite3_column_bytes(cur->st, col);
+			const char *s = crm__column_text(cur->st, col);
+			int n = crm__column_bytes(cur->st, col);
 			crm__buf_printf(&raw, "t%d:", n);
 			crm__buf_put(&raw, s, (size_t)n);
 		}

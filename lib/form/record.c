@@ -123,21 +123,21 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 
 int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys)
 {
-	sqlite3_stmt *st = crm__form_get_stmt(db, form);
+	crm__stmt *st = crm__form_get_stmt(db, form);
 	int rc;
 
 	if (!st)
 		return db->errcode;
 	if (crm__record_reset(cur, form))
 		return crm__error_oom(db);
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	crm__bind_int64(st, 1, id);
+	rc = crm__step(st);
+	if (rc == CRM_ROW) {
 		size_t total = 0;
 		for (int i = 0; i < form->nfields; i++)
-			total += (size_t)sqlite3_column_bytes(st, CRM__SEL_FIELD(i)) + 1;
+			total += (size_t)crm__column_bytes(st, CRM__SEL_FIELD(i)) + 1;
 		if (crm__buf_reserve(&cur->strings, total)) {
-			sqlite3_reset(st);
+			crm__reset(st);
 			return crm__error_oom(db);
 		}
 		for (int i = 0; i < form->nfields; i++) {
@@ -156,29 +156,27 @@ int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, 
 			for (int k = 0; k < 4; k++) {
 				int col = CRM__SEL_SYS(form, k);
 				crm__value *v = &sys[k + 1];
-				if (sqlite3_column_type(st, col) == SQLITE_NULL)
+				if (crm__column_type(st, col) == CRM__SQL_NULL)
 					v->kind = CRM__V_NULL;
 				else if (k == 2) { /* owner: text kept with the record */
 					v->kind = CRM__V_TEXT;
-					v->n = (size_t)sqlite3_column_bytes(st, col);
+					v->n = (size_t)crm__column_bytes(st, col);
 					at = cur->computed.len;
-					crm__buf_put(&cur->computed, sqlite3_column_text(st, col), v->n);
+					crm__buf_put(&cur->computed, crm__column_text(st, col), v->n);
 					v->s = NULL;
 					v->i = (int64_t)at;
 				} else {
 					v->kind = CRM__V_INT;
-					v->i = sqlite3_column_int64(st, col);
+					v->i = crm__column_int64(st, col);
 				}
 			}
 			if (sys[3].kind == CRM__V_TEXT)
 				sys[3].s = cur->computed.oom ? "" : cur->computed.p + sys[3].i;
 		}
 		rc = CRM_OK;
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == CRM_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
-	else
-		rc = crm__error_sqlite(db, rc);
-	sqlite3_reset(st);
+	crm__reset(st);
 	return rc;
 }
 
@@ -197,13 +195,13 @@ static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, i
 	char msg[256];
 	int n;
 
-	/* crm__check_uniques runs statements of its own: keep SQLite's message. */
-	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db->sql));
+	/* crm__check_uniques runs statements of its own: keep the database's message. */
+	snprintf(msg, sizeof msg, "%s", crm_errmsg(db));
 	n = crm__check_uniques(db, w->form, values, w->op == CRM__WRITE_INSERT ? 0 : w->id, w->errs);
 	if (n < 0)
 		return db->errcode;
 	if (n == 0)
-		return crm__error(db, crm__code_from_sqlite(src), "sqlite: %s", msg);
+		return crm__error(db, src, "%s", msg);
 	return CRM_ECONSTRAINT;
 }
 
@@ -245,21 +243,21 @@ static int after_write(crm_db *db, const crm__write *w, const crm__value *old, c
 	return crm__hooks.after_write ? crm__hooks.after_write(db, w, old, now) : CRM_OK;
 }
 
-static void bind_owner(crm_db *db, sqlite3_stmt *st, int idx, const crm__record *rec)
+static void bind_owner(crm_db *db, crm__stmt *st, int idx, const crm__record *rec)
 {
 	if (rec->owner_given)
 		crm__value_bind(st, idx, &rec->owner);
 	else if (db->actor_user)
-		sqlite3_bind_text(st, idx, db->actor_user, -1, SQLITE_STATIC);
+		crm__bind_text(st, idx, db->actor_user, -1);
 	else
-		sqlite3_bind_null(st, idx);
+		crm__bind_null(st, idx);
 }
 
 static int do_insert(crm_db *db, crm__write *w)
 {
 	crm__form *form = w->form;
 	crm__record *rec = w->rec;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t now = crm_now(db);
 	int rc, n = form->nfields;
 
@@ -272,18 +270,18 @@ static int do_insert(crm_db *db, crm__write *w)
 		return db->errcode;
 	for (int i = 0; i < n; i++)
 		crm__value_bind(st, i + 1, &rec->values[i]);
-	sqlite3_bind_int64(st, n + 1, now);
-	sqlite3_bind_int64(st, n + 2, now);
+	crm__bind_int64(st, n + 1, now);
+	crm__bind_int64(st, n + 2, now);
 	bind_owner(db, st, n + 3, rec);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
-		w->id = sqlite3_last_insert_rowid(db->sql);
+	rc = crm__step(st);
+	if (rc == CRM_DONE || rc == CRM_ROW)
+		w->id = crm__inserted_id(st);
+	crm__reset(st);
+	if (rc == CRM_DONE || rc == CRM_ROW)
 		return after_write(db, w, NULL, rec->values);
-	}
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	if (rc == CRM_ECONSTRAINT)
 		return unique_failure(db, w, rec->values, rc);
-	return crm__error_sqlite(db, rc);
+	return rc;
 }
 
 static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **old)
@@ -291,7 +289,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	crm__form *form = w->form;
 	crm__record *rec = w->rec;
 	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t version;
 	int rc, p = 1, computed = has_computed(form);
 
@@ -321,15 +319,15 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 			crm__value_bind(st, p++, &cur->values[i]);
 	if (rec->owner_given)
 		crm__value_bind(st, p++, &rec->owner);
-	sqlite3_bind_int64(st, p++, crm_now(db));
-	sqlite3_bind_int64(st, p, w->id);
-	rc = sqlite3_step(st);
+	crm__bind_int64(st, p++, crm_now(db));
+	crm__bind_int64(st, p, w->id);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc == SQLITE_DONE)
+	if (rc == CRM_DONE)
 		return after_write(db, w, *old, cur->values);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	if (rc == CRM_ECONSTRAINT)
 		return unique_failure(db, w, cur->values, rc);
-	return crm__error_sqlite(db, rc);
+	return rc;
 }
 
 int crm__record_write(crm_db *db, crm__write *w)
@@ -419,7 +417,7 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
 	crm__form *form;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc, src, stale = 0;
 
 	if (!db || !out)
@@ -434,11 +432,11 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 			return rc;
 		st = crm__form_get_stmt(db, form);
 		if (st) {
-			sqlite3_bind_int64(st, 1, id);
-			src = sqlite3_step(st);
+			crm__bind_int64(st, 1, id);
+			src = crm__step(st);
 		}
 		if (attempt == 0 && (rc = crm__fresh(db, &stale)) == CRM_OK && stale) {
-			sqlite3_reset(st);
+			crm__reset(st);
 			crm__meta_flush(db);
 			continue;
 		}
@@ -446,14 +444,14 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 			return db->errcode;
 		break;
 	}
-	if (rc == CRM_OK && src == SQLITE_ROW) {
+	if (rc == CRM_OK && src == CRM_ROW) {
 		crm__row_write_json(&json, form, st);
 		rc = json.oom ? crm__error_oom(db) : CRM_OK;
-	} else if (rc == CRM_OK && src == SQLITE_DONE)
+	} else if (rc == CRM_OK && src == CRM_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
 	else if (rc == CRM_OK)
-		rc = crm__error_sqlite(db, src);
-	sqlite3_reset(st);
+		rc = src;
+	crm__reset(st);
 	if (rc == CRM_OK)
 		*out = crm__buf_detach(&json);
 	crm__buf_free(&json);
@@ -493,7 +491,7 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 	crm__write w = { .op = CRM__WRITE_INSERT, .errs = &errs };
 	const crm__index *ix;
 	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	crm__stmt *st = NULL;
 	int rc, src;
 
 	crm__record_init(&rec);
@@ -525,14 +523,14 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 	if (!(st = crm__stmt_take(db, sql.p, sql.len)))
 		rc = db->errcode;
 	if (st)
-		sqlite3_bind_int64(st, 1, 0); /* no record excluded */
+		crm__bind_int64(st, 1, 0); /* no record excluded */
 	for (int k = 0; st && k < ix->nfields; k++)
 		crm__value_bind(st, k + 2, &rec.values[ix->fields[k]]);
-	if (st && (src = sqlite3_step(st)) == SQLITE_ROW) {
+	if (st && (src = crm__step(st)) == CRM_ROW) {
 		w.op = CRM__WRITE_UPDATE;
-		w.id = sqlite3_column_int64(st, 0);
-	} else if (st && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+		w.id = crm__column_int64(st, 0);
+	} else if (st && src != CRM_DONE)
+		rc = src;
 	crm__stmt_give(db, st);
 	if (rc == CRM_OK) {
 		w.rec = &rec;

@@ -107,7 +107,7 @@ int crm__check_value(crm_db *db, const crm__field *f, const crm__value *v, crm__
 static int ref_exists(crm_db *db, const char *target, int64_t id)
 {
 	crm__buf sql = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	crm__sql_exists(&sql, target);
@@ -122,12 +122,11 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 		}
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	crm__bind_int64(st, 1, id);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc == SQLITE_ROW;
-	crm__error_sqlite(db, rc);
+	if (rc == CRM_ROW || rc == CRM_DONE)
+		return rc == CRM_ROW;
 	return -1;
 }
 
@@ -176,7 +175,7 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 	for (int i = 0; i < form->nindexes; i++) {
 		const crm__index *ix = &form->indexes[i];
 		crm__buf sql = CRM__BUF_INIT, names = CRM__BUF_INIT;
-		sqlite3_stmt *st;
+		crm__stmt *st;
 		int empty = 0, system = 0, rc, p = 1;
 
 		if (!ix->unique)
@@ -204,21 +203,21 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 			crm__buf_free(&names);
 			return -1;
 		}
-		sqlite3_bind_int64(st, p++, self_id);
+		crm__bind_int64(st, p++, self_id);
 		for (int k = 0; k < ix->nfields; k++)
 			crm__value_bind(st, p++, &values[ix->fields[k]]);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
+		rc = crm__step(st);
+		if (rc == CRM_ROW) {
 			crm__errors_add(errs, crm__buf_cstr(&names), "unique", "%s must be unique: record %lld has the same %s",
-					crm__buf_cstr(&names), (long long)sqlite3_column_int64(st, 0),
+					crm__buf_cstr(&names), (long long)crm__column_int64(st, 0),
 					ix->nfields > 1 ? "values" : "value");
 			failed++;
 		}
 		crm__stmt_give(db, st);
 		crm__buf_free(&sql);
 		crm__buf_free(&names);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return crm__error_sqlite(db, rc), -1;
+		if (rc != CRM_ROW && rc != CRM_DONE)
+			return -1;
 	}
 	return failed;
 }

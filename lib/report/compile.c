@@ -275,18 +275,18 @@ static void pow10_sql(crm__buf *sql, int scale)
 	crm__buf_puts(sql, ".0");
 }
 
-/* Sums of integers and decimals go through crm_sum (sum.c): exact past a
+/* Sums of integers and decimals are the dialect's exact sum: exact past a
  * partial overflow, and a total out of range is reported, not raised. */
-static const char *sum_fn(const crm__rmeasure *ms, const char *fn)
+static const char *sum_fn(const crm__report *rep, const crm__rmeasure *ms, const char *fn)
 {
-	return strcmp(fn, "sum") == 0 && ms->type != CRM_TYPE_NUMBER ? "crm_sum" : fn;
+	return strcmp(fn, "sum") == 0 && ms->type != CRM_TYPE_NUMBER ? rep->dialect->sum_exact : fn;
 }
 
 static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
 {
 	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
 
-	crm__buf_printf(sql, "%s(%s", sum_fn(ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
+	crm__buf_printf(sql, "%s(%s", sum_fn(rep, ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
 	if (ms->filter) {
 		crm__buf_puts(sql, "CASE WHEN ");
 		crm__report_filter_sql(sql, binds, ms->filter, &rep->vform, "t");
@@ -449,7 +449,7 @@ static void window_sum(crm__buf *sql, const crm__report *rep, const crm__rmeasur
 
 	snprintf(ord, sizeof ord, "\"c\".\"o__%d\"", rep->time_dim);
 	crm__buf_printf(sql, "CASE WHEN \"c\".\"lvl__\" = 0 AND %s IS NOT NULL THEN %s(CASE WHEN %s IS NOT NULL THEN \"c\".",
-			ord, sum_fn(ms, "sum"), ord);
+			ord, sum_fn(rep, ms, "sum"), ord);
 	crm__sql_ident(sql, ms->name);
 	crm__buf_puts(sql, " END) OVER (");
 	partition_sql(sql, rep, "c", rep->time_dim);
@@ -805,6 +805,7 @@ int crm__report_compile(crm_db *db, crm__report *rep)
 	crm__buf sql = CRM__BUF_INIT;
 	int rc;
 
+	rep->dialect = db->be->dialect;
 	/* Constants are bound by address: allocate them once, never grow. */
 	if (!(rep->consts = crm__calloc((size_t)rep->nstages + 4, sizeof *rep->consts)))
 		return crm__error_oom(db);

@@ -315,7 +315,7 @@ static int emit_leaf(drill *dx, crm__buf *out, const crm__filter *f)
 static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds *binds, const char *field,
 		    const char *what)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	crm__buf items = CRM__BUF_INIT;
 	int rc, nitems = 0, nids = 0, has_null = 0;
 
@@ -325,13 +325,13 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 		crm__stmt_give(dx->db, st);
 		return rc;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		if (crm__column_type(st, 0) == CRM__SQL_NULL) {
 			has_null = 1;
 			continue;
 		}
 		if (++nids > CRM__REPORT_MAX_IDS) {
-			rc = SQLITE_TOOBIG;
+			rc = CRM_ELIMIT;
 			break;
 		}
 		if (nids % IN_CHUNK == 1) {
@@ -340,19 +340,19 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 			crm__buf_puts(&items, ",\"op\":\"in\",\"value\":[");
 		} else
 			crm__buf_putc(&items, ',');
-		crm__buf_i64(&items, sqlite3_column_int64(st, 0));
+		crm__buf_i64(&items, crm__column_int64(st, 0));
 	}
 	crm__stmt_give(dx->db, st);
-	if (rc == SQLITE_TOOBIG) {
+	if (rc == CRM_ELIMIT) {
 		crm__buf_free(&items);
 		return crm__error(dx->db, CRM_ELIMIT,
 				  "the records behind this row are more than %d %s records: a drill-down query cannot list "
 				  "them all (narrow the report's filter)",
 				  CRM__REPORT_MAX_IDS, what);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != CRM_DONE) {
 		crm__buf_free(&items);
-		return crm__error_sqlite(dx->db, rc);
+		return rc;
 	}
 	if (nitems)
 		crm__buf_puts(&items, "]}");

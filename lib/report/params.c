@@ -179,7 +179,7 @@ int crm__rargs_literal(crm_db *db, const crm__report *rep, crm__rargs *args, con
 }
 
 int crm__rargs_bind(crm_db *db, const crm__report *rep, crm__rargs *args, const crm__rbinds *binds,
-		    sqlite3_stmt *st)
+		    crm__stmt *st)
 {
 	for (int i = 0; i < binds->n; i++) {
 		const crm__rbind *b = &binds->v[i];
@@ -192,8 +192,8 @@ int crm__rargs_bind(crm_db *db, const crm__report *rep, crm__rargs *args, const 
 				return rc;
 			v = &lit->values[0];
 		}
-		if ((rc = crm__value_bind(st, i + 1, v)) != SQLITE_OK)
-			return crm__error_sqlite(db, rc);
+		if ((rc = crm__value_bind(st, i + 1, v)) != CRM_OK)
+			return rc;
 	}
 	return CRM_OK;
 }

@@ -101,6 +101,7 @@ typedef struct crm__rbinds {
 
 typedef struct crm__report {
 	int refs;
+	const crm__dialect *dialect; /* of the handle it was compiled on */
 	char *name, *label;
 	int64_t version;
 	char *body;           /* normalised definition JSON */
@@ -205,7 +206,7 @@ int crm__rargs_literal(crm_db *db, const crm__report *rep, crm__rargs *args, con
 		       const crm__form *form, const crm__filter **out);
 /* Bind every "?" of `binds` to `st` (starting at 1). */
 int crm__rargs_bind(crm_db *db, const crm__report *rep, crm__rargs *args, const crm__rbinds *binds,
-		    sqlite3_stmt *st);
+		    crm__stmt *st);
 /* Check a parameter value (from a definition's default) for every use. */
 int crm__report_check_param(crm_db *db, const crm__report *rep, const crm__rparam *p, const cJSON *value,
 			    const char *path);
@@ -218,6 +219,6 @@ int crm__report_lookup(crm_db *db, const char *name, crm__report **out);
 
 /* ---- run.c ---- */
 /* Read one result value as the cursor shows it. */
-void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, sqlite3_stmt *st, int i);
+void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, crm__stmt *st, int i);
 
 #endif

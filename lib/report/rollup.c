@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/codec.h"
@@ -138,14 +139,15 @@ static int is_ordered(crm_type t)
 }
 
 /* The aggregate over the child rows, in the type the rollup field stores:
- * sums of no rows are 0 (SQL's SUM gives NULL), decimals stay scaled
+ * sums of no rows are 0 (SQL's SUM gives NULL; a REAL column stores it as
+ * 0.0), sums of integers are the dialect's exact ones, decimals stay scaled
  * integers (exact) except in averages, which are plain numbers. */
-static void agg_sql(crm__buf *sql, const rollup *r, int agg)
+static void agg_sql(crm__buf *sql, const crm__dialect *d, const rollup *r, int agg)
 {
 	const crm__field *src = r->src >= 0 ? &r->child->fields[r->src] : NULL;
 	static const char *const open[] = {
 		[CRM__ROLLUP_COUNT] = "count(*)", [CRM__ROLLUP_COUNT_DISTINCT] = "count(DISTINCT ",
-		[CRM__ROLLUP_SUM] = "coalesce(crm_sum_strict(", [CRM__ROLLUP_AVG] = "avg(", [CRM__ROLLUP_MIN] = "min(",
+		[CRM__ROLLUP_SUM] = "coalesce(", [CRM__ROLLUP_AVG] = "avg(", [CRM__ROLLUP_MIN] = "min(",
 		[CRM__ROLLUP_MAX] = "max(",
 	};
 
@@ -153,10 +155,14 @@ static void agg_sql(crm__buf *sql, const rollup *r, int agg)
 		crm__buf_puts(sql, open[CRM__ROLLUP_COUNT]);
 		return;
 	}
-	crm__buf_puts(sql, agg == CRM__ROLLUP_SUM && src->storage == CRM__S_REAL ? "total(" : open[agg]);
+	crm__buf_puts(sql, open[agg]);
+	if (agg == CRM__ROLLUP_SUM) {
+		crm__buf_puts(sql, src->storage == CRM__S_REAL ? "sum" : d->sum_strict);
+		crm__buf_putc(sql, '(');
+	}
 	crm__column_sql(sql, r->child, r->src, CHILD_ALIAS);
 	crm__buf_putc(sql, ')');
-	if (agg == CRM__ROLLUP_SUM && src->storage != CRM__S_REAL)
+	if (agg == CRM__ROLLUP_SUM)
 		crm__buf_puts(sql, ", 0)");
 	if (agg == CRM__ROLLUP_AVG && src->value_type == CRM_TYPE_DECIMAL && src->scale > 0) {
 		crm__buf_puts(sql, "/1"); /* the scale is a checked small integer, not user text */
@@ -173,7 +179,7 @@ enum rollup_sql_kind { ROLLUP_REFRESH_ONE, ROLLUP_REFRESH_ALL, ROLLUP_STALE };
 
 /* UPDATE parent SET col = (SELECT agg FROM child WHERE child.ref = parent AND filter) [WHERE id = ?1],
  * or SELECT id FROM parent WHERE col IS NOT (the same aggregate). */
-static char *rollup_sql(const rollup *r, const crm__buf *filter, enum rollup_sql_kind kind)
+static char *rollup_sql(const crm__dialect *d, const rollup *r, const crm__buf *filter, enum rollup_sql_kind kind)
 {
 	const crm__form *p = r->parent;
 	crm__buf sql = CRM__BUF_INIT;
@@ -183,7 +189,9 @@ static char *rollup_sql(const rollup *r, const crm__buf *filter, enum rollup_sql
 		crm__sql_ident(&sql, p->name);
 		crm__buf_puts(&sql, " WHERE ");
 		crm__sql_ident(&sql, p->fields[r->column].name);
-		crm__buf_puts(&sql, " IS NOT (SELECT ");
+		crm__buf_putc(&sql, ' ');
+		crm__buf_puts(&sql, d->distinct);
+		crm__buf_puts(&sql, " (SELECT ");
 	} else {
 		crm__buf_puts(&sql, "UPDATE ");
 		crm__sql_ident(&sql, p->name);
@@ -191,7 +199,7 @@ static char *rollup_sql(const rollup *r, const crm__buf *filter, enum rollup_sql
 		crm__sql_ident(&sql, p->fields[r->column].name);
 		crm__buf_puts(&sql, "=(SELECT ");
 	}
-	agg_sql(&sql, r, p->fields[r->column].rollup->agg);
+	agg_sql(&sql, d, r, p->fields[r->column].rollup->agg);
 	crm__buf_puts(&sql, " FROM ");
 	crm__sql_ident(&sql, r->child->name);
 	crm__buf_puts(&sql, " AS " CHILD_ALIAS " WHERE ");
@@ -299,9 +307,9 @@ static int compile_one(crm_db *db, crm__form *parent, int i, rollup *r)
 	r->child = child;
 	if (r->filter)
 		crm__filter_sql(&filter, &r->binds, r->filter, child, CHILD_ALIAS);
-	if (filter.oom || r->binds.oom || !(r->sql_one = rollup_sql(r, &filter, ROLLUP_REFRESH_ONE)) ||
-	    !(r->sql_all = rollup_sql(r, &filter, ROLLUP_REFRESH_ALL)) ||
-	    !(r->sql_stale = rollup_sql(r, &filter, ROLLUP_STALE)))
+	if (filter.oom || r->binds.oom || !(r->sql_one = rollup_sql(db->be->dialect, r, &filter, ROLLUP_REFRESH_ONE)) ||
+	    !(r->sql_all = rollup_sql(db->be->dialect, r, &filter, ROLLUP_REFRESH_ALL)) ||
+	    !(r->sql_stale = rollup_sql(db->be->dialect, r, &filter, ROLLUP_STALE)))
 		rc = crm__error_oom(db);
 	crm__buf_free(&filter);
 	return rc;
@@ -310,16 +318,16 @@ static int compile_one(crm_db *db, crm__form *parent, int i, rollup *r)
 /* Compile every rollup of every form (the cache is empty). */
 static int build(crm_db *db, rollup_cache *c)
 {
-	sqlite3_stmt *names = crm__stmt_take(db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
+	crm__stmt *names = crm__stmt_take(db, "SELECT DISTINCT name FROM crm_meta WHERE kind='form' ORDER BY name",
 					     (size_t)-1);
-	int rc = CRM_OK, src = SQLITE_DONE;
+	int rc = CRM_OK, src = CRM_DONE;
 
 	if (!names)
 		return db->errcode;
-	while (rc == CRM_OK && (src = sqlite3_step(names)) == SQLITE_ROW) {
+	while (rc == CRM_OK && (src = crm__step(names)) == CRM_ROW) {
 		crm__form *form;
 
-		if ((rc = crm__form_lookup(db, (const char *)sqlite3_column_text(names, 0), &form)))
+		if ((rc = crm__form_lookup(db, crm__column_text(names, 0), &form)))
 			break;
 		for (int i = 0; i < form->nfields && rc == CRM_OK; i++) {
 			if (form->fields[i].type != CRM_TYPE_ROLLUP)
@@ -338,8 +346,8 @@ static int build(crm_db *db, rollup_cache *c)
 			c->n++; /* a partly compiled entry is released by the flush below */
 		}
 	}
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+	if (rc == CRM_OK && src != CRM_DONE)
+		rc = src;
 	crm__stmt_give(db, names);
 	if (rc)
 		cache_flush(c);
@@ -352,25 +360,25 @@ static int build(crm_db *db, rollup_cache *c)
 
 static int run_refresh(crm_db *db, const rollup *r, const char *sql, int64_t parent_id)
 {
-	sqlite3_stmt *st = crm__stmt_take(db, sql, strlen(sql));
+	crm__stmt *st = crm__stmt_take(db, sql, strlen(sql));
 	int src;
 
 	if (!st)
 		return db->errcode;
 	if (parent_id)
-		sqlite3_bind_int64(st, 1, parent_id);
+		crm__bind_int64(st, 1, parent_id);
 	src = crm__binds_apply(&r->binds, st, parent_id ? 2 : 1, NULL, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_step(st);
+	if (src == CRM_OK)
+		src = crm__step(st);
 	crm__stmt_give(db, st);
-	if (src == SQLITE_TOOBIG) { /* crm_sum_strict: the total does not fit */
+	if (src == CRM_ELIMIT) { /* the dialect's sum_strict: the total does not fit */
 		const crm__field *f = &r->parent->fields[r->column];
 		char range[40];
 		crm__decimal_format(INT64_MAX, f->value_type == CRM_TYPE_DECIMAL ? f->scale : 0, range);
 		return crm__error(db, CRM_ELIMIT, "rollup %s.%s overflows: its sum is beyond +-%s", r->parent->name, f->name,
 				  range);
 	}
-	return src == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, src);
+	return src == CRM_DONE ? CRM_OK : src;
 }
 
 /* Does the child record `values` count towards its parent? 1 when the
@@ -461,7 +469,7 @@ int crm__rollup_stale(crm_db *db, const crm__form *form, crm__rollup_stale_fn fo
 		return db->errcode;
 	for (int k = 0; rc == CRM_OK && k < c->n; k++) {
 		const rollup *r = &c->r[k];
-		sqlite3_stmt *st;
+		crm__stmt *st;
 		int src;
 
 		if (strcmp(r->parent->name, form->name) != 0)
@@ -469,11 +477,11 @@ int crm__rollup_stale(crm_db *db, const crm__form *form, crm__rollup_stale_fn fo
 		if (!(st = crm__stmt_take(db, r->sql_stale, strlen(r->sql_stale))))
 			return db->errcode;
 		src = crm__binds_apply(&r->binds, st, 1, NULL, NULL);
-		while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW && rc == CRM_OK)
-			rc = found(payload, sqlite3_column_int64(st, 0), r->parent->fields[r->column].name);
+		while (src == CRM_OK && (src = crm__step(st)) == CRM_ROW && rc == CRM_OK)
+			rc = found(payload, crm__column_int64(st, 0), r->parent->fields[r->column].name);
 		crm__stmt_give(db, st);
-		if (rc == CRM_OK && src != SQLITE_DONE && src != SQLITE_ROW)
-			rc = crm__error_sqlite(db, src);
+		if (rc == CRM_OK && src != CRM_DONE && src != CRM_ROW)
+			rc = src;
 	}
 	return rc;
 }
@@ -529,19 +537,15 @@ static int retype_column(crm_db *db, const rollup *r)
 {
 	const crm__form *p = r->parent;
 	const crm__field *f = &p->fields[r->column];
-	sqlite3_stmt *st = crm__stmt_take(db, "SELECT type FROM pragma_table_info(?1) WHERE name=?2", (size_t)-1);
-	crm__buf sql = CRM__BUF_INIT;
-	int rc, src, same;
+	crm__buf sql = CRM__BUF_INIT, type = CRM__BUF_INIT;
+	int rc, same;
 
-	if (!st)
-		return db->errcode;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
-	src = sqlite3_step(st);
-	same = src != SQLITE_ROW || sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), crm__column_type(f)) == 0;
-	crm__stmt_give(db, st);
-	if (src != SQLITE_ROW && src != SQLITE_DONE)
-		return crm__error_sqlite(db, src);
+	if ((rc = db->be->column_decl_type(db, p->name, f->name, &type)))
+		return rc;
+	if (type.oom)
+		return crm__error_oom(db);
+	same = type.len == 0 || strcasecmp(crm__buf_cstr(&type), crm__field_sql_type(db, f)) == 0;
+	crm__buf_free(&type);
 	if (same)
 		return CRM_OK;
 	/* SQLite cannot drop a column an index uses: the form's indexes come back below. */
@@ -557,7 +561,7 @@ static int retype_column(crm_db *db, const rollup *r)
 	if (rc == CRM_OK) {
 		crm__buf_puts(&sql, "ALTER TABLE ");
 		crm__sql_ident(&sql, p->name);
-		crm__buf_printf(&sql, " ADD COLUMN " RETYPE_COLUMN " %s", crm__column_type(f));
+		crm__buf_printf(&sql, " ADD COLUMN " RETYPE_COLUMN " %s", crm__field_sql_type(db, f));
 		rc = exec_buf(db, &sql);
 	}
 	if (rc == CRM_OK) {

@@ -20,7 +20,7 @@ struct crm_report {
 	crm_db *db;
 	crm__report *rep; /* retained: survives metadata changes while the cursor lives */
 	crm__rargs args;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int state, last_rc;
 	crm__buf json;
 	int json_ready;
@@ -30,24 +30,24 @@ struct crm_report {
 
 /* ---- values ---- */
 
-static void read_value(crm__value *v, const crm__rcolumn *c, sqlite3_stmt *st, int i)
+static void read_value(crm__value *v, const crm__rcolumn *c, crm__stmt *st, int i)
 {
 	memset(v, 0, sizeof *v);
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (crm__column_type(st, i) == CRM__SQL_NULL)
 		return;
 	switch (c->type == CRM_TYPE_NUMBER ? CRM__S_REAL : crm__storage_of(c->type)) {
 	case CRM__S_INTEGER:
 		v->kind = CRM__V_INT;
-		v->i = sqlite3_column_int64(st, i);
+		v->i = crm__column_int64(st, i);
 		break;
 	case CRM__S_REAL:
 		v->kind = CRM__V_REAL;
-		v->d = sqlite3_column_double(st, i);
+		v->d = crm__column_double(st, i);
 		break;
 	default:
 		v->kind = CRM__V_TEXT;
-		v->s = (const char *)sqlite3_column_text(st, i);
-		v->n = (size_t)sqlite3_column_bytes(st, i);
+		v->s = crm__column_text(st, i);
+		v->n = (size_t)crm__column_bytes(st, i);
 		if (!v->s) {
 			v->s = "";
 			v->n = 0;
@@ -55,7 +55,7 @@ static void read_value(crm__value *v, const crm__rcolumn *c, sqlite3_stmt *st, i
 	}
 }
 
-void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, sqlite3_stmt *st, int i)
+void crm__report_value_json(crm__buf *out, const crm__rcolumn *c, crm__stmt *st, int i)
 {
 	crm__value v;
 
@@ -69,7 +69,7 @@ static void report_fail(crm_report *r, int rc)
 {
 	r->state = ST_FAILED;
 	r->last_rc = rc;
-	sqlite3_reset(r->st); /* let go of the snapshot */
+	crm__reset(r->st); /* let go of the snapshot */
 }
 
 /* crm_close with the report cursor open: every later call is CRM_EMISUSE. */
@@ -77,7 +77,7 @@ static void report_close(crm__child *child)
 {
 	crm_report *r = (crm_report *)child;
 
-	sqlite3_finalize(r->st);
+	crm__finalize(r->st);
 	r->st = NULL;
 	r->state = ST_FAILED;
 	r->last_rc = CRM_EMISUSE;
@@ -181,8 +181,8 @@ static int check_row(crm_report *r)
 		crm__buf detail = CRM__BUF_INIT;
 		int rc;
 
-		if (sqlite3_column_type(r->st, i) != SQLITE_FLOAT ||
-		    (crm__storage_of(c->type) != CRM__S_INTEGER && isfinite(sqlite3_column_double(r->st, i))))
+		if (crm__column_type(r->st, i) != CRM__SQL_FLOAT ||
+		    (crm__storage_of(c->type) != CRM__S_INTEGER && isfinite(crm__column_double(r->st, i))))
 			continue;
 		char range[40] = "1.7976931348623157e308";
 
@@ -213,7 +213,7 @@ int crm_report_next(crm_report *r)
 		return r->last_rc;
 	first = r->state == ST_READY;
 	r->json_ready = 0;
-	rc = sqlite3_step(r->st);
+	rc = crm__step(r->st);
 	if (first) {
 		/* The first step starts the snapshot the report reads, and another
 		 * connection may have changed its definitions since it started. */
@@ -223,7 +223,7 @@ int crm_report_next(crm_report *r)
 		if (frc || !report_current(r))
 			return r->last_rc;
 	}
-	if (rc == SQLITE_ROW) {
+	if (rc == CRM_ROW) {
 		if ((r->last_rc = check_row(r)) != CRM_OK) {
 			r->state = ST_FAILED;
 			return r->last_rc;
@@ -231,11 +231,11 @@ int crm_report_next(crm_report *r)
 		r->state = ST_ROW;
 		return CRM_ROW;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == CRM_DONE) {
 		r->state = ST_DONE;
 		return CRM_DONE;
 	}
-	report_fail(r, crm__error_sqlite(r->db, rc));
+	report_fail(r, rc);
 	return r->last_rc;
 }
 
@@ -397,12 +397,18 @@ int crm_report_output(crm_db *db, const char *name, const char *params_json, con
 
 /* ---- EXPLAIN ---- */
 
+static int bind_args(crm__stmt *st, void *payload)
+{
+	crm_report *r = payload;
+
+	return crm__rargs_bind(st->db, r->rep, &r->args, &r->rep->binds, st);
+}
+
 int crm_report_explain(crm_db *db, const char *name, const char *params_json, char **out)
 {
-	crm__buf b = CRM__BUF_INIT, q = CRM__BUF_INIT;
+	crm__buf b = CRM__BUF_INIT;
 	crm_report *r;
-	sqlite3_stmt *st = NULL;
-	int rc, n = 0;
+	int rc;
 
 	if (out)
 		*out = NULL;
@@ -441,30 +447,11 @@ int crm_report_explain(crm_db *db, const char *name, const char *params_json, ch
 		crm__buf_putc(&b, '}');
 	}
 	crm__buf_puts(&b, "],\"plan\":[");
-	crm__buf_puts(&q, "EXPLAIN QUERY PLAN ");
-	crm__buf_puts(&q, r->rep->sql);
-	if (q.oom) {
-		rc = crm__error_oom(db);
+	if ((rc = db->be->explain(db, r->rep->sql, bind_args, r, &b)))
 		goto done;
-	}
-	if ((rc = sqlite3_prepare_v2(db->sql, q.p, (int)q.len, &st, NULL)) != SQLITE_OK) {
-		rc = crm__error_sqlite(db, rc);
-		goto done;
-	}
-	if ((rc = crm__rargs_bind(db, r->rep, &r->args, &r->rep->binds, st)))
-		goto done;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		crm__buf_printf(&b, "%s{\"id\":%d,\"parent\":%d,\"detail\":", n++ ? "," : "", sqlite3_column_int(st, 0),
-				sqlite3_column_int(st, 1));
-		crm__json_cstr(&b, (const char *)sqlite3_column_text(st, 3));
-		crm__buf_putc(&b, '}');
-	}
-	rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
 	crm__buf_puts(&b, "]}");
 done:
-	sqlite3_finalize(st);
 	crm_report_free(r);
-	crm__buf_free(&q);
 	if (rc == CRM_OK && b.oom)
 		rc = crm__error_oom(db);
 	if (rc == CRM_OK) {

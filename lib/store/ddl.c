@@ -7,27 +7,28 @@
 #include "filter.h"
 #include "value.h"
 
-const char *crm__column_type(const crm__field *f)
+const char *crm__field_sql_type(crm_db *db, const crm__field *f)
 {
+	const crm__dialect *d = db->be->dialect;
+
 	switch (f->storage) {
-	case CRM__S_INTEGER: return "INTEGER";
-	case CRM__S_REAL: return "REAL";
-	default: return "TEXT";
+	case CRM__S_INTEGER: return d->type_integer;
+	case CRM__S_REAL: return d->type_real;
+	default: return d->type_text;
 	}
 }
 
-void crm__sql_create_table(crm__buf *sql, const crm__form *form, const char *table)
+void crm__sql_create_table(crm_db *db, crm__buf *sql, const crm__form *form, const char *table)
 {
 	crm__buf_puts(sql, "CREATE TABLE ");
 	crm__sql_ident(sql, table);
-	/* AUTOINCREMENT: a deleted record's id is never given to a new one,
-	 * whose workflows, events and history would be mixed up with its. */
-	crm__buf_puts(sql, "(id INTEGER PRIMARY KEY AUTOINCREMENT");
+	crm__buf_putc(sql, '(');
+	crm__buf_puts(sql, db->be->dialect->identity_id);
 	for (int i = 0; i < form->nfields; i++) {
 		crm__buf_puts(sql, ", ");
 		crm__sql_ident(sql, form->fields[i].name);
 		crm__buf_putc(sql, ' ');
-		crm__buf_puts(sql, crm__column_type(&form->fields[i]));
+		crm__buf_puts(sql, crm__field_sql_type(db, &form->fields[i]));
 	}
 	crm__buf_puts(sql, ", created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, owner TEXT,"
 			   " version INTEGER NOT NULL DEFAULT 1)");
@@ -46,8 +47,10 @@ void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alia
 	}
 }
 
-static void index_sql(crm__buf *sql, const crm__form *form, const crm__index *ix)
+static void index_sql(crm_db *db, crm__buf *sql, const crm__form *form, const crm__index *ix)
 {
+	const crm__dialect *d = db->be->dialect;
+
 	crm__buf_puts(sql, ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
 	crm__sql_ident(sql, ix->name);
 	crm__buf_puts(sql, " ON ");
@@ -57,13 +60,18 @@ static void index_sql(crm__buf *sql, const crm__form *form, const crm__index *ix
 		if (k)
 			crm__buf_puts(sql, ", ");
 		/* Empty keys that must not repeat are indexed as one shared value. */
-		if (ix->unique && !ix->nulls_distinct)
-			crm__buf_puts(sql, "ifnull(");
-		crm__column_sql(sql, form, ix->fields[k], NULL);
-		if (ix->unique && !ix->nulls_distinct)
-			crm__buf_puts(sql, ", x'')");
+		if (ix->unique && !ix->nulls_distinct) {
+			crm__buf col = CRM__BUF_INIT;
+			crm__column_sql(&col, form, ix->fields[k], NULL);
+			d->unique_key(sql, crm__buf_cstr(&col));
+			sql->oom |= col.oom;
+			crm__buf_free(&col);
+		} else
+			crm__column_sql(sql, form, ix->fields[k], NULL);
 	}
 	crm__buf_putc(sql, ')');
+	if (ix->unique && !ix->nulls_distinct)
+		crm__buf_puts(sql, d->unique_key_end);
 }
 
 static int run(crm_db *db, crm__buf *sql)
@@ -82,7 +90,7 @@ int crm__ddl_create(crm_db *db, const crm__form *form)
 	crm__buf sql = CRM__BUF_INIT;
 	int rc;
 
-	crm__sql_create_table(&sql, form, form->name);
+	crm__sql_create_table(db, &sql, form, form->name);
 	rc = run(db, &sql);
 	crm__buf_free(&sql);
 	if (rc == CRM_OK)
@@ -175,32 +183,51 @@ static int unique_broken(crm_db *db, const crm__form *form, const crm__index *ix
 	return rc;
 }
 
+/* 1 when `name` is among the NUL-terminated names in `names`. */
+static int listed(const crm__buf *names, const char *name)
+{
+	for (size_t at = 0; at < names->len; at += strlen(names->p + at) + 1)
+		if (strcmp(names->p + at, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Create a unique index inside a savepoint: when records break it, the
+ * failed statement is undone before the records are looked up (a failed
+ * statement ends a PostgreSQL transaction's use). */
+static int create_index(crm_db *db, const crm__form *form, const crm__index *ix, crm__buf *sql)
+{
+	int rc;
+
+	index_sql(db, sql, form, ix);
+	if (sql->oom)
+		return crm__error_oom(db);
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	rc = crm__tx_end(db, crm__exec(db, crm__buf_cstr(sql)));
+	crm__buf_reset(sql);
+	return rc == CRM_ECONSTRAINT ? unique_broken(db, form, ix) : rc;
+}
+
 int crm__ddl_sync_indexes(crm_db *db, const crm__form *form, int what)
 {
-	crm__buf sql = CRM__BUF_INIT, prefix = CRM__BUF_INIT;
-	sqlite3_stmt *st;
-	int rc = CRM_OK, src;
+	crm__buf sql = CRM__BUF_INIT, names = CRM__BUF_INIT;
+	size_t plen = strlen(form->name);
+	int rc;
 
-	if (!(what & CRM__IX_DROP))
-		goto create;
-	crm__buf_puts(&prefix, form->name);
-	crm__buf_puts(&prefix, "__");
-	if (prefix.oom)
-		return crm__error_oom(db);
-	/* Drop what is no longer declared (or declared differently). */
-	st = crm__stmt_take(db,
-			    "SELECT name FROM sqlite_schema WHERE type='index' AND tbl_name=?1"
-			    " AND substr(name, 1, length(?2)) = ?2",
-			    (size_t)-1);
-	if (!st) {
-		crm__buf_free(&prefix);
-		return db->errcode;
+	if ((rc = db->be->index_names(db, form->name, &names)))
+		goto done;
+	if (names.oom) {
+		rc = crm__error_oom(db);
+		goto done;
 	}
-	sqlite3_bind_text(st, 1, form->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, prefix.p, (int)prefix.len, SQLITE_STATIC);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+	/* Drop what libcrm made ("form__...") that is no longer declared (or
+	 * declared differently). */
+	for (size_t at = 0; at < names.len && (what & CRM__IX_DROP); at += strlen(names.p + at) + 1) {
+		const char *name = names.p + at;
 		int wanted = 0;
+		if (strncmp(name, form->name, plen) != 0 || strncmp(name + plen, "__", 2) != 0)
+			continue;
 		for (int i = 0; i < form->nindexes && !wanted; i++)
 			wanted = strcmp(form->indexes[i].name, name) == 0;
 		if (!wanted) {
@@ -209,70 +236,32 @@ int crm__ddl_sync_indexes(crm_db *db, const crm__form *form, int what)
 			crm__buf_putc(&sql, ';');
 		}
 	}
-	crm__stmt_give(db, st);
-	crm__buf_free(&prefix);
-	if (src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
-	if (!rc && sql.len)
-		rc = run(db, &sql);
-create:
-	for (int i = 0; i < form->nindexes && !rc && (what & CRM__IX_CREATE); i++) {
-		const crm__index *ix = &form->indexes[i];
-		crm__buf_puts(&sql, "SELECT 1 FROM sqlite_schema WHERE type='index' AND name=");
-		/* index names are validated identifiers: quoting as a string literal is safe */
-		crm__buf_putc(&sql, '\'');
-		crm__buf_puts(&sql, ix->name);
-		crm__buf_putc(&sql, '\'');
-		if (sql.oom) {
-			rc = crm__error_oom(db);
-			break;
-		}
-		st = crm__stmt_take(db, crm__buf_cstr(&sql), sql.len);
-		crm__buf_reset(&sql);
-		if (!st) {
-			rc = db->errcode;
-			break;
-		}
-		src = sqlite3_step(st);
-		crm__stmt_give(db, st);
-		if (src == SQLITE_ROW)
-			continue;
-		index_sql(&sql, form, ix);
-		if (sql.oom) {
-			rc = crm__error_oom(db);
-			break;
-		}
-		src = sqlite3_exec(db->sql, crm__buf_cstr(&sql), NULL, NULL, NULL);
-		crm__buf_reset(&sql);
-		if ((src & 0xff) == SQLITE_CONSTRAINT)
-			rc = unique_broken(db, form, ix);
-		else if (src != SQLITE_OK)
-			rc = crm__error_sqlite(db, src);
-	}
+	if (sql.len && (rc = run(db, &sql)))
+		goto done;
+	for (int i = 0; i < form->nindexes && !rc && (what & CRM__IX_CREATE); i++)
+		if (!listed(&names, form->indexes[i].name))
+			rc = create_index(db, form, &form->indexes[i], &sql);
+done:
 	crm__buf_free(&sql);
+	crm__buf_free(&names);
 	return rc;
 }
 
-static sqlite3_stmt *prepare(crm_db *db, crm__buf *sql)
+static crm__stmt *prepare(crm_db *db, crm__buf *sql)
 {
-	sqlite3_stmt *st = NULL;
+	crm__stmt *st = NULL;
 	int rc;
 
 	if (sql->oom) {
 		crm__error_oom(db);
 		return NULL;
 	}
-	rc = sqlite3_prepare_v3(db->sql, sql->p, (int)sql->len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	rc = db->be->prepare(db, sql->p, sql->len, &st);
 	crm__buf_free(sql);
-	if (rc != SQLITE_OK) {
-		crm__error_sqlite(db, rc);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
+	return rc == CRM_OK ? st : NULL;
 }
 
-sqlite3_stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
+crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 {
 	crm__buf sql = CRM__BUF_INIT;
 
@@ -289,10 +278,11 @@ sqlite3_stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 	for (int i = 0; i < form->nfields; i++)
 		crm__buf_puts(&sql, "?,");
 	crm__buf_puts(&sql, "?,?,?,1)");
+	crm__buf_puts(&sql, db->be->dialect->returning_id);
 	return form->st_insert = prepare(db, &sql);
 }
 
-sqlite3_stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
+crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
 {
 	crm__buf sql = CRM__BUF_INIT;
 
@@ -306,14 +296,14 @@ sqlite3_stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
 	return form->st_get = prepare(db, &sql);
 }
 
-void crm__row_write_json(crm__buf *out, const crm__form *form, sqlite3_stmt *st)
+void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st)
 {
 	static const char *const sys_keys[4] = { ",\"created_at\":", ",\"updated_at\":", ",\"owner\":", ",\"version\":" };
 	crm__value v;
 	char tmp[32];
 
 	crm__buf_puts(out, "{\"id\":");
-	crm__buf_i64(out, sqlite3_column_int64(st, 0));
+	crm__buf_i64(out, crm__column_int64(st, 0));
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__field *f = &form->fields[i];
 		crm__buf_put(out, ",\"", 2);
@@ -325,16 +315,16 @@ void crm__row_write_json(crm__buf *out, const crm__form *form, sqlite3_stmt *st)
 	for (int k = 0; k < 4; k++) {
 		int col = CRM__SEL_SYS(form, k);
 		crm__buf_puts(out, sys_keys[k]);
-		if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		if (crm__column_type(st, col) == CRM__SQL_NULL)
 			crm__buf_puts(out, "null");
 		else if (k < 2) {
 			crm__buf_putc(out, '"');
-			crm__buf_put(out, tmp, crm__datetime_format(sqlite3_column_int64(st, col), tmp));
+			crm__buf_put(out, tmp, crm__datetime_format(crm__column_int64(st, col), tmp));
 			crm__buf_putc(out, '"');
 		} else if (k == 2)
-			crm__json_str(out, (const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+			crm__json_str(out, crm__column_text(st, col), (size_t)crm__column_bytes(st, col));
 		else
-			crm__buf_i64(out, sqlite3_column_int64(st, col));
+			crm__buf_i64(out, crm__column_int64(st, col));
 	}
 	crm__buf_putc(out, '}');
 }

@@ -7,11 +7,11 @@
 #include "core/db_int.h"
 #include "schema.h"
 
-/* SQLite column type of a field ("INTEGER", "REAL", "TEXT"). */
-const char *crm__column_type(const crm__field *f);
+/* The column type of a field in the handle's backend. */
+const char *crm__field_sql_type(crm_db *db, const crm__field *f);
 /* CREATE TABLE for `form` under table name `table` (the form's own name,
  * or a temporary name while rebuilding). */
-void crm__sql_create_table(crm__buf *sql, const crm__form *form, const char *table);
+void crm__sql_create_table(crm_db *db, crm__buf *sql, const crm__form *form, const char *table);
 /* The select list of a whole record, in the order the row readers expect:
  * id, every field in definition order, created_at, updated_at, owner,
  * version. Columns are qualified with `alias` when not NULL. */
@@ -65,10 +65,10 @@ void crm__sql_column_values(crm__buf *sql, const char *table, const char *column
 void crm__sql_set_column(crm__buf *sql, const char *table, const char *column, int by_id);
 
 /* Prepared statements owned by the form (made on first use). */
-sqlite3_stmt *crm__form_insert_stmt(crm_db *db, crm__form *form);
-sqlite3_stmt *crm__form_get_stmt(crm_db *db, crm__form *form);
+crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form);
+crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form);
 /* Append the record in the current row of `st` (laid out as the select
  * list, starting at column 0) as a JSON object. */
-void crm__row_write_json(crm__buf *out, const crm__form *form, sqlite3_stmt *st);
+void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st);
 
 #endif

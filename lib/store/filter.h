@@ -74,7 +74,7 @@ typedef struct crm__binds {
 void crm__binds_free(crm__binds *b);
 /* Bind every value (parameters are looked up by the caller first: pass
  * `lookup` to resolve them, or NULL when there are none). SQLite code. */
-int crm__binds_apply(const crm__binds *b, sqlite3_stmt *st, int first_index,
+int crm__binds_apply(const crm__binds *b, crm__stmt *st, int first_index,
 		     const crm__value *(*lookup)(void *payload, const char *name), void *payload);
 
 /* Append the SQL expression for `f` to `sql`: column names quoted and

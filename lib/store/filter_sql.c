@@ -48,7 +48,7 @@ static void bind_add(crm__binds *b, const crm__value *v, const char *param)
 	b->n++;
 }
 
-int crm__binds_apply(const crm__binds *b, sqlite3_stmt *st, int first_index,
+int crm__binds_apply(const crm__binds *b, crm__stmt *st, int first_index,
 		     const crm__value *(*lookup)(void *payload, const char *name), void *payload)
 {
 	for (int i = 0; i < b->n; i++) {
@@ -57,11 +57,11 @@ int crm__binds_apply(const crm__binds *b, sqlite3_stmt *st, int first_index,
 
 		if (b->param[i])
 			v = lookup ? lookup(payload, b->param[i]) : NULL;
-		rc = v ? crm__value_bind(st, first_index + i, v) : sqlite3_bind_null(st, first_index + i);
-		if (rc != SQLITE_OK)
+		rc = v ? crm__value_bind(st, first_index + i, v) : crm__bind_null(st, first_index + i);
+		if (rc != CRM_OK)
 			return rc;
 	}
-	return SQLITE_OK;
+	return CRM_OK;
 }
 
 void crm__column_sql(crm__buf *sql, const crm__form *form, int column, const char *alias)

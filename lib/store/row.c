@@ -75,44 +75,44 @@ double crm_row_double(crm_row *row, int i) { return crm__row_double(row, i); }
 
 int64_t crm__row_date_ms(crm_row *row, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(ST(row), i);
+	const char *s = crm__column_text(ST(row), i);
 	int64_t days;
 
-	return s && crm__date_parse(s, (size_t)sqlite3_column_bytes(ST(row), i), &days) == 0 ? days * DAY_MS : 0;
+	return s && crm__date_parse(s, (size_t)crm__column_bytes(ST(row), i), &days) == 0 ? days * DAY_MS : 0;
 }
 
-int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && sqlite3_column_int64(ST(row), i) != 0; }
+int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && crm__column_int64(ST(row), i) != 0; }
 
 const char *crm_row_text(crm_row *row, int i)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	crm__rowtext *c;
 	const char *s;
 
-	if (!ON_ROW(row, i) || sqlite3_column_type(ST(row), i) == SQLITE_NULL)
+	if (!ON_ROW(row, i) || crm__column_type(ST(row), i) == CRM__SQL_NULL)
 		return NULL;
 	st = ST(row);
 	c = &row->texts[i];
 	switch (row->cols[i].type) {
 	case CRM_TYPE_INTEGER:
 	case CRM_TYPE_REF:
-		c->len = (size_t)snprintf(c->text, sizeof c->text, "%lld", (long long)sqlite3_column_int64(st, i));
+		c->len = (size_t)snprintf(c->text, sizeof c->text, "%lld", (long long)crm__column_int64(st, i));
 		return c->text;
 	case CRM_TYPE_DECIMAL:
-		c->len = crm__decimal_format(sqlite3_column_int64(st, i), row->cols[i].scale, c->text);
+		c->len = crm__decimal_format(crm__column_int64(st, i), row->cols[i].scale, c->text);
 		return c->text;
 	case CRM_TYPE_NUMBER:
-		crm__real_text(sqlite3_column_double(st, i), c->text, sizeof c->text);
+		crm__real_text(crm__column_double(st, i), c->text, sizeof c->text);
 		c->len = strlen(c->text);
 		return c->text;
 	case CRM_TYPE_BOOLEAN:
-		s = sqlite3_column_int64(st, i) ? "true" : "false";
+		s = crm__column_int64(st, i) ? "true" : "false";
 		c->len = strlen(s);
 		return s;
-	case CRM_TYPE_DATETIME: c->len = crm__datetime_format(sqlite3_column_int64(st, i), c->text); return c->text;
+	case CRM_TYPE_DATETIME: c->len = crm__datetime_format(crm__column_int64(st, i), c->text); return c->text;
 	default:
-		s = (const char *)sqlite3_column_text(st, i);
-		c->len = (size_t)sqlite3_column_bytes(st, i);
+		s = crm__column_text(st, i);
+		c->len = (size_t)crm__column_bytes(st, i);
 		return s;
 	}
 }
@@ -169,9 +169,9 @@ static crm__rowtext *items_of(crm_row *row, int i, int *count)
 	if (!COL_OK(row, i) || row->cols[i].type != CRM_TYPE_MULTI_ENUM)
 		return NULL;
 	*count = 0;
-	if (!ON_ROW(row, i) || !(s = (const char *)sqlite3_column_text(ST(row), i)))
+	if (!ON_ROW(row, i) || !(s = crm__column_text(ST(row), i)))
 		return NULL;
-	if (decode_items(row, i, s, (size_t)sqlite3_column_bytes(ST(row), i))) {
+	if (decode_items(row, i, s, (size_t)crm__column_bytes(ST(row), i))) {
 		crm__error_oom(row->db);
 		*count = -1;
 		return NULL;

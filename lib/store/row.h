@@ -5,7 +5,6 @@
 #ifndef CRM_STORE_ROW_H
 #define CRM_STORE_ROW_H
 
-#include <sqlite3.h>
 
 #include "core/buf.h"
 #include "core/db_int.h"
@@ -36,7 +35,7 @@ struct crm_row {
 	 * says 1 (having checked the definitions and caught up *epoch) or fails
 	 * the owner (its state leaves on_row) and says 0. Every accessor checks
 	 * this first, so `st` is only read while the owner is on a row. */
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	const int *state;
 	int on_row;
 	const unsigned int *epoch;
@@ -71,7 +70,7 @@ int64_t crm__row_date_ms(crm_row *row, int i);
 
 static inline int crm__row_is_null(crm_row *row, int i)
 {
-	return CRM__ROW_ON(row, i) ? sqlite3_column_type(row->st, i) == SQLITE_NULL : 1;
+	return CRM__ROW_ON(row, i) ? crm__column_type(row->st, i) == CRM__SQL_NULL : 1;
 }
 
 static inline int64_t crm__row_int64(crm_row *row, int i)
@@ -80,7 +79,7 @@ static inline int64_t crm__row_int64(crm_row *row, int i)
 		return 0;
 	if (row->dates && row->cols[i].type == CRM_TYPE_DATE)
 		return crm__row_date_ms(row, i);
-	return sqlite3_column_int64(row->st, i);
+	return crm__column_int64(row->st, i);
 }
 
 static inline double crm__row_double(crm_row *row, int i)
@@ -89,8 +88,8 @@ static inline double crm__row_double(crm_row *row, int i)
 		return 0;
 	/* A decimal's double is its value, not the scaled integer. */
 	if (row->cols[i].divisor != 0)
-		return (double)sqlite3_column_int64(row->st, i) / row->cols[i].divisor;
-	return sqlite3_column_double(row->st, i);
+		return (double)crm__column_int64(row->st, i) / row->cols[i].divisor;
+	return crm__column_double(row->st, i);
 }
 
 #endif

@@ -124,8 +124,8 @@ void crm__form_release(crm__form *form)
 		crm__free(form->indexes[i].name);
 	}
 	crm__free(form->indexes);
-	sqlite3_finalize(form->st_insert);
-	sqlite3_finalize(form->st_get);
+	crm__finalize(form->st_insert);
+	crm__finalize(form->st_get);
 	crm__free(form->name);
 	crm__free(form->label);
 	cJSON_free(form->body);

@@ -5,9 +5,9 @@
 #define CRM_STORE_SCHEMA_H
 
 #include <pcre2.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "crm/form.h"
 
 /* A typed value in storage representation: decimals as scaled integers,
@@ -105,8 +105,8 @@ typedef struct crm__form {
 	char **validators; /* plugin functions ("plugin.fn") that check whole records */
 	int nvalidators;
 	/* prepared statements owned by the form */
-	sqlite3_stmt *st_insert;
-	sqlite3_stmt *st_get;
+	crm__stmt *st_insert;
+	crm__stmt *st_get;
 } crm__form;
 
 /* System columns every form table has, before and after the fields. */

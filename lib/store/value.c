@@ -226,37 +226,37 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 	return 0;
 }
 
-int crm__value_bind(sqlite3_stmt *st, int idx, const crm__value *v)
+int crm__value_bind(crm__stmt *st, int idx, const crm__value *v)
 {
 	switch (v->kind) {
-	case CRM__V_INT: return sqlite3_bind_int64(st, idx, v->i);
-	case CRM__V_REAL: return sqlite3_bind_double(st, idx, v->d);
-	case CRM__V_TEXT: return sqlite3_bind_text(st, idx, v->s, (int)v->n, SQLITE_STATIC);
-	default: return sqlite3_bind_null(st, idx);
+	case CRM__V_INT: return crm__bind_int64(st, idx, v->i);
+	case CRM__V_REAL: return crm__bind_double(st, idx, v->d);
+	case CRM__V_TEXT: return crm__bind_text(st, idx, v->s, (int)v->n);
+	default: return crm__bind_null(st, idx);
 	}
 }
 
-void crm__value_column(crm__value *out, const crm__field *f, sqlite3_stmt *st, int col)
+void crm__value_column(crm__value *out, const crm__field *f, crm__stmt *st, int col)
 {
-	int ct = sqlite3_column_type(st, col);
+	int ct = crm__column_type(st, col);
 
-	if (ct == SQLITE_NULL) {
+	if (ct == CRM__SQL_NULL) {
 		out->kind = CRM__V_NULL;
 		return;
 	}
 	switch (crm__storage_of(f->value_type)) {
 	case CRM__S_INTEGER:
 		out->kind = CRM__V_INT;
-		out->i = sqlite3_column_int64(st, col);
+		out->i = crm__column_int64(st, col);
 		break;
 	case CRM__S_REAL:
 		out->kind = CRM__V_REAL;
-		out->d = sqlite3_column_double(st, col);
+		out->d = crm__column_double(st, col);
 		break;
 	default:
 		out->kind = CRM__V_TEXT;
-		out->s = (const char *)sqlite3_column_text(st, col);
-		out->n = (size_t)sqlite3_column_bytes(st, col);
+		out->s = crm__column_text(st, col);
+		out->n = (size_t)crm__column_bytes(st, col);
 		if (!out->s) {
 			out->s = "";
 			out->n = 0;

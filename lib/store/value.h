@@ -35,10 +35,10 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 int crm__jval_from_cjson(crm__jval *out, const cJSON *node, crm__buf *scratch);
 /* Bind `v` to parameter `idx` (1-based). Text is bound SQLITE_STATIC: it
  * must outlive the statement's next reset. Returns an SQLite code. */
-int crm__value_bind(sqlite3_stmt *st, int idx, const crm__value *v);
+int crm__value_bind(crm__stmt *st, int idx, const crm__value *v);
 /* Read column `col` of the current row as field `f`'s storage value.
  * Text points into the statement's row (valid until the next step). */
-void crm__value_column(crm__value *out, const crm__field *f, sqlite3_stmt *st, int col);
+void crm__value_column(crm__value *out, const crm__field *f, crm__stmt *st, int col);
 /* Append the JSON text of storage value `v` of a field of type `type`
  * (value_type for computed fields) with `scale` for decimals. */
 void crm__value_write_json(crm__buf *out, crm_type type, int scale, const crm__value *v);

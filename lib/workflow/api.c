@@ -119,7 +119,7 @@ static int rows_json(crm_db *db, const char *sql, const char *form, int64_t reco
 		     int ncols, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	char iso[32];
 	int rc, n = 0;
 
@@ -128,10 +128,10 @@ static int rows_json(crm_db *db, const char *sql, const char *form, int64_t reco
 		return rc;
 	if (!(st = crm__stmt_take(db, sql, (size_t)-1)))
 		return db->errcode;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, record);
+	crm__bind_text(st, 1, form, -1);
+	crm__bind_int64(st, 2, record);
 	crm__buf_putc(&json, '[');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = crm__step(st)) == CRM_ROW) {
 		crm__buf_puts(&json, n++ ? ",{" : "{");
 		for (int c = 0; c < ncols; c++) {
 			const char *name = names[c] + (names[c][0] == '#' || names[c][0] == '@' || names[c][0] == '$');
@@ -139,18 +139,18 @@ static int rows_json(crm_db *db, const char *sql, const char *form, int64_t reco
 				crm__buf_putc(&json, ',');
 			crm__json_cstr(&json, name);
 			crm__buf_putc(&json, ':');
-			if (sqlite3_column_type(st, c) == SQLITE_NULL)
+			if (crm__column_type(st, c) == CRM__SQL_NULL)
 				crm__buf_puts(&json, "null");
 			else if (names[c][0] == '#')
-				crm__buf_i64(&json, sqlite3_column_int64(st, c));
+				crm__buf_i64(&json, crm__column_int64(st, c));
 			else if (names[c][0] == '@') {
 				crm__buf_putc(&json, '"');
-				crm__buf_put(&json, iso, crm__datetime_format(sqlite3_column_int64(st, c), iso));
+				crm__buf_put(&json, iso, crm__datetime_format(crm__column_int64(st, c), iso));
 				crm__buf_putc(&json, '"');
 			} else if (names[c][0] == '$')
-				crm__buf_puts(&json, (const char *)sqlite3_column_text(st, c));
+				crm__buf_puts(&json, crm__column_text(st, c));
 			else
-				crm__json_cstr(&json, (const char *)sqlite3_column_text(st, c));
+				crm__json_cstr(&json, crm__column_text(st, c));
 		}
 		crm__buf_putc(&json, '}');
 	}
@@ -262,13 +262,13 @@ static int settle_migrated(crm_db *db, crm__workflow *wf, int64_t id, int moved)
 	if (s < 0)
 		return CRM_OK;
 	if (wf->states[s].final) {
-		sqlite3_stmt *st = crm__stmt_take(db, "UPDATE crm_wf_instance SET status='done' WHERE id=?", (size_t)-1);
+		crm__stmt *st = crm__stmt_take(db, "UPDATE crm_wf_instance SET status='done' WHERE id=?", (size_t)-1);
 		if (!st)
 			return db->errcode;
-		sqlite3_bind_int64(st, 1, id);
-		rc = sqlite3_step(st);
+		crm__bind_int64(st, 1, id);
+		rc = crm__step(st);
 		crm__stmt_give(db, st);
-		return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+		return rc == CRM_DONE ? CRM_OK : rc;
 	}
 	/* An instance that stays in its approval state keeps its round. */
 	if ((moved && (rc = crm__wf_approval_enter(db, wf, &inst, s))) || !wf->states[s].ntimers)
@@ -283,7 +283,7 @@ static int settle_migrated(crm_db *db, crm__workflow *wf, int64_t id, int moved)
 int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 {
 	crm__workflow *latest;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t count = 0;
 	int rc, src;
 
@@ -301,16 +301,16 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 	if (!st)
 		rc = db->errcode;
 	if (st) {
-		sqlite3_bind_text(st, 1, latest->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, latest->version);
+		crm__bind_text(st, 1, latest->name, -1);
+		crm__bind_int64(st, 2, latest->version);
 	}
-	while (rc == CRM_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0), from_version = sqlite3_column_int64(st, 2);
-		const char *state = (const char *)sqlite3_column_text(st, 1);
+	while (rc == CRM_OK && (src = crm__step(st)) == CRM_ROW) {
+		int64_t id = crm__column_int64(st, 0), from_version = crm__column_int64(st, 2);
+		const char *state = crm__column_text(st, 1);
 		const cJSON *map = latest->migrate ? cJSON_GetObjectItemCaseSensitive(latest->migrate, "states") : NULL;
 		const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(map, state));
 		char from_state[64], data[160];
-		sqlite3_stmt *up;
+		crm__stmt *up;
 
 		if (!to && crm__wf_state_index(latest, state) >= 0)
 			to = state;
@@ -325,14 +325,14 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 			rc = db->errcode;
 			break;
 		}
-		sqlite3_bind_int64(up, 1, latest->version);
-		sqlite3_bind_text(up, 2, to, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 3, crm_now(db));
-		sqlite3_bind_int64(up, 4, id);
-		src = sqlite3_step(up);
+		crm__bind_int64(up, 1, latest->version);
+		crm__bind_text(up, 2, to, -1);
+		crm__bind_int64(up, 3, crm_now(db));
+		crm__bind_int64(up, 4, id);
+		src = crm__step(up);
 		crm__stmt_give(db, up);
-		if (src != SQLITE_DONE) {
-			rc = crm__error_sqlite(db, src);
+		if (src != CRM_DONE) {
+			rc = src;
 			break;
 		}
 		snprintf(data, sizeof data, "{\"from_version\":%lld,\"to_version\":%lld}", (long long)from_version,

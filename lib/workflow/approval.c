@@ -11,9 +11,9 @@
 int crm__wf_approval_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *inst, int state)
 {
 	const crm__wf_approval *ap = wf->states[state].approval;
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t round = 1;
-	int rc = SQLITE_DONE;
+	int rc = CRM_DONE;
 
 	if (!ap)
 		return CRM_OK;
@@ -21,27 +21,27 @@ int crm__wf_approval_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, inst->id);
-	sqlite3_bind_text(st, 2, wf->states[state].name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		round = sqlite3_column_int64(st, 0);
+	crm__bind_int64(st, 1, inst->id);
+	crm__bind_text(st, 2, wf->states[state].name, -1);
+	if (crm__step(st) == CRM_ROW)
+		round = crm__column_int64(st, 0);
 	crm__stmt_give(db, st);
 	st = crm__stmt_take(db, "INSERT INTO crm_wf_approval(instance, state, round, step, role, user) VALUES(?,?,?,?,?,?)",
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	for (int i = 0; i < ap->nsteps && rc == SQLITE_DONE; i++) {
-		sqlite3_bind_int64(st, 1, inst->id);
-		sqlite3_bind_text(st, 2, wf->states[state].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, round);
-		sqlite3_bind_int(st, 4, i);
-		sqlite3_bind_text(st, 5, ap->steps[i].role, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, ap->steps[i].user, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
+	for (int i = 0; i < ap->nsteps && rc == CRM_DONE; i++) {
+		crm__bind_int64(st, 1, inst->id);
+		crm__bind_text(st, 2, wf->states[state].name, -1);
+		crm__bind_int64(st, 3, round);
+		crm__bind_int64(st, 4, i);
+		crm__bind_text(st, 5, ap->steps[i].role, -1);
+		crm__bind_text(st, 6, ap->steps[i].user, -1);
+		rc = crm__step(st);
+		crm__reset(st);
 	}
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 static int has_role(const char *roles, const char *role)
@@ -67,7 +67,7 @@ typedef struct pending {
 /* The pending steps of the current round, in order. */
 static int pending_steps(crm_db *db, const crm__wf_instance *inst, pending *out, int max, int *n)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
+	crm__stmt *st = crm__stmt_take(db,
 					  "SELECT id, step, role, user FROM crm_wf_approval WHERE instance=?1 AND state=?2"
 					  " AND decision IS NULL AND round=(SELECT max(round) FROM crm_wf_approval"
 					  " WHERE instance=?1 AND state=?2) ORDER BY step",
@@ -77,37 +77,37 @@ static int pending_steps(crm_db *db, const crm__wf_instance *inst, pending *out,
 	*n = 0;
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, inst->id);
-	sqlite3_bind_text(st, 2, inst->state, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
-		const char *role = (const char *)sqlite3_column_text(st, 2);
-		const char *user = (const char *)sqlite3_column_text(st, 3);
+	crm__bind_int64(st, 1, inst->id);
+	crm__bind_text(st, 2, inst->state, -1);
+	while ((rc = crm__step(st)) == CRM_ROW && *n < max) {
+		const char *role = crm__column_text(st, 2);
+		const char *user = crm__column_text(st, 3);
 		pending *p = &out[(*n)++];
-		p->id = sqlite3_column_int64(st, 0);
-		p->step = sqlite3_column_int(st, 1);
+		p->id = crm__column_int64(st, 0);
+		p->step = crm__column_int(st, 1);
 		snprintf(p->who, sizeof p->who, "%s %s", role ? "role" : "user", role ? role : user);
 		p->mine = role ? has_role(db->actor_roles, role) : (db->actor_user && strcmp(user, db->actor_user) == 0);
 	}
 	crm__stmt_give(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
 static int record_decision(crm_db *db, int64_t id, const char *decision, const char *reason)
 {
-	sqlite3_stmt *st = crm__stmt_take(db, "UPDATE crm_wf_approval SET decision=?, actor=?, at=?, reason=? WHERE id=?",
+	crm__stmt *st = crm__stmt_take(db, "UPDATE crm_wf_approval SET decision=?, actor=?, at=?, reason=? WHERE id=?",
 					  (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, decision, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db->actor_user, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, crm_now(db));
-	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, id);
-	rc = sqlite3_step(st);
+	crm__bind_text(st, 1, decision, -1);
+	crm__bind_text(st, 2, db->actor_user, -1);
+	crm__bind_int64(st, 3, crm_now(db));
+	crm__bind_text(st, 4, reason, -1);
+	crm__bind_int64(st, 5, id);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* Decide on one instance whose current state awaits approval. */

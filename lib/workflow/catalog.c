@@ -84,7 +84,7 @@ int crm__wf_schema(crm_db *db)
 		c->schema_ready = 1;
 		/* Made inside a transaction, the tables vanish if it rolls back:
 		 * have the rollback flush this cache (cache_flush clears the flag). */
-		if (!sqlite3_get_autocommit(db->sql))
+		if (db->be->in_transaction(db))
 			db->meta_dirty = 1;
 	}
 	return rc;
@@ -146,7 +146,7 @@ int crm__workflow_lookup(crm_db *db, const char *name, int64_t version, crm__wor
 /* Compile the latest version of every workflow once per cache generation. */
 static int list_latest(crm_db *db, wf_cache *c)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc = CRM_OK, src, n = 0;
 
 	if (c->listed)
@@ -155,9 +155,9 @@ static int list_latest(crm_db *db, wf_cache *c)
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = crm__step(st)) == CRM_ROW) {
 		crm__workflow *wf, **grown;
-		if ((rc = crm__workflow_lookup(db, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), &wf)))
+		if ((rc = crm__workflow_lookup(db, crm__column_text(st, 0), crm__column_int64(st, 1), &wf)))
 			break;
 		if (!(grown = crm__realloc(c->latest, (size_t)(n + 1) * sizeof *grown))) {
 			rc = crm__error_oom(db);
@@ -166,8 +166,8 @@ static int list_latest(crm_db *db, wf_cache *c)
 		c->latest = grown;
 		c->latest[n++] = wf;
 	}
-	if (rc == CRM_OK && src != SQLITE_DONE)
-		rc = crm__error_sqlite(db, src);
+	if (rc == CRM_OK && src != CRM_DONE)
+		rc = src;
 	crm__stmt_give(db, st);
 	if (rc == CRM_OK) {
 		c->nlatest = n;

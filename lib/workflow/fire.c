@@ -257,7 +257,7 @@ static int check_required(crm_db *db, crm__wf_ctx *cx, int to)
 
 static int set_state(crm_db *db, crm__wf_ctx *cx, int to)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
+	crm__stmt *st = crm__stmt_take(db,
 					  "UPDATE crm_wf_instance SET state=?, status=?, entered_at=?, updated_at=? WHERE id=?",
 					  (size_t)-1);
 	int64_t now = crm_now(db);
@@ -265,15 +265,15 @@ static int set_state(crm_db *db, crm__wf_ctx *cx, int to)
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, cx->wf->states[to].name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->wf->states[to].final ? "done" : "active", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, cx->inst.id);
-	rc = sqlite3_step(st);
+	crm__bind_text(st, 1, cx->wf->states[to].name, -1);
+	crm__bind_text(st, 2, cx->wf->states[to].final ? "done" : "active", -1);
+	crm__bind_int64(st, 3, now);
+	crm__bind_int64(st, 4, now);
+	crm__bind_int64(st, 5, cx->inst.id);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE)
-		return crm__error_sqlite(db, rc);
+	if (rc != CRM_DONE)
+		return rc;
 	snprintf(cx->inst.state, sizeof cx->inst.state, "%s", cx->wf->states[to].name);
 	snprintf(cx->inst.status, sizeof cx->inst.status, "%s", cx->wf->states[to].final ? "done" : "active");
 	cx->inst.entered_at = now;
@@ -435,7 +435,7 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 
 int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	crm__wf_ctx cx;
 	int64_t now = crm_now(db), id;
 	int rc;
@@ -444,32 +444,30 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 		return rc;
 	if ((rc = crm__wf_schema(db)))
 		return crm__tx_end(db, rc);
-	st = crm__stmt_take(db,
-			    "INSERT INTO crm_wf_instance(workflow, version, form, record, state, started_at, entered_at, updated_at)"
-			    " VALUES(?,?,?,?,?,?,?,?)",
-			    (size_t)-1);
+	st = crm__stmt_take_insert(
+		db, "INSERT INTO crm_wf_instance(workflow, version, form, record, state, started_at, entered_at, updated_at)"
+		    " VALUES(?,?,?,?,?,?,?,?)");
 	if (!st)
 		return crm__tx_end(db, db->errcode);
-	sqlite3_bind_text(st, 1, wf->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, wf->version);
+	crm__bind_text(st, 1, wf->name, -1);
+	crm__bind_int64(st, 2, wf->version);
 	if (wf->form) {
-		sqlite3_bind_text(st, 3, wf->form->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, record);
+		crm__bind_text(st, 3, wf->form->name, -1);
+		crm__bind_int64(st, 4, record);
 	}
-	sqlite3_bind_text(st, 5, wf->states[wf->initial].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_int64(st, 8, now);
-	rc = sqlite3_step(st);
+	crm__bind_text(st, 5, wf->states[wf->initial].name, -1);
+	crm__bind_int64(st, 6, now);
+	crm__bind_int64(st, 7, now);
+	crm__bind_int64(st, 8, now);
+	rc = crm__step(st);
+	id = rc == CRM_DONE || rc == CRM_ROW ? crm__inserted_id(st) : 0;
 	crm__stmt_give(db, st);
-	if (rc != SQLITE_DONE) {
-		rc = (rc & 0xff) == SQLITE_CONSTRAINT
-			     ? crm__error(db, CRM_EEXISTS, "%s record %lld already has a %s workflow", wf->form_name,
-					  (long long)record, wf->name)
-			     : crm__error_sqlite(db, rc);
+	if (rc != CRM_DONE && rc != CRM_ROW) {
+		rc = rc == CRM_ECONSTRAINT ? crm__error(db, CRM_EEXISTS, "%s record %lld already has a %s workflow",
+							 wf->form_name, (long long)record, wf->name)
+					   : rc;
 		return crm__tx_end(db, rc);
 	}
-	id = sqlite3_last_insert_rowid(db->sql);
 	if ((rc = ctx_open(db, &cx, id)) == CRM_OK) {
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);

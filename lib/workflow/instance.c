@@ -6,16 +6,16 @@
 #include "core/alloc.h"
 #include "workflow_int.h"
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+static void copy_text(char *dst, size_t size, crm__stmt *st, int col)
 {
-	const char *s = (const char *)sqlite3_column_text(st, col);
+	const char *s = crm__column_text(st, col);
 
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
 int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc;
 
 	if ((rc = crm__wf_schema(db)))
@@ -25,29 +25,27 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
+	crm__bind_int64(st, 1, id);
+	rc = crm__step(st);
+	if (rc == CRM_ROW) {
+		out->id = crm__column_int64(st, 0);
 		copy_text(out->workflow, sizeof out->workflow, st, 1);
-		out->version = sqlite3_column_int64(st, 2);
+		out->version = crm__column_int64(st, 2);
 		copy_text(out->form, sizeof out->form, st, 3);
-		out->record = sqlite3_column_int64(st, 4);
+		out->record = crm__column_int64(st, 4);
 		copy_text(out->state, sizeof out->state, st, 5);
 		copy_text(out->status, sizeof out->status, st, 6);
-		out->entered_at = sqlite3_column_int64(st, 7);
+		out->entered_at = crm__column_int64(st, 7);
 		rc = CRM_OK;
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == CRM_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no workflow instance %lld", (long long)id);
-	else
-		rc = crm__error_sqlite(db, rc);
 	crm__stmt_give(db, st);
 	return rc;
 }
 
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int rc, cap = 0;
 
 	*ids = NULL;
@@ -58,9 +56,9 @@ int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t *
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, record);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	crm__bind_text(st, 1, form, -1);
+	crm__bind_int64(st, 2, record);
+	while ((rc = crm__step(st)) == CRM_ROW) {
 		if (*n == cap) {
 			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 4) * sizeof **ids);
 			if (!grown) {
@@ -69,16 +67,16 @@ int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t *
 			}
 			*ids = grown;
 		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = crm__column_int64(st, 0);
 	}
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
 			const char *data)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
+	crm__stmt *st = crm__stmt_take(db,
 					  "INSERT INTO crm_wf_history(instance, at, event, from_state, to_state, actor, data)"
 					  " VALUES(?,?,?,?,?,?,?)",
 					  (size_t)-1);
@@ -86,18 +84,18 @@ int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const c
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, instance);
-	sqlite3_bind_int64(st, 2, crm_now(db));
-	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, to, -1, SQLITE_STATIC);
+	crm__bind_int64(st, 1, instance);
+	crm__bind_int64(st, 2, crm_now(db));
+	crm__bind_text(st, 3, event, -1);
+	crm__bind_text(st, 4, from, -1);
+	crm__bind_text(st, 5, to, -1);
 	if (db->actor_user)
-		sqlite3_bind_text(st, 6, db->actor_user, -1, SQLITE_STATIC);
+		crm__bind_text(st, 6, db->actor_user, -1);
 	if (data)
-		sqlite3_bind_text(st, 7, data, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+		crm__bind_text(st, 7, data, -1);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 void crm__wf_states_reached_sql(crm__buf *sql)

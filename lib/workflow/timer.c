@@ -30,8 +30,8 @@ int crm__wf_timers_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *
 			 const crm__value *record)
 {
 	const crm__wf_state *st = &wf->states[state];
-	sqlite3_stmt *ins;
-	int rc = SQLITE_DONE;
+	crm__stmt *ins;
+	int rc = CRM_DONE;
 
 	if (!st->ntimers)
 		return CRM_OK;
@@ -41,7 +41,7 @@ int crm__wf_timers_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *
 			     (size_t)-1);
 	if (!ins)
 		return db->errcode;
-	for (int k = 0; k < st->ntimers && rc == SQLITE_DONE; k++) {
+	for (int k = 0; k < st->ntimers && rc == CRM_DONE; k++) {
 		const crm__wf_timer *tm = &st->timers[k];
 		int64_t due;
 		int ok = 1;
@@ -54,31 +54,31 @@ int crm__wf_timers_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance *
 			due = field_time(wf, tm, record, &ok);
 		if (!ok)
 			continue; /* no date in the record: no deadline */
-		sqlite3_bind_int64(ins, 1, inst->id);
-		sqlite3_bind_text(ins, 2, st->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 3, k);
-		sqlite3_bind_text(ins, 4, tm->event, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 5, due);
-		sqlite3_bind_int64(ins, 6, tm->every_ms);
-		sqlite3_bind_int(ins, 7, tm->catch_up);
-		rc = sqlite3_step(ins);
-		sqlite3_reset(ins);
+		crm__bind_int64(ins, 1, inst->id);
+		crm__bind_text(ins, 2, st->name, -1);
+		crm__bind_int64(ins, 3, k);
+		crm__bind_text(ins, 4, tm->event, -1);
+		crm__bind_int64(ins, 5, due);
+		crm__bind_int64(ins, 6, tm->every_ms);
+		crm__bind_int64(ins, 7, tm->catch_up);
+		rc = crm__step(ins);
+		crm__reset(ins);
 	}
 	crm__stmt_give(db, ins);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 int crm__wf_timers_cancel(crm_db *db, int64_t instance)
 {
-	sqlite3_stmt *st = crm__stmt_take(db, "DELETE FROM crm_wf_timer WHERE instance=?", (size_t)-1);
+	crm__stmt *st = crm__stmt_take(db, "DELETE FROM crm_wf_timer WHERE instance=?", (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, instance);
-	rc = sqlite3_step(st);
+	crm__bind_int64(st, 1, instance);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 typedef struct due_timer {
@@ -93,7 +93,7 @@ typedef struct due_timer {
  * fired, moved or cancelled meanwhile is simply not found. */
 static int next_due(crm_db *db, int64_t now, int64_t last, due_timer *t, int *found)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
+	crm__stmt *st = crm__stmt_take(db,
 					  "SELECT id, instance, due_at, every, catch_up, event FROM crm_wf_timer"
 					  " WHERE due_at <= ?1 AND id <= ?2 ORDER BY due_at, id LIMIT 1",
 					  (size_t)-1);
@@ -101,27 +101,27 @@ static int next_due(crm_db *db, int64_t now, int64_t last, due_timer *t, int *fo
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, last);
-	rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
+	crm__bind_int64(st, 1, now);
+	crm__bind_int64(st, 2, last);
+	rc = crm__step(st);
+	*found = rc == CRM_ROW;
 	if (*found) {
-		t->id = sqlite3_column_int64(st, 0);
-		t->instance = sqlite3_column_int64(st, 1);
-		t->due = sqlite3_column_int64(st, 2);
-		t->every = sqlite3_column_int64(st, 3);
-		t->catch_up = sqlite3_column_int(st, 4);
-		snprintf(t->event, sizeof t->event, "%s", (const char *)sqlite3_column_text(st, 5));
+		t->id = crm__column_int64(st, 0);
+		t->instance = crm__column_int64(st, 1);
+		t->due = crm__column_int64(st, 2);
+		t->every = crm__column_int64(st, 3);
+		t->catch_up = crm__column_int(st, 4);
+		snprintf(t->event, sizeof t->event, "%s", crm__column_text(st, 5));
 	}
 	crm__stmt_give(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* Move a repeating timer past `now`, or delete a one-shot one; returns
  * how many times its event fires now. */
 static int reschedule(crm_db *db, const due_timer *t, int64_t now, int *fires)
 {
-	sqlite3_stmt *st;
+	crm__stmt *st;
 	int64_t missed = 1, next = 0;
 	int rc;
 
@@ -136,12 +136,12 @@ static int reschedule(crm_db *db, const due_timer *t, int64_t now, int *fires)
 			  : crm__stmt_take(db, "DELETE FROM crm_wf_timer WHERE id=?1", (size_t)-1);
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, t->id);
+	crm__bind_int64(st, 1, t->id);
 	if (t->every > 0)
-		sqlite3_bind_int64(st, 2, next);
-	rc = sqlite3_step(st);
+		crm__bind_int64(st, 2, next);
+	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* Did the event fail in the host (memory, I/O, a busy or broken database),
@@ -198,7 +198,7 @@ static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int 
  * the tick, wait for the next one)? A read: an idle tick takes no lock. */
 static int tick_bounds(crm_db *db, int64_t now, int64_t *last, int *any)
 {
-	sqlite3_stmt *st = crm__stmt_take(db,
+	crm__stmt *st = crm__stmt_take(db,
 					  "SELECT (SELECT coalesce(max(id), 0) FROM crm_wf_timer),"
 					  " EXISTS(SELECT 1 FROM crm_wf_timer WHERE due_at <= ?)",
 					  (size_t)-1);
@@ -206,13 +206,13 @@ static int tick_bounds(crm_db *db, int64_t now, int64_t *last, int *any)
 
 	if (!st)
 		return db->errcode;
-	sqlite3_bind_int64(st, 1, now);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*last = sqlite3_column_int64(st, 0);
-		*any = sqlite3_column_int(st, 1);
+	crm__bind_int64(st, 1, now);
+	if ((rc = crm__step(st)) == CRM_ROW) {
+		*last = crm__column_int64(st, 0);
+		*any = crm__column_int(st, 1);
 	}
 	crm__stmt_give(db, st);
-	return rc == SQLITE_ROW ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_ROW ? CRM_OK : rc;
 }
 
 int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)

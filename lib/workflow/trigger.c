@@ -39,21 +39,21 @@ static int end_instances(crm_db *db, const char *form, int64_t record)
 
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	rc = SQLITE_DONE;
-	for (size_t i = 0; i < sizeof sql / sizeof *sql && rc == SQLITE_DONE; i++) {
-		sqlite3_stmt *st = crm__stmt_take(db, sql[i], (size_t)-1);
+	rc = CRM_DONE;
+	for (size_t i = 0; i < sizeof sql / sizeof *sql && rc == CRM_DONE; i++) {
+		crm__stmt *st = crm__stmt_take(db, sql[i], (size_t)-1);
 		if (!st)
 			return db->errcode;
-		sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, record);
-		if (sqlite3_bind_parameter_count(st) >= 3)
-			sqlite3_bind_int64(st, 3, crm_now(db));
-		if (sqlite3_bind_parameter_count(st) >= 4 && db->actor_user)
-			sqlite3_bind_text(st, 4, db->actor_user, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
+		crm__bind_text(st, 1, form, -1);
+		crm__bind_int64(st, 2, record);
+		if (crm__parameter_count(st) >= 3)
+			crm__bind_int64(st, 3, crm_now(db));
+		if (crm__parameter_count(st) >= 4 && db->actor_user)
+			crm__bind_text(st, 4, db->actor_user, -1);
+		rc = crm__step(st);
 		crm__stmt_give(db, st);
 	}
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
@@ -95,14 +95,14 @@ int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value 
 		if (!start)
 			continue;
 		if (old) { /* at most one instance of a workflow per record */
-			sqlite3_stmt *st = crm__stmt_take(
+			crm__stmt *st = crm__stmt_take(
 				db, "SELECT 1 FROM crm_wf_instance WHERE form=? AND record=? AND workflow=?", (size_t)-1);
 			if (!st)
 				return db->errcode;
-			sqlite3_bind_text(st, 1, w->form->name, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, w->id);
-			sqlite3_bind_text(st, 3, wf->name, -1, SQLITE_STATIC);
-			nrunning = sqlite3_step(st) == SQLITE_ROW;
+			crm__bind_text(st, 1, w->form->name, -1);
+			crm__bind_int64(st, 2, w->id);
+			crm__bind_text(st, 3, wf->name, -1);
+			nrunning = crm__step(st) == CRM_ROW;
 			crm__stmt_give(db, st);
 		}
 		if (!nrunning)

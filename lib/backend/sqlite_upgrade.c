@@ -11,10 +11,12 @@
  *
  * Format 3: an event names the workflow instance that emitted it
  * (crm_event.instance, for crm_event_list). */
+#include <sqlite3.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "db_int.h"
+#include "core/alloc.h"
+#include "core/db_int.h"
+#include "sqlite_upgrade.h"
 
 #define FORMAT 3 /* databases made by this version start at 1 too: nothing to rebuild or add */
 
@@ -22,7 +24,7 @@
  * (crm__free both), NULL when none is left. */
 static int next_table(crm_db *db, char **name, char **sql)
 {
-	sqlite3_stmt *st = crm__stmt_take(
+	crm__stmt *st = crm__stmt_take(
 		db,
 		"SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND instr(sql, 'id INTEGER PRIMARY KEY,') > 0"
 		" AND (name IN ('crm_event', 'crm_wf_instance', 'crm_wf_history', 'crm_wf_timer', 'crm_wf_approval')"
@@ -33,12 +35,12 @@ static int next_table(crm_db *db, char **name, char **sql)
 	*name = *sql = NULL;
 	if (!st)
 		return db->errcode;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*name = crm__strdup((const char *)sqlite3_column_text(st, 0));
-		*sql = crm__strdup((const char *)sqlite3_column_text(st, 1));
+	if ((rc = crm__step(st)) == CRM_ROW) {
+		*name = crm__strdup(crm__column_text(st, 0));
+		*sql = crm__strdup(crm__column_text(st, 1));
 		rc = *name && *sql ? CRM_OK : crm__error_oom(db);
 	} else
-		rc = rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+		rc = rc == CRM_DONE ? CRM_OK : rc;
 	crm__stmt_give(db, st);
 	return rc;
 }
@@ -48,21 +50,21 @@ static int next_table(crm_db *db, char **name, char **sql)
  * alone for NULL or no row). */
 static int query_one(crm_db *db, const char *sql, const char *param, int64_t *out_int, char **out_text)
 {
-	sqlite3_stmt *st = crm__stmt_take(db, sql, (size_t)-1);
+	crm__stmt *st = crm__stmt_take(db, sql, (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
 	if (param)
-		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && out_int)
-		*out_int = sqlite3_column_int64(st, 0);
-	if (rc == SQLITE_ROW && out_text && sqlite3_column_type(st, 0) != SQLITE_NULL &&
-	    !(*out_text = crm__strdup((const char *)sqlite3_column_text(st, 0))))
-		rc = SQLITE_NOMEM;
+		crm__bind_text(st, 1, param, -1);
+	rc = crm__step(st);
+	if (rc == CRM_ROW && out_int)
+		*out_int = crm__column_int64(st, 0);
+	if (rc == CRM_ROW && out_text && crm__column_type(st, 0) != CRM__SQL_NULL &&
+	    !(*out_text = crm__strdup(crm__column_text(st, 0))))
+		rc = crm__error_oom(db);
 	crm__stmt_give(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* The highest id of `table` that other tables still name: a deleted
@@ -98,18 +100,18 @@ static int start_sequence_past(crm_db *db, const char *table, int64_t id)
 		" (SELECT 1 FROM sqlite_sequence WHERE name = ?1)",
 		"UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1 AND seq < ?2",
 	};
-	int rc = SQLITE_DONE;
+	int rc = CRM_DONE;
 
-	for (int i = 0; i < 2 && rc == SQLITE_DONE; i++) {
-		sqlite3_stmt *st = crm__stmt_take(db, sql[i], (size_t)-1);
+	for (int i = 0; i < 2 && rc == CRM_DONE; i++) {
+		crm__stmt *st = crm__stmt_take(db, sql[i], (size_t)-1);
 		if (!st)
 			return db->errcode;
-		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, id);
-		rc = sqlite3_step(st);
+		crm__bind_text(st, 1, table, -1);
+		crm__bind_int64(st, 2, id);
+		rc = crm__step(st);
 		crm__stmt_give(db, st);
 	}
-	return rc == SQLITE_DONE ? CRM_OK : crm__error_sqlite(db, rc);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 /* Rebuild `table` from its CREATE statement `create` with AUTOINCREMENT.
@@ -142,7 +144,7 @@ static int rebuild(crm_db *db, const char *table, const char *create)
 		crm__buf_puts(&sql, indexes);
 	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
 	if (rc)
-		sqlite3_exec(db->sql, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
+		sqlite3_exec(db->conn, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
 	crm__buf_free(&sql);
 	crm__free(indexes);
 	return rc ? rc : start_sequence_past(db, table, named);
@@ -158,7 +160,7 @@ static int add_event_instance(crm_db *db)
 	return rc || has ? rc : crm__exec(db, "ALTER TABLE crm_event ADD COLUMN instance INTEGER");
 }
 
-int crm__upgrade(crm_db *db)
+int crm__sqlite_upgrade(crm_db *db)
 {
 	int64_t format = FORMAT;
 	char *name, *create;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sum.h"
+#include "sqlite_sum.h"
 
 typedef struct wide_sum {
 	uint64_t lo;   /* two's complement 128 bits: hi:lo */
@@ -100,7 +100,7 @@ static void strict_value(sqlite3_context *ctx)
 		sum_value(ctx);
 }
 
-int crm__report_register_sum(sqlite3 *sql)
+int crm__sqlite_register_sum(sqlite3 *sql)
 {
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, rc;
 

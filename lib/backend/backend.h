@@ -1,0 +1,208 @@
+/*
+ * The storage seam: everything a storage backend must provide, in one
+ * header. Engines reach the database only through it (no engine includes a
+ * driver's header); a backend is one `crm__backend` table of functions
+ * (versioned, like sqlite3_module) plus the `crm__dialect` of the SQL
+ * fragments that differ between databases.
+ *
+ * Engines write portable SQL where every backend accepts the same text
+ * (`?` placeholders, `?N` numbered ones, ON CONFLICT, RETURNING, NULLS
+ * FIRST, window functions) and take the rest from the dialect. Values cross
+ * the seam in the engines' storage representation (see lib/store/schema.h:
+ * decimals as scaled integers, datetimes as ms since the epoch, booleans
+ * 0/1, dates as "YYYY-MM-DD"); a backend that stores natural types
+ * (numeric, timestamptz, boolean) converts at bind_as/column_as.
+ *
+ * Failures: every function that can fail records the error on the handle
+ * (crm__error...) and returns its crm code; step returns CRM_ROW or CRM_DONE
+ * on success. A constraint violation is CRM_ECONSTRAINT; a lock not granted
+ * in time CRM_EBUSY; a serialization failure the backend could not retry
+ * CRM_EBUSY too.
+ *
+ * After a statement failed inside a transaction, an engine does nothing on
+ * the connection but end its crm__tx (PostgreSQL refuses every statement of
+ * a failed transaction until it is rolled back to a savepoint).
+ */
+#ifndef CRM_BACKEND_BACKEND_H
+#define CRM_BACKEND_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "crm/db.h"
+#include "crm/form.h"
+
+typedef struct crm__backend crm__backend;
+typedef struct crm__dialect crm__dialect;
+typedef struct crm__stmt crm__stmt;
+
+/* A column value's storage class (the numbers are SQLite's). */
+enum crm__sqltype { CRM__SQL_INTEGER = 1, CRM__SQL_FLOAT = 2, CRM__SQL_TEXT = 3, CRM__SQL_NULL = 5 };
+
+/* Values the engines keep as integers that a backend may store in a type
+ * of its own (bind_as, column_as). */
+enum crm__natural {
+	CRM__NAT_BOOL,     /* 0/1 */
+	CRM__NAT_DECIMAL,  /* scaled by 10^scale */
+	CRM__NAT_DATETIME, /* ms since 1970-01-01T00:00:00Z */
+};
+
+/* The head of every backend's statement. */
+struct crm__stmt {
+	const crm__backend *be;
+	crm_db *db; /* where failures are recorded */
+};
+
+#define CRM__BACKEND_VERSION 1
+
+struct crm__backend {
+	int version;      /* CRM__BACKEND_VERSION */
+	const char *name; /* "sqlite", "postgresql" */
+	const crm__dialect *dialect;
+
+	/* ---- the connection (db->conn belongs to the backend) ---- */
+	/* 1 when `target` is this backend's (a URI scheme, a file name). */
+	int (*accepts)(const char *target);
+	/* Connect db->conn to `target` as crm_open documents `o->flags`:
+	 * refuse a database that is neither libcrm's nor empty (unless
+	 * CRM_OPEN_INIT), never create with CRM_OPEN_EXISTING. Does not create
+	 * libcrm's tables (crm__meta_init does, through exec). */
+	int (*open)(crm_db *db, const char *target, const crm_open_options *o);
+	/* Roll back what is open and disconnect. Statements still held by
+	 * children are finalized by them later (they must stay valid). */
+	void (*close)(crm_db *db);
+	/* Run `sql`: one or more statements without parameters or rows. */
+	int (*exec)(crm_db *db, const char *sql);
+	/* Inside crm__meta_init's transaction, after the system tables exist:
+	 * bring a database made by an earlier libcrm to the current format. */
+	int (*upgrade)(crm_db *db);
+
+	/* ---- transactions: savepoints are portable SQL (lib/core/tx.c) ---- */
+	/* Begin a top-level transaction that will write. */
+	int (*begin)(crm_db *db);
+	int (*commit)(crm_db *db);
+	/* Never fails as far as the engines are concerned. */
+	void (*rollback)(crm_db *db);
+	/* 1 inside a transaction (BEGIN ran and has not ended). */
+	int (*in_transaction)(crm_db *db);
+	/* A token that changes when another connection may have committed;
+	 * compared by lib/core/meta.c to skip reading the generation. A
+	 * backend without one returns a new value every time. */
+	unsigned int (*data_version)(crm_db *db);
+	/* 1 when the connection cannot write. */
+	int (*readonly)(crm_db *db);
+
+	/* ---- statements ---- */
+	/* Prepare `len` bytes of `sql` (portable SQL with `?` or `?N`). */
+	int (*prepare)(crm_db *db, const char *sql, size_t len, crm__stmt **out);
+	/* The SQL the statement was prepared from (the statement cache's key). */
+	const char *(*sql)(crm__stmt *st);
+	/* End the statement's run; its bindings stay (as SQLite's reset). */
+	void (*reset)(crm__stmt *st);
+	/* Unbind every parameter (an unbound parameter is NULL). */
+	void (*clear_bindings)(crm__stmt *st);
+	void (*finalize)(crm__stmt *st);
+	/* Parameters are 1-based. Text is kept by reference until reset: the
+	 * caller keeps it alive; len < 0 means NUL-terminated. */
+	int (*bind_null)(crm__stmt *st, int i);
+	int (*bind_int64)(crm__stmt *st, int i, int64_t v);
+	int (*bind_double)(crm__stmt *st, int i, double v);
+	int (*bind_text)(crm__stmt *st, int i, const char *s, int len);
+	int (*bind_as)(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v);
+	int (*parameter_count)(crm__stmt *st);
+	/* CRM_ROW, CRM_DONE, or a failure recorded on st->db. */
+	int (*step)(crm__stmt *st);
+	/* Columns of the current row, 0-based. Text is NUL-terminated and
+	 * valid until the next step or reset. */
+	int (*column_count)(crm__stmt *st);
+	int (*column_type)(crm__stmt *st, int i);
+	int64_t (*column_int64)(crm__stmt *st, int i);
+	double (*column_double)(crm__stmt *st, int i);
+	const char *(*column_text)(crm__stmt *st, int i);
+	int (*column_bytes)(crm__stmt *st, int i);
+	int64_t (*column_as)(crm__stmt *st, int i, enum crm__natural kind, int scale);
+	/* The id of the row an INSERT made, after its step: the dialect's
+	 * `returning_id` is appended to every INSERT whose id is read. */
+	int64_t (*inserted_id)(crm__stmt *st);
+
+	/* ---- schema introspection ---- */
+	/* *exists = 1 when a table or view `name` exists. */
+	int (*relation_exists)(crm_db *db, const char *name, int *exists);
+	/* The names of the indexes on `table`, each followed by a NUL,
+	 * appended to `names`. */
+	int (*index_names)(crm_db *db, const char *table, crm__buf *names);
+	/* The declared type of `table`.`column` appended to `type`, spelt as
+	 * the dialect's type names (nothing when there is no such column). */
+	int (*column_decl_type)(crm_db *db, const char *table, const char *column, crm__buf *type);
+	/* The query plan of the statement `st` (prepared and bound) as JSON
+	 * array items appended to `out`. */
+	int (*explain)(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
+		       crm__buf *out);
+};
+
+/* SQL fragments that differ between backends. Strings are static text;
+ * functions append to `sql`. Every identifier passed in comes from
+ * validated metadata. */
+struct crm__dialect {
+	/* Column types of the storage classes. */
+	const char *type_integer, *type_real, *type_text;
+	/* The primary key column of libcrm's tables: a 64-bit id that is never
+	 * given twice, even after the row is deleted. */
+	const char *identity_id;
+	/* Appended to an INSERT whose id is read with inserted_id. */
+	const char *returning_id;
+	/* Null-safe comparisons: "a <not_distinct> b" is true when both are
+	 * null, "a <distinct> b" is its negation. */
+	const char *not_distinct, *distinct;
+	/* A unique index where empty values count as equal: each key column
+	 * (unique_key), then after the column list (unique_key_end). */
+	void (*unique_key)(crm__buf *sql, const char *column_sql);
+	const char *unique_key_end;
+	/* Aggregate functions that sum integers (decimals are scaled
+	 * integers) exactly, without overflow on the way: sum_exact gives a
+	 * real number when the total does not fit 64 bits (a report shows it
+	 * as overflow); sum_strict fails with CRM_ELIMIT instead (rollups). */
+	const char *sum_exact, *sum_strict;
+};
+
+/* The backends built in, in the order crm_open asks them (the last one
+ * takes anything: a file name). NULL-terminated. */
+extern const crm__backend *const crm__backends[];
+extern const crm__backend crm__sqlite_backend;
+
+/* ---- what engines call: thin wrappers over the handle's backend ---- */
+static inline int crm__step(crm__stmt *st) { return st->be->step(st); }
+static inline int crm__bind_null(crm__stmt *st, int i) { return st->be->bind_null(st, i); }
+static inline int crm__bind_int64(crm__stmt *st, int i, int64_t v) { return st->be->bind_int64(st, i, v); }
+static inline int crm__bind_double(crm__stmt *st, int i, double v) { return st->be->bind_double(st, i, v); }
+static inline int crm__bind_text(crm__stmt *st, int i, const char *s, int len)
+{
+	return st->be->bind_text(st, i, s, len);
+}
+static inline int crm__bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v)
+{
+	return st->be->bind_as(st, i, kind, scale, v);
+}
+static inline int crm__parameter_count(crm__stmt *st) { return st->be->parameter_count(st); }
+static inline int crm__column_count(crm__stmt *st) { return st->be->column_count(st); }
+static inline int crm__column_type(crm__stmt *st, int i) { return st->be->column_type(st, i); }
+static inline int64_t crm__column_int64(crm__stmt *st, int i) { return st->be->column_int64(st, i); }
+static inline int crm__column_int(crm__stmt *st, int i) { return (int)st->be->column_int64(st, i); }
+static inline double crm__column_double(crm__stmt *st, int i) { return st->be->column_double(st, i); }
+static inline const char *crm__column_text(crm__stmt *st, int i) { return st->be->column_text(st, i); }
+static inline int crm__column_bytes(crm__stmt *st, int i) { return st->be->column_bytes(st, i); }
+static inline int64_t crm__column_as(crm__stmt *st, int i, enum crm__natural kind, int scale)
+{
+	return st->be->column_as(st, i, kind, scale);
+}
+static inline int64_t crm__inserted_id(crm__stmt *st) { return st->be->inserted_id(st); }
+static inline void crm__reset(crm__stmt *st) { st->be->reset(st); }
+static inline void crm__clear_bindings(crm__stmt *st) { st->be->clear_bindings(st); }
+static inline void crm__finalize(crm__stmt *st)
+{
+	if (st)
+		st->be->finalize(st);
+}
+
+#endif

@@ -1,0 +1,409 @@
+/* The SQLite backend: the embedded default. A statement is SQLite's own
+ * with the seam's head in front; natural values are the integers the
+ * engines keep (SQLite has no decimal or time type to convert to). */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/db_int.h"
+#include "sqlite_sum.h"
+#include "sqlite_upgrade.h"
+
+typedef struct lite_stmt {
+	crm__stmt base;
+	sqlite3_stmt *s;
+} lite_stmt;
+
+#define S(st) (((lite_stmt *)(st))->s)
+#define CONN(db) ((sqlite3 *)(db)->conn)
+
+/* ---- errors ---- */
+
+static int code_from_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: return CRM_OK;
+	case SQLITE_NOMEM: return CRM_ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return CRM_EBUSY;
+	case SQLITE_CONSTRAINT: return CRM_ECONSTRAINT;
+	case SQLITE_READONLY: return CRM_EPERM;
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB: return CRM_EIO;
+	case SQLITE_TOOBIG: return CRM_ELIMIT;
+	case SQLITE_MISUSE: return CRM_EMISUSE;
+	default: return CRM_ERROR;
+	}
+}
+
+static int fail(crm_db *db, int rc)
+{
+	int code = code_from_sqlite(rc);
+
+	if (code == CRM_ENOMEM)
+		return crm__error_oom(db);
+	/* SQLite aborts open reads when a schema change is rolled back (a
+	 * refused migration): like a changed definition, read again. */
+	if (rc == SQLITE_ABORT_ROLLBACK)
+		return crm__error(db, CRM_ECONFLICT, "metadata changed and was rolled back under this read; run it again");
+	return crm__error(db, code, "sqlite: %s", CONN(db) ? sqlite3_errmsg(CONN(db)) : sqlite3_errstr(rc));
+}
+
+/* ---- statements ---- */
+
+static int lite_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
+{
+	lite_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if (!(st = crm__malloc(sizeof *st)))
+		return crm__error_oom(db);
+	rc = sqlite3_prepare_v3(CONN(db), sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st->s, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st->s);
+		crm__free(st);
+		return fail(db, rc);
+	}
+	st->base.be = &crm__sqlite_backend;
+	st->base.db = db;
+	*out = &st->base;
+	return CRM_OK;
+}
+
+static const char *lite_sql(crm__stmt *st) { return sqlite3_sql(S(st)); }
+
+static void lite_reset(crm__stmt *st) { sqlite3_reset(S(st)); }
+static void lite_clear_bindings(crm__stmt *st) { sqlite3_clear_bindings(S(st)); }
+
+static void lite_finalize(crm__stmt *st)
+{
+	sqlite3_finalize(S(st));
+	crm__free(st);
+}
+
+static int bound(crm__stmt *st, int rc) { return rc == SQLITE_OK ? CRM_OK : fail(st->db, rc); }
+
+static int lite_bind_null(crm__stmt *st, int i) { return bound(st, sqlite3_bind_null(S(st), i)); }
+static int lite_bind_int64(crm__stmt *st, int i, int64_t v) { return bound(st, sqlite3_bind_int64(S(st), i, v)); }
+static int lite_bind_double(crm__stmt *st, int i, double v) { return bound(st, sqlite3_bind_double(S(st), i, v)); }
+
+static int lite_bind_text(crm__stmt *st, int i, const char *s, int len)
+{
+	return bound(st, sqlite3_bind_text(S(st), i, s, len, SQLITE_STATIC));
+}
+
+static int lite_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v)
+{
+	(void)kind;
+	(void)scale;
+	return bound(st, sqlite3_bind_int64(S(st), i, v));
+}
+
+static int lite_parameter_count(crm__stmt *st) { return sqlite3_bind_parameter_count(S(st)); }
+
+static int lite_step(crm__stmt *st)
+{
+	int rc = sqlite3_step(S(st));
+
+	if (rc == SQLITE_ROW)
+		return CRM_ROW;
+	if (rc == SQLITE_DONE)
+		return CRM_DONE;
+	return fail(st->db, rc);
+}
+
+static int lite_column_count(crm__stmt *st) { return sqlite3_column_count(S(st)); }
+static int lite_column_type(crm__stmt *st, int i) { return sqlite3_column_type(S(st), i); }
+static int64_t lite_column_int64(crm__stmt *st, int i) { return sqlite3_column_int64(S(st), i); }
+static double lite_column_double(crm__stmt *st, int i) { return sqlite3_column_double(S(st), i); }
+static const char *lite_column_text(crm__stmt *st, int i) { return (const char *)sqlite3_column_text(S(st), i); }
+static int lite_column_bytes(crm__stmt *st, int i) { return sqlite3_column_bytes(S(st), i); }
+
+static int64_t lite_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale)
+{
+	(void)kind;
+	(void)scale;
+	return sqlite3_column_int64(S(st), i);
+}
+
+static int64_t lite_inserted_id(crm__stmt *st) { return sqlite3_last_insert_rowid(sqlite3_db_handle(S(st))); }
+
+/* ---- the connection ---- */
+
+static int lite_exec(crm_db *db, const char *sql)
+{
+	int rc = sqlite3_exec(CONN(db), sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? CRM_OK : fail(db, rc);
+}
+
+/* The write lock up front, so two processes never deadlock upgrading
+ * read locks. */
+static int lite_begin(crm_db *db) { return lite_exec(db, "BEGIN IMMEDIATE"); }
+static int lite_commit(crm_db *db) { return lite_exec(db, "COMMIT"); }
+
+static void lite_rollback(crm_db *db)
+{
+	if (!sqlite3_get_autocommit(CONN(db)))
+		sqlite3_exec(CONN(db), "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int lite_in_transaction(crm_db *db) { return !sqlite3_get_autocommit(CONN(db)); }
+
+static unsigned int lite_data_version(crm_db *db)
+{
+	unsigned int version = 0;
+
+	sqlite3_file_control(CONN(db), "main", SQLITE_FCNTL_DATA_VERSION, &version);
+	return version;
+}
+
+static int lite_readonly(crm_db *db) { return sqlite3_db_readonly(CONN(db), "main") != 0; }
+
+static int lite_relation_exists(crm_db *db, const char *name, int *exists)
+{
+	crm__stmt *st = crm__stmt_take(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?",
+				       (size_t)-1);
+	int rc;
+
+	*exists = 0;
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, name, -1);
+	rc = crm__step(st);
+	*exists = rc == CRM_ROW;
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+static int lite_index_names(crm_db *db, const char *table, crm__buf *names)
+{
+	crm__stmt *st = crm__stmt_take(db, "SELECT name FROM sqlite_schema WHERE type='index' AND tbl_name=?1",
+				       (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, table, -1);
+	while ((rc = crm__step(st)) == CRM_ROW)
+		crm__buf_put(names, crm__column_text(st, 0), (size_t)crm__column_bytes(st, 0) + 1);
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+static int lite_column_decl_type(crm_db *db, const char *table, const char *column, crm__buf *type)
+{
+	crm__stmt *st = crm__stmt_take(db, "SELECT type FROM pragma_table_info(?1) WHERE name=?2", (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, table, -1);
+	crm__bind_text(st, 2, column, -1);
+	if ((rc = crm__step(st)) == CRM_ROW)
+		crm__buf_puts(type, crm__column_text(st, 0));
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+static int lite_explain(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
+			crm__buf *out)
+{
+	crm__buf q = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc, n = 0;
+
+	crm__buf_puts(&q, "EXPLAIN QUERY PLAN ");
+	crm__buf_puts(&q, sql);
+	if (q.oom) {
+		crm__buf_free(&q);
+		return crm__error_oom(db);
+	}
+	rc = lite_prepare(db, q.p, q.len, &st);
+	crm__buf_free(&q);
+	if (rc)
+		return rc;
+	if ((rc = bind(st, payload)) == CRM_OK) {
+		while ((rc = lite_step(st)) == CRM_ROW) {
+			crm__buf_printf(out, "%s{\"id\":%d,\"parent\":%d,\"detail\":", n++ ? "," : "",
+					sqlite3_column_int(S(st), 0), sqlite3_column_int(S(st), 1));
+			crm__json_cstr(out, (const char *)sqlite3_column_text(S(st), 3));
+			crm__buf_putc(out, '}');
+		}
+		rc = rc == CRM_DONE ? CRM_OK : rc;
+	}
+	lite_finalize(st);
+	return rc;
+}
+
+/*
+ * Decide, before anything is written, whether this file may become (or
+ * already is) a libcrm database: libcrm's tables present, or an empty
+ * database when creating is allowed, or any SQLite file with
+ * CRM_OPEN_INIT. Anything else is refused and the file left as it was.
+ */
+static int check_kind(crm_db *db, const char *path, unsigned int flags)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, empty = 0, ours = 0, may_init;
+
+	rc = sqlite3_prepare_v2(CONN(db),
+				"SELECT NOT EXISTS(SELECT 1 FROM sqlite_schema),"
+				" EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'crm_state')",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		empty = sqlite3_column_int(st, 0);
+		ours = sqlite3_column_int(st, 1);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return crm__error(db, code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : code_from_sqlite(rc),
+				  "cannot open %s: %s", path, sqlite3_errmsg(CONN(db)));
+	may_init = !(flags & CRM_OPEN_READONLY) &&
+		   ((flags & CRM_OPEN_INIT) || (empty && !(flags & CRM_OPEN_EXISTING)));
+	if (ours || may_init)
+		return CRM_OK;
+	if (empty)
+		return crm__error(db, CRM_ENOTFOUND, "no libcrm database at %s (the file is empty)", path);
+	return crm__error(db, CRM_EINVAL,
+			  "%s is not a libcrm database (an SQLite file with other tables): left unchanged; "
+			  "CRM_OPEN_INIT adds libcrm's tables to it", path);
+}
+
+static int configure(crm_db *db, const char *path, const crm_open_options *o)
+{
+	int rc;
+
+	sqlite3_busy_timeout(CONN(db), o->busy_timeout_ms);
+	sqlite3_extended_result_codes(CONN(db), 1);
+	/* Before anything is prepared: SQLite refuses to define a function
+	 * while a statement runs. */
+	if ((rc = crm__sqlite_register_sum(CONN(db))) != SQLITE_OK)
+		return fail(db, rc);
+	if ((rc = check_kind(db, path, o->flags)))
+		return rc;
+	if (!(o->flags & CRM_OPEN_READONLY)) {
+		/* WAL lets readers in other processes run beside the writer;
+		 * NORMAL sync is durable across application crashes in WAL mode. */
+		if ((rc = lite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")))
+			return rc;
+	}
+	return lite_exec(db, "PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF");
+}
+
+/* Through SQLite's VFS, so the check means what SQLite's open meant. */
+static int file_exists(const char *path)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+	int exists = 1;
+
+	if (vfs && vfs->xAccess(vfs, path, SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK)
+		exists = 1;
+	return exists;
+}
+
+static int lite_open(crm_db *db, const char *path, const crm_open_options *o)
+{
+	sqlite3 *conn = NULL;
+	int flags, rc;
+
+	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+		((o->flags & CRM_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		((o->flags & (CRM_OPEN_READONLY | CRM_OPEN_EXISTING)) ? 0 : SQLITE_OPEN_CREATE);
+	rc = sqlite3_open_v2(path, &conn, flags, NULL);
+	if (!conn)
+		return crm__error_oom(db);
+	db->conn = conn;
+	if (rc == SQLITE_OK)
+		return configure(db, path, o);
+	if (!(flags & SQLITE_OPEN_CREATE) && !file_exists(path))
+		return crm__error(db, CRM_ENOTFOUND, "no database at %s: %s", path, sqlite3_errmsg(conn));
+	return crm__error(db, code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : code_from_sqlite(rc), "cannot open %s: %s",
+			  path, sqlite3_errmsg(conn));
+}
+
+static void lite_close(crm_db *db)
+{
+	if (!CONN(db))
+		return;
+	lite_rollback(db);
+	/* v2: statements children still hold are finalized when they are freed. */
+	sqlite3_close_v2(CONN(db));
+	db->conn = NULL;
+}
+
+/* Anything that is not another backend's URI is a file name. */
+static int lite_accepts(const char *target)
+{
+	(void)target;
+	return 1;
+}
+
+static void lite_unique_key(crm__buf *sql, const char *column_sql)
+{
+	crm__buf_puts(sql, "ifnull(");
+	crm__buf_puts(sql, column_sql);
+	crm__buf_puts(sql, ", x'')");
+}
+
+static const crm__dialect lite_dialect = {
+	.type_integer = "INTEGER",
+	.type_real = "REAL",
+	.type_text = "TEXT",
+	/* AUTOINCREMENT: a deleted record's id is never given to a new one,
+	 * whose workflows, events and history would be mixed up with its. */
+	.identity_id = "id INTEGER PRIMARY KEY AUTOINCREMENT",
+	.returning_id = "",
+	.not_distinct = "IS",
+	.distinct = "IS NOT",
+	.unique_key = lite_unique_key,
+	.unique_key_end = "",
+	.sum_exact = "crm_sum",
+	.sum_strict = "crm_sum_strict",
+};
+
+const crm__backend crm__sqlite_backend = {
+	.version = CRM__BACKEND_VERSION,
+	.name = "sqlite",
+	.dialect = &lite_dialect,
+	.accepts = lite_accepts,
+	.open = lite_open,
+	.close = lite_close,
+	.exec = lite_exec,
+	.upgrade = crm__sqlite_upgrade,
+	.begin = lite_begin,
+	.commit = lite_commit,
+	.rollback = lite_rollback,
+	.in_transaction = lite_in_transaction,
+	.data_version = lite_data_version,
+	.readonly = lite_readonly,
+	.prepare = lite_prepare,
+	.sql = lite_sql,
+	.reset = lite_reset,
+	.clear_bindings = lite_clear_bindings,
+	.finalize = lite_finalize,
+	.bind_null = lite_bind_null,
+	.bind_int64 = lite_bind_int64,
+	.bind_double = lite_bind_double,
+	.bind_text = lite_bind_text,
+	.bind_as = lite_bind_as,
+	.parameter_count = lite_parameter_count,
+	.step = lite_step,
+	.column_count = lite_column_count,
+	.column_type = lite_column_type,
+	.column_int64 = lite_column_int64,
+	.column_double = lite_column_double,
+	.column_text = lite_column_text,
+	.column_bytes = lite_column_bytes,
+	.column_as = lite_column_as,
+	.inserted_id = lite_inserted_id,
+	.relation_exists = lite_relation_exists,
+	.index_names = lite_index_names,
+	.column_decl_type = lite_column_decl_type,
+	.explain = lite_explain,
+};
