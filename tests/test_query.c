@@ -937,7 +937,7 @@ TEST(test_query__parameters_bind_through_lookup)
 	f = crm__filter_parse(db, form, json, "report.filter", 1);
 	CHECK(f != NULL);
 	crm__buf_puts(&sql, "SELECT group_concat(id) FROM lead WHERE ");
-	crm__filter_sql(&sql, &binds, f, form, NULL);
+	crm__filter_sql(db->be->dialect, &sql, &binds, f, form, NULL);
 	CHECK_INT(binds.n, 3);
 	CHECK_STR(binds.param[0], "min");
 	CHECK(binds.v[0] == NULL);

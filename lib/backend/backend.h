@@ -6,8 +6,10 @@
  * fragments that differ between databases.
  *
  * Engines write portable SQL where every backend accepts the same text
- * (`?` placeholders, `?N` numbered ones, ON CONFLICT, RETURNING, NULLS
- * FIRST, window functions) and take the rest from the dialect. Values cross
+ * (`?` placeholders, `?N` numbered ones, TRUE/FALSE and IS NOT TRUE,
+ * INSERT ... ON CONFLICT DO NOTHING, CAST, substr, ||, coalesce, window
+ * functions, savepoints) and take the rest from the dialect; libcrm's own
+ * tables are written with the dialect's pieces (crm__exec_schema). Values cross
  * the seam in the engines' storage representation (see lib/store/schema.h:
  * decimals as scaled integers, datetimes as ms since the epoch, booleans
  * 0/1, dates as "YYYY-MM-DD"); a backend that stores natural types
@@ -164,7 +166,41 @@ struct crm__dialect {
 	 * real number when the total does not fit 64 bits (a report shows it
 	 * as overflow); sum_strict fails with CRM_ELIMIT instead (rollups). */
 	const char *sum_exact, *sum_strict;
+	/* Scalar minimum and maximum of two values. */
+	const char *least, *greatest;
+	/* Sort directions that put nulls first in ascending order and last
+	 * in descending order (keyset paging relies on it). */
+	const char *order_asc, *order_desc;
+	/* Condition: the multi-value (a JSON array of strings) `column_sql`
+	 * holds the value of the placeholder that follows; written as
+	 * contains_list[0] column contains_list[1] "?" contains_list[2]. */
+	const char *contains_list[3];
+	/* Function of (haystack, needle): the 1-based position of needle in
+	 * haystack, 0 when absent. */
+	const char *position;
+	/* The member `key` (a validated name) of the JSON object text `expr`,
+	 * as text. */
+	void (*json_member)(crm__buf *sql, const char *expr, const char *key);
+	/* ms since the epoch `expr` as ISO 8601 text in UTC ("...T...Z"). */
+	void (*iso_datetime)(crm__buf *sql, const char *expr);
+	/* The statement start that creates a view unless it exists. */
+	const char *create_view;
+	/* Appended to CREATE TABLE of a table keyed by its primary key alone
+	 * (no hidden row id needed). */
+	const char *without_rowid;
+	/* Time buckets (enum crm__time_bucket). bucket_start: the first day of
+	 * the bucket holding `expr` as 'YYYY-MM-DD' text; `expr` is ms since
+	 * the epoch (already shifted to local time) when `datetime`, else a
+	 * 'YYYY-MM-DD' date. NULL stays NULL. */
+	void (*bucket_start)(crm__buf *sql, int bucket, int datetime, const char *expr);
+	/* "YYYY-Www", the ISO week of the Monday `day` ('YYYY-MM-DD' text). */
+	void (*iso_week)(crm__buf *sql, const char *day);
+	/* Days from 1970-01-01 to the date `day` ('YYYY-MM-DD' text). */
+	void (*day_number)(crm__buf *sql, const char *day);
 };
+
+/* The buckets of bucket_start (lib/report uses the same numbers). */
+enum crm__time_bucket { CRM__BUCKET_DAY = 1, CRM__BUCKET_WEEK, CRM__BUCKET_MONTH, CRM__BUCKET_QUARTER, CRM__BUCKET_YEAR };
 
 /* The backends built in, in the order crm_open asks them (the last one
  * takes anything: a file name). NULL-terminated. */

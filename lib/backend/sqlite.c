@@ -351,6 +351,40 @@ static void lite_unique_key(crm__buf *sql, const char *column_sql)
 	crm__buf_puts(sql, ", x'')");
 }
 
+static void lite_json_member(crm__buf *sql, const char *expr, const char *key)
+{
+	crm__buf_printf(sql, "json_extract(%s, '$.%s')", expr, key);
+}
+
+static void lite_iso_datetime(crm__buf *sql, const char *expr)
+{
+	crm__buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s / 1000.0, 'unixepoch')", expr);
+}
+
+static void lite_bucket_start(crm__buf *sql, int bucket, int datetime, const char *expr)
+{
+	static const char *const mods[] = { "", "", ", '-6 days', 'weekday 1'", ", 'start of month'", ", 'start of month'",
+					    ", 'start of year'" };
+	const char *unix = datetime ? " / 1000.0, 'unixepoch'" : "";
+
+	crm__buf_printf(sql, "date(%s%s%s", expr, unix, mods[bucket]);
+	if (bucket == CRM__BUCKET_QUARTER)
+		crm__buf_printf(sql, ", '-' || ((CAST(strftime('%%m', %s%s) AS INTEGER) - 1) %% 3) || ' months'", expr,
+				unix);
+	crm__buf_putc(sql, ')');
+}
+
+/* The week's Thursday decides its year and number. */
+static void lite_iso_week(crm__buf *sql, const char *day)
+{
+	crm__buf_printf(sql,
+			"CASE WHEN %s IS NULL THEN NULL ELSE strftime('%%Y', %s, '+3 days') || '-W' || "
+			"substr('0' || ((CAST(strftime('%%j', %s, '+3 days') AS INTEGER) + 6) / 7), -2) END",
+			day, day, day);
+}
+
+static void lite_day_number(crm__buf *sql, const char *day) { crm__buf_printf(sql, "unixepoch(%s) / 86400", day); }
+
 static const crm__dialect lite_dialect = {
 	.type_integer = "INTEGER",
 	.type_real = "REAL",
@@ -365,6 +399,19 @@ static const crm__dialect lite_dialect = {
 	.unique_key_end = "",
 	.sum_exact = "crm_sum",
 	.sum_strict = "crm_sum_strict",
+	.least = "min",
+	.greatest = "max",
+	.order_asc = "", /* SQLite's own order: nulls first ascending, last descending */
+	.order_desc = " DESC",
+	.contains_list = { "EXISTS (SELECT 1 FROM json_each(", ") WHERE value = ", ")" },
+	.position = "instr",
+	.json_member = lite_json_member,
+	.iso_datetime = lite_iso_datetime,
+	.create_view = "CREATE VIEW IF NOT EXISTS ",
+	.without_rowid = " WITHOUT ROWID",
+	.bucket_start = lite_bucket_start,
+	.iso_week = lite_iso_week,
+	.day_number = lite_day_number,
 };
 
 const crm__backend crm__sqlite_backend = {

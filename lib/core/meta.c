@@ -2,22 +2,56 @@
  * handle; a generation counter in the database tells a handle that another
  * connection changed definitions, checked cheaply through SQLite's data
  * version so unchanged databases cost no query. */
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "db_int.h"
 
+/* System tables in portable SQL with the dialect's pieces (see
+ * crm__exec_schema): {id} the id that is never given twice, {int} 64-bit
+ * integers. */
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
-	"INSERT OR IGNORE INTO crm_state VALUES('generation', 0), ('format', 1);"
+	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value {int} NOT NULL){without_rowid};"
+	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1) ON CONFLICT DO NOTHING;"
 	"CREATE TABLE IF NOT EXISTS crm_meta("
-	" kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
-	" body TEXT NOT NULL, applied_at INTEGER NOT NULL, applied_by TEXT,"
-	" PRIMARY KEY(kind, name, version)) WITHOUT ROWID;"
+	" kind TEXT NOT NULL, name TEXT NOT NULL, version {int} NOT NULL,"
+	" body TEXT NOT NULL, applied_at {int} NOT NULL, applied_by TEXT,"
+	" PRIMARY KEY(kind, name, version)){without_rowid};"
 	/* The event outbox (lib/event): a platform service every engine writes to. */
 	"CREATE TABLE IF NOT EXISTS crm_event("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,"
-	" form TEXT, record INTEGER, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance INTEGER);";
+	" {id}, at {int} NOT NULL, type TEXT NOT NULL,"
+	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});";
+
+int crm__exec_schema(crm_db *db, const char *sql)
+{
+	static const struct {
+		const char *token;
+		size_t offset; /* of the dialect's text */
+	} pieces[] = {
+		{ "{id}", offsetof(crm__dialect, identity_id) },
+		{ "{int}", offsetof(crm__dialect, type_integer) },
+		{ "{without_rowid}", offsetof(crm__dialect, without_rowid) },
+	};
+	crm__buf out = CRM__BUF_INIT;
+	int rc;
+
+	while (*sql) {
+		size_t i = 0, n = sizeof pieces / sizeof *pieces;
+		if (*sql == '{')
+			while (i < n && strncmp(sql, pieces[i].token, strlen(pieces[i].token)) != 0)
+				i++;
+		if (*sql != '{' || i == n) {
+			crm__buf_putc(&out, *sql++);
+			continue;
+		}
+		crm__buf_puts(&out, *(const char *const *)((const char *)db->be->dialect + pieces[i].offset));
+		sql += strlen(pieces[i].token);
+	}
+	rc = out.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&out));
+	crm__buf_free(&out);
+	return rc;
+}
 
 static int read_generation(crm_db *db, int64_t *out)
 {
@@ -41,7 +75,7 @@ int crm__meta_init(crm_db *db)
 	if (!db->be->readonly(db)) {
 		if ((rc = db->be->begin(db)))
 			return rc;
-		if ((rc = crm__exec(db, schema_sql)) || (rc = db->be->upgrade(db)) || (rc = db->be->commit(db))) {
+		if ((rc = crm__exec_schema(db, schema_sql)) || (rc = db->be->upgrade(db)) || (rc = db->be->commit(db))) {
 			db->be->rollback(db);
 			return rc;
 		}
@@ -262,16 +296,17 @@ int crm__enter_out(crm_db *db, char **out)
 
 int crm__meta_list(crm_db *db, const char *kind, char **out)
 {
-	crm__buf json = CRM__BUF_INIT;
+	crm__buf json = CRM__BUF_INIT, sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc, n = 0;
 
 	if ((rc = crm__enter_out(db, out)))
 		return rc;
-	st = crm__stmt_take(db,
-			    "SELECT name, max(version), json_extract(body, '$.label') FROM crm_meta WHERE kind=?"
-			    " GROUP BY name ORDER BY name",
-			    (size_t)-1);
+	crm__buf_puts(&sql, "SELECT name, version, ");
+	db->be->dialect->json_member(&sql, "body", "label");
+	crm__buf_puts(&sql, " FROM crm_meta AS m WHERE kind=?1 AND version ="
+			    " (SELECT max(version) FROM crm_meta WHERE kind=?1 AND name=m.name) ORDER BY name");
+	st = crm__stmt_take_buf(db, &sql);
 	if (!st)
 		return db->errcode;
 	crm__bind_text(st, 1, kind, -1);

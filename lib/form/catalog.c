@@ -7,21 +7,6 @@
 #include "form_int.h"
 #include "store/ddl.h"
 
-static int table_exists(crm_db *db, const char *name, int *out)
-{
-	crm__stmt *st = crm__stmt_take(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?",
-					  (size_t)-1);
-	int rc;
-
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, name, -1);
-	rc = crm__step(st);
-	*out = rc == CRM_ROW;
-	crm__stmt_give(db, st);
-	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
-}
-
 int crm__form_apply(crm_db *db, const cJSON *def, crm__form_changes *ch, int *out_changed)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(def, "form"));
@@ -49,7 +34,7 @@ int crm__form_apply(crm_db *db, const cJSON *def, crm__form_changes *ch, int *ou
 	}
 	if (old)
 		rc = crm__form_migrate(db, old, new, ch);
-	else if ((rc = table_exists(db, new->name, &exists)) == CRM_OK) {
+	else if ((rc = db->be->relation_exists(db, new->name, &exists)) == CRM_OK) {
 		if (exists)
 			rc = crm__error(db, CRM_EEXISTS, "a table named '%s' already exists in this database", new->name);
 		else

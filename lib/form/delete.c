@@ -200,7 +200,7 @@ static int referrers(crm_db *db, const ref_in *r, int64_t id, int64_t **ids, siz
 
 	*ids = NULL;
 	*n = 0;
-	crm__sql_find(&sql, r->form, &r->field->position, 1, 0, " ORDER BY id");
+	crm__sql_find(db, &sql, r->form, &r->field->position, 1, 0, " ORDER BY id");
 	st = crm__stmt_take_buf(db, &sql);
 	if (!st)
 		return db->errcode;

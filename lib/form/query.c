@@ -463,22 +463,22 @@ out:
 
 /* ---- SQL ---- */
 
-static void where_sql(crm__buf *sql, crm__binds *binds, const query_spec *q, const crm__form *form,
-		      const crm__value **kbind, int *nk)
+static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const query_spec *q,
+		      const crm__form *form, const crm__value **kbind, int *nk)
 {
 	int first = 1;
 
 	*nk = 0;
 	if (q->filter) {
 		crm__buf_puts(sql, " WHERE ");
-		crm__filter_sql(sql, binds, q->filter, form, NULL);
+		crm__filter_sql(d, sql, binds, q->filter, form, NULL);
 		first = 0;
 	}
 	if (!q->has_after)
 		return;
 	/* Rows after the token's row in ORDER BY order: for some key i, every
-	 * earlier key equal and key i beyond. SQLite sorts NULL first in ASC
-	 * and so last in DESC. */
+	 * earlier key equal and key i beyond. NULL sorts first in ASC and so
+	 * last in DESC (the dialect's order_asc and order_desc). */
 	crm__buf_puts(sql, first ? " WHERE (" : " AND (");
 	first = 1;
 	for (int i = 0; i < q->nkeys; i++) {
@@ -517,7 +517,7 @@ static void where_sql(crm__buf *sql, crm__binds *binds, const query_spec *q, con
 		crm__buf_putc(sql, ')');
 	}
 	if (first)
-		crm__buf_putc(sql, '0');
+		crm__buf_puts(sql, "FALSE");
 	crm__buf_putc(sql, ')');
 }
 
@@ -600,14 +600,13 @@ static int build_cursor(crm_cursor *cur)
 	}
 	crm__buf_puts(&sql, " FROM ");
 	crm__sql_ident(&sql, form->name);
-	where_sql(&sql, &cur->binds, q, form, kbind, &nk);
+	where_sql(cur->db->be->dialect, &sql, &cur->binds, q, form, kbind, &nk);
 	crm__buf_puts(&sql, " ORDER BY ");
 	for (int k = 0; k < q->nkeys; k++) {
 		if (k)
 			crm__buf_puts(&sql, ", ");
 		crm__column_sql(&sql, form, q->keys[k].column, NULL);
-		if (q->keys[k].desc)
-			crm__buf_puts(&sql, " DESC");
+		crm__buf_puts(&sql, q->keys[k].desc ? cur->db->be->dialect->order_desc : cur->db->be->dialect->order_asc);
 	}
 	paging = q->limit >= 0 || q->offset > 0;
 	if (paging)
@@ -740,7 +739,7 @@ int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out
 	crm__sql_ident(&sql, f->name);
 	if (q.filter) {
 		crm__buf_puts(&sql, " WHERE ");
-		crm__filter_sql(&sql, &binds, q.filter, f, NULL);
+		crm__filter_sql(db->be->dialect, &sql, &binds, q.filter, f, NULL);
 	}
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(db);

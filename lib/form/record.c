@@ -515,7 +515,7 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 					w.form->fields[ix->fields[k]].name);
 			goto done;
 		}
-	crm__sql_find(&sql, w.form, ix->fields, ix->nfields, 0, "");
+	crm__sql_find(db, &sql, w.form, ix->fields, ix->nfields, 0, "");
 	if (sql.oom) {
 		rc = crm__error_oom(db);
 		goto done;

@@ -190,7 +190,7 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 			empty |= values[ix->fields[k]].kind == CRM__V_NULL;
 		if (empty && ix->nulls_distinct)
 			continue;
-		crm__sql_find(&sql, form, ix->fields, ix->nfields, 1, " LIMIT 1");
+		crm__sql_find(db, &sql, form, ix->fields, ix->nfields, 1, " LIMIT 1");
 		for (int k = 0; k < ix->nfields; k++) {
 			if (k)
 				crm__buf_putc(&names, ',');

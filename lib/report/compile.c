@@ -55,12 +55,12 @@ static const crm__filter *param_node(const crm__filter *f, const char *param)
 	return NULL;
 }
 
-void crm__report_filter_sql(crm__buf *sql, crm__rbinds *binds, const crm__filter *f, const crm__form *form,
+void crm__report_filter_sql(const crm__dialect *d, crm__buf *sql, crm__rbinds *binds, const crm__filter *f, const crm__form *form,
 			    const char *alias)
 {
 	crm__binds tmp = { 0 };
 
-	crm__filter_sql(sql, &tmp, f, form, alias);
+	crm__filter_sql(d, sql, &tmp, f, form, alias);
 	if (tmp.oom)
 		binds->oom = 1;
 	for (int i = 0; i < tmp.n; i++) {
@@ -175,49 +175,36 @@ void crm__report_path_sql(crm__buf *sql, const crm__report *rep, int root)
 static void bucket_key_sql(crm__buf *sql, const crm__report *rep, int column, int bucket, const char *alias)
 {
 	int datetime = column < 0 || rep->vform.fields[column].value_type == CRM_TYPE_DATETIME;
-	static const char *const mods[] = { "", "", ", '-6 days', 'weekday 1'", ", 'start of month'", ", 'start of month'",
-					    ", 'start of year'" };
+	const crm__dialect *d = rep->dialect;
 	crm__buf arg = CRM__BUF_INIT;
 
-	/* datetimes are ms UTC: shift by the offset, then read as seconds. A
-	 * local time outside 0001-01-01..9999-12-31 is held to that range, so
-	 * it lands in the first or the last bucket (drill.c leaves those open). */
-	if (datetime) {
-		crm__buf_putc(&arg, '(');
-		if (rep->tz_minutes) {
-			crm__buf_puts(&arg, "min(max(");
-			crm__column_sql(&arg, &rep->vform, column, alias);
-			crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
-					(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
-		} else
-			crm__column_sql(&arg, &rep->vform, column, alias);
-		crm__buf_puts(&arg, ") / 1000.0, 'unixepoch'");
+	/* datetimes are ms UTC: shift by the offset. A local time outside
+	 * 0001-01-01..9999-12-31 is held to that range, so it lands in the
+	 * first or the last bucket (drill.c leaves those open). */
+	crm__buf_putc(&arg, '(');
+	if (datetime && rep->tz_minutes) {
+		crm__buf_printf(&arg, "%s(%s(", d->least, d->greatest);
+		crm__column_sql(&arg, &rep->vform, column, alias);
+		crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
+				(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
 	} else
 		crm__column_sql(&arg, &rep->vform, column, alias);
+	crm__buf_putc(&arg, ')');
 	crm__buf_cstr(&arg);
 	if (arg.oom) {
 		sql->oom = 1;
 		return;
 	}
-	crm__buf_printf(sql, "date(%s%s", arg.p, mods[bucket]);
-	if (bucket == CRM__B_QUARTER)
-		crm__buf_printf(sql, ", '-' || ((CAST(strftime('%%m', %s) AS INTEGER) - 1) %% 3) || ' months'", arg.p);
-	crm__buf_putc(sql, ')');
+	d->bucket_start(sql, bucket, datetime, arg.p);
 	crm__buf_free(&arg);
 }
 
 /* The bucket's label from its key: "2026-01-31", "2026-W05", "2026-01", "2026-Q1", "2026". */
-static void bucket_label_sql(crm__buf *sql, int bucket, const char *key)
+static void bucket_label_sql(crm__buf *sql, const crm__report *rep, int bucket, const char *key)
 {
 	switch (bucket) {
 	case CRM__B_DAY: crm__buf_puts(sql, key); break;
-	case CRM__B_WEEK:
-		/* ISO week: the week's Thursday decides its year and number */
-		crm__buf_printf(sql,
-				"CASE WHEN %s IS NULL THEN NULL ELSE strftime('%%Y', %s, '+3 days') || '-W' || "
-				"substr('0' || ((CAST(strftime('%%j', %s, '+3 days') AS INTEGER) + 6) / 7), -2) END",
-				key, key, key);
-		break;
+	case CRM__B_WEEK: rep->dialect->iso_week(sql, key); break;
 	case CRM__B_MONTH: crm__buf_printf(sql, "substr(%s, 1, 7)", key); break;
 	case CRM__B_QUARTER:
 		crm__buf_printf(sql, "substr(%s, 1, 4) || '-Q' || ((CAST(substr(%s, 6, 2) AS INTEGER) + 2) / 3)", key, key);
@@ -229,11 +216,15 @@ static void bucket_label_sql(crm__buf *sql, int bucket, const char *key)
 /* Consecutive integers for consecutive buckets, so "the previous period"
  * and "the last N periods" count periods, not rows: an empty month is a
  * gap in the numbering, never skipped over. */
-static void bucket_ordinal_sql(crm__buf *sql, int bucket, const char *key)
+static void bucket_ordinal_sql(crm__buf *sql, const crm__report *rep, int bucket, const char *key)
 {
 	switch (bucket) {
-	case CRM__B_DAY: crm__buf_printf(sql, "unixepoch(%s) / 86400", key); break;
-	case CRM__B_WEEK: crm__buf_printf(sql, "(unixepoch(%s) / 86400 - 4) / 7", key); break; /* Mondays: day 4 + 7k */
+	case CRM__B_DAY: rep->dialect->day_number(sql, key); break;
+	case CRM__B_WEEK: /* Mondays: day 4 + 7k */
+		crm__buf_putc(sql, '(');
+		rep->dialect->day_number(sql, key);
+		crm__buf_puts(sql, " - 4) / 7");
+		break;
 	case CRM__B_MONTH:
 		crm__buf_printf(sql, "CAST(substr(%s, 1, 4) AS INTEGER) * 12 + CAST(substr(%s, 6, 2) AS INTEGER) - 1", key, key);
 		break;
@@ -289,7 +280,7 @@ static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *r
 	crm__buf_printf(sql, "%s(%s", sum_fn(rep, ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
 	if (ms->filter) {
 		crm__buf_puts(sql, "CASE WHEN ");
-		crm__report_filter_sql(sql, binds, ms->filter, &rep->vform, "t");
+		crm__report_filter_sql(rep->dialect, sql, binds, ms->filter, &rep->vform, "t");
 		crm__buf_puts(sql, " THEN ");
 	}
 	if (ms->column == INT32_MIN)
@@ -360,7 +351,7 @@ static void group_select(crm__buf *sql, crm__rbinds *binds, const crm__report *r
 	crm__report_from_sql(sql, rep);
 	if (rep->filter) {
 		crm__buf_puts(sql, " WHERE ");
-		crm__report_filter_sql(sql, binds, rep->filter, &rep->vform, "t");
+		crm__report_filter_sql(rep->dialect, sql, binds, rep->filter, &rep->vform, "t");
 	}
 	/* by position, so no expression (nor its binds) is written twice */
 	for (int d = 0; d < ngroup; d++)
@@ -412,14 +403,14 @@ static void order_sql(crm__buf *sql, const crm__report *rep, const char *alias, 
 			crm__buf_printf(sql, "\"%s\".", alias);
 			crm__sql_ident(sql, rep->measures[~o->key].name);
 		}
-		if (o->desc)
-			crm__buf_puts(sql, " DESC");
+		crm__buf_puts(sql, o->desc ? rep->dialect->order_desc : rep->dialect->order_asc);
 	}
 	for (int d = 0; d < rep->ndims; d++)
 		if (!used[d]) {
 			crm__buf_puts(sql, first ? " ORDER BY " : ", ");
 			first = 0;
 			dim_order_key(sql, rep, d, alias);
+			crm__buf_puts(sql, rep->dialect->order_asc);
 		}
 }
 
@@ -574,11 +565,11 @@ static void report_sql(crm__buf *sql, crm__report *rep)
 			continue;
 		}
 		snprintf(key, sizeof key, "\"g\".\"k__%d\"", d);
-		bucket_label_sql(sql, rep->dims[d].bucket, key);
+		bucket_label_sql(sql, rep, rep->dims[d].bucket, key);
 		crm__buf_puts(sql, " AS ");
 		crm__sql_ident(sql, rep->dims[d].name);
 		crm__buf_printf(sql, ", %s AS \"k__%d\", ", key, d);
-		bucket_ordinal_sql(sql, rep->dims[d].bucket, key);
+		bucket_ordinal_sql(sql, rep, rep->dims[d].bucket, key);
 		crm__buf_printf(sql, " AS \"o__%d\"", d);
 	}
 	for (int m = 0; m < rep->nmeasures; m++) {
@@ -675,7 +666,7 @@ static void report_sql(crm__buf *sql, crm__report *rep)
 	/* having filters the detail rows; totals count every record */
 	if (rep->having) {
 		crm__buf_puts(sql, " WHERE (\"c\".\"lvl__\" <> 0 OR ");
-		crm__report_filter_sql(sql, binds, rep->having, &rep->mform, "c");
+		crm__report_filter_sql(rep->dialect, sql, binds, rep->having, &rep->mform, "c");
 		crm__buf_putc(sql, ')');
 	}
 	/* Totals: detail rows of each first-dimension value, then its
@@ -683,7 +674,8 @@ static void report_sql(crm__buf *sql, crm__report *rep)
 	if (rep->totals && rep->ndims >= 2) {
 		crm__buf_puts(sql, " ORDER BY \"c\".\"lvl__\" = 2, ");
 		dim_order_key(sql, rep, 0, "c");
-		crm__buf_puts(sql, dim_order_desc(rep, 0) ? " DESC, \"c\".\"lvl__\"" : ", \"c\".\"lvl__\"");
+		crm__buf_puts(sql, dim_order_desc(rep, 0) ? rep->dialect->order_desc : rep->dialect->order_asc);
+		crm__buf_puts(sql, ", \"c\".\"lvl__\"");
 		order_sql(sql, rep, "c", 0, 0);
 	} else if (rep->totals && rep->ndims == 1) {
 		crm__buf_puts(sql, " ORDER BY \"c\".\"lvl__\"");
@@ -748,7 +740,7 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 	}
 	if (rep->filter) {
 		crm__buf_puts(sql, " WHERE ");
-		crm__report_filter_sql(sql, binds, rep->filter, &rep->vform, "t");
+		crm__report_filter_sql(rep->dialect, sql, binds, rep->filter, &rep->vform, "t");
 	}
 	/* n__: how many records per group stopped at each stage (one pass);
 	 * records at a value not listed as a stage take no part. */
@@ -782,7 +774,7 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 	for (int d = 0; d < rep->ndims; d++) {
 		if (rep->dims[d].bucket) {
 			snprintf(key, sizeof key, "\"c\".\"k__%d\"", d);
-			bucket_label_sql(sql, rep->dims[d].bucket, key);
+			bucket_label_sql(sql, rep, rep->dims[d].bucket, key);
 		} else {
 			crm__buf_puts(sql, "\"c\".");
 			crm__sql_ident(sql, rep->dims[d].name);

@@ -391,7 +391,7 @@ static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int
 	crm__report_path_sql(&sql, rep, root);
 	for (int i = 0; i < n; i++) {
 		crm__buf_puts(&sql, i ? " AND " : " WHERE ");
-		crm__report_filter_sql(&sql, &binds, fs[i], &rep->vform, "t");
+		crm__report_filter_sql(rep->dialect, &sql, &binds, fs[i], &rep->vform, "t");
 	}
 	crm__buf_puts(&sql, " ORDER BY 1");
 	if (sql.oom || binds.oom)
@@ -448,11 +448,11 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 	crm__rbinds_add(&binds, &k, NULL, NULL, NULL);
 	if (rep->filter) {
 		crm__buf_puts(&sql, " AND ");
-		crm__report_filter_sql(&sql, &binds, rep->filter, &rep->vform, "t");
+		crm__report_filter_sql(rep->dialect, &sql, &binds, rep->filter, &rep->vform, "t");
 	}
 	for (int i = 0; i < dx->nconds; i++) {
 		crm__buf_puts(&sql, " AND ");
-		crm__report_filter_sql(&sql, &binds, dx->conds[i], &rep->vform, "t");
+		crm__report_filter_sql(rep->dialect, &sql, &binds, dx->conds[i], &rep->vform, "t");
 	}
 	crm__buf_puts(&sql, " ORDER BY 1");
 	if (sql.oom || binds.oom)

@@ -168,7 +168,7 @@ void crm__report_each_param(const crm__filter *f, void (*fn)(void *payload, cons
 /* Build rep->sql, rep->binds and rep->cols. */
 int crm__report_compile(crm_db *db, crm__report *rep);
 /* Append a filter's SQL over alias `alias` of `form`, recording its binds. */
-void crm__report_filter_sql(crm__buf *sql, crm__rbinds *binds, const crm__filter *f, const crm__form *form,
+void crm__report_filter_sql(const crm__dialect *d, crm__buf *sql, crm__rbinds *binds, const crm__filter *f, const crm__form *form,
 			    const char *alias);
 /* "FROM ..." of the source table with every join ("t" and "j1".."jn"),
  * exposing the virtual columns by their path names. */

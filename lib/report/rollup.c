@@ -306,7 +306,7 @@ static int compile_one(crm_db *db, crm__form *parent, int i, rollup *r)
 	r->parent = parent;
 	r->child = child;
 	if (r->filter)
-		crm__filter_sql(&filter, &r->binds, r->filter, child, CHILD_ALIAS);
+		crm__filter_sql(db->be->dialect, &filter, &r->binds, r->filter, child, CHILD_ALIAS);
 	if (filter.oom || r->binds.oom || !(r->sql_one = rollup_sql(db->be->dialect, r, &filter, ROLLUP_REFRESH_ONE)) ||
 	    !(r->sql_all = rollup_sql(db->be->dialect, r, &filter, ROLLUP_REFRESH_ALL)) ||
 	    !(r->sql_stale = rollup_sql(db->be->dialect, r, &filter, ROLLUP_STALE)))

@@ -104,23 +104,20 @@ void crm__view_name(crm__buf *sql, const char *form)
 	crm__buf_puts(sql, form);
 }
 
-/* Epoch milliseconds as ISO 8601 in UTC, as the API writes them. */
-static void iso_datetime_sql(crm__buf *sql, const crm__form *form, int column)
-{
-	crm__buf_puts(sql, "strftime('%Y-%m-%dT%H:%M:%fZ', ");
-	crm__column_sql(sql, form, column, NULL);
-	crm__buf_puts(sql, " / 1000.0, 'unixepoch')");
-}
-
 /* One view column: the stored value as a person (or a BI tool) reads it. */
-static void view_column_sql(crm__buf *sql, const crm__form *form, int column)
+static void view_column_sql(const crm__dialect *d, crm__buf *sql, const crm__form *form, int column)
 {
 	const crm__field *f = column >= 0 ? &form->fields[column] : NULL;
 
 	if (!f ? column == CRM__COL_CREATED_AT || column == CRM__COL_UPDATED_AT
-	       : f->value_type == CRM_TYPE_DATETIME)
-		iso_datetime_sql(sql, form, column);
-	else if (f && f->value_type == CRM_TYPE_DECIMAL && f->scale > 0) {
+	       : f->value_type == CRM_TYPE_DATETIME) {
+		/* Epoch milliseconds as ISO 8601 in UTC, as the API writes them. */
+		crm__buf col = CRM__BUF_INIT;
+		crm__column_sql(&col, form, column, NULL);
+		d->iso_datetime(sql, crm__buf_cstr(&col));
+		sql->oom |= col.oom;
+		crm__buf_free(&col);
+	} else if (f && f->value_type == CRM_TYPE_DECIMAL && f->scale > 0) {
 		/* A number, as BI tools expect; the exact value stays in the table. */
 		crm__column_sql(sql, form, column, NULL);
 		crm__buf_puts(sql, " / 1"); /* the scale is a checked small integer, not user text */
@@ -139,18 +136,18 @@ int crm__ddl_view(crm_db *db, const crm__form *form, int what)
 	int rc;
 
 	crm__view_name(&name, form->name);
-	crm__buf_puts(&sql, what == CRM__VIEW_DROP ? "DROP VIEW IF EXISTS " : "CREATE VIEW IF NOT EXISTS ");
+	crm__buf_puts(&sql, what == CRM__VIEW_DROP ? "DROP VIEW IF EXISTS " : db->be->dialect->create_view);
 	crm__sql_ident(&sql, crm__buf_cstr(&name));
 	if (what == CRM__VIEW_CREATE) {
 		crm__buf_puts(&sql, " AS SELECT ");
-		view_column_sql(&sql, form, CRM__COL_ID);
+		view_column_sql(db->be->dialect, &sql, form, CRM__COL_ID);
 		for (int i = 0; i < form->nfields; i++) {
 			crm__buf_puts(&sql, ", ");
-			view_column_sql(&sql, form, i);
+			view_column_sql(db->be->dialect, &sql, form, i);
 		}
 		for (int k = CRM__COL_CREATED_AT; k >= CRM__COL_VERSION; k--) {
 			crm__buf_puts(&sql, ", ");
-			view_column_sql(&sql, form, k);
+			view_column_sql(db->be->dialect, &sql, form, k);
 		}
 		crm__buf_puts(&sql, " FROM ");
 		crm__sql_ident(&sql, form->name);
@@ -351,15 +348,21 @@ void crm__sql_delete(crm__buf *sql, const crm__form *form)
 	crm__buf_puts(sql, " WHERE id=?");
 }
 
-void crm__sql_find(crm__buf *sql, const crm__form *form, const int *cols, int n, int null_equal, const char *tail)
+void crm__sql_find(crm_db *db, crm__buf *sql, const crm__form *form, const int *cols, int n, int null_equal,
+		   const char *tail)
 {
+	const crm__dialect *d = db->be->dialect;
+
 	crm__buf_puts(sql, "SELECT id FROM ");
 	crm__sql_ident(sql, form->name);
-	crm__buf_puts(sql, " WHERE id IS NOT ?");
+	crm__buf_printf(sql, " WHERE id %s ?", d->distinct);
 	for (int k = 0; k < n; k++) {
 		crm__buf_puts(sql, " AND ");
 		crm__sql_ident(sql, form->fields[cols[k]].name);
-		crm__buf_puts(sql, null_equal ? " IS ?" : " = ?");
+		if (null_equal)
+			crm__buf_printf(sql, " %s ?", d->not_distinct);
+		else
+			crm__buf_puts(sql, " = ?");
 	}
 	crm__buf_puts(sql, tail);
 }

@@ -48,7 +48,8 @@ void crm__sql_delete(crm__buf *sql, const crm__form *form);
 /* SELECT id of the records but ?1 (0: none excluded) whose fields `cols`
  * (positions) equal ?2, ?3, ... — compared with IS (NULLs equal) when
  * `null_equal` — then `tail` (" LIMIT 1", " ORDER BY id"). */
-void crm__sql_find(crm__buf *sql, const crm__form *form, const int *cols, int n, int null_equal, const char *tail);
+void crm__sql_find(crm_db *db, crm__buf *sql, const crm__form *form, const int *cols, int n, int null_equal,
+		   const char *tail);
 /* SELECT 1 for the record of table `table` whose id is ?1. */
 void crm__sql_exists(crm__buf *sql, const char *table);
 /* SELECT of whole records (the select list), every record. */

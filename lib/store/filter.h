@@ -80,8 +80,8 @@ int crm__binds_apply(const crm__binds *b, crm__stmt *st, int first_index,
 /* Append the SQL expression for `f` to `sql`: column names quoted and
  * qualified with `alias` when not NULL, every literal a "?" recorded in
  * `binds`. */
-void crm__filter_sql(crm__buf *sql, crm__binds *binds, const crm__filter *f, const crm__form *form,
-		     const char *alias);
+void crm__filter_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const crm__filter *f,
+		     const crm__form *form, const char *alias);
 /* SQL for one column reference (field or system column), quoted, qualified. */
 void crm__column_sql(crm__buf *sql, const crm__form *form, int column, const char *alias);
 /* Evaluate `f` on one record: 1 true, 0 false. Parameters are false. */

@@ -6,8 +6,8 @@
  * no value is simply false (except is_null and ne), and "not F" matches
  * exactly the records F does not match. SQL's third value (NULL) is
  * harmless under AND and OR (it only ever stands for false there), so only
- * NOT needs care: it compiles to "(F) IS NOT 1", true when F is false or
- * NULL. */
+ * NOT needs care: it compiles to "(F) IS NOT TRUE", true when F is false
+ * or NULL. SQL that differs between databases comes from the dialect. */
 #include <string.h>
 
 #include "core/alloc.h"
@@ -85,23 +85,28 @@ static int is_multi_enum(const crm__form *form, int column)
 	return column >= 0 && form->fields[column].value_type == CRM_TYPE_MULTI_ENUM;
 }
 
-static void condition_sql(crm__buf *sql, crm__binds *binds, const crm__filter *f, const crm__form *form,
-			  const char *alias)
+static void condition_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const crm__filter *f,
+			  const crm__form *form, const char *alias)
 {
 	static const char *const cmp[] = {
-		[CRM__FOP_EQ] = " = ", [CRM__FOP_NE] = " IS NOT ", [CRM__FOP_LT] = " < ",
-		[CRM__FOP_LE] = " <= ", [CRM__FOP_GT] = " > ",      [CRM__FOP_GE] = " >= ",
+		[CRM__FOP_EQ] = " = ", [CRM__FOP_NE] = NULL,   [CRM__FOP_LT] = " < ",
+		[CRM__FOP_LE] = " <= ", [CRM__FOP_GT] = " > ", [CRM__FOP_GE] = " >= ",
 	};
 
 	switch (f->op) {
 	case CRM__FOP_EQ:
-	case CRM__FOP_NE: /* "IS NOT": a record with no value is not equal to 'x' */
+	case CRM__FOP_NE: /* null-safe: a record with no value is not equal to 'x' */
 	case CRM__FOP_LT:
 	case CRM__FOP_LE:
 	case CRM__FOP_GT:
 	case CRM__FOP_GE:
 		crm__column_sql(sql, form, f->column, alias);
-		crm__buf_puts(sql, cmp[f->op]);
+		if (f->op == CRM__FOP_NE) {
+			crm__buf_putc(sql, ' ');
+			crm__buf_puts(sql, d->distinct);
+			crm__buf_putc(sql, ' ');
+		} else
+			crm__buf_puts(sql, cmp[f->op]);
 		placeholder(sql, binds, f, 0);
 		break;
 	case CRM__FOP_IN:
@@ -125,14 +130,15 @@ static void condition_sql(crm__buf *sql, crm__binds *binds, const crm__filter *f
 		break;
 	case CRM__FOP_CONTAINS:
 		if (is_multi_enum(form, f->column)) {
-			crm__buf_puts(sql, "EXISTS (SELECT 1 FROM json_each(");
+			crm__buf_puts(sql, d->contains_list[0]);
 			crm__column_sql(sql, form, f->column, alias);
-			crm__buf_puts(sql, ") WHERE value = ");
+			crm__buf_puts(sql, d->contains_list[1]);
 			placeholder(sql, binds, f, 0);
-			crm__buf_putc(sql, ')');
+			crm__buf_puts(sql, d->contains_list[2]);
 		} else {
-			/* instr, not LIKE: exact and case-sensitive, no wildcards to escape */
-			crm__buf_puts(sql, "instr(");
+			/* a position, not LIKE: exact and case-sensitive, no wildcards to escape */
+			crm__buf_puts(sql, d->position);
+			crm__buf_putc(sql, '(');
 			crm__column_sql(sql, form, f->column, alias);
 			crm__buf_puts(sql, ", ");
 			placeholder(sql, binds, f, 0);
@@ -153,37 +159,37 @@ static void condition_sql(crm__buf *sql, crm__binds *binds, const crm__filter *f
 		crm__buf_puts(sql, f->values[0].i ? " IS NULL" : " IS NOT NULL");
 		break;
 	default:
-		crm__buf_puts(sql, "0");
+		crm__buf_puts(sql, "FALSE");
 		break;
 	}
 }
 
-void crm__filter_sql(crm__buf *sql, crm__binds *binds, const crm__filter *f, const crm__form *form,
-		     const char *alias)
+void crm__filter_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const crm__filter *f,
+		     const crm__form *form, const char *alias)
 {
 	switch (f->op) {
 	case CRM__FOP_AND:
 	case CRM__FOP_OR:
 		if (f->nkids == 0) {
 			/* and of nothing holds; or of nothing fails */
-			crm__buf_puts(sql, f->op == CRM__FOP_AND ? "1" : "0");
+			crm__buf_puts(sql, f->op == CRM__FOP_AND ? "TRUE" : "FALSE");
 			return;
 		}
 		crm__buf_putc(sql, '(');
 		for (int i = 0; i < f->nkids; i++) {
 			if (i)
 				crm__buf_puts(sql, f->op == CRM__FOP_AND ? " AND " : " OR ");
-			crm__filter_sql(sql, binds, f->kids[i], form, alias);
+			crm__filter_sql(d, sql, binds, f->kids[i], form, alias);
 		}
 		crm__buf_putc(sql, ')');
 		return;
 	case CRM__FOP_NOT:
 		crm__buf_puts(sql, "((");
-		crm__filter_sql(sql, binds, f->kids[0], form, alias);
-		crm__buf_puts(sql, ") IS NOT 1)");
+		crm__filter_sql(d, sql, binds, f->kids[0], form, alias);
+		crm__buf_puts(sql, ") IS NOT TRUE)");
 		return;
 	default:
-		condition_sql(sql, binds, f, form, alias);
+		condition_sql(d, sql, binds, f, form, alias);
 		return;
 	}
 }

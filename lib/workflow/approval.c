@@ -26,7 +26,7 @@ int crm__wf_approval_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance
 	if (crm__step(st) == CRM_ROW)
 		round = crm__column_int64(st, 0);
 	crm__stmt_give(db, st);
-	st = crm__stmt_take(db, "INSERT INTO crm_wf_approval(instance, state, round, step, role, user) VALUES(?,?,?,?,?,?)",
+	st = crm__stmt_take(db, "INSERT INTO crm_wf_approval(instance, state, round, step, role, \"user\") VALUES(?,?,?,?,?,?)",
 			    (size_t)-1);
 	if (!st)
 		return db->errcode;
@@ -68,7 +68,7 @@ typedef struct pending {
 static int pending_steps(crm_db *db, const crm__wf_instance *inst, pending *out, int max, int *n)
 {
 	crm__stmt *st = crm__stmt_take(db,
-					  "SELECT id, step, role, user FROM crm_wf_approval WHERE instance=?1 AND state=?2"
+					  "SELECT id, step, role, \"user\" FROM crm_wf_approval WHERE instance=?1 AND state=?2"
 					  " AND decision IS NULL AND round=(SELECT max(round) FROM crm_wf_approval"
 					  " WHERE instance=?1 AND state=?2) ORDER BY step",
 					  (size_t)-1);

@@ -49,26 +49,27 @@ static wf_cache *cache_of(crm_db *db)
 	return db->ext[CRM__EXT_WORKFLOW];
 }
 
-/* AUTOINCREMENT: an id is never handed out twice (a timer claimed by a
- * tick, an instance a deleted record named). */
+/* {id}: an id is never handed out twice (a timer claimed by a tick, an
+ * instance a deleted record named). "user" is quoted: a reserved word in
+ * standard SQL. */
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS crm_wf_instance(id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL,"
-	" version INTEGER NOT NULL, form TEXT, record INTEGER, state TEXT NOT NULL,"
-	" status TEXT NOT NULL DEFAULT 'active', started_at INTEGER NOT NULL, entered_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS crm_wf_instance({id}, workflow TEXT NOT NULL,"
+	" version {int} NOT NULL, form TEXT, record {int}, state TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'active', started_at {int} NOT NULL, entered_at {int} NOT NULL,"
+	" updated_at {int} NOT NULL);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS crm_wf_instance_record ON crm_wf_instance(form, record, workflow)"
 	" WHERE record IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS crm_wf_history(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER NOT NULL,"
-	" at INTEGER NOT NULL, event TEXT, from_state TEXT, to_state TEXT, actor TEXT, data TEXT);"
+	"CREATE TABLE IF NOT EXISTS crm_wf_history({id}, instance {int} NOT NULL,"
+	" at {int} NOT NULL, event TEXT, from_state TEXT, to_state TEXT, actor TEXT, data TEXT);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_history_instance ON crm_wf_history(instance, id);"
-	"CREATE TABLE IF NOT EXISTS crm_wf_timer(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER NOT NULL,"
-	" state TEXT NOT NULL, timer INTEGER NOT NULL, event TEXT NOT NULL, due_at INTEGER NOT NULL,"
-	" every INTEGER NOT NULL DEFAULT 0, catch_up INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS crm_wf_timer({id}, instance {int} NOT NULL,"
+	" state TEXT NOT NULL, timer {int} NOT NULL, event TEXT NOT NULL, due_at {int} NOT NULL,"
+	" every {int} NOT NULL DEFAULT 0, catch_up {int} NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_timer_due ON crm_wf_timer(due_at);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_timer_instance ON crm_wf_timer(instance);"
-	"CREATE TABLE IF NOT EXISTS crm_wf_approval(id INTEGER PRIMARY KEY AUTOINCREMENT, instance INTEGER NOT NULL,"
-	" state TEXT NOT NULL, round INTEGER NOT NULL, step INTEGER NOT NULL, role TEXT, user TEXT,"
-	" decision TEXT, actor TEXT, at INTEGER, reason TEXT);"
+	"CREATE TABLE IF NOT EXISTS crm_wf_approval({id}, instance {int} NOT NULL,"
+	" state TEXT NOT NULL, round {int} NOT NULL, step {int} NOT NULL, role TEXT, \"user\" TEXT,"
+	" decision TEXT, actor TEXT, at {int}, reason TEXT);"
 	"CREATE INDEX IF NOT EXISTS crm_wf_approval_instance ON crm_wf_approval(instance, round, step);";
 
 int crm__wf_schema(crm_db *db)
@@ -80,7 +81,7 @@ int crm__wf_schema(crm_db *db)
 		return crm__error_oom(db);
 	if (c->schema_ready)
 		return CRM_OK;
-	if ((rc = crm__exec(db, schema_sql)) == CRM_OK) {
+	if ((rc = crm__exec_schema(db, schema_sql)) == CRM_OK) {
 		c->schema_ready = 1;
 		/* Made inside a transaction, the tables vanish if it rolls back:
 		 * have the rollback flush this cache (cache_flush clears the flag). */
