@@ -47,7 +47,8 @@ static const char *storage_name(crm__storage s)
 	return s == CRM__S_INTEGER ? "integer" : s == CRM__S_REAL ? "real" : "text";
 }
 
-/* SQLite's typeof() of a stored value that fits the field's column. */
+/* The storage class (the dialect's storage_class) of a stored value that
+ * fits the field's column. */
 static int type_fits(const crm__field *f, const char *type)
 {
 	if (strcmp(type, "null") == 0 || strcmp(type, storage_name(f->storage)) == 0)
@@ -55,17 +56,20 @@ static int type_fits(const crm__field *f, const char *type)
 	return f->storage == CRM__S_REAL && strcmp(type, "integer") == 0;
 }
 
-/* SELECT id, typeof(field)... of every record, in id order. */
-static char *types_sql(const crm__form *form)
+/* SELECT id, storage class of each field... of every record, in id order. */
+static char *types_sql(const crm__dialect *d, const crm__form *form)
 {
-	crm__buf sql = CRM__BUF_INIT;
+	crm__buf sql = CRM__BUF_INIT, col = CRM__BUF_INIT;
 
 	crm__buf_puts(&sql, "SELECT id");
 	for (int i = 0; i < form->nfields; i++) {
-		crm__buf_puts(&sql, ", typeof(");
-		crm__sql_ident(&sql, form->fields[i].name);
-		crm__buf_putc(&sql, ')');
+		crm__buf_puts(&sql, ", ");
+		crm__buf_reset(&col);
+		crm__sql_ident(&col, form->fields[i].name);
+		d->storage_class(&sql, crm__buf_cstr(&col));
 	}
+	sql.oom |= col.oom;
+	crm__buf_free(&col);
 	crm__buf_puts(&sql, " FROM ");
 	crm__sql_ident(&sql, form->name);
 	crm__buf_puts(&sql, " ORDER BY id");
@@ -213,7 +217,7 @@ static int check_form(checker *c, const char *name)
 	c->form = form->name;
 	c->has_computed = has_computed(form);
 	c->forms++;
-	if (!(sql = types_sql(form)) || !(skip = crm__malloc((size_t)form->nfields + 1)))
+	if (!(sql = types_sql(db->be->dialect, form)) || !(skip = crm__malloc((size_t)form->nfields + 1)))
 		rc = crm__error_oom(db);
 	else if (!(types = crm__stmt_take(db, sql, strlen(sql))))
 		rc = db->errcode;

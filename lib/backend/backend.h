@@ -23,7 +23,9 @@
  *
  * After a statement failed inside a transaction, an engine does nothing on
  * the connection but end its crm__tx (PostgreSQL refuses every statement of
- * a failed transaction until it is rolled back to a savepoint).
+ * a failed transaction until it is rolled back to a savepoint); a write
+ * whose failure the engine goes on from (a unique key, then the check that
+ * names the field) steps through crm__step_write.
  */
 #ifndef CRM_BACKEND_BACKEND_H
 #define CRM_BACKEND_BACKEND_H
@@ -62,6 +64,10 @@ struct crm__backend {
 	int version;      /* CRM__BACKEND_VERSION */
 	const char *name; /* "sqlite", "postgresql" */
 	const crm__dialect *dialect;
+	/* 1 when a failed statement leaves its transaction unusable until a
+	 * rollback (PostgreSQL): writes that may fail on a unique key then run
+	 * in a savepoint of their own (crm__step_write). */
+	int failure_aborts_transaction;
 
 	/* ---- the connection (db->conn belongs to the backend) ---- */
 	/* 1 when `target` is this backend's (a URI scheme, a file name). */
@@ -181,6 +187,12 @@ struct crm__dialect {
 	/* The member `key` (a validated name) of the JSON object text `expr`,
 	 * as text. */
 	void (*json_member)(crm__buf *sql, const char *expr, const char *key);
+	/* Function of a text: 1 when it is well-formed JSON, else 0. */
+	const char *json_valid;
+	/* The storage class of the stored value `expr` as text: 'null',
+	 * 'integer', 'real', 'text' or 'blob' (SQLite's typeof; crm check
+	 * finds values written behind libcrm's back that fit no field). */
+	void (*storage_class)(crm__buf *sql, const char *expr);
 	/* ms since the epoch `expr` as ISO 8601 text in UTC ("...T...Z"). */
 	void (*iso_datetime)(crm__buf *sql, const char *expr);
 	/* The statement start that creates a view unless it exists. */

@@ -356,6 +356,8 @@ static void lite_json_member(crm__buf *sql, const char *expr, const char *key)
 	crm__buf_printf(sql, "json_extract(%s, '$.%s')", expr, key);
 }
 
+static void lite_storage_class(crm__buf *sql, const char *expr) { crm__buf_printf(sql, "typeof(%s)", expr); }
+
 static void lite_iso_datetime(crm__buf *sql, const char *expr)
 {
 	crm__buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s / 1000.0, 'unixepoch')", expr);
@@ -406,6 +408,8 @@ static const crm__dialect lite_dialect = {
 	.contains_list = { "EXISTS (SELECT 1 FROM json_each(", ") WHERE value = ", ")" },
 	.position = "instr",
 	.json_member = lite_json_member,
+	.json_valid = "json_valid",
+	.storage_class = lite_storage_class,
 	.iso_datetime = lite_iso_datetime,
 	.create_view = "CREATE VIEW IF NOT EXISTS ",
 	.without_rowid = " WITHOUT ROWID",

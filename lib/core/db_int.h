@@ -117,6 +117,11 @@ int crm__tx_begin(crm_db *db);
 /* Commit (rc == CRM_OK) or roll back; returns rc, or the commit's failure. */
 int crm__tx_end(crm_db *db, int rc);
 
+/* Step a write the caller may go on from when it fails (a unique key):
+ * on a backend whose failed statements abort the transaction, inside a
+ * savepoint that is rolled back on failure. Returns as crm__step. */
+int crm__step_write(crm_db *db, crm__stmt *st);
+
 /* ---- metadata generation (lib/core/meta.c) ---- */
 /* Note that this handle changed metadata: other handles reload their caches,
  * and this one drops its own (crm__meta_flush). */

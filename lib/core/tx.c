@@ -85,6 +85,22 @@ int crm__tx_end(crm_db *db, int rc)
 	return rc;
 }
 
+int crm__step_write(crm_db *db, crm__stmt *st)
+{
+	int rc;
+
+	if (!db->be->failure_aborts_transaction)
+		return crm__step(st);
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	rc = crm__step(st);
+	if (rc == CRM_ROW || rc == CRM_DONE) {
+		int end = crm__tx_end(db, CRM_OK);
+		return end == CRM_OK ? rc : end;
+	}
+	return crm__tx_end(db, rc);
+}
+
 int crm_begin(crm_db *db)
 {
 	int rc;

@@ -61,9 +61,7 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 {
 	/* The payload is JSON the engines wrote; a row changed by hand to
 	 * something else comes out as a string rather than breaking the array. */
-	static const char sql[] = "SELECT id, at, type, form, record, instance, actor, payload, json_valid(payload)"
-				  " FROM crm_event WHERE id > ? ORDER BY id LIMIT ?";
-	crm__buf json = CRM__BUF_INIT;
+	crm__buf json = CRM__BUF_INIT, sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	char iso[32];
 	int rc, n = 0;
@@ -75,7 +73,10 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 				  (long long)after_seq);
 	if (limit <= 0)
 		return crm__error(db, CRM_EINVAL, "limit is the most events to return (at least 1), not %d", limit);
-	if (!(st = crm__stmt_take_insert(db, sql)))
+	crm__buf_printf(&sql, "SELECT id, at, type, form, record, instance, actor, payload, %s(payload)"
+			      " FROM crm_event WHERE id > ? ORDER BY id LIMIT ?",
+			db->be->dialect->json_valid);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
 	crm__bind_int64(st, 1, after_seq);
 	crm__bind_int64(st, 2, limit);

@@ -273,7 +273,7 @@ static int do_insert(crm_db *db, crm__write *w)
 	crm__bind_int64(st, n + 1, now);
 	crm__bind_int64(st, n + 2, now);
 	bind_owner(db, st, n + 3, rec);
-	rc = crm__step(st);
+	rc = crm__step_write(db, st);
 	if (rc == CRM_DONE || rc == CRM_ROW)
 		w->id = crm__inserted_id(st);
 	crm__reset(st);
@@ -321,7 +321,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 		crm__value_bind(st, p++, &rec->owner);
 	crm__bind_int64(st, p++, crm_now(db));
 	crm__bind_int64(st, p, w->id);
-	rc = crm__step(st);
+	rc = crm__step_write(db, st);
 	crm__stmt_give(db, st);
 	if (rc == CRM_DONE)
 		return after_write(db, w, *old, cur->values);

@@ -146,12 +146,13 @@ static void condition_sql(const crm__dialect *d, crm__buf *sql, crm__binds *bind
 		}
 		break;
 	case CRM__FOP_STARTS_WITH:
-		/* Characters of valid UTF-8 on both sides, so this is a byte prefix test. */
+		/* Characters of valid UTF-8 on both sides, so this is a byte prefix
+		 * test. The CAST tells a typed database what length() measures. */
 		crm__buf_puts(sql, "substr(");
 		crm__column_sql(sql, form, f->column, alias);
-		crm__buf_puts(sql, ", 1, length(");
+		crm__buf_puts(sql, ", 1, length(CAST(");
 		placeholder(sql, binds, f, 0);
-		crm__buf_puts(sql, ")) = ");
+		crm__buf_puts(sql, " AS TEXT))) = ");
 		placeholder(sql, binds, f, 0);
 		break;
 	case CRM__FOP_IS_NULL:

@@ -459,7 +459,7 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 	crm__bind_int64(st, 6, now);
 	crm__bind_int64(st, 7, now);
 	crm__bind_int64(st, 8, now);
-	rc = crm__step(st);
+	rc = crm__step_write(db, st);
 	id = rc == CRM_DONE || rc == CRM_ROW ? crm__inserted_id(st) : 0;
 	crm__stmt_give(db, st);
 	if (rc != CRM_DONE && rc != CRM_ROW) {
