@@ -30,8 +30,8 @@ void crm__sql_create_table(crm_db *db, crm__buf *sql, const crm__form *form, con
 		crm__buf_putc(sql, ' ');
 		crm__buf_puts(sql, crm__field_sql_type(db, &form->fields[i]));
 	}
-	crm__buf_puts(sql, ", created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, owner TEXT,"
-			   " version INTEGER NOT NULL DEFAULT 1)");
+	crm__buf_printf(sql, ", created_at %s NOT NULL, updated_at %s NOT NULL, owner TEXT, version %s NOT NULL DEFAULT 1)",
+			db->be->dialect->type_integer, db->be->dialect->type_integer, db->be->dialect->type_integer);
 }
 
 void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alias)
