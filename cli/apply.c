@@ -335,7 +335,7 @@ int cli_verb_apply(cli *c, int argc, char **argv)
 		 * one, made in memory; a plan never creates a file. */
 		int create = !plan;
 
-		if (plan && c->db_path && access(c->db_path, F_OK) != 0) {
+		if (plan && c->db_path && cli_db_is_missing_file(c->db_path)) {
 			c->db_path = ":memory:";
 			create = 1;
 		}

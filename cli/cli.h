@@ -67,6 +67,9 @@ int cli_lib_error(crm_db *db, int rc);
 int cli_exit_code(int rc);
 /* Open the database named by --db and apply --now, --as and --log-level. `create`
  * (apply only) allows a new file; other verbs need an existing libcrm database. */
+/* 1 when `target` (--db) is a file name and no such file exists (not for
+ * ":memory:" or a server's URI). */
+int cli_db_is_missing_file(const char *target);
 int cli_open(cli *c, int create);
 /* The crm_log_level named (debug, info, warn, error), -1 for "off", -2 if unknown. */
 int cli_log_level(const char *name);

@@ -240,6 +240,12 @@ static int open_error(cli *c, int rc)
 	return cli_lib_error(c->db, rc);
 }
 
+int cli_db_is_missing_file(const char *target)
+{
+	/* A URI (postgresql://...) names a server's database, not a file. */
+	return strcmp(target, ":memory:") != 0 && !strstr(target, "://") && access(target, F_OK) != 0;
+}
+
 int cli_open(cli *c, int create)
 {
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
@@ -251,7 +257,7 @@ int cli_open(cli *c, int create)
 		return cli_usage_error("no database: pass --db FILE or set CRM_DB");
 	/* Only apply creates a database; every other verb opens an existing one. */
 	o.flags = (create ? 0 : CRM_OPEN_EXISTING) | (c->init ? CRM_OPEN_INIT : 0);
-	c->created = create && strcmp(c->db_path, ":memory:") != 0 && access(c->db_path, F_OK) != 0;
+	c->created = create && cli_db_is_missing_file(c->db_path);
 	rc = crm_open(&c->db, c->db_path, &o);
 	if (rc != CRM_OK)
 		return open_error(c, rc);
