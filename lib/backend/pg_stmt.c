@@ -19,8 +19,11 @@ typedef struct pg_param {
 
 typedef struct pg_stmt {
 	crm__stmt base;
-	char *sql; /* as the engine gave it: the statement cache's key */
+	char *sql;   /* as the engine gave it: the statement cache's key */
+	char *text;  /* with $N placeholders, as the server gets it */
+	Oid *declared; /* types given at prepare: text for numbers never used */
 	char name[24];
+	unsigned int epoch; /* the connection's ddl_epoch when prepared */
 	int nparams;
 	Oid *types;          /* the parameters' types as the server inferred them */
 	pg_param *params;
@@ -43,8 +46,10 @@ static void free_stmt(pg_stmt *st)
 	crm__free(st->params);
 	crm__free(st->values);
 	crm__free(st->types);
+	crm__free(st->declared);
 	PQclear(st->desc);
 	PQclear(st->res);
+	crm__free(st->text);
 	crm__free(st->sql);
 	crm__free(st);
 }
@@ -66,6 +71,7 @@ void crm__pg_flush_dead(crm_db *db)
 	crm__buf_reset(&pc->dead);
 }
 
+/* The parameters' types and the result's columns, as the server sees them. */
 static int describe(crm_db *db, pg_stmt *st)
 {
 	PGresult *d = PQdescribePrepared(PG(db)->c, st->name);
@@ -76,28 +82,82 @@ static int describe(crm_db *db, pg_stmt *st)
 		PQclear(d);
 		return rc;
 	}
+	PQclear(st->desc);
 	st->desc = d;
-	n = PQnparams(d);
-	if (n > 0) {
-		st->types = crm__calloc((size_t)n, sizeof *st->types);
-		st->params = crm__calloc((size_t)n, sizeof *st->params);
-		st->values = crm__calloc((size_t)n, sizeof *st->values);
-		if (!st->types || !st->params || !st->values)
-			return crm__error_oom(db);
-	}
-	st->nparams = n;
+	if ((n = PQnparams(d)) != st->nparams)
+		return crm__error(db, CRM_ERROR, "postgresql: the statement has %d parameters, not %d", n, st->nparams);
 	for (int i = 0; i < n; i++)
 		st->types[i] = PQparamtype(d, i);
 	return CRM_OK;
 }
 
-int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
+/* Prepare st->text under a new name (again when the schema changed). */
+static int server_prepare(crm_db *db, pg_stmt *st)
 {
 	pg_conn *pc = PG(db);
-	crm__buf q = CRM__BUF_INIT;
-	pg_stmt *st;
 	PGresult *res;
-	int rc, nparams;
+	int rc;
+
+	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
+	st->epoch = pc->ddl_epoch;
+	res = PQprepare(pc->c, st->name, st->text, st->nparams, st->declared);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = crm__pg_fail(db, res);
+		PQclear(res);
+		st->name[0] = 0;
+		return rc;
+	}
+	PQclear(res);
+	if ((rc = describe(db, st))) {
+		bury(db, st->name);
+		st->name[0] = 0;
+	}
+	return rc;
+}
+
+static int reprepare(crm_db *db, pg_stmt *st)
+{
+	if (st->name[0])
+		bury(db, st->name);
+	return server_prepare(db, st);
+}
+
+/* The text for the server and the parameters' slots. A number the SQL
+ * never uses (SQLite allows gaps: "WHERE id=?2") is declared text, since
+ * the server cannot infer a type for it. */
+static int parse(crm_db *db, pg_stmt *st, const char *sql, size_t len)
+{
+	crm__buf q = CRM__BUF_INIT, used = CRM__BUF_INIT;
+	int n;
+
+	crm__pg_placeholders(&q, sql, len, &n, &used);
+	if (q.oom || used.oom || !(st->text = crm__buf_detach(&q))) {
+		crm__buf_free(&q);
+		crm__buf_free(&used);
+		return crm__error_oom(db);
+	}
+	st->nparams = n;
+	if (n > 0) {
+		st->declared = crm__calloc((size_t)n, sizeof *st->declared);
+		st->types = crm__calloc((size_t)n, sizeof *st->types);
+		st->params = crm__calloc((size_t)n, sizeof *st->params);
+		st->values = crm__calloc((size_t)n, sizeof *st->values);
+		if (!st->declared || !st->types || !st->params || !st->values) {
+			crm__buf_free(&used);
+			st->nparams = st->params ? n : 0;
+			return crm__error_oom(db);
+		}
+		for (int i = 0; i < n; i++)
+			st->declared[i] = (size_t)i < used.len && used.p[i] ? 0 : PG_TEXT;
+	}
+	crm__buf_free(&used);
+	return CRM_OK;
+}
+
+int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
+{
+	pg_stmt *st;
+	int rc;
 
 	*out = NULL;
 	crm__pg_flush_dead(db);
@@ -108,23 +168,7 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 	st->base.be = db->be;
 	st->base.db = db;
 	st->row = -1;
-	crm__pg_placeholders(&q, sql, len, &nparams);
-	if (q.oom) {
-		free_stmt(st);
-		return crm__error_oom(db);
-	}
-	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
-	res = PQprepare(pc->c, st->name, crm__buf_cstr(&q), 0, NULL);
-	crm__buf_free(&q);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		rc = crm__pg_fail(db, res);
-		PQclear(res);
-		free_stmt(st);
-		return rc;
-	}
-	PQclear(res);
-	if ((rc = describe(db, st))) {
-		bury(db, st->name);
+	if ((rc = parse(db, st, sql, len)) || (rc = server_prepare(db, st))) {
 		free_stmt(st);
 		return rc;
 	}
@@ -150,7 +194,7 @@ void crm__pg_clear_bindings(crm__stmt *st)
 /* A statement whose connection is gone (crm_close ran) only frees memory. */
 void crm__pg_finalize(crm__stmt *st)
 {
-	if (conn_of(st))
+	if (conn_of(st) && P(st)->name[0])
 		bury(st->db, P(st)->name);
 	free_stmt(P(st));
 }
@@ -238,15 +282,34 @@ int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
 
 /* ---- running ---- */
 
+static int is_stale_plan(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state && strcmp(state, "0A000") == 0 &&
+	       strstr(PQresultErrorMessage(res), "cached plan must not change result type");
+}
+
 static int execute(pg_stmt *st)
 {
 	crm_db *db = st->base.db;
+	PGconn *c = PG(db)->c;
 	PGresult *res;
 	int rc;
 
+	/* The schema may have changed since: prepare again first. */
+	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
+		return rc;
 	for (int i = 0; i < st->nparams; i++)
 		st->values[i] = st->params[i].set ? st->params[i].p : NULL;
-	res = PQexecPrepared(PG(db)->c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	/* DDL this handle could not know of: outside a transaction nothing is
+	 * lost by preparing again and running once more. */
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR && is_stale_plan(res) && PQtransactionStatus(c) == PQTRANS_IDLE &&
+	    reprepare(db, st) == CRM_OK) {
+		PQclear(res);
+		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	}
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
@@ -254,6 +317,8 @@ static int execute(pg_stmt *st)
 		st->row = 0;
 		return PQntuples(res) > 0 ? CRM_ROW : CRM_DONE;
 	default:
+		if (is_stale_plan(res))
+			st->epoch = PG(db)->ddl_epoch - 1; /* prepare again next time */
 		rc = crm__pg_fail(db, res);
 		PQclear(res);
 		return rc;
