@@ -11,10 +11,14 @@
 #include "core/alloc.h"
 #include "pg_int.h"
 
+/* A parameter's value: text the caller keeps alive until reset (the seam's
+ * rule, as SQLITE_STATIC), or a number written here. Binding never
+ * allocates, so it cannot fail unnoticed (engines do not check binds). */
 typedef struct pg_param {
-	char *p; /* the value's text (NUL-terminated), owned */
-	size_t cap;
-	int set; /* 0: NULL */
+	enum { PARAM_NULL, PARAM_REF, PARAM_OWN } kind;
+	const char *ref;
+	int len;      /* of ref; < 0: NUL-terminated */
+	char own[48]; /* numbers, booleans, decimals, datetimes */
 } pg_param;
 
 typedef struct pg_stmt {
@@ -28,6 +32,7 @@ typedef struct pg_stmt {
 	Oid *types;          /* the parameters' types as the server inferred them */
 	pg_param *params;
 	const char **values; /* for PQexecPrepared */
+	crm__buf copies;     /* NUL-terminated copies of text bound with a length */
 	PGresult *desc;      /* the result columns, before the first step */
 	PGresult *res;       /* the rows of the current run, NULL before it */
 	int row;             /* the current row of res */
@@ -41,8 +46,7 @@ static PGconn *conn_of(crm__stmt *st) { return st->db->conn ? PG(st->db)->c : NU
 
 static void free_stmt(pg_stmt *st)
 {
-	for (int i = 0; i < st->nparams; i++)
-		crm__free(st->params[i].p);
+	crm__buf_free(&st->copies);
 	crm__free(st->params);
 	crm__free(st->values);
 	crm__free(st->types);
@@ -188,7 +192,7 @@ void crm__pg_reset(crm__stmt *st)
 void crm__pg_clear_bindings(crm__stmt *st)
 {
 	for (int i = 0; i < P(st)->nparams; i++)
-		P(st)->params[i].set = 0;
+		P(st)->params[i].kind = PARAM_NULL;
 }
 
 /* A statement whose connection is gone (crm_close ran) only frees memory. */
@@ -201,42 +205,45 @@ void crm__pg_finalize(crm__stmt *st)
 
 /* ---- binding: every value as text ---- */
 
-static int set_param(crm__stmt *base, int i, const char *s, size_t n)
+static pg_param *param(crm__stmt *base, int i)
 {
 	pg_stmt *st = P(base);
-	pg_param *p;
 
-	if (i < 1 || i > st->nparams)
-		return crm__error(base->db, CRM_ERROR, "postgresql: parameter %d out of range (the statement has %d)", i,
-				  st->nparams);
-	p = &st->params[i - 1];
-	p->set = s != NULL;
-	if (!s)
-		return CRM_OK;
-	if (n + 1 > p->cap) {
-		char *q = crm__realloc(p->p, n + 1);
-		if (!q) {
-			p->set = 0;
-			return crm__error_oom(base->db);
-		}
-		p->p = q;
-		p->cap = n + 1;
+	if (i < 1 || i > st->nparams) {
+		crm__error(base->db, CRM_ERROR, "postgresql: parameter %d out of range (the statement has %d)", i,
+			   st->nparams);
+		return NULL;
 	}
-	memcpy(p->p, s, n);
-	p->p[n] = 0;
+	return &st->params[i - 1];
+}
+
+static int set_own(crm__stmt *st, int i, const char *text)
+{
+	pg_param *p = param(st, i);
+
+	if (!p)
+		return st->db->errcode;
+	p->kind = PARAM_OWN;
+	snprintf(p->own, sizeof p->own, "%s", text);
 	return CRM_OK;
 }
 
-static int set_text(crm__stmt *st, int i, const char *s) { return set_param(st, i, s, strlen(s)); }
+int crm__pg_bind_null(crm__stmt *st, int i)
+{
+	pg_param *p = param(st, i);
 
-int crm__pg_bind_null(crm__stmt *st, int i) { return set_param(st, i, NULL, 0); }
+	if (!p)
+		return st->db->errcode;
+	p->kind = PARAM_NULL;
+	return CRM_OK;
+}
 
 int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v)
 {
 	char t[24];
 
 	snprintf(t, sizeof t, "%lld", (long long)v);
-	return set_text(st, i, t);
+	return set_own(st, i, t);
 }
 
 int crm__pg_bind_double(crm__stmt *st, int i, double v)
@@ -244,20 +251,23 @@ int crm__pg_bind_double(crm__stmt *st, int i, double v)
 	char t[32];
 
 	if (isnan(v))
-		return set_text(st, i, "NaN");
+		return set_own(st, i, "NaN");
 	if (isinf(v))
-		return set_text(st, i, v > 0 ? "Infinity" : "-Infinity");
+		return set_own(st, i, v > 0 ? "Infinity" : "-Infinity");
 	snprintf(t, sizeof t, "%.17g", v);
-	return set_text(st, i, t);
+	return set_own(st, i, t);
 }
 
-/* Copied now: the seam allows keeping the pointer until reset, but a copy
- * costs little next to the round trip and cannot dangle. */
 int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len)
 {
-	if (!s)
-		return set_param(st, i, NULL, 0);
-	return set_param(st, i, s, len < 0 ? strlen(s) : (size_t)len);
+	pg_param *p = param(st, i);
+
+	if (!p)
+		return st->db->errcode;
+	p->kind = s ? PARAM_REF : PARAM_NULL;
+	p->ref = s;
+	p->len = len;
+	return CRM_OK;
 }
 
 /* The natural text form when the server gave the parameter a type that
@@ -271,11 +281,49 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	if (type == PG_INT8 || type == PG_INT4 || type == PG_INT2 || type == PG_FLOAT8 || type == PG_FLOAT4)
 		return crm__pg_bind_int64(st, i, v);
 	switch (kind) {
-	case CRM__NAT_BOOL: return set_text(st, i, v ? "t" : "f");
+	case CRM__NAT_BOOL: return set_own(st, i, v ? "t" : "f");
 	case CRM__NAT_DECIMAL: crm__pg_decimal_text(t, v, scale); break;
 	case CRM__NAT_DATETIME: crm__pg_datetime_text(t, v); break;
 	}
-	return set_text(st, i, t);
+	return set_own(st, i, t);
+}
+
+/* The parameters as libpq takes them: NUL-terminated text. Text bound with
+ * a length may have no NUL after it, so it is copied (into one buffer
+ * kept for the next run). */
+static int values_of(pg_stmt *st)
+{
+	size_t at;
+
+	crm__buf_reset(&st->copies);
+	for (int i = 0; i < st->nparams; i++) {
+		pg_param *p = &st->params[i];
+		if (p->kind == PARAM_REF && p->len >= 0) {
+			crm__buf_put(&st->copies, p->ref, (size_t)p->len);
+			crm__buf_putc(&st->copies, 0);
+		}
+	}
+	if (st->copies.oom) {
+		st->copies.oom = 0;
+		return crm__error_oom(st->base.db);
+	}
+	at = 0;
+	for (int i = 0; i < st->nparams; i++) {
+		pg_param *p = &st->params[i];
+		switch (p->kind) {
+		case PARAM_NULL: st->values[i] = NULL; break;
+		case PARAM_OWN: st->values[i] = p->own; break;
+		case PARAM_REF:
+			if (p->len < 0)
+				st->values[i] = p->ref;
+			else {
+				st->values[i] = st->copies.p + at;
+				at += (size_t)p->len + 1;
+			}
+			break;
+		}
+	}
+	return CRM_OK;
 }
 
 int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
@@ -300,8 +348,8 @@ static int execute(pg_stmt *st)
 	/* The schema may have changed since: prepare again first. */
 	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
 		return rc;
-	for (int i = 0; i < st->nparams; i++)
-		st->values[i] = st->params[i].set ? st->params[i].p : NULL;
+	if ((rc = values_of(st)))
+		return rc;
 	res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
 	/* DDL this handle could not know of: outside a transaction nothing is
 	 * lost by preparing again and running once more. */
