@@ -374,7 +374,13 @@ TEST(test_pg__sqlstates_map_to_crm_codes)
 	CHECK_INT(crm__pg_code("42601"), CRM_ERROR);
 	CHECK_RC(db, crm__exec(db, "CREATE TABLE u(x bigint UNIQUE); INSERT INTO u VALUES (1)"), CRM_OK);
 	CHECK_RC(db, crm__exec(db, "INSERT INTO u VALUES (1)"), CRM_ECONSTRAINT);
-	CHECK_HAS(crm_errmsg(db), "postgresql: duplicate key value violates unique constraint");
+	CHECK_HAS(crm_errmsg(db), "postgresql: UNIQUE constraint failed: u.x (duplicate key value violates unique constraint");
+	CHECK_RC(db, crm__exec(db, "CREATE TABLE v(a bigint, b text NOT NULL, UNIQUE (a, b)); INSERT INTO v VALUES (1, 'x')"),
+		 CRM_OK);
+	CHECK_RC(db, crm__exec(db, "INSERT INTO v VALUES (1, 'x')"), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errmsg(db), "postgresql: UNIQUE constraint failed: v.a, v.b (");
+	CHECK_RC(db, crm__exec(db, "INSERT INTO v VALUES (2, NULL)"), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errmsg(db), "postgresql: NOT NULL constraint failed: v.b (");
 	CHECK_RC(db, crm__exec(db, "SELECT 9223372036854775807::bigint + 1"), CRM_ELIMIT);
 	CHECK_RC(db, crm__exec(db, "SELEC 1"), CRM_ERROR);
 	CHECK_HAS(crm_errmsg(db), "postgresql: syntax error");
