@@ -1,6 +1,7 @@
 /* Shared test fixtures (see helpers.h). */
 #include "helpers.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include "core/db_int.h"
@@ -8,17 +9,24 @@
 
 /* With CRM_TEST_PG set (a libpq URL, scripts/pg prints one), every
  * handle gets a fresh schema of that database; the cluster is throwaway,
- * so schemas are left behind. */
+ * so schemas are left behind. The name carries the process's start time
+ * too: a process id comes back in a later run on the same cluster. */
 static int open_test_db(crm_db **db)
 {
 	static unsigned int counter;
+	static long started;
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
 	const char *url = getenv("CRM_TEST_PG");
 	char schema[64];
 
 	if (!url || !*url)
 		return crm_open(db, ":memory:", NULL);
-	snprintf(schema, sizeof schema, "t%ld_%u", (long)getpid(), ++counter);
+	if (!started) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		started = (long)(ts.tv_sec % 100000000) * 10 + ts.tv_nsec / 100000000;
+	}
+	snprintf(schema, sizeof schema, "t%ld_%ld_%u", (long)getpid(), started, ++counter);
 	o.schema = schema;
 	return crm_open(db, url, &o);
 }

@@ -223,7 +223,7 @@ static int check_limits(crm_db *db, const char *kind, const char *name, const ch
 				  kind, name, n, (long long)max);
 	if (!is_new)
 		return CRM_OK;
-	if (!(st = crm__stmt_take(db, "SELECT count(*) FROM (SELECT DISTINCT kind, name FROM crm_meta)", (size_t)-1)))
+	if (!(st = crm__stmt_take(db, "SELECT count(*) FROM (SELECT DISTINCT kind, name FROM crm_meta) AS d", (size_t)-1)))
 		return db->errcode;
 	held = (rc = crm__step(st)) == CRM_ROW ? crm__column_int64(st, 0) : 0;
 	crm__stmt_give(db, st);

@@ -766,7 +766,7 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 	}
 	crm__buf_puts(sql, ", \"s\".\"i\" AS \"i__\", \"s\".\"name\" AS \"stage\","
 			   " sum(CASE WHEN \"b\".\"pos__\" >= \"s\".\"i\" THEN \"b\".\"n\" ELSE 0 END) AS \"reached\""
-			   " FROM \"n__\" AS \"b\" JOIN \"st__\" AS \"s\" GROUP BY ");
+			   " FROM \"n__\" AS \"b\" CROSS JOIN \"st__\" AS \"s\" GROUP BY ");
 	for (int d = 0; d < rep->ndims; d++)
 		crm__buf_printf(sql, "%d, ", d + 2);
 	crm__buf_printf(sql, "%d)", rep->ndims + 2);
