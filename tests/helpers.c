@@ -6,11 +6,28 @@
 #include "core/db_int.h"
 #include "test.h"
 
+/* With CRM_TEST_PG set (a libpq URL, scripts/pg prints one), every
+ * handle gets a fresh schema of that database; the cluster is throwaway,
+ * so schemas are left behind. */
+static int open_test_db(crm_db **db)
+{
+	static unsigned int counter;
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	const char *url = getenv("CRM_TEST_PG");
+	char schema[64];
+
+	if (!url || !*url)
+		return crm_open(db, ":memory:", NULL);
+	snprintf(schema, sizeof schema, "t%ld_%u", (long)getpid(), ++counter);
+	o.schema = schema;
+	return crm_open(db, url, &o);
+}
+
 crm_db *test_db(void)
 {
 	crm_db *db = NULL;
 
-	if (crm_open(&db, ":memory:", NULL) != CRM_OK) {
+	if (open_test_db(&db) != CRM_OK) {
 		fprintf(stderr, "cannot open: %s\n", crm_errmsg(db));
 		exit(2);
 	}

@@ -5,7 +5,8 @@
 
 #include "crm.h"
 
-/* An in-memory database, clock frozen at 2026-01-02T03:04:05.000Z. */
+/* An in-memory database, clock frozen at 2026-01-02T03:04:05.000Z; with
+ * CRM_TEST_PG set (a postgresql:// URL), a new schema of that database. */
 crm_db *test_db(void);
 /* Apply metadata or fail the test (prints the error). Returns the code. */
 int test_apply(crm_db *db, const char *json);

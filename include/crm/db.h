@@ -30,12 +30,19 @@ typedef struct crm_open_options {
 	unsigned int version;    /**< CRM_OPEN_OPTIONS_VERSION */
 	unsigned int flags;      /**< CRM_OPEN_* bits */
 	int busy_timeout_ms;     /**< how long to wait on a lock held by another process */
+	/** Version 2. On PostgreSQL, the schema libcrm's tables live in (one
+	 *  per app; NULL: "crm"), named [a-z_][a-z0-9_]{0,62}; created when
+	 *  missing unless CRM_OPEN_READONLY or CRM_OPEN_EXISTING. SQLite
+	 *  ignores it. Version-1 structs (without it) are still accepted. */
+	const char *schema;
 } crm_open_options;
-#define CRM_OPEN_OPTIONS_VERSION 1
-#define CRM_OPEN_OPTIONS_INIT { CRM_OPEN_OPTIONS_VERSION, 0, 5000 }
+#define CRM_OPEN_OPTIONS_VERSION 2
+#define CRM_OPEN_OPTIONS_INIT { CRM_OPEN_OPTIONS_VERSION, 0, 5000, NULL }
 
 /**
- * Open the database at `path`, or ":memory:". By default a missing file is
+ * Open the database at `path`, or ":memory:"; a `postgresql://` or
+ * `postgres://` URI (libpq's) opens a PostgreSQL database instead, when
+ * libcrm was built with it (see crm_open_options.schema). By default a missing file is
  * created and a new or empty database gets libcrm's tables (and WAL); a
  * non-empty SQLite file that is not a libcrm database is refused with
  * CRM_EINVAL and left exactly as it was (no table added, journal mode

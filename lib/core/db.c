@@ -42,9 +42,14 @@ int crm_open(crm_db **out, const char *path, const crm_open_options *opts)
 	if (!path)
 		return CRM_EMISUSE;
 	if (opts) {
-		if (opts->version != CRM_OPEN_OPTIONS_VERSION)
+		if (opts->version < 1 || opts->version > CRM_OPEN_OPTIONS_VERSION)
 			return CRM_EMISUSE;
-		o = *opts;
+		/* A version-1 struct ends before `schema`: read only its fields. */
+		if (opts->version == 1) {
+			o.flags = opts->flags;
+			o.busy_timeout_ms = opts->busy_timeout_ms;
+		} else
+			o = *opts;
 	}
 	db = crm__calloc(1, sizeof *db);
 	if (!db)

@@ -1,0 +1,469 @@
+/* The PostgreSQL backend on libpq: one schema per libcrm app, writers
+ * serialized by an advisory lock per schema (SQLite's BEGIN IMMEDIATE across
+ * processes and machines), metadata changes announced with LISTEN/NOTIFY.
+ * Statements are in pg_stmt.c, value conversions in pg_types.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "pg_int.h"
+
+/* ---- running SQL without parameters ---- */
+
+/* PQexec `sql`; *out (may be NULL) keeps the last result on success. */
+static int run(crm_db *db, const char *sql, PGresult **out)
+{
+	PGresult *res = PQexec(PG(db)->c, sql);
+	ExecStatusType s = PQresultStatus(res);
+
+	if (out)
+		*out = NULL;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		int rc = crm__pg_fail(db, res);
+		PQclear(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return CRM_OK;
+}
+
+int crm__pg_exec(crm_db *db, const char *sql) { return run(db, sql, NULL); }
+
+/* ---- transactions ---- */
+
+static int pg_in_transaction(crm_db *db)
+{
+	return db->conn && PQtransactionStatus(PG(db)->c) != PQTRANS_IDLE &&
+	       PQtransactionStatus(PG(db)->c) != PQTRANS_UNKNOWN;
+}
+
+static void pg_rollback(crm_db *db)
+{
+	if (pg_in_transaction(db))
+		PQclear(PQexec(PG(db)->c, "ROLLBACK"));
+	crm__pg_flush_dead(db);
+}
+
+/*
+ * BEGIN, then the schema's advisory lock: one writer at a time per schema,
+ * as SQLite's BEGIN IMMEDIATE, whatever machine it runs on. With the lock
+ * held every earlier writer has committed; the generation read in the same
+ * round trip catches a metadata change whose notification the server holds
+ * back while this session is inside a transaction.
+ */
+static int pg_begin(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+	PGresult *res;
+	char sql[160];
+	int rc;
+
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(%lld)%s", (long long)pc->lock_key,
+		 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
+	if ((rc = run(db, sql, &res))) {
+		pg_rollback(db);
+		return rc;
+	}
+	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation)
+		pc->notes++;
+	PQclear(res);
+	return CRM_OK;
+}
+
+/* COMMIT of a failed transaction rolls back and says so only in its tag. */
+static int pg_commit(crm_db *db)
+{
+	PGresult *res;
+	int rc, failed = PQtransactionStatus(PG(db)->c) == PQTRANS_INERROR;
+
+	if ((rc = run(db, "COMMIT", &res)))
+		return rc;
+	failed |= strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+	PQclear(res);
+	crm__pg_flush_dead(db);
+	if (failed)
+		return crm__error(db, CRM_ERROR, "postgresql: a statement of the transaction failed: it was rolled back");
+	return CRM_OK;
+}
+
+/* The notifications of the schema's channel (own commits count too). */
+static unsigned int pg_data_version(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+	PGnotify *n;
+
+	if (!pc)
+		return 0;
+	PQconsumeInput(pc->c);
+	while ((n = PQnotifies(pc->c))) {
+		pc->notes++;
+		PQfreemem(n);
+	}
+	return pc->notes;
+}
+
+static int pg_readonly(crm_db *db) { return PG(db)->readonly; }
+
+/* ---- upgrade: the notifying trigger ---- */
+
+static int trigger_exists(crm_db *db, int *exists)
+{
+	crm__stmt *st = crm__stmt_take(db,
+				       "SELECT 1 FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
+				       " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				       " WHERE n.nspname = current_schema() AND c.relname = 'crm_state'"
+				       " AND t.tgname = 'crm_state_notify'",
+				       (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	rc = crm__step(st);
+	*exists = rc == CRM_ROW;
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+/* Databases are born at the current format; what is added is the trigger
+ * that tells every listening handle the generation moved. */
+static int pg_upgrade(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+	crm__buf sql = CRM__BUF_INIT;
+	int rc, exists;
+
+	if ((rc = trigger_exists(db, &exists)))
+		return rc;
+	if (!exists) {
+		crm__buf_printf(&sql,
+				"CREATE OR REPLACE FUNCTION crm_state_notify() RETURNS trigger LANGUAGE plpgsql AS"
+				" $$BEGIN PERFORM pg_catalog.pg_notify('%s', ''); RETURN NULL; END$$;"
+				"CREATE TRIGGER crm_state_notify AFTER UPDATE ON crm_state FOR EACH ROW"
+				" WHEN (NEW.key = 'generation') EXECUTE FUNCTION crm_state_notify()",
+				pc->channel);
+		if (sql.oom)
+			rc = crm__error_oom(db);
+		else
+			rc = run(db, crm__buf_cstr(&sql), NULL);
+		crm__buf_free(&sql);
+		if (rc)
+			return rc;
+	}
+	pc->has_state = 1;
+	return CRM_OK;
+}
+
+/* ---- introspection, in the handle's schema ---- */
+
+static int pg_relation_exists(crm_db *db, const char *name, int *exists)
+{
+	crm__stmt *st = crm__stmt_take(db,
+				       "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+				       " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+				       " AND c.relname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+				       (size_t)-1);
+	int rc;
+
+	*exists = 0;
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, name, -1);
+	rc = crm__step(st);
+	*exists = rc == CRM_ROW;
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+/* Without the primary key's index: SQLite lists none for a rowid table. */
+static int pg_index_names(crm_db *db, const char *table, crm__buf *names)
+{
+	crm__stmt *st = crm__stmt_take(db,
+				       "SELECT i.relname FROM pg_catalog.pg_index x"
+				       " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+				       " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
+				       " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
+				       " WHERE n.nspname = current_schema() AND t.relname = ? AND NOT x.indisprimary"
+				       " ORDER BY 1",
+				       (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, table, -1);
+	while ((rc = crm__step(st)) == CRM_ROW)
+		crm__buf_put(names, crm__column_text(st, 0), (size_t)crm__column_bytes(st, 0) + 1);
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+static int pg_column_decl_type(crm_db *db, const char *table, const char *column, crm__buf *type)
+{
+	crm__stmt *st = crm__stmt_take(db,
+				       "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a"
+				       " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+				       " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				       " WHERE n.nspname = current_schema() AND c.relname = ?1 AND a.attname = ?2"
+				       " AND a.attnum > 0 AND NOT a.attisdropped",
+				       (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, table, -1);
+	crm__bind_text(st, 2, column, -1);
+	if ((rc = crm__step(st)) == CRM_ROW)
+		crm__buf_puts(type, crm__column_text(st, 0));
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+/* EXPLAIN's text lines, each as an item of its own (parent 0). */
+static int pg_explain(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
+		      crm__buf *out)
+{
+	crm__buf q = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc, n = 0;
+
+	crm__buf_puts(&q, "EXPLAIN ");
+	crm__buf_puts(&q, sql);
+	if (q.oom) {
+		crm__buf_free(&q);
+		return crm__error_oom(db);
+	}
+	rc = crm__pg_prepare(db, q.p, q.len, &st);
+	crm__buf_free(&q);
+	if (rc)
+		return rc;
+	if ((rc = bind(st, payload)) == CRM_OK) {
+		while ((rc = crm__step(st)) == CRM_ROW) {
+			crm__buf_printf(out, "%s{\"id\":%d,\"parent\":0,\"detail\":", n ? "," : "", n + 1);
+			crm__json_cstr(out, crm__column_text(st, 0));
+			crm__buf_putc(out, '}');
+			n++;
+		}
+		rc = rc == CRM_DONE ? CRM_OK : rc;
+	}
+	crm__finalize(st);
+	return rc;
+}
+
+/* ---- open, close ---- */
+
+static void quiet(void *payload, const char *message)
+{
+	(void)payload;
+	(void)message; /* NOTICEs ("already exists, skipping") are not the host's business */
+}
+
+/* What the schema holds: whether it exists, is libcrm's, is empty. */
+static int inspect_schema(crm_db *db, int *exists, int *ours, int *empty)
+{
+	const char *params[] = {PG(db)->schema};
+	PGresult *res = PQexecParams(
+		PG(db)->c,
+		"SELECT EXISTS(SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),"
+		" EXISTS(SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		"  WHERE n.nspname = $1 AND c.relname = 'crm_state' AND c.relkind IN ('r', 'p')),"
+		" NOT EXISTS(SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		"  WHERE n.nspname = $1)",
+		1, NULL, params, NULL, NULL, 0);
+	int rc = CRM_OK;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = crm__pg_fail(db, res);
+	else {
+		*exists = *PQgetvalue(res, 0, 0) == 't';
+		*ours = *PQgetvalue(res, 0, 1) == 't';
+		*empty = *PQgetvalue(res, 0, 2) == 't';
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int create_schema(crm_db *db)
+{
+	char sql[200];
+	int rc;
+
+	/* Under the schema's lock: two processes creating it at once would
+	 * otherwise collide on the catalog's unique index. */
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(%lld); CREATE SCHEMA IF NOT EXISTS \"%s\"; COMMIT",
+		 (long long)PG(db)->lock_key, PG(db)->schema);
+	if ((rc = run(db, sql, NULL)))
+		pg_rollback(db);
+	return rc;
+}
+
+/* As SQLite's check_kind: decide before anything is written whether this
+ * schema may become (or already is) a libcrm database. */
+static int check_kind(crm_db *db, unsigned int flags)
+{
+	const char *s = PG(db)->schema;
+	int rc, exists = 0, ours = 0, empty = 0, may_init;
+
+	if ((rc = inspect_schema(db, &exists, &ours, &empty)))
+		return rc;
+	PG(db)->has_state = ours;
+	if (!exists) {
+		if (flags & (CRM_OPEN_READONLY | CRM_OPEN_EXISTING))
+			return crm__error(db, CRM_ENOTFOUND, "no libcrm database in schema \"%s\" (the schema does not exist)",
+					  s);
+		return create_schema(db);
+	}
+	may_init = !(flags & CRM_OPEN_READONLY) && ((flags & CRM_OPEN_INIT) || (empty && !(flags & CRM_OPEN_EXISTING)));
+	if (ours || may_init)
+		return CRM_OK;
+	if (empty)
+		return crm__error(db, CRM_ENOTFOUND, "no libcrm database in schema \"%s\" (the schema is empty)", s);
+	return crm__error(db, CRM_EINVAL,
+			  "schema \"%s\" is not a libcrm database (it holds other tables): left unchanged; "
+			  "CRM_OPEN_INIT adds libcrm's tables to it", s);
+}
+
+static int connect_failed(crm_db *db)
+{
+	const char *msg = PQerrorMessage(PG(db)->c);
+	size_t n = strlen(msg);
+	int code = strstr(msg, "database \"") && strstr(msg, "does not exist") ? CRM_ENOTFOUND : CRM_EIO;
+
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	return crm__error(db, code, "postgresql: cannot connect: %.*s", (int)n, msg);
+}
+
+/* The session as the engines expect it: UTC, ISO dates, floats that read
+ * back exactly, lock waits bounded like SQLite's busy timeout. */
+static int configure(crm_db *db, const crm_open_options *o)
+{
+	char sql[400];
+	int timeout = o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 1; /* 0 would mean forever */
+
+	if (PQsetClientEncoding(PG(db)->c, "UTF8") != 0)
+		return crm__error(db, CRM_EIO, "postgresql: cannot use UTF8: %s", PQerrorMessage(PG(db)->c));
+	snprintf(sql, sizeof sql,
+		 "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3;"
+		 " SET client_min_messages = warning; SET lock_timeout = %d",
+		 timeout);
+	return run(db, sql, NULL);
+}
+
+static int enter_schema(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+	char sql[260];
+
+	snprintf(sql, sizeof sql, "SET search_path TO \"%s\"; LISTEN \"%s\"%s", pc->schema, pc->channel,
+		 pc->readonly ? "; SET default_transaction_read_only = on" : "");
+	return run(db, sql, NULL);
+}
+
+static int pg_open(crm_db *db, const char *target, const crm_open_options *o)
+{
+	const char *schema = o->schema ? o->schema : "crm";
+	pg_conn *pc;
+	int rc;
+
+	if (!crm__pg_valid_schema(schema))
+		return crm__error(db, CRM_EINVAL, "invalid schema name '%.64s' (wanted [a-z_][a-z0-9_]{0,62})", schema);
+	if (!(pc = crm__calloc(1, sizeof *pc)))
+		return crm__error_oom(db);
+	db->conn = pc;
+	snprintf(pc->schema, sizeof pc->schema, "%s", schema);
+	/* Truncated as PostgreSQL truncates identifiers (63 bytes). */
+	snprintf(pc->channel, sizeof pc->channel, "crm_meta_%s", schema);
+	pc->lock_key = crm__pg_lock_key(schema);
+	pc->readonly = (o->flags & CRM_OPEN_READONLY) != 0;
+	if (!(pc->c = PQconnectdb(target)))
+		return crm__error_oom(db);
+	if (PQstatus(pc->c) != CONNECTION_OK)
+		return connect_failed(db);
+	PQsetNoticeProcessor(pc->c, quiet, NULL);
+	if ((rc = configure(db, o)) || (rc = check_kind(db, o->flags)))
+		return rc;
+	return enter_schema(db);
+}
+
+/* The server rolls back what is open when the session ends. */
+static void pg_close(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+
+	if (!pc)
+		return;
+	PQfinish(pc->c);
+	crm__buf_free(&pc->dead);
+	crm__free(pc);
+	db->conn = NULL;
+}
+
+static int pg_accepts(const char *target)
+{
+	return strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0;
+}
+
+/* ---- the dialect and the table ---- */
+
+static void pg_unique_key(crm__buf *sql, const char *column_sql) { crm__buf_puts(sql, column_sql); }
+
+static const crm__dialect pg_dialect = {
+	.type_integer = "bigint",
+	.type_real = "double precision",
+	.type_text = "text",
+	/* BY DEFAULT: restores and tests may give ids; a sequence never
+	 * hands out an id twice, as SQLite's AUTOINCREMENT. */
+	.identity_id = "id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+	.returning_id = " RETURNING id",
+	.not_distinct = "IS NOT DISTINCT FROM",
+	.distinct = "IS DISTINCT FROM",
+	.unique_key = pg_unique_key,
+	.unique_key_end = " NULLS NOT DISTINCT",
+	/* sum(bigint) is numeric: exact at any size. */
+	.sum_exact = "sum",
+	.sum_strict = "sum",
+};
+
+const crm__backend crm__pg_backend = {
+	.version = CRM__BACKEND_VERSION,
+	.name = "postgresql",
+	.dialect = &pg_dialect,
+	.accepts = pg_accepts,
+	.open = pg_open,
+	.close = pg_close,
+	.exec = crm__pg_exec,
+	.upgrade = pg_upgrade,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.in_transaction = pg_in_transaction,
+	.data_version = pg_data_version,
+	.readonly = pg_readonly,
+	.prepare = crm__pg_prepare,
+	.sql = crm__pg_sql,
+	.reset = crm__pg_reset,
+	.clear_bindings = crm__pg_clear_bindings,
+	.finalize = crm__pg_finalize,
+	.bind_null = crm__pg_bind_null,
+	.bind_int64 = crm__pg_bind_int64,
+	.bind_double = crm__pg_bind_double,
+	.bind_text = crm__pg_bind_text,
+	.bind_as = crm__pg_bind_as,
+	.parameter_count = crm__pg_parameter_count,
+	.step = crm__pg_step,
+	.column_count = crm__pg_column_count,
+	.column_type = crm__pg_column_type,
+	.column_int64 = crm__pg_column_int64,
+	.column_double = crm__pg_column_double,
+	.column_text = crm__pg_column_text,
+	.column_bytes = crm__pg_column_bytes,
+	.column_as = crm__pg_column_as,
+	.inserted_id = crm__pg_inserted_id,
+	.relation_exists = pg_relation_exists,
+	.index_names = pg_index_names,
+	.column_decl_type = pg_column_decl_type,
+	.explain = pg_explain,
+};

@@ -1,0 +1,87 @@
+/* The PostgreSQL backend's insides, shared by its files: pg_conn.c (the
+ * connection, transactions, introspection), pg_stmt.c (prepared statements)
+ * and pg_types.c (text forms of values, placeholders, errors). */
+#ifndef CRM_BACKEND_PG_INT_H
+#define CRM_BACKEND_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "backend.h"
+#include "core/db_int.h"
+
+/* Type OIDs of pg_catalog's built-in types (stable across versions). */
+#define PG_BOOL 16
+#define PG_INT8 20
+#define PG_INT2 21
+#define PG_INT4 23
+#define PG_OID 26
+#define PG_FLOAT4 700
+#define PG_FLOAT8 701
+#define PG_TIMESTAMP 1114
+#define PG_TIMESTAMPTZ 1184
+#define PG_NUMERIC 1700
+
+typedef struct pg_conn {
+	PGconn *c;
+	char schema[64];
+	char channel[64];   /* LISTEN/NOTIFY channel of the schema's metadata */
+	int64_t lock_key;   /* pg_advisory_xact_lock key of the schema (writers) */
+	unsigned int notes; /* notifications seen: the data version */
+	unsigned int next_name;
+	int readonly;
+	int has_state;      /* crm_state exists: begin reads the generation */
+	crm__buf dead;      /* "DEALLOCATE name;" of finalized statements, run later */
+} pg_conn;
+
+#define PG(db) ((pg_conn *)(db)->conn)
+
+/* ---- pg_types.c ---- */
+/* Record the failure of `res` (NULL: the connection's) on db; returns its code. */
+int crm__pg_fail(crm_db *db, const PGresult *res);
+/* The crm code of a SQLSTATE. */
+int crm__pg_code(const char *sqlstate);
+/* `len` bytes of portable SQL with `?`/`?N` rewritten to `$N` into `out`;
+ * *nparams gets the highest number used. */
+void crm__pg_placeholders(crm__buf *out, const char *sql, size_t len, int *nparams);
+/* Text forms of natural values (bind_as) and back (column_as). `out` holds
+ * at least 32 bytes. */
+void crm__pg_decimal_text(char *out, int64_t scaled, int scale);
+int64_t crm__pg_decimal_parse(const char *s, int scale);
+void crm__pg_datetime_text(char *out, int64_t ms);
+int64_t crm__pg_datetime_parse(const char *s);
+/* FNV-1a 64 of "libcrm:" + schema: the advisory lock key of the schema. */
+int64_t crm__pg_lock_key(const char *schema);
+/* 1 when `name` is a schema name libcrm accepts: [a-z_][a-z0-9_]{0,62}. */
+int crm__pg_valid_schema(const char *name);
+
+/* ---- pg_stmt.c: the statement functions of the backend table ---- */
+int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out);
+const char *crm__pg_sql(crm__stmt *st);
+void crm__pg_reset(crm__stmt *st);
+void crm__pg_clear_bindings(crm__stmt *st);
+void crm__pg_finalize(crm__stmt *st);
+int crm__pg_bind_null(crm__stmt *st, int i);
+int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v);
+int crm__pg_bind_double(crm__stmt *st, int i, double v);
+int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len);
+int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v);
+int crm__pg_parameter_count(crm__stmt *st);
+int crm__pg_step(crm__stmt *st);
+int crm__pg_column_count(crm__stmt *st);
+int crm__pg_column_type(crm__stmt *st, int i);
+int64_t crm__pg_column_int64(crm__stmt *st, int i);
+double crm__pg_column_double(crm__stmt *st, int i);
+const char *crm__pg_column_text(crm__stmt *st, int i);
+int crm__pg_column_bytes(crm__stmt *st, int i);
+int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale);
+int64_t crm__pg_inserted_id(crm__stmt *st);
+/* Run the DEALLOCATEs of finalized statements (outside a transaction, so
+ * a failing one cannot abort the host's). */
+void crm__pg_flush_dead(crm_db *db);
+
+/* ---- pg_conn.c ---- */
+extern const crm__backend crm__pg_backend;
+/* PQexec `sql`; CRM_OK or the recorded failure. */
+int crm__pg_exec(crm_db *db, const char *sql);
+
+#endif

@@ -1,0 +1,425 @@
+/* PostgreSQL prepared statements behind the seam: named server-side
+ * statements (PQprepare), parameters kept as text, results in text form.
+ * The first step executes and fetches every row (this slice does not use
+ * single-row mode); later steps walk them. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "pg_int.h"
+
+typedef struct pg_param {
+	char *p; /* the value's text (NUL-terminated), owned */
+	size_t cap;
+	int set; /* 0: NULL */
+} pg_param;
+
+typedef struct pg_stmt {
+	crm__stmt base;
+	char *sql; /* as the engine gave it: the statement cache's key */
+	char name[24];
+	int nparams;
+	Oid *types;          /* the parameters' types as the server inferred them */
+	pg_param *params;
+	const char **values; /* for PQexecPrepared */
+	PGresult *desc;      /* the result columns, before the first step */
+	PGresult *res;       /* the rows of the current run, NULL before it */
+	int row;             /* the current row of res */
+} pg_stmt;
+
+#define P(st) ((pg_stmt *)(st))
+
+static PGconn *conn_of(crm__stmt *st) { return st->db->conn ? PG(st->db)->c : NULL; }
+
+/* ---- prepare, finalize ---- */
+
+static void free_stmt(pg_stmt *st)
+{
+	for (int i = 0; i < st->nparams; i++)
+		crm__free(st->params[i].p);
+	crm__free(st->params);
+	crm__free(st->values);
+	crm__free(st->types);
+	PQclear(st->desc);
+	PQclear(st->res);
+	crm__free(st->sql);
+	crm__free(st);
+}
+
+/* Forget a server-side statement: later, in one round trip with others
+ * (a DEALLOCATE inside an aborted transaction would be refused). */
+static void bury(crm_db *db, const char *name)
+{
+	crm__buf_printf(&PG(db)->dead, "DEALLOCATE %s;", name);
+}
+
+void crm__pg_flush_dead(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+
+	if (!pc || !pc->dead.len || PQtransactionStatus(pc->c) != PQTRANS_IDLE)
+		return;
+	PQclear(PQexec(pc->c, crm__buf_cstr(&pc->dead)));
+	crm__buf_reset(&pc->dead);
+}
+
+static int describe(crm_db *db, pg_stmt *st)
+{
+	PGresult *d = PQdescribePrepared(PG(db)->c, st->name);
+	int n;
+
+	if (PQresultStatus(d) != PGRES_COMMAND_OK) {
+		int rc = crm__pg_fail(db, d);
+		PQclear(d);
+		return rc;
+	}
+	st->desc = d;
+	n = PQnparams(d);
+	if (n > 0) {
+		st->types = crm__calloc((size_t)n, sizeof *st->types);
+		st->params = crm__calloc((size_t)n, sizeof *st->params);
+		st->values = crm__calloc((size_t)n, sizeof *st->values);
+		if (!st->types || !st->params || !st->values)
+			return crm__error_oom(db);
+	}
+	st->nparams = n;
+	for (int i = 0; i < n; i++)
+		st->types[i] = PQparamtype(d, i);
+	return CRM_OK;
+}
+
+int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
+{
+	pg_conn *pc = PG(db);
+	crm__buf q = CRM__BUF_INIT;
+	pg_stmt *st;
+	PGresult *res;
+	int rc, nparams;
+
+	*out = NULL;
+	crm__pg_flush_dead(db);
+	if (!(st = crm__calloc(1, sizeof *st)) || !(st->sql = crm__strndup(sql, len))) {
+		crm__free(st);
+		return crm__error_oom(db);
+	}
+	st->base.be = db->be;
+	st->base.db = db;
+	st->row = -1;
+	crm__pg_placeholders(&q, sql, len, &nparams);
+	if (q.oom) {
+		free_stmt(st);
+		return crm__error_oom(db);
+	}
+	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
+	res = PQprepare(pc->c, st->name, crm__buf_cstr(&q), 0, NULL);
+	crm__buf_free(&q);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = crm__pg_fail(db, res);
+		PQclear(res);
+		free_stmt(st);
+		return rc;
+	}
+	PQclear(res);
+	if ((rc = describe(db, st))) {
+		bury(db, st->name);
+		free_stmt(st);
+		return rc;
+	}
+	*out = &st->base;
+	return CRM_OK;
+}
+
+const char *crm__pg_sql(crm__stmt *st) { return P(st)->sql; }
+
+void crm__pg_reset(crm__stmt *st)
+{
+	PQclear(P(st)->res);
+	P(st)->res = NULL;
+	P(st)->row = -1;
+}
+
+void crm__pg_clear_bindings(crm__stmt *st)
+{
+	for (int i = 0; i < P(st)->nparams; i++)
+		P(st)->params[i].set = 0;
+}
+
+/* A statement whose connection is gone (crm_close ran) only frees memory. */
+void crm__pg_finalize(crm__stmt *st)
+{
+	if (conn_of(st))
+		bury(st->db, P(st)->name);
+	free_stmt(P(st));
+}
+
+/* ---- binding: every value as text ---- */
+
+static int set_param(crm__stmt *base, int i, const char *s, size_t n)
+{
+	pg_stmt *st = P(base);
+	pg_param *p;
+
+	if (i < 1 || i > st->nparams)
+		return crm__error(base->db, CRM_ERROR, "postgresql: parameter %d out of range (the statement has %d)", i,
+				  st->nparams);
+	p = &st->params[i - 1];
+	p->set = s != NULL;
+	if (!s)
+		return CRM_OK;
+	if (n + 1 > p->cap) {
+		char *q = crm__realloc(p->p, n + 1);
+		if (!q) {
+			p->set = 0;
+			return crm__error_oom(base->db);
+		}
+		p->p = q;
+		p->cap = n + 1;
+	}
+	memcpy(p->p, s, n);
+	p->p[n] = 0;
+	return CRM_OK;
+}
+
+static int set_text(crm__stmt *st, int i, const char *s) { return set_param(st, i, s, strlen(s)); }
+
+int crm__pg_bind_null(crm__stmt *st, int i) { return set_param(st, i, NULL, 0); }
+
+int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v)
+{
+	char t[24];
+
+	snprintf(t, sizeof t, "%lld", (long long)v);
+	return set_text(st, i, t);
+}
+
+int crm__pg_bind_double(crm__stmt *st, int i, double v)
+{
+	char t[32];
+
+	if (isnan(v))
+		return set_text(st, i, "NaN");
+	if (isinf(v))
+		return set_text(st, i, v > 0 ? "Infinity" : "-Infinity");
+	snprintf(t, sizeof t, "%.17g", v);
+	return set_text(st, i, t);
+}
+
+/* Copied now: the seam allows keeping the pointer until reset, but a copy
+ * costs little next to the round trip and cannot dangle. */
+int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len)
+{
+	if (!s)
+		return set_param(st, i, NULL, 0);
+	return set_param(st, i, s, len < 0 ? strlen(s) : (size_t)len);
+}
+
+/* The natural text form when the server gave the parameter a type that
+ * takes it (boolean, numeric, timestamptz, text, ...); the integer the
+ * engines keep for integer and float parameters (a column still bigint). */
+int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v)
+{
+	char t[64];
+	Oid type = i >= 1 && i <= P(st)->nparams ? P(st)->types[i - 1] : 0;
+
+	if (type == PG_INT8 || type == PG_INT4 || type == PG_INT2 || type == PG_FLOAT8 || type == PG_FLOAT4)
+		return crm__pg_bind_int64(st, i, v);
+	switch (kind) {
+	case CRM__NAT_BOOL: return set_text(st, i, v ? "t" : "f");
+	case CRM__NAT_DECIMAL: crm__pg_decimal_text(t, v, scale); break;
+	case CRM__NAT_DATETIME: crm__pg_datetime_text(t, v); break;
+	}
+	return set_text(st, i, t);
+}
+
+int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
+
+/* ---- running ---- */
+
+static int execute(pg_stmt *st)
+{
+	crm_db *db = st->base.db;
+	PGresult *res;
+	int rc;
+
+	for (int i = 0; i < st->nparams; i++)
+		st->values[i] = st->params[i].set ? st->params[i].p : NULL;
+	res = PQexecPrepared(PG(db)->c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		st->res = res;
+		st->row = 0;
+		return PQntuples(res) > 0 ? CRM_ROW : CRM_DONE;
+	default:
+		rc = crm__pg_fail(db, res);
+		PQclear(res);
+		return rc;
+	}
+}
+
+/* As SQLite: a step after CRM_DONE runs the statement again. */
+int crm__pg_step(crm__stmt *base)
+{
+	pg_stmt *st = P(base);
+
+	if (!conn_of(base))
+		return crm__error(base->db, CRM_EMISUSE, "the handle is closed");
+	if (st->res && st->row >= PQntuples(st->res))
+		crm__pg_reset(base);
+	if (!st->res)
+		return execute(st);
+	return ++st->row < PQntuples(st->res) ? CRM_ROW : CRM_DONE;
+}
+
+/* ---- columns of the current row ---- */
+
+/* The result holding the current row, NULL when there is none. */
+static const PGresult *row_of(crm__stmt *base, int i)
+{
+	pg_stmt *st = P(base);
+
+	if (!st->res || st->row < 0 || st->row >= PQntuples(st->res) || i < 0 || i >= PQnfields(st->res) ||
+	    PQgetisnull(st->res, st->row, i))
+		return NULL;
+	return st->res;
+}
+
+static const char *value(crm__stmt *base, int i) { return PQgetvalue(P(base)->res, P(base)->row, i); }
+
+int crm__pg_column_count(crm__stmt *st)
+{
+	const PGresult *r = P(st)->res ? P(st)->res : P(st)->desc;
+
+	return r ? PQnfields(r) : 0;
+}
+
+/* A numeric without a fraction that fits 64 bits is an integer (sums of
+ * bigint columns are numeric); any other is a real number. */
+static int numeric_type(const char *s)
+{
+	if (strchr(s, '.') || strchr(s, 'N') || strchr(s, 'I'))
+		return CRM__SQL_FLOAT;
+	errno = 0;
+	strtoll(s, NULL, 10);
+	return errno == ERANGE ? CRM__SQL_FLOAT : CRM__SQL_INTEGER;
+}
+
+int crm__pg_column_type(crm__stmt *st, int i)
+{
+	const PGresult *r = row_of(st, i);
+
+	if (!r)
+		return CRM__SQL_NULL;
+	switch (PQftype(r, i)) {
+	case PG_INT2:
+	case PG_INT4:
+	case PG_INT8:
+	case PG_OID:
+	case PG_BOOL: return CRM__SQL_INTEGER;
+	case PG_FLOAT4:
+	case PG_FLOAT8: return CRM__SQL_FLOAT;
+	case PG_NUMERIC: return numeric_type(value(st, i));
+	default: return CRM__SQL_TEXT;
+	}
+}
+
+/* As SQLite converts: a real number truncated toward zero, saturating. */
+static int64_t real_to_int(double d)
+{
+	if (isnan(d))
+		return 0;
+	if (d >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (d <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
+int64_t crm__pg_column_int64(crm__stmt *st, int i)
+{
+	const PGresult *r = row_of(st, i);
+	const char *s;
+
+	if (!r)
+		return 0;
+	s = value(st, i);
+	switch (PQftype(r, i)) {
+	case PG_BOOL: return *s == 't';
+	case PG_TIMESTAMPTZ:
+	case PG_TIMESTAMP: return crm__pg_datetime_parse(s);
+	case PG_FLOAT4:
+	case PG_FLOAT8: return real_to_int(strtod(s, NULL));
+	case PG_NUMERIC:
+		if (numeric_type(s) == CRM__SQL_FLOAT)
+			return real_to_int(strtod(s, NULL));
+		return strtoll(s, NULL, 10);
+	default: return strtoll(s, NULL, 10);
+	}
+}
+
+double crm__pg_column_double(crm__stmt *st, int i)
+{
+	const PGresult *r = row_of(st, i);
+	const char *s;
+
+	if (!r)
+		return 0;
+	s = value(st, i);
+	switch (PQftype(r, i)) {
+	case PG_BOOL: return *s == 't';
+	case PG_TIMESTAMPTZ:
+	case PG_TIMESTAMP: return (double)crm__pg_datetime_parse(s);
+	default: return strtod(s, NULL);
+	}
+}
+
+/* Booleans read as SQLite's 1 and 0, whatever the column's type. */
+const char *crm__pg_column_text(crm__stmt *st, int i)
+{
+	const PGresult *r = row_of(st, i);
+
+	if (!r)
+		return NULL;
+	if (PQftype(r, i) == PG_BOOL)
+		return *value(st, i) == 't' ? "1" : "0";
+	return value(st, i);
+}
+
+int crm__pg_column_bytes(crm__stmt *st, int i)
+{
+	const PGresult *r = row_of(st, i);
+
+	if (!r)
+		return 0;
+	return PQftype(r, i) == PG_BOOL ? 1 : PQgetlength(r, P(st)->row, i);
+}
+
+/* The inverse of bind_as, led by the column's type. A numeric without a
+ * fraction is taken as already scaled: a bigint column's sum (numeric in
+ * PostgreSQL) holds the engines' scaled integers, while a numeric(p,s)
+ * column with s > 0 always prints its fraction. */
+int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale)
+{
+	const PGresult *r = row_of(st, i);
+	const char *s;
+
+	if (!r)
+		return 0;
+	s = value(st, i);
+	if (PQftype(r, i) == PG_NUMERIC && kind == CRM__NAT_DECIMAL && strchr(s, '.'))
+		return crm__pg_decimal_parse(s, scale);
+	return crm__pg_column_int64(st, i);
+}
+
+/* The RETURNING row's first column (dialect.returning_id). */
+int64_t crm__pg_inserted_id(crm__stmt *st)
+{
+	pg_stmt *p = P(st);
+
+	if (!p->res || PQntuples(p->res) < 1 || PQnfields(p->res) < 1 || PQgetisnull(p->res, 0, 0))
+		return 0;
+	return strtoll(PQgetvalue(p->res, 0, 0), NULL, 10);
+}

@@ -1,0 +1,459 @@
+/* The PostgreSQL backend's own behaviour (backend-specific: skipped, exit
+ * 77, unless CRM_TEST_PG names a database and the backend is built): one
+ * schema per app, placeholders, records through the engines, errors,
+ * transactions, metadata changes seen by other handles, schemas isolated. */
+#include "helpers.h"
+#include "test.h"
+
+#ifdef CRM_HAVE_POSTGRESQL
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/pg_int.h"
+
+static const char lead_form[] = "{\"form\":\"lead\",\"fields\":["
+				"{\"name\":\"name\",\"type\":\"text\",\"required\":true},"
+				"{\"name\":\"email\",\"type\":\"email\",\"unique\":true},"
+				"{\"name\":\"score\",\"type\":\"integer\"},"
+				"{\"name\":\"budget\",\"type\":\"decimal\",\"scale\":2}]}";
+
+/* A schema name no other test of this run uses. */
+static const char *fresh_schema(const char *prefix)
+{
+	static char name[64];
+	static unsigned int n;
+
+	snprintf(name, sizeof name, "%s_%ld_%u", prefix, (long)getpid(), ++n);
+	return name;
+}
+
+static int open_schema(crm_db **db, const char *schema, unsigned int flags)
+{
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+
+	o.schema = schema;
+	o.flags = flags;
+	return crm_open(db, getenv("CRM_TEST_PG"), &o);
+}
+
+/* Run SQL on a connection of its own, outside libcrm. */
+static void raw_sql(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("CRM_TEST_PG"));
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "raw SQL failed: %s\n", PQerrorMessage(c));
+		test_failures_++;
+	}
+	PQclear(r);
+	PQfinish(c);
+}
+
+static const char *placeholders(const char *sql)
+{
+	static char out[256];
+	crm__buf b = CRM__BUF_INIT;
+	int n;
+
+	crm__pg_placeholders(&b, sql, strlen(sql), &n);
+	snprintf(out, sizeof out, "%s|%d", crm__buf_cstr(&b), n);
+	crm__buf_free(&b);
+	return out;
+}
+
+TEST(test_pg__open_creates_the_schema_and_reopens_it)
+{
+	const char *schema = fresh_schema("open");
+	crm_db *db = NULL;
+
+	CHECK_RC(db, open_schema(&db, schema, CRM_OPEN_EXISTING), CRM_ENOTFOUND);
+	crm_close(db);
+	db = NULL;
+	CHECK_RC(db, open_schema(&db, schema, CRM_OPEN_READONLY), CRM_ENOTFOUND);
+	crm_close(db);
+	db = NULL;
+	CHECK_OK(db, open_schema(&db, schema, 0));
+	CHECK_STR(db->be->name, "postgresql");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_state WHERE key = 'generation'"), 1);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = current_schema()"), 1);
+	crm_close(db);
+	db = NULL;
+	CHECK_OK(db, open_schema(&db, schema, CRM_OPEN_EXISTING));
+	crm_close(db);
+	db = NULL;
+	CHECK_OK(db, open_schema(&db, schema, CRM_OPEN_READONLY));
+	CHECK_INT(db->be->readonly(db), 1);
+	crm_close(db);
+}
+
+TEST(test_pg__schema_names_are_validated)
+{
+	crm_db *db = NULL;
+
+	CHECK_RC(db, open_schema(&db, "Bad-Name", 0), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "invalid schema name");
+	crm_close(db);
+	db = NULL;
+	CHECK_RC(db, open_schema(&db, "x\"; DROP SCHEMA public; --", 0), CRM_EINVAL);
+	crm_close(db);
+	CHECK_INT(crm__pg_valid_schema("_a1"), 1);
+	CHECK_INT(crm__pg_valid_schema("1a"), 0);
+	CHECK_INT(crm__pg_valid_schema("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc"), 1);
+	CHECK_INT(crm__pg_valid_schema("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcd"), 0);
+}
+
+TEST(test_pg__a_schema_of_another_application_is_refused_unless_init)
+{
+	char schema[64], sql[256];
+	crm_db *db = NULL;
+
+	snprintf(schema, sizeof schema, "%s", fresh_schema("foreign")); /* fresh_schema's buffer is reused */
+	snprintf(sql, sizeof sql, "CREATE SCHEMA %s; CREATE TABLE %s.orders(id int)", schema, schema);
+	raw_sql(sql);
+	CHECK_RC(db, open_schema(&db, schema, 0), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "not a libcrm database");
+	crm_close(db);
+	db = NULL;
+	/* left unchanged */
+	CHECK_OK(db, open_schema(&db, fresh_schema("probe"), 0));
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = '%s'", schema);
+	CHECK_INT(test_sql_int(db, sql), 1);
+	crm_close(db);
+	db = NULL;
+	CHECK_OK(db, open_schema(&db, schema, CRM_OPEN_INIT));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_state"), 2);
+	crm_close(db);
+}
+
+TEST(test_pg__a_missing_database_is_enotfound)
+{
+	char url[512];
+	crm_db *db = NULL;
+	const char *base = getenv("CRM_TEST_PG"), *q = strchr(base, '?');
+
+	/* postgresql://crm@/postgres?host=... -> .../no_such_db?host=... */
+	snprintf(url, sizeof url, "postgresql://crm@/no_such_db%s", q ? q : "");
+	CHECK_RC(db, crm_open(&db, url, NULL), CRM_ENOTFOUND);
+	CHECK_HAS(crm_errmsg(db), "does not exist");
+	crm_close(db);
+}
+
+TEST(test_pg__placeholders_become_numbered_outside_strings_and_comments)
+{
+	CHECK_STR(placeholders("SELECT ?, ?"), "SELECT $1, $2|2");
+	CHECK_STR(placeholders("SELECT ?2, ?1, ?"), "SELECT $2, $1, $3|3");
+	CHECK_STR(placeholders("SELECT '?', \"a?\", ? -- ?\n, ? /* ? */"), "SELECT '?', \"a?\", $1 -- ?\n, $2 /* ? */|2");
+	CHECK_STR(placeholders("SELECT 'it''s ?', ?"), "SELECT 'it''s ?', $1|1");
+	CHECK_STR(placeholders("SELECT 1"), "SELECT 1|0");
+}
+
+TEST(test_pg__prepared_statements_bind_and_read_every_kind)
+{
+	crm_db *db = test_db();
+	crm__stmt *st = NULL;
+	const char *sql = "SELECT '?' || ?1, ?2::bigint + 1, ?3::double precision, ?1 IS NULL, ?4::boolean,"
+			  " ?5::numeric(12,2), ?6::timestamptz, (?7::bigint)::numeric * 1000000000000";
+
+	CHECK_OK(db, db->be->prepare(db, sql, strlen(sql), &st));
+	if (!st) {
+		crm_close(db);
+		return;
+	}
+	CHECK_INT(crm__parameter_count(st), 7);
+	CHECK_OK(db, crm__bind_text(st, 1, "x?", -1));
+	CHECK_OK(db, crm__bind_int64(st, 2, INT64_C(41)));
+	CHECK_OK(db, crm__bind_double(st, 3, 0.1));
+	CHECK_OK(db, crm__bind_as(st, 4, CRM__NAT_BOOL, 0, 1));
+	CHECK_OK(db, crm__bind_as(st, 5, CRM__NAT_DECIMAL, 2, -1230));
+	CHECK_OK(db, crm__bind_as(st, 6, CRM__NAT_DATETIME, 0, INT64_C(1767323045123)));
+	CHECK_OK(db, crm__bind_int64(st, 7, INT64_C(9000000000)));
+	CHECK_RC(db, crm__step(st), CRM_ROW);
+	CHECK_INT(crm__column_count(st), 8);
+	CHECK_STR(crm__column_text(st, 0), "?x?");
+	CHECK_INT(crm__column_type(st, 1), CRM__SQL_INTEGER);
+	CHECK_INT(crm__column_int64(st, 1), 42);
+	CHECK_INT(crm__column_type(st, 2), CRM__SQL_FLOAT);
+	CHECK(crm__column_double(st, 2) == 0.1);
+	CHECK_INT(crm__column_type(st, 3), CRM__SQL_INTEGER);
+	CHECK_INT(crm__column_int64(st, 3), 0);
+	CHECK_INT(crm__column_as(st, 4, CRM__NAT_BOOL, 0), 1);
+	CHECK_STR(crm__column_text(st, 5), "-12.30");
+	CHECK_INT(crm__column_type(st, 5), CRM__SQL_FLOAT);
+	CHECK_INT(crm__column_as(st, 5, CRM__NAT_DECIMAL, 2), -1230);
+	CHECK_STR(crm__column_text(st, 6), "2026-01-02 03:04:05.123+00");
+	CHECK_INT(crm__column_as(st, 6, CRM__NAT_DATETIME, 0), INT64_C(1767323045123));
+	CHECK_INT(crm__column_int64(st, 6), INT64_C(1767323045123));
+	/* numeric past 64 bits: a real number */
+	CHECK_INT(crm__column_type(st, 7), CRM__SQL_FLOAT);
+	CHECK(crm__column_double(st, 7) == 9e21);
+	CHECK_RC(db, crm__step(st), CRM_DONE);
+	/* reset keeps the bindings, as SQLite's */
+	crm__reset(st);
+	CHECK_RC(db, crm__step(st), CRM_ROW);
+	CHECK_INT(crm__column_int64(st, 1), 42);
+	crm__reset(st);
+	crm__clear_bindings(st);
+	CHECK_RC(db, crm__step(st), CRM_ROW);
+	CHECK_INT(crm__column_type(st, 0), CRM__SQL_NULL);
+	CHECK(crm__column_text(st, 0) == NULL);
+	CHECK_INT(crm__column_int64(st, 3), 1);
+	crm__finalize(st);
+	crm_close(db);
+}
+
+TEST(test_pg__natural_values_convert_exactly)
+{
+	char t[64];
+
+	crm__pg_decimal_text(t, 5, 2);
+	CHECK_STR(t, "0.05");
+	crm__pg_decimal_text(t, INT64_MIN, 4);
+	CHECK_STR(t, "-922337203685477.5808");
+	crm__pg_decimal_text(t, 7, 0);
+	CHECK_STR(t, "7");
+	CHECK_INT(crm__pg_decimal_parse("0.05", 2), 5);
+	CHECK_INT(crm__pg_decimal_parse("-12.3", 2), -1230);
+	CHECK_INT(crm__pg_decimal_parse("12.345", 2), 1235);
+	CHECK_INT(crm__pg_decimal_parse("12", 2), 1200);
+	CHECK_INT(crm__pg_decimal_parse("-922337203685477.5808", 4), INT64_MIN);
+	crm__pg_datetime_text(t, 0);
+	CHECK_STR(t, "1970-01-01 00:00:00.000+00");
+	crm__pg_datetime_text(t, -1);
+	CHECK_STR(t, "1969-12-31 23:59:59.999+00");
+	CHECK_INT(crm__pg_datetime_parse("1969-12-31 23:59:59.999+00"), -1);
+	CHECK_INT(crm__pg_datetime_parse("2026-01-02 03:04:05+00"), INT64_C(1767323045000));
+	CHECK_INT(crm__pg_datetime_parse("2026-01-02 11:04:05.5+08"), INT64_C(1767323045500));
+	crm__pg_datetime_text(t, INT64_C(-62135596800000) - 86400000); /* the day before 0001-01-01 */
+	CHECK_STR(t, "0001-12-31 00:00:00.000+00 BC");
+	CHECK_INT(crm__pg_datetime_parse(t), INT64_C(-62135596800000) - 86400000);
+}
+
+TEST(test_pg__records_insert_get_update_delete)
+{
+	crm_db *db = test_db();
+	int64_t id = 0;
+
+	test_apply(db, lead_form);
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"Ann\",\"email\":\"ann@x.io\",\"score\":7,\"budget\":\"12.50\"}",
+				       &id));
+	CHECK_INT(id, 1);
+	CHECK_HAS(test_get(db, "lead", id), "\"name\":\"Ann\"");
+	CHECK_HAS(test_get(db, "lead", id), "\"budget\":12.50");
+	CHECK_HAS(test_get(db, "lead", id), "\"created_at\":\"2026-01-02T03:04:05.000Z\"");
+	CHECK_OK(db, crm_record_update(db, "lead", id, "{\"score\":8}", 1));
+	CHECK_HAS(test_get(db, "lead", id), "\"score\":8");
+	CHECK_HAS(test_get(db, "lead", id), "\"version\":2");
+	CHECK_RC(db, crm_record_update(db, "lead", id, "{\"score\":9}", 1), CRM_ECONFLICT);
+	CHECK_OK(db, crm_record_delete(db, "lead", id, 2));
+	CHECK(test_get(db, "lead", id) == NULL);
+	/* ids are never given twice */
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"Bob\"}", &id));
+	CHECK_INT(id, 2);
+	crm_close(db);
+}
+
+static const char *query_ids(crm_db *db, const char *query)
+{
+	static char out[256];
+	crm_cursor *cur = NULL;
+	size_t len = 0;
+	int rc;
+
+	out[0] = 0;
+	if ((rc = crm_query(&cur, db, "lead", query)) != CRM_OK) {
+		snprintf(out, sizeof out, "E:%s %s", crm_errstr(rc), crm_errmsg(db));
+		return out;
+	}
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW)
+		len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld", len ? "," : "",
+					(long long)crm_cursor_int64(cur, 0));
+	if (rc != CRM_DONE)
+		snprintf(out, sizeof out, "E:%s %s", crm_errstr(rc), crm_errmsg(db));
+	crm_cursor_free(cur);
+	return out;
+}
+
+TEST(test_pg__a_query_filters_and_sorts)
+{
+	crm_db *db = test_db();
+	static const char *const rows[] = {
+		"{\"name\":\"a\",\"score\":5}", "{\"name\":\"b\",\"score\":9}", "{\"name\":\"c\",\"score\":1}",
+		"{\"name\":\"d\"}",             "{\"name\":\"e\",\"score\":7}",
+	};
+
+	test_apply(db, lead_form);
+	for (int i = 0; i < 5; i++)
+		CHECK_OK(db, crm_record_insert(db, "lead", rows[i], NULL));
+	CHECK_STR(query_ids(db, "{\"filter\":{\"field\":\"score\",\"op\":\"ge\",\"value\":5},\"sort\":[\"-score\"]}"),
+		  "2,5,1");
+	CHECK_STR(query_ids(db, "{\"filter\":{\"or\":[{\"field\":\"score\",\"op\":\"lt\",\"value\":5},"
+				"{\"field\":\"name\",\"op\":\"in\",\"value\":[\"d\",\"e\"]}]},\"sort\":[\"name\"],\"limit\":2}"),
+		  "3,4");
+	crm_close(db);
+}
+
+TEST(test_pg__a_unique_violation_is_econstraint_naming_the_field)
+{
+	crm_db *db = test_db();
+	int64_t n = -1;
+
+	test_apply(db, lead_form);
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"A\",\"email\":\"a@x.io\"}", NULL));
+	CHECK_RC(db, crm_record_insert(db, "lead", "{\"name\":\"B\",\"email\":\"a@x.io\"}", NULL), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "\"field\":\"email\",\"code\":\"unique\"");
+	CHECK_OK(db, crm_count(db, "lead", NULL, &n));
+	CHECK_INT(n, 1);
+	crm_close(db);
+}
+
+TEST(test_pg__sqlstates_map_to_crm_codes)
+{
+	crm_db *db = test_db();
+
+	CHECK_INT(crm__pg_code("23505"), CRM_ECONSTRAINT);
+	CHECK_INT(crm__pg_code("40001"), CRM_EBUSY);
+	CHECK_INT(crm__pg_code("40P01"), CRM_EBUSY);
+	CHECK_INT(crm__pg_code("55P03"), CRM_EBUSY);
+	CHECK_INT(crm__pg_code("22003"), CRM_ELIMIT);
+	CHECK_INT(crm__pg_code("53200"), CRM_ENOMEM);
+	CHECK_INT(crm__pg_code("53100"), CRM_EIO);
+	CHECK_INT(crm__pg_code("08006"), CRM_EIO);
+	CHECK_INT(crm__pg_code("42501"), CRM_EPERM);
+	CHECK_INT(crm__pg_code("42601"), CRM_ERROR);
+	CHECK_RC(db, crm__exec(db, "CREATE TABLE u(x bigint UNIQUE); INSERT INTO u VALUES (1)"), CRM_OK);
+	CHECK_RC(db, crm__exec(db, "INSERT INTO u VALUES (1)"), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errmsg(db), "postgresql: duplicate key value violates unique constraint");
+	CHECK_RC(db, crm__exec(db, "SELECT 9223372036854775807::bigint + 1"), CRM_ELIMIT);
+	CHECK_RC(db, crm__exec(db, "SELEC 1"), CRM_ERROR);
+	CHECK_HAS(crm_errmsg(db), "postgresql: syntax error");
+	crm_close(db);
+}
+
+TEST(test_pg__a_rolled_back_transaction_leaves_nothing)
+{
+	crm_db *db = test_db();
+	int64_t n = -1;
+
+	test_apply(db, lead_form);
+	CHECK_OK(db, crm_begin(db));
+	CHECK_INT(db->be->in_transaction(db), 1);
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"A\"}", NULL));
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"B\"}", NULL));
+	/* a failing call inside undoes only itself (a savepoint) */
+	CHECK_RC(db, crm_record_insert(db, "lead", "{\"score\":1}", NULL), CRM_ECONSTRAINT);
+	CHECK_OK(db, crm_count(db, "lead", NULL, &n));
+	CHECK_INT(n, 2);
+	CHECK_OK(db, crm_rollback(db));
+	CHECK_INT(db->be->in_transaction(db), 0);
+	CHECK_OK(db, crm_count(db, "lead", NULL, &n));
+	CHECK_INT(n, 0);
+	crm_close(db);
+}
+
+/* Wait (up to 5 s) for the handle's data version to move from `from`. */
+static int version_moves(crm_db *db, unsigned int from)
+{
+	for (int i = 0; i < 500; i++) {
+		if (db->be->data_version(db) != from)
+			return 1;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	return 0;
+}
+
+TEST(test_pg__a_metadata_change_is_noticed_by_another_handle)
+{
+	const char *schema = fresh_schema("notify");
+	crm_db *a = NULL, *b = NULL;
+	unsigned int v;
+	char *json = NULL;
+
+	CHECK_OK(a, open_schema(&a, schema, 0));
+	CHECK_OK(b, open_schema(&b, schema, 0));
+	test_apply(a, lead_form);
+	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"x\"}", NULL));
+	v = b->be->data_version(b);
+	test_apply(a, "{\"form\":\"lead\",\"fields\":[{\"name\":\"name\",\"type\":\"text\",\"required\":true},"
+		      "{\"name\":\"email\",\"type\":\"email\",\"unique\":true},{\"name\":\"score\",\"type\":\"integer\"},"
+		      "{\"name\":\"budget\",\"type\":\"decimal\",\"scale\":2},{\"name\":\"city\",\"type\":\"text\"}]}");
+	/* LISTEN/NOTIFY: the trigger on crm_state told b */
+	CHECK(version_moves(b, v));
+	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"y\",\"city\":\"Oslo\"}", NULL));
+	CHECK_HAS(test_get(b, "lead", 2), "\"city\":\"Oslo\"");
+	CHECK_OK(b, crm_form_get(b, "lead", &json));
+	CHECK_HAS(json, "city");
+	crm_free(json);
+	/* inside a transaction b sees the change at its BEGIN, notification or not */
+	CHECK_OK(b, crm_begin(b));
+	CHECK_OK(b, crm_rollback(b));
+	crm_close(a);
+	crm_close(b);
+}
+
+TEST(test_pg__two_schemas_do_not_see_each_other)
+{
+	crm_db *a = test_db(), *b = test_db();
+	char *json = NULL;
+	int64_t n = -1;
+
+	test_apply(a, lead_form);
+	CHECK_OK(a, crm_record_insert(a, "lead", "{\"name\":\"only in a\"}", NULL));
+	CHECK_RC(b, crm_form_get(b, "lead", &json), CRM_ENOTFOUND);
+	CHECK_RC(b, crm_count(b, "lead", NULL, &n), CRM_ENOTFOUND);
+	test_apply(b, lead_form);
+	CHECK_OK(b, crm_count(b, "lead", NULL, &n));
+	CHECK_INT(n, 0);
+	CHECK_OK(a, crm_count(a, "lead", NULL, &n));
+	CHECK_INT(n, 1);
+	crm_close(a);
+	crm_close(b);
+}
+
+TEST(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after_it)
+{
+	crm_db *db = test_db();
+	crm__stmt *st = NULL;
+	char sql[160];
+
+	CHECK_OK(db, db->be->prepare(db, "SELECT 1", 8, &st));
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_catalog.pg_prepared_statements WHERE name = 'crm_%u'",
+		 PG(db)->next_name);
+	CHECK_INT(test_sql_int(db, sql), 1);
+	CHECK_RC(db, crm__exec(db, "BEGIN; SELECT 1 / 0"), CRM_ERROR); /* the transaction is aborted */
+	crm__finalize(st);                                        /* DEALLOCATE would be refused now */
+	CHECK(PG(db)->dead.len > 0);
+	db->be->rollback(db);
+	CHECK_INT(PG(db)->dead.len, 0);
+	CHECK_INT(test_sql_int(db, sql), 0);
+	crm_close(db);
+}
+
+int test_failures_;
+static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
+	  T(test_pg__a_schema_of_another_application_is_refused_unless_init), T(test_pg__a_missing_database_is_enotfound),
+	  T(test_pg__placeholders_become_numbered_outside_strings_and_comments),
+	  T(test_pg__prepared_statements_bind_and_read_every_kind), T(test_pg__natural_values_convert_exactly),
+	  T(test_pg__records_insert_get_update_delete), T(test_pg__a_query_filters_and_sorts),
+	  T(test_pg__a_unique_violation_is_econstraint_naming_the_field), T(test_pg__sqlstates_map_to_crm_codes),
+	  T(test_pg__a_rolled_back_transaction_leaves_nothing), T(test_pg__a_metadata_change_is_noticed_by_another_handle),
+	  T(test_pg__two_schemas_do_not_see_each_other), T(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after_it)};
+
+int main(int argc, char **argv)
+{
+	const char *url = getenv("CRM_TEST_PG");
+
+	if (!url || !*url) {
+		printf("skipped: CRM_TEST_PG is not set\n");
+		return 77;
+	}
+	return test_main_(cases, sizeof cases / sizeof *cases, argc, argv);
+}
+#else
+int test_failures_;
+int main(void)
+{
+	printf("skipped: built without PostgreSQL\n");
+	return 77;
+}
+#endif
