@@ -165,52 +165,7 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
 
 /* ---- query_filter ---- */
 
-typedef struct qsum {
-	long rows;
-	int64_t score_sum;
-	uint64_t touch; /* every value read, summed: both sides must agree */
-} qsum;
-
-static double crm_query_once(crm_db *db, qsum *s)
-{
-	crm_cursor *cur = NULL;
-	int kinds[64], ncol, i, score_col = -1, rc;
-	double t0 = bench_now();
-
-	memset(s, 0, sizeof *s);
-	bench_crm_check(db, crm_query(&cur, db, "lead", bench_lead_query), "crm_query");
-	ncol = crm_cursor_column_count(cur);
-	if (ncol <= 0 || ncol > 64)
-		bench_die("crm_cursor_column_count: %d", ncol);
-	for (i = 0; i < ncol; i++) {
-		kinds[i] = bench_read_kind(crm_cursor_column_type(cur, i));
-		if (strcmp(crm_cursor_column_name(cur, i), "score") == 0)
-			score_col = i;
-	}
-	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
-		for (i = 0; i < ncol; i++) {
-			if (kinds[i] == BENCH_READ_INT) {
-				s->touch += (uint64_t)crm_cursor_int64(cur, i);
-			} else if (kinds[i] == BENCH_READ_DOUBLE) {
-				s->touch += (uint64_t)crm_cursor_double(cur, i);
-			} else {
-				const char *t = crm_cursor_text(cur, i);
-
-				if (t)
-					s->touch += (unsigned char)t[0];
-			}
-		}
-		if (score_col >= 0)
-			s->score_sum += crm_cursor_int64(cur, score_col);
-		s->rows++;
-	}
-	if (rc != CRM_DONE)
-		bench_crm_check(db, rc, "crm_cursor_next");
-	crm_cursor_free(cur);
-	return bench_now() - t0;
-}
-
-static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, qsum *s)
+static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, bench_qsum *s)
 {
 	int i, rc;
 	double t0 = bench_now();
@@ -242,11 +197,11 @@ static void bench_query(crm_db *cdb, sqlite3 *rdb, int reps)
 {
 	sqlite3_stmt *st = sql_prepare(rdb, RAW_QUERY);
 	double best_crm = 1e30, best_raw = 1e30, t;
-	qsum sc, sr;
+	bench_qsum sc, sr;
 	int r;
 
 	for (r = 0; r < reps; r++) {
-		t = crm_query_once(cdb, &sc);
+		bench_crm_check(cdb, bench_lead_crm_query(cdb, &sc, &t), "crm_query");
 		if (t < best_crm)
 			best_crm = t;
 		t = raw_query_once(rdb, st, &sr);
@@ -270,24 +225,6 @@ static void bench_query(crm_db *cdb, sqlite3 *rdb, int reps)
 }
 
 /* ---- get_by_id ---- */
-
-static double crm_gets_once(crm_db *db, const int64_t *ids, long n, uint64_t *touch)
-{
-	double t0 = bench_now();
-	long k;
-	int rc;
-
-	for (k = 0; k < n; k++) {
-		char *json = NULL;
-
-		rc = crm_record_get(db, "lead", ids[k], &json);
-		if (rc != CRM_OK)
-			bench_crm_check(db, rc, "crm_record_get");
-		*touch += (unsigned char)json[1];
-		crm_free(json);
-	}
-	return bench_now() - t0;
-}
 
 static double raw_gets_once(sqlite3 *db, sqlite3_stmt *st, const int64_t *ids, long n, uint64_t *touch)
 {
@@ -331,7 +268,7 @@ static void bench_get(crm_db *cdb, sqlite3 *rdb, long nrows, long ngets, int rep
 	for (k = 0; k < ngets; k++)
 		ids[k] = 1 + (int64_t)bench_rng_below(&rng, (uint64_t)nrows);
 	for (r = 0; r < reps; r++) {
-		t = crm_gets_once(cdb, ids, ngets, &touch);
+		bench_crm_check(cdb, bench_lead_crm_gets(cdb, ids, ngets, &touch, &t), "crm_record_get");
 		if (t < best_crm)
 			best_crm = t;
 		t = raw_gets_once(rdb, st, ids, ngets, &touch);

@@ -78,12 +78,13 @@ static void bench_one(crm_db *cdb, sqlite3 *rdb, const bench_report_spec *s, lon
 	sqlite3_stmt *st;
 
 	/* First run: libcrm compiles the report and prepares its statement. */
-	t_first = bench_report_crm_once(cdb, s, &oc, &lib);
+	bench_crm_check(cdb, bench_report_crm_once(cdb, s, &oc, &lib), s->name);
+	t_first = oc.t_all;
 	t_first_open = oc.t_run;
 	t_prep = bench_now();
 	st = sql_prepare(rdb, s->sql);
 	t_prep = bench_now() - t_prep;
-	ncol = bench_report_kinds(cdb, s, kinds);
+	bench_crm_check(cdb, bench_report_kinds(cdb, s, kinds, &ncol), s->name);
 	if (sqlite3_column_count(st) != ncol)
 		bench_die("%s: libcrm has %d columns, the SQL %d", s->name, ncol, sqlite3_column_count(st));
 	t_first_raw = raw_once(rdb, st, s, kinds, ncol, &orw, &raw);
@@ -97,9 +98,9 @@ static void bench_one(crm_db *cdb, sqlite3 *rdb, const bench_report_spec *s, lon
 	bench_result_free(&raw);
 
 	for (int r = 0; r < reps; r++) {
-		t = bench_report_crm_once(cdb, s, &oc, NULL);
-		if (t < best_crm)
-			best_crm = t;
+		bench_crm_check(cdb, bench_report_crm_once(cdb, s, &oc, NULL), s->name);
+		if (oc.t_all < best_crm)
+			best_crm = oc.t_all;
 		if (oc.t_run < best_open)
 			best_open = oc.t_run;
 		t = raw_once(rdb, st, s, kinds, ncol, &orw, NULL);

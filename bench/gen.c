@@ -125,6 +125,64 @@ void bench_lead_gen(bench_rng *rng, uint64_t i, bench_lead *r)
 			       bench_lead_sources[r->source], r->city, r->date, r->notes);
 }
 
+int bench_lead_crm_query(crm_db *db, bench_qsum *s, double *seconds)
+{
+	crm_cursor *cur = NULL;
+	int kinds[64], ncol, i, score_col = -1, rc;
+	double t0 = bench_now();
+
+	memset(s, 0, sizeof *s);
+	if ((rc = crm_query(&cur, db, "lead", bench_lead_query)) != CRM_OK)
+		return rc;
+	ncol = crm_cursor_column_count(cur);
+	if (ncol <= 0 || ncol > 64)
+		bench_die("crm_cursor_column_count: %d", ncol);
+	for (i = 0; i < ncol; i++) {
+		kinds[i] = bench_read_kind(crm_cursor_column_type(cur, i));
+		if (strcmp(crm_cursor_column_name(cur, i), "score") == 0)
+			score_col = i;
+	}
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
+		for (i = 0; i < ncol; i++) {
+			if (kinds[i] == BENCH_READ_INT) {
+				s->touch += (uint64_t)crm_cursor_int64(cur, i);
+			} else if (kinds[i] == BENCH_READ_DOUBLE) {
+				s->touch += (uint64_t)crm_cursor_double(cur, i);
+			} else {
+				const char *t = crm_cursor_text(cur, i);
+
+				if (t)
+					s->touch += (unsigned char)t[0];
+			}
+		}
+		if (score_col >= 0)
+			s->score_sum += crm_cursor_int64(cur, score_col);
+		s->rows++;
+	}
+	crm_cursor_free(cur);
+	*seconds = bench_now() - t0;
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+int bench_lead_crm_gets(crm_db *db, const int64_t *ids, long n, uint64_t *touch, double *seconds)
+{
+	double t0 = bench_now();
+	long k;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		char *json = NULL;
+
+		rc = crm_record_get(db, "lead", ids[k], &json);
+		if (rc != CRM_OK)
+			return rc;
+		*touch += (unsigned char)json[1];
+		crm_free(json);
+	}
+	*seconds = bench_now() - t0;
+	return CRM_OK;
+}
+
 /* ---- deals, customers and reports ---- */
 
 #define REPORT_SEED 0x7265706f7274ULL /* "report" */
@@ -371,14 +429,15 @@ int bench_result_differs(const bench_result *a, const bench_result *b, const int
 	return 0;
 }
 
-double bench_report_crm_once(crm_db *db, const bench_report_spec *s, bench_report_out *o, bench_result *keep)
+int bench_report_crm_once(crm_db *db, const bench_report_spec *s, bench_report_out *o, bench_result *keep)
 {
 	crm_report *rep = NULL;
 	int kinds[BENCH_REPORT_MAX_COLS], ncol, rc;
 	double t0 = bench_now();
 
 	memset(o, 0, sizeof *o);
-	bench_crm_check(db, crm_report_run(&rep, db, s->name, s->params), s->name);
+	if ((rc = crm_report_run(&rep, db, s->name, s->params)) != CRM_OK)
+		return rc;
 	o->t_run = bench_now() - t0;
 	ncol = crm_report_column_count(rep);
 	if (ncol <= 0 || ncol > BENCH_REPORT_MAX_COLS)
@@ -410,25 +469,25 @@ double bench_report_crm_once(crm_db *db, const bench_report_spec *s, bench_repor
 			keep->nrows++;
 		o->rows++;
 	}
-	if (rc != CRM_DONE)
-		bench_crm_check(db, rc, "crm_report_next");
 	crm_report_free(rep);
-	return bench_now() - t0;
+	o->t_all = bench_now() - t0;
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds)
+int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds, int *ncol)
 {
 	crm_report *rep = NULL;
-	int ncol;
+	int rc;
 
-	bench_crm_check(db, crm_report_run(&rep, db, s->name, s->params), s->name);
-	ncol = crm_report_column_count(rep);
-	if (ncol <= 0 || ncol > BENCH_REPORT_MAX_COLS)
-		bench_die("%s: %d columns", s->name, ncol);
-	for (int i = 0; i < ncol; i++)
+	if ((rc = crm_report_run(&rep, db, s->name, s->params)) != CRM_OK)
+		return rc;
+	*ncol = crm_report_column_count(rep);
+	if (*ncol <= 0 || *ncol > BENCH_REPORT_MAX_COLS)
+		bench_die("%s: %d columns", s->name, *ncol);
+	for (int i = 0; i < *ncol; i++)
 		kinds[i] = bench_read_kind(crm_report_column_type(rep, i));
 	crm_report_free(rep);
-	return ncol;
+	return CRM_OK;
 }
 
 /* ---- workflow ---- */

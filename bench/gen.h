@@ -56,6 +56,20 @@ typedef struct bench_lead {
  * Phones are unique (their last nine digits are a bijection of i). */
 void bench_lead_gen(bench_rng *rng, uint64_t i, bench_lead *r);
 
+/* What a pass over the query's rows read: both sides must agree. */
+typedef struct bench_qsum {
+	long rows;
+	int64_t score_sum;
+	uint64_t touch; /* every value read, summed */
+} bench_qsum;
+
+/* libcrm's side of the lead query (bench_lead_query through crm_query and
+ * the cursor, every column read with its accessor) and of `n` point gets
+ * (crm_record_get, JSON out): CRM_OK or libcrm's error, *seconds the time
+ * they took. */
+int bench_lead_crm_query(crm_db *db, bench_qsum *s, double *seconds);
+int bench_lead_crm_gets(crm_db *db, const int64_t *ids, long n, uint64_t *touch, double *seconds);
+
 /* The accessor a column of `type` (CRM_TYPE_*) is read with on the
  * reference side: decimals are scaled integers, datetimes ms, booleans 0/1. */
 enum { BENCH_READ_TEXT, BENCH_READ_INT, BENCH_READ_DOUBLE };
@@ -109,6 +123,7 @@ int bench_result_differs(const bench_result *a, const bench_result *b, const int
 #define BENCH_REPORT_MAX_COLS 32
 
 typedef struct bench_report_out {
+	double t_all; /* the whole run */
 	double t_run; /* until crm_report_run returned (compile, prepare, bind) */
 	long rows;
 	uint64_t touch; /* every value read, folded in */
@@ -116,11 +131,11 @@ typedef struct bench_report_out {
 
 /* libcrm's side of a report: crm_report_run, then crm_report_next to
  * CRM_DONE reading every column with its accessor; with `keep`, the values
- * are kept for the equivalence check. Returns the seconds it took. */
-double bench_report_crm_once(crm_db *db, const bench_report_spec *s, bench_report_out *o, bench_result *keep);
+ * are kept for the equivalence check. CRM_OK or libcrm's error. */
+int bench_report_crm_once(crm_db *db, const bench_report_spec *s, bench_report_out *o, bench_result *keep);
 /* The reference accessors of the report's columns (bench_read_kind) in
- * kinds[BENCH_REPORT_MAX_COLS]; returns the column count. */
-int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds);
+ * kinds[BENCH_REPORT_MAX_COLS] and their count in *ncol: CRM_OK or libcrm's error. */
+int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds, int *ncol);
 
 /* BENCH_NCUSTOMERS customers, then `nrows` deals through crm_batch, each
  * created at a generated instant (the clock is restored afterwards). */
