@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 		bench_crm_check(cdb, crm_apply(cdb, bench_reports[k].doc), bench_reports[k].name);
 
 	t0 = bench_now();
-	bench_deals_generate(cdb, nrows);
+	bench_crm_check(cdb, bench_deals_generate(cdb, nrows), "generating deals");
 	bench_crm_check(cdb, crm_count(cdb, "deal", NULL, &count), "crm_count");
 	if (count != nrows)
 		bench_die("libcrm holds %lld deals, expected %ld", (long long)count, nrows);

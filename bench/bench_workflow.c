@@ -44,9 +44,8 @@ static double run_libcrm(const char *path, long n)
 	crm_db *db = NULL;
 	double t0, t1;
 
-	if (crm_open(&db, path, NULL) || crm_apply(db, bench_wf_metadata))
+	if (crm_open(&db, path, NULL) || crm_apply(db, bench_wf_metadata) || bench_wf_load(db, n))
 		bench_die("libcrm setup: %s", crm_errmsg(db));
-	bench_wf_load(db, n);
 	t0 = bench_now();
 	for (int step = 0; step < BENCH_WF_STEPS; step++)
 		for (long id = 1; id <= n; id++)

@@ -294,15 +294,16 @@ static int64_t bench_clock(void *payload)
 	return clock_now;
 }
 
-static void gen_customers(crm_db *db)
+static int gen_customers(crm_db *db)
 {
 	bench_rng rng;
 	crm_batch *b = NULL;
 	char json[256];
-	int n;
+	int n, rc;
 
 	bench_rng_seed(&rng, REPORT_SEED ^ 0x63757374ULL);
-	bench_crm_check(db, crm_batch_begin(&b, db, "customer"), "crm_batch_begin customer");
+	if ((rc = crm_batch_begin(&b, db, "customer")) != CRM_OK)
+		return rc;
 	for (long i = 0; i < BENCH_NCUSTOMERS; i++) {
 		clock_now = T0_MS - 86400000LL * 365 + (int64_t)bench_rng_below(&rng, 86400000ULL * 365);
 		if (bench_rng_below(&rng, 50) == 0) /* 2% without an industry */
@@ -312,22 +313,25 @@ static void gen_customers(crm_db *db)
 			n = snprintf(json, sizeof json, "{\"name\":\"Customer %ld\",\"industry\":\"%s\",\"city\":\"City %u\"}",
 				     i, INDUSTRIES[bench_rng_below(&rng, BENCH_COUNT(INDUSTRIES))],
 				     (unsigned)bench_rng_below(&rng, 300));
-		if (crm_batch_add(b, json, n, NULL) != CRM_OK)
-			bench_die("customer %ld: %s %s", i, crm_errmsg(db), json);
+		if ((rc = crm_batch_add(b, json, n, NULL)) != CRM_OK)
+			break;
 	}
-	bench_crm_check(db, crm_batch_commit(b), "crm_batch_commit customer");
+	if (rc == CRM_OK)
+		rc = crm_batch_commit(b);
 	crm_batch_free(b);
+	return rc;
 }
 
-static void gen_deals(crm_db *db, long nrows)
+static int gen_deals(crm_db *db, long nrows)
 {
 	bench_rng rng;
 	crm_batch *b = NULL;
 	char json[512], customer[48];
-	int n;
+	int n, rc;
 
 	bench_rng_seed(&rng, REPORT_SEED);
-	bench_crm_check(db, crm_batch_begin(&b, db, "deal"), "crm_batch_begin deal");
+	if ((rc = crm_batch_begin(&b, db, "deal")) != CRM_OK)
+		return rc;
 	for (long i = 0; i < nrows; i++) {
 		int w = (int)bench_rng_below(&rng, 100), s = 0;
 
@@ -353,19 +357,28 @@ static void gen_deals(crm_db *db, long nrows)
 				     (unsigned long long)(cents / 100), (unsigned long long)(cents % 100),
 				     (unsigned)bench_rng_below(&rng, 101), (unsigned)bench_rng_below(&rng, NOWNERS));
 		}
-		if (crm_batch_add(b, json, n, NULL) != CRM_OK)
-			bench_die("deal %ld: %s %s\n  %s", i, crm_errmsg(db), crm_errdetail(db), json);
+		if ((rc = crm_batch_add(b, json, n, NULL)) != CRM_OK)
+			break;
 	}
-	bench_crm_check(db, crm_batch_commit(b), "crm_batch_commit deal");
+	if (rc == CRM_OK)
+		rc = crm_batch_commit(b);
 	crm_batch_free(b);
+	return rc;
 }
 
-void bench_deals_generate(crm_db *db, long nrows)
+int bench_deals_generate(crm_db *db, long nrows)
 {
-	bench_crm_check(db, crm_clock_set_fn(db, bench_clock, NULL), "crm_clock_set_fn");
-	gen_customers(db);
-	gen_deals(db, nrows);
-	bench_crm_check(db, crm_clock_set_fn(db, NULL, NULL), "crm_clock_set_fn");
+	int rc = crm_clock_set_fn(db, bench_clock, NULL);
+
+	if (rc == CRM_OK)
+		rc = gen_customers(db);
+	if (rc == CRM_OK)
+		rc = gen_deals(db, nrows);
+	if (rc == CRM_OK)
+		rc = crm_clock_set_fn(db, NULL, NULL);
+	else
+		crm_clock_set_fn(db, NULL, NULL); /* keeps the first error's message */
+	return rc;
 }
 
 /* ---- report results ---- */
@@ -506,21 +519,23 @@ const char bench_wf_metadata[] =
 
 const char *const bench_wf_states[BENCH_WF_STEPS + 1] = { "s0", "s1", "s2", "s3", "s4", "s5" };
 
-void bench_wf_load(crm_db *db, long n)
+int bench_wf_load(crm_db *db, long n)
 {
 	crm_batch *batch = NULL;
 	char json[96];
+	int rc;
 
-	if (crm_batch_begin(&batch, db, "deal"))
-		bench_die("batch: %s", crm_errmsg(db));
+	if ((rc = crm_batch_begin(&batch, db, "deal")) != CRM_OK)
+		return rc;
 	for (long i = 0; i < n; i++) {
 		snprintf(json, sizeof json, "{\"name\":\"deal %ld\",\"score\":%ld,\"step\":0}", i, 10 + i % 90);
-		if (crm_batch_add(batch, json, -1, NULL))
-			bench_die("insert: %s", crm_errmsg(db));
+		if ((rc = crm_batch_add(batch, json, -1, NULL)) != CRM_OK)
+			break;
 	}
-	if (crm_batch_commit(batch))
-		bench_die("commit: %s", crm_errmsg(db));
+	if (rc == CRM_OK)
+		rc = crm_batch_commit(batch);
 	crm_batch_free(batch);
+	return rc;
 }
 
 void bench_guard_open(bench_guard *g)

@@ -138,8 +138,9 @@ int bench_report_crm_once(crm_db *db, const bench_report_spec *s, bench_report_o
 int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds, int *ncol);
 
 /* BENCH_NCUSTOMERS customers, then `nrows` deals through crm_batch, each
- * created at a generated instant (the clock is restored afterwards). */
-void bench_deals_generate(crm_db *db, long nrows);
+ * created at a generated instant (the clock is restored afterwards):
+ * CRM_OK or libcrm's error. */
+int bench_deals_generate(crm_db *db, long nrows);
 
 /* ---- workflow (bench_workflow, bench_pg) ---- */
 
@@ -149,8 +150,9 @@ void bench_deals_generate(crm_db *db, long nrows);
 extern const char bench_wf_metadata[];
 extern const char *const bench_wf_states[BENCH_WF_STEPS + 1];
 
-/* `n` deals (score 10..99, step 0) through crm_batch: their instances start. */
-void bench_wf_load(crm_db *db, long n);
+/* `n` deals (score 10..99, step 0) through crm_batch, so their instances
+ * start: CRM_OK or libcrm's error. */
+int bench_wf_load(crm_db *db, long n);
 
 /* The hand-written side's guard: the same Lua, compiled once. */
 struct lua_State;
