@@ -31,7 +31,29 @@ static int run(crm_db *db, const char *sql, PGresult **out)
 	return CRM_OK;
 }
 
-int crm__pg_exec(crm_db *db, const char *sql) { return run(db, sql, NULL); }
+/* 1 when `sql` holds `word` (upper case) in any case. */
+static int mentions(const char *sql, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *sql; sql++) {
+		size_t k = 0;
+		while (k < n && sql[k] && (sql[k] == word[k] || sql[k] == word[k] + ('a' - 'A')))
+			k++;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Engines run DDL through exec: after it, cached statements are prepared
+ * again before they run (savepoints and the like change no table). */
+int crm__pg_exec(crm_db *db, const char *sql)
+{
+	if (mentions(sql, "CREATE") || mentions(sql, "ALTER") || mentions(sql, "DROP"))
+		PG(db)->ddl_epoch++;
+	return run(db, sql, NULL);
+}
 
 /* ---- transactions ---- */
 
@@ -68,8 +90,10 @@ static int pg_begin(crm_db *db)
 		pg_rollback(db);
 		return rc;
 	}
-	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation)
+	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation) {
 		pc->notes++;
+		pc->ddl_epoch++;
+	}
 	PQclear(res);
 	return CRM_OK;
 }
@@ -101,6 +125,7 @@ static unsigned int pg_data_version(crm_db *db)
 	PQconsumeInput(pc->c);
 	while ((n = PQnotifies(pc->c))) {
 		pc->notes++;
+		pc->ddl_epoch++; /* a metadata change may have changed tables */
 		PQfreemem(n);
 	}
 	return pc->notes;

@@ -14,6 +14,7 @@
 #define PG_INT8 20
 #define PG_INT2 21
 #define PG_INT4 23
+#define PG_TEXT 25
 #define PG_OID 26
 #define PG_FLOAT4 700
 #define PG_FLOAT8 701
@@ -28,6 +29,11 @@ typedef struct pg_conn {
 	int64_t lock_key;   /* pg_advisory_xact_lock key of the schema (writers) */
 	unsigned int notes; /* notifications seen: the data version */
 	unsigned int next_name;
+	/* Moves when the schema may have changed (DDL run here, another
+	 * handle's metadata change): statements prepared before it are
+	 * prepared again before they run (PostgreSQL refuses a cached plan
+	 * whose result columns changed). */
+	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
 	crm__buf dead;      /* "DEALLOCATE name;" of finalized statements, run later */
@@ -41,8 +47,9 @@ int crm__pg_fail(crm_db *db, const PGresult *res);
 /* The crm code of a SQLSTATE. */
 int crm__pg_code(const char *sqlstate);
 /* `len` bytes of portable SQL with `?`/`?N` rewritten to `$N` into `out`;
- * *nparams gets the highest number used. */
-void crm__pg_placeholders(crm__buf *out, const char *sql, size_t len, int *nparams);
+ * *nparams gets the highest number used; `used` (may be NULL) one byte per
+ * number up to it, 1 for those that appear. */
+void crm__pg_placeholders(crm__buf *out, const char *sql, size_t len, int *nparams, crm__buf *used);
 /* Text forms of natural values (bind_as) and back (column_as). `out` holds
  * at least 32 bytes. */
 void crm__pg_decimal_text(char *out, int64_t scaled, int scale);

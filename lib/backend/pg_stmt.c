@@ -11,20 +11,28 @@
 #include "core/alloc.h"
 #include "pg_int.h"
 
+/* A parameter's value: text the caller keeps alive until reset (the seam's
+ * rule, as SQLITE_STATIC), or a number written here. Binding never
+ * allocates, so it cannot fail unnoticed (engines do not check binds). */
 typedef struct pg_param {
-	char *p; /* the value's text (NUL-terminated), owned */
-	size_t cap;
-	int set; /* 0: NULL */
+	enum { PARAM_NULL, PARAM_REF, PARAM_OWN } kind;
+	const char *ref;
+	int len;      /* of ref; < 0: NUL-terminated */
+	char own[48]; /* numbers, booleans, decimals, datetimes */
 } pg_param;
 
 typedef struct pg_stmt {
 	crm__stmt base;
-	char *sql; /* as the engine gave it: the statement cache's key */
+	char *sql;   /* as the engine gave it: the statement cache's key */
+	char *text;  /* with $N placeholders, as the server gets it */
+	Oid *declared; /* types given at prepare: text for numbers never used */
 	char name[24];
+	unsigned int epoch; /* the connection's ddl_epoch when prepared */
 	int nparams;
 	Oid *types;          /* the parameters' types as the server inferred them */
 	pg_param *params;
 	const char **values; /* for PQexecPrepared */
+	crm__buf copies;     /* NUL-terminated copies of text bound with a length */
 	PGresult *desc;      /* the result columns, before the first step */
 	PGresult *res;       /* the rows of the current run, NULL before it */
 	int row;             /* the current row of res */
@@ -38,13 +46,14 @@ static PGconn *conn_of(crm__stmt *st) { return st->db->conn ? PG(st->db)->c : NU
 
 static void free_stmt(pg_stmt *st)
 {
-	for (int i = 0; i < st->nparams; i++)
-		crm__free(st->params[i].p);
+	crm__buf_free(&st->copies);
 	crm__free(st->params);
 	crm__free(st->values);
 	crm__free(st->types);
+	crm__free(st->declared);
 	PQclear(st->desc);
 	PQclear(st->res);
+	crm__free(st->text);
 	crm__free(st->sql);
 	crm__free(st);
 }
@@ -66,6 +75,7 @@ void crm__pg_flush_dead(crm_db *db)
 	crm__buf_reset(&pc->dead);
 }
 
+/* The parameters' types and the result's columns, as the server sees them. */
 static int describe(crm_db *db, pg_stmt *st)
 {
 	PGresult *d = PQdescribePrepared(PG(db)->c, st->name);
@@ -76,28 +86,82 @@ static int describe(crm_db *db, pg_stmt *st)
 		PQclear(d);
 		return rc;
 	}
+	PQclear(st->desc);
 	st->desc = d;
-	n = PQnparams(d);
-	if (n > 0) {
-		st->types = crm__calloc((size_t)n, sizeof *st->types);
-		st->params = crm__calloc((size_t)n, sizeof *st->params);
-		st->values = crm__calloc((size_t)n, sizeof *st->values);
-		if (!st->types || !st->params || !st->values)
-			return crm__error_oom(db);
-	}
-	st->nparams = n;
+	if ((n = PQnparams(d)) != st->nparams)
+		return crm__error(db, CRM_ERROR, "postgresql: the statement has %d parameters, not %d", n, st->nparams);
 	for (int i = 0; i < n; i++)
 		st->types[i] = PQparamtype(d, i);
 	return CRM_OK;
 }
 
-int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
+/* Prepare st->text under a new name (again when the schema changed). */
+static int server_prepare(crm_db *db, pg_stmt *st)
 {
 	pg_conn *pc = PG(db);
-	crm__buf q = CRM__BUF_INIT;
-	pg_stmt *st;
 	PGresult *res;
-	int rc, nparams;
+	int rc;
+
+	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
+	st->epoch = pc->ddl_epoch;
+	res = PQprepare(pc->c, st->name, st->text, st->nparams, st->declared);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = crm__pg_fail(db, res);
+		PQclear(res);
+		st->name[0] = 0;
+		return rc;
+	}
+	PQclear(res);
+	if ((rc = describe(db, st))) {
+		bury(db, st->name);
+		st->name[0] = 0;
+	}
+	return rc;
+}
+
+static int reprepare(crm_db *db, pg_stmt *st)
+{
+	if (st->name[0])
+		bury(db, st->name);
+	return server_prepare(db, st);
+}
+
+/* The text for the server and the parameters' slots. A number the SQL
+ * never uses (SQLite allows gaps: "WHERE id=?2") is declared text, since
+ * the server cannot infer a type for it. */
+static int parse(crm_db *db, pg_stmt *st, const char *sql, size_t len)
+{
+	crm__buf q = CRM__BUF_INIT, used = CRM__BUF_INIT;
+	int n;
+
+	crm__pg_placeholders(&q, sql, len, &n, &used);
+	if (q.oom || used.oom || !(st->text = crm__buf_detach(&q))) {
+		crm__buf_free(&q);
+		crm__buf_free(&used);
+		return crm__error_oom(db);
+	}
+	st->nparams = n;
+	if (n > 0) {
+		st->declared = crm__calloc((size_t)n, sizeof *st->declared);
+		st->types = crm__calloc((size_t)n, sizeof *st->types);
+		st->params = crm__calloc((size_t)n, sizeof *st->params);
+		st->values = crm__calloc((size_t)n, sizeof *st->values);
+		if (!st->declared || !st->types || !st->params || !st->values) {
+			crm__buf_free(&used);
+			st->nparams = st->params ? n : 0;
+			return crm__error_oom(db);
+		}
+		for (int i = 0; i < n; i++)
+			st->declared[i] = (size_t)i < used.len && used.p[i] ? 0 : PG_TEXT;
+	}
+	crm__buf_free(&used);
+	return CRM_OK;
+}
+
+int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
+{
+	pg_stmt *st;
+	int rc;
 
 	*out = NULL;
 	crm__pg_flush_dead(db);
@@ -108,23 +172,7 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 	st->base.be = db->be;
 	st->base.db = db;
 	st->row = -1;
-	crm__pg_placeholders(&q, sql, len, &nparams);
-	if (q.oom) {
-		free_stmt(st);
-		return crm__error_oom(db);
-	}
-	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
-	res = PQprepare(pc->c, st->name, crm__buf_cstr(&q), 0, NULL);
-	crm__buf_free(&q);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		rc = crm__pg_fail(db, res);
-		PQclear(res);
-		free_stmt(st);
-		return rc;
-	}
-	PQclear(res);
-	if ((rc = describe(db, st))) {
-		bury(db, st->name);
+	if ((rc = parse(db, st, sql, len)) || (rc = server_prepare(db, st))) {
 		free_stmt(st);
 		return rc;
 	}
@@ -144,55 +192,58 @@ void crm__pg_reset(crm__stmt *st)
 void crm__pg_clear_bindings(crm__stmt *st)
 {
 	for (int i = 0; i < P(st)->nparams; i++)
-		P(st)->params[i].set = 0;
+		P(st)->params[i].kind = PARAM_NULL;
 }
 
 /* A statement whose connection is gone (crm_close ran) only frees memory. */
 void crm__pg_finalize(crm__stmt *st)
 {
-	if (conn_of(st))
+	if (conn_of(st) && P(st)->name[0])
 		bury(st->db, P(st)->name);
 	free_stmt(P(st));
 }
 
 /* ---- binding: every value as text ---- */
 
-static int set_param(crm__stmt *base, int i, const char *s, size_t n)
+static pg_param *param(crm__stmt *base, int i)
 {
 	pg_stmt *st = P(base);
-	pg_param *p;
 
-	if (i < 1 || i > st->nparams)
-		return crm__error(base->db, CRM_ERROR, "postgresql: parameter %d out of range (the statement has %d)", i,
-				  st->nparams);
-	p = &st->params[i - 1];
-	p->set = s != NULL;
-	if (!s)
-		return CRM_OK;
-	if (n + 1 > p->cap) {
-		char *q = crm__realloc(p->p, n + 1);
-		if (!q) {
-			p->set = 0;
-			return crm__error_oom(base->db);
-		}
-		p->p = q;
-		p->cap = n + 1;
+	if (i < 1 || i > st->nparams) {
+		crm__error(base->db, CRM_ERROR, "postgresql: parameter %d out of range (the statement has %d)", i,
+			   st->nparams);
+		return NULL;
 	}
-	memcpy(p->p, s, n);
-	p->p[n] = 0;
+	return &st->params[i - 1];
+}
+
+static int set_own(crm__stmt *st, int i, const char *text)
+{
+	pg_param *p = param(st, i);
+
+	if (!p)
+		return st->db->errcode;
+	p->kind = PARAM_OWN;
+	snprintf(p->own, sizeof p->own, "%s", text);
 	return CRM_OK;
 }
 
-static int set_text(crm__stmt *st, int i, const char *s) { return set_param(st, i, s, strlen(s)); }
+int crm__pg_bind_null(crm__stmt *st, int i)
+{
+	pg_param *p = param(st, i);
 
-int crm__pg_bind_null(crm__stmt *st, int i) { return set_param(st, i, NULL, 0); }
+	if (!p)
+		return st->db->errcode;
+	p->kind = PARAM_NULL;
+	return CRM_OK;
+}
 
 int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v)
 {
 	char t[24];
 
 	snprintf(t, sizeof t, "%lld", (long long)v);
-	return set_text(st, i, t);
+	return set_own(st, i, t);
 }
 
 int crm__pg_bind_double(crm__stmt *st, int i, double v)
@@ -200,20 +251,23 @@ int crm__pg_bind_double(crm__stmt *st, int i, double v)
 	char t[32];
 
 	if (isnan(v))
-		return set_text(st, i, "NaN");
+		return set_own(st, i, "NaN");
 	if (isinf(v))
-		return set_text(st, i, v > 0 ? "Infinity" : "-Infinity");
+		return set_own(st, i, v > 0 ? "Infinity" : "-Infinity");
 	snprintf(t, sizeof t, "%.17g", v);
-	return set_text(st, i, t);
+	return set_own(st, i, t);
 }
 
-/* Copied now: the seam allows keeping the pointer until reset, but a copy
- * costs little next to the round trip and cannot dangle. */
 int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len)
 {
-	if (!s)
-		return set_param(st, i, NULL, 0);
-	return set_param(st, i, s, len < 0 ? strlen(s) : (size_t)len);
+	pg_param *p = param(st, i);
+
+	if (!p)
+		return st->db->errcode;
+	p->kind = s ? PARAM_REF : PARAM_NULL;
+	p->ref = s;
+	p->len = len;
+	return CRM_OK;
 }
 
 /* The natural text form when the server gave the parameter a type that
@@ -227,26 +281,83 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	if (type == PG_INT8 || type == PG_INT4 || type == PG_INT2 || type == PG_FLOAT8 || type == PG_FLOAT4)
 		return crm__pg_bind_int64(st, i, v);
 	switch (kind) {
-	case CRM__NAT_BOOL: return set_text(st, i, v ? "t" : "f");
+	case CRM__NAT_BOOL: return set_own(st, i, v ? "t" : "f");
 	case CRM__NAT_DECIMAL: crm__pg_decimal_text(t, v, scale); break;
 	case CRM__NAT_DATETIME: crm__pg_datetime_text(t, v); break;
 	}
-	return set_text(st, i, t);
+	return set_own(st, i, t);
+}
+
+/* The parameters as libpq takes them: NUL-terminated text. Text bound with
+ * a length may have no NUL after it, so it is copied (into one buffer
+ * kept for the next run). */
+static int values_of(pg_stmt *st)
+{
+	size_t at;
+
+	crm__buf_reset(&st->copies);
+	for (int i = 0; i < st->nparams; i++) {
+		pg_param *p = &st->params[i];
+		if (p->kind == PARAM_REF && p->len >= 0) {
+			crm__buf_put(&st->copies, p->ref, (size_t)p->len);
+			crm__buf_putc(&st->copies, 0);
+		}
+	}
+	if (st->copies.oom) {
+		st->copies.oom = 0;
+		return crm__error_oom(st->base.db);
+	}
+	at = 0;
+	for (int i = 0; i < st->nparams; i++) {
+		pg_param *p = &st->params[i];
+		switch (p->kind) {
+		case PARAM_NULL: st->values[i] = NULL; break;
+		case PARAM_OWN: st->values[i] = p->own; break;
+		case PARAM_REF:
+			if (p->len < 0)
+				st->values[i] = p->ref;
+			else {
+				st->values[i] = st->copies.p + at;
+				at += (size_t)p->len + 1;
+			}
+			break;
+		}
+	}
+	return CRM_OK;
 }
 
 int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
 
 /* ---- running ---- */
 
+static int is_stale_plan(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state && strcmp(state, "0A000") == 0 &&
+	       strstr(PQresultErrorMessage(res), "cached plan must not change result type");
+}
+
 static int execute(pg_stmt *st)
 {
 	crm_db *db = st->base.db;
+	PGconn *c = PG(db)->c;
 	PGresult *res;
 	int rc;
 
-	for (int i = 0; i < st->nparams; i++)
-		st->values[i] = st->params[i].set ? st->params[i].p : NULL;
-	res = PQexecPrepared(PG(db)->c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	/* The schema may have changed since: prepare again first. */
+	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
+		return rc;
+	if ((rc = values_of(st)))
+		return rc;
+	res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	/* DDL this handle could not know of: outside a transaction nothing is
+	 * lost by preparing again and running once more. */
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR && is_stale_plan(res) && PQtransactionStatus(c) == PQTRANS_IDLE &&
+	    reprepare(db, st) == CRM_OK) {
+		PQclear(res);
+		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+	}
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
@@ -254,6 +365,8 @@ static int execute(pg_stmt *st)
 		st->row = 0;
 		return PQntuples(res) > 0 ? CRM_ROW : CRM_DONE;
 	default:
+		if (is_stale_plan(res))
+			st->epoch = PG(db)->ddl_epoch - 1; /* prepare again next time */
 		rc = crm__pg_fail(db, res);
 		PQclear(res);
 		return rc;

@@ -86,7 +86,7 @@ static size_t skip_literal(const char *sql, size_t i, size_t len)
 
 /* SQLite's numbering: `?N` is parameter N, a bare `?` one past the highest
  * number so far. */
-void crm__pg_placeholders(crm__buf *out, const char *sql, size_t len, int *nparams)
+void crm__pg_placeholders(crm__buf *out, const char *sql, size_t len, int *nparams, crm__buf *used)
 {
 	int max = 0;
 	size_t i = 0, n;
@@ -104,6 +104,13 @@ void crm__pg_placeholders(crm__buf *out, const char *sql, size_t len, int *npara
 				k = max + 1;
 			if (k > max)
 				max = (int)k;
+			if (used && crm__buf_reserve(used, (size_t)k > used->len ? (size_t)k - used->len : 0) == 0) {
+				if ((size_t)k > used->len) {
+					memset(used->p + used->len, 0, (size_t)k - used->len);
+					used->len = (size_t)k;
+				}
+				used->p[k - 1] = 1;
+			}
 			crm__buf_printf(out, "$%ld", k);
 			i = j;
 		} else
