@@ -13,6 +13,7 @@
  * of its own, and all are dropped at the end (BENCH_KEEP=1 keeps them).
  * When libcrm cannot yet do a workload on PostgreSQL the bench says
  * "# pg_NAME: not yet (the error)" instead of a ratio. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "gen.h"
 
 #include <cJSON.h>
@@ -23,14 +24,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *url;
 static char tag[24]; /* prefix of this run's schemas: "bench_<pid>" */
+static pid_t main_pid;
 
 /* Why libcrm could not do the current workload. */
 static char why[1024];
+
+/* Each workload runs in a child process, so a backend that crashes costs
+ * that workload's figures, not the run. The figures a child has printed,
+ * as a ratio or a note, are marked here (shared with the parent), and the
+ * parent says "not yet" for the rest. */
+enum { M_INSERT, M_QUERY, M_GET, M_WORKFLOW, M_REPORT0, M_MAX = M_REPORT0 + 16 };
+static struct shared {
+	int reported[M_MAX];
+	char doing[96]; /* the libcrm call a child is in */
+} *shared;
+
+/* Say which libcrm call the child is about to make (for a crash's note). */
+static void doing(const char *what)
+{
+	snprintf(shared->doing, sizeof shared->doing, "%s", what);
+}
 
 /* 1 (and `why` set) when rc is libcrm's error. */
 static int failed(crm_db *db, int rc, const char *what)
@@ -44,9 +64,29 @@ static int failed(crm_db *db, int rc, const char *what)
 	return 1;
 }
 
-static void not_yet(const char *name)
+static void mark(int metric)
 {
+	shared->reported[metric] = 1;
+}
+
+/* The figure's name after "pg_". */
+static void metric_name(int metric, char *out, size_t n)
+{
+	static const char *const names[] = { "insert_batch", "query_filter", "get_by_id", "workflow_transition" };
+
+	if (metric < M_REPORT0)
+		snprintf(out, n, "%s", names[metric]);
+	else
+		snprintf(out, n, "report_%s", bench_reports[metric - M_REPORT0].name);
+}
+
+static void not_yet(int metric)
+{
+	char name[64];
+
+	metric_name(metric, name, sizeof name);
 	bench_note("pg_%s: not yet (%s)", name, why);
+	mark(metric);
 }
 
 /* ---- raw libpq ---- */
@@ -128,6 +168,7 @@ static crm_db *crm_open_pg(const char *what)
 
 	schema_name(schema, sizeof schema, what);
 	o.schema = schema;
+doing("crm_open");
 	rc = crm_open(&db, url, &o);
 	if (failed(db, rc, "crm_open")) {
 		crm_close(db);
@@ -144,6 +185,8 @@ static void drop_schemas(void)
 	char like[64];
 	const char *p[1] = { like };
 
+	if (getpid() != main_pid)
+		return; /* a workload's child dying: the parent cleans up */
 	if (getenv("BENCH_KEEP")) {
 		bench_note("kept schemas %s_*", tag);
 		return;
@@ -153,6 +196,7 @@ static void drop_schemas(void)
 		PQfinish(c);
 		return;
 	}
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
 	snprintf(like, sizeof like, "%s\\_%%", tag);
 	res = PQexecParams(c, "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -271,6 +315,7 @@ static int pg_insert(crm_db *cdb, PGconn *raw, long nrows)
 	if (!rows)
 		bench_die("out of memory");
 	snprintf(now_text, sizeof now_text, "%" PRId64, now);
+doing("crm_batch (leads)");
 	if (failed(cdb, crm_clock_set(cdb, now), "crm_clock_set"))
 		goto fail;
 	bench_rng_seed(&rng, BENCH_LEAD_SEED);
@@ -322,6 +367,7 @@ static int pg_insert(crm_db *cdb, PGconn *raw, long nrows)
 	bench_rate("pg_insert_batch_libcrm", (double)nrows, t_crm);
 	bench_rate("pg_insert_batch_libpq", (double)nrows, t_raw);
 	bench_ratio("pg_insert_batch", t_crm, t_raw);
+	mark(M_INSERT);
 	return 0;
 fail:
 	crm_batch_free(batch);
@@ -363,9 +409,10 @@ static double raw_query_once(PGconn *c, bench_qsum *s)
 static int pg_query(crm_db *cdb, PGconn *raw, int reps)
 {
 	double best_crm = 1e30, best_raw = 1e30, t;
-	bench_qsum sc, sr;
+	bench_qsum sc = { 0 }, sr = { 0 };
 
 	pq_prepare(raw, "query", RAW_LEAD_QUERY);
+doing("crm_query");
 	for (int r = 0; r < reps; r++) {
 		if (failed(cdb, bench_lead_crm_query(cdb, &sc, &t), "crm_query"))
 			return 1;
@@ -380,6 +427,7 @@ static int pg_query(crm_db *cdb, PGconn *raw, int reps)
 			   " libpq %ld rows, score sum %lld, checksum %llu)",
 			   sc.rows, (long long)sc.score_sum, (unsigned long long)sc.touch, sr.rows,
 			   (long long)sr.score_sum, (unsigned long long)sr.touch);
+		mark(M_QUERY);
 		return 0;
 	}
 	bench_note("pg_query_filter: both sides read identical values (checksum %llu)", (unsigned long long)sr.touch);
@@ -388,6 +436,7 @@ static int pg_query(crm_db *cdb, PGconn *raw, int reps)
 	bench_rate("pg_query_filter_libcrm", (double)sc.rows, best_crm);
 	bench_rate("pg_query_filter_libpq", (double)sr.rows, best_raw);
 	bench_ratio("pg_query_filter", best_crm, best_raw);
+	mark(M_QUERY);
 	return 0;
 }
 
@@ -430,6 +479,7 @@ static int pg_get(crm_db *cdb, PGconn *raw, long nrows, long ngets, int reps)
 	bench_rng_seed(&rng, BENCH_LEAD_SEED ^ 0x676574ULL);
 	for (long k = 0; k < ngets; k++)
 		ids[k] = 1 + (int64_t)bench_rng_below(&rng, (uint64_t)nrows);
+doing("crm_record_get");
 	for (int r = 0; r < reps; r++) {
 		if (failed(cdb, bench_lead_crm_gets(cdb, ids, ngets, &touch, &t), "crm_record_get")) {
 			free(ids);
@@ -447,29 +497,31 @@ static int pg_get(crm_db *cdb, PGconn *raw, long nrows, long ngets, int reps)
 	bench_rate("pg_get_by_id_libcrm", (double)ngets, best_crm);
 	bench_rate("pg_get_by_id_libpq", (double)ngets, best_raw);
 	bench_ratio("pg_get_by_id", best_crm, best_raw);
+	mark(M_GET);
 	return 0;
 }
 
 static void bench_leads(long nrows, long ngets, int reps)
 {
-	static const char *const names[] = { "insert_batch", "query_filter", "get_by_id" };
 	char crm_schema[64], raw_schema[64];
 	crm_db *cdb = crm_open_pg("form");
 	PGconn *raw;
 	int64_t count = 0;
-	int stage = 0;
+	int stage = M_INSERT;
 
 	schema_name(crm_schema, sizeof crm_schema, "form");
 	schema_name(raw_schema, sizeof raw_schema, "raw_form");
 	raw = pq_connect(raw_schema);
 	pq_exec(raw, RAW_LEAD_SCHEMA);
+doing("crm_apply (lead form)");
 	if (!cdb || failed(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead"))
 		goto fail;
 	check_same_table(raw, crm_schema, raw_schema, "lead");
 
 	if (pg_insert(cdb, raw, nrows))
 		goto fail;
-	stage = 1;
+	stage = M_QUERY;
+doing("crm_count");
 	if (failed(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count"))
 		goto fail;
 	if (count != nrows) {
@@ -477,16 +529,16 @@ static void bench_leads(long nrows, long ngets, int reps)
 		goto fail;
 	}
 	if (pg_query(cdb, raw, reps))
-		not_yet(names[1]);
-	stage = 2;
+		not_yet(M_QUERY);
+	stage = M_GET;
 	if (pg_get(cdb, raw, nrows, ngets, reps))
-		not_yet(names[2]);
+		not_yet(M_GET);
 	crm_close(cdb);
 	PQfinish(raw);
 	return;
 fail:
-	for (int k = stage; k < 3; k++)
-		not_yet(names[k]);
+	for (int k = stage; k <= M_GET; k++)
+		not_yet(k);
 	crm_close(cdb);
 	PQfinish(raw);
 }
@@ -595,10 +647,13 @@ static double wf_libcrm(long n)
 	crm_db *db = crm_open_pg("wf");
 	double t0, t1;
 
+doing("crm_apply (workflow)");
 	if (!db || failed(db, crm_apply(db, bench_wf_metadata), "crm_apply workflow"))
 		goto fail;
+doing("crm_batch (deals starting workflows)");
 	if (failed(db, bench_wf_load(db, n), "crm_batch deal"))
 		goto fail;
+doing("crm_workflow_fire");
 	t0 = bench_now();
 	for (int step = 0; step < BENCH_WF_STEPS; step++)
 		for (long id = 1; id <= n; id++)
@@ -617,7 +672,7 @@ static void bench_wf(long n)
 	double raw = wf_raw(n), lib = wf_libcrm(n);
 
 	if (lib < 0) {
-		not_yet("workflow_transition");
+		not_yet(M_WORKFLOW);
 		return;
 	}
 	bench_note("pg_workflow_transition: %ld instances x %d transitions, libcrm %.3f s, libpq %.3f s", n,
@@ -625,6 +680,7 @@ static void bench_wf(long n)
 	bench_rate("pg_workflow_transition_libcrm", (double)n * BENCH_WF_STEPS, lib);
 	bench_rate("pg_workflow_transition_libpq", (double)n * BENCH_WF_STEPS, raw);
 	bench_ratio("pg_workflow_transition", lib, raw);
+	mark(M_WORKFLOW);
 }
 
 /* ---- reports ---- */
@@ -785,8 +841,9 @@ static double raw_report_once(PGconn *c, const char *stmt, const compiled *q, co
 	return bench_now() - t0;
 }
 
-static void pg_report_one(crm_db *cdb, PGconn *raw, const bench_report_spec *s, long nrows, int reps)
+static void pg_report_one(crm_db *cdb, PGconn *raw, int k, long nrows, int reps)
 {
+	const bench_report_spec *s = &bench_reports[k];
 	bench_result lib = { 0 }, ref = { 0 };
 	bench_report_out oc, orw;
 	int kinds[BENCH_REPORT_MAX_COLS], ncol, differs;
@@ -797,10 +854,11 @@ static void pg_report_one(crm_db *cdb, PGconn *raw, const bench_report_spec *s, 
 	snprintf(name, sizeof name, "report_%s", s->name);
 	snprintf(stmt, sizeof stmt, "r_%s", s->name);
 	/* First run: libcrm compiles the report and prepares its statement. */
+doing("crm_report_run");
 	if (failed(cdb, bench_report_crm_once(cdb, s, &oc, &lib), s->name) ||
 	    failed(cdb, bench_report_kinds(cdb, s, kinds, &ncol), s->name) || explain(cdb, s, &q)) {
 		bench_result_free(&lib);
-		not_yet(name);
+		not_yet(M_REPORT0 + k);
 		return;
 	}
 	t_first = oc.t_all;
@@ -812,12 +870,13 @@ static void pg_report_one(crm_db *cdb, PGconn *raw, const bench_report_spec *s, 
 	bench_result_free(&ref);
 	if (differs) {
 		bench_note("pg_%s: not compared (results differ: %s)", name, diff);
+		mark(M_REPORT0 + k);
 		compiled_free(&q);
 		return;
 	}
 	for (int r = 0; r < reps; r++) {
 		if (failed(cdb, bench_report_crm_once(cdb, s, &oc, NULL), s->name)) {
-			not_yet(name);
+			not_yet(M_REPORT0 + k);
 			compiled_free(&q);
 			return;
 		}
@@ -847,6 +906,7 @@ static void pg_report_one(crm_db *cdb, PGconn *raw, const bench_report_spec *s, 
 		snprintf(label, sizeof label, "pg_%s", name);
 		bench_ratio(label, best_crm, best_raw);
 	}
+	mark(M_REPORT0 + k);
 }
 
 static void bench_reports_pg(long nrows, int reps)
@@ -859,11 +919,13 @@ static void bench_reports_pg(long nrows, int reps)
 	int k;
 
 	schema_name(schema, sizeof schema, "report");
+doing("crm_apply (deal forms, reports)");
 	if (!cdb || failed(cdb, crm_apply(cdb, bench_deal_metadata), "crm_apply forms"))
 		goto fail;
 	for (k = 0; k < bench_nreports; k++)
 		if (failed(cdb, crm_apply(cdb, bench_reports[k].doc), bench_reports[k].name))
 			goto fail;
+doing("crm_batch (customers, deals)");
 	t0 = bench_now();
 	if (failed(cdb, bench_deals_generate(cdb, nrows), "crm_batch"))
 		goto fail;
@@ -877,48 +939,94 @@ static void bench_reports_pg(long nrows, int reps)
 	raw = pq_connect(schema);
 	pq_exec(raw, "ANALYZE");
 	for (k = 0; k < bench_nreports; k++)
-		pg_report_one(cdb, raw, &bench_reports[k], nrows, reps);
+		pg_report_one(cdb, raw, k, nrows, reps);
 	PQfinish(raw);
 	crm_close(cdb);
 	return;
 fail:
-	for (k = 0; k < bench_nreports; k++) {
-		char name[64];
-
-		snprintf(name, sizeof name, "report_%s", bench_reports[k].name);
-		not_yet(name);
-	}
+	for (k = 0; k < bench_nreports; k++)
+		not_yet(M_REPORT0 + k);
 	crm_close(cdb);
 }
 
 /* ---- main ---- */
 
+typedef struct params {
+	long nrows, ngets, ninst;
+	int reps;
+} params;
+
+static void run_leads(const params *p) { bench_leads(p->nrows, p->ngets, p->reps); }
+static void run_wf(const params *p) { bench_wf(p->ninst); }
+static void run_reports(const params *p) { bench_reports_pg(p->nrows, p->reps); }
+
+/* Run `fn` in a child; the figures first..last it did not report are "not
+ * yet" with how it ended. 1 when the child exited with an error (a
+ * bench_die: the message is on stderr). */
+static int isolated(void (*fn)(const params *), const params *p, int first, int last)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork failed");
+	if (pid == 0) {
+		fn(p);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		bench_die("waitpid failed");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof why, "crashed in %s: signal %d, %s", shared->doing, WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(why, sizeof why, "the workload exited with status %d, see stderr", WEXITSTATUS(status));
+	for (int m = first; m <= last; m++)
+		if (!shared->reported[m])
+			not_yet(m);
+	return WIFEXITED(status);
+}
+
 int main(void)
 {
-	long nrows = bench_env_long("BENCH_ROWS", 100000);
-	long ngets = bench_env_long("BENCH_GETS", 10000);
-	long ninst = bench_env_long("BENCH_INSTANCES", 5000);
-	int reps = (int)bench_env_long("BENCH_REPS", 3);
+	params p = {
+		.nrows = bench_env_long("BENCH_ROWS", 100000),
+		.ngets = bench_env_long("BENCH_GETS", 10000),
+		.ninst = bench_env_long("BENCH_INSTANCES", 5000),
+		.reps = (int)bench_env_long("BENCH_REPS", 3),
+	};
 	PGconn *c;
 	char *version;
+	int failures = 0;
 
 	url = getenv("CRM_BENCH_PG");
 	if (!url || !*url) {
 		bench_note("pg: skipped (CRM_BENCH_PG unset)");
 		return 0;
 	}
-	snprintf(tag, sizeof tag, "bench_%ld", (long)getpid());
+	if (bench_nreports > M_MAX - M_REPORT0)
+		bench_die("too many reports");
+	shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		bench_die("mmap failed");
+	main_pid = getpid();
+	snprintf(tag, sizeof tag, "bench_%ld", (long)main_pid);
 	c = pq_connect(NULL);
 	version = pq_value(c, "SELECT version()", 0, NULL);
 	PQfinish(c);
 	atexit(drop_schemas);
 	bench_note("bench_pg: %ld rows, %ld gets, %ld workflow instances, %d reps, libcrm %s, libpq %d, schemas %s_*",
-		   nrows, ngets, ninst, reps, crm_libversion(), PQlibVersion(), tag);
+		   p.nrows, p.ngets, p.ninst, p.reps, crm_libversion(), PQlibVersion(), tag);
 	bench_note("server: %s", version);
 	free(version);
 
-	bench_leads(nrows, ngets, reps);
-	bench_wf(ninst);
-	bench_reports_pg(nrows, reps);
-	return 0;
+	failures += isolated(run_leads, &p, M_INSERT, M_GET);
+	failures += isolated(run_wf, &p, M_WORKFLOW, M_WORKFLOW);
+	failures += isolated(run_reports, &p, M_REPORT0, M_REPORT0 + bench_nreports - 1);
+	return failures ? 1 : 0;
 }
