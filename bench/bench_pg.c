@@ -165,7 +165,7 @@ static crm_db *crm_open_pg(const char *what)
 
 	schema_name(schema, sizeof schema, what);
 	o.schema = schema;
-doing("crm_open");
+	doing("crm_open");
 	rc = crm_open(&db, url, &o);
 	if (failed(db, rc, "crm_open")) {
 		crm_close(db);
@@ -313,7 +313,7 @@ static int pg_insert(crm_db *cdb, PGconn *raw, long nrows)
 	if (!rows)
 		bench_die("out of memory");
 	snprintf(now_text, sizeof now_text, "%" PRId64, now);
-doing("crm_batch (leads)");
+	doing("crm_batch (leads)");
 	if (failed(cdb, crm_clock_set(cdb, now), "crm_clock_set"))
 		goto fail;
 	bench_rng_seed(&rng, BENCH_LEAD_SEED);
@@ -410,7 +410,7 @@ static int pg_query(crm_db *cdb, PGconn *raw, int reps)
 	bench_qsum sc = { 0 }, sr = { 0 };
 
 	pq_prepare(raw, "query", RAW_LEAD_QUERY);
-doing("crm_query");
+	doing("crm_query");
 	for (int r = 0; r < reps; r++) {
 		if (failed(cdb, bench_lead_crm_query(cdb, &sc, &t), "crm_query"))
 			return 1;
@@ -477,7 +477,7 @@ static int pg_get(crm_db *cdb, PGconn *raw, long nrows, long ngets, int reps)
 	bench_rng_seed(&rng, BENCH_LEAD_SEED ^ 0x676574ULL);
 	for (long k = 0; k < ngets; k++)
 		ids[k] = 1 + (int64_t)bench_rng_below(&rng, (uint64_t)nrows);
-doing("crm_record_get");
+	doing("crm_record_get");
 	for (int r = 0; r < reps; r++) {
 		if (failed(cdb, bench_lead_crm_gets(cdb, ids, ngets, &touch, &t), "crm_record_get")) {
 			free(ids);
@@ -511,7 +511,7 @@ static void bench_leads(long nrows, long ngets, int reps)
 	schema_name(raw_schema, sizeof raw_schema, "raw_form");
 	raw = pq_connect(raw_schema);
 	pq_exec(raw, RAW_LEAD_SCHEMA);
-doing("crm_apply (lead form)");
+	doing("crm_apply (lead form)");
 	if (!cdb || failed(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead"))
 		goto fail;
 	check_same_table(raw, crm_schema, raw_schema, "lead");
@@ -519,7 +519,7 @@ doing("crm_apply (lead form)");
 	if (pg_insert(cdb, raw, nrows))
 		goto fail;
 	stage = M_QUERY;
-doing("crm_count");
+	doing("crm_count");
 	if (failed(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count"))
 		goto fail;
 	if (count != nrows) {
@@ -644,13 +644,13 @@ static double wf_libcrm(long n)
 	crm_db *db = crm_open_pg("wf");
 	double t0, t1;
 
-doing("crm_apply (workflow)");
+	doing("crm_apply (workflow)");
 	if (!db || failed(db, crm_apply(db, bench_wf_metadata), "crm_apply workflow"))
 		goto fail;
-doing("crm_batch (deals starting workflows)");
+	doing("crm_batch (deals starting workflows)");
 	if (failed(db, bench_wf_load(db, n), "crm_batch deal"))
 		goto fail;
-doing("crm_workflow_fire");
+	doing("crm_workflow_fire");
 	t0 = bench_now();
 	for (int step = 0; step < BENCH_WF_STEPS; step++)
 		for (long id = 1; id <= n; id++)
@@ -687,7 +687,7 @@ static void bench_wf(long n)
 static char *dollar_placeholders(const char *sql)
 {
 	size_t len = strlen(sql), o = 0;
-	char *out = malloc(len * 4 + 1);
+	char *out = malloc(len * 8 + 1); /* a bare `?` becomes at most `$NNNNNNN` */
 	int max = 0;
 
 	if (!out)
@@ -766,8 +766,8 @@ static int explain(crm_db *db, const bench_report_spec *s, compiled *out)
 		if (cJSON_IsString(v))
 			out->values[k] = strdup(v->valuestring);
 		else if (cJSON_IsNumber(v)) {
-			if (v->valuedouble == (double)(int64_t)v->valuedouble && v->valuedouble < 9e15 &&
-			    v->valuedouble > -9e15)
+			if (v->valuedouble < 9e15 && v->valuedouble > -9e15 &&
+			    v->valuedouble == (double)(int64_t)v->valuedouble)
 				snprintf(text, sizeof text, "%" PRId64, (int64_t)v->valuedouble);
 			else
 				snprintf(text, sizeof text, "%.17g", v->valuedouble);
@@ -851,9 +851,9 @@ static void pg_report_one(crm_db *cdb, PGconn *raw, int k, long nrows, int reps)
 	snprintf(name, sizeof name, "report_%s", s->name);
 	snprintf(stmt, sizeof stmt, "r_%s", s->name);
 	/* First run: libcrm compiles the report and prepares its statement. */
-doing("crm_report_run");
-	if (failed(cdb, bench_report_crm_once(cdb, s, &oc, &lib), s->name) ||
-	    failed(cdb, bench_report_kinds(cdb, s, kinds, &ncol), s->name) || explain(cdb, s, &q)) {
+	doing("crm_report_run");
+	if (failed(cdb, bench_report_crm_once(cdb, s, &oc, &lib), "crm_report_run") ||
+	    failed(cdb, bench_report_kinds(cdb, s, kinds, &ncol), "crm_report_run") || explain(cdb, s, &q)) {
 		bench_result_free(&lib);
 		not_yet(M_REPORT0 + k);
 		return;
@@ -872,7 +872,7 @@ doing("crm_report_run");
 		return;
 	}
 	for (int r = 0; r < reps; r++) {
-		if (failed(cdb, bench_report_crm_once(cdb, s, &oc, NULL), s->name)) {
+		if (failed(cdb, bench_report_crm_once(cdb, s, &oc, NULL), "crm_report_run")) {
 			not_yet(M_REPORT0 + k);
 			compiled_free(&q);
 			return;
@@ -916,13 +916,13 @@ static void bench_reports_pg(long nrows, int reps)
 	int k;
 
 	schema_name(schema, sizeof schema, "report");
-doing("crm_apply (deal forms, reports)");
+	doing("crm_apply (deal forms, reports)");
 	if (!cdb || failed(cdb, crm_apply(cdb, bench_deal_metadata), "crm_apply forms"))
 		goto fail;
 	for (k = 0; k < bench_nreports; k++)
-		if (failed(cdb, crm_apply(cdb, bench_reports[k].doc), bench_reports[k].name))
+		if (failed(cdb, crm_apply(cdb, bench_reports[k].doc), "crm_apply report"))
 			goto fail;
-doing("crm_batch (customers, deals)");
+	doing("crm_batch (customers, deals)");
 	t0 = bench_now();
 	if (failed(cdb, bench_deals_generate(cdb, nrows), "crm_batch"))
 		goto fail;
