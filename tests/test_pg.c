@@ -84,7 +84,29 @@ TEST(test_pg__open_creates_the_schema_and_reopens_it)
 	db = NULL;
 	CHECK_OK(db, open_schema(&db, schema, CRM_OPEN_READONLY));
 	CHECK_INT(db->be->readonly(db), 1);
+	CHECK_RC(db, crm__exec(db, "CREATE TABLE w(a bigint)"), CRM_EPERM);
 	crm_close(db);
+}
+
+TEST(test_pg__writers_to_one_schema_take_turns)
+{
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	const char *schema = fresh_schema("lock");
+	crm_db *a = NULL, *b = NULL;
+
+	CHECK_OK(a, open_schema(&a, schema, 0));
+	o.schema = schema;
+	o.busy_timeout_ms = 100;
+	CHECK_OK(b, crm_open(&b, getenv("CRM_TEST_PG"), &o));
+	test_apply(a, lead_form);
+	CHECK_OK(a, crm_begin(a));
+	CHECK_OK(a, crm_record_insert(a, "lead", "{\"name\":\"a\"}", NULL));
+	/* the schema's advisory lock: b waits its busy timeout, then gives up */
+	CHECK_RC(b, crm_record_insert(b, "lead", "{\"name\":\"b\"}", NULL), CRM_EBUSY);
+	CHECK_OK(a, crm_commit(a));
+	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"b\"}", NULL));
+	crm_close(a);
+	crm_close(b);
 }
 
 TEST(test_pg__schema_names_are_validated)
@@ -374,7 +396,13 @@ TEST(test_pg__sqlstates_map_to_crm_codes)
 	CHECK_INT(crm__pg_code("42601"), CRM_ERROR);
 	CHECK_RC(db, crm__exec(db, "CREATE TABLE u(x bigint UNIQUE); INSERT INTO u VALUES (1)"), CRM_OK);
 	CHECK_RC(db, crm__exec(db, "INSERT INTO u VALUES (1)"), CRM_ECONSTRAINT);
-	CHECK_HAS(crm_errmsg(db), "postgresql: duplicate key value violates unique constraint");
+	CHECK_HAS(crm_errmsg(db), "postgresql: UNIQUE constraint failed: u.x (duplicate key value violates unique constraint");
+	CHECK_RC(db, crm__exec(db, "CREATE TABLE v(a bigint, b text NOT NULL, UNIQUE (a, b)); INSERT INTO v VALUES (1, 'x')"),
+		 CRM_OK);
+	CHECK_RC(db, crm__exec(db, "INSERT INTO v VALUES (1, 'x')"), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errmsg(db), "postgresql: UNIQUE constraint failed: v.a, v.b (");
+	CHECK_RC(db, crm__exec(db, "INSERT INTO v VALUES (2, NULL)"), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errmsg(db), "postgresql: NOT NULL constraint failed: v.b (");
 	CHECK_RC(db, crm__exec(db, "SELECT 9223372036854775807::bigint + 1"), CRM_ELIMIT);
 	CHECK_RC(db, crm__exec(db, "SELEC 1"), CRM_ERROR);
 	CHECK_HAS(crm_errmsg(db), "postgresql: syntax error");
@@ -482,6 +510,7 @@ TEST(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after
 
 int test_failures_;
 static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
+	  T(test_pg__writers_to_one_schema_take_turns),
 	  T(test_pg__a_schema_of_another_application_is_refused_unless_init), T(test_pg__a_missing_database_is_enotfound),
 	  T(test_pg__placeholders_become_numbered_outside_strings_and_comments),
 	  T(test_pg__prepared_statements_bind_and_read_every_kind), T(test_pg__a_parameter_number_left_unused_is_accepted),

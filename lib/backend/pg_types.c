@@ -38,6 +38,39 @@ int crm__pg_code(const char *sqlstate)
 	return CRM_ERROR;
 }
 
+/* SQLite's words for a broken constraint ("UNIQUE constraint failed:
+ * t.a, t.b"), which engines and hosts already know, with PostgreSQL's own
+ * message after them. 0 when the server did not say enough. */
+static int constraint_message(crm_db *db, const PGresult *res, const char *state, const char *msg)
+{
+	const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	crm__buf m = CRM__BUF_INIT;
+	const char *p, *end;
+	int rc;
+
+	if (!table)
+		return 0;
+	if (strcmp(state, "23502") == 0 && column)
+		crm__buf_printf(&m, "NOT NULL constraint failed: %s.%s", table, column);
+	else if (strcmp(state, "23505") == 0 && detail && strncmp(detail, "Key (", 5) == 0 &&
+		 (end = strstr(detail, ")=("))) {
+		/* "Key (a, b)=(1, 2) already exists." */
+		crm__buf_puts(&m, "UNIQUE constraint failed: ");
+		for (p = detail + 5; p < end;) {
+			const char *comma = strstr(p, ", ");
+			const char *stop = comma && comma < end ? comma : end;
+			crm__buf_printf(&m, "%s%s.%.*s", p == detail + 5 ? "" : ", ", table, (int)(stop - p), p);
+			p = stop == end ? end : stop + 2;
+		}
+	} else
+		return 0;
+	rc = crm__error(db, CRM_ECONSTRAINT, "postgresql: %s (%s)", crm__buf_cstr(&m), msg);
+	crm__buf_free(&m);
+	return rc;
+}
+
 int crm__pg_fail(crm_db *db, const PGresult *res)
 {
 	PGconn *c = db->conn ? PG(db)->c : NULL;
@@ -52,6 +85,8 @@ int crm__pg_fail(crm_db *db, const PGresult *res)
 		code = CRM_EIO;
 	if (!msg)
 		msg = res ? PQresultErrorMessage(res) : c ? PQerrorMessage(c) : "no connection";
+	if (code == CRM_ECONSTRAINT && constraint_message(db, res, state, msg))
+		return CRM_ECONSTRAINT;
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
