@@ -27,21 +27,6 @@ static const char RAW_SCHEMA[] =
 	"CREATE UNIQUE INDEX lead_phone ON lead(phone);"
 	"CREATE INDEX lead_region ON lead(region);";
 
-static const char RAW_INSERT[] =
-	"INSERT INTO lead(name, phone, email, region, score, budget, source, city, created_on, notes,"
-	" created_at, updated_at, owner, version)"
-	" VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?1, NULL, 1)";
-
-/* The SQL libcrm compiles the query to: the cursor's column order (id, the
- * fields, then system columns) and id ending the order (lib/form/query.c
- * makes every order total so keyset tokens are exact). */
-static const char RAW_QUERY[] =
-	"SELECT id, name, phone, email, region, score, budget, source, city, created_on, notes,"
-	" created_at, updated_at, owner, version FROM lead"
-	" WHERE region = ?1 AND score >= ?2 ORDER BY score DESC, id LIMIT ?3 OFFSET 0";
-
-static const char RAW_GET[] = "SELECT * FROM lead WHERE id = ?1";
-
 /* ---- error helpers ---- */
 
 static void sql_check(sqlite3 *db, int rc, const char *what)
@@ -111,7 +96,7 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
 	 * two tables hold identical rows and query results can be compared. */
 	bench_crm_check(cdb, crm_clock_set(cdb, now), "crm_clock_set");
 	bench_rng_seed(&rng, BENCH_LEAD_SEED);
-	ins = sql_prepare(rdb, RAW_INSERT);
+	ins = sql_prepare(rdb, bench_lead_sql_insert);
 
 	t0 = bench_now();
 	bench_crm_check(cdb, crm_batch_begin(&batch, cdb, "lead"), "crm_batch_begin");
@@ -195,7 +180,7 @@ static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, bench_qsum *s)
 
 static void bench_query(crm_db *cdb, sqlite3 *rdb, int reps)
 {
-	sqlite3_stmt *st = sql_prepare(rdb, RAW_QUERY);
+	sqlite3_stmt *st = sql_prepare(rdb, bench_lead_sql_query);
 	double best_crm = 1e30, best_raw = 1e30, t;
 	bench_qsum sc, sr;
 	int r;
@@ -255,7 +240,7 @@ static double raw_gets_once(sqlite3 *db, sqlite3_stmt *st, const int64_t *ids, l
 static void bench_get(crm_db *cdb, sqlite3 *rdb, long nrows, long ngets, int reps)
 {
 	int64_t *ids = malloc(sizeof *ids * (size_t)ngets);
-	sqlite3_stmt *st = sql_prepare(rdb, RAW_GET);
+	sqlite3_stmt *st = sql_prepare(rdb, bench_lead_sql_get);
 	double best_crm = 1e30, best_raw = 1e30, t;
 	uint64_t touch = 0;
 	bench_rng rng;

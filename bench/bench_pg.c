@@ -128,6 +128,59 @@ static PGconn *pq_connect(const char *schema)
 	return c;
 }
 
+/* libcrm's portable placeholders (`?N` is parameter N, a bare `?` one past
+ * the highest so far) as libpq's `$N`, outside quotes and comments. */
+static char *dollar_placeholders(const char *sql)
+{
+	size_t len = strlen(sql), o = 0;
+	char *out = malloc(len * 8 + 1); /* a bare `?` becomes at most `$NNNNNNN` */
+	int max = 0;
+
+	if (!out)
+		bench_die("out of memory");
+	for (size_t i = 0; i < len;) {
+		char q = sql[i];
+
+		if (q == '\'' || q == '"') {
+			size_t j = i + 1;
+
+			while (j < len && sql[j] != q)
+				j++;
+			j = j < len ? j + 1 : len;
+			memcpy(out + o, sql + i, j - i);
+			o += j - i;
+			i = j;
+		} else if (q == '-' && sql[i + 1] == '-') {
+			while (i < len && sql[i] != '\n')
+				out[o++] = sql[i++];
+		} else if (q == '?') {
+			long k = 0;
+			size_t j = i + 1;
+
+			while (j < len && sql[j] >= '0' && sql[j] <= '9')
+				k = k * 10 + (sql[j++] - '0');
+			if (j == i + 1)
+				k = max + 1;
+			if (k > max)
+				max = (int)k;
+			o += (size_t)sprintf(out + o, "$%ld", k);
+			i = j;
+		} else
+			out[o++] = sql[i++];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Prepare portable SQL (`?N`/`?` placeholders) as statement `name`. */
+static void pq_prepare_portable(PGconn *c, const char *name, const char *sql)
+{
+	char *q = dollar_placeholders(sql);
+
+	pq_prepare(c, name, q);
+	free(q);
+}
+
 /* The text of one value of a one-row, one-column query. */
 static char *pq_value(PGconn *c, const char *sql, int nparams, const char *const *params)
 {
@@ -221,19 +274,6 @@ static const char RAW_LEAD_SCHEMA[] =
 	"CREATE UNIQUE INDEX lead_phone ON lead(phone);"
 	"CREATE INDEX lead_region ON lead(region);";
 
-static const char RAW_LEAD_INSERT[] =
-	"INSERT INTO lead(name, phone, email, region, score, budget, source, city, created_on, notes,"
-	" created_at, updated_at, owner, version)"
-	" VALUES($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $1, $1, NULL, 1)";
-
-/* The SQL libcrm compiles the query to (as in bench_form.c). */
-static const char RAW_LEAD_QUERY[] =
-	"SELECT id, name, phone, email, region, score, budget, source, city, created_on, notes,"
-	" created_at, updated_at, owner, version FROM lead"
-	" WHERE region = $1 AND score >= $2 ORDER BY score DESC, id LIMIT $3 OFFSET 0";
-
-static const char RAW_LEAD_GET[] = "SELECT * FROM lead WHERE id = $1";
-
 /* The columns (name, type, nullability, default) and the indexes (their
  * definitions without names or schema) of `table` in `schema`, one string. */
 static char *table_shape(PGconn *c, const char *schema, const char *table)
@@ -317,7 +357,7 @@ static int pg_insert(crm_db *cdb, PGconn *raw, long nrows)
 	if (failed(cdb, crm_clock_set(cdb, now), "crm_clock_set"))
 		goto fail;
 	bench_rng_seed(&rng, BENCH_LEAD_SEED);
-	pq_prepare(raw, "ins", RAW_LEAD_INSERT);
+	pq_prepare_portable(raw, "ins", bench_lead_sql_insert);
 
 	t0 = bench_now();
 	rc = crm_batch_begin(&batch, cdb, "lead");
@@ -409,7 +449,7 @@ static int pg_query(crm_db *cdb, PGconn *raw, int reps)
 	double best_crm = 1e30, best_raw = 1e30, t;
 	bench_qsum sc = { 0 }, sr = { 0 };
 
-	pq_prepare(raw, "query", RAW_LEAD_QUERY);
+	pq_prepare_portable(raw, "query", bench_lead_sql_query);
 	doing("crm_query");
 	for (int r = 0; r < reps; r++) {
 		if (failed(cdb, bench_lead_crm_query(cdb, &sc, &t), "crm_query"))
@@ -473,7 +513,7 @@ static int pg_get(crm_db *cdb, PGconn *raw, long nrows, long ngets, int reps)
 
 	if (!ids)
 		bench_die("out of memory");
-	pq_prepare(raw, "get", RAW_LEAD_GET);
+	pq_prepare_portable(raw, "get", bench_lead_sql_get);
 	bench_rng_seed(&rng, BENCH_LEAD_SEED ^ 0x676574ULL);
 	for (long k = 0; k < ngets; k++)
 		ids[k] = 1 + (int64_t)bench_rng_below(&rng, (uint64_t)nrows);
@@ -594,11 +634,11 @@ static double wf_raw(long n)
 		pq_exec(c, sql);
 	}
 	pq_exec(c, "COMMIT");
-	pq_prepare(c, "read_inst", "SELECT id, state FROM inst WHERE record = $1");
-	pq_prepare(c, "read_rec", "SELECT name, score, step, version FROM deal WHERE id = $1");
-	pq_prepare(c, "up_rec", "UPDATE deal SET step = $1, updated_at = $2, version = version + 1 WHERE id = $3");
-	pq_prepare(c, "up_inst", "UPDATE inst SET state = $1, entered_at = $2 WHERE id = $3");
-	pq_prepare(c, "hist", "INSERT INTO history(instance, at, event, from_state, to_state) VALUES($1, $2, $3, $4, $5)");
+	pq_prepare_portable(c, "read_inst", bench_wf_sql_read_inst);
+	pq_prepare_portable(c, "read_rec", bench_wf_sql_read_rec);
+	pq_prepare_portable(c, "up_rec", bench_wf_sql_up_rec);
+	pq_prepare_portable(c, "up_inst", bench_wf_sql_up_inst);
+	pq_prepare_portable(c, "hist", bench_wf_sql_hist);
 	t0 = bench_now();
 	for (int s = 0; s < BENCH_WF_STEPS; s++)
 		for (long id = 1; id <= n; id++) {
@@ -689,50 +729,6 @@ static void bench_wf(long n)
 }
 
 /* ---- reports ---- */
-
-/* libcrm's portable placeholders (`?N` is parameter N, a bare `?` one past
- * the highest so far) as libpq's `$N`, outside quotes and comments. */
-static char *dollar_placeholders(const char *sql)
-{
-	size_t len = strlen(sql), o = 0;
-	char *out = malloc(len * 8 + 1); /* a bare `?` becomes at most `$NNNNNNN` */
-	int max = 0;
-
-	if (!out)
-		bench_die("out of memory");
-	for (size_t i = 0; i < len;) {
-		char q = sql[i];
-
-		if (q == '\'' || q == '"') {
-			size_t j = i + 1;
-
-			while (j < len && sql[j] != q)
-				j++;
-			j = j < len ? j + 1 : len;
-			memcpy(out + o, sql + i, j - i);
-			o += j - i;
-			i = j;
-		} else if (q == '-' && sql[i + 1] == '-') {
-			while (i < len && sql[i] != '\n')
-				out[o++] = sql[i++];
-		} else if (q == '?') {
-			long k = 0;
-			size_t j = i + 1;
-
-			while (j < len && sql[j] >= '0' && sql[j] <= '9')
-				k = k * 10 + (sql[j++] - '0');
-			if (j == i + 1)
-				k = max + 1;
-			if (k > max)
-				max = (int)k;
-			o += (size_t)sprintf(out + o, "$%ld", k);
-			i = j;
-		} else
-			out[o++] = sql[i++];
-	}
-	out[o] = '\0';
-	return out;
-}
 
 typedef struct compiled {
 	char *sql;          /* with $N placeholders */

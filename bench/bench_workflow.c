@@ -89,11 +89,11 @@ static double run_raw(const char *path, long n)
 	exec_or_die(db, "COMMIT");
 	begin = prepare(db, "BEGIN IMMEDIATE");
 	commit = prepare(db, "COMMIT");
-	read_inst = prepare(db, "SELECT id, state FROM inst WHERE record=?");
-	read_rec = prepare(db, "SELECT name, score, step, version FROM deal WHERE id=?");
-	up_rec = prepare(db, "UPDATE deal SET step=?, updated_at=?, version=version+1 WHERE id=?");
-	up_inst = prepare(db, "UPDATE inst SET state=?, entered_at=? WHERE id=?");
-	hist = prepare(db, "INSERT INTO history(instance, at, event, from_state, to_state) VALUES(?,?,?,?,?)");
+	read_inst = prepare(db, bench_wf_sql_read_inst);
+	read_rec = prepare(db, bench_wf_sql_read_rec);
+	up_rec = prepare(db, bench_wf_sql_up_rec);
+	up_inst = prepare(db, bench_wf_sql_up_inst);
+	hist = prepare(db, bench_wf_sql_hist);
 	t0 = bench_now();
 	for (int step = 0; step < BENCH_WF_STEPS; step++)
 		for (long id = 1; id <= n; id++) {

@@ -58,6 +58,20 @@ const char bench_lead_query[] =
 
 const int bench_lead_text_column[BENCH_LEAD_NCOLS] = { 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 };
 
+const char bench_lead_sql_insert[] =
+	"INSERT INTO lead(name, phone, email, region, score, budget, source, city, created_on, notes,"
+	" created_at, updated_at, owner, version)"
+	" VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?1, NULL, 1)";
+
+/* The SQL libcrm compiles the query to (lib/form/query.c makes every order
+ * total, so keyset tokens are exact). */
+const char bench_lead_sql_query[] =
+	"SELECT id, name, phone, email, region, score, budget, source, city, created_on, notes,"
+	" created_at, updated_at, owner, version FROM lead"
+	" WHERE region = ?1 AND score >= ?2 ORDER BY score DESC, id LIMIT ?3 OFFSET 0";
+
+const char bench_lead_sql_get[] = "SELECT * FROM lead WHERE id = ?1";
+
 const char *const bench_lead_regions[4] = { "north", "south", "east", "west" };
 const char *const bench_lead_sources[5] = { "website", "wechat", "referral", "event", "cold_call" };
 static const char *const SURNAMES[] = { "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao",
@@ -518,6 +532,12 @@ const char bench_wf_metadata[] =
 	"{\"from\":\"s4\",\"event\":\"advance\",\"to\":\"s5\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":5}}]}]}]";
 
 const char *const bench_wf_states[BENCH_WF_STEPS + 1] = { "s0", "s1", "s2", "s3", "s4", "s5" };
+
+const char bench_wf_sql_read_inst[] = "SELECT id, state FROM inst WHERE record=?";
+const char bench_wf_sql_read_rec[] = "SELECT name, score, step, version FROM deal WHERE id=?";
+const char bench_wf_sql_up_rec[] = "UPDATE deal SET step=?, updated_at=?, version=version+1 WHERE id=?";
+const char bench_wf_sql_up_inst[] = "UPDATE inst SET state=?, entered_at=? WHERE id=?";
+const char bench_wf_sql_hist[] = "INSERT INTO history(instance, at, event, from_state, to_state) VALUES(?,?,?,?,?)";
 
 int bench_wf_load(crm_db *db, long n)
 {

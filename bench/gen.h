@@ -38,6 +38,15 @@ extern const int bench_lead_text_column[BENCH_LEAD_NCOLS];
 extern const char *const bench_lead_regions[4];
 extern const char *const bench_lead_sources[5];
 
+/* The hand-written statements of the reference side, in portable SQL with
+ * SQLite's `?N`/`?` placeholders (bench_pg turns them into libpq's `$N`):
+ * an insert (?1 the creation instant, ?2..?11 the fields), the SQL libcrm
+ * compiles the lead query to (its cursor's column order, id ending the
+ * order: ?1 region, ?2 minimum score, ?3 limit), a point read (?1 id). */
+extern const char bench_lead_sql_insert[];
+extern const char bench_lead_sql_query[];
+extern const char bench_lead_sql_get[];
+
 typedef struct bench_lead {
 	char name[48];
 	char phone[16];
@@ -149,6 +158,15 @@ int bench_deals_generate(crm_db *db, long nrows);
  * event "advance", guard record.score >= 10, action set step. */
 extern const char bench_wf_metadata[];
 extern const char *const bench_wf_states[BENCH_WF_STEPS + 1];
+
+/* The hand-written transition's statements (portable SQL, `?` placeholders):
+ * read the instance by record, read the record, update the record, update
+ * the instance, append the history row. */
+extern const char bench_wf_sql_read_inst[];
+extern const char bench_wf_sql_read_rec[];
+extern const char bench_wf_sql_up_rec[];
+extern const char bench_wf_sql_up_inst[];
+extern const char bench_wf_sql_hist[];
 
 /* `n` deals (score 10..99, step 0) through crm_batch, so their instances
  * start: CRM_OK or libcrm's error. */
