@@ -501,9 +501,9 @@ TEST(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after
 	CHECK_INT(test_sql_int(db, sql), 1);
 	CHECK_RC(db, crm__exec(db, "BEGIN; SELECT 1 / 0"), CRM_ERROR); /* the transaction is aborted */
 	crm__finalize(st);                                        /* DEALLOCATE would be refused now */
-	CHECK(PG(db)->dead.len > 0);
+	CHECK(PG(db)->ndead >= 1);
 	db->be->rollback(db);
-	CHECK_INT(PG(db)->dead.len, 0);
+	CHECK_INT(PG(db)->ndead, 0);
 	CHECK_INT(test_sql_int(db, sql), 0);
 	crm_close(db);
 }

@@ -67,7 +67,7 @@ static void pg_rollback(crm_db *db)
 {
 	if (pg_in_transaction(db))
 		PQclear(PQexec(PG(db)->c, "ROLLBACK"));
-	crm__pg_flush_dead(db);
+	crm__pg_flush_dead(db, 0);
 }
 
 /*
@@ -108,7 +108,7 @@ static int pg_commit(crm_db *db)
 		return rc;
 	failed |= strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
 	PQclear(res);
-	crm__pg_flush_dead(db);
+	crm__pg_flush_dead(db, 0);
 	if (failed)
 		return crm__error(db, CRM_ERROR, "postgresql: a statement of the transaction failed: it was rolled back");
 	return CRM_OK;
@@ -421,7 +421,6 @@ static void pg_close(crm_db *db)
 	if (!pc)
 		return;
 	PQfinish(pc->c);
-	crm__buf_free(&pc->dead);
 	crm__free(pc);
 	db->conn = NULL;
 }

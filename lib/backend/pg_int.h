@@ -22,6 +22,8 @@
 #define PG_TIMESTAMPTZ 1184
 #define PG_NUMERIC 1700
 
+#define PG_DEAD_MAX 32
+
 typedef struct pg_conn {
 	PGconn *c;
 	char schema[64];
@@ -36,7 +38,10 @@ typedef struct pg_conn {
 	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
-	crm__buf dead;      /* "DEALLOCATE name;" of finalized statements, run later */
+	/* Names of finalized statements whose DEALLOCATE waits for a
+	 * transaction that can run it (fixed: forgetting must not allocate). */
+	char dead[PG_DEAD_MAX][16];
+	int ndead;
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)
@@ -82,9 +87,10 @@ const char *crm__pg_column_text(crm__stmt *st, int i);
 int crm__pg_column_bytes(crm__stmt *st, int i);
 int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale);
 int64_t crm__pg_inserted_id(crm__stmt *st);
-/* Run the DEALLOCATEs of finalized statements (outside a transaction, so
- * a failing one cannot abort the host's). */
-void crm__pg_flush_dead(crm_db *db);
+/* Run the DEALLOCATEs of finalized statements, in one round trip, when
+ * the session is idle (`force`: also inside a transaction that has not
+ * failed). */
+void crm__pg_flush_dead(crm_db *db, int force);
 
 /* ---- pg_conn.c ---- */
 extern const crm__backend crm__pg_backend;

@@ -58,21 +58,39 @@ static void free_stmt(pg_stmt *st)
 	crm__free(st);
 }
 
-/* Forget a server-side statement: later, in one round trip with others
- * (a DEALLOCATE inside an aborted transaction would be refused). */
-static void bury(crm_db *db, const char *name)
+void crm__pg_flush_dead(crm_db *db, int force)
 {
-	crm__buf_printf(&PG(db)->dead, "DEALLOCATE %s;", name);
+	pg_conn *pc = PG(db);
+	PGTransactionStatusType ts;
+	char sql[PG_DEAD_MAX * 28];
+	size_t at = 0;
+
+	if (!pc || !pc->ndead)
+		return;
+	ts = PQtransactionStatus(pc->c);
+	if (ts != PQTRANS_IDLE && !(force && ts == PQTRANS_INTRANS))
+		return;
+	for (int i = 0; i < pc->ndead; i++)
+		at += (size_t)snprintf(sql + at, sizeof sql - at, "DEALLOCATE %s;", pc->dead[i]);
+	pc->ndead = 0;
+	PQclear(PQexec(pc->c, sql));
 }
 
-void crm__pg_flush_dead(crm_db *db)
+/* Forget a server-side statement: later, in one round trip with others (a
+ * DEALLOCATE inside an aborted transaction would be refused). When the list
+ * is full inside an aborted transaction the oldest is left to the end of
+ * the session, which frees it. */
+static void bury(crm_db *db, const char *name)
 {
 	pg_conn *pc = PG(db);
 
-	if (!pc || !pc->dead.len || PQtransactionStatus(pc->c) != PQTRANS_IDLE)
-		return;
-	PQclear(PQexec(pc->c, crm__buf_cstr(&pc->dead)));
-	crm__buf_reset(&pc->dead);
+	if (pc->ndead == PG_DEAD_MAX)
+		crm__pg_flush_dead(db, 1);
+	if (pc->ndead == PG_DEAD_MAX) {
+		memmove(pc->dead, pc->dead + 1, sizeof pc->dead - sizeof *pc->dead);
+		pc->ndead--;
+	}
+	snprintf(pc->dead[pc->ndead++], sizeof *pc->dead, "%s", name);
 }
 
 /* The parameters' types and the result's columns, as the server sees them. */
@@ -164,7 +182,7 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 	int rc;
 
 	*out = NULL;
-	crm__pg_flush_dead(db);
+	crm__pg_flush_dead(db, 0);
 	if (!(st = crm__calloc(1, sizeof *st)) || !(st->sql = crm__strndup(sql, len))) {
 		crm__free(st);
 		return crm__error_oom(db);
