@@ -3,7 +3,7 @@
  * validation) vs prepared inserts of the same C values, a filtered sorted
  * query through the cursor vs the same SQL, point gets returning JSON vs
  * point reads — plus the peak RSS of streaming every row of the form. */
-#include "bench.h"
+#include "gen.h"
 
 #include <crm.h>
 #include <sqlite3.h>
@@ -14,27 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define SEED 0x6c696263726dULL /* "libcrm" */
-#define CHUNK 10000            /* rows generated (untimed) between timed stretches */
-#define QUERY_LIMIT 10000
-#define QUERY_MIN_SCORE 900
-#define NCOLS 15 /* id, 10 fields, created_at, updated_at, owner, version */
-
-static const char LEAD_FORM[] =
-	"{\"form\":\"lead\",\"label\":\"Lead\",\"fields\":["
-	"{\"name\":\"name\",\"type\":\"text\",\"required\":true,\"max_length\":100},"
-	"{\"name\":\"phone\",\"type\":\"phone\",\"unique\":true,\"pattern\":\"^1[3-9]\\\\d{9}$\"},"
-	"{\"name\":\"email\",\"type\":\"email\"},"
-	"{\"name\":\"region\",\"type\":\"enum\",\"options\":[\"north\",\"south\",\"east\",\"west\"]},"
-	"{\"name\":\"score\",\"type\":\"integer\",\"min\":0},"
-	"{\"name\":\"budget\",\"type\":\"decimal\",\"scale\":2},"
-	"{\"name\":\"source\",\"type\":\"enum\",\"options\":"
-	"[\"website\",\"wechat\",\"referral\",\"event\",\"cold_call\"]},"
-	"{\"name\":\"city\",\"type\":\"text\"},"
-	"{\"name\":\"created_on\",\"type\":\"date\"},"
-	"{\"name\":\"notes\",\"type\":\"text\"}],"
-	"\"indexes\":[[\"region\"]]}";
 
 /* The reference table: the same shape libcrm gives a form (lib/store/ddl.c:
  * id never reused, one typed column per field — decimals as scaled
@@ -48,118 +27,7 @@ static const char RAW_SCHEMA[] =
 	"CREATE UNIQUE INDEX lead_phone ON lead(phone);"
 	"CREATE INDEX lead_region ON lead(region);";
 
-static const char RAW_INSERT[] =
-	"INSERT INTO lead(name, phone, email, region, score, budget, source, city, created_on, notes,"
-	" created_at, updated_at, owner, version)"
-	" VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?1, NULL, 1)";
-
-/* The SQL libcrm compiles the query to: the cursor's column order (id, the
- * fields, then system columns) and id ending the order (lib/form/query.c
- * makes every order total so keyset tokens are exact). */
-static const char RAW_QUERY[] =
-	"SELECT id, name, phone, email, region, score, budget, source, city, created_on, notes,"
-	" created_at, updated_at, owner, version FROM lead"
-	" WHERE region = ?1 AND score >= ?2 ORDER BY score DESC, id LIMIT ?3 OFFSET 0";
-
-static const char RAW_GET[] = "SELECT * FROM lead WHERE id = ?1";
-
-/* Text columns of RAW_QUERY and of `SELECT *` (the same order; the rest
- * are integers). */
-static const int RAW_TEXT_COLUMN[NCOLS] = { 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 };
-
-static const char *const REGIONS[] = { "north", "south", "east", "west" };
-static const char *const SOURCES[] = { "website", "wechat", "referral", "event", "cold_call" };
-static const char *const SURNAMES[] = { "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao",
-					"王", "李", "张", "刘", "陈", "杨", "黄", "赵" };
-static const char *const GIVEN[] = { "Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan",
-				     "伟", "芳", "娜", "敏", "静", "磊", "强", "艳" };
-static const char *const CITIES[] = { "Beijing", "Shanghai", "Guangzhou", "Shenzhen", "Chengdu",
-				      "Hangzhou", "Wuhan", "Xi'an", "Nanjing", "Tianjin", "Suzhou",
-				      "Chongqing", "Qingdao", "Shenyang", "Dalian", "Xiamen" };
-static const char *const WORDS[] = { "called", "back", "next", "week", "interested", "in",
-				     "premium", "plan", "asked", "for", "quote", "demo",
-				     "scheduled", "budget", "approved", "pending", "manager",
-				     "review", "follow", "up", "trade", "show", "lead", "warm" };
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct lead_row {
-	char name[48];
-	char phone[16];
-	char email[48];
-	char city[24];
-	char date[40];
-	char notes[128];
-	int name_len, email_len, city_len, notes_len;
-	int region, source;
-	int64_t score, budget_cents;
-	char json[512];
-	int json_len;
-} lead_row;
-
-/* ---- data ---- */
-
-/* Days since 1970-01-01 -> civil date (H. Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t era, yoe, doy, mp;
-	unsigned doe;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-/* Row `i` (0-based) drawn from `rng`; phones are unique because their last
- * nine digits are a bijection of i (3^18 is invertible mod 10^9). */
-static void gen_row(bench_rng *rng, uint64_t i, lead_row *r)
-{
-	uint64_t suffix = (i * 387420489ULL + 123456789ULL) % 1000000000ULL;
-	int y, m, d, nwords, k, n;
-
-	r->name_len = snprintf(r->name, sizeof r->name, "%s %s%s",
-			       SURNAMES[bench_rng_below(rng, COUNT(SURNAMES))],
-			       GIVEN[bench_rng_below(rng, COUNT(GIVEN))],
-			       GIVEN[bench_rng_below(rng, COUNT(GIVEN))]);
-	snprintf(r->phone, sizeof r->phone, "1%c%09llu", (char)('3' + bench_rng_below(rng, 7)),
-		 (unsigned long long)suffix);
-	r->email_len = snprintf(r->email, sizeof r->email, "lead%llu@mail%u.example.com",
-				(unsigned long long)i, (unsigned)bench_rng_below(rng, 50));
-	r->region = (int)bench_rng_below(rng, COUNT(REGIONS));
-	r->score = (int64_t)bench_rng_below(rng, 1000);
-	r->budget_cents = (int64_t)bench_rng_below(rng, 10000000);
-	r->source = (int)bench_rng_below(rng, COUNT(SOURCES));
-	r->city_len = snprintf(r->city, sizeof r->city, "%s", CITIES[bench_rng_below(rng, COUNT(CITIES))]);
-	civil_from_days(18262 + (int64_t)bench_rng_below(rng, 1500), &y, &m, &d); /* from 2020-01-01 */
-	snprintf(r->date, sizeof r->date, "%04d-%02d-%02d", y, m, d);
-	nwords = 3 + (int)bench_rng_below(rng, 10);
-	n = 0;
-	for (k = 0; k < nwords; k++)
-		n += snprintf(r->notes + n, sizeof r->notes - (size_t)n, "%s%s", k ? " " : "",
-			      WORDS[bench_rng_below(rng, COUNT(WORDS))]);
-	r->notes_len = n;
-	r->json_len = snprintf(r->json, sizeof r->json,
-			       "{\"name\":\"%s\",\"phone\":\"%s\",\"email\":\"%s\",\"region\":\"%s\","
-			       "\"score\":%lld,\"budget\":%lld.%02lld,\"source\":\"%s\",\"city\":\"%s\","
-			       "\"created_on\":\"%s\",\"notes\":\"%s\"}",
-			       r->name, r->phone, r->email, REGIONS[r->region], (long long)r->score,
-			       (long long)(r->budget_cents / 100), (long long)(r->budget_cents % 100),
-			       SOURCES[r->source], r->city, r->date, r->notes);
-}
-
 /* ---- error helpers ---- */
-
-static void crm_check(crm_db *db, int rc, const char *what)
-{
-	if (rc != CRM_OK)
-		bench_die("%s: %s (%s) %s", what, crm_errstr(rc), db ? crm_errmsg(db) : "",
-			  db ? crm_errdetail(db) : "");
-}
 
 static void sql_check(sqlite3 *db, int rc, const char *what)
 {
@@ -193,16 +61,16 @@ static int64_t wall_ms(void)
 
 /* ---- insert_batch ---- */
 
-static void raw_bind_row(sqlite3_stmt *st, int64_t now, const lead_row *r)
+static void raw_bind_row(sqlite3_stmt *st, int64_t now, const bench_lead *r)
 {
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_text(st, 2, r->name, r->name_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->phone, 11, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, r->email, r->email_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, REGIONS[r->region], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, bench_lead_regions[r->region], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, r->score);
 	sqlite3_bind_int64(st, 7, r->budget_cents);
-	sqlite3_bind_text(st, 8, SOURCES[r->source], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, bench_lead_sources[r->source], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, r->city, r->city_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, r->date, 10, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, r->notes, r->notes_len, SQLITE_STATIC);
@@ -213,7 +81,7 @@ static void raw_bind_row(sqlite3_stmt *st, int64_t now, const lead_row *r)
  * both sides see the same machine conditions. */
 static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
 {
-	lead_row *rows = malloc(sizeof *rows * CHUNK);
+	bench_lead *rows = malloc(sizeof *rows * BENCH_LEAD_CHUNK);
 	bench_rng rng;
 	crm_batch *batch = NULL;
 	sqlite3_stmt *ins;
@@ -226,22 +94,22 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
 		bench_die("out of memory");
 	/* Both sides stamp created_at/updated_at with the same instant, so the
 	 * two tables hold identical rows and query results can be compared. */
-	crm_check(cdb, crm_clock_set(cdb, now), "crm_clock_set");
-	bench_rng_seed(&rng, SEED);
-	ins = sql_prepare(rdb, RAW_INSERT);
+	bench_crm_check(cdb, crm_clock_set(cdb, now), "crm_clock_set");
+	bench_rng_seed(&rng, BENCH_LEAD_SEED);
+	ins = sql_prepare(rdb, bench_lead_sql_insert);
 
 	t0 = bench_now();
-	crm_check(cdb, crm_batch_begin(&batch, cdb, "lead"), "crm_batch_begin");
+	bench_crm_check(cdb, crm_batch_begin(&batch, cdb, "lead"), "crm_batch_begin");
 	t_crm += bench_now() - t0;
 	t0 = bench_now();
 	sql_exec(rdb, "BEGIN");
 	t_raw += bench_now() - t0;
 
 	while (done < nrows) {
-		long n = nrows - done < CHUNK ? nrows - done : CHUNK, k;
+		long n = nrows - done < BENCH_LEAD_CHUNK ? nrows - done : BENCH_LEAD_CHUNK, k;
 
 		for (k = 0; k < n; k++)
-			gen_row(&rng, (uint64_t)(done + k), &rows[k]);
+			bench_lead_gen(&rng, (uint64_t)(done + k), &rows[k]);
 
 		t0 = bench_now();
 		for (k = 0; k < n; k++) {
@@ -265,7 +133,7 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
 	}
 
 	t0 = bench_now();
-	crm_check(cdb, crm_batch_commit(batch), "crm_batch_commit");
+	bench_crm_check(cdb, crm_batch_commit(batch), "crm_batch_commit");
 	crm_batch_free(batch);
 	t_crm += bench_now() - t0;
 	t0 = bench_now();
@@ -282,88 +150,18 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows)
 
 /* ---- query_filter ---- */
 
-typedef struct qsum {
-	long rows;
-	int64_t score_sum;
-	uint64_t touch; /* every value read, summed: both sides must agree */
-} qsum;
-
-enum { READ_TEXT, READ_INT, READ_DOUBLE };
-
-/* Accessor per column type, matching the storage the raw side reads
- * (dates are stored as text, decimals as scaled integers). */
-static int read_kind(int type)
-{
-	switch (type) {
-	case CRM_TYPE_INTEGER:
-	case CRM_TYPE_DECIMAL:
-	case CRM_TYPE_BOOLEAN:
-	case CRM_TYPE_DATETIME:
-	case CRM_TYPE_REF:
-		return READ_INT;
-	case CRM_TYPE_NUMBER:
-		return READ_DOUBLE;
-	default:
-		return READ_TEXT;
-	}
-}
-
-static const char CRM_QUERY[] =
-	"{\"filter\":{\"and\":[{\"field\":\"region\",\"op\":\"eq\",\"value\":\"north\"},"
-	"{\"field\":\"score\",\"op\":\"ge\",\"value\":900}]},"
-	"\"sort\":[\"-score\"],\"limit\":10000}";
-
-static double crm_query_once(crm_db *db, qsum *s)
-{
-	crm_cursor *cur = NULL;
-	int kinds[64], ncol, i, score_col = -1, rc;
-	double t0 = bench_now();
-
-	memset(s, 0, sizeof *s);
-	crm_check(db, crm_query(&cur, db, "lead", CRM_QUERY), "crm_query");
-	ncol = crm_cursor_column_count(cur);
-	if (ncol <= 0 || ncol > 64)
-		bench_die("crm_cursor_column_count: %d", ncol);
-	for (i = 0; i < ncol; i++) {
-		kinds[i] = read_kind(crm_cursor_column_type(cur, i));
-		if (strcmp(crm_cursor_column_name(cur, i), "score") == 0)
-			score_col = i;
-	}
-	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
-		for (i = 0; i < ncol; i++) {
-			if (kinds[i] == READ_INT) {
-				s->touch += (uint64_t)crm_cursor_int64(cur, i);
-			} else if (kinds[i] == READ_DOUBLE) {
-				s->touch += (uint64_t)crm_cursor_double(cur, i);
-			} else {
-				const char *t = crm_cursor_text(cur, i);
-
-				if (t)
-					s->touch += (unsigned char)t[0];
-			}
-		}
-		if (score_col >= 0)
-			s->score_sum += crm_cursor_int64(cur, score_col);
-		s->rows++;
-	}
-	if (rc != CRM_DONE)
-		crm_check(db, rc, "crm_cursor_next");
-	crm_cursor_free(cur);
-	return bench_now() - t0;
-}
-
-static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, qsum *s)
+static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, bench_qsum *s)
 {
 	int i, rc;
 	double t0 = bench_now();
 
 	memset(s, 0, sizeof *s);
 	sqlite3_bind_text(st, 1, "north", 5, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, QUERY_MIN_SCORE);
-	sqlite3_bind_int64(st, 3, QUERY_LIMIT);
+	sqlite3_bind_int64(st, 2, BENCH_LEAD_QUERY_MIN_SCORE);
+	sqlite3_bind_int64(st, 3, BENCH_LEAD_QUERY_LIMIT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < NCOLS; i++) {
-			if (RAW_TEXT_COLUMN[i]) {
+		for (i = 0; i < BENCH_LEAD_NCOLS; i++) {
+			if (bench_lead_text_column[i]) {
 				const unsigned char *t = sqlite3_column_text(st, i);
 
 				if (t)
@@ -382,13 +180,13 @@ static double raw_query_once(sqlite3 *db, sqlite3_stmt *st, qsum *s)
 
 static void bench_query(crm_db *cdb, sqlite3 *rdb, int reps)
 {
-	sqlite3_stmt *st = sql_prepare(rdb, RAW_QUERY);
+	sqlite3_stmt *st = sql_prepare(rdb, bench_lead_sql_query);
 	double best_crm = 1e30, best_raw = 1e30, t;
-	qsum sc, sr;
+	bench_qsum sc, sr;
 	int r;
 
 	for (r = 0; r < reps; r++) {
-		t = crm_query_once(cdb, &sc);
+		bench_crm_check(cdb, bench_lead_crm_query(cdb, &sc, &t), "crm_query");
 		if (t < best_crm)
 			best_crm = t;
 		t = raw_query_once(rdb, st, &sr);
@@ -413,24 +211,6 @@ static void bench_query(crm_db *cdb, sqlite3 *rdb, int reps)
 
 /* ---- get_by_id ---- */
 
-static double crm_gets_once(crm_db *db, const int64_t *ids, long n, uint64_t *touch)
-{
-	double t0 = bench_now();
-	long k;
-	int rc;
-
-	for (k = 0; k < n; k++) {
-		char *json = NULL;
-
-		rc = crm_record_get(db, "lead", ids[k], &json);
-		if (rc != CRM_OK)
-			crm_check(db, rc, "crm_record_get");
-		*touch += (unsigned char)json[1];
-		crm_free(json);
-	}
-	return bench_now() - t0;
-}
-
 static double raw_gets_once(sqlite3 *db, sqlite3_stmt *st, const int64_t *ids, long n, uint64_t *touch)
 {
 	double t0 = bench_now();
@@ -442,8 +222,8 @@ static double raw_gets_once(sqlite3 *db, sqlite3_stmt *st, const int64_t *ids, l
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW)
 			bench_die("raw get %lld: %s", (long long)ids[k], sqlite3_errmsg(db));
-		for (i = 0; i < NCOLS; i++) {
-			if (RAW_TEXT_COLUMN[i]) {
+		for (i = 0; i < BENCH_LEAD_NCOLS; i++) {
+			if (bench_lead_text_column[i]) {
 				const unsigned char *t = sqlite3_column_text(st, i);
 
 				if (t)
@@ -460,7 +240,7 @@ static double raw_gets_once(sqlite3 *db, sqlite3_stmt *st, const int64_t *ids, l
 static void bench_get(crm_db *cdb, sqlite3 *rdb, long nrows, long ngets, int reps)
 {
 	int64_t *ids = malloc(sizeof *ids * (size_t)ngets);
-	sqlite3_stmt *st = sql_prepare(rdb, RAW_GET);
+	sqlite3_stmt *st = sql_prepare(rdb, bench_lead_sql_get);
 	double best_crm = 1e30, best_raw = 1e30, t;
 	uint64_t touch = 0;
 	bench_rng rng;
@@ -469,11 +249,11 @@ static void bench_get(crm_db *cdb, sqlite3 *rdb, long nrows, long ngets, int rep
 
 	if (!ids)
 		bench_die("out of memory");
-	bench_rng_seed(&rng, SEED ^ 0x676574ULL);
+	bench_rng_seed(&rng, BENCH_LEAD_SEED ^ 0x676574ULL);
 	for (k = 0; k < ngets; k++)
 		ids[k] = 1 + (int64_t)bench_rng_below(&rng, (uint64_t)nrows);
 	for (r = 0; r < reps; r++) {
-		t = crm_gets_once(cdb, ids, ngets, &touch);
+		bench_crm_check(cdb, bench_lead_crm_gets(cdb, ids, ngets, &touch, &t), "crm_record_get");
 		if (t < best_crm)
 			best_crm = t;
 		t = raw_gets_once(rdb, st, ids, ngets, &touch);
@@ -501,9 +281,9 @@ static int stream_child(const char *path)
 	int rc;
 
 	hwm0 = bench_peak_rss_kb();
-	crm_check(db, crm_open(&db, path, NULL), "crm_open (stream)");
+	bench_crm_check(db, crm_open(&db, path, NULL), "crm_open (stream)");
 	t0 = bench_now();
-	crm_check(db, crm_query(&cur, db, "lead", NULL), "crm_query (stream)");
+	bench_crm_check(db, crm_query(&cur, db, "lead", NULL), "crm_query (stream)");
 	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
 		const char *json = crm_cursor_json(cur);
 
@@ -513,7 +293,7 @@ static int stream_child(const char *path)
 		rows++;
 	}
 	if (rc != CRM_DONE)
-		crm_check(db, rc, "crm_cursor_next (stream)");
+		bench_crm_check(db, rc, "crm_cursor_next (stream)");
 	t0 = bench_now() - t0;
 	crm_cursor_free(cur);
 	hwm1 = bench_peak_rss_kb();
@@ -574,12 +354,12 @@ int main(int argc, char **argv)
 	bench_note("bench_form: %ld rows, %ld gets, %d reps, libcrm %s, SQLite %s, in %s", nrows, ngets, reps,
 		   crm_libversion(), sqlite3_libversion(), dir);
 
-	crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
-	crm_check(cdb, crm_apply(cdb, LEAD_FORM), "crm_apply lead");
+	bench_crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
+	bench_crm_check(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead");
 	rdb = raw_open(raw_path);
 
 	bench_insert(cdb, rdb, nrows);
-	crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
+	bench_crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
 	if (count != nrows)
 		bench_die("libcrm holds %lld rows, expected %ld", (long long)count, nrows);
 

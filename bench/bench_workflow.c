@@ -3,30 +3,14 @@
  * same state changes written by hand: per transition one transaction that
  * reads the instance and the record, calls the same Lua guard directly,
  * updates the record and the instance and appends a history row. */
-#include "bench.h"
+#include "gen.h"
 
 #include <crm.h>
-#include <lauxlib.h>
-#include <lualib.h>
 #include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define STEPS 5
-
-static const char METADATA[] =
-	"[{\"form\":\"deal\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},{\"name\":\"score\",\"type\":\"integer\"},"
-	"{\"name\":\"step\",\"type\":\"integer\"}]},"
-	"{\"workflow\":\"pipeline\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"s0\","
-	"\"states\":{\"s0\":{},\"s1\":{},\"s2\":{},\"s3\":{},\"s4\":{},\"s5\":{\"final\":true}},"
-	"\"transitions\":["
-	"{\"from\":\"s0\",\"event\":\"advance\",\"to\":\"s1\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":1}}]},"
-	"{\"from\":\"s1\",\"event\":\"advance\",\"to\":\"s2\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":2}}]},"
-	"{\"from\":\"s2\",\"event\":\"advance\",\"to\":\"s3\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":3}}]},"
-	"{\"from\":\"s3\",\"event\":\"advance\",\"to\":\"s4\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":4}}]},"
-	"{\"from\":\"s4\",\"event\":\"advance\",\"to\":\"s5\",\"guard\":\"record.score >= 10\",\"actions\":[{\"set\":{\"step\":5}}]}]}]";
 
 /* Ids never reused, as in libcrm's tables (lib/store/ddl.c, lib/workflow/catalog.c). */
 static const char RAW_SCHEMA[] =
@@ -58,24 +42,12 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
 static double run_libcrm(const char *path, long n)
 {
 	crm_db *db = NULL;
-	crm_batch *batch = NULL;
-	char json[96];
 	double t0, t1;
 
-	if (crm_open(&db, path, NULL) || crm_apply(db, METADATA))
+	if (crm_open(&db, path, NULL) || crm_apply(db, bench_wf_metadata) || bench_wf_load(db, n))
 		bench_die("libcrm setup: %s", crm_errmsg(db));
-	if (crm_batch_begin(&batch, db, "deal"))
-		bench_die("batch: %s", crm_errmsg(db));
-	for (long i = 0; i < n; i++) {
-		snprintf(json, sizeof json, "{\"name\":\"deal %ld\",\"score\":%ld,\"step\":0}", i, 10 + i % 90);
-		if (crm_batch_add(batch, json, -1, NULL))
-			bench_die("insert: %s", crm_errmsg(db));
-	}
-	if (crm_batch_commit(batch))
-		bench_die("commit: %s", crm_errmsg(db));
-	crm_batch_free(batch);
 	t0 = bench_now();
-	for (int step = 0; step < STEPS; step++)
+	for (int step = 0; step < BENCH_WF_STEPS; step++)
 		for (long id = 1; id <= n; id++)
 			if (crm_workflow_fire(db, "deal", id, "advance", NULL))
 				bench_die("fire %ld: %s", id, crm_errmsg(db));
@@ -86,21 +58,17 @@ static double run_libcrm(const char *path, long n)
 
 static double run_raw(const char *path, long n)
 {
-	static const char *const states[] = { "s0", "s1", "s2", "s3", "s4", "s5" };
+	const char *const *states = bench_wf_states;
 	sqlite3 *db;
 	sqlite3_stmt *ins, *read_inst, *read_rec, *up_rec, *up_inst, *hist, *begin, *commit;
-	lua_State *L = luaL_newstate();
-	int guard;
+	bench_guard guard;
 	double t0, t1;
 
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		bench_die("open %s", path);
 	exec_or_die(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
 	exec_or_die(db, RAW_SCHEMA);
-	luaL_openlibs(L);
-	if (luaL_loadstring(L, "return function(record) return (record.score >= 10) end") || lua_pcall(L, 0, 1, 0))
-		bench_die("lua");
-	guard = luaL_ref(L, LUA_REGISTRYINDEX);
+	bench_guard_open(&guard);
 	exec_or_die(db, "BEGIN");
 	ins = prepare(db, "INSERT INTO deal(name, score, step, created_at, updated_at) VALUES(?, ?, 0, 1, 1)");
 	{
@@ -121,13 +89,13 @@ static double run_raw(const char *path, long n)
 	exec_or_die(db, "COMMIT");
 	begin = prepare(db, "BEGIN IMMEDIATE");
 	commit = prepare(db, "COMMIT");
-	read_inst = prepare(db, "SELECT id, state FROM inst WHERE record=?");
-	read_rec = prepare(db, "SELECT name, score, step, version FROM deal WHERE id=?");
-	up_rec = prepare(db, "UPDATE deal SET step=?, updated_at=?, version=version+1 WHERE id=?");
-	up_inst = prepare(db, "UPDATE inst SET state=?, entered_at=? WHERE id=?");
-	hist = prepare(db, "INSERT INTO history(instance, at, event, from_state, to_state) VALUES(?,?,?,?,?)");
+	read_inst = prepare(db, bench_wf_sql_read_inst);
+	read_rec = prepare(db, bench_wf_sql_read_rec);
+	up_rec = prepare(db, bench_wf_sql_up_rec);
+	up_inst = prepare(db, bench_wf_sql_up_inst);
+	hist = prepare(db, bench_wf_sql_hist);
 	t0 = bench_now();
-	for (int step = 0; step < STEPS; step++)
+	for (int step = 0; step < BENCH_WF_STEPS; step++)
 		for (long id = 1; id <= n; id++) {
 			int64_t instance;
 			int ok;
@@ -144,19 +112,9 @@ static double run_raw(const char *path, long n)
 			sqlite3_bind_int64(read_rec, 1, id);
 			if (sqlite3_step(read_rec) != SQLITE_ROW)
 				bench_die("raw: no record");
-			lua_rawgeti(L, LUA_REGISTRYINDEX, guard);
-			lua_createtable(L, 0, 4);
-			lua_pushstring(L, (const char *)sqlite3_column_text(read_rec, 0));
-			lua_setfield(L, -2, "name");
-			lua_pushinteger(L, sqlite3_column_int64(read_rec, 1));
-			lua_setfield(L, -2, "score");
-			lua_pushinteger(L, sqlite3_column_int64(read_rec, 2));
-			lua_setfield(L, -2, "step");
+			ok = bench_guard_call(&guard, (const char *)sqlite3_column_text(read_rec, 0),
+					      sqlite3_column_int64(read_rec, 1), sqlite3_column_int64(read_rec, 2));
 			sqlite3_reset(read_rec);
-			if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-				bench_die("raw: guard");
-			ok = lua_toboolean(L, -1);
-			lua_pop(L, 1);
 			if (!ok)
 				bench_die("raw: guard refused");
 			sqlite3_bind_int(up_rec, 1, step + 1);
@@ -190,7 +148,7 @@ static double run_raw(const char *path, long n)
 	sqlite3_finalize(up_inst);
 	sqlite3_finalize(hist);
 	sqlite3_close(db);
-	lua_close(L);
+	bench_guard_close(&guard);
 	return t1 - t0;
 }
 
@@ -201,13 +159,13 @@ int main(void)
 	char *a = bench_path(dir, "libcrm.db"), *b = bench_path(dir, "raw.db");
 	double lib, raw;
 
-	bench_note("bench_workflow: %ld instances x %d transitions, libcrm %s, SQLite %s", n, STEPS, crm_libversion(),
+	bench_note("bench_workflow: %ld instances x %d transitions, libcrm %s, SQLite %s", n, BENCH_WF_STEPS, crm_libversion(),
 		   sqlite3_libversion());
 	raw = run_raw(b, n);
 	lib = run_libcrm(a, n);
 	bench_note("workflow_transition: libcrm %.3f s, raw %.3f s", lib, raw);
-	bench_rate("workflow_transition_libcrm", (double)n * STEPS, lib);
-	bench_rate("workflow_transition_raw", (double)n * STEPS, raw);
+	bench_rate("workflow_transition_libcrm", (double)n * BENCH_WF_STEPS, lib);
+	bench_rate("workflow_transition_raw", (double)n * BENCH_WF_STEPS, raw);
 	bench_ratio("workflow_transition", lib, raw);
 	if (!getenv("BENCH_KEEP"))
 		bench_rmdir(dir);
