@@ -752,7 +752,7 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 		dim_key_name(sql, rep, d);
 	}
 	crm__buf_puts(sql, ", \"b\".\"pos__\" AS \"pos__\", count(*) AS \"n\" FROM \"b__\" AS \"b\""
-			   " WHERE \"b\".\"pos__\" IS NOT NULL GROUP BY ");
+			   " WHERE \"b\".\"pos__\" IS NOT NULL GROUP BY 1, ");
 	for (int d = 0; d < rep->ndims; d++)
 		crm__buf_printf(sql, "%d, ", d + 2);
 	crm__buf_printf(sql, "%d)", rep->ndims + 2);
@@ -766,7 +766,7 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 	}
 	crm__buf_puts(sql, ", \"s\".\"i\" AS \"i__\", \"s\".\"name\" AS \"stage\","
 			   " sum(CASE WHEN \"b\".\"pos__\" >= \"s\".\"i\" THEN \"b\".\"n\" ELSE 0 END) AS \"reached\""
-			   " FROM \"n__\" AS \"b\" CROSS JOIN \"st__\" AS \"s\" GROUP BY ");
+			   " FROM \"n__\" AS \"b\" CROSS JOIN \"st__\" AS \"s\" GROUP BY 1, ");
 	for (int d = 0; d < rep->ndims; d++)
 		crm__buf_printf(sql, "%d, ", d + 2);
 	crm__buf_printf(sql, "%d)", rep->ndims + 2);
