@@ -7,28 +7,40 @@
 #include "core/db_int.h"
 #include "test.h"
 
-/* With CRM_TEST_PG set (a libpq URL, scripts/pg prints one), every
- * handle gets a fresh schema of that database; the cluster is throwaway,
- * so schemas are left behind. The name carries the process's start time
- * too: a process id comes back in a later run on the same cluster. */
-static int open_test_db(crm_db **db)
+const char *test_pg_url(void)
+{
+	const char *url = getenv("CRM_TEST_PG");
+
+	return url && *url ? url : NULL;
+}
+
+/* The name carries the process's start time: a process id comes back in a
+ * later run on the same cluster. */
+void test_pg_schema(char *out, size_t size)
 {
 	static unsigned int counter;
 	static long started;
-	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
-	const char *url = getenv("CRM_TEST_PG");
-	char schema[64];
 
-	if (!url || !*url)
-		return crm_open(db, ":memory:", NULL);
 	if (!started) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		started = (long)(ts.tv_sec % 100000000) * 10 + ts.tv_nsec / 100000000;
 	}
-	snprintf(schema, sizeof schema, "t%ld_%ld_%u", (long)getpid(), started, ++counter);
+	snprintf(out, size, "t%ld_%ld_%u", (long)getpid(), started, ++counter);
+}
+
+/* With CRM_TEST_PG set, every handle gets a fresh schema of that database;
+ * the cluster is throwaway, so schemas are left behind. */
+static int open_test_db(crm_db **db)
+{
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	char schema[64];
+
+	if (!test_pg_url())
+		return crm_open(db, ":memory:", NULL);
+	test_pg_schema(schema, sizeof schema);
 	o.schema = schema;
-	return crm_open(db, url, &o);
+	return crm_open(db, test_pg_url(), &o);
 }
 
 crm_db *test_db(void)

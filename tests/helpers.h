@@ -3,6 +3,8 @@
 #ifndef CRM_TEST_HELPERS_H
 #define CRM_TEST_HELPERS_H
 
+#include <stddef.h>
+
 #include "crm.h"
 
 /* An in-memory database, clock frozen at 2026-01-02T03:04:05.000Z; with
@@ -17,6 +19,12 @@ int test_apply_lossy(crm_db *db, const char *json);
 int64_t test_sql_int(crm_db *db, const char *sql);
 /* The record as JSON (static buffer, overwritten by the next call), or NULL. */
 const char *test_get(crm_db *db, const char *form, int64_t id);
+
+/* The PostgreSQL database the tests run on (CRM_TEST_PG, a libpq URL), or
+ * NULL for SQLite. */
+const char *test_pg_url(void);
+/* A schema name no other test handle uses, in `out` (64 bytes suffice). */
+void test_pg_schema(char *out, size_t size);
 
 /* A path for a database file in a new directory under /tmp (for tests that
  * reopen it or open it from several handles or processes): `dir` holds the

@@ -1,10 +1,14 @@
-/* crm_tick run by several processes at once on one database file (forked
- * hosts, each with its own handle): every timer fires exactly once, none is
- * lost, whatever the interleaving; also with records inserted beside two
- * tick loops. alarm() bounds every process, so a deadlock fails the test
- * instead of hanging it. */
+/* Several processes at once on one database (forked hosts, each with its
+ * own handle): crm_tick fires every timer exactly once, none is lost,
+ * whatever the interleaving, also with records inserted beside the tick
+ * loops; updates with expected versions lose no update. On the SQLite file
+ * of a temporary directory, or with CRM_TEST_PG on a fresh PostgreSQL
+ * schema that every process opens. alarm() bounds every process, so a
+ * deadlock fails the test instead of hanging it. */
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +21,9 @@
 #define LEADS 2000
 #define TICKERS 4
 #define INSERTED 600
+#define WRITERS 2
+#define UPDATERS 4
+#define INCREMENTS 50 /* successful updates per updater */
 #define BOUND_S 120 /* a guard against hangs, not a timing */
 
 /* A one-shot timer whose event is an internal transition: a second firing
@@ -27,7 +34,7 @@ static const char sla_def[] =
 	" \"states\":{\"new\":{\"timers\":[{\"after\":\"1h\",\"event\":\"breach\"}]}},"
 	" \"transitions\":[{\"from\":\"new\",\"event\":\"breach\",\"to\":\"new\",\"actions\":[{\"emit\":\"breached\"}]}]}";
 
-static char dir[32], path[96];
+static char dir[32], path[96], schema[64];
 /* Pipes whose write end the parent closes: "go" starts every child at
  * once, "stop" ends the tick loops. */
 static int go[2], stop[2] = { -1, -1 };
@@ -38,7 +45,8 @@ static crm_db *open_db(void)
 	crm_db *db = NULL;
 
 	o.busy_timeout_ms = BOUND_S * 1000;
-	if (crm_open(&db, path, &o) != CRM_OK) {
+	o.schema = schema;
+	if (crm_open(&db, test_pg_url() ? test_pg_url() : path, &o) != CRM_OK) {
 		fprintf(stderr, "cannot open %s: %s\n", path, crm_errmsg(db));
 		exit(2);
 	}
@@ -50,11 +58,20 @@ static void fresh_db(void)
 {
 	crm_db *db;
 
-	test_temp_db(dir, path, sizeof path);
+	if (test_pg_url())
+		test_pg_schema(schema, sizeof schema);
+	else
+		test_temp_db(dir, path, sizeof path);
 	db = open_db();
 	test_apply(db, form_def);
 	test_apply(db, sla_def);
 	crm_close(db);
+}
+
+static void remove_db(void)
+{
+	if (!test_pg_url())
+		test_remove_db(dir, path);
 }
 
 static void insert_leads(crm_db *db, int n)
@@ -86,7 +103,50 @@ static int closed(int fd, int wait)
 	return poll(&p, 1, wait ? -1 : 0) > 0 && read(fd, &c, 1) == 0;
 }
 
-enum role { TICK_ONCE, TICK_UNTIL_STOP, INSERT };
+enum role { TICK_ONCE, TICK_UNTIL_STOP, INSERT, INCREMENT };
+
+static int inserts = INSERTED; /* records an INSERT process writes */
+
+static const char counter_def[] = "{\"form\":\"counter\",\"fields\":[{\"name\":\"n\",\"type\":\"integer\"}]}";
+
+/* A member of the record's JSON: the integer after "\"name\":". */
+static int64_t member(const char *json, const char *name)
+{
+	char key[32];
+	const char *at;
+
+	snprintf(key, sizeof key, "\"%s\":", name);
+	at = strstr(json, key);
+	return at ? strtoll(at + strlen(key), NULL, 10) : -1;
+}
+
+/* Read counter 1 and write n + 1 with the version read, until INCREMENTS
+ * writes succeeded: a conflict (another process wrote in between) reads
+ * again; any other failure ends the process. */
+static void increment(crm_db *db)
+{
+	for (int done = 0; done < INCREMENTS;) {
+		char *json = NULL, update[64];
+		int64_t n, version;
+		int rc;
+
+		if (crm_record_get(db, "counter", 1, &json) != CRM_OK) {
+			fprintf(stderr, "get failed: %s\n", crm_errdetail(db));
+			_exit(5);
+		}
+		n = member(json, "n");
+		version = member(json, "version");
+		crm_free(json);
+		snprintf(update, sizeof update, "{\"n\":%lld}", (long long)(n + 1));
+		rc = crm_record_update(db, "counter", 1, update, version);
+		if (rc == CRM_OK)
+			done++;
+		else if (rc != CRM_ECONFLICT) {
+			fprintf(stderr, "update failed: %s\n", crm_errdetail(db));
+			_exit(6);
+		}
+	}
+}
 
 static pid_t spawn(enum role role)
 {
@@ -104,7 +164,9 @@ static pid_t spawn(enum role role)
 	if (role == TICK_ONCE)
 		tick_once(db);
 	else if (role == INSERT)
-		insert_leads(db, INSERTED);
+		insert_leads(db, inserts);
+	else if (role == INCREMENT)
+		increment(db);
 	else {
 		while (!closed(stop[0], 0))
 			tick_once(db);
@@ -169,7 +231,7 @@ TEST(test_tick_race__concurrent_ticks_fire_each_timer_exactly_once)
 	CHECK(wait_all(pids, TICKERS));
 	close(go[0]);
 	check_each_fired_once(LEADS);
-	test_remove_db(dir, path);
+	remove_db();
 }
 
 TEST(test_tick_race__inserts_beside_two_tick_loops_lose_no_timer)
@@ -193,8 +255,67 @@ TEST(test_tick_race__inserts_beside_two_tick_loops_lose_no_timer)
 	close(stop[0]);
 	stop[0] = stop[1] = -1;
 	check_each_fired_once(INSERTED);
-	test_remove_db(dir, path);
+	remove_db();
+}
+
+TEST(test_tick_race__four_tickers_beside_two_writers_fire_every_timer_once)
+{
+	pid_t pids[WRITERS + TICKERS];
+
+	alarm(2 * BOUND_S);
+	fresh_db();
+	if (pipe(go) || pipe(stop)) {
+		perror("pipe");
+		exit(2);
+	}
+	inserts = LEADS / WRITERS;
+	for (int i = 0; i < WRITERS; i++)
+		pids[i] = spawn(INSERT);
+	for (int i = 0; i < TICKERS; i++)
+		pids[WRITERS + i] = spawn(TICK_UNTIL_STOP);
+	close(go[1]);
+	CHECK(wait_all(pids, WRITERS));
+	close(stop[1]); /* the writers are done: each loop ticks once more and ends */
+	CHECK(wait_all(pids + WRITERS, TICKERS));
+	close(go[0]);
+	close(stop[0]);
+	stop[0] = stop[1] = -1;
+	inserts = INSERTED;
+	check_each_fired_once(LEADS);
+	remove_db();
+}
+
+TEST(test_tick_race__updates_with_expected_versions_lose_no_update)
+{
+	pid_t pids[UPDATERS];
+	crm_db *db;
+	char *json = NULL;
+
+	alarm(2 * BOUND_S);
+	fresh_db();
+	db = open_db();
+	test_apply(db, counter_def);
+	CHECK_OK(db, crm_record_insert(db, "counter", "{\"n\":0}", NULL));
+	crm_close(db);
+	if (pipe(go)) {
+		perror("pipe");
+		exit(2);
+	}
+	for (int i = 0; i < UPDATERS; i++)
+		pids[i] = spawn(INCREMENT);
+	close(go[1]);
+	CHECK(wait_all(pids, UPDATERS));
+	close(go[0]);
+	db = open_db();
+	CHECK_OK(db, crm_record_get(db, "counter", 1, &json));
+	CHECK_INT(member(json, "n"), UPDATERS * INCREMENTS);
+	CHECK_INT(member(json, "version"), UPDATERS * INCREMENTS + 1);
+	crm_free(json);
+	crm_close(db);
+	remove_db();
 }
 
 TEST_LIST(T(test_tick_race__concurrent_ticks_fire_each_timer_exactly_once),
-	  T(test_tick_race__inserts_beside_two_tick_loops_lose_no_timer))
+	  T(test_tick_race__inserts_beside_two_tick_loops_lose_no_timer),
+	  T(test_tick_race__four_tickers_beside_two_writers_fire_every_timer_once),
+	  T(test_tick_race__updates_with_expected_versions_lose_no_update))
