@@ -1,6 +1,7 @@
 /* Shared test fixtures (see helpers.h). */
 #include "helpers.h"
 
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +78,55 @@ int test_apply_lossy(crm_db *db, const char *json)
 		test_failures_++;
 	}
 	return rc;
+}
+
+int test_relation_exists(crm_db *db, const char *name)
+{
+	int exists = -1;
+
+	if (db->be->relation_exists(db, name, &exists) != CRM_OK) {
+		fprintf(stderr, "relation_exists(%s): %s\n", name, crm_errmsg(db));
+		test_failures_++;
+	}
+	return exists;
+}
+
+int test_column_exists(crm_db *db, const char *table, const char *column)
+{
+	crm__buf type = CRM__BUF_INIT;
+	int exists = -1;
+
+	if (db->be->column_decl_type(db, table, column, &type) != CRM_OK) {
+		fprintf(stderr, "column_decl_type(%s.%s): %s\n", table, column, crm_errmsg(db));
+		test_failures_++;
+	} else
+		exists = type.len > 0;
+	crm__buf_free(&type);
+	return exists;
+}
+
+int test_index_count(crm_db *db, const char *table)
+{
+	crm__buf names = CRM__BUF_INIT;
+	int n = 0;
+
+	if (db->be->index_names(db, table, &names) != CRM_OK) {
+		fprintf(stderr, "index_names(%s): %s\n", table, crm_errmsg(db));
+		test_failures_++;
+		n = -1;
+	}
+	/* SQLite's own indexes (of a UNIQUE constraint) are not libcrm's. */
+	for (size_t at = 0; n >= 0 && at < names.len; at += strlen(names.p + at) + 1)
+		n += strncmp(names.p + at, "sqlite_", 7) != 0;
+	crm__buf_free(&names);
+	return n;
+}
+
+int64_t test_object_count(crm_db *db)
+{
+	if (strcmp(db->be->name, "sqlite") == 0)
+		return test_sql_int(db, "SELECT count(*) FROM sqlite_schema");
+	return test_sql_int(db, "SELECT count(*) FROM pg_class WHERE relnamespace = CAST(current_schema() AS regnamespace)");
 }
 
 int64_t test_sql_int(crm_db *db, const char *sql)

@@ -26,6 +26,16 @@ const char *test_pg_url(void);
 /* A schema name no other test handle uses, in `out` (64 bytes suffice). */
 void test_pg_schema(char *out, size_t size);
 
+/* Schema questions asked through the handle's backend, so a test means
+ * the same on SQLite and PostgreSQL: does table or view `name` exist; does
+ * `table` have `column`; how many indexes does `table` have. */
+int test_relation_exists(crm_db *db, const char *name);
+int test_column_exists(crm_db *db, const char *table, const char *column);
+int test_index_count(crm_db *db, const char *table);
+/* How many schema objects (tables, indexes, views, sequences) the
+ * database holds: a failed call must leave it unchanged. */
+int64_t test_object_count(crm_db *db);
+
 /* A path for a database file in a new directory under /tmp (for tests that
  * reopen it or open it from several handles or processes): `dir` holds the
  * directory (at least 32 bytes), `path` the file. Exits when it cannot. */

@@ -422,7 +422,7 @@ TEST(test_batch__begin_checks_its_arguments)
 	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
 	CHECK_INT(crm_batch_add(b, NULL, -1, NULL), CRM_EMISUSE);
 	crm_batch_free(b);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name='item'"), 1);
+	CHECK_INT(test_relation_exists(db, "item"), 1);
 	crm_close(db);
 }
 

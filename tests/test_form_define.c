@@ -44,7 +44,7 @@ static void snap(crm_db *db, snapshot *s)
 		fprintf(stderr, "crm_form_list failed: %s\n", crm_errdetail(db));
 		test_failures_++;
 	}
-	s->objects = test_sql_int(db, "SELECT count(*) FROM sqlite_schema");
+	s->objects = test_object_count(db);
 	s->meta_rows = test_sql_int(db, "SELECT count(*) FROM crm_meta");
 }
 
@@ -161,13 +161,7 @@ static int64_t listed_version(crm_db *db, const char *form)
 	return v;
 }
 
-static int64_t table_count(crm_db *db, const char *name)
-{
-	char sql[256];
-
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='%s'", name);
-	return test_sql_int(db, sql);
-}
+static int64_t table_count(crm_db *db, const char *name) { return test_relation_exists(db, name); }
 
 /* ---- every type round-trips ---- */
 
@@ -795,7 +789,7 @@ TEST(test_form_define__index_flag_is_refused_on_unindexable_types)
 	REFUSED_FIELD(db, "{\"name\":\"a\",\"type\":\"computed\",\"lua\":\"1\",\"index\":true}", "fields[0].index",
 		      "indexed");
 	ACCEPTED_FIELD(db, "ix", "{\"name\":\"a\",\"type\":\"text\",\"index\":true}");
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND tbl_name='ix'"), 1);
+	CHECK_INT(test_index_count(db, "ix"), 1);
 	crm_close(db);
 }
 
@@ -831,7 +825,7 @@ TEST(test_form_define__indexes_and_composite_uniques_are_checked)
 	test_apply(db, "{\"form\":\"f\",\"fields\":[{\"name\":\"a\",\"type\":\"text\"}],"
 		       "\"indexes\":[[\"a\",\"created_at\"],[\"owner\"]],"
 		       "\"unique\":[{\"fields\":[\"a\"],\"nulls_distinct\":false}]}");
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND tbl_name='f'"), 3);
+	CHECK_INT(test_index_count(db, "f"), 3);
 	crm_close(db);
 }
 
@@ -883,7 +877,7 @@ TEST(test_form_define__array_with_one_bad_document_applies_nothing)
 	CHECK_INT(table_count(db, "one"), 0);
 	CHECK_INT(table_count(db, "two"), 0);
 	CHECK_INT(listed_version(db, "old"), 1);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM pragma_table_info('old') WHERE name='b'"), 0);
+	CHECK_INT(test_column_exists(db, "old", "b"), 0);
 	/* a dangling ref in the last document rolls back the earlier ones too */
 	REFUSED(db,
 		"[{\"form\":\"one\",\"fields\":[{\"name\":\"a\",\"type\":\"text\"}]},"
@@ -1029,7 +1023,7 @@ TEST(test_form_define__existing_table_with_the_form_name_is_eexists)
 	crm_db *db = test_db();
 	snapshot before;
 
-	CHECK_INT(crm__exec(db, "CREATE TABLE lead(x); INSERT INTO lead VALUES(42);"
+	CHECK_INT(crm__exec(db, "CREATE TABLE lead(x INTEGER); INSERT INTO lead VALUES(42);"
 					"CREATE VIEW lead_view AS SELECT 1"),
 		  CRM_OK);
 	snap(db, &before);

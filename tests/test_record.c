@@ -205,6 +205,7 @@ TEST(test_record__delete_with_expected_version_checks_it)
 TEST(test_record__unique_value_is_refused_with_the_other_record)
 {
 	crm_db *db = lead_db();
+	int64_t c = 0;
 
 	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"A\",\"phone\":\"13800000000\"}", NULL));
 	CHECK_RC(db, crm_record_insert(db, "lead", "{\"name\":\"B\",\"phone\":\"13800000000\"}", NULL),
@@ -218,10 +219,11 @@ TEST(test_record__unique_value_is_refused_with_the_other_record)
 	CHECK_HAS(crm_errdetail(db), "\"code\":\"unique\"");
 	/* updating the record to its own value is fine; another record to it is not */
 	CHECK_OK(db, crm_record_update(db, "lead", 1, "{\"phone\":\"13800000000\"}", 0));
-	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"C\",\"phone\":\"13800000001\"}", NULL));
-	CHECK_RC(db, crm_record_update(db, "lead", 2, "{\"phone\":\"13800000000\"}", 0), CRM_ECONSTRAINT);
+	/* (PostgreSQL's ids have gaps where inserts failed: take the one given) */
+	CHECK_OK(db, crm_record_insert(db, "lead", "{\"name\":\"C\",\"phone\":\"13800000001\"}", &c));
+	CHECK_RC(db, crm_record_update(db, "lead", c, "{\"phone\":\"13800000000\"}", 0), CRM_ECONSTRAINT);
 	CHECK_HAS(crm_errdetail(db), "\"code\":\"unique\"");
-	CHECK_HAS(test_get(db, "lead", 2), "\"phone\":\"13800000001\"");
+	CHECK_HAS(test_get(db, "lead", c), "\"phone\":\"13800000001\"");
 	crm_close(db);
 }
 
@@ -700,7 +702,7 @@ TEST(test_record__sql_looking_form_names_are_not_found_and_table_survives)
 			 CRM_ENOTFOUND);
 		CHECK_RC(db, crm_count(db, names[i], NULL, &n), CRM_ENOTFOUND);
 	}
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='lead'"), 1);
+	CHECK_INT(test_relation_exists(db, "lead"), 1);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM lead"), 1);
 	CHECK_HAS(test_get(db, "lead", 1), "\"name\":\"A\"");
 	crm_close(db);

@@ -976,7 +976,7 @@ TEST(test_validate__sql_looking_values_are_stored_verbatim)
 	CHECK_HAS(test_get(db, "lead", id), "\"name\":\"n'); --\",\"nick\":\"x'); DROP TABLE lead; --\"");
 	CHECK_HAS(test_get(db, "lead", id), "\"notes\":\"\\\"; DELETE FROM lead; --\"");
 	CHECK_HAS(test_get(db, "lead", id), "\"data\":{\"q\":\"' OR 1=1 --\"}");
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='lead'"), 1);
+	CHECK_INT(test_relation_exists(db, "lead"), 1);
 	CHECK_INT(lead_count(db), 1);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM lead WHERE nick = 'x''); DROP TABLE lead; --'"), 1);
 	/* a hostile unknown member name is reported, not executed */
@@ -985,7 +985,7 @@ TEST(test_validate__sql_looking_values_are_stored_verbatim)
 	/* and so is a hostile form name */
 	CHECK_RC(db, crm_record_insert(db, "lead; DROP TABLE lead", "{\"name\":\"n\"}", NULL), CRM_ENOTFOUND);
 	CHECK_RC(db, crm_record_insert(db, "lead\" --", "{\"name\":\"n\"}", NULL), CRM_ENOTFOUND);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='lead'"), 1);
+	CHECK_INT(test_relation_exists(db, "lead"), 1);
 	crm_close(db);
 }
 

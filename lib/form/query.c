@@ -529,11 +529,12 @@ static int bind_all(crm_db *db, crm__stmt *st, const crm__binds *binds, const cr
 	for (int k = 0; k < nk && rc == CRM_OK; k++)
 		rc = crm__value_bind(st, idx++, kbind[k]);
 	if (paging && rc == CRM_OK) {
-		rc = crm__bind_int64(st, idx++, limit);
+		/* No limit is the largest one: every database takes that. */
+		rc = crm__bind_int64(st, idx++, limit < 0 ? INT64_MAX : limit);
 		if (rc == CRM_OK)
 			rc = crm__bind_int64(st, idx, offset);
 	}
-	return rc == CRM_OK ? CRM_OK : rc;
+	return rc;
 }
 
 static void set_col(crm_cursor *cur, int i, int column)

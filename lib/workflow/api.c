@@ -192,7 +192,7 @@ int crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **
 	/* The first seven names: a record's instances do not repeat its form and id. */
 	return rows_json(db,
 			 "SELECT id, workflow, version, state, status, started_at, entered_at FROM crm_wf_instance"
-			 " WHERE (?1 IS NOT NULL AND form=?1 AND record=?2) OR (?1 IS NULL AND form IS NULL) ORDER BY id",
+			 " WHERE (CAST(?1 AS TEXT) IS NOT NULL AND form=?1 AND record=?2) OR (CAST(?1 AS TEXT) IS NULL AND form IS NULL) ORDER BY id",
 			 form, record, instance_names, 7, out);
 }
 
@@ -203,7 +203,7 @@ int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **ou
 	if ((rc = enter_listing(db, form, record, out, "crm_workflow_instance_history")))
 		return rc;
 	return rows_json(db,
-			 HISTORY_SQL " WHERE (?1 IS NOT NULL AND i.form=?1 AND i.record=?2) OR (?1 IS NULL AND i.form IS NULL)"
+			 HISTORY_SQL " WHERE (CAST(?1 AS TEXT) IS NOT NULL AND i.form=?1 AND i.record=?2) OR (CAST(?1 AS TEXT) IS NULL AND i.form IS NULL)"
 				     " ORDER BY h.id",
 			 form, record, history_names, 8, out);
 }
