@@ -122,6 +122,61 @@ int test_index_count(crm_db *db, const char *table)
 	return n;
 }
 
+const char *test_column_type(crm_db *db, const char *table, const char *column)
+{
+	static char out[64];
+	crm__buf type = CRM__BUF_INIT;
+
+	out[0] = '\0';
+	if (db->be->column_decl_type(db, table, column, &type) != CRM_OK) {
+		fprintf(stderr, "column_decl_type(%s.%s): %s\n", table, column, crm_errmsg(db));
+		test_failures_++;
+	} else if (type.len)
+		snprintf(out, sizeof out, "%s", crm__buf_cstr(&type));
+	crm__buf_free(&type);
+	return out;
+}
+
+const char *test_storage_class(crm_db *db, const char *table, const char *column)
+{
+	static char out[16];
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st = NULL;
+
+	snprintf(out, sizeof out, "(error)");
+	crm__buf_puts(&sql, "SELECT ");
+	db->be->dialect->storage_class(&sql, column);
+	crm__buf_printf(&sql, " FROM %s LIMIT 1", table);
+	if (db->be->prepare(db, crm__buf_cstr(&sql), sql.len, &st) == CRM_OK && crm__step(st) == CRM_ROW)
+		snprintf(out, sizeof out, "%s", crm__column_text(st, 0));
+	else {
+		fprintf(stderr, "storage class of %s.%s: %s\n", table, column, crm_errmsg(db));
+		test_failures_++;
+	}
+	crm__finalize(st);
+	crm__buf_free(&sql);
+	return out;
+}
+
+int test_index_mentions(crm_db *db, const char *table, const char *column)
+{
+	crm__buf names = CRM__BUF_INIT;
+	char key[80];
+	int n = 0;
+
+	snprintf(key, sizeof key, "__%s", column);
+	if (db->be->index_names(db, table, &names) != CRM_OK) {
+		fprintf(stderr, "index_names(%s): %s\n", table, crm_errmsg(db));
+		test_failures_++;
+	}
+	for (size_t at = 0; at < names.len; at += strlen(names.p + at) + 1) {
+		const char *hit = strstr(names.p + at, key);
+		n += hit && (hit[strlen(key)] == '\0' || strncmp(hit + strlen(key), "__", 2) == 0);
+	}
+	crm__buf_free(&names);
+	return n;
+}
+
 int64_t test_object_count(crm_db *db)
 {
 	if (strcmp(db->be->name, "sqlite") == 0)

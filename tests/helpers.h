@@ -32,6 +32,14 @@ void test_pg_schema(char *out, size_t size);
 int test_relation_exists(crm_db *db, const char *name);
 int test_column_exists(crm_db *db, const char *table, const char *column);
 int test_index_count(crm_db *db, const char *table);
+/* The declared type of table.column spelt as the backend's dialect spells
+ * its types (db->be->dialect->type_integer...), "" when there is none;
+ * the storage class of the first row's value (the dialect's
+ * storage_class: "integer", "real", "text", "null"); how many of the
+ * table's indexes libcrm named after `column`. Static buffers. */
+const char *test_column_type(crm_db *db, const char *table, const char *column);
+const char *test_storage_class(crm_db *db, const char *table, const char *column);
+int test_index_mentions(crm_db *db, const char *table, const char *column);
 /* How many schema objects (tables, indexes, views, sequences) the
  * database holds: a failed call must leave it unchanged. */
 int64_t test_object_count(crm_db *db);

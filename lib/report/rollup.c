@@ -548,8 +548,9 @@ static int retype_column(crm_db *db, const rollup *r)
 	crm__buf_free(&type);
 	if (same)
 		return CRM_OK;
-	/* SQLite cannot drop a column an index uses: the form's indexes come back below. */
-	rc = CRM_OK;
+	/* No database drops a column an index uses, and PostgreSQL none a view
+	 * uses: the form's indexes and view come back below. */
+	rc = crm__ddl_view(db, p, CRM__VIEW_DROP);
 	for (int k = 0; k < p->nindexes && rc == CRM_OK; k++)
 		for (int j = 0; j < p->indexes[k].nfields; j++)
 			if (p->indexes[k].fields[j] == r->column) {
@@ -581,7 +582,7 @@ static int retype_column(crm_db *db, const rollup *r)
 	crm__buf_free(&sql);
 	if (rc == CRM_OK)
 		rc = crm__ddl_sync_indexes(db, p, CRM__IX_CREATE);
-	return rc;
+	return rc ? rc : crm__ddl_view(db, p, CRM__VIEW_CREATE);
 }
 
 int crm__rollup_after_apply(crm_db *db, int rc)
