@@ -202,7 +202,7 @@ TEST(test_limits__metadata_document_over_1mib_is_refused)
 	CHECK_RC(db, crm_apply(db, doc), CRM_ELIMIT);
 	CHECK_HAS(crm_errmsg(db), "huge");
 	CHECK_INT(definitions(db), defs);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name='huge'"), 0);
+	CHECK_INT(test_relation_exists(db, "huge"), 0);
 	free(doc);
 	crm_close(db);
 }
