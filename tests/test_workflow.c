@@ -114,13 +114,16 @@ static int64_t sql_int(crm_db *db, const char *fmt, ...)
 }
 
 /* ... as text, in a static ring of buffers ("(null)" for NULL, "(none)" for no row). */
-static const char *sql_text(crm_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *sql_text(crm_db *db, const char *fmt, ...)
+/* The first column of every row of a query, joined by `sep` ("(none)"
+ * without rows): the portable spelling of group_concat. */
+static const char *sql_rows(crm_db *db, const char *sep, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static const char *sql_rows(crm_db *db, const char *sep, const char *fmt, ...)
 {
 	static char ring[8][8192];
 	static int k;
 	char *out = ring[k++ % 8], sql[1024];
 	crm__stmt *st;
+	size_t len = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -132,13 +135,14 @@ static const char *sql_text(crm_db *db, const char *fmt, ...)
 		test_failures_++;
 		return out;
 	}
-	if (crm__step(st) == CRM_ROW) {
+	for (int n = 0; crm__step(st) == CRM_ROW && len < sizeof ring[0]; n++) {
 		const char *s = crm__column_text(st, 0);
-		snprintf(out, sizeof ring[0], "%s", s ? s : "(null)");
+		len += (size_t)snprintf(out + len, sizeof ring[0] - len, "%s%s", n ? sep : "", s ? s : "(null)");
 	}
 	crm__finalize(st);
 	return out;
 }
+#define sql_text(db, ...) sql_rows(db, ",", __VA_ARGS__)
 
 /* State of the record's instance of `workflow` ("(none)" when it has none). */
 static const char *state_of(crm_db *db, const char *workflow, const char *form, int64_t id)
@@ -799,8 +803,8 @@ TEST(test_s8_approval__three_parties_in_sequence)
 			"\"actor\":\"fred\",\"data\":{\"step\":2,\"approver\":\"role finance\"}");
 	CHECK_HAS(json, "\"event\":\"approved\",\"from\":\"review\",\"to\":\"signed\",\"actor\":\"fred\"");
 	crm_free(json);
-	CHECK_STR(sql_text(db, "SELECT group_concat(actor || '@' || ((at - %lld) / 3600000) || ':' || decision, ' ') FROM "
-			       "(SELECT * FROM crm_wf_approval ORDER BY step)", (long long)T0),
+	CHECK_STR(sql_rows(db, " ", "SELECT actor || '@' || ((at - %lld) / 3600000) || ':' || decision FROM crm_wf_approval"
+				    " ORDER BY step", (long long)T0),
 		  "alice@1:approved lena@2:approved fred@3:approved");
 	crm_close(db);
 }
@@ -887,8 +891,7 @@ TEST(test_s8_approval__discount_manager_then_director)
 	CHECK_OK(db, crm_workflow_decide(db, "contract", id, "approve", NULL));
 	CHECK_STR(state_of(db, "discount_approval", "contract", id), "granted");
 	CHECK_HAS(sql_text(db, "SELECT payload FROM crm_event WHERE type='discount_granted'"), "\"discount\":15");
-	CHECK_STR(sql_text(db, "SELECT group_concat(actor || ':' || decision, ' ') FROM "
-			       "(SELECT * FROM crm_wf_approval ORDER BY id)"),
+	CHECK_STR(sql_rows(db, " ", "SELECT actor || ':' || decision FROM crm_wf_approval ORDER BY id"),
 		  "max:approved dora:rejected max:approved dora:approved");
 	crm_close(db);
 }
@@ -1209,10 +1212,10 @@ static const char *snapshot(crm_db *db, int64_t id)
 	static char out[8192];
 
 	snprintf(out, sizeof out, "instance=%s record=%s history=%lld events=%lld timers=%s tasks=%lld",
-		 sql_text(db, "SELECT group_concat(state || '/' || status || '/' || entered_at || '/' || updated_at) FROM crm_wf_instance"),
+		 sql_text(db, "SELECT state || '/' || status || '/' || entered_at || '/' || updated_at FROM crm_wf_instance ORDER BY id"),
 		 test_get(db, "lead", id), (long long)sql_int(db, "SELECT count(*) FROM crm_wf_history"),
 		 (long long)sql_int(db, "SELECT count(*) FROM crm_event"),
-		 sql_text(db, "SELECT group_concat(id || ':' || state || ':' || event || ':' || due_at) FROM crm_wf_timer"),
+		 sql_text(db, "SELECT id || ':' || state || ':' || event || ':' || due_at FROM crm_wf_timer ORDER BY id"),
 		 (long long)sql_int(db, "SELECT count(*) FROM task"));
 	return out;
 }
@@ -1262,7 +1265,7 @@ TEST(test_engine__failed_transition_changes_nothing)
 	CHECK_INT(count(db, "task"), 1);
 	CHECK_INT(events(db, "left_a") + events(db, "entered_b"), 2);
 	CHECK_INT(events(db, "should_not_exist") + events(db, "entered_c"), 0);
-	CHECK_HAS(sql_text(db, "SELECT group_concat(state || ':' || event) FROM crm_wf_timer"), "b:pong");
+	CHECK_HAS(sql_text(db, "SELECT state || ':' || event FROM crm_wf_timer ORDER BY id"), "b:pong");
 	crm_close(db);
 }
 
@@ -1724,7 +1727,7 @@ TEST(test_engine__migration_rearms_timers)
 		  " 'migrate':{'states':{'draft':'open'}}}");
 	crm_clock_set(db, T0 + 30 * MIN);
 	CHECK_OK(db, crm_workflow_migrate(db, "m", NULL));
-	CHECK_STR(sql_text(db, "SELECT group_concat(state || ':' || event || ':' || (due_at - %lld)) FROM crm_wf_timer", (long long)T0),
+	CHECK_STR(sql_text(db, "SELECT state || ':' || event || ':' || (due_at - %lld) FROM crm_wf_timer ORDER BY id", (long long)T0),
 		  "open:remind:7200000");
 	CHECK_INT(tick(db, T0 + 3 * HOUR), 1);
 	CHECK_INT(events(db, "reminded"), 1);
@@ -1828,7 +1831,7 @@ TEST(test_engine__free_standing_workflow)
 	CHECK_RC(db, crm_workflow_start(db, "onboarding", 5, NULL), CRM_EINVAL);
 	CHECK_OK(db, crm_workflow_fire_instance(db, a, "begin", NULL));
 	CHECK_STR(sql_text(db, "SELECT state FROM crm_wf_instance WHERE id=%lld", (long long)a), "setup");
-	CHECK_STR(sql_text(db, "SELECT coalesce(form, 'none') || '/' || coalesce(record, 'none') || '/' || payload FROM crm_event WHERE type='setup_started'"),
+	CHECK_STR(sql_text(db, "SELECT coalesce(form, 'none') || '/' || coalesce(CAST(record AS TEXT), 'none') || '/' || payload FROM crm_event WHERE type='setup_started'"),
 		  "none/none/{\"workflow\":\"onboarding\",\"state\":\"setup\",\"data\":{\"who\":\"olga\",\"instance\":1}}");
 	CHECK_INT(count(db, "task"), 1);
 	CHECK_INT(tick(db, T0 + DAY), 1); /* b is still in start */
@@ -1839,7 +1842,7 @@ TEST(test_engine__free_standing_workflow)
 	CHECK_HAS(crm_errmsg(db), "is done");
 	CHECK_RC(db, crm_workflow_fire_instance(db, 999, "begin", NULL), CRM_ENOTFOUND);
 	CHECK_INT(sql_int(db, "SELECT count(*) FROM crm_wf_history WHERE instance=%lld", (long long)a), 3);
-	CHECK_STR(sql_text(db, "SELECT group_concat(event || ':' || coalesce(actor, '-'), ' ') FROM crm_wf_history WHERE instance=%lld",
+	CHECK_STR(sql_rows(db, " ", "SELECT event || ':' || coalesce(actor, '-') FROM crm_wf_history WHERE instance=%lld ORDER BY id",
 			   (long long)a),
 		  "(start):olga begin:olga finish:olga");
 	/* a form-bound workflow needs a record, an existing one */
