@@ -187,83 +187,49 @@ static int pg_upgrade(crm_db *db)
 
 static int pg_relation_exists(crm_db *db, const char *name, int *exists)
 {
-	crm__stmt *st = crm__stmt_take(db,
-				       "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
-				       " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
-				       " AND c.relname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
-				       (size_t)-1);
-	int rc;
-
-	*exists = 0;
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, name, -1);
-	rc = crm__step(st);
-	*exists = rc == CRM_ROW;
-	crm__stmt_give(db, st);
-	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+	return crm__stmt_texts(db,
+			       "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+			       " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+			       " AND c.relname = ?1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+			       name, NULL, NULL, exists);
 }
 
 /* Without the primary key's index: SQLite lists none for a rowid table. */
 static int pg_index_names(crm_db *db, const char *table, crm__buf *names)
 {
-	crm__stmt *st = crm__stmt_take(db,
-				       "SELECT i.relname FROM pg_catalog.pg_index x"
-				       " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
-				       " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
-				       " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
-				       " WHERE n.nspname = current_schema() AND t.relname = ? AND NOT x.indisprimary"
-				       " ORDER BY 1",
-				       (size_t)-1);
-	int rc;
-
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, table, -1);
-	while ((rc = crm__step(st)) == CRM_ROW)
-		crm__buf_put(names, crm__column_text(st, 0), (size_t)crm__column_bytes(st, 0) + 1);
-	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? CRM_OK : rc;
+	return crm__stmt_texts(db,
+			       "SELECT i.relname FROM pg_catalog.pg_index x"
+			       " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+			       " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
+			       " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
+			       " WHERE n.nspname = current_schema() AND t.relname = ?1 AND NOT x.indisprimary"
+			       " ORDER BY 1",
+			       table, NULL, names, NULL);
 }
 
 static int pg_column_decl_type(crm_db *db, const char *table, const char *column, crm__buf *type)
 {
-	crm__stmt *st = crm__stmt_take(db,
-				       "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a"
-				       " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-				       " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				       " WHERE n.nspname = current_schema() AND c.relname = ?1 AND a.attname = ?2"
-				       " AND a.attnum > 0 AND NOT a.attisdropped",
-				       (size_t)-1);
-	int rc;
+	int rc = crm__stmt_texts(db,
+				 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a"
+				 " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+				 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				 " WHERE n.nspname = current_schema() AND c.relname = ?1 AND a.attname = ?2"
+				 " AND a.attnum > 0 AND NOT a.attisdropped",
+				 table, column, type, NULL);
 
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, table, -1);
-	crm__bind_text(st, 2, column, -1);
-	if ((rc = crm__step(st)) == CRM_ROW)
-		crm__buf_puts(type, crm__column_text(st, 0));
-	crm__stmt_give(db, st);
-	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+	if (type->len)
+		type->len--; /* the NUL after the one row */
+	return rc;
 }
 
 /* EXPLAIN's text lines, each as an item of its own (parent 0). */
 static int pg_explain(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
 		      crm__buf *out)
 {
-	crm__buf q = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc, n = 0;
 
-	crm__buf_puts(&q, "EXPLAIN ");
-	crm__buf_puts(&q, sql);
-	if (q.oom) {
-		crm__buf_free(&q);
-		return crm__error_oom(db);
-	}
-	rc = crm__pg_prepare(db, q.p, q.len, &st);
-	crm__buf_free(&q);
-	if (rc)
+	if ((rc = crm__prepare_prefixed(db, "EXPLAIN ", sql, &st)))
 		return rc;
 	if ((rc = bind(st, payload)) == CRM_OK) {
 		while ((rc = crm__step(st)) == CRM_ROW) {

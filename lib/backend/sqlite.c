@@ -166,66 +166,32 @@ static int lite_readonly(crm_db *db) { return sqlite3_db_readonly(CONN(db), "mai
 
 static int lite_relation_exists(crm_db *db, const char *name, int *exists)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?",
-				       (size_t)-1);
-	int rc;
-
-	*exists = 0;
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, name, -1);
-	rc = crm__step(st);
-	*exists = rc == CRM_ROW;
-	crm__stmt_give(db, st);
-	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+	return crm__stmt_texts(db, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name=?1", name, NULL,
+			       NULL, exists);
 }
 
 static int lite_index_names(crm_db *db, const char *table, crm__buf *names)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT name FROM sqlite_schema WHERE type='index' AND tbl_name=?1",
-				       (size_t)-1);
-	int rc;
-
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, table, -1);
-	while ((rc = crm__step(st)) == CRM_ROW)
-		crm__buf_put(names, crm__column_text(st, 0), (size_t)crm__column_bytes(st, 0) + 1);
-	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? CRM_OK : rc;
+	return crm__stmt_texts(db, "SELECT name FROM sqlite_schema WHERE type='index' AND tbl_name=?1", table, NULL, names,
+			       NULL);
 }
 
 static int lite_column_decl_type(crm_db *db, const char *table, const char *column, crm__buf *type)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT type FROM pragma_table_info(?1) WHERE name=?2", (size_t)-1);
-	int rc;
+	int rc = crm__stmt_texts(db, "SELECT type FROM pragma_table_info(?1) WHERE name=?2", table, column, type, NULL);
 
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, table, -1);
-	crm__bind_text(st, 2, column, -1);
-	if ((rc = crm__step(st)) == CRM_ROW)
-		crm__buf_puts(type, crm__column_text(st, 0));
-	crm__stmt_give(db, st);
-	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+	if (type->len)
+		type->len--; /* the NUL after the one row */
+	return rc;
 }
 
 static int lite_explain(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
 			crm__buf *out)
 {
-	crm__buf q = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc, n = 0;
 
-	crm__buf_puts(&q, "EXPLAIN QUERY PLAN ");
-	crm__buf_puts(&q, sql);
-	if (q.oom) {
-		crm__buf_free(&q);
-		return crm__error_oom(db);
-	}
-	rc = lite_prepare(db, q.p, q.len, &st);
-	crm__buf_free(&q);
-	if (rc)
+	if ((rc = crm__prepare_prefixed(db, "EXPLAIN QUERY PLAN ", sql, &st)))
 		return rc;
 	if ((rc = bind(st, payload)) == CRM_OK) {
 		while ((rc = lite_step(st)) == CRM_ROW) {

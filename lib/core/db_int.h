@@ -165,6 +165,12 @@ crm__stmt *crm__stmt_take_buf(crm_db *db, crm__buf *sql);
  * after its step (CRM_DONE or CRM_ROW): the dialect's returning_id is
  * appended to `insert_sql`. */
 crm__stmt *crm__stmt_take_insert(crm_db *db, const char *insert_sql);
+/* Schema questions for backends: run `sql` with text parameters `a` and
+ * `b` (NULL: not bound) and append the first column of every row to `out`
+ * (may be NULL), each followed by a NUL; *rows (may be NULL) counts them. */
+int crm__stmt_texts(crm_db *db, const char *sql, const char *a, const char *b, crm__buf *out, int *rows);
+/* Prepare `prefix` followed by `sql` (EXPLAIN ...), uncached. */
+int crm__prepare_prefixed(crm_db *db, const char *prefix, const char *sql, crm__stmt **out);
 /* Return a statement to the cache (NULL does nothing). */
 void crm__stmt_give(crm_db *db, crm__stmt *stmt);
 /* End a JSON listing written into `json` from the rows of `st`: give `st`

@@ -55,6 +55,43 @@ crm__stmt *crm__stmt_take_insert(crm_db *db, const char *insert_sql)
 	return crm__stmt_take_buf(db, &sql);
 }
 
+int crm__stmt_texts(crm_db *db, const char *sql, const char *a, const char *b, crm__buf *out, int *rows)
+{
+	crm__stmt *st = crm__stmt_take(db, sql, (size_t)-1);
+	int rc, n = 0;
+
+	if (!st)
+		return db->errcode;
+	if (a)
+		crm__bind_text(st, 1, a, -1);
+	if (b)
+		crm__bind_text(st, 2, b, -1);
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		n++;
+		if (out)
+			crm__buf_put(out, crm__column_text(st, 0), (size_t)crm__column_bytes(st, 0) + 1);
+	}
+	crm__stmt_give(db, st);
+	if (rows)
+		*rows = n;
+	if (rc == CRM_DONE && out && out->oom)
+		return crm__error_oom(db);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+int crm__prepare_prefixed(crm_db *db, const char *prefix, const char *sql, crm__stmt **out)
+{
+	crm__buf q = CRM__BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	crm__buf_puts(&q, prefix);
+	crm__buf_puts(&q, sql);
+	rc = q.oom ? crm__error_oom(db) : db->be->prepare(db, q.p, q.len, out);
+	crm__buf_free(&q);
+	return rc;
+}
+
 void crm__stmt_give(crm_db *db, crm__stmt *st)
 {
 	crm__stmt_cache *c = db->stmts;
