@@ -34,6 +34,7 @@
  *
  * FUZZ_META_VERBOSE=1 in the environment prints why crm_apply refused an
  * input (for checking seeds: run the binary on the seed files). */
+#include <sqlite3.h>
 #include <stdint.h>
 
 #include "core/db_int.h" /* the handle's SQLite connection, to hash the database */
@@ -178,6 +179,9 @@ NO_COVERAGE static void hash_bytes(uint64_t *h, const void *p, size_t n)
 	}
 }
 
+/* The fuzzer runs on SQLite: the backend's connection is SQLite's own. */
+static sqlite3 *raw(crm_db *db) { return db->conn; }
+
 /* Hash every row of every column of `sql`'s result into *h. */
 NO_COVERAGE static void hash_query(sqlite3 *sql, const char *q, uint64_t *h)
 {
@@ -209,15 +213,15 @@ NO_COVERAGE static uint64_t db_hash(crm_db *db)
 	char q[256];
 	int rc;
 
-	hash_query(db->sql, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name", &h);
-	rc = sqlite3_prepare_v2(db->sql, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &st,
+	hash_query(raw(db), "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name", &h);
+	rc = sqlite3_prepare_v2(raw(db), "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &st,
 				NULL);
-	FUZZ_ASSERT(rc == SQLITE_OK, "cannot list tables: %s", sqlite3_errmsg(db->sql));
+	FUZZ_ASSERT(rc == SQLITE_OK, "cannot list tables: %s", sqlite3_errmsg(raw(db)));
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		snprintf(q, sizeof q, "SELECT * FROM \"%s\"", name);
 		hash_bytes(&h, name, strlen(name));
-		hash_query(db->sql, q, &h);
+		hash_query(raw(db), q, &h);
 	}
 	sqlite3_finalize(st);
 	return h;
@@ -227,10 +231,10 @@ static int64_t meta_rows(crm_db *db)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t n;
-	int rc = sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM crm_meta", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(raw(db), "SELECT count(*) FROM crm_meta", -1, &st, NULL);
 
-	FUZZ_ASSERT(rc == SQLITE_OK, "cannot count crm_meta: %s", sqlite3_errmsg(db->sql));
-	FUZZ_ASSERT(sqlite3_step(st) == SQLITE_ROW, "cannot count crm_meta: %s", sqlite3_errmsg(db->sql));
+	FUZZ_ASSERT(rc == SQLITE_OK, "cannot count crm_meta: %s", sqlite3_errmsg(raw(db)));
+	FUZZ_ASSERT(sqlite3_step(st) == SQLITE_ROW, "cannot count crm_meta: %s", sqlite3_errmsg(raw(db)));
 	n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return n;
