@@ -160,6 +160,10 @@ struct crm__dialect {
 	const char *identity_id;
 	/* Appended to an INSERT whose id is read with inserted_id. */
 	const char *returning_id;
+	/* Before returning_id in a record INSERT, on a backend whose failed
+	 * statements end the transaction: a unique key's conflict skips the
+	 * row (no id comes back) instead of failing. "" elsewhere. */
+	const char *insert_skip_conflict;
 	/* Null-safe comparisons: "a <not_distinct> b" is true when both are
 	 * null, "a <distinct> b" is its negation. */
 	const char *not_distinct, *distinct;

@@ -361,6 +361,7 @@ static const crm__dialect lite_dialect = {
 	 * whose workflows, events and history would be mixed up with its. */
 	.identity_id = "id INTEGER PRIMARY KEY AUTOINCREMENT",
 	.returning_id = "",
+	.insert_skip_conflict = "",
 	.not_distinct = "IS",
 	.distinct = "IS NOT",
 	.unique_key = lite_unique_key,

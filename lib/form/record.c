@@ -257,6 +257,7 @@ static int do_insert(crm_db *db, crm__write *w)
 {
 	crm__form *form = w->form;
 	crm__record *rec = w->rec;
+	const char *skip = db->be->dialect->insert_skip_conflict;
 	crm__stmt *st;
 	int64_t now = crm_now(db);
 	int rc, n = form->nfields;
@@ -273,7 +274,12 @@ static int do_insert(crm_db *db, crm__write *w)
 	crm__bind_int64(st, n + 1, now);
 	crm__bind_int64(st, n + 2, now);
 	bind_owner(db, st, n + 3, rec);
-	rc = crm__step_write(db, st);
+	if (*skip) {
+		/* The conflict skipped the row: no id came back. */
+		if ((rc = crm__step(st)) == CRM_DONE)
+			rc = crm__error(db, CRM_ECONSTRAINT, "UNIQUE constraint failed: %s", form->name);
+	} else
+		rc = crm__step_write(db, st);
 	if (rc == CRM_DONE || rc == CRM_ROW)
 		w->id = crm__inserted_id(st);
 	crm__reset(st);

@@ -769,7 +769,7 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 			   " FROM \"n__\" AS \"b\" CROSS JOIN \"st__\" AS \"s\" GROUP BY 1, ");
 	for (int d = 0; d < rep->ndims; d++)
 		crm__buf_printf(sql, "%d, ", d + 2);
-	crm__buf_printf(sql, "%d)", rep->ndims + 2);
+	crm__buf_printf(sql, "%d, %d)", rep->ndims + 2, rep->ndims + 3); /* a stage's index and its name */
 	crm__buf_puts(sql, " SELECT ");
 	for (int d = 0; d < rep->ndims; d++) {
 		if (rep->dims[d].bucket) {

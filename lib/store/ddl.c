@@ -275,6 +275,7 @@ crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 	for (int i = 0; i < form->nfields; i++)
 		crm__buf_puts(&sql, "?,");
 	crm__buf_puts(&sql, "?,?,?,1)");
+	crm__buf_puts(&sql, db->be->dialect->insert_skip_conflict);
 	crm__buf_puts(&sql, db->be->dialect->returning_id);
 	return form->st_insert = prepare(db, &sql);
 }
