@@ -76,10 +76,10 @@ static int integrity_ok(crm_db *db)
 	crm__stmt *st;
 	int ok;
 
-	if (db->be->prepare(db, "PRAGMA integrity_check", strlen("PRAGMA integrity_check"), &st) != CRM_OK)
+	if (!(st = crm__stmt_take(db, "PRAGMA integrity_check", (size_t)-1)))
 		return 0;
 	ok = crm__step(st) == CRM_ROW && strcmp(crm__column_text(st, 0), "ok") == 0;
-	crm__finalize(st);
+	crm__stmt_give(db, st);
 	return ok;
 }
 

@@ -818,7 +818,7 @@ TEST(test_query__filter_eval_agrees_with_sql_on_generated_filters)
 	CHECK_OK(db, crm__form_lookup(db, "lead", &form));
 	crm__form_retain(form);
 	/* every record's storage values, read straight from the table */
-	CHECK(db->be->prepare(db, "SELECT * FROM lead ORDER BY id", strlen("SELECT * FROM lead ORDER BY id"), &st) == CRM_OK);
+	CHECK((st = crm__stmt_take(db, "SELECT * FROM lead ORDER BY id", (size_t)-1)) != NULL);
 	while (crm__step(st) == CRM_ROW && nrows < 64) {
 		crm__buf *s = &strings[nrows];
 		memset(s, 0, sizeof *s);
@@ -854,7 +854,7 @@ TEST(test_query__filter_eval_agrees_with_sql_on_generated_filters)
 		idv[nrows] = row[nrows].sys[0].i;
 		nrows++;
 	}
-	crm__finalize(st);
+	crm__stmt_give(db, st);
 	CHECK_INT(nrows, 32);
 
 	for (int t = 0; t < 1500; t++) {

@@ -50,6 +50,9 @@ crm__stmt *crm__stmt_take_insert(crm_db *db, const char *insert_sql)
 {
 	crm__buf sql = CRM__BUF_INIT;
 
+	/* Nothing to append (SQLite): no text to build on this hot path. */
+	if (!*db->be->dialect->returning_id)
+		return crm__stmt_take(db, insert_sql, (size_t)-1);
 	crm__buf_puts(&sql, insert_sql);
 	crm__buf_puts(&sql, db->be->dialect->returning_id);
 	return crm__stmt_take_buf(db, &sql);
