@@ -14,9 +14,15 @@ static int after_write(crm_db *db, const crm__write *w, const crm__value *old, c
 	return rc ? rc : crm__workflow_after_write(db, w, old, now);
 }
 
+static int watches_inserts(crm_db *db, const crm__form *form)
+{
+	return crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
+}
+
 const crm__write_hooks crm__hooks = {
 	.compute = crm__script_compute,
 	.after_write = after_write,
+	.watches_inserts = watches_inserts,
 	.validate = crm__script_validate,
 	.sandbox_ready = crm__decision_lua_register,
 };

@@ -72,6 +72,11 @@ static const char *row_code(const cJSON *r)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "code"));
 }
 
+/* What crm_batch_add returns for a row whose only failure is a unique
+ * key's conflict: PostgreSQL queues the row (pipeline mode) and finds the
+ * conflict at the next sync point; the commit lists it for the row. */
+static int conflict_rc(void) { return test_pg_url() ? CRM_OK : CRM_ECONSTRAINT; }
+
 TEST(test_batch__thousand_rows_commit_with_ids_in_order)
 {
 	crm_db *db = item_db();
@@ -198,7 +203,7 @@ TEST(test_batch__duplicate_unique_values_within_the_batch_are_caught)
 	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
 	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"a\",\"code\":\"X\"}", -1, NULL));
 	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"b\",\"code\":\"Y\"}", -1, NULL));
-	CHECK_RC(db, crm_batch_add(b, "{\"name\":\"c\",\"code\":\"X\"}", -1, NULL), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_batch_add(b, "{\"name\":\"c\",\"code\":\"X\"}", -1, NULL), conflict_rc());
 	/* a duplicate along with another failure is reported too */
 	CHECK_RC(db, crm_batch_add(b, "{\"code\":\"Y\"}", -1, NULL), CRM_ECONSTRAINT);
 	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
@@ -226,7 +231,7 @@ TEST(test_batch__two_empty_keys_collide_when_nulls_are_not_distinct)
 	CHECK_OK(db, crm_batch_begin(&b, db, "t"));
 	CHECK_OK(db, crm_batch_add(b, "{\"n\":\"a\"}", -1, NULL));
 	CHECK_OK(db, crm_batch_add(b, "{\"n\":\"b\",\"k\":\"x\"}", -1, NULL));
-	CHECK_RC(db, crm_batch_add(b, "{\"n\":\"c\",\"k\":\"\"}", -1, NULL), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_batch_add(b, "{\"n\":\"c\",\"k\":\"\"}", -1, NULL), conflict_rc());
 	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
 	d = detail(db);
 	CHECK_INT(detail_int(d, "failed"), 1);
@@ -247,7 +252,7 @@ TEST(test_batch__duplicate_of_an_existing_record_is_caught)
 	CHECK_OK(db, crm_record_insert(db, "item", "{\"name\":\"a\",\"code\":\"X\"}", NULL));
 	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
 	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"b\"}", -1, NULL));
-	CHECK_RC(db, crm_batch_add(b, "{\"name\":\"c\",\"code\":\"X\"}", -1, NULL), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_batch_add(b, "{\"name\":\"c\",\"code\":\"X\"}", -1, NULL), conflict_rc());
 	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
 	d = detail(db);
 	CHECK_INT(detail_int(detail_row(d, 0), "index"), 1);
@@ -678,6 +683,110 @@ TEST(test_batch__defaults_and_owner_apply_to_batch_rows)
 	crm_close(db);
 }
 
+/* Thousands of rows, more than are ever in flight at once: conflicts with
+ * an earlier row and with a stored record are listed for their own rows,
+ * in order, and nothing is inserted. */
+TEST(test_batch__conflicts_found_late_name_their_rows_in_order)
+{
+	crm_db *db = item_db();
+	crm_batch *b = NULL;
+	char json[96];
+	cJSON *d;
+
+	CHECK_OK(db, crm_record_insert(db, "item", "{\"name\":\"stored\",\"code\":\"S\"}", NULL));
+	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
+	for (int i = 0; i < 3000; i++) {
+		int dup = i == 1500 || i == 2900;
+		if (i == 1500) /* row 10's code */
+			snprintf(json, sizeof json, "{\"name\":\"n%d\",\"code\":\"c10\"}", i);
+		else if (i == 2900) /* the stored record's */
+			snprintf(json, sizeof json, "{\"name\":\"n%d\",\"code\":\"S\"}", i);
+		else
+			snprintf(json, sizeof json, "{\"name\":\"n%d\",\"code\":\"c%d\"%s}", i, i,
+				 i == 2990 ? ",\"qty\":-1" : "");
+		CHECK_RC(db, crm_batch_add(b, json, -1, NULL), dup ? conflict_rc() : i == 2990 ? CRM_ECONSTRAINT : CRM_OK);
+	}
+	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
+	d = detail(db);
+	CHECK_INT(detail_int(d, "failed"), 3);
+	CHECK_INT(detail_int(detail_row(d, 0), "index"), 1500);
+	CHECK(row_has_error(detail_row(d, 0), "code", "unique"));
+	CHECK_INT(detail_int(detail_row(d, 1), "index"), 2900);
+	CHECK(row_has_error(detail_row(d, 1), "code", "unique"));
+	CHECK_INT(detail_int(detail_row(d, 2), "index"), 2990);
+	CHECK(row_has_error(detail_row(d, 2), "qty", "min"));
+	cJSON_Delete(d);
+	crm_batch_free(b);
+	CHECK_INT(rows(db), 1);
+	crm_close(db);
+}
+
+/* A row that asks for its id is inserted at once, after the rows queued
+ * before it: its conflict is its own return on every backend. */
+TEST(test_batch__row_asking_for_its_id_reports_its_conflict_at_once)
+{
+	crm_db *db = item_db();
+	crm_batch *b = NULL;
+	int64_t id = 0;
+	cJSON *d;
+
+	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
+	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"a\",\"code\":\"X\"}", -1, NULL));
+	CHECK_RC(db, crm_batch_add(b, "{\"name\":\"b\",\"code\":\"X\"}", -1, &id), CRM_ECONSTRAINT);
+	CHECK_OK(db, crm_batch_add(b, "{\"name\":\"c\",\"code\":\"Y\"}", -1, &id));
+	CHECK(id > 0);
+	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
+	d = detail(db);
+	CHECK_INT(detail_int(d, "failed"), 1);
+	CHECK_INT(detail_int(detail_row(d, 0), "index"), 1);
+	CHECK(row_has_error(detail_row(d, 0), "code", "unique"));
+	cJSON_Delete(d);
+	crm_batch_free(b);
+	CHECK_INT(rows(db), 0);
+	crm_close(db);
+}
+
+/* insert_many's ids arrive with the rows' outcomes: each is its row's. */
+TEST(test_batch__insert_many_ids_of_thousands_of_rows_are_their_rows)
+{
+	crm_db *db = item_db();
+	crm__buf json = CRM__BUF_INIT;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	char want[32];
+
+	for (int i = 0; i < 2500; i++)
+		crm__buf_printf(&json, "{\"name\":\"r%d\",\"qty\":%d}\n", i, i);
+	CHECK_OK(db, crm_record_insert_many(db, "item", crm__buf_cstr(&json), &ids, &n));
+	CHECK_INT(n, 2500);
+	for (size_t i = 0; i < n; i += 499) {
+		snprintf(want, sizeof want, "\"name\":\"r%zu\"", i);
+		CHECK_HAS(test_get(db, "item", ids[i]), want);
+	}
+	crm_free(ids);
+	crm__buf_free(&json);
+	crm_close(db);
+}
+
+/* Rows of a form a workflow starts on are not queued: each starts its
+ * instance with its own id. */
+TEST(test_batch__rows_starting_workflows_get_their_instances)
+{
+	crm_db *db = item_db();
+	crm_batch *b = NULL;
+
+	test_apply(db, "{\"workflow\":\"w\",\"form\":\"item\",\"start_on\":\"create\",\"initial\":\"new\","
+		       "\"states\":{\"new\":{},\"done\":{\"final\":true}},"
+		       "\"transitions\":[{\"from\":\"new\",\"event\":\"close\",\"to\":\"done\"}]}");
+	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
+	for (int i = 0; i < 50; i++)
+		CHECK_OK(db, crm_batch_add(b, "{\"name\":\"w\"}", -1, NULL));
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_wf_instance i JOIN item r ON r.id = i.record"), 50);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_batch__thousand_rows_commit_with_ids_in_order), T(test_batch__len_limits_the_row_text),
 	  T(test_batch__one_bad_row_fails_commit_and_inserts_nothing),
 	  T(test_batch__several_bad_rows_are_all_listed_with_field_errors),
@@ -697,4 +806,8 @@ TEST_LIST(T(test_batch__thousand_rows_commit_with_ids_in_order), T(test_batch__l
 	  T(test_batch__inside_host_transaction_commits_with_it),
 	  T(test_batch__inside_host_transaction_rolls_back_with_it),
 	  T(test_batch__failing_batch_inside_host_transaction_keeps_earlier_writes),
-	  T(test_batch__insert_many_inside_host_transaction), T(test_batch__defaults_and_owner_apply_to_batch_rows))
+	  T(test_batch__insert_many_inside_host_transaction), T(test_batch__defaults_and_owner_apply_to_batch_rows),
+	  T(test_batch__conflicts_found_late_name_their_rows_in_order),
+	  T(test_batch__row_asking_for_its_id_reports_its_conflict_at_once),
+	  T(test_batch__insert_many_ids_of_thousands_of_rows_are_their_rows),
+	  T(test_batch__rows_starting_workflows_get_their_instances))

@@ -52,6 +52,12 @@ enum crm__natural {
 	CRM__NAT_DATETIME, /* ms since 1970-01-01T00:00:00Z */
 };
 
+/* The outcome of a queued statement (crm__backend.queue): rc is CRM_ROW
+ * when it returned a row (id: that row's first column, the inserted id),
+ * CRM_DONE when it returned none, or its failure (recorded on the handle).
+ * Called from inside the backend: it must not run statements. */
+typedef void (*crm__queued_fn)(void *payload, int rc, int64_t id);
+
 /* The head of every backend's statement. */
 struct crm__stmt {
 	const crm__backend *be;
@@ -133,6 +139,24 @@ struct crm__backend {
 	/* The id of the row an INSERT made, after its step: the dialect's
 	 * `returning_id` is appended to every INSERT whose id is read. */
 	int64_t (*inserted_id)(crm__stmt *st);
+	/* Optional (NULL: every statement runs at once, as on SQLite). Send
+	 * the bound write `st` without waiting for its outcome (PostgreSQL's
+	 * pipeline mode) and reset it, so it may be bound and queued again at
+	 * once. `done` gets the outcome in queue order at the latest at the next
+	 * flush; any other statement, exec or transaction call first waits for
+	 * every queued outcome, and fails with the first queued failure, if
+	 * any. A statement queued after a failed one is not run (its done is
+	 * not called): the transaction has failed. */
+	int (*queue)(crm__stmt *st, crm__queued_fn done, void *payload);
+	/* Wait for the outcome of every queued statement; CRM_OK or the first
+	 * queued failure. NULL when queue is. */
+	int (*flush)(crm_db *db);
+	/* Optional (NULL: rows are read however the backend reads them). The
+	 * runs of `st` may return many rows: read them a few at a time, in
+	 * bounded memory, rather than all on the first step. Another statement
+	 * run on the connection while rows are still unread makes the backend
+	 * read the rest of them first. */
+	void (*many_rows)(crm__stmt *st);
 
 	/* ---- schema introspection ---- */
 	/* *exists = 1 when a table or view `name` exists. */
@@ -250,6 +274,11 @@ static inline int64_t crm__column_as(crm__stmt *st, int i, enum crm__natural kin
 }
 static inline int64_t crm__inserted_id(crm__stmt *st) { return st->be->inserted_id(st); }
 static inline void crm__reset(crm__stmt *st) { st->be->reset(st); }
+static inline void crm__many_rows(crm__stmt *st)
+{
+	if (st->be->many_rows)
+		st->be->many_rows(st);
+}
 static inline void crm__clear_bindings(crm__stmt *st) { st->be->clear_bindings(st); }
 static inline void crm__finalize(crm__stmt *st)
 {

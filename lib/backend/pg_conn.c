@@ -15,13 +15,18 @@
 /* PQexec `sql`; *out (may be NULL) keeps the last result on success. */
 static int run(crm_db *db, const char *sql, PGresult **out)
 {
-	PGresult *res = PQexec(PG(db)->c, sql);
-	ExecStatusType s = PQresultStatus(res);
+	PGresult *res;
+	ExecStatusType s;
+	int rc;
 
 	if (out)
 		*out = NULL;
+	if ((rc = crm__pg_sync(db)))
+		return rc;
+	res = PQexec(PG(db)->c, sql);
+	s = PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		int rc = crm__pg_fail(db, res);
+		rc = crm__pg_fail(db, res);
 		PQclear(res);
 		return rc;
 	}
@@ -60,13 +65,14 @@ int crm__pg_exec(crm_db *db, const char *sql)
 
 static int pg_in_transaction(crm_db *db)
 {
+	crm__pg_sync(db); /* rows or results in flight make the status "active" */
 	return db->conn && PQtransactionStatus(PG(db)->c) != PQTRANS_IDLE &&
 	       PQtransactionStatus(PG(db)->c) != PQTRANS_UNKNOWN;
 }
 
 static void pg_rollback(crm_db *db)
 {
-	if (pg_in_transaction(db))
+	if (pg_in_transaction(db)) /* after what was in flight, whose failure no longer matters */
 		PQclear(PQexec(PG(db)->c, "ROLLBACK"));
 	crm__pg_flush_dead(db, 0);
 }
@@ -388,6 +394,7 @@ static void pg_close(crm_db *db)
 	if (!pc)
 		return;
 	PQfinish(pc->c);
+	crm__free(pc->queue);
 	crm__free(pc);
 	db->conn = NULL;
 }
@@ -435,6 +442,9 @@ const crm__backend crm__pg_backend = {
 	.column_bytes = crm__pg_column_bytes,
 	.column_as = crm__pg_column_as,
 	.inserted_id = crm__pg_inserted_id,
+	.queue = crm__pg_queue,
+	.flush = crm__pg_flush,
+	.many_rows = crm__pg_many_rows,
 	.relation_exists = pg_relation_exists,
 	.index_names = pg_index_names,
 	.column_decl_type = pg_column_decl_type,

@@ -24,6 +24,12 @@
 
 #define PG_DEAD_MAX 32
 
+struct pg_stmt;
+typedef struct pg_queued {
+	crm__queued_fn done;
+	void *payload;
+} pg_queued;
+
 typedef struct pg_conn {
 	PGconn *c;
 	char schema[64];
@@ -42,6 +48,13 @@ typedef struct pg_conn {
 	 * transaction that can run it (fixed: forgetting must not allocate). */
 	char dead[PG_DEAD_MAX][16];
 	int ndead;
+	/* What is in flight on the connection, one kind at a time: statements
+	 * sent in pipeline mode whose results are unread, or the statement whose
+	 * rows arrive one at a time. Anything else that talks to the server
+	 * first completes them (crm__pg_sync). */
+	pg_queued *queue;
+	int nqueued, capqueued;
+	struct pg_stmt *streaming;
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)
@@ -87,6 +100,13 @@ const char *crm__pg_column_text(crm__stmt *st, int i);
 int crm__pg_column_bytes(crm__stmt *st, int i);
 int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale);
 int64_t crm__pg_inserted_id(crm__stmt *st);
+int crm__pg_queue(crm__stmt *st, crm__queued_fn done, void *payload);
+int crm__pg_flush(crm_db *db);
+void crm__pg_many_rows(crm__stmt *st);
+/* Complete what is in flight (queued statements, rows still to come)
+ * before the connection is used for anything else; CRM_OK or the first
+ * queued failure. */
+int crm__pg_sync(crm_db *db);
 /* Run the DEALLOCATEs of finalized statements, in one round trip, when
  * the session is idle (`force`: also inside a transaction that has not
  * failed). */

@@ -1,7 +1,8 @@
 /* PostgreSQL prepared statements behind the seam: named server-side
  * statements (PQprepare), parameters kept as text, results in text form.
- * The first step executes and fetches every row (this slice does not use
- * single-row mode); later steps walk them. */
+ * The first step executes and fetches every row, later steps walk them;
+ * a statement marked many_rows reads its rows one at a time instead
+ * (single-row mode), and queued writes go out in pipeline mode. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +37,10 @@ typedef struct pg_stmt {
 	PGresult *desc;      /* the result columns, before the first step */
 	PGresult *res;       /* the rows of the current run, NULL before it */
 	int row;             /* the current row of res */
+	int stream;          /* many_rows: read rows one at a time */
+	int active;          /* streaming, and rows are still to come */
+	PGresult *rest;      /* the rows still to come, read early (spill) */
+	int failed;          /* the stream's failure, found while spilling */
 } pg_stmt;
 
 #define P(st) ((pg_stmt *)(st))
@@ -53,6 +58,7 @@ static void free_stmt(pg_stmt *st)
 	crm__free(st->declared);
 	PQclear(st->desc);
 	PQclear(st->res);
+	PQclear(st->rest);
 	crm__free(st->text);
 	crm__free(st->sql);
 	crm__free(st);
@@ -65,7 +71,7 @@ void crm__pg_flush_dead(crm_db *db, int force)
 	char sql[PG_DEAD_MAX * 28];
 	size_t at = 0;
 
-	if (!pc || !pc->ndead)
+	if (!pc || !pc->ndead || pc->nqueued || pc->streaming)
 		return;
 	ts = PQtransactionStatus(pc->c);
 	if (ts != PQTRANS_IDLE && !(force && ts == PQTRANS_INTRANS))
@@ -120,6 +126,8 @@ static int server_prepare(crm_db *db, pg_stmt *st)
 	PGresult *res;
 	int rc;
 
+	if ((rc = crm__pg_sync(db)))
+		return rc;
 	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
 	st->epoch = pc->ddl_epoch;
 	res = PQprepare(pc->c, st->name, st->text, st->nparams, st->declared);
@@ -200,11 +208,20 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 
 const char *crm__pg_sql(crm__stmt *st) { return P(st)->sql; }
 
-void crm__pg_reset(crm__stmt *st)
+static void discard(pg_stmt *st);
+
+void crm__pg_reset(crm__stmt *base)
 {
-	PQclear(P(st)->res);
-	P(st)->res = NULL;
-	P(st)->row = -1;
+	pg_stmt *st = P(base);
+
+	if (st->active && conn_of(base))
+		discard(st);
+	st->active = 0;
+	PQclear(st->res);
+	PQclear(st->rest);
+	st->res = st->rest = NULL;
+	st->row = -1;
+	st->failed = 0;
 }
 
 void crm__pg_clear_bindings(crm__stmt *st)
@@ -216,6 +233,7 @@ void crm__pg_clear_bindings(crm__stmt *st)
 /* A statement whose connection is gone (crm_close ran) only frees memory. */
 void crm__pg_finalize(crm__stmt *st)
 {
+	crm__pg_reset(st);
 	if (conn_of(st) && P(st)->name[0])
 		bury(st->db, P(st)->name);
 	free_stmt(P(st));
@@ -348,6 +366,7 @@ int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
 
 /* ---- running ---- */
 
+
 static int is_stale_plan(const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -356,6 +375,212 @@ static int is_stale_plan(const PGresult *res)
 	       strstr(PQresultErrorMessage(res), "cached plan must not change result type");
 }
 
+/* ---- rows one at a time (many_rows) ---- */
+
+/* Read the rest of the stream and drop it (a reset before its end):
+ * one row in memory at a time. */
+static void discard(pg_stmt *st)
+{
+	PGconn *c = PG(st->base.db)->c;
+	PGresult *res;
+
+	while ((res = PQgetResult(c)))
+		PQclear(res);
+	st->active = 0;
+	PG(st->base.db)->streaming = NULL;
+}
+
+/* The stream's next result into st->res: a row (CRM_ROW), the end (no
+ * rows: CRM_DONE) or the failure. */
+static int stream_next(pg_stmt *st)
+{
+	crm_db *db = st->base.db;
+	PGresult *res = PQgetResult(PG(db)->c);
+	int rc;
+
+	PQclear(st->res);
+	st->res = NULL;
+	st->row = 0;
+	switch (PQresultStatus(res)) {
+	case PGRES_SINGLE_TUPLE: st->res = res; return CRM_ROW;
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		st->res = res;
+		discard(st); /* the NULL that ends the results */
+		return CRM_DONE;
+	default:
+		if (is_stale_plan(res))
+			st->epoch = PG(db)->ddl_epoch - 1; /* prepare again */
+		rc = crm__pg_fail(db, res);            /* NULL res: the connection's failure */
+		PQclear(res);
+		discard(st);
+		return rc;
+	}
+}
+
+/* Another statement needs the connection: the stream's rows still to come
+ * are read now, into one result its later steps walk. */
+static void spill(pg_stmt *st)
+{
+	crm_db *db = st->base.db;
+	PGresult *res;
+
+	while ((res = PQgetResult(PG(db)->c))) {
+		ExecStatusType s = PQresultStatus(res);
+		int n = st->rest ? PQntuples(st->rest) : 0, ok = 1;
+
+		if (s == PGRES_TUPLES_OK && !st->rest) {
+			st->rest = res; /* no row was left: its empty result */
+			continue;
+		}
+		if (s == PGRES_SINGLE_TUPLE) {
+			if (!st->rest)
+				st->rest = PQcopyResult(res, PG_COPYRES_ATTRS);
+			ok = st->rest != NULL;
+			for (int f = 0; ok && f < PQnfields(res); f++)
+				ok = PQsetvalue(st->rest, n, f, PQgetisnull(res, 0, f) ? NULL : PQgetvalue(res, 0, f),
+						PQgetlength(res, 0, f));
+			if (!ok && !st->failed)
+				st->failed = crm__error_oom(db);
+		} else if (s != PGRES_TUPLES_OK && !st->failed)
+			st->failed = crm__pg_fail(db, res);
+		PQclear(res);
+	}
+	st->active = 0;
+	PG(db)->streaming = NULL;
+}
+
+static int send_stream(pg_stmt *st)
+{
+	crm_db *db = st->base.db;
+	PGconn *c = PG(db)->c;
+
+	if (!PQsendQueryPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0))
+		return crm__pg_fail(db, NULL);
+	PQsetSingleRowMode(c);
+	st->active = 1;
+	PG(db)->streaming = st;
+	return CRM_OK;
+}
+
+static int execute_stream(pg_stmt *st)
+{
+	crm_db *db = st->base.db;
+	int rc;
+
+	if ((rc = send_stream(st)))
+		return rc;
+	rc = stream_next(st);
+	/* As execute: DDL this handle could not know of, outside a transaction. */
+	if (rc != CRM_ROW && rc != CRM_DONE && st->epoch != PG(db)->ddl_epoch &&
+	    PQtransactionStatus(PG(db)->c) == PQTRANS_IDLE && reprepare(db, st) == CRM_OK && send_stream(st) == CRM_OK)
+		rc = stream_next(st);
+	return rc;
+}
+
+/* ---- queued statements (pipeline mode) ---- */
+
+/* Read every queued statement's result up to the sync point, in order. */
+static int drain(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+	PGconn *c = pc->c;
+	PGresult *res;
+	int rc = CRM_OK, n = pc->nqueued;
+
+	pc->nqueued = 0;
+	if (!PQpipelineSync(c))
+		rc = crm__pg_fail(db, NULL);
+	for (int i = 0; i < n && rc == CRM_OK; i++) {
+		pg_queued q = pc->queue[i];
+
+		if (!(res = PQgetResult(c))) {
+			rc = crm__pg_fail(db, NULL);
+			break;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+			if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+				q.done(q.payload, CRM_ROW, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+			else
+				q.done(q.payload, CRM_DONE, 0);
+			break;
+		case PGRES_COMMAND_OK: q.done(q.payload, CRM_DONE, 0); break;
+		default:
+			rc = crm__pg_fail(db, res);
+			q.done(q.payload, rc, 0);
+			break;
+		}
+		PQclear(res);
+		PQclear(PQgetResult(c)); /* the NULL after each statement's results */
+	}
+	/* Up to the sync's own result; what follows a failure was not run
+	 * (PGRES_PIPELINE_ABORTED, then a NULL each). */
+	for (int left = 2 * n + 2; left > 0; left--) {
+		int sync;
+		res = PQgetResult(c);
+		sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+		if (sync)
+			break;
+	}
+	if (!PQexitPipelineMode(c) && rc == CRM_OK)
+		rc = crm__pg_fail(db, NULL);
+	return rc;
+}
+
+int crm__pg_sync(crm_db *db)
+{
+	pg_conn *pc = db->conn ? PG(db) : NULL;
+
+	if (!pc)
+		return CRM_OK;
+	if (pc->streaming)
+		spill(pc->streaming);
+	if (pc->nqueued || PQpipelineStatus(pc->c) != PQ_PIPELINE_OFF)
+		return drain(db);
+	return CRM_OK;
+}
+
+int crm__pg_flush(crm_db *db) { return crm__pg_sync(db); }
+
+void crm__pg_many_rows(crm__stmt *st) { P(st)->stream = 1; }
+
+int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
+{
+	pg_stmt *st = P(base);
+	crm_db *db = base->db;
+	pg_conn *pc;
+	int rc;
+
+	if (!conn_of(base))
+		return crm__error(db, CRM_EMISUSE, "the handle is closed");
+	pc = PG(db);
+	if (pc->streaming)
+		spill(pc->streaming);
+	if ((st->epoch != pc->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
+		return rc;
+	if ((rc = values_of(st)))
+		return rc;
+	if (pc->nqueued == pc->capqueued) {
+		int cap = pc->capqueued ? 2 * pc->capqueued : 64;
+		pg_queued *grown = crm__realloc(pc->queue, (size_t)cap * sizeof *grown);
+		if (!grown)
+			return crm__error_oom(db);
+		pc->queue = grown;
+		pc->capqueued = cap;
+	}
+	if (PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->c))
+		return crm__pg_fail(db, NULL);
+	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
+		return crm__pg_fail(db, NULL);
+	pc->queue[pc->nqueued++] = (pg_queued){ done, payload };
+	crm__pg_reset(base);
+	return CRM_OK;
+}
+
+/* ---- running ---- */
+
 static int execute(pg_stmt *st)
 {
 	crm_db *db = st->base.db;
@@ -363,11 +588,15 @@ static int execute(pg_stmt *st)
 	PGresult *res;
 	int rc;
 
+	if ((rc = crm__pg_sync(db)))
+		return rc;
 	/* The schema may have changed since: prepare again first. */
 	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
 		return rc;
 	if ((rc = values_of(st)))
 		return rc;
+	if (st->stream)
+		return execute_stream(st);
 	res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
 	/* DDL this handle could not know of: outside a transaction nothing is
 	 * lost by preparing again and running once more. */
@@ -391,6 +620,17 @@ static int execute(pg_stmt *st)
 	}
 }
 
+/* The end of a run's rows: CRM_DONE, or the failure a spill found. */
+static int finished(pg_stmt *st)
+{
+	int rc = st->failed;
+
+	if (!rc)
+		return CRM_DONE;
+	crm__pg_reset(&st->base);
+	return crm__error(st->base.db, rc, "postgresql: the statement failed before its last row");
+}
+
 /* As SQLite: a step after CRM_DONE runs the statement again. */
 int crm__pg_step(crm__stmt *base)
 {
@@ -398,11 +638,25 @@ int crm__pg_step(crm__stmt *base)
 
 	if (!conn_of(base))
 		return crm__error(base->db, CRM_EMISUSE, "the handle is closed");
-	if (st->res && st->row >= PQntuples(st->res))
-		crm__pg_reset(base);
-	if (!st->res)
-		return execute(st);
-	return ++st->row < PQntuples(st->res) ? CRM_ROW : CRM_DONE;
+	if (st->res && st->row + 1 < PQntuples(st->res)) {
+		st->row++;
+		return CRM_ROW;
+	}
+	if (st->rest) { /* rows a spill read early */
+		PQclear(st->res);
+		st->res = st->rest;
+		st->rest = NULL;
+		st->row = 0;
+		return PQntuples(st->res) > 0 ? CRM_ROW : finished(st);
+	}
+	if (st->active)
+		return stream_next(st);
+	if (st->res && st->row < PQntuples(st->res)) {
+		st->row = PQntuples(st->res);
+		return finished(st);
+	}
+	crm__pg_reset(base);
+	return execute(st);
 }
 
 /* ---- columns of the current row ---- */

@@ -420,6 +420,11 @@ const crm__backend crm__sqlite_backend = {
 	.column_bytes = lite_column_bytes,
 	.column_as = lite_column_as,
 	.inserted_id = lite_inserted_id,
+	/* Each statement runs when stepped and its rows are read as stepped:
+	 * nothing to queue, nothing to read ahead. */
+	.queue = NULL,
+	.flush = NULL,
+	.many_rows = NULL,
 	.relation_exists = lite_relation_exists,
 	.index_names = lite_index_names,
 	.column_decl_type = lite_column_decl_type,

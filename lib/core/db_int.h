@@ -121,6 +121,8 @@ int crm__tx_end(crm_db *db, int rc);
  * on a backend whose failed statements abort the transaction, inside a
  * savepoint that is rolled back on failure. Returns as crm__step. */
 int crm__step_write(crm_db *db, crm__stmt *st);
+/* Wait for the statements queued on the handle (crm__backend.queue). */
+static inline int crm__flush(crm_db *db) { return db->be->flush ? db->be->flush(db) : CRM_OK; }
 
 /* ---- metadata generation (lib/core/meta.c) ---- */
 /* Note that this handle changed metadata: other handles reload their caches,

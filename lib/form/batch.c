@@ -1,10 +1,31 @@
 /* Batches: many inserts in one transaction, all or nothing. Every row is
  * checked even after one fails, so one commit reports every failing row
- * with its index. */
+ * with its index. On a backend that queues statements (PostgreSQL's
+ * pipeline mode) a row's INSERT is sent without waiting for it when nothing
+ * needs its id at once: outcomes are read at the next sync point (every
+ * BATCH_QUEUE rows, a row that asks for its id, any other statement, the
+ * commit), and a unique key's conflict found there is reported for its row. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "form_int.h"
+
+/* Rows in flight before the batch waits for their outcomes: enough to keep
+ * the server busy, few enough to bound what is kept for them. */
+#define BATCH_QUEUE 1024
+
+typedef struct failure {
+	size_t index, at, len; /* the row, its member in failed_rows */
+	int code;
+} failure;
+
+/* A row whose INSERT is queued: its JSON (in pending_json) until its
+ * outcome is known, since a conflict is named from its values. */
+typedef struct pending {
+	size_t index, at, len;
+	int rc; /* 0 until answered: CRM_ROW, CRM_DONE (a unique conflict) or the failure */
+} pending;
 
 struct crm_batch {
 	crm__child child; /* first: the close hook casts back */
@@ -12,11 +33,21 @@ struct crm_batch {
 	crm__form *form;
 	crm__record rec;
 	crm__errors errs;
-	crm__buf failed_rows; /* JSON array members {"index":i,"errors":[...]} */
+	crm__buf failed_rows; /* JSON array members {"index":i,"errors":[...]}, as found */
+	failure *failures;    /* the listed ones, to write in row order */
+	size_t nfailures, capfailures;
+	pending *pending;
+	size_t npending, nanswered, cappending;
+	crm__buf pending_json;
+	int64_t *ids; /* insert_many: every row's id, by index */
+	size_t capids;
+	int collect;
 	size_t count;
 	int64_t nfailed;
-	int first_code; /* the first failing row's code */
-	int open;       /* the transaction is open */
+	size_t first_index; /* the first failing row (by index) and its code */
+	int first_code;
+	int broken; /* a queued row failed: the transaction is lost */
+	int open;   /* the transaction is open */
 };
 
 /* crm_close with the batch open: the close rolls the transaction back, and
@@ -63,22 +94,40 @@ int crm_batch_begin(crm_batch **out, crm_db *db, const char *form_name)
 	return CRM_OK;
 }
 
-/* Remember a failing row: its index and errors (or the handle's message). */
-static void row_failed(crm_batch *b, int code)
+/* Remember failing row `index`: its errors (`errs` may be NULL), else the
+ * handle's message. */
+static void row_failed(crm_batch *b, size_t index, int code, const crm__errors *errs)
 {
 	crm_db *db = b->db;
+	failure *f;
 
-	if (b->nfailed++ == 0)
+	if (b->nfailed++ == 0 || index < b->first_index) {
+		b->first_index = index;
 		b->first_code = code;
+	}
 	if (b->nfailed > db->limits[CRM_LIMIT_BATCH_ERRORS])
 		return;
-	crm__buf_puts(&b->failed_rows, b->nfailed > 1 ? ",{\"index\":" : "{\"index\":");
-	crm__buf_i64(&b->failed_rows, (int64_t)b->count);
+	if (b->nfailures == b->capfailures) {
+		size_t cap = b->capfailures ? 2 * b->capfailures : 16;
+		failure *grown = crm__realloc(b->failures, cap * sizeof *grown);
+		if (!grown) {
+			b->failed_rows.oom = 1; /* the commit reports it */
+			return;
+		}
+		b->failures = grown;
+		b->capfailures = cap;
+	}
+	f = &b->failures[b->nfailures++];
+	f->index = index;
+	f->code = code;
+	f->at = b->failed_rows.len;
+	crm__buf_puts(&b->failed_rows, "{\"index\":");
+	crm__buf_i64(&b->failed_rows, (int64_t)index);
 	crm__buf_puts(&b->failed_rows, ",\"code\":");
 	crm__json_cstr(&b->failed_rows, crm_errstr(code));
 	crm__buf_putc(&b->failed_rows, ',');
-	if (b->errs.count)
-		crm__errors_write(&b->failed_rows, &b->errs);
+	if (errs && errs->count)
+		crm__errors_write(&b->failed_rows, errs);
 	else {
 		crm__buf_puts(&b->failed_rows, "\"errors\":[{\"field\":null,\"code\":");
 		crm__json_cstr(&b->failed_rows, crm_errstr(code));
@@ -87,12 +136,97 @@ static void row_failed(crm_batch *b, int code)
 		crm__buf_puts(&b->failed_rows, "}]");
 	}
 	crm__buf_putc(&b->failed_rows, '}');
+	f->len = b->failed_rows.len - f->at;
+}
+
+/* The outcome of a queued row, in queue order (runs inside the backend:
+ * only notes it). */
+static void row_done(void *payload, int rc, int64_t id)
+{
+	crm_batch *b = payload;
+	pending *p = &b->pending[b->nanswered++];
+
+	p->rc = rc;
+	if (rc == CRM_ROW) {
+		if (b->collect)
+			b->ids[p->index] = id;
+	} else if (rc != CRM_DONE) {
+		row_failed(b, p->index, rc, NULL);
+		b->broken = 1;
+	}
+}
+
+/* A queued row met a unique key's conflict: name the key, as a row
+ * inserted at once would have. */
+static void row_conflict(crm_batch *b, size_t k)
+{
+	crm_db *db = b->db;
+	crm__write w = { .op = CRM__WRITE_INSERT, .form = b->form, .rec = &b->rec, .errs = &b->errs };
+	pending p = b->pending[k];
+	int rc;
+
+	crm__errors_reset(&b->errs, db);
+	rc = crm__record_parse(db, b->form, b->pending_json.p + p.at, p.len, &b->rec, &b->errs);
+	if (rc == CRM_OK)
+		rc = crm__record_insert_conflict(db, &w);
+	if (rc == CRM_ECONSTRAINT && b->errs.count)
+		crm__errors_raise(db, &b->errs, b->form->name);
+	row_failed(b, p.index, rc, &b->errs);
+	b->broken |= rc != CRM_ECONSTRAINT;
+}
+
+/* Report the conflicts among the answered rows and forget them. */
+static void settle(crm_batch *b)
+{
+	size_t k;
+
+	/* Naming a key runs statements, which may bring more answers. */
+	for (k = 0; k < b->nanswered; k++)
+		if (b->pending[k].rc == CRM_DONE && !b->broken)
+			row_conflict(b, k);
+	if (k)
+		memmove(b->pending, b->pending + k, (b->npending - k) * sizeof *b->pending);
+	b->npending -= k;
+	b->nanswered = 0;
+	if (b->npending == 0)
+		crm__buf_reset(&b->pending_json);
+}
+
+/* End a batch that cannot go on; returns rc. */
+static int batch_stop(crm_batch *b, int rc)
+{
+	crm__tx_end(b->db, rc);
+	b->open = 0;
+	return rc;
+}
+
+/* Room for row b->count: its id (insert_many) and its place in the queue. */
+static int make_room(crm_batch *b)
+{
+	if (b->collect && b->count >= b->capids) {
+		size_t cap = 2 * b->count + 64;
+		int64_t *grown = crm__realloc(b->ids, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		b->ids = grown;
+		b->capids = cap;
+	}
+	if (b->npending == b->cappending) {
+		size_t cap = b->cappending ? 2 * b->cappending : 64;
+		pending *grown = crm__realloc(b->pending, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		b->pending = grown;
+		b->cappending = cap;
+	}
+	return 0;
 }
 
 int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id)
 {
 	crm_db *db;
 	crm__write w = { .op = CRM__WRITE_INSERT };
+	size_t n, json_at;
 	int rc;
 
 	if (!(db = batch_db(b)) || !json)
@@ -100,11 +234,24 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 	db->errcode = CRM_OK;
 	if (!b->open)
 		return crm__error(db, CRM_EMISUSE, "the batch is finished");
+	if (b->nanswered)
+		settle(b);
+	if (b->broken)
+		return batch_stop(b, b->first_code);
+	n = len < 0 ? strlen(json) : (size_t)len;
+	if (make_room(b))
+		return batch_stop(b, crm__error_oom(db));
 	crm__errors_reset(&b->errs, db);
 	w.form = b->form;
 	w.rec = &b->rec;
 	w.errs = &b->errs;
-	rc = crm__record_parse(db, b->form, json, len < 0 ? strlen(json) : (size_t)len, &b->rec, &b->errs);
+	/* A row whose id is asked for is inserted at once. */
+	if (!out_id) {
+		w.done = row_done;
+		w.done_payload = b;
+	}
+	json_at = b->pending_json.len;
+	rc = crm__record_parse(db, b->form, json, n, &b->rec, &b->errs);
 	if (rc == CRM_EINVAL) /* malformed: the syntax error (on the handle) is what the row reports */
 		crm__errors_reset(&b->errs, db);
 	/* After a failure nothing will be committed, but later rows are still
@@ -113,17 +260,40 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 		rc = crm__record_write(db, &w);
 	if (rc == CRM_ECONSTRAINT && b->errs.count)
 		crm__errors_raise(db, &b->errs, b->form->name);
-	if (rc) {
-		row_failed(b, rc);
-		if (rc != CRM_ECONSTRAINT && rc != CRM_EINVAL) {
-			/* I/O, memory, busy: the batch cannot go on. */
-			crm__tx_end(db, rc);
-			b->open = 0;
-		}
-	} else if (out_id)
-		*out_id = w.id;
+	if (w.queued) {
+		crm__buf_put(&b->pending_json, json, n);
+		if (b->pending_json.oom)
+			return batch_stop(b, crm__error_oom(db));
+		b->pending[b->npending++] = (pending){ .index = b->count, .at = json_at, .len = n };
+	}
+	if (rc && !b->broken)
+		row_failed(b, b->count, rc, &b->errs);
+	if (rc && (b->broken || (rc != CRM_ECONSTRAINT && rc != CRM_EINVAL))) {
+		/* I/O, memory, busy, or a queued row's failure: the batch cannot go on. */
+		b->count++;
+		return batch_stop(b, rc);
+	}
+	if (rc == CRM_OK && !w.queued) {
+		if (out_id)
+			*out_id = w.id;
+		if (b->collect)
+			b->ids[b->count] = w.id;
+	}
 	b->count++;
+	if (b->npending - b->nanswered >= BATCH_QUEUE) {
+		int f = crm__flush(db);
+		settle(b);
+		if (f || b->broken)
+			return batch_stop(b, f ? f : db->errcode);
+	}
 	return rc;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	size_t x = ((const failure *)a)->index, y = ((const failure *)b)->index;
+
+	return (x > y) - (x < y);
 }
 
 int crm_batch_commit(crm_batch *b)
@@ -134,6 +304,13 @@ int crm_batch_commit(crm_batch *b)
 
 	if (!(db = batch_db(b)))
 		return CRM_EMISUSE;
+	if (b->open) {
+		/* The rows still in flight first: a conflict among them fails the batch. */
+		rc = crm__flush(db);
+		settle(b);
+		if (rc && b->nfailed == 0)
+			return batch_stop(b, rc);
+	}
 	if (b->nfailed == 0) {
 		if (!b->open)
 			return crm__error(db, CRM_EMISUSE, "the batch is finished");
@@ -141,19 +318,25 @@ int crm_batch_commit(crm_batch *b)
 		db->errcode = CRM_OK;
 		return crm__tx_end(db, CRM_OK);
 	}
-	if (b->open) {
-		crm__tx_end(db, b->first_code);
-		b->open = 0;
-	}
+	/* Rows are listed in their order, whenever their failure was found. */
+	if (b->nfailures)
+		qsort(b->failures, b->nfailures, sizeof *b->failures, by_index);
+	if (b->open)
+		batch_stop(b, b->first_code);
 	crm__buf_puts(&members, "\"failed\":");
 	crm__buf_i64(&members, b->nfailed);
 	crm__buf_puts(&members, ",\"rows\":[");
-	crm__buf_put(&members, b->failed_rows.p, b->failed_rows.len);
+	for (size_t i = 0; i < b->nfailures; i++) {
+		if (i)
+			crm__buf_putc(&members, ',');
+		crm__buf_put(&members, b->failed_rows.p + b->failures[i].at, b->failures[i].len);
+	}
 	crm__buf_putc(&members, ']');
-	rc = members.oom ? crm__error_oom(db)
-			 : crm__error_detail(db, b->first_code, crm__buf_cstr(&members),
-					     "batch into %s: %lld of %zu rows failed; nothing was inserted", b->form->name,
-					     (long long)b->nfailed, b->count);
+	rc = members.oom || b->failed_rows.oom
+		     ? crm__error_oom(db)
+		     : crm__error_detail(db, b->first_code, crm__buf_cstr(&members),
+					 "batch into %s: %lld of %zu rows failed; nothing was inserted", b->form->name,
+					 (long long)b->nfailed, b->count);
 	crm__buf_free(&members);
 	return rc;
 }
@@ -165,31 +348,23 @@ void crm_batch_free(crm_batch *b)
 	if (!b)
 		return;
 	if (b->open)
-		crm__tx_end(b->db, CRM_ERROR);
+		crm__tx_end(b->db, CRM_ERROR); /* queued rows still answer into b */
 	crm__form_release(b->form);
 	crm__record_free(&b->rec);
 	crm__errors_free(&b->errs);
 	crm__buf_free(&b->failed_rows);
+	crm__buf_free(&b->pending_json);
+	crm__free(b->failures);
+	crm__free(b->pending);
+	crm__free(b->ids);
 	crm__child_remove(b->db, &b->child); /* may free a closed handle */
 	crm__free(b);
 }
 
-static int push_id(int64_t **ids, size_t *n, size_t *cap, int64_t id)
+/* Hand each row of a JSON array or of NDJSON to `b`. */
+static int add_rows(crm_batch *b, const char *json)
 {
-	if (*n == *cap) {
-		int64_t *grown = crm__realloc(*ids, (*cap = *cap ? *cap * 2 : 64) * sizeof **ids);
-		if (!grown)
-			return -1;
-		*ids = grown;
-	}
-	(*ids)[(*n)++] = id;
-	return 0;
-}
-
-/* Hand each row of a JSON array or of NDJSON to `b`, collecting ids. */
-static int add_rows(crm_batch *b, const char *json, int64_t **ids, size_t *n)
-{
-	size_t len = strlen(json), i = 0, cap = 0;
+	size_t len = strlen(json), i = 0;
 	int rc = CRM_OK;
 
 	while (i < len && strchr(" \t\r\n", json[i]))
@@ -202,18 +377,15 @@ static int add_rows(crm_batch *b, const char *json, int64_t **ids, size_t *n)
 		/* No string buffer: only objects (raw spans) are rows. */
 		crm__jscan_init(&sc, json, len, (int)b->db->limits[CRM_LIMIT_JSON_DEPTH] + 1, NULL);
 		while ((r = crm__jscan_element(&sc, &el)) == 1) {
-			int64_t id = 0;
 			if (el.type != CRM__J_OBJECT) {
 				crm__error(b->db, CRM_EINVAL, "row %zu is not a JSON object", b->count);
-				row_failed(b, CRM_EINVAL);
+				row_failed(b, b->count, CRM_EINVAL, NULL);
 				b->count++;
 				continue;
 			}
-			rc = crm_batch_add(b, el.p, (ptrdiff_t)el.n, &id);
+			rc = crm_batch_add(b, el.p, (ptrdiff_t)el.n, NULL);
 			if (!b->open)
 				return rc;
-			if (push_id(ids, n, &cap, id))
-				return crm__error_oom(b->db);
 		}
 		if (r < 0) {
 			crm__error(b->db, CRM_EINVAL, "rows are not a valid JSON array: %s at byte %zu", sc.err, sc.err_pos);
@@ -224,16 +396,13 @@ static int add_rows(crm_batch *b, const char *json, int64_t **ids, size_t *n)
 	}
 	while (i < len) {
 		size_t end = i;
-		int64_t id = 0;
 
 		while (end < len && json[end] != '\n')
 			end++;
 		if (strspn(json + i, " \t\r") < end - i) {
-			rc = crm_batch_add(b, json + i, (ptrdiff_t)(end - i), &id);
+			rc = crm_batch_add(b, json + i, (ptrdiff_t)(end - i), NULL);
 			if (!b->open)
 				return rc;
-			if (push_id(ids, n, &cap, id))
-				return crm__error_oom(b->db);
 		}
 		i = end + 1;
 	}
@@ -243,8 +412,6 @@ static int add_rows(crm_batch *b, const char *json, int64_t **ids, size_t *n)
 int crm_record_insert_many(crm_db *db, const char *form, const char *json, int64_t **out_ids, size_t *out_count)
 {
 	crm_batch *b = NULL;
-	int64_t *ids = NULL;
-	size_t n = 0;
 	int rc;
 
 	if (out_ids)
@@ -255,15 +422,15 @@ int crm_record_insert_many(crm_db *db, const char *form, const char *json, int64
 		return CRM_EMISUSE;
 	if ((rc = crm_batch_begin(&b, db, form)))
 		return rc;
-	if ((rc = add_rows(b, json, &ids, &n)) == CRM_OK)
+	b->collect = 1; /* the ids arrive with the rows' outcomes */
+	if ((rc = add_rows(b, json)) == CRM_OK)
 		rc = crm_batch_commit(b); /* reports the failing rows, if any */
-	crm_batch_free(b);
 	if (rc == CRM_OK) {
 		if (out_ids)
-			*out_ids = ids, ids = NULL;
+			*out_ids = b->ids, b->ids = NULL;
 		if (out_count)
-			*out_count = n;
+			*out_count = b->count;
 	}
-	crm__free(ids);
+	crm_batch_free(b);
 	return rc;
 }

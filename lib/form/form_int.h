@@ -116,6 +116,14 @@ typedef struct crm__write {
 	int64_t expected_version; /* > 0: fail with CRM_ECONFLICT unless it matches */
 	crm__record *rec;         /* insert/update: the given values */
 	crm__errors *errs;        /* validation failures land here */
+	/* Insert: when set, on a backend that queues statements, and when no
+	 * after_write hook acts on the form (none needs the new id at once),
+	 * the INSERT is queued (crm__backend.queue) with this callback instead
+	 * of run: `queued` is then set and `id` stays 0; the outcome, a unique
+	 * key's conflict included (CRM_DONE: no id came back), reaches `done`. */
+	crm__queued_fn done;
+	void *done_payload;
+	int queued;
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs
@@ -123,6 +131,11 @@ typedef struct crm__write {
  * Errors already in w->errs (from parsing) make it fail after validating
  * the rest, so one call reports every failing field. */
 int crm__record_write(crm_db *db, crm__write *w);
+/* A queued insert of w->rec (parsed again by the caller) met a unique key's
+ * conflict: fill in what the insert filled (defaults, computed fields) and
+ * name the key in w->errs, as a conflict found at once is reported.
+ * Returns CRM_ECONSTRAINT, or the failure of the check. */
+int crm__record_insert_conflict(crm_db *db, crm__write *w);
 /* A field pattern (JSON Schema's ECMA-262 dialect) compiled for PCRE2
  * (lib/form/pattern.c). NULL on failure: *oom set when memory ran out,
  * else `msg` says why, with the offset into `pattern`. */
@@ -141,6 +154,9 @@ typedef struct crm__write_hooks {
 	/* After a successful insert/update/delete, in the same transaction:
 	 * `old` is NULL for inserts, `now` NULL for deletes. Failing fails the write. */
 	int (*after_write)(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+	/* 1 when after_write acts on inserts into `form` (or cannot tell): it
+	 * then needs each new id at once. */
+	int (*watches_inserts)(crm_db *db, const crm__form *form);
 	/* Run the form's validators on a record about to be stored (`old` NULL
 	 * for inserts); failures go to `errs`. Returns their number, or -1 with
 	 * the db error set when a validator could not run. */

@@ -253,6 +253,31 @@ static void bind_owner(crm_db *db, crm__stmt *st, int idx, const crm__record *re
 		crm__bind_null(st, idx);
 }
 
+/* An insert's values as stored: defaults for what was not given, then the
+ * computed fields. */
+static int fill(crm_db *db, crm__write *w)
+{
+	crm__form *form = w->form;
+	crm__record *rec = w->rec;
+
+	for (int i = 0; i < form->nfields; i++)
+		if (!rec->given[i] && (form->fields[i].flags & CRM__F_HAS_DEFAULT))
+			rec->values[i] = form->fields[i].def;
+	return compute(db, form, rec);
+}
+
+/* Queue the bound INSERT when the caller asked and nothing after it needs
+ * its id; 1 when queued (or failing to), with *rc its outcome. */
+static int queue_insert(crm_db *db, crm__write *w, crm__stmt *st, int *rc)
+{
+	if (!w->done || !db->be->queue || (crm__hooks.watches_inserts && crm__hooks.watches_inserts(db, w->form)))
+		return 0;
+	*rc = db->be->queue(st, w->done, w->done_payload);
+	w->queued = *rc == CRM_OK;
+	crm__reset(st);
+	return 1;
+}
+
 static int do_insert(crm_db *db, crm__write *w)
 {
 	crm__form *form = w->form;
@@ -262,10 +287,7 @@ static int do_insert(crm_db *db, crm__write *w)
 	int64_t now = crm_now(db);
 	int rc, n = form->nfields;
 
-	for (int i = 0; i < n; i++)
-		if (!rec->given[i] && (form->fields[i].flags & CRM__F_HAS_DEFAULT))
-			rec->values[i] = form->fields[i].def;
-	if ((rc = compute(db, form, rec)) || (rc = validate(db, w, NULL, rec->values, 0)))
+	if ((rc = fill(db, w)) || (rc = validate(db, w, NULL, rec->values, 0)))
 		return rc;
 	if (!(st = crm__form_insert_stmt(db, form)))
 		return db->errcode;
@@ -274,6 +296,8 @@ static int do_insert(crm_db *db, crm__write *w)
 	crm__bind_int64(st, n + 1, now);
 	crm__bind_int64(st, n + 2, now);
 	bind_owner(db, st, n + 3, rec);
+	if (queue_insert(db, w, st, &rc))
+		return rc;
 	if (*skip) {
 		/* The conflict skipped the row: no id came back. */
 		if ((rc = crm__step(st)) == CRM_DONE)
@@ -334,6 +358,16 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	if (rc == CRM_ECONSTRAINT)
 		return unique_failure(db, w, cur->values, rc);
 	return rc;
+}
+
+int crm__record_insert_conflict(crm_db *db, crm__write *w)
+{
+	int rc = fill(db, w);
+
+	if (rc)
+		return rc;
+	crm__error(db, CRM_ECONSTRAINT, "UNIQUE constraint failed: %s", w->form->name);
+	return unique_failure(db, w, w->rec->values, CRM_ECONSTRAINT);
 }
 
 int crm__record_write(crm_db *db, crm__write *w)

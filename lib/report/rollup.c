@@ -460,6 +460,18 @@ int crm__rollup_after_write(crm_db *db, const crm__write *w, const crm__value *o
 	return CRM_OK;
 }
 
+int crm__rollup_watches(crm_db *db, const crm__form *form)
+{
+	rollup_cache *c = built_cache(db);
+
+	if (!c)
+		return 1; /* after_write meets the failure again and reports it */
+	for (int k = 0; k < c->n; k++)
+		if (c->r[k].child == form || strcmp(c->r[k].child->name, form->name) == 0)
+			return 1;
+	return 0;
+}
+
 int crm__rollup_stale(crm_db *db, const crm__form *form, crm__rollup_stale_fn found, void *payload)
 {
 	rollup_cache *c = built_cache(db);

@@ -10,6 +10,8 @@
  * a record of a form that rollups aggregate, recompute the rollups of the
  * parents it left and joined. One pointer check when nothing targets it. */
 int crm__rollup_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+/* 1 when a rollup aggregates records of `form` (or that cannot be told). */
+int crm__rollup_watches(crm_db *db, const crm__form *form);
 
 /* crm_form_check (lib/check.c): call `found` for each record of `form`
  * whose rollup field `field` differs from the aggregate of its child

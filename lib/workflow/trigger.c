@@ -56,6 +56,19 @@ static int end_instances(crm_db *db, const char *form, int64_t record)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
+int crm__workflow_watches(crm_db *db, const crm__form *form)
+{
+	crm__workflow **wfs;
+	int n;
+
+	if (crm__workflows_for_form(db, form->name, &wfs, &n))
+		return 1; /* after_write meets the failure again and reports it */
+	for (int i = 0; i < n; i++)
+		if (wfs[i]->form_name && strcmp(wfs[i]->form_name, form->name) == 0)
+			return 1;
+	return 0;
+}
+
 int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	crm__workflow **wfs;

@@ -182,5 +182,7 @@ int crm__wf_approval_enter(crm_db *db, crm__workflow *wf, const crm__wf_instance
 
 /* ---- triggers (trigger.c): the write-path hook ---- */
 int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+/* 1 when a workflow is bound to `form` (or that cannot be told). */
+int crm__workflow_watches(crm_db *db, const crm__form *form);
 
 #endif
