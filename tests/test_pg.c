@@ -508,6 +508,111 @@ TEST(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after
 	crm_close(db);
 }
 
+/* Bytes the process holds on the heap, libpq's included. */
+#if defined(__SANITIZE_ADDRESS__)
+/* The sanitizer runtime's (its header is not always installed). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_bytes(void) { return __sanitizer_get_current_allocated_bytes(); }
+#else
+#include <malloc.h>
+static size_t heap_bytes(void) { return mallinfo2().uordblks; }
+#endif
+
+/* `n` records of form doc, each with a body of 1000 bytes, written behind
+ * libcrm's back (fast). */
+static crm_db *doc_db(int n)
+{
+	crm_db *db = test_db();
+	char sql[256];
+
+	test_apply(db, "{\"form\":\"doc\",\"fields\":[{\"name\":\"body\",\"type\":\"long_text\"}]}");
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO %s.doc(body, created_at, updated_at) SELECT repeat('x', 1000) || i, 0, 0"
+		 " FROM generate_series(1, %d) AS i",
+		 PG(db)->schema, n);
+	raw_sql(sql);
+	return db;
+}
+
+/* 20 MB of rows through a cursor: the heap never holds more than a few of
+ * them (they arrive one at a time), and every row comes, in order. */
+TEST(test_pg__a_cursor_over_many_rows_holds_few_of_them)
+{
+	crm_db *db = doc_db(20000);
+	crm_cursor *cur = NULL;
+	size_t base, peak = 0;
+	int64_t n = 0, last = 0;
+	int rc, ordered = 1;
+
+	base = heap_bytes();
+	CHECK_OK(db, crm_query(&cur, db, "doc", "{\"sort\":[\"id\"]}"));
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
+		size_t now = heap_bytes();
+		peak = now > peak ? now : peak;
+		ordered &= crm_cursor_int64(cur, 0) > last;
+		last = crm_cursor_int64(cur, 0);
+		n++;
+	}
+	CHECK_INT(rc, CRM_DONE);
+	CHECK_INT(n, 20000);
+	CHECK(ordered);
+	if (peak > base + 4 * 1024 * 1024) {
+		fprintf(stderr, "a cursor over 20 MB grew the heap by %zu bytes\n", peak - base);
+		test_failures_++;
+	}
+	crm_cursor_free(cur);
+	crm_close(db);
+}
+
+/* Statements run while a cursor is part way (a read, a write, a report of
+ * the same form) do not lose or repeat its rows. */
+TEST(test_pg__statements_run_inside_a_cursor_leave_its_rows_whole)
+{
+	crm_db *db = doc_db(3000);
+	crm_cursor *cur = NULL, *inner = NULL;
+	int64_t n = 0, last = 0, id = 0, count = 0;
+	int rc, ordered = 1;
+
+	CHECK_OK(db, crm_query(&cur, db, "doc", "{\"sort\":[\"id\"]}"));
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW) {
+		const char *body = crm_cursor_text(cur, 1);
+		ordered &= crm_cursor_int64(cur, 0) > last;
+		last = crm_cursor_int64(cur, 0);
+		if (++n == 10) {
+			CHECK(test_get(db, "doc", 5) != NULL);
+			CHECK_OK(db, crm_record_insert(db, "doc", "{\"body\":\"new\"}", &id));
+			CHECK_OK(db, crm_count(db, "doc", NULL, &count));
+			CHECK_INT(count, 3001);
+			CHECK_OK(db, crm_query(&inner, db, "doc", NULL));
+			CHECK_INT(crm_cursor_next(inner), CRM_ROW);
+			crm_cursor_free(inner);
+		}
+		/* The current row's text stays as it was across them. */
+		CHECK(body && strncmp(body, "xxxx", 4) == 0 && crm_cursor_text(cur, 1) == body);
+	}
+	CHECK_INT(rc, CRM_DONE);
+	CHECK(n == 3000 || n == 3001); /* the new record may come last, or not */
+	CHECK(ordered);
+	crm_cursor_free(cur);
+	crm_close(db);
+}
+
+/* A cursor freed part way leaves the connection clean for what follows. */
+TEST(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable)
+{
+	crm_db *db = doc_db(3000);
+	crm_cursor *cur = NULL;
+	int64_t count = 0;
+
+	CHECK_OK(db, crm_query(&cur, db, "doc", NULL));
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW);
+	crm_cursor_free(cur);
+	CHECK_OK(db, crm_record_insert(db, "doc", "{\"body\":\"after\"}", NULL));
+	CHECK_OK(db, crm_count(db, "doc", NULL, &count));
+	CHECK_INT(count, 3001);
+	crm_close(db);
+}
+
 int test_failures_;
 static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
 	  T(test_pg__writers_to_one_schema_take_turns),
@@ -518,7 +623,10 @@ static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_
 	  T(test_pg__records_insert_get_update_delete), T(test_pg__a_query_filters_and_sorts),
 	  T(test_pg__a_unique_violation_is_econstraint_naming_the_field), T(test_pg__sqlstates_map_to_crm_codes),
 	  T(test_pg__a_rolled_back_transaction_leaves_nothing), T(test_pg__a_metadata_change_is_noticed_by_another_handle),
-	  T(test_pg__two_schemas_do_not_see_each_other), T(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after_it)};
+	  T(test_pg__two_schemas_do_not_see_each_other), T(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after_it),
+	  T(test_pg__a_cursor_over_many_rows_holds_few_of_them),
+	  T(test_pg__statements_run_inside_a_cursor_leave_its_rows_whole),
+	  T(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable)};
 
 int main(int argc, char **argv)
 {

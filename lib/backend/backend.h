@@ -151,12 +151,12 @@ struct crm__backend {
 	/* Wait for the outcome of every queued statement; CRM_OK or the first
 	 * queued failure. NULL when queue is. */
 	int (*flush)(crm_db *db);
-	/* Optional (NULL: rows are read however the backend reads them). The
-	 * runs of `st` may return many rows: read them a few at a time, in
-	 * bounded memory, rather than all on the first step. Another statement
-	 * run on the connection while rows are still unread makes the backend
-	 * read the rest of them first. */
-	void (*many_rows)(crm__stmt *st);
+	/* Optional (NULL: rows are read however the backend reads them). `on`:
+	 * the next runs of `st` may return many rows: read them a few at a
+	 * time, in bounded memory, rather than all on the first step (which is
+	 * faster for a few rows). Another statement run on the connection while
+	 * rows are still unread makes the backend read the rest of them first. */
+	void (*many_rows)(crm__stmt *st, int on);
 
 	/* ---- schema introspection ---- */
 	/* *exists = 1 when a table or view `name` exists. */
@@ -274,10 +274,10 @@ static inline int64_t crm__column_as(crm__stmt *st, int i, enum crm__natural kin
 }
 static inline int64_t crm__inserted_id(crm__stmt *st) { return st->be->inserted_id(st); }
 static inline void crm__reset(crm__stmt *st) { st->be->reset(st); }
-static inline void crm__many_rows(crm__stmt *st)
+static inline void crm__many_rows(crm__stmt *st, int on)
 {
 	if (st->be->many_rows)
-		st->be->many_rows(st);
+		st->be->many_rows(st, on);
 }
 static inline void crm__clear_bindings(crm__stmt *st) { st->be->clear_bindings(st); }
 static inline void crm__finalize(crm__stmt *st)

@@ -102,7 +102,7 @@ int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scal
 int64_t crm__pg_inserted_id(crm__stmt *st);
 int crm__pg_queue(crm__stmt *st, crm__queued_fn done, void *payload);
 int crm__pg_flush(crm_db *db);
-void crm__pg_many_rows(crm__stmt *st);
+void crm__pg_many_rows(crm__stmt *st, int on);
 /* Complete what is in flight (queued statements, rows still to come)
  * before the connection is used for anything else; CRM_OK or the first
  * queued failure. */

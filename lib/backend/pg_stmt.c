@@ -544,7 +544,7 @@ int crm__pg_sync(crm_db *db)
 
 int crm__pg_flush(crm_db *db) { return crm__pg_sync(db); }
 
-void crm__pg_many_rows(crm__stmt *st) { P(st)->stream = 1; }
+void crm__pg_many_rows(crm__stmt *st, int on) { P(st)->stream = on; }
 
 int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
 {

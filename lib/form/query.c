@@ -14,6 +14,11 @@
 #include "core/codec.h"
 #include "crm/query.h"
 #include "form_int.h"
+
+/* A cursor limited to this many rows reads them all at once (fastest for
+ * few); beyond, or without a limit, the backend reads them a few at a time
+ * (bounded memory: crm__many_rows). */
+#define CURSOR_FEW_ROWS 1000
 #include "store/filter.h"
 #include "store/row.h"
 
@@ -620,6 +625,7 @@ static int build_cursor(crm_cursor *cur)
 	crm__buf_free(&sql);
 	if (!cur->st)
 		return cur->db->errcode;
+	crm__many_rows(cur->st, q->limit < 0 || q->limit > CURSOR_FEW_ROWS);
 	rc = bind_all(cur->db, cur->st, &cur->binds, kbind, nk, q->limit, q->offset, paging);
 	cur->sort_hash = sort_hash(form, q);
 	return rc;

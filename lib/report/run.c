@@ -149,8 +149,10 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 		crm__row_column(&r->row, i, rep->cols[i].name, rep->cols[i].type, rep->cols[i].scale);
 	if (!(r->row.st = r->st = crm__stmt_take(db, rep->sql, (size_t)-1)))
 		rc = db->errcode ? db->errcode : CRM_ERROR;
-	else
+	else {
+		crm__many_rows(r->st, 1); /* a listing report has a row per record */
 		rc = crm__rargs_bind(db, rep, &r->args, &rep->binds, r->st);
+	}
 	if (rc) {
 		crm_report_free(r);
 		return rc;
