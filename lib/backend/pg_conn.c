@@ -21,9 +21,10 @@ static int run(crm_db *db, const char *sql, PGresult **out)
 
 	if (out)
 		*out = NULL;
-	if ((rc = crm__pg_sync(db)))
+	if ((rc = crm__pg_after_queue(db, sql, &res)))
 		return rc;
-	res = PQexec(PG(db)->c, sql);
+	if (!res)
+		res = PQexec(PG(db)->c, sql);
 	s = PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		rc = crm__pg_fail(db, res);
@@ -58,6 +59,10 @@ int crm__pg_exec(crm_db *db, const char *sql)
 {
 	if (mentions(sql, "CREATE") || mentions(sql, "ALTER") || mentions(sql, "DROP"))
 		PG(db)->ddl_epoch++;
+	/* A savepoint taken or released goes with the next statement: no
+	 * round trip of its own. */
+	if ((strncmp(sql, "SAVEPOINT ", 10) == 0 || strncmp(sql, "RELEASE ", 8) == 0) && !strchr(sql, ';'))
+		return crm__pg_defer(db, sql);
 	return run(db, sql, NULL);
 }
 

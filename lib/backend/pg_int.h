@@ -107,6 +107,15 @@ void crm__pg_many_rows(crm__stmt *st, int on);
  * before the connection is used for anything else; CRM_OK or the first
  * queued failure. */
 int crm__pg_sync(crm_db *db);
+/* Queue `sql`, one statement without parameters or rows that cannot fail
+ * in a sound transaction (SAVEPOINT, RELEASE): it goes to the server with
+ * the next statement; a failure fails that one. */
+int crm__pg_defer(crm_db *db, const char *sql);
+/* Before `sql` (no parameters) runs: when statements are queued, a single
+ * statement is sent after them and *res gets its result, read in the same
+ * round trip; otherwise *res is NULL and the caller runs it (the queue is
+ * then empty). CRM_OK, or the first queued failure. */
+int crm__pg_after_queue(crm_db *db, const char *sql, PGresult **res);
 /* Run the DEALLOCATEs of finalized statements, in one round trip, when
  * the session is idle (`force`: also inside a transaction that has not
  * failed). */

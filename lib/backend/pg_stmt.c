@@ -364,9 +364,7 @@ static int values_of(pg_stmt *st)
 
 int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
 
-/* ---- running ---- */
-
-
+/* A plan the server will not run since the schema changed. */
 static int is_stale_plan(const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -480,8 +478,38 @@ static int execute_stream(pg_stmt *st)
 
 /* ---- queued statements (pipeline mode) ---- */
 
-/* Read every queued statement's result up to the sync point, in order. */
-static int drain(crm_db *db)
+/* A queued statement's result: to its done (if any); the first failure
+ * into *rc. */
+static void outcome(crm_db *db, const pg_queued *q, const PGresult *res, int *rc)
+{
+	int mine;
+
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+		if (q->done && PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+			q->done(q->payload, CRM_ROW, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+		else if (q->done)
+			q->done(q->payload, CRM_DONE, 0);
+		break;
+	case PGRES_COMMAND_OK:
+		if (q->done)
+			q->done(q->payload, CRM_DONE, 0);
+		break;
+	case PGRES_PIPELINE_ABORTED: break; /* not run: an earlier one failed */
+	default:
+		mine = crm__pg_fail(db, res);
+		if (*rc == CRM_OK)
+			*rc = mine;
+		if (q->done)
+			q->done(q->payload, mine, 0);
+		break;
+	}
+}
+
+/* Read every queued statement's result up to the sync point, in order;
+ * `last` (may be NULL) gets the result of one statement sent after them,
+ * in the same round trip. */
+static int drain(crm_db *db, PGresult **last)
 {
 	pg_conn *pc = PG(db);
 	PGconn *c = pc->c;
@@ -491,32 +519,22 @@ static int drain(crm_db *db)
 	pc->nqueued = 0;
 	if (!PQpipelineSync(c))
 		rc = crm__pg_fail(db, NULL);
-	for (int i = 0; i < n && rc == CRM_OK; i++) {
-		pg_queued q = pc->queue[i];
-
-		if (!(res = PQgetResult(c))) {
-			rc = crm__pg_fail(db, NULL);
+	for (int i = 0; i < n + (last != NULL); i++) {
+		if (!(res = PQgetResult(c))) { /* the connection is gone */
+			if (rc == CRM_OK)
+				rc = crm__pg_fail(db, NULL);
 			break;
 		}
-		switch (PQresultStatus(res)) {
-		case PGRES_TUPLES_OK:
-			if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
-				q.done(q.payload, CRM_ROW, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-			else
-				q.done(q.payload, CRM_DONE, 0);
-			break;
-		case PGRES_COMMAND_OK: q.done(q.payload, CRM_DONE, 0); break;
-		default:
-			rc = crm__pg_fail(db, res);
-			q.done(q.payload, rc, 0);
-			break;
+		if (i == n)
+			*last = res;
+		else {
+			outcome(db, &pc->queue[i], res, &rc);
+			PQclear(res);
 		}
-		PQclear(res);
 		PQclear(PQgetResult(c)); /* the NULL after each statement's results */
 	}
-	/* Up to the sync's own result; what follows a failure was not run
-	 * (PGRES_PIPELINE_ABORTED, then a NULL each). */
-	for (int left = 2 * n + 2; left > 0; left--) {
+	/* Up to the sync's own result. */
+	for (int left = 4; left > 0; left--) {
 		int sync;
 		res = PQgetResult(c);
 		sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
@@ -538,8 +556,61 @@ int crm__pg_sync(crm_db *db)
 	if (pc->streaming)
 		spill(pc->streaming);
 	if (pc->nqueued || PQpipelineStatus(pc->c) != PQ_PIPELINE_OFF)
-		return drain(db);
+		return drain(db, NULL);
 	return CRM_OK;
+}
+
+/* Room for one more queued statement, in pipeline mode. */
+static int queue_slot(crm_db *db)
+{
+	pg_conn *pc = PG(db);
+
+	if (pc->streaming)
+		spill(pc->streaming);
+	if (pc->nqueued == pc->capqueued) {
+		int cap = pc->capqueued ? 2 * pc->capqueued : 64;
+		pg_queued *grown = crm__realloc(pc->queue, (size_t)cap * sizeof *grown);
+		if (!grown)
+			return crm__error_oom(db);
+		pc->queue = grown;
+		pc->capqueued = cap;
+	}
+	if (PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->c))
+		return crm__pg_fail(db, NULL);
+	return CRM_OK;
+}
+
+int crm__pg_defer(crm_db *db, const char *sql)
+{
+	pg_conn *pc = PG(db);
+	int rc;
+
+	if ((rc = queue_slot(db)))
+		return rc;
+	if (!PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
+		return crm__pg_fail(db, NULL);
+	pc->queue[pc->nqueued++] = (pg_queued){ NULL, NULL };
+	return CRM_OK;
+}
+
+int crm__pg_after_queue(crm_db *db, const char *sql, PGresult **res)
+{
+	pg_conn *pc = PG(db);
+	int rc;
+
+	*res = NULL;
+	if (pc->streaming)
+		spill(pc->streaming);
+	if (!pc->nqueued && PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF)
+		return CRM_OK;
+	/* Several statements are not allowed in pipeline mode: after it. */
+	if (strchr(sql, ';') || !PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
+		return drain(db, NULL);
+	if ((rc = drain(db, res))) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return rc;
 }
 
 int crm__pg_flush(crm_db *db) { return crm__pg_sync(db); }
@@ -556,22 +627,10 @@ int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
 	if (!conn_of(base))
 		return crm__error(db, CRM_EMISUSE, "the handle is closed");
 	pc = PG(db);
-	if (pc->streaming)
-		spill(pc->streaming);
 	if ((st->epoch != pc->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
 		return rc;
-	if ((rc = values_of(st)))
+	if ((rc = values_of(st)) || (rc = queue_slot(db)))
 		return rc;
-	if (pc->nqueued == pc->capqueued) {
-		int cap = pc->capqueued ? 2 * pc->capqueued : 64;
-		pg_queued *grown = crm__realloc(pc->queue, (size_t)cap * sizeof *grown);
-		if (!grown)
-			return crm__error_oom(db);
-		pc->queue = grown;
-		pc->capqueued = cap;
-	}
-	if (PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->c))
-		return crm__pg_fail(db, NULL);
 	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
 		return crm__pg_fail(db, NULL);
 	pc->queue[pc->nqueued++] = (pg_queued){ done, payload };
@@ -588,16 +647,26 @@ static int execute(pg_stmt *st)
 	PGresult *res;
 	int rc;
 
-	if ((rc = crm__pg_sync(db)))
-		return rc;
+	if (PG(db)->streaming)
+		spill(PG(db)->streaming);
 	/* The schema may have changed since: prepare again first. */
 	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
 		return rc;
 	if ((rc = values_of(st)))
 		return rc;
 	if (st->stream)
-		return execute_stream(st);
-	res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+		return (rc = crm__pg_sync(db)) ? rc : execute_stream(st);
+	if (PG(db)->nqueued) {
+		/* In the round trip that reads what is queued before it. */
+		if (!PQsendQueryPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0))
+			return crm__pg_fail(db, NULL);
+		res = NULL;
+		if ((rc = drain(db, &res))) {
+			PQclear(res);
+			return rc;
+		}
+	} else
+		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
 	/* DDL this handle could not know of: outside a transaction nothing is
 	 * lost by preparing again and running once more. */
 	if (PQresultStatus(res) == PGRES_FATAL_ERROR && is_stale_plan(res) && PQtransactionStatus(c) == PQTRANS_IDLE &&

@@ -54,6 +54,9 @@ struct crm_db {
 	/* transactions: depth of nested crm__tx_begin, and whether the host opened one */
 	int tx_depth;
 	int host_tx;
+	/* Counts record writes (crm__record_write, whatever they lead to): a
+	 * reader holding a record can tell when nothing can have changed it. */
+	uint64_t record_writes;
 	/* metadata freshness across processes */
 	unsigned int data_version;
 	int64_t meta_generation;
@@ -121,6 +124,10 @@ int crm__tx_end(crm_db *db, int rc);
  * on a backend whose failed statements abort the transaction, inside a
  * savepoint that is rolled back on failure. Returns as crm__step. */
 int crm__step_write(crm_db *db, crm__stmt *st);
+/* Step a write whose outcome nothing waits for (no rows, no count): on a
+ * backend that queues statements it goes with the next round trip, and
+ * its failure fails the next statement or the commit. As crm__step. */
+int crm__step_later(crm_db *db, crm__stmt *st);
 /* Wait for the statements queued on the handle (crm__backend.queue). */
 static inline int crm__flush(crm_db *db) { return db->be->flush ? db->be->flush(db) : CRM_OK; }
 

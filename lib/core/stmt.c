@@ -58,6 +58,21 @@ crm__stmt *crm__stmt_take_insert(crm_db *db, const char *insert_sql)
 	return crm__stmt_take_buf(db, &sql);
 }
 
+static void outcome_ignored(void *payload, int rc, int64_t id)
+{
+	(void)payload, (void)rc, (void)id; /* a failure reaches the next statement */
+}
+
+int crm__step_later(crm_db *db, crm__stmt *st)
+{
+	int rc;
+
+	if (!db->be->queue)
+		return crm__step(st);
+	rc = db->be->queue(st, outcome_ignored, NULL);
+	return rc ? rc : CRM_DONE;
+}
+
 int crm__stmt_texts(crm_db *db, const char *sql, const char *a, const char *b, crm__buf *out, int *rows)
 {
 	crm__stmt *st = crm__stmt_take(db, sql, (size_t)-1);

@@ -376,6 +376,7 @@ int crm__record_write(crm_db *db, crm__write *w)
 	crm__value *old = NULL;
 	int rc;
 
+	db->record_writes++;
 	crm__record_init(&cur);
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;

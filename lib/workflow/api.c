@@ -36,17 +36,17 @@ int crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t
 
 /* Does instance `id`'s current state have a transition on `event`? The
  * events it does allow are added to `allowed` ("wf in state: a, b; "). */
-static int allows(crm_db *db, int64_t id, const char *event, int *out, crm__buf *allowed)
+/* *out: whether instance `id` (read into *inst) allows `event` now. */
+static int allows(crm_db *db, int64_t id, const char *event, int *out, crm__buf *allowed, crm__wf_instance *inst)
 {
-	crm__wf_instance inst;
 	crm__workflow *wf;
 	int rc, s, listed = 0;
 
 	*out = 0;
-	if ((rc = crm__wf_instance_load(db, id, &inst)) || (rc = crm__workflow_lookup(db, inst.workflow, inst.version, &wf)))
+	if ((rc = crm__wf_instance_load(db, id, inst)) || (rc = crm__workflow_lookup(db, inst->workflow, inst->version, &wf)))
 		return rc;
-	s = crm__wf_state_index(wf, inst.state);
-	crm__buf_printf(allowed, "%s%s in %s allows ", allowed->len ? "; " : "", wf->name, inst.state);
+	s = crm__wf_state_index(wf, inst->state);
+	crm__buf_printf(allowed, "%s%s in %s allows ", allowed->len ? "; " : "", wf->name, inst->state);
 	for (int i = 0; i < wf->ntransitions; i++) {
 		const crm__wf_transition *t = &wf->transitions[i];
 		int from = crm__wf_from_matches(t, s), seen = 0;
@@ -77,11 +77,12 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 		return rc;
 	rc = crm__wf_instances_of(db, form, record, &ids, &n);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
+		crm__wf_instance inst;
 		int ok;
-		if ((rc = allows(db, ids[i], event, &ok, &allowed)) || !ok)
+		if ((rc = allows(db, ids[i], event, &ok, &allowed, &inst)) || !ok)
 			continue;
 		/* The fields are written once, with the first instance's transition. */
-		rc = crm__wf_fire(db, ids[i], event, fired ? NULL : fields, NULL);
+		rc = crm__wf_fire_loaded(db, &inst, event, fired ? NULL : fields, NULL);
 		fired++;
 	}
 	if (rc == CRM_OK && !fired && n == 0) {

@@ -16,19 +16,27 @@
 
 int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx)
 {
-	if (!cx->wf->form)
+	int rc;
+
+	if (!cx->wf->form || (cx->loaded && cx->writes == db->record_writes))
 		return CRM_OK;
-	return crm__record_load(db, cx->wf->form, cx->inst.record, &cx->rec, cx->sys);
+	rc = crm__record_load(db, cx->wf->form, cx->inst.record, &cx->rec, cx->sys);
+	cx->loaded = rc == CRM_OK;
+	cx->writes = db->record_writes;
+	return rc;
 }
 
-static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance)
+/* `loaded`: the instance as the caller just read it, else NULL. */
+static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded)
 {
 	int rc;
 
 	memset(cx, 0, sizeof *cx);
 	crm__record_init(&cx->rec);
 	crm__record_init(&cx->old);
-	if ((rc = crm__wf_instance_load(db, instance, &cx->inst)))
+	if (loaded)
+		cx->inst = *loaded;
+	else if ((rc = crm__wf_instance_load(db, instance, &cx->inst)))
 		return rc;
 	if (strcmp(cx->inst.status, "active") != 0)
 		return crm__error(db, CRM_EINVAL, "workflow instance %lld is %s", (long long)instance, cx->inst.status);
@@ -270,7 +278,7 @@ static int set_state(crm_db *db, crm__wf_ctx *cx, int to)
 	crm__bind_int64(st, 3, now);
 	crm__bind_int64(st, 4, now);
 	crm__bind_int64(st, 5, cx->inst.id);
-	rc = crm__step(st);
+	rc = crm__step_later(db, st);
 	crm__stmt_give(db, st);
 	if (rc != CRM_DONE)
 		return rc;
@@ -358,7 +366,8 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 	return rc;
 }
 
-int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note)
+static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, const char *event, const char *fields,
+		const char *note)
 {
 	crm__wf_ctx cx;
 	char allowed[256], data[600];
@@ -366,7 +375,7 @@ int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fi
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	rc = ctx_open(db, &cx, instance);
+	rc = ctx_open(db, &cx, instance, loaded);
 	if (rc == CRM_OK && fields && cx.wf->form) {
 		rc = crm_record_update(db, cx.wf->form->name, cx.inst.record, fields, 0);
 		if (rc == CRM_OK)
@@ -415,6 +424,17 @@ int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fi
 	return crm__tx_end(db, rc);
 }
 
+int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note)
+{
+	return fire(db, instance, NULL, event, fields, note);
+}
+
+int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, const char *event, const char *fields,
+			const char *note)
+{
+	return fire(db, inst->id, inst, event, fields, note);
+}
+
 int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 {
 	crm__wf_ctx cx;
@@ -422,7 +442,7 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = ctx_open(db, &cx, instance)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, instance, NULL)) == CRM_OK) {
 		cx.started = 1;
 		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
 			rc = crm__error_oom(db);
@@ -468,7 +488,7 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 					   : rc;
 		return crm__tx_end(db, rc);
 	}
-	if ((rc = ctx_open(db, &cx, id)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, id, NULL)) == CRM_OK) {
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);
 		if (rc == CRM_OK)
@@ -486,7 +506,7 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 	crm__wf_ctx cx;
 	int rc;
 
-	if ((rc = ctx_open(db, &cx, id)) == CRM_OK)
+	if ((rc = ctx_open(db, &cx, id, NULL)) == CRM_OK)
 		for (int i = 0; i < cx.wf->ntransitions && rc == CRM_OK; i++) {
 			const crm__wf_transition *t = &cx.wf->transitions[i];
 			const crm__wf_state *to = &cx.wf->states[t->to];

@@ -93,7 +93,7 @@ int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const c
 		crm__bind_text(st, 6, db->actor_user, -1);
 	if (data)
 		crm__bind_text(st, 7, data, -1);
-	rc = crm__step(st);
+	rc = crm__step_later(db, st);
 	crm__stmt_give(db, st);
 	return rc == CRM_DONE ? CRM_OK : rc;
 }

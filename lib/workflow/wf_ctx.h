@@ -15,12 +15,15 @@ struct crm__wf_ctx {
 	const char *event;
 	crm__record rec;       /* the record as it is now (reloaded after changes) */
 	crm__value sys[5];     /* its id, created_at, updated_at, owner, version */
+	int loaded;            /* rec is the record as of db->record_writes == writes */
+	uint64_t writes;
 	crm__record old;       /* the record before this transition (or the write that triggered it) */
 	int has_old;
 	int registered;        /* on the handle's firing stack */
 };
 
-/* Reload the record after a change. */
+/* Reload the record after a change (nothing to do when no record was
+ * written since it was loaded). */
 int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx);
 /* Push a workflow's Lua chunk `what` (compiled once per version). */
 int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression);
