@@ -205,6 +205,17 @@ static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, i
 	return CRM_ECONSTRAINT;
 }
 
+/* Step a write that a unique key may refuse, the engine then naming the
+ * key (crm__step_write's savepoint); a form without unique keys gives it
+ * nothing to go on from, so it needs no savepoint. */
+static int step_keyed(crm_db *db, const crm__form *form, crm__stmt *st)
+{
+	for (int i = 0; i < form->nindexes; i++)
+		if (form->indexes[i].unique)
+			return crm__step_write(db, st);
+	return crm__step(st);
+}
+
 static int validate(crm_db *db, crm__write *w, const crm__value *old, const crm__value *values, int64_t self_id)
 {
 	int n = crm__validate_record(db, w->form, values, w->rec ? w->rec->given : NULL, w->errs);
@@ -351,7 +362,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 		crm__value_bind(st, p++, &rec->owner);
 	crm__bind_int64(st, p++, crm_now(db));
 	crm__bind_int64(st, p, w->id);
-	rc = crm__step_write(db, st);
+	rc = step_keyed(db, form, st);
 	crm__stmt_give(db, st);
 	if (rc == CRM_DONE)
 		return after_write(db, w, *old, cur->values);

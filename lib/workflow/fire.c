@@ -366,6 +366,8 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 	return rc;
 }
 
+/* `loaded`: the instance the caller just read, whose transaction (a unit
+ * of its own) it ends on any failure: no savepoint of ours needed. */
 static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, const char *event, const char *fields,
 		const char *note)
 {
@@ -373,7 +375,7 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 	char allowed[256], data[600];
 	int rc, chosen = -1, guarded = 0;
 
-	if ((rc = crm__tx_begin(db)))
+	if (!loaded && (rc = crm__tx_begin(db)))
 		return rc;
 	rc = ctx_open(db, &cx, instance, loaded);
 	if (rc == CRM_OK && fields && cx.wf->form) {
@@ -421,7 +423,7 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 	if (rc == CRM_OK)
 		rc = settle(db, &cx);
 	ctx_close(db, &cx);
-	return crm__tx_end(db, rc);
+	return loaded ? rc : crm__tx_end(db, rc);
 }
 
 int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note)

@@ -165,8 +165,9 @@ enum { CRM__FIRE_SYSTEM = 1 /* by a timer or trigger: not the actor */ };
 /* Fire `event` on one instance; `fields` (JSON object, may be NULL) is
  * written to the record first, in the same transaction. */
 int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note);
-/* crm__wf_fire of the instance `inst` the caller just loaded in this
- * transaction (no second read of it). */
+/* crm__wf_fire of the instance `inst` the caller just loaded in its own
+ * transaction (no second read of it), which the caller ends on failure
+ * (no savepoint of its own). */
 int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, const char *event, const char *fields,
 			const char *note);
 /* Take automatic ("when") transitions of an instance until none applies;
