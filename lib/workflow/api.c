@@ -36,14 +36,15 @@ int crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t
 
 /* Does instance `id`'s current state have a transition on `event`? The
  * events it does allow are added to `allowed` ("wf in state: a, b; "). */
-/* *out: whether instance `id` (read into *inst) allows `event` now. */
-static int allows(crm_db *db, int64_t id, const char *event, int *out, crm__buf *allowed, crm__wf_instance *inst)
+/* *out: whether instance *inst (read again first when `reload`) allows `event` now. */
+static int allows(crm_db *db, int reload, const char *event, int *out, crm__buf *allowed, crm__wf_instance *inst)
 {
 	crm__workflow *wf;
 	int rc, s, listed = 0;
 
 	*out = 0;
-	if ((rc = crm__wf_instance_load(db, id, inst)) || (rc = crm__workflow_lookup(db, inst->workflow, inst->version, &wf)))
+	if ((reload && (rc = crm__wf_instance_load(db, inst->id, inst))) ||
+	    (rc = crm__workflow_lookup(db, inst->workflow, inst->version, &wf)))
 		return rc;
 	s = crm__wf_state_index(wf, inst->state);
 	crm__buf_printf(allowed, "%s%s in %s allows ", allowed->len ? "; " : "", wf->name, inst->state);
@@ -68,21 +69,21 @@ static int allows(crm_db *db, int64_t id, const char *event, int *out, crm__buf 
 int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *event, const char *fields)
 {
 	crm__buf allowed = CRM__BUF_INIT;
-	int64_t *ids = NULL;
+	crm__wf_instance *insts = NULL;
 	int n = 0, rc, fired = 0;
 
 	if (!db || !form || !event)
 		return CRM_EMISUSE;
 	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
-	rc = crm__wf_instances_of(db, form, record, &ids, &n);
+	rc = crm__wf_instance_rows(db, form, record, &insts, &n);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
-		crm__wf_instance inst;
 		int ok;
-		if ((rc = allows(db, ids[i], event, &ok, &allowed, &inst)) || !ok)
+		/* A transition fired may have changed the instances listed after it. */
+		if ((rc = allows(db, fired > 0, event, &ok, &allowed, &insts[i])) || !ok)
 			continue;
 		/* The fields are written once, with the first instance's transition. */
-		rc = crm__wf_fire_loaded(db, &inst, event, fired ? NULL : fields, NULL);
+		rc = crm__wf_fire_loaded(db, &insts[i], event, fired ? NULL : fields, NULL);
 		fired++;
 	}
 	if (rc == CRM_OK && !fired && n == 0) {
@@ -93,12 +94,12 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 			rc = crm__error(db, CRM_EINVAL, "%s record %lld runs no workflow", form, (long long)record);
 		crm__record_free(&rec);
 	} else if (rc == CRM_OK && !fired && n == 1)
-		rc = crm__wf_fire(db, ids[0], event, NULL, NULL); /* the instance explains itself */
+		rc = crm__wf_fire(db, insts[0].id, event, NULL, NULL); /* the instance explains itself */
 	else if (rc == CRM_OK && !fired)
 		rc = crm__error(db, CRM_EINVAL, "no workflow of %s record %lld allows '%s' now (%s)", form, (long long)record,
 				event, allowed.oom ? "" : crm__buf_cstr(&allowed));
 	crm__buf_free(&allowed);
-	crm__free(ids);
+	crm__free(insts);
 	return crm__tx_end(db, rc);
 }
 

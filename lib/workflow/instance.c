@@ -13,6 +13,20 @@ static void copy_text(char *dst, size_t size, crm__stmt *st, int col)
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
+#define INSTANCE_COLUMNS "SELECT id, workflow, version, form, record, state, status, entered_at FROM crm_wf_instance "
+
+static void read_instance(crm__stmt *st, crm__wf_instance *out)
+{
+	out->id = crm__column_int64(st, 0);
+	copy_text(out->workflow, sizeof out->workflow, st, 1);
+	out->version = crm__column_int64(st, 2);
+	copy_text(out->form, sizeof out->form, st, 3);
+	out->record = crm__column_int64(st, 4);
+	copy_text(out->state, sizeof out->state, st, 5);
+	copy_text(out->status, sizeof out->status, st, 6);
+	out->entered_at = crm__column_int64(st, 7);
+}
+
 int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 {
 	crm__stmt *st;
@@ -20,22 +34,13 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	st = crm__stmt_take(db,
-			    "SELECT id, workflow, version, form, record, state, status, entered_at FROM crm_wf_instance WHERE id=?",
-			    (size_t)-1);
+	st = crm__stmt_take(db, INSTANCE_COLUMNS "WHERE id=?", (size_t)-1);
 	if (!st)
 		return db->errcode;
 	crm__bind_int64(st, 1, id);
 	rc = crm__step(st);
 	if (rc == CRM_ROW) {
-		out->id = crm__column_int64(st, 0);
-		copy_text(out->workflow, sizeof out->workflow, st, 1);
-		out->version = crm__column_int64(st, 2);
-		copy_text(out->form, sizeof out->form, st, 3);
-		out->record = crm__column_int64(st, 4);
-		copy_text(out->state, sizeof out->state, st, 5);
-		copy_text(out->status, sizeof out->status, st, 6);
-		out->entered_at = crm__column_int64(st, 7);
+		read_instance(st, out);
 		rc = CRM_OK;
 	} else if (rc == CRM_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no workflow instance %lld", (long long)id);
@@ -68,6 +73,35 @@ int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t *
 			*ids = grown;
 		}
 		(*ids)[(*n)++] = crm__column_int64(st, 0);
+	}
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n)
+{
+	crm__stmt *st;
+	int rc, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = crm__wf_schema(db)))
+		return rc;
+	st = crm__stmt_take(db, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id", (size_t)-1);
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, form, -1);
+	crm__bind_int64(st, 2, record);
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		if (*n == cap) {
+			crm__wf_instance *grown = crm__realloc(*out, (size_t)(cap = cap ? cap * 2 : 2) * sizeof **out);
+			if (!grown) {
+				crm__stmt_give(db, st);
+				return crm__error_oom(db);
+			}
+			*out = grown;
+		}
+		read_instance(st, &(*out)[(*n)++]);
 	}
 	crm__stmt_give(db, st);
 	return rc == CRM_DONE ? CRM_OK : rc;

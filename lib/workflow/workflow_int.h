@@ -145,6 +145,8 @@ int crm__wf_schema(crm_db *db);
 int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out);
 /* Active instances of a record (ids, crm__free), in start order. */
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n);
+/* The same instances read whole (crm__free), in one round trip. */
+int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n);
 /* For the report engine's funnels: SQL selecting (rec, state) for every
  * state each record's instance of a workflow is in or has been in. It takes
  * four parameters, in order: workflow, form, workflow, form. */
