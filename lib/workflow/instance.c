@@ -48,36 +48,6 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 	return rc;
 }
 
-int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)
-{
-	crm__stmt *st;
-	int rc, cap = 0;
-
-	*ids = NULL;
-	*n = 0;
-	if ((rc = crm__wf_schema(db)))
-		return rc;
-	st = crm__stmt_take(db, "SELECT id FROM crm_wf_instance WHERE form=? AND record=? AND status='active' ORDER BY id",
-			    (size_t)-1);
-	if (!st)
-		return db->errcode;
-	crm__bind_text(st, 1, form, -1);
-	crm__bind_int64(st, 2, record);
-	while ((rc = crm__step(st)) == CRM_ROW) {
-		if (*n == cap) {
-			int64_t *grown = crm__realloc(*ids, (size_t)(cap = cap ? cap * 2 : 4) * sizeof **ids);
-			if (!grown) {
-				crm__stmt_give(db, st);
-				return crm__error_oom(db);
-			}
-			*ids = grown;
-		}
-		(*ids)[(*n)++] = crm__column_int64(st, 0);
-	}
-	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? CRM_OK : rc;
-}
-
 int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n)
 {
 	crm__stmt *st;
@@ -105,6 +75,22 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 	}
 	crm__stmt_give(db, st);
 	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)
+{
+	crm__wf_instance *rows;
+	int rc = crm__wf_instance_rows(db, form, record, &rows, n);
+
+	*ids = NULL;
+	if (rc == CRM_OK && *n && !(*ids = crm__malloc((size_t)*n * sizeof **ids)))
+		rc = crm__error_oom(db);
+	for (int i = 0; rc == CRM_OK && i < *n; i++)
+		(*ids)[i] = rows[i].id;
+	crm__free(rows);
+	if (rc)
+		*n = 0;
+	return rc;
 }
 
 int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
