@@ -613,6 +613,61 @@ TEST(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable)
 	crm_close(db);
 }
 
+/* A transition whose action sets a field (bench_pg's workflow): its
+ * savepoint, instance update, history row and commit ride along with other
+ * statements; round trips, not statements, are what a transition waits for. */
+TEST(test_pg__a_transition_waits_for_six_round_trips_at_most)
+{
+	crm_db *db = test_db();
+	unsigned long before;
+	int64_t id = 0;
+
+	test_apply(db, "[{\"form\":\"deal\",\"fields\":[{\"name\":\"score\",\"type\":\"integer\"},"
+		       "{\"name\":\"step\",\"type\":\"integer\"}]},"
+		       "{\"workflow\":\"p\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"s0\","
+		       "\"states\":{\"s0\":{},\"s1\":{},\"s2\":{\"final\":true}},\"transitions\":["
+		       "{\"from\":\"s0\",\"event\":\"go\",\"to\":\"s1\",\"guard\":\"record.score >= 10\","
+		       "\"actions\":[{\"set\":{\"step\":1}}]},"
+		       "{\"from\":\"s1\",\"event\":\"go\",\"to\":\"s2\",\"guard\":\"record.score >= 10\","
+		       "\"actions\":[{\"set\":{\"step\":2}}]}]}]");
+	CHECK_OK(db, crm_record_insert(db, "deal", "{\"score\":50}", &id));
+	CHECK_OK(db, crm_workflow_fire(db, "deal", id, "go", NULL)); /* prepares the statements */
+	before = PG(db)->round_trips;
+	CHECK_OK(db, crm_workflow_fire(db, "deal", id, "go", NULL));
+	if (PG(db)->round_trips - before > 6) {
+		fprintf(stderr, "a transition waited for %lu round trips\n", PG(db)->round_trips - before);
+		test_failures_++;
+	}
+	CHECK_HAS(test_get(db, "deal", id), "\"step\":2");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_wf_history"), 3);
+	crm_close(db);
+}
+
+/* 3000 rows of a batch go in pipeline mode: a few round trips in all. */
+TEST(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips)
+{
+	crm_db *db = test_db();
+	crm_batch *b = NULL;
+	unsigned long before;
+	char json[64];
+
+	test_apply(db, lead_form);
+	before = PG(db)->round_trips;
+	CHECK_OK(db, crm_batch_begin(&b, db, "lead"));
+	for (int i = 0; i < 3000; i++) {
+		snprintf(json, sizeof json, "{\"name\":\"n%d\",\"email\":\"e%d@x.io\"}", i, i);
+		CHECK_OK(db, crm_batch_add(b, json, -1, NULL));
+	}
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	if (PG(db)->round_trips - before > 20) {
+		fprintf(stderr, "3000 batch rows waited for %lu round trips\n", PG(db)->round_trips - before);
+		test_failures_++;
+	}
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM lead"), 3000);
+	crm_close(db);
+}
+
 int test_failures_;
 static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
 	  T(test_pg__writers_to_one_schema_take_turns),
@@ -626,7 +681,9 @@ static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_
 	  T(test_pg__two_schemas_do_not_see_each_other), T(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after_it),
 	  T(test_pg__a_cursor_over_many_rows_holds_few_of_them),
 	  T(test_pg__statements_run_inside_a_cursor_leave_its_rows_whole),
-	  T(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable)};
+	  T(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable),
+	  T(test_pg__a_transition_waits_for_six_round_trips_at_most),
+	  T(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips)};
 
 int main(int argc, char **argv)
 {

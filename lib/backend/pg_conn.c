@@ -24,7 +24,7 @@ static int run(crm_db *db, const char *sql, PGresult **out)
 	if ((rc = crm__pg_after_queue(db, sql, &res)))
 		return rc;
 	if (!res)
-		res = PQexec(PG(db)->c, sql);
+		res = PQexec(PG(db)->c, sql), PG(db)->round_trips++;
 	s = PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		rc = crm__pg_fail(db, res);
@@ -78,7 +78,7 @@ static int pg_in_transaction(crm_db *db)
 static void pg_rollback(crm_db *db)
 {
 	if (pg_in_transaction(db)) /* after what was in flight, whose failure no longer matters */
-		PQclear(PQexec(PG(db)->c, "ROLLBACK"));
+		PQclear(PQexec(PG(db)->c, "ROLLBACK")), PG(db)->round_trips++;
 	crm__pg_flush_dead(db, 0);
 }
 

@@ -55,9 +55,43 @@ typedef struct pg_conn {
 	pg_queued *queue;
 	int nqueued, capqueued;
 	struct pg_stmt *streaming;
+	unsigned long round_trips; /* waits for the server (tests count them) */
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)
+
+/* A parameter's value: text the caller keeps alive until reset (the seam's
+ * rule, as SQLITE_STATIC), or a number written here. Binding never
+ * allocates, so it cannot fail unnoticed (engines do not check binds). */
+typedef struct pg_param {
+	enum { PARAM_NULL, PARAM_REF, PARAM_OWN } kind;
+	const char *ref;
+	int len;      /* of ref; < 0: NUL-terminated */
+	char own[48]; /* numbers, booleans, decimals, datetimes */
+} pg_param;
+
+typedef struct pg_stmt {
+	crm__stmt base;
+	char *sql;   /* as the engine gave it: the statement cache's key */
+	char *text;  /* with $N placeholders, as the server gets it */
+	Oid *declared; /* types given at prepare: text for numbers never used */
+	char name[24];
+	unsigned int epoch; /* the connection's ddl_epoch when prepared */
+	int nparams;
+	Oid *types;          /* the parameters' types as the server inferred them */
+	pg_param *params;
+	const char **values; /* for PQexecPrepared */
+	crm__buf copies;     /* NUL-terminated copies of text bound with a length */
+	PGresult *desc;      /* the result columns, before the first step */
+	PGresult *res;       /* the rows of the current run, NULL before it */
+	int row;             /* the current row of res */
+	int stream;          /* many_rows: read rows one at a time */
+	int active;          /* streaming, and rows are still to come */
+	PGresult *rest;      /* the rows still to come, read early (spill) */
+	int failed;          /* the stream's failure, found while spilling */
+} pg_stmt;
+
+#define P(st) ((pg_stmt *)(st))
 
 /* ---- pg_types.c ---- */
 /* Record the failure of `res` (NULL: the connection's) on db; returns its code. */
@@ -100,9 +134,28 @@ const char *crm__pg_column_text(crm__stmt *st, int i);
 int crm__pg_column_bytes(crm__stmt *st, int i);
 int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale);
 int64_t crm__pg_inserted_id(crm__stmt *st);
+/* Prepare st->text again under a new name (the schema changed). */
+int crm__pg_reprepare(crm_db *db, pg_stmt *st);
+/* st's parameters as libpq takes them, into st->values. */
+int crm__pg_values(pg_stmt *st);
+/* 1 when the server refused a plan prepared before the schema changed. */
+int crm__pg_stale_plan(const PGresult *res);
+/* Run the DEALLOCATEs of finalized statements, in one round trip, when
+ * the session is idle (`force`: also inside a transaction that has not
+ * failed). */
+void crm__pg_flush_dead(crm_db *db, int force);
+
+/* ---- pg_flight.c: what is in flight on the connection ---- */
 int crm__pg_queue(crm__stmt *st, crm__queued_fn done, void *payload);
 int crm__pg_flush(crm_db *db);
 void crm__pg_many_rows(crm__stmt *st, int on);
+/* Rows one at a time: send st and read its first row; the next row; read
+ * and drop the rest (a reset part way); read the rest now, into st->rest
+ * (another statement needs the connection). */
+int crm__pg_execute_stream(pg_stmt *st);
+int crm__pg_stream_next(pg_stmt *st);
+void crm__pg_discard(pg_stmt *st);
+void crm__pg_spill(pg_stmt *st);
 /* Complete what is in flight (queued statements, rows still to come)
  * before the connection is used for anything else; CRM_OK or the first
  * queued failure. */
@@ -116,10 +169,9 @@ int crm__pg_defer(crm_db *db, const char *sql);
  * round trip; otherwise *res is NULL and the caller runs it (the queue is
  * then empty). CRM_OK, or the first queued failure. */
 int crm__pg_after_queue(crm_db *db, const char *sql, PGresult **res);
-/* Run the DEALLOCATEs of finalized statements, in one round trip, when
- * the session is idle (`force`: also inside a transaction that has not
- * failed). */
-void crm__pg_flush_dead(crm_db *db, int force);
+/* Read every queued outcome up to a sync point; `last` (may be NULL) gets
+ * the result of one statement the caller sent after them. */
+int crm__pg_drain(crm_db *db, PGresult **last);
 
 /* ---- pg_conn.c ---- */
 extern const crm__backend crm__pg_backend;

@@ -1,8 +1,8 @@
 /* PostgreSQL prepared statements behind the seam: named server-side
  * statements (PQprepare), parameters kept as text, results in text form.
  * The first step executes and fetches every row, later steps walk them;
- * a statement marked many_rows reads its rows one at a time instead
- * (single-row mode), and queued writes go out in pipeline mode. */
+ * a statement marked many_rows reads its rows one at a time instead, and
+ * queued statements go out in pipeline mode (pg_flight.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,38 +12,6 @@
 #include "core/alloc.h"
 #include "pg_int.h"
 
-/* A parameter's value: text the caller keeps alive until reset (the seam's
- * rule, as SQLITE_STATIC), or a number written here. Binding never
- * allocates, so it cannot fail unnoticed (engines do not check binds). */
-typedef struct pg_param {
-	enum { PARAM_NULL, PARAM_REF, PARAM_OWN } kind;
-	const char *ref;
-	int len;      /* of ref; < 0: NUL-terminated */
-	char own[48]; /* numbers, booleans, decimals, datetimes */
-} pg_param;
-
-typedef struct pg_stmt {
-	crm__stmt base;
-	char *sql;   /* as the engine gave it: the statement cache's key */
-	char *text;  /* with $N placeholders, as the server gets it */
-	Oid *declared; /* types given at prepare: text for numbers never used */
-	char name[24];
-	unsigned int epoch; /* the connection's ddl_epoch when prepared */
-	int nparams;
-	Oid *types;          /* the parameters' types as the server inferred them */
-	pg_param *params;
-	const char **values; /* for PQexecPrepared */
-	crm__buf copies;     /* NUL-terminated copies of text bound with a length */
-	PGresult *desc;      /* the result columns, before the first step */
-	PGresult *res;       /* the rows of the current run, NULL before it */
-	int row;             /* the current row of res */
-	int stream;          /* many_rows: read rows one at a time */
-	int active;          /* streaming, and rows are still to come */
-	PGresult *rest;      /* the rows still to come, read early (spill) */
-	int failed;          /* the stream's failure, found while spilling */
-} pg_stmt;
-
-#define P(st) ((pg_stmt *)(st))
 
 static PGconn *conn_of(crm__stmt *st) { return st->db->conn ? PG(st->db)->c : NULL; }
 
@@ -80,6 +48,7 @@ void crm__pg_flush_dead(crm_db *db, int force)
 		at += (size_t)snprintf(sql + at, sizeof sql - at, "DEALLOCATE %s;", pc->dead[i]);
 	pc->ndead = 0;
 	PQclear(PQexec(pc->c, sql));
+	pc->round_trips++;
 }
 
 /* Forget a server-side statement: later, in one round trip with others (a
@@ -131,6 +100,7 @@ static int server_prepare(crm_db *db, pg_stmt *st)
 	snprintf(st->name, sizeof st->name, "crm_%u", ++pc->next_name);
 	st->epoch = pc->ddl_epoch;
 	res = PQprepare(pc->c, st->name, st->text, st->nparams, st->declared);
+	pc->round_trips += 2; /* with describe's */
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = crm__pg_fail(db, res);
 		PQclear(res);
@@ -145,7 +115,7 @@ static int server_prepare(crm_db *db, pg_stmt *st)
 	return rc;
 }
 
-static int reprepare(crm_db *db, pg_stmt *st)
+int crm__pg_reprepare(crm_db *db, pg_stmt *st)
 {
 	if (st->name[0])
 		bury(db, st->name);
@@ -208,14 +178,12 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 
 const char *crm__pg_sql(crm__stmt *st) { return P(st)->sql; }
 
-static void discard(pg_stmt *st);
-
 void crm__pg_reset(crm__stmt *base)
 {
 	pg_stmt *st = P(base);
 
 	if (st->active && conn_of(base))
-		discard(st);
+		crm__pg_discard(st);
 	st->active = 0;
 	PQclear(st->res);
 	PQclear(st->rest);
@@ -327,7 +295,7 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 /* The parameters as libpq takes them: NUL-terminated text. Text bound with
  * a length may have no NUL after it, so it is copied (into one buffer
  * kept for the next run). */
-static int values_of(pg_stmt *st)
+int crm__pg_values(pg_stmt *st)
 {
 	size_t at;
 
@@ -364,278 +332,12 @@ static int values_of(pg_stmt *st)
 
 int crm__pg_parameter_count(crm__stmt *st) { return P(st)->nparams; }
 
-/* A plan the server will not run since the schema changed. */
-static int is_stale_plan(const PGresult *res)
+int crm__pg_stale_plan(const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 	return state && strcmp(state, "0A000") == 0 &&
 	       strstr(PQresultErrorMessage(res), "cached plan must not change result type");
-}
-
-/* ---- rows one at a time (many_rows) ---- */
-
-/* Read the rest of the stream and drop it (a reset before its end):
- * one row in memory at a time. */
-static void discard(pg_stmt *st)
-{
-	PGconn *c = PG(st->base.db)->c;
-	PGresult *res;
-
-	while ((res = PQgetResult(c)))
-		PQclear(res);
-	st->active = 0;
-	PG(st->base.db)->streaming = NULL;
-}
-
-/* The stream's next result into st->res: a row (CRM_ROW), the end (no
- * rows: CRM_DONE) or the failure. */
-static int stream_next(pg_stmt *st)
-{
-	crm_db *db = st->base.db;
-	PGresult *res = PQgetResult(PG(db)->c);
-	int rc;
-
-	PQclear(st->res);
-	st->res = NULL;
-	st->row = 0;
-	switch (PQresultStatus(res)) {
-	case PGRES_SINGLE_TUPLE: st->res = res; return CRM_ROW;
-	case PGRES_TUPLES_OK:
-	case PGRES_COMMAND_OK:
-		st->res = res;
-		discard(st); /* the NULL that ends the results */
-		return CRM_DONE;
-	default:
-		if (is_stale_plan(res))
-			st->epoch = PG(db)->ddl_epoch - 1; /* prepare again */
-		rc = crm__pg_fail(db, res);            /* NULL res: the connection's failure */
-		PQclear(res);
-		discard(st);
-		return rc;
-	}
-}
-
-/* Another statement needs the connection: the stream's rows still to come
- * are read now, into one result its later steps walk. */
-static void spill(pg_stmt *st)
-{
-	crm_db *db = st->base.db;
-	PGresult *res;
-
-	while ((res = PQgetResult(PG(db)->c))) {
-		ExecStatusType s = PQresultStatus(res);
-		int n = st->rest ? PQntuples(st->rest) : 0, ok = 1;
-
-		if (s == PGRES_TUPLES_OK && !st->rest) {
-			st->rest = res; /* no row was left: its empty result */
-			continue;
-		}
-		if (s == PGRES_SINGLE_TUPLE) {
-			if (!st->rest)
-				st->rest = PQcopyResult(res, PG_COPYRES_ATTRS);
-			ok = st->rest != NULL;
-			for (int f = 0; ok && f < PQnfields(res); f++)
-				ok = PQsetvalue(st->rest, n, f, PQgetisnull(res, 0, f) ? NULL : PQgetvalue(res, 0, f),
-						PQgetlength(res, 0, f));
-			if (!ok && !st->failed)
-				st->failed = crm__error_oom(db);
-		} else if (s != PGRES_TUPLES_OK && !st->failed)
-			st->failed = crm__pg_fail(db, res);
-		PQclear(res);
-	}
-	st->active = 0;
-	PG(db)->streaming = NULL;
-}
-
-static int send_stream(pg_stmt *st)
-{
-	crm_db *db = st->base.db;
-	PGconn *c = PG(db)->c;
-
-	if (!PQsendQueryPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0))
-		return crm__pg_fail(db, NULL);
-	PQsetSingleRowMode(c);
-	st->active = 1;
-	PG(db)->streaming = st;
-	return CRM_OK;
-}
-
-static int execute_stream(pg_stmt *st)
-{
-	crm_db *db = st->base.db;
-	int rc;
-
-	if ((rc = send_stream(st)))
-		return rc;
-	rc = stream_next(st);
-	/* As execute: DDL this handle could not know of, outside a transaction. */
-	if (rc != CRM_ROW && rc != CRM_DONE && st->epoch != PG(db)->ddl_epoch &&
-	    PQtransactionStatus(PG(db)->c) == PQTRANS_IDLE && reprepare(db, st) == CRM_OK && send_stream(st) == CRM_OK)
-		rc = stream_next(st);
-	return rc;
-}
-
-/* ---- queued statements (pipeline mode) ---- */
-
-/* A queued statement's result: to its done (if any); the first failure
- * into *rc. */
-static void outcome(crm_db *db, const pg_queued *q, const PGresult *res, int *rc)
-{
-	int mine;
-
-	switch (PQresultStatus(res)) {
-	case PGRES_TUPLES_OK:
-		if (q->done && PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
-			q->done(q->payload, CRM_ROW, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-		else if (q->done)
-			q->done(q->payload, CRM_DONE, 0);
-		break;
-	case PGRES_COMMAND_OK:
-		if (q->done)
-			q->done(q->payload, CRM_DONE, 0);
-		break;
-	case PGRES_PIPELINE_ABORTED: break; /* not run: an earlier one failed */
-	default:
-		mine = crm__pg_fail(db, res);
-		if (*rc == CRM_OK)
-			*rc = mine;
-		if (q->done)
-			q->done(q->payload, mine, 0);
-		break;
-	}
-}
-
-/* Read every queued statement's result up to the sync point, in order;
- * `last` (may be NULL) gets the result of one statement sent after them,
- * in the same round trip. */
-static int drain(crm_db *db, PGresult **last)
-{
-	pg_conn *pc = PG(db);
-	PGconn *c = pc->c;
-	PGresult *res;
-	int rc = CRM_OK, n = pc->nqueued;
-
-	pc->nqueued = 0;
-	if (!PQpipelineSync(c))
-		rc = crm__pg_fail(db, NULL);
-	for (int i = 0; i < n + (last != NULL); i++) {
-		if (!(res = PQgetResult(c))) { /* the connection is gone */
-			if (rc == CRM_OK)
-				rc = crm__pg_fail(db, NULL);
-			break;
-		}
-		if (i == n)
-			*last = res;
-		else {
-			outcome(db, &pc->queue[i], res, &rc);
-			PQclear(res);
-		}
-		PQclear(PQgetResult(c)); /* the NULL after each statement's results */
-	}
-	/* Up to the sync's own result. */
-	for (int left = 4; left > 0; left--) {
-		int sync;
-		res = PQgetResult(c);
-		sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
-		PQclear(res);
-		if (sync)
-			break;
-	}
-	if (!PQexitPipelineMode(c) && rc == CRM_OK)
-		rc = crm__pg_fail(db, NULL);
-	return rc;
-}
-
-int crm__pg_sync(crm_db *db)
-{
-	pg_conn *pc = db->conn ? PG(db) : NULL;
-
-	if (!pc)
-		return CRM_OK;
-	if (pc->streaming)
-		spill(pc->streaming);
-	if (pc->nqueued || PQpipelineStatus(pc->c) != PQ_PIPELINE_OFF)
-		return drain(db, NULL);
-	return CRM_OK;
-}
-
-/* Room for one more queued statement, in pipeline mode. */
-static int queue_slot(crm_db *db)
-{
-	pg_conn *pc = PG(db);
-
-	if (pc->streaming)
-		spill(pc->streaming);
-	if (pc->nqueued == pc->capqueued) {
-		int cap = pc->capqueued ? 2 * pc->capqueued : 64;
-		pg_queued *grown = crm__realloc(pc->queue, (size_t)cap * sizeof *grown);
-		if (!grown)
-			return crm__error_oom(db);
-		pc->queue = grown;
-		pc->capqueued = cap;
-	}
-	if (PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->c))
-		return crm__pg_fail(db, NULL);
-	return CRM_OK;
-}
-
-int crm__pg_defer(crm_db *db, const char *sql)
-{
-	pg_conn *pc = PG(db);
-	int rc;
-
-	if ((rc = queue_slot(db)))
-		return rc;
-	if (!PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
-		return crm__pg_fail(db, NULL);
-	pc->queue[pc->nqueued++] = (pg_queued){ NULL, NULL };
-	return CRM_OK;
-}
-
-int crm__pg_after_queue(crm_db *db, const char *sql, PGresult **res)
-{
-	pg_conn *pc = PG(db);
-	int rc;
-
-	*res = NULL;
-	if (pc->streaming)
-		spill(pc->streaming);
-	if (!pc->nqueued && PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF)
-		return CRM_OK;
-	/* Several statements are not allowed in pipeline mode: after it. */
-	if (strchr(sql, ';') || !PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
-		return drain(db, NULL);
-	if ((rc = drain(db, res))) {
-		PQclear(*res);
-		*res = NULL;
-	}
-	return rc;
-}
-
-int crm__pg_flush(crm_db *db) { return crm__pg_sync(db); }
-
-void crm__pg_many_rows(crm__stmt *st, int on) { P(st)->stream = on; }
-
-int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
-{
-	pg_stmt *st = P(base);
-	crm_db *db = base->db;
-	pg_conn *pc;
-	int rc;
-
-	if (!conn_of(base))
-		return crm__error(db, CRM_EMISUSE, "the handle is closed");
-	pc = PG(db);
-	if ((st->epoch != pc->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
-		return rc;
-	if ((rc = values_of(st)) || (rc = queue_slot(db)))
-		return rc;
-	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
-		return crm__pg_fail(db, NULL);
-	pc->queue[pc->nqueued++] = (pg_queued){ done, payload };
-	crm__pg_reset(base);
-	return CRM_OK;
 }
 
 /* ---- running ---- */
@@ -648,31 +350,34 @@ static int execute(pg_stmt *st)
 	int rc;
 
 	if (PG(db)->streaming)
-		spill(PG(db)->streaming);
+		crm__pg_spill(PG(db)->streaming);
 	/* The schema may have changed since: prepare again first. */
-	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = reprepare(db, st)))
+	if ((st->epoch != PG(db)->ddl_epoch || !st->name[0]) && (rc = crm__pg_reprepare(db, st)))
 		return rc;
-	if ((rc = values_of(st)))
+	if ((rc = crm__pg_values(st)))
 		return rc;
 	if (st->stream)
-		return (rc = crm__pg_sync(db)) ? rc : execute_stream(st);
+		return (rc = crm__pg_sync(db)) ? rc : crm__pg_execute_stream(st);
 	if (PG(db)->nqueued) {
 		/* In the round trip that reads what is queued before it. */
 		if (!PQsendQueryPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0))
 			return crm__pg_fail(db, NULL);
 		res = NULL;
-		if ((rc = drain(db, &res))) {
+		if ((rc = crm__pg_drain(db, &res))) {
 			PQclear(res);
 			return rc;
 		}
-	} else
+	} else {
 		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+		PG(db)->round_trips++;
+	}
 	/* DDL this handle could not know of: outside a transaction nothing is
 	 * lost by preparing again and running once more. */
-	if (PQresultStatus(res) == PGRES_FATAL_ERROR && is_stale_plan(res) && PQtransactionStatus(c) == PQTRANS_IDLE &&
-	    reprepare(db, st) == CRM_OK) {
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR && crm__pg_stale_plan(res) && PQtransactionStatus(c) == PQTRANS_IDLE &&
+	    crm__pg_reprepare(db, st) == CRM_OK) {
 		PQclear(res);
 		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
+		PG(db)->round_trips++;
 	}
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
@@ -681,7 +386,7 @@ static int execute(pg_stmt *st)
 		st->row = 0;
 		return PQntuples(res) > 0 ? CRM_ROW : CRM_DONE;
 	default:
-		if (is_stale_plan(res))
+		if (crm__pg_stale_plan(res))
 			st->epoch = PG(db)->ddl_epoch - 1; /* prepare again next time */
 		rc = crm__pg_fail(db, res);
 		PQclear(res);
@@ -719,7 +424,7 @@ int crm__pg_step(crm__stmt *base)
 		return PQntuples(st->res) > 0 ? CRM_ROW : finished(st);
 	}
 	if (st->active)
-		return stream_next(st);
+		return crm__pg_stream_next(st);
 	if (st->res && st->row < PQntuples(st->res)) {
 		st->row = PQntuples(st->res);
 		return finished(st);

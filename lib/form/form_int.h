@@ -109,11 +109,22 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
  * batch, import and (later) workflow action goes through here, so
  * validation, permissions, audit and events have one place to hook in. */
 typedef enum crm__write_op { CRM__WRITE_INSERT, CRM__WRITE_UPDATE, CRM__WRITE_DELETE } crm__write_op;
+/* A record its holder read and knows unchanged since (no record write in
+ * between): an update may start from it instead of reading it again. */
+typedef struct crm__known {
+	const crm__form *form; /* the form it was read with */
+	const crm__value *values; /* NULL: not held (read it) */
+	int64_t version;
+	/* The caller ends its transaction (or savepoint) on any failure of
+	 * the update: the update takes no savepoint of its own. */
+	int caller_undoes;
+} crm__known;
 typedef struct crm__write {
 	crm__write_op op;
 	crm__form *form;
 	int64_t id;               /* update/delete: the record; insert: set on success */
 	int64_t expected_version; /* > 0: fail with CRM_ECONFLICT unless it matches */
+	const crm__known *known;  /* update: the record as stored, when the caller holds it (may be NULL) */
 	crm__record *rec;         /* insert/update: the given values */
 	crm__errors *errs;        /* validation failures land here */
 	/* Insert: when set, on a backend that queues statements, and when no
@@ -136,6 +147,9 @@ int crm__record_write(crm_db *db, crm__write *w);
  * name the key in w->errs, as a conflict found at once is reported.
  * Returns CRM_ECONSTRAINT, or the failure of the check. */
 int crm__record_insert_conflict(crm_db *db, crm__write *w);
+/* crm_record_update starting from `known` when it was read with the form
+ * the update looks up (else the record is read as usual). */
+int crm__record_update_known(crm_db *db, const char *form, int64_t id, const char *json, const crm__known *known);
 /* A field pattern (JSON Schema's ECMA-262 dialect) compiled for PCRE2
  * (lib/form/pattern.c). NULL on failure: *oom set when memory ran out,
  * else `msg` says why, with the offset into `pattern`. */

@@ -334,7 +334,11 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	int64_t version;
 	int rc, p = 1, computed = has_computed(form);
 
-	if ((rc = load_version(db, form, w->id, cur, &version)))
+	if (w->known && w->known->values && w->known->form == form) {
+		if (crm__record_assign(cur, form, w->known->values))
+			return crm__error_oom(db);
+		version = w->known->version;
+	} else if ((rc = load_version(db, form, w->id, cur, &version)))
 		return rc;
 	/* The record as it was, for hooks that compare before and after. */
 	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
@@ -418,19 +422,21 @@ static int prepare_input(crm_db *db, const char *form_name, const char *json, cr
 }
 
 static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t id, const char *json,
-		  int64_t expected, int64_t *out_id)
+		  int64_t expected, const crm__known *known, int64_t *out_id)
 {
 	crm__errors errs = { 0 };
 	crm__record rec;
-	crm__write w = { .op = op, .id = id, .expected_version = expected, .errs = &errs };
-	int rc;
+	crm__write w = { .op = op, .id = id, .expected_version = expected, .errs = &errs, .known = known };
+	int rc, unit;
 
 	crm__record_init(&rec);
 	if (!db)
 		return CRM_EMISUSE;
 	crm__errors_reset(&errs, db);
+	/* A caller that ends its own transaction on failure needs no savepoint. */
+	unit = !(known && known->caller_undoes && db->tx_depth > 0);
 	/* The transaction first: the form is looked up in the snapshot it writes to. */
-	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
+	if ((rc = crm__enter_deferred(db)) || (unit && (rc = crm__tx_begin(db))))
 		return rc;
 	if (op == CRM__WRITE_DELETE)
 		rc = crm__form_lookup(db, form_name, &w.form);
@@ -442,7 +448,8 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 		if (rc == CRM_ECONSTRAINT && errs.count)
 			crm__errors_raise(db, &errs, w.form->name);
 	}
-	rc = crm__tx_end(db, rc);
+	if (unit)
+		rc = crm__tx_end(db, rc);
 	if (rc == CRM_OK && out_id)
 		*out_id = w.id;
 	crm__errors_free(&errs);
@@ -452,17 +459,22 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 
 int crm_record_insert(crm_db *db, const char *form, const char *json, int64_t *out_id)
 {
-	return single(db, CRM__WRITE_INSERT, form, 0, json, 0, out_id);
+	return single(db, CRM__WRITE_INSERT, form, 0, json, 0, NULL, out_id);
 }
 
 int crm_record_update(crm_db *db, const char *form, int64_t id, const char *json, int64_t expected_version)
 {
-	return single(db, CRM__WRITE_UPDATE, form, id, json, expected_version, NULL);
+	return single(db, CRM__WRITE_UPDATE, form, id, json, expected_version, NULL, NULL);
+}
+
+int crm__record_update_known(crm_db *db, const char *form, int64_t id, const char *json, const crm__known *known)
+{
+	return single(db, CRM__WRITE_UPDATE, form, id, json, 0, known, NULL);
 }
 
 int crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected_version)
 {
-	return single(db, CRM__WRITE_DELETE, form, id, NULL, expected_version, NULL);
+	return single(db, CRM__WRITE_DELETE, form, id, NULL, expected_version, NULL, NULL);
 }
 
 int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)

@@ -101,11 +101,15 @@ static int internal_write(crm_db *db, int rc)
 
 static int update_record(crm_db *db, crm__wf_ctx *cx, crm__buf *json)
 {
-	int rc;
+	/* The record as the transition holds it, unless a write came since; a
+	 * failure fails the transition, which undoes it. */
+	int fresh = cx->loaded && cx->writes == db->record_writes, rc;
+	crm__known known = { cx->wf->form, fresh ? cx->rec.values : NULL, cx->sys[4].i, 1 };
 
 	if (json->oom)
 		return crm__error_oom(db);
-	rc = internal_write(db, crm_record_update(db, cx->wf->form->name, cx->inst.record, crm__buf_cstr(json), 0));
+	rc = internal_write(db, crm__record_update_known(db, cx->wf->form->name, cx->inst.record, crm__buf_cstr(json),
+							 &known));
 	return rc ? rc : crm__wf_ctx_reload(db, cx);
 }
 
