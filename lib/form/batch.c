@@ -262,9 +262,9 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 		crm__errors_raise(db, &b->errs, b->form->name);
 	if (w.queued) {
 		crm__buf_put(&b->pending_json, json, n);
+		b->pending[b->npending++] = (pending){ .index = b->count, .at = json_at, .len = n };
 		if (b->pending_json.oom)
 			return batch_stop(b, crm__error_oom(db));
-		b->pending[b->npending++] = (pending){ .index = b->count, .at = json_at, .len = n };
 	}
 	if (rc && !b->broken)
 		row_failed(b, b->count, rc, &b->errs);
