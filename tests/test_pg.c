@@ -668,6 +668,39 @@ TEST(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips)
 	crm_close(db);
 }
 
+/* A queued write that fails (here the history row of event "boom", which a
+ * trigger refuses) fails the call that queued it, inside a host transaction
+ * too, and undoes that call alone. */
+TEST(test_pg__a_queued_write_that_fails_fails_its_own_call)
+{
+	crm_db *db = test_db();
+	int64_t id = 0;
+	char sql[512];
+
+	test_apply(db, "[{\"form\":\"deal\",\"fields\":[{\"name\":\"score\",\"type\":\"integer\"}]},"
+		       "{\"workflow\":\"p\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"s0\","
+		       "\"states\":{\"s0\":{},\"s1\":{}},\"transitions\":["
+		       "{\"from\":\"s0\",\"event\":\"boom\",\"to\":\"s1\"},{\"from\":\"s0\",\"event\":\"go\",\"to\":\"s1\"}]}]");
+	CHECK_OK(db, crm_record_insert(db, "deal", "{\"score\":1}", &id));
+	snprintf(sql, sizeof sql,
+		 "CREATE FUNCTION %s.boom() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE 'boom'; END$$;"
+		 "CREATE TRIGGER boom BEFORE INSERT ON %s.crm_wf_history FOR EACH ROW WHEN (NEW.event = 'boom')"
+		 " EXECUTE FUNCTION %s.boom()",
+		 PG(db)->schema, PG(db)->schema, PG(db)->schema);
+	raw_sql(sql);
+	CHECK_OK(db, crm_begin(db));
+	CHECK_OK(db, crm_record_insert(db, "deal", "{\"score\":2}", NULL));
+	CHECK(crm_workflow_fire(db, "deal", id, "boom", NULL) != CRM_OK);
+	CHECK_HAS(crm_errmsg(db), "boom");
+	/* The host's transaction goes on: the earlier insert stays, the transition does not. */
+	CHECK_OK(db, crm_workflow_fire(db, "deal", id, "go", NULL));
+	CHECK_OK(db, crm_commit(db));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal"), 2);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_wf_history WHERE event = 'go'"), 1);
+	CHECK(crm_workflow_fire(db, "deal", id, "boom", NULL) != CRM_OK); /* in s1 now: not allowed */
+	crm_close(db);
+}
+
 int test_failures_;
 static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
 	  T(test_pg__writers_to_one_schema_take_turns),
@@ -683,7 +716,8 @@ static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_
 	  T(test_pg__statements_run_inside_a_cursor_leave_its_rows_whole),
 	  T(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable),
 	  T(test_pg__a_transition_waits_for_six_round_trips_at_most),
-	  T(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips)};
+	  T(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips),
+	  T(test_pg__a_queued_write_that_fails_fails_its_own_call)};
 
 int main(int argc, char **argv)
 {

@@ -126,7 +126,8 @@ int crm__tx_end(crm_db *db, int rc);
 int crm__step_write(crm_db *db, crm__stmt *st);
 /* Step a write whose outcome nothing waits for (no rows, no count): on a
  * backend that queues statements it goes with the next round trip, and
- * its failure fails the next statement or the commit. As crm__step. */
+ * its failure fails the next statement, or else the end of its unit
+ * (crm__tx_end). As crm__step. */
 int crm__step_later(crm_db *db, crm__stmt *st);
 /* Wait for the statements queued on the handle (crm__backend.queue). */
 static inline int crm__flush(crm_db *db) { return db->be->flush ? db->be->flush(db) : CRM_OK; }

@@ -55,8 +55,12 @@ int crm__tx_end(crm_db *db, int rc)
 
 	if (db->tx_depth == 0)
 		return rc;
+	top = db->tx_depth == 1 && !db->host_tx;
+	/* Writes queued in this unit fail it, not a later one (the commit
+	 * reads them in its own round trip). */
+	if (rc == CRM_OK && !top)
+		rc = crm__flush(db);
 	db->tx_depth--;
-	top = db->tx_depth == 0 && !db->host_tx;
 	if (rc == CRM_OK) {
 		if (top) {
 			if ((rc = db->be->commit(db)) == CRM_OK) {
