@@ -52,6 +52,29 @@ enum crm__natural {
 	CRM__NAT_DATETIME, /* ms since 1970-01-01T00:00:00Z */
 };
 
+/* What a write transaction may do beside other writers of the same app
+ * (docs/storage.md, "Concurrency"). */
+enum crm__tx_mode {
+	/* Records, workflows, events: runs beside other ordinary writers,
+	 * taking row locks (the dialect's lock_* clauses) where it reads
+	 * then writes; never beside an exclusive one. */
+	CRM__TX_WRITE,
+	/* Metadata and DDL (crm_apply), and whatever needs the whole app:
+	 * no other writer of the app runs beside it. */
+	CRM__TX_EXCLUSIVE,
+};
+
+/* App-wide locks a write transaction takes on the way (lock). */
+enum crm__tx_lock {
+	/* Make an ordinary write transaction exclusive (a metadata change
+	 * inside a host's transaction). */
+	CRM__LOCK_EXCLUSIVE,
+	/* Before appending to the event outbox: appends commit in the order
+	 * of their ids, so a reader of "the events after id N" never finds a
+	 * lower id committed later. */
+	CRM__LOCK_EVENTS,
+};
+
 /* The head of every backend's statement. */
 struct crm__stmt {
 	const crm__backend *be;
@@ -87,8 +110,14 @@ struct crm__backend {
 	int (*upgrade)(crm_db *db);
 
 	/* ---- transactions: savepoints are portable SQL (lib/core/tx.c) ---- */
-	/* Begin a top-level transaction that will write. */
-	int (*begin)(crm_db *db);
+	/* Begin a top-level transaction that will write, in `mode` (see enum
+	 * crm__tx_mode). A backend whose writers always take turns (SQLite's
+	 * BEGIN IMMEDIATE) may treat both modes alike. */
+	int (*begin)(crm_db *db, enum crm__tx_mode mode);
+	/* Inside a write transaction: take the app-wide lock `what` until the
+	 * transaction ends (taking it twice is harmless). CRM_OK at once where
+	 * writers already take turns. */
+	int (*lock)(crm_db *db, enum crm__tx_lock what);
 	int (*commit)(crm_db *db);
 	/* Never fails as far as the engines are concerned. */
 	void (*rollback)(crm_db *db);
@@ -164,6 +193,15 @@ struct crm__dialect {
 	 * statements end the transaction: a unique key's conflict skips the
 	 * row (no id comes back) instead of failing. "" elsewhere. */
 	const char *insert_skip_conflict;
+	/* Row locks, appended to a SELECT that reads rows the transaction
+	 * then writes or relies on ("" where writers take turns): lock_update
+	 * before a delete; lock_no_key_update before an update that changes
+	 * no key (a record read then written, a workflow instance before its
+	 * transition, a rollup's parent before it is recomputed); lock_key_share
+	 * on a referenced record while a reference to it is written (a delete
+	 * waits for it); lock_claim on rows a worker takes for itself, skipping
+	 * those another worker holds (timers). */
+	const char *lock_update, *lock_no_key_update, *lock_key_share, *lock_claim;
 	/* Null-safe comparisons: "a <not_distinct> b" is true when both are
 	 * null, "a <distinct> b" is its negation. */
 	const char *not_distinct, *distinct;

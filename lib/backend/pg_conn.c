@@ -1,6 +1,6 @@
 /* The PostgreSQL backend on libpq: one schema per libcrm app, writers
- * serialized by an advisory lock per schema (SQLite's BEGIN IMMEDIATE across
- * processes and machines), metadata changes announced with LISTEN/NOTIFY.
+ * side by side under a shared advisory lock per schema that metadata
+ * changes take exclusively, metadata changes announced with LISTEN/NOTIFY.
  * Statements are in pg_stmt.c, value conversions in pg_types.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,31 +66,37 @@ static int pg_in_transaction(crm_db *db)
 
 static void pg_rollback(crm_db *db)
 {
+	if (db->conn)
+		PG(db)->locks = 0;
 	if (pg_in_transaction(db))
 		PQclear(PQexec(PG(db)->c, "ROLLBACK"));
 	crm__pg_flush_dead(db, 0);
 }
 
 /*
- * BEGIN, then the schema's advisory lock: one writer at a time per schema,
- * as SQLite's BEGIN IMMEDIATE, whatever machine it runs on. With the lock
- * held every earlier writer has committed; the generation read in the same
- * round trip catches a metadata change whose notification the server holds
- * back while this session is inside a transaction.
+ * BEGIN, then the schema's advisory lock: shared by ordinary writers, which
+ * run side by side (row locks order them where they meet), exclusive for
+ * metadata changes, which thus never run beside a writer that compiled the
+ * metadata they replace. With the lock held every exclusive writer before
+ * has committed; the generation read in the same round trip catches a
+ * metadata change whose notification the server holds back while this
+ * session is inside a transaction.
  */
-static int pg_begin(crm_db *db)
+static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 {
 	pg_conn *pc = PG(db);
 	PGresult *res;
-	char sql[160];
+	char sql[200];
 	int rc;
 
-	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(%lld)%s", (long long)pc->lock_key,
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
+		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
 		 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
 	if ((rc = run(db, sql, &res))) {
 		pg_rollback(db);
 		return rc;
 	}
+	pc->locks = mode == CRM__TX_EXCLUSIVE ? 1u << CRM__LOCK_EXCLUSIVE : 0;
 	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation) {
 		pc->notes++;
 		pc->ddl_epoch++;
@@ -99,12 +105,39 @@ static int pg_begin(crm_db *db)
 	return CRM_OK;
 }
 
+/*
+ * The schema's lock made exclusive: waits for the other ordinary writers
+ * to end (two sessions doing so at once deadlock, and one of them fails
+ * with CRM_EBUSY). The events lock is a second key beside it (two int4
+ * halves: a lock space of its own), held from the first append to the
+ * commit, so appends commit in the order of their ids.
+ */
+static int pg_lock(crm_db *db, enum crm__tx_lock what)
+{
+	pg_conn *pc = PG(db);
+	uint64_t key = (uint64_t)pc->lock_key;
+	char sql[120];
+	int rc;
+
+	if (pc->locks & (1u << what))
+		return CRM_OK;
+	if (what == CRM__LOCK_EXCLUSIVE)
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
+	else
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
+			 (int)(int32_t)(uint32_t)key);
+	if ((rc = run(db, sql, NULL)) == CRM_OK)
+		pc->locks |= 1u << what;
+	return rc;
+}
+
 /* COMMIT of a failed transaction rolls back and says so only in its tag. */
 static int pg_commit(crm_db *db)
 {
 	PGresult *res;
 	int rc, failed = PQtransactionStatus(PG(db)->c) == PQTRANS_INERROR;
 
+	PG(db)->locks = 0; /* the server lets go of them whatever COMMIT says */
 	if ((rc = run(db, "COMMIT", &res)))
 		return rc;
 	failed |= strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
@@ -410,6 +443,7 @@ const crm__backend crm__pg_backend = {
 	.exec = crm__pg_exec,
 	.upgrade = pg_upgrade,
 	.begin = pg_begin,
+	.lock = pg_lock,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.in_transaction = pg_in_transaction,

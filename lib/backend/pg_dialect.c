@@ -71,6 +71,10 @@ const crm__dialect crm__pg_dialect = {
 	.returning_id = " RETURNING id",
 	/* No savepoint per inserted row: a conflict is no row back. */
 	.insert_skip_conflict = " ON CONFLICT DO NOTHING",
+	.lock_update = " FOR UPDATE",
+	.lock_no_key_update = " FOR NO KEY UPDATE",
+	.lock_key_share = " FOR KEY SHARE",
+	.lock_claim = " FOR UPDATE SKIP LOCKED",
 	.not_distinct = "IS NOT DISTINCT FROM",
 	.distinct = "IS DISTINCT FROM",
 	.unique_key = pg_unique_key,

@@ -38,6 +38,9 @@ typedef struct pg_conn {
 	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
+	/* The app-wide locks the open transaction holds: bit 1 << enum
+	 * crm__tx_lock (pg_conn.c). */
+	unsigned int locks;
 	/* Names of finalized statements whose DEALLOCATE waits for a
 	 * transaction that can run it (fixed: forgetting must not allocate). */
 	char dead[PG_DEAD_MAX][16];

@@ -142,8 +142,21 @@ static int lite_exec(crm_db *db, const char *sql)
 }
 
 /* The write lock up front, so two processes never deadlock upgrading
- * read locks. */
-static int lite_begin(crm_db *db) { return lite_exec(db, "BEGIN IMMEDIATE"); }
+ * read locks. Writers take turns: both modes are alike, and every
+ * app-wide lock is already held. */
+static int lite_begin(crm_db *db, enum crm__tx_mode mode)
+{
+	(void)mode;
+	return lite_exec(db, "BEGIN IMMEDIATE");
+}
+
+static int lite_lock(crm_db *db, enum crm__tx_lock what)
+{
+	(void)db;
+	(void)what;
+	return CRM_OK;
+}
+
 static int lite_commit(crm_db *db) { return lite_exec(db, "COMMIT"); }
 
 static void lite_rollback(crm_db *db)
@@ -362,6 +375,10 @@ static const crm__dialect lite_dialect = {
 	.identity_id = "id INTEGER PRIMARY KEY AUTOINCREMENT",
 	.returning_id = "",
 	.insert_skip_conflict = "",
+	.lock_update = "",
+	.lock_no_key_update = "",
+	.lock_key_share = "",
+	.lock_claim = "",
 	.not_distinct = "IS",
 	.distinct = "IS NOT",
 	.unique_key = lite_unique_key,
@@ -395,6 +412,7 @@ const crm__backend crm__sqlite_backend = {
 	.exec = lite_exec,
 	.upgrade = crm__sqlite_upgrade,
 	.begin = lite_begin,
+	.lock = lite_lock,
 	.commit = lite_commit,
 	.rollback = lite_rollback,
 	.in_transaction = lite_in_transaction,

@@ -113,7 +113,15 @@ int crm__error_remessage(crm_db *db, const char *message);
 int crm__error_oom(crm_db *db);
 
 /* ---- transactions (lib/core/tx.c): every write runs inside one ---- */
+/* An ordinary write (records, workflows, events): beside other writers on
+ * a backend that allows it, so what it reads then writes it reads with the
+ * dialect's lock_* clauses. */
 int crm__tx_begin(crm_db *db);
+/* A write no other writer runs beside: metadata, DDL, whatever needs the
+ * whole app. Nested in an ordinary write, it makes that one exclusive. */
+int crm__tx_begin_exclusive(crm_db *db);
+/* Make the open write transaction exclusive (see crm__tx_begin_exclusive). */
+int crm__tx_exclusive(crm_db *db);
 /* Commit (rc == CRM_OK) or roll back; returns rc, or the commit's failure. */
 int crm__tx_end(crm_db *db, int rc);
 

@@ -73,7 +73,7 @@ int crm__meta_init(crm_db *db)
 
 	/* Plain BEGIN: crm__tx_begin would read the tables being made. */
 	if (!db->be->readonly(db)) {
-		if ((rc = db->be->begin(db)))
+		if ((rc = db->be->begin(db, CRM__TX_EXCLUSIVE)))
 			return rc;
 		if ((rc = crm__exec_schema(db, schema_sql)) || (rc = db->be->upgrade(db)) || (rc = db->be->commit(db))) {
 			db->be->rollback(db);
@@ -245,7 +245,10 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 
 	if (changed)
 		*changed = 0;
-	if ((rc = crm__meta_latest(db, kind, name, 0, &latest, &version)))
+	/* Writers that compiled the definition being replaced must not run
+	 * beside its change (crm_apply is exclusive already; a host's own
+	 * transaction becomes so here). */
+	if ((rc = crm__tx_exclusive(db)) || (rc = crm__meta_latest(db, kind, name, 0, &latest, &version)))
 		return rc;
 	if (latest && strcmp(latest, body) == 0) {
 		crm__free(latest);

@@ -360,10 +360,17 @@ static int build(crm_db *db, rollup_cache *c)
 
 static int run_refresh(crm_db *db, const rollup *r, const char *sql, int64_t parent_id)
 {
-	crm__stmt *st = crm__stmt_take(db, sql, strlen(sql));
+	crm__stmt *st;
 	int src;
 
-	if (!st)
+	/* The parent held first, so the UPDATE's aggregate is read after every
+	 * other writer's refresh of it committed (its children with it); read
+	 * in the UPDATE alone, a child another server added meanwhile would be
+	 * missing from the sum. */
+	if (parent_id &&
+	    (src = crm__record_lock(db, r->parent->name, parent_id, db->be->dialect->lock_no_key_update, NULL)))
+		return src;
+	if (!(st = crm__stmt_take(db, sql, strlen(sql))))
 		return db->errcode;
 	if (parent_id)
 		crm__bind_int64(st, 1, parent_id);

@@ -280,17 +280,22 @@ crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 	return form->st_insert = prepare(db, &sql);
 }
 
+void crm__sql_get(crm__buf *sql, const crm__form *form)
+{
+	crm__buf_puts(sql, "SELECT ");
+	crm__sql_select_list(sql, form, NULL);
+	crm__buf_puts(sql, " FROM ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_puts(sql, " WHERE id=?");
+}
+
 crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
 {
 	crm__buf sql = CRM__BUF_INIT;
 
 	if (form->st_get)
 		return form->st_get;
-	crm__buf_puts(&sql, "SELECT ");
-	crm__sql_select_list(&sql, form, NULL);
-	crm__buf_puts(&sql, " FROM ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " WHERE id=?");
+	crm__sql_get(&sql, form);
 	return form->st_get = prepare(db, &sql);
 }
 

@@ -21,14 +21,16 @@ int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx)
 	return crm__record_load(db, cx->wf->form, cx->inst.record, &cx->rec, cx->sys);
 }
 
-static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance)
+/* Load instance `instance` and its record into cx; held to the end of the
+ * transaction when `lock` (a transition follows). */
+static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, int lock)
 {
 	int rc;
 
 	memset(cx, 0, sizeof *cx);
 	crm__record_init(&cx->rec);
 	crm__record_init(&cx->old);
-	if ((rc = crm__wf_instance_load(db, instance, &cx->inst)))
+	if ((lock && (rc = crm__wf_instance_lock(db, instance))) || (rc = crm__wf_instance_load(db, instance, &cx->inst)))
 		return rc;
 	if (strcmp(cx->inst.status, "active") != 0)
 		return crm__error(db, CRM_EINVAL, "workflow instance %lld is %s", (long long)instance, cx->inst.status);
@@ -366,7 +368,7 @@ int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fi
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	rc = ctx_open(db, &cx, instance);
+	rc = ctx_open(db, &cx, instance, 1);
 	if (rc == CRM_OK && fields && cx.wf->form) {
 		rc = crm_record_update(db, cx.wf->form->name, cx.inst.record, fields, 0);
 		if (rc == CRM_OK)
@@ -422,7 +424,7 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = ctx_open(db, &cx, instance)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, instance, 1)) == CRM_OK) {
 		cx.started = 1;
 		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
 			rc = crm__error_oom(db);
@@ -468,7 +470,7 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 					   : rc;
 		return crm__tx_end(db, rc);
 	}
-	if ((rc = ctx_open(db, &cx, id)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, id, 1)) == CRM_OK) {
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);
 		if (rc == CRM_OK)
@@ -486,7 +488,7 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 	crm__wf_ctx cx;
 	int rc;
 
-	if ((rc = ctx_open(db, &cx, id)) == CRM_OK)
+	if ((rc = ctx_open(db, &cx, id, 0)) == CRM_OK)
 		for (int i = 0; i < cx.wf->ntransitions && rc == CRM_OK; i++) {
 			const crm__wf_transition *t = &cx.wf->transitions[i];
 			const crm__wf_state *to = &cx.wf->states[t->to];
