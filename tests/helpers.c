@@ -1,6 +1,7 @@
 /* Shared test fixtures (see helpers.h). */
 #include "helpers.h"
 
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,6 +221,42 @@ void test_temp_db(char *dir, char *path, size_t size)
 		exit(2);
 	}
 	snprintf(path, size, "%s/crm.db", dir);
+}
+
+void test_new_shared(char *dir, char *path, size_t size, char *schema, size_t schema_size)
+{
+	if (test_pg_url())
+		test_pg_schema(schema, schema_size);
+	else
+		test_temp_db(dir, path, size);
+}
+
+void test_remove_shared(const char *dir, const char *path)
+{
+	if (!test_pg_url())
+		test_remove_db(dir, path);
+}
+
+int test_closed(int fd, int wait)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, wait ? -1 : 0) > 0 && read(fd, &c, 1) == 0;
+}
+
+crm_db *test_open_shared(const char *path, const char *schema, int busy_timeout_ms)
+{
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	crm_db *db = NULL;
+
+	o.busy_timeout_ms = busy_timeout_ms;
+	o.schema = schema;
+	if (crm_open(&db, test_pg_url() ? test_pg_url() : path, &o) != CRM_OK) {
+		fprintf(stderr, "cannot open %s: %s\n", test_pg_url() ? schema : path, crm_errmsg(db));
+		exit(2);
+	}
+	return db;
 }
 
 void test_remove_db(const char *dir, const char *path)

@@ -22,29 +22,14 @@ static char dir[32], path[96], schema[64];
  * that it holds its transaction open; the parent lets the writer commit. */
 static int opened[2], held[2], release[2] = { -1, -1 };
 
-static crm_db *open_db(void)
-{
-	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
-	crm_db *db = NULL;
-
-	o.busy_timeout_ms = BOUND_S * 1000;
-	o.schema = schema;
-	if (crm_open(&db, test_pg_url() ? test_pg_url() : path, &o) != CRM_OK) {
-		fprintf(stderr, "cannot open %s: %s\n", path, crm_errmsg(db));
-		exit(2);
-	}
-	return db;
-}
+static crm_db *open_db(void) { return test_open_shared(path, schema, BOUND_S * 1000); }
 
 /* A new database with `meta` applied, open. */
 static crm_db *fresh_db(const char *meta)
 {
 	crm_db *db;
 
-	if (test_pg_url())
-		test_pg_schema(schema, sizeof schema);
-	else
-		test_temp_db(dir, path, sizeof path);
+	test_new_shared(dir, path, sizeof path, schema, sizeof schema);
 	db = open_db();
 	test_apply(db, meta);
 	return db;
@@ -53,17 +38,7 @@ static crm_db *fresh_db(const char *meta)
 static void done_db(crm_db *db)
 {
 	crm_close(db);
-	if (!test_pg_url())
-		test_remove_db(dir, path);
-}
-
-/* Has the write end of `fd` been closed (wait: block until it is)? */
-static int closed(int fd, int wait)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	return poll(&p, 1, wait ? -1 : 0) > 0 && read(fd, &c, 1) == 0;
+	test_remove_shared(dir, path);
 }
 
 /* A failed call in a worker: say what and end the process. */
@@ -86,7 +61,7 @@ static pid_t spawn(void (*work)(crm_db *db, int k), int k, const int go[2])
 	close(go[1]);
 	if (release[1] >= 0)
 		close(release[1]); /* the parent's alone: its close is the signal */
-	closed(go[0], 1);
+	test_closed(go[0], 1);
 	db = open_db();
 	work(db, k);
 	crm_close(db);
@@ -323,18 +298,18 @@ static void write_or_apply(crm_db *db, int k)
 	if (k == 1) {
 		int rc;
 		close(held[1]);
-		closed(held[0], 1);
+		test_closed(held[0], 1);
 		if ((rc = crm_apply(db, lead_short)) != CRM_ECONSTRAINT) {
 			fprintf(stderr, "the apply beside the writer returned %d: %s\n", rc, crm_errmsg(db));
 			_exit(6);
 		}
 		return;
 	}
-	closed(opened[0], 1);
+	test_closed(opened[0], 1);
 	if (crm_begin(db) != CRM_OK || crm_record_insert(db, "lead", "{\"name\":\"too long\"}", NULL) != CRM_OK)
 		fail(db, "the writer", 3);
 	close(held[1]);
-	closed(release[0], 1);
+	test_closed(release[0], 1);
 	if (crm_commit(db) != CRM_OK)
 		fail(db, "the writer's commit", 3);
 }

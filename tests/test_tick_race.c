@@ -43,15 +43,8 @@ static int go[2], stop[2] = { -1, -1 }, counts[2] = { -1, -1 };
 
 static crm_db *open_db(void)
 {
-	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
-	crm_db *db = NULL;
+	crm_db *db = test_open_shared(path, schema, BOUND_S * 1000);
 
-	o.busy_timeout_ms = BOUND_S * 1000;
-	o.schema = schema;
-	if (crm_open(&db, test_pg_url() ? test_pg_url() : path, &o) != CRM_OK) {
-		fprintf(stderr, "cannot open %s: %s\n", path, crm_errmsg(db));
-		exit(2);
-	}
 	crm_clock_set(db, T0);
 	return db;
 }
@@ -60,21 +53,14 @@ static void fresh_db(void)
 {
 	crm_db *db;
 
-	if (test_pg_url())
-		test_pg_schema(schema, sizeof schema);
-	else
-		test_temp_db(dir, path, sizeof path);
+	test_new_shared(dir, path, sizeof path, schema, sizeof schema);
 	db = open_db();
 	test_apply(db, form_def);
 	test_apply(db, sla_def);
 	crm_close(db);
 }
 
-static void remove_db(void)
-{
-	if (!test_pg_url())
-		test_remove_db(dir, path);
-}
+static void remove_db(void) { test_remove_shared(dir, path); }
 
 static void insert_leads(crm_db *db, int n)
 {
@@ -96,15 +82,6 @@ static int64_t tick_once(crm_db *db)
 		_exit(4);
 	}
 	return fired;
-}
-
-/* Has the write end of `fd` been closed (the parent's "go" or "stop")? */
-static int closed(int fd, int wait)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	return poll(&p, 1, wait ? -1 : 0) > 0 && read(fd, &c, 1) == 0;
 }
 
 enum role { TICK_ONCE, TICK_UNTIL_STOP, INSERT, INCREMENT, HOLD };
@@ -162,7 +139,7 @@ static void hold_lead_1(crm_db *db)
 		_exit(8);
 	}
 	close(counts[1]); /* "held" */
-	closed(stop[0], 1);
+	test_closed(stop[0], 1);
 	if (crm_commit(db) != CRM_OK)
 		_exit(9);
 }
@@ -178,7 +155,7 @@ static pid_t spawn(enum role role)
 	close(go[1]);
 	if (stop[1] >= 0)
 		close(stop[1]);
-	closed(go[0], 1); /* every process starts together */
+	test_closed(go[0], 1); /* every process starts together */
 	db = open_db();
 	if (role == TICK_ONCE) {
 		int64_t fired = tick_once(db);
@@ -192,7 +169,7 @@ static pid_t spawn(enum role role)
 	else if (role == HOLD)
 		hold_lead_1(db);
 	else {
-		while (!closed(stop[0], 0))
+		while (!test_closed(stop[0], 0))
 			tick_once(db);
 		tick_once(db); /* after the last insert */
 	}
@@ -378,7 +355,7 @@ TEST(test_tick_race__a_tick_beside_an_open_transaction_skips_only_what_it_holds)
 	holder = spawn(HOLD);
 	close(go[1]);
 	close(counts[1]);
-	closed(counts[0], 1); /* lead 1 is held */
+	test_closed(counts[0], 1); /* lead 1 is held */
 	CHECK_OK(db, crm_tick(db, T0 + 2 * HOUR, &fired));
 	CHECK_INT(fired, 9);
 	close(stop[1]);
