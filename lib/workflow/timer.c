@@ -97,15 +97,16 @@ typedef struct due_timer {
  * another process fired, moved or cancelled meanwhile is simply not found. */
 static int next_due(crm_db *db, int64_t now, int64_t last, due_timer *t, int *found)
 {
-	crm__buf sql = CRM__BUF_INIT;
+	char sql[320]; /* on the stack: a tick allocates nothing per timer once its statements are cached */
 	crm__stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, "SELECT t.id, t.instance, t.due_at, t.every, t.catch_up, t.event FROM crm_wf_timer AS t"
-			    " JOIN crm_wf_instance AS i ON i.id = t.instance"
-			    " WHERE t.due_at <= ?1 AND t.id <= ?2 ORDER BY t.due_at, t.id LIMIT 1");
-	crm__buf_puts(&sql, db->be->dialect->lock_claim);
-	if (!(st = crm__stmt_take_buf(db, &sql)))
+	snprintf(sql, sizeof sql,
+		 "SELECT t.id, t.instance, t.due_at, t.every, t.catch_up, t.event FROM crm_wf_timer AS t"
+		 " JOIN crm_wf_instance AS i ON i.id = t.instance"
+		 " WHERE t.due_at <= ?1 AND t.id <= ?2 ORDER BY t.due_at, t.id LIMIT 1%s",
+		 db->be->dialect->lock_claim);
+	if (!(st = crm__stmt_take(db, sql, (size_t)-1)))
 		return db->errcode;
 	crm__bind_int64(st, 1, now);
 	crm__bind_int64(st, 2, last);
