@@ -53,6 +53,10 @@ int crm__pg_exec(crm_db *db, const char *sql)
 {
 	if (mentions(sql, "CREATE") || mentions(sql, "ALTER") || mentions(sql, "DROP"))
 		PG(db)->ddl_epoch++;
+	/* A savepoint rolled back lets go of the locks taken since: ask again
+	 * (asking for a lock held already is harmless). */
+	if (mentions(sql, "ROLLBACK"))
+		PG(db)->locks = 0;
 	return run(db, sql, NULL);
 }
 
