@@ -88,7 +88,7 @@ TEST(test_pg__open_creates_the_schema_and_reopens_it)
 	crm_close(db);
 }
 
-TEST(test_pg__writers_to_one_schema_take_turns)
+TEST(test_pg__writers_run_side_by_side_and_an_apply_waits_for_them)
 {
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
 	const char *schema = fresh_schema("lock");
@@ -101,10 +101,14 @@ TEST(test_pg__writers_to_one_schema_take_turns)
 	test_apply(a, lead_form);
 	CHECK_OK(a, crm_begin(a));
 	CHECK_OK(a, crm_record_insert(a, "lead", "{\"name\":\"a\"}", NULL));
-	/* the schema's advisory lock: b waits its busy timeout, then gives up */
-	CHECK_RC(b, crm_record_insert(b, "lead", "{\"name\":\"b\"}", NULL), CRM_EBUSY);
-	CHECK_OK(a, crm_commit(a));
+	/* the schema's advisory lock, shared by writers: b writes beside a */
 	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"b\"}", NULL));
+	/* a metadata change takes it alone: b waits its busy timeout, then gives up */
+	CHECK_RC(b, crm_apply(b, "{\"form\":\"other\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]}"),
+		 CRM_EBUSY);
+	CHECK_OK(a, crm_commit(a));
+	test_apply(b, "{\"form\":\"other\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]}");
+	CHECK_INT(test_sql_int(b, "SELECT count(*) FROM lead"), 2);
 	crm_close(a);
 	crm_close(b);
 }
@@ -510,7 +514,7 @@ TEST(test_pg__a_statement_finalized_in_a_failed_transaction_is_deallocated_after
 
 int test_failures_;
 static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
-	  T(test_pg__writers_to_one_schema_take_turns),
+	  T(test_pg__writers_run_side_by_side_and_an_apply_waits_for_them),
 	  T(test_pg__a_schema_of_another_application_is_refused_unless_init), T(test_pg__a_missing_database_is_enotfound),
 	  T(test_pg__placeholders_become_numbered_outside_strings_and_comments),
 	  T(test_pg__prepared_statements_bind_and_read_every_kind), T(test_pg__a_parameter_number_left_unused_is_accepted),
