@@ -18,8 +18,8 @@
  * Failures: every function that can fail records the error on the handle
  * (crm__error...) and returns its crm code; step returns CRM_ROW or CRM_DONE
  * on success. A constraint violation is CRM_ECONSTRAINT; a lock not granted
- * in time CRM_EBUSY; a serialization failure the backend could not retry
- * CRM_EBUSY too.
+ * in time CRM_EBUSY; a deadlock or a serialization failure the backend
+ * could not retry CRM_EBUSY too (the transaction is rolled back).
  *
  * After a statement failed inside a transaction, an engine does nothing on
  * the connection but end its crm__tx (PostgreSQL refuses every statement of
