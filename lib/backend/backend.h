@@ -45,8 +45,9 @@ typedef struct crm__stmt crm__stmt;
 enum crm__sqltype { CRM__SQL_INTEGER = 1, CRM__SQL_FLOAT = 2, CRM__SQL_TEXT = 3, CRM__SQL_NULL = 5 };
 
 /* Values the engines keep as integers that a backend may store in a type
- * of its own (bind_as, column_as). */
+ * of its own (bind_as, column_as). NONE: a plain integer. */
 enum crm__natural {
+	CRM__NAT_NONE,
 	CRM__NAT_BOOL,     /* 0/1 */
 	CRM__NAT_DECIMAL,  /* scaled by 10^scale */
 	CRM__NAT_DATETIME, /* ms since 1970-01-01T00:00:00Z */
@@ -155,6 +156,21 @@ struct crm__backend {
 struct crm__dialect {
 	/* Column types of the storage classes. */
 	const char *type_integer, *type_real, *type_text;
+	/* The column type of a field whose values are of `type` (decimals:
+	 * with `scale` fraction digits), spelt as column_decl_type reads it
+	 * back; NULL: the type of its storage class (above). A backend with
+	 * natural types (PostgreSQL: numeric, timestamptz, boolean, date,
+	 * json) returns them here, and converts at bind_as/column_as. */
+	const char *(*field_type)(crm_type type, int scale);
+	/* The stored value `expr` of a field of `type` in the engines' own
+	 * representation (decimals scaled by 10^scale, datetimes ms since the
+	 * epoch, booleans 0/1, dates 'YYYY-MM-DD', JSON and multi-values as
+	 * text), for SQL that computes on values (report buckets, sums,
+	 * groups). Comparisons with bound values use the column itself. */
+	void (*as_storage)(crm__buf *sql, crm_type type, int scale, const char *expr);
+	/* The stored value `expr` of a field of `type` as people and BI tools
+	 * read it in the views: ISO datetimes, decimals as numbers. */
+	void (*human_value)(crm__buf *sql, crm_type type, int scale, const char *expr);
 	/* The primary key column of libcrm's tables: a 64-bit id that is never
 	 * given twice, even after the row is deleted. */
 	const char *identity_id;

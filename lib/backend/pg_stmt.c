@@ -299,6 +299,7 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	if (type == PG_INT8 || type == PG_INT4 || type == PG_INT2 || type == PG_FLOAT8 || type == PG_FLOAT4)
 		return crm__pg_bind_int64(st, i, v);
 	switch (kind) {
+	case CRM__NAT_NONE: return crm__pg_bind_int64(st, i, v);
 	case CRM__NAT_BOOL: return set_own(st, i, v ? "t" : "f");
 	case CRM__NAT_DECIMAL: crm__pg_decimal_text(t, v, scale); break;
 	case CRM__NAT_DATETIME: crm__pg_datetime_text(t, v); break;
