@@ -168,6 +168,10 @@ struct crm__dialect {
 	 * text), for SQL that computes on values (report buckets, sums,
 	 * groups). Comparisons with bound values use the column itself. */
 	void (*as_storage)(crm__buf *sql, crm_type type, int scale, const char *expr);
+	/* The stored value `expr` of a field of `type` to sort and page by, in
+	 * the order of the engines' representation: the column itself where
+	 * its own order is that one (so indexes serve), else as_storage. */
+	void (*sort_value)(crm__buf *sql, crm_type type, const char *expr);
 	/* The stored value `expr` of a field of `type` as people and BI tools
 	 * read it in the views: ISO datetimes, decimals as numbers. */
 	void (*human_value)(crm__buf *sql, crm_type type, int scale, const char *expr);

@@ -42,6 +42,7 @@ static const char *pg_field_type(crm_type type, int scale)
 	case CRM_TYPE_BOOLEAN: return "boolean";
 	case CRM_TYPE_DATE: return "date";
 	case CRM_TYPE_JSON: return "json";
+	case CRM_TYPE_MULTI_ENUM: return "text[]";
 	default: return NULL;
 	}
 }
@@ -62,8 +63,19 @@ static void pg_as_storage(crm__buf *sql, crm_type type, int scale, const char *e
 	case CRM_TYPE_BOOLEAN: crm__buf_printf(sql, "CAST(%s AS integer)", expr); return;
 	case CRM_TYPE_DATE: crm__buf_printf(sql, "to_char(%s, 'YYYY-MM-DD')", expr); return;
 	case CRM_TYPE_JSON: crm__buf_printf(sql, "CAST(%s AS text)", expr); return;
+	/* array_to_json escapes as crm__json_str does: the same bytes */
+	case CRM_TYPE_MULTI_ENUM: crm__buf_printf(sql, "CAST(array_to_json(%s) AS text)", expr); return;
 	default: crm__buf_puts(sql, expr);
 	}
+}
+
+/* json has no order, and text[] orders by elements, not as the JSON text. */
+static void pg_sort_value(crm__buf *sql, crm_type type, const char *expr)
+{
+	if (type == CRM_TYPE_JSON || type == CRM_TYPE_MULTI_ENUM)
+		pg_as_storage(sql, type, 0, expr);
+	else
+		crm__buf_puts(sql, expr);
 }
 
 /* The natural column already is the human value. */
@@ -127,6 +139,7 @@ const crm__dialect crm__pg_dialect = {
 	.type_text = "text",
 	.field_type = pg_field_type,
 	.as_storage = pg_as_storage,
+	.sort_value = pg_sort_value,
 	.human_value = pg_human_value,
 	/* BY DEFAULT: restores and tests may give ids; a sequence never
 	 * hands out an id twice, as SQLite's AUTOINCREMENT. */
@@ -146,7 +159,7 @@ const crm__dialect crm__pg_dialect = {
 	.greatest = "greatest",
 	.order_asc = " ASC NULLS FIRST",
 	.order_desc = " DESC NULLS LAST",
-	.contains_list = { "(CAST(", " AS jsonb) @> jsonb_build_array(CAST(", " AS text)))" },
+	.contains_list = { "(", " @> ARRAY[CAST(", " AS text)])" },
 	.position = "strpos",
 	.json_member = pg_json_member,
 	.json_valid = "crm_json_valid",

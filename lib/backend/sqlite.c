@@ -344,6 +344,12 @@ static void lite_as_storage(crm__buf *sql, crm_type type, int scale, const char 
 	crm__buf_puts(sql, expr);
 }
 
+static void lite_sort_value(crm__buf *sql, crm_type type, const char *expr)
+{
+	(void)type;
+	crm__buf_puts(sql, expr);
+}
+
 static void lite_human_value(crm__buf *sql, crm_type type, int scale, const char *expr)
 {
 	if (type == CRM_TYPE_DATETIME)
@@ -389,6 +395,7 @@ static const crm__dialect lite_dialect = {
 	.type_text = "TEXT",
 	.field_type = lite_field_type,
 	.as_storage = lite_as_storage,
+	.sort_value = lite_sort_value,
 	.human_value = lite_human_value,
 	/* AUTOINCREMENT: a deleted record's id is never given to a new one,
 	 * whose workflows, events and history would be mixed up with its. */

@@ -467,6 +467,22 @@ out:
 
 /* ---- SQL ---- */
 
+/* A sort key's column as the keys order and compare it (the dialect's
+ * sort_value: the engines' order on every backend). */
+static void key_sql(const crm__dialect *d, crm__buf *sql, const crm__form *form, int column)
+{
+	crm__buf col = CRM__BUF_INIT;
+
+	if (column < 0) {
+		crm__column_sql(sql, form, column, NULL);
+		return;
+	}
+	crm__column_sql(&col, form, column, NULL);
+	d->sort_value(sql, form->fields[column].value_type, crm__buf_cstr(&col));
+	sql->oom |= col.oom;
+	crm__buf_free(&col);
+}
+
 static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const query_spec *q,
 		      const crm__form *form, const crm__value **kbind, int *nk)
 {
@@ -495,7 +511,7 @@ static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, c
 		crm__buf_puts(sql, first ? "(" : " OR (");
 		first = 0;
 		for (int j = 0; j < i; j++) {
-			crm__column_sql(sql, form, q->keys[j].column, NULL);
+			key_sql(d, sql, form, q->keys[j].column);
 			if (q->after[j].kind == CRM__V_NULL)
 				crm__buf_puts(sql, " IS NULL AND ");
 			else {
@@ -504,17 +520,17 @@ static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, c
 			}
 		}
 		if (pi->kind == CRM__V_NULL) {
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " IS NOT NULL");
 		} else if (!ki->desc) {
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " > ?");
 			kbind[(*nk)++] = pi;
 		} else {
 			crm__buf_putc(sql, '(');
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " < ? OR ");
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " IS NULL)");
 			kbind[(*nk)++] = pi;
 		}
@@ -610,7 +626,7 @@ static int build_cursor(crm_cursor *cur)
 	for (int k = 0; k < q->nkeys; k++) {
 		if (k)
 			crm__buf_puts(&sql, ", ");
-		crm__column_sql(&sql, form, q->keys[k].column, NULL);
+		key_sql(cur->db->be->dialect, &sql, form, q->keys[k].column);
 		crm__buf_puts(&sql, q->keys[k].desc ? cur->db->be->dialect->order_desc : cur->db->be->dialect->order_asc);
 	}
 	paging = q->limit >= 0 || q->offset > 0;
