@@ -12,8 +12,10 @@
  * tables are written with the dialect's pieces (crm__exec_schema). Values cross
  * the seam in the engines' storage representation (see lib/store/schema.h:
  * decimals as scaled integers, datetimes as ms since the epoch, booleans
- * 0/1, dates as "YYYY-MM-DD"); a backend that stores natural types
- * (numeric, timestamptz, boolean) converts at bind_as/column_as.
+ * 0/1, dates as "YYYY-MM-DD", multi-values as JSON array text); a backend
+ * that stores natural types (dialect field_type: numeric, timestamptz,
+ * boolean, date, json, text[]) converts at bind_as/column_as, or after
+ * the server's parameter and column types for text.
  *
  * Failures: every function that can fail records the error on the handle
  * (crm__error...) and returns its crm code; step returns CRM_ROW or CRM_DONE
