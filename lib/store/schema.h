@@ -19,11 +19,11 @@
 typedef enum crm__vkind { CRM__V_NULL = 0, CRM__V_INT, CRM__V_REAL, CRM__V_TEXT } crm__vkind;
 typedef struct crm__value {
 	crm__vkind kind;
+	unsigned char nat, scale; /* CRM__V_INT: enum crm__natural, decimal scale (in kind's padding) */
 	int64_t i;
 	double d;
 	const char *s; /* CRM__V_TEXT: not NUL-terminated */
 	size_t n;
-	unsigned char nat, scale; /* CRM__V_INT: enum crm__natural, decimal scale */
 } crm__value;
 
 /* How a field's values are stored in its SQLite column. */
