@@ -62,16 +62,6 @@ crm__storage crm__storage_of(crm_type type)
 	}
 }
 
-enum crm__natural crm__natural_of(crm_type type)
-{
-	switch (type) {
-	case CRM_TYPE_DECIMAL: return CRM__NAT_DECIMAL;
-	case CRM_TYPE_BOOLEAN: return CRM__NAT_BOOL;
-	case CRM_TYPE_DATETIME: return CRM__NAT_DATETIME;
-	default: return CRM__NAT_NONE;
-	}
-}
-
 const char *crm__type_name(crm_type type)
 {
 	if (type >= CRM_TYPE_TEXT && type <= CRM_TYPE_ROLLUP)

@@ -125,8 +125,17 @@ crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
 crm__field *crm__form_field_near(const crm__form *form, const char *name, size_t len, int guess);
 crm__storage crm__storage_of(crm_type type);
 /* The natural kind of the integers of a field of `type` (CRM__NAT_NONE
- * for integers, refs and every type not stored as an integer). */
-enum crm__natural crm__natural_of(crm_type type);
+ * for integers, refs and every type not stored as an integer). Inline: it
+ * is asked for every value written and read. */
+static inline enum crm__natural crm__natural_of(crm_type type)
+{
+	switch (type) {
+	case CRM_TYPE_DECIMAL: return CRM__NAT_DECIMAL;
+	case CRM_TYPE_BOOLEAN: return CRM__NAT_BOOL;
+	case CRM_TYPE_DATETIME: return CRM__NAT_DATETIME;
+	default: return CRM__NAT_NONE;
+	}
+}
 const char *crm__type_name(crm_type type);
 /* Type by name ("text", "long_text", ...); 0 when unknown. */
 crm_type crm__type_from_name(const char *name);
