@@ -359,7 +359,7 @@ static int values_of(pg_stmt *st)
 				st->values[i] = p->ref;
 			else {
 				st->values[i] = st->copies.p + at;
-				at += strlen(st->values[i]) + 1; /* text holds no NUL */
+				at += (is_array(st, i) ? strlen(st->values[i]) : (size_t)p->len) + 1;
 			}
 			break;
 		}
