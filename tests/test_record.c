@@ -1,5 +1,6 @@
 /* Single records: insert, get, update, delete, references, upsert
  * (docs/metadata.md "Records and validation", "System columns"). */
+#include "core/codec.h"
 #include "core/db_int.h"
 #include "helpers.h"
 #include "test.h"
@@ -908,6 +909,39 @@ TEST(test_record__extreme_values_of_every_natural_type_round_trip_exactly)
 	crm_close(db);
 }
 
+/* The largest, the smallest and the least non-zero decimal of every scale
+ * come back digit for digit (PostgreSQL: numeric(19, scale)). */
+TEST(test_record__decimals_at_every_scale_keep_their_extremes)
+{
+	static const int64_t values[] = { INT64_MAX, INT64_MIN, -1, 1 };
+	crm_db *db = test_db();
+	char def[1024], rec[1024], text[40], want[64];
+	size_t n = 0;
+	int64_t id = 0;
+
+	n += (size_t)snprintf(def + n, sizeof def - n, "{\"form\":\"d\",\"fields\":[");
+	for (int s = 0; s <= CRM__DECIMAL_MAX_SCALE; s++)
+		n += (size_t)snprintf(def + n, sizeof def - n, "%s{\"name\":\"x%d\",\"type\":\"decimal\",\"scale\":%d}",
+				      s ? "," : "", s, s);
+	snprintf(def + n, sizeof def - n, "]}");
+	test_apply(db, def);
+	for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
+		n = (size_t)snprintf(rec, sizeof rec, "{");
+		for (int s = 0; s <= CRM__DECIMAL_MAX_SCALE; s++) {
+			crm__decimal_format(values[k], s, text);
+			n += (size_t)snprintf(rec + n, sizeof rec - n, "%s\"x%d\":\"%s\"", s ? "," : "", s, text);
+		}
+		snprintf(rec + n, sizeof rec - n, "}");
+		CHECK_OK(db, crm_record_insert(db, "d", rec, &id));
+		for (int s = 0; s <= CRM__DECIMAL_MAX_SCALE; s++) {
+			crm__decimal_format(values[k], s, text);
+			snprintf(want, sizeof want, "\"x%d\":%s,", s, text);
+			CHECK_HAS(test_get(db, "d", id), want);
+		}
+	}
+	crm_close(db);
+}
+
 TEST_LIST(T(test_record__insert_returns_increasing_ids),
 	  T(test_record__get_returns_every_field_and_system_columns_in_order),
 	  T(test_record__get_missing_id_is_not_found), T(test_record__update_changes_only_given_fields),
@@ -940,4 +974,5 @@ TEST_LIST(T(test_record__insert_returns_increasing_ids),
 	  T(test_record__every_failing_field_is_reported_at_once),
 	  T(test_record__default_applies_when_absent_not_when_null),
 	  T(test_record__composite_unique_with_system_column_and_nulls_not_distinct),
-	  T(test_record__extreme_values_of_every_natural_type_round_trip_exactly))
+	  T(test_record__extreme_values_of_every_natural_type_round_trip_exactly),
+	  T(test_record__decimals_at_every_scale_keep_their_extremes))
