@@ -162,7 +162,7 @@ struct crm__dialect {
 	 * with `scale` fraction digits), spelt as column_decl_type reads it
 	 * back; NULL: the type of its storage class (above). A backend with
 	 * natural types (PostgreSQL: numeric, timestamptz, boolean, date,
-	 * json) returns them here, and converts at bind_as/column_as. */
+	 * json, text[]) returns them here, and converts at bind_as/column_as. */
 	const char *(*field_type)(crm_type type, int scale);
 	/* The stored value `expr` of a field of `type` in the engines' own
 	 * representation (decimals scaled by 10^scale, datetimes ms since the
@@ -203,8 +203,9 @@ struct crm__dialect {
 	/* Sort directions that put nulls first in ascending order and last
 	 * in descending order (keyset paging relies on it). */
 	const char *order_asc, *order_desc;
-	/* Condition: the multi-value (a JSON array of strings) `column_sql`
-	 * holds the value of the placeholder that follows; written as
+	/* Condition: the multi-value column `column_sql` (a JSON array of
+	 * strings, or the backend's field_type) holds the value of the
+	 * placeholder that follows; written as
 	 * contains_list[0] column contains_list[1] "?" contains_list[2]. */
 	const char *contains_list[3];
 	/* Function of (haystack, needle): the 1-based position of needle in

@@ -1,6 +1,6 @@
 /* PostgreSQL's SQL fragments (see crm__dialect in backend.h). Field values
  * are stored in PostgreSQL's natural types (numeric, timestamptz, boolean,
- * date, json) so other tools read them as they are; libcrm's own columns
+ * date, json, text[]) so other tools read them as they are; libcrm's own columns
  * (created_at, updated_at) keep the engines' representation (ms in
  * bigint), so fragments over them convert explicitly. */
 #include "core/codec.h"
