@@ -12,8 +12,10 @@
  * tables are written with the dialect's pieces (crm__exec_schema). Values cross
  * the seam in the engines' storage representation (see lib/store/schema.h:
  * decimals as scaled integers, datetimes as ms since the epoch, booleans
- * 0/1, dates as "YYYY-MM-DD"); a backend that stores natural types
- * (numeric, timestamptz, boolean) converts at bind_as/column_as.
+ * 0/1, dates as "YYYY-MM-DD", multi-values as JSON array text); a backend
+ * that stores natural types (dialect field_type: numeric, timestamptz,
+ * boolean, date, json, text[]) converts at bind_as/column_as, or after
+ * the server's parameter and column types for text.
  *
  * Failures: every function that can fail records the error on the handle
  * (crm__error...) and returns its crm code; step returns CRM_ROW or CRM_DONE
@@ -45,8 +47,9 @@ typedef struct crm__stmt crm__stmt;
 enum crm__sqltype { CRM__SQL_INTEGER = 1, CRM__SQL_FLOAT = 2, CRM__SQL_TEXT = 3, CRM__SQL_NULL = 5 };
 
 /* Values the engines keep as integers that a backend may store in a type
- * of its own (bind_as, column_as). */
+ * of its own (bind_as, column_as). NONE: a plain integer. */
 enum crm__natural {
+	CRM__NAT_NONE,
 	CRM__NAT_BOOL,     /* 0/1 */
 	CRM__NAT_DECIMAL,  /* scaled by 10^scale */
 	CRM__NAT_DATETIME, /* ms since 1970-01-01T00:00:00Z */
@@ -184,6 +187,25 @@ struct crm__backend {
 struct crm__dialect {
 	/* Column types of the storage classes. */
 	const char *type_integer, *type_real, *type_text;
+	/* The column type of a field whose values are of `type` (decimals:
+	 * with `scale` fraction digits), spelt as column_decl_type reads it
+	 * back; NULL: the type of its storage class (above). A backend with
+	 * natural types (PostgreSQL: numeric, timestamptz, boolean, date,
+	 * json, text[]) returns them here, and converts at bind_as/column_as. */
+	const char *(*field_type)(crm_type type, int scale);
+	/* The stored value `expr` of a field of `type` in the engines' own
+	 * representation (decimals scaled by 10^scale, datetimes ms since the
+	 * epoch, booleans 0/1, dates 'YYYY-MM-DD', JSON and multi-values as
+	 * text), for SQL that computes on values (report buckets, sums,
+	 * groups). Comparisons with bound values use the column itself. */
+	void (*as_storage)(crm__buf *sql, crm_type type, int scale, const char *expr);
+	/* The stored value `expr` of a field of `type` to sort and page by, in
+	 * the order of the engines' representation: the column itself where
+	 * its own order is that one (so indexes serve), else as_storage. */
+	void (*sort_value)(crm__buf *sql, crm_type type, const char *expr);
+	/* The stored value `expr` of a field of `type` as people and BI tools
+	 * read it in the views: ISO datetimes, decimals as numbers. */
+	void (*human_value)(crm__buf *sql, crm_type type, int scale, const char *expr);
 	/* The primary key column of libcrm's tables: a 64-bit id that is never
 	 * given twice, even after the row is deleted. */
 	const char *identity_id;
@@ -219,8 +241,9 @@ struct crm__dialect {
 	/* Sort directions that put nulls first in ascending order and last
 	 * in descending order (keyset paging relies on it). */
 	const char *order_asc, *order_desc;
-	/* Condition: the multi-value (a JSON array of strings) `column_sql`
-	 * holds the value of the placeholder that follows; written as
+	/* Condition: the multi-value column `column_sql` (a JSON array of
+	 * strings, or the backend's field_type) holds the value of the
+	 * placeholder that follows; written as
 	 * contains_list[0] column contains_list[1] "?" contains_list[2]. */
 	const char *contains_list[3];
 	/* Function of (haystack, needle): the 1-based position of needle in

@@ -1,7 +1,9 @@
-/* PostgreSQL's SQL fragments (see crm__dialect in backend.h). Values keep
- * the engines' storage representation (datetimes as ms since the epoch in
- * bigint, decimals as scaled bigint, dates as 'YYYY-MM-DD' text), so
- * fragments over them convert explicitly. */
+/* PostgreSQL's SQL fragments (see crm__dialect in backend.h). Field values
+ * are stored in PostgreSQL's natural types (numeric, timestamptz, boolean,
+ * date, json, text[]) so other tools read them as they are; libcrm's own columns
+ * (created_at, updated_at) keep the engines' representation (ms in
+ * bigint), so fragments over them convert explicitly. */
+#include "core/codec.h"
 #include "pg_dialect.h"
 
 static void pg_unique_key(crm__buf *sql, const char *column_sql) { crm__buf_puts(sql, column_sql); }
@@ -11,14 +13,77 @@ static void pg_json_member(crm__buf *sql, const char *expr, const char *key)
 	crm__buf_printf(sql, "(CAST(%s AS jsonb) ->> '%s')", expr, key);
 }
 
+/* The natural types the engines keep as integers (numeric holds only
+ * decimals, booleans and timestamptz) count as integer. */
 static void pg_storage_class(crm__buf *sql, const char *expr)
 {
 	crm__buf_printf(sql,
 			"CASE WHEN %s IS NULL THEN 'null'"
-			" WHEN pg_typeof(%s) IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype) THEN 'integer'"
-			" WHEN pg_typeof(%s) IN ('double precision'::regtype, 'real'::regtype, 'numeric'::regtype) THEN 'real'"
+			" WHEN pg_typeof(%s) IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype,"
+			" 'numeric'::regtype, 'boolean'::regtype, 'timestamptz'::regtype) THEN 'integer'"
+			" WHEN pg_typeof(%s) IN ('double precision'::regtype, 'real'::regtype) THEN 'real'"
 			" WHEN pg_typeof(%s) = 'bytea'::regtype THEN 'blob' ELSE 'text' END",
 			expr, expr, expr, expr);
+}
+
+/* Spelt as format_type prints them (column_decl_type), so a rollup's
+ * column type compares equal. numeric(19, s) holds every 64-bit scaled
+ * integer at scale s. */
+static const char *pg_field_type(crm_type type, int scale)
+{
+	static const char *const decimal[CRM__DECIMAL_MAX_SCALE + 1] = {
+		"numeric(19,0)", "numeric(19,1)", "numeric(19,2)", "numeric(19,3)", "numeric(19,4)",
+		"numeric(19,5)", "numeric(19,6)", "numeric(19,7)", "numeric(19,8)", "numeric(19,9)",
+	};
+
+	switch (type) {
+	case CRM_TYPE_DECIMAL: return scale >= 0 && scale <= CRM__DECIMAL_MAX_SCALE ? decimal[scale] : NULL;
+	case CRM_TYPE_DATETIME: return "timestamp with time zone";
+	case CRM_TYPE_BOOLEAN: return "boolean";
+	case CRM_TYPE_DATE: return "date";
+	case CRM_TYPE_JSON: return "json";
+	case CRM_TYPE_MULTI_ENUM: return "text[]";
+	default: return NULL;
+	}
+}
+
+static void pg_as_storage(crm__buf *sql, crm_type type, int scale, const char *expr)
+{
+	switch (type) {
+	case CRM_TYPE_DECIMAL:
+		/* numeric times a power of ten is exact, and integral at its scale */
+		crm__buf_printf(sql, "CAST(%s * 1", expr);
+		for (int i = 0; i < scale; i++)
+			crm__buf_putc(sql, '0');
+		crm__buf_puts(sql, " AS bigint)");
+		return;
+	case CRM_TYPE_DATETIME: /* extract gives an exact numeric */
+		crm__buf_printf(sql, "CAST(extract(epoch FROM %s) * 1000 AS bigint)", expr);
+		return;
+	case CRM_TYPE_BOOLEAN: crm__buf_printf(sql, "CAST(%s AS integer)", expr); return;
+	case CRM_TYPE_DATE: crm__buf_printf(sql, "to_char(%s, 'YYYY-MM-DD')", expr); return;
+	case CRM_TYPE_JSON: crm__buf_printf(sql, "CAST(%s AS text)", expr); return;
+	/* array_to_json escapes as crm__json_str does: the same bytes */
+	case CRM_TYPE_MULTI_ENUM: crm__buf_printf(sql, "CAST(array_to_json(%s) AS text)", expr); return;
+	default: crm__buf_puts(sql, expr);
+	}
+}
+
+/* json has no order, and text[] orders by elements, not as the JSON text. */
+static void pg_sort_value(crm__buf *sql, crm_type type, const char *expr)
+{
+	if (type == CRM_TYPE_JSON || type == CRM_TYPE_MULTI_ENUM)
+		pg_as_storage(sql, type, 0, expr);
+	else
+		crm__buf_puts(sql, expr);
+}
+
+/* The natural column already is the human value. */
+static void pg_human_value(crm__buf *sql, crm_type type, int scale, const char *expr)
+{
+	(void)type;
+	(void)scale;
+	crm__buf_puts(sql, expr);
 }
 
 /* ms since the epoch as a UTC timestamp without time zone. */
@@ -59,12 +124,23 @@ static void pg_day_number(crm__buf *sql, const char *day)
 
 const char crm__pg_functions_sql[] =
 	"CREATE OR REPLACE FUNCTION crm_json_valid(t text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$"
-	" BEGIN PERFORM CAST(t AS jsonb); RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$;";
+	" BEGIN PERFORM CAST(t AS jsonb); RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$;"
+	/* sum_strict: an exact sum that fails (numeric_value_out_of_range)
+	 * when its digits, the engines' scaled integer, do not fit 64 bits:
+	 * a numeric(19, s) column would take a few values past that. */
+	"CREATE OR REPLACE FUNCTION crm_sum_fits(s numeric) RETURNS numeric LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	" BEGIN PERFORM CAST(replace(CAST(s AS text), '.', '') AS bigint); RETURN s; END $$;"
+	"CREATE OR REPLACE AGGREGATE crm_sum_strict(numeric)"
+	" (SFUNC = numeric_add, STYPE = numeric, FINALFUNC = crm_sum_fits);";
 
 const crm__dialect crm__pg_dialect = {
 	.type_integer = "bigint",
 	.type_real = "double precision",
 	.type_text = "text",
+	.field_type = pg_field_type,
+	.as_storage = pg_as_storage,
+	.sort_value = pg_sort_value,
+	.human_value = pg_human_value,
 	/* BY DEFAULT: restores and tests may give ids; a sequence never
 	 * hands out an id twice, as SQLite's AUTOINCREMENT. */
 	.identity_id = "id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
@@ -79,15 +155,15 @@ const crm__dialect crm__pg_dialect = {
 	.distinct = "IS DISTINCT FROM",
 	.unique_key = pg_unique_key,
 	.unique_key_end = " NULLS NOT DISTINCT",
-	/* sum(bigint) is numeric: exact, and a rollup's bigint column refuses
-	 * a total that does not fit (numeric_value_out_of_range: CRM_ELIMIT). */
+	/* sum(bigint) is numeric: exact; crm_sum_strict refuses a total that
+	 * does not fit (numeric_value_out_of_range: CRM_ELIMIT). */
 	.sum_exact = "sum",
-	.sum_strict = "sum",
+	.sum_strict = "crm_sum_strict",
 	.least = "least",
 	.greatest = "greatest",
 	.order_asc = " ASC NULLS FIRST",
 	.order_desc = " DESC NULLS LAST",
-	.contains_list = { "(CAST(", " AS jsonb) @> jsonb_build_array(CAST(", " AS text)))" },
+	.contains_list = { "(", " @> ARRAY[CAST(", " AS text)])" },
 	.position = "strpos",
 	.json_member = pg_json_member,
 	.json_valid = "crm_json_valid",

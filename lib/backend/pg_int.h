@@ -21,6 +21,7 @@
 #define PG_TIMESTAMP 1114
 #define PG_TIMESTAMPTZ 1184
 #define PG_NUMERIC 1700
+#define PG_TEXTARRAY 1009
 
 #define PG_DEAD_MAX 32
 
@@ -64,6 +65,12 @@ void crm__pg_decimal_text(char *out, int64_t scaled, int scale);
 int64_t crm__pg_decimal_parse(const char *s, int scale);
 void crm__pg_datetime_text(char *out, int64_t ms);
 int64_t crm__pg_datetime_parse(const char *s);
+/* Multi-values: the engines' JSON array of strings as a text[] literal
+ * ({"a","b"}) and a text[] as PostgreSQL prints it back as that JSON text,
+ * appended NUL-terminated to `out`. -1 when the input is neither (the text
+ * is then copied as it is, for the server to judge), -2 out of memory. */
+int crm__pg_array_from_json(crm__buf *out, const char *json, size_t n);
+int crm__pg_array_to_json(crm__buf *out, const char *text);
 /* FNV-1a 64 of "libcrm:" + schema: the advisory lock key of the schema. */
 int64_t crm__pg_lock_key(const char *schema);
 /* 1 when `name` is a schema name libcrm accepts: [a-z_][a-z0-9_]{0,62}. */

@@ -36,6 +36,10 @@ typedef struct pg_stmt {
 	PGresult *desc;      /* the result columns, before the first step */
 	PGresult *res;       /* the rows of the current run, NULL before it */
 	int row;             /* the current row of res */
+	/* text[] columns of the current row as the engines' JSON text, made
+	 * on first read (each column's text stays valid until the next step) */
+	char **arrays;
+	int narrays, arrays_row;
 } pg_stmt;
 
 #define P(st) ((pg_stmt *)(st))
@@ -44,8 +48,19 @@ static PGconn *conn_of(crm__stmt *st) { return st->db->conn ? PG(st->db)->c : NU
 
 /* ---- prepare, finalize ---- */
 
+static void forget_arrays(pg_stmt *st)
+{
+	for (int i = 0; i < st->narrays; i++) {
+		crm__free(st->arrays[i]);
+		st->arrays[i] = NULL;
+	}
+	st->arrays_row = -1;
+}
+
 static void free_stmt(pg_stmt *st)
 {
+	forget_arrays(st);
+	crm__free(st->arrays);
 	crm__buf_free(&st->copies);
 	crm__free(st->params);
 	crm__free(st->values);
@@ -190,6 +205,7 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 	st->base.be = db->be;
 	st->base.db = db;
 	st->row = -1;
+	st->arrays_row = -1;
 	if ((rc = parse(db, st, sql, len)) || (rc = server_prepare(db, st))) {
 		free_stmt(st);
 		return rc;
@@ -202,6 +218,7 @@ const char *crm__pg_sql(crm__stmt *st) { return P(st)->sql; }
 
 void crm__pg_reset(crm__stmt *st)
 {
+	forget_arrays(P(st));
 	PQclear(P(st)->res);
 	P(st)->res = NULL;
 	P(st)->row = -1;
@@ -299,6 +316,7 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	if (type == PG_INT8 || type == PG_INT4 || type == PG_INT2 || type == PG_FLOAT8 || type == PG_FLOAT4)
 		return crm__pg_bind_int64(st, i, v);
 	switch (kind) {
+	case CRM__NAT_NONE: return crm__pg_bind_int64(st, i, v);
 	case CRM__NAT_BOOL: return set_own(st, i, v ? "t" : "f");
 	case CRM__NAT_DECIMAL: crm__pg_decimal_text(t, v, scale); break;
 	case CRM__NAT_DATETIME: crm__pg_datetime_text(t, v); break;
@@ -306,9 +324,12 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	return set_own(st, i, t);
 }
 
+/* A text[] parameter takes the engines' JSON array text, converted. */
+static int is_array(const pg_stmt *st, int i) { return st->types[i] == PG_TEXTARRAY; }
+
 /* The parameters as libpq takes them: NUL-terminated text. Text bound with
- * a length may have no NUL after it, so it is copied (into one buffer
- * kept for the next run). */
+ * a length may have no NUL after it, and a multi-value's is converted, so
+ * they are copied (into one buffer kept for the next run). */
 static int values_of(pg_stmt *st)
 {
 	size_t at;
@@ -316,7 +337,9 @@ static int values_of(pg_stmt *st)
 	crm__buf_reset(&st->copies);
 	for (int i = 0; i < st->nparams; i++) {
 		pg_param *p = &st->params[i];
-		if (p->kind == PARAM_REF && p->len >= 0) {
+		if (p->kind == PARAM_REF && is_array(st, i))
+			crm__pg_array_from_json(&st->copies, p->ref, p->len >= 0 ? (size_t)p->len : strlen(p->ref));
+		else if (p->kind == PARAM_REF && p->len >= 0) {
 			crm__buf_put(&st->copies, p->ref, (size_t)p->len);
 			crm__buf_putc(&st->copies, 0);
 		}
@@ -332,11 +355,11 @@ static int values_of(pg_stmt *st)
 		case PARAM_NULL: st->values[i] = NULL; break;
 		case PARAM_OWN: st->values[i] = p->own; break;
 		case PARAM_REF:
-			if (p->len < 0)
+			if (p->len < 0 && !is_array(st, i))
 				st->values[i] = p->ref;
 			else {
 				st->values[i] = st->copies.p + at;
-				at += (size_t)p->len + 1;
+				at += (is_array(st, i) ? strlen(st->values[i]) : (size_t)p->len) + 1;
 			}
 			break;
 		}
@@ -507,7 +530,37 @@ double crm__pg_column_double(crm__stmt *st, int i)
 	}
 }
 
-/* Booleans read as SQLite's 1 and 0, whatever the column's type. */
+/* Column i (a text[]) of the current row as the engines' JSON array
+ * text; NULL when memory ran out. */
+static const char *array_text(pg_stmt *st, int i)
+{
+	crm__buf json = CRM__BUF_INIT;
+
+	if (st->narrays < PQnfields(st->res)) {
+		int n = PQnfields(st->res);
+		char **grown = crm__realloc(st->arrays, (size_t)n * sizeof *grown);
+		if (!grown)
+			return NULL;
+		memset(grown + st->narrays, 0, (size_t)(n - st->narrays) * sizeof *grown);
+		st->arrays = grown;
+		st->narrays = n;
+	}
+	if (st->arrays_row != st->row) {
+		forget_arrays(st);
+		st->arrays_row = st->row;
+	}
+	if (!st->arrays[i]) {
+		if (crm__pg_array_to_json(&json, PQgetvalue(st->res, st->row, i)) == -2) {
+			crm__buf_free(&json);
+			return NULL;
+		}
+		st->arrays[i] = crm__buf_detach(&json);
+	}
+	return st->arrays[i];
+}
+
+/* Booleans read as SQLite's 1 and 0, whatever the column's type;
+ * multi-values as the engines' JSON text. */
 const char *crm__pg_column_text(crm__stmt *st, int i)
 {
 	const PGresult *r = row_of(st, i);
@@ -516,15 +569,20 @@ const char *crm__pg_column_text(crm__stmt *st, int i)
 		return NULL;
 	if (PQftype(r, i) == PG_BOOL)
 		return *value(st, i) == 't' ? "1" : "0";
+	if (PQftype(r, i) == PG_TEXTARRAY)
+		return array_text(P(st), i);
 	return value(st, i);
 }
 
 int crm__pg_column_bytes(crm__stmt *st, int i)
 {
 	const PGresult *r = row_of(st, i);
+	const char *s;
 
 	if (!r)
 		return 0;
+	if (PQftype(r, i) == PG_TEXTARRAY)
+		return (s = array_text(P(st), i)) ? (int)strlen(s) : 0;
 	return PQftype(r, i) == PG_BOOL ? 1 : PQgetlength(r, P(st)->row, i);
 }
 

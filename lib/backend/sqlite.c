@@ -342,6 +342,42 @@ static void lite_iso_datetime(crm__buf *sql, const char *expr)
 	crm__buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s / 1000.0, 'unixepoch')", expr);
 }
 
+/* Values are stored in the engines' own representation. */
+static const char *lite_field_type(crm_type type, int scale)
+{
+	(void)type;
+	(void)scale;
+	return NULL;
+}
+
+static void lite_as_storage(crm__buf *sql, crm_type type, int scale, const char *expr)
+{
+	(void)type;
+	(void)scale;
+	crm__buf_puts(sql, expr);
+}
+
+static void lite_sort_value(crm__buf *sql, crm_type type, const char *expr)
+{
+	(void)type;
+	crm__buf_puts(sql, expr);
+}
+
+static void lite_human_value(crm__buf *sql, crm_type type, int scale, const char *expr)
+{
+	if (type == CRM_TYPE_DATETIME)
+		lite_iso_datetime(sql, expr);
+	else if (type == CRM_TYPE_DECIMAL && scale > 0) {
+		/* A number, as BI tools expect; the exact value stays in the
+		 * table. The scale is a checked small integer, not user text. */
+		crm__buf_printf(sql, "%s / 1", expr);
+		for (int i = 0; i < scale; i++)
+			crm__buf_putc(sql, '0');
+		crm__buf_puts(sql, ".0");
+	} else
+		crm__buf_puts(sql, expr);
+}
+
 static void lite_bucket_start(crm__buf *sql, int bucket, int datetime, const char *expr)
 {
 	static const char *const mods[] = { "", "", ", '-6 days', 'weekday 1'", ", 'start of month'", ", 'start of month'",
@@ -370,6 +406,10 @@ static const crm__dialect lite_dialect = {
 	.type_integer = "INTEGER",
 	.type_real = "REAL",
 	.type_text = "TEXT",
+	.field_type = lite_field_type,
+	.as_storage = lite_as_storage,
+	.sort_value = lite_sort_value,
+	.human_value = lite_human_value,
 	/* AUTOINCREMENT: a deleted record's id is never given to a new one,
 	 * whose workflows, events and history would be mixed up with its. */
 	.identity_id = "id INTEGER PRIMARY KEY AUTOINCREMENT",

@@ -67,7 +67,7 @@ void crm__report_filter_sql(const crm__dialect *d, crm__buf *sql, crm__rbinds *b
 		if (tmp.param[i])
 			crm__rbinds_add(binds, NULL, tmp.param[i], param_node(f, tmp.param[i]), form);
 		else
-			crm__rbinds_add(binds, tmp.v[i], NULL, NULL, NULL);
+			crm__rbinds_add(binds, tmp.v[i], NULL, NULL, form);
 	}
 	crm__binds_free(&tmp);
 }
@@ -168,6 +168,24 @@ void crm__report_path_sql(crm__buf *sql, const crm__report *rep, int root)
 	crm__buf_puts(sql, ") AS \"t\"");
 }
 
+/* Column `column` of `alias` in the engines' representation (decimals
+ * scaled, datetimes in ms, ...: the dialect's as_storage), for SQL that
+ * computes on values. Filters compare the column itself. */
+static void value_sql(crm__buf *sql, const crm__report *rep, int column, const char *alias)
+{
+	const crm__field *f = column >= 0 ? &rep->vform.fields[column] : NULL;
+	crm__buf col = CRM__BUF_INIT;
+
+	if (!f) {
+		crm__column_sql(sql, &rep->vform, column, alias);
+		return;
+	}
+	crm__column_sql(&col, &rep->vform, column, alias);
+	rep->dialect->as_storage(sql, f->value_type, f->scale, crm__buf_cstr(&col));
+	sql->oom |= col.oom;
+	crm__buf_free(&col);
+}
+
 /* ---- time buckets ---- */
 
 /* The first day of the bucket holding column `column` of `alias`, as
@@ -184,15 +202,16 @@ static void bucket_key_sql(crm__buf *sql, const crm__report *rep, int column, in
 	crm__buf_putc(&arg, '(');
 	if (datetime && rep->tz_minutes) {
 		crm__buf_printf(&arg, "%s(%s(", d->least, d->greatest);
-		crm__column_sql(&arg, &rep->vform, column, alias);
+		value_sql(&arg, rep, column, alias);
 		crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
 				(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
 	} else
-		crm__column_sql(&arg, &rep->vform, column, alias);
+		value_sql(&arg, rep, column, alias);
 	crm__buf_putc(&arg, ')');
 	crm__buf_cstr(&arg);
 	if (arg.oom) {
 		sql->oom = 1;
+		crm__buf_free(&arg);
 		return;
 	}
 	d->bucket_start(sql, bucket, datetime, arg.p);
@@ -245,7 +264,7 @@ static void dim_expr(crm__buf *sql, const crm__report *rep, int d)
 	if (dim->bucket)
 		bucket_key_sql(sql, rep, dim->column, dim->bucket, "t");
 	else
-		crm__column_sql(sql, &rep->vform, dim->column, "t");
+		value_sql(sql, rep, dim->column, "t");
 }
 
 /* The name of dimension d's column in the grouped rows: buckets keep
@@ -286,7 +305,7 @@ static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *r
 	if (ms->column == INT32_MIN)
 		crm__buf_puts(sql, ms->filter ? "1" : "*");
 	else
-		crm__column_sql(sql, &rep->vform, ms->column, "t");
+		value_sql(sql, rep, ms->column, "t");
 	if (ms->filter)
 		crm__buf_puts(sql, " END");
 	crm__buf_putc(sql, ')');
@@ -366,7 +385,7 @@ static const crm__value *add_const(crm__report *rep, crm__value v)
 
 static void limit_sql(crm__buf *sql, crm__report *rep)
 {
-	crm__value v = { CRM__V_INT, rep->limit, 0, NULL, 0 };
+	crm__value v = { .kind = CRM__V_INT, .i = rep->limit };
 
 	if (rep->limit < 0)
 		return;
@@ -802,12 +821,12 @@ int crm__report_compile(crm_db *db, crm__report *rep)
 	if (!(rep->consts = crm__calloc((size_t)rep->nstages + 4, sizeof *rep->consts)))
 		return crm__error_oom(db);
 	for (int s = 0; s < rep->nstages; s++) {
-		crm__value v = { CRM__V_TEXT, 0, 0, rep->stages[s], strlen(rep->stages[s]) };
+		crm__value v = { .kind = CRM__V_TEXT, .s = rep->stages[s], .n = strlen(rep->stages[s]) };
 		add_const(rep, v);
 	}
 	if (rep->funnel == CRM__FUNNEL_WORKFLOW) {
-		crm__value w = { CRM__V_TEXT, 0, 0, rep->workflow, strlen(rep->workflow) };
-		crm__value f = { CRM__V_TEXT, 0, 0, rep->source->name, strlen(rep->source->name) };
+		crm__value w = { .kind = CRM__V_TEXT, .s = rep->workflow, .n = strlen(rep->workflow) };
+		crm__value f = { .kind = CRM__V_TEXT, .s = rep->source->name, .n = strlen(rep->source->name) };
 		add_const(rep, w);
 		add_const(rep, f);
 	}

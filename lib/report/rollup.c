@@ -160,7 +160,15 @@ static void agg_sql(crm__buf *sql, const crm__dialect *d, const rollup *r, int a
 		crm__buf_puts(sql, src->storage == CRM__S_REAL ? "sum" : d->sum_strict);
 		crm__buf_putc(sql, '(');
 	}
-	crm__column_sql(sql, r->child, r->src, CHILD_ALIAS);
+	if (agg == CRM__ROLLUP_AVG) {
+		/* the average of scaled integers (as on every backend), scaled back below */
+		crm__buf col = CRM__BUF_INIT;
+		crm__column_sql(&col, r->child, r->src, CHILD_ALIAS);
+		d->as_storage(sql, src->value_type, src->scale, crm__buf_cstr(&col));
+		sql->oom |= col.oom;
+		crm__buf_free(&col);
+	} else /* a sum, minimum or maximum has the column's own type */
+		crm__column_sql(sql, r->child, r->src, CHILD_ALIAS);
 	crm__buf_putc(sql, ')');
 	if (agg == CRM__ROLLUP_SUM)
 		crm__buf_puts(sql, ", 0)");
