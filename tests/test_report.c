@@ -1328,6 +1328,12 @@ TEST(test_report_explain__shows_sql_binds_and_the_index_in_the_plan)
 	CHECK_OK(db, crm_report_explain(db, "regions", NULL, &out));
 	CHECK(plan_mentions(out, sqlite ? "INDEX lead__i__region" : "lead") > 0);
 	crm_free(out);
+	/* subtotals: a plan of several branches, each node under its parent */
+	apply(db, "{'report':'subtotals','source':'lead','dimensions':['region','channel'],'totals':true,"
+		  " 'measures':[{'name':'n','agg':'count'}]}");
+	CHECK_OK(db, crm_report_explain(db, "subtotals", NULL, &out));
+	CHECK(plan_mentions(out, "lead") > 0);
+	crm_free(out);
 	CHECK_INT(same_as_sql(db, "north", "{'region':'north'}",
 			      "SELECT channel, count(*) FROM lead WHERE region = 'north' GROUP BY 1 ORDER BY 1"),
 		  4);

@@ -228,8 +228,9 @@ static int pg_column_decl_type(crm_db *db, const char *table, const char *column
 /* The plan as SQLite's EXPLAIN QUERY PLAN gives it: one item per plan
  * node, with the id of the node it feeds (0 for the top), and the node's
  * properties (conditions, sort keys) after it in its detail. From EXPLAIN's
- * text without costs: a node line is the first or begins "->" indented
- * under its parent's text; other lines are properties of the node above. */
+ * text without costs: a node line is the first, begins "->" indented under
+ * its parent's text, or heads a CTE or subplan (SQLite's MATERIALIZE and
+ * SUBQUERY items); other lines are properties of the node above. */
 struct plan_walk {
 	crm__buf *out;
 	int n;             /* nodes written or pending */
@@ -237,12 +238,22 @@ struct plan_walk {
 	int col[64], id[64]; /* open nodes: where their text starts, their id */
 };
 
+static int plan_node(const char *text)
+{
+	static const char *const heads[] = { "->", "CTE ", "InitPlan ", "SubPlan " };
+
+	for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
+		if (strncmp(text, heads[i], strlen(heads[i])) == 0)
+			return 1;
+	return 0;
+}
+
 static void plan_line(struct plan_walk *w, const char *line)
 {
 	int at = (int)strspn(line, " ");
 	int parent;
 
-	if (w->n && strncmp(line + at, "->", 2) != 0) {
+	if (w->n && !plan_node(line + at)) {
 		crm__buf_puts(w->out, "; "); /* a property: inside the detail still open */
 		crm__buf_puts(w->out, line + at);
 		return;
@@ -252,7 +263,7 @@ static void plan_line(struct plan_walk *w, const char *line)
 	while (w->depth && w->col[w->depth - 1] >= at)
 		w->depth--;
 	parent = w->depth ? w->id[w->depth - 1] : 0;
-	if (w->n)
+	if (w->n && strncmp(line + at, "->", 2) == 0)
 		at += 2 + (int)strspn(line + at + 2, " ");
 	if (w->depth < 64) {
 		w->col[w->depth] = at;
