@@ -533,11 +533,13 @@ TEST(test_report_measures__every_aggregate_matches_sql_with_nulls)
 		  "  {'name':'weight','agg':'sum','field':'weight'},"
 		  "  {'name':'avg_score','agg':'avg','field':'score'},"
 		  "  {'name':'first_at','agg':'min','field':'at'},"
-		  "  {'name':'hot_leads','agg':'count','filter':{'field':'hot','op':'eq','value':true}}]}");
+		  "  {'name':'hot_leads','agg':'count','filter':{'field':'hot','op':'eq','value':true}},"
+		  "  {'name':'avg_hot_budget','agg':'avg','field':'budget','filter':{'field':'hot','op':'eq','value':true}}]}");
 	CHECK_INT(same_as_sql(db, "by_region_channel", NULL,
 			      "SELECT region, channel, count(*), count(DISTINCT customer), count(score), sum(budget),"
 			      " avg(budget) / 100.0, min(score), max(budget), sum(weight), avg(score), min(at),"
-			      " sum(hot) FROM o_lead GROUP BY region, channel ORDER BY region NULLS FIRST, channel NULLS FIRST"),
+			      " sum(hot), avg(CASE WHEN hot = 1 THEN budget END) / 100.0"
+			      " FROM o_lead GROUP BY region, channel ORDER BY region NULLS FIRST, channel NULLS FIRST"),
 		  5 * 4);
 	/* the empty region is a group of its own, first */
 	CHECK(sql_int(db, "SELECT count(*) FROM lead WHERE region IS NULL") > 0);
