@@ -12,7 +12,7 @@
 #include "test.h"
 
 static const char *const words[] = { "apple", "Banana", "banana", "_under", "a_b", "ab", "a-b", "a b", "Zebra",
-				     "zebra", "\xc3\xa9" "clair", "eclair", "f", "10", "9", "\xc3\x84rger", "Arg" };
+				     "zebra", "\303\251clair", "eclair", "f", "10", "9", "\xc3\x84rger", "Arg" };
 #define NWORDS ((int)(sizeof words / sizeof words[0]))
 
 static int by_bytes(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
