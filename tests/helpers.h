@@ -43,6 +43,16 @@ int test_index_mentions(crm_db *db, const char *table, const char *column);
 /* How many schema objects (tables, indexes, views, sequences) the
  * database holds: a failed call must leave it unchanged. */
 int64_t test_object_count(crm_db *db);
+/* The names of a table's or view's columns in order, comma-separated
+ * (static buffer); how many views the database holds. */
+const char *test_columns_of(crm_db *db, const char *relation);
+int64_t test_view_count(crm_db *db);
+/* Every row of `sql` (a query of the test's own, portable), every column
+ * as text ("\N" for NULL), one line per row: malloc'ed, NULL on failure.
+ * Comparing two snapshots shows whether anything changed. */
+char *test_rows(crm_db *db, const char *sql);
+/* 1 when the tests run on SQLite (CRM_TEST_PG unset). */
+int test_on_sqlite(crm_db *db);
 
 /* A path for a database file in a new directory under /tmp (for tests that
  * reopen it or open it from several handles or processes): `dir` holds the

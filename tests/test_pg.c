@@ -333,7 +333,7 @@ TEST(test_pg__fields_are_stored_in_natural_types_that_plain_sql_reads)
 	static const char *const types[][2] = {
 		{ "amount", "numeric(19,2)" }, { "rate", "numeric(19,9)" }, { "closed_at", "timestamp with time zone" },
 		{ "due", "date" }, { "won", "boolean" }, { "extra", "json" }, { "tags", "text[]" },
-		{ "name", "text" }, { "n", "bigint" }, { "score", "double precision" },
+		{ "name", "text COLLATE \"C\"" }, { "n", "bigint" }, { "score", "double precision" },
 	};
 
 	test_apply(db, "{\"form\":\"deal\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"

@@ -185,7 +185,9 @@ struct crm__backend {
  * functions append to `sql`. Every identifier passed in comes from
  * validated metadata. */
 struct crm__dialect {
-	/* Column types of the storage classes. */
+	/* Column types of the storage classes. Text compares and sorts by its
+	 * bytes (SQLite's BINARY) whatever the database's default collation,
+	 * so filters, paging and report order agree between backends. */
 	const char *type_integer, *type_real, *type_text;
 	/* The column type of a field whose values are of `type` (decimals:
 	 * with `scale` fraction digits), spelt as column_decl_type reads it
@@ -236,8 +238,12 @@ struct crm__dialect {
 	 * real number when the total does not fit 64 bits (a report shows it
 	 * as overflow); sum_strict fails with CRM_ELIMIT instead (rollups). */
 	const char *sum_exact, *sum_strict;
-	/* Scalar minimum and maximum of two values. */
-	const char *least, *greatest;
+	/* Aggregate function that sums doubles in order as IEEE 754 does and
+	 * gives an infinity, not a failure, when the total is out of range
+	 * (a report shows it as overflow). */
+	const char *sum_real;
+	/* `expr` (an integer) held to [lo, hi]; NULL stays NULL. */
+	void (*clamp)(crm__buf *sql, const char *expr, int64_t lo, int64_t hi);
 	/* Sort directions that put nulls first in ascending order and last
 	 * in descending order (keyset paging relies on it). */
 	const char *order_asc, *order_desc;
@@ -262,6 +268,10 @@ struct crm__dialect {
 	void (*iso_datetime)(crm__buf *sql, const char *expr);
 	/* The statement start that creates a view unless it exists. */
 	const char *create_view;
+	/* Statements appended after CREATE VIEW of `view` (a validated name)
+	 * so that writes through it fail, as SQLite's views refuse them;
+	 * each begins with ";". */
+	void (*view_read_only)(crm__buf *sql, const char *view);
 	/* Appended to CREATE TABLE of a table keyed by its primary key alone
 	 * (no hidden row id needed). */
 	const char *without_rowid;

@@ -247,7 +247,10 @@ static int pg_index_names(crm_db *db, const char *table, crm__buf *names)
 static int pg_column_decl_type(crm_db *db, const char *table, const char *column, crm__buf *type)
 {
 	int rc = crm__stmt_texts(db,
-				 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a"
+				 /* spelt as the dialect's type_text: with its collation */
+				 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attcollation ="
+				 " CAST('pg_catalog.\"C\"' AS regcollation) THEN ' COLLATE \"C\"' ELSE '' END"
+				 " FROM pg_catalog.pg_attribute a"
 				 " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
 				 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 				 " WHERE n.nspname = current_schema() AND c.relname = ?1 AND a.attname = ?2"
@@ -259,24 +262,80 @@ static int pg_column_decl_type(crm_db *db, const char *table, const char *column
 	return rc;
 }
 
-/* EXPLAIN's text lines, each as an item of its own (parent 0). */
+/* The plan as SQLite's EXPLAIN QUERY PLAN gives it: one item per plan
+ * node, with the id of the node it feeds (0 for the top), and the node's
+ * properties (conditions, sort keys) after it in its detail. From EXPLAIN's
+ * text without costs: a node line is the first, begins "->" indented under
+ * its parent's text, or heads a CTE or subplan (SQLite's MATERIALIZE and
+ * SUBQUERY items); other lines are properties of the node above. */
+struct plan_walk {
+	crm__buf *out;
+	int n;             /* nodes written or pending */
+	int depth;         /* entries in stack */
+	int col[64], id[64]; /* open nodes: where their text starts, their id */
+};
+
+static int plan_node(const char *text)
+{
+	static const char *const heads[] = { "->", "CTE ", "InitPlan ", "SubPlan " };
+
+	for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
+		if (strncmp(text, heads[i], strlen(heads[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static void plan_line(struct plan_walk *w, const char *line)
+{
+	int at = (int)strspn(line, " ");
+	int parent;
+
+	if (w->n && !plan_node(line + at)) {
+		crm__buf_puts(w->out, "; "); /* a property: inside the detail still open */
+		crm__buf_puts(w->out, line + at);
+		return;
+	}
+	if (w->n)
+		crm__buf_puts(w->out, "\"},"); /* end the previous node's detail */
+	while (w->depth && w->col[w->depth - 1] >= at)
+		w->depth--;
+	parent = w->depth ? w->id[w->depth - 1] : 0;
+	if (w->n && strncmp(line + at, "->", 2) == 0)
+		at += 2 + (int)strspn(line + at + 2, " ");
+	if (w->depth < 64) {
+		w->col[w->depth] = at;
+		w->id[w->depth++] = w->n + 1;
+	}
+	crm__buf_printf(w->out, "{\"id\":%d,\"parent\":%d,\"detail\":\"", ++w->n, parent);
+	crm__buf_puts(w->out, line + at);
+}
+
 static int pg_explain(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
 		      crm__buf *out)
 {
+	struct plan_walk w = { .out = out };
+	crm__buf line = CRM__BUF_INIT;
 	crm__stmt *st;
-	int rc, n = 0;
+	int rc;
 
-	if ((rc = crm__prepare_prefixed(db, "EXPLAIN ", sql, &st)))
+	if ((rc = crm__prepare_prefixed(db, "EXPLAIN (COSTS OFF) ", sql, &st)))
 		return rc;
 	if ((rc = bind(st, payload)) == CRM_OK) {
 		while ((rc = crm__step(st)) == CRM_ROW) {
-			crm__buf_printf(out, "%s{\"id\":%d,\"parent\":0,\"detail\":", n ? "," : "", n + 1);
-			crm__json_cstr(out, crm__column_text(st, 0));
-			crm__buf_putc(out, '}');
-			n++;
+			/* the line as JSON string content, to append piece by piece */
+			crm__buf_reset(&line);
+			crm__json_cstr(&line, crm__column_text(st, 0));
+			if (line.len >= 2) {
+				line.p[line.len - 1] = '\0';
+				plan_line(&w, line.p + 1);
+			}
 		}
+		if (w.n)
+			crm__buf_puts(out, "\"}");
+		out->oom |= line.oom;
 		rc = rc == CRM_DONE ? CRM_OK : rc;
 	}
+	crm__buf_free(&line);
 	crm__finalize(st);
 	return rc;
 }

@@ -61,10 +61,11 @@ static void pg_as_storage(crm__buf *sql, crm_type type, int scale, const char *e
 		crm__buf_printf(sql, "CAST(extract(epoch FROM %s) * 1000 AS bigint)", expr);
 		return;
 	case CRM_TYPE_BOOLEAN: crm__buf_printf(sql, "CAST(%s AS integer)", expr); return;
-	case CRM_TYPE_DATE: crm__buf_printf(sql, "to_char(%s, 'YYYY-MM-DD')", expr); return;
-	case CRM_TYPE_JSON: crm__buf_printf(sql, "CAST(%s AS text)", expr); return;
+	/* text made here compares in byte order too, as the columns do */
+	case CRM_TYPE_DATE: crm__buf_printf(sql, "(to_char(%s, 'YYYY-MM-DD') COLLATE \"C\")", expr); return;
+	case CRM_TYPE_JSON: crm__buf_printf(sql, "(CAST(%s AS text) COLLATE \"C\")", expr); return;
 	/* array_to_json escapes as crm__json_str does: the same bytes */
-	case CRM_TYPE_MULTI_ENUM: crm__buf_printf(sql, "CAST(array_to_json(%s) AS text)", expr); return;
+	case CRM_TYPE_MULTI_ENUM: crm__buf_printf(sql, "(CAST(array_to_json(%s) AS text) COLLATE \"C\")", expr); return;
 	default: crm__buf_puts(sql, expr);
 	}
 }
@@ -122,6 +123,25 @@ static void pg_day_number(crm__buf *sql, const char *day)
 	crm__buf_printf(sql, "(CAST(%s AS date) - DATE '1970-01-01')", day);
 }
 
+/* least and greatest skip NULLs: an empty value must stay empty. */
+static void pg_clamp(crm__buf *sql, const char *expr, int64_t lo, int64_t hi)
+{
+	crm__buf_printf(sql, "CASE WHEN %s IS NULL THEN NULL ELSE least(greatest(%s, %lld), %lld) END", expr, expr,
+			(long long)lo, (long long)hi);
+}
+
+/* A simple view is updatable on PostgreSQL: a trigger refuses writes. */
+static void pg_view_read_only(crm__buf *sql, const char *view)
+{
+	crm__buf_puts(sql, "; CREATE OR REPLACE TRIGGER crm_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON ");
+	crm__sql_ident(sql, view);
+	crm__buf_puts(sql, " FOR EACH ROW EXECUTE FUNCTION crm_read_only()");
+}
+
+/* crm_sum_real: float8 addition fails on overflow; this sum goes to an
+ * infinity instead (halving is exact, so the common path and the halved
+ * one round alike). plpgsql, not SQL: a SQL transition function is not
+ * inlined and costs several times more. crm_read_only: the views' writes. */
 const char crm__pg_functions_sql[] =
 	"CREATE OR REPLACE FUNCTION crm_json_valid(t text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$"
 	" BEGIN PERFORM CAST(t AS jsonb); RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$;"
@@ -131,12 +151,25 @@ const char crm__pg_functions_sql[] =
 	"CREATE OR REPLACE FUNCTION crm_sum_fits(s numeric) RETURNS numeric LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
 	" BEGIN PERFORM CAST(replace(CAST(s AS text), '.', '') AS bigint); RETURN s; END $$;"
 	"CREATE OR REPLACE AGGREGATE crm_sum_strict(numeric)"
-	" (SFUNC = numeric_add, STYPE = numeric, FINALFUNC = crm_sum_fits);";
+	" (SFUNC = numeric_add, STYPE = numeric, FINALFUNC = crm_sum_fits);"
+	"CREATE OR REPLACE FUNCTION crm_sum_real_step(s double precision, x double precision) RETURNS double precision"
+	" LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$"
+	" BEGIN IF abs(s) <= 8.98846567431158e307 AND abs(x) <= 8.98846567431158e307 THEN RETURN s + x; END IF;"
+	" IF abs(s / 2 + x / 2) <= 8.98846567431158e307 THEN RETURN (s / 2 + x / 2) * 2; END IF;"
+	" RETURN sign(s / 2 + x / 2) * CAST('Infinity' AS double precision); END $$;"
+	"CREATE OR REPLACE AGGREGATE crm_sum_real(double precision)"
+	" (SFUNC = crm_sum_real_step, STYPE = double precision);"
+	"CREATE OR REPLACE FUNCTION crm_read_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN RAISE EXCEPTION 'cannot modify % because it is a view: libcrm writes the table', TG_TABLE_NAME"
+	" USING ERRCODE = 'object_not_in_prerequisite_state'; END $$;";
 
 const crm__dialect crm__pg_dialect = {
 	.type_integer = "bigint",
 	.type_real = "double precision",
-	.type_text = "text",
+	/* Byte order (SQLite's BINARY) in comparisons, sorting and indexes,
+	 * whatever the database's collation: at the column, so indexes serve
+	 * it and no query has to say COLLATE. */
+	.type_text = "text COLLATE \"C\"",
 	.field_type = pg_field_type,
 	.as_storage = pg_as_storage,
 	.sort_value = pg_sort_value,
@@ -159,8 +192,8 @@ const crm__dialect crm__pg_dialect = {
 	 * does not fit (numeric_value_out_of_range: CRM_ELIMIT). */
 	.sum_exact = "sum",
 	.sum_strict = "crm_sum_strict",
-	.least = "least",
-	.greatest = "greatest",
+	.sum_real = "crm_sum_real",
+	.clamp = pg_clamp,
 	.order_asc = " ASC NULLS FIRST",
 	.order_desc = " DESC NULLS LAST",
 	.contains_list = { "(", " @> ARRAY[CAST(", " AS text)])" },
@@ -170,6 +203,7 @@ const crm__dialect crm__pg_dialect = {
 	.storage_class = pg_storage_class,
 	.iso_datetime = pg_iso_datetime,
 	.create_view = "CREATE OR REPLACE VIEW ",
+	.view_read_only = pg_view_read_only,
 	.without_rowid = "",
 	.bucket_start = pg_bucket_start,
 	.iso_week = pg_iso_week,

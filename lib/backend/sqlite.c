@@ -402,6 +402,19 @@ static void lite_iso_week(crm__buf *sql, const char *day)
 
 static void lite_day_number(crm__buf *sql, const char *day) { crm__buf_printf(sql, "unixepoch(%s) / 86400", day); }
 
+/* SQLite's min and max of several values are NULL when one is. */
+static void lite_clamp(crm__buf *sql, const char *expr, int64_t lo, int64_t hi)
+{
+	crm__buf_printf(sql, "min(max(%s, %lld), %lld)", expr, (long long)lo, (long long)hi);
+}
+
+/* A view without INSTEAD OF triggers is read-only. */
+static void lite_view_read_only(crm__buf *sql, const char *view)
+{
+	(void)sql;
+	(void)view;
+}
+
 static const crm__dialect lite_dialect = {
 	.type_integer = "INTEGER",
 	.type_real = "REAL",
@@ -425,8 +438,8 @@ static const crm__dialect lite_dialect = {
 	.unique_key_end = "",
 	.sum_exact = "crm_sum",
 	.sum_strict = "crm_sum_strict",
-	.least = "min",
-	.greatest = "max",
+	.sum_real = "sum",
+	.clamp = lite_clamp,
 	.order_asc = "", /* SQLite's own order: nulls first ascending, last descending */
 	.order_desc = " DESC",
 	.contains_list = { "EXISTS (SELECT 1 FROM json_each(", ") WHERE value = ", ")" },
@@ -436,6 +449,7 @@ static const crm__dialect lite_dialect = {
 	.storage_class = lite_storage_class,
 	.iso_datetime = lite_iso_datetime,
 	.create_view = "CREATE VIEW IF NOT EXISTS ",
+	.view_read_only = lite_view_read_only,
 	.without_rowid = " WITHOUT ROWID",
 	.bucket_start = lite_bucket_start,
 	.iso_week = lite_iso_week,

@@ -157,8 +157,8 @@ int crm__meta_list(crm_db *db, const char *kind, char **out);
 int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *name, char **out);
 /* Run `sql` (no parameters, no rows) on the handle's connection (the backend's exec). */
 /* crm__exec for DDL of libcrm's own tables, written with the dialect's
- * pieces: "{id}" (dialect identity_id), "{int}" (type_integer) and
- * "{without_rowid}" (without_rowid). */
+ * pieces: "{id}" (dialect identity_id), "{int}" (type_integer), "{text}"
+ * (type_text) and "{without_rowid}" (without_rowid). */
 int crm__exec_schema(crm_db *db, const char *sql);
 int crm__exec(crm_db *db, const char *sql);
 

@@ -10,12 +10,13 @@
 
 /* System tables in portable SQL with the dialect's pieces (see
  * crm__exec_schema): {id} the id that is never given twice, {int} 64-bit
- * integers. */
+ * integers, {text} text that sorts by its bytes (definitions are listed
+ * by name). */
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value {int} NOT NULL){without_rowid};"
 	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1) ON CONFLICT DO NOTHING;"
 	"CREATE TABLE IF NOT EXISTS crm_meta("
-	" kind TEXT NOT NULL, name TEXT NOT NULL, version {int} NOT NULL,"
+	" kind {text} NOT NULL, name {text} NOT NULL, version {int} NOT NULL,"
 	" body TEXT NOT NULL, applied_at {int} NOT NULL, applied_by TEXT,"
 	" PRIMARY KEY(kind, name, version)){without_rowid};"
 	/* The event outbox (lib/event): a platform service every engine writes to. */
@@ -31,6 +32,7 @@ int crm__exec_schema(crm_db *db, const char *sql)
 	} pieces[] = {
 		{ "{id}", offsetof(crm__dialect, identity_id) },
 		{ "{int}", offsetof(crm__dialect, type_integer) },
+		{ "{text}", offsetof(crm__dialect, type_text) },
 		{ "{without_rowid}", offsetof(crm__dialect, without_rowid) },
 	};
 	crm__buf out = CRM__BUF_INIT;

@@ -201,15 +201,18 @@ static void bucket_key_sql(crm__buf *sql, const crm__report *rep, int column, in
 	 * first or the last bucket (drill.c leaves those open). */
 	crm__buf_putc(&arg, '(');
 	if (datetime && rep->tz_minutes) {
-		crm__buf_printf(&arg, "%s(%s(", d->least, d->greatest);
-		value_sql(&arg, rep, column, alias);
-		crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
-				(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
+		crm__buf shifted = CRM__BUF_INIT;
+		value_sql(&shifted, rep, column, alias);
+		crm__buf_printf(&shifted, " + %lld", (long long)rep->tz_minutes * 60000);
+		d->clamp(&arg, crm__buf_cstr(&shifted), CRM__DATETIME_MIN_MS, CRM__DATETIME_MAX_MS);
+		arg.oom |= shifted.oom;
+		crm__buf_free(&shifted);
 	} else
 		value_sql(&arg, rep, column, alias);
 	crm__buf_putc(&arg, ')');
 	crm__buf_cstr(&arg);
 	if (arg.oom) {
+		crm__buf_free(&arg);
 		sql->oom = 1;
 		crm__buf_free(&arg);
 		return;
@@ -286,17 +289,19 @@ static void pow10_sql(crm__buf *sql, int scale)
 }
 
 /* Sums of integers and decimals are the dialect's exact sum: exact past a
- * partial overflow, and a total out of range is reported, not raised. */
+ * partial overflow, and a total out of range is reported, not raised; sums
+ * of numbers reach an infinity, reported the same way. */
 static const char *sum_fn(const crm__report *rep, const crm__rmeasure *ms, const char *fn)
 {
-	return strcmp(fn, "sum") == 0 && ms->type != CRM_TYPE_NUMBER ? rep->dialect->sum_exact : fn;
+	if (strcmp(fn, "sum") != 0)
+		return fn;
+	return ms->type == CRM_TYPE_NUMBER ? rep->dialect->sum_real : rep->dialect->sum_exact;
 }
 
-static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
+/* The value a measure aggregates: the column, or 1 / * for a count, under
+ * the measure's filter. */
+static void measure_arg(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
 {
-	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
-
-	crm__buf_printf(sql, "%s(%s", sum_fn(rep, ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
 	if (ms->filter) {
 		crm__buf_puts(sql, "CASE WHEN ");
 		crm__report_filter_sql(rep->dialect, sql, binds, ms->filter, &rep->vform, "t");
@@ -308,12 +313,43 @@ static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *r
 		value_sql(sql, rep, ms->column, "t");
 	if (ms->filter)
 		crm__buf_puts(sql, " END");
-	crm__buf_putc(sql, ')');
-	/* the average of scaled integers, scaled back */
-	if (ms->agg == CRM__A_AVG && ms->column >= 0 && rep->vform.fields[ms->column].value_type == CRM_TYPE_DECIMAL) {
-		crm__buf_puts(sql, " / ");
-		pow10_sql(sql, rep->vform.fields[ms->column].scale);
+}
+
+/* The average of integers or decimals (scaled integers): the exact sum
+ * divided once by the count (times 10^scale), in doubles. One rounding, so
+ * the result is the exact average's nearest double on every backend,
+ * where avg() would round twice (SQLite: the mean, then the unscaling) or
+ * give an exact numeric cut to some digits (PostgreSQL). */
+static void exact_avg_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
+{
+	const crm__field *f = &rep->vform.fields[ms->column];
+	const char *real = rep->dialect->type_real;
+
+	crm__buf_printf(sql, "CAST(%s(", rep->dialect->sum_exact);
+	measure_arg(sql, binds, rep, ms);
+	crm__buf_printf(sql, ") AS %s) / (CAST(count(", real);
+	measure_arg(sql, binds, rep, ms);
+	crm__buf_printf(sql, ") AS %s)", real);
+	if (f->value_type == CRM_TYPE_DECIMAL) {
+		crm__buf_puts(sql, " * ");
+		pow10_sql(sql, f->scale);
 	}
+	/* no value: the sum is NULL, so is the quotient (never 0 / 0) */
+	crm__buf_putc(sql, ')');
+}
+
+static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
+{
+	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
+
+	if (ms->agg == CRM__A_AVG && ms->column >= 0 && crm__storage_of(rep->vform.fields[ms->column].value_type) ==
+								  CRM__S_INTEGER) {
+		exact_avg_expr(sql, binds, rep, ms);
+		return;
+	}
+	crm__buf_printf(sql, "%s(%s", sum_fn(rep, ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
+	measure_arg(sql, binds, rep, ms);
+	crm__buf_putc(sql, ')');
 }
 
 /* A measure's value as a real number (decimals unscaled). */

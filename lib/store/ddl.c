@@ -33,8 +33,9 @@ void crm__sql_create_table(crm_db *db, crm__buf *sql, const crm__form *form, con
 		crm__buf_putc(sql, ' ');
 		crm__buf_puts(sql, crm__field_sql_type(db, &form->fields[i]));
 	}
-	crm__buf_printf(sql, ", created_at %s NOT NULL, updated_at %s NOT NULL, owner TEXT, version %s NOT NULL DEFAULT 1)",
-			db->be->dialect->type_integer, db->be->dialect->type_integer, db->be->dialect->type_integer);
+	crm__buf_printf(sql, ", created_at %s NOT NULL, updated_at %s NOT NULL, owner %s, version %s NOT NULL DEFAULT 1)",
+			db->be->dialect->type_integer, db->be->dialect->type_integer, db->be->dialect->type_text,
+			db->be->dialect->type_integer);
 }
 
 void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alias)
@@ -148,6 +149,7 @@ int crm__ddl_view(crm_db *db, const crm__form *form, int what)
 		}
 		crm__buf_puts(&sql, " FROM ");
 		crm__sql_ident(&sql, form->name);
+		db->be->dialect->view_read_only(&sql, crm__buf_cstr(&name));
 	}
 	rc = name.oom ? crm__error_oom(db) : run(db, &sql);
 	crm__buf_free(&sql);
