@@ -37,9 +37,9 @@ typedef struct pg_stmt {
 	PGresult *res;       /* the rows of the current run, NULL before it */
 	int row;             /* the current row of res */
 	/* text[] columns of the current row as the engines' JSON text, made
-	 * on first read (each column's text stays valid until the next step) */
+	 * when the row is reached (valid until the next step) */
 	char **arrays;
-	int narrays, arrays_row;
+	int narrays;
 } pg_stmt;
 
 #define P(st) ((pg_stmt *)(st))
@@ -54,7 +54,6 @@ static void forget_arrays(pg_stmt *st)
 		crm__free(st->arrays[i]);
 		st->arrays[i] = NULL;
 	}
-	st->arrays_row = -1;
 }
 
 static void free_stmt(pg_stmt *st)
@@ -205,7 +204,6 @@ int crm__pg_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out)
 	st->base.be = db->be;
 	st->base.db = db;
 	st->row = -1;
-	st->arrays_row = -1;
 	if ((rc = parse(db, st, sql, len)) || (rc = server_prepare(db, st))) {
 		free_stmt(st);
 		return rc;
@@ -414,6 +412,39 @@ static int execute(pg_stmt *st)
 	}
 }
 
+/* Make the text[] columns of the row just reached into the engines' JSON
+ * text. Column readers cannot fail, so their memory is taken here, where
+ * running out fails the step instead of reading as an empty value. */
+static int row_arrays(pg_stmt *st, int rc)
+{
+	int n;
+
+	forget_arrays(st);
+	if (rc != CRM_ROW)
+		return rc;
+	n = PQnfields(st->res);
+	for (int i = 0; i < n; i++) {
+		crm__buf json = CRM__BUF_INIT;
+
+		if (PQftype(st->res, i) != PG_TEXTARRAY || PQgetisnull(st->res, st->row, i))
+			continue;
+		if (st->narrays < n) {
+			char **grown = crm__realloc(st->arrays, (size_t)n * sizeof *grown);
+			if (!grown)
+				return crm__error_oom(st->base.db);
+			memset(grown + st->narrays, 0, (size_t)(n - st->narrays) * sizeof *grown);
+			st->arrays = grown;
+			st->narrays = n;
+		}
+		if (crm__pg_array_to_json(&json, PQgetvalue(st->res, st->row, i)) == -2 ||
+		    !(st->arrays[i] = crm__buf_detach(&json))) {
+			crm__buf_free(&json);
+			return crm__error_oom(st->base.db);
+		}
+	}
+	return rc;
+}
+
 /* As SQLite: a step after CRM_DONE runs the statement again. */
 int crm__pg_step(crm__stmt *base)
 {
@@ -424,8 +455,8 @@ int crm__pg_step(crm__stmt *base)
 	if (st->res && st->row >= PQntuples(st->res))
 		crm__pg_reset(base);
 	if (!st->res)
-		return execute(st);
-	return ++st->row < PQntuples(st->res) ? CRM_ROW : CRM_DONE;
+		return row_arrays(st, execute(st));
+	return row_arrays(st, ++st->row < PQntuples(st->res) ? CRM_ROW : CRM_DONE);
 }
 
 /* ---- columns of the current row ---- */
@@ -531,33 +562,8 @@ double crm__pg_column_double(crm__stmt *st, int i)
 }
 
 /* Column i (a text[]) of the current row as the engines' JSON array
- * text; NULL when memory ran out. */
-static const char *array_text(pg_stmt *st, int i)
-{
-	crm__buf json = CRM__BUF_INIT;
-
-	if (st->narrays < PQnfields(st->res)) {
-		int n = PQnfields(st->res);
-		char **grown = crm__realloc(st->arrays, (size_t)n * sizeof *grown);
-		if (!grown)
-			return NULL;
-		memset(grown + st->narrays, 0, (size_t)(n - st->narrays) * sizeof *grown);
-		st->arrays = grown;
-		st->narrays = n;
-	}
-	if (st->arrays_row != st->row) {
-		forget_arrays(st);
-		st->arrays_row = st->row;
-	}
-	if (!st->arrays[i]) {
-		if (crm__pg_array_to_json(&json, PQgetvalue(st->res, st->row, i)) == -2) {
-			crm__buf_free(&json);
-			return NULL;
-		}
-		st->arrays[i] = crm__buf_detach(&json);
-	}
-	return st->arrays[i];
-}
+ * text, made by row_arrays when the row was reached. */
+static const char *array_text(pg_stmt *st, int i) { return i < st->narrays ? st->arrays[i] : NULL; }
 
 /* Booleans read as SQLite's 1 and 0, whatever the column's type;
  * multi-values as the engines' JSON text. */

@@ -351,6 +351,7 @@ int crm__pg_array_from_json(crm__buf *out, const char *json, size_t n)
 		}
 		crm__buf_putc(out, '"');
 	}
+	out->oom |= strings.oom; /* an element could not be decoded: no judgement on the text */
 	crm__buf_free(&strings);
 	if (r != 0) {
 		out->len = start;
@@ -379,6 +380,7 @@ int crm__pg_array_to_json(crm__buf *out, const char *text)
 					p++;
 				crm__buf_putc(&el, *p);
 			}
+			out->oom |= el.oom; /* an element cut short is no value */
 			if (*p++ != '"')
 				goto other;
 		} else {
@@ -386,6 +388,7 @@ int crm__pg_array_to_json(crm__buf *out, const char *text)
 			 * would be a null element, which no multi-value holds. */
 			for (; *p && *p != ',' && *p != '}'; p++)
 				crm__buf_putc(&el, *p);
+			out->oom |= el.oom;
 			if (!el.len)
 				goto other;
 		}
