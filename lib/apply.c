@@ -297,7 +297,9 @@ static int run(crm_db *db, char **out, const char *json, const crm_apply_options
 		return rc;
 	/* A plan applies everything, data loss included, to report it. */
 	rc = collect(db, root, plan || (opts && (opts->flags & CRM_APPLY_ALLOW_DATA_LOSS)), &docs, &n);
-	if (rc == CRM_OK && (rc = crm__tx_begin(db)) == CRM_OK) {
+	/* Exclusive: no writer runs beside a metadata change (it would write
+	 * by the definitions being replaced). */
+	if (rc == CRM_OK && (rc = crm__tx_begin_exclusive(db)) == CRM_OK) {
 		for (int k = 0; k < KIND_COUNT && rc == CRM_OK; k++)
 			for (int i = 0; i < n && rc == CRM_OK; i++)
 				if (docs[i].kind == k && (rc = apply_doc_in(db, &docs[i])))

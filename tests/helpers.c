@@ -1,6 +1,7 @@
 /* Shared test fixtures (see helpers.h). */
 #include "helpers.h"
 
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,6 +185,65 @@ int64_t test_object_count(crm_db *db)
 	return test_sql_int(db, "SELECT count(*) FROM pg_class WHERE relnamespace = CAST(current_schema() AS regnamespace)");
 }
 
+int test_on_sqlite(crm_db *db) { return strcmp(db->be->name, "sqlite") == 0; }
+
+const char *test_columns_of(crm_db *db, const char *relation)
+{
+	static char out[1024];
+	crm__buf names = CRM__BUF_INIT;
+	const char *sql = test_on_sqlite(db)
+				  ? "SELECT name FROM pragma_table_info(?1) ORDER BY cid"
+				  : "SELECT attname FROM pg_attribute WHERE attrelid = CAST(CAST(?1 AS text) AS regclass)"
+				    " AND attnum > 0 AND NOT attisdropped ORDER BY attnum";
+
+	out[0] = '\0';
+	if (crm__stmt_texts(db, sql, relation, NULL, &names, NULL) != CRM_OK) {
+		fprintf(stderr, "columns of %s: %s\n", relation, crm_errmsg(db));
+		test_failures_++;
+	}
+	for (size_t at = 0, n = 0; at < names.len; at += strlen(names.p + at) + 1)
+		n += (size_t)snprintf(out + n, n < sizeof out ? sizeof out - n : 0, "%s%s", at ? "," : "", names.p + at);
+	crm__buf_free(&names);
+	return out;
+}
+
+int64_t test_view_count(crm_db *db)
+{
+	if (test_on_sqlite(db))
+		return test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'view'");
+	return test_sql_int(db, "SELECT count(*) FROM pg_class WHERE relkind = 'v'"
+				" AND relnamespace = CAST(current_schema() AS regnamespace)");
+}
+
+char *test_rows(crm_db *db, const char *sql)
+{
+	crm__buf out = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc;
+
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, crm_errmsg(db));
+		test_failures_++;
+		return NULL;
+	}
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		for (int i = 0; i < crm__column_count(st); i++) {
+			crm__buf_puts(&out, i ? "|" : "");
+			crm__buf_puts(&out, crm__column_type(st, i) == CRM__SQL_NULL ? "\\N" : crm__column_text(st, i));
+		}
+		crm__buf_putc(&out, '\n');
+	}
+	crm__finalize(st);
+	crm__buf_cstr(&out);
+	if (rc != CRM_DONE || out.oom) {
+		fprintf(stderr, "test SQL %s failed: %s\n", sql, crm_errmsg(db));
+		test_failures_++;
+		crm__buf_free(&out);
+		return NULL;
+	}
+	return crm__buf_detach(&out);
+}
+
 int64_t test_sql_int(crm_db *db, const char *sql)
 {
 	crm__stmt *st;
@@ -220,6 +280,42 @@ void test_temp_db(char *dir, char *path, size_t size)
 		exit(2);
 	}
 	snprintf(path, size, "%s/crm.db", dir);
+}
+
+void test_new_shared(char *dir, char *path, size_t size, char *schema, size_t schema_size)
+{
+	if (test_pg_url())
+		test_pg_schema(schema, schema_size);
+	else
+		test_temp_db(dir, path, size);
+}
+
+void test_remove_shared(const char *dir, const char *path)
+{
+	if (!test_pg_url())
+		test_remove_db(dir, path);
+}
+
+int test_closed(int fd, int wait)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, wait ? -1 : 0) > 0 && read(fd, &c, 1) == 0;
+}
+
+crm_db *test_open_shared(const char *path, const char *schema, int busy_timeout_ms)
+{
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	crm_db *db = NULL;
+
+	o.busy_timeout_ms = busy_timeout_ms;
+	o.schema = schema;
+	if (crm_open(&db, test_pg_url() ? test_pg_url() : path, &o) != CRM_OK) {
+		fprintf(stderr, "cannot open %s: %s\n", test_pg_url() ? schema : path, crm_errmsg(db));
+		exit(2);
+	}
+	return db;
 }
 
 void test_remove_db(const char *dir, const char *path)

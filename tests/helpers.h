@@ -43,11 +43,33 @@ int test_index_mentions(crm_db *db, const char *table, const char *column);
 /* How many schema objects (tables, indexes, views, sequences) the
  * database holds: a failed call must leave it unchanged. */
 int64_t test_object_count(crm_db *db);
+/* The names of a table's or view's columns in order, comma-separated
+ * (static buffer); how many views the database holds. */
+const char *test_columns_of(crm_db *db, const char *relation);
+int64_t test_view_count(crm_db *db);
+/* Every row of `sql` (a query of the test's own, portable), every column
+ * as text ("\N" for NULL), one line per row: malloc'ed, NULL on failure.
+ * Comparing two snapshots shows whether anything changed. */
+char *test_rows(crm_db *db, const char *sql);
+/* 1 when the tests run on SQLite (CRM_TEST_PG unset). */
+int test_on_sqlite(crm_db *db);
 
 /* A path for a database file in a new directory under /tmp (for tests that
  * reopen it or open it from several handles or processes): `dir` holds the
  * directory (at least 32 bytes), `path` the file. Exits when it cannot. */
 void test_temp_db(char *dir, char *path, size_t size);
+/* A new database for several handles or processes: a temporary file
+ * (test_temp_db's `dir` and `path`), or with CRM_TEST_PG a new schema in
+ * `schema`; test_remove_shared removes the file. */
+void test_new_shared(char *dir, char *path, size_t size, char *schema, size_t schema_size);
+void test_remove_shared(const char *dir, const char *path);
+/* Has the write end of pipe `fd` been closed (wait: block until it is)?
+ * Forked tests signal by closing. */
+int test_closed(int fd, int wait);
+/* Open the database several handles or processes share: the file `path`,
+ * or with CRM_TEST_PG the schema `schema`, with that busy timeout. Exits
+ * when it cannot. */
+crm_db *test_open_shared(const char *path, const char *schema, int busy_timeout_ms);
 /* Remove that file, its -wal and -shm, and the directory. */
 void test_remove_db(const char *dir, const char *path);
 

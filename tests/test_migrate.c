@@ -83,6 +83,21 @@ static int64_t count_class(crm_db *db, const char *table, const char *column, co
 	return n;
 }
 
+/* SELECT `head` <decimal `column` as its scaled integer> `tail`: the
+ * exact stored value, whatever type the backend stores decimals in. */
+static int64_t sql_scaled(crm_db *db, const char *head, const char *column, int scale, const char *tail)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	int64_t n;
+
+	crm__buf_puts(&sql, head);
+	db->be->dialect->as_storage(&sql, CRM_TYPE_DECIMAL, scale, column);
+	crm__buf_puts(&sql, tail);
+	n = test_sql_int(db, crm__buf_cstr(&sql));
+	crm__buf_free(&sql);
+	return n;
+}
+
 /* Every record of `form` as JSON, in id order, into one string (for
  * comparing a whole table before and after a refused migration). */
 static char *snapshot(crm_db *db, const char *form)
@@ -245,7 +260,7 @@ TEST(test_migrate__add_field_with_default_fills_existing_records)
 		       "{\"name\":\"stage\",\"type\":\"enum\",\"options\":[\"new\",\"won\"],\"default\":\"new\"},"
 		       "{\"name\":\"budget\",\"type\":\"decimal\",\"scale\":2,\"default\":\"9.5\"}]}");
 	check_base_records(db, ",\"stage\":\"new\",\"budget\":9.50,\"created_at\"");
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM lead WHERE budget = 950"), NRECORDS);
+	CHECK_INT(sql_scaled(db, "SELECT count(*) FROM lead WHERE ", "budget", 2, " = 950"), NRECORDS);
 	crm_close(db);
 }
 
@@ -572,7 +587,7 @@ TEST(test_migrate__integer_to_decimal)
 
 	retype(db, "decimal", ",\"scale\":2", CRM_OK);
 	check_typed(db, after, 4);
-	CHECK_INT(test_sql_int(db, "SELECT v FROM t WHERE id=1"), 1200);
+	CHECK_INT(sql_scaled(db, "SELECT ", "v", 2, " FROM t WHERE id=1"), 1200);
 	crm_close(db);
 }
 
@@ -601,8 +616,8 @@ TEST(test_migrate__decimal_scale_up_is_exact)
 
 	retype(db, "decimal", ",\"scale\":3", CRM_OK);
 	check_typed(db, after, 4);
-	CHECK_INT(test_sql_int(db, "SELECT v FROM t WHERE id=1"), 12340);
-	CHECK_INT(test_sql_int(db, "SELECT v FROM t WHERE id=2"), -50);
+	CHECK_INT(sql_scaled(db, "SELECT ", "v", 3, " FROM t WHERE id=1"), 12340);
+	CHECK_INT(sql_scaled(db, "SELECT ", "v", 3, " FROM t WHERE id=2"), -50);
 	crm_close(db);
 }
 
@@ -620,7 +635,7 @@ TEST(test_migrate__decimal_scale_down_that_needs_rounding_is_refused)
 	cJSON_Delete(d);
 	CHECK_HAS(test_get(db, "t", 11), "\"v\":12.345");
 	CHECK_HAS(test_get(db, "t", 1), "\"v\":1.230");
-	CHECK_INT(test_sql_int(db, "SELECT v FROM t WHERE id=11"), 12345);
+	CHECK_INT(sql_scaled(db, "SELECT ", "v", 3, " FROM t WHERE id=11"), 12345);
 	crm_close(db);
 }
 

@@ -88,7 +88,7 @@ TEST(test_pg__open_creates_the_schema_and_reopens_it)
 	crm_close(db);
 }
 
-TEST(test_pg__writers_to_one_schema_take_turns)
+TEST(test_pg__writers_run_side_by_side_and_an_apply_waits_for_them)
 {
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
 	const char *schema = fresh_schema("lock");
@@ -101,10 +101,14 @@ TEST(test_pg__writers_to_one_schema_take_turns)
 	test_apply(a, lead_form);
 	CHECK_OK(a, crm_begin(a));
 	CHECK_OK(a, crm_record_insert(a, "lead", "{\"name\":\"a\"}", NULL));
-	/* the schema's advisory lock: b waits its busy timeout, then gives up */
-	CHECK_RC(b, crm_record_insert(b, "lead", "{\"name\":\"b\"}", NULL), CRM_EBUSY);
-	CHECK_OK(a, crm_commit(a));
+	/* the schema's advisory lock, shared by writers: b writes beside a */
 	CHECK_OK(b, crm_record_insert(b, "lead", "{\"name\":\"b\"}", NULL));
+	/* a metadata change takes it alone: b waits its busy timeout, then gives up */
+	CHECK_RC(b, crm_apply(b, "{\"form\":\"other\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]}"),
+		 CRM_EBUSY);
+	CHECK_OK(a, crm_commit(a));
+	test_apply(b, "{\"form\":\"other\",\"fields\":[{\"name\":\"x\",\"type\":\"text\"}]}");
+	CHECK_INT(test_sql_int(b, "SELECT count(*) FROM lead"), 2);
 	crm_close(a);
 	crm_close(b);
 }
@@ -300,6 +304,89 @@ TEST(test_pg__natural_values_convert_exactly)
 	crm__pg_datetime_text(t, INT64_C(-62135596800000) - 86400000); /* the day before 0001-01-01 */
 	CHECK_STR(t, "0001-12-31 00:00:00.000+00 BC");
 	CHECK_INT(crm__pg_datetime_parse(t), INT64_C(-62135596800000) - 86400000);
+}
+
+/* The first column of the first row of `sql` as text, as any client of the
+ * database reads it (static buffer; "(null)" for NULL). */
+static const char *seam_text(crm_db *db, const char *sql)
+{
+	static char out[256];
+	crm__stmt *st = NULL;
+
+	snprintf(out, sizeof out, "(none)");
+	if (db->be->prepare(db, sql, strlen(sql), &st) != CRM_OK) {
+		fprintf(stderr, "bad test SQL %s: %s\n", sql, crm_errmsg(db));
+		test_failures_++;
+		return out;
+	}
+	if (crm__step(st) == CRM_ROW)
+		snprintf(out, sizeof out, "%s", crm__column_text(st, 0) ? crm__column_text(st, 0) : "(null)");
+	crm__finalize(st);
+	return out;
+}
+
+/* Fields are stored in PostgreSQL's own exact types, so BI tools and plain
+ * SQL read and compute on them as they are. */
+TEST(test_pg__fields_are_stored_in_natural_types_that_plain_sql_reads)
+{
+	crm_db *db = test_db();
+	static const char *const types[][2] = {
+		{ "amount", "numeric(19,2)" }, { "rate", "numeric(19,9)" }, { "closed_at", "timestamp with time zone" },
+		{ "due", "date" }, { "won", "boolean" }, { "extra", "json" }, { "tags", "text[]" },
+		{ "name", "text COLLATE \"C\"" }, { "n", "bigint" }, { "score", "double precision" },
+	};
+
+	test_apply(db, "{\"form\":\"deal\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"
+		       "{\"name\":\"amount\",\"type\":\"decimal\",\"scale\":2},{\"name\":\"rate\",\"type\":\"decimal\",\"scale\":9},"
+		       "{\"name\":\"closed_at\",\"type\":\"datetime\"},{\"name\":\"due\",\"type\":\"date\"},"
+		       "{\"name\":\"won\",\"type\":\"boolean\"},{\"name\":\"extra\",\"type\":\"json\"},"
+		       "{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"a\",\"b,c\",\"d\\\"e\"],\"index\":true},"
+		       "{\"name\":\"n\",\"type\":\"integer\"},{\"name\":\"score\",\"type\":\"number\"}]}");
+	for (size_t k = 0; k < sizeof types / sizeof *types; k++)
+		CHECK_STR(test_column_type(db, "deal", types[k][0]), types[k][1]);
+	CHECK_INT(test_sql_int(db, "SELECT numeric_scale FROM information_schema.columns WHERE table_schema ="
+				   " current_schema() AND table_name = 'deal' AND column_name = 'amount'"), 2);
+	CHECK_OK(db, crm_record_insert(db, "deal",
+				       "{\"amount\":\"1000.25\",\"closed_at\":\"2026-01-15T10:00:00+02:00\",\"due\":\"2026-02-01\","
+				       "\"won\":true,\"extra\":{\"k\": \"v\", \"n\":[1,2]},\"tags\":[\"d\\\"e\",\"b,c\"]}",
+				       NULL));
+	CHECK_OK(db, crm_record_insert(db, "deal", "{\"amount\":\"-0.05\",\"closed_at\":\"2026-03-01T00:00:00Z\",\"won\":false}",
+				       NULL));
+	CHECK_OK(db, crm_record_insert(db, "deal", "{\"amount\":\"99\",\"closed_at\":\"2025-12-31T23:59:59.999Z\"}", NULL));
+	/* what a BI tool would send */
+	CHECK_STR(seam_text(db, "SELECT sum(amount) FROM deal WHERE closed_at >= '2026-01-01'"), "1000.20");
+	CHECK_STR(seam_text(db, "SELECT closed_at FROM deal WHERE won"), "2026-01-15 08:00:00+00");
+	CHECK_STR(seam_text(db, "SELECT count(*) FROM deal WHERE NOT won AND due IS NULL"), "1");
+	CHECK_STR(seam_text(db, "SELECT due + 30 FROM deal WHERE won"), "2026-03-03");
+	CHECK_STR(seam_text(db, "SELECT extra->>'k' FROM deal WHERE won"), "v");
+	CHECK_STR(seam_text(db, "SELECT extra FROM deal WHERE won"), "{\"k\": \"v\", \"n\":[1,2]}");
+	CHECK_STR(seam_text(db, "SELECT tags[2] FROM deal WHERE 'b,c' = ANY(tags)"), "d\"e");
+	CHECK_STR(seam_text(db, "SELECT amount FROM crm_view_deal WHERE won"), "1000.25");
+	/* the API still gives the engines' JSON */
+	CHECK_HAS(test_get(db, "deal", 1), "\"amount\":1000.25,\"rate\":null,\"closed_at\":\"2026-01-15T08:00:00.000Z\","
+					  "\"due\":\"2026-02-01\",\"won\":true,\"extra\":{\"k\": \"v\", \"n\":[1,2]},"
+					  "\"tags\":[\"b,c\",\"d\\\"e\"]");
+	crm_close(db);
+}
+
+/* Multi-values cross as text[] literals and come back as the engines'
+ * JSON, with every character that means something in either. */
+TEST(test_pg__text_arrays_convert_both_ways)
+{
+	crm__buf b = CRM__BUF_INIT;
+
+	CHECK_INT(crm__pg_array_from_json(&b, "[\"a\",\"b,c\",\"d\\\"e\",\"f\\\\g\",\"{h}\",\"NULL\"]", 38), 0);
+	CHECK_STR(b.p, "{\"a\",\"b,c\",\"d\\\"e\",\"f\\\\g\",\"{h}\",\"NULL\"}");
+	crm__buf_reset(&b);
+	CHECK_INT(crm__pg_array_to_json(&b, "{a,\"b,c\",\"d\\\"e\",\"f\\\\g\",\"{h}\",\"NULL\",\"x y\"}"), 0);
+	CHECK_STR(b.p, "[\"a\",\"b,c\",\"d\\\"e\",\"f\\\\g\",\"{h}\",\"NULL\",\"x y\"]");
+	crm__buf_reset(&b);
+	CHECK_INT(crm__pg_array_to_json(&b, "{}"), 0);
+	CHECK_STR(b.p, "[]");
+	crm__buf_reset(&b);
+	CHECK_INT(crm__pg_array_from_json(&b, "not json", 8), -1);
+	CHECK_STR(b.p, "not json");
+	crm__buf_free(&b);
 }
 
 TEST(test_pg__records_insert_get_update_delete)
@@ -703,11 +790,12 @@ TEST(test_pg__a_queued_write_that_fails_fails_its_own_call)
 
 int test_failures_;
 static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_reopens_it), T(test_pg__schema_names_are_validated),
-	  T(test_pg__writers_to_one_schema_take_turns),
+	  T(test_pg__writers_run_side_by_side_and_an_apply_waits_for_them),
 	  T(test_pg__a_schema_of_another_application_is_refused_unless_init), T(test_pg__a_missing_database_is_enotfound),
 	  T(test_pg__placeholders_become_numbered_outside_strings_and_comments),
 	  T(test_pg__prepared_statements_bind_and_read_every_kind), T(test_pg__a_parameter_number_left_unused_is_accepted),
 	  T(test_pg__statements_are_prepared_again_after_ddl), T(test_pg__natural_values_convert_exactly),
+	  T(test_pg__fields_are_stored_in_natural_types_that_plain_sql_reads), T(test_pg__text_arrays_convert_both_ways),
 	  T(test_pg__records_insert_get_update_delete), T(test_pg__a_query_filters_and_sorts),
 	  T(test_pg__a_unique_violation_is_econstraint_naming_the_field), T(test_pg__sqlstates_map_to_crm_codes),
 	  T(test_pg__a_rolled_back_transaction_leaves_nothing), T(test_pg__a_metadata_change_is_noticed_by_another_handle),

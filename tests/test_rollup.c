@@ -402,9 +402,10 @@ TEST(test_rollup__adding_a_rollup_backfills_existing_records)
 TEST(test_rollup__forward_child_gets_its_column_type)
 {
 	crm_db *db = setup();
+	const char *date = db->be->dialect->field_type(CRM_TYPE_DATE, 0);
 
 	/* first_due is a min of a date, declared before ticket existed */
-	CHECK_STR(test_column_type(db, "customer", "first_due"), db->be->dialect->type_text);
+	CHECK_STR(test_column_type(db, "customer", "first_due"), date ? date : db->be->dialect->type_text);
 	CHECK_STR(test_column_type(db, "customer", "avg_priority"), db->be->dialect->type_real);
 	/* its index survived the retyping */
 	CHECK_INT(test_index_mentions(db, "customer", "first_due"), 1);

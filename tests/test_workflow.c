@@ -173,6 +173,21 @@ static const char *field(crm_db *db, const char *form, int64_t id, const char *n
 	return sql_text(db, "SELECT \"%s\" FROM \"%s\" WHERE id=%lld", name, form, (long long)id);
 }
 
+/* SQL for `column` of a field of `type` as the engines keep it (decimals
+ * scaled, datetimes in ms), whatever type the backend stores it in. */
+static const char *stored(crm_db *db, crm_type type, int scale, const char *column)
+{
+	static char texts[4][160];
+	static int next;
+	char *out = texts[next++ % 4];
+	crm__buf sql = CRM__BUF_INIT;
+
+	db->be->dialect->as_storage(&sql, type, scale, column);
+	snprintf(out, sizeof texts[0], "%s", crm__buf_cstr(&sql));
+	crm__buf_free(&sql);
+	return out;
+}
+
 static int64_t ms(const char *iso)
 {
 	int64_t v = 0;
@@ -1026,14 +1041,15 @@ TEST(test_s9_order_to_cash)
 	CHECK_INT(count(db, "project"), 1);
 	project = sql_int(db, "SELECT id FROM project");
 	/* the contract's data, copied over ({"field"} and {"lua"} values) */
-	CHECK_STR(sql_text(db, "SELECT name || '|' || customer || '|' || contract || '|' || opportunity || '|' || amount || '|' || "
-			       "payment_terms FROM project"),
+	CHECK_STR(sql_text(db, "SELECT name || '|' || customer || '|' || contract || '|' || opportunity || '|' || %s || '|' || "
+			       "payment_terms FROM project", stored(db, CRM_TYPE_DECIMAL, 2, "amount")),
 		  "ACME rollout|ACME Ltd|1|1|12000050|30 days net");
 	/* the project runs its own workflow, started by its creation */
 	CHECK_STR(state_of(db, "delivery", "project", project), "delivering");
 	CHECK_OK(db, fire(db, "project", project, "delivered", NULL));
 	CHECK_STR(state_of(db, "delivery", "project", project), "invoicing");
-	CHECK_STR(sql_text(db, "SELECT project || '|' || amount || '|' || ((due - %lld) / 86400000) FROM invoice", (long long)T0),
+	CHECK_STR(sql_text(db, "SELECT project || '|' || %s || '|' || ((%s - %lld) / 86400000) FROM invoice",
+			   stored(db, CRM_TYPE_DECIMAL, 2, "amount"), stored(db, CRM_TYPE_DATETIME, 0, "due"), (long long)T0),
 		  "1|12000050|30");
 	CHECK_HAS(sql_text(db, "SELECT payload FROM crm_event WHERE type='invoice_issued'"), "\"amount\":120000.50");
 	crm_clock_set(db, T0 + 2 * DAY);
@@ -1356,7 +1372,7 @@ TEST(test_engine__action_values)
 	CHECK_STR(field(db, "deal", id, "info"),
 		  "{\"who\":\"alice\",\"nested\":{\"amount\":10.00,\"when\":\"2026-01-02T03:04:05.000Z\"},\"list\":[1,{\"field\":\"x\"}]}");
 	CHECK_STR(field(db, "deal", id, "labels"), "[\"vip\",\"hot\"]");
-	CHECK_STR(field(db, "deal", id, "amount"), "950");
+	CHECK_INT(sql_int(db, "SELECT %s FROM deal WHERE id=%lld", stored(db, CRM_TYPE_DECIMAL, 2, "amount"), (long long)id), 950);
 	CHECK_STR(field(db, "deal", id, "name"), "D (moved)");
 	/* emit: workflow and state (the state the action runs in) around the data */
 	ev = sql_text(db, "SELECT payload FROM crm_event WHERE type='moved'");

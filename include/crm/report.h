@@ -65,7 +65,7 @@ CRM_EXTERN(void) crm_report_free(crm_report *rep);
  */
 CRM_EXTERN(int) crm_report_output(crm_db *db, const char *name, const char *params_json, const char *format,
 				  char **out);
-/** The compiled SQL, its bound parameters and SQLite's query plan, as JSON in *out (crm_free). */
+/** The compiled SQL, its bound parameters and the backend's query plan, as JSON in *out (crm_free). */
 CRM_EXTERN(int) crm_report_explain(crm_db *db, const char *name, const char *params_json, char **out);
 /**
  * Drill-down: the query (JSON for crm_query on the report's source form)

@@ -12,14 +12,16 @@
  * tables are written with the dialect's pieces (crm__exec_schema). Values cross
  * the seam in the engines' storage representation (see lib/store/schema.h:
  * decimals as scaled integers, datetimes as ms since the epoch, booleans
- * 0/1, dates as "YYYY-MM-DD"); a backend that stores natural types
- * (numeric, timestamptz, boolean) converts at bind_as/column_as.
+ * 0/1, dates as "YYYY-MM-DD", multi-values as JSON array text); a backend
+ * that stores natural types (dialect field_type: numeric, timestamptz,
+ * boolean, date, json, text[]) converts at bind_as/column_as, or after
+ * the server's parameter and column types for text.
  *
  * Failures: every function that can fail records the error on the handle
  * (crm__error...) and returns its crm code; step returns CRM_ROW or CRM_DONE
  * on success. A constraint violation is CRM_ECONSTRAINT; a lock not granted
- * in time CRM_EBUSY; a serialization failure the backend could not retry
- * CRM_EBUSY too.
+ * in time CRM_EBUSY; a deadlock or a serialization failure the backend
+ * could not retry CRM_EBUSY too (the transaction is rolled back).
  *
  * After a statement failed inside a transaction, an engine does nothing on
  * the connection but end its crm__tx (PostgreSQL refuses every statement of
@@ -45,11 +47,35 @@ typedef struct crm__stmt crm__stmt;
 enum crm__sqltype { CRM__SQL_INTEGER = 1, CRM__SQL_FLOAT = 2, CRM__SQL_TEXT = 3, CRM__SQL_NULL = 5 };
 
 /* Values the engines keep as integers that a backend may store in a type
- * of its own (bind_as, column_as). */
+ * of its own (bind_as, column_as). NONE: a plain integer. */
 enum crm__natural {
+	CRM__NAT_NONE,
 	CRM__NAT_BOOL,     /* 0/1 */
 	CRM__NAT_DECIMAL,  /* scaled by 10^scale */
 	CRM__NAT_DATETIME, /* ms since 1970-01-01T00:00:00Z */
+};
+
+/* What a write transaction may do beside other writers of the same app
+ * (docs/storage.md, "Concurrency"). */
+enum crm__tx_mode {
+	/* Records, workflows, events: runs beside other ordinary writers,
+	 * taking row locks (the dialect's lock_* clauses) where it reads
+	 * then writes; never beside an exclusive one. */
+	CRM__TX_WRITE,
+	/* Metadata and DDL (crm_apply), and whatever needs the whole app:
+	 * no other writer of the app runs beside it. */
+	CRM__TX_EXCLUSIVE,
+};
+
+/* App-wide locks a write transaction takes on the way (lock). */
+enum crm__tx_lock {
+	/* Make an ordinary write transaction exclusive (a metadata change
+	 * inside a host's transaction). */
+	CRM__LOCK_EXCLUSIVE,
+	/* Before appending to the event outbox: appends commit in the order
+	 * of their ids, so a reader of "the events after id N" never finds a
+	 * lower id committed later. */
+	CRM__LOCK_EVENTS,
 };
 
 /* The outcome of a queued statement (crm__backend.queue): rc is CRM_ROW
@@ -93,8 +119,14 @@ struct crm__backend {
 	int (*upgrade)(crm_db *db);
 
 	/* ---- transactions: savepoints are portable SQL (lib/core/tx.c) ---- */
-	/* Begin a top-level transaction that will write. */
-	int (*begin)(crm_db *db);
+	/* Begin a top-level transaction that will write, in `mode` (see enum
+	 * crm__tx_mode). A backend whose writers always take turns (SQLite's
+	 * BEGIN IMMEDIATE) may treat both modes alike. */
+	int (*begin)(crm_db *db, enum crm__tx_mode mode);
+	/* Inside a write transaction: take the app-wide lock `what` until the
+	 * transaction ends (taking it twice is harmless). CRM_OK at once where
+	 * writers already take turns. */
+	int (*lock)(crm_db *db, enum crm__tx_lock what);
 	int (*commit)(crm_db *db);
 	/* Never fails as far as the engines are concerned. */
 	void (*rollback)(crm_db *db);
@@ -177,8 +209,29 @@ struct crm__backend {
  * functions append to `sql`. Every identifier passed in comes from
  * validated metadata. */
 struct crm__dialect {
-	/* Column types of the storage classes. */
+	/* Column types of the storage classes. Text compares and sorts by its
+	 * bytes (SQLite's BINARY) whatever the database's default collation,
+	 * so filters, paging and report order agree between backends. */
 	const char *type_integer, *type_real, *type_text;
+	/* The column type of a field whose values are of `type` (decimals:
+	 * with `scale` fraction digits), spelt as column_decl_type reads it
+	 * back; NULL: the type of its storage class (above). A backend with
+	 * natural types (PostgreSQL: numeric, timestamptz, boolean, date,
+	 * json, text[]) returns them here, and converts at bind_as/column_as. */
+	const char *(*field_type)(crm_type type, int scale);
+	/* The stored value `expr` of a field of `type` in the engines' own
+	 * representation (decimals scaled by 10^scale, datetimes ms since the
+	 * epoch, booleans 0/1, dates 'YYYY-MM-DD', JSON and multi-values as
+	 * text), for SQL that computes on values (report buckets, sums,
+	 * groups). Comparisons with bound values use the column itself. */
+	void (*as_storage)(crm__buf *sql, crm_type type, int scale, const char *expr);
+	/* The stored value `expr` of a field of `type` to sort and page by, in
+	 * the order of the engines' representation: the column itself where
+	 * its own order is that one (so indexes serve), else as_storage. */
+	void (*sort_value)(crm__buf *sql, crm_type type, const char *expr);
+	/* The stored value `expr` of a field of `type` as people and BI tools
+	 * read it in the views: ISO datetimes, decimals as numbers. */
+	void (*human_value)(crm__buf *sql, crm_type type, int scale, const char *expr);
 	/* The primary key column of libcrm's tables: a 64-bit id that is never
 	 * given twice, even after the row is deleted. */
 	const char *identity_id;
@@ -188,6 +241,15 @@ struct crm__dialect {
 	 * statements end the transaction: a unique key's conflict skips the
 	 * row (no id comes back) instead of failing. "" elsewhere. */
 	const char *insert_skip_conflict;
+	/* Row locks, appended to a SELECT that reads rows the transaction
+	 * then writes or relies on ("" where writers take turns): lock_update
+	 * before a delete; lock_no_key_update before an update that changes
+	 * no key (a record read then written, a workflow instance before its
+	 * transition, a rollup's parent before it is recomputed); lock_key_share
+	 * on a referenced record while a reference to it is written (a delete
+	 * waits for it); lock_claim on rows a worker takes for itself, skipping
+	 * those another worker holds (timers). */
+	const char *lock_update, *lock_no_key_update, *lock_key_share, *lock_claim;
 	/* Null-safe comparisons: "a <not_distinct> b" is true when both are
 	 * null, "a <distinct> b" is its negation. */
 	const char *not_distinct, *distinct;
@@ -200,13 +262,18 @@ struct crm__dialect {
 	 * real number when the total does not fit 64 bits (a report shows it
 	 * as overflow); sum_strict fails with CRM_ELIMIT instead (rollups). */
 	const char *sum_exact, *sum_strict;
-	/* Scalar minimum and maximum of two values. */
-	const char *least, *greatest;
+	/* Aggregate function that sums doubles in order as IEEE 754 does and
+	 * gives an infinity, not a failure, when the total is out of range
+	 * (a report shows it as overflow). */
+	const char *sum_real;
+	/* `expr` (an integer) held to [lo, hi]; NULL stays NULL. */
+	void (*clamp)(crm__buf *sql, const char *expr, int64_t lo, int64_t hi);
 	/* Sort directions that put nulls first in ascending order and last
 	 * in descending order (keyset paging relies on it). */
 	const char *order_asc, *order_desc;
-	/* Condition: the multi-value (a JSON array of strings) `column_sql`
-	 * holds the value of the placeholder that follows; written as
+	/* Condition: the multi-value column `column_sql` (a JSON array of
+	 * strings, or the backend's field_type) holds the value of the
+	 * placeholder that follows; written as
 	 * contains_list[0] column contains_list[1] "?" contains_list[2]. */
 	const char *contains_list[3];
 	/* Function of (haystack, needle): the 1-based position of needle in
@@ -225,6 +292,10 @@ struct crm__dialect {
 	void (*iso_datetime)(crm__buf *sql, const char *expr);
 	/* The statement start that creates a view unless it exists. */
 	const char *create_view;
+	/* Statements appended after CREATE VIEW of `view` (a validated name)
+	 * so that writes through it fail, as SQLite's views refuse them;
+	 * each begins with ";". */
+	void (*view_read_only)(crm__buf *sql, const char *view);
 	/* Appended to CREATE TABLE of a table keyed by its primary key alone
 	 * (no hidden row id needed). */
 	const char *without_rowid;

@@ -1,6 +1,6 @@
 /* The PostgreSQL backend on libpq: one schema per libcrm app, writers
- * serialized by an advisory lock per schema (SQLite's BEGIN IMMEDIATE across
- * processes and machines), metadata changes announced with LISTEN/NOTIFY.
+ * side by side under a shared advisory lock per schema that metadata
+ * changes take exclusively, metadata changes announced with LISTEN/NOTIFY.
  * Statements are in pg_stmt.c, value conversions in pg_types.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +59,10 @@ int crm__pg_exec(crm_db *db, const char *sql)
 {
 	if (mentions(sql, "CREATE") || mentions(sql, "ALTER") || mentions(sql, "DROP"))
 		PG(db)->ddl_epoch++;
+	/* A savepoint rolled back lets go of the locks taken since: ask again
+	 * (asking for a lock held already is harmless). */
+	if (mentions(sql, "ROLLBACK"))
+		PG(db)->locks = 0;
 	/* A savepoint taken or released goes with the next statement: no
 	 * round trip of its own. */
 	if ((strncmp(sql, "SAVEPOINT ", 10) == 0 || strncmp(sql, "RELEASE ", 8) == 0) && !strchr(sql, ';'))
@@ -77,31 +81,37 @@ static int pg_in_transaction(crm_db *db)
 
 static void pg_rollback(crm_db *db)
 {
+	if (db->conn)
+		PG(db)->locks = 0;
 	if (pg_in_transaction(db)) /* after what was in flight, whose failure no longer matters */
 		PQclear(PQexec(PG(db)->c, "ROLLBACK")), PG(db)->round_trips++;
 	crm__pg_flush_dead(db, 0);
 }
 
 /*
- * BEGIN, then the schema's advisory lock: one writer at a time per schema,
- * as SQLite's BEGIN IMMEDIATE, whatever machine it runs on. With the lock
- * held every earlier writer has committed; the generation read in the same
- * round trip catches a metadata change whose notification the server holds
- * back while this session is inside a transaction.
+ * BEGIN, then the schema's advisory lock: shared by ordinary writers, which
+ * run side by side (row locks order them where they meet), exclusive for
+ * metadata changes, which thus never run beside a writer that compiled the
+ * metadata they replace. With the lock held every exclusive writer before
+ * has committed; the generation read in the same round trip catches a
+ * metadata change whose notification the server holds back while this
+ * session is inside a transaction.
  */
-static int pg_begin(crm_db *db)
+static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 {
 	pg_conn *pc = PG(db);
 	PGresult *res;
-	char sql[160];
+	char sql[200];
 	int rc;
 
-	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(%lld)%s", (long long)pc->lock_key,
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
+		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
 		 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
 	if ((rc = run(db, sql, &res))) {
 		pg_rollback(db);
 		return rc;
 	}
+	pc->locks = mode == CRM__TX_EXCLUSIVE ? 1u << CRM__LOCK_EXCLUSIVE : 0;
 	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation) {
 		pc->notes++;
 		pc->ddl_epoch++;
@@ -110,12 +120,39 @@ static int pg_begin(crm_db *db)
 	return CRM_OK;
 }
 
+/*
+ * The schema's lock made exclusive: waits for the other ordinary writers
+ * to end (two sessions doing so at once deadlock, and one of them fails
+ * with CRM_EBUSY). The events lock is a second key beside it (two int4
+ * halves: a lock space of its own), held from the first append to the
+ * commit, so appends commit in the order of their ids.
+ */
+static int pg_lock(crm_db *db, enum crm__tx_lock what)
+{
+	pg_conn *pc = PG(db);
+	uint64_t key = (uint64_t)pc->lock_key;
+	char sql[120];
+	int rc;
+
+	if (pc->locks & (1u << what))
+		return CRM_OK;
+	if (what == CRM__LOCK_EXCLUSIVE)
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
+	else
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
+			 (int)(int32_t)(uint32_t)key);
+	if ((rc = run(db, sql, NULL)) == CRM_OK)
+		pc->locks |= 1u << what;
+	return rc;
+}
+
 /* COMMIT of a failed transaction rolls back and says so only in its tag. */
 static int pg_commit(crm_db *db)
 {
 	PGresult *res;
 	int rc, failed = PQtransactionStatus(PG(db)->c) == PQTRANS_INERROR;
 
+	PG(db)->locks = 0; /* the server lets go of them whatever COMMIT says */
 	if ((rc = run(db, "COMMIT", &res)))
 		return rc;
 	failed |= strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
@@ -221,7 +258,10 @@ static int pg_index_names(crm_db *db, const char *table, crm__buf *names)
 static int pg_column_decl_type(crm_db *db, const char *table, const char *column, crm__buf *type)
 {
 	int rc = crm__stmt_texts(db,
-				 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a"
+				 /* spelt as the dialect's type_text: with its collation */
+				 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attcollation ="
+				 " CAST('pg_catalog.\"C\"' AS regcollation) THEN ' COLLATE \"C\"' ELSE '' END"
+				 " FROM pg_catalog.pg_attribute a"
 				 " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
 				 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 				 " WHERE n.nspname = current_schema() AND c.relname = ?1 AND a.attname = ?2"
@@ -233,24 +273,80 @@ static int pg_column_decl_type(crm_db *db, const char *table, const char *column
 	return rc;
 }
 
-/* EXPLAIN's text lines, each as an item of its own (parent 0). */
+/* The plan as SQLite's EXPLAIN QUERY PLAN gives it: one item per plan
+ * node, with the id of the node it feeds (0 for the top), and the node's
+ * properties (conditions, sort keys) after it in its detail. From EXPLAIN's
+ * text without costs: a node line is the first, begins "->" indented under
+ * its parent's text, or heads a CTE or subplan (SQLite's MATERIALIZE and
+ * SUBQUERY items); other lines are properties of the node above. */
+struct plan_walk {
+	crm__buf *out;
+	int n;             /* nodes written or pending */
+	int depth;         /* entries in stack */
+	int col[64], id[64]; /* open nodes: where their text starts, their id */
+};
+
+static int plan_node(const char *text)
+{
+	static const char *const heads[] = { "->", "CTE ", "InitPlan ", "SubPlan " };
+
+	for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
+		if (strncmp(text, heads[i], strlen(heads[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static void plan_line(struct plan_walk *w, const char *line)
+{
+	int at = (int)strspn(line, " ");
+	int parent;
+
+	if (w->n && !plan_node(line + at)) {
+		crm__buf_puts(w->out, "; "); /* a property: inside the detail still open */
+		crm__buf_puts(w->out, line + at);
+		return;
+	}
+	if (w->n)
+		crm__buf_puts(w->out, "\"},"); /* end the previous node's detail */
+	while (w->depth && w->col[w->depth - 1] >= at)
+		w->depth--;
+	parent = w->depth ? w->id[w->depth - 1] : 0;
+	if (w->n && strncmp(line + at, "->", 2) == 0)
+		at += 2 + (int)strspn(line + at + 2, " ");
+	if (w->depth < 64) {
+		w->col[w->depth] = at;
+		w->id[w->depth++] = w->n + 1;
+	}
+	crm__buf_printf(w->out, "{\"id\":%d,\"parent\":%d,\"detail\":\"", ++w->n, parent);
+	crm__buf_puts(w->out, line + at);
+}
+
 static int pg_explain(crm_db *db, const char *sql, int (*bind)(crm__stmt *st, void *payload), void *payload,
 		      crm__buf *out)
 {
+	struct plan_walk w = { .out = out };
+	crm__buf line = CRM__BUF_INIT;
 	crm__stmt *st;
-	int rc, n = 0;
+	int rc;
 
-	if ((rc = crm__prepare_prefixed(db, "EXPLAIN ", sql, &st)))
+	if ((rc = crm__prepare_prefixed(db, "EXPLAIN (COSTS OFF) ", sql, &st)))
 		return rc;
 	if ((rc = bind(st, payload)) == CRM_OK) {
 		while ((rc = crm__step(st)) == CRM_ROW) {
-			crm__buf_printf(out, "%s{\"id\":%d,\"parent\":0,\"detail\":", n ? "," : "", n + 1);
-			crm__json_cstr(out, crm__column_text(st, 0));
-			crm__buf_putc(out, '}');
-			n++;
+			/* the line as JSON string content, to append piece by piece */
+			crm__buf_reset(&line);
+			crm__json_cstr(&line, crm__column_text(st, 0));
+			if (line.len >= 2) {
+				line.p[line.len - 1] = '\0';
+				plan_line(&w, line.p + 1);
+			}
 		}
+		if (w.n)
+			crm__buf_puts(out, "\"}");
+		out->oom |= line.oom;
 		rc = rc == CRM_DONE ? CRM_OK : rc;
 	}
+	crm__buf_free(&line);
 	crm__finalize(st);
 	return rc;
 }
@@ -422,6 +518,7 @@ const crm__backend crm__pg_backend = {
 	.exec = crm__pg_exec,
 	.upgrade = pg_upgrade,
 	.begin = pg_begin,
+	.lock = pg_lock,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.in_transaction = pg_in_transaction,

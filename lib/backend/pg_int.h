@@ -21,6 +21,7 @@
 #define PG_TIMESTAMP 1114
 #define PG_TIMESTAMPTZ 1184
 #define PG_NUMERIC 1700
+#define PG_TEXTARRAY 1009
 
 #define PG_DEAD_MAX 32
 
@@ -44,6 +45,9 @@ typedef struct pg_conn {
 	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
+	/* The app-wide locks the open transaction holds: bit 1 << enum
+	 * crm__tx_lock (pg_conn.c). */
+	unsigned int locks;
 	/* Names of finalized statements whose DEALLOCATE waits for a
 	 * transaction that can run it (fixed: forgetting must not allocate). */
 	char dead[PG_DEAD_MAX][16];
@@ -89,6 +93,10 @@ typedef struct pg_stmt {
 	int active;          /* streaming, and rows are still to come */
 	PGresult *rest;      /* the rows still to come, read early (spill) */
 	int failed;          /* the stream's failure, found while spilling */
+	/* text[] columns of the current row as the engines' JSON text, made
+	 * when the row is reached (valid until the next step) */
+	char **arrays;
+	int narrays;
 } pg_stmt;
 
 #define P(st) ((pg_stmt *)(st))
@@ -108,6 +116,12 @@ void crm__pg_decimal_text(char *out, int64_t scaled, int scale);
 int64_t crm__pg_decimal_parse(const char *s, int scale);
 void crm__pg_datetime_text(char *out, int64_t ms);
 int64_t crm__pg_datetime_parse(const char *s);
+/* Multi-values: the engines' JSON array of strings as a text[] literal
+ * ({"a","b"}) and a text[] as PostgreSQL prints it back as that JSON text,
+ * appended NUL-terminated to `out`. -1 when the input is neither (the text
+ * is then copied as it is, for the server to judge), -2 out of memory. */
+int crm__pg_array_from_json(crm__buf *out, const char *json, size_t n);
+int crm__pg_array_to_json(crm__buf *out, const char *text);
 /* FNV-1a 64 of "libcrm:" + schema: the advisory lock key of the schema. */
 int64_t crm__pg_lock_key(const char *schema);
 /* 1 when `name` is a schema name libcrm accepts: [a-z_][a-z0-9_]{0,62}. */

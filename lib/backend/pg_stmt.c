@@ -17,8 +17,18 @@ static PGconn *conn_of(crm__stmt *st) { return st->db->conn ? PG(st->db)->c : NU
 
 /* ---- prepare, finalize ---- */
 
+static void forget_arrays(pg_stmt *st)
+{
+	for (int i = 0; i < st->narrays; i++) {
+		crm__free(st->arrays[i]);
+		st->arrays[i] = NULL;
+	}
+}
+
 static void free_stmt(pg_stmt *st)
 {
+	forget_arrays(st);
+	crm__free(st->arrays);
 	crm__buf_free(&st->copies);
 	crm__free(st->params);
 	crm__free(st->values);
@@ -182,6 +192,7 @@ void crm__pg_reset(crm__stmt *base)
 {
 	pg_stmt *st = P(base);
 
+	forget_arrays(st);
 	if (st->active && conn_of(base))
 		crm__pg_discard(st);
 	st->active = 0;
@@ -285,6 +296,7 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	if (type == PG_INT8 || type == PG_INT4 || type == PG_INT2 || type == PG_FLOAT8 || type == PG_FLOAT4)
 		return crm__pg_bind_int64(st, i, v);
 	switch (kind) {
+	case CRM__NAT_NONE: return crm__pg_bind_int64(st, i, v);
 	case CRM__NAT_BOOL: return set_own(st, i, v ? "t" : "f");
 	case CRM__NAT_DECIMAL: crm__pg_decimal_text(t, v, scale); break;
 	case CRM__NAT_DATETIME: crm__pg_datetime_text(t, v); break;
@@ -292,9 +304,12 @@ int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int
 	return set_own(st, i, t);
 }
 
+/* A text[] parameter takes the engines' JSON array text, converted. */
+static int is_array(const pg_stmt *st, int i) { return st->types[i] == PG_TEXTARRAY; }
+
 /* The parameters as libpq takes them: NUL-terminated text. Text bound with
- * a length may have no NUL after it, so it is copied (into one buffer
- * kept for the next run). */
+ * a length may have no NUL after it, and a multi-value's is converted, so
+ * they are copied (into one buffer kept for the next run). */
 int crm__pg_values(pg_stmt *st)
 {
 	size_t at;
@@ -302,7 +317,9 @@ int crm__pg_values(pg_stmt *st)
 	crm__buf_reset(&st->copies);
 	for (int i = 0; i < st->nparams; i++) {
 		pg_param *p = &st->params[i];
-		if (p->kind == PARAM_REF && p->len >= 0) {
+		if (p->kind == PARAM_REF && is_array(st, i))
+			crm__pg_array_from_json(&st->copies, p->ref, p->len >= 0 ? (size_t)p->len : strlen(p->ref));
+		else if (p->kind == PARAM_REF && p->len >= 0) {
 			crm__buf_put(&st->copies, p->ref, (size_t)p->len);
 			crm__buf_putc(&st->copies, 0);
 		}
@@ -318,11 +335,11 @@ int crm__pg_values(pg_stmt *st)
 		case PARAM_NULL: st->values[i] = NULL; break;
 		case PARAM_OWN: st->values[i] = p->own; break;
 		case PARAM_REF:
-			if (p->len < 0)
+			if (p->len < 0 && !is_array(st, i))
 				st->values[i] = p->ref;
 			else {
 				st->values[i] = st->copies.p + at;
-				at += (size_t)p->len + 1;
+				at += (is_array(st, i) ? strlen(st->values[i]) : (size_t)p->len) + 1;
 			}
 			break;
 		}
@@ -405,8 +422,41 @@ static int finished(pg_stmt *st)
 	return crm__error(st->base.db, rc, "postgresql: the statement failed before its last row");
 }
 
+/* Make the text[] columns of the row just reached into the engines' JSON
+ * text. Column readers cannot fail, so their memory is taken here, where
+ * running out fails the step instead of reading as an empty value. */
+static int row_arrays(pg_stmt *st, int rc)
+{
+	int n;
+
+	forget_arrays(st);
+	if (rc != CRM_ROW)
+		return rc;
+	n = PQnfields(st->res);
+	for (int i = 0; i < n; i++) {
+		crm__buf json = CRM__BUF_INIT;
+
+		if (PQftype(st->res, i) != PG_TEXTARRAY || PQgetisnull(st->res, st->row, i))
+			continue;
+		if (st->narrays < n) {
+			char **grown = crm__realloc(st->arrays, (size_t)n * sizeof *grown);
+			if (!grown)
+				return crm__error_oom(st->base.db);
+			memset(grown + st->narrays, 0, (size_t)(n - st->narrays) * sizeof *grown);
+			st->arrays = grown;
+			st->narrays = n;
+		}
+		if (crm__pg_array_to_json(&json, PQgetvalue(st->res, st->row, i)) == -2 ||
+		    !(st->arrays[i] = crm__buf_detach(&json))) {
+			crm__buf_free(&json);
+			return crm__error_oom(st->base.db);
+		}
+	}
+	return rc;
+}
+
 /* As SQLite: a step after CRM_DONE runs the statement again. */
-int crm__pg_step(crm__stmt *base)
+static int next_row(crm__stmt *base)
 {
 	pg_stmt *st = P(base);
 
@@ -432,6 +482,8 @@ int crm__pg_step(crm__stmt *base)
 	crm__pg_reset(base);
 	return execute(st);
 }
+
+int crm__pg_step(crm__stmt *base) { return row_arrays(P(base), next_row(base)); }
 
 /* ---- columns of the current row ---- */
 
@@ -535,7 +587,12 @@ double crm__pg_column_double(crm__stmt *st, int i)
 	}
 }
 
-/* Booleans read as SQLite's 1 and 0, whatever the column's type. */
+/* Column i (a text[]) of the current row as the engines' JSON array
+ * text, made by row_arrays when the row was reached. */
+static const char *array_text(pg_stmt *st, int i) { return i < st->narrays ? st->arrays[i] : NULL; }
+
+/* Booleans read as SQLite's 1 and 0, whatever the column's type;
+ * multi-values as the engines' JSON text. */
 const char *crm__pg_column_text(crm__stmt *st, int i)
 {
 	const PGresult *r = row_of(st, i);
@@ -544,15 +601,20 @@ const char *crm__pg_column_text(crm__stmt *st, int i)
 		return NULL;
 	if (PQftype(r, i) == PG_BOOL)
 		return *value(st, i) == 't' ? "1" : "0";
+	if (PQftype(r, i) == PG_TEXTARRAY)
+		return array_text(P(st), i);
 	return value(st, i);
 }
 
 int crm__pg_column_bytes(crm__stmt *st, int i)
 {
 	const PGresult *r = row_of(st, i);
+	const char *s;
 
 	if (!r)
 		return 0;
+	if (PQftype(r, i) == PG_TEXTARRAY)
+		return (s = array_text(P(st), i)) ? (int)strlen(s) : 0;
 	return PQftype(r, i) == PG_BOOL ? 1 : PQgetlength(r, P(st)->row, i);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_scan.h"
 #include "pg_int.h"
 
 /* ---- errors ---- */
@@ -323,6 +324,92 @@ int64_t crm__pg_datetime_parse(const char *s)
 		y = 1 - y;
 	return (days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + sec -
 		sign * (oh * 3600 + om * 60 + os)) * 1000 + ms;
+}
+
+/* ---- multi-values: JSON arrays of strings <-> text[] ---- */
+
+int crm__pg_array_from_json(crm__buf *out, const char *json, size_t n)
+{
+	crm__buf strings = CRM__BUF_INIT;
+	size_t start = out->len;
+	crm__jscan sc;
+	crm__jval el;
+	int r, k = 0;
+
+	if (crm__jscan_init(&sc, json, n, 2, &strings)) {
+		crm__buf_free(&strings);
+		return -2;
+	}
+	crm__buf_putc(out, '{');
+	while ((r = crm__jscan_element(&sc, &el)) == 1 && el.type == CRM__J_STRING) {
+		/* Every element quoted: no word needs recognising (NULL, blanks). */
+		crm__buf_puts(out, k++ ? ",\"" : "\"");
+		for (size_t i = 0; i < el.n; i++) {
+			if (el.p[i] == '"' || el.p[i] == '\\')
+				crm__buf_putc(out, '\\');
+			crm__buf_putc(out, el.p[i]);
+		}
+		crm__buf_putc(out, '"');
+	}
+	out->oom |= strings.oom; /* an element could not be decoded: no judgement on the text */
+	crm__buf_free(&strings);
+	if (r != 0) {
+		out->len = start;
+		crm__buf_put(out, json, n);
+	} else
+		crm__buf_putc(out, '}');
+	crm__buf_putc(out, 0);
+	return out->oom ? -2 : r != 0 ? -1 : 0;
+}
+
+int crm__pg_array_to_json(crm__buf *out, const char *text)
+{
+	crm__buf el = CRM__BUF_INIT;
+	const char *p = text;
+	size_t start = out->len;
+	int k = 0;
+
+	if (*p++ != '{')
+		goto other;
+	crm__buf_putc(out, '[');
+	while (*p != '}') {
+		crm__buf_reset(&el);
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				crm__buf_putc(&el, *p);
+			}
+			out->oom |= el.oom; /* an element cut short is no value */
+			if (*p++ != '"')
+				goto other;
+		} else {
+			/* Unquoted: no quote, backslash, comma or brace inside; NULL
+			 * would be a null element, which no multi-value holds. */
+			for (; *p && *p != ',' && *p != '}'; p++)
+				crm__buf_putc(&el, *p);
+			out->oom |= el.oom;
+			if (!el.len)
+				goto other;
+		}
+		if (k++)
+			crm__buf_putc(out, ',');
+		crm__json_str(out, el.p ? el.p : "", el.len);
+		if (*p == ',')
+			p++;
+		else if (*p != '}')
+			goto other;
+	}
+	crm__buf_free(&el);
+	crm__buf_putc(out, ']');
+	crm__buf_putc(out, 0);
+	return out->oom ? -2 : 0;
+other:
+	crm__buf_free(&el);
+	out->len = start;
+	crm__buf_puts(out, text);
+	crm__buf_putc(out, 0);
+	return out->oom ? -2 : -1;
 }
 
 /* ---- the schema ---- */

@@ -142,8 +142,21 @@ static int lite_exec(crm_db *db, const char *sql)
 }
 
 /* The write lock up front, so two processes never deadlock upgrading
- * read locks. */
-static int lite_begin(crm_db *db) { return lite_exec(db, "BEGIN IMMEDIATE"); }
+ * read locks. Writers take turns: both modes are alike, and every
+ * app-wide lock is already held. */
+static int lite_begin(crm_db *db, enum crm__tx_mode mode)
+{
+	(void)mode;
+	return lite_exec(db, "BEGIN IMMEDIATE");
+}
+
+static int lite_lock(crm_db *db, enum crm__tx_lock what)
+{
+	(void)db;
+	(void)what;
+	return CRM_OK;
+}
+
 static int lite_commit(crm_db *db) { return lite_exec(db, "COMMIT"); }
 
 static void lite_rollback(crm_db *db)
@@ -329,6 +342,42 @@ static void lite_iso_datetime(crm__buf *sql, const char *expr)
 	crm__buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s / 1000.0, 'unixepoch')", expr);
 }
 
+/* Values are stored in the engines' own representation. */
+static const char *lite_field_type(crm_type type, int scale)
+{
+	(void)type;
+	(void)scale;
+	return NULL;
+}
+
+static void lite_as_storage(crm__buf *sql, crm_type type, int scale, const char *expr)
+{
+	(void)type;
+	(void)scale;
+	crm__buf_puts(sql, expr);
+}
+
+static void lite_sort_value(crm__buf *sql, crm_type type, const char *expr)
+{
+	(void)type;
+	crm__buf_puts(sql, expr);
+}
+
+static void lite_human_value(crm__buf *sql, crm_type type, int scale, const char *expr)
+{
+	if (type == CRM_TYPE_DATETIME)
+		lite_iso_datetime(sql, expr);
+	else if (type == CRM_TYPE_DECIMAL && scale > 0) {
+		/* A number, as BI tools expect; the exact value stays in the
+		 * table. The scale is a checked small integer, not user text. */
+		crm__buf_printf(sql, "%s / 1", expr);
+		for (int i = 0; i < scale; i++)
+			crm__buf_putc(sql, '0');
+		crm__buf_puts(sql, ".0");
+	} else
+		crm__buf_puts(sql, expr);
+}
+
 static void lite_bucket_start(crm__buf *sql, int bucket, int datetime, const char *expr)
 {
 	static const char *const mods[] = { "", "", ", '-6 days', 'weekday 1'", ", 'start of month'", ", 'start of month'",
@@ -353,23 +402,44 @@ static void lite_iso_week(crm__buf *sql, const char *day)
 
 static void lite_day_number(crm__buf *sql, const char *day) { crm__buf_printf(sql, "unixepoch(%s) / 86400", day); }
 
+/* SQLite's min and max of several values are NULL when one is. */
+static void lite_clamp(crm__buf *sql, const char *expr, int64_t lo, int64_t hi)
+{
+	crm__buf_printf(sql, "min(max(%s, %lld), %lld)", expr, (long long)lo, (long long)hi);
+}
+
+/* A view without INSTEAD OF triggers is read-only. */
+static void lite_view_read_only(crm__buf *sql, const char *view)
+{
+	(void)sql;
+	(void)view;
+}
+
 static const crm__dialect lite_dialect = {
 	.type_integer = "INTEGER",
 	.type_real = "REAL",
 	.type_text = "TEXT",
+	.field_type = lite_field_type,
+	.as_storage = lite_as_storage,
+	.sort_value = lite_sort_value,
+	.human_value = lite_human_value,
 	/* AUTOINCREMENT: a deleted record's id is never given to a new one,
 	 * whose workflows, events and history would be mixed up with its. */
 	.identity_id = "id INTEGER PRIMARY KEY AUTOINCREMENT",
 	.returning_id = "",
 	.insert_skip_conflict = "",
+	.lock_update = "",
+	.lock_no_key_update = "",
+	.lock_key_share = "",
+	.lock_claim = "",
 	.not_distinct = "IS",
 	.distinct = "IS NOT",
 	.unique_key = lite_unique_key,
 	.unique_key_end = "",
 	.sum_exact = "crm_sum",
 	.sum_strict = "crm_sum_strict",
-	.least = "min",
-	.greatest = "max",
+	.sum_real = "sum",
+	.clamp = lite_clamp,
 	.order_asc = "", /* SQLite's own order: nulls first ascending, last descending */
 	.order_desc = " DESC",
 	.contains_list = { "EXISTS (SELECT 1 FROM json_each(", ") WHERE value = ", ")" },
@@ -379,6 +449,7 @@ static const crm__dialect lite_dialect = {
 	.storage_class = lite_storage_class,
 	.iso_datetime = lite_iso_datetime,
 	.create_view = "CREATE VIEW IF NOT EXISTS ",
+	.view_read_only = lite_view_read_only,
 	.without_rowid = " WITHOUT ROWID",
 	.bucket_start = lite_bucket_start,
 	.iso_week = lite_iso_week,
@@ -395,6 +466,7 @@ const crm__backend crm__sqlite_backend = {
 	.exec = lite_exec,
 	.upgrade = crm__sqlite_upgrade,
 	.begin = lite_begin,
+	.lock = lite_lock,
 	.commit = lite_commit,
 	.rollback = lite_rollback,
 	.in_transaction = lite_in_transaction,

@@ -116,7 +116,15 @@ int crm__error_remessage(crm_db *db, const char *message);
 int crm__error_oom(crm_db *db);
 
 /* ---- transactions (lib/core/tx.c): every write runs inside one ---- */
+/* An ordinary write (records, workflows, events): beside other writers on
+ * a backend that allows it, so what it reads then writes it reads with the
+ * dialect's lock_* clauses. */
 int crm__tx_begin(crm_db *db);
+/* A write no other writer runs beside: metadata, DDL, whatever needs the
+ * whole app. Nested in an ordinary write, it makes that one exclusive. */
+int crm__tx_begin_exclusive(crm_db *db);
+/* Make the open write transaction exclusive (see crm__tx_begin_exclusive). */
+int crm__tx_exclusive(crm_db *db);
 /* Commit (rc == CRM_OK) or roll back; returns rc, or the commit's failure. */
 int crm__tx_end(crm_db *db, int rc);
 
@@ -159,8 +167,8 @@ int crm__meta_list(crm_db *db, const char *kind, char **out);
 int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *name, char **out);
 /* Run `sql` (no parameters, no rows) on the handle's connection (the backend's exec). */
 /* crm__exec for DDL of libcrm's own tables, written with the dialect's
- * pieces: "{id}" (dialect identity_id), "{int}" (type_integer) and
- * "{without_rowid}" (without_rowid). */
+ * pieces: "{id}" (dialect identity_id), "{int}" (type_integer), "{text}"
+ * (type_text) and "{without_rowid}" (without_rowid). */
 int crm__exec_schema(crm_db *db, const char *sql);
 int crm__exec(crm_db *db, const char *sql);
 

@@ -10,12 +10,13 @@
 
 /* System tables in portable SQL with the dialect's pieces (see
  * crm__exec_schema): {id} the id that is never given twice, {int} 64-bit
- * integers. */
+ * integers, {text} text that sorts by its bytes (definitions are listed
+ * by name). */
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value {int} NOT NULL){without_rowid};"
 	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1) ON CONFLICT DO NOTHING;"
 	"CREATE TABLE IF NOT EXISTS crm_meta("
-	" kind TEXT NOT NULL, name TEXT NOT NULL, version {int} NOT NULL,"
+	" kind {text} NOT NULL, name {text} NOT NULL, version {int} NOT NULL,"
 	" body TEXT NOT NULL, applied_at {int} NOT NULL, applied_by TEXT,"
 	" PRIMARY KEY(kind, name, version)){without_rowid};"
 	/* The event outbox (lib/event): a platform service every engine writes to. */
@@ -31,6 +32,7 @@ int crm__exec_schema(crm_db *db, const char *sql)
 	} pieces[] = {
 		{ "{id}", offsetof(crm__dialect, identity_id) },
 		{ "{int}", offsetof(crm__dialect, type_integer) },
+		{ "{text}", offsetof(crm__dialect, type_text) },
 		{ "{without_rowid}", offsetof(crm__dialect, without_rowid) },
 	};
 	crm__buf out = CRM__BUF_INIT;
@@ -73,7 +75,7 @@ int crm__meta_init(crm_db *db)
 
 	/* Plain BEGIN: crm__tx_begin would read the tables being made. */
 	if (!db->be->readonly(db)) {
-		if ((rc = db->be->begin(db)))
+		if ((rc = db->be->begin(db, CRM__TX_EXCLUSIVE)))
 			return rc;
 		if ((rc = crm__exec_schema(db, schema_sql)) || (rc = db->be->upgrade(db)) || (rc = db->be->commit(db))) {
 			db->be->rollback(db);
@@ -245,7 +247,10 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 
 	if (changed)
 		*changed = 0;
-	if ((rc = crm__meta_latest(db, kind, name, 0, &latest, &version)))
+	/* Writers that compiled the definition being replaced must not run
+	 * beside its change (crm_apply is exclusive already; a host's own
+	 * transaction becomes so here). */
+	if ((rc = crm__tx_exclusive(db)) || (rc = crm__meta_latest(db, kind, name, 0, &latest, &version)))
 		return rc;
 	if (latest && strcmp(latest, body) == 0) {
 		crm__free(latest);

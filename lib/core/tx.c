@@ -1,7 +1,8 @@
 /* Transactions. A top-level write opens the backend's write transaction
  * (on SQLite, BEGIN IMMEDIATE: the lock up front, so two processes never
- * deadlock upgrading read locks); nested writes use savepoints so a
- * failing inner call undoes only itself. */
+ * deadlock upgrading read locks; on PostgreSQL ordinary writers run side by
+ * side and metadata changes alone: enum crm__tx_mode); nested writes use
+ * savepoints so a failing inner call undoes only itself. */
 #include <stdio.h>
 
 #include "db_int.h"
@@ -27,7 +28,7 @@ static void exec_quietly(crm_db *db, const char *sql)
 	db->erroffset = offset;
 }
 
-int crm__tx_begin(crm_db *db)
+static int tx_begin(crm_db *db, enum crm__tx_mode mode)
 {
 	char sql[48];
 	int rc;
@@ -35,18 +36,30 @@ int crm__tx_begin(crm_db *db)
 	if (db->tx_depth == 0 && !db->be->in_transaction(db)) {
 		int stale = 0;
 		/* Now the snapshot is current: drop metadata another connection changed. */
-		if ((rc = db->be->begin(db)) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
+		if ((rc = db->be->begin(db, mode)) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
 			crm__meta_flush(db);
 		if (rc)
 			db->be->rollback(db);
 	} else {
 		snprintf(sql, sizeof sql, "SAVEPOINT crm_%d", db->tx_depth);
 		rc = crm__exec(db, sql);
+		/* Inside an ordinary write (a host's transaction): exclusive from
+		 * here to its end. */
+		if (rc == CRM_OK && mode == CRM__TX_EXCLUSIVE) {
+			db->tx_depth++;
+			return (rc = crm__tx_exclusive(db)) ? crm__tx_end(db, rc) : CRM_OK;
+		}
 	}
 	if (rc == CRM_OK)
 		db->tx_depth++;
 	return rc;
 }
+
+int crm__tx_begin(crm_db *db) { return tx_begin(db, CRM__TX_WRITE); }
+
+int crm__tx_begin_exclusive(crm_db *db) { return tx_begin(db, CRM__TX_EXCLUSIVE); }
+
+int crm__tx_exclusive(crm_db *db) { return db->be->lock(db, CRM__LOCK_EXCLUSIVE); }
 
 int crm__tx_end(crm_db *db, int rc)
 {
@@ -115,7 +128,8 @@ int crm_begin(crm_db *db)
 		return rc;
 	if (db->host_tx)
 		return crm__error(db, CRM_EMISUSE, "a transaction is already open");
-	if ((rc = db->be->begin(db)))
+	/* An ordinary write: a metadata change inside it makes it exclusive. */
+	if ((rc = db->be->begin(db, CRM__TX_WRITE)))
 		return rc;
 	db->host_tx = 1;
 	return CRM_OK;

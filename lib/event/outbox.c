@@ -1,5 +1,5 @@
 /* The event outbox table (see event.h): appending events, and reading them
- * back in commit order (include/crm/event.h). */
+ * back in commit order (include/crm/event.h), which is id order. */
 #include <string.h>
 
 #include "core/codec.h"
@@ -20,6 +20,11 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 	/* A script's payload: no text may hold U+0000 (docs/decisions.md). */
 	if (payload && crm__json_has_nul(payload, strlen(payload), &at))
 		return crm__error_nul(db, "the event payload", at);
+	/* Writers append side by side on some backends: held from here to the
+	 * commit, the events lock makes appends commit in the order of their
+	 * ids, so a reader that has seen id N never finds a lower id later. */
+	if ((rc = db->be->lock(db, CRM__LOCK_EVENTS)))
+		return rc;
 	if (!(st = crm__stmt_take_insert(db, sql)))
 		return db->errcode;
 	crm__bind_int64(st, 1, crm_now(db));

@@ -227,6 +227,11 @@ static int collect(crm_db *db, plan *p)
 		const target *t = &p->targets[p->items[k].target];
 		int64_t id = p->items[k].id;
 
+		/* A cascaded record is held before its referrers are looked for,
+		 * as the first one is (crm__record_delete): a reference written
+		 * beside the delete holds it (lock_key_share) and is then seen. */
+		if (k > 0 && (rc = crm__record_lock(db, t->form->name, id, db->be->dialect->lock_update, NULL)))
+			break;
 		for (int i = 0; i < t->nin && rc == CRM_OK; i++) {
 			const ref_in *r = &t->in[i];
 			int64_t *ids;
@@ -345,7 +350,8 @@ int crm__record_delete(crm_db *db, crm__write *w)
 	int rc;
 
 	crm__record_init(&cur);
-	rc = crm__record_load(db, w->form, w->id, &cur, sys);
+	/* Held to the end: its version, and no new reference to it beside us. */
+	rc = crm__record_load_locked(db, w->form, w->id, &cur, sys, db->be->dialect->lock_update);
 	crm__record_free(&cur);
 	if (rc)
 		return rc;

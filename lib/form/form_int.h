@@ -95,6 +95,14 @@ int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_chan
  * copied into the record); `sys` (may be NULL) gets id, created_at,
  * updated_at, owner and version. CRM_ENOTFOUND when absent. */
 int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys);
+/* The same, holding the row with the dialect's row lock `lock` (one of its
+ * lock_* clauses; "" reads as crm__record_load) until the transaction ends. */
+int crm__record_load_locked(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys,
+			    const char *lock);
+/* Take the row lock `lock` (a dialect lock_* clause) on record `id` of the
+ * table `table`, when the dialect has row locks; *found (may be NULL) is 0
+ * when there is no such record. */
+int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock, int *found);
 
 /* Parse a record object (json, len bytes) into `rec` (reset first): each
  * member converted to its field's storage value. Problems with single

@@ -240,6 +240,10 @@ static int decode_token(crm_db *db, const crm__form *form, query_spec *q, uint32
 			if (storage == CRM__S_TEXT || len == (size_t)-1 || crm__int_parse(p + i, len, &v->i))
 				return crm__error_path(db, "after", "%s", bad);
 			v->kind = CRM__V_INT;
+			if (column >= 0) { /* a decimal, datetime or boolean binds as one */
+				v->nat = (unsigned char)crm__natural_of(form->fields[column].value_type);
+				v->scale = (unsigned char)form->fields[column].scale;
+			}
 			i += len + 1;
 			break;
 		case 'r': {
@@ -470,6 +474,22 @@ out:
 
 /* ---- SQL ---- */
 
+/* A sort key's column as the keys order and compare it (the dialect's
+ * sort_value: the engines' order on every backend). */
+static void key_sql(const crm__dialect *d, crm__buf *sql, const crm__form *form, int column)
+{
+	crm__buf col = CRM__BUF_INIT;
+
+	if (column < 0) {
+		crm__column_sql(sql, form, column, NULL);
+		return;
+	}
+	crm__column_sql(&col, form, column, NULL);
+	d->sort_value(sql, form->fields[column].value_type, crm__buf_cstr(&col));
+	sql->oom |= col.oom;
+	crm__buf_free(&col);
+}
+
 static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const query_spec *q,
 		      const crm__form *form, const crm__value **kbind, int *nk)
 {
@@ -498,7 +518,7 @@ static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, c
 		crm__buf_puts(sql, first ? "(" : " OR (");
 		first = 0;
 		for (int j = 0; j < i; j++) {
-			crm__column_sql(sql, form, q->keys[j].column, NULL);
+			key_sql(d, sql, form, q->keys[j].column);
 			if (q->after[j].kind == CRM__V_NULL)
 				crm__buf_puts(sql, " IS NULL AND ");
 			else {
@@ -507,17 +527,17 @@ static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, c
 			}
 		}
 		if (pi->kind == CRM__V_NULL) {
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " IS NOT NULL");
 		} else if (!ki->desc) {
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " > ?");
 			kbind[(*nk)++] = pi;
 		} else {
 			crm__buf_putc(sql, '(');
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " < ? OR ");
-			crm__column_sql(sql, form, ki->column, NULL);
+			key_sql(d, sql, form, ki->column);
 			crm__buf_puts(sql, " IS NULL)");
 			kbind[(*nk)++] = pi;
 		}
@@ -613,7 +633,7 @@ static int build_cursor(crm_cursor *cur)
 	for (int k = 0; k < q->nkeys; k++) {
 		if (k)
 			crm__buf_puts(&sql, ", ");
-		crm__column_sql(&sql, form, q->keys[k].column, NULL);
+		key_sql(cur->db->be->dialect, &sql, form, q->keys[k].column);
 		crm__buf_puts(&sql, q->keys[k].desc ? cur->db->be->dialect->order_desc : cur->db->be->dialect->order_asc);
 	}
 	paging = q->limit >= 0 || q->offset > 0;
@@ -873,20 +893,30 @@ const char *crm_cursor_token(crm_cursor *cur)
 	snprintf(tmp, sizeof tmp, "%08x", (unsigned)cur->sort_hash);
 	crm__buf_puts(&raw, tmp);
 	for (int k = 0; k < cur->q.nkeys; k++) {
-		int col = cur->q.keys[k].result;
-		switch (crm__column_type(cur->st, col)) {
-		case CRM__SQL_NULL: crm__buf_putc(&raw, 'n'); break;
-		case CRM__SQL_INTEGER: crm__buf_printf(&raw, "i%lld;", (long long)crm__column_int64(cur->st, col)); break;
-		case CRM__SQL_FLOAT:
-			crm__real_text(crm__column_double(cur->st, col), tmp, sizeof tmp);
+		int col = cur->q.keys[k].result, column = cur->q.keys[k].column;
+		crm__value v = { .kind = CRM__V_NULL };
+		/* Fields in the engines' representation, whatever type a
+		 * backend stores them in; system columns are that already. */
+		if (column >= 0)
+			crm__value_column(&v, &cur->form->fields[column], cur->st, col);
+		else if (crm__column_type(cur->st, col) != CRM__SQL_NULL && column == CRM__COL_OWNER) {
+			v.kind = CRM__V_TEXT;
+			v.s = crm__column_text(cur->st, col);
+			v.n = (size_t)crm__column_bytes(cur->st, col);
+		} else if (crm__column_type(cur->st, col) != CRM__SQL_NULL) {
+			v.kind = CRM__V_INT;
+			v.i = crm__column_int64(cur->st, col);
+		}
+		switch (v.kind) {
+		case CRM__V_NULL: crm__buf_putc(&raw, 'n'); break;
+		case CRM__V_INT: crm__buf_printf(&raw, "i%lld;", (long long)v.i); break;
+		case CRM__V_REAL:
+			crm__real_text(v.d, tmp, sizeof tmp);
 			crm__buf_printf(&raw, "r%s;", tmp);
 			break;
-		default: {
-			const char *s = crm__column_text(cur->st, col);
-			int n = crm__column_bytes(cur->st, col);
-			crm__buf_printf(&raw, "t%d:", n);
-			crm__buf_put(&raw, s, (size_t)n);
-		}
+		default:
+			crm__buf_printf(&raw, "t%d:", (int)v.n);
+			crm__buf_put(&raw, v.s, v.n);
 		}
 	}
 	crm__buf_reset(&cur->token);

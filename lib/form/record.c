@@ -121,15 +121,16 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 	return CRM_OK;
 }
 
-int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys)
+/* Read record `id` with `st` (the form's get statement, or one with a row
+ * lock) into `cur` and `sys`; `st` is reset. */
+static int load_row(crm_db *db, crm__form *form, crm__stmt *st, int64_t id, crm__record *cur, crm__value *sys)
 {
-	crm__stmt *st = crm__form_get_stmt(db, form);
 	int rc;
 
-	if (!st)
-		return db->errcode;
-	if (crm__record_reset(cur, form))
+	if (crm__record_reset(cur, form)) {
+		crm__reset(st);
 		return crm__error_oom(db);
+	}
 	crm__bind_int64(st, 1, id);
 	rc = crm__step(st);
 	if (rc == CRM_ROW) {
@@ -180,10 +181,57 @@ int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, 
 	return rc;
 }
 
+int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys)
+{
+	crm__stmt *st = crm__form_get_stmt(db, form);
+
+	return st ? load_row(db, form, st, id, cur, sys) : db->errcode;
+}
+
+int crm__record_load_locked(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys,
+			    const char *lock)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc;
+
+	if (!*lock)
+		return crm__record_load(db, form, id, cur, sys);
+	crm__sql_get(&sql, form);
+	crm__buf_puts(&sql, lock);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
+		return db->errcode;
+	rc = load_row(db, form, st, id, cur, sys);
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock, int *found)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc;
+
+	if (found)
+		*found = 1;
+	if (!*lock)
+		return CRM_OK;
+	crm__sql_exists(&sql, table);
+	crm__buf_puts(&sql, lock);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
+		return db->errcode;
+	crm__bind_int64(st, 1, id);
+	rc = crm__step(st);
+	crm__stmt_give(db, st);
+	if (found)
+		*found = rc == CRM_ROW;
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
 static int load_version(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version)
 {
 	crm__value sys[5];
-	int rc = crm__record_load(db, form, id, cur, sys);
+	int rc = crm__record_load_locked(db, form, id, cur, sys, db->be->dialect->lock_no_key_update);
 
 	*version = rc == CRM_OK ? sys[4].i : 0;
 	return rc;
@@ -334,6 +382,10 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	int64_t version;
 	int rc, p = 1, computed = has_computed(form);
 
+	/* Held to the end: the version compared here is the one the UPDATE
+	 * moves on, and the fields not given are written back unchanged. A
+	 * caller that holds the record already (a transition, which locked it)
+	 * gives it as it is. */
 	if (w->known && w->known->values && w->known->form == form) {
 		if (crm__record_assign(cur, form, w->known->values))
 			return crm__error_oom(db);

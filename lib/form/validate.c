@@ -110,7 +110,12 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 	crm__stmt *st;
 	int rc;
 
+	/* Held until commit: a delete of the target waits, then sees the
+	 * reference (restrict, cascade) instead of leaving it dangling. A
+	 * read-only handle (crm_form_check) writes none and may lock nothing. */
 	crm__sql_exists(&sql, target);
+	if (!db->be->readonly(db))
+		crm__buf_puts(&sql, db->be->dialect->lock_key_share);
 	if (!(st = crm__stmt_take_buf(db, &sql))) {
 		crm__form *tf;
 		/* Existing records rechecked while a ref is pointed at a form

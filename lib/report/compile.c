@@ -67,7 +67,7 @@ void crm__report_filter_sql(const crm__dialect *d, crm__buf *sql, crm__rbinds *b
 		if (tmp.param[i])
 			crm__rbinds_add(binds, NULL, tmp.param[i], param_node(f, tmp.param[i]), form);
 		else
-			crm__rbinds_add(binds, tmp.v[i], NULL, NULL, NULL);
+			crm__rbinds_add(binds, tmp.v[i], NULL, NULL, form);
 	}
 	crm__binds_free(&tmp);
 }
@@ -168,6 +168,24 @@ void crm__report_path_sql(crm__buf *sql, const crm__report *rep, int root)
 	crm__buf_puts(sql, ") AS \"t\"");
 }
 
+/* Column `column` of `alias` in the engines' representation (decimals
+ * scaled, datetimes in ms, ...: the dialect's as_storage), for SQL that
+ * computes on values. Filters compare the column itself. */
+static void value_sql(crm__buf *sql, const crm__report *rep, int column, const char *alias)
+{
+	const crm__field *f = column >= 0 ? &rep->vform.fields[column] : NULL;
+	crm__buf col = CRM__BUF_INIT;
+
+	if (!f) {
+		crm__column_sql(sql, &rep->vform, column, alias);
+		return;
+	}
+	crm__column_sql(&col, &rep->vform, column, alias);
+	rep->dialect->as_storage(sql, f->value_type, f->scale, crm__buf_cstr(&col));
+	sql->oom |= col.oom;
+	crm__buf_free(&col);
+}
+
 /* ---- time buckets ---- */
 
 /* The first day of the bucket holding column `column` of `alias`, as
@@ -183,16 +201,20 @@ static void bucket_key_sql(crm__buf *sql, const crm__report *rep, int column, in
 	 * first or the last bucket (drill.c leaves those open). */
 	crm__buf_putc(&arg, '(');
 	if (datetime && rep->tz_minutes) {
-		crm__buf_printf(&arg, "%s(%s(", d->least, d->greatest);
-		crm__column_sql(&arg, &rep->vform, column, alias);
-		crm__buf_printf(&arg, " + %lld, %lld), %lld)", (long long)rep->tz_minutes * 60000,
-				(long long)CRM__DATETIME_MIN_MS, (long long)CRM__DATETIME_MAX_MS);
+		crm__buf shifted = CRM__BUF_INIT;
+		value_sql(&shifted, rep, column, alias);
+		crm__buf_printf(&shifted, " + %lld", (long long)rep->tz_minutes * 60000);
+		d->clamp(&arg, crm__buf_cstr(&shifted), CRM__DATETIME_MIN_MS, CRM__DATETIME_MAX_MS);
+		arg.oom |= shifted.oom;
+		crm__buf_free(&shifted);
 	} else
-		crm__column_sql(&arg, &rep->vform, column, alias);
+		value_sql(&arg, rep, column, alias);
 	crm__buf_putc(&arg, ')');
 	crm__buf_cstr(&arg);
 	if (arg.oom) {
+		crm__buf_free(&arg);
 		sql->oom = 1;
+		crm__buf_free(&arg);
 		return;
 	}
 	d->bucket_start(sql, bucket, datetime, arg.p);
@@ -245,7 +267,7 @@ static void dim_expr(crm__buf *sql, const crm__report *rep, int d)
 	if (dim->bucket)
 		bucket_key_sql(sql, rep, dim->column, dim->bucket, "t");
 	else
-		crm__column_sql(sql, &rep->vform, dim->column, "t");
+		value_sql(sql, rep, dim->column, "t");
 }
 
 /* The name of dimension d's column in the grouped rows: buckets keep
@@ -267,17 +289,19 @@ static void pow10_sql(crm__buf *sql, int scale)
 }
 
 /* Sums of integers and decimals are the dialect's exact sum: exact past a
- * partial overflow, and a total out of range is reported, not raised. */
+ * partial overflow, and a total out of range is reported, not raised; sums
+ * of numbers reach an infinity, reported the same way. */
 static const char *sum_fn(const crm__report *rep, const crm__rmeasure *ms, const char *fn)
 {
-	return strcmp(fn, "sum") == 0 && ms->type != CRM_TYPE_NUMBER ? rep->dialect->sum_exact : fn;
+	if (strcmp(fn, "sum") != 0)
+		return fn;
+	return ms->type == CRM_TYPE_NUMBER ? rep->dialect->sum_real : rep->dialect->sum_exact;
 }
 
-static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
+/* The value a measure aggregates: the column, or 1 / * for a count, under
+ * the measure's filter. */
+static void measure_arg(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
 {
-	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
-
-	crm__buf_printf(sql, "%s(%s", sum_fn(rep, ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
 	if (ms->filter) {
 		crm__buf_puts(sql, "CASE WHEN ");
 		crm__report_filter_sql(rep->dialect, sql, binds, ms->filter, &rep->vform, "t");
@@ -286,15 +310,46 @@ static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *r
 	if (ms->column == INT32_MIN)
 		crm__buf_puts(sql, ms->filter ? "1" : "*");
 	else
-		crm__column_sql(sql, &rep->vform, ms->column, "t");
+		value_sql(sql, rep, ms->column, "t");
 	if (ms->filter)
 		crm__buf_puts(sql, " END");
-	crm__buf_putc(sql, ')');
-	/* the average of scaled integers, scaled back */
-	if (ms->agg == CRM__A_AVG && ms->column >= 0 && rep->vform.fields[ms->column].value_type == CRM_TYPE_DECIMAL) {
-		crm__buf_puts(sql, " / ");
-		pow10_sql(sql, rep->vform.fields[ms->column].scale);
+}
+
+/* The average of integers or decimals (scaled integers): the exact sum
+ * divided once by the count (times 10^scale), in doubles. One rounding, so
+ * the result is the exact average's nearest double on every backend,
+ * where avg() would round twice (SQLite: the mean, then the unscaling) or
+ * give an exact numeric cut to some digits (PostgreSQL). */
+static void exact_avg_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
+{
+	const crm__field *f = &rep->vform.fields[ms->column];
+	const char *real = rep->dialect->type_real;
+
+	crm__buf_printf(sql, "CAST(%s(", rep->dialect->sum_exact);
+	measure_arg(sql, binds, rep, ms);
+	crm__buf_printf(sql, ") AS %s) / (CAST(count(", real);
+	measure_arg(sql, binds, rep, ms);
+	crm__buf_printf(sql, ") AS %s)", real);
+	if (f->value_type == CRM_TYPE_DECIMAL) {
+		crm__buf_puts(sql, " * ");
+		pow10_sql(sql, f->scale);
 	}
+	/* no value: the sum is NULL, so is the quotient (never 0 / 0) */
+	crm__buf_putc(sql, ')');
+}
+
+static void measure_expr(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, const crm__rmeasure *ms)
+{
+	static const char *const fn[] = { "count", "count", "sum", "avg", "min", "max" };
+
+	if (ms->agg == CRM__A_AVG && ms->column >= 0 && crm__storage_of(rep->vform.fields[ms->column].value_type) ==
+								  CRM__S_INTEGER) {
+		exact_avg_expr(sql, binds, rep, ms);
+		return;
+	}
+	crm__buf_printf(sql, "%s(%s", sum_fn(rep, ms, fn[ms->agg]), ms->agg == CRM__A_COUNT_DISTINCT ? "DISTINCT " : "");
+	measure_arg(sql, binds, rep, ms);
+	crm__buf_putc(sql, ')');
 }
 
 /* A measure's value as a real number (decimals unscaled). */
@@ -366,7 +421,7 @@ static const crm__value *add_const(crm__report *rep, crm__value v)
 
 static void limit_sql(crm__buf *sql, crm__report *rep)
 {
-	crm__value v = { CRM__V_INT, rep->limit, 0, NULL, 0 };
+	crm__value v = { .kind = CRM__V_INT, .i = rep->limit };
 
 	if (rep->limit < 0)
 		return;
@@ -802,12 +857,12 @@ int crm__report_compile(crm_db *db, crm__report *rep)
 	if (!(rep->consts = crm__calloc((size_t)rep->nstages + 4, sizeof *rep->consts)))
 		return crm__error_oom(db);
 	for (int s = 0; s < rep->nstages; s++) {
-		crm__value v = { CRM__V_TEXT, 0, 0, rep->stages[s], strlen(rep->stages[s]) };
+		crm__value v = { .kind = CRM__V_TEXT, .s = rep->stages[s], .n = strlen(rep->stages[s]) };
 		add_const(rep, v);
 	}
 	if (rep->funnel == CRM__FUNNEL_WORKFLOW) {
-		crm__value w = { CRM__V_TEXT, 0, 0, rep->workflow, strlen(rep->workflow) };
-		crm__value f = { CRM__V_TEXT, 0, 0, rep->source->name, strlen(rep->source->name) };
+		crm__value w = { .kind = CRM__V_TEXT, .s = rep->workflow, .n = strlen(rep->workflow) };
+		crm__value f = { .kind = CRM__V_TEXT, .s = rep->source->name, .n = strlen(rep->source->name) };
 		add_const(rep, w);
 		add_const(rep, f);
 	}

@@ -436,7 +436,7 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 	const crm__report *rep = dx->rep;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__rbinds binds = { 0 };
-	crm__value k = { CRM__V_INT, dx->stage, 0, NULL, 0 };
+	crm__value k = { .kind = CRM__V_INT, .i = dx->stage };
 	int rc;
 
 	crm__buf_puts(&sql, "WITH ");

@@ -192,7 +192,15 @@ int crm__rargs_bind(crm_db *db, const crm__report *rep, crm__rargs *args, const 
 				return rc;
 			v = &lit->values[0];
 		}
-		if ((rc = crm__value_bind(st, i + 1, v)) != CRM_OK)
+		if (v->nat && b->form == &rep->mform) {
+			/* Measures are computed in the engines' representation
+			 * (scaled decimals, ms): so are the literals they meet. */
+			crm__value plain = *v;
+			plain.nat = CRM__NAT_NONE;
+			rc = crm__value_bind(st, i + 1, &plain);
+		} else
+			rc = crm__value_bind(st, i + 1, v);
+		if (rc != CRM_OK)
 			return rc;
 	}
 	return CRM_OK;

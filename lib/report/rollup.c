@@ -160,7 +160,15 @@ static void agg_sql(crm__buf *sql, const crm__dialect *d, const rollup *r, int a
 		crm__buf_puts(sql, src->storage == CRM__S_REAL ? "sum" : d->sum_strict);
 		crm__buf_putc(sql, '(');
 	}
-	crm__column_sql(sql, r->child, r->src, CHILD_ALIAS);
+	if (agg == CRM__ROLLUP_AVG) {
+		/* the average of scaled integers (as on every backend), scaled back below */
+		crm__buf col = CRM__BUF_INIT;
+		crm__column_sql(&col, r->child, r->src, CHILD_ALIAS);
+		d->as_storage(sql, src->value_type, src->scale, crm__buf_cstr(&col));
+		sql->oom |= col.oom;
+		crm__buf_free(&col);
+	} else /* a sum, minimum or maximum has the column's own type */
+		crm__column_sql(sql, r->child, r->src, CHILD_ALIAS);
 	crm__buf_putc(sql, ')');
 	if (agg == CRM__ROLLUP_SUM)
 		crm__buf_puts(sql, ", 0)");
@@ -360,10 +368,17 @@ static int build(crm_db *db, rollup_cache *c)
 
 static int run_refresh(crm_db *db, const rollup *r, const char *sql, int64_t parent_id)
 {
-	crm__stmt *st = crm__stmt_take(db, sql, strlen(sql));
+	crm__stmt *st;
 	int src;
 
-	if (!st)
+	/* The parent held first, so the UPDATE's aggregate is read after every
+	 * other writer's refresh of it committed (its children with it); read
+	 * in the UPDATE alone, a child another server added meanwhile would be
+	 * missing from the sum. */
+	if (parent_id &&
+	    (src = crm__record_lock(db, r->parent->name, parent_id, db->be->dialect->lock_no_key_update, NULL)))
+		return src;
+	if (!(st = crm__stmt_take(db, sql, strlen(sql))))
 		return db->errcode;
 	if (parent_id)
 		crm__bind_int64(st, 1, parent_id);

@@ -10,7 +10,10 @@
 const char *crm__field_sql_type(crm_db *db, const crm__field *f)
 {
 	const crm__dialect *d = db->be->dialect;
+	const char *natural = d->field_type(f->value_type, f->scale);
 
+	if (natural)
+		return natural;
 	switch (f->storage) {
 	case CRM__S_INTEGER: return d->type_integer;
 	case CRM__S_REAL: return d->type_real;
@@ -30,8 +33,9 @@ void crm__sql_create_table(crm_db *db, crm__buf *sql, const crm__form *form, con
 		crm__buf_putc(sql, ' ');
 		crm__buf_puts(sql, crm__field_sql_type(db, &form->fields[i]));
 	}
-	crm__buf_printf(sql, ", created_at %s NOT NULL, updated_at %s NOT NULL, owner TEXT, version %s NOT NULL DEFAULT 1)",
-			db->be->dialect->type_integer, db->be->dialect->type_integer, db->be->dialect->type_integer);
+	crm__buf_printf(sql, ", created_at %s NOT NULL, updated_at %s NOT NULL, owner %s, version %s NOT NULL DEFAULT 1)",
+			db->be->dialect->type_integer, db->be->dialect->type_integer, db->be->dialect->type_text,
+			db->be->dialect->type_integer);
 }
 
 void crm__sql_select_list(crm__buf *sql, const crm__form *form, const char *alias)
@@ -109,21 +113,15 @@ static void view_column_sql(const crm__dialect *d, crm__buf *sql, const crm__for
 {
 	const crm__field *f = column >= 0 ? &form->fields[column] : NULL;
 
-	if (!f ? column == CRM__COL_CREATED_AT || column == CRM__COL_UPDATED_AT
-	       : f->value_type == CRM_TYPE_DATETIME) {
-		/* Epoch milliseconds as ISO 8601 in UTC, as the API writes them. */
+	if (f || column == CRM__COL_CREATED_AT || column == CRM__COL_UPDATED_AT) {
 		crm__buf col = CRM__BUF_INIT;
 		crm__column_sql(&col, form, column, NULL);
-		d->iso_datetime(sql, crm__buf_cstr(&col));
+		if (f)
+			d->human_value(sql, f->value_type, f->scale, crm__buf_cstr(&col));
+		else /* Epoch milliseconds as ISO 8601 in UTC, as the API writes them. */
+			d->iso_datetime(sql, crm__buf_cstr(&col));
 		sql->oom |= col.oom;
 		crm__buf_free(&col);
-	} else if (f && f->value_type == CRM_TYPE_DECIMAL && f->scale > 0) {
-		/* A number, as BI tools expect; the exact value stays in the table. */
-		crm__column_sql(sql, form, column, NULL);
-		crm__buf_puts(sql, " / 1"); /* the scale is a checked small integer, not user text */
-		for (int i = 0; i < f->scale; i++)
-			crm__buf_putc(sql, '0');
-		crm__buf_puts(sql, ".0");
 	} else
 		crm__column_sql(sql, form, column, NULL);
 	crm__buf_puts(sql, " AS ");
@@ -151,6 +149,7 @@ int crm__ddl_view(crm_db *db, const crm__form *form, int what)
 		}
 		crm__buf_puts(&sql, " FROM ");
 		crm__sql_ident(&sql, form->name);
+		db->be->dialect->view_read_only(&sql, crm__buf_cstr(&name));
 	}
 	rc = name.oom ? crm__error_oom(db) : run(db, &sql);
 	crm__buf_free(&sql);
@@ -280,17 +279,22 @@ crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 	return form->st_insert = prepare(db, &sql);
 }
 
+void crm__sql_get(crm__buf *sql, const crm__form *form)
+{
+	crm__buf_puts(sql, "SELECT ");
+	crm__sql_select_list(sql, form, NULL);
+	crm__buf_puts(sql, " FROM ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_puts(sql, " WHERE id=?");
+}
+
 crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
 {
 	crm__buf sql = CRM__BUF_INIT;
 
 	if (form->st_get)
 		return form->st_get;
-	crm__buf_puts(&sql, "SELECT ");
-	crm__sql_select_list(&sql, form, NULL);
-	crm__buf_puts(&sql, " FROM ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_puts(&sql, " WHERE id=?");
+	crm__sql_get(&sql, form);
 	return form->st_get = prepare(db, &sql);
 }
 

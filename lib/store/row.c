@@ -11,6 +11,7 @@
 #include "core/db_int.h"
 #include "core/json_scan.h"
 #include "row.h"
+#include "schema.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -34,6 +35,7 @@ void crm__row_column(crm_row *row, int i, const char *name, crm_type type, int s
 	c->type = type;
 	row->dates |= type == CRM_TYPE_DATE;
 	c->scale = type == CRM_TYPE_DECIMAL ? scale : 0;
+	c->nat = (int)crm__natural_of(type);
 	c->divisor = type == CRM_TYPE_DECIMAL ? pow(10, scale) : 0;
 }
 
@@ -81,7 +83,7 @@ int64_t crm__row_date_ms(crm_row *row, int i)
 	return s && crm__date_parse(s, (size_t)crm__column_bytes(ST(row), i), &days) == 0 ? days * DAY_MS : 0;
 }
 
-int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && crm__column_int64(ST(row), i) != 0; }
+int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && crm__row_int64(row, i) != 0; }
 
 const char *crm_row_text(crm_row *row, int i)
 {
@@ -99,17 +101,17 @@ const char *crm_row_text(crm_row *row, int i)
 		c->len = (size_t)snprintf(c->text, sizeof c->text, "%lld", (long long)crm__column_int64(st, i));
 		return c->text;
 	case CRM_TYPE_DECIMAL:
-		c->len = crm__decimal_format(crm__column_int64(st, i), row->cols[i].scale, c->text);
+		c->len = crm__decimal_format(crm__row_int64(row, i), row->cols[i].scale, c->text);
 		return c->text;
 	case CRM_TYPE_NUMBER:
 		crm__real_text(crm__column_double(st, i), c->text, sizeof c->text);
 		c->len = strlen(c->text);
 		return c->text;
 	case CRM_TYPE_BOOLEAN:
-		s = crm__column_int64(st, i) ? "true" : "false";
+		s = crm__row_int64(row, i) ? "true" : "false";
 		c->len = strlen(s);
 		return s;
-	case CRM_TYPE_DATETIME: c->len = crm__datetime_format(crm__column_int64(st, i), c->text); return c->text;
+	case CRM_TYPE_DATETIME: c->len = crm__datetime_format(crm__row_int64(row, i), c->text); return c->text;
 	default:
 		s = crm__column_text(st, i);
 		c->len = (size_t)crm__column_bytes(st, i);

@@ -16,6 +16,7 @@ typedef struct crm__rowcol {
 	const char *name; /* borrowed from the owner's metadata */
 	crm_type type;    /* the value's type */
 	int scale;        /* decimals */
+	int nat;          /* enum crm__natural of the type: read with column_as */
 	double divisor;   /* decimals: 10^scale */
 } crm__rowcol;
 
@@ -79,7 +80,7 @@ static inline int64_t crm__row_int64(crm_row *row, int i)
 		return 0;
 	if (row->dates && row->cols[i].type == CRM_TYPE_DATE)
 		return crm__row_date_ms(row, i);
-	return crm__column_int64(row->st, i);
+	return crm__column_as(row->st, i, (enum crm__natural)row->cols[i].nat, row->cols[i].scale);
 }
 
 static inline double crm__row_double(crm_row *row, int i)
@@ -88,7 +89,7 @@ static inline double crm__row_double(crm_row *row, int i)
 		return 0;
 	/* A decimal's double is its value, not the scaled integer. */
 	if (row->cols[i].divisor != 0)
-		return (double)crm__column_int64(row->st, i) / row->cols[i].divisor;
+		return (double)crm__column_as(row->st, i, CRM__NAT_DECIMAL, row->cols[i].scale) / row->cols[i].divisor;
 	return crm__column_double(row->st, i);
 }
 

@@ -12,10 +12,14 @@
 
 /* A typed value in storage representation: decimals as scaled integers,
  * booleans 0/1, dates as "YYYY-MM-DD" text, datetimes as ms since epoch,
- * multi-enums as canonical JSON array text, json as minified-as-given text. */
+ * multi-enums as canonical JSON array text, json as minified-as-given text.
+ * An integer that stands for a decimal, datetime or boolean says so in
+ * `nat` (enum crm__natural, with the decimal's `scale`): a backend storing
+ * natural types binds it as one (crm__value_bind). */
 typedef enum crm__vkind { CRM__V_NULL = 0, CRM__V_INT, CRM__V_REAL, CRM__V_TEXT } crm__vkind;
 typedef struct crm__value {
 	crm__vkind kind;
+	unsigned char nat, scale; /* CRM__V_INT: enum crm__natural, decimal scale (in kind's padding) */
 	int64_t i;
 	double d;
 	const char *s; /* CRM__V_TEXT: not NUL-terminated */
@@ -120,6 +124,18 @@ crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
  * fields in definition order). */
 crm__field *crm__form_field_near(const crm__form *form, const char *name, size_t len, int guess);
 crm__storage crm__storage_of(crm_type type);
+/* The natural kind of the integers of a field of `type` (CRM__NAT_NONE
+ * for integers, refs and every type not stored as an integer). Inline: it
+ * is asked for every value written and read. */
+static inline enum crm__natural crm__natural_of(crm_type type)
+{
+	switch (type) {
+	case CRM_TYPE_DECIMAL: return CRM__NAT_DECIMAL;
+	case CRM_TYPE_BOOLEAN: return CRM__NAT_BOOL;
+	case CRM_TYPE_DATETIME: return CRM__NAT_DATETIME;
+	default: return CRM__NAT_NONE;
+	}
+}
 const char *crm__type_name(crm_type type);
 /* Type by name ("text", "long_text", ...); 0 when unknown. */
 crm_type crm__type_from_name(const char *name);

@@ -30,6 +30,14 @@ static void set_int(crm__value *out, int64_t i)
 	out->i = i;
 }
 
+/* An integer standing for field f's decimal, datetime or boolean. */
+static void set_natural(crm__value *out, const crm__field *f, int64_t i)
+{
+	set_int(out, i);
+	out->nat = (unsigned char)crm__natural_of(f->value_type);
+	out->scale = (unsigned char)f->scale;
+}
+
 static int option_index(const crm__field *f, const char *s, size_t n)
 {
 	for (size_t i = 0; i < f->noptions; i++)
@@ -188,7 +196,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 		if (crm__datetime_parse(v->p, v->n, &i))
 			FAIL(err, "format", "%s must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T09:30:00Z",
 			     f->name);
-		set_int(out, i);
+		set_natural(out, f, i);
 		return 0;
 	case CRM_TYPE_INTEGER:
 	case CRM_TYPE_REF:
@@ -203,7 +211,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 			FAIL(err, "type", "%s must be a decimal number", f->name);
 		if (crm__decimal_parse(v->p, v->n, f->scale, &i))
 			FAIL(err, "format", "%s must be a decimal with at most %d fraction digits", f->name, f->scale);
-		set_int(out, i);
+		set_natural(out, f, i);
 		return 0;
 	case CRM_TYPE_NUMBER:
 		if (v->type != CRM__J_NUMBER || v->n >= sizeof num)
@@ -218,7 +226,7 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 	case CRM_TYPE_BOOLEAN:
 		if (v->type != CRM__J_TRUE && v->type != CRM__J_FALSE)
 			FAIL(err, "type", "%s must be true or false", f->name);
-		set_int(out, v->type == CRM__J_TRUE);
+		set_natural(out, f, v->type == CRM__J_TRUE);
 		return 0;
 	default: FAIL(err, "type", "%s has an unsupported type", f->name);
 	}
@@ -229,7 +237,10 @@ int crm__value_from_json(crm__value *out, const crm__field *f, const crm__jval *
 int crm__value_bind(crm__stmt *st, int idx, const crm__value *v)
 {
 	switch (v->kind) {
-	case CRM__V_INT: return crm__bind_int64(st, idx, v->i);
+	case CRM__V_INT:
+		if (v->nat)
+			return crm__bind_as(st, idx, (enum crm__natural)v->nat, v->scale, v->i);
+		return crm__bind_int64(st, idx, v->i);
 	case CRM__V_REAL: return crm__bind_double(st, idx, v->d);
 	case CRM__V_TEXT: return crm__bind_text(st, idx, v->s, (int)v->n);
 	default: return crm__bind_null(st, idx);
@@ -247,7 +258,10 @@ void crm__value_column(crm__value *out, const crm__field *f, crm__stmt *st, int 
 	switch (crm__storage_of(f->value_type)) {
 	case CRM__S_INTEGER:
 		out->kind = CRM__V_INT;
-		out->i = crm__column_int64(st, col);
+		out->nat = (unsigned char)crm__natural_of(f->value_type);
+		out->scale = (unsigned char)f->scale;
+		out->i = out->nat ? crm__column_as(st, col, (enum crm__natural)out->nat, f->scale)
+				  : crm__column_int64(st, col);
 		break;
 	case CRM__S_REAL:
 		out->kind = CRM__V_REAL;

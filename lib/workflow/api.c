@@ -293,7 +293,8 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		*out_count = 0;
 	if (!db || !workflow)
 		return CRM_EMISUSE;
-	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
+	/* Exclusive: it rewrites every old instance, which firers would race. */
+	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin_exclusive(db)))
 		return rc;
 	if ((rc = crm__workflow_lookup(db, workflow, 0, &latest)))
 		return crm__tx_end(db, rc);

@@ -86,7 +86,7 @@ int crm__wf_schema(crm_db *db)
 	 * them). The last table stands for all. */
 	if ((rc = db->be->relation_exists(db, "crm_wf_approval", &exists)))
 		return rc;
-	if (!exists && (rc = crm__tx_begin(db)) == CRM_OK)
+	if (!exists && (rc = crm__tx_begin_exclusive(db)) == CRM_OK)
 		rc = crm__tx_end(db, crm__exec_schema(db, schema_sql));
 	if (rc == CRM_OK) {
 		c->schema_ready = 1;

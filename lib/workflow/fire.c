@@ -26,15 +26,22 @@ int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx)
 	return rc;
 }
 
-/* `loaded`: the instance as the caller just read it, else NULL. */
-static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded)
+/* Load instance `instance` and its record into cx; held to the end of the
+ * transaction when `lock` (a transition follows). `loaded`: the instance as
+ * the caller just read it, else NULL. */
+static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded, int lock)
 {
 	int rc;
 
 	memset(cx, 0, sizeof *cx);
 	crm__record_init(&cx->rec);
 	crm__record_init(&cx->old);
-	if (loaded)
+	/* Where rows are locked, the instance is read again once it is held:
+	 * what the caller read before may have moved on meanwhile. */
+	if (lock && *db->be->dialect->lock_no_key_update) {
+		if ((rc = crm__wf_instance_lock(db, instance)) || (rc = crm__wf_instance_load(db, instance, &cx->inst)))
+			return rc;
+	} else if (loaded)
 		cx->inst = *loaded;
 	else if ((rc = crm__wf_instance_load(db, instance, &cx->inst)))
 		return rc;
@@ -377,7 +384,7 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 
 	if (!loaded && (rc = crm__tx_begin(db)))
 		return rc;
-	rc = ctx_open(db, &cx, instance, loaded);
+	rc = ctx_open(db, &cx, instance, loaded, 1);
 	if (rc == CRM_OK && fields && cx.wf->form) {
 		rc = crm_record_update(db, cx.wf->form->name, cx.inst.record, fields, 0);
 		if (rc == CRM_OK)
@@ -444,7 +451,7 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = ctx_open(db, &cx, instance, NULL)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, instance, NULL, 1)) == CRM_OK) {
 		cx.started = 1;
 		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
 			rc = crm__error_oom(db);
@@ -490,7 +497,7 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 					   : rc;
 		return crm__tx_end(db, rc);
 	}
-	if ((rc = ctx_open(db, &cx, id, NULL)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, id, NULL, 1)) == CRM_OK) {
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);
 		if (rc == CRM_OK)
@@ -508,7 +515,7 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 	crm__wf_ctx cx;
 	int rc;
 
-	if ((rc = ctx_open(db, &cx, id, NULL)) == CRM_OK)
+	if ((rc = ctx_open(db, &cx, id, NULL, 0)) == CRM_OK)
 		for (int i = 0; i < cx.wf->ntransitions && rc == CRM_OK; i++) {
 			const crm__wf_transition *t = &cx.wf->transitions[i];
 			const crm__wf_state *to = &cx.wf->states[t->to];

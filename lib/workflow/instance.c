@@ -48,6 +48,21 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 	return rc;
 }
 
+int crm__wf_instance_lock(crm_db *db, int64_t id)
+{
+	const char *lock = db->be->dialect->lock_no_key_update;
+	crm__wf_instance inst;
+	int rc;
+
+	if (!*lock)
+		return CRM_OK;
+	if ((rc = crm__wf_instance_load(db, id, &inst)))
+		return rc;
+	if (*inst.form && (rc = crm__record_lock(db, inst.form, inst.record, lock, NULL)))
+		return rc;
+	return crm__record_lock(db, "crm_wf_instance", id, lock, NULL);
+}
+
 int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n)
 {
 	crm__stmt *st;

@@ -1,5 +1,5 @@
 /* Timers: set when a state is entered, removed when it is left, stored in
- * SQLite so they survive restarts, and fired by crm_tick from the host's
+ * the database so they survive restarts, and fired by crm_tick from the host's
  * clock (no threads). Repeating timers declare what happens to occurrences
  * missed while the host was down: fire once, fire each, or skip them. */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "workflow_int.h"
 
 #define MAX_CATCH_UP 1000
+#define TICK_RETRIES 5 /* of one timer's unit that failed busy */
 
 static int64_t field_time(const crm__workflow *wf, const crm__wf_timer *tm, const crm__value *record, int *ok)
 {
@@ -88,18 +89,24 @@ typedef struct due_timer {
 } due_timer;
 
 /* The next timer due at `now` among those that existed when the tick
- * began (id <= `last`). Read inside the tick's write transaction, so it
- * is claimed: no other process fires it too, and what another process
- * fired, moved or cancelled meanwhile is simply not found. */
+ * began (id <= `last`). Claimed with its instance (the dialect's
+ * lock_claim) inside the tick's write transaction: another ticker skips
+ * both and takes the next timer, so tickers fire different timers side by
+ * side and never one twice; a transition under way holds the instance, so
+ * its timer waits for a later tick rather than for the transition. What
+ * another process fired, moved or cancelled meanwhile is simply not found. */
 static int next_due(crm_db *db, int64_t now, int64_t last, due_timer *t, int *found)
 {
-	crm__stmt *st = crm__stmt_take(db,
-					  "SELECT id, instance, due_at, every, catch_up, event FROM crm_wf_timer"
-					  " WHERE due_at <= ?1 AND id <= ?2 ORDER BY due_at, id LIMIT 1",
-					  (size_t)-1);
+	char sql[320]; /* on the stack: a tick allocates nothing per timer once its statements are cached */
+	crm__stmt *st;
 	int rc;
 
-	if (!st)
+	snprintf(sql, sizeof sql,
+		 "SELECT t.id, t.instance, t.due_at, t.every, t.catch_up, t.event FROM crm_wf_timer AS t"
+		 " JOIN crm_wf_instance AS i ON i.id = t.instance"
+		 " WHERE t.due_at <= ?1 AND t.id <= ?2 ORDER BY t.due_at, t.id LIMIT 1%s",
+		 db->be->dialect->lock_claim);
+	if (!(st = crm__stmt_take(db, sql, (size_t)-1)))
 		return db->errcode;
 	crm__bind_int64(st, 1, now);
 	crm__bind_int64(st, 2, last);
@@ -160,13 +167,14 @@ static int host_failure(crm_db *db, int rc)
 
 /* Claim and fire the next due timer, in its own transaction. A failing
  * event is recorded in the instance's history and does not stop the
- * other timers; a failure of the host rolls everything back. */
-static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int *found)
+ * other timers; a failure of the host rolls everything back. *begun says
+ * whether the transaction began (a failure after it is the unit's). */
+static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int *found, int *begun)
 {
 	due_timer t;
 	int rc, fires = 0, done = 0;
 
-	if ((rc = crm__tx_begin(db)))
+	if ((*begun = (rc = crm__tx_begin(db)) == CRM_OK) == 0)
 		return rc;
 	if ((rc = next_due(db, now, last, &t, found)) || !*found)
 		return crm__tx_end(db, rc);
@@ -235,8 +243,19 @@ int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
 	now_ms = crm_now(db);
 	db->actor_user = NULL;
 	if ((rc = tick_bounds(db, now_ms, &last, &found)) == CRM_OK)
-		while (rc == CRM_OK && found)
-			rc = fire_next(db, now_ms, last, &fired, &found);
+		for (int retries = 0; rc == CRM_OK && found;) {
+			int begun;
+			rc = fire_next(db, now_ms, last, &fired, &found, &begun);
+			/* Busy inside the unit: a deadlock with another server's
+			 * writer (which took a record, then its instance), rolled
+			 * back whole: fire the timer again. Writers that take turns
+			 * (SQLite) are only ever busy at the beginning. */
+			if (rc == CRM_EBUSY && begun && retries++ < TICK_RETRIES) {
+				found = 1;
+				rc = CRM_OK;
+			} else if (rc == CRM_OK)
+				retries = 0;
+		}
 	db->actor_user = saved_user;
 	db->fixed_now = saved_now;
 	if (out_fired)

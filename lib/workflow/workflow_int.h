@@ -143,6 +143,12 @@ typedef struct crm__wf_instance {
 
 int crm__wf_schema(crm_db *db);
 int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out);
+/* Hold instance `id` to the end of the transaction before it is read for a
+ * transition or decision (two servers firing events on one instance take
+ * turns, the second seeing the state the first left), and its record before
+ * it: a record's write holds the record, then settles its instances, so
+ * every path takes them in that order. Nothing where writers take turns. */
+int crm__wf_instance_lock(crm_db *db, int64_t id);
 /* Active instances of a record (ids, crm__free), in start order. */
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n);
 /* The same instances read whole (crm__free), in one round trip. */
