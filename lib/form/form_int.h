@@ -101,7 +101,8 @@ int crm__record_load_locked(crm_db *db, crm__form *form, int64_t id, crm__record
 			    const char *lock);
 /* Take the row lock `lock` (a dialect lock_* clause) on record `id` of the
  * table `table`, when the dialect has row locks; *found (may be NULL) is 0
- * when there is no such record. */
+ * when there is no such record. Without `found`, the lock goes with the
+ * next statement's round trip (crm__step_later), before it runs. */
 int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock, int *found);
 
 /* Parse a record object (json, len bytes) into `rec` (reset first): each

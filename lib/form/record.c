@@ -221,7 +221,9 @@ int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock
 	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
 	crm__bind_int64(st, 1, id);
-	rc = crm__step(st);
+	/* Nobody waits for the answer: the lock goes with the next statement,
+	 * which runs after it. */
+	rc = found ? crm__step(st) : crm__step_later(db, st);
 	crm__stmt_give(db, st);
 	if (found)
 		*found = rc == CRM_ROW;

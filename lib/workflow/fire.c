@@ -36,10 +36,10 @@ static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf
 	memset(cx, 0, sizeof *cx);
 	crm__record_init(&cx->rec);
 	crm__record_init(&cx->old);
-	/* Where rows are locked, the instance is read again once it is held:
+	/* Where rows are locked, the instance is read again as it is held:
 	 * what the caller read before may have moved on meanwhile. */
-	if (lock && *db->be->dialect->lock_no_key_update) {
-		if ((rc = crm__wf_instance_lock(db, instance)) || (rc = crm__wf_instance_load(db, instance, &cx->inst)))
+	if (lock) {
+		if ((rc = crm__wf_instance_lock(db, instance, loaded, &cx->inst)))
 			return rc;
 	} else if (loaded)
 		cx->inst = *loaded;

@@ -27,15 +27,18 @@ static void read_instance(crm__stmt *st, crm__wf_instance *out)
 	out->entered_at = crm__column_int64(st, 7);
 }
 
-int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
+/* Instance `id`, read with the row-lock clause `lock` ("": none). */
+static int instance_read(crm_db *db, int64_t id, const char *lock, crm__wf_instance *out)
 {
+	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc;
 
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	st = crm__stmt_take(db, INSTANCE_COLUMNS "WHERE id=?", (size_t)-1);
-	if (!st)
+	crm__buf_puts(&sql, INSTANCE_COLUMNS "WHERE id=?");
+	crm__buf_puts(&sql, lock);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
 	crm__bind_int64(st, 1, id);
 	rc = crm__step(st);
@@ -48,19 +51,31 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out)
 	return rc;
 }
 
-int crm__wf_instance_lock(crm_db *db, int64_t id)
+int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out) { return instance_read(db, id, "", out); }
+
+int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known, crm__wf_instance *out)
 {
 	const char *lock = db->be->dialect->lock_no_key_update;
-	crm__wf_instance inst;
+	crm__wf_instance unlocked;
 	int rc;
 
-	if (!*lock)
+	if (!*lock) {
+		if (!known)
+			return crm__wf_instance_load(db, id, out);
+		*out = *known;
 		return CRM_OK;
-	if ((rc = crm__wf_instance_load(db, id, &inst)))
+	}
+	/* An instance's form and record never change: read unlocked (or as the
+	 * caller read it), they name the record to hold first. Its lock goes
+	 * with the instance's read, in one round trip, in that order. */
+	if (!known) {
+		if ((rc = crm__wf_instance_load(db, id, &unlocked)))
+			return rc;
+		known = &unlocked;
+	}
+	if (*known->form && (rc = crm__record_lock(db, known->form, known->record, lock, NULL)))
 		return rc;
-	if (*inst.form && (rc = crm__record_lock(db, inst.form, inst.record, lock, NULL)))
-		return rc;
-	return crm__record_lock(db, "crm_wf_instance", id, lock, NULL);
+	return instance_read(db, id, lock, out);
 }
 
 int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n)

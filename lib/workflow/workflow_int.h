@@ -147,8 +147,10 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out);
  * transition or decision (two servers firing events on one instance take
  * turns, the second seeing the state the first left), and its record before
  * it: a record's write holds the record, then settles its instances, so
- * every path takes them in that order. Nothing where writers take turns. */
-int crm__wf_instance_lock(crm_db *db, int64_t id);
+ * every path takes them in that order. *out is the instance as held;
+ * `known` (may be NULL) the instance as the caller read it, which is *out
+ * where writers take turns. */
+int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known, crm__wf_instance *out);
 /* Active instances of a record (ids, crm__free), in start order. */
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n);
 /* The same instances read whole (crm__free), in one round trip. */
