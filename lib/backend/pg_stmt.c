@@ -317,9 +317,11 @@ int crm__pg_values(pg_stmt *st)
 	crm__buf_reset(&st->copies);
 	for (int i = 0; i < st->nparams; i++) {
 		pg_param *p = &st->params[i];
-		if (p->kind == PARAM_REF && is_array(st, i))
-			crm__pg_array_from_json(&st->copies, p->ref, p->len >= 0 ? (size_t)p->len : strlen(p->ref));
-		else if (p->kind == PARAM_REF && p->len >= 0) {
+		if (p->kind == PARAM_REF && is_array(st, i)) {
+			/* -1 (not an array of strings) copies the text for the server to judge */
+			if (crm__pg_array_from_json(&st->copies, p->ref, p->len >= 0 ? (size_t)p->len : strlen(p->ref)) == -2)
+				st->copies.oom = 1;
+		} else if (p->kind == PARAM_REF && p->len >= 0) {
 			crm__buf_put(&st->copies, p->ref, (size_t)p->len);
 			crm__buf_putc(&st->copies, 0);
 		}

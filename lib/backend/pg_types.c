@@ -338,6 +338,7 @@ int crm__pg_array_from_json(crm__buf *out, const char *json, size_t n)
 
 	if (crm__jscan_init(&sc, json, n, 2, &strings)) {
 		crm__buf_free(&strings);
+		out->oom = 1;
 		return -2;
 	}
 	crm__buf_putc(out, '{');
