@@ -1,4 +1,4 @@
-/* The handle: open and close, the clock, the actor and the limits. */
+/* The handle: open and close, the clock and the limits (the actor: lib/access/actor.c). */
 #include <string.h>
 #include <time.h>
 
@@ -164,25 +164,6 @@ int64_t crm_now(crm_db *db)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-
-int crm_actor_set(crm_db *db, const char *user, const char *roles)
-{
-	char *u = NULL, *r = NULL;
-
-	if (!db || db->closed)
-		return CRM_EMISUSE;
-	if ((user && !(u = crm__strdup(user))) || (roles && !(r = crm__strdup(roles)))) {
-		crm__free(u);
-		return crm__error_oom(db);
-	}
-	crm__free(db->actor_user);
-	crm__free(db->actor_roles);
-	db->actor_user = u;
-	db->actor_roles = r;
-	return CRM_OK;
-}
-
-const char *crm_actor_get(crm_db *db) { return db ? db->actor_user : NULL; }
 
 int64_t crm_limit(crm_db *db, crm_limit_id id, int64_t value)
 {

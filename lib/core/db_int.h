@@ -14,6 +14,7 @@ enum crm__ext_slot {
 	CRM__EXT_REPORT,    /* compiled reports (lib/report) */
 	CRM__EXT_DECISION,  /* compiled decision tables (lib/workflow/decision_eval.c) */
 	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
+	CRM__EXT_ACCESS,    /* the actor, NULL for the system actor (lib/access/actor.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -45,7 +46,8 @@ struct crm_db {
 	int64_t fixed_now; /* < 0: use clock_fn or the system clock */
 	crm_clock_fn clock_fn;
 	void *clock_payload;
-	/* actor */
+	/* actor: the user named in history and audit, and the comma-joined
+	 * roles; the whole actor is in ext[CRM__EXT_ACCESS] (lib/access) */
 	char *actor_user;
 	char *actor_roles;
 	int64_t limits[CRM_LIMIT_COUNT_];

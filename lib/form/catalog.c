@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/alloc.h"
 #include "form_int.h"
 #include "store/ddl.h"
@@ -72,7 +73,7 @@ int crm__form_check_refs(crm_db *db, const char *name)
 		if (rc)
 			return rc;
 	}
-	return CRM_OK;
+	return crm__access_check_chains(db, name);
 }
 
 int crm_form_define(crm_db *db, const char *json) { return crm_apply(db, json); }

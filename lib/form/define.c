@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "form_int.h"
+#include "access/access.h"
 #include "store/filter.h"
 
 #define MAX_FIELDS 500
@@ -249,7 +250,7 @@ static int compile_options(compile_ctx *cx, crm__field *f, const cJSON *opts)
 static const char *const field_keys[] = {
 	"name", "id", "type", "label", "description", "required", "unique", "nulls_distinct", "default", "min",
 	"max", "exclusive_min", "exclusive_max", "min_length", "max_length", "pattern", "options", "scale", "form", "on_delete", "required_when",
-	"lua", "returns", "index", "ref", "agg", "field", "filter", NULL
+	"lua", "returns", "index", "ref", "agg", "field", "filter", "actor_default", NULL
 };
 
 static const char *const rollup_aggs[] = {
@@ -508,6 +509,24 @@ static int compile_field(compile_ctx *cx, const cJSON *def, crm__field *f)
 	return compile_bounds(cx, def, f);
 }
 
+/* "actor_default": "user" or an attribute name: an insert that leaves the
+ * field out takes the actor's value (lib/form/record.c). */
+static int compile_actor_default(compile_ctx *cx, const cJSON *def, crm__field *f)
+{
+	const char *name;
+	int rc;
+
+	if ((rc = get_string(cx, def, "actor_default", 0, &name)) || !name)
+		return rc;
+	if (f->type == CRM_TYPE_COMPUTED || f->type == CRM_TYPE_ROLLUP)
+		return fail(cx, "actor_default", "a %s field has no default", crm__type_name(f->type));
+	if (f->flags & CRM__F_HAS_DEFAULT)
+		return fail(cx, "actor_default", "give either 'default' or 'actor_default'");
+	if (strcmp(name, "roles") == 0 || !crm__access_valid_attr(name))
+		return fail(cx, "actor_default", "'actor_default' is \"user\" or an attribute name (letters, digits, '_')");
+	return (f->actor_default = crm__strdup(name)) ? CRM_OK : crm__error_oom(cx->db);
+}
+
 /* The parts of a field that need the whole form: defaults (checked like
  * any value) and required_when conditions (which may name other fields). */
 static int compile_field_late(compile_ctx *cx, const cJSON *def, crm__field *f)
@@ -534,6 +553,8 @@ static int compile_field_late(compile_ctx *cx, const cJSON *def, crm__field *f)
 			return fail(cx, "default", "the default does not satisfy the field's own rules");
 		f->flags |= CRM__F_HAS_DEFAULT;
 	}
+	if ((rc = compile_actor_default(cx, def, f)))
+		return rc;
 	if (when) {
 		char path[160];
 		snprintf(path, sizeof path, "%s.required_when", cx->path);
@@ -714,7 +735,7 @@ static int normalise(compile_ctx *cx, const cJSON *def)
 }
 
 static const char *const form_keys[] = { "form", "label", "description", "fields", "unique", "indexes", "validators",
-					 NULL };
+					 "permissions", NULL };
 
 /* "validators": ["plugin.function", ...], run on every write of a record. */
 static int compile_validators(compile_ctx *cx, const cJSON *list)
@@ -802,6 +823,8 @@ static int compile(compile_ctx *cx, const cJSON *def)
 	if ((rc = compile_indexes(cx, def, fields)))
 		return rc;
 	if ((rc = compile_validators(cx, cJSON_GetObjectItemCaseSensitive(def, "validators"))))
+		return rc;
+	if ((rc = crm__access_compile(cx->db, cx->form, cJSON_GetObjectItemCaseSensitive(def, "permissions"))))
 		return rc;
 	return normalise(cx, def);
 }

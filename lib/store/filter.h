@@ -25,7 +25,11 @@ typedef enum crm__fop {
 	CRM__FOP_CONTAINS,
 	CRM__FOP_STARTS_WITH,
 	CRM__FOP_IS_NULL,
-	CRM__FOP_BETWEEN
+	CRM__FOP_BETWEEN,
+	/* Permission rules only: the ref's target exists and the actor may
+	 * read it (lib/access). kids[0], when nkids is 1, is the target's row
+	 * restriction (over sub_form); nkids 0: every target record. */
+	CRM__FOP_VISIBLE
 } crm__fop;
 
 /* Column references: a field position >= 0, or one of these system columns. */
@@ -46,6 +50,7 @@ struct crm__filter {
 	int nvalues;
 	char *param;        /* a named parameter instead of a literal (reports); NULL otherwise */
 	crm__buf strings;   /* owns the text of the literals */
+	crm__form *sub_form; /* visible: the ref's target form (retained), once resolved */
 };
 
 /* Values of one record for in-memory evaluation: fields by position, plus
@@ -55,12 +60,16 @@ typedef struct crm__row {
 	crm__value sys[5];
 } crm__row;
 
+/* What a filter may contain beyond the query language (crm__filter_parse's
+ * `flags`): named "param" operands (reports); "actor" operands, left
+ * unresolved (a permission rule checked at apply time: lib/access);
+ * the op "visible" on ref fields (permission rules). */
+enum { CRM__FILTER_PARAMS = 1, CRM__FILTER_ACTOR = 2, CRM__FILTER_VISIBLE = 4 };
 /* Parse `json` (a filter object) against `form`. On error returns NULL with
  * the error set on db (CRM_EINVAL; detail "path" says where, prefixed by
- * `path`, e.g. "filter.and[1].op"). Allows named "param" operands only when
- * `allow_params` is set. */
+ * `path`, e.g. "filter.and[1].op"). `flags` (CRM__FILTER_*) allow more. */
 crm__filter *crm__filter_parse(crm_db *db, const crm__form *form, const cJSON *json, const char *path,
-			       int allow_params);
+			       int flags);
 void crm__filter_free(crm__filter *f);
 
 /* Literal values a compiled statement binds, in placeholder order. Text is

@@ -35,7 +35,7 @@ typedef enum col_class {
 typedef struct parser {
 	crm_db *db;
 	const crm__form *form;
-	int allow_params;
+	int flags; /* CRM__FILTER_* */
 	int nodes, nvalues;
 	crm__buf path;    /* "filter.and[1]" while descending */
 	crm__buf scratch; /* crm__value_from_json's scratch space */
@@ -52,7 +52,7 @@ static const struct {
 	{ ">", CRM__FOP_GT },        { "ge", CRM__FOP_GE },        { ">=", CRM__FOP_GE },
 	{ "in", CRM__FOP_IN },       { "contains", CRM__FOP_CONTAINS },
 	{ "starts_with", CRM__FOP_STARTS_WITH },                   { "is_null", CRM__FOP_IS_NULL },
-	{ "between", CRM__FOP_BETWEEN },
+	{ "between", CRM__FOP_BETWEEN },                           { "visible", CRM__FOP_VISIBLE },
 };
 
 static const char *op_name(crm__fop op)
@@ -556,10 +556,50 @@ static int valid_param_name(const char *s)
 	return 1;
 }
 
+/* {"field": REF, "op": "visible"}: nothing else; resolved by lib/access. */
+static int visible_condition(parser *p, crm__filter *node, int has_operand)
+{
+	size_t mark;
+
+	if (node->column < 0 || p->form->fields[node->column].type != CRM_TYPE_REF) {
+		mark = path_push(p, ".op");
+		fail(p, "'visible' applies to ref fields, not '%s'", column_name(p->form, node->column));
+		path_pop(p, mark);
+		return -1;
+	}
+	if (has_operand) {
+		fail(p, "'visible' takes no value");
+		return -1;
+	}
+	return 0;
+}
+
+/* "actor": NAME instead of a value, in a permission rule checked at apply
+ * time: the value comes from the actor when the rule is used (lib/access
+ * then parses the rule again with the value in place). */
+static int actor_operand(parser *p, crm__filter *node, const cJSON *actor, int has_operand)
+{
+	size_t mark = path_push(p, ".actor");
+	int rc = -1;
+
+	if (has_operand)
+		fail(p, "give either 'value' or 'actor', not both");
+	else if (node->op == CRM__FOP_BETWEEN || node->op == CRM__FOP_IS_NULL)
+		fail(p, "operator '%s' cannot take an actor value", op_name(node->op));
+	else if (!cJSON_IsString(actor) || !valid_param_name(actor->valuestring))
+		fail(p, "'actor' names the user, the roles or an attribute: 1 to %d letters, digits or '_'",
+		     PARAM_MAX_LEN);
+	else
+		rc = 0;
+	if (rc == 0)
+		path_pop(p, mark);
+	return rc;
+}
+
 /* {"field": NAME, "op": OP, "value": V} or with "param" instead of value. */
 static int parse_condition(parser *p, crm__filter *node, const cJSON *obj)
 {
-	const cJSON *field = NULL, *op = NULL, *value = NULL, *param = NULL, *m;
+	const cJSON *field = NULL, *op = NULL, *value = NULL, *param = NULL, *actor = NULL, *m;
 	size_t mark;
 	int found = 0;
 
@@ -568,6 +608,8 @@ static int parse_condition(parser *p, crm__filter *node, const cJSON *obj)
 		const cJSON **slot = NULL;
 		if (strcmp(m->string, "field") == 0)
 			slot = &field;
+		else if (strcmp(m->string, "actor") == 0 && (p->flags & CRM__FILTER_ACTOR))
+			slot = &actor;
 		else if (strcmp(m->string, "op") == 0)
 			slot = &op;
 		else if (strcmp(m->string, "value") == 0)
@@ -575,8 +617,8 @@ static int parse_condition(parser *p, crm__filter *node, const cJSON *obj)
 		else if (strcmp(m->string, "param") == 0)
 			slot = &param;
 		if (!slot) {
-			fail(p, "unknown key '%.64s' in a condition (expected field, op, value%s)", m->string,
-			     p->allow_params ? ", param" : "");
+			fail(p, "unknown key '%.64s' in a condition (expected field, op, value%s%s)", m->string,
+			     p->flags & CRM__FILTER_PARAMS ? ", param" : "", p->flags & CRM__FILTER_ACTOR ? ", actor" : "");
 			return -1;
 		}
 		if (*slot) {
@@ -603,7 +645,8 @@ static int parse_condition(parser *p, crm__filter *node, const cJSON *obj)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof op_names / sizeof *op_names; i++)
-		if (strcmp(op->valuestring, op_names[i].name) == 0) {
+		if (strcmp(op->valuestring, op_names[i].name) == 0 &&
+		    (op_names[i].op != CRM__FOP_VISIBLE || (p->flags & CRM__FILTER_VISIBLE))) {
 			node->op = op_names[i].op;
 			found = 1;
 			break;
@@ -614,6 +657,8 @@ static int parse_condition(parser *p, crm__filter *node, const cJSON *obj)
 		     op->valuestring);
 		return -1;
 	}
+	if (node->op == CRM__FOP_VISIBLE)
+		return visible_condition(p, node, value || param || actor);
 	if (!op_allowed(node->op, class_of_column(p->form, node->column))) {
 		int col = node->column;
 		fail(p, "operator '%s' does not apply to '%s' (%s)", op_name(node->op), column_name(p->form, col),
@@ -623,9 +668,11 @@ static int parse_condition(parser *p, crm__filter *node, const cJSON *obj)
 	}
 	path_pop(p, mark);
 
+	if (actor)
+		return actor_operand(p, node, actor, value || param);
 	if (param) {
 		mark = path_push(p, ".param");
-		if (!p->allow_params) {
+		if (!(p->flags & CRM__FILTER_PARAMS)) {
 			fail(p, "named parameters are not allowed here; give a 'value'");
 			return -1;
 		}
@@ -755,7 +802,7 @@ static crm__filter *parse_node(parser *p, const cJSON *json, int depth)
 }
 
 crm__filter *crm__filter_parse(crm_db *db, const crm__form *form, const cJSON *json, const char *path,
-			       int allow_params)
+			       int flags)
 {
 	parser p;
 	crm__filter *f;
@@ -763,7 +810,7 @@ crm__filter *crm__filter_parse(crm_db *db, const crm__form *form, const cJSON *j
 	memset(&p, 0, sizeof p);
 	p.db = db;
 	p.form = form;
-	p.allow_params = allow_params;
+	p.flags = flags;
 	crm__buf_puts(&p.path, path ? path : "filter");
 	f = parse_node(&p, json, 1);
 	/* The path serves only messages, but a failed allocation is never absorbed. */
@@ -788,5 +835,6 @@ void crm__filter_free(crm__filter *f)
 	crm__free(f->values);
 	crm__free(f->param);
 	crm__buf_free(&f->strings);
+	crm__form_release(f->sub_form);
 	crm__free(f);
 }

@@ -8,6 +8,7 @@
  * harmless under AND and OR (it only ever stands for false there), so only
  * NOT needs care: it compiles to "(F) IS NOT TRUE", true when F is false
  * or NULL. SQL that differs between databases comes from the dialect. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -165,6 +166,36 @@ static void condition_sql(const crm__dialect *d, crm__buf *sql, crm__binds *bind
 	}
 }
 
+/* A ref whose target the actor may read: an uncorrelated IN over the
+ * target's own restriction (one semi-join, not a query per row), with an
+ * alias of its own so the target's columns never resolve outwards. */
+static void visible_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const crm__filter *f,
+			const crm__form *form, const char *alias)
+{
+	char sub[72];
+
+	if (!f->sub_form) {
+		crm__buf_puts(sql, "FALSE"); /* never resolved: grants nothing */
+		return;
+	}
+	crm__buf_putc(sql, '(');
+	crm__column_sql(sql, form, f->column, alias);
+	if (f->nkids == 0) {
+		crm__buf_puts(sql, " IS NOT NULL)");
+		return;
+	}
+	snprintf(sub, sizeof sub, "%.60sv", alias ? alias : "");
+	crm__buf_puts(sql, " IN (SELECT ");
+	crm__sql_ident(sql, sub);
+	crm__buf_puts(sql, ".\"id\" FROM ");
+	crm__sql_ident(sql, f->sub_form->name);
+	crm__buf_puts(sql, " AS ");
+	crm__sql_ident(sql, sub);
+	crm__buf_puts(sql, " WHERE ");
+	crm__filter_sql(d, sql, binds, f->kids[0], f->sub_form, sub);
+	crm__buf_puts(sql, "))");
+}
+
 void crm__filter_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, const crm__filter *f,
 		     const crm__form *form, const char *alias)
 {
@@ -188,6 +219,9 @@ void crm__filter_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, co
 		crm__buf_puts(sql, "((");
 		crm__filter_sql(d, sql, binds, f->kids[0], form, alias);
 		crm__buf_puts(sql, ") IS NOT TRUE)");
+		return;
+	case CRM__FOP_VISIBLE:
+		visible_sql(d, sql, binds, f, form, alias);
 		return;
 	default:
 		condition_sql(d, sql, binds, f, form, alias);

@@ -103,6 +103,7 @@ static void field_free(crm__field *f)
 	crm__free(f->ref_form);
 	crm__filter_free(f->required_when);
 	crm__free(f->lua);
+	crm__free(f->actor_default);
 	if (f->rollup) {
 		crm__free(f->rollup->form);
 		crm__free(f->rollup->ref);
@@ -132,5 +133,6 @@ void crm__form_release(crm__form *form)
 	for (int i = 0; i < form->nvalidators; i++)
 		crm__free(form->validators[i]);
 	crm__free(form->validators);
+	crm__access_rules_free(form->access);
 	crm__free(form);
 }

@@ -43,6 +43,9 @@ enum crm__field_flags {
 enum crm__on_delete { CRM__ON_DELETE_RESTRICT, CRM__ON_DELETE_SET_NULL, CRM__ON_DELETE_CASCADE };
 
 typedef struct crm__filter crm__filter;
+/* A form's "permissions" compiled (lib/access); freed with the form. */
+typedef struct crm__access_rules crm__access_rules;
+void crm__access_rules_free(crm__access_rules *rules);
 
 /* What a rollup field aggregates (lib/report/rollup.c keeps it current). */
 enum crm__rollup_agg {
@@ -85,6 +88,7 @@ typedef struct crm__field {
 	crm__filter *required_when;
 	char *lua;        /* computed: Lua expression */
 	crm__rollup_def *rollup; /* rollup: its definition */
+	char *actor_default; /* an insert leaving the field out takes this actor value ("user", an attribute) */
 } crm__field;
 
 /* A unique constraint or a plain index: field positions in order. */
@@ -108,6 +112,7 @@ typedef struct crm__form {
 	char *body;      /* normalised definition JSON (from cJSON: cJSON_free) */
 	char **validators; /* plugin functions ("plugin.fn") that check whole records */
 	int nvalidators;
+	crm__access_rules *access; /* "permissions"; NULL: open to every actor */
 	/* prepared statements owned by the form */
 	crm__stmt *st_insert;
 	crm__stmt *st_get;

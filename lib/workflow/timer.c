@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/codec.h"
 #include "script/script.h"
 #include "workflow_int.h"
@@ -227,7 +228,7 @@ int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
 {
 	int64_t saved_now, fired = 0, last = 0;
 	char *saved_user;
-	int rc, found = 1;
+	int rc, found = 1, sys;
 
 	if (out_fired)
 		*out_fired = 0;
@@ -242,6 +243,7 @@ int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
 		db->fixed_now = now_ms;
 	now_ms = crm_now(db);
 	db->actor_user = NULL;
+	sys = crm__actor_system_begin(db);
 	if ((rc = tick_bounds(db, now_ms, &last, &found)) == CRM_OK)
 		for (int retries = 0; rc == CRM_OK && found;) {
 			int begun;
@@ -256,6 +258,7 @@ int crm_tick(crm_db *db, int64_t now_ms, int64_t *out_fired)
 			} else if (rc == CRM_OK)
 				retries = 0;
 		}
+	crm__actor_system_end(db, sys);
 	db->actor_user = saved_user;
 	db->fixed_now = saved_now;
 	if (out_fired)
