@@ -253,8 +253,203 @@ TEST(test_access__the_fixture_applies)
 	crm_close(db);
 }
 
+/* ---- reads ---- */
+
+/* The ids a query returns, comma-separated (static buffer), or the error code as "!N". */
+static const char *ids(crm_db *db, const char *form, const char *query)
+{
+	static char out[512];
+	crm_cursor *cur = NULL;
+	int rc = crm_query(&cur, db, form, query);
+	size_t n = 0;
+
+	out[0] = 0;
+	if (rc != CRM_OK) {
+		snprintf(out, sizeof out, "!%d", rc);
+		return out;
+	}
+	while ((rc = crm_cursor_next(cur)) == CRM_ROW)
+		n += (size_t)snprintf(out + n, sizeof out - n, "%s%lld", n ? "," : "", (long long)crm_cursor_int64(cur, 0));
+	if (rc != CRM_DONE)
+		snprintf(out, sizeof out, "!%d", rc);
+	crm_cursor_free(cur);
+	return out;
+}
+
+static int64_t count(crm_db *db, const char *form, const char *query)
+{
+	int64_t n = -1;
+	int rc = crm_count(db, form, query, &n);
+
+	return rc == CRM_OK ? n : -100 - rc;
+}
+
+/* Record `id` is answered exactly as a record that does not exist. */
+static void check_missing(crm_db *db, const char *form, int64_t id)
+{
+	char *out = NULL, msg[128], detail[256];
+
+	CHECK_RC(db, crm_record_get(db, form, id, &out), CRM_ENOTFOUND);
+	CHECK(out == NULL);
+	snprintf(msg, sizeof msg, "no %s record with id %lld", form, (long long)id);
+	snprintf(detail, sizeof detail, "{\"code\":\"CRM_ENOTFOUND\",\"message\":\"%s\"}", msg);
+	CHECK_STR(crm_errmsg(db), msg);
+	CHECK_STR(crm_errdetail(db), detail);
+}
+
+static const struct read_case {
+	const char *actor, *deals, *contacts;
+	int margin, owner; /* readable? */
+	int reads;         /* some rule granting read applies (amount readable) */
+} read_cases[] = {
+	{ ANN, "1,2", "1", 0, 1, 1 },
+	{ BOB, "3", "1", 0, 1, 1 },
+	{ CAT, "4", "2", 0, 1, 1 },
+	{ MAX, "1,2,3", "1", 1, 1, 1 },
+	{ FIN, "1,2,3,4", "1,2", 1, 1, 1 },
+	{ REG, "1,3", "", 0, 0, 1 },
+	/* several roles add up; a field stays hidden when every rule hides it */
+	{ "{\"user\":\"ann\",\"roles\":[\"rep\",\"regional\"],\"attrs\":{\"team\":\"north\",\"regions\":[\"south\"]}}",
+	  "1,2,4", "1", 0, 1, 1 },
+	{ "{\"user\":\"ann\",\"roles\":[\"rep\",\"manager\"],\"attrs\":{\"team\":\"south\"}}", "1,2,4", "2", 1, 1, 1 },
+	/* a rule naming an attribute the actor lacks grants nothing */
+	{ "{\"user\":\"max\",\"roles\":[\"manager\"]}", "", "", 0, 0, 0 },
+	{ "{\"roles\":[\"rep\"],\"attrs\":{\"team\":\"north\"}}", "", "1", 0, 0, 0 },
+	/* an empty array attribute: in nothing */
+	{ "{\"user\":\"reg\",\"roles\":[\"regional\"],\"attrs\":{\"regions\":[]}}", "", "", 0, 0, 1 },
+	/* a scalar for in; a number where the field is text: nothing */
+	{ "{\"user\":\"reg\",\"roles\":[\"regional\"],\"attrs\":{\"regions\":\"west\"}}", "3", "", 0, 0, 1 },
+	{ "{\"user\":\"max\",\"roles\":[\"manager\"],\"attrs\":{\"team\":7}}", "", "", 0, 0, 0 },
+	/* SQL in attribute values is a value like any other */
+	{ "{\"user\":\"x' OR '1'='1\",\"roles\":[\"rep\",\"manager\"],\"attrs\":{\"team\":\"north' OR '1'='1\"}}", "", "",
+	  0, 0, 1 },
+	{ "{\"user\":\"guest\",\"roles\":[\"guest\"]}", "", "", 0, 0, 0 },
+	{ NULL, "1,2,3,4", "1,2", 1, 1, 1 },
+};
+
+TEST(test_access__reads_answer_per_rule_kind_on_get_query_and_count)
+{
+	crm_db *db = fixture();
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof read_cases / sizeof *read_cases; i++) {
+		const struct read_case *c = &read_cases[i];
+		int64_t n = 0;
+
+		as(db, c->actor);
+		if (strcmp(ids(db, "deal", NULL), c->deals) != 0)
+			fprintf(stderr, "case %zu (%s)\n", i, c->actor ? c->actor : "system");
+		CHECK_STR(ids(db, "deal", NULL), c->deals);
+		CHECK_STR(ids(db, "contact", "{\"sort\":\"name\"}"), c->contacts);
+		for (const char *p = c->deals; *p; p++)
+			n += *p == ',' || p == c->deals;
+		CHECK_INT(count(db, "deal", NULL), n);
+		/* no rule granting read: no field is readable either */
+		CHECK_INT(count(db, "deal", "{\"filter\":{\"field\":\"amount\",\"op\":\">\",\"value\":0}}"),
+			  c->reads ? n : -100 - CRM_EPERM);
+		/* every deal: readable ones found, the rest missing */
+		for (int64_t id = 1; id <= 4; id++) {
+			char want[4];
+			snprintf(want, sizeof want, "%lld", (long long)id);
+			if (strstr(c->deals, want)) {
+				CHECK_OK(db, crm_record_get(db, "deal", id, &out));
+				CHECK(out && (strstr(out, "\"margin\":") != NULL) == c->margin);
+				CHECK(out && (strstr(out, "\"owner\":") != NULL) == c->owner);
+				crm_free(out);
+				out = NULL;
+			} else
+				check_missing(db, "deal", id);
+		}
+		check_missing(db, "deal", 99);
+		/* the notes form has no permissions: open to everyone */
+		CHECK_OK(db, crm_record_insert(db, "note", "{\"text\":\"hi\"}", NULL));
+		CHECK_INT(count(db, "note", NULL), (int64_t)i + 1);
+	}
+	crm_close(db);
+}
+
+TEST(test_access__hidden_fields_are_left_out_and_refused_wherever_used)
+{
+	static const char *const refused[] = {
+		"{\"filter\":{\"field\":\"margin\",\"op\":\">\",\"value\":15}}",
+		"{\"filter\":{\"not\":{\"field\":\"margin\",\"op\":\"is_null\"}}}",
+		"{\"filter\":{\"or\":[{\"field\":\"title\",\"op\":\"eq\",\"value\":\"x\"},"
+		"{\"and\":[{\"not\":{\"field\":\"margin\",\"op\":\"<\",\"value\":5}}]}]}}",
+		"{\"sort\":\"-margin\"}",
+		"{\"sort\":[\"title\",\"margin\"]}",
+		"{\"fields\":[\"title\",\"margin\"]}",
+		"{\"fields\":\"margin\"}",
+	};
+	crm_db *db = fixture();
+	crm_cursor *cur = NULL;
+	int64_t n;
+
+	as(db, ANN);
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		CHECK_RC(db, crm_query(&cur, db, "deal", refused[i]), CRM_EPERM);
+		CHECK(cur == NULL);
+		CHECK_STR(crm_errmsg(db), "field 'margin' is hidden");
+		CHECK_HAS(crm_errdetail(db), "\"field\":\"margin\",\"reason\":\"hidden\"");
+		CHECK_RC(db, crm_count(db, "deal", refused[i], &n), CRM_EPERM);
+	}
+	CHECK_OK(db, crm_query(&cur, db, "deal", "{\"sort\":\"-amount\"}"));
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_cursor_json(cur), "{\"id\":2,\"title\":\"a2\",\"customer\":1,\"team\":\"north\",\"region\":\"north\","
+					"\"amount\":200.00,\"created_at\":\"2026-01-02T03:04:05.000Z\","
+					"\"updated_at\":\"2026-01-02T03:04:05.000Z\",\"owner\":\"ann\",\"version\":1}");
+	CHECK_INT(crm_cursor_column_count(cur), 10);
+	crm_cursor_free(cur);
+	/* the owner column hidden from the regional role */
+	as(db, REG);
+	CHECK_RC(db, crm_query(&cur, db, "deal", "{\"filter\":{\"field\":\"owner\",\"op\":\"eq\",\"value\":\"ann\"}}"),
+		 CRM_EPERM);
+	CHECK_STR(crm_errmsg(db), "field 'owner' is hidden");
+	CHECK_OK(db, crm_query(&cur, db, "deal", "{\"fields\":[\"title\"]}"));
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_cursor_json(cur), "{\"id\":1,\"title\":\"a1\",\"created_at\":\"2026-01-02T03:04:05.000Z\","
+					"\"updated_at\":\"2026-01-02T03:04:05.000Z\",\"version\":1}");
+	crm_cursor_free(cur);
+	crm_close(db);
+}
+
+/* Tokens only say where to go on: whoever made them, the rows after them
+ * are the reader's own. */
+TEST(test_access__paging_tokens_from_other_actors_reach_only_own_rows)
+{
+	crm_db *db = fixture();
+	crm_cursor *cur = NULL;
+	char token[256], q[400];
+
+	as(db, FIN);
+	CHECK_OK(db, crm_query(&cur, db, "deal", "{\"sort\":\"title\",\"limit\":1}"));
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW); /* a1 */
+	snprintf(token, sizeof token, "%s", crm_cursor_token(cur));
+	crm_cursor_free(cur);
+	snprintf(q, sizeof q, "{\"sort\":\"title\",\"after\":\"%s\"}", token);
+	as(db, ANN);
+	CHECK_STR(ids(db, "deal", q), "2");
+	as(db, BOB);
+	CHECK_STR(ids(db, "deal", q), "3");
+	as(db, CAT);
+	CHECK_STR(ids(db, "deal", q), "4");
+	/* a rep's own paging, page by page */
+	as(db, ANN);
+	CHECK_OK(db, crm_query(&cur, db, "deal", "{\"sort\":\"-amount\",\"limit\":1}"));
+	CHECK_INT(crm_cursor_next(cur), CRM_ROW);
+	snprintf(token, sizeof token, "%s", crm_cursor_token(cur));
+	crm_cursor_free(cur);
+	snprintf(q, sizeof q, "{\"sort\":\"-amount\",\"after\":\"%s\"}", token);
+	CHECK_STR(ids(db, "deal", q), "1");
+	/* offsets count the reader's rows only */
+	CHECK_STR(ids(db, "deal", "{\"offset\":1}"), "2");
+	crm_close(db);
+}
+
 TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__bad_actor_is_refused_and_the_previous_one_stays),
 	  T(test_access__actor_limits_refuse_ten_megabytes_of_roles),
 	  T(test_access__bad_permissions_are_refused_with_their_path),
-	  T(test_access__visible_chains_past_four_or_in_a_cycle_are_refused), T(test_access__the_fixture_applies))
+	  T(test_access__visible_chains_past_four_or_in_a_cycle_are_refused), T(test_access__the_fixture_applies),
+	  T(test_access__reads_answer_per_rule_kind_on_get_query_and_count),
+	  T(test_access__hidden_fields_are_left_out_and_refused_wherever_used),
+	  T(test_access__paging_tokens_from_other_actors_reach_only_own_rows))

@@ -68,6 +68,8 @@ int crm__access_grants_event(const crm__access *a, const char *event);
  * (NULL `a`: yes). A field is readable when some rule granting read does
  * not hide it; only fields and `owner` can be hidden. */
 int crm__access_readable(const crm__access *a, int column);
+/* The readable flags per field position, then owner; NULL for NULL `a`. */
+const unsigned char *crm__access_readable_mask(const crm__access *a);
 /* CRM_EPERM "field 'x' is hidden", detail {"field": x, "reason": "hidden"}. */
 int crm__access_hidden_error(crm_db *db, const crm__form *form, int column);
 /* CRM_OK when every column `f` (may be NULL) names is readable, else the

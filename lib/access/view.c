@@ -272,6 +272,8 @@ int crm__access_readable(const crm__access *a, int column)
 	return a->readable[at];
 }
 
+const unsigned char *crm__access_readable_mask(const crm__access *a) { return a ? a->readable : NULL; }
+
 int crm__access_hidden_error(crm_db *db, const crm__form *form, int column)
 {
 	const char *name = column >= 0 ? form->fields[column].name : crm__system_columns[-column - 1];

@@ -91,6 +91,10 @@ int crm__form_check_refs(crm_db *db, const char *name);
  * CRM_ECONSTRAINT unless ch->allow_data_loss. */
 int crm__form_migrate(crm_db *db, crm__form *old, crm__form *new, crm__form_changes *ch);
 
+/* CRM_ENOTFOUND for record `id` of `form`: the one answer for a record that
+ * is missing and for one the actor may not see, so the two never differ. */
+int crm__record_missing(crm_db *db, const crm__form *form, int64_t id);
+
 /* Load record `id` of `form` into `cur` (values by field position, text
  * copied into the record); `sys` (may be NULL) gets id, created_at,
  * updated_at, owner and version. CRM_ENOTFOUND when absent. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/alloc.h"
 #include "core/json_parse.h"
 #include "core/codec.h"
@@ -56,6 +57,7 @@ typedef struct query_spec {
 	int has_after;
 	crm__value after[MAX_SORT_KEYS + 1];
 	crm__buf after_bytes; /* token text values point into */
+	crm__access *access;  /* the actor's view of the form; NULL: unrestricted */
 } query_spec;
 
 struct crm_cursor {
@@ -377,10 +379,40 @@ static int add_field(crm_db *db, const crm__form *form, query_spec *q, const cha
 
 static void spec_free(query_spec *q)
 {
+	crm__access_free(q->access);
 	crm__filter_free(q->filter);
 	crm__free(q->fields);
 	crm__buf_free(&q->after_bytes);
 	memset(q, 0, sizeof *q);
+}
+
+/* The actor's view of the form: what the query uses must be readable (the
+ * schema is not secret, the values are: a filter, an order or a choice of
+ * fields on a hidden one is refused, not answered), and without "fields"
+ * the readable ones are returned. */
+static int spec_access(crm_db *db, const crm__form *form, query_spec *q)
+{
+	int rc;
+
+	if ((rc = crm__access_open(db, form, &q->access)) || !q->access)
+		return rc;
+	if ((rc = crm__access_filter_readable(db, q->access, form, q->filter)))
+		return rc;
+	for (int k = 0; k < q->nkeys; k++)
+		if (!crm__access_readable(q->access, q->keys[k].column))
+			return crm__access_hidden_error(db, form, q->keys[k].column);
+	if (q->fields) {
+		for (int i = 0; i < q->nfields; i++)
+			if (!crm__access_readable(q->access, q->fields[i]))
+				return crm__access_hidden_error(db, form, q->fields[i]);
+		return CRM_OK;
+	}
+	if (!(q->fields = crm__calloc((size_t)form->nfields + 1, sizeof *q->fields)))
+		return crm__error_oom(db);
+	for (int i = 0; i < form->nfields; i++)
+		if (crm__access_readable(q->access, i))
+			q->fields[q->nfields++] = i;
+	return CRM_OK;
 }
 
 /* Parse the query document. Keys: filter, sort, limit, offset, after,
@@ -396,7 +428,9 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 	if (!json || !*json) {
 		q->keys[0].column = CRM__COL_ID;
 		q->nkeys = 1;
-		return CRM_OK;
+		if ((rc = spec_access(db, form, q)))
+			spec_free(q);
+		return rc;
 	}
 	if ((rc = crm__json_parse(db, json, "the query", &doc)))
 		return rc;
@@ -465,6 +499,8 @@ static int parse_spec(crm_db *db, const crm__form *form, const char *json, query
 		}
 		rc = decode_token(db, form, q, sort_hash(form, q), after);
 	}
+	if (rc == CRM_OK)
+		rc = spec_access(db, form, q);
 out:
 	cJSON_Delete(doc);
 	if (rc)
@@ -499,6 +535,12 @@ static void where_sql(const crm__dialect *d, crm__buf *sql, crm__binds *binds, c
 	if (q->filter) {
 		crm__buf_puts(sql, " WHERE ");
 		crm__filter_sql(d, sql, binds, q->filter, form, NULL);
+		first = 0;
+	}
+	if (q->access) {
+		/* plain terms beside the filter's, for the planner to use indexes */
+		crm__buf_puts(sql, first ? " WHERE " : " AND ");
+		crm__access_where_sql(q->access, CRM__ACCESS_READ, d, sql, binds, NULL);
 		first = 0;
 	}
 	if (!q->has_after)
@@ -586,9 +628,13 @@ static int build_cursor(crm_cursor *cur)
 	query_spec *q = &cur->q;
 	crm__buf sql = CRM__BUF_INIT;
 	const crm__value *kbind[2 * (MAX_SORT_KEYS + 1) * (MAX_SORT_KEYS + 1)];
-	int nsel = q->fields ? q->nfields : form->nfields, nk, paging, nres, rc;
+	int nsel = q->fields ? q->nfields : form->nfields, nk, paging, nres, rc, nsys = 0;
+	int shown[4];
 
-	cur->ncols = 1 + nsel + 4;
+	for (int k = 0; k < 4; k++)
+		if (crm__access_readable(q->access, sys[k]))
+			shown[nsys++] = sys[k];
+	cur->ncols = 1 + nsel + nsys;
 	cur->cols = crm__calloc((size_t)cur->ncols, sizeof *cur->cols);
 	if (!cur->cols)
 		return crm__error_oom(cur->db);
@@ -602,8 +648,8 @@ static int build_cursor(crm_cursor *cur)
 	set_col(cur, 0, CRM__COL_ID);
 	for (int i = 0; i < nsel; i++)
 		set_col(cur, 1 + i, q->fields ? q->fields[i] : i);
-	for (int k = 0; k < 4; k++)
-		set_col(cur, 1 + nsel + k, sys[k]);
+	for (int k = 0; k < nsys; k++)
+		set_col(cur, 1 + nsel + k, shown[k]);
 
 	crm__buf_puts(&sql, "SELECT ");
 	for (int i = 0; i < cur->ncols; i++) {
@@ -769,6 +815,10 @@ int crm_count(crm_db *db, const char *form, const char *query_json, int64_t *out
 	if (q.filter) {
 		crm__buf_puts(&sql, " WHERE ");
 		crm__filter_sql(db->be->dialect, &sql, &binds, q.filter, f, NULL);
+	}
+	if (q.access) {
+		crm__buf_puts(&sql, q.filter ? " AND " : " WHERE ");
+		crm__access_where_sql(q.access, CRM__ACCESS_READ, db->be->dialect, &sql, &binds, NULL);
 	}
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(db);

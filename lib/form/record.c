@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/alloc.h"
 #include "form_int.h"
 #include "store/ddl.h"
@@ -176,9 +177,14 @@ static int load_row(crm_db *db, crm__form *form, crm__stmt *st, int64_t id, crm_
 		}
 		rc = CRM_OK;
 	} else if (rc == CRM_DONE)
-		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
+		rc = crm__record_missing(db, form, id);
 	crm__reset(st);
 	return rc;
+}
+
+int crm__record_missing(crm_db *db, const crm__form *form, int64_t id)
+{
+	return crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
 }
 
 int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys)
@@ -531,9 +537,46 @@ int crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected
 	return single(db, CRM__WRITE_DELETE, form, id, NULL, expected_version, NULL, NULL);
 }
 
+/* The statement reading record `id` for the actor: the form's own, or with
+ * the rows the actor may read added (binds point into `a`). */
+static crm__stmt *get_stmt(crm_db *db, crm__form *form, const crm__access *a, crm__binds *binds)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+
+	if (!a)
+		return crm__form_get_stmt(db, form);
+	crm__sql_get(&sql, form);
+	crm__buf_puts(&sql, " AND ");
+	crm__access_where_sql(a, CRM__ACCESS_READ, db->be->dialect, &sql, binds, NULL);
+	if (binds->oom) {
+		crm__buf_free(&sql);
+		crm__error_oom(db);
+		return NULL;
+	}
+	if ((st = crm__stmt_take_buf(db, &sql)) && crm__binds_apply(binds, st, 2, NULL, NULL) != CRM_OK) {
+		crm__stmt_give(db, st);
+		crm__error_oom(db);
+		return NULL;
+	}
+	return st;
+}
+
+static void get_done(crm_db *db, crm__stmt *st, crm__access *a, crm__binds *binds)
+{
+	if (a)
+		crm__stmt_give(db, st);
+	else
+		crm__reset(st);
+	crm__binds_free(binds);
+	crm__access_free(a);
+}
+
 int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
+	crm__binds binds = { 0 };
+	crm__access *a = NULL;
 	crm__form *form;
 	crm__stmt *st;
 	int rc, src, stale = 0;
@@ -546,30 +589,35 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 	if ((rc = crm__enter_deferred(db)))
 		return rc;
 	for (int attempt = 0;; attempt++) {
-		if ((rc = crm__form_lookup(db, form_name, &form)))
+		if ((rc = crm__form_lookup(db, form_name, &form)) || (rc = crm__access_open(db, form, &a)))
 			return rc;
-		st = crm__form_get_stmt(db, form);
+		/* A record the actor may not read is a missing one: the same
+		 * statement finds neither. */
+		st = get_stmt(db, form, a, &binds);
 		if (st) {
 			crm__bind_int64(st, 1, id);
 			src = crm__step(st);
 		}
 		if (attempt == 0 && (rc = crm__fresh(db, &stale)) == CRM_OK && stale) {
-			crm__reset(st);
+			get_done(db, st, a, &binds);
+			a = NULL;
 			crm__meta_flush(db);
 			continue;
 		}
-		if (!st)
+		if (!st) {
+			crm__access_free(a);
 			return db->errcode;
+		}
 		break;
 	}
 	if (rc == CRM_OK && src == CRM_ROW) {
-		crm__row_write_json(&json, form, st);
+		crm__row_write_json(&json, form, st, crm__access_readable_mask(a));
 		rc = json.oom ? crm__error_oom(db) : CRM_OK;
 	} else if (rc == CRM_OK && src == CRM_DONE)
-		rc = crm__error(db, CRM_ENOTFOUND, "no %s record with id %lld", form->name, (long long)id);
+		rc = crm__record_missing(db, form, id);
 	else if (rc == CRM_OK)
 		rc = src;
-	crm__reset(st);
+	get_done(db, st, a, &binds);
 	if (rc == CRM_OK)
 		*out = crm__buf_detach(&json);
 	crm__buf_free(&json);

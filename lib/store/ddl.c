@@ -298,7 +298,7 @@ crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
 	return form->st_get = prepare(db, &sql);
 }
 
-void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st)
+void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st, const unsigned char *show)
 {
 	static const char *const sys_keys[4] = { ",\"created_at\":", ",\"updated_at\":", ",\"owner\":", ",\"version\":" };
 	crm__value v;
@@ -308,6 +308,8 @@ void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st)
 	crm__buf_i64(out, crm__column_int64(st, 0));
 	for (int i = 0; i < form->nfields; i++) {
 		const crm__field *f = &form->fields[i];
+		if (show && !show[i])
+			continue;
 		crm__buf_put(out, ",\"", 2);
 		crm__buf_puts(out, f->name);
 		crm__buf_put(out, "\":", 2);
@@ -316,6 +318,8 @@ void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st)
 	}
 	for (int k = 0; k < 4; k++) {
 		int col = CRM__SEL_SYS(form, k);
+		if (k == 2 && show && !show[form->nfields])
+			continue;
 		crm__buf_puts(out, sys_keys[k]);
 		if (crm__column_type(st, col) == CRM__SQL_NULL)
 			crm__buf_puts(out, "null");

@@ -71,7 +71,9 @@ void crm__sql_set_column(crm__buf *sql, const char *table, const char *column, i
 crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form);
 crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form);
 /* Append the record in the current row of `st` (laid out as the select
- * list, starting at column 0) as a JSON object. */
-void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st);
+ * list, starting at column 0) as a JSON object; `show` (NULL: all) says
+ * per field position, then owner, which to write (the actor's readable
+ * ones). */
+void crm__row_write_json(crm__buf *out, const crm__form *form, crm__stmt *st, const unsigned char *show);
 
 #endif
