@@ -7,10 +7,11 @@
 #include "test.h"
 
 static const char defs[] =
-	"[{\"form\":\"customer\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"
+	"[{\"form\":\"customer\",\"fields\":[{\"name\":\"name\",\"type\":\"text\",\"unique\":true},"
 	"  {\"name\":\"team\",\"type\":\"text\",\"actor_default\":\"team\"}],"
 	" \"permissions\":[{\"roles\":[\"rep\",\"manager\"],\"allow\":[\"read\",\"create\"],"
 	"   \"rows\":{\"field\":\"team\",\"op\":\"eq\",\"actor\":\"team\"}},"
+	"  {\"roles\":[\"manager\"],\"allow\":[\"delete\"],\"rows\":{\"field\":\"team\",\"op\":\"eq\",\"actor\":\"team\"}},"
 	"  {\"roles\":[\"finance\"],\"allow\":[\"read\"]}]},"
 	" {\"form\":\"deal\",\"fields\":[{\"name\":\"title\",\"type\":\"text\"},"
 	"  {\"name\":\"customer\",\"type\":\"ref\",\"form\":\"customer\"},"
@@ -445,6 +446,186 @@ TEST(test_access__paging_tokens_from_other_actors_reach_only_own_rows)
 	crm_close(db);
 }
 
+/* ---- writes ---- */
+
+#define DEALS "SELECT id, title, owner, team, amount, margin, version FROM deal ORDER BY id"
+
+static const struct write_case {
+	const char *actor;
+	char op; /* i insert, u update, d delete */
+	int64_t id, version;
+	const char *json;
+	int rc;
+	const char *msg; /* the error message, or a part of the detail (starting with "{") */
+} write_cases[] = {
+	/* op grants, rows (user), read-only and hidden fields */
+	{ ANN, 'u', 1, 0, "{\"title\":\"a1!\"}", CRM_OK, NULL },
+	{ ANN, 'u', 3, 0, "{\"title\":\"b1!\"}", CRM_ENOTFOUND, "no deal record with id 3" },
+	{ ANN, 'u', 3, 99, "{\"title\":\"b1!\"}", CRM_ENOTFOUND, "no deal record with id 3" },
+	{ ANN, 'u', 99, 0, "{\"title\":\"x\"}", CRM_ENOTFOUND, "no deal record with id 99" },
+	{ ANN, 'u', 1, 0, "{\"amount\":5}", CRM_EPERM, "field 'amount' is read-only" },
+	{ ANN, 'u', 1, 0, "{\"amount\":5}", CRM_EPERM, "{\"code\":\"CRM_EPERM\",\"message\":\"field 'amount' is read-only\","
+						      "\"field\":\"amount\",\"reason\":\"read_only\"}" },
+	{ ANN, 'u', 1, 0, "{\"amount\":100,\"title\":\"same amount\"}", CRM_OK, NULL },
+	{ ANN, 'u', 1, 0, "{\"margin\":10}", CRM_EPERM, "field 'margin' is hidden" },
+	{ ANN, 'u', 1, 0, "{\"margin\":11}", CRM_EPERM, "field 'margin' is hidden" },
+	{ ANN, 'u', 1, 0, "{\"owner\":\"bob\"}", CRM_EPERM,
+	  "denied: the deal record would be outside the check of every rule that allows it" },
+	{ ANN, 'd', 1, 0, NULL, CRM_EPERM, "denied: no rule of the actor's roles grants delete on deal" },
+	{ ANN, 'd', 3, 0, NULL, CRM_ENOTFOUND, "no deal record with id 3" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"amount\":5}", CRM_EPERM, "field 'amount' is read-only" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"owner\":\"bob\"}", CRM_EPERM,
+	  "denied: the deal record would be outside the check of every rule that allows it" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"customer\":2}", CRM_ECONSTRAINT, "customer: no customer record with id 2" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"customer\":1}", CRM_OK, NULL },
+	/* team rows: an update that moves the row out of the rule's rows */
+	{ MAX, 'u', 3, 0, "{\"team\":\"south\"}", CRM_EPERM,
+	  "denied: the deal record would be outside the check of every rule that allows it" },
+	{ MAX, 'u', 3, 0, "{\"title\":\"b1 by max\",\"margin\":31}", CRM_OK, NULL },
+	{ MAX, 'd', 4, 0, NULL, CRM_ENOTFOUND, "no deal record with id 4" },
+	{ MAX, 'i', 0, 0, "{\"title\":\"m\"}", CRM_EPERM, "denied: no rule of the actor's roles grants create on deal" },
+	/* every row, but one read-only field */
+	{ FIN, 'u', 4, 0, "{\"title\":\"c1!\"}", CRM_EPERM, "field 'title' is read-only" },
+	{ FIN, 'u', 4, 0, "{\"amount\":401}", CRM_OK, NULL },
+	/* read only: readable, not writable */
+	{ REG, 'u', 1, 0, "{\"title\":\"r\"}", CRM_EPERM, "denied: no rule of the actor's roles grants update on deal" },
+	{ REG, 'u', 2, 0, "{\"title\":\"r\"}", CRM_ENOTFOUND, "no deal record with id 2" },
+	/* the version of a record the actor may read is no secret */
+	{ MAX, 'u', 2, 99, "{\"title\":\"v\"}", CRM_ECONFLICT, "deal record 2 is at version 1, not 99" },
+	{ MAX, 'd', 3, 0, NULL, CRM_OK, NULL },
+	/* a rule whose attribute the actor lacks grants nothing */
+	{ "{\"user\":\"max\",\"roles\":[\"manager\"]}", 'u', 1, 0, "{\"title\":\"x\"}", CRM_ENOTFOUND,
+	  "no deal record with id 1" },
+	/* roles "*" on contacts, through the visible customer */
+	{ CAT, 'i', 0, 0, "{\"name\":\"c\",\"customer\":1}", CRM_ECONSTRAINT, "no customer record with id 1" },
+	{ NULL, 'u', 4, 0, "{\"margin\":1}", CRM_OK, NULL },
+};
+
+TEST(test_access__writes_answer_per_rule_kind_and_denials_change_nothing)
+{
+	crm_db *db = fixture();
+
+	for (size_t i = 0; i < sizeof write_cases / sizeof *write_cases; i++) {
+		const struct write_case *c = &write_cases[i];
+		const char *form = c->op != 'i' || !strstr(c->json, "\"name\"") ? "deal" : "contact";
+		char *before, *after;
+		int rc;
+
+		as(db, c->actor);
+		before = test_rows(db, DEALS);
+		if (c->op == 'i')
+			rc = crm_record_insert(db, form, c->json, NULL);
+		else if (c->op == 'u')
+			rc = crm_record_update(db, form, c->id, c->json, c->version);
+		else
+			rc = crm_record_delete(db, form, c->id, c->version);
+		after = test_rows(db, DEALS);
+		if (rc != c->rc)
+			fprintf(stderr, "write case %zu: %s\n", i, crm_errmsg(db));
+		CHECK_INT(rc, c->rc);
+		if (c->msg && c->msg[0] == '{')
+			CHECK_STR(crm_errdetail(db), c->msg);
+		else if (c->msg)
+			CHECK_HAS(crm_errmsg(db), c->msg);
+		if (rc != CRM_OK)
+			CHECK_STR(after, before);
+		free(before);
+		free(after);
+	}
+	/* what the rep inserted: owned by the rep, the team from the actor */
+	as(db, NULL);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE title = 'new' AND owner = 'ann' AND team = 'north'"), 1);
+	crm_close(db);
+}
+
+TEST(test_access__check_holds_on_create_and_actor_defaults_fill_in)
+{
+	crm_db *db = fixture();
+	int64_t id = 0;
+
+	as(db, ANN);
+	CHECK_RC(db, crm_record_insert(db, "customer", "{\"name\":\"Far\",\"team\":\"south\"}", NULL), CRM_EPERM);
+	CHECK_OK(db, crm_record_insert(db, "customer", "{\"name\":\"Near\"}", &id));
+	CHECK_HAS(test_get(db, "customer", id), "\"team\":\"north\"");
+	/* a value that does not fit the rule: the rule grants nothing */
+	as(db, "{\"user\":\"ann\",\"roles\":[\"rep\"],\"attrs\":{\"team\":[\"a\",\"b\"]}}");
+	CHECK_RC(db, crm_record_insert(db, "customer", "{\"name\":\"Odd\"}", NULL), CRM_EPERM);
+	/* an attribute that does not fit the field is the field's error */
+	as(db, NULL);
+	test_apply(db, "{\"form\":\"memo\",\"fields\":[{\"name\":\"n\",\"type\":\"integer\",\"actor_default\":\"team\"}]}");
+	as(db, ANN);
+	CHECK_RC(db, crm_record_insert(db, "memo", "{}", NULL), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "\"field\":\"n\"");
+	CHECK_HAS(crm_errdetail(db), "from the actor's team");
+	/* the system actor named "sync": actor_default "user" works, attributes are absent */
+	as(db, "{\"system\":true,\"user\":\"sync\"}");
+	CHECK_OK(db, crm_record_insert(db, "customer", "{\"name\":\"Sys\"}", &id));
+	CHECK_HAS(test_get(db, "customer", id), "\"team\":null");
+	CHECK_HAS(test_get(db, "customer", id), "\"owner\":\"sync\"");
+	crm_close(db);
+}
+
+TEST(test_access__upsert_and_unique_keys_do_not_name_records_the_actor_cannot_read)
+{
+	crm_db *db = fixture();
+	int64_t id = 0;
+	int inserted = -1;
+
+	as(db, CAT);
+	/* Acme (north) exists but is not CAT's: the upsert inserts and meets the key */
+	CHECK_RC(db, crm_record_upsert(db, "customer", "name", "{\"name\":\"Acme\",\"team\":\"south\"}", &id, &inserted),
+		 CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "name must be unique: another record has the same value");
+	CHECK(strstr(crm_errdetail(db), "record 1") == NULL);
+	/* Zeta is CAT's to read, not to update */
+	CHECK_RC(db, crm_record_upsert(db, "customer", "name", "{\"name\":\"Zeta\",\"team\":\"south\"}", &id, &inserted),
+		 CRM_EPERM);
+	CHECK_STR(crm_errmsg(db), "denied: no rule of the actor's roles grants update on customer");
+	as(db, FIN);
+	CHECK_RC(db, crm_record_upsert(db, "customer", "name", "{\"name\":\"Acme\"}", &id, &inserted), CRM_EPERM);
+	crm_close(db);
+}
+
+TEST(test_access__batches_stop_at_a_denial_and_insert_nothing)
+{
+	crm_db *db = fixture();
+	int64_t before = test_sql_int(db, "SELECT count(*) FROM deal");
+
+	as(db, ANN);
+	CHECK_RC(db, crm_record_insert_many(db, "deal", "[{\"title\":\"ok\"},{\"title\":\"no\",\"owner\":\"bob\"}]", NULL, NULL),
+		 CRM_EPERM);
+	CHECK_RC(db, crm_record_insert_many(db, "deal", "[{\"title\":\"ok\"},{\"title\":\"no\",\"margin\":1}]", NULL, NULL),
+		 CRM_EPERM);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal"), before);
+	CHECK_OK(db, crm_record_insert_many(db, "deal", "[{\"title\":\"ok\"},{\"title\":\"ok2\"}]", NULL, NULL));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE owner = 'ann'"), 4);
+	crm_close(db);
+}
+
+/* Decision: cascades and set_null keep the data whole whoever deletes (as
+ * foreign keys bypass row security in PostgreSQL); a restrict refuses
+ * without naming a referrer the actor cannot read. */
+TEST(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_referrers)
+{
+	crm_db *db = fixture();
+	int64_t c3 = 0, c4 = 0;
+
+	crm_record_insert(db, "customer", "{\"name\":\"Three\",\"team\":\"north\"}", &c3);
+	crm_record_insert(db, "customer", "{\"name\":\"Four\",\"team\":\"north\"}", &c4);
+	crm_record_insert(db, "deal", "{\"title\":\"s\",\"team\":\"south\",\"customer\":3}", NULL);
+	crm_record_insert(db, "contact", "{\"name\":\"c4\",\"customer\":4}", NULL);
+	as(db, MAX);
+	CHECK_RC(db, crm_record_delete(db, "customer", c3, 0), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "customer record 3 is referenced by a deal record");
+	CHECK(strstr(crm_errdetail(db), "deal record 5") == NULL);
+	CHECK_OK(db, crm_record_delete(db, "customer", c4, 0));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM contact WHERE customer = 4"), 0);
+	/* the rep may not delete customers at all */
+	as(db, ANN);
+	CHECK_RC(db, crm_record_delete(db, "customer", c3, 0), CRM_EPERM);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__bad_actor_is_refused_and_the_previous_one_stays),
 	  T(test_access__actor_limits_refuse_ten_megabytes_of_roles),
@@ -452,4 +633,9 @@ TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__visible_chains_past_four_or_in_a_cycle_are_refused), T(test_access__the_fixture_applies),
 	  T(test_access__reads_answer_per_rule_kind_on_get_query_and_count),
 	  T(test_access__hidden_fields_are_left_out_and_refused_wherever_used),
-	  T(test_access__paging_tokens_from_other_actors_reach_only_own_rows))
+	  T(test_access__paging_tokens_from_other_actors_reach_only_own_rows),
+	  T(test_access__writes_answer_per_rule_kind_and_denials_change_nothing),
+	  T(test_access__check_holds_on_create_and_actor_defaults_fill_in),
+	  T(test_access__upsert_and_unique_keys_do_not_name_records_the_actor_cannot_read),
+	  T(test_access__batches_stop_at_a_denial_and_insert_nothing),
+	  T(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_referrers))

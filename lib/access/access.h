@@ -92,6 +92,31 @@ int crm__access_restrict(crm_db *db, const crm__form *form, crm__access_op op, c
  * `a`: 1 when it exists). */
 int crm__access_row(crm_db *db, const crm__access *a, crm__access_op op, const crm__form *form, int64_t id, int *out);
 
+/* ---- writes (lib/access/write.c), for the one write path ---- */
+
+#define CRM__ACCESS_MAX_RULES 100 /* rules one form may have */
+/* A write as the checks see it. */
+typedef struct crm__access_change {
+	int64_t id;                 /* update, delete: the record */
+	const crm__row *old;        /* update, delete: the record as stored; NULL for an insert */
+	const unsigned char *given; /* per field position: written (insert, update) */
+	const crm__value *values;   /* per field position: the values given */
+	int owner_given;
+	const crm__value *owner;
+} crm__access_change;
+/* Before anything is computed: the record must be readable (else the
+ * missing-record answer, CRM_ENOTFOUND), `op` granted, and some rule must
+ * reach the stored row and leave every written field writable (else
+ * CRM_EPERM: "denied ...", or "field 'x' is read-only" with detail
+ * {"field","reason"}). `cand` (CRM__ACCESS_MAX_RULES) gets those rules. */
+int crm__access_write_begin(crm_db *db, const crm__access *a, crm__access_op op, const crm__access_change *c,
+			    unsigned char *cand);
+/* With the row as it would be stored: some rule of `cand` has its check
+ * hold on it (WITH CHECK), else CRM_EPERM. */
+int crm__access_write_check(crm_db *db, const crm__access *a, const crm__row *now, const unsigned char *cand);
+/* Whether the record in `row` is readable for the actor (NULL `a`: yes). */
+int crm__access_row_readable(crm_db *db, const crm__access *a, const crm__row *row, int *out);
+
 /* ---- denials (lib/access/view.c) ---- */
 
 /* The one place a denied write is reported (the audit trail records it):
