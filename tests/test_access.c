@@ -626,6 +626,166 @@ TEST(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_re
 	crm_close(db);
 }
 
+/* ---- explain ---- */
+
+static const struct explain_case {
+	const char *actor, *verb;
+	int64_t id;
+	const char *want;
+} explain_cases[] = {
+	{ ANN, "read", 0, "{\"allowed\":true,\"reason\":\"allowed by rule 1 of role rep\"" },
+	{ ANN, "delete", 0, "{\"allowed\":false,\"reason\":\"denied: no rule of roles [rep] grants delete on deal\"" },
+	{ ANN, "update", 1, "{\"allowed\":true,\"reason\":\"allowed by rule 1 of role rep\"" },
+	{ ANN, "update", 3, "{\"allowed\":false,\"reason\":\"denied: no deal record with id 3\",\"rules\":[]}" },
+	{ ANN, "update", 99, "{\"allowed\":false,\"reason\":\"denied: no deal record with id 99\",\"rules\":[]}" },
+	{ ANN, "fire:win", 1, "{\"allowed\":true,\"reason\":\"allowed by rule 1 of role rep\"" },
+	{ ANN, "fire:lose", 1, "{\"allowed\":false,\"reason\":\"denied: no rule of roles [rep] grants event lose on deal\"" },
+	{ "{\"user\":\"ann\",\"roles\":[\"rep\",\"regional\"],\"attrs\":{\"team\":\"north\",\"regions\":[\"west\"]}}",
+	  "update", 3, "{\"allowed\":false,\"reason\":\"denied by the rows of rule 1 of role rep\"" },
+	{ MAX, "delete", 3, "{\"allowed\":true,\"reason\":\"allowed by rule 2 of role manager\"" },
+	{ FIN, "read", 4,
+	  "{\"allowed\":true,\"reason\":\"allowed by rule 3 of role finance\",\"rules\":[{\"rule\":3,\"roles\":[\"finance\"],"
+	  "\"allow\":[\"read\",\"update\"],\"events\":[]}]}" },
+	{ NULL, "delete", 4, "{\"allowed\":true,\"reason\":\"allowed: the system actor\",\"rules\":[]}" },
+};
+
+TEST(test_access__explain_names_the_rule_and_never_an_unreadable_record)
+{
+	crm_db *db = fixture();
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof explain_cases / sizeof *explain_cases; i++) {
+		const struct explain_case *c = &explain_cases[i];
+		as(db, c->actor);
+		CHECK_OK(db, crm_access_explain(db, c->verb, "deal", c->id, &out));
+		if (!out || strncmp(out, c->want, strlen(c->want)) != 0)
+			fprintf(stderr, "explain case %zu: %s\n", i, out ? out : "(null)");
+		CHECK(out && strncmp(out, c->want, strlen(c->want)) == 0);
+		crm_free(out);
+		out = NULL;
+	}
+	as(db, ANN);
+	CHECK_OK(db, crm_access_explain(db, "read", "note", 0, &out));
+	CHECK_STR(out, "{\"allowed\":true,\"reason\":\"allowed: form note has no permissions\",\"rules\":[]}");
+	crm_free(out);
+	CHECK_RC(db, crm_access_explain(db, "steal", "deal", 0, &out), CRM_EINVAL);
+	CHECK_RC(db, crm_access_explain(db, "read", "nope", 0, &out), CRM_ENOTFOUND);
+	crm_close(db);
+}
+
+/* ---- workflows ---- */
+
+static const char flows[] =
+	"[{\"workflow\":\"flow\",\"form\":\"deal\",\"initial\":\"open\","
+	"  \"states\":{\"open\":{},\"won\":{},\"lost\":{}},"
+	"  \"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"won\"},{\"from\":\"open\",\"event\":\"lose\",\"to\":\"lost\"}]},"
+	" {\"workflow\":\"peek\",\"form\":\"deal\",\"initial\":\"a\",%s"
+	"  \"states\":{\"a\":{},\"b\":{\"on_enter\":[{\"lua\":\"local d = crm.get('deal', 4)"
+	" return {title = d and ('saw ' .. d.title) or 'saw nothing'}\"}]}},"
+	"  \"transitions\":[{\"from\":\"a\",\"event\":\"advance\",\"to\":\"b\"}]}]";
+
+static int64_t start(crm_db *db, const char *wf, int64_t record)
+{
+	int64_t id = 0;
+
+	as(db, NULL);
+	CHECK_OK(db, crm_workflow_start(db, wf, record, &id));
+	return id;
+}
+
+TEST(test_access__firing_needs_read_and_an_event_rule_and_history_hides_unreadable_records)
+{
+	crm_db *db = fixture();
+	char def[2048], *out = NULL;
+	int64_t bob_flow;
+
+	snprintf(def, sizeof def, flows, "");
+	test_apply(db, def);
+	for (int64_t id = 1; id <= 4; id++)
+		start(db, "flow", id);
+	bob_flow = 3;
+	as(db, ANN);
+	CHECK_OK(db, crm_workflow_fire(db, "deal", d_ann, "win", NULL));
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_ann2, "lose", NULL), CRM_EPERM);
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_bob, "win", NULL), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no deal record with id 3");
+	CHECK_RC(db, crm_workflow_fire(db, "deal", 99, "win", NULL), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no deal record with id 99");
+	CHECK_RC(db, crm_workflow_fire_instance(db, bob_flow, "win", NULL), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no workflow instance 3");
+	/* fields given with the event are the actor's write */
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_ann2, "win", "{\"margin\":1}"), CRM_EPERM);
+	CHECK_STR(crm_errmsg(db), "field 'margin' is hidden");
+	/* listings: an unreadable record has none, as a missing one */
+	CHECK_OK(db, crm_workflow_history(db, "deal", d_bob, &out));
+	CHECK_STR(out, "[]");
+	crm_free(out);
+	CHECK_OK(db, crm_workflow_instances(db, "deal", d_bob, &out));
+	CHECK_STR(out, "[]");
+	crm_free(out);
+	CHECK_OK(db, crm_workflow_events(db, "deal", d_bob, &out));
+	CHECK_STR(out, "[]");
+	crm_free(out);
+	CHECK_RC(db, crm_workflow_instance_history(db, bob_flow, &out), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no workflow instance 3");
+	CHECK_RC(db, crm_workflow_instance_get(db, bob_flow, &out), CRM_ENOTFOUND);
+	CHECK_OK(db, crm_workflow_history(db, "deal", d_ann, &out));
+	CHECK_HAS(out, "\"event\":\"win\"");
+	CHECK_HAS(out, "\"actor\":\"ann\"");
+	crm_free(out);
+	/* the events a rep may not fire are not enabled for them */
+	CHECK_OK(db, crm_workflow_events(db, "deal", d_ann2, &out));
+	CHECK_HAS(out, "\"event\":\"lose\",\"to\":\"lost\",\"enabled\":false,\"reason\":\"the actor may not fire it\"");
+	CHECK_HAS(out, "\"event\":\"win\",\"to\":\"won\",\"enabled\":true");
+	crm_free(out);
+	CHECK_RC(db, crm_workflow_start(db, "flow", d_bob, NULL), CRM_ENOTFOUND);
+	/* the manager fires any event on the team's deals */
+	as(db, MAX);
+	CHECK_OK(db, crm_workflow_fire(db, "deal", d_ann2, "lose", NULL));
+	as(db, FIN);
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_cat, "win", NULL), CRM_EPERM);
+	crm_close(db);
+}
+
+/* A hook acts as the actor who fired (crm.get of another rep's deal finds
+ * nothing), unless its workflow says "run_as": "system". */
+TEST(test_access__hooks_act_as_the_actor_unless_the_workflow_runs_as_system)
+{
+	static const char *const run_as[] = { "", "\"run_as\":\"system\"," };
+	static const char *const want[] = { "saw nothing", "saw c1" };
+
+	for (int k = 0; k < 2; k++) {
+		crm_db *db = fixture();
+		char def[2048], *out = NULL;
+
+		snprintf(def, sizeof def, flows, run_as[k]);
+		test_apply(db, def);
+		start(db, "peek", d_ann);
+		as(db, ANN);
+		CHECK_OK(db, crm_workflow_fire(db, "deal", d_ann, "advance", NULL));
+		CHECK_OK(db, crm_record_get(db, "deal", d_ann, &out));
+		CHECK_HAS(out, want[k]);
+		crm_free(out);
+		/* the history still names who fired */
+		CHECK_OK(db, crm_workflow_history(db, "deal", d_ann, &out));
+		CHECK_HAS(out, "\"event\":\"advance\",\"from\":\"a\",\"to\":\"b\",\"actor\":\"ann\"");
+		crm_free(out);
+		crm_close(db);
+	}
+}
+
+TEST(test_access__run_as_takes_system_or_actor_only)
+{
+	crm_db *db = fixture();
+
+	CHECK_RC(db,
+		 crm_apply(db, "{\"workflow\":\"w\",\"form\":\"deal\",\"run_as\":\"root\",\"initial\":\"a\","
+			       "\"states\":{\"a\":{}},\"transitions\":[]}"),
+		 CRM_EINVAL);
+	CHECK_HAS(crm_errdetail(db), "run_as");
+	crm_close(db);
+}
+
 TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__bad_actor_is_refused_and_the_previous_one_stays),
 	  T(test_access__actor_limits_refuse_ten_megabytes_of_roles),
@@ -638,4 +798,8 @@ TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__check_holds_on_create_and_actor_defaults_fill_in),
 	  T(test_access__upsert_and_unique_keys_do_not_name_records_the_actor_cannot_read),
 	  T(test_access__batches_stop_at_a_denial_and_insert_nothing),
-	  T(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_referrers))
+	  T(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_referrers),
+	  T(test_access__explain_names_the_rule_and_never_an_unreadable_record),
+	  T(test_access__firing_needs_read_and_an_event_rule_and_history_hides_unreadable_records),
+	  T(test_access__hooks_act_as_the_actor_unless_the_workflow_runs_as_system),
+	  T(test_access__run_as_takes_system_or_actor_only))

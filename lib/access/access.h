@@ -62,8 +62,6 @@ int crm__access_open(crm_db *db, const crm__form *form, crm__access **out);
 void crm__access_free(crm__access *a);
 /* Whether some rule grants `op` (NULL `a`: yes). */
 int crm__access_grants(const crm__access *a, crm__access_op op);
-/* Whether the actor may fire `event` on records of the form (NULL `a`: yes). */
-int crm__access_grants_event(const crm__access *a, const char *event);
 /* Whether column `column` (field position or enum crm__syscol) is readable
  * (NULL `a`: yes). A field is readable when some rule granting read does
  * not hide it; only fields and `owner` can be hidden. */
@@ -116,6 +114,11 @@ int crm__access_write_begin(crm_db *db, const crm__access *a, crm__access_op op,
 int crm__access_write_check(crm_db *db, const crm__access *a, const crm__row *now, const unsigned char *cand);
 /* Whether the record in `row` is readable for the actor (NULL `a`: yes). */
 int crm__access_row_readable(crm_db *db, const crm__access *a, const crm__row *row, int *out);
+
+/* Whether the actor may fire `event` on record `id` of `form`
+ * (lib/access/explain.c): the record readable (else the missing-record
+ * answer) and a rule granting the event reaching it (else CRM_EPERM). */
+int crm__access_may_fire(crm_db *db, crm__form *form, int64_t id, const char *event);
 
 /* ---- denials (lib/access/view.c) ---- */
 

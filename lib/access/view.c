@@ -246,23 +246,6 @@ int crm__access_open(crm_db *db, const crm__form *form, crm__access **out) { ret
 
 int crm__access_grants(const crm__access *a, crm__access_op op) { return !a || (a->ops & (1u << op)) != 0; }
 
-int crm__access_grants_event(const crm__access *a, const char *event)
-{
-	if (!a)
-		return 1;
-	for (int i = 0; i < a->rules->n; i++) {
-		const crm__access_rule *r = &a->rules->rule[i];
-		if (!a->applies[i])
-			continue;
-		if (r->any_event)
-			return 1;
-		for (int j = 0; j < r->nevents; j++)
-			if (strcmp(r->events[j], event) == 0)
-				return 1;
-	}
-	return 0;
-}
-
 int crm__access_readable(const crm__access *a, int column)
 {
 	int at;

@@ -67,6 +67,11 @@ static int holds(crm_db *db, const crm__filter *f, const crm__form *form, const 
 	return f ? eval(db, f, form, row, out) : CRM_OK;
 }
 
+int crm__access_rule_holds(crm_db *db, const crm__access *a, int i, const crm__row *row, int *out)
+{
+	return holds(db, a->rows[i], a->form, row, out);
+}
+
 static int grants(const crm__access *a, int i, crm__access_op op)
 {
 	return a->applies[i] && (a->rules->rule[i].ops & (1u << op));
