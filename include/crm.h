@@ -13,5 +13,6 @@
 #include "crm/report.h"
 #include "crm/plugin.h"
 #include "crm/event.h"
+#include "crm/audit.h"
 
 #endif

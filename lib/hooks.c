@@ -1,22 +1,26 @@
 /* The write-path hooks of the engines above the form engine, linked here at
  * the top so lower layers call up without depending on upper headers. */
+#include "audit/entries.h"
 #include "form/form_int.h"
 #include "report/rollup.h"
 #include "script/script.h"
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
 
-/* Rollups first, so workflow hooks that read a parent see its new totals. */
+/* The audit entry first, so the chain lists a write before what it set
+ * off; rollups next, so workflow hooks that read a parent see its new totals. */
 static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
-	int rc = crm__rollup_after_write(db, w, old, now);
+	int rc = crm__audit_after_write(db, w, old, now);
 
+	if (rc == CRM_OK)
+		rc = crm__rollup_after_write(db, w, old, now);
 	return rc ? rc : crm__workflow_after_write(db, w, old, now);
 }
 
 static int watches_inserts(crm_db *db, const crm__form *form)
 {
-	return crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
+	return crm__audit_watches(db, form) || crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
 }
 
 const crm__write_hooks crm__hooks = {

@@ -14,6 +14,7 @@ enum crm__ext_slot {
 	CRM__EXT_REPORT,    /* compiled reports (lib/report) */
 	CRM__EXT_DECISION,  /* compiled decision tables (lib/workflow/decision_eval.c) */
 	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
+	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -54,6 +55,14 @@ struct crm_db {
 	/* transactions: depth of nested crm__tx_begin, and whether the host opened one */
 	int tx_depth;
 	int host_tx;
+	/* Moves on whenever a top-level transaction begins or ends and on every
+	 * rollback (to a savepoint too): what was read in a transaction and
+	 * cached (the audit chain's head) holds while it stays the same. */
+	unsigned int tx_epoch;
+	/* Run once, then cleared, when the outermost transaction has ended
+	 * (committed or rolled back): work that must outlive a rollback (the
+	 * audit entries of denied writes). Its failure is logged, not returned. */
+	int (*after_tx)(crm_db *db);
 	/* Counts record writes (crm__record_write, whatever they lead to): a
 	 * reader holding a record can tell when nothing can have changed it. */
 	uint64_t record_writes;

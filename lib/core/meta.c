@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "audit/audit.h"
 #include "db_int.h"
 
 /* System tables in portable SQL with the dialect's pieces (see
@@ -14,7 +15,7 @@
  * by name). */
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value {int} NOT NULL){without_rowid};"
-	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1) ON CONFLICT DO NOTHING;"
+	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1), ('audit_seq', 0) ON CONFLICT DO NOTHING;"
 	"CREATE TABLE IF NOT EXISTS crm_meta("
 	" kind {text} NOT NULL, name {text} NOT NULL, version {int} NOT NULL,"
 	" body TEXT NOT NULL, applied_at {int} NOT NULL, applied_by TEXT,"
@@ -22,7 +23,14 @@ static const char schema_sql[] =
 	/* The event outbox (lib/event): a platform service every engine writes to. */
 	"CREATE TABLE IF NOT EXISTS crm_event("
 	" {id}, at {int} NOT NULL, type TEXT NOT NULL,"
-	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});";
+	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});"
+	/* The audit trail (lib/audit, docs/audit.md): seq is the entry's place
+	 * in the chain (ids may skip where a transaction rolled back), prev and
+	 * hash are hex; crm_state's audit_seq is the seq of the last entry. */
+	"CREATE TABLE IF NOT EXISTS crm_audit("
+	" {id}, seq {int} NOT NULL, at {int} NOT NULL, actor TEXT, op TEXT NOT NULL, form TEXT, record {int},"
+	" version {int}, data TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS crm_audit_record ON crm_audit(form, record, id);";
 
 int crm__exec_schema(crm_db *db, const char *sql)
 {
@@ -237,6 +245,24 @@ static int check_limits(crm_db *db, const char *kind, const char *name, const ch
 	return CRM_OK;
 }
 
+/* Every stored definition is a metadata apply in the audit trail. */
+static int audit_apply(crm_db *db, const char *kind, const char *name, int64_t version)
+{
+	crm__buf data = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&data, "{\"kind\":");
+	crm__json_cstr(&data, kind);
+	crm__buf_puts(&data, ",\"name\":");
+	crm__json_cstr(&data, name);
+	crm__buf_puts(&data, ",\"version\":");
+	crm__buf_i64(&data, version);
+	crm__buf_putc(&data, '}');
+	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len);
+	crm__buf_free(&data);
+	return rc;
+}
+
 int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
 		    int *changed)
 {
@@ -275,7 +301,7 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 		crm__bind_text(st, 6, db->actor_user, -1);
 	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc != CRM_DONE)
+	if (rc != CRM_DONE || (rc = audit_apply(db, kind, name, version + 1)))
 		return rc;
 	if (out_version)
 		*out_version = version + 1;

@@ -9,23 +9,55 @@
 
 int crm__exec(crm_db *db, const char *sql) { return db->be->exec(db, sql); }
 
-/* Run `sql` keeping the recorded error: an undo after a failure must not
- * replace the failure's own message. */
-static void exec_quietly(crm_db *db, const char *sql)
-{
-	crm__buf msg = db->errmsg, detail = db->errdetail, members = db->errmembers;
-	int code = db->errcode, offset = db->erroffset;
+/* The recorded error, set aside while an undo (or what waited for the
+ * transaction's end) runs statements: they must not replace the failure's
+ * own message. */
+typedef struct saved_error {
+	crm__buf msg, detail, members;
+	int code, offset;
+} saved_error;
 
+static void error_save(crm_db *db, saved_error *e)
+{
+	*e = (saved_error){ db->errmsg, db->errdetail, db->errmembers, db->errcode, db->erroffset };
 	db->errmsg = db->errdetail = db->errmembers = (crm__buf)CRM__BUF_INIT;
-	crm__exec(db, sql);
+}
+
+static void error_restore(crm_db *db, saved_error *e)
+{
 	crm__buf_free(&db->errmsg);
 	crm__buf_free(&db->errdetail);
 	crm__buf_free(&db->errmembers);
-	db->errmsg = msg;
-	db->errdetail = detail;
-	db->errmembers = members;
-	db->errcode = code;
-	db->erroffset = offset;
+	db->errmsg = e->msg;
+	db->errdetail = e->detail;
+	db->errmembers = e->members;
+	db->errcode = e->code;
+	db->erroffset = e->offset;
+}
+
+static void exec_quietly(crm_db *db, const char *sql)
+{
+	saved_error e;
+
+	error_save(db, &e);
+	crm__exec(db, sql);
+	error_restore(db, &e);
+}
+
+/* The outermost transaction has ended: what waited for it runs now. */
+static void ended(crm_db *db)
+{
+	int (*after)(crm_db *) = db->after_tx;
+	saved_error e;
+
+	db->tx_epoch++;
+	db->after_tx = NULL;
+	if (after) {
+		error_save(db, &e);
+		if (after(db) && db->log_fn)
+			db->log_fn(db->log_payload, CRM_LOG_ERROR, "libcrm", crm_errmsg(db));
+		error_restore(db, &e);
+	}
 }
 
 static int tx_begin(crm_db *db, enum crm__tx_mode mode)
@@ -35,6 +67,7 @@ static int tx_begin(crm_db *db, enum crm__tx_mode mode)
 
 	if (db->tx_depth == 0 && !db->be->in_transaction(db)) {
 		int stale = 0;
+		db->tx_epoch++;
 		/* Now the snapshot is current: drop metadata another connection changed. */
 		if ((rc = db->be->begin(db, mode)) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
 			crm__meta_flush(db);
@@ -76,11 +109,11 @@ int crm__tx_end(crm_db *db, int rc)
 	db->tx_depth--;
 	if (rc == CRM_OK) {
 		if (top) {
-			if ((rc = db->be->commit(db)) == CRM_OK) {
+			if ((rc = db->be->commit(db)) == CRM_OK)
 				db->meta_dirty = 0;
-				return CRM_OK;
-			}
-			db->be->rollback(db);
+			else
+				db->be->rollback(db);
+			ended(db);
 			return rc;
 		}
 		snprintf(sql, sizeof sql, "RELEASE crm_%d", db->tx_depth);
@@ -92,9 +125,11 @@ int crm__tx_end(crm_db *db, int rc)
 		db->data_version = 0;
 		crm__meta_flush(db);
 	}
+	db->tx_epoch++;
 	if (top) {
 		db->be->rollback(db);
 		db->meta_dirty = 0;
+		ended(db);
 	} else {
 		snprintf(sql, sizeof sql, "ROLLBACK TO crm_%d; RELEASE crm_%d", db->tx_depth, db->tx_depth);
 		exec_quietly(db, sql);
@@ -131,6 +166,7 @@ int crm_begin(crm_db *db)
 	/* An ordinary write: a metadata change inside it makes it exclusive. */
 	if ((rc = db->be->begin(db, CRM__TX_WRITE)))
 		return rc;
+	db->tx_epoch++;
 	db->host_tx = 1;
 	return CRM_OK;
 }
@@ -156,8 +192,11 @@ static int host_end(crm_db *db, int commit)
 		db->data_version = 0;
 		crm__meta_flush(db);
 	}
-	if (!db->host_tx)
+	if (!db->host_tx) {
 		db->meta_dirty = 0;
+		ended(db);
+	} else
+		db->tx_epoch++;
 	return rc;
 }
 

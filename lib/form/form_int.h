@@ -144,6 +144,14 @@ typedef struct crm__write {
 	crm__queued_fn done;
 	void *done_payload;
 	int queued;
+	/* Out, for the audit entry: the record's version after the write (a
+	 * delete: the version it had), and on an update that sets the owner,
+	 * the owner it replaced (NULL: none; freed by crm__record_write). */
+	int64_t version;
+	char *owner_before;
+	/* Update: > 0 when it brings the record back to this version
+	 * (crm_record_revert): audited as "revert". */
+	int64_t revert_to;
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs

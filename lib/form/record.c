@@ -230,12 +230,21 @@ int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock
 	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
-static int load_version(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version)
+/* The record held for an update and its version; with `owner` (may be
+ * NULL), a copy of its owner (NULL: none) for the audit entry of an update
+ * that sets it. */
+static int load_version(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version, char **owner)
 {
 	crm__value sys[5];
 	int rc = crm__record_load_locked(db, form, id, cur, sys, db->be->dialect->lock_no_key_update);
 
 	*version = rc == CRM_OK ? sys[4].i : 0;
+	if (rc == CRM_OK && owner && sys[3].kind == CRM__V_TEXT) {
+		if (!(*owner = crm__malloc(sys[3].n + 1)))
+			return crm__error_oom(db);
+		memcpy(*owner, sys[3].s, sys[3].n);
+		(*owner)[sys[3].n] = 0;
+	}
 	return rc;
 }
 
@@ -367,6 +376,7 @@ static int do_insert(crm_db *db, crm__write *w)
 		rc = crm__step_write(db, st);
 	if (rc == CRM_DONE || rc == CRM_ROW)
 		w->id = crm__inserted_id(st);
+	w->version = 1;
 	crm__reset(st);
 	if (rc == CRM_DONE || rc == CRM_ROW)
 		return after_write(db, w, NULL, rec->values);
@@ -388,12 +398,13 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	 * moves on, and the fields not given are written back unchanged. A
 	 * caller that holds the record already (a transition, which locked it)
 	 * gives it as it is. */
-	if (w->known && w->known->values && w->known->form == form) {
+	if (w->known && w->known->values && w->known->form == form && !rec->owner_given) {
 		if (crm__record_assign(cur, form, w->known->values))
 			return crm__error_oom(db);
 		version = w->known->version;
-	} else if ((rc = load_version(db, form, w->id, cur, &version)))
+	} else if ((rc = load_version(db, form, w->id, cur, &version, rec->owner_given ? &w->owner_before : NULL)))
 		return rc;
+	w->version = version + 1;
 	/* The record as it was, for hooks that compare before and after. */
 	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
 		return crm__error_oom(db);
@@ -453,6 +464,8 @@ int crm__record_write(crm_db *db, crm__write *w)
 	default: rc = crm__record_delete(db, w); break;
 	}
 	crm__free(old);
+	crm__free(w->owner_before);
+	w->owner_before = NULL;
 	crm__record_free(&cur);
 	return rc;
 }

@@ -108,6 +108,7 @@ typedef struct crm__form {
 	char *body;      /* normalised definition JSON (from cJSON: cJSON_free) */
 	char **validators; /* plugin functions ("plugin.fn") that check whole records */
 	int nvalidators;
+	int audit;       /* record writes get audit entries ("audit": false turns them off) */
 	/* prepared statements owned by the form */
 	crm__stmt *st_insert;
 	crm__stmt *st_get;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "workflow_int.h"
@@ -282,6 +283,25 @@ static int settle_migrated(crm_db *db, crm__workflow *wf, int64_t id, int moved)
 	return rc;
 }
 
+/* A migration is a metadata apply in the audit trail (each instance it
+ * moved has its own "(migrate)" transition entry). */
+static int audit_migrate(crm_db *db, const crm__workflow *wf, int64_t count)
+{
+	crm__buf data = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&data, "{\"kind\":\"workflow_migrate\",\"name\":");
+	crm__json_cstr(&data, wf->name);
+	crm__buf_puts(&data, ",\"version\":");
+	crm__buf_i64(&data, wf->version);
+	crm__buf_puts(&data, ",\"instances\":");
+	crm__buf_i64(&data, count);
+	crm__buf_putc(&data, '}');
+	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len);
+	crm__buf_free(&data);
+	return rc;
+}
+
 int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 {
 	crm__workflow *latest;
@@ -346,6 +366,8 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		count++;
 	}
 	crm__stmt_give(db, st);
+	if (rc == CRM_OK && count)
+		rc = audit_migrate(db, latest, count);
 	crm__workflow_release(latest);
 	rc = crm__tx_end(db, rc);
 	if (rc == CRM_OK && out_count)

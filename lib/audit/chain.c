@@ -1,0 +1,541 @@
+/* The audit chain: appending entries, hashing them over their canonical
+ * encoding (docs/audit.md), the host's key, denied writes kept past the
+ * rollback of their transaction, and crm_audit_verify. */
+#include <sodium.h>
+#include <string.h>
+
+#include "audit.h"
+#include "core/alloc.h"
+#include "crm/audit.h"
+
+#define HASH_BYTES crypto_hash_sha256_BYTES
+#define KEY_MIN 16
+#define KEY_MAX 1024
+#define PROBLEMS_MAX 1000
+
+/* A denied write waiting for the end of the transaction that undid it. */
+typedef struct denied {
+	struct denied *next;
+	char *actor; /* NULL: none */
+	char *form;  /* NULL: none */
+	int64_t record;
+	char *data;
+} denied;
+
+struct crm__audit_state {
+	unsigned char *key; /* NULL: plain SHA-256 */
+	size_t keylen;
+	/* The chain's head as this transaction left it, while db->tx_epoch
+	 * is `epoch` (nobody else appends while the events lock is held). */
+	int cached;
+	unsigned int epoch;
+	int64_t seq;
+	unsigned char hash[HASH_BYTES];
+	denied *pending, **pending_tail;
+};
+
+static void state_free(void *p)
+{
+	crm__audit_state *s = p;
+
+	if (!s)
+		return;
+	if (s->key) {
+		sodium_memzero(s->key, s->keylen);
+		crm__free(s->key);
+	}
+	while (s->pending) {
+		denied *d = s->pending;
+		s->pending = d->next;
+		crm__free(d->actor);
+		crm__free(d->form);
+		crm__free(d->data);
+		crm__free(d);
+	}
+	crm__free(s);
+}
+
+static crm__audit_state *state_of(crm_db *db)
+{
+	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
+
+	if (s)
+		return s;
+	/* sodium_init is idempotent and thread-safe; it fails only where no
+	 * randomness source exists, which hashing never needs. */
+	if (sodium_init() < 0 && db->log_fn)
+		db->log_fn(db->log_payload, CRM_LOG_WARN, "audit", "libsodium could not initialise (no randomness source)");
+	if (!(s = crm__calloc(1, sizeof *s))) {
+		crm__error_oom(db);
+		return NULL;
+	}
+	s->pending_tail = &s->pending;
+	db->ext[CRM__EXT_AUDIT] = s;
+	db->ext_free[CRM__EXT_AUDIT] = state_free;
+	return s;
+}
+
+/* ---- the canonical encoding ---- */
+
+/* SHA-256, or HMAC-SHA-256 under the key: one incremental interface. */
+typedef struct hasher {
+	int keyed;
+	crypto_hash_sha256_state sha;
+	crypto_auth_hmacsha256_state hmac;
+} hasher;
+
+static void h_init(hasher *h, const crm__audit_state *s)
+{
+	h->keyed = s->key != NULL;
+	if (h->keyed)
+		crypto_auth_hmacsha256_init(&h->hmac, s->key, s->keylen);
+	else
+		crypto_hash_sha256_init(&h->sha);
+}
+
+static void h_put(hasher *h, const void *p, size_t n)
+{
+	if (h->keyed)
+		crypto_auth_hmacsha256_update(&h->hmac, p, n);
+	else
+		crypto_hash_sha256_update(&h->sha, p, n);
+}
+
+static void h_final(hasher *h, unsigned char out[HASH_BYTES])
+{
+	if (h->keyed)
+		crypto_auth_hmacsha256_final(&h->hmac, out);
+	else
+		crypto_hash_sha256_final(&h->sha, out);
+}
+
+static void put_u64(hasher *h, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (56 - 8 * i));
+	h_put(h, b, 8);
+}
+
+/* 'N' for null; 'I' and 8 bytes big-endian (two's complement). */
+static void put_int(hasher *h, int has, int64_t v)
+{
+	h_put(h, has ? "I" : "N", 1);
+	if (has)
+		put_u64(h, (uint64_t)v);
+}
+
+/* 'N' for null; 'S', the length in 8 bytes big-endian, the bytes. */
+static void put_text(hasher *h, const char *s, size_t n)
+{
+	h_put(h, s ? "S" : "N", 1);
+	if (s) {
+		put_u64(h, (uint64_t)n);
+		h_put(h, s, n);
+	}
+}
+
+/* One entry's fields, as stored (text not NUL-terminated). */
+typedef struct entry {
+	int64_t seq, at, record, version; /* record, version: 0 is null */
+	const char *actor, *op, *form, *data;
+	size_t actor_n, op_n, form_n, data_n;
+	unsigned char prev[HASH_BYTES];
+} entry;
+
+static const char MAGIC[] = "crm-audit-1"; /* with its NUL */
+
+static void entry_hash(const crm__audit_state *s, const entry *e, unsigned char out[HASH_BYTES])
+{
+	hasher h;
+
+	h_init(&h, s);
+	h_put(&h, MAGIC, sizeof MAGIC);
+	put_int(&h, 1, e->seq);
+	put_int(&h, 1, e->at);
+	put_text(&h, e->actor, e->actor_n);
+	put_text(&h, e->op, e->op_n);
+	put_text(&h, e->form, e->form_n);
+	put_int(&h, e->record != 0, e->record);
+	put_int(&h, e->version != 0, e->version);
+	put_text(&h, e->data, e->data_n);
+	h_put(&h, e->prev, HASH_BYTES);
+	h_final(&h, out);
+	sodium_memzero(&h, sizeof h);
+}
+
+static void to_hex(const unsigned char bin[HASH_BYTES], char hex[2 * HASH_BYTES + 1])
+{
+	sodium_bin2hex(hex, 2 * HASH_BYTES + 1, bin, HASH_BYTES);
+}
+
+/* 0 when `hex` is exactly 64 lowercase hex digits (as libcrm writes them). */
+static int from_hex(const char *hex, size_t n, unsigned char bin[HASH_BYTES])
+{
+	size_t got = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return -1;
+	if (n != 2 * HASH_BYTES || sodium_hex2bin(bin, HASH_BYTES, hex, n, NULL, &got, NULL) != 0 || got != HASH_BYTES)
+		return -1;
+	return 0;
+}
+
+/* ---- appending ---- */
+
+/* The head: crm_state's audit_seq (the last seq written through libcrm)
+ * and the hash of the last entry by id. Read once per transaction, under
+ * the events lock. A tail cut behind libcrm's back thus leaves a gap in
+ * seq that later appends do not paper over. */
+static int read_head(crm_db *db, crm__audit_state *s)
+{
+	crm__stmt *st = crm__stmt_take(db,
+					  "SELECT (SELECT value FROM crm_state WHERE key = 'audit_seq'),"
+					  " (SELECT hash FROM crm_audit ORDER BY id DESC LIMIT 1)",
+					  (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	memset(s->hash, 0, sizeof s->hash);
+	s->seq = 0;
+	if ((rc = crm__step(st)) == CRM_ROW) {
+		s->seq = crm__column_int64(st, 0);
+		/* A hash that is not hex (edited) chains on from zeros: verify
+		 * reports the edited entry, and the link after it. */
+		if (crm__column_type(st, 1) != CRM__SQL_NULL &&
+		    from_hex(crm__column_text(st, 1), (size_t)crm__column_bytes(st, 1), s->hash))
+			memset(s->hash, 0, sizeof s->hash);
+		rc = CRM_OK;
+	} else if (rc == CRM_DONE)
+		rc = CRM_OK;
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+static int append_as(crm_db *db, const char *actor, const char *op, const char *form, int64_t record,
+		     int64_t version, const char *data, size_t len)
+{
+	static const char ins[] = "INSERT INTO crm_audit(seq, at, actor, op, form, record, version, data, prev, hash)"
+				  " VALUES(?,?,?,?,?,?,?,?,?,?)";
+	crm__audit_state *s = state_of(db);
+	char prev_hex[2 * HASH_BYTES + 1], hash_hex[2 * HASH_BYTES + 1];
+	unsigned char hash[HASH_BYTES];
+	entry e = { .at = crm_now(db), .record = record, .version = version, .actor = actor, .op = op, .form = form,
+		    .data = data, .data_n = len };
+	crm__stmt *st;
+	int rc;
+
+	if (!s)
+		return db->errcode;
+	if ((rc = db->be->lock(db, CRM__LOCK_EVENTS)))
+		return rc;
+	if ((!s->cached || s->epoch != db->tx_epoch) && (rc = read_head(db, s)))
+		return rc;
+	e.seq = s->seq + 1;
+	e.actor_n = actor ? strlen(actor) : 0;
+	e.op_n = strlen(op);
+	e.form_n = form ? strlen(form) : 0;
+	memcpy(e.prev, s->hash, HASH_BYTES);
+	entry_hash(s, &e, hash);
+	to_hex(e.prev, prev_hex);
+	to_hex(hash, hash_hex);
+	if (!(st = crm__stmt_take(db, ins, sizeof ins - 1)))
+		return db->errcode;
+	crm__bind_int64(st, 1, e.seq);
+	crm__bind_int64(st, 2, e.at);
+	if (actor)
+		crm__bind_text(st, 3, actor, -1);
+	crm__bind_text(st, 4, op, -1);
+	if (form)
+		crm__bind_text(st, 5, form, -1);
+	if (record)
+		crm__bind_int64(st, 6, record);
+	if (version)
+		crm__bind_int64(st, 7, version);
+	crm__bind_text(st, 8, data, (int)len);
+	crm__bind_text(st, 9, prev_hex, -1);
+	crm__bind_text(st, 10, hash_hex, -1);
+	rc = crm__step_later(db, st);
+	crm__stmt_give(db, st);
+	if (rc != CRM_DONE)
+		return rc;
+	if (!(st = crm__stmt_take(db, "UPDATE crm_state SET value = ? WHERE key = 'audit_seq'", (size_t)-1)))
+		return db->errcode;
+	crm__bind_int64(st, 1, e.seq);
+	rc = crm__step_later(db, st);
+	crm__stmt_give(db, st);
+	if (rc != CRM_DONE)
+		return rc;
+	s->seq = e.seq;
+	memcpy(s->hash, hash, HASH_BYTES);
+	s->epoch = db->tx_epoch;
+	s->cached = 1;
+	return CRM_OK;
+}
+
+int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
+		      const char *data, size_t len)
+{
+	return append_as(db, db->actor_user, op, form, record, version, data, len);
+}
+
+/* ---- denied writes ---- */
+
+static int flush_denied(crm_db *db)
+{
+	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
+	int rc;
+
+	if (!s || !s->pending)
+		return CRM_OK;
+	if ((rc = crm__tx_begin(db)) == CRM_OK) {
+		for (denied *d = s->pending; d && rc == CRM_OK; d = d->next)
+			rc = append_as(db, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data));
+		rc = crm__tx_end(db, rc);
+	}
+	/* Appended or not (the failure is logged), they are done with. */
+	while (s->pending) {
+		denied *d = s->pending;
+		s->pending = d->next;
+		crm__free(d->actor);
+		crm__free(d->form);
+		crm__free(d->data);
+		crm__free(d);
+	}
+	s->pending_tail = &s->pending;
+	return rc;
+}
+
+int crm__audit_denied(crm_db *db, const char *form, int64_t id, const char *op, const char *reason)
+{
+	crm__audit_state *s = state_of(db);
+	crm__buf data = CRM__BUF_INIT;
+	denied *d;
+
+	if (!s)
+		return db->errcode;
+	crm__buf_puts(&data, "{\"op\":");
+	crm__json_cstr(&data, op);
+	crm__buf_puts(&data, ",\"reason\":");
+	crm__json_cstr(&data, reason);
+	crm__buf_putc(&data, '}');
+	if (!(d = crm__calloc(1, sizeof *d)) || data.oom || (db->actor_user && !(d->actor = crm__strdup(db->actor_user))) ||
+	    (form && !(d->form = crm__strdup(form)))) {
+		if (d) {
+			crm__free(d->actor);
+			crm__free(d);
+		}
+		crm__buf_free(&data);
+		return crm__error_oom(db);
+	}
+	d->record = id;
+	d->data = crm__buf_detach(&data);
+	*s->pending_tail = d;
+	s->pending_tail = &d->next;
+	/* Inside a transaction (ours or the host's) the entry waits for its
+	 * end, which undoes the denied write; otherwise it goes now. */
+	if (db->tx_depth > 0 || db->host_tx) {
+		db->after_tx = flush_denied;
+		return CRM_OK;
+	}
+	return flush_denied(db);
+}
+
+int crm__audit_may_read(crm_db *db, const char *form, int64_t id, const char *field)
+{
+	(void)db, (void)form, (void)id, (void)field;
+	return 1;
+}
+
+int crm_audit_key_set(crm_db *db, const void *key, size_t len)
+{
+	crm__audit_state *s;
+	unsigned char *copy = NULL;
+	int rc;
+
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (key && (len < KEY_MIN || len > KEY_MAX))
+		return crm__error(db, CRM_EINVAL, "an audit key is %d to %d bytes, not %zu", KEY_MIN, KEY_MAX, len);
+	if (!(s = state_of(db)))
+		return db->errcode;
+	if (key && !(copy = crm__malloc(len)))
+		return crm__error_oom(db);
+	if (key)
+		memcpy(copy, key, len);
+	if (s->key) {
+		sodium_memzero(s->key, s->keylen);
+		crm__free(s->key);
+	}
+	s->key = copy;
+	s->keylen = key ? len : 0;
+	s->cached = 0; /* the head is the same; read it again anyway */
+	return CRM_OK;
+}
+
+/* ---- verify ---- */
+
+typedef struct verify {
+	crm__buf problems;
+	int nproblems;
+	int64_t entries;
+} verify;
+
+static void problem(verify *v, int64_t id, int64_t seq, const char *kind, const char *message)
+{
+	if (v->nproblems++ >= PROBLEMS_MAX)
+		return;
+	crm__buf_puts(&v->problems, v->nproblems > 1 ? ",{\"id\":" : "{\"id\":");
+	if (id)
+		crm__buf_i64(&v->problems, id);
+	else
+		crm__buf_puts(&v->problems, "null");
+	crm__buf_puts(&v->problems, ",\"seq\":");
+	crm__buf_i64(&v->problems, seq);
+	crm__buf_printf(&v->problems, ",\"kind\":\"%s\",\"message\":", kind);
+	crm__json_cstr(&v->problems, message);
+	crm__buf_putc(&v->problems, '}');
+}
+
+static const char *col_text(crm__stmt *st, int c, size_t *n)
+{
+	if (crm__column_type(st, c) == CRM__SQL_NULL) {
+		*n = 0;
+		return NULL;
+	}
+	*n = (size_t)crm__column_bytes(st, c);
+	return crm__column_text(st, c);
+}
+
+/* Check one row against the entry before it (`last`, `last_seq`); then
+ * it becomes the one before the next. *matched when its hash is `head`. */
+static void check_row(verify *v, const crm__audit_state *s, crm__stmt *st, unsigned char last[HASH_BYTES],
+		      int64_t *last_seq, const unsigned char *head, int *matched)
+{
+	unsigned char want[HASH_BYTES], stored[HASH_BYTES];
+	int64_t id = crm__column_int64(st, 0);
+	entry e = { 0 };
+	size_t n;
+	const char *p;
+	char msg[160];
+	int stored_ok;
+
+	e.seq = crm__column_int64(st, 1);
+	e.at = crm__column_int64(st, 2);
+	e.actor = col_text(st, 3, &e.actor_n);
+	e.op = col_text(st, 4, &e.op_n);
+	e.form = col_text(st, 5, &e.form_n);
+	e.record = crm__column_int64(st, 6);
+	e.version = crm__column_int64(st, 7);
+	e.data = col_text(st, 8, &e.data_n);
+	p = col_text(st, 9, &n);
+	if (!p || from_hex(p, n, e.prev))
+		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
+	p = col_text(st, 10, &n);
+	stored_ok = p && from_hex(p, n, stored) == 0;
+	entry_hash(s, &e, want);
+	v->entries++;
+	if (!stored_ok || sodium_memcmp(want, stored, HASH_BYTES) != 0)
+		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
+	if (e.seq <= *last_seq) {
+		snprintf(msg, sizeof msg, "entry %lld comes after entry %lld: entries were reordered or copied",
+			 (long long)e.seq, (long long)*last_seq);
+		problem(v, id, e.seq, "order", msg);
+	} else if (e.seq != *last_seq + 1) {
+		snprintf(msg, sizeof msg, "entries %lld to %lld are missing", (long long)*last_seq + 1, (long long)e.seq - 1);
+		problem(v, id, e.seq, "link", msg);
+	} else if (sodium_memcmp(e.prev, last, HASH_BYTES) != 0)
+		problem(v, id, e.seq, "link", "the entry does not chain to the one before it (an entry was replaced or inserted)");
+	if (head && stored_ok && sodium_memcmp(stored, head, HASH_BYTES) == 0)
+		*matched = 1;
+	/* The next entry is judged against this one as stored, so one
+	 * tampered entry is one or two problems, not a cascade. */
+	if (stored_ok)
+		memcpy(last, stored, HASH_BYTES);
+	else
+		memset(last, 0xee, HASH_BYTES);
+	*last_seq = e.seq;
+}
+
+static int read_seq(crm_db *db, int64_t *out)
+{
+	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key = 'audit_seq'", (size_t)-1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	rc = crm__step(st);
+	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
+{
+	crm__audit_state *s;
+	verify v = { CRM__BUF_INIT, 0, 0 };
+	crm__buf json = CRM__BUF_INIT;
+	unsigned char last[HASH_BYTES] = { 0 }, head[HASH_BYTES];
+	char hex[2 * HASH_BYTES + 1], msg[160];
+	int64_t last_seq = 0, state_seq;
+	crm__stmt *st;
+	int rc, matched = 0;
+
+	if ((rc = crm__enter_out(db, out)))
+		return rc;
+	if (head_hex && from_hex(head_hex, strlen(head_hex), head))
+		return crm__error(db, CRM_EINVAL, "a head is the 64 lowercase hex digits verify printed");
+	if (!(s = state_of(db)))
+		return db->errcode;
+	/* The counter first: entries appended meanwhile only raise the last seq. */
+	if ((rc = read_seq(db, &state_seq)))
+		return rc;
+	if (!(st = crm__stmt_take(db,
+				  "SELECT id, seq, at, actor, op, form, record, version, data, prev, hash FROM crm_audit ORDER BY id",
+				  (size_t)-1)))
+		return db->errcode;
+	crm__many_rows(st, 1);
+	while ((rc = crm__step(st)) == CRM_ROW)
+		check_row(&v, s, st, last, &last_seq, head_hex ? head : NULL, &matched);
+	crm__many_rows(st, 0);
+	crm__stmt_give(db, st);
+	if (rc != CRM_DONE) {
+		crm__buf_free(&v.problems);
+		return rc;
+	}
+	if (last_seq < state_seq) {
+		snprintf(msg, sizeof msg, "the chain ends at entry %lld but libcrm wrote %lld: the tail was cut off",
+			 (long long)last_seq, (long long)state_seq);
+		problem(&v, 0, last_seq, "tail", msg);
+	}
+	if (head_hex && !matched)
+		problem(&v, 0, last_seq, "head", "the head you kept is not in the chain: entries up to it were removed or rewritten");
+	crm__buf_printf(&json, "{\"ok\":%s,\"entries\":", v.nproblems ? "false" : "true");
+	crm__buf_i64(&json, v.entries);
+	to_hex(last, hex);
+	crm__buf_puts(&json, ",\"head\":");
+	if (v.entries)
+		crm__json_cstr(&json, hex);
+	else
+		crm__buf_puts(&json, "null");
+	crm__buf_puts(&json, ",\"problems\":[");
+	if (v.problems.len)
+		crm__buf_put(&json, v.problems.p, v.problems.len);
+	crm__buf_putc(&json, ']');
+	if (v.nproblems > PROBLEMS_MAX)
+		crm__buf_printf(&json, ",\"truncated\":true,\"total\":%d", v.nproblems);
+	crm__buf_putc(&json, '}');
+	rc = json.oom || v.problems.oom ? crm__error_oom(db) : CRM_OK;
+	crm__buf_free(&v.problems);
+	if (rc == CRM_OK)
+		*out = crm__buf_detach(&json);
+	crm__buf_free(&json);
+	return rc;
+}
+
+int crm_audit_verify(crm_db *db, char **out) { return crm_audit_verify_head(db, NULL, out); }
