@@ -32,6 +32,7 @@ struct crm__audit_state {
 	int64_t seq;
 	unsigned char hash[HASH_BYTES];
 	denied *pending, **pending_tail;
+	crm__buf enc; /* the encoding of the entry being appended */
 };
 
 static void state_free(void *p)
@@ -52,6 +53,7 @@ static void state_free(void *p)
 		crm__free(d->data);
 		crm__free(d);
 	}
+	crm__buf_free(&s->enc);
 	crm__free(s);
 }
 
@@ -77,62 +79,33 @@ static crm__audit_state *state_of(crm_db *db)
 
 /* ---- the canonical encoding ---- */
 
-/* SHA-256, or HMAC-SHA-256 under the key: one incremental interface. */
-typedef struct hasher {
-	int keyed;
-	crypto_hash_sha256_state sha;
-	crypto_auth_hmacsha256_state hmac;
-} hasher;
-
-static void h_init(hasher *h, const crm__audit_state *s)
+/* The encoding is written into a buffer and hashed in one call: one
+ * update of the whole is much faster than one per field. */
+static void put_u64(crm__buf *b, uint64_t v)
 {
-	h->keyed = s->key != NULL;
-	if (h->keyed)
-		crypto_auth_hmacsha256_init(&h->hmac, s->key, s->keylen);
-	else
-		crypto_hash_sha256_init(&h->sha);
-}
-
-static void h_put(hasher *h, const void *p, size_t n)
-{
-	if (h->keyed)
-		crypto_auth_hmacsha256_update(&h->hmac, p, n);
-	else
-		crypto_hash_sha256_update(&h->sha, p, n);
-}
-
-static void h_final(hasher *h, unsigned char out[HASH_BYTES])
-{
-	if (h->keyed)
-		crypto_auth_hmacsha256_final(&h->hmac, out);
-	else
-		crypto_hash_sha256_final(&h->sha, out);
-}
-
-static void put_u64(hasher *h, uint64_t v)
-{
-	unsigned char b[8];
+	unsigned char x[8];
 
 	for (int i = 0; i < 8; i++)
-		b[i] = (unsigned char)(v >> (56 - 8 * i));
-	h_put(h, b, 8);
+		x[i] = (unsigned char)(v >> (56 - 8 * i));
+	crm__buf_put(b, x, 8);
 }
 
 /* 'N' for null; 'I' and 8 bytes big-endian (two's complement). */
-static void put_int(hasher *h, int has, int64_t v)
+static void put_int(crm__buf *b, int has, int64_t v)
 {
-	h_put(h, has ? "I" : "N", 1);
+	crm__buf_putc(b, has ? 'I' : 'N');
 	if (has)
-		put_u64(h, (uint64_t)v);
+		put_u64(b, (uint64_t)v);
 }
 
 /* 'N' for null; 'S', the length in 8 bytes big-endian, the bytes. */
-static void put_text(hasher *h, const char *s, size_t n)
+static void put_text(crm__buf *b, const char *s, size_t n)
 {
-	h_put(h, s ? "S" : "N", 1);
+	crm__buf_putc(b, s ? 'S' : 'N');
 	if (s) {
-		put_u64(h, (uint64_t)n);
-		h_put(h, s, n);
+		put_u64(b, (uint64_t)n);
+		if (n)
+			crm__buf_put(b, s, n);
 	}
 }
 
@@ -146,23 +119,32 @@ typedef struct entry {
 
 static const char MAGIC[] = "crm-audit-1"; /* with its NUL */
 
-static void entry_hash(const crm__audit_state *s, const entry *e, unsigned char out[HASH_BYTES])
+/* The entry's hash over its canonical encoding (built in `enc`, which
+ * keeps its memory for the next one); -1 when memory ran out. */
+static int entry_hash(const crm__audit_state *s, crm__buf *enc, const entry *e, unsigned char out[HASH_BYTES])
 {
-	hasher h;
-
-	h_init(&h, s);
-	h_put(&h, MAGIC, sizeof MAGIC);
-	put_int(&h, 1, e->seq);
-	put_int(&h, 1, e->at);
-	put_text(&h, e->actor, e->actor_n);
-	put_text(&h, e->op, e->op_n);
-	put_text(&h, e->form, e->form_n);
-	put_int(&h, e->record != 0, e->record);
-	put_int(&h, e->version != 0, e->version);
-	put_text(&h, e->data, e->data_n);
-	h_put(&h, e->prev, HASH_BYTES);
-	h_final(&h, out);
-	sodium_memzero(&h, sizeof h);
+	crm__buf_reset(enc);
+	crm__buf_put(enc, MAGIC, sizeof MAGIC);
+	put_int(enc, 1, e->seq);
+	put_int(enc, 1, e->at);
+	put_text(enc, e->actor, e->actor_n);
+	put_text(enc, e->op, e->op_n);
+	put_text(enc, e->form, e->form_n);
+	put_int(enc, e->record != 0, e->record);
+	put_int(enc, e->version != 0, e->version);
+	put_text(enc, e->data, e->data_n);
+	crm__buf_put(enc, e->prev, HASH_BYTES);
+	if (enc->oom)
+		return -1;
+	if (s->key) {
+		crypto_auth_hmacsha256_state h;
+		crypto_auth_hmacsha256_init(&h, s->key, s->keylen);
+		crypto_auth_hmacsha256_update(&h, (const unsigned char *)enc->p, enc->len);
+		crypto_auth_hmacsha256_final(&h, out);
+		sodium_memzero(&h, sizeof h);
+	} else
+		crypto_hash_sha256(out, (const unsigned char *)enc->p, enc->len);
+	return 0;
 }
 
 static void to_hex(const unsigned char bin[HASH_BYTES], char hex[2 * HASH_BYTES + 1])
@@ -185,14 +167,17 @@ static int from_hex(const char *hex, size_t n, unsigned char bin[HASH_BYTES])
 
 /* ---- appending ---- */
 
-/* The head: crm_state's audit_seq (the last seq written through libcrm)
- * and the hash of the last entry by id. Read once per transaction, under
- * the events lock. A tail cut behind libcrm's back thus leaves a gap in
- * seq that later appends do not paper over. */
+/* The head: the hash of the last entry by id, and the seq after which the
+ * next entry goes: the larger of crm_state's audit_seq (the last seq
+ * libcrm committed) and the last entry's seq (entries this transaction
+ * appended before a savepoint was rolled back). Read once per
+ * transaction, under the events lock. A tail cut behind libcrm's back
+ * thus leaves a gap in seq that later appends do not paper over. */
 static int read_head(crm_db *db, crm__audit_state *s)
 {
 	crm__stmt *st = crm__stmt_take(db,
 					  "SELECT (SELECT value FROM crm_state WHERE key = 'audit_seq'),"
+					  " (SELECT seq FROM crm_audit ORDER BY id DESC LIMIT 1),"
 					  " (SELECT hash FROM crm_audit ORDER BY id DESC LIMIT 1)",
 					  (size_t)-1);
 	int rc;
@@ -202,17 +187,39 @@ static int read_head(crm_db *db, crm__audit_state *s)
 	memset(s->hash, 0, sizeof s->hash);
 	s->seq = 0;
 	if ((rc = crm__step(st)) == CRM_ROW) {
+		int64_t last = crm__column_int64(st, 1);
 		s->seq = crm__column_int64(st, 0);
+		if (last > s->seq)
+			s->seq = last;
 		/* A hash that is not hex (edited) chains on from zeros: verify
 		 * reports the edited entry, and the link after it. */
-		if (crm__column_type(st, 1) != CRM__SQL_NULL &&
-		    from_hex(crm__column_text(st, 1), (size_t)crm__column_bytes(st, 1), s->hash))
+		if (crm__column_type(st, 2) != CRM__SQL_NULL &&
+		    from_hex(crm__column_text(st, 2), (size_t)crm__column_bytes(st, 2), s->hash))
 			memset(s->hash, 0, sizeof s->hash);
 		rc = CRM_OK;
 	} else if (rc == CRM_DONE)
 		rc = CRM_OK;
 	crm__stmt_give(db, st);
 	return rc;
+}
+
+/* Before the commit of a transaction that appended: crm_state's
+ * audit_seq moves up to the last entry's seq, once per transaction rather
+ * than once per entry (never down: a tail cut behind libcrm's back stays
+ * visible to verify). */
+static int write_tail(crm_db *db)
+{
+	static const char sql[] =
+		"UPDATE crm_state SET value = CASE WHEN (SELECT seq FROM crm_audit ORDER BY id DESC LIMIT 1) > value"
+		" THEN (SELECT seq FROM crm_audit ORDER BY id DESC LIMIT 1) ELSE value END WHERE key = 'audit_seq'";
+	crm__stmt *st = crm__stmt_take(db, sql, sizeof sql - 1);
+	int rc;
+
+	if (!st)
+		return db->errcode;
+	rc = crm__step_later(db, st);
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
 static int append_as(crm_db *db, const char *actor, const char *op, const char *form, int64_t record,
@@ -239,7 +246,8 @@ static int append_as(crm_db *db, const char *actor, const char *op, const char *
 	e.op_n = strlen(op);
 	e.form_n = form ? strlen(form) : 0;
 	memcpy(e.prev, s->hash, HASH_BYTES);
-	entry_hash(s, &e, hash);
+	if (entry_hash(s, &s->enc, &e, hash))
+		return crm__error_oom(db);
 	to_hex(e.prev, prev_hex);
 	to_hex(hash, hash_hex);
 	if (!(st = crm__stmt_take(db, ins, sizeof ins - 1)))
@@ -262,13 +270,7 @@ static int append_as(crm_db *db, const char *actor, const char *op, const char *
 	crm__stmt_give(db, st);
 	if (rc != CRM_DONE)
 		return rc;
-	if (!(st = crm__stmt_take(db, "UPDATE crm_state SET value = ? WHERE key = 'audit_seq'", (size_t)-1)))
-		return db->errcode;
-	crm__bind_int64(st, 1, e.seq);
-	rc = crm__step_later(db, st);
-	crm__stmt_give(db, st);
-	if (rc != CRM_DONE)
-		return rc;
+	db->before_commit = write_tail;
 	s->seq = e.seq;
 	memcpy(s->hash, hash, HASH_BYTES);
 	s->epoch = db->tx_epoch;
@@ -381,7 +383,8 @@ int crm_audit_key_set(crm_db *db, const void *key, size_t len)
 /* ---- verify ---- */
 
 typedef struct verify {
-	crm__buf problems;
+	crm__buf problems, enc;
+	int oom; /* hashing an entry ran out of memory: the check failed */
 	int nproblems;
 	int64_t entries;
 } verify;
@@ -414,7 +417,7 @@ static const char *col_text(crm__stmt *st, int c, size_t *n)
 
 /* Check one row against the entry before it (`last`, `last_seq`); then
  * it becomes the one before the next. *matched when its hash is `head`. */
-static void check_row(verify *v, const crm__audit_state *s, crm__stmt *st, unsigned char last[HASH_BYTES],
+static void check_row(verify *v, const crm__audit_state *s, crm__buf *enc, crm__stmt *st, unsigned char last[HASH_BYTES],
 		      int64_t *last_seq, const unsigned char *head, int *matched)
 {
 	unsigned char want[HASH_BYTES], stored[HASH_BYTES];
@@ -438,7 +441,10 @@ static void check_row(verify *v, const crm__audit_state *s, crm__stmt *st, unsig
 		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
 	p = col_text(st, 10, &n);
 	stored_ok = p && from_hex(p, n, stored) == 0;
-	entry_hash(s, &e, want);
+	if (entry_hash(s, enc, &e, want)) {
+		v->oom = 1; /* the whole check fails */
+		return;
+	}
 	v->entries++;
 	if (!stored_ok || sodium_memcmp(want, stored, HASH_BYTES) != 0)
 		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
@@ -478,7 +484,7 @@ static int read_seq(crm_db *db, int64_t *out)
 int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 {
 	crm__audit_state *s;
-	verify v = { CRM__BUF_INIT, 0, 0 };
+	verify v = { CRM__BUF_INIT, CRM__BUF_INIT, 0, 0, 0 };
 	crm__buf json = CRM__BUF_INIT;
 	unsigned char last[HASH_BYTES] = { 0 }, head[HASH_BYTES];
 	char hex[2 * HASH_BYTES + 1], msg[160];
@@ -501,9 +507,12 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 		return db->errcode;
 	crm__many_rows(st, 1);
 	while ((rc = crm__step(st)) == CRM_ROW)
-		check_row(&v, s, st, last, &last_seq, head_hex ? head : NULL, &matched);
+		check_row(&v, s, &v.enc, st, last, &last_seq, head_hex ? head : NULL, &matched);
 	crm__many_rows(st, 0);
 	crm__stmt_give(db, st);
+	if (rc == CRM_DONE && v.oom)
+		rc = crm__error_oom(db);
+	crm__buf_free(&v.enc);
 	if (rc != CRM_DONE) {
 		crm__buf_free(&v.problems);
 		return rc;

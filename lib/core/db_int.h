@@ -63,6 +63,11 @@ struct crm_db {
 	 * (committed or rolled back): work that must outlive a rollback (the
 	 * audit entries of denied writes). Its failure is logged, not returned. */
 	int (*after_tx)(crm_db *db);
+	/* Run once, then cleared, just before the outermost transaction
+	 * commits (libcrm's or the host's): its failure rolls it back. Work
+	 * done once per transaction rather than per write (the audit chain's
+	 * counter). Cleared too when the transaction rolls back. */
+	int (*before_commit)(crm_db *db);
 	/* Counts record writes (crm__record_write, whatever they lead to): a
 	 * reader holding a record can tell when nothing can have changed it. */
 	uint64_t record_writes;

@@ -52,12 +52,21 @@ static void ended(crm_db *db)
 
 	db->tx_epoch++;
 	db->after_tx = NULL;
+	db->before_commit = NULL;
 	if (after) {
 		error_save(db, &e);
 		if (after(db) && db->log_fn)
 			db->log_fn(db->log_payload, CRM_LOG_ERROR, "libcrm", crm_errmsg(db));
 		error_restore(db, &e);
 	}
+}
+
+static int pre_commit(crm_db *db)
+{
+	int (*before)(crm_db *) = db->before_commit;
+
+	db->before_commit = NULL;
+	return before ? before(db) : CRM_OK;
 }
 
 static int tx_begin(crm_db *db, enum crm__tx_mode mode)
@@ -109,7 +118,7 @@ int crm__tx_end(crm_db *db, int rc)
 	db->tx_depth--;
 	if (rc == CRM_OK) {
 		if (top) {
-			if ((rc = db->be->commit(db)) == CRM_OK)
+			if ((rc = pre_commit(db)) == CRM_OK && (rc = db->be->commit(db)) == CRM_OK)
 				db->meta_dirty = 0;
 			else
 				db->be->rollback(db);
@@ -181,14 +190,14 @@ static int host_end(crm_db *db, int commit)
 		return rc;
 	if (!db->host_tx)
 		return crm__error(db, CRM_EMISUSE, "no transaction is open");
-	if (commit)
+	if (commit && (rc = pre_commit(db)) == CRM_OK)
 		rc = db->be->commit(db);
 	else
 		db->be->rollback(db);
 	if (rc == CRM_OK || !db->be->in_transaction(db))
 		db->host_tx = 0;
 	/* A rollback may undo metadata changes: reload what was cached. */
-	if (!commit && db->meta_dirty) {
+	if ((!commit || rc != CRM_OK) && db->meta_dirty) {
 		db->data_version = 0;
 		crm__meta_flush(db);
 	}
