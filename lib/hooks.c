@@ -20,7 +20,7 @@ static int after_write(crm_db *db, const crm__write *w, const crm__value *old, c
 
 static int watches_inserts(crm_db *db, const crm__form *form)
 {
-	return crm__audit_watches(db, form) || crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
+	return crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
 }
 
 const crm__write_hooks crm__hooks = {
@@ -29,4 +29,5 @@ const crm__write_hooks crm__hooks = {
 	.watches_inserts = watches_inserts,
 	.validate = crm__script_validate,
 	.sandbox_ready = crm__decision_lua_register,
+	.insert_queued = crm__audit_insert_queued,
 };

@@ -244,6 +244,44 @@ TEST(test_audit__transitions_timers_approvals_and_applies)
 	crm_close(db);
 }
 
+/* On PostgreSQL batch inserts are queued without waiting for their ids:
+ * their entries are appended once the ids are known, before the commit. */
+TEST(test_audit__batch_inserts_are_audited_with_their_ids)
+{
+	crm_db *db = test_db();
+	crm_batch *b = NULL;
+	char json[64];
+	int64_t n;
+
+	apply(db, "{'form':'u','fields':[{'name':'k','type':'text','unique':true}]}");
+	n = test_sql_int(db, "SELECT count(*) FROM crm_audit");
+	CHECK_OK(db, crm_batch_begin(&b, db, "u"));
+	for (int i = 0; i < 300; i++) {
+		snprintf(json, sizeof json, "{\"k\":\"k%d\"}", i);
+		CHECK_OK(db, crm_batch_add(b, json, -1, NULL));
+	}
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 300);
+	/* each entry names its record's id and holds its values */
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit a JOIN u ON u.id = a.record"
+				   " WHERE a.op = 'insert' AND a.form = 'u' AND a.version = 1"
+				   " AND a.data = '{\"k\":\"' || u.k || '\"}'"),
+		  300);
+	/* a batch that fails on a duplicate found late leaves no entry */
+	CHECK_OK(db, crm_batch_begin(&b, db, "u"));
+	for (int i = 0; i < 50; i++) {
+		snprintf(json, sizeof json, "{\"k\":\"new%d\"}", i);
+		crm_batch_add(b, json, -1, NULL);
+	}
+	crm_batch_add(b, "{\"k\":\"k7\"}", -1, NULL);
+	CHECK(crm_batch_commit(b) != CRM_OK);
+	crm_batch_free(b);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 300);
+	CHECK_HAS(verify(db, NULL), "\"ok\":true");
+	crm_close(db);
+}
+
 TEST(test_audit__an_entry_goes_with_its_transaction)
 {
 	crm_db *db = test_db();
@@ -616,7 +654,8 @@ TEST(test_audit__history_lists_entries_oldest_first)
 
 TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__cascades_and_set_null_are_audited_on_each_record),
-	  T(test_audit__transitions_timers_approvals_and_applies), T(test_audit__an_entry_goes_with_its_transaction),
+	  T(test_audit__transitions_timers_approvals_and_applies), T(test_audit__batch_inserts_are_audited_with_their_ids),
+	  T(test_audit__an_entry_goes_with_its_transaction),
 	  T(test_audit__a_denied_write_is_audited_after_its_rollback),
 	  T(test_audit__audit_false_switches_record_entries_off),
 	  T(test_audit__a_script_cannot_switch_audit_off_or_touch_the_trail),

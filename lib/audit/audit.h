@@ -16,6 +16,14 @@
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
 		      const char *data, size_t len);
 
+/* The entry of an insert queued without its id (crm__backend.queue):
+ * `data` is copied, *done and *payload are replaced by a callback that
+ * notes the id and calls them. The entry is appended once the id is known,
+ * at the latest before the transaction commits; dropped when the insert
+ * failed or its transaction rolled back. */
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
+		     void **payload);
+
 /* A write of `op` ("insert", "update", "delete", "fire:EVENT"...) on
  * record `id` (0: none) of `form` was denied for `reason`: audited as op
  * "denied", data {"op","reason"}. The denied write's transaction is rolled

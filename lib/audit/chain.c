@@ -16,11 +16,24 @@
 /* A denied write waiting for the end of the transaction that undid it. */
 typedef struct denied {
 	struct denied *next;
+	int64_t at;
 	char *actor; /* NULL: none */
 	char *form;  /* NULL: none */
 	int64_t record;
 	char *data;
 } denied;
+
+/* The entry of a queued insert, waiting for its id. */
+typedef struct queued {
+	struct queued *next;
+	crm__queued_fn done; /* the callback it stands in for */
+	void *payload;
+	int rc;              /* -1 until the outcome came */
+	int64_t id, at;
+	unsigned int serial; /* the transaction it belongs to (db->tx_serial) */
+	char *actor, *form, *data;
+	size_t len;
+} queued;
 
 struct crm__audit_state {
 	unsigned char *key; /* NULL: plain SHA-256 */
@@ -32,8 +45,17 @@ struct crm__audit_state {
 	int64_t seq;
 	unsigned char hash[HASH_BYTES];
 	denied *pending, **pending_tail;
+	queued *queue, **queue_tail;
 	crm__buf enc; /* the encoding of the entry being appended */
 };
+
+static void queued_free(queued *q)
+{
+	crm__free(q->actor);
+	crm__free(q->form);
+	crm__free(q->data);
+	crm__free(q);
+}
 
 static void state_free(void *p)
 {
@@ -52,6 +74,11 @@ static void state_free(void *p)
 		crm__free(d->form);
 		crm__free(d->data);
 		crm__free(d);
+	}
+	while (s->queue) {
+		queued *q = s->queue;
+		s->queue = q->next;
+		queued_free(q);
 	}
 	crm__buf_free(&s->enc);
 	crm__free(s);
@@ -72,6 +99,7 @@ static crm__audit_state *state_of(crm_db *db)
 		return NULL;
 	}
 	s->pending_tail = &s->pending;
+	s->queue_tail = &s->queue;
 	db->ext[CRM__EXT_AUDIT] = s;
 	db->ext_free[CRM__EXT_AUDIT] = state_free;
 	return s;
@@ -222,15 +250,18 @@ static int write_tail(crm_db *db)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-static int append_as(crm_db *db, const char *actor, const char *op, const char *form, int64_t record,
-		     int64_t version, const char *data, size_t len)
+static int before_commit(crm_db *db);
+
+/* Append one entry made at `at` by `actor` (see crm__audit_append). */
+static int append_entry(crm_db *db, int64_t at, const char *actor, const char *op, const char *form, int64_t record,
+			int64_t version, const char *data, size_t len)
 {
 	static const char ins[] = "INSERT INTO crm_audit(seq, at, actor, op, form, record, version, data, prev, hash)"
 				  " VALUES(?,?,?,?,?,?,?,?,?,?)";
 	crm__audit_state *s = state_of(db);
 	char prev_hex[2 * HASH_BYTES + 1], hash_hex[2 * HASH_BYTES + 1];
 	unsigned char hash[HASH_BYTES];
-	entry e = { .at = crm_now(db), .record = record, .version = version, .actor = actor, .op = op, .form = form,
+	entry e = { .at = at, .record = record, .version = version, .actor = actor, .op = op, .form = form,
 		    .data = data, .data_n = len };
 	crm__stmt *st;
 	int rc;
@@ -270,7 +301,7 @@ static int append_as(crm_db *db, const char *actor, const char *op, const char *
 	crm__stmt_give(db, st);
 	if (rc != CRM_DONE)
 		return rc;
-	db->before_commit = write_tail;
+	db->before_commit = before_commit;
 	s->seq = e.seq;
 	memcpy(s->hash, hash, HASH_BYTES);
 	s->epoch = db->tx_epoch;
@@ -278,10 +309,94 @@ static int append_as(crm_db *db, const char *actor, const char *op, const char *
 	return CRM_OK;
 }
 
+/* Append the entries of queued inserts whose outcome came, in the order
+ * they were queued (with `wait`, after waiting for every outcome). An
+ * insert that failed, or whose transaction ended, leaves no entry. */
+static int drain(crm_db *db, crm__audit_state *s, int wait)
+{
+	int rc = CRM_OK;
+
+	if (!s->queue)
+		return CRM_OK;
+	if (wait && (rc = crm__flush(db)))
+		return rc;
+	while (s->queue && rc == CRM_OK) {
+		queued *q = s->queue;
+		int current = q->serial == db->tx_serial;
+		if (current && q->rc == -1)
+			break;
+		if (current && q->rc == CRM_ROW)
+			rc = append_entry(db, q->at, q->actor, "insert", q->form, q->id, 1, q->data, q->len);
+		s->queue = q->next;
+		queued_free(q);
+	}
+	if (!s->queue)
+		s->queue_tail = &s->queue;
+	return rc;
+}
+
+static int before_commit(crm_db *db)
+{
+	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
+	int rc = s ? drain(db, s, 1) : CRM_OK;
+
+	return rc ? rc : write_tail(db);
+}
+
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
 		      const char *data, size_t len)
 {
-	return append_as(db, db->actor_user, op, form, record, version, data, len);
+	crm__audit_state *s = state_of(db);
+	int rc;
+
+	if (!s)
+		return db->errcode;
+	/* Queued inserts written before this change go first. */
+	if ((rc = drain(db, s, 0)))
+		return rc;
+	return append_entry(db, crm_now(db), db->actor_user, op, form, record, version, data, len);
+}
+
+static void queued_done(void *payload, int rc, int64_t id)
+{
+	queued *q = payload;
+
+	q->rc = rc;
+	q->id = id;
+	q->done(q->payload, rc, id);
+}
+
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
+		     void **payload)
+{
+	crm__audit_state *s = state_of(db);
+	queued *q;
+	int rc;
+
+	if (!s)
+		return db->errcode;
+	if ((rc = drain(db, s, 0)))
+		return rc;
+	if (!(q = crm__calloc(1, sizeof *q)) || !(q->form = crm__strdup(form)) || !(q->data = crm__malloc(len + 1)) ||
+	    (db->actor_user && !(q->actor = crm__strdup(db->actor_user)))) {
+		if (q)
+			queued_free(q);
+		return crm__error_oom(db);
+	}
+	memcpy(q->data, data, len);
+	q->data[len] = 0;
+	q->len = len;
+	q->rc = -1;
+	q->at = crm_now(db);
+	q->serial = db->tx_serial;
+	q->done = *done;
+	q->payload = *payload;
+	*done = queued_done;
+	*payload = q;
+	*s->queue_tail = q;
+	s->queue_tail = &q->next;
+	db->before_commit = before_commit;
+	return CRM_OK;
 }
 
 /* ---- denied writes ---- */
@@ -295,7 +410,7 @@ static int flush_denied(crm_db *db)
 		return CRM_OK;
 	if ((rc = crm__tx_begin(db)) == CRM_OK) {
 		for (denied *d = s->pending; d && rc == CRM_OK; d = d->next)
-			rc = append_as(db, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data));
+			rc = append_entry(db, d->at, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data));
 		rc = crm__tx_end(db, rc);
 	}
 	/* Appended or not (the failure is logged), they are done with. */
@@ -334,6 +449,7 @@ int crm__audit_denied(crm_db *db, const char *form, int64_t id, const char *op, 
 		return crm__error_oom(db);
 	}
 	d->record = id;
+	d->at = crm_now(db);
 	d->data = crm__buf_detach(&data);
 	*s->pending_tail = d;
 	s->pending_tail = &d->next;

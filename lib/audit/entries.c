@@ -92,6 +92,22 @@ static void put_changes(crm__buf *b, const crm__write *w, const crm__value *old,
 	crm__buf_putc(b, '}');
 }
 
+/* An insert's data: its values, and the owner it was given (or the actor). */
+static void put_inserted(crm_db *db, crm__buf *data, const crm__write *w, const crm__value *now)
+{
+	crm__buf owner = CRM__BUF_INIT;
+
+	if (!w->rec || !w->rec->owner_given) {
+		put_values(data, w->form, now, db->actor_user);
+		return;
+	}
+	if (w->rec->owner.kind == CRM__V_TEXT)
+		crm__buf_put(&owner, w->rec->owner.s, w->rec->owner.n);
+	put_values(data, w->form, now, w->rec->owner.kind == CRM__V_TEXT ? crm__buf_cstr(&owner) : NULL);
+	data->oom |= owner.oom;
+	crm__buf_free(&owner);
+}
+
 int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	crm__buf data = CRM__BUF_INIT;
@@ -102,15 +118,7 @@ int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *ol
 		return CRM_OK;
 	if (w->op == CRM__WRITE_INSERT) {
 		op = "insert";
-		if (w->rec && w->rec->owner_given) {
-			crm__buf owner = CRM__BUF_INIT;
-			if (w->rec->owner.kind == CRM__V_TEXT)
-				crm__buf_put(&owner, w->rec->owner.s, w->rec->owner.n);
-			put_values(&data, w->form, now, w->rec->owner.kind == CRM__V_TEXT ? crm__buf_cstr(&owner) : NULL);
-			data.oom |= owner.oom;
-			crm__buf_free(&owner);
-		} else
-			put_values(&data, w->form, now, db->actor_user);
+		put_inserted(db, &data, w, now);
 	} else if (w->op == CRM__WRITE_DELETE) {
 		op = "delete";
 		put_values(&data, w->form, old, NULL);
@@ -131,10 +139,17 @@ int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *ol
 	return rc;
 }
 
-int crm__audit_watches(crm_db *db, const crm__form *form)
+int crm__audit_insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *done, void **payload)
 {
-	(void)db;
-	return form->audit;
+	crm__buf data = CRM__BUF_INIT;
+	int rc;
+
+	if (!w->form->audit)
+		return CRM_OK;
+	put_inserted(db, &data, w, w->rec->values);
+	rc = data.oom ? crm__error_oom(db) : crm__audit_queue(db, w->form->name, data.p, data.len, done, payload);
+	crm__buf_free(&data);
+	return rc;
 }
 
 /* ---- reading entries back ---- */

@@ -10,7 +10,8 @@
  * ones included; delete: the values before; revert: {"to_version",
  * "changes"}). Nothing for a form that says "audit": false. */
 int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
-/* 1 when inserts into `form` are audited: the entry names the new id. */
-int crm__audit_watches(crm_db *db, const crm__form *form);
+/* A queued insert (write-path hook insert_queued): its entry is made now
+ * and appended once the backend tells the new id. */
+int crm__audit_insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *done, void **payload);
 
 #endif

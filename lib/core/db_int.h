@@ -59,6 +59,9 @@ struct crm_db {
 	 * rollback (to a savepoint too): what was read in a transaction and
 	 * cached (the audit chain's head) holds while it stays the same. */
 	unsigned int tx_epoch;
+	/* Moves on whenever a top-level transaction (libcrm's or the host's)
+	 * begins: what was kept for one transaction is stale in the next. */
+	unsigned int tx_serial;
 	/* Run once, then cleared, when the outermost transaction has ended
 	 * (committed or rolled back): work that must outlive a rollback (the
 	 * audit entries of denied writes). Its failure is logged, not returned. */

@@ -77,6 +77,7 @@ static int tx_begin(crm_db *db, enum crm__tx_mode mode)
 	if (db->tx_depth == 0 && !db->be->in_transaction(db)) {
 		int stale = 0;
 		db->tx_epoch++;
+		db->tx_serial++;
 		/* Now the snapshot is current: drop metadata another connection changed. */
 		if ((rc = db->be->begin(db, mode)) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
 			crm__meta_flush(db);
@@ -176,6 +177,7 @@ int crm_begin(crm_db *db)
 	if ((rc = db->be->begin(db, CRM__TX_WRITE)))
 		return rc;
 	db->tx_epoch++;
+	db->tx_serial++;
 	db->host_tx = 1;
 	return CRM_OK;
 }

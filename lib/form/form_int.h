@@ -195,6 +195,11 @@ typedef struct crm__write_hooks {
 			crm__errors *errs);
 	/* The Lua sandbox was just made: engines add their crm.* functions. */
 	int (*sandbox_ready)(crm_db *db);
+	/* The insert `w` (values filled) is about to be queued without its id
+	 * (crm__backend.queue): the hook may take over the outcome callback
+	 * (*done, *payload), calling the one it replaced from its own, to act
+	 * once the id is known. */
+	int (*insert_queued)(crm_db *db, const crm__write *w, crm__queued_fn *done, void **payload);
 } crm__write_hooks;
 extern const crm__write_hooks crm__hooks;
 

@@ -340,9 +340,16 @@ static int fill(crm_db *db, crm__write *w)
  * its id; 1 when queued (or failing to), with *rc its outcome. */
 static int queue_insert(crm_db *db, crm__write *w, crm__stmt *st, int *rc)
 {
+	crm__queued_fn done = w->done;
+	void *payload = w->done_payload;
+
 	if (!w->done || !db->be->queue || (crm__hooks.watches_inserts && crm__hooks.watches_inserts(db, w->form)))
 		return 0;
-	*rc = db->be->queue(st, w->done, w->done_payload);
+	if (crm__hooks.insert_queued && (*rc = crm__hooks.insert_queued(db, w, &done, &payload))) {
+		crm__reset(st);
+		return 1;
+	}
+	*rc = db->be->queue(st, done, payload);
 	w->queued = *rc == CRM_OK;
 	crm__reset(st);
 	return 1;
