@@ -256,18 +256,18 @@ TEST(test_audit__batch_inserts_are_audited_with_their_ids)
 	apply(db, "{'form':'u','fields':[{'name':'k','type':'text','unique':true}]}");
 	n = test_sql_int(db, "SELECT count(*) FROM crm_audit");
 	CHECK_OK(db, crm_batch_begin(&b, db, "u"));
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1300; i++) { /* past the entries kept before appending */
 		snprintf(json, sizeof json, "{\"k\":\"k%d\"}", i);
 		CHECK_OK(db, crm_batch_add(b, json, -1, NULL));
 	}
 	CHECK_OK(db, crm_batch_commit(b));
 	crm_batch_free(b);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 300);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 1300);
 	/* each entry names its record's id and holds its values */
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit a JOIN u ON u.id = a.record"
 				   " WHERE a.op = 'insert' AND a.form = 'u' AND a.version = 1"
 				   " AND a.data = '{\"k\":\"' || u.k || '\"}'"),
-		  300);
+		  1300);
 	/* a batch that fails on a duplicate found late leaves no entry */
 	CHECK_OK(db, crm_batch_begin(&b, db, "u"));
 	for (int i = 0; i < 50; i++) {
@@ -277,7 +277,7 @@ TEST(test_audit__batch_inserts_are_audited_with_their_ids)
 	crm_batch_add(b, "{\"k\":\"k7\"}", -1, NULL);
 	CHECK(crm_batch_commit(b) != CRM_OK);
 	crm_batch_free(b);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 300);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 1300);
 	CHECK_HAS(verify(db, NULL), "\"ok\":true");
 	crm_close(db);
 }
@@ -297,15 +297,43 @@ TEST(test_audit__an_entry_goes_with_its_transaction)
 	/* a failing validation writes nothing at all */
 	CHECK_RC(db, crm_record_insert(db, "deal", "{\"title\":\"x\",\"stage\":\"zzz\"}", NULL), CRM_ECONSTRAINT);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n);
-	/* the host's own transaction, rolled back: its entries go too */
+	/* the host's own transaction, rolled back: its entries go too (they
+	 * join the chain at the commit; reading the trail inside shows them) */
 	CHECK_OK(db, crm_begin(db));
 	insert(db, "deal", "{'title':'B'}");
+	CHECK_HAS(history(db, "deal", 2), "\"op\":\"insert\"");
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit") > n, 1);
+	insert(db, "deal", "{'title':'B2'}");
 	CHECK_OK(db, crm_rollback(db));
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n);
 	/* and the chain goes on without a gap verify would misread (on
 	 * PostgreSQL the rolled-back ids are skipped) */
 	insert(db, "deal", "{'title':'C'}");
+	CHECK_HAS(verify(db, NULL), "\"ok\":true");
+	crm_close(db);
+}
+
+/* A change undone by a savepoint (a failing nested write inside the
+ * host's transaction) takes its entry with it; the others stay. */
+TEST(test_audit__a_savepoint_rolled_back_drops_its_entries)
+{
+	crm_db *db = test_db();
+	int64_t n;
+
+	apply(db, forms);
+	n = test_sql_int(db, "SELECT count(*) FROM crm_audit");
+	CHECK_OK(db, crm_begin(db));
+	insert(db, "deal", "{'title':'A'}");
+	CHECK_OK(db, crm__tx_begin(db));
+	insert(db, "deal", "{'title':'B'}");
+	CHECK_INT(crm__tx_end(db, CRM_ERROR), CRM_ERROR);
+	CHECK_OK(db, crm__tx_begin(db));
+	insert(db, "deal", "{'title':'C'}");
+	CHECK_OK(db, crm__tx_end(db, CRM_OK));
+	CHECK_OK(db, crm_commit(db));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 2);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE data LIKE '%\"B\"%'"), 0);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE data LIKE '%\"C\"%'"), 1);
 	CHECK_HAS(verify(db, NULL), "\"ok\":true");
 	crm_close(db);
 }
@@ -656,6 +684,7 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__cascades_and_set_null_are_audited_on_each_record),
 	  T(test_audit__transitions_timers_approvals_and_applies), T(test_audit__batch_inserts_are_audited_with_their_ids),
 	  T(test_audit__an_entry_goes_with_its_transaction),
+	  T(test_audit__a_savepoint_rolled_back_drops_its_entries),
 	  T(test_audit__a_denied_write_is_audited_after_its_rollback),
 	  T(test_audit__audit_false_switches_record_entries_off),
 	  T(test_audit__a_script_cannot_switch_audit_off_or_touch_the_trail),

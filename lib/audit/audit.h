@@ -7,14 +7,19 @@
 
 #include "core/db_int.h"
 
-/* Append one entry in the open write transaction: `op` (insert, update,
+/* Add one entry to the open write transaction: `op` (insert, update,
  * delete, transition, approval, apply, denied, revert), the record it is
  * about (form NULL: none; record 0: none), its version after the change
  * (0: none) and `data`, JSON text (`len` bytes). The actor is the handle's.
- * Takes the events lock (held to commit) so appends from several servers
- * form one chain. */
+ * The entries of a transaction join the chain just before it commits
+ * (under the events lock, held to the commit, so appends from several
+ * servers form one chain); a savepoint rolled back drops those made in it. */
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
 		      const char *data, size_t len);
+
+/* Append the open transaction's entries now (before reading crm_audit
+ * inside it); CRM_OK at once outside a transaction. */
+int crm__audit_flush(crm_db *db);
 
 /* The entry of an insert queued without its id (crm__backend.queue):
  * `data` is copied, *done and *payload are replaced by a callback that

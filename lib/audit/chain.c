@@ -23,17 +23,24 @@ typedef struct denied {
 	char *data;
 } denied;
 
-/* The entry of a queued insert, waiting for its id. */
-typedef struct queued {
-	struct queued *next;
-	crm__queued_fn done; /* the callback it stands in for */
-	void *payload;
-	int rc;              /* -1 until the outcome came */
-	int64_t id, at;
+/* An entry of the open transaction, appended to the chain just before it
+ * commits (so the chain's lock is held only from there to the commit). */
+typedef struct pend {
+	struct pend *next, *prev;
+	int depth;           /* db->tx_depth when made: a savepoint rolled back below it drops it */
 	unsigned int serial; /* the transaction it belongs to (db->tx_serial) */
-	char *actor, *form, *data;
+	int64_t at, record, version;
+	char *actor, *op, *form, *data;
 	size_t len;
-} queued;
+	/* A queued insert's entry: the outcome callback it stands in for, and
+	 * the outcome (rc -1 until it came; the entry is kept on CRM_ROW). */
+	crm__queued_fn done;
+	void *payload;
+	int rc;
+	/* Set when it joins the chain. */
+	int64_t seq;
+	char prev_hex[65], hash_hex[65];
+} pend;
 
 struct crm__audit_state {
 	unsigned char *key; /* NULL: plain SHA-256 */
@@ -45,16 +52,35 @@ struct crm__audit_state {
 	int64_t seq;
 	unsigned char hash[HASH_BYTES];
 	denied *pending, **pending_tail;
-	queued *queue, **queue_tail;
+	/* In the order made; their depths never decrease along the list, so
+	 * what a savepoint's end touches is a tail, walked from `last`. */
+	pend *pends, *last;
+	size_t npends;
 	crm__buf enc; /* the encoding of the entry being appended */
 };
 
-static void queued_free(queued *q)
+static void pend_free(pend *q)
 {
 	crm__free(q->actor);
+	crm__free(q->op);
 	crm__free(q->form);
 	crm__free(q->data);
 	crm__free(q);
+}
+
+/* Unlink and free entry `q`. */
+static void pend_drop(crm__audit_state *s, pend *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		s->pends = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		s->last = q->prev;
+	s->npends--;
+	pend_free(q);
 }
 
 static void state_free(void *p)
@@ -75,11 +101,8 @@ static void state_free(void *p)
 		crm__free(d->data);
 		crm__free(d);
 	}
-	while (s->queue) {
-		queued *q = s->queue;
-		s->queue = q->next;
-		queued_free(q);
-	}
+	while (s->pends)
+		pend_drop(s, s->pends);
 	crm__buf_free(&s->enc);
 	crm__free(s);
 }
@@ -99,7 +122,6 @@ static crm__audit_state *state_of(crm_db *db)
 		return NULL;
 	}
 	s->pending_tail = &s->pending;
-	s->queue_tail = &s->queue;
 	db->ext[CRM__EXT_AUDIT] = s;
 	db->ext_free[CRM__EXT_AUDIT] = state_free;
 	return s;
@@ -198,8 +220,8 @@ static int from_hex(const char *hex, size_t n, unsigned char bin[HASH_BYTES])
 /* The head: the hash of the last entry by id, and the seq after which the
  * next entry goes: the larger of crm_state's audit_seq (the last seq
  * libcrm committed) and the last entry's seq (entries this transaction
- * appended before a savepoint was rolled back). Read once per
- * transaction, under the events lock. A tail cut behind libcrm's back
+ * appended before). Read under the events lock, once per transaction
+ * (again after a rollback to a savepoint). A tail cut behind libcrm's back
  * thus leaves a gap in seq that later appends do not paper over. */
 static int read_head(crm_db *db, crm__audit_state *s)
 {
@@ -231,77 +253,45 @@ static int read_head(crm_db *db, crm__audit_state *s)
 	return rc;
 }
 
-/* Before the commit of a transaction that appended: crm_state's
- * audit_seq moves up to the last entry's seq, once per transaction rather
- * than once per entry (never down: a tail cut behind libcrm's back stays
- * visible to verify). */
-static int write_tail(crm_db *db)
+/* After appending: crm_state's audit_seq moves up to the last seq (never
+ * down: a tail cut behind libcrm's back stays visible to verify). The row
+ * is made by the first append (a new database has none). */
+static int write_tail(crm_db *db, int64_t seq)
 {
 	static const char sql[] =
-		"UPDATE crm_state SET value = CASE WHEN (SELECT seq FROM crm_audit ORDER BY id DESC LIMIT 1) > value"
-		" THEN (SELECT seq FROM crm_audit ORDER BY id DESC LIMIT 1) ELSE value END WHERE key = 'audit_seq'";
+		"INSERT INTO crm_state(key, value) VALUES('audit_seq', ?) ON CONFLICT(key) DO UPDATE"
+		" SET value = CASE WHEN excluded.value > crm_state.value THEN excluded.value ELSE crm_state.value END";
 	crm__stmt *st = crm__stmt_take(db, sql, sizeof sql - 1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
+	crm__bind_int64(st, 1, seq);
 	rc = crm__step_later(db, st);
 	crm__stmt_give(db, st);
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-static int before_commit(crm_db *db);
-
-/* Append one entry made at `at` by `actor` (see crm__audit_append). */
-static int append_entry(crm_db *db, int64_t at, const char *actor, const char *op, const char *form, int64_t record,
-			int64_t version, const char *data, size_t len)
+/* Give entry `q` its place in the chain: seq, prev and hash. */
+static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 {
-	static const char ins[] = "INSERT INTO crm_audit(seq, at, actor, op, form, record, version, data, prev, hash)"
-				  " VALUES(?,?,?,?,?,?,?,?,?,?)";
-	crm__audit_state *s = state_of(db);
-	char prev_hex[2 * HASH_BYTES + 1], hash_hex[2 * HASH_BYTES + 1];
 	unsigned char hash[HASH_BYTES];
-	entry e = { .at = at, .record = record, .version = version, .actor = actor, .op = op, .form = form,
-		    .data = data, .data_n = len };
-	crm__stmt *st;
+	entry e = { .at = q->at, .record = q->record, .version = q->version, .actor = q->actor, .op = q->op,
+		    .form = q->form, .data = q->data, .data_n = q->len };
 	int rc;
 
-	if (!s)
-		return db->errcode;
-	if ((rc = db->be->lock(db, CRM__LOCK_EVENTS)))
-		return rc;
 	if ((!s->cached || s->epoch != db->tx_epoch) && (rc = read_head(db, s)))
 		return rc;
 	e.seq = s->seq + 1;
-	e.actor_n = actor ? strlen(actor) : 0;
-	e.op_n = strlen(op);
-	e.form_n = form ? strlen(form) : 0;
+	e.actor_n = q->actor ? strlen(q->actor) : 0;
+	e.op_n = strlen(q->op);
+	e.form_n = q->form ? strlen(q->form) : 0;
 	memcpy(e.prev, s->hash, HASH_BYTES);
 	if (entry_hash(s, &s->enc, &e, hash))
 		return crm__error_oom(db);
-	to_hex(e.prev, prev_hex);
-	to_hex(hash, hash_hex);
-	if (!(st = crm__stmt_take(db, ins, sizeof ins - 1)))
-		return db->errcode;
-	crm__bind_int64(st, 1, e.seq);
-	crm__bind_int64(st, 2, e.at);
-	if (actor)
-		crm__bind_text(st, 3, actor, -1);
-	crm__bind_text(st, 4, op, -1);
-	if (form)
-		crm__bind_text(st, 5, form, -1);
-	if (record)
-		crm__bind_int64(st, 6, record);
-	if (version)
-		crm__bind_int64(st, 7, version);
-	crm__bind_text(st, 8, data, (int)len);
-	crm__bind_text(st, 9, prev_hex, -1);
-	crm__bind_text(st, 10, hash_hex, -1);
-	rc = crm__step_later(db, st);
-	crm__stmt_give(db, st);
-	if (rc != CRM_DONE)
-		return rc;
-	db->before_commit = before_commit;
+	q->seq = e.seq;
+	to_hex(e.prev, q->prev_hex);
+	to_hex(hash, q->hash_hex);
 	s->seq = e.seq;
 	memcpy(s->hash, hash, HASH_BYTES);
 	s->epoch = db->tx_epoch;
@@ -309,60 +299,191 @@ static int append_entry(crm_db *db, int64_t at, const char *actor, const char *o
 	return CRM_OK;
 }
 
-/* Append the entries of queued inserts whose outcome came, in the order
- * they were queued (with `wait`, after waiting for every outcome). An
- * insert that failed, or whose transaction ended, leaves no entry. */
-static int drain(crm_db *db, crm__audit_state *s, int wait)
+/* Insert `n` chained entries with one statement (many rows per statement:
+ * a long transaction's entries take few statements and round trips). */
+static int insert_rows(crm_db *db, pend **rows, int n)
 {
-	int rc = CRM_OK;
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc;
 
-	if (!s->queue)
-		return CRM_OK;
-	if (wait && (rc = crm__flush(db)))
-		return rc;
-	while (s->queue && rc == CRM_OK) {
-		queued *q = s->queue;
-		int current = q->serial == db->tx_serial;
-		if (current && q->rc == -1)
-			break;
-		if (current && q->rc == CRM_ROW)
-			rc = append_entry(db, q->at, q->actor, "insert", q->form, q->id, 1, q->data, q->len);
-		s->queue = q->next;
-		queued_free(q);
+	crm__buf_puts(&sql, "INSERT INTO crm_audit(seq, at, actor, op, form, record, version, data, prev, hash) VALUES");
+	for (int i = 0; i < n; i++)
+		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)");
+	if (!(st = crm__stmt_take_buf(db, &sql)))
+		return db->errcode;
+	for (int i = 0; i < n; i++) {
+		const pend *q = rows[i];
+		int p = 10 * i;
+		crm__bind_int64(st, p + 1, q->seq);
+		crm__bind_int64(st, p + 2, q->at);
+		if (q->actor)
+			crm__bind_text(st, p + 3, q->actor, -1);
+		crm__bind_text(st, p + 4, q->op, -1);
+		if (q->form)
+			crm__bind_text(st, p + 5, q->form, -1);
+		if (q->record)
+			crm__bind_int64(st, p + 6, q->record);
+		if (q->version)
+			crm__bind_int64(st, p + 7, q->version);
+		crm__bind_text(st, p + 8, q->data, (int)q->len);
+		crm__bind_text(st, p + 9, q->prev_hex, -1);
+		crm__bind_text(st, p + 10, q->hash_hex, -1);
 	}
-	if (!s->queue)
-		s->queue_tail = &s->queue;
+	rc = crm__step_later(db, st);
+	crm__clear_bindings(st);
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+/* Drop the entries of transactions that ended without a commit (they
+ * come first: entries are kept in the order they were made). */
+static void drop_stale(crm_db *db, crm__audit_state *s)
+{
+	while (s->pends && s->pends->serial != db->tx_serial)
+		pend_drop(s, s->pends);
+}
+
+#define ROWS_MAX 16 /* entries per INSERT: statements of 16, 8, ... 1 rows */
+#define PENDS_MAX 512 /* entries kept before a transaction appends them */
+
+/* Append the open transaction's entries to the chain, in the order they
+ * were made, under the events lock (held to the commit). With `all`, every
+ * one (after waiting for the outcome of queued inserts); else those up to
+ * the first whose insert has no outcome yet. A queued insert that failed
+ * leaves no entry. */
+static int flush(crm_db *db, crm__audit_state *s, int all)
+{
+	pend *rows[ROWS_MAX], *end;
+	int rc = CRM_OK, n = 0;
+
+	drop_stale(db, s);
+	/* Wait for queued inserts only when an entry still lacks its id. */
+	for (pend *q = s->pends; all && q && rc == CRM_OK; q = q->next)
+		if (q->done && q->rc == -1)
+			rc = crm__flush(db);
+	for (end = s->pends; end && !(end->done && end->rc == -1); end = end->next)
+		;
+	if (rc || s->pends == end || (rc = db->be->lock(db, CRM__LOCK_EVENTS)))
+		return rc;
+	for (pend *q = s->pends; q != end && rc == CRM_OK; q = q->next)
+		if (q->rc == CRM_ROW || !q->done)
+			rc = chain_entry(db, s, q);
+	for (pend *q = s->pends; q != end && rc == CRM_OK; q = q->next) {
+		if (q->done && q->rc != CRM_ROW)
+			continue;
+		rows[n++] = q;
+		if (n == ROWS_MAX) {
+			rc = insert_rows(db, rows, n);
+			n = 0;
+		}
+	}
+	/* The rest in statements of half as many rows, and so on: few shapes. */
+	for (int size = ROWS_MAX / 2, at = 0; size > 0 && rc == CRM_OK; size /= 2)
+		while (n - at >= size && rc == CRM_OK) {
+			rc = insert_rows(db, rows + at, size);
+			at += size;
+		}
+	if (rc == CRM_OK && s->seq)
+		rc = write_tail(db, s->seq);
+	while (s->pends != end)
+		pend_drop(s, s->pends);
 	return rc;
 }
 
 static int before_commit(crm_db *db)
 {
 	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
-	int rc = s ? drain(db, s, 1) : CRM_OK;
 
-	return rc ? rc : write_tail(db);
+	return s ? flush(db, s, 1) : CRM_OK;
+}
+
+int crm__audit_flush(crm_db *db)
+{
+	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
+
+	return s && (db->tx_depth > 0 || db->host_tx) ? flush(db, s, 1) : CRM_OK;
+}
+
+/* A savepoint ended (lib/core/tx.c): the entries made inside it go with
+ * it when it was rolled back, else they now belong to the level below. */
+static void savepoint_end(crm_db *db, int depth, int undone)
+{
+	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
+	pend *q = s ? s->last : NULL;
+
+	while (q && q->depth > depth) {
+		pend *before = q->prev;
+		if (undone)
+			pend_drop(s, q);
+		else
+			q->depth = depth;
+		q = before;
+	}
+}
+
+/* Keep an entry for the commit of the open transaction. */
+static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *actor, const char *op, const char *form,
+		    int64_t record, int64_t version, const char *data, size_t len, pend **out)
+{
+	pend *q;
+
+	drop_stale(db, s);
+	if (!(q = crm__calloc(1, sizeof *q)) || !(q->op = crm__strdup(op)) || !(q->data = crm__malloc(len + 1)) ||
+	    (form && !(q->form = crm__strdup(form))) || (actor && !(q->actor = crm__strdup(actor)))) {
+		if (q)
+			pend_free(q);
+		return crm__error_oom(db);
+	}
+	memcpy(q->data, data, len);
+	q->data[len] = 0;
+	q->len = len;
+	q->at = at;
+	q->record = record;
+	q->version = version;
+	q->depth = db->tx_depth;
+	q->serial = db->tx_serial;
+	q->prev = s->last;
+	q->rc = -2; /* not a queued insert */
+	if (s->last)
+		s->last->next = q;
+	else
+		s->pends = q;
+	s->last = q;
+	s->npends++;
+	db->before_commit = before_commit;
+	db->savepoint_end = savepoint_end;
+	if (out)
+		*out = q;
+	return CRM_OK;
+}
+
+/* A long transaction appends as it goes, keeping memory bounded (the
+ * chain's lock is then held from there to its commit). */
+static int bounded(crm_db *db, crm__audit_state *s)
+{
+	return s->npends >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
 		      const char *data, size_t len)
 {
 	crm__audit_state *s = state_of(db);
+
 	int rc;
 
 	if (!s)
 		return db->errcode;
-	/* Queued inserts written before this change go first. */
-	if ((rc = drain(db, s, 0)))
-		return rc;
-	return append_entry(db, crm_now(db), db->actor_user, op, form, record, version, data, len);
+	rc = pend_add(db, s, crm_now(db), db->actor_user, op, form, record, version, data, len, NULL);
+	return rc ? rc : bounded(db, s);
 }
 
 static void queued_done(void *payload, int rc, int64_t id)
 {
-	queued *q = payload;
+	pend *q = payload;
 
 	q->rc = rc;
-	q->id = id;
+	q->record = id;
 	q->done(q->payload, rc, id);
 }
 
@@ -370,33 +491,19 @@ int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len,
 		     void **payload)
 {
 	crm__audit_state *s = state_of(db);
-	queued *q;
+	pend *q;
 	int rc;
 
 	if (!s)
 		return db->errcode;
-	if ((rc = drain(db, s, 0)))
+	if ((rc = pend_add(db, s, crm_now(db), db->actor_user, "insert", form, 0, 1, data, len, &q)))
 		return rc;
-	if (!(q = crm__calloc(1, sizeof *q)) || !(q->form = crm__strdup(form)) || !(q->data = crm__malloc(len + 1)) ||
-	    (db->actor_user && !(q->actor = crm__strdup(db->actor_user)))) {
-		if (q)
-			queued_free(q);
-		return crm__error_oom(db);
-	}
-	memcpy(q->data, data, len);
-	q->data[len] = 0;
-	q->len = len;
 	q->rc = -1;
-	q->at = crm_now(db);
-	q->serial = db->tx_serial;
 	q->done = *done;
 	q->payload = *payload;
 	*done = queued_done;
 	*payload = q;
-	*s->queue_tail = q;
-	s->queue_tail = &q->next;
-	db->before_commit = before_commit;
-	return CRM_OK;
+	return bounded(db, s);
 }
 
 /* ---- denied writes ---- */
@@ -410,7 +517,7 @@ static int flush_denied(crm_db *db)
 		return CRM_OK;
 	if ((rc = crm__tx_begin(db)) == CRM_OK) {
 		for (denied *d = s->pending; d && rc == CRM_OK; d = d->next)
-			rc = append_entry(db, d->at, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data));
+			rc = pend_add(db, s, d->at, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data), NULL);
 		rc = crm__tx_end(db, rc);
 	}
 	/* Appended or not (the failure is logged), they are done with. */
@@ -614,6 +721,8 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 		return crm__error(db, CRM_EINVAL, "a head is the 64 lowercase hex digits verify printed");
 	if (!(s = state_of(db)))
 		return db->errcode;
+	if ((rc = crm__audit_flush(db)))
+		return rc;
 	/* The counter first: entries appended meanwhile only raise the last seq. */
 	if ((rc = read_seq(db, &state_seq)))
 		return rc;

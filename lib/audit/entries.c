@@ -243,7 +243,7 @@ int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 	crm__stmt *st;
 	int rc, n = 0;
 
-	if ((rc = crm__enter_out(db, out)) || (rc = check_name(db, form)))
+	if ((rc = crm__enter_out(db, out)) || (rc = check_name(db, form)) || (rc = crm__audit_flush(db)))
 		return rc;
 	if (!crm__audit_may_read(db, form, id, NULL))
 		return not_found(db, form, id, -1);
@@ -476,7 +476,7 @@ int crm_record_at(crm_db *db, const char *form, int64_t id, int64_t at_ms, char 
 	const char *owner = NULL;
 	int rc;
 
-	if ((rc = crm__enter_out(db, out)) || (rc = check_name(db, form)))
+	if ((rc = crm__enter_out(db, out)) || (rc = check_name(db, form)) || (rc = crm__audit_flush(db)))
 		return rc;
 	if (!crm__audit_may_read(db, form, id, NULL))
 		return not_found(db, form, id, at_ms);
@@ -551,7 +551,7 @@ static int revert_in(crm_db *db, const char *form_name, int64_t id, int64_t vers
 	state s = { 0 };
 	int rc, found;
 
-	if ((rc = crm__form_lookup(db, form_name, &w.form)))
+	if ((rc = crm__audit_flush(db)) || (rc = crm__form_lookup(db, form_name, &w.form)))
 		return rc;
 	crm__record_init(&cur);
 	rc = crm__record_load(db, w.form, id, &cur, sys);

@@ -71,6 +71,10 @@ struct crm_db {
 	 * done once per transaction rather than per write (the audit chain's
 	 * counter). Cleared too when the transaction rolls back. */
 	int (*before_commit)(crm_db *db);
+	/* Called when savepoint level `depth` (db->tx_depth once it ended)
+	 * was released (undone 0) or rolled back (undone 1): what was kept per
+	 * change (the audit entries waiting for the commit) follows it. */
+	void (*savepoint_end)(crm_db *db, int depth, int undone);
 	/* Counts record writes (crm__record_write, whatever they lead to): a
 	 * reader holding a record can tell when nothing can have changed it. */
 	uint64_t record_writes;

@@ -15,7 +15,7 @@
  * by name). */
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crm_state(key TEXT PRIMARY KEY, value {int} NOT NULL){without_rowid};"
-	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1), ('audit_seq', 0) ON CONFLICT DO NOTHING;"
+	"INSERT INTO crm_state VALUES('generation', 0), ('format', 1) ON CONFLICT DO NOTHING;"
 	"CREATE TABLE IF NOT EXISTS crm_meta("
 	" kind {text} NOT NULL, name {text} NOT NULL, version {int} NOT NULL,"
 	" body TEXT NOT NULL, applied_at {int} NOT NULL, applied_by TEXT,"
@@ -26,7 +26,8 @@ static const char schema_sql[] =
 	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});"
 	/* The audit trail (lib/audit, docs/audit.md): seq is the entry's place
 	 * in the chain (ids may skip where a transaction rolled back), prev and
-	 * hash are hex; crm_state's audit_seq is the seq of the last entry. */
+	 * hash are hex; crm_state's audit_seq (made by the first entry) is the
+	 * seq of the last entry. */
 	"CREATE TABLE IF NOT EXISTS crm_audit("
 	" {id}, seq {int} NOT NULL, at {int} NOT NULL, actor TEXT, op TEXT NOT NULL, form TEXT, record {int},"
 	" version {int}, data TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);"

@@ -127,7 +127,9 @@ int crm__tx_end(crm_db *db, int rc)
 			return rc;
 		}
 		snprintf(sql, sizeof sql, "RELEASE crm_%d", db->tx_depth);
-		return crm__exec(db, sql);
+		if ((rc = crm__exec(db, sql)) == CRM_OK && db->savepoint_end)
+			db->savepoint_end(db, db->tx_depth, 0);
+		return rc;
 	}
 	/* Undo without touching the recorded error; metadata caches may hold
 	 * what was just undone. */
@@ -143,6 +145,8 @@ int crm__tx_end(crm_db *db, int rc)
 	} else {
 		snprintf(sql, sizeof sql, "ROLLBACK TO crm_%d; RELEASE crm_%d", db->tx_depth, db->tx_depth);
 		exec_quietly(db, sql);
+		if (db->savepoint_end)
+			db->savepoint_end(db, db->tx_depth, 1);
 	}
 	return rc;
 }

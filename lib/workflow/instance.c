@@ -126,33 +126,24 @@ int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t *
 }
 
 /* The audit entry of a history row: a transition (from timers and
- * migrations too) or an approval decision, about the instance's record.
- * A timer's failure changed nothing (no state on either side): none. */
-static int audit_history(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
-			 const char *data)
+ * migrations too) or an approval decision, about the instance's record
+ * (`form` NULL or "": a free-standing instance). A timer's failure changed
+ * nothing (no state on either side): none. */
+static int audit_history(crm_db *db, int64_t instance, const char *form, int64_t record, const char *event,
+			 const char *from, const char *to, const char *data)
 {
 	int approval = strcmp(event, "approve") == 0 || strcmp(event, "reject") == 0;
-	crm__stmt *st;
-	crm__buf json = CRM__BUF_INIT, form = CRM__BUF_INIT;
+	crm__buf json = CRM__BUF_INIT;
 	crm__form *f;
-	int64_t record = 0;
-	int rc, audited = 1;
+	int rc;
 
 	if (!from && !to)
 		return CRM_OK;
-	if (!(st = crm__stmt_take(db, "SELECT form, record FROM crm_wf_instance WHERE id = ?", (size_t)-1)))
-		return db->errcode;
-	crm__bind_int64(st, 1, instance);
-	if ((rc = crm__step(st)) == CRM_ROW && crm__column_type(st, 0) != CRM__SQL_NULL) {
-		crm__buf_put(&form, crm__column_text(st, 0), (size_t)crm__column_bytes(st, 0));
-		record = crm__column_int64(st, 1);
-	}
-	crm__stmt_give(db, st);
-	if (rc != CRM_ROW && rc != CRM_DONE)
-		return rc;
+	if (form && !*form)
+		form = NULL;
 	/* A form that says "audit": false keeps its transitions out too. */
-	if (form.len && crm__form_lookup(db, crm__buf_cstr(&form), &f) == CRM_OK)
-		audited = f->audit;
+	if (form && crm__form_lookup(db, form, &f) == CRM_OK && !f->audit)
+		return CRM_OK;
 	db->errcode = CRM_OK;
 	crm__buf_puts(&json, "{\"instance\":");
 	crm__buf_i64(&json, instance);
@@ -175,19 +166,14 @@ static int audit_history(crm_db *db, int64_t instance, const char *event, const 
 		crm__buf_puts(&json, data);
 	}
 	crm__buf_putc(&json, '}');
-	if (json.oom || form.oom)
-		rc = crm__error_oom(db);
-	else
-		rc = audited ? crm__audit_append(db, approval ? "approval" : "transition", form.len ? crm__buf_cstr(&form) : NULL, record,
-						 0, json.p, json.len)
-			     : CRM_OK;
+	rc = json.oom ? crm__error_oom(db)
+		      : crm__audit_append(db, approval ? "approval" : "transition", form, record, 0, json.p, json.len);
 	crm__buf_free(&json);
-	crm__buf_free(&form);
 	return rc;
 }
 
-int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
-			const char *data)
+int crm__wf_history_add(crm_db *db, int64_t instance, const char *form, int64_t record, const char *event,
+			const char *from, const char *to, const char *data)
 {
 	crm__stmt *st = crm__stmt_take(db,
 					  "INSERT INTO crm_wf_history(instance, at, event, from_state, to_state, actor, data)"
@@ -208,7 +194,7 @@ int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const c
 		crm__bind_text(st, 7, data, -1);
 	rc = crm__step_later(db, st);
 	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? audit_history(db, instance, event, from, to, data) : rc;
+	return rc == CRM_DONE ? audit_history(db, instance, form, record, event, from, to, data) : rc;
 }
 
 void crm__wf_states_reached_sql(crm__buf *sql)
