@@ -344,7 +344,8 @@ static void drop_stale(crm_db *db, crm__audit_state *s)
 		pend_drop(s, s->pends);
 }
 
-#define ROWS_MAX 16 /* entries per INSERT: statements of 16, 8, ... 1 rows */
+#define ROWS_MAX 4 /* entries per INSERT: statements of 4, 2 or 1 rows (more rows per
+		    * statement cost PostgreSQL round trips in pipeline mode) */
 #define PENDS_MAX 512 /* entries kept before a transaction appends them */
 
 /* Append the open transaction's entries to the chain, in the order they
