@@ -407,6 +407,32 @@ TEST(test_audit__a_script_cannot_switch_audit_off_or_touch_the_trail)
 	crm_close(db);
 }
 
+/* Two handles (two servers on PostgreSQL) writing side by side: their
+ * entries form one chain, in commit order. */
+TEST(test_audit__writers_side_by_side_make_one_chain)
+{
+	shared s;
+	crm_db *a = open_shared(&s), *b = test_open_shared(s.path, s.schema, 2000);
+
+	CHECK_OK(a, crm_begin(a));
+	insert(a, "deal", "{'title':'from a'}");
+	/* b writes and commits while a's transaction is open (on SQLite
+	 * writers take turns: after it) */
+	if (!test_on_sqlite(a))
+		insert(b, "deal", "{'title':'from b'}");
+	insert(a, "deal", "{'title':'from a again'}");
+	CHECK_OK(a, crm_commit(a));
+	if (test_on_sqlite(a))
+		insert(b, "deal", "{'title':'from b'}");
+	insert(b, "deal", "{'title':'b again'}");
+	CHECK_HAS(verify(a, NULL), "\"ok\":true");
+	CHECK_HAS(verify(b, NULL), "\"entries\":8");
+	CHECK_INT(test_sql_int(a, "SELECT count(DISTINCT seq) FROM crm_audit"), 8);
+	CHECK_INT(test_sql_int(a, "SELECT max(seq) FROM crm_audit"), 8);
+	crm_close(b);
+	close_shared(&s);
+}
+
 /* ---- record_at and revert ---- */
 
 TEST(test_audit__record_at_before_and_after_a_delete)
@@ -688,7 +714,7 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__a_denied_write_is_audited_after_its_rollback),
 	  T(test_audit__audit_false_switches_record_entries_off),
 	  T(test_audit__a_script_cannot_switch_audit_off_or_touch_the_trail),
-	  T(test_audit__record_at_before_and_after_a_delete), T(test_audit__revert_goes_through_the_write_path),
+	  T(test_audit__writers_side_by_side_make_one_chain), T(test_audit__record_at_before_and_after_a_delete), T(test_audit__revert_goes_through_the_write_path),
 	  T(test_audit__a_refused_revert_changes_nothing), T(test_audit__verify_catches_an_edited_value),
 	  T(test_audit__verify_catches_a_deleted_entry), T(test_audit__verify_catches_an_inserted_entry),
 	  T(test_audit__verify_catches_a_reordered_entry),
