@@ -1,17 +1,15 @@
-/* The audit chain: appending entries, hashing them over their canonical
- * encoding (docs/audit.md), the host's key, denied writes kept past the
- * rollback of their transaction, and crm_audit_verify. */
-#include <sodium.h>
+/* The audit chain: entries kept with their transaction and appended just
+ * before it commits, the host's key, and denied writes kept past the
+ * rollback of their transaction (docs/audit.md). */
 #include <string.h>
 
-#include "audit.h"
+#include "audit_int.h"
 #include "core/alloc.h"
 #include "crm/audit.h"
 
-#define HASH_BYTES crypto_hash_sha256_BYTES
+#define HASH_BYTES CRM__AUDIT_HASH_BYTES
 #define KEY_MIN 16
 #define KEY_MAX 1024
-#define PROBLEMS_MAX 1000
 
 /* A denied write waiting for the end of the transaction that undid it. */
 typedef struct denied {
@@ -107,7 +105,7 @@ static void state_free(void *p)
 	crm__free(s);
 }
 
-static crm__audit_state *state_of(crm_db *db)
+crm__audit_state *crm__audit_state_of(crm_db *db)
 {
 	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
 
@@ -125,94 +123,6 @@ static crm__audit_state *state_of(crm_db *db)
 	db->ext[CRM__EXT_AUDIT] = s;
 	db->ext_free[CRM__EXT_AUDIT] = state_free;
 	return s;
-}
-
-/* ---- the canonical encoding ---- */
-
-/* The encoding is written into a buffer and hashed in one call: one
- * update of the whole is much faster than one per field. */
-static void put_u64(crm__buf *b, uint64_t v)
-{
-	unsigned char x[8];
-
-	for (int i = 0; i < 8; i++)
-		x[i] = (unsigned char)(v >> (56 - 8 * i));
-	crm__buf_put(b, x, 8);
-}
-
-/* 'N' for null; 'I' and 8 bytes big-endian (two's complement). */
-static void put_int(crm__buf *b, int has, int64_t v)
-{
-	crm__buf_putc(b, has ? 'I' : 'N');
-	if (has)
-		put_u64(b, (uint64_t)v);
-}
-
-/* 'N' for null; 'S', the length in 8 bytes big-endian, the bytes. */
-static void put_text(crm__buf *b, const char *s, size_t n)
-{
-	crm__buf_putc(b, s ? 'S' : 'N');
-	if (s) {
-		put_u64(b, (uint64_t)n);
-		if (n)
-			crm__buf_put(b, s, n);
-	}
-}
-
-/* One entry's fields, as stored (text not NUL-terminated). */
-typedef struct entry {
-	int64_t seq, at, record, version; /* record, version: 0 is null */
-	const char *actor, *op, *form, *data;
-	size_t actor_n, op_n, form_n, data_n;
-	unsigned char prev[HASH_BYTES];
-} entry;
-
-static const char MAGIC[] = "crm-audit-1"; /* with its NUL */
-
-/* The entry's hash over its canonical encoding (built in `enc`, which
- * keeps its memory for the next one); -1 when memory ran out. */
-static int entry_hash(const crm__audit_state *s, crm__buf *enc, const entry *e, unsigned char out[HASH_BYTES])
-{
-	crm__buf_reset(enc);
-	crm__buf_put(enc, MAGIC, sizeof MAGIC);
-	put_int(enc, 1, e->seq);
-	put_int(enc, 1, e->at);
-	put_text(enc, e->actor, e->actor_n);
-	put_text(enc, e->op, e->op_n);
-	put_text(enc, e->form, e->form_n);
-	put_int(enc, e->record != 0, e->record);
-	put_int(enc, e->version != 0, e->version);
-	put_text(enc, e->data, e->data_n);
-	crm__buf_put(enc, e->prev, HASH_BYTES);
-	if (enc->oom)
-		return -1;
-	if (s->key) {
-		crypto_auth_hmacsha256_state h;
-		crypto_auth_hmacsha256_init(&h, s->key, s->keylen);
-		crypto_auth_hmacsha256_update(&h, (const unsigned char *)enc->p, enc->len);
-		crypto_auth_hmacsha256_final(&h, out);
-		sodium_memzero(&h, sizeof h);
-	} else
-		crypto_hash_sha256(out, (const unsigned char *)enc->p, enc->len);
-	return 0;
-}
-
-static void to_hex(const unsigned char bin[HASH_BYTES], char hex[2 * HASH_BYTES + 1])
-{
-	sodium_bin2hex(hex, 2 * HASH_BYTES + 1, bin, HASH_BYTES);
-}
-
-/* 0 when `hex` is exactly 64 lowercase hex digits (as libcrm writes them). */
-static int from_hex(const char *hex, size_t n, unsigned char bin[HASH_BYTES])
-{
-	size_t got = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
-			return -1;
-	if (n != 2 * HASH_BYTES || sodium_hex2bin(bin, HASH_BYTES, hex, n, NULL, &got, NULL) != 0 || got != HASH_BYTES)
-		return -1;
-	return 0;
 }
 
 /* ---- appending ---- */
@@ -244,7 +154,7 @@ static int read_head(crm_db *db, crm__audit_state *s)
 		/* A hash that is not hex (edited) chains on from zeros: verify
 		 * reports the edited entry, and the link after it. */
 		if (crm__column_type(st, 2) != CRM__SQL_NULL &&
-		    from_hex(crm__column_text(st, 2), (size_t)crm__column_bytes(st, 2), s->hash))
+		    crm__audit_from_hex(crm__column_text(st, 2), (size_t)crm__column_bytes(st, 2), s->hash))
 			memset(s->hash, 0, sizeof s->hash);
 		rc = CRM_OK;
 	} else if (rc == CRM_DONE)
@@ -276,7 +186,7 @@ static int write_tail(crm_db *db, int64_t seq)
 static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 {
 	unsigned char hash[HASH_BYTES];
-	entry e = { .at = q->at, .record = q->record, .version = q->version, .actor = q->actor, .op = q->op,
+	crm__audit_entry e = { .at = q->at, .record = q->record, .version = q->version, .actor = q->actor, .op = q->op,
 		    .form = q->form, .data = q->data, .data_n = q->len };
 	int rc;
 
@@ -287,11 +197,11 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 	e.op_n = strlen(q->op);
 	e.form_n = q->form ? strlen(q->form) : 0;
 	memcpy(e.prev, s->hash, HASH_BYTES);
-	if (entry_hash(s, &s->enc, &e, hash))
+	if (crm__audit_hash(s->key, s->keylen, &s->enc, &e, hash))
 		return crm__error_oom(db);
 	q->seq = e.seq;
-	to_hex(e.prev, q->prev_hex);
-	to_hex(hash, q->hash_hex);
+	crm__audit_to_hex(e.prev, q->prev_hex);
+	crm__audit_to_hex(hash, q->hash_hex);
 	s->seq = e.seq;
 	memcpy(s->hash, hash, HASH_BYTES);
 	s->epoch = db->tx_epoch;
@@ -469,7 +379,7 @@ static int bounded(crm_db *db, crm__audit_state *s)
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
 		      const char *data, size_t len)
 {
-	crm__audit_state *s = state_of(db);
+	crm__audit_state *s = crm__audit_state_of(db);
 
 	int rc;
 
@@ -491,7 +401,7 @@ static void queued_done(void *payload, int rc, int64_t id)
 int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
 		     void **payload)
 {
-	crm__audit_state *s = state_of(db);
+	crm__audit_state *s = crm__audit_state_of(db);
 	pend *q;
 	int rc;
 
@@ -536,7 +446,7 @@ static int flush_denied(crm_db *db)
 
 int crm__audit_denied(crm_db *db, const char *form, int64_t id, const char *op, const char *reason)
 {
-	crm__audit_state *s = state_of(db);
+	crm__audit_state *s = crm__audit_state_of(db);
 	crm__buf data = CRM__BUF_INIT;
 	denied *d;
 
@@ -570,6 +480,12 @@ int crm__audit_denied(crm_db *db, const char *form, int64_t id, const char *op, 
 	return flush_denied(db);
 }
 
+const unsigned char *crm__audit_key(const crm__audit_state *s, size_t *len)
+{
+	*len = s->keylen;
+	return s->key;
+}
+
 int crm__audit_may_read(crm_db *db, const char *form, int64_t id, const char *field)
 {
 	(void)db, (void)form, (void)id, (void)field;
@@ -588,7 +504,7 @@ int crm_audit_key_set(crm_db *db, const void *key, size_t len)
 		return rc;
 	if (key && (len < KEY_MIN || len > KEY_MAX))
 		return crm__error(db, CRM_EINVAL, "an audit key is %d to %d bytes, not %zu", KEY_MIN, KEY_MAX, len);
-	if (!(s = state_of(db)))
+	if (!(s = crm__audit_state_of(db)))
 		return db->errcode;
 	if (key && !(copy = crm__malloc(len)))
 		return crm__error_oom(db);
@@ -604,173 +520,3 @@ int crm_audit_key_set(crm_db *db, const void *key, size_t len)
 	return CRM_OK;
 }
 
-/* ---- verify ---- */
-
-typedef struct verify {
-	crm__buf problems, enc;
-	int oom; /* hashing an entry ran out of memory: the check failed */
-	int nproblems;
-	int64_t entries;
-} verify;
-
-static void problem(verify *v, int64_t id, int64_t seq, const char *kind, const char *message)
-{
-	if (v->nproblems++ >= PROBLEMS_MAX)
-		return;
-	crm__buf_puts(&v->problems, v->nproblems > 1 ? ",{\"id\":" : "{\"id\":");
-	if (id)
-		crm__buf_i64(&v->problems, id);
-	else
-		crm__buf_puts(&v->problems, "null");
-	crm__buf_puts(&v->problems, ",\"seq\":");
-	crm__buf_i64(&v->problems, seq);
-	crm__buf_printf(&v->problems, ",\"kind\":\"%s\",\"message\":", kind);
-	crm__json_cstr(&v->problems, message);
-	crm__buf_putc(&v->problems, '}');
-}
-
-static const char *col_text(crm__stmt *st, int c, size_t *n)
-{
-	if (crm__column_type(st, c) == CRM__SQL_NULL) {
-		*n = 0;
-		return NULL;
-	}
-	*n = (size_t)crm__column_bytes(st, c);
-	return crm__column_text(st, c);
-}
-
-/* Check one row against the entry before it (`last`, `last_seq`); then
- * it becomes the one before the next. *matched when its hash is `head`. */
-static void check_row(verify *v, const crm__audit_state *s, crm__buf *enc, crm__stmt *st, unsigned char last[HASH_BYTES],
-		      int64_t *last_seq, const unsigned char *head, int *matched)
-{
-	unsigned char want[HASH_BYTES], stored[HASH_BYTES];
-	int64_t id = crm__column_int64(st, 0);
-	entry e = { 0 };
-	size_t n;
-	const char *p;
-	char msg[160];
-	int stored_ok;
-
-	e.seq = crm__column_int64(st, 1);
-	e.at = crm__column_int64(st, 2);
-	e.actor = col_text(st, 3, &e.actor_n);
-	e.op = col_text(st, 4, &e.op_n);
-	e.form = col_text(st, 5, &e.form_n);
-	e.record = crm__column_int64(st, 6);
-	e.version = crm__column_int64(st, 7);
-	e.data = col_text(st, 8, &e.data_n);
-	p = col_text(st, 9, &n);
-	if (!p || from_hex(p, n, e.prev))
-		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
-	p = col_text(st, 10, &n);
-	stored_ok = p && from_hex(p, n, stored) == 0;
-	if (entry_hash(s, enc, &e, want)) {
-		v->oom = 1; /* the whole check fails */
-		return;
-	}
-	v->entries++;
-	if (!stored_ok || sodium_memcmp(want, stored, HASH_BYTES) != 0)
-		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
-	if (e.seq <= *last_seq) {
-		snprintf(msg, sizeof msg, "entry %lld comes after entry %lld: entries were reordered or copied",
-			 (long long)e.seq, (long long)*last_seq);
-		problem(v, id, e.seq, "order", msg);
-	} else if (e.seq != *last_seq + 1) {
-		snprintf(msg, sizeof msg, "entries %lld to %lld are missing", (long long)*last_seq + 1, (long long)e.seq - 1);
-		problem(v, id, e.seq, "link", msg);
-	} else if (sodium_memcmp(e.prev, last, HASH_BYTES) != 0)
-		problem(v, id, e.seq, "link", "the entry does not chain to the one before it (an entry was replaced or inserted)");
-	if (head && stored_ok && sodium_memcmp(stored, head, HASH_BYTES) == 0)
-		*matched = 1;
-	/* The next entry is judged against this one as stored, so one
-	 * tampered entry is one or two problems, not a cascade. */
-	if (stored_ok)
-		memcpy(last, stored, HASH_BYTES);
-	else
-		memset(last, 0xee, HASH_BYTES);
-	*last_seq = e.seq;
-}
-
-static int read_seq(crm_db *db, int64_t *out)
-{
-	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key = 'audit_seq'", (size_t)-1);
-	int rc;
-
-	if (!st)
-		return db->errcode;
-	rc = crm__step(st);
-	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
-	crm__stmt_give(db, st);
-	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
-}
-
-int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
-{
-	crm__audit_state *s;
-	verify v = { CRM__BUF_INIT, CRM__BUF_INIT, 0, 0, 0 };
-	crm__buf json = CRM__BUF_INIT;
-	unsigned char last[HASH_BYTES] = { 0 }, head[HASH_BYTES];
-	char hex[2 * HASH_BYTES + 1], msg[160];
-	int64_t last_seq = 0, state_seq;
-	crm__stmt *st;
-	int rc, matched = 0;
-
-	if ((rc = crm__enter_out(db, out)))
-		return rc;
-	if (head_hex && from_hex(head_hex, strlen(head_hex), head))
-		return crm__error(db, CRM_EINVAL, "a head is the 64 lowercase hex digits verify printed");
-	if (!(s = state_of(db)))
-		return db->errcode;
-	if ((rc = crm__audit_flush(db)))
-		return rc;
-	/* The counter first: entries appended meanwhile only raise the last seq. */
-	if ((rc = read_seq(db, &state_seq)))
-		return rc;
-	if (!(st = crm__stmt_take(db,
-				  "SELECT id, seq, at, actor, op, form, record, version, data, prev, hash FROM crm_audit ORDER BY id",
-				  (size_t)-1)))
-		return db->errcode;
-	crm__many_rows(st, 1);
-	while ((rc = crm__step(st)) == CRM_ROW)
-		check_row(&v, s, &v.enc, st, last, &last_seq, head_hex ? head : NULL, &matched);
-	crm__many_rows(st, 0);
-	crm__stmt_give(db, st);
-	if (rc == CRM_DONE && v.oom)
-		rc = crm__error_oom(db);
-	crm__buf_free(&v.enc);
-	if (rc != CRM_DONE) {
-		crm__buf_free(&v.problems);
-		return rc;
-	}
-	if (last_seq < state_seq) {
-		snprintf(msg, sizeof msg, "the chain ends at entry %lld but libcrm wrote %lld: the tail was cut off",
-			 (long long)last_seq, (long long)state_seq);
-		problem(&v, 0, last_seq, "tail", msg);
-	}
-	if (head_hex && !matched)
-		problem(&v, 0, last_seq, "head", "the head you kept is not in the chain: entries up to it were removed or rewritten");
-	crm__buf_printf(&json, "{\"ok\":%s,\"entries\":", v.nproblems ? "false" : "true");
-	crm__buf_i64(&json, v.entries);
-	to_hex(last, hex);
-	crm__buf_puts(&json, ",\"head\":");
-	if (v.entries)
-		crm__json_cstr(&json, hex);
-	else
-		crm__buf_puts(&json, "null");
-	crm__buf_puts(&json, ",\"problems\":[");
-	if (v.problems.len)
-		crm__buf_put(&json, v.problems.p, v.problems.len);
-	crm__buf_putc(&json, ']');
-	if (v.nproblems > PROBLEMS_MAX)
-		crm__buf_printf(&json, ",\"truncated\":true,\"total\":%d", v.nproblems);
-	crm__buf_putc(&json, '}');
-	rc = json.oom || v.problems.oom ? crm__error_oom(db) : CRM_OK;
-	crm__buf_free(&v.problems);
-	if (rc == CRM_OK)
-		*out = crm__buf_detach(&json);
-	crm__buf_free(&json);
-	return rc;
-}
-
-int crm_audit_verify(crm_db *db, char **out) { return crm_audit_verify_head(db, NULL, out); }

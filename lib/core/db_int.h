@@ -167,6 +167,8 @@ static inline int crm__flush(crm_db *db) { return db->be->flush ? db->be->flush(
 int crm__meta_bump(crm_db *db);
 /* Drop every compiled-metadata cache of this handle (they reload lazily). */
 void crm__meta_flush(crm_db *db);
+/* The value of crm_state's row `key` (0 when there is none). */
+int crm__state_read(crm_db *db, const char *key, int64_t *out);
 /* Create the system tables of a new database, check an existing one. */
 int crm__meta_init(crm_db *db);
 /* The stored definition of (kind, name) at `version` (0: the latest):

@@ -64,19 +64,22 @@ int crm__exec_schema(crm_db *db, const char *sql)
 	return rc;
 }
 
-static int read_generation(crm_db *db, int64_t *out)
+int crm__state_read(crm_db *db, const char *key, int64_t *out)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key='generation'", (size_t)-1);
+	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key = ?", (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
+	crm__bind_text(st, 1, key, -1);
 	rc = crm__step(st);
 	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
 	rc = rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 	crm__stmt_give(db, st);
 	return rc;
 }
+
+static int read_generation(crm_db *db, int64_t *out) { return crm__state_read(db, "generation", out); }
 
 int crm__meta_init(crm_db *db)
 {
