@@ -31,6 +31,8 @@ void bench_crm_check(crm_db *db, int rc, const char *what);
 
 /* The lead form: 10 fields, a unique phone, an index on region. */
 extern const char bench_lead_form[];
+/* The same form with its record writes audited (docs/audit.md). */
+extern const char bench_lead_form_audited[];
 /* The same filtered, sorted query as crm_query JSON. */
 extern const char bench_lead_query[];
 /* Text columns of the lead table in its column order (the rest are integers). */

@@ -165,6 +165,10 @@ int cli_print_owned(crm_db *db, int rc, char *json);
 int cli_verb_apply(cli *c, int argc, char **argv);
 int cli_verb_forms(cli *c, int argc, char **argv);
 int cli_verb_check(cli *c, int argc, char **argv);
+/* audit.c */
+int cli_verb_audit(cli *c, int argc, char **argv);
+int cli_verb_record_at(cli *c, int argc, char **argv);
+int cli_verb_revert(cli *c, int argc, char **argv);
 int cli_verb_form(cli *c, int argc, char **argv);
 int cli_verb_insert(cli *c, int argc, char **argv);
 int cli_verb_upsert(cli *c, int argc, char **argv);

@@ -29,6 +29,12 @@ static const char usage_text[] =
 	"  count FORM [--filter JSON]\n"
 	"  check [FORM]                       find records that raw SQL writes left invalid or stale\n"
 	"\n"
+	"audit trail:\n"
+	"  audit FORM ID                      the record's audit entries, oldest first\n"
+	"  audit verify [--head HEX]          check the hash chain (exit 1 when something was tampered with)\n"
+	"  record-at FORM ID TIME             the record as it was at TIME (also after its delete)\n"
+	"  revert FORM ID VERSION             bring the record back to an earlier version (audited)\n"
+	"\n"
 	"workflows:\n"
 	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
 	"  fire FORM ID EVENT [JSON]          fire EVENT on the record's workflows (JSON: fields to write)\n"
@@ -312,6 +318,9 @@ static const struct verb {
 	/* report --explain and --drill print one document: checked in report.c */
 	{ "report", cli_verb_report, RECORDS },
 	{ "check", cli_verb_check, JSON_ONLY },
+	{ "audit", cli_verb_audit, JSON_ONLY },
+	{ "record-at", cli_verb_record_at, RECORDS },
+	{ "revert", cli_verb_revert, RECORDS },
 };
 #define NVERBS (sizeof verbs / sizeof *verbs)
 

@@ -14,5 +14,6 @@
 #include "crm/plugin.h"
 #include "crm/event.h"
 #include "crm/access.h"
+#include "crm/audit.h"
 
 #endif

@@ -1,16 +1,20 @@
 /* The write-path hooks of the engines above the form engine, linked here at
  * the top so lower layers call up without depending on upper headers. */
+#include "audit/entries.h"
 #include "form/form_int.h"
 #include "report/rollup.h"
 #include "script/script.h"
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
 
-/* Rollups first, so workflow hooks that read a parent see its new totals. */
+/* The audit entry first, so the chain lists a write before what it set
+ * off; rollups next, so workflow hooks that read a parent see its new totals. */
 static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
-	int rc = crm__rollup_after_write(db, w, old, now);
+	int rc = crm__audit_after_write(db, w, old, now);
 
+	if (rc == CRM_OK)
+		rc = crm__rollup_after_write(db, w, old, now);
 	return rc ? rc : crm__workflow_after_write(db, w, old, now);
 }
 
@@ -25,4 +29,5 @@ const crm__write_hooks crm__hooks = {
 	.watches_inserts = watches_inserts,
 	.validate = crm__script_validate,
 	.sandbox_ready = crm__decision_lua_register,
+	.insert_queued = crm__audit_insert_queued,
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "access_int.h"
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "form/form_int.h"
@@ -393,11 +394,8 @@ int crm__access_row(crm_db *db, const crm__access *a, crm__access_op op, const c
 
 int crm__access_denied(crm_db *db, const crm__form *form, int64_t id, const char *op, int code)
 {
-	/* The audit trail's "denied" entry is wired here (lead: crm__audit_denied
-	 * (db, form->name, id, op, crm_errmsg(db)) in its own write). */
-	(void)db;
-	(void)form;
-	(void)id;
-	(void)op;
+	/* Audited once the denied write's transaction has ended (its failure
+	 * to be recorded is the audit trail's to report: the denial stands). */
+	crm__audit_denied(db, form->name, id, op, crm_errmsg(db));
 	return code;
 }

@@ -141,7 +141,9 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 	else
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
 			 (int)(int32_t)(uint32_t)key);
-	if ((rc = run(db, sql, NULL)) == CRM_OK)
+	/* The events lock goes with the next statement (which the appender
+	 * sends at once), taken before it runs: no round trip of its own. */
+	if ((rc = what == CRM__LOCK_EVENTS ? crm__pg_defer(db, sql) : run(db, sql, NULL)) == CRM_OK)
 		pc->locks |= 1u << what;
 	return rc;
 }

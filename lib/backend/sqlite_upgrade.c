@@ -27,7 +27,7 @@ static int next_table(crm_db *db, char **name, char **sql)
 	crm__stmt *st = crm__stmt_take(
 		db,
 		"SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND instr(sql, 'id INTEGER PRIMARY KEY,') > 0"
-		" AND (name IN ('crm_event', 'crm_wf_instance', 'crm_wf_history', 'crm_wf_timer', 'crm_wf_approval')"
+		" AND (name IN ('crm_event', 'crm_audit', 'crm_wf_instance', 'crm_wf_history', 'crm_wf_timer', 'crm_wf_approval')"
 		"      OR name IN (SELECT name FROM crm_meta WHERE kind = 'form')) LIMIT 1",
 		(size_t)-1);
 	int rc;

@@ -15,6 +15,7 @@ enum crm__ext_slot {
 	CRM__EXT_DECISION,  /* compiled decision tables (lib/workflow/decision_eval.c) */
 	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
 	CRM__EXT_ACCESS,    /* the actor, NULL for the system actor (lib/access/actor.c) */
+	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -56,6 +57,26 @@ struct crm_db {
 	/* transactions: depth of nested crm__tx_begin, and whether the host opened one */
 	int tx_depth;
 	int host_tx;
+	/* Moves on whenever a top-level transaction begins or ends and on every
+	 * rollback (to a savepoint too): what was read in a transaction and
+	 * cached (the audit chain's head) holds while it stays the same. */
+	unsigned int tx_epoch;
+	/* Moves on whenever a top-level transaction (libcrm's or the host's)
+	 * begins: what was kept for one transaction is stale in the next. */
+	unsigned int tx_serial;
+	/* Run once, then cleared, when the outermost transaction has ended
+	 * (committed or rolled back): work that must outlive a rollback (the
+	 * audit entries of denied writes). Its failure is logged, not returned. */
+	int (*after_tx)(crm_db *db);
+	/* Run once, then cleared, just before the outermost transaction
+	 * commits (libcrm's or the host's): its failure rolls it back. Work
+	 * done once per transaction rather than per write (the audit chain's
+	 * counter). Cleared too when the transaction rolls back. */
+	int (*before_commit)(crm_db *db);
+	/* Called when savepoint level `depth` (db->tx_depth once it ended)
+	 * was released (undone 0) or rolled back (undone 1): what was kept per
+	 * change (the audit entries waiting for the commit) follows it. */
+	void (*savepoint_end)(crm_db *db, int depth, int undone);
 	/* Counts record writes (crm__record_write, whatever they lead to): a
 	 * reader holding a record can tell when nothing can have changed it. */
 	uint64_t record_writes;
@@ -148,6 +169,8 @@ static inline int crm__flush(crm_db *db) { return db->be->flush ? db->be->flush(
 int crm__meta_bump(crm_db *db);
 /* Drop every compiled-metadata cache of this handle (they reload lazily). */
 void crm__meta_flush(crm_db *db);
+/* The value of crm_state's row `key` (0 when there is none). */
+int crm__state_read(crm_db *db, const char *key, int64_t *out);
 /* Create the system tables of a new database, check an existing one. */
 int crm__meta_init(crm_db *db);
 /* The stored definition of (kind, name) at `version` (0: the latest):

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "audit/audit.h"
 #include "db_int.h"
 
 /* System tables in portable SQL with the dialect's pieces (see
@@ -22,7 +23,15 @@ static const char schema_sql[] =
 	/* The event outbox (lib/event): a platform service every engine writes to. */
 	"CREATE TABLE IF NOT EXISTS crm_event("
 	" {id}, at {int} NOT NULL, type TEXT NOT NULL,"
-	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});";
+	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});"
+	/* The audit trail (lib/audit, docs/audit.md): seq is the entry's place
+	 * in the chain (ids may skip where a transaction rolled back), prev and
+	 * hash are hex; crm_state's audit_seq (made by the first entry) is the
+	 * seq of the last entry. */
+	"CREATE TABLE IF NOT EXISTS crm_audit("
+	" {id}, seq {int} NOT NULL, at {int} NOT NULL, actor TEXT, op TEXT NOT NULL, form TEXT, record {int},"
+	" version {int}, data TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS crm_audit_record ON crm_audit(form, record, id);";
 
 int crm__exec_schema(crm_db *db, const char *sql)
 {
@@ -55,19 +64,22 @@ int crm__exec_schema(crm_db *db, const char *sql)
 	return rc;
 }
 
-static int read_generation(crm_db *db, int64_t *out)
+int crm__state_read(crm_db *db, const char *key, int64_t *out)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key='generation'", (size_t)-1);
+	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key = ?", (size_t)-1);
 	int rc;
 
 	if (!st)
 		return db->errcode;
+	crm__bind_text(st, 1, key, -1);
 	rc = crm__step(st);
 	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
 	rc = rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 	crm__stmt_give(db, st);
 	return rc;
 }
+
+static int read_generation(crm_db *db, int64_t *out) { return crm__state_read(db, "generation", out); }
 
 int crm__meta_init(crm_db *db)
 {
@@ -237,6 +249,24 @@ static int check_limits(crm_db *db, const char *kind, const char *name, const ch
 	return CRM_OK;
 }
 
+/* Every stored definition is a metadata apply in the audit trail. */
+static int audit_apply(crm_db *db, const char *kind, const char *name, int64_t version)
+{
+	crm__buf data = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&data, "{\"kind\":");
+	crm__json_cstr(&data, kind);
+	crm__buf_puts(&data, ",\"name\":");
+	crm__json_cstr(&data, name);
+	crm__buf_puts(&data, ",\"version\":");
+	crm__buf_i64(&data, version);
+	crm__buf_putc(&data, '}');
+	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len);
+	crm__buf_free(&data);
+	return rc;
+}
+
 int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *body, int64_t *out_version,
 		    int *changed)
 {
@@ -275,7 +305,7 @@ int crm__meta_store(crm_db *db, const char *kind, const char *name, const char *
 		crm__bind_text(st, 6, db->actor_user, -1);
 	rc = crm__step(st);
 	crm__stmt_give(db, st);
-	if (rc != CRM_DONE)
+	if (rc != CRM_DONE || (rc = audit_apply(db, kind, name, version + 1)))
 		return rc;
 	if (out_version)
 		*out_version = version + 1;

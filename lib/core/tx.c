@@ -9,23 +9,64 @@
 
 int crm__exec(crm_db *db, const char *sql) { return db->be->exec(db, sql); }
 
-/* Run `sql` keeping the recorded error: an undo after a failure must not
- * replace the failure's own message. */
-static void exec_quietly(crm_db *db, const char *sql)
-{
-	crm__buf msg = db->errmsg, detail = db->errdetail, members = db->errmembers;
-	int code = db->errcode, offset = db->erroffset;
+/* The recorded error, set aside while an undo (or what waited for the
+ * transaction's end) runs statements: they must not replace the failure's
+ * own message. */
+typedef struct saved_error {
+	crm__buf msg, detail, members;
+	int code, offset;
+} saved_error;
 
+static void error_save(crm_db *db, saved_error *e)
+{
+	*e = (saved_error){ db->errmsg, db->errdetail, db->errmembers, db->errcode, db->erroffset };
 	db->errmsg = db->errdetail = db->errmembers = (crm__buf)CRM__BUF_INIT;
-	crm__exec(db, sql);
+}
+
+static void error_restore(crm_db *db, saved_error *e)
+{
 	crm__buf_free(&db->errmsg);
 	crm__buf_free(&db->errdetail);
 	crm__buf_free(&db->errmembers);
-	db->errmsg = msg;
-	db->errdetail = detail;
-	db->errmembers = members;
-	db->errcode = code;
-	db->erroffset = offset;
+	db->errmsg = e->msg;
+	db->errdetail = e->detail;
+	db->errmembers = e->members;
+	db->errcode = e->code;
+	db->erroffset = e->offset;
+}
+
+static void exec_quietly(crm_db *db, const char *sql)
+{
+	saved_error e;
+
+	error_save(db, &e);
+	crm__exec(db, sql);
+	error_restore(db, &e);
+}
+
+/* The outermost transaction has ended: what waited for it runs now. */
+static void ended(crm_db *db)
+{
+	int (*after)(crm_db *) = db->after_tx;
+	saved_error e;
+
+	db->tx_epoch++;
+	db->after_tx = NULL;
+	db->before_commit = NULL;
+	if (after) {
+		error_save(db, &e);
+		if (after(db) && db->log_fn)
+			db->log_fn(db->log_payload, CRM_LOG_ERROR, "libcrm", crm_errmsg(db));
+		error_restore(db, &e);
+	}
+}
+
+static int pre_commit(crm_db *db)
+{
+	int (*before)(crm_db *) = db->before_commit;
+
+	db->before_commit = NULL;
+	return before ? before(db) : CRM_OK;
 }
 
 static int tx_begin(crm_db *db, enum crm__tx_mode mode)
@@ -35,6 +76,8 @@ static int tx_begin(crm_db *db, enum crm__tx_mode mode)
 
 	if (db->tx_depth == 0 && !db->be->in_transaction(db)) {
 		int stale = 0;
+		db->tx_epoch++;
+		db->tx_serial++;
 		/* Now the snapshot is current: drop metadata another connection changed. */
 		if ((rc = db->be->begin(db, mode)) == CRM_OK && (rc = crm__fresh(db, &stale)) == CRM_OK && stale)
 			crm__meta_flush(db);
@@ -76,15 +119,17 @@ int crm__tx_end(crm_db *db, int rc)
 	db->tx_depth--;
 	if (rc == CRM_OK) {
 		if (top) {
-			if ((rc = db->be->commit(db)) == CRM_OK) {
+			if ((rc = pre_commit(db)) == CRM_OK && (rc = db->be->commit(db)) == CRM_OK)
 				db->meta_dirty = 0;
-				return CRM_OK;
-			}
-			db->be->rollback(db);
+			else
+				db->be->rollback(db);
+			ended(db);
 			return rc;
 		}
 		snprintf(sql, sizeof sql, "RELEASE crm_%d", db->tx_depth);
-		return crm__exec(db, sql);
+		if ((rc = crm__exec(db, sql)) == CRM_OK && db->savepoint_end)
+			db->savepoint_end(db, db->tx_depth, 0);
+		return rc;
 	}
 	/* Undo without touching the recorded error; metadata caches may hold
 	 * what was just undone. */
@@ -92,12 +137,16 @@ int crm__tx_end(crm_db *db, int rc)
 		db->data_version = 0;
 		crm__meta_flush(db);
 	}
+	db->tx_epoch++;
 	if (top) {
 		db->be->rollback(db);
 		db->meta_dirty = 0;
+		ended(db);
 	} else {
 		snprintf(sql, sizeof sql, "ROLLBACK TO crm_%d; RELEASE crm_%d", db->tx_depth, db->tx_depth);
 		exec_quietly(db, sql);
+		if (db->savepoint_end)
+			db->savepoint_end(db, db->tx_depth, 1);
 	}
 	return rc;
 }
@@ -131,6 +180,8 @@ int crm_begin(crm_db *db)
 	/* An ordinary write: a metadata change inside it makes it exclusive. */
 	if ((rc = db->be->begin(db, CRM__TX_WRITE)))
 		return rc;
+	db->tx_epoch++;
+	db->tx_serial++;
 	db->host_tx = 1;
 	return CRM_OK;
 }
@@ -145,19 +196,22 @@ static int host_end(crm_db *db, int commit)
 		return rc;
 	if (!db->host_tx)
 		return crm__error(db, CRM_EMISUSE, "no transaction is open");
-	if (commit)
+	if (commit && (rc = pre_commit(db)) == CRM_OK)
 		rc = db->be->commit(db);
 	else
 		db->be->rollback(db);
 	if (rc == CRM_OK || !db->be->in_transaction(db))
 		db->host_tx = 0;
 	/* A rollback may undo metadata changes: reload what was cached. */
-	if (!commit && db->meta_dirty) {
+	if ((!commit || rc != CRM_OK) && db->meta_dirty) {
 		db->data_version = 0;
 		crm__meta_flush(db);
 	}
-	if (!db->host_tx)
+	if (!db->host_tx) {
 		db->meta_dirty = 0;
+		ended(db);
+	} else
+		db->tx_epoch++;
 	return rc;
 }
 

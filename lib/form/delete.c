@@ -351,6 +351,7 @@ static int delete_row(crm_db *db, crm__form *form, int64_t id, int cascaded, crm
 	crm__bind_int64(st, 1, id);
 	rc = crm__step(st);
 	crm__stmt_give(db, st);
+	w.version = sys[4].i;
 	if (rc == CRM_DONE)
 		rc = crm__hooks.after_write ? crm__hooks.after_write(db, &w, cur.values, NULL) : CRM_OK;
 done:

@@ -154,6 +154,14 @@ typedef struct crm__write {
 	 * (NULL: unrestricted), and whether the access rules refused it. */
 	struct crm__access *access;
 	int denied;
+	/* Out, for the audit entry: the record's version after the write (a
+	 * delete: the version it had), and on an update that sets the owner,
+	 * the owner it replaced (NULL: none; freed by crm__record_write). */
+	int64_t version;
+	char *owner_before;
+	/* Update: > 0 when it brings the record back to this version
+	 * (crm_record_revert): audited as "revert". */
+	int64_t revert_to;
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs
@@ -197,6 +205,11 @@ typedef struct crm__write_hooks {
 			crm__errors *errs);
 	/* The Lua sandbox was just made: engines add their crm.* functions. */
 	int (*sandbox_ready)(crm_db *db);
+	/* The insert `w` (values filled) is about to be queued without its id
+	 * (crm__backend.queue): the hook may take over the outcome callback
+	 * (*done, *payload), calling the one it replaced from its own, to act
+	 * once the id is known. */
+	int (*insert_queued)(crm_db *db, const crm__write *w, crm__queued_fn *done, void **payload);
 } crm__write_hooks;
 extern const crm__write_hooks crm__hooks;
 

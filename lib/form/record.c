@@ -421,9 +421,16 @@ static void sys_of(crm_db *db, crm__value *sys, const crm__record *rec, int64_t 
  * its id; 1 when queued (or failing to), with *rc its outcome. */
 static int queue_insert(crm_db *db, crm__write *w, crm__stmt *st, int *rc)
 {
+	crm__queued_fn done = w->done;
+	void *payload = w->done_payload;
+
 	if (!w->done || !db->be->queue || (crm__hooks.watches_inserts && crm__hooks.watches_inserts(db, w->form)))
 		return 0;
-	*rc = db->be->queue(st, w->done, w->done_payload);
+	if (crm__hooks.insert_queued && (*rc = crm__hooks.insert_queued(db, w, &done, &payload))) {
+		crm__reset(st);
+		return 1;
+	}
+	*rc = db->be->queue(st, done, payload);
 	w->queued = *rc == CRM_OK;
 	crm__reset(st);
 	return 1;
@@ -472,6 +479,7 @@ static int do_insert(crm_db *db, crm__write *w)
 		rc = crm__step_write(db, st);
 	if (rc == CRM_DONE || rc == CRM_ROW)
 		w->id = crm__inserted_id(st);
+	w->version = 1;
 	crm__reset(st);
 	if (rc == CRM_DONE || rc == CRM_ROW)
 		return after_write(db, w, NULL, rec->values);
@@ -496,8 +504,9 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	/* Held to the end: the version compared here is the one the UPDATE
 	 * moves on, and the fields not given are written back unchanged. A
 	 * caller that holds the record already (a transition, which locked it)
-	 * gives it as it is; the access rules need its system columns too. */
-	if (w->known && w->known->values && w->known->form == form && !w->access) {
+	 * gives it as it is; the access rules need its system columns too, and
+	 * the audit entry of an update that sets the owner the owner it replaces. */
+	if (w->known && w->known->values && w->known->form == form && !w->access && !rec->owner_given) {
 		if (crm__record_assign(cur, form, w->known->values))
 			return crm__error_oom(db);
 		version = w->known->version;
@@ -505,13 +514,16 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 		return rc;
 	else {
 		version = sys[4].i;
-		if (w->access && sys[3].kind == CRM__V_TEXT) {
+		if ((w->access || rec->owner_given) && sys[3].kind == CRM__V_TEXT) {
 			crm__buf_put(keep, sys[3].s, sys[3].n);
 			if (keep->oom)
 				return crm__error_oom(db);
 			sys[3].s = keep->p;
+			if (rec->owner_given && !(w->owner_before = crm__strndup(sys[3].s, sys[3].n)))
+				return crm__error_oom(db);
 		}
 	}
+	w->version = version + 1;
 	/* The record as it was, for hooks that compare before and after. */
 	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
 		return crm__error_oom(db);
@@ -601,6 +613,8 @@ int crm__record_write(crm_db *db, crm__write *w)
 	crm__access_free(w->access);
 	w->access = NULL;
 	crm__free(old);
+	crm__free(w->owner_before);
+	w->owner_before = NULL;
 	crm__record_free(&cur);
 	return rc;
 }

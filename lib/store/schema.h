@@ -113,6 +113,7 @@ typedef struct crm__form {
 	char **validators; /* plugin functions ("plugin.fn") that check whole records */
 	int nvalidators;
 	crm__access_rules *access; /* "permissions"; NULL: open to every actor */
+	int audit;       /* record writes get audit entries ("audit": false turns them off) */
 	/* prepared statements owned by the form */
 	crm__stmt *st_insert;
 	crm__stmt *st_get;

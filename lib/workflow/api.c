@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "workflow_int.h"
@@ -307,6 +308,25 @@ static int settle_migrated(crm_db *db, crm__workflow *wf, int64_t id, int moved)
 	return rc;
 }
 
+/* A migration is a metadata apply in the audit trail (each instance it
+ * moved has its own "(migrate)" transition entry). */
+static int audit_migrate(crm_db *db, const crm__workflow *wf, int64_t count)
+{
+	crm__buf data = CRM__BUF_INIT;
+	int rc;
+
+	crm__buf_puts(&data, "{\"kind\":\"workflow_migrate\",\"name\":");
+	crm__json_cstr(&data, wf->name);
+	crm__buf_puts(&data, ",\"version\":");
+	crm__buf_i64(&data, wf->version);
+	crm__buf_puts(&data, ",\"instances\":");
+	crm__buf_i64(&data, count);
+	crm__buf_putc(&data, '}');
+	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len);
+	crm__buf_free(&data);
+	return rc;
+}
+
 int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 {
 	crm__workflow *latest;
@@ -324,7 +344,7 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 	if ((rc = crm__workflow_lookup(db, workflow, 0, &latest)))
 		return crm__tx_end(db, rc);
 	crm__workflow_retain(latest);
-	st = crm__stmt_take(db, "SELECT id, state, version FROM crm_wf_instance WHERE workflow=? AND version<? AND status='active'",
+	st = crm__stmt_take(db, "SELECT id, state, version, form, record FROM crm_wf_instance WHERE workflow=? AND version<? AND status='active'",
 			    (size_t)-1);
 	if (!st)
 		rc = db->errcode;
@@ -337,9 +357,12 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		const char *state = crm__column_text(st, 1);
 		const cJSON *map = latest->migrate ? cJSON_GetObjectItemCaseSensitive(latest->migrate, "states") : NULL;
 		const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(map, state));
-		char from_state[64], data[160];
+		char from_state[64], form[64], data[160];
+		int64_t record = crm__column_int64(st, 4);
 		crm__stmt *up;
 
+		/* Copied now: the statements below may move the row on. */
+		snprintf(form, sizeof form, "%s", crm__column_type(st, 3) == CRM__SQL_NULL ? "" : crm__column_text(st, 3));
 		if (!to && crm__wf_state_index(latest, state) >= 0)
 			to = state;
 		if (!to) {
@@ -365,12 +388,14 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		}
 		snprintf(data, sizeof data, "{\"from_version\":%lld,\"to_version\":%lld}", (long long)from_version,
 			 (long long)latest->version);
-		if ((rc = crm__wf_history_add(db, id, "(migrate)", from_state, to, data)) ||
+		if ((rc = crm__wf_history_add(db, id, form, record, "(migrate)", from_state, to, data)) ||
 		    (rc = settle_migrated(db, latest, id, strcmp(from_state, to) != 0)))
 			break;
 		count++;
 	}
 	crm__stmt_give(db, st);
+	if (rc == CRM_OK && count)
+		rc = audit_migrate(db, latest, count);
 	crm__workflow_release(latest);
 	rc = crm__tx_end(db, rc);
 	if (rc == CRM_OK && out_count)

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
+#include "form/form_int.h"
 #include "workflow_int.h"
 
 static void copy_text(char *dst, size_t size, crm__stmt *st, int col)
@@ -123,8 +125,55 @@ int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t *
 	return rc;
 }
 
-int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const char *from, const char *to,
-			const char *data)
+/* The audit entry of a history row: a transition (from timers and
+ * migrations too) or an approval decision, about the instance's record
+ * (`form` NULL or "": a free-standing instance). A timer's failure changed
+ * nothing (no state on either side): none. */
+static int audit_history(crm_db *db, int64_t instance, const char *form, int64_t record, const char *event,
+			 const char *from, const char *to, const char *data)
+{
+	int approval = strcmp(event, "approve") == 0 || strcmp(event, "reject") == 0;
+	crm__buf json = CRM__BUF_INIT;
+	crm__form *f;
+	int rc;
+
+	if (!from && !to)
+		return CRM_OK;
+	if (form && !*form)
+		form = NULL;
+	/* A form that says "audit": false keeps its transitions out too. */
+	if (form && crm__form_lookup(db, form, &f) == CRM_OK && !f->audit)
+		return CRM_OK;
+	db->errcode = CRM_OK;
+	crm__buf_puts(&json, "{\"instance\":");
+	crm__buf_i64(&json, instance);
+	crm__buf_puts(&json, ",\"event\":");
+	crm__json_cstr(&json, event);
+	crm__buf_puts(&json, approval ? ",\"state\":" : ",\"from\":");
+	if (from)
+		crm__json_cstr(&json, from);
+	else
+		crm__buf_puts(&json, "null");
+	if (!approval) {
+		crm__buf_puts(&json, ",\"to\":");
+		if (to)
+			crm__json_cstr(&json, to);
+		else
+			crm__buf_puts(&json, "null");
+	}
+	if (data) {
+		crm__buf_puts(&json, approval ? ",\"decision\":" : ",\"data\":");
+		crm__buf_puts(&json, data);
+	}
+	crm__buf_putc(&json, '}');
+	rc = json.oom ? crm__error_oom(db)
+		      : crm__audit_append(db, approval ? "approval" : "transition", form, record, 0, json.p, json.len);
+	crm__buf_free(&json);
+	return rc;
+}
+
+int crm__wf_history_add(crm_db *db, int64_t instance, const char *form, int64_t record, const char *event,
+			const char *from, const char *to, const char *data)
 {
 	crm__stmt *st = crm__stmt_take(db,
 					  "INSERT INTO crm_wf_history(instance, at, event, from_state, to_state, actor, data)"
@@ -145,7 +194,7 @@ int crm__wf_history_add(crm_db *db, int64_t instance, const char *event, const c
 		crm__bind_text(st, 7, data, -1);
 	rc = crm__step_later(db, st);
 	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? CRM_OK : rc;
+	return rc == CRM_DONE ? audit_history(db, instance, form, record, event, from, to, data) : rc;
 }
 
 void crm__wf_states_reached_sql(crm__buf *sql)

@@ -1220,5 +1220,46 @@ crm check nosuch
 want_error 3
 end
 
+begin "audit lists a record's entries; record-at and revert read them back"
+crm --now 2030-01-01T00:00:00Z insert lead '{"name": "Audited", "region": "east"}'
+want_rc 0
+aid=$(sed 's/[^0-9]//g' "$T/out")
+crm --now 2030-01-02T00:00:00Z --as bob update lead "$aid" '{"name": "Renamed"}'
+want_rc 0
+crm audit lead "$aid"
+want_rc 0; want_out_has '"op":"insert"'; want_out_has '"actor":"bob","op":"update"'
+want_out_has '"data":{"name":["Audited","Renamed"]}'
+crm record-at lead "$aid" 2030-01-01T12:00:00Z
+want_rc 0; want_out_has '"name":"Audited"'; want_out_has '"version":1}'
+crm record-at lead "$aid" 2029-12-31T00:00:00Z
+want_error 3
+crm revert lead "$aid" 1
+want_rc 0; want_out_has '"name":"Audited"'; want_out_has '"version":3'
+crm audit lead "$aid"
+want_out_has '"op":"revert"'
+crm revert lead "$aid" 3
+want_error 1
+crm revert lead "$aid" x
+want_error 2
+crm audit lead
+want_error 2
+end
+
+begin "audit verify exits 0 on an intact chain and 1 after an edit with the sqlite3 CLI"
+crm audit verify
+want_rc 0; want_out_has '"ok":true'
+head=$(sed 's/.*"head":"\([0-9a-f]*\)".*/\1/' "$T/out")
+crm audit verify --head "$head"
+want_rc 0
+sqlite3 "$DB" "UPDATE crm_audit SET actor = 'mallory' WHERE seq = 3"
+crm audit verify
+want_rc 1; want_out_has '"ok":false'; want_out_has '"kind":"hash"'
+sqlite3 "$DB" "DELETE FROM crm_audit WHERE seq = (SELECT max(seq) FROM crm_audit)"
+crm audit verify --head "$head"
+want_rc 1; want_out_has '"kind":"tail"'; want_out_has '"kind":"head"'
+crm audit verify --head nothex
+want_error 1
+end
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -1,0 +1,51 @@
+/* The audit trail inside libcrm (include/crm/audit.h is the API). The
+ * chain (lib/audit/chain.c) needs only core, so every engine and core's
+ * metadata store append to it; the record entries (lib/audit/entries.c)
+ * hook into the form engine's one write path through lib/hooks.c. */
+#ifndef CRM_LIB_AUDIT_H
+#define CRM_LIB_AUDIT_H
+
+#include "core/db_int.h"
+
+/* Add one entry to the open write transaction: `op` (insert, update,
+ * delete, transition, approval, apply, denied, revert), the record it is
+ * about (form NULL: none; record 0: none), its version after the change
+ * (0: none) and `data`, JSON text (`len` bytes). The actor is the handle's.
+ * The entries of a transaction join the chain just before it commits
+ * (under the events lock, held to the commit, so appends from several
+ * servers form one chain); a savepoint rolled back drops those made in it. */
+int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
+		      const char *data, size_t len);
+
+/* Append the open transaction's entries now (before reading crm_audit
+ * inside it); CRM_OK at once outside a transaction. */
+int crm__audit_flush(crm_db *db);
+
+/* The entry of an insert queued without its id (crm__backend.queue):
+ * `data` is copied, *done and *payload are replaced by a callback that
+ * notes the id and calls them. The entry is appended once the id is known,
+ * at the latest before the transaction commits; dropped when the insert
+ * failed or its transaction rolled back. */
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
+		     void **payload);
+
+/* A write of `op` ("insert", "update", "delete", "fire:EVENT"...) on
+ * record `id` (0: none) of `form` was denied for `reason`: audited as op
+ * "denied", data {"op","reason"}. The denied write's transaction is rolled
+ * back, so the entry is kept on the handle and appended in a transaction
+ * of its own once the outermost transaction has ended (the host's own,
+ * when it opened one: after its crm_commit or crm_rollback). Returns
+ * CRM_OK, or CRM_ENOMEM (the caller still returns its denial). */
+int crm__audit_denied(crm_db *db, const char *form, int64_t id, const char *op, const char *reason);
+
+/* THE question history, record_at and revert ask before answering: may
+ * the handle's actor read record `id` of `form` (field NULL) or its field
+ * `field`? A record it may not read answers like a missing one; a field it
+ * may not read is left out. A failure to decide answers no (lib/audit/entries.c). */
+int crm__audit_may_read(crm_db *db, const char *form, int64_t id, const char *field);
+
+/* The hash scheme and the chain's head cache live in the handle's
+ * CRM__EXT_AUDIT slot (made on first use). */
+typedef struct crm__audit_state crm__audit_state;
+
+#endif

@@ -1,0 +1,170 @@
+/* crm_audit_verify: the whole chain read back in id order, each entry's
+ * hash recomputed and its link to the one before checked (docs/audit.md,
+ * "Verify"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit_int.h"
+#include "crm/audit.h"
+
+#define HASH_BYTES CRM__AUDIT_HASH_BYTES
+#define PROBLEMS_MAX 1000
+
+typedef struct verify {
+	crm__buf problems, enc;
+	int oom; /* hashing an entry ran out of memory: the check failed */
+	int nproblems;
+	int64_t entries;
+} verify;
+
+static void problem(verify *v, int64_t id, int64_t seq, const char *kind, const char *message)
+{
+	if (v->nproblems++ >= PROBLEMS_MAX)
+		return;
+	crm__buf_puts(&v->problems, v->nproblems > 1 ? ",{\"id\":" : "{\"id\":");
+	if (id)
+		crm__buf_i64(&v->problems, id);
+	else
+		crm__buf_puts(&v->problems, "null");
+	crm__buf_puts(&v->problems, ",\"seq\":");
+	crm__buf_i64(&v->problems, seq);
+	crm__buf_printf(&v->problems, ",\"kind\":\"%s\",\"message\":", kind);
+	crm__json_cstr(&v->problems, message);
+	crm__buf_putc(&v->problems, '}');
+}
+
+static const char *col_text(crm__stmt *st, int c, size_t *n)
+{
+	if (crm__column_type(st, c) == CRM__SQL_NULL) {
+		*n = 0;
+		return NULL;
+	}
+	*n = (size_t)crm__column_bytes(st, c);
+	return crm__column_text(st, c);
+}
+
+/* Check one row against the entry before it (`last`, `last_seq`); then
+ * it becomes the one before the next. *matched when its hash is `head`. */
+static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__buf *enc, crm__stmt *st, unsigned char last[HASH_BYTES],
+		      int64_t *last_seq, const unsigned char *head, int *matched)
+{
+	unsigned char want[HASH_BYTES], stored[HASH_BYTES];
+	int64_t id = crm__column_int64(st, 0);
+	crm__audit_entry e = { 0 };
+	size_t n;
+	const char *p;
+	char msg[160];
+	int stored_ok;
+
+	e.seq = crm__column_int64(st, 1);
+	e.at = crm__column_int64(st, 2);
+	e.actor = col_text(st, 3, &e.actor_n);
+	e.op = col_text(st, 4, &e.op_n);
+	e.form = col_text(st, 5, &e.form_n);
+	e.record = crm__column_int64(st, 6);
+	e.version = crm__column_int64(st, 7);
+	e.data = col_text(st, 8, &e.data_n);
+	p = col_text(st, 9, &n);
+	if (!p || crm__audit_from_hex(p, n, e.prev))
+		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
+	p = col_text(st, 10, &n);
+	stored_ok = p && crm__audit_from_hex(p, n, stored) == 0;
+	if (crm__audit_hash(key, keylen, enc, &e, want)) {
+		v->oom = 1; /* the whole check fails */
+		return;
+	}
+	v->entries++;
+	if (!stored_ok || sodium_memcmp(want, stored, HASH_BYTES) != 0)
+		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
+	if (e.seq <= *last_seq) {
+		snprintf(msg, sizeof msg, "entry %lld comes after entry %lld: entries were reordered or copied",
+			 (long long)e.seq, (long long)*last_seq);
+		problem(v, id, e.seq, "order", msg);
+	} else if (e.seq != *last_seq + 1) {
+		snprintf(msg, sizeof msg, "entries %lld to %lld are missing", (long long)*last_seq + 1, (long long)e.seq - 1);
+		problem(v, id, e.seq, "link", msg);
+	} else if (sodium_memcmp(e.prev, last, HASH_BYTES) != 0)
+		problem(v, id, e.seq, "link", "the entry does not chain to the one before it (an entry was replaced or inserted)");
+	if (head && stored_ok && sodium_memcmp(stored, head, HASH_BYTES) == 0)
+		*matched = 1;
+	/* The next entry is judged against this one as stored, so one
+	 * tampered entry is one or two problems, not a cascade. */
+	if (stored_ok)
+		memcpy(last, stored, HASH_BYTES);
+	else
+		memset(last, 0xee, HASH_BYTES);
+	*last_seq = e.seq;
+}
+
+int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
+{
+	crm__audit_state *s;
+	const unsigned char *key;
+	size_t keylen;
+	verify v = { CRM__BUF_INIT, CRM__BUF_INIT, 0, 0, 0 };
+	crm__buf json = CRM__BUF_INIT;
+	unsigned char last[HASH_BYTES] = { 0 }, head[HASH_BYTES];
+	char hex[2 * HASH_BYTES + 1], msg[160];
+	int64_t last_seq = 0, state_seq;
+	crm__stmt *st;
+	int rc, matched = 0;
+
+	if ((rc = crm__enter_out(db, out)))
+		return rc;
+	if (head_hex && crm__audit_from_hex(head_hex, strlen(head_hex), head))
+		return crm__error(db, CRM_EINVAL, "a head is the 64 lowercase hex digits verify printed");
+	if (!(s = crm__audit_state_of(db)))
+		return db->errcode;
+	key = crm__audit_key(s, &keylen);
+	if ((rc = crm__audit_flush(db)))
+		return rc;
+	/* The counter first: entries appended meanwhile only raise the last seq. */
+	if ((rc = crm__state_read(db, "audit_seq", &state_seq)))
+		return rc;
+	if (!(st = crm__stmt_take(db,
+				  "SELECT id, seq, at, actor, op, form, record, version, data, prev, hash FROM crm_audit ORDER BY id",
+				  (size_t)-1)))
+		return db->errcode;
+	crm__many_rows(st, 1);
+	while ((rc = crm__step(st)) == CRM_ROW)
+		check_row(&v, key, keylen, &v.enc, st, last, &last_seq, head_hex ? head : NULL, &matched);
+	crm__many_rows(st, 0);
+	crm__stmt_give(db, st);
+	if (rc == CRM_DONE && v.oom)
+		rc = crm__error_oom(db);
+	crm__buf_free(&v.enc);
+	if (rc != CRM_DONE) {
+		crm__buf_free(&v.problems);
+		return rc;
+	}
+	if (last_seq < state_seq) {
+		snprintf(msg, sizeof msg, "the chain ends at entry %lld but libcrm wrote %lld: the tail was cut off",
+			 (long long)last_seq, (long long)state_seq);
+		problem(&v, 0, last_seq, "tail", msg);
+	}
+	if (head_hex && !matched)
+		problem(&v, 0, last_seq, "head", "the head you kept is not in the chain: entries up to it were removed or rewritten");
+	crm__buf_printf(&json, "{\"ok\":%s,\"entries\":", v.nproblems ? "false" : "true");
+	crm__buf_i64(&json, v.entries);
+	crm__audit_to_hex(last, hex);
+	crm__buf_puts(&json, ",\"head\":");
+	if (v.entries)
+		crm__json_cstr(&json, hex);
+	else
+		crm__buf_puts(&json, "null");
+	crm__buf_puts(&json, ",\"problems\":[");
+	if (v.problems.len)
+		crm__buf_put(&json, v.problems.p, v.problems.len);
+	crm__buf_putc(&json, ']');
+	if (v.nproblems > PROBLEMS_MAX)
+		crm__buf_printf(&json, ",\"truncated\":true,\"total\":%d", v.nproblems);
+	crm__buf_putc(&json, '}');
+	rc = json.oom || v.problems.oom ? crm__error_oom(db) : CRM_OK;
+	crm__buf_free(&v.problems);
+	if (rc == CRM_OK)
+		*out = crm__buf_detach(&json);
+	crm__buf_free(&json);
+	return rc;
+}
+
+int crm_audit_verify(crm_db *db, char **out) { return crm_audit_verify_head(db, NULL, out); }
