@@ -88,6 +88,44 @@ static void pg_rollback(crm_db *db)
 	crm__pg_flush_dead(db, 0);
 }
 
+/* `sql` prepared once per session into *st: a simple query would parse
+ * and plan it again at every BEGIN. Its tables never change shape, so DDL
+ * does not make it prepare again. */
+static int begin_stmt(crm_db *db, struct pg_stmt **st, const char *sql)
+{
+	crm__stmt *made;
+	int rc;
+
+	if (!*st) {
+		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
+			return rc;
+		*st = P(made);
+	}
+	(*st)->epoch = PG(db)->ddl_epoch;
+	return CRM_OK;
+}
+
+/* BEGIN, the lock and the read of the generation in one round trip: the
+ * read is a statement of its own after the lock, so its snapshot is taken
+ * once the lock is granted. */
+static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
+{
+	pg_conn *pc = PG(db);
+	char sql[80];
+	int rc;
+
+	snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
+		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
+	if ((rc = begin_stmt(db, &pc->begin_lock[mode == CRM__TX_EXCLUSIVE], sql)) ||
+	    (rc = begin_stmt(db, &pc->generation, "SELECT value FROM crm_state WHERE key = 'generation'")) ||
+	    (rc = crm__pg_defer(db, "BEGIN")) || (rc = crm__pg_queue(&pc->begin_lock[mode == CRM__TX_EXCLUSIVE]->base, NULL, NULL)))
+		return rc;
+	rc = crm__pg_step(&pc->generation->base);
+	*generation = rc == CRM_ROW ? crm__pg_column_int64(&pc->generation->base, 0) : db->meta_generation;
+	crm__pg_reset(&pc->generation->base);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
 /*
  * BEGIN, then the schema's advisory lock: shared by ordinary writers, which
  * run side by side (row locks order them where they meet), exclusive for
@@ -100,23 +138,26 @@ static void pg_rollback(crm_db *db)
 static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 {
 	pg_conn *pc = PG(db);
-	PGresult *res;
-	char sql[200];
+	int64_t generation = db->meta_generation;
+	char sql[120];
 	int rc;
 
-	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
-		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
-		 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
-	if ((rc = run(db, sql, &res))) {
+	if (pc->has_state)
+		rc = begin_pipelined(db, mode, &generation);
+	else { /* crm_state is yet to be made */
+		snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
+			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
+		rc = run(db, sql, NULL);
+	}
+	if (rc) {
 		pg_rollback(db);
 		return rc;
 	}
 	pc->locks = mode == CRM__TX_EXCLUSIVE ? 1u << CRM__LOCK_EXCLUSIVE : 0;
-	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation) {
+	if (generation != db->meta_generation) {
 		pc->notes++;
 		pc->ddl_epoch++;
 	}
-	PQclear(res);
 	return CRM_OK;
 }
 
@@ -494,6 +535,11 @@ static void pg_close(crm_db *db)
 
 	if (!pc)
 		return;
+	for (int i = 0; i < 2; i++)
+		if (pc->begin_lock[i])
+			crm__pg_finalize(&pc->begin_lock[i]->base);
+	if (pc->generation)
+		crm__pg_finalize(&pc->generation->base);
 	PQfinish(pc->c);
 	crm__free(pc->queue);
 	crm__free(pc);

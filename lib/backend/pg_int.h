@@ -60,6 +60,9 @@ typedef struct pg_conn {
 	int nqueued, capqueued;
 	struct pg_stmt *streaming;
 	unsigned long round_trips; /* waits for the server (tests count them) */
+	/* BEGIN's advisory lock of each crm__tx_mode and its read of the
+	 * generation, prepared once (pg_conn.c). */
+	struct pg_stmt *begin_lock[2], *generation;
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)
