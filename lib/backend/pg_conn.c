@@ -88,41 +88,33 @@ static void pg_rollback(crm_db *db)
 	crm__pg_flush_dead(db, 0);
 }
 
-/* `sql` prepared once per session into *st: a simple query would parse
- * and plan it again at every BEGIN. Its tables never change shape, so DDL
- * does not make it prepare again. */
-static int begin_stmt(crm_db *db, struct pg_stmt **st, const char *sql)
+/* BEGIN, then crm_begin_write (pg_dialect.c: the lock, then the read of
+ * the generation), prepared once per session (as a simple query, both
+ * were parsed and planned again at every BEGIN), in one round trip. Its
+ * tables never change shape, so DDL does not make it prepare again. */
+static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
 {
+	pg_conn *pc = PG(db);
+	struct pg_stmt **st = &pc->begin_write[mode == CRM__TX_EXCLUSIVE];
 	crm__stmt *made;
+	char sql[80];
 	int rc;
 
 	if (!*st) {
+		snprintf(sql, sizeof sql, "SELECT crm_begin_write(%lld, %s)", (long long)pc->lock_key,
+			 mode == CRM__TX_EXCLUSIVE ? "true" : "false");
 		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
 			return rc;
 		*st = P(made);
 	}
-	(*st)->epoch = PG(db)->ddl_epoch;
-	return CRM_OK;
-}
-
-/* BEGIN, the lock and the read of the generation in one round trip: the
- * read is a statement of its own after the lock, so its snapshot is taken
- * once the lock is granted. */
-static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
-{
-	pg_conn *pc = PG(db);
-	char sql[80];
-	int rc;
-
-	snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
-		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
-	if ((rc = begin_stmt(db, &pc->begin_lock[mode == CRM__TX_EXCLUSIVE], sql)) ||
-	    (rc = begin_stmt(db, &pc->generation, "SELECT value FROM crm_state WHERE key = 'generation'")) ||
-	    (rc = crm__pg_defer(db, "BEGIN")) || (rc = crm__pg_queue(&pc->begin_lock[mode == CRM__TX_EXCLUSIVE]->base, NULL, NULL)))
+	(*st)->epoch = pc->ddl_epoch;
+	if ((rc = crm__pg_defer(db, "BEGIN")))
 		return rc;
-	rc = crm__pg_step(&pc->generation->base);
-	*generation = rc == CRM_ROW ? crm__pg_column_int64(&pc->generation->base, 0) : db->meta_generation;
-	crm__pg_reset(&pc->generation->base);
+	rc = crm__pg_step(&(*st)->base);
+	*generation = rc == CRM_ROW && crm__pg_column_type(&(*st)->base, 0) != CRM__SQL_NULL
+			      ? crm__pg_column_int64(&(*st)->base, 0)
+			      : db->meta_generation;
+	crm__pg_reset(&(*st)->base);
 	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
@@ -139,15 +131,21 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 {
 	pg_conn *pc = PG(db);
 	int64_t generation = db->meta_generation;
-	char sql[120];
+	char sql[200];
 	int rc;
 
-	if (pc->has_state)
+	if (pc->has_functions)
 		rc = begin_pipelined(db, mode, &generation);
-	else { /* crm_state is yet to be made */
-		snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
-			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
-		rc = run(db, sql, NULL);
+	else { /* crm_open's own transaction, which makes them */
+		PGresult *res;
+		snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
+			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
+			 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
+		if ((rc = run(db, sql, &res)) == CRM_OK) {
+			if (pc->has_state && PQntuples(res) == 1)
+				generation = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			PQclear(res);
+		}
 	}
 	if (rc) {
 		pg_rollback(db);
@@ -253,6 +251,7 @@ static int pg_upgrade(crm_db *db)
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)))
 		return rc;
+	pc->has_functions = 1;
 	if (!exists) {
 		crm__buf_printf(&sql,
 				"CREATE OR REPLACE FUNCTION crm_state_notify() RETURNS trigger LANGUAGE plpgsql AS"
@@ -536,10 +535,8 @@ static void pg_close(crm_db *db)
 	if (!pc)
 		return;
 	for (int i = 0; i < 2; i++)
-		if (pc->begin_lock[i])
-			crm__pg_finalize(&pc->begin_lock[i]->base);
-	if (pc->generation)
-		crm__pg_finalize(&pc->generation->base);
+		if (pc->begin_write[i])
+			crm__pg_finalize(&pc->begin_write[i]->base);
 	PQfinish(pc->c);
 	crm__free(pc->queue);
 	crm__free(pc);
