@@ -91,7 +91,9 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 	*n = 0;
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	if (held && (*held = 0, *lock)) {
+	if (held)
+		*held = 0;
+	if (held && *lock) {
 		/* An unknown form has no record to hold (the caller says so). */
 		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_lock(db, f->name, record, lock, NULL)))
 			return rc;
