@@ -1902,6 +1902,54 @@ TEST(test_engine__history_and_instances)
 	crm_close(db);
 }
 
+/* A transition keeps the record its own update wrote instead of reading
+ * it back: what comes after sees the fields set, the version moved on and
+ * the write's updated_at, as a read would give them. */
+TEST(test_engine__a_hook_after_a_set_sees_the_record_as_written)
+{
+	crm_db *db = test_db();
+	int64_t id;
+	char want[96];
+
+	apply(db, "[{'form':'doc','fields':[{'name':'step','type':'integer'},{'name':'label','type':'text'},"
+		  "  {'name':'seen','type':'integer'},{'name':'echo','type':'text'},{'name':'at','type':'datetime'}]},"
+		  " {'workflow':'w','form':'doc','start_on':'create','initial':'a',"
+		  "  'states':{'a':{},'b':{'on_enter':[{'set':{'seen':{'lua':'record.step * 100 + record.version'},"
+		  "    'echo':{'lua':'record.label .. `!`'},'at':{'field':'updated_at'}}}]}},"
+		  "  'transitions':[{'from':'a','event':'go','to':'b','actions':[{'set':{'step':7,'label':'x'}}]}]}]");
+	id = insert(db, "doc", "{'label':'start'}");
+	CHECK_OK(db, crm_clock_set(db, T0 + HOUR));
+	CHECK_OK(db, fire(db, "doc", id, "go", NULL));
+	/* version 1 inserted, 2 after the action's set, 3 after the hook's */
+	CHECK_HAS(test_get(db, "doc", id), "\"step\":7,\"label\":\"x\",\"seen\":702,\"echo\":\"x!\"");
+	snprintf(want, sizeof want, "\"at\":\"2026-01-02T04:04:05.000Z\"");
+	CHECK_HAS(test_get(db, "doc", id), want);
+	CHECK_HAS(test_get(db, "doc", id), "\"version\":3");
+	crm_close(db);
+}
+
+/* A rollup refreshed by the transition's own write changes the record it
+ * holds (here a task that is its own parent): the transition reads it
+ * again rather than keep what it wrote. */
+TEST(test_engine__a_rollup_the_write_refreshed_is_seen_by_the_hook_after_it)
+{
+	crm_db *db = test_db();
+	int64_t id;
+
+	apply(db, "[{'form':'task','fields':[{'name':'hours','type':'integer'},{'name':'parent','type':'ref','form':'task'},"
+		  "  {'name':'total','type':'rollup','form':'task','ref':'parent','agg':'sum','field':'hours'},"
+		  "  {'name':'seen','type':'integer'}]},"
+		  " {'workflow':'w','form':'task','start_on':'create','initial':'a',"
+		  "  'states':{'a':{},'b':{'on_enter':[{'set':{'seen':{'lua':'record.total'}}}]}},"
+		  "  'transitions':[{'from':'a','event':'go','to':'b','actions':[{'set':{'hours':5}}]}]}]");
+	id = insert(db, "task", "{'hours':1}");
+	CHECK_OK(db, update(db, "task", id, "{'parent':1}"));
+	CHECK_HAS(test_get(db, "task", id), "\"total\":1");
+	CHECK_OK(db, fire(db, "task", id, "go", NULL));
+	CHECK_HAS(test_get(db, "task", id), "\"total\":5,\"seen\":5");
+	crm_close(db);
+}
+
 /* ---- engine: definitions refused with a path ---- */
 
 TEST(test_engine__bad_definitions)
@@ -2045,4 +2093,6 @@ TEST_LIST(T(test_engine__free_standing_instances_are_listed), T(test_s4_routing_
 	  T(test_engine__absolute_and_field_deadlines), T(test_engine__field_deadline_read_on_entry),
 	  T(test_engine__refused_timer_is_recorded), T(test_engine__versions_and_migration),
 	  T(test_engine__migration_rearms_timers), T(test_engine__migration_into_final_and_approval_states), T(test_engine__migrate_map_checked), T(test_engine__delete_cancels_instances),
-	  T(test_engine__free_standing_workflow), T(test_engine__history_and_instances), T(test_engine__bad_definitions))
+	  T(test_engine__free_standing_workflow), T(test_engine__history_and_instances), T(test_engine__bad_definitions),
+	  T(test_engine__a_hook_after_a_set_sees_the_record_as_written),
+	  T(test_engine__a_rollup_the_write_refreshed_is_seen_by_the_hook_after_it))

@@ -88,6 +88,36 @@ static void pg_rollback(crm_db *db)
 	crm__pg_flush_dead(db, 0);
 }
 
+/* BEGIN, then crm_begin_write (pg_dialect.c: the lock, then the read of
+ * the generation), prepared once per session (as a simple query, both
+ * were parsed and planned again at every BEGIN), in one round trip. Its
+ * tables never change shape, so DDL does not make it prepare again. */
+static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
+{
+	pg_conn *pc = PG(db);
+	struct pg_stmt **st = &pc->begin_write[mode == CRM__TX_EXCLUSIVE];
+	crm__stmt *made;
+	char sql[80];
+	int rc;
+
+	if (!*st) {
+		snprintf(sql, sizeof sql, "SELECT crm_begin_write(%lld, %s)", (long long)pc->lock_key,
+			 mode == CRM__TX_EXCLUSIVE ? "true" : "false");
+		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
+			return rc;
+		*st = P(made);
+	}
+	(*st)->epoch = pc->ddl_epoch;
+	if ((rc = crm__pg_defer(db, "BEGIN")))
+		return rc;
+	rc = crm__pg_step(&(*st)->base);
+	*generation = rc == CRM_ROW && crm__pg_column_type(&(*st)->base, 0) != CRM__SQL_NULL
+			      ? crm__pg_column_int64(&(*st)->base, 0)
+			      : db->meta_generation;
+	crm__pg_reset(&(*st)->base);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
 /*
  * BEGIN, then the schema's advisory lock: shared by ordinary writers, which
  * run side by side (row locks order them where they meet), exclusive for
@@ -100,23 +130,32 @@ static void pg_rollback(crm_db *db)
 static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 {
 	pg_conn *pc = PG(db);
-	PGresult *res;
+	int64_t generation = db->meta_generation;
 	char sql[200];
 	int rc;
 
-	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
-		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
-		 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
-	if ((rc = run(db, sql, &res))) {
+	if (pc->has_functions)
+		rc = begin_pipelined(db, mode, &generation);
+	else { /* crm_open's own transaction, which makes them */
+		PGresult *res;
+		snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
+			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
+			 pc->has_state ? "; SELECT value FROM crm_state WHERE key = 'generation'" : "");
+		if ((rc = run(db, sql, &res)) == CRM_OK) {
+			if (pc->has_state && PQntuples(res) == 1)
+				generation = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			PQclear(res);
+		}
+	}
+	if (rc) {
 		pg_rollback(db);
 		return rc;
 	}
 	pc->locks = mode == CRM__TX_EXCLUSIVE ? 1u << CRM__LOCK_EXCLUSIVE : 0;
-	if (pc->has_state && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) != db->meta_generation) {
+	if (generation != db->meta_generation) {
 		pc->notes++;
 		pc->ddl_epoch++;
 	}
-	PQclear(res);
 	return CRM_OK;
 }
 
@@ -214,6 +253,7 @@ static int pg_upgrade(crm_db *db)
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)))
 		return rc;
+	pc->has_functions = 1;
 	if (!exists) {
 		crm__buf_printf(&sql,
 				"CREATE OR REPLACE FUNCTION crm_state_notify() RETURNS trigger LANGUAGE plpgsql AS"
@@ -496,6 +536,9 @@ static void pg_close(crm_db *db)
 
 	if (!pc)
 		return;
+	for (int i = 0; i < 2; i++)
+		if (pc->begin_write[i])
+			crm__pg_finalize(&pc->begin_write[i]->base);
 	PQfinish(pc->c);
 	crm__free(pc->queue);
 	crm__free(pc);

@@ -45,6 +45,7 @@ typedef struct pg_conn {
 	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
+	int has_functions;  /* crm__pg_functions_sql ran: begin calls crm_begin_write */
 	/* The app-wide locks the open transaction holds: bit 1 << enum
 	 * crm__tx_lock (pg_conn.c). */
 	unsigned int locks;
@@ -60,6 +61,9 @@ typedef struct pg_conn {
 	int nqueued, capqueued;
 	struct pg_stmt *streaming;
 	unsigned long round_trips; /* waits for the server (tests count them) */
+	/* BEGIN's lock and read of the generation in each crm__tx_mode,
+	 * prepared once (pg_conn.c). */
+	struct pg_stmt *begin_write[2];
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)

@@ -124,6 +124,13 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
  * batch, import and (later) workflow action goes through here, so
  * validation, permissions, audit and events have one place to hook in. */
 typedef enum crm__write_op { CRM__WRITE_INSERT, CRM__WRITE_UPDATE, CRM__WRITE_DELETE } crm__write_op;
+/* The record an update wrote, as its holder would read it back: values as
+ * stored, updated_at, and the version one past the known one. */
+typedef struct crm__written {
+	crm__record rec;
+	int64_t updated_at;
+	int ok; /* 1 when rec holds them (the update did not set the owner) */
+} crm__written;
 /* A record its holder read and knows unchanged since (no record write in
  * between): an update may start from it instead of reading it again. */
 typedef struct crm__known {
@@ -133,6 +140,9 @@ typedef struct crm__known {
 	/* The caller ends its transaction (or savepoint) on any failure of
 	 * the update: the update takes no savepoint of its own. */
 	int caller_undoes;
+	/* NULL, or where an update that succeeded leaves the record it wrote,
+	 * so the holder need not read it again. */
+	crm__written *written;
 } crm__known;
 typedef struct crm__write {
 	crm__write_op op;

@@ -275,15 +275,17 @@ static int unique_failure(crm_db *db, crm__write *w, const crm__value *values, i
 	return CRM_ECONSTRAINT;
 }
 
-/* Step a write that a unique key may refuse, the engine then naming the
- * key (crm__step_write's savepoint); a form without unique keys gives it
- * nothing to go on from, so it needs no savepoint. */
+/* Step an update that a unique key may refuse, the engine then naming the
+ * key (crm__step_write's savepoint). A form without unique keys gives it
+ * nothing to go on from: no savepoint, and nobody waits for its outcome,
+ * so it goes to the server with the next statement (crm__step_later; its
+ * failure fails that one, or the call's end at the latest). */
 static int step_keyed(crm_db *db, const crm__form *form, crm__stmt *st)
 {
 	for (int i = 0; i < form->nindexes; i++)
 		if (form->indexes[i].unique)
 			return crm__step_write(db, st);
-	return crm__step(st);
+	return crm__step_later(db, st);
 }
 
 static int validate(crm_db *db, crm__write *w, const crm__value *old, const crm__value *values, int64_t self_id)
@@ -497,7 +499,7 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	crm__value sys[5];
-	int64_t version;
+	int64_t version, now = crm_now(db);
 	int rc, p = 1, computed = has_computed(form);
 	unsigned char cand[CRM__ACCESS_MAX_RULES];
 
@@ -567,10 +569,17 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 			crm__value_bind(st, p++, &cur->values[i]);
 	if (rec->owner_given)
 		crm__value_bind(st, p++, &rec->owner);
-	crm__bind_int64(st, p++, crm_now(db));
+	crm__bind_int64(st, p++, now);
 	crm__bind_int64(st, p, w->id);
 	rc = step_keyed(db, form, st);
 	crm__stmt_give(db, st);
+	/* The owner's text would need a place of its own: left to a read. */
+	if (rc == CRM_DONE && w->known && w->known->written && !rec->owner_given) {
+		if (crm__record_assign(&w->known->written->rec, form, cur->values))
+			return crm__error_oom(db);
+		w->known->written->updated_at = now;
+		w->known->written->ok = 1;
+	}
 	if (rc == CRM_DONE)
 		return after_write(db, w, *old, cur->values);
 	if (rc == CRM_ECONSTRAINT)

@@ -386,6 +386,7 @@ static int run_refresh(crm_db *db, const rollup *r, const char *sql, int64_t par
 	if (src == CRM_OK)
 		src = crm__step(st);
 	crm__stmt_give(db, st);
+	db->record_writes++; /* a record changed: who holds one reads it again */
 	if (src == CRM_ELIMIT) { /* the dialect's sum_strict: the total does not fit */
 		const crm__field *f = &r->parent->fields[r->column];
 		char range[40];

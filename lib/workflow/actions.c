@@ -104,12 +104,21 @@ static int update_record(crm_db *db, crm__wf_ctx *cx, crm__buf *json)
 	/* The record as the transition holds it, unless a write came since; a
 	 * failure fails the transition, which undoes it. */
 	int fresh = cx->loaded && cx->writes == db->record_writes, rc;
-	crm__known known = { cx->wf->form, fresh ? cx->rec.values : NULL, cx->sys[4].i, 1 };
+	uint64_t writes = db->record_writes;
+	crm__written written = { .ok = 0 };
+	crm__known known = { cx->wf->form, fresh ? cx->rec.values : NULL, cx->sys[4].i, 1, fresh ? &written : NULL };
 
 	if (json->oom)
 		return crm__error_oom(db);
+	crm__record_init(&written.rec);
 	rc = internal_write(db, crm__record_update_known(db, cx->wf->form->name, cx->inst.record, crm__buf_cstr(json),
 							 &known));
+	/* No other record written meanwhile (hooks, rollups): the record is
+	 * as this update wrote it, and need not be read again. */
+	if (rc == CRM_OK && written.ok && db->record_writes == writes + 1 &&
+	    crm__wf_ctx_written(cx, &written.rec, written.updated_at) == 0)
+		cx->writes = db->record_writes;
+	crm__record_free(&written.rec);
 	return rc ? rc : crm__wf_ctx_reload(db, cx);
 }
 

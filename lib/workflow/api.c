@@ -74,7 +74,7 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 {
 	crm__buf allowed = CRM__BUF_INIT;
 	crm__wf_instance *insts = NULL;
-	int n = 0, rc, fired = 0, hidden;
+	int n = 0, rc, fired = 0, hidden, held = 0;
 
 	if (!db || !form || !event)
 		return CRM_EMISUSE;
@@ -87,14 +87,14 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 			rc = crm__record_missing(db, f, record);
 	}
 	if (rc == CRM_OK)
-		rc = crm__wf_instance_rows(db, form, record, &insts, &n);
+		rc = crm__wf_instance_rows(db, form, record, &insts, &n, &held);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
 		int ok;
 		/* A transition fired may have changed the instances listed after it. */
 		if ((rc = allows(db, fired > 0, event, &ok, &allowed, &insts[i])) || !ok)
 			continue;
 		/* The fields are written once, with the first instance's transition. */
-		rc = crm__wf_fire_loaded(db, &insts[i], event, fired ? NULL : fields, NULL);
+		rc = crm__wf_fire_loaded(db, &insts[i], held, event, fired ? NULL : fields, NULL);
 		fired++;
 	}
 	if (rc == CRM_OK && !fired && n == 0) {

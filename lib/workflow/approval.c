@@ -195,7 +195,7 @@ int crm_workflow_decide(crm_db *db, const char *form, int64_t id, const char *de
 
 		/* Held: two approvers of one round must not both count the
 		 * other's step as pending (and neither fire). */
-		if ((rc = crm__wf_instance_lock(db, ids[i], NULL, &inst)) ||
+		if ((rc = crm__wf_instance_lock(db, ids[i], NULL, 0, &inst)) ||
 		    (rc = crm__workflow_lookup(db, inst.workflow, inst.version, &wf)))
 			break;
 		s = crm__wf_state_index(wf, inst.state);

@@ -27,10 +27,33 @@ int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx)
 	return rc;
 }
 
+int crm__wf_ctx_written(crm__wf_ctx *cx, crm__record *rec, int64_t updated_at)
+{
+	crm__record held = cx->rec;
+	size_t at = rec->computed.len;
+
+	/* The owner's text lives with the record it was read with. */
+	if (cx->sys[3].kind == CRM__V_TEXT) {
+		crm__buf_put(&rec->computed, cx->sys[3].s, cx->sys[3].n);
+		if (rec->computed.oom)
+			return -1;
+	}
+	cx->rec = *rec;
+	*rec = held;
+	if (cx->sys[3].kind == CRM__V_TEXT)
+		cx->sys[3].s = cx->rec.computed.p + at;
+	cx->sys[2].kind = CRM__V_INT;
+	cx->sys[2].i = updated_at;
+	cx->sys[4].i++;
+	cx->loaded = 1;
+	return 0;
+}
+
 /* Load instance `instance` and its record into cx; held to the end of the
  * transaction when `lock` (a transition follows). `loaded`: the instance as
- * the caller just read it, else NULL. */
-static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded, int lock)
+ * the caller just read it, else NULL; `held`: read with its record held
+ * (crm__wf_instance_lock). */
+static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded, int held, int lock)
 {
 	int rc;
 
@@ -40,7 +63,7 @@ static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf
 	/* Where rows are locked, the instance is read again as it is held:
 	 * what the caller read before may have moved on meanwhile. */
 	if (lock) {
-		if ((rc = crm__wf_instance_lock(db, instance, loaded, &cx->inst)))
+		if ((rc = crm__wf_instance_lock(db, instance, loaded, held, &cx->inst)))
 			return rc;
 	} else if (loaded)
 		cx->inst = *loaded;
@@ -374,10 +397,11 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 	return rc;
 }
 
-/* `loaded`: the instance the caller just read, whose transaction (a unit
- * of its own) it ends on any failure: no savepoint of ours needed. */
-static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, const char *event, const char *fields,
-		const char *note)
+/* `loaded`: the instance the caller just read (`held`: with its record
+ * held), whose transaction (a unit of its own) it ends on any failure: no
+ * savepoint of ours needed. */
+static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, int held, const char *event,
+		const char *fields, const char *note)
 {
 	crm__wf_ctx cx;
 	char allowed[256], data[600];
@@ -385,7 +409,7 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 
 	if (!loaded && (rc = crm__tx_begin(db)))
 		return rc;
-	rc = ctx_open(db, &cx, instance, loaded, 1);
+	rc = ctx_open(db, &cx, instance, loaded, held, 1);
 	/* The actor fires: the record readable, a rule granting the event. */
 	if (rc == CRM_OK && cx.wf->form && (rc = crm__access_may_fire(db, cx.wf->form, cx.inst.record, event))) {
 		char op[80];
@@ -444,13 +468,13 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 
 int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note)
 {
-	return fire(db, instance, NULL, event, fields, note);
+	return fire(db, instance, NULL, 0, event, fields, note);
 }
 
-int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, const char *event, const char *fields,
+int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, int held, const char *event, const char *fields,
 			const char *note)
 {
-	return fire(db, inst->id, inst, event, fields, note);
+	return fire(db, inst->id, inst, held, event, fields, note);
 }
 
 int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
@@ -460,7 +484,7 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = ctx_open(db, &cx, instance, NULL, 1)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, instance, NULL, 0, 1)) == CRM_OK) {
 		int as = crm__wf_as_begin(db, cx.wf);
 		cx.started = 1;
 		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
@@ -533,7 +557,7 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 					   : rc;
 		return crm__tx_end(db, rc);
 	}
-	if ((rc = ctx_open(db, &cx, id, NULL, 1)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, id, NULL, 0, 1)) == CRM_OK) {
 		int as = crm__wf_as_begin(db, wf);
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);
@@ -553,7 +577,7 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 	crm__wf_ctx cx;
 	int rc;
 
-	if ((rc = ctx_open(db, &cx, id, NULL, 0)) == CRM_OK)
+	if ((rc = ctx_open(db, &cx, id, NULL, 0, 0)) == CRM_OK)
 		for (int i = 0; i < cx.wf->ntransitions && rc == CRM_OK; i++) {
 			const crm__wf_transition *t = &cx.wf->transitions[i];
 			const crm__wf_state *to = &cx.wf->states[t->to];

@@ -55,17 +55,19 @@ static int instance_read(crm_db *db, int64_t id, const char *lock, crm__wf_insta
 
 int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out) { return instance_read(db, id, "", out); }
 
-int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known, crm__wf_instance *out)
+int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known, int held, crm__wf_instance *out)
 {
 	const char *lock = db->be->dialect->lock_no_key_update;
 	crm__wf_instance unlocked;
 	int rc;
 
-	if (!*lock) {
+	if (!*lock || (known && held)) {
 		if (!known)
 			return crm__wf_instance_load(db, id, out);
 		*out = *known;
-		return CRM_OK;
+		/* Held all the same: a tick skips the timers of an instance
+		 * under way (crm_tick's claim). */
+		return *lock ? crm__record_lock(db, "crm_wf_instance", id, lock, NULL) : CRM_OK;
 	}
 	/* An instance's form and record never change: read unlocked (or as the
 	 * caller read it), they name the record to hold first. Its lock goes
@@ -80,8 +82,10 @@ int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known,
 	return instance_read(db, id, lock, out);
 }
 
-int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n)
+int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n, int *held)
 {
+	const char *lock = db->be->dialect->lock_no_key_update;
+	crm__form *f;
 	crm__stmt *st;
 	int rc, cap = 0;
 
@@ -89,6 +93,16 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 	*n = 0;
 	if ((rc = crm__wf_schema(db)))
 		return rc;
+	if (held)
+		*held = 0;
+	if (held && *lock) {
+		/* An unknown form has no record to hold (the caller says so). */
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_lock(db, f->name, record, lock, NULL)))
+			return rc;
+		if (rc != CRM_OK && rc != CRM_ENOTFOUND)
+			return rc;
+		*held = rc == CRM_OK;
+	}
 	st = crm__stmt_take(db, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id", (size_t)-1);
 	if (!st)
 		return db->errcode;
@@ -112,7 +126,7 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)
 {
 	crm__wf_instance *rows;
-	int rc = crm__wf_instance_rows(db, form, record, &rows, n);
+	int rc = crm__wf_instance_rows(db, form, record, &rows, n, NULL);
 
 	*ids = NULL;
 	if (rc == CRM_OK && *n && !(*ids = crm__malloc((size_t)*n * sizeof **ids)))

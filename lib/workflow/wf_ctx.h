@@ -25,6 +25,10 @@ struct crm__wf_ctx {
 /* Reload the record after a change (nothing to do when no record was
  * written since it was loaded). */
 int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx);
+/* The record is now `rec` (the values an update of it wrote, with its
+ * updated_at; the version moved on by one): swapped in, `rec` gets the
+ * old one. -1 (nothing changed) when memory ran out. */
+int crm__wf_ctx_written(crm__wf_ctx *cx, crm__record *rec, int64_t updated_at);
 /* Push a workflow's Lua chunk `what` (compiled once per version). */
 int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression);
 /* Call the chunk on top with `record` and `ctx` in its environment; one result. */
