@@ -525,8 +525,9 @@ int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds, int *
 
 /* ---- workflow ---- */
 
+/* "audit": false, as the lead form: the raw side writes no audit trail. */
 const char bench_wf_metadata[] =
-	"[{\"form\":\"deal\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},{\"name\":\"score\",\"type\":\"integer\"},"
+	"[{\"form\":\"deal\",\"audit\":false,\"fields\":[{\"name\":\"name\",\"type\":\"text\"},{\"name\":\"score\",\"type\":\"integer\"},"
 	"{\"name\":\"step\",\"type\":\"integer\"}]},"
 	"{\"workflow\":\"pipeline\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"s0\","
 	"\"states\":{\"s0\":{},\"s1\":{},\"s2\":{},\"s3\":{},\"s4\":{},\"s5\":{\"final\":true}},"
