@@ -325,6 +325,76 @@ crm --as :sales forms
 want_error 2
 end
 
+# ---- actors: --as, whoami, can ----
+begin "--as USER:ROLES;attrs builds the actor: whoami prints it"
+raw --as 'ann:rep,manager;team=north;regions=north|east' whoami
+want_rc 0; want_out_has '"user":"ann"'; want_out_has '"roles":["rep","manager"]'
+want_out_has '"team":"north"'; want_out_has '"regions":["north","east"]'; want_no_err
+raw --as 'ann;regions[]=north' whoami
+want_rc 0; want_out_has '"regions":["north"]'; want_out_has '"roles":[]'
+end
+
+begin "--as: a backslash puts ; = | , : @ and itself in names and values"
+raw --as 'a\:b\\c:rep;k=v=w;t=a\;b\|c' whoami
+want_rc 0; want_out_has '"user":"a:b\\c"'; want_out_has '"roles":["rep"]'
+want_out_has '"k":"v=w"'; want_out_has '"t":"a;b|c"'
+raw --as '\@ann' whoami
+want_rc 0; want_out_has '"user":"@ann"'
+raw --as 'ann;q="x";s=DROP TABLE lead; --' whoami
+want_error 2 # "s=DROP TABLE lead" then " --": an attribute without '='
+raw --as "ann;q=\"x'\\\\\"" whoami
+want_rc 0; want_out_has '"q":"\"x'"'"'\\\""'
+end
+
+begin "--as: every malformed actor is a usage error naming the part (exit 2)"
+for bad in ':rep' 'ann:' 'ann:rep,,x' 'ann:r,r' 'ann;' 'ann;=x' 'ann;team' 'ann;team=' 'ann;a=x||y' \
+	'ann;a=x|' 'ann;a=1;a=2' 'ann\' ''; do
+	raw --as "$bad" whoami
+	want_error 2
+done
+raw --as 'ann;team=' whoami
+want_err_has "attribute 'team' has an empty value"
+raw --as 'ann;a=1;a=2' whoami
+want_err_has "attribute 'a' is given twice"
+raw --as 'ann:rep,,x' whoami
+want_err_has "an empty role"
+raw --as 'ann:r\,x' whoami # the library's rule on role names
+want_error 1; want_err_has "roles[0]"
+end
+
+begin "--as @FILE reads the actor JSON; the library refuses a bad one (exit 1)"
+printf '%s' '{"user": "fin", "roles": ["finance"], "attrs": {"level": 3, "eu": true}}' >"$T/actor.json"
+raw --as "@$T/actor.json" whoami
+want_rc 0; want_out_has '"user":"fin"'; want_out_has '"level":3'; want_out_has '"eu":true'
+printf '%s' '{"user": "x", "system": "yes"}' >"$T/actor-bad.json"
+raw --as "@$T/actor-bad.json" whoami
+want_error 1
+printf '%s' '{"user": "x", "rolez": []}' >"$T/actor-bad.json"
+raw --as "@$T/actor-bad.json" whoami
+want_error 1
+raw --as "@$T/missing.json" whoami
+want_error 1
+raw --as '@' whoami
+want_error 2
+end
+
+begin "whoami without --as is the system actor"
+raw whoami
+want_rc 0; want_out_has '"system":true'
+end
+
+begin "--as: huge input is refused by the library's limits, never a crash"
+long=$(head -c 100000 /dev/zero | tr '\0' 'r')
+raw --as "ann:$long" whoami
+want_error 1; want_err_has "roles[0]"
+roles=$(seq -s, 1 5000 | sed 's/[0-9]\+/r&/g')
+raw --as "ann:$roles" whoami
+want_error 1; want_err_has "at most 256"
+vals=$(seq -s'|' 1 5000)
+raw --as "ann;a=$vals" whoami
+want_error 1; want_err_has "more than 256 items"
+end
+
 # ---- get ----
 begin "get prints the record"
 crm get customer 1
