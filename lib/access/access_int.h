@@ -57,4 +57,9 @@ int crm__access_mode_index(const crm__form *form, int column);
 int crm__access_rule_filter(crm_db *db, const crm__form *form, const cJSON *json, int depth, crm__filter **out,
 			    int *applies);
 
+/* crm__access_open for a form reached `depth` visible steps away (0: the form the call names). */
+int crm__access_open_at(crm_db *db, const crm__form *form, int depth, crm__access **out);
+/* Hide from view `a` the rollup fields the actor may not read (lib/access/rollup.c). */
+int crm__access_rollups(crm_db *db, crm__access *a);
+
 #endif

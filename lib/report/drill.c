@@ -388,7 +388,7 @@ static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int
 	int rc;
 
 	crm__buf_puts(&sql, "SELECT \"t\".\"id\" FROM ");
-	crm__report_path_sql(&sql, rep, root);
+	crm__report_path_sql(&sql, &binds, rep, root);
 	for (int i = 0; i < n; i++) {
 		crm__buf_puts(&sql, i ? " AND " : " WHERE ");
 		crm__report_filter_sql(rep->dialect, &sql, &binds, fs[i], &rep->vform, "t");
@@ -443,7 +443,7 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 	crm__report_funnel_ctes(&sql, &binds, rep);
 	sql.len -= 2; /* the CTE list's trailing ", " */
 	crm__buf_puts(&sql, " SELECT \"t\".\"id\"");
-	crm__report_from_sql(&sql, rep);
+	crm__report_from_sql(&sql, &binds, rep);
 	crm__buf_puts(&sql, " JOIN \"x__\" AS \"x\" ON \"x\".\"rec\" = \"t\".\"id\" WHERE \"x\".\"pos\" >= ?");
 	crm__rbinds_add(&binds, &k, NULL, NULL, NULL);
 	if (rep->filter) {
@@ -555,9 +555,8 @@ int crm_report_drill(crm_db *db, const char *name, const char *params_json, cons
 		return crm__error(db, CRM_EMISUSE, "no place for the query");
 	memset(&dx, 0, sizeof dx);
 	dx.db = db;
-	if ((rc = crm__report_lookup(db, name, &dx.rep)))
+	if ((rc = crm__report_for_actor(db, name, &dx.rep)))
 		return rc;
-	crm__report_retain(dx.rep);
 	if ((rc = crm__rargs_init(db, dx.rep, params_json, &dx.args)) == CRM_OK && (rc = build(&dx, row_json, &b)) == CRM_OK &&
 	    (rc = check(&dx, &b)) == CRM_OK) {
 		*out = crm__buf_detach(&b);
