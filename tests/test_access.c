@@ -7,10 +7,11 @@
 #include "test.h"
 
 static const char defs[] =
-	"[{\"form\":\"customer\",\"fields\":[{\"name\":\"name\",\"type\":\"text\"},"
+	"[{\"form\":\"customer\",\"fields\":[{\"name\":\"name\",\"type\":\"text\",\"unique\":true},"
 	"  {\"name\":\"team\",\"type\":\"text\",\"actor_default\":\"team\"}],"
 	" \"permissions\":[{\"roles\":[\"rep\",\"manager\"],\"allow\":[\"read\",\"create\"],"
 	"   \"rows\":{\"field\":\"team\",\"op\":\"eq\",\"actor\":\"team\"}},"
+	"  {\"roles\":[\"manager\"],\"allow\":[\"delete\"],\"rows\":{\"field\":\"team\",\"op\":\"eq\",\"actor\":\"team\"}},"
 	"  {\"roles\":[\"finance\"],\"allow\":[\"read\"]}]},"
 	" {\"form\":\"deal\",\"fields\":[{\"name\":\"title\",\"type\":\"text\"},"
 	"  {\"name\":\"customer\",\"type\":\"ref\",\"form\":\"customer\"},"
@@ -445,6 +446,346 @@ TEST(test_access__paging_tokens_from_other_actors_reach_only_own_rows)
 	crm_close(db);
 }
 
+/* ---- writes ---- */
+
+#define DEALS "SELECT id, title, owner, team, amount, margin, version FROM deal ORDER BY id"
+
+static const struct write_case {
+	const char *actor;
+	char op; /* i insert, u update, d delete */
+	int64_t id, version;
+	const char *json;
+	int rc;
+	const char *msg; /* the error message, or a part of the detail (starting with "{") */
+} write_cases[] = {
+	/* op grants, rows (user), read-only and hidden fields */
+	{ ANN, 'u', 1, 0, "{\"title\":\"a1!\"}", CRM_OK, NULL },
+	{ ANN, 'u', 3, 0, "{\"title\":\"b1!\"}", CRM_ENOTFOUND, "no deal record with id 3" },
+	{ ANN, 'u', 3, 99, "{\"title\":\"b1!\"}", CRM_ENOTFOUND, "no deal record with id 3" },
+	{ ANN, 'u', 99, 0, "{\"title\":\"x\"}", CRM_ENOTFOUND, "no deal record with id 99" },
+	{ ANN, 'u', 1, 0, "{\"amount\":5}", CRM_EPERM, "field 'amount' is read-only" },
+	{ ANN, 'u', 1, 0, "{\"amount\":5}", CRM_EPERM, "{\"code\":\"CRM_EPERM\",\"message\":\"field 'amount' is read-only\","
+						      "\"field\":\"amount\",\"reason\":\"read_only\"}" },
+	{ ANN, 'u', 1, 0, "{\"amount\":100,\"title\":\"same amount\"}", CRM_OK, NULL },
+	{ ANN, 'u', 1, 0, "{\"margin\":10}", CRM_EPERM, "field 'margin' is hidden" },
+	{ ANN, 'u', 1, 0, "{\"margin\":11}", CRM_EPERM, "field 'margin' is hidden" },
+	{ ANN, 'u', 1, 0, "{\"owner\":\"bob\"}", CRM_EPERM,
+	  "denied: the deal record would be outside the check of every rule that allows it" },
+	{ ANN, 'd', 1, 0, NULL, CRM_EPERM, "denied: no rule of the actor's roles grants delete on deal" },
+	{ ANN, 'd', 3, 0, NULL, CRM_ENOTFOUND, "no deal record with id 3" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"amount\":5}", CRM_EPERM, "field 'amount' is read-only" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"owner\":\"bob\"}", CRM_EPERM,
+	  "denied: the deal record would be outside the check of every rule that allows it" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"customer\":2}", CRM_ECONSTRAINT, "customer: no customer record with id 2" },
+	{ ANN, 'i', 0, 0, "{\"title\":\"new\",\"customer\":1}", CRM_OK, NULL },
+	/* team rows: an update that moves the row out of the rule's rows */
+	{ MAX, 'u', 3, 0, "{\"team\":\"south\"}", CRM_EPERM,
+	  "denied: the deal record would be outside the check of every rule that allows it" },
+	{ MAX, 'u', 3, 0, "{\"title\":\"b1 by max\",\"margin\":31}", CRM_OK, NULL },
+	{ MAX, 'd', 4, 0, NULL, CRM_ENOTFOUND, "no deal record with id 4" },
+	{ MAX, 'i', 0, 0, "{\"title\":\"m\"}", CRM_EPERM, "denied: no rule of the actor's roles grants create on deal" },
+	/* every row, but one read-only field */
+	{ FIN, 'u', 4, 0, "{\"title\":\"c1!\"}", CRM_EPERM, "field 'title' is read-only" },
+	{ FIN, 'u', 4, 0, "{\"amount\":401}", CRM_OK, NULL },
+	/* read only: readable, not writable */
+	{ REG, 'u', 1, 0, "{\"title\":\"r\"}", CRM_EPERM, "denied: no rule of the actor's roles grants update on deal" },
+	{ REG, 'u', 2, 0, "{\"title\":\"r\"}", CRM_ENOTFOUND, "no deal record with id 2" },
+	/* the version of a record the actor may read is no secret */
+	{ MAX, 'u', 2, 99, "{\"title\":\"v\"}", CRM_ECONFLICT, "deal record 2 is at version 1, not 99" },
+	{ MAX, 'd', 3, 0, NULL, CRM_OK, NULL },
+	/* a rule whose attribute the actor lacks grants nothing */
+	{ "{\"user\":\"max\",\"roles\":[\"manager\"]}", 'u', 1, 0, "{\"title\":\"x\"}", CRM_ENOTFOUND,
+	  "no deal record with id 1" },
+	/* roles "*" on contacts, through the visible customer */
+	{ CAT, 'i', 0, 0, "{\"name\":\"c\",\"customer\":1}", CRM_ECONSTRAINT, "no customer record with id 1" },
+	{ NULL, 'u', 4, 0, "{\"margin\":1}", CRM_OK, NULL },
+};
+
+TEST(test_access__writes_answer_per_rule_kind_and_denials_change_nothing)
+{
+	crm_db *db = fixture();
+
+	for (size_t i = 0; i < sizeof write_cases / sizeof *write_cases; i++) {
+		const struct write_case *c = &write_cases[i];
+		const char *form = c->op != 'i' || !strstr(c->json, "\"name\"") ? "deal" : "contact";
+		char *before, *after;
+		int rc;
+
+		as(db, c->actor);
+		before = test_rows(db, DEALS);
+		if (c->op == 'i')
+			rc = crm_record_insert(db, form, c->json, NULL);
+		else if (c->op == 'u')
+			rc = crm_record_update(db, form, c->id, c->json, c->version);
+		else
+			rc = crm_record_delete(db, form, c->id, c->version);
+		after = test_rows(db, DEALS);
+		if (rc != c->rc)
+			fprintf(stderr, "write case %zu: %s\n", i, crm_errmsg(db));
+		CHECK_INT(rc, c->rc);
+		if (c->msg && c->msg[0] == '{')
+			CHECK_STR(crm_errdetail(db), c->msg);
+		else if (c->msg)
+			CHECK_HAS(crm_errmsg(db), c->msg);
+		if (rc != CRM_OK)
+			CHECK_STR(after, before);
+		free(before);
+		free(after);
+	}
+	/* what the rep inserted: owned by the rep, the team from the actor */
+	as(db, NULL);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE title = 'new' AND owner = 'ann' AND team = 'north'"), 1);
+	crm_close(db);
+}
+
+TEST(test_access__check_holds_on_create_and_actor_defaults_fill_in)
+{
+	crm_db *db = fixture();
+	int64_t id = 0;
+
+	as(db, ANN);
+	CHECK_RC(db, crm_record_insert(db, "customer", "{\"name\":\"Far\",\"team\":\"south\"}", NULL), CRM_EPERM);
+	CHECK_OK(db, crm_record_insert(db, "customer", "{\"name\":\"Near\"}", &id));
+	CHECK_HAS(test_get(db, "customer", id), "\"team\":\"north\"");
+	/* a value that does not fit the rule: the rule grants nothing */
+	as(db, "{\"user\":\"ann\",\"roles\":[\"rep\"],\"attrs\":{\"team\":[\"a\",\"b\"]}}");
+	CHECK_RC(db, crm_record_insert(db, "customer", "{\"name\":\"Odd\"}", NULL), CRM_EPERM);
+	/* an attribute that does not fit the field is the field's error */
+	as(db, NULL);
+	test_apply(db, "{\"form\":\"memo\",\"fields\":[{\"name\":\"n\",\"type\":\"integer\",\"actor_default\":\"team\"}]}");
+	as(db, ANN);
+	CHECK_RC(db, crm_record_insert(db, "memo", "{}", NULL), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "\"field\":\"n\"");
+	CHECK_HAS(crm_errdetail(db), "from the actor's team");
+	/* the system actor named "sync": actor_default "user" works, attributes are absent */
+	as(db, "{\"system\":true,\"user\":\"sync\"}");
+	CHECK_OK(db, crm_record_insert(db, "customer", "{\"name\":\"Sys\"}", &id));
+	CHECK_HAS(test_get(db, "customer", id), "\"team\":null");
+	CHECK_HAS(test_get(db, "customer", id), "\"owner\":\"sync\"");
+	crm_close(db);
+}
+
+TEST(test_access__upsert_and_unique_keys_do_not_name_records_the_actor_cannot_read)
+{
+	crm_db *db = fixture();
+	int64_t id = 0;
+	int inserted = -1;
+
+	as(db, CAT);
+	/* Acme (north) exists but is not CAT's: the upsert inserts and meets the key */
+	CHECK_RC(db, crm_record_upsert(db, "customer", "name", "{\"name\":\"Acme\",\"team\":\"south\"}", &id, &inserted),
+		 CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "name must be unique: another record has the same value");
+	CHECK(strstr(crm_errdetail(db), "record 1") == NULL);
+	/* Zeta is CAT's to read, not to update */
+	CHECK_RC(db, crm_record_upsert(db, "customer", "name", "{\"name\":\"Zeta\",\"team\":\"south\"}", &id, &inserted),
+		 CRM_EPERM);
+	CHECK_STR(crm_errmsg(db), "denied: no rule of the actor's roles grants update on customer");
+	as(db, FIN);
+	CHECK_RC(db, crm_record_upsert(db, "customer", "name", "{\"name\":\"Acme\"}", &id, &inserted), CRM_EPERM);
+	crm_close(db);
+}
+
+TEST(test_access__batches_stop_at_a_denial_and_insert_nothing)
+{
+	crm_db *db = fixture();
+	int64_t before = test_sql_int(db, "SELECT count(*) FROM deal");
+
+	as(db, ANN);
+	CHECK_RC(db, crm_record_insert_many(db, "deal", "[{\"title\":\"ok\"},{\"title\":\"no\",\"owner\":\"bob\"}]", NULL, NULL),
+		 CRM_EPERM);
+	CHECK_RC(db, crm_record_insert_many(db, "deal", "[{\"title\":\"ok\"},{\"title\":\"no\",\"margin\":1}]", NULL, NULL),
+		 CRM_EPERM);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal"), before);
+	CHECK_OK(db, crm_record_insert_many(db, "deal", "[{\"title\":\"ok\"},{\"title\":\"ok2\"}]", NULL, NULL));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM deal WHERE owner = 'ann'"), 4);
+	crm_close(db);
+}
+
+/* Decision: cascades and set_null keep the data whole whoever deletes (as
+ * foreign keys bypass row security in PostgreSQL); a restrict refuses
+ * without naming a referrer the actor cannot read. */
+TEST(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_referrers)
+{
+	crm_db *db = fixture();
+	int64_t c3 = 0, c4 = 0;
+
+	crm_record_insert(db, "customer", "{\"name\":\"Three\",\"team\":\"north\"}", &c3);
+	crm_record_insert(db, "customer", "{\"name\":\"Four\",\"team\":\"north\"}", &c4);
+	crm_record_insert(db, "deal", "{\"title\":\"s\",\"team\":\"south\",\"customer\":3}", NULL);
+	crm_record_insert(db, "contact", "{\"name\":\"c4\",\"customer\":4}", NULL);
+	as(db, MAX);
+	CHECK_RC(db, crm_record_delete(db, "customer", c3, 0), CRM_ECONSTRAINT);
+	CHECK_HAS(crm_errdetail(db), "customer record 3 is referenced by a deal record");
+	CHECK(strstr(crm_errdetail(db), "deal record 5") == NULL);
+	CHECK_OK(db, crm_record_delete(db, "customer", c4, 0));
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM contact WHERE customer = 4"), 0);
+	/* the rep may not delete customers at all */
+	as(db, ANN);
+	CHECK_RC(db, crm_record_delete(db, "customer", c3, 0), CRM_EPERM);
+	crm_close(db);
+}
+
+/* ---- explain ---- */
+
+static const struct explain_case {
+	const char *actor, *verb;
+	int64_t id;
+	const char *want;
+} explain_cases[] = {
+	{ ANN, "read", 0, "{\"allowed\":true,\"reason\":\"allowed by rule 1 of role rep\"" },
+	{ ANN, "delete", 0, "{\"allowed\":false,\"reason\":\"denied: no rule of roles [rep] grants delete on deal\"" },
+	{ ANN, "update", 1, "{\"allowed\":true,\"reason\":\"allowed by rule 1 of role rep\"" },
+	{ ANN, "update", 3, "{\"allowed\":false,\"reason\":\"denied: no deal record with id 3\",\"rules\":[]}" },
+	{ ANN, "update", 99, "{\"allowed\":false,\"reason\":\"denied: no deal record with id 99\",\"rules\":[]}" },
+	{ ANN, "fire:win", 1, "{\"allowed\":true,\"reason\":\"allowed by rule 1 of role rep\"" },
+	{ ANN, "fire:lose", 1, "{\"allowed\":false,\"reason\":\"denied: no rule of roles [rep] grants event lose on deal\"" },
+	{ "{\"user\":\"ann\",\"roles\":[\"rep\",\"regional\"],\"attrs\":{\"team\":\"north\",\"regions\":[\"west\"]}}",
+	  "update", 3, "{\"allowed\":false,\"reason\":\"denied by the rows of rule 1 of role rep\"" },
+	{ MAX, "delete", 3, "{\"allowed\":true,\"reason\":\"allowed by rule 2 of role manager\"" },
+	{ FIN, "read", 4,
+	  "{\"allowed\":true,\"reason\":\"allowed by rule 3 of role finance\",\"rules\":[{\"rule\":3,\"roles\":[\"finance\"],"
+	  "\"allow\":[\"read\",\"update\"],\"events\":[]}]}" },
+	{ NULL, "delete", 4, "{\"allowed\":true,\"reason\":\"allowed: the system actor\",\"rules\":[]}" },
+};
+
+TEST(test_access__explain_names_the_rule_and_never_an_unreadable_record)
+{
+	crm_db *db = fixture();
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof explain_cases / sizeof *explain_cases; i++) {
+		const struct explain_case *c = &explain_cases[i];
+		as(db, c->actor);
+		CHECK_OK(db, crm_access_explain(db, c->verb, "deal", c->id, &out));
+		if (!out || strncmp(out, c->want, strlen(c->want)) != 0)
+			fprintf(stderr, "explain case %zu: %s\n", i, out ? out : "(null)");
+		CHECK(out && strncmp(out, c->want, strlen(c->want)) == 0);
+		crm_free(out);
+		out = NULL;
+	}
+	as(db, ANN);
+	CHECK_OK(db, crm_access_explain(db, "read", "note", 0, &out));
+	CHECK_STR(out, "{\"allowed\":true,\"reason\":\"allowed: form note has no permissions\",\"rules\":[]}");
+	crm_free(out);
+	CHECK_RC(db, crm_access_explain(db, "steal", "deal", 0, &out), CRM_EINVAL);
+	CHECK_RC(db, crm_access_explain(db, "read", "nope", 0, &out), CRM_ENOTFOUND);
+	crm_close(db);
+}
+
+/* ---- workflows ---- */
+
+static const char flows[] =
+	"[{\"workflow\":\"flow\",\"form\":\"deal\",\"initial\":\"open\","
+	"  \"states\":{\"open\":{},\"won\":{},\"lost\":{}},"
+	"  \"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"won\"},{\"from\":\"open\",\"event\":\"lose\",\"to\":\"lost\"}]},"
+	" {\"workflow\":\"peek\",\"form\":\"deal\",\"initial\":\"a\",%s"
+	"  \"states\":{\"a\":{},\"b\":{\"on_enter\":[{\"lua\":\"local d = crm.get('deal', 4)"
+	" return {title = d and ('saw ' .. d.title) or 'saw nothing'}\"}]}},"
+	"  \"transitions\":[{\"from\":\"a\",\"event\":\"advance\",\"to\":\"b\"}]}]";
+
+static int64_t start(crm_db *db, const char *wf, int64_t record)
+{
+	int64_t id = 0;
+
+	as(db, NULL);
+	CHECK_OK(db, crm_workflow_start(db, wf, record, &id));
+	return id;
+}
+
+TEST(test_access__firing_needs_read_and_an_event_rule_and_history_hides_unreadable_records)
+{
+	crm_db *db = fixture();
+	char def[2048], *out = NULL;
+	int64_t bob_flow;
+
+	snprintf(def, sizeof def, flows, "");
+	test_apply(db, def);
+	for (int64_t id = 1; id <= 4; id++)
+		start(db, "flow", id);
+	bob_flow = 3;
+	as(db, ANN);
+	CHECK_OK(db, crm_workflow_fire(db, "deal", d_ann, "win", NULL));
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_ann2, "lose", NULL), CRM_EPERM);
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_bob, "win", NULL), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no deal record with id 3");
+	CHECK_RC(db, crm_workflow_fire(db, "deal", 99, "win", NULL), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no deal record with id 99");
+	CHECK_RC(db, crm_workflow_fire_instance(db, bob_flow, "win", NULL), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no workflow instance 3");
+	/* fields given with the event are the actor's write */
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_ann2, "win", "{\"margin\":1}"), CRM_EPERM);
+	CHECK_STR(crm_errmsg(db), "field 'margin' is hidden");
+	/* listings: an unreadable record has none, as a missing one */
+	CHECK_OK(db, crm_workflow_history(db, "deal", d_bob, &out));
+	CHECK_STR(out, "[]");
+	crm_free(out);
+	CHECK_OK(db, crm_workflow_instances(db, "deal", d_bob, &out));
+	CHECK_STR(out, "[]");
+	crm_free(out);
+	CHECK_OK(db, crm_workflow_events(db, "deal", d_bob, &out));
+	CHECK_STR(out, "[]");
+	crm_free(out);
+	CHECK_RC(db, crm_workflow_instance_history(db, bob_flow, &out), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no workflow instance 3");
+	CHECK_RC(db, crm_workflow_instance_get(db, bob_flow, &out), CRM_ENOTFOUND);
+	CHECK_OK(db, crm_workflow_history(db, "deal", d_ann, &out));
+	CHECK_HAS(out, "\"event\":\"win\"");
+	CHECK_HAS(out, "\"actor\":\"ann\"");
+	crm_free(out);
+	/* the events a rep may not fire are not enabled for them */
+	CHECK_OK(db, crm_workflow_events(db, "deal", d_ann2, &out));
+	CHECK_HAS(out, "\"event\":\"lose\",\"to\":\"lost\",\"enabled\":false,\"reason\":\"the actor may not fire it\"");
+	CHECK_HAS(out, "\"event\":\"win\",\"to\":\"won\",\"enabled\":true");
+	crm_free(out);
+	CHECK_RC(db, crm_workflow_start(db, "flow", d_bob, NULL), CRM_ENOTFOUND);
+	/* the manager fires any event on the team's deals */
+	as(db, MAX);
+	CHECK_OK(db, crm_workflow_fire(db, "deal", d_ann2, "lose", NULL));
+	as(db, FIN);
+	CHECK_RC(db, crm_workflow_fire(db, "deal", d_cat, "win", NULL), CRM_EPERM);
+	crm_close(db);
+}
+
+/* A hook acts as the actor who fired (crm.get of another rep's deal finds
+ * nothing), unless its workflow says "run_as": "system". */
+TEST(test_access__hooks_act_as_the_actor_unless_the_workflow_runs_as_system)
+{
+	static const char *const run_as[] = { "", "\"run_as\":\"system\"," };
+	static const char *const want[] = { "saw nothing", "saw c1" };
+
+	for (int k = 0; k < 2; k++) {
+		crm_db *db = fixture();
+		char def[2048], *out = NULL;
+
+		snprintf(def, sizeof def, flows, run_as[k]);
+		test_apply(db, def);
+		start(db, "peek", d_ann);
+		as(db, ANN);
+		CHECK_OK(db, crm_workflow_fire(db, "deal", d_ann, "advance", NULL));
+		CHECK_OK(db, crm_record_get(db, "deal", d_ann, &out));
+		CHECK_HAS(out, want[k]);
+		crm_free(out);
+		/* the history still names who fired */
+		CHECK_OK(db, crm_workflow_history(db, "deal", d_ann, &out));
+		CHECK_HAS(out, "\"event\":\"advance\",\"from\":\"a\",\"to\":\"b\",\"actor\":\"ann\"");
+		crm_free(out);
+		crm_close(db);
+	}
+}
+
+TEST(test_access__run_as_takes_system_or_actor_only)
+{
+	crm_db *db = fixture();
+
+	CHECK_RC(db,
+		 crm_apply(db, "{\"workflow\":\"w\",\"form\":\"deal\",\"run_as\":\"root\",\"initial\":\"a\","
+			       "\"states\":{\"a\":{}},\"transitions\":[]}"),
+		 CRM_EINVAL);
+	CHECK_HAS(crm_errdetail(db), "run_as");
+	crm_close(db);
+}
+
 TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__bad_actor_is_refused_and_the_previous_one_stays),
 	  T(test_access__actor_limits_refuse_ten_megabytes_of_roles),
@@ -452,4 +793,13 @@ TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__visible_chains_past_four_or_in_a_cycle_are_refused), T(test_access__the_fixture_applies),
 	  T(test_access__reads_answer_per_rule_kind_on_get_query_and_count),
 	  T(test_access__hidden_fields_are_left_out_and_refused_wherever_used),
-	  T(test_access__paging_tokens_from_other_actors_reach_only_own_rows))
+	  T(test_access__paging_tokens_from_other_actors_reach_only_own_rows),
+	  T(test_access__writes_answer_per_rule_kind_and_denials_change_nothing),
+	  T(test_access__check_holds_on_create_and_actor_defaults_fill_in),
+	  T(test_access__upsert_and_unique_keys_do_not_name_records_the_actor_cannot_read),
+	  T(test_access__batches_stop_at_a_denial_and_insert_nothing),
+	  T(test_access__deletes_cascade_as_defined_and_restricts_do_not_name_hidden_referrers),
+	  T(test_access__explain_names_the_rule_and_never_an_unreadable_record),
+	  T(test_access__firing_needs_read_and_an_event_rule_and_history_hides_unreadable_records),
+	  T(test_access__hooks_act_as_the_actor_unless_the_workflow_runs_as_system),
+	  T(test_access__run_as_takes_system_or_actor_only))

@@ -62,8 +62,6 @@ int crm__access_open(crm_db *db, const crm__form *form, crm__access **out);
 void crm__access_free(crm__access *a);
 /* Whether some rule grants `op` (NULL `a`: yes). */
 int crm__access_grants(const crm__access *a, crm__access_op op);
-/* Whether the actor may fire `event` on records of the form (NULL `a`: yes). */
-int crm__access_grants_event(const crm__access *a, const char *event);
 /* Whether column `column` (field position or enum crm__syscol) is readable
  * (NULL `a`: yes). A field is readable when some rule granting read does
  * not hide it; only fields and `owner` can be hidden. */
@@ -91,6 +89,36 @@ int crm__access_restrict(crm_db *db, const crm__form *form, crm__access_op op, c
 /* Whether record `id` is among the rows `op` reaches: *out 1 or 0 (NULL
  * `a`: 1 when it exists). */
 int crm__access_row(crm_db *db, const crm__access *a, crm__access_op op, const crm__form *form, int64_t id, int *out);
+
+/* ---- writes (lib/access/write.c), for the one write path ---- */
+
+#define CRM__ACCESS_MAX_RULES 100 /* rules one form may have */
+/* A write as the checks see it. */
+typedef struct crm__access_change {
+	int64_t id;                 /* update, delete: the record */
+	const crm__row *old;        /* update, delete: the record as stored; NULL for an insert */
+	const unsigned char *given; /* per field position: written (insert, update) */
+	const crm__value *values;   /* per field position: the values given */
+	int owner_given;
+	const crm__value *owner;
+} crm__access_change;
+/* Before anything is computed: the record must be readable (else the
+ * missing-record answer, CRM_ENOTFOUND), `op` granted, and some rule must
+ * reach the stored row and leave every written field writable (else
+ * CRM_EPERM: "denied ...", or "field 'x' is read-only" with detail
+ * {"field","reason"}). `cand` (CRM__ACCESS_MAX_RULES) gets those rules. */
+int crm__access_write_begin(crm_db *db, const crm__access *a, crm__access_op op, const crm__access_change *c,
+			    unsigned char *cand);
+/* With the row as it would be stored: some rule of `cand` has its check
+ * hold on it (WITH CHECK), else CRM_EPERM. */
+int crm__access_write_check(crm_db *db, const crm__access *a, const crm__row *now, const unsigned char *cand);
+/* Whether the record in `row` is readable for the actor (NULL `a`: yes). */
+int crm__access_row_readable(crm_db *db, const crm__access *a, const crm__row *row, int *out);
+
+/* Whether the actor may fire `event` on record `id` of `form`
+ * (lib/access/explain.c): the record readable (else the missing-record
+ * answer) and a rule granting the event reaching it (else CRM_EPERM). */
+int crm__access_may_fire(crm_db *db, crm__form *form, int64_t id, const char *event);
 
 /* ---- denials (lib/access/view.c) ---- */
 

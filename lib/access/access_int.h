@@ -57,6 +57,13 @@ int crm__access_mode_index(const crm__form *form, int column);
 int crm__access_rule_filter(crm_db *db, const crm__form *form, const cJSON *json, int depth, crm__filter **out,
 			    int *applies);
 
+/* Whether the rows of rule `i` hold on `row` (in memory; visible conditions
+ * ask the database). */
+int crm__access_rule_holds(crm_db *db, const crm__access *a, int i, const crm__row *row, int *out);
+/* Whether record `id` of `form` satisfies the condition `cond` (SQL with
+ * its `binds`): one "SELECT 1 ... WHERE id = ? AND cond". */
+int crm__access_id_matches(crm_db *db, const crm__form *form, int64_t id, const crm__buf *cond, crm__binds *binds,
+			   int *out);
 /* crm__access_open for a form reached `depth` visible steps away (0: the form the call names). */
 int crm__access_open_at(crm_db *db, const crm__form *form, int depth, crm__access **out);
 /* Hide from view `a` the rollup fields the actor may not read (lib/access/rollup.c). */

@@ -10,7 +10,7 @@
 #include "core/codec.h"
 #include "form/form_int.h"
 
-#define MAX_RULES 100
+#define MAX_RULES CRM__ACCESS_MAX_RULES
 #define MAX_ROLES 256
 #define MAX_EVENTS 256
 #define MAX_CHAIN 4 /* visible steps one rule may follow */

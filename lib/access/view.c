@@ -253,23 +253,6 @@ int crm__access_open(crm_db *db, const crm__form *form, crm__access **out)
 
 int crm__access_grants(const crm__access *a, crm__access_op op) { return !a || (a->ops & (1u << op)) != 0; }
 
-int crm__access_grants_event(const crm__access *a, const char *event)
-{
-	if (!a)
-		return 1;
-	for (int i = 0; i < a->rules->n; i++) {
-		const crm__access_rule *r = &a->rules->rule[i];
-		if (!a->applies[i])
-			continue;
-		if (r->any_event)
-			return 1;
-		for (int j = 0; j < r->nevents; j++)
-			if (strcmp(r->events[j], event) == 0)
-				return 1;
-	}
-	return 0;
-}
-
 int crm__access_readable(const crm__access *a, int column)
 {
 	int at;
@@ -371,10 +354,10 @@ int crm__access_restrict(crm_db *db, const crm__form *form, crm__access_op op, c
 	return CRM_OK;
 }
 
-int crm__access_row(crm_db *db, const crm__access *a, crm__access_op op, const crm__form *form, int64_t id, int *out)
+int crm__access_id_matches(crm_db *db, const crm__form *form, int64_t id, const crm__buf *cond, crm__binds *binds,
+			   int *out)
 {
 	crm__buf sql = CRM__BUF_INIT;
-	crm__binds binds = { 0 };
 	crm__stmt *st;
 	int rc;
 
@@ -382,23 +365,33 @@ int crm__access_row(crm_db *db, const crm__access *a, crm__access_op op, const c
 	crm__buf_puts(&sql, "SELECT 1 FROM ");
 	crm__sql_ident(&sql, form->name);
 	crm__buf_puts(&sql, " WHERE \"id\" = ? AND ");
-	crm__access_where_sql(a, op, db->be->dialect, &sql, &binds, NULL);
-	if (binds.oom) {
+	crm__buf_put(&sql, cond->p, cond->len);
+	if (binds->oom || cond->oom) {
 		crm__buf_free(&sql);
 		return crm__error_oom(db);
 	}
-	if (!(st = crm__stmt_take_buf(db, &sql))) {
-		crm__binds_free(&binds);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
-	}
 	crm__bind_int64(st, 1, id);
-	rc = crm__binds_apply(&binds, st, 2, NULL, NULL);
+	rc = crm__binds_apply(binds, st, 2, NULL, NULL);
 	if (rc == CRM_OK) {
 		rc = crm__step(st);
 		*out = rc == CRM_ROW;
 		rc = rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 	}
 	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__access_row(crm_db *db, const crm__access *a, crm__access_op op, const crm__form *form, int64_t id, int *out)
+{
+	crm__buf cond = CRM__BUF_INIT;
+	crm__binds binds = { 0 };
+	int rc;
+
+	crm__access_where_sql(a, op, db->be->dialect, &cond, &binds, NULL);
+	rc = crm__access_id_matches(db, form, id, &cond, &binds, out);
+	crm__buf_free(&cond);
 	crm__binds_free(&binds);
 	return rc;
 }

@@ -39,6 +39,7 @@ typedef struct crm__record {
 	int owner_given;
 	crm__buf strings;    /* decoded text the values point into */
 	crm__buf computed;   /* text of computed values */
+	crm__buf actor_text; /* text of values taken from the actor (actor_default) */
 } crm__record;
 
 enum { CRM__GIVEN = 1, CRM__GIVEN_BAD = 2 };
@@ -148,6 +149,10 @@ typedef struct crm__write {
 	crm__queued_fn done;
 	void *done_payload;
 	int queued;
+	/* Set by crm__record_write for the write: the actor's view of the form
+	 * (NULL: unrestricted), and whether the access rules refused it. */
+	struct crm__access *access;
+	int denied;
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs

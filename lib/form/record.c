@@ -10,6 +10,17 @@
 
 void crm__record_init(crm__record *rec) { memset(rec, 0, sizeof *rec); }
 
+/* actor_text holds the pointers to the copies actor_defaults made. */
+static void actor_text_reset(crm__buf *b)
+{
+	for (size_t i = 0; i + sizeof(char *) <= b->len; i += sizeof(char *)) {
+		char *p;
+		memcpy(&p, b->p + i, sizeof p);
+		crm__free(p);
+	}
+	crm__buf_reset(b);
+}
+
 int crm__record_reset(crm__record *rec, const crm__form *form)
 {
 	size_t n = (size_t)form->nfields;
@@ -22,6 +33,7 @@ int crm__record_reset(crm__record *rec, const crm__form *form)
 	rec->owner_given = 0;
 	crm__buf_reset(&rec->strings);
 	crm__buf_reset(&rec->computed);
+	actor_text_reset(&rec->actor_text);
 	return rec->values && rec->given ? 0 : -1;
 }
 
@@ -34,6 +46,7 @@ void crm__record_clear(crm__record *rec, const crm__form *form)
 	rec->owner_given = 0;
 	crm__buf_reset(&rec->strings);
 	crm__buf_reset(&rec->computed);
+	actor_text_reset(&rec->actor_text);
 }
 
 int crm__record_assign(crm__record *dst, const crm__form *form, const crm__value *values)
@@ -62,6 +75,8 @@ void crm__record_free(crm__record *rec)
 	crm__free(rec->given);
 	crm__buf_free(&rec->strings);
 	crm__buf_free(&rec->computed);
+	actor_text_reset(&rec->actor_text);
+	crm__buf_free(&rec->actor_text);
 	crm__record_init(rec);
 }
 
@@ -236,12 +251,10 @@ int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock
 	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
-static int load_version(crm_db *db, crm__form *form, int64_t id, crm__record *cur, int64_t *version)
+/* A denial by the access rules: w->denied tells crm__record_write to report it. */
+static int denied(crm__write *w, int rc)
 {
-	crm__value sys[5];
-	int rc = crm__record_load_locked(db, form, id, cur, sys, db->be->dialect->lock_no_key_update);
-
-	*version = rc == CRM_OK ? sys[4].i : 0;
+	w->denied = rc == CRM_EPERM || rc == CRM_ENOTFOUND;
 	return rc;
 }
 
@@ -333,6 +346,80 @@ static int fill(crm_db *db, crm__write *w)
 	return compute(db, form, rec);
 }
 
+/* Fields with "actor_default" that the insert leaves out take the actor's
+ * value, converted as if given (a value that does not fit is the field's
+ * error); an actor without it leaves them empty. */
+static int actor_defaults(crm_db *db, crm__write *w)
+{
+	crm__form *form = w->form;
+	crm__record *rec = w->rec;
+	cJSON *user = NULL;
+	int rc = CRM_OK;
+
+	for (int i = 0; i < form->nfields && rc == CRM_OK; i++) {
+		const crm__field *f = &form->fields[i];
+		const cJSON *v;
+		crm__jval jv;
+		crm__verr verr;
+		crm__buf scratch = CRM__BUF_INIT;
+
+		if (!f->actor_default || rec->given[i])
+			continue;
+		v = crm__actor_value(db, f->actor_default);
+		/* the system actor has no attributes, but may have a name */
+		if (!v && strcmp(f->actor_default, "user") == 0 && db->actor_user) {
+			if (!user && !(user = cJSON_CreateString(db->actor_user)))
+				rc = crm__error_oom(db);
+			v = user;
+		}
+		if (!v || rc)
+			continue;
+		if (crm__jval_from_cjson(&jv, v, &scratch) || crm__buf_reserve(&scratch, 3 * jv.n + 8)) {
+			rc = crm__error_oom(db);
+		} else if (crm__value_from_json(&rec->values[i], f, &jv, &scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH],
+						&verr)) {
+			crm__errors_add(w->errs, f->name, verr.code, "%s (from the actor's %s)", verr.message, f->actor_default);
+			rec->given[i] = CRM__GIVEN_BAD;
+		} else if (rec->values[i].kind == CRM__V_TEXT) {
+			/* kept with the record: earlier values' text stays where it is */
+			crm__value *val = &rec->values[i];
+			char *copy = crm__malloc(val->n + 1);
+			if (!copy)
+				rc = crm__error_oom(db);
+			else {
+				memcpy(copy, val->s, val->n);
+				copy[val->n] = 0;
+				crm__buf_put(&rec->actor_text, &copy, sizeof copy);
+				val->s = copy;
+				if (rec->actor_text.oom) {
+					crm__free(copy);
+					rc = crm__error_oom(db);
+				}
+			}
+		}
+		crm__buf_free(&scratch);
+	}
+	cJSON_Delete(user);
+	return rc;
+}
+
+/* The system columns of a record as it would be stored (for checks). */
+static void sys_of(crm_db *db, crm__value *sys, const crm__record *rec, int64_t id, int64_t version)
+{
+	memset(sys, 0, 5 * sizeof *sys);
+	sys[0].kind = sys[1].kind = sys[2].kind = sys[4].kind = CRM__V_INT;
+	sys[0].i = id;
+	sys[1].i = sys[2].i = crm_now(db);
+	sys[4].i = version;
+	if (rec->owner_given)
+		sys[3] = rec->owner;
+	else if (db->actor_user) {
+		sys[3].kind = CRM__V_TEXT;
+		sys[3].s = db->actor_user;
+		sys[3].n = strlen(db->actor_user);
+	}
+}
+
 /* Queue the bound INSERT when the caller asked and nothing after it needs
  * its id; 1 when queued (or failing to), with *rc its outcome. */
 static int queue_insert(crm_db *db, crm__write *w, crm__stmt *st, int *rc)
@@ -353,9 +440,24 @@ static int do_insert(crm_db *db, crm__write *w)
 	crm__stmt *st;
 	int64_t now = crm_now(db);
 	int rc, n = form->nfields;
+	unsigned char cand[CRM__ACCESS_MAX_RULES];
 
+	if ((rc = actor_defaults(db, w)))
+		return rc;
+	if (w->access) {
+		crm__access_change c = { .given = rec->given, .values = rec->values, .owner_given = rec->owner_given,
+					 .owner = &rec->owner };
+		if ((rc = crm__access_write_begin(db, w->access, CRM__ACCESS_CREATE, &c, cand)))
+			return denied(w, rc);
+	}
 	if ((rc = fill(db, w)) || (rc = validate(db, w, NULL, rec->values, 0)))
 		return rc;
+	if (w->access) {
+		crm__row row = { .fields = rec->values };
+		sys_of(db, row.sys, rec, 0, 1);
+		if ((rc = crm__access_write_check(db, w->access, &row, cand)))
+			return denied(w, rc);
+	}
 	if (!(st = crm__form_insert_stmt(db, form)))
 		return db->errcode;
 	for (int i = 0; i < n; i++)
@@ -387,23 +489,36 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 	crm__record *rec = w->rec;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
+	crm__value sys[5];
 	int64_t version;
 	int rc, p = 1, computed = has_computed(form);
+	unsigned char cand[CRM__ACCESS_MAX_RULES];
 
 	/* Held to the end: the version compared here is the one the UPDATE
 	 * moves on, and the fields not given are written back unchanged. A
 	 * caller that holds the record already (a transition, which locked it)
-	 * gives it as it is. */
-	if (w->known && w->known->values && w->known->form == form) {
+	 * gives it as it is; the access rules need its system columns too. */
+	if (w->known && w->known->values && w->known->form == form && !w->access) {
 		if (crm__record_assign(cur, form, w->known->values))
 			return crm__error_oom(db);
 		version = w->known->version;
-	} else if ((rc = load_version(db, form, w->id, cur, &version)))
+	} else if ((rc = crm__record_load_locked(db, form, w->id, cur, sys, db->be->dialect->lock_no_key_update)))
 		return rc;
+	else
+		version = sys[4].i;
 	/* The record as it was, for hooks that compare before and after. */
 	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
 		return crm__error_oom(db);
 	memcpy(*old, cur->values, (size_t)form->nfields * sizeof **old);
+	/* Before the version: a record the actor may not read has none. */
+	if (w->access) {
+		crm__row row = { .fields = *old };
+		crm__access_change c = { .id = w->id, .old = &row, .given = rec->given, .values = rec->values,
+					 .owner_given = rec->owner_given, .owner = &rec->owner };
+		memcpy(row.sys, sys, sizeof sys);
+		if ((rc = crm__access_write_begin(db, w->access, CRM__ACCESS_UPDATE, &c, cand)))
+			return denied(w, rc);
+	}
 	if (w->expected_version > 0 && version != w->expected_version)
 		return crm__error(db, CRM_ECONFLICT, "%s record %lld is at version %lld, not %lld", form->name,
 				  (long long)w->id, (long long)version, (long long)w->expected_version);
@@ -412,6 +527,16 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 			cur->values[i] = rec->values[i];
 	if ((rc = compute(db, form, cur)) || (rc = validate(db, w, *old, cur->values, w->id)))
 		return rc;
+	if (w->access) {
+		crm__row row = { .fields = cur->values };
+		memcpy(row.sys, sys, sizeof sys);
+		row.sys[2].i = crm_now(db);
+		row.sys[4].i = version + 1;
+		if (rec->owner_given)
+			row.sys[3] = rec->owner;
+		if ((rc = crm__access_write_check(db, w->access, &row, cand)))
+			return denied(w, rc);
+	}
 	/* Write the given fields and the recomputed ones. */
 	for (int i = 0; i < form->nfields; i++)
 		rec->given[i] |= computed && form->fields[i].type == CRM_TYPE_COMPUTED;
@@ -453,11 +578,20 @@ int crm__record_write(crm_db *db, crm__write *w)
 
 	db->record_writes++;
 	crm__record_init(&cur);
+	w->denied = 0;
+	if ((rc = crm__access_open(db, w->form, &w->access)))
+		return rc;
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
 	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old); break;
 	default: rc = crm__record_delete(db, w); break;
 	}
+	/* The one place a write the access rules refused is reported. */
+	if (w->denied)
+		crm__access_denied(db, w->form, w->id,
+				   w->op == CRM__WRITE_INSERT ? "create" : w->op == CRM__WRITE_UPDATE ? "update" : "delete", rc);
+	crm__access_free(w->access);
+	w->access = NULL;
 	crm__free(old);
 	crm__record_free(&cur);
 	return rc;
@@ -649,6 +783,20 @@ static const crm__index *find_key(crm_db *db, const crm__form *form, const char 
 	return NULL;
 }
 
+/* Keep w->id when the actor may read it, else set it to 0. */
+static int upsert_visible(crm_db *db, crm__write *w)
+{
+	crm__access *a = NULL;
+	int rc = crm__access_open(db, w->form, &a), seen = 1;
+
+	if (rc == CRM_OK && a)
+		rc = crm__access_row(db, a, CRM__ACCESS_READ, w->form, w->id, &seen);
+	crm__access_free(a);
+	if (rc == CRM_OK && !seen)
+		w->id = 0;
+	return rc;
+}
+
 int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const char *json, int64_t *out_id,
 		      int *out_inserted)
 {
@@ -698,6 +846,10 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 	} else if (st && src != CRM_DONE)
 		rc = src;
 	crm__stmt_give(db, st);
+	/* A record the actor may not read holds no key for them: the insert
+	 * meets the unique key, and says so without naming the record. */
+	if (rc == CRM_OK && w.op == CRM__WRITE_UPDATE && (rc = upsert_visible(db, &w)) == CRM_OK && !w.id)
+		w.op = CRM__WRITE_INSERT;
 	if (rc == CRM_OK) {
 		w.rec = &rec;
 		rc = crm__record_write(db, &w);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "form_int.h"
@@ -135,6 +136,30 @@ static int ref_exists(crm_db *db, const char *target, int64_t id)
 	return -1;
 }
 
+/* Whether the actor may read record `id` of form `name`: 1, 0, or -1 with
+ * the error set. */
+static int ref_visible(crm_db *db, const char *name, int64_t id)
+{
+	crm__form *target;
+	crm__access *a = NULL;
+	int rc, seen = 1;
+
+	if (crm__actor_is_system(db))
+		return 1;
+	if ((rc = crm__form_lookup(db, name, &target)) || (rc = crm__access_open(db, target, &a)))
+		return -1;
+	rc = a ? crm__access_row(db, a, CRM__ACCESS_READ, target, id, &seen) : CRM_OK;
+	crm__access_free(a);
+	return rc ? -1 : seen;
+}
+
+/* Whether the actor may read record `id` of `form` (unique conflicts name
+ * only records the actor may read): 1, 0, or -1 with the error set. */
+static int record_visible(crm_db *db, const crm__form *form, int64_t id)
+{
+	return crm__actor_is_system(db) || !form->access ? 1 : ref_visible(db, form->name, id);
+}
+
 int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *values, const unsigned char *skip,
 			 crm__errors *errs)
 {
@@ -160,6 +185,10 @@ int crm__validate_record(crm_db *db, const crm__form *form, const crm__value *va
 		failed += n;
 		if (f->type == CRM_TYPE_REF) {
 			int found = ref_exists(db, f->ref_form, v->i);
+			/* A ref the actor writes names a record they may read: one
+			 * they may not is missing, so ids cannot be probed by refs. */
+			if (found > 0 && skip && skip[i] == CRM__GIVEN)
+				found = ref_visible(db, f->ref_form, v->i);
 			if (found < 0)
 				return -1;
 			if (!found) {
@@ -181,7 +210,8 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 		const crm__index *ix = &form->indexes[i];
 		crm__buf sql = CRM__BUF_INIT, names = CRM__BUF_INIT;
 		crm__stmt *st;
-		int empty = 0, system = 0, rc, p = 1;
+		int empty = 0, system = 0, rc, p = 1, seen = 1;
+		int64_t holder;
 
 		if (!ix->unique)
 			continue;
@@ -212,13 +242,21 @@ int crm__check_uniques(crm_db *db, const crm__form *form, const crm__value *valu
 		for (int k = 0; k < ix->nfields; k++)
 			crm__value_bind(st, p++, &values[ix->fields[k]]);
 		rc = crm__step(st);
+		holder = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
+		crm__stmt_give(db, st);
+		if (rc == CRM_ROW && (seen = record_visible(db, form, holder)) < 0)
+			rc = CRM_EIO;
 		if (rc == CRM_ROW) {
-			crm__errors_add(errs, crm__buf_cstr(&names), "unique", "%s must be unique: record %lld has the same %s",
-					crm__buf_cstr(&names), (long long)crm__column_int64(st, 0),
-					ix->nfields > 1 ? "values" : "value");
+			if (seen)
+				crm__errors_add(errs, crm__buf_cstr(&names), "unique",
+						"%s must be unique: record %lld has the same %s", crm__buf_cstr(&names),
+						(long long)holder, ix->nfields > 1 ? "values" : "value");
+			else
+				crm__errors_add(errs, crm__buf_cstr(&names), "unique",
+						"%s must be unique: another record has the same %s", crm__buf_cstr(&names),
+						ix->nfields > 1 ? "values" : "value");
 			failed++;
 		}
-		crm__stmt_give(db, st);
 		crm__buf_free(&sql);
 		crm__buf_free(&names);
 		if (rc != CRM_ROW && rc != CRM_DONE)

@@ -21,10 +21,13 @@ int crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t
 		return crm__error(db, CRM_EINVAL, "workflow %s runs on %s records: give a record id", wf->name, wf->form_name);
 	if (!wf->form && record)
 		return crm__error(db, CRM_EINVAL, "workflow %s is free-standing: give record 0", wf->name);
-	if (wf->form) { /* the record must exist */
+	if (wf->form) { /* the record must exist, and be the actor's to read */
+		int hidden;
 		crm__record_init(&rec);
 		rc = crm__record_load(db, wf->form, record, &rec, NULL);
 		crm__record_free(&rec);
+		if (rc == CRM_OK && (rc = crm__wf_record_hidden(db, wf->form_name, record, &hidden)) == CRM_OK && hidden)
+			rc = crm__record_missing(db, wf->form, record);
 		if (rc)
 			return rc;
 	}
@@ -70,13 +73,20 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 {
 	crm__buf allowed = CRM__BUF_INIT;
 	crm__wf_instance *insts = NULL;
-	int n = 0, rc, fired = 0;
+	int n = 0, rc, fired = 0, hidden;
 
 	if (!db || !form || !event)
 		return CRM_EMISUSE;
 	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
-	rc = crm__wf_instance_rows(db, form, record, &insts, &n);
+	/* A record the actor may not read is a missing one, whatever it runs. */
+	if ((rc = crm__wf_record_hidden(db, form, record, &hidden)) == CRM_OK && hidden) {
+		crm__form *f;
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK)
+			rc = crm__record_missing(db, f, record);
+	}
+	if (rc == CRM_OK)
+		rc = crm__wf_instance_rows(db, form, record, &insts, &n);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
 		int ok;
 		/* A transition fired may have changed the instances listed after it. */
@@ -109,7 +119,7 @@ int crm_workflow_fire_instance(crm_db *db, int64_t instance, const char *event, 
 
 	if (!db || !event)
 		return CRM_EMISUSE;
-	if ((rc = crm__enter(db)))
+	if ((rc = crm__enter(db)) || (rc = crm__wf_instance_visible(db, instance)))
 		return rc;
 	return crm__wf_fire(db, instance, event, fields, NULL);
 }
@@ -171,25 +181,28 @@ static const char *const history_names[] = { "#instance", "workflow", "@at", "ev
 
 /* Check the arguments of a listing; `record` is a record id, never an
  * instance id: (NULL, 0) is the owner of the free-standing instances. */
-static int enter_listing(crm_db *db, const char *form, int64_t record, char **out, const char *instead)
+static int enter_listing(crm_db *db, const char *form, int64_t *record, char **out, const char *instead)
 {
-	int rc;
+	int rc, hidden;
 
 	if ((rc = crm__enter_out(db, out)))
 		return rc;
-	if (!form && record != 0)
+	if (!form && *record != 0)
 		return crm__error(db, CRM_EINVAL,
 				  "form NULL lists the free-standing instances, which have no record: give record 0"
 				  " (one instance by its id: %s)",
 				  instead);
-	return CRM_OK;
+	/* A record the actor may not read lists as a missing one: nothing. */
+	if ((rc = crm__wf_record_hidden(db, form, *record, &hidden)) == CRM_OK && hidden)
+		*record = 0;
+	return rc;
 }
 
 int crm_workflow_instances(crm_db *db, const char *form, int64_t record, char **out)
 {
 	int rc;
 
-	if ((rc = enter_listing(db, form, record, out, "crm_workflow_instance_get")))
+	if ((rc = enter_listing(db, form, &record, out, "crm_workflow_instance_get")))
 		return rc;
 	/* The first seven names: a record's instances do not repeat its form and id. */
 	return rows_json(db,
@@ -202,7 +215,7 @@ int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **ou
 {
 	int rc;
 
-	if ((rc = enter_listing(db, form, record, out, "crm_workflow_instance_history")))
+	if ((rc = enter_listing(db, form, &record, out, "crm_workflow_instance_history")))
 		return rc;
 	return rows_json(db,
 			 HISTORY_SQL " WHERE (CAST(?1 AS TEXT) IS NOT NULL AND i.form=?1 AND i.record=?2) OR (CAST(?1 AS TEXT) IS NULL AND i.form IS NULL)"
@@ -213,12 +226,24 @@ int crm_workflow_history(crm_db *db, const char *form, int64_t record, char **ou
 /* Check the arguments of a per-instance call: the instance must exist. */
 static int enter_instance(crm_db *db, int64_t instance, char **out)
 {
-	crm__wf_instance inst;
+	int64_t none = 0;
 	int rc;
 
-	if ((rc = enter_listing(db, "", 0, out, NULL)) || (rc = crm__wf_schema(db)))
+	if ((rc = enter_listing(db, "", &none, out, NULL)) || (rc = crm__wf_schema(db)))
 		return rc;
-	return crm__wf_instance_load(db, instance, &inst);
+	return crm__wf_instance_visible(db, instance);
+}
+
+int crm__wf_instance_visible(crm_db *db, int64_t instance)
+{
+	crm__wf_instance inst;
+	int rc, hidden;
+
+	if ((rc = crm__wf_instance_load(db, instance, &inst)) ||
+	    (rc = crm__wf_record_hidden(db, inst.form[0] ? inst.form : NULL, inst.record, &hidden)))
+		return rc;
+	/* the instance of a record the actor may not read: a missing one */
+	return hidden ? crm__error(db, CRM_ENOTFOUND, "no workflow instance %lld", (long long)instance) : CRM_OK;
 }
 
 int crm_workflow_instance_get(crm_db *db, int64_t instance, char **out)

@@ -155,6 +155,16 @@ static int decide_instance(crm_db *db, const crm__wf_instance *inst, const crm__
 	return CRM_OK;
 }
 
+static int approver_reads(crm_db *db, const char *form_name, int64_t id)
+{
+	crm__form *form;
+	int rc, hidden;
+
+	if ((rc = crm__wf_record_hidden(db, form_name, id, &hidden)) || !hidden)
+		return rc;
+	return (rc = crm__form_lookup(db, form_name, &form)) ? rc : crm__record_missing(db, form, id);
+}
+
 int crm_workflow_decide(crm_db *db, const char *form, int64_t id, const char *decision, const char *reason)
 {
 	int64_t *ids = NULL;
@@ -172,6 +182,9 @@ int crm_workflow_decide(crm_db *db, const char *form, int64_t id, const char *de
 		return crm__error(db, CRM_EINVAL, "a rejection needs a reason");
 	if (!db->actor_user)
 		return crm__error(db, CRM_EPERM, "a decision needs an actor (crm_actor_set)");
+	/* Approvers keep their own role rules, and read the record too. */
+	if ((rc = approver_reads(db, form, id)))
+		return rc;
 	if ((rc = crm__tx_begin(db)))
 		return rc;
 	rc = crm__wf_instances_of(db, form, id, &ids, &n);

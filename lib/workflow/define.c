@@ -478,7 +478,7 @@ static int handles(const crm__workflow *wf, int s, const char *event)
 }
 
 static const char *const workflow_keys[] = { "workflow", "label", "description", "form", "start_on", "initial",
-					     "states", "transitions", "migrate", NULL };
+					     "states", "transitions", "migrate", "run_as", NULL };
 
 static int compile(wctx *cx, const cJSON *def)
 {
@@ -496,6 +496,13 @@ static int compile(wctx *cx, const cJSON *def)
 		return crm__error_oom(cx->db);
 	if ((rc = only_keys(cx, def, workflow_keys)))
 		return rc;
+	if (cJSON_GetObjectItemCaseSensitive(def, "run_as")) {
+		const char *as = str(def, "run_as");
+		at(cx, "run_as");
+		if (!as || (strcmp(as, "system") != 0 && strcmp(as, "actor") != 0))
+			return fail(cx, "'run_as' is \"system\" (trusted automation) or \"actor\" (the default: who fired)");
+		wf->run_as_system = strcmp(as, "system") == 0;
+	}
 	if (form) {
 		at(cx, "form");
 		if ((rc = crm__form_lookup(cx->db, form, &wf->form)))

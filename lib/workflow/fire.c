@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/alloc.h"
 #include "script/plugin.h"
 #include "script/script.h"
@@ -380,16 +381,23 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 {
 	crm__wf_ctx cx;
 	char allowed[256], data[600];
-	int rc, chosen = -1, guarded = 0;
+	int rc, chosen = -1, guarded = 0, as;
 
 	if (!loaded && (rc = crm__tx_begin(db)))
 		return rc;
 	rc = ctx_open(db, &cx, instance, loaded, 1);
+	/* The actor fires: the record readable, a rule granting the event. */
+	if (rc == CRM_OK && cx.wf->form && (rc = crm__access_may_fire(db, cx.wf->form, cx.inst.record, event))) {
+		char op[80];
+		snprintf(op, sizeof op, "fire:%.64s", event);
+		crm__access_denied(db, cx.wf->form, cx.inst.record, op, rc);
+	}
 	if (rc == CRM_OK && fields && cx.wf->form) {
 		rc = crm_record_update(db, cx.wf->form->name, cx.inst.record, fields, 0);
 		if (rc == CRM_OK)
 			rc = crm__wf_ctx_reload(db, &cx);
 	}
+	as = rc == CRM_OK ? crm__wf_as_begin(db, cx.wf) : 0;
 	for (int i = 0; rc == CRM_OK && i < cx.wf->ntransitions && chosen < 0; i++) {
 		const crm__wf_transition *t = &cx.wf->transitions[i];
 		int pass;
@@ -429,6 +437,7 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, co
 	}
 	if (rc == CRM_OK)
 		rc = settle(db, &cx);
+	crm__wf_as_end(db, as);
 	ctx_close(db, &cx);
 	return loaded ? rc : crm__tx_end(db, rc);
 }
@@ -452,14 +461,41 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 	if ((rc = crm__tx_begin(db)))
 		return rc;
 	if ((rc = ctx_open(db, &cx, instance, NULL, 1)) == CRM_OK) {
+		int as = crm__wf_as_begin(db, cx.wf);
 		cx.started = 1;
 		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
 			rc = crm__error_oom(db);
 		if (rc == CRM_OK)
 			rc = settle(db, &cx);
+		crm__wf_as_end(db, as);
 	}
 	ctx_close(db, &cx);
 	return crm__tx_end(db, rc);
+}
+
+int crm__wf_as_begin(crm_db *db, const crm__workflow *wf)
+{
+	return wf && wf->run_as_system ? crm__actor_system_begin(db) : 0;
+}
+
+void crm__wf_as_end(crm_db *db, int saved) { crm__actor_system_end(db, saved); }
+
+int crm__wf_record_hidden(crm_db *db, const char *form_name, int64_t record, int *hidden)
+{
+	crm__form *form;
+	crm__access *a = NULL;
+	int rc, seen = 1;
+
+	*hidden = 0;
+	if (!form_name || crm__actor_is_system(db))
+		return CRM_OK;
+	if ((rc = crm__form_lookup(db, form_name, &form)))
+		return rc == CRM_ENOTFOUND ? CRM_OK : rc; /* the caller answers for a missing form */
+	if ((rc = crm__access_open(db, form, &a)) == CRM_OK && a)
+		rc = crm__access_row(db, a, CRM__ACCESS_READ, form, record, &seen);
+	crm__access_free(a);
+	*hidden = !seen;
+	return rc;
 }
 
 int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id)
@@ -498,10 +534,12 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 		return crm__tx_end(db, rc);
 	}
 	if ((rc = ctx_open(db, &cx, id, NULL, 1)) == CRM_OK) {
+		int as = crm__wf_as_begin(db, wf);
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);
 		if (rc == CRM_OK)
 			rc = settle(db, &cx);
+		crm__wf_as_end(db, as);
 	}
 	ctx_close(db, &cx);
 	if (rc == CRM_OK && out_id)
@@ -530,6 +568,14 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 				break;
 			if (!pass)
 				snprintf(reason, sizeof reason, "the guard does not allow it");
+			/* what the actor may not fire is not enabled for them */
+			if (pass && cx.wf->form &&
+			    (rc = crm__access_may_fire(db, cx.wf->form, cx.inst.record, t->event)) == CRM_EPERM) {
+				snprintf(reason, sizeof reason, "the actor may not fire it");
+				pass = 0;
+				rc = CRM_OK;
+			} else if (rc)
+				break;
 			for (int k = 0; pass && k < to->nrequire && (t->to != cx.state || t->reenter); k++)
 				if (cx.rec.values[to->require[k]].kind == CRM__V_NULL) {
 					snprintf(reason, sizeof reason, "%s is required to enter %s",
@@ -562,13 +608,15 @@ static int events_json(crm_db *db, const char *form, int64_t record, int64_t ins
 	crm__buf json = CRM__BUF_INIT;
 	crm__wf_instance inst;
 	int64_t *ids = NULL;
-	int n = 0, count = 0, rc;
+	int n = 0, count = 0, rc, hidden = 0;
 
 	if ((rc = crm__enter_out(db, out)) || (rc = crm__tx_begin(db)))
 		return rc;
-	if (form)
+	/* A record the actor may not read offers nothing, as a missing one. */
+	if (form && (rc = crm__wf_record_hidden(db, form, record, &hidden)) == CRM_OK && !hidden)
 		rc = crm__wf_instances_of(db, form, record, &ids, &n);
-	else if ((rc = crm__wf_schema(db)) == CRM_OK && (rc = crm__wf_instance_load(db, instance, &inst)) == CRM_OK)
+	else if (!form && (rc = crm__wf_schema(db)) == CRM_OK && (rc = crm__wf_instance_visible(db, instance)) == CRM_OK &&
+		 (rc = crm__wf_instance_load(db, instance, &inst)) == CRM_OK)
 		n = strcmp(inst.status, "active") == 0; /* finished instances offer nothing */
 	crm__buf_putc(&json, '[');
 	for (int i = 0; i < n && rc == CRM_OK; i++)

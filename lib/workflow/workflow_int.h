@@ -107,8 +107,22 @@ typedef struct crm__workflow {
 	cJSON *migrate;    /* {"states": {"old": "new"}} for instances of older versions */
 	int has_when;      /* some transition happens by itself: record changes must be checked */
 	int has_timers;    /* some state has timers: leaving a state must clear them */
+	int run_as_system; /* "run_as": "system": actions, hooks, triggers act as the system actor */
 	char *body; /* its normalised JSON (from cJSON: cJSON_free) */
 } crm__workflow;
+
+/* Run what `wf` does (actions, hooks, automatic transitions) as its
+ * definition says: as the system actor for "run_as": "system", else as
+ * the actor. Returns what crm__wf_as_end takes. */
+int crm__wf_as_begin(crm_db *db, const crm__workflow *wf);
+void crm__wf_as_end(crm_db *db, int saved);
+/* CRM_OK when the actor may read record `record` of form `form` (NULL:
+ * free-standing, always); otherwise *hidden is set (the answer must then be
+ * the one for a missing record). */
+int crm__wf_record_hidden(crm_db *db, const char *form, int64_t record, int *hidden);
+/* CRM_OK when instance `instance` exists and its record is the actor's to
+ * read; else CRM_ENOTFOUND "no workflow instance N", alike for both. */
+int crm__wf_instance_visible(crm_db *db, int64_t instance);
 
 /* ---- definitions (define.c, catalog.c) ---- */
 /* "90s", "30m", "24h", "7d", "2w", "1d12h" in milliseconds; -1 when malformed. */
