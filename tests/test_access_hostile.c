@@ -70,18 +70,18 @@ static crm_db *setup(void)
 	as(db, ANN);
 	{
 		char doc[200];
-		snprintf(doc, sizeof doc, "{\"title\":\"ann deal\",\"code\":\"A-1\",\"amount\":100,\"customer\":%lld}",
+		snprintf(doc, sizeof doc, "{\"title\":\"ann deal\",\"code\":\"A-1\",\"customer\":%lld}",
 			 (long long)cust_north);
 		CHECK_OK(db, crm_record_insert(db, "deal", doc, &ann_deal));
 		as(db, BOB);
-		snprintf(doc, sizeof doc, "{\"title\":\"bob secret\",\"code\":\"B-7\",\"amount\":900,\"customer\":%lld}",
+		snprintf(doc, sizeof doc, "{\"title\":\"bob secret\",\"code\":\"B-7\",\"customer\":%lld}",
 			 (long long)cust_south);
 		CHECK_OK(db, crm_record_insert(db, "deal", doc, &bob_deal));
 	}
-	/* margins, closing dates and a deleted deal, by the system */
+	/* amounts (read-only to reps), margins, closing dates and a deleted deal, by the system */
 	CHECK_OK(db, crm_actor_set_json(db, NULL));
-	CHECK_OK(db, crm_record_update(db, "deal", ann_deal, "{\"margin\":10,\"closed\":\"2026-01-05\"}", 0));
-	CHECK_OK(db, crm_record_update(db, "deal", bob_deal, "{\"margin\":77,\"closed\":\"2026-02-05\"}", 0));
+	CHECK_OK(db, crm_record_update(db, "deal", ann_deal, "{\"amount\":100,\"margin\":10,\"closed\":\"2026-01-05\"}", 0));
+	CHECK_OK(db, crm_record_update(db, "deal", bob_deal, "{\"amount\":900,\"margin\":77,\"closed\":\"2026-02-05\"}", 0));
 	CHECK_OK(db, crm_record_insert(db, "deal", "{\"title\":\"gone\",\"code\":\"G\"}", &missing_deal));
 	CHECK_OK(db, crm_record_delete(db, "deal", missing_deal, 0));
 	return db;
