@@ -1,6 +1,6 @@
 /* The actor a command acts as: `--as USER[:ROLE,ROLE][;attr=value;attr=v1|v2]`
  * or `--as @actor.json`, turned into the actor JSON of crm_actor_set_json
- * (docs/cli.md), and the verb that shows it: `crm whoami`. The
+ * (docs/cli.md), and the verbs that show it: `crm whoami`, `crm can`. The
  * text form only splits and unescapes; the rules on names and values are the
  * library's, so the CLI and a host accept exactly the same actors. */
 #include <stdio.h>
@@ -157,4 +157,47 @@ int cli_verb_whoami(cli *c, int argc, char **argv)
 		return rc;
 	rc = crm_actor_json(c->db, &json);
 	return cli_print_owned(c->db, rc, json);
+}
+
+static void find_allowed(void *payload, const char *key, size_t key_len, const char *value, size_t value_len)
+{
+	if (key_len == 7 && memcmp(key, "allowed", 7) == 0)
+		*(int *)payload = value_len == 4 && memcmp(value, "true", 4) == 0;
+}
+
+/* The verbs crm_access_explain takes: a mistyped one is a usage error here, with a hint. */
+static int check_access_verb(const char *verb)
+{
+	static const char *const verbs[] = { "read", "create", "update", "delete", "fire:" };
+
+	if (strncmp(verb, "fire:", 5) == 0 && verb[5])
+		return 0;
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(verb, verbs[i]) == 0)
+			return 0;
+	return cli_usage_error("can: VERB must be read, create, update, delete or fire:EVENT, not '%s'%s", verb,
+			       cli_did_you_mean(verb, verbs, 5));
+}
+
+/* crm can ACTOR VERB FORM [ID]: explain the decision (crm_access_explain);
+ * exit 0 when allowed, 1 when denied. */
+int cli_verb_can(cli *c, int argc, char **argv)
+{
+	const char *pos[4];
+	char *json = NULL;
+	int64_t id = 0;
+	int npos, rc, allowed = 0;
+
+	if ((rc = cli_parse_args(argc, argv, NULL, pos, 3, 4, &npos)))
+		return rc;
+	if (c->actor)
+		return cli_usage_error("can: the actor is the first argument; leave out --as");
+	if ((rc = check_access_verb(pos[1])) || (npos == 4 && (rc = cli_parse_id(pos[3], &id))) ||
+	    (rc = cli_actor_parse(c, pos[0], &c->actor_json)) || (rc = cli_open(c, 0)))
+		return rc;
+	if ((rc = crm_access_explain(c->db, pos[1], pos[2], id, &json)) == CRM_OK)
+		cli_json_each(json, strlen(json), 0, find_allowed, &allowed);
+	if ((rc = cli_print_owned(c->db, rc, json)))
+		return rc;
+	return allowed ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }

@@ -191,5 +191,6 @@ int cli_verb_migrate_workflow(cli *c, int argc, char **argv);
 int cli_verb_decide(cli *c, int argc, char **argv);
 int cli_verb_report(cli *c, int argc, char **argv);
 int cli_verb_whoami(cli *c, int argc, char **argv);
+int cli_verb_can(cli *c, int argc, char **argv);
 
 #endif

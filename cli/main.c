@@ -47,6 +47,8 @@ static const char usage_text[] =
 	"\n"
 	"access:\n"
 	"  whoami                             print the actor --as names (no --db needed)\n"
+	"  can ACTOR VERB FORM [ID]           explain whether ACTOR (as --as takes it) may VERB (read, create,\n"
+	"                                     update, delete, fire:EVENT) FORM or record ID; exit 0 yes, 1 no\n"
 	"\n"
 	"global options (before or after the verb):\n"
 	"  --db FILE         the database (default: $CRM_DB)\n"
@@ -303,6 +305,7 @@ static const struct verb {
 	{ "report", cli_verb_report, RECORDS },
 	{ "check", cli_verb_check, JSON_ONLY },
 	{ "whoami", cli_verb_whoami, JSON_ONLY },
+	{ "can", cli_verb_can, JSON_ONLY },
 };
 #define NVERBS (sizeof verbs / sizeof *verbs)
 

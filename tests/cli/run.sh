@@ -383,6 +383,51 @@ raw whoami
 want_rc 0; want_out_has '"system":true'
 end
 
+begin "can explains a decision: exit 0 allowed, 1 denied, 2 usage, 3 unknown form"
+cat >"$T/perm.json" <<'JSON'
+[{"form": "deal", "fields": [{"name": "title", "type": "text"}, {"name": "team", "type": "text", "actor_default": "team"}],
+  "permissions": [{"roles": ["rep"], "allow": ["read", "create", "update"], "rows": {"field": "owner", "op": "eq", "actor": "user"}},
+                  {"roles": ["manager"], "allow": ["read", "update", "delete"], "rows": {"field": "team", "op": "eq", "actor": "team"}}]}]
+JSON
+PDB=$T/perm.db
+raw --db "$PDB" apply "$T/perm.json"
+raw --db "$PDB" --as 'ann:rep;team=north' insert deal '{"title": "ann"}'
+raw --db "$PDB" --as 'bob:rep;team=south' insert deal '{"title": "bob"}'
+raw --db "$PDB" can ann:rep read deal 1
+want_rc 0; want_out_has '"allowed":true'; want_out_has '"reason":"allowed by rule 1 of role rep"'
+raw --db "$PDB" can ann:rep delete deal 1
+want_rc 1; want_out_has '"allowed":false'; want_out_has 'grants delete on deal'
+raw --db "$PDB" can 'meg:manager;team=north' delete deal 1
+want_rc 0; want_out_has 'rule 2 of role manager'
+# another rep's record is explained as a missing one
+raw --db "$PDB" can ann:rep read deal 2
+want_rc 1; want_out_has '"allowed":false'
+got=$(sed 's/ 2"/ #"/' "$T/out")
+raw --db "$PDB" can ann:rep read deal 99
+[[ $got == "$(sed 's/ 99"/ #"/' "$T/out")" ]] || problem "an unreadable record is explained unlike a missing one"
+raw --db "$PDB" can ann:rep frob deal
+want_error 2; want_err_has "VERB must be read, create, update, delete or fire:EVENT"
+raw --db "$PDB" can ann:rep read nosuch
+want_error 3
+raw --db "$PDB" --as bob:rep can ann:rep read deal
+want_error 2; want_err_has "leave out --as"
+raw --db "$PDB" can 'ann:' read deal
+want_error 2
+raw --db "$PDB" can ann:rep read
+want_error 2
+end
+
+begin "--as is enforced on every verb: another rep's record exits 3, a denied write 6"
+raw --db "$PDB" --as ann:rep get deal 2
+want_error 3; want_err_has "no deal record with id 2"
+raw --db "$PDB" --as ann:rep query deal
+want_rc 0; want_out_has '"title":"ann"'; want_out_lacks '"title":"bob"'
+raw --db "$PDB" --as ann:rep delete deal 1
+want_error 6
+raw --db "$PDB" get deal 1
+want_rc 0; want_out_has '"title":"ann"'
+end
+
 begin "--as: huge input is refused by the library's limits, never a crash"
 long=$(head -c 100000 /dev/zero | tr '\0' 'r')
 raw --as "ann:$long" whoami
