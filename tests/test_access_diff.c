@@ -624,10 +624,23 @@ static void check_ref_report(world *w, const actor *a)
 		const char *team = crm_report_text(rep, 0);
 		int t = team ? team[1] - '0' : NTEAMS;
 		w->cases++;
-		if (t < 0 || t > NTEAMS || crm_report_int64(rep, 1) != want[t])
+		if (t < 0 || t > NTEAMS || crm_report_int64(rep, 1) != want[t]) {
 			mismatch(w, "report by_acct_team row %s, want %d", crm_report_json(rep), t >= 0 && t <= NTEAMS ? want[t] : -1);
-		else
-			seen[t] = 1;
+			continue;
+		}
+		seen[t] = 1;
+		/* drilled: an account the actor cannot read counts as none here too */
+		{
+			char row[64], *query = NULL;
+			int64_t n = -1;
+			snprintf(row, sizeof row, t < NTEAMS ? "{\"team\":\"t%d\"}" : "{\"team\":null}", t);
+			if (crm_report_drill(w->db, "by_acct_team", NULL, row, &query) != CRM_OK ||
+			    crm_count(w->db, "deal", query, &n) != CRM_OK || n != want[t])
+				mismatch(w, "drill by_acct_team %s: %s counts %lld, want %d (%s)", row, query ? query : "-",
+					 (long long)n, want[t], crm_errmsg(w->db));
+			crm_free(query);
+			w->cases++;
+		}
 	}
 	crm_report_free(rep);
 	rc = rc == CRM_DONE ? CRM_OK : rc;

@@ -311,9 +311,10 @@ static int emit_leaf(drill *dx, crm__buf *out, const crm__filter *f)
 }
 
 /* Run `sql` (ids in the first column, NULL for "the reference is empty")
- * and write `field` is_null / in [...] accordingly. */
+ * and write `field` is_null / in [...] accordingly; `negate`: write that
+ * `field` is none of the ids (the SQL gives no NULL then). */
 static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds *binds, const char *field,
-		    const char *what)
+		    const char *what, int negate, int *has_null_out)
 {
 	crm__stmt *st;
 	crm__buf items = CRM__BUF_INIT;
@@ -356,7 +357,18 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 	}
 	if (nitems)
 		crm__buf_puts(&items, "]}");
-	if (has_null) {
+	if (has_null_out)
+		*has_null_out = has_null;
+	if (negate) {
+		/* none of no ids: a condition every record meets */
+		if (!nitems)
+			crm__buf_puts(out, "{\"field\":\"id\",\"op\":\"is_null\",\"value\":false}");
+		else {
+			crm__buf_puts(out, "{\"not\":{\"or\":[");
+			crm__buf_put(out, items.p, items.len);
+			crm__buf_puts(out, "]}}");
+		}
+	} else if (has_null) {
 		crm__buf_puts(out, nitems ? "{\"or\":[{\"field\":" : "{\"field\":");
 		crm__json_cstr(out, field);
 		crm__buf_puts(out, ",\"op\":\"is_null\",\"value\":true}");
@@ -380,7 +392,8 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 /* Conditions (all of `fs`) on columns reached through the first join
  * `root`: the ids of the referenced records (and the empty reference) for
  * which they hold. */
-static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root)
+static int emit_path_ids(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root, int negate,
+			 int *has_null)
 {
 	const crm__report *rep = dx->rep;
 	crm__buf sql = CRM__BUF_INIT;
@@ -389,19 +402,35 @@ static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int
 
 	crm__buf_puts(&sql, "SELECT \"t\".\"id\" FROM ");
 	crm__report_path_sql(&sql, &binds, rep, root);
+	crm__buf_puts(&sql, negate ? " WHERE \"t\".\"id\" IS NOT NULL AND ((" : " WHERE ((");
 	for (int i = 0; i < n; i++) {
-		crm__buf_puts(&sql, i ? " AND " : " WHERE ");
+		crm__buf_puts(&sql, i ? ") AND (" : "");
 		crm__report_filter_sql(rep->dialect, &sql, &binds, fs[i], &rep->vform, "t");
 	}
-	crm__buf_puts(&sql, " ORDER BY 1");
+	crm__buf_puts(&sql, negate ? ")) IS NOT TRUE ORDER BY 1" : ")) ORDER BY 1");
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(dx->db);
 	else
 		rc = emit_ids(dx, out, crm__buf_cstr(&sql), &binds, rep->source->fields[rep->joins[root].ref_column].name,
-			      rep->joins[root].form->name);
+			      rep->joins[root].form->name, negate, has_null);
 	crm__buf_free(&sql);
 	crm__rbinds_free(&binds);
 	return rc;
+}
+
+/* A record whose reference the actor may not read reads as an empty one in
+ * the report (compile.c): when the conditions hold for an empty reference,
+ * such records are behind the row too, so the query says instead that the
+ * reference is none of the readable records for which they do not hold. */
+static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root)
+{
+	size_t mark = out->len;
+	int has_null = 0, rc = emit_path_ids(dx, out, fs, n, root, 0, &has_null);
+
+	if (rc || !has_null || !dx->rep->views || !dx->rep->views[1 + root])
+		return rc;
+	out->len = mark;
+	return emit_path_ids(dx, out, fs, n, root, 1, NULL);
 }
 
 static int emit(drill *dx, crm__buf *out, const crm__filter *f)
@@ -458,7 +487,7 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(dx->db);
 	else
-		rc = emit_ids(dx, out, crm__buf_cstr(&sql), &binds, "id", rep->source->name);
+		rc = emit_ids(dx, out, crm__buf_cstr(&sql), &binds, "id", rep->source->name, 0, NULL);
 	crm__buf_free(&sql);
 	crm__rbinds_free(&binds);
 	return rc;
