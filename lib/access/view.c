@@ -170,6 +170,8 @@ int crm__access_rule_filter(crm_db *db, const crm__form *form, const cJSON *json
 			cJSON_Delete(copy);
 			return CRM_ENOMEM;
 		}
+		db->errcode = CRM_OK; /* not the caller's error: the call goes on */
+		db->erroffset = -1;
 		*applies = 0;
 	}
 	cJSON_Delete(copy);

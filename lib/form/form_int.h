@@ -39,7 +39,8 @@ typedef struct crm__record {
 	int owner_given;
 	crm__buf strings;    /* decoded text the values point into */
 	crm__buf computed;   /* text of computed values */
-	crm__buf actor_text; /* text of values taken from the actor (actor_default) */
+	char **actor_text;   /* per field: text of a value taken from the actor (actor_default), or NULL */
+	int nactor_text;
 } crm__record;
 
 enum { CRM__GIVEN = 1, CRM__GIVEN_BAD = 2 };

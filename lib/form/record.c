@@ -10,15 +10,13 @@
 
 void crm__record_init(crm__record *rec) { memset(rec, 0, sizeof *rec); }
 
-/* actor_text holds the pointers to the copies actor_defaults made. */
-static void actor_text_reset(crm__buf *b)
+/* Free the text actor_defaults copied (the array stays for reuse). */
+static void actor_text_reset(crm__record *rec)
 {
-	for (size_t i = 0; i + sizeof(char *) <= b->len; i += sizeof(char *)) {
-		char *p;
-		memcpy(&p, b->p + i, sizeof p);
-		crm__free(p);
+	for (int i = 0; i < rec->nactor_text; i++) {
+		crm__free(rec->actor_text[i]);
+		rec->actor_text[i] = NULL;
 	}
-	crm__buf_reset(b);
 }
 
 int crm__record_reset(crm__record *rec, const crm__form *form)
@@ -33,7 +31,10 @@ int crm__record_reset(crm__record *rec, const crm__form *form)
 	rec->owner_given = 0;
 	crm__buf_reset(&rec->strings);
 	crm__buf_reset(&rec->computed);
-	actor_text_reset(&rec->actor_text);
+	actor_text_reset(rec);
+	crm__free(rec->actor_text);
+	rec->actor_text = NULL;
+	rec->nactor_text = 0;
 	return rec->values && rec->given ? 0 : -1;
 }
 
@@ -46,7 +47,7 @@ void crm__record_clear(crm__record *rec, const crm__form *form)
 	rec->owner_given = 0;
 	crm__buf_reset(&rec->strings);
 	crm__buf_reset(&rec->computed);
-	actor_text_reset(&rec->actor_text);
+	actor_text_reset(rec);
 }
 
 int crm__record_assign(crm__record *dst, const crm__form *form, const crm__value *values)
@@ -75,8 +76,8 @@ void crm__record_free(crm__record *rec)
 	crm__free(rec->given);
 	crm__buf_free(&rec->strings);
 	crm__buf_free(&rec->computed);
-	actor_text_reset(&rec->actor_text);
-	crm__buf_free(&rec->actor_text);
+	actor_text_reset(rec);
+	crm__free(rec->actor_text);
 	crm__record_init(rec);
 }
 
@@ -383,18 +384,14 @@ static int actor_defaults(crm_db *db, crm__write *w)
 		} else if (rec->values[i].kind == CRM__V_TEXT) {
 			/* kept with the record: earlier values' text stays where it is */
 			crm__value *val = &rec->values[i];
-			char *copy = crm__malloc(val->n + 1);
-			if (!copy)
+			if (!rec->actor_text && (rec->actor_text = crm__calloc((size_t)form->nfields, sizeof(char *))))
+				rec->nactor_text = form->nfields;
+			if (!rec->actor_text || !(rec->actor_text[i] = crm__malloc(val->n + 1)))
 				rc = crm__error_oom(db);
 			else {
-				memcpy(copy, val->s, val->n);
-				copy[val->n] = 0;
-				crm__buf_put(&rec->actor_text, &copy, sizeof copy);
-				val->s = copy;
-				if (rec->actor_text.oom) {
-					crm__free(copy);
-					rc = crm__error_oom(db);
-				}
+				memcpy(rec->actor_text[i], val->s, val->n);
+				rec->actor_text[i][val->n] = 0;
+				val->s = rec->actor_text[i];
 			}
 		}
 		crm__buf_free(&scratch);
