@@ -123,10 +123,11 @@ static int acct_readable(const world *w, const actor *a, const acct *c)
 	return 0;
 }
 
-static int acct_any_read(const world *w, const actor *a)
+/* Some rule of rules[0..n) that applies to a grants read: without one no field of the form is readable. */
+static int reads_some(const rule *rules, int n, const actor *a)
 {
-	for (int i = 0; i < w->nacct_rules; i++)
-		if (applies(&w->acct_rules[i], a) && (w->acct_rules[i].allow & A_READ))
+	for (int i = 0; i < n; i++)
+		if (applies(&rules[i], a) && (rules[i].allow & A_READ))
 			return 1;
 	return 0;
 }
@@ -168,14 +169,7 @@ static int field_readable(const world *w, const actor *a, int which)
 	return 0;
 }
 
-/* Any field: readable when some rule grants read (margin and amount: and leaves them visible). */
-static int any_read(const world *w, const actor *a)
-{
-	for (int i = 0; i < w->ndeal_rules; i++)
-		if (applies(&w->deal_rules[i], a) && (w->deal_rules[i].allow & A_READ))
-			return 1;
-	return 0;
-}
+static int any_read(const world *w, const actor *a) { return reads_some(w->deal_rules, w->ndeal_rules, a); }
 
 /* The expected code of updating d to `now` writing fields `written` (bit 0 margin, 1 amount, 2 team). */
 static int update_expected(const world *w, const actor *a, const deal *d, const deal *now, unsigned written)
@@ -645,7 +639,7 @@ static void check_ref_report(world *w, const actor *a)
 	crm_report_free(rep);
 	rc = rc == CRM_DONE ? CRM_OK : rc;
 	/* without read on deal, deal.acct is unreadable; without read on acct, acct.team */
-	want_rc = any_read(w, a) && acct_any_read(w, a) ? CRM_OK : CRM_EPERM;
+	want_rc = any_read(w, a) && reads_some(w->acct_rules, w->nacct_rules, a) ? CRM_OK : CRM_EPERM;
 	w->cases++;
 	if (rc != want_rc)
 		mismatch(w, "report by_acct_team: %s, want %s (%s)", crm_errstr(rc), crm_errstr(want_rc), crm_errmsg(w->db));

@@ -50,6 +50,9 @@ static const char forms[] =
 	"  \"params\":{\"m\":{\"type\":\"integer\",\"default\":0}},\"measures\":[{\"name\":\"n\",\"agg\":\"count\"}]},"
 	" {\"report\":\"by_close_month\",\"source\":\"deal\",\"dimensions\":[{\"field\":\"closed\",\"bucket\":\"month\"}],"
 	"  \"measures\":[{\"name\":\"n\",\"agg\":\"count\"}]},"
+	" {\"report\":\"monthly\",\"source\":\"deal\",\"dimensions\":[\"stage\",{\"field\":\"closed\",\"bucket\":\"month\"}],"
+	"  \"measures\":[{\"name\":\"amount\",\"agg\":\"sum\",\"field\":\"amount\"}],\"compare\":\"previous_period\","
+	"  \"running\":[\"amount\"],\"totals\":true},"
 	" {\"report\":\"stage_funnel\",\"source\":\"deal\",\"funnel\":{\"field\":\"stage\",\"stages\":[\"open\",\"won\"]}}]";
 
 static int64_t cust_north, cust_south, ann_deal, bob_deal, missing_deal;
@@ -353,6 +356,14 @@ TEST(test_access_hostile__sort_counts_and_totals_are_no_oracle)
 	CHECK_OK(db, crm_report_output(db, "stage_funnel", NULL, "json", &out));
 	CHECK_HAS(out, "\"reached\":1");
 	CHECK(!strstr(out, "\"reached\":2"));
+	crm_free(out);
+	/* period comparison, running sums and totals: over ann's deal only (bob's
+	 * February deal would be February's row and the total's 1000) */
+	CHECK_OK(db, crm_report_output(db, "monthly", NULL, "json", &out));
+	CHECK_HAS(out, "\"closed_month\":\"2026-01\",\"amount\":100,\"amount_prev\":null");
+	CHECK_HAS(out, "\"amount_running\":100");
+	CHECK_HAS(out, "{\"stage\":null,\"closed_month\":null,\"amount\":100,");
+	CHECK(!strstr(out, "2026-02") && !strstr(out, "900") && !strstr(out, "1000"));
 	crm_free(out);
 	/* buckets over a readable date: ann's month only */
 	CHECK_OK(db, crm_report_output(db, "by_close_month", NULL, "json", &out));
