@@ -17,9 +17,12 @@ void crm__access_free(crm__access *a)
 {
 	if (!a)
 		return;
+	/* a view whose arrays could not be allocated is freed too */
 	for (int i = 0; i < a->rules->n; i++) {
-		crm__filter_free(a->rows[i]);
-		crm__filter_free(a->check[i]);
+		if (a->rows)
+			crm__filter_free(a->rows[i]);
+		if (a->check)
+			crm__filter_free(a->check[i]);
 	}
 	crm__free(a->rows);
 	crm__free(a->check);
