@@ -33,7 +33,9 @@ static const char forms[] =
 	"  {\"roles\":[\"manager\"],\"allow\":[\"read\",\"update\"],\"rows\":{\"field\":\"team\",\"op\":\"eq\",\"actor\":\"team\"},"
 	"   \"events\":[\"*\"]},"
 	"  {\"roles\":[\"finance\"],\"allow\":[\"read\"],\"fields\":{\"margin\":\"hidden\"}},"
-	"  {\"roles\":[\"auditor\"],\"allow\":[\"read\"]}]},"
+	"  {\"roles\":[\"auditor\"],\"allow\":[\"read\"]},"
+	"  {\"roles\":[\"intern\"],\"allow\":[\"read\"],"
+	"   \"fields\":{\"stage\":\"hidden\",\"closed\":\"hidden\",\"customer\":\"hidden\",\"margin\":\"hidden\"}}]},"
 	" {\"workflow\":\"deal_flow\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"open\","
 	"  \"states\":{\"open\":{},\"won\":{\"final\":true}},"
 	"  \"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"won\"}]},"
@@ -237,6 +239,20 @@ TEST(test_access_hostile__aggregates_respect_field_permissions)
 		crm_free(out), out = NULL;
 		CHECK_RC(db, crm_report_drill(db, reports[i], NULL, "{}", &out), CRM_EPERM);
 		crm_free(out), out = NULL;
+	}
+	/* a funnel's field, a bucketed date, a reference a path follows: each refused, named */
+	as(db, "{\"user\":\"ivy\",\"roles\":[\"intern\"]}");
+	{
+		static const char *const cases[][2] = {
+			{ "stage_funnel", "'stage'" }, { "by_close_month", "'closed'" }, { "by_industry", "'customer'" },
+			{ "by_stage", "'stage'" }, { "monthly", "'stage'" },
+		};
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+			CHECK_RC(db, crm_report_output(db, cases[i][0], NULL, "json", &out), CRM_EPERM);
+			CHECK_HAS(crm_errmsg(db), cases[i][1]);
+			CHECK_HAS(crm_errdetail(db), "\"reason\":\"hidden\"");
+			crm_free(out), out = NULL;
+		}
 	}
 	/* the manager sees margin: the same reports run, over the team's rows */
 	as(db, MEG);
