@@ -35,7 +35,8 @@ static const char forms[] =
 	"  {\"roles\":[\"finance\"],\"allow\":[\"read\"],\"fields\":{\"margin\":\"hidden\"}},"
 	"  {\"roles\":[\"auditor\"],\"allow\":[\"read\"]},"
 	"  {\"roles\":[\"intern\"],\"allow\":[\"read\"],"
-	"   \"fields\":{\"stage\":\"hidden\",\"closed\":\"hidden\",\"customer\":\"hidden\",\"margin\":\"hidden\"}}]},"
+	"   \"fields\":{\"stage\":\"hidden\",\"closed\":\"hidden\",\"customer\":\"hidden\",\"margin\":\"hidden\","
+	"    \"code\":\"hidden\"}}]},"
 	" {\"workflow\":\"deal_flow\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"open\","
 	"  \"states\":{\"open\":{},\"won\":{\"final\":true}},"
 	"  \"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"won\"}]},"
@@ -213,6 +214,14 @@ TEST(test_access_hostile__a_filter_on_a_hidden_field_is_refused_wherever_it_sits
 	CHECK_INT(n, 0);
 	CHECK_OK(db, crm_count(db, "deal", "{\"filter\":{\"field\":\"code\",\"op\":\"eq\",\"value\":\"B-7\"}}", &n));
 	CHECK_INT(n, 0);
+	/* contains / starts_with over a hidden field: refused, not answered */
+	as(db, "{\"user\":\"ivy\",\"roles\":[\"intern\"]}");
+	CHECK_RC(db, crm_count(db, "deal", "{\"filter\":{\"field\":\"code\",\"op\":\"starts_with\",\"value\":\"B\"}}", &n), CRM_EPERM);
+	CHECK_HAS(crm_errmsg(db), "'code'");
+	CHECK_RC(db, crm_count(db, "deal", "{\"filter\":{\"not\":{\"field\":\"code\",\"op\":\"contains\",\"value\":\"7\"}}}", &n),
+		 CRM_EPERM);
+	CHECK_HAS(crm_errmsg(db), "'code'");
+	as(db, ANN);
 	/* the customer bob's deal points at: not readable by ann, so not a search oracle either */
 	CHECK_OK(db, crm_count(db, "customer", "{\"filter\":{\"field\":\"industry\",\"op\":\"contains\",\"value\":\"defense\"}}", &n));
 	CHECK_INT(n, 0);
