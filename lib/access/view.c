@@ -12,7 +12,6 @@
 
 #define MAX_DEPTH 4 /* visible steps, as checked at apply time */
 
-
 void crm__access_free(crm__access *a)
 {
 	if (!a)

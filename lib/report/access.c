@@ -19,7 +19,7 @@ void crm__report_views_free(crm__access **views, int n)
 	crm__free(views);
 }
 
-/* The form and view of view index `view` (0: the source, 1 + j: join j). */
+/* The form of view `view` (0: the source, 1 + j: join j). */
 static const crm__form *view_form(const crm__report *rep, int view)
 {
 	return view ? rep->joins[view - 1].form : rep->source;

@@ -85,7 +85,7 @@ static void join_alias(crm__buf *sql, int j) { crm__buf_printf(sql, "\"j%d\"", j
  */
 static void table_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, int view, const char *alias)
 {
-	const crm__form *form = view ? rep->joins[view - 1].form : rep->source;
+	const crm__form *form = view ? rep->joins[view - 1].form : rep->source; /* as in access.c */
 	crm__binds tmp = { 0 };
 
 	if (!rep->views || !rep->views[view]) {
