@@ -426,6 +426,17 @@ raw --db "$PDB" --as ann:rep delete deal 1
 want_error 6
 raw --db "$PDB" get deal 1
 want_rc 0; want_out_has '"title":"ann"'
+echo '{"report": "by_team", "source": "deal", "dimensions": ["team"], "measures": [{"name": "n", "agg": "count"}]}' >"$T/by_team.json"
+raw --db "$PDB" apply "$T/by_team.json"
+raw --db "$PDB" --as ann:rep report by_team --format csv
+want_rc 0; want_out 'team,n
+north,1'
+raw --db "$PDB" --as ann:rep report by_team --drill '{"team": "south"}'
+want_rc 0
+raw --db "$PDB" --as ann:rep query deal --query "$(cat "$T/out")"
+want_rc 0; want_out '[]'
+raw --db "$PDB" report by_team --format csv
+want_rc 0; want_out_has 'south,1'
 end
 
 begin "--as: huge input is refused by the library's limits, never a crash"
