@@ -789,6 +789,27 @@ TEST(test_access__run_as_takes_system_or_actor_only)
 	crm_close(db);
 }
 
+/* The check reads the stored owner after computed fields were recomputed
+ * (their text grows the record's buffers): run under ASan. */
+TEST(test_access__updates_with_computed_fields_check_the_stored_owner)
+{
+	crm_db *db = test_db();
+	int64_t id = 0;
+
+	test_apply(db, "{\"form\":\"task\",\"fields\":[{\"name\":\"title\",\"type\":\"text\"},"
+		       "{\"name\":\"long\",\"type\":\"computed\",\"lua\":\"string.rep(record.title or 'x', 3000)\"}],"
+		       "\"permissions\":[{\"roles\":[\"rep\"],\"allow\":[\"read\",\"create\",\"update\"],"
+		       "\"rows\":{\"field\":\"owner\",\"op\":\"eq\",\"actor\":\"user\"}}]}");
+	as(db, ANN);
+	CHECK_OK(db, crm_record_insert(db, "task", "{\"title\":\"ab\"}", &id));
+	for (int i = 0; i < 5; i++)
+		CHECK_OK(db, crm_record_update(db, "task", id, "{\"title\":\"abcdefgh\"}", 0));
+	CHECK_RC(db, crm_record_update(db, "task", id, "{\"owner\":\"bob\"}", 0), CRM_EPERM);
+	as(db, BOB);
+	CHECK_RC(db, crm_record_update(db, "task", id, "{\"title\":\"x\"}", 0), CRM_ENOTFOUND);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__bad_actor_is_refused_and_the_previous_one_stays),
 	  T(test_access__actor_limits_refuse_ten_megabytes_of_roles),
@@ -805,4 +826,5 @@ TEST_LIST(T(test_access__actor_json_round_trips_and_starts_as_system),
 	  T(test_access__explain_names_the_rule_and_never_an_unreadable_record),
 	  T(test_access__firing_needs_read_and_an_event_rule_and_history_hides_unreadable_records),
 	  T(test_access__hooks_act_as_the_actor_unless_the_workflow_runs_as_system),
-	  T(test_access__run_as_takes_system_or_actor_only))
+	  T(test_access__run_as_takes_system_or_actor_only),
+	  T(test_access__updates_with_computed_fields_check_the_stored_owner))

@@ -480,7 +480,9 @@ static int do_insert(crm_db *db, crm__write *w)
 	return rc;
 }
 
-static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **old)
+/* `keep` holds the stored owner's text for the check: the loaded record's
+ * buffer it points into grows when computed fields are recomputed. */
+static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **old, crm__buf *keep)
 {
 	crm__form *form = w->form;
 	crm__record *rec = w->rec;
@@ -501,8 +503,15 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 		version = w->known->version;
 	} else if ((rc = crm__record_load_locked(db, form, w->id, cur, sys, db->be->dialect->lock_no_key_update)))
 		return rc;
-	else
+	else {
 		version = sys[4].i;
+		if (w->access && sys[3].kind == CRM__V_TEXT) {
+			crm__buf_put(keep, sys[3].s, sys[3].n);
+			if (keep->oom)
+				return crm__error_oom(db);
+			sys[3].s = keep->p;
+		}
+	}
 	/* The record as it was, for hooks that compare before and after. */
 	if (!(*old = crm__calloc((size_t)form->nfields, sizeof **old)))
 		return crm__error_oom(db);
@@ -571,6 +580,7 @@ int crm__record_write(crm_db *db, crm__write *w)
 {
 	crm__record cur;
 	crm__value *old = NULL;
+	crm__buf keep = CRM__BUF_INIT;
 	int rc;
 
 	db->record_writes++;
@@ -580,9 +590,10 @@ int crm__record_write(crm_db *db, crm__write *w)
 		return rc;
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
-	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old); break;
+	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old, &keep); break;
 	default: rc = crm__record_delete(db, w); break;
 	}
+	crm__buf_free(&keep);
 	/* The one place a write the access rules refused is reported. */
 	if (w->denied)
 		crm__access_denied(db, w->form, w->id,
@@ -736,6 +747,7 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 			continue;
 		}
 		if (!st) {
+			crm__binds_free(&binds);
 			crm__access_free(a);
 			return db->errcode;
 		}
