@@ -62,6 +62,13 @@ const char bench_lead_query[] =
 	"{\"field\":\"score\",\"op\":\"ge\",\"value\":900}]},"
 	"\"sort\":[\"-score\"],\"limit\":10000}";
 
+const char bench_lead_rls_query[] =
+	"{\"filter\":{\"field\":\"score\",\"op\":\"ge\",\"value\":900},\"sort\":[\"-score\"],\"limit\":10000}";
+const char bench_lead_rls_permissions[] =
+	"\"permissions\":[{\"roles\":[\"rep\"],\"allow\":[\"read\"],"
+	"\"rows\":{\"field\":\"region\",\"op\":\"eq\",\"actor\":\"region\"}}]";
+const char bench_lead_rls_actor[] = "{\"user\":\"rep1\",\"roles\":[\"rep\"],\"attrs\":{\"region\":\"north\"}}";
+
 const int bench_lead_text_column[BENCH_LEAD_NCOLS] = { 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0 };
 
 const char bench_lead_sql_insert[] =
@@ -147,12 +154,17 @@ void bench_lead_gen(bench_rng *rng, uint64_t i, bench_lead *r)
 
 int bench_lead_crm_query(crm_db *db, bench_qsum *s, double *seconds)
 {
+	return bench_lead_crm_query_json(db, bench_lead_query, s, seconds);
+}
+
+int bench_lead_crm_query_json(crm_db *db, const char *query_json, bench_qsum *s, double *seconds)
+{
 	crm_cursor *cur = NULL;
 	int kinds[64], ncol, i, score_col = -1, rc;
 	double t0 = bench_now();
 
 	memset(s, 0, sizeof *s);
-	if ((rc = crm_query(&cur, db, "lead", bench_lead_query)) != CRM_OK)
+	if ((rc = crm_query(&cur, db, "lead", query_json)) != CRM_OK)
 		return rc;
 	ncol = crm_cursor_column_count(cur);
 	if (ncol <= 0 || ncol > 64)

@@ -35,6 +35,11 @@ extern const char bench_lead_form[];
 extern const char bench_lead_form_audited[];
 /* The same filtered, sorted query as crm_query JSON. */
 extern const char bench_lead_query[];
+/* The same query as a rep sees it: the region comes from the rep's row rule
+ * (bench_lead_rls_permissions, actor bench_lead_rls_actor), not the filter. */
+extern const char bench_lead_rls_query[];
+extern const char bench_lead_rls_permissions[];
+extern const char bench_lead_rls_actor[];
 /* Text columns of the lead table in its column order (the rest are integers). */
 extern const int bench_lead_text_column[BENCH_LEAD_NCOLS];
 extern const char *const bench_lead_regions[4];
@@ -79,6 +84,8 @@ typedef struct bench_qsum {
  * (crm_record_get, JSON out): CRM_OK or libcrm's error, *seconds the time
  * they took. */
 int bench_lead_crm_query(crm_db *db, bench_qsum *s, double *seconds);
+/* The same for another query of the lead form. */
+int bench_lead_crm_query_json(crm_db *db, const char *query_json, bench_qsum *s, double *seconds);
 int bench_lead_crm_gets(crm_db *db, const int64_t *ids, long n, uint64_t *touch, double *seconds);
 
 /* The accessor a column of `type` (CRM_TYPE_*) is read with on the

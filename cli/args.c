@@ -127,12 +127,8 @@ static int check_globals(cli *c, const char *verb)
 
 	if (c->now_arg && cli_parse_time(c->now_arg, &c->now_ms) != 0)
 		return cli_usage_error("--now: '%s' is not YYYY-MM-DDTHH:MM[:SS[.mmm]]Z|+HH:MM or epoch ms", c->now_arg);
-	if (c->actor) {
-		const char *colon = strchr(c->actor, ':');
-
-		if (!*c->actor || colon == c->actor)
-			return cli_usage_error("--as needs a user name: --as USER[:ROLE,ROLE]");
-	}
+	if (c->actor && !c->actor_json && (rc = cli_actor_parse(c, c->actor, &c->actor_json)))
+		return rc;
 	if (c->log_level && cli_log_level(c->log_level) == -2)
 		return cli_usage_error("--log-level must be debug, info, warn, error or off, not '%s'", c->log_level);
 	if ((rc = cli_parse_format(c, cli_verb_formats(verb), &format)))

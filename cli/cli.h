@@ -25,7 +25,8 @@ enum {
 /* State shared by every verb: the global options and, once opened, the handle. */
 typedef struct cli {
 	const char *db_path;   /* --db or $CRM_DB */
-	const char *actor;     /* --as USER[:ROLE,ROLE] */
+	const char *actor;     /* --as USER[:ROLE,ROLE][;NAME=VALUE...] or @FILE */
+	char *actor_json;      /* --as as actor JSON (malloc'd), or NULL for the system actor */
 	const char *now_arg;   /* --now as given */
 	int64_t now_ms;        /* --now, or -1 */
 	const char *format;    /* --format, or NULL for the verb's default */
@@ -111,6 +112,11 @@ int cli_parse_id(const char *s, int64_t *out);
 /* "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM)" or epoch milliseconds; 0 on success, -1 if malformed. */
 int cli_parse_time(const char *s, int64_t *out_ms);
 
+/* ---- actor.c: --as ---- */
+/* The actor JSON (crm_actor_set_json) of `spec` in the --as syntax; *out is
+ * malloc'd. Returns 0 or an exit code (a usage error naming what is wrong). */
+int cli_actor_parse(cli *c, const char *spec, char **out);
+
 /* ---- input.c: JSON arguments ---- */
 /* What one command reads at most, all inputs together (docs/cli.md). */
 #define CLI_INPUT_MAX_DEFAULT ((size_t)64 << 20)
@@ -188,5 +194,7 @@ int cli_verb_reject(cli *c, int argc, char **argv);
 int cli_verb_migrate_workflow(cli *c, int argc, char **argv);
 int cli_verb_decide(cli *c, int argc, char **argv);
 int cli_verb_report(cli *c, int argc, char **argv);
+int cli_verb_whoami(cli *c, int argc, char **argv);
+int cli_verb_can(cli *c, int argc, char **argv);
 
 #endif

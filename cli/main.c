@@ -51,9 +51,15 @@ static const char usage_text[] =
 	"reports:\n"
 	"  report NAME [--param K=V ...] [--explain] [--drill ROW-JSON]\n"
 	"\n"
+	"access:\n"
+	"  whoami                             print the actor --as names (no --db needed)\n"
+	"  can ACTOR VERB FORM [ID]           explain whether ACTOR (as --as takes it) may VERB (read, create,\n"
+	"                                     update, delete, fire:EVENT) FORM or record ID; exit 0 yes, 1 no\n"
+	"\n"
 	"global options (before or after the verb):\n"
 	"  --db FILE         the database (default: $CRM_DB)\n"
-	"  --as USER[:R,R]   act as USER with roles R\n"
+	"  --as ACTOR        act as USER[:ROLE,ROLE][;NAME=VALUE;NAME=V1|V2...] ('\\' escapes ;=|,:\\),\n"
+	"                    or as the actor JSON in @FILE\n"
 	"  --now TIME        freeze the clock: 2024-05-01T09:30:00Z, +08:00 offsets, or epoch ms\n"
 	"  --format F        json, ndjson, csv or table, for verbs that print records\n"
 	"  --log-level L     Lua print and crm.log on stderr from level L: debug, info (default), warn, error, off\n"
@@ -255,8 +261,6 @@ int cli_db_is_missing_file(const char *target)
 int cli_open(cli *c, int create)
 {
 	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
-	const char *user = NULL, *roles = NULL;
-	char *actor = NULL;
 	int rc;
 
 	if (!c->db_path || !*c->db_path)
@@ -271,20 +275,8 @@ int cli_open(cli *c, int create)
 		return cli_lib_error(c->db, rc);
 	if ((rc = crm_logger_set(c->db, log_line, c)) != CRM_OK)
 		return cli_lib_error(c->db, rc);
-	if (c->actor) {
-		char *colon;
-
-		actor = cli_xstrdup(c->actor);
-		user = actor;
-		if ((colon = strchr(actor, ':'))) {
-			*colon = '\0';
-			roles = colon[1] ? colon + 1 : NULL;
-		}
-		rc = crm_actor_set(c->db, user, roles);
-		free(actor);
-		if (rc != CRM_OK)
-			return cli_lib_error(c->db, rc);
-	}
+	if (c->actor_json && (rc = crm_actor_set_json(c->db, c->actor_json)) != CRM_OK)
+		return cli_lib_error(c->db, rc);
 	return 0;
 }
 
@@ -321,6 +313,8 @@ static const struct verb {
 	{ "audit", cli_verb_audit, JSON_ONLY },
 	{ "record-at", cli_verb_record_at, RECORDS },
 	{ "revert", cli_verb_revert, RECORDS },
+	{ "whoami", cli_verb_whoami, JSON_ONLY },
+	{ "can", cli_verb_can, JSON_ONLY },
 };
 #define NVERBS (sizeof verbs / sizeof *verbs)
 
@@ -426,5 +420,6 @@ int main(int argc, char **argv)
 	if (rc != 0 && c.created)
 		remove_created(&c);
 	crm_close(c.db);
+	free(c.actor_json);
 	return rc;
 }

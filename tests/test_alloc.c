@@ -83,12 +83,14 @@ static void failing_allocators(int on)
 
 static const char metadata[] =
 	"[{\"form\":\"customer\",\"fields\":[{\"name\":\"name\",\"type\":\"text\",\"required\":true},"
-	"{\"name\":\"deals\",\"type\":\"rollup\",\"form\":\"deal\",\"ref\":\"customer\",\"agg\":\"count\"}]},"
+	"{\"name\":\"deals\",\"type\":\"rollup\",\"form\":\"deal\",\"ref\":\"customer\",\"agg\":\"count\"}],"
+	"\"permissions\":[{\"roles\":[\"rep\"],\"allow\":[\"read\"]}]},"
 	"{\"form\":\"deal\",\"fields\":[{\"name\":\"title\",\"type\":\"text\",\"pattern\":\"^[A-Z]\"},"
 	"{\"name\":\"amount\",\"type\":\"decimal\",\"min\":0},{\"name\":\"stage\",\"type\":\"enum\",\"options\":[\"new\",\"won\"]},"
 	"{\"name\":\"customer\",\"type\":\"ref\",\"form\":\"customer\"},"
 	"{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"hot\",\"cold\"]},{\"name\":\"score\",\"type\":\"integer\"},"
-	"{\"name\":\"label\",\"type\":\"computed\",\"lua\":\"record.title .. '!'\"}],\"indexes\":[[\"stage\"]]},"
+	"{\"name\":\"label\",\"type\":\"computed\",\"lua\":\"record.title .. '!'\"}],\"indexes\":[[\"stage\"]],"
+	"\"permissions\":[{\"roles\":[\"rep\"],\"allow\":[\"read\"],\"rows\":{\"field\":\"stage\",\"op\":\"eq\",\"actor\":\"stage\"}}]},"
 	"{\"workflow\":\"flow\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"open\","
 	"\"states\":{\"open\":{\"timers\":[{\"after\":\"1h\",\"event\":\"nudge\"}]},\"done\":{\"final\":true}},"
 	"\"transitions\":[{\"from\":\"open\",\"event\":\"win\",\"to\":\"done\",\"guard\":\"record.amount >= 0\","
@@ -97,7 +99,9 @@ static const char metadata[] =
 	"{\"decision\":\"tier\",\"inputs\":[\"stage\"],\"outputs\":[\"tier\"],"
 	"\"rules\":[{\"when\":{\"stage\":\"new\"},\"then\":{\"tier\":\"a\"}},{\"then\":{\"tier\":\"b\"}}]},"
 	"{\"report\":\"by_stage\",\"source\":\"deal\",\"dimensions\":[{\"field\":\"stage\"}],"
-	"\"measures\":[{\"name\":\"n\",\"agg\":\"count\"},{\"name\":\"total\",\"agg\":\"sum\",\"field\":\"amount\"}]}]";
+	"\"measures\":[{\"name\":\"n\",\"agg\":\"count\"},{\"name\":\"total\",\"agg\":\"sum\",\"field\":\"amount\"}]},"
+	"{\"report\":\"by_customer\",\"source\":\"deal\",\"dimensions\":[\"customer.name\"],"
+	"\"measures\":[{\"name\":\"n\",\"agg\":\"count\"}]}]";
 
 /* One operation on a database holding the metadata and a customer. */
 typedef int (*operation)(crm_db *db);
@@ -148,6 +152,29 @@ static int op_report(crm_db *db)
 	int rc = crm_report_output(db, "by_stage", NULL, "csv", &out);
 
 	crm_free(out);
+	return rc;
+}
+
+/* A report and a drill-down as an actor the deal's rules restrict: a private
+ * copy of the report compiled with the actor's rows (lib/report/access.c);
+ * and a customer, whose rollup over deals the actor may not read. */
+static int op_report_as_rep(crm_db *db)
+{
+	crm_report *rep = NULL;
+	char *out = NULL;
+	int rc = crm_actor_set_json(db, "{\"user\":\"ann\",\"roles\":[\"rep\"],\"attrs\":{\"stage\":\"new\"}}");
+
+	if (rc == CRM_OK && (rc = crm_record_get(db, "customer", 1, &out)) == CRM_OK && strstr(out, "\"deals\""))
+		rc = CRM_ERROR; /* the rollup is hidden from a rep who reads some deals only */
+	crm_free(out), out = NULL;
+	if (rc == CRM_OK && (rc = crm_report_run(&rep, db, "by_customer", NULL)) == CRM_OK)
+		while ((rc = crm_report_next(rep)) == CRM_ROW)
+			;
+	crm_report_free(rep);
+	if (rc == CRM_DONE)
+		rc = crm_report_drill(db, "by_customer", NULL, "{\"customer_name\":\"ACME\"}", &out);
+	crm_free(out);
+	crm_actor_set_json(db, NULL);
 	return rc;
 }
 
@@ -293,6 +320,10 @@ TEST(test_alloc__query_fails_cleanly_at_every_allocation) { every_failure("query
 TEST(test_alloc__fire_fails_cleanly_at_every_allocation) { every_failure("fire", op_fire, 1); }
 TEST(test_alloc__tick_fails_cleanly_at_every_allocation) { every_failure("tick", op_tick, 1); }
 TEST(test_alloc__report_fails_cleanly_at_every_allocation) { every_failure("report", op_report, 1); }
+TEST(test_alloc__report_as_an_actor_fails_cleanly_at_every_allocation)
+{
+	every_failure("report as an actor", op_report_as_rep, 1);
+}
 TEST(test_alloc__decide_fails_cleanly_at_every_allocation) { every_failure("decide", op_decide, 0); }
 TEST(test_alloc__migration_fails_cleanly_at_every_allocation) { every_failure("migrate", op_migrate, 1); }
 TEST(test_alloc__apply_plan_fails_cleanly_at_every_allocation) { every_failure("plan", op_plan, 1); }
@@ -356,6 +387,7 @@ TEST_LIST(T(test_alloc__host_cjson_hooks_untouched_by_allocator_open_apply),
 	  T(test_alloc__batch_fails_cleanly_at_every_allocation), T(test_alloc__get_fails_cleanly_at_every_allocation),
 	  T(test_alloc__query_fails_cleanly_at_every_allocation), T(test_alloc__fire_fails_cleanly_at_every_allocation),
 	  T(test_alloc__tick_fails_cleanly_at_every_allocation), T(test_alloc__report_fails_cleanly_at_every_allocation),
+	  T(test_alloc__report_as_an_actor_fails_cleanly_at_every_allocation),
 	  T(test_alloc__decide_fails_cleanly_at_every_allocation), T(test_alloc__migration_fails_cleanly_at_every_allocation),
 	  T(test_alloc__apply_plan_fails_cleanly_at_every_allocation),
 	  T(test_alloc__binding_reads_fail_cleanly_at_every_allocation))

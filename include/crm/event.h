@@ -23,7 +23,9 @@ extern "C" {
  *    "instance": id or null (the workflow instance whose action emitted it),
  *    "actor": user or null, "payload": the JSON the event carries}.
  * An empty array means there is nothing after `after_seq` yet. Bad
- * arguments are CRM_EINVAL and change nothing.
+ * arguments are CRM_EINVAL and change nothing. Only the system actor
+ * reads the outbox (a payload may carry anything an action wrote):
+ * another actor gets CRM_EPERM (docs/access.md).
  */
 CRM_EXTERN(int) crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out);
 

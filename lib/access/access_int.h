@@ -64,5 +64,9 @@ int crm__access_rule_holds(crm_db *db, const crm__access *a, int i, const crm__r
  * its `binds`): one "SELECT 1 ... WHERE id = ? AND cond". */
 int crm__access_id_matches(crm_db *db, const crm__form *form, int64_t id, const crm__buf *cond, crm__binds *binds,
 			   int *out);
+/* crm__access_open for a form reached `depth` visible steps away (0: the form the call names). */
+int crm__access_open_at(crm_db *db, const crm__form *form, int depth, crm__access **out);
+/* Hide from view `a` the rollup fields the actor may not read (lib/access/rollup.c). */
+int crm__access_rollups(crm_db *db, crm__access *a);
 
 #endif

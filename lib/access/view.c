@@ -13,15 +13,16 @@
 
 #define MAX_DEPTH 4 /* visible steps, as checked at apply time */
 
-static int open_view(crm_db *db, const crm__form *form, int depth, crm__access **out);
-
 void crm__access_free(crm__access *a)
 {
 	if (!a)
 		return;
+	/* a view whose arrays could not be allocated is freed too */
 	for (int i = 0; i < a->rules->n; i++) {
-		crm__filter_free(a->rows[i]);
-		crm__filter_free(a->check[i]);
+		if (a->rows)
+			crm__filter_free(a->rows[i]);
+		if (a->check)
+			crm__filter_free(a->check[i]);
 	}
 	crm__free(a->rows);
 	crm__free(a->check);
@@ -132,7 +133,7 @@ static int resolve_visible(crm_db *db, const crm__form *form, crm__filter *f, in
 		return CRM_OK; /* too deep: stays unresolved, which matches nothing */
 	if ((rc = crm__form_lookup(db, form->fields[f->column].ref_form, &target)))
 		return rc == CRM_ENOTFOUND ? CRM_OK : rc;
-	if ((rc = open_view(db, target, depth + 1, &ta)))
+	if ((rc = crm__access_open_at(db, target, depth + 1, &ta)))
 		return rc;
 	crm__form_retain(target);
 	f->sub_form = target;
@@ -197,7 +198,7 @@ static int takes_roles(crm_db *db, const crm__access_rule *r)
 	return 0;
 }
 
-static int open_view(crm_db *db, const crm__form *form, int depth, crm__access **out)
+int crm__access_open_at(crm_db *db, const crm__form *form, int depth, crm__access **out)
 {
 	const crm__access_rules *rules = form->access;
 	crm__access *a;
@@ -241,11 +242,19 @@ static int open_view(crm_db *db, const crm__form *form, int depth, crm__access *
 			for (int j = 0; j <= form->nfields; j++)
 				a->readable[j] |= r->modes[j] != CRM__MODE_HIDDEN;
 	}
+	/* the fields an actor reads are the top view's; deeper ones serve rows only */
+	if (depth == 0 && (rc = crm__access_rollups(db, a))) {
+		crm__access_free(a);
+		return rc;
+	}
 	*out = a;
 	return CRM_OK;
 }
 
-int crm__access_open(crm_db *db, const crm__form *form, crm__access **out) { return open_view(db, form, 0, out); }
+int crm__access_open(crm_db *db, const crm__form *form, crm__access **out)
+{
+	return crm__access_open_at(db, form, 0, out);
+}
 
 int crm__access_grants(const crm__access *a, crm__access_op op) { return !a || (a->ops & (1u << op)) != 0; }
 

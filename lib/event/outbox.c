@@ -2,6 +2,7 @@
  * back in commit order (include/crm/event.h), which is id order. */
 #include <string.h>
 
+#include "access/access.h"
 #include "core/codec.h"
 #include "core/json_parse.h"
 #include "core/json_scan.h"
@@ -73,6 +74,10 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 
 	if ((rc = crm__enter_out(db, out)))
 		return rc;
+	/* A payload is whatever an action or script wrote, about any record:
+	 * no rule can say which of it an actor may see (docs/access.md). */
+	if (!crm__actor_is_system(db))
+		return crm__error(db, CRM_EPERM, "the event outbox is read by the system actor only");
 	if (after_seq < 0)
 		return crm__error(db, CRM_EINVAL, "after_seq is a sequence number (0 for the first event), not %lld",
 				  (long long)after_seq);

@@ -76,6 +76,48 @@ void crm__report_filter_sql(const crm__dialect *d, crm__buf *sql, crm__rbinds *b
 
 static void join_alias(crm__buf *sql, int j) { crm__buf_printf(sql, "\"j%d\"", j + 1); }
 
+/*
+ * The table of view `view` (0: the source, 1 + j: join j) as `alias` ("t",
+ * "j1", ...): the form's table itself, or, on a report compiled for an
+ * actor the form's rules restrict, only the rows the actor may read. A
+ * reference to a record the actor may not read then reads as an empty one,
+ * as the record reads as missing everywhere else.
+ */
+static void table_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, int view, const char *alias)
+{
+	const crm__form *form = view ? rep->joins[view - 1].form : rep->source; /* as in access.c */
+	crm__binds tmp = { 0 };
+
+	if (!rep->views || !rep->views[view]) {
+		crm__sql_ident(sql, form->name);
+		crm__buf_puts(sql, " AS ");
+		crm__sql_ident(sql, alias);
+		return;
+	}
+	crm__buf_puts(sql, "(SELECT * FROM ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_puts(sql, " AS ");
+	crm__sql_ident(sql, alias);
+	crm__buf_puts(sql, " WHERE ");
+	/* the literals point into the view, which the report owns */
+	crm__access_where_sql(rep->views[view], CRM__ACCESS_READ, rep->dialect, sql, &tmp, alias);
+	crm__buf_puts(sql, ") AS ");
+	crm__sql_ident(sql, alias);
+	if (tmp.oom)
+		binds->oom = 1;
+	for (int i = 0; i < tmp.n; i++)
+		crm__rbinds_add(binds, tmp.v[i], NULL, NULL, NULL);
+	crm__binds_free(&tmp);
+}
+
+static void join_table_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, int j)
+{
+	char alias[16];
+
+	snprintf(alias, sizeof alias, "j%d", j + 1);
+	table_sql(sql, binds, rep, 1 + j, alias);
+}
+
 static void parent_alias(crm__buf *sql, int parent)
 {
 	if (parent < 0)
@@ -84,7 +126,7 @@ static void parent_alias(crm__buf *sql, int parent)
 		join_alias(sql, parent);
 }
 
-static void joins_sql(crm__buf *sql, const crm__report *rep, int root)
+static void joins_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, int root)
 {
 	for (int j = 0; j < rep->njoins; j++) {
 		const crm__rjoin *jn = &rep->joins[j];
@@ -97,9 +139,7 @@ static void joins_sql(crm__buf *sql, const crm__report *rep, int root)
 			continue;
 		parent = jn->parent < 0 ? rep->source : rep->joins[jn->parent].form;
 		crm__buf_puts(sql, " LEFT JOIN ");
-		crm__sql_ident(sql, jn->form->name);
-		crm__buf_puts(sql, " AS ");
-		join_alias(sql, j);
+		join_table_sql(sql, binds, rep, j);
 		crm__buf_puts(sql, " ON ");
 		join_alias(sql, j);
 		crm__buf_puts(sql, ".\"id\" = ");
@@ -120,12 +160,11 @@ static void vcol_sql(crm__buf *sql, const crm__report *rep, int i)
 	crm__sql_ident(sql, rep->vform.fields[rep->source->nfields + i].name);
 }
 
-void crm__report_from_sql(crm__buf *sql, const crm__report *rep)
+void crm__report_from_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep)
 {
 	crm__buf_puts(sql, " FROM ");
 	if (!rep->nvcols) {
-		crm__sql_ident(sql, rep->source->name);
-		crm__buf_puts(sql, " AS \"t\"");
+		table_sql(sql, binds, rep, 0, "t");
 		return;
 	}
 	/* A subquery SQLite flattens: the outer query sees one table whose
@@ -137,13 +176,12 @@ void crm__report_from_sql(crm__buf *sql, const crm__report *rep)
 		vcol_sql(sql, rep, i);
 	}
 	crm__buf_puts(sql, " FROM ");
-	crm__sql_ident(sql, rep->source->name);
-	crm__buf_puts(sql, " AS \"t\"");
-	joins_sql(sql, rep, -1);
+	table_sql(sql, binds, rep, 0, "t");
+	joins_sql(sql, binds, rep, -1);
 	crm__buf_puts(sql, ") AS \"t\"");
 }
 
-void crm__report_path_sql(crm__buf *sql, const crm__report *rep, int root)
+void crm__report_path_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, int root)
 {
 	int n = 0;
 
@@ -157,10 +195,8 @@ void crm__report_path_sql(crm__buf *sql, const crm__report *rep, int root)
 			n++;
 		}
 	crm__buf_puts(sql, " FROM ");
-	crm__sql_ident(sql, rep->joins[root].form->name);
-	crm__buf_puts(sql, " AS ");
-	join_alias(sql, root);
-	joins_sql(sql, rep, root);
+	join_table_sql(sql, binds, rep, root);
+	joins_sql(sql, binds, rep, root);
 	/* One row of NULLs: does the condition hold for a record whose reference is empty? */
 	crm__buf_puts(sql, " UNION ALL SELECT NULL");
 	for (int i = 0; i < n; i++)
@@ -403,7 +439,7 @@ static void group_select(crm__buf *sql, crm__rbinds *binds, const crm__report *r
 		crm__buf_puts(sql, " AS ");
 		crm__sql_ident(sql, ms->name);
 	}
-	crm__report_from_sql(sql, rep);
+	crm__report_from_sql(sql, binds, rep);
 	if (rep->filter) {
 		crm__buf_puts(sql, " WHERE ");
 		crm__report_filter_sql(rep->dialect, sql, binds, rep->filter, &rep->vform, "t");
@@ -787,10 +823,10 @@ static void funnel_sql(crm__buf *sql, crm__report *rep)
 			crm__rbinds_add(binds, &rep->consts[st], NULL, NULL, NULL);
 		}
 		crm__buf_puts(sql, " END AS \"pos__\"");
-		crm__report_from_sql(sql, rep);
+		crm__report_from_sql(sql, binds, rep);
 	} else {
 		crm__buf_puts(sql, ", \"x\".\"pos\" AS \"pos__\"");
-		crm__report_from_sql(sql, rep);
+		crm__report_from_sql(sql, binds, rep);
 		crm__buf_puts(sql, " JOIN \"x__\" AS \"x\" ON \"x\".\"rec\" = \"t\".\"id\"");
 	}
 	if (rep->filter) {

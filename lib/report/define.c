@@ -1239,15 +1239,24 @@ static int define(dctx *cx, const cJSON *def)
 
 int crm__report_define(crm_db *db, const cJSON *def, crm__report **out)
 {
+	return crm__report_define_as(db, def, NULL, 0, out);
+}
+
+int crm__report_define_as(crm_db *db, const cJSON *def, crm__access **views, int nviews, crm__report **out)
+{
 	dctx cx;
 	int rc;
 
 	*out = NULL;
 	memset(&cx, 0, sizeof cx);
 	cx.db = db;
-	if (!(cx.rep = crm__calloc(1, sizeof *cx.rep)))
+	if (!(cx.rep = crm__calloc(1, sizeof *cx.rep))) {
+		crm__report_views_free(views, nviews);
 		return crm__error_oom(db);
+	}
 	cx.rep->refs = 1;
+	cx.rep->views = views;
+	cx.rep->nviews = nviews;
 	if ((rc = define(&cx, def)) == CRM_OK)
 		rc = crm__report_compile(db, cx.rep);
 	if (rc) {
@@ -1312,6 +1321,7 @@ void crm__report_release(crm__report *rep)
 		crm__free(rep->cols[i].label);
 	}
 	crm__free(rep->cols);
+	crm__report_views_free(rep->views, rep->nviews);
 	crm__form_release(rep->source);
 	crm__free(rep);
 }

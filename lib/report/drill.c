@@ -311,9 +311,10 @@ static int emit_leaf(drill *dx, crm__buf *out, const crm__filter *f)
 }
 
 /* Run `sql` (ids in the first column, NULL for "the reference is empty")
- * and write `field` is_null / in [...] accordingly. */
+ * and write `field` is_null / in [...] accordingly; `negate`: write that
+ * `field` is none of the ids (the SQL gives no NULL then). */
 static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds *binds, const char *field,
-		    const char *what)
+		    const char *what, int negate, int *has_null_out)
 {
 	crm__stmt *st;
 	crm__buf items = CRM__BUF_INIT;
@@ -356,7 +357,18 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 	}
 	if (nitems)
 		crm__buf_puts(&items, "]}");
-	if (has_null) {
+	if (has_null_out)
+		*has_null_out = has_null;
+	if (negate) {
+		/* none of no ids: a condition every record meets */
+		if (!nitems)
+			crm__buf_puts(out, "{\"field\":\"id\",\"op\":\"is_null\",\"value\":false}");
+		else {
+			crm__buf_puts(out, "{\"not\":{\"or\":[");
+			crm__buf_put(out, items.p, items.len);
+			crm__buf_puts(out, "]}}");
+		}
+	} else if (has_null) {
 		crm__buf_puts(out, nitems ? "{\"or\":[{\"field\":" : "{\"field\":");
 		crm__json_cstr(out, field);
 		crm__buf_puts(out, ",\"op\":\"is_null\",\"value\":true}");
@@ -380,7 +392,8 @@ static int emit_ids(drill *dx, crm__buf *out, const char *sql, const crm__rbinds
 /* Conditions (all of `fs`) on columns reached through the first join
  * `root`: the ids of the referenced records (and the empty reference) for
  * which they hold. */
-static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root)
+static int emit_path_ids(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root, int negate,
+			 int *has_null)
 {
 	const crm__report *rep = dx->rep;
 	crm__buf sql = CRM__BUF_INIT;
@@ -388,20 +401,36 @@ static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int
 	int rc;
 
 	crm__buf_puts(&sql, "SELECT \"t\".\"id\" FROM ");
-	crm__report_path_sql(&sql, rep, root);
+	crm__report_path_sql(&sql, &binds, rep, root);
+	crm__buf_puts(&sql, negate ? " WHERE \"t\".\"id\" IS NOT NULL AND ((" : " WHERE ((");
 	for (int i = 0; i < n; i++) {
-		crm__buf_puts(&sql, i ? " AND " : " WHERE ");
+		crm__buf_puts(&sql, i ? ") AND (" : "");
 		crm__report_filter_sql(rep->dialect, &sql, &binds, fs[i], &rep->vform, "t");
 	}
-	crm__buf_puts(&sql, " ORDER BY 1");
+	crm__buf_puts(&sql, negate ? ")) IS NOT TRUE ORDER BY 1" : ")) ORDER BY 1");
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(dx->db);
 	else
 		rc = emit_ids(dx, out, crm__buf_cstr(&sql), &binds, rep->source->fields[rep->joins[root].ref_column].name,
-			      rep->joins[root].form->name);
+			      rep->joins[root].form->name, negate, has_null);
 	crm__buf_free(&sql);
 	crm__rbinds_free(&binds);
 	return rc;
+}
+
+/* A record whose reference the actor may not read reads as an empty one in
+ * the report (compile.c): when the conditions hold for an empty reference,
+ * such records are behind the row too, so the query says instead that the
+ * reference is none of the readable records for which they do not hold. */
+static int emit_path(drill *dx, crm__buf *out, const crm__filter *const *fs, int n, int root)
+{
+	size_t mark = out->len;
+	int has_null = 0, rc = emit_path_ids(dx, out, fs, n, root, 0, &has_null);
+
+	if (rc || !has_null || !dx->rep->views || !dx->rep->views[1 + root])
+		return rc;
+	out->len = mark;
+	return emit_path_ids(dx, out, fs, n, root, 1, NULL);
 }
 
 static int emit(drill *dx, crm__buf *out, const crm__filter *f)
@@ -443,7 +472,7 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 	crm__report_funnel_ctes(&sql, &binds, rep);
 	sql.len -= 2; /* the CTE list's trailing ", " */
 	crm__buf_puts(&sql, " SELECT \"t\".\"id\"");
-	crm__report_from_sql(&sql, rep);
+	crm__report_from_sql(&sql, &binds, rep);
 	crm__buf_puts(&sql, " JOIN \"x__\" AS \"x\" ON \"x\".\"rec\" = \"t\".\"id\" WHERE \"x\".\"pos\" >= ?");
 	crm__rbinds_add(&binds, &k, NULL, NULL, NULL);
 	if (rep->filter) {
@@ -458,7 +487,7 @@ static int emit_workflow_stage(drill *dx, crm__buf *out)
 	if (sql.oom || binds.oom)
 		rc = crm__error_oom(dx->db);
 	else
-		rc = emit_ids(dx, out, crm__buf_cstr(&sql), &binds, "id", rep->source->name);
+		rc = emit_ids(dx, out, crm__buf_cstr(&sql), &binds, "id", rep->source->name, 0, NULL);
 	crm__buf_free(&sql);
 	crm__rbinds_free(&binds);
 	return rc;
@@ -555,9 +584,8 @@ int crm_report_drill(crm_db *db, const char *name, const char *params_json, cons
 		return crm__error(db, CRM_EMISUSE, "no place for the query");
 	memset(&dx, 0, sizeof dx);
 	dx.db = db;
-	if ((rc = crm__report_lookup(db, name, &dx.rep)))
+	if ((rc = crm__report_for_actor(db, name, &dx.rep)))
 		return rc;
-	crm__report_retain(dx.rep);
 	if ((rc = crm__rargs_init(db, dx.rep, params_json, &dx.args)) == CRM_OK && (rc = build(&dx, row_json, &b)) == CRM_OK &&
 	    (rc = check(&dx, &b)) == CRM_OK) {
 		*out = crm__buf_detach(&b);

@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 
+#include "access/access.h"
 #include "core/db_int.h"
 #include "crm/report.h"
 #include "store/filter.h"
@@ -144,6 +145,12 @@ typedef struct crm__report {
 	/* constants bound by the statement (stage names, workflow, limit) */
 	crm__value *consts;
 	int nconsts;
+	/* The actor's view (lib/access) of the source form (views[0]) and of
+	 * each join's form (views[1 + j]), owned: set on a private copy compiled
+	 * for one run of an actor the rules restrict (access.c), so every table
+	 * is read through the actor's row rules; NULL on the handle's cache. */
+	crm__access **views;
+	int nviews;
 	/* compiled */
 	char *sql;
 	crm__rbinds binds;
@@ -155,6 +162,9 @@ typedef struct crm__report {
 /* Parse and check a definition against the current forms. Errors are
  * CRM_EINVAL with a "path" in the detail. */
 int crm__report_define(crm_db *db, const cJSON *def, crm__report **out);
+/* The same, compiled for the views views[0 .. nviews) (taken over: freed
+ * with the report, even on failure; NULL: none). */
+int crm__report_define_as(crm_db *db, const cJSON *def, crm__access **views, int nviews, crm__report **out);
 void crm__report_retain(crm__report *rep);
 void crm__report_release(crm__report *rep);
 /* The join chain's first join (hanging off the source table) of vform column `column`, or -1. */
@@ -172,12 +182,12 @@ void crm__report_filter_sql(const crm__dialect *d, crm__buf *sql, crm__rbinds *b
 			    const char *alias);
 /* "FROM ..." of the source table with every join ("t" and "j1".."jn"),
  * exposing the virtual columns by their path names. */
-void crm__report_from_sql(crm__buf *sql, const crm__report *rep);
+void crm__report_from_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep);
 /* A subquery over the form of join `root` (and the joins below it)
  * exposing "id" and every virtual column under `root`, plus one row of
  * NULLs with a NULL id (for drill-down: whether a condition holds when
  * the reference is empty). */
-void crm__report_path_sql(crm__buf *sql, const crm__report *rep, int root);
+void crm__report_path_sql(crm__buf *sql, crm__rbinds *binds, const crm__report *rep, int root);
 /* The funnel's common table expressions ("st__" stages; "x__" furthest
  * stage per record for workflow funnels), ending in ", ". */
 void crm__report_funnel_ctes(crm__buf *sql, crm__rbinds *binds, const crm__report *rep);
@@ -216,6 +226,16 @@ int crm__report_apply(crm_db *db, const cJSON *doc);
 /* The latest version of report `name`, compiled (borrowed until the next
  * metadata change; retain it to keep it). CRM_ENOTFOUND when absent. */
 int crm__report_lookup(crm_db *db, const char *name, crm__report **out);
+
+/* ---- access.c: reports as the actor may run them ---- */
+/* Report `name` as the current actor may run it, retained in *out
+ * (crm__report_release): the handle's compiled one when no rule restricts
+ * the actor on the forms it reads; else, once every column it reads is
+ * readable (CRM_EPERM naming the first hidden one), a private copy whose
+ * every table is read through the actor's row rules (docs/access.md). */
+int crm__report_for_actor(crm_db *db, const char *name, crm__report **out);
+/* Free views[0 .. n) and the array (NULL does nothing). */
+void crm__report_views_free(crm__access **views, int n);
 
 /* ---- run.c ---- */
 /* Read one result value as the cursor shows it. */

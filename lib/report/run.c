@@ -126,15 +126,16 @@ static int start(crm_db *db, const char *name, const char *params_json, crm_repo
 	int rc;
 
 	*out = NULL;
-	if ((rc = crm__enter(db)) || (rc = crm__report_lookup(db, name, &rep)))
+	if ((rc = crm__enter(db)) || (rc = crm__report_for_actor(db, name, &rep)))
 		return rc;
-	if (!(r = crm__calloc(1, sizeof *r)))
+	if (!(r = crm__calloc(1, sizeof *r))) {
+		crm__report_release(rep);
 		return crm__error_oom(db);
+	}
 	r->db = db;
 	crm__child_add(db, &r->child, report_close);
 	r->epoch = db->meta_epoch;
 	r->rep = rep;
-	crm__report_retain(rep);
 	if ((rc = crm__rargs_init(db, rep, params_json, &r->args)) ||
 	    (rc = crm__row_init(&r->row, db, rep->ncols))) {
 		crm_report_free(r);

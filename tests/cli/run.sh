@@ -325,6 +325,132 @@ crm --as :sales forms
 want_error 2
 end
 
+# ---- actors: --as, whoami, can ----
+begin "--as USER:ROLES;attrs builds the actor: whoami prints it"
+raw --as 'ann:rep,manager;team=north;regions=north|east' whoami
+want_rc 0; want_out_has '"user":"ann"'; want_out_has '"roles":["rep","manager"]'
+want_out_has '"team":"north"'; want_out_has '"regions":["north","east"]'; want_no_err
+raw --as 'ann;regions[]=north' whoami
+want_rc 0; want_out_has '"regions":["north"]'; want_out_has '"roles":[]'
+end
+
+begin "--as: a backslash puts ; = | , : @ and itself in names and values"
+raw --as 'a\:b\\c:rep;k=v=w;t=a\;b\|c' whoami
+want_rc 0; want_out_has '"user":"a:b\\c"'; want_out_has '"roles":["rep"]'
+want_out_has '"k":"v=w"'; want_out_has '"t":"a;b|c"'
+raw --as '\@ann' whoami
+want_rc 0; want_out_has '"user":"@ann"'
+raw --as 'ann;q="x";s=DROP TABLE lead; --' whoami
+want_error 2 # "s=DROP TABLE lead" then " --": an attribute without '='
+raw --as "ann;q=\"x'\\\\\"" whoami
+want_rc 0; want_out_has '"q":"\"x'"'"'\\\""'
+end
+
+begin "--as: every malformed actor is a usage error naming the part (exit 2)"
+for bad in ':rep' 'ann:' 'ann:rep,,x' 'ann:r,r' 'ann;' 'ann;=x' 'ann;team' 'ann;team=' 'ann;a=x||y' \
+	'ann;a=x|' 'ann;a=1;a=2' 'ann\' ''; do
+	raw --as "$bad" whoami
+	want_error 2
+done
+raw --as 'ann;team=' whoami
+want_err_has "attribute 'team' has an empty value"
+raw --as 'ann;a=1;a=2' whoami
+want_err_has "attribute 'a' is given twice"
+raw --as 'ann:rep,,x' whoami
+want_err_has "an empty role"
+raw --as 'ann:r\,x' whoami # the library's rule on role names
+want_error 1; want_err_has "roles[0]"
+end
+
+begin "--as @FILE reads the actor JSON; the library refuses a bad one (exit 1)"
+printf '%s' '{"user": "fin", "roles": ["finance"], "attrs": {"level": 3, "eu": true}}' >"$T/actor.json"
+raw --as "@$T/actor.json" whoami
+want_rc 0; want_out_has '"user":"fin"'; want_out_has '"level":3'; want_out_has '"eu":true'
+printf '%s' '{"user": "x", "system": "yes"}' >"$T/actor-bad.json"
+raw --as "@$T/actor-bad.json" whoami
+want_error 1
+printf '%s' '{"user": "x", "rolez": []}' >"$T/actor-bad.json"
+raw --as "@$T/actor-bad.json" whoami
+want_error 1
+raw --as "@$T/missing.json" whoami
+want_error 1
+raw --as '@' whoami
+want_error 2
+end
+
+begin "whoami without --as is the system actor"
+raw whoami
+want_rc 0; want_out_has '"system":true'
+end
+
+begin "can explains a decision: exit 0 allowed, 1 denied, 2 usage, 3 unknown form"
+cat >"$T/perm.json" <<'JSON'
+[{"form": "deal", "fields": [{"name": "title", "type": "text"}, {"name": "team", "type": "text", "actor_default": "team"}],
+  "permissions": [{"roles": ["rep"], "allow": ["read", "create", "update"], "rows": {"field": "owner", "op": "eq", "actor": "user"}},
+                  {"roles": ["manager"], "allow": ["read", "update", "delete"], "rows": {"field": "team", "op": "eq", "actor": "team"}}]}]
+JSON
+PDB=$T/perm.db
+raw --db "$PDB" apply "$T/perm.json"
+raw --db "$PDB" --as 'ann:rep;team=north' insert deal '{"title": "ann"}'
+raw --db "$PDB" --as 'bob:rep;team=south' insert deal '{"title": "bob"}'
+raw --db "$PDB" can ann:rep read deal 1
+want_rc 0; want_out_has '"allowed":true'; want_out_has '"reason":"allowed by rule 1 of role rep"'
+raw --db "$PDB" can ann:rep delete deal 1
+want_rc 1; want_out_has '"allowed":false'; want_out_has 'grants delete on deal'
+raw --db "$PDB" can 'meg:manager;team=north' delete deal 1
+want_rc 0; want_out_has 'rule 2 of role manager'
+# another rep's record is explained as a missing one
+raw --db "$PDB" can ann:rep read deal 2
+want_rc 1; want_out_has '"allowed":false'
+got=$(sed 's/ 2"/ #"/' "$T/out")
+raw --db "$PDB" can ann:rep read deal 99
+[[ $got == "$(sed 's/ 99"/ #"/' "$T/out")" ]] || problem "an unreadable record is explained unlike a missing one"
+raw --db "$PDB" can ann:rep frob deal
+want_error 2; want_err_has "VERB must be read, create, update, delete or fire:EVENT"
+raw --db "$PDB" can ann:rep read nosuch
+want_error 3
+raw --db "$PDB" --as bob:rep can ann:rep read deal
+want_error 2; want_err_has "leave out --as"
+raw --db "$PDB" can 'ann:' read deal
+want_error 2
+raw --db "$PDB" can ann:rep read
+want_error 2
+end
+
+begin "--as is enforced on every verb: another rep's record exits 3, a denied write 6"
+raw --db "$PDB" --as ann:rep get deal 2
+want_error 3; want_err_has "no deal record with id 2"
+raw --db "$PDB" --as ann:rep query deal
+want_rc 0; want_out_has '"title":"ann"'; want_out_lacks '"title":"bob"'
+raw --db "$PDB" --as ann:rep delete deal 1
+want_error 6
+raw --db "$PDB" get deal 1
+want_rc 0; want_out_has '"title":"ann"'
+echo '{"report": "by_team", "source": "deal", "dimensions": ["team"], "measures": [{"name": "n", "agg": "count"}]}' >"$T/by_team.json"
+raw --db "$PDB" apply "$T/by_team.json"
+raw --db "$PDB" --as ann:rep report by_team --format csv
+want_rc 0; want_out 'team,n
+north,1'
+raw --db "$PDB" --as ann:rep report by_team --drill '{"team": "south"}'
+want_rc 0
+raw --db "$PDB" --as ann:rep query deal --query "$(cat "$T/out")"
+want_rc 0; want_out '[]'
+raw --db "$PDB" report by_team --format csv
+want_rc 0; want_out_has 'south,1'
+end
+
+begin "--as: huge input is refused by the library's limits, never a crash"
+long=$(head -c 100000 /dev/zero | tr '\0' 'r')
+raw --as "ann:$long" whoami
+want_error 1; want_err_has "roles[0]"
+roles=$(seq -s, 1 5000 | sed 's/[0-9]\+/r&/g')
+raw --as "ann:$roles" whoami
+want_error 1; want_err_has "at most 256"
+vals=$(seq -s'|' 1 5000)
+raw --as "ann;a=$vals" whoami
+want_error 1; want_err_has "more than 256 items"
+end
+
 # ---- get ----
 begin "get prints the record"
 crm get customer 1
