@@ -18,6 +18,9 @@ int crm__audit_may_read(crm_db *db, const char *form, int64_t id, const char *fi
 	crm__access *a;
 	int ok = 0;
 
+	/* The system reads everything, the trail of a form since dropped too. */
+	if (crm__actor_is_system(db))
+		return 1;
 	/* A failure to decide is a no: nothing is shown that was not allowed. */
 	if (crm__form_lookup(db, form, &f) || crm__access_open(db, f, &a))
 		return 0;
