@@ -329,3 +329,15 @@ void test_remove_db(const char *dir, const char *path)
 	}
 	rmdir(dir);
 }
+
+char *test_q(const char *s)
+{
+	char *out = malloc(strlen(s) + 1);
+
+	if (!out)
+		abort();
+	for (size_t i = 0;; i++)
+		if (!(out[i] = s[i] == '\'' ? '"' : s[i] == '`' ? '\'' : s[i]))
+			break;
+	return out;
+}

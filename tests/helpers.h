@@ -10,6 +10,9 @@
 /* An in-memory database, clock frozen at 2026-01-02T03:04:05.000Z; with
  * CRM_TEST_PG set (a postgresql:// URL), a new schema of that database. */
 crm_db *test_db(void);
+/* `s` with ' turned into " and ` into ' (JSON written without escapes),
+ * malloc'ed: free it. */
+char *test_q(const char *s);
 /* Apply metadata or fail the test (prints the error). Returns the code. */
 int test_apply(crm_db *db, const char *json);
 /* The same, allowing changes that discard data (a removed field's values). */

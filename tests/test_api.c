@@ -11,20 +11,9 @@
 #include "helpers.h"
 #include "test.h"
 
-/* `s` with ' turned into " (a new string: free it). */
-static char *q(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = malloc(n + 1);
-
-	for (size_t i = 0; i <= n; i++)
-		out[i] = s[i] == '\'' ? '"' : s[i];
-	return out;
-}
-
 static int apply(crm_db *db, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int rc = test_apply(db, j);
 
 	free(j);

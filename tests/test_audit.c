@@ -16,20 +16,9 @@
 
 #define T0 1767323045000LL /* 2026-01-02T03:04:05Z */
 
-/* JSON written with single quotes (malloc'ed). */
-static char *q(const char *s)
-{
-	char *out = malloc(strlen(s) + 1);
-
-	for (size_t i = 0;; i++)
-		if (!(out[i] = s[i] == '\'' ? '"' : s[i]))
-			break;
-	return out;
-}
-
 static int apply(crm_db *db, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int rc = test_apply(db, j);
 
 	free(j);
@@ -38,7 +27,7 @@ static int apply(crm_db *db, const char *json)
 
 static int64_t insert(crm_db *db, const char *form, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int64_t id = 0;
 
 	if (crm_record_insert(db, form, j, &id) != CRM_OK) {
@@ -51,7 +40,7 @@ static int64_t insert(crm_db *db, const char *form, const char *json)
 
 static int update(crm_db *db, const char *form, int64_t id, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int rc = crm_record_update(db, form, id, j, 0);
 
 	free(j);

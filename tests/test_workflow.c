@@ -5,7 +5,7 @@
  * refusals, timers and catch-up, versions and migration, deletes,
  * free-standing workflows, history and definition errors.
  *
- * Metadata is written with ' for " (see q()) and ` for a quote inside Lua,
+ * Metadata is written with ' for " (see test_q()) and ` for a quote inside Lua,
  * so the JSON stays readable. Raw SQL (db->sql) only reads, to check that
  * a failing call changed nothing. */
 #include <stdarg.h>
@@ -23,31 +23,20 @@
 
 /* ---- helpers ---- */
 
-/* `s` with ' turned into " and ` into ' (a new string: free it). */
-static char *q(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = malloc(n + 1);
-
-	for (size_t i = 0; i <= n; i++)
-		out[i] = s[i] == '\'' ? '"' : s[i] == '`' ? '\'' : s[i];
-	return out;
-}
-
-/* Apply q(json); a failure fails the test. */
+/* Apply test_q(json); a failure fails the test. */
 static int apply(crm_db *db, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int rc = test_apply(db, j);
 
 	free(j);
 	return rc;
 }
 
-/* Apply q(json) expecting it to be refused; returns the code. */
+/* Apply test_q(json) expecting it to be refused; returns the code. */
 static int apply_rc(crm_db *db, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int rc = crm_apply(db, j);
 
 	free(j);
@@ -56,7 +45,7 @@ static int apply_rc(crm_db *db, const char *json)
 
 static int64_t insert(crm_db *db, const char *form, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int64_t id = 0;
 	int rc = crm_record_insert(db, form, j, &id);
 
@@ -70,7 +59,7 @@ static int64_t insert(crm_db *db, const char *form, const char *json)
 
 static int update(crm_db *db, const char *form, int64_t id, const char *json)
 {
-	char *j = q(json);
+	char *j = test_q(json);
 	int rc = crm_record_update(db, form, id, j, 0);
 
 	free(j);
@@ -79,7 +68,7 @@ static int update(crm_db *db, const char *form, int64_t id, const char *json)
 
 static int fire(crm_db *db, const char *form, int64_t id, const char *event, const char *fields)
 {
-	char *j = fields ? q(fields) : NULL;
+	char *j = fields ? test_q(fields) : NULL;
 	int rc = crm_workflow_fire(db, form, id, event, j);
 
 	free(j);

@@ -81,6 +81,20 @@ static void pend_drop(crm__audit_state *s, pend *q)
 	pend_free(q);
 }
 
+/* Drop the denials waiting for their transaction to end. */
+static void denied_free_all(crm__audit_state *s)
+{
+	while (s->pending) {
+		denied *d = s->pending;
+		s->pending = d->next;
+		crm__free(d->actor);
+		crm__free(d->form);
+		crm__free(d->data);
+		crm__free(d);
+	}
+	s->pending_tail = &s->pending;
+}
+
 static void state_free(void *p)
 {
 	crm__audit_state *s = p;
@@ -91,14 +105,7 @@ static void state_free(void *p)
 		sodium_memzero(s->key, s->keylen);
 		crm__free(s->key);
 	}
-	while (s->pending) {
-		denied *d = s->pending;
-		s->pending = d->next;
-		crm__free(d->actor);
-		crm__free(d->form);
-		crm__free(d->data);
-		crm__free(d);
-	}
+	denied_free_all(s);
 	while (s->pends)
 		pend_drop(s, s->pends);
 	crm__buf_free(&s->enc);
@@ -432,15 +439,7 @@ static int flush_denied(crm_db *db)
 		rc = crm__tx_end(db, rc);
 	}
 	/* Appended or not (the failure is logged), they are done with. */
-	while (s->pending) {
-		denied *d = s->pending;
-		s->pending = d->next;
-		crm__free(d->actor);
-		crm__free(d->form);
-		crm__free(d->data);
-		crm__free(d);
-	}
-	s->pending_tail = &s->pending;
+	denied_free_all(s);
 	return rc;
 }
 
