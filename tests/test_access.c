@@ -129,8 +129,8 @@ TEST(test_access__bad_actor_is_refused_and_the_previous_one_stays)
 		"{\"system\":true,\"roles\":[\"rep\"]}",
 		"[\"ann\"]",
 		"{\"user\":\"ann\"",
-		"{\"user\":\"x' OR 1=1 --\",\"roles\":[\"rep\"],\"attrs\":{\"team\":\"a\\\"; DROP TABLE deal; --\"},"
-		"\"extra\":1}",
+		("{\"user\":\"x' OR 1=1 --\",\"roles\":[\"rep\"],\"attrs\":{\"team\":\"a\\\"; DROP TABLE deal; --\"},"
+		 "\"extra\":1}"),
 	};
 	crm_db *db = test_db();
 	char *out = NULL;
@@ -376,8 +376,8 @@ TEST(test_access__hidden_fields_are_left_out_and_refused_wherever_used)
 	static const char *const refused[] = {
 		"{\"filter\":{\"field\":\"margin\",\"op\":\">\",\"value\":15}}",
 		"{\"filter\":{\"not\":{\"field\":\"margin\",\"op\":\"is_null\"}}}",
-		"{\"filter\":{\"or\":[{\"field\":\"title\",\"op\":\"eq\",\"value\":\"x\"},"
-		"{\"and\":[{\"not\":{\"field\":\"margin\",\"op\":\"<\",\"value\":5}}]}]}}",
+		("{\"filter\":{\"or\":[{\"field\":\"title\",\"op\":\"eq\",\"value\":\"x\"},"
+		 "{\"and\":[{\"not\":{\"field\":\"margin\",\"op\":\"<\",\"value\":5}}]}]}}"),
 		"{\"sort\":\"-margin\"}",
 		"{\"sort\":[\"title\",\"margin\"]}",
 		"{\"fields\":[\"title\",\"margin\"]}",

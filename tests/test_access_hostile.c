@@ -316,8 +316,8 @@ TEST(test_access_hostile__rollups_show_only_what_every_child_row_allows)
 TEST(test_access_hostile__no_injection_through_group_names_parameters_or_attributes)
 {
 	static const char *const bad[] = {
-		"{\"report\":\"r1\",\"source\":\"deal\",\"dimensions\":[{\"field\":\"stage\",\"name\":\"x\\\"; DROP TABLE deal; --\"}],"
-		"\"measures\":[{\"name\":\"n\",\"agg\":\"count\"}]}",
+		("{\"report\":\"r1\",\"source\":\"deal\",\"dimensions\":[{\"field\":\"stage\",\"name\":\"x\\\"; DROP TABLE deal; --\"}],"
+		 "\"measures\":[{\"name\":\"n\",\"agg\":\"count\"}]}"),
 		"{\"report\":\"r2\",\"source\":\"deal\",\"measures\":[{\"name\":\"n) FROM deal; --\",\"agg\":\"count\"}]}",
 		"{\"report\":\"r3\",\"source\":\"deal\",\"dimensions\":[\"stage) FROM deal --\"],\"measures\":[{\"name\":\"n\",\"agg\":\"count\"}]}",
 		"{\"report\":\"r4\",\"source\":\"deal\",\"measures\":[{\"name\":\"n\",\"agg\":\"sum(margin)) --\",\"field\":\"amount\"}]}",
