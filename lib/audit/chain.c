@@ -3,6 +3,8 @@
  * rollback of their transaction (docs/audit.md). */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit_int.h"
 #include "core/alloc.h"
 #include "crm/audit.h"
@@ -55,6 +57,7 @@ struct crm__audit_state {
 	pend *pends, *last;
 	size_t npends;
 	crm__buf enc; /* the encoding of the entry being appended */
+	crm__audit_hasher hasher;
 };
 
 static void pend_free(pend *q)
@@ -88,7 +91,7 @@ static void state_free(void *p)
 	if (!s)
 		return;
 	if (s->key) {
-		sodium_memzero(s->key, s->keylen);
+		OPENSSL_cleanse(s->key, s->keylen);
 		crm__free(s->key);
 	}
 	while (s->pending) {
@@ -102,6 +105,7 @@ static void state_free(void *p)
 	while (s->pends)
 		pend_drop(s, s->pends);
 	crm__buf_free(&s->enc);
+	crm__audit_hasher_free(&s->hasher);
 	crm__free(s);
 }
 
@@ -111,10 +115,6 @@ crm__audit_state *crm__audit_state_of(crm_db *db)
 
 	if (s)
 		return s;
-	/* sodium_init is idempotent and thread-safe; it fails only where no
-	 * randomness source exists, which hashing never needs. */
-	if (sodium_init() < 0 && db->log_fn)
-		db->log_fn(db->log_payload, CRM_LOG_WARN, "audit", "libsodium could not initialise (no randomness source)");
 	if (!(s = crm__calloc(1, sizeof *s))) {
 		crm__error_oom(db);
 		return NULL;
@@ -197,7 +197,7 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 	e.op_n = strlen(q->op);
 	e.form_n = q->form ? strlen(q->form) : 0;
 	memcpy(e.prev, s->hash, HASH_BYTES);
-	if (crm__audit_hash(s->key, s->keylen, &s->enc, &e, hash))
+	if (crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, &e, hash))
 		return crm__error_oom(db);
 	q->seq = e.seq;
 	crm__audit_to_hex(e.prev, q->prev_hex);
@@ -505,7 +505,7 @@ int crm_audit_key_set(crm_db *db, const void *key, size_t len)
 	if (key)
 		memcpy(copy, key, len);
 	if (s->key) {
-		sodium_memzero(s->key, s->keylen);
+		OPENSSL_cleanse(s->key, s->keylen);
 		crm__free(s->key);
 	}
 	s->key = copy;
