@@ -40,6 +40,7 @@ typedef struct pend {
 	/* Set when it joins the chain. */
 	int64_t seq;
 	char prev_hex[65], hash_hex[65];
+	char text[]; /* data, op, form and actor, in this one block */
 } pend;
 
 struct crm__audit_state {
@@ -60,15 +61,6 @@ struct crm__audit_state {
 	crm__audit_hasher hasher;
 };
 
-static void pend_free(pend *q)
-{
-	crm__free(q->actor);
-	crm__free(q->op);
-	crm__free(q->form);
-	crm__free(q->data);
-	crm__free(q);
-}
-
 /* Unlink and free entry `q`. */
 static void pend_drop(crm__audit_state *s, pend *q)
 {
@@ -81,7 +73,7 @@ static void pend_drop(crm__audit_state *s, pend *q)
 	else
 		s->last = q->prev;
 	s->npends--;
-	pend_free(q);
+	crm__free(q);
 }
 
 static void state_free(void *p)
@@ -333,21 +325,35 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 	}
 }
 
-/* Keep an entry for the commit of the open transaction. */
+/* Copy `n` bytes of `src` to *at, advancing it; the copy. */
+static char *put_text(char **at, const char *src, size_t n)
+{
+	char *p = *at;
+
+	memcpy(p, src, n);
+	*at += n;
+	return p;
+}
+
+/* Keep an entry for the commit of the open transaction (one allocation:
+ * an audited write already makes enough of them). */
 static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *actor, const char *op, const char *form,
 		    int64_t record, int64_t version, const char *data, size_t len, pend **out)
 {
+	size_t op_n = strlen(op) + 1, form_n = form ? strlen(form) + 1 : 0, actor_n = actor ? strlen(actor) + 1 : 0;
 	pend *q;
+	char *p;
 
 	drop_stale(db, s);
-	if (!(q = crm__calloc(1, sizeof *q)) || !(q->op = crm__strdup(op)) || !(q->data = crm__malloc(len + 1)) ||
-	    (form && !(q->form = crm__strdup(form))) || (actor && !(q->actor = crm__strdup(actor)))) {
-		if (q)
-			pend_free(q);
+	if (!(q = crm__malloc(sizeof *q + len + 1 + op_n + form_n + actor_n)))
 		return crm__error_oom(db);
-	}
-	memcpy(q->data, data, len);
-	q->data[len] = 0;
+	*q = (pend){ 0 };
+	p = q->text;
+	q->data = put_text(&p, data, len);
+	*p++ = 0;
+	q->op = put_text(&p, op, op_n);
+	q->form = form ? put_text(&p, form, form_n) : NULL;
+	q->actor = actor ? put_text(&p, actor, actor_n) : NULL;
 	q->len = len;
 	q->at = at;
 	q->record = record;
