@@ -649,6 +649,44 @@ TEST(test_audit__the_documented_encoding_gives_the_stored_hash)
 	crm_close(db);
 }
 
+/* Keyed entries are HMAC-SHA-256 of the same encoding: hashes written
+ * before the switch of hashing library still verify. */
+TEST(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef";
+	crm_db *db = test_db();
+	crypto_auth_hmacsha256_state h;
+	unsigned char prev[32] = { 0 }, out[32];
+	char hex[65], *rows, data[512], op[32];
+	long long seq, at;
+
+	CHECK(sodium_init() >= 0);
+	CHECK_OK(db, crm_audit_key_set(db, key, 32));
+	apply(db, "{'form':'t','fields':[{'name':'x','type':'integer'}]}");
+	rows = test_rows(db, "SELECT seq, at, op, data, hash FROM crm_audit WHERE seq = 1");
+	CHECK(rows != NULL);
+	if (!rows)
+		return;
+	CHECK_INT(sscanf(rows, "%lld|%lld|%31[^|]|%511[^|]|%64s", &seq, &at, op, data, hex), 5);
+	crypto_auth_hmacsha256_init(&h, (const unsigned char *)key, 32);
+	/* crypto_auth_hmacsha256_update feeds the inner hash, as these do */
+	crypto_hash_sha256_update(&h.ictx, (const unsigned char *)"crm-audit-1", 12);
+	put_i(&h.ictx, 1, seq);
+	put_i(&h.ictx, 1, at);
+	put_s(&h.ictx, NULL); /* actor */
+	put_s(&h.ictx, op);
+	put_s(&h.ictx, NULL); /* form */
+	put_i(&h.ictx, 0, 0); /* record */
+	put_i(&h.ictx, 0, 0); /* version */
+	put_s(&h.ictx, data);
+	crypto_hash_sha256_update(&h.ictx, prev, 32);
+	crypto_auth_hmacsha256_final(&h, out);
+	sodium_bin2hex(data, sizeof data, out, 32);
+	CHECK_STR(data, hex);
+	free(rows);
+	crm_close(db);
+}
+
 TEST(test_audit__a_key_makes_entries_hmacs_only_its_holder_verifies)
 {
 	static const char key[] = "0123456789abcdef0123456789abcdef";
@@ -709,5 +747,6 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__verify_catches_a_reordered_entry),
 	  T(test_audit__verify_catches_a_truncated_tail_and_a_lost_head),
 	  T(test_audit__the_documented_encoding_gives_the_stored_hash),
+	  T(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding),
 	  T(test_audit__a_key_makes_entries_hmacs_only_its_holder_verifies),
 	  T(test_audit__history_lists_entries_oldest_first))

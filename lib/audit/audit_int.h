@@ -3,11 +3,11 @@
 #ifndef CRM_LIB_AUDIT_INT_H
 #define CRM_LIB_AUDIT_INT_H
 
-#include <sodium.h>
+#include <openssl/evp.h>
 
 #include "audit.h"
 
-#define CRM__AUDIT_HASH_BYTES crypto_hash_sha256_BYTES
+#define CRM__AUDIT_HASH_BYTES 32 /* SHA-256 */
 
 /* One entry's fields, as stored (text not NUL-terminated). */
 typedef struct crm__audit_entry {
@@ -22,11 +22,24 @@ typedef struct crm__audit_entry {
 crm__audit_state *crm__audit_state_of(crm_db *db);
 const unsigned char *crm__audit_key(const crm__audit_state *s, size_t *len);
 
+/* OpenSSL's SHA-256 and HMAC-SHA-256, fetched on first use and kept with
+ * their contexts (fetching per entry costs more than hashing one). Zero
+ * it to start; crm__audit_hasher_free releases it (and zeroes the key
+ * material its contexts hold). */
+typedef struct crm__audit_hasher {
+	EVP_MD *md;
+	EVP_MD_CTX *md_ctx;
+	EVP_MAC *mac;
+	EVP_MAC_CTX *mac_ctx;
+} crm__audit_hasher;
+void crm__audit_hasher_free(crm__audit_hasher *h);
+
 /* The entry's hash over its canonical encoding (docs/audit.md), built in
  * `enc` (which keeps its memory for the next one): SHA-256, or
- * HMAC-SHA-256 under `key`. -1 when memory ran out. */
-int crm__audit_hash(const unsigned char *key, size_t keylen, crm__buf *enc, const crm__audit_entry *e,
-		    unsigned char out[CRM__AUDIT_HASH_BYTES]);
+ * HMAC-SHA-256 under `key`. -1 when memory ran out (OpenSSL fails only
+ * for want of memory once its default provider is there). */
+int crm__audit_hash(crm__audit_hasher *h, const unsigned char *key, size_t keylen, crm__buf *enc,
+		    const crm__audit_entry *e, unsigned char out[CRM__AUDIT_HASH_BYTES]);
 /* Hashes as stored: 64 lowercase hex digits. from_hex: 0, or -1 for
  * anything else. */
 void crm__audit_to_hex(const unsigned char bin[CRM__AUDIT_HASH_BYTES], char hex[2 * CRM__AUDIT_HASH_BYTES + 1]);

@@ -3,6 +3,8 @@
  * rollback of their transaction (docs/audit.md). */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit_int.h"
 #include "core/alloc.h"
 #include "crm/audit.h"
@@ -38,6 +40,7 @@ typedef struct pend {
 	/* Set when it joins the chain. */
 	int64_t seq;
 	char prev_hex[65], hash_hex[65];
+	char text[]; /* data, op, form and actor, in this one block */
 } pend;
 
 struct crm__audit_state {
@@ -55,16 +58,8 @@ struct crm__audit_state {
 	pend *pends, *last;
 	size_t npends;
 	crm__buf enc; /* the encoding of the entry being appended */
+	crm__audit_hasher hasher;
 };
-
-static void pend_free(pend *q)
-{
-	crm__free(q->actor);
-	crm__free(q->op);
-	crm__free(q->form);
-	crm__free(q->data);
-	crm__free(q);
-}
 
 /* Unlink and free entry `q`. */
 static void pend_drop(crm__audit_state *s, pend *q)
@@ -78,7 +73,7 @@ static void pend_drop(crm__audit_state *s, pend *q)
 	else
 		s->last = q->prev;
 	s->npends--;
-	pend_free(q);
+	crm__free(q);
 }
 
 /* Drop the denials waiting for their transaction to end. */
@@ -102,13 +97,14 @@ static void state_free(void *p)
 	if (!s)
 		return;
 	if (s->key) {
-		sodium_memzero(s->key, s->keylen);
+		OPENSSL_cleanse(s->key, s->keylen);
 		crm__free(s->key);
 	}
 	denied_free_all(s);
 	while (s->pends)
 		pend_drop(s, s->pends);
 	crm__buf_free(&s->enc);
+	crm__audit_hasher_free(&s->hasher);
 	crm__free(s);
 }
 
@@ -118,10 +114,6 @@ crm__audit_state *crm__audit_state_of(crm_db *db)
 
 	if (s)
 		return s;
-	/* sodium_init is idempotent and thread-safe; it fails only where no
-	 * randomness source exists, which hashing never needs. */
-	if (sodium_init() < 0 && db->log_fn)
-		db->log_fn(db->log_payload, CRM_LOG_WARN, "audit", "libsodium could not initialise (no randomness source)");
 	if (!(s = crm__calloc(1, sizeof *s))) {
 		crm__error_oom(db);
 		return NULL;
@@ -204,7 +196,7 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 	e.op_n = strlen(q->op);
 	e.form_n = q->form ? strlen(q->form) : 0;
 	memcpy(e.prev, s->hash, HASH_BYTES);
-	if (crm__audit_hash(s->key, s->keylen, &s->enc, &e, hash))
+	if (crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, &e, hash))
 		return crm__error_oom(db);
 	q->seq = e.seq;
 	crm__audit_to_hex(e.prev, q->prev_hex);
@@ -340,21 +332,35 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 	}
 }
 
-/* Keep an entry for the commit of the open transaction. */
+/* Copy `n` bytes of `src` to *at, advancing it; the copy. */
+static char *put_text(char **at, const char *src, size_t n)
+{
+	char *p = *at;
+
+	memcpy(p, src, n);
+	*at += n;
+	return p;
+}
+
+/* Keep an entry for the commit of the open transaction (one allocation:
+ * an audited write already makes enough of them). */
 static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *actor, const char *op, const char *form,
 		    int64_t record, int64_t version, const char *data, size_t len, pend **out)
 {
+	size_t op_n = strlen(op) + 1, form_n = form ? strlen(form) + 1 : 0, actor_n = actor ? strlen(actor) + 1 : 0;
 	pend *q;
+	char *p;
 
 	drop_stale(db, s);
-	if (!(q = crm__calloc(1, sizeof *q)) || !(q->op = crm__strdup(op)) || !(q->data = crm__malloc(len + 1)) ||
-	    (form && !(q->form = crm__strdup(form))) || (actor && !(q->actor = crm__strdup(actor)))) {
-		if (q)
-			pend_free(q);
+	if (!(q = crm__malloc(sizeof *q + len + 1 + op_n + form_n + actor_n)))
 		return crm__error_oom(db);
-	}
-	memcpy(q->data, data, len);
-	q->data[len] = 0;
+	*q = (pend){ 0 };
+	p = q->text;
+	q->data = put_text(&p, data, len);
+	*p++ = 0;
+	q->op = put_text(&p, op, op_n);
+	q->form = form ? put_text(&p, form, form_n) : NULL;
+	q->actor = actor ? put_text(&p, actor, actor_n) : NULL;
 	q->len = len;
 	q->at = at;
 	q->record = record;
@@ -504,7 +510,7 @@ int crm_audit_key_set(crm_db *db, const void *key, size_t len)
 	if (key)
 		memcpy(copy, key, len);
 	if (s->key) {
-		sodium_memzero(s->key, s->keylen);
+		OPENSSL_cleanse(s->key, s->keylen);
 		crm__free(s->key);
 	}
 	s->key = copy;

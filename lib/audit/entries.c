@@ -133,6 +133,10 @@ static void put_inserted(crm_db *db, crm__buf *data, const crm__write *w, const 
 	crm__buf_free(&owner);
 }
 
+/* Room made for an entry's data at once: most fit, in one allocation
+ * rather than a series of doublings (an oom shows in the buffer). */
+#define DATA_GUESS 1023
+
 int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	crm__buf data = CRM__BUF_INIT;
@@ -141,6 +145,7 @@ int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *ol
 
 	if (!w->form->audit)
 		return CRM_OK;
+	(void)crm__buf_reserve(&data, DATA_GUESS);
 	if (w->op == CRM__WRITE_INSERT) {
 		op = "insert";
 		put_inserted(db, &data, w, now);
@@ -171,6 +176,7 @@ int crm__audit_insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *do
 
 	if (!w->form->audit)
 		return CRM_OK;
+	(void)crm__buf_reserve(&data, DATA_GUESS);
 	put_inserted(db, &data, w, w->rec->values);
 	rc = data.oom ? crm__error_oom(db) : crm__audit_queue(db, w->form->name, data.p, data.len, done, payload);
 	crm__buf_free(&data);

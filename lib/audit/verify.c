@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit_int.h"
 #include "crm/audit.h"
 
@@ -15,6 +17,7 @@ typedef struct verify {
 	int oom; /* hashing an entry ran out of memory: the check failed */
 	int nproblems;
 	int64_t entries;
+	crm__audit_hasher hasher;
 } verify;
 
 static void problem(verify *v, int64_t id, int64_t seq, const char *kind, const char *message)
@@ -69,12 +72,12 @@ static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__b
 		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
 	p = col_text(st, 10, &n);
 	stored_ok = p && crm__audit_from_hex(p, n, stored) == 0;
-	if (crm__audit_hash(key, keylen, enc, &e, want)) {
+	if (crm__audit_hash(&v->hasher, key, keylen, enc, &e, want)) {
 		v->oom = 1; /* the whole check fails */
 		return;
 	}
 	v->entries++;
-	if (!stored_ok || sodium_memcmp(want, stored, HASH_BYTES) != 0)
+	if (!stored_ok || CRYPTO_memcmp(want, stored, HASH_BYTES) != 0)
 		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
 	if (e.seq <= *last_seq) {
 		snprintf(msg, sizeof msg, "entry %lld comes after entry %lld: entries were reordered or copied",
@@ -83,9 +86,9 @@ static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__b
 	} else if (e.seq != *last_seq + 1) {
 		snprintf(msg, sizeof msg, "entries %lld to %lld are missing", (long long)*last_seq + 1, (long long)e.seq - 1);
 		problem(v, id, e.seq, "link", msg);
-	} else if (sodium_memcmp(e.prev, last, HASH_BYTES) != 0)
+	} else if (CRYPTO_memcmp(e.prev, last, HASH_BYTES) != 0)
 		problem(v, id, e.seq, "link", "the entry does not chain to the one before it (an entry was replaced or inserted)");
-	if (head && stored_ok && sodium_memcmp(stored, head, HASH_BYTES) == 0)
+	if (head && stored_ok && CRYPTO_memcmp(stored, head, HASH_BYTES) == 0)
 		*matched = 1;
 	/* The next entry is judged against this one as stored, so one
 	 * tampered entry is one or two problems, not a cascade. */
@@ -101,7 +104,7 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 	crm__audit_state *s;
 	const unsigned char *key;
 	size_t keylen;
-	verify v = { CRM__BUF_INIT, CRM__BUF_INIT, 0, 0, 0 };
+	verify v = { CRM__BUF_INIT, CRM__BUF_INIT, 0, 0, 0, { 0 } };
 	crm__buf json = CRM__BUF_INIT;
 	unsigned char last[HASH_BYTES] = { 0 }, head[HASH_BYTES];
 	char hex[2 * HASH_BYTES + 1], msg[160];
@@ -133,6 +136,7 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 	if (rc == CRM_DONE && v.oom)
 		rc = crm__error_oom(db);
 	crm__buf_free(&v.enc);
+	crm__audit_hasher_free(&v.hasher);
 	if (rc != CRM_DONE) {
 		crm__buf_free(&v.problems);
 		return rc;
