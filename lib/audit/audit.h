@@ -38,12 +38,6 @@ int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len,
  * CRM_OK, or CRM_ENOMEM (the caller still returns its denial). */
 int crm__audit_denied(crm_db *db, const char *form, int64_t id, const char *op, const char *reason);
 
-/* THE question history, record_at and revert ask before answering: may
- * the handle's actor read record `id` of `form` (field NULL) or its field
- * `field`? A record it may not read answers like a missing one; a field it
- * may not read is left out. A failure to decide answers no (lib/audit/entries.c). */
-int crm__audit_may_read(crm_db *db, const char *form, int64_t id, const char *field);
-
 /* The hash scheme and the chain's head cache live in the handle's
  * CRM__EXT_AUDIT slot (made on first use). */
 typedef struct crm__audit_state crm__audit_state;

@@ -12,28 +12,55 @@
 #include "crm/audit.h"
 #include "entries.h"
 
-int crm__audit_may_read(crm_db *db, const char *form, int64_t id, const char *field)
+/* THE question history, record_at and revert ask, once per call: may the
+ * handle's actor read the record (a record it may not read answers like a
+ * missing one), and then which of its fields (others are left out). */
+typedef struct reader {
+	crm__form *form;    /* retained while `view` is open */
+	crm__access *view;  /* NULL: everything is readable */
+} reader;
+
+/* 1 when the actor may read record `id` of `form`; `r` then answers for
+ * its fields. reader_close `r` either way. A failure to decide is a no. */
+static int reader_open(crm_db *db, const char *form, int64_t id, reader *r)
 {
 	crm__form *f;
-	crm__access *a;
 	int ok = 0;
 
+	r->form = NULL;
+	r->view = NULL;
 	/* The system reads everything, the trail of a form since dropped too. */
 	if (crm__actor_is_system(db))
 		return 1;
-	/* A failure to decide is a no: nothing is shown that was not allowed. */
-	if (crm__form_lookup(db, form, &f) || crm__access_open(db, f, &a))
+	if (crm__form_lookup(db, form, &f) || crm__access_open(db, f, &r->view))
 		return 0;
-	if (!a)
-		ok = 1; /* unrestricted, deleted records included */
-	else if (field) {
-		const crm__field *fd = crm__form_field(f, field, strlen(field));
-
-		ok = crm__access_readable(a, fd ? (int)(fd - f->fields) : strcmp(field, "owner") == 0 ? CRM__COL_OWNER : CRM__COL_ID);
-	} else if (crm__access_row(db, a, CRM__ACCESS_READ, f, id, &ok))
+	if (!r->view)
+		return 1; /* unrestricted, deleted records included */
+	crm__form_retain(f);
+	r->form = f;
+	if (crm__access_row(db, r->view, CRM__ACCESS_READ, f, id, &ok))
 		ok = 0;
-	crm__access_free(a);
 	return ok;
+}
+
+static int reader_field(const reader *r, const char *name)
+{
+	const crm__field *fd;
+
+	if (!r->view)
+		return 1;
+	fd = crm__form_field(r->form, name, strlen(name));
+	return crm__access_readable(r->view, fd ? (int)(fd - r->form->fields)
+						: strcmp(name, "owner") == 0 ? CRM__COL_OWNER : CRM__COL_ID);
+}
+
+static void reader_close(reader *r)
+{
+	crm__access_free(r->view);
+	if (r->form)
+		crm__form_release(r->form);
+	r->view = NULL;
+	r->form = NULL;
 }
 
 /* Stored rollup values are not audited: they follow from the child
@@ -220,7 +247,7 @@ static void put_jval(crm__buf *b, const crm__jval *v)
 
 /* Copy the members of the JSON object data[0..n) the actor may read into
  * `out`; 0, or -1 when it is not an object (edited behind libcrm's back). */
-static int put_readable(crm_db *db, crm__buf *out, const char *form, int64_t id, const char *data, size_t n)
+static int put_readable(crm_db *db, crm__buf *out, const reader *rd, const char *data, size_t n)
 {
 	crm__buf scratch = CRM__BUF_INIT;
 	crm__jscan sc;
@@ -235,7 +262,7 @@ static int put_readable(crm_db *db, crm__buf *out, const char *form, int64_t id,
 	crm__buf_putc(out, '{');
 	while ((r = crm__jscan_member(&sc, &k, &v)) == 1) {
 		snprintf(name, sizeof name, "%.*s", (int)(k.n < 64 ? k.n : 64), k.p);
-		if (!crm__audit_may_read(db, form, id, name))
+		if (!reader_field(rd, name))
 			continue;
 		crm__buf_puts(out, count++ ? "," : "");
 		crm__json_str(out, k.p, k.n);
@@ -272,14 +299,19 @@ int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 {
 	crm__buf json = CRM__BUF_INIT;
 	crm__stmt *st;
+	reader rd;
 	int rc, n = 0;
 
 	if ((rc = crm__enter_out(db, out)) || (rc = check_name(db, form)) || (rc = crm__audit_flush(db)))
 		return rc;
-	if (!crm__audit_may_read(db, form, id, NULL))
+	if (!reader_open(db, form, id, &rd)) {
+		reader_close(&rd);
 		return not_found(db, form, id, -1);
-	if (!(st = crm__stmt_take(db, HISTORY_SQL, sizeof HISTORY_SQL - 1)))
+	}
+	if (!(st = crm__stmt_take(db, HISTORY_SQL, sizeof HISTORY_SQL - 1))) {
+		reader_close(&rd);
 		return db->errcode;
+	}
 	crm__bind_text(st, 1, form, -1);
 	crm__bind_int64(st, 2, id);
 	crm__buf_putc(&json, '[');
@@ -310,13 +342,14 @@ int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 		mark = json.len;
 		/* Only field-level data is filtered; an entry edited into
 		 * something else shows as a string (verify reports it). */
-		if (put_readable(db, &json, form, id, data, len)) {
+		if (put_readable(db, &json, &rd, data, len)) {
 			json.len = mark;
 			crm__json_str(&json, data, len);
 		}
 		crm__buf_putc(&json, '}');
 	}
 	crm__buf_putc(&json, ']');
+	reader_close(&rd);
 	return crm__stmt_give_listing(db, st, rc, &json, out);
 }
 
@@ -505,19 +538,19 @@ int crm_record_at(crm_db *db, const char *form, int64_t id, int64_t at_ms, char 
 	state s = { 0 };
 	crm__buf json = CRM__BUF_INIT;
 	const char *owner = NULL;
+	reader rd;
 	int rc;
 
 	if ((rc = crm__enter_out(db, out)) || (rc = check_name(db, form)) || (rc = crm__audit_flush(db)))
 		return rc;
-	if (!crm__audit_may_read(db, form, id, NULL))
-		return not_found(db, form, id, at_ms);
-	if ((rc = rebuild(db, form, id, at_ms, 0, &s, NULL))) {
+	if (!reader_open(db, form, id, &rd))
+		rc = not_found(db, form, id, at_ms);
+	else if ((rc = rebuild(db, form, id, at_ms, 0, &s, NULL)) == CRM_OK && !s.exists)
+		rc = not_found(db, form, id, at_ms);
+	if (rc) {
+		reader_close(&rd);
 		state_free(&s);
 		return rc;
-	}
-	if (!s.exists) {
-		state_free(&s);
-		return not_found(db, form, id, at_ms);
 	}
 	crm__buf_puts(&json, "{\"id\":");
 	crm__buf_i64(&json, id);
@@ -526,7 +559,7 @@ int crm_record_at(crm_db *db, const char *form, int64_t id, int64_t at_ms, char 
 			owner = s.values[i];
 			continue;
 		}
-		if (!crm__audit_may_read(db, form, id, s.names[i]))
+		if (!reader_field(&rd, s.names[i]))
 			continue;
 		crm__buf_putc(&json, ',');
 		crm__json_cstr(&json, s.names[i]);
@@ -538,10 +571,11 @@ int crm_record_at(crm_db *db, const char *form, int64_t id, int64_t at_ms, char 
 	crm__buf_puts(&json, ",\"updated_at\":");
 	put_iso(&json, s.updated);
 	crm__buf_puts(&json, ",\"owner\":");
-	crm__buf_puts(&json, owner && crm__audit_may_read(db, form, id, "owner") ? owner : "null");
+	crm__buf_puts(&json, owner && reader_field(&rd, "owner") ? owner : "null");
 	crm__buf_puts(&json, ",\"version\":");
 	crm__buf_i64(&json, s.version);
 	crm__buf_putc(&json, '}');
+	reader_close(&rd);
 	state_free(&s);
 	if (json.oom)
 		return crm__error_oom(db);
@@ -554,7 +588,7 @@ int crm_record_at(crm_db *db, const char *form, int64_t id, int64_t at_ms, char 
 /* The update that brings the record back: the fields of the target state
  * that the form still has and that are set by writes (not computed, not
  * rollups), and the owner. */
-static void revert_json(crm_db *db, crm__buf *b, const crm__form *form, int64_t id, const state *s)
+static void revert_json(crm__buf *b, const crm__form *form, const reader *rd, const state *s)
 {
 	int n = 0;
 
@@ -564,7 +598,7 @@ static void revert_json(crm_db *db, crm__buf *b, const crm__form *form, int64_t 
 		int owner = strcmp(s->names[i], "owner") == 0;
 		if (!owner && (!f || f->type == CRM_TYPE_COMPUTED || f->rollup))
 			continue;
-		if (!crm__audit_may_read(db, form->name, id, s->names[i]))
+		if (!reader_field(rd, s->names[i]))
 			continue;
 		put_key(b, &n, s->names[i]);
 		crm__buf_puts(b, s->values[i]);
@@ -572,8 +606,8 @@ static void revert_json(crm_db *db, crm__buf *b, const crm__form *form, int64_t 
 	crm__buf_putc(b, '}');
 }
 
-static int revert_in(crm_db *db, const char *form_name, int64_t id, int64_t version, crm__record *rec,
-		     crm__errors *errs)
+static int revert_in(crm_db *db, const char *form_name, int64_t id, int64_t version, const reader *rd,
+		     crm__record *rec, crm__errors *errs)
 {
 	crm__write w = { .op = CRM__WRITE_UPDATE, .id = id, .errs = errs, .rec = rec, .revert_to = version };
 	crm__buf json = CRM__BUF_INIT;
@@ -596,7 +630,7 @@ static int revert_in(crm_db *db, const char *form_name, int64_t id, int64_t vers
 		rc = crm__error(db, CRM_ENOTFOUND, "%s record %lld has no audited version %lld", form_name, (long long)id,
 				(long long)version);
 	if (rc == CRM_OK) {
-		revert_json(db, &json, w.form, id, &s);
+		revert_json(&json, w.form, rd, &s);
 		w.expected_version = sys[4].i;
 		if (json.oom || crm__record_reset(rec, w.form))
 			rc = crm__error_oom(db);
@@ -614,20 +648,26 @@ int crm_record_revert(crm_db *db, const char *form, int64_t id, int64_t version)
 {
 	crm__errors errs = { 0 };
 	crm__record rec;
+	reader rd;
 	int rc;
 
 	if (!db)
 		return CRM_EMISUSE;
 	if ((rc = crm__enter_deferred(db)) || (rc = check_name(db, form)))
 		return rc;
-	if (!crm__audit_may_read(db, form, id, NULL))
-		return not_found(db, form, id, -1);
-	if (version <= 0)
-		return crm__error(db, CRM_EINVAL, "a version is 1 or more, not %lld", (long long)version);
+	if (!reader_open(db, form, id, &rd))
+		rc = not_found(db, form, id, -1);
+	else if (version <= 0)
+		rc = crm__error(db, CRM_EINVAL, "a version is 1 or more, not %lld", (long long)version);
+	if (rc) {
+		reader_close(&rd);
+		return rc;
+	}
 	crm__errors_reset(&errs, db);
 	crm__record_init(&rec);
 	if ((rc = crm__tx_begin(db)) == CRM_OK)
-		rc = crm__tx_end(db, revert_in(db, form, id, version, &rec, &errs));
+		rc = crm__tx_end(db, revert_in(db, form, id, version, &rd, &rec, &errs));
+	reader_close(&rd);
 	crm__errors_free(&errs);
 	crm__record_free(&rec);
 	return rc;
