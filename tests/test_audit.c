@@ -733,6 +733,39 @@ TEST(test_audit__history_lists_entries_oldest_first)
 	crm_close(db);
 }
 
+/* As a rep, another rep's record has no trail: history, record_at and
+ * revert answer as for an id that never existed, and change nothing; her
+ * own record's trail leaves out the field she may not read. */
+TEST(test_audit__the_trail_answers_as_the_access_rules_allow)
+{
+	crm_db *db = test_db();
+	char *json = NULL, missing[256];
+	int64_t ann_deal, bob_deal;
+
+	apply(db, "{'form':'deal','fields':[{'name':'title','type':'text'},{'name':'margin','type':'integer'}],"
+		  " 'permissions':[{'roles':['rep'],'allow':['read','create','update'],"
+		  "  'rows':{'field':'owner','op':'eq','actor':'user'},'fields':{'margin':'hidden'}}]}");
+	bob_deal = insert(db, "deal", "{'title':'Bob','margin':7,'owner':'bob'}");
+	ann_deal = insert(db, "deal", "{'title':'Ann','margin':9,'owner':'ann'}");
+	CHECK_OK(db, crm_actor_set(db, "ann", "rep"));
+	CHECK_OK(db, update(db, "deal", ann_deal, "{'title':'Ann 2'}"));
+	CHECK_RC(db, crm_audit_history(db, "deal", 99, &json), CRM_ENOTFOUND);
+	snprintf(missing, sizeof missing, "%s", crm_errmsg(db));
+	CHECK_RC(db, crm_audit_history(db, "deal", bob_deal, &json), CRM_ENOTFOUND);
+	CHECK(strcmp(crm_errmsg(db), missing) != 0 && strstr(crm_errmsg(db), "no deal record with id"));
+	CHECK_RC(db, crm_record_at(db, "deal", bob_deal, T0 + 1000, &json), CRM_ENOTFOUND);
+	CHECK_RC(db, crm_record_revert(db, "deal", bob_deal, 1), CRM_ENOTFOUND);
+	CHECK_HAS(history(db, "deal", ann_deal), "\"title\":[\"Ann\",\"Ann 2\"]");
+	CHECK(strstr(history(db, "deal", ann_deal), "margin") == NULL);
+	CHECK(strstr(record_at(db, "deal", ann_deal, T0 + 1000), "\"title\":\"Ann 2\"") != NULL);
+	CHECK(strstr(record_at(db, "deal", ann_deal, T0 + 1000), "margin") == NULL);
+	CHECK_OK(db, crm_actor_set(db, NULL, NULL));
+	CHECK_HAS(history(db, "deal", ann_deal), "\"margin\":9");
+	CHECK_HAS(test_get(db, "deal", bob_deal), "\"title\":\"Bob\"");
+	crm_free(json);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__cascades_and_set_null_are_audited_on_each_record),
 	  T(test_audit__transitions_timers_approvals_and_applies), T(test_audit__batch_inserts_are_audited_with_their_ids),
@@ -749,4 +782,4 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__the_documented_encoding_gives_the_stored_hash),
 	  T(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding),
 	  T(test_audit__a_key_makes_entries_hmacs_only_its_holder_verifies),
-	  T(test_audit__history_lists_entries_oldest_first))
+	  T(test_audit__history_lists_entries_oldest_first), T(test_audit__the_trail_answers_as_the_access_rules_allow))
