@@ -14,6 +14,7 @@
 #include "core/db_int.h"
 #include "core/json_parse.h"
 #include "crm/io.h"
+#include "store/schema.h"
 #include "export_int.h"
 
 enum { FMT_CSV, FMT_NDJSON, FMT_JSON, FMT_XLSX };
@@ -98,16 +99,6 @@ static void export_close(crm__export *e)
 	crm__free(e->name);
 }
 
-static int is_system(const char *name)
-{
-	static const char *const sys[] = { "id", "created_at", "updated_at", "owner", "version" };
-
-	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
-		if (strcmp(name, sys[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* The label of field `name` in the form definition `def`, or NULL. */
 static const char *field_label(const cJSON *def, const char *name)
 {
@@ -162,7 +153,7 @@ static int columns(crm__export *e, const options *o)
 			rc = crm__error_oom(e->db);
 			break;
 		}
-		if (e->cur && !o->system && is_system(name))
+		if (e->cur && !o->system && crm__is_system_column(name))
 			continue;
 		if (o->labels) {
 			const char *l = e->cur ? field_label(def, name) : crm_report_column_label(e->rep, i);
