@@ -226,6 +226,19 @@ TEST(test_export__xlsx_is_a_zip_streamed_through_the_callback)
 	CHECK(s.b.p && memcmp(s.b.p, "PK\x03\x04", 4) == 0);
 	CHECK(s.calls >= 1);
 	CHECK_RC(db, run(db, "{'form':'item'}", "{'format':'xlsx','bom':true}", &s), CRM_EINVAL);
+	/* a cell past Excel's 32,767 characters is refused, never cut */
+	{
+		char *row = malloc(40100);
+		memcpy(row, "{\"notes\":\"", 10);
+		memset(row + 10, 'x', 40000);
+		memcpy(row + 40010, "\"}", 3);
+		CHECK_OK(db, crm_record_insert(db, "item", row, NULL));
+		free(row);
+	}
+	CHECK_RC(db, run(db, "{'form':'item'}", "{'format':'xlsx'}", &s), CRM_ELIMIT);
+	CHECK_HAS(crm_errmsg(db), "row 3, column notes holds more than 32767 characters");
+	CHECK_INT(s.calls, 0);
+	CHECK_OK(db, run(db, "{'form':'item'}", "{'format':'csv'}", &s));
 	crm__buf_free(&s.b);
 	crm_close(db);
 }

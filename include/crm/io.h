@@ -35,7 +35,8 @@ typedef int (*crm_write_fn)(void *payload, const void *data, size_t len);
  * back unchanged, and fields hidden from the actor are not exported. The
  * value spellings (re-importable by crm_import_*) are in
  * docs/integration.md "Export". When the export fails midway, `write` has
- * received a partial document.
+ * received a partial document. `write` must not call libcrm on `db`
+ * (its cursor is open); it may be slow (it is the export's back pressure).
  */
 CRM_EXTERN(int) crm_export(crm_db *db, const char *what_json, const char *options_json, crm_write_fn write,
 			   void *payload);
