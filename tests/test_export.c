@@ -153,6 +153,15 @@ TEST(test_export__labels_head_the_columns_and_must_name_one_column_each)
 	CHECK_INT(s.calls, 0);
 	CHECK_OK(db, run(db, "{'form':'dup'}", "{'headers':'names'}", &s));
 	CHECK_STR(s.b.p, "a,b\r\n");
+	/* nor a label that is another field's name: the importer tries names first */
+	CHECK_OK(db, crm_apply(db, "{\"form\":\"dup\",\"fields\":[{\"name\":\"a\",\"type\":\"text\",\"label\":\"b\"},"
+				   "{\"name\":\"b\",\"type\":\"text\",\"label\":\"Y\"}]}"));
+	CHECK_RC(db, run(db, "{'form':'dup','query':{'fields':['a']}}", "{'headers':'labels'}", &s), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "column a is labelled \"b\", the name of another field");
+	CHECK_OK(db, crm_apply(db, "{\"form\":\"dup\",\"fields\":[{\"name\":\"a\",\"type\":\"text\",\"label\":\"a\"},"
+				   "{\"name\":\"b\",\"type\":\"text\",\"label\":\"Y\"}]}"));
+	CHECK_OK(db, run(db, "{'form':'dup'}", "{'headers':'labels'}", &s));
+	CHECK_STR(s.b.p, "a,Y\r\n");
 	crm__buf_free(&s.b);
 	crm_close(db);
 }

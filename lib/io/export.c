@@ -114,18 +114,31 @@ static const char *field_label(const cJSON *def, const char *name)
 	return NULL;
 }
 
-/* Labels are headers only when they name one column each: the importer
- * maps them back to fields, so a shared label would be ambiguous. */
-static int labels_unique(crm__export *e)
+/* Labels head the columns only when the importer can map each back to its
+ * own field: no two alike, and none the name of another field of the form
+ * (names are tried first). `def` is the form's definition (NULL: a report). */
+static int labels_unambiguous(crm__export *e, const cJSON *def)
 {
-	for (int k = 0; k < e->ncols; k++)
+	const cJSON *f;
+
+	for (int k = 0; k < e->ncols; k++) {
+		const char *name = crm_row_column_name(e->row, e->col[k]);
 		for (int j = 0; j < k; j++)
 			if (strcmp(e->header[j], e->header[k]) == 0)
 				return crm__error(e->db, CRM_EINVAL,
 						  "columns %s and %s share the label \"%s\", which the file could not be read back "
 						  "by: export with \"headers\": \"names\" or give them distinct labels",
-						  crm_row_column_name(e->row, e->col[j]), crm_row_column_name(e->row, e->col[k]),
-						  e->header[k]);
+						  crm_row_column_name(e->row, e->col[j]), name, e->header[k]);
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(def, "fields"))
+		{
+			const cJSON *n = cJSON_GetObjectItemCaseSensitive(f, "name");
+			if (cJSON_IsString(n) && strcmp(n->valuestring, e->header[k]) == 0 && strcmp(n->valuestring, name) != 0)
+				return crm__error(e->db, CRM_EINVAL,
+						  "column %s is labelled \"%s\", the name of another field, which the file could not "
+						  "be read back by: export with \"headers\": \"names\" or change the label",
+						  name, e->header[k]);
+		}
+	}
 	return CRM_OK;
 }
 
@@ -163,8 +176,10 @@ static int columns(crm__export *e, const options *o)
 		if (!(e->header[e->ncols++] = crm__strdup(h)))
 			rc = crm__error_oom(e->db);
 	}
+	if (!rc && o->labels)
+		rc = labels_unambiguous(e, def);
 	cJSON_Delete(def);
-	return rc || !o->labels ? rc : labels_unique(e);
+	return rc;
 }
 
 /* A member of the `what` object of the right JSON type, or an error. */
