@@ -131,7 +131,7 @@ static int check_globals(cli *c, const char *verb)
 		return rc;
 	if (c->log_level && cli_log_level(c->log_level) == -2)
 		return cli_usage_error("--log-level must be debug, info, warn, error or off, not '%s'", c->log_level);
-	if ((rc = cli_parse_format(c, cli_verb_formats(verb), &format)))
+	if (cli_verb_formats(verb) && (rc = cli_parse_format(c, cli_verb_formats(verb), &format)))
 		return rc;
 	if (c->max_input) {
 		if ((rc = cli_parse_int(c->max_input, 1, INT64_MAX / 4, "--max-input", &n)))

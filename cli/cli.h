@@ -194,6 +194,7 @@ int cli_verb_reject(cli *c, int argc, char **argv);
 int cli_verb_migrate_workflow(cli *c, int argc, char **argv);
 int cli_verb_decide(cli *c, int argc, char **argv);
 int cli_verb_report(cli *c, int argc, char **argv);
+int cli_verb_export(cli *c, int argc, char **argv);
 int cli_verb_whoami(cli *c, int argc, char **argv);
 int cli_verb_can(cli *c, int argc, char **argv);
 

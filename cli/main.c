@@ -51,6 +51,12 @@ static const char usage_text[] =
 	"reports:\n"
 	"  report NAME [--param K=V ...] [--explain] [--drill ROW-JSON]\n"
 	"\n"
+	"data:\n"
+	"  export (FORM [--query JSON] | --report NAME [--params JSON]) [--headers names|labels]\n"
+	"         [--out FILE] [--bom] [--system]\n"
+	"                                     a query or report as --format csv (default), ndjson, json or\n"
+	"                                     xlsx (needs --out); --out writes the file whole or not at all\n"
+	"\n"
 	"access:\n"
 	"  whoami                             print the actor --as names (no --db needed)\n"
 	"  can ACTOR VERB FORM [ID]           explain whether ACTOR (as --as takes it) may VERB (read, create,\n"
@@ -313,6 +319,8 @@ static const struct verb {
 	{ "audit", cli_verb_audit, JSON_ONLY },
 	{ "record-at", cli_verb_record_at, RECORDS },
 	{ "revert", cli_verb_revert, RECORDS },
+	/* export checks its own --format (csv, ndjson, json, xlsx): the library refuses others */
+	{ "export", cli_verb_export, 0 },
 	{ "whoami", cli_verb_whoami, JSON_ONLY },
 	{ "can", cli_verb_can, JSON_ONLY },
 };

@@ -241,6 +241,21 @@ static int op_binding_reads(crm_db *db)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
+static int discard(void *payload, const void *data, size_t len)
+{
+	(void)payload, (void)data, (void)len;
+	return 0;
+}
+
+/* An export of a query under labels and of a report (include/crm/io.h). */
+static int op_export(crm_db *db)
+{
+	int rc = crm_export(db, "{\"form\":\"deal\",\"query\":{\"sort\":[\"-amount\"]}}",
+			    "{\"format\":\"ndjson\",\"headers\":\"labels\"}", discard, NULL);
+
+	return rc ? rc : crm_export(db, "{\"report\":\"by_stage\"}", "{\"bom\":true}", discard, NULL);
+}
+
 static crm_db *setup(int with_deal)
 {
 	crm_db *db = test_db();
@@ -327,6 +342,7 @@ TEST(test_alloc__report_as_an_actor_fails_cleanly_at_every_allocation)
 TEST(test_alloc__decide_fails_cleanly_at_every_allocation) { every_failure("decide", op_decide, 0); }
 TEST(test_alloc__migration_fails_cleanly_at_every_allocation) { every_failure("migrate", op_migrate, 1); }
 TEST(test_alloc__apply_plan_fails_cleanly_at_every_allocation) { every_failure("plan", op_plan, 1); }
+TEST(test_alloc__export_fails_cleanly_at_every_allocation) { every_failure("export", op_export, 1); }
 TEST(test_alloc__binding_reads_fail_cleanly_at_every_allocation) { every_failure("binding reads", op_binding_reads, 1); }
 
 /* libcrm never touches cJSON's hooks: a host's own cJSON use keeps the
@@ -390,4 +406,5 @@ TEST_LIST(T(test_alloc__host_cjson_hooks_untouched_by_allocator_open_apply),
 	  T(test_alloc__report_as_an_actor_fails_cleanly_at_every_allocation),
 	  T(test_alloc__decide_fails_cleanly_at_every_allocation), T(test_alloc__migration_fails_cleanly_at_every_allocation),
 	  T(test_alloc__apply_plan_fails_cleanly_at_every_allocation),
-	  T(test_alloc__binding_reads_fail_cleanly_at_every_allocation))
+	  T(test_alloc__binding_reads_fail_cleanly_at_every_allocation),
+	  T(test_alloc__export_fails_cleanly_at_every_allocation))

@@ -102,6 +102,9 @@ same 0 report by_stage
 same 0 report by_stage --format csv
 same 0 check
 same 0 check deal
+same 0 export deal --query '{"sort": ["id"]}'
+same 0 export deal --query '{"sort": ["id"]}' --format ndjson --headers labels --system
+same 0 export --report by_stage --format json
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

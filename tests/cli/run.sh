@@ -1387,5 +1387,119 @@ crm audit verify --head nothex
 want_error 1
 end
 
+# ---- export (docs/integration.md "Export") ----
+EXDB=$T/export.db
+ex() {
+	"$CRM" --db "$EXDB" --now 2026-01-02T03:04:05Z "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	sanitizer_check
+}
+"$CRM" --db "$EXDB" apply - >/dev/null <<'JSON'
+[{"form": "deal", "fields": [
+   {"name": "title", "type": "text", "label": "Title"},
+   {"name": "amount", "type": "decimal", "label": "Amount"},
+   {"name": "margin", "type": "decimal", "label": "Margin"},
+   {"name": "closed", "type": "date"},
+   {"name": "at", "type": "datetime"},
+   {"name": "won", "type": "boolean"},
+   {"name": "tags", "type": "multi_enum", "options": ["vip", "new"]}],
+  "permissions": [{"roles": ["rep"], "allow": ["read"], "rows": {"field": "owner", "op": "eq", "actor": "user"},
+                   "fields": {"margin": "hidden"}}]},
+ {"report": "by_won", "source": "deal", "dimensions": [{"field": "won", "label": "Won"}],
+  "measures": [{"name": "n", "agg": "count", "label": "Deals"}, {"name": "sum", "agg": "sum", "field": "amount"}]}]
+JSON
+"$CRM" --db "$EXDB" --now 2026-01-02T03:04:05Z insert deal - >/dev/null <<'JSON'
+{"title": "Big, \"one\"", "amount": "1200.50", "margin": "7.25", "closed": "2026-03-01", "at": "2026-03-01T08:00:00+08:00", "won": true, "tags": ["vip", "new"], "owner": "ann"}
+{"title": "张三的单", "amount": "3", "owner": "bob"}
+JSON
+
+begin "export writes CSV by default, labels as headers, and the system columns on request"
+ex export deal
+want_rc 0; want_no_err
+want_out "$(printf 'title,amount,margin,closed,at,won,tags\r\n"Big, ""one""",1200.50,7.25,2026-03-01,2026-03-01T00:00:00.000Z,true,"[""vip"",""new""]"\r\n张三的单,3.00,,,,,\r')"
+ex export deal --headers labels --query '{"fields": ["title", "amount"], "sort": ["-amount"], "limit": 1}' --bom
+want_rc 0
+want_out "$(printf '\xef\xbb\xbfTitle,Amount\r\n"Big, ""one""",1200.50\r')"
+ex export deal --format ndjson --system --query '{"fields": ["title"]}'
+want_out "$(printf '%s\n%s' '{"id":1,"title":"Big, \"one\"","created_at":"2026-01-02T03:04:05.000Z","updated_at":"2026-01-02T03:04:05.000Z","owner":"ann","version":1}' \
+	'{"id":2,"title":"张三的单","created_at":"2026-01-02T03:04:05.000Z","updated_at":"2026-01-02T03:04:05.000Z","owner":"bob","version":1}')"
+ex --format json export deal --query '{"fields": ["amount"]}'
+want_out "$(printf '[\n{"amount":1200.50},\n{"amount":3.00}\n]')"
+end
+
+begin "export of NDJSON inserts back unchanged"
+ex export deal --format ndjson
+cp "$T/out" "$T/deals.ndjson"
+"$CRM" --db "$T/export2.db" apply - >/dev/null <<<"$("$CRM" --db "$EXDB" form deal | sed 's/"permissions":\[[^]]*\]\]*}*\],*//')"
+"$CRM" --db "$T/export2.db" insert deal @"$T/deals.ndjson" >/dev/null 2>"$T/err" || problem "insert failed: $(cat "$T/err")"
+"$CRM" --db "$T/export2.db" export deal --format ndjson >"$T/out" 2>"$T/err"
+cmp -s "$T/out" "$T/deals.ndjson" || problem "the round trip changed the records: $(diff "$T/deals.ndjson" "$T/out")"
+end
+
+begin "export --report writes the report's columns"
+ex export --report by_won --headers labels
+want_rc 0
+want_out "$(printf 'Won,Deals,sum\r\n,1,3.00\r\ntrue,1,1200.50\r')"
+ex export --report by_won --params '{}' --format ndjson
+want_out_has '{"won":true,"n":1,"sum":1200.50}'
+end
+
+begin "export as a rep reads her rows only, without the hidden field"
+ex --as ann:rep export deal
+want_rc 0
+want_out "$(printf 'title,amount,closed,at,won,tags\r\n"Big, ""one""",1200.50,2026-03-01,2026-03-01T00:00:00.000Z,true,"[""vip"",""new""]"\r')"
+ex --as ann:rep export deal --query '{"fields": ["margin"]}'
+want_error 6; want_err_has "field 'margin' is hidden"
+ex --as eve:guest export deal --format ndjson
+want_rc 0; want_no_out
+end
+
+begin "export --out writes XLSX with typed cells, checked in the sheet's XML"
+ex export deal --out "$T/deals.xlsx" --headers labels
+want_rc 0; want_no_out; want_no_err
+if command -v unzip >/dev/null; then
+	unzip -p "$T/deals.xlsx" xl/worksheets/sheet1.xml >"$T/sheet.xml"
+	unzip -p "$T/deals.xlsx" xl/styles.xml >"$T/styles.xml"
+else
+	python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); open(sys.argv[2], "wb").write(z.read("xl/worksheets/sheet1.xml")); open(sys.argv[3], "wb").write(z.read("xl/styles.xml"))' \
+		"$T/deals.xlsx" "$T/sheet.xml" "$T/styles.xml"
+fi
+for want in '<t>Title</t>' '<t>Big, "one"</t>' '<v>1200.5</v>' '<v>46082</v>' '<v>46082</v>' \
+	't="b"><v>1</v>' '<t>["vip","new"]</t>' '<t>张三的单</t>' '<dimension ref="A1:G3"/>'; do
+	grep -qF -- "$want" "$T/sheet.xml" || problem "sheet lacks $want"
+done
+grep -qF 'formatCode="yyyy-mm-dd"' "$T/styles.xml" || problem "no date format"
+grep -qF 'formatCode="0.00"' "$T/styles.xml" || problem "no decimal format"
+ex export deal --format xlsx
+want_error 2; want_err_has "--out"
+end
+
+begin "export refuses bad requests and leaves no file behind"
+ex export deal --format xml
+want_error 1; want_err_has 'options.format'
+ex export deal --headers titles
+want_error 1; want_err_has 'options.headers'
+ex export deal --query '{"fields": '
+want_error 1
+ex export deal --query '{"filter": {"field": "title; DROP TABLE deal", "op": "eq", "value": 1}}'
+want_error 1
+ex export nope
+want_error 3
+ex export deal --report by_won
+want_error 2
+ex export
+want_error 2
+ex export deal --params '{}'
+want_error 2
+ex export deal --out "$T/none/x.csv"
+want_error 1
+ex export nope --out "$T/nope.csv"
+want_error 3
+[[ ! -e $T/nope.csv ]] || problem "a refused export left a file"
+ls "$T" | grep -q 'nope.csv\.' && problem "a temporary file was left"
+ex export deal --bom --format json
+want_error 1; want_err_has 'options.bom'
+end
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
