@@ -63,13 +63,50 @@ static void put_int(crm__buf *b, crm__stmt *st, int c)
 		crm__buf_i64(b, crm__column_int64(st, c));
 }
 
-int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
+void crm__event_select(crm_db *db, crm__buf *sql)
+{
+	crm__buf_printf(sql, "SELECT id, at, type, form, record, instance, actor, payload, %s(payload) FROM crm_event",
+			db->be->dialect->json_valid);
+}
+
+int crm__event_rows(crm__stmt *st, crm__buf *json, int *n, int64_t *last_seq)
 {
 	/* The payload is JSON the engines wrote; a row changed by hand to
 	 * something else comes out as a string rather than breaking the array. */
+	char iso[32];
+	int rc;
+
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		*last_seq = crm__column_int64(st, 0);
+		crm__buf_puts(json, (*n)++ ? ",{\"seq\":" : "{\"seq\":");
+		crm__buf_i64(json, *last_seq);
+		crm__buf_puts(json, ",\"at\":\"");
+		crm__buf_put(json, iso, crm__datetime_format(crm__column_int64(st, 1), iso));
+		crm__buf_puts(json, "\",\"name\":");
+		put_text(json, st, 2);
+		crm__buf_puts(json, ",\"form\":");
+		put_text(json, st, 3);
+		crm__buf_puts(json, ",\"record\":");
+		put_int(json, st, 4);
+		crm__buf_puts(json, ",\"instance\":");
+		put_int(json, st, 5);
+		crm__buf_puts(json, ",\"actor\":");
+		put_text(json, st, 6);
+		crm__buf_puts(json, ",\"payload\":");
+		if (crm__column_int(st, 8))
+			crm__buf_put(json, crm__column_text(st, 7), (size_t)crm__column_bytes(st, 7));
+		else
+			put_text(json, st, 7);
+		crm__buf_putc(json, '}');
+	}
+	return rc;
+}
+
+int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
+{
 	crm__buf json = CRM__BUF_INIT, sql = CRM__BUF_INIT;
 	crm__stmt *st;
-	char iso[32];
+	int64_t last = 0;
 	int rc, n = 0;
 
 	if ((rc = crm__enter_out(db, out)))
@@ -83,36 +120,14 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 				  (long long)after_seq);
 	if (limit <= 0)
 		return crm__error(db, CRM_EINVAL, "limit is the most events to return (at least 1), not %d", limit);
-	crm__buf_printf(&sql, "SELECT id, at, type, form, record, instance, actor, payload, %s(payload)"
-			      " FROM crm_event WHERE id > ? ORDER BY id LIMIT ?",
-			db->be->dialect->json_valid);
+	crm__event_select(db, &sql);
+	crm__buf_puts(&sql, " WHERE id > ? ORDER BY id LIMIT ?");
 	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
 	crm__bind_int64(st, 1, after_seq);
 	crm__bind_int64(st, 2, limit);
 	crm__buf_putc(&json, '[');
-	while ((rc = crm__step(st)) == CRM_ROW) {
-		crm__buf_puts(&json, n++ ? ",{\"seq\":" : "{\"seq\":");
-		crm__buf_i64(&json, crm__column_int64(st, 0));
-		crm__buf_puts(&json, ",\"at\":\"");
-		crm__buf_put(&json, iso, crm__datetime_format(crm__column_int64(st, 1), iso));
-		crm__buf_puts(&json, "\",\"name\":");
-		put_text(&json, st, 2);
-		crm__buf_puts(&json, ",\"form\":");
-		put_text(&json, st, 3);
-		crm__buf_puts(&json, ",\"record\":");
-		put_int(&json, st, 4);
-		crm__buf_puts(&json, ",\"instance\":");
-		put_int(&json, st, 5);
-		crm__buf_puts(&json, ",\"actor\":");
-		put_text(&json, st, 6);
-		crm__buf_puts(&json, ",\"payload\":");
-		if (crm__column_int(st, 8))
-			crm__buf_put(&json, crm__column_text(st, 7), (size_t)crm__column_bytes(st, 7));
-		else
-			put_text(&json, st, 7);
-		crm__buf_putc(&json, '}');
-	}
+	rc = crm__event_rows(st, &json, &n, &last);
 	crm__buf_putc(&json, ']');
 	return crm__stmt_give_listing(db, st, rc, &json, out);
 }
