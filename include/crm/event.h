@@ -104,6 +104,9 @@ CRM_EXTERN(int) crm_consumer_list(crm_db *db, char **out);
 /** Remove consumer `name` (CRM_ENOTFOUND when there is none): it no longer holds back crm_event_prune. */
 CRM_EXTERN(int) crm_consumer_drop(crm_db *db, const char *name);
 
+/** The newest sequence number in the outbox (0 when it is empty) in *out_seq: where a reader that wants only new events starts. */
+CRM_EXTERN(int) crm_event_head(crm_db *db, int64_t *out_seq);
+
 /**
  * Remove the events every consumer has acknowledged (at or below the
  * lowest position), and when `older_than_ms` > 0 only those whose time is

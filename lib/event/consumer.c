@@ -631,6 +631,22 @@ int crm_consumer_list(crm_db *db, char **out)
 	return states(db, NULL, out);
 }
 
+int crm_event_head(crm_db *db, int64_t *out_seq)
+{
+	int rc;
+
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (!out_seq)
+		return crm__error(db, CRM_EMISUSE, "no place for the answer (out_seq is NULL)");
+	*out_seq = 0;
+	if (!crm__actor_is_system(db))
+		return crm__error(db, CRM_EPERM, "the event outbox is read by the system actor only");
+	return head_seq(db, out_seq);
+}
+
 /* ---- crm_consumer_drop, crm_event_prune ---- */
 
 /* Run `st` (a DELETE ... RETURNING) to its end; *rows counts the rows. */
