@@ -433,6 +433,27 @@ TEST(test_consumer__only_the_system_actor_uses_consumers)
 	crm_close(db);
 }
 
+/* A payload written behind libcrm's back that is not JSON comes out as a
+ * string: the array stays well-formed (crm_event_list alike). */
+TEST(test_consumer_read__a_payload_edited_by_hand_comes_out_as_a_string)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+
+	emit(db, "ping", NULL, 0);
+	emit(db, "ping", NULL, 0);
+	CHECK(crm__exec(db, "UPDATE crm_event SET payload = '{\"a\": [1,' WHERE id = 1") == CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_event SET payload = '{\"a\": \"x\\u0000y\"}' WHERE id = 2") == CRM_OK);
+	CHECK_OK(db, crm_consumer_read(db, "erp", 10, &json));
+	CHECK_HAS(json, "\"payload\":\"{\\\"a\\\": [1,\"}");
+	CHECK_HAS(json, "\"payload\":\"{\\\"a\\\": \\\"x\\\\u0000y\\\"}\"}]");
+	crm_free(json);
+	CHECK_OK(db, crm_event_list(db, 0, 10, &json));
+	CHECK_HAS(json, "\"payload\":\"{\\\"a\\\": [1,\"}");
+	crm_free(json);
+	crm_close(db);
+}
+
 /* A read inside the host's transaction is part of it: rolled back, the lease never was. */
 TEST(test_consumer_read__in_a_host_transaction_rolls_back_with_it)
 {
@@ -459,4 +480,5 @@ TEST_LIST(T(test_consumer_read__each_consumer_keeps_its_own_position),
 	  T(test_consumer__hostile_names_options_and_limits_change_nothing),
 	  T(test_consumer__a_stored_filter_edited_by_hand_is_reported_not_trusted),
 	  T(test_consumer__only_the_system_actor_uses_consumers),
+	  T(test_consumer_read__a_payload_edited_by_hand_comes_out_as_a_string),
 	  T(test_consumer_read__in_a_host_transaction_rolls_back_with_it))

@@ -434,8 +434,7 @@ static int scan(crm_db *db, const consumer *c, int limit, crm__buf *json, int *n
 
 	if ((rc = filter_load(db, c->filter, &f)))
 		return rc;
-	crm__event_select(db, &sql);
-	crm__buf_puts(&sql, " WHERE id > ?");
+	crm__buf_puts(&sql, CRM__EVENT_SELECT " WHERE id > ?");
 	filter_sql(&f, &sql);
 	crm__buf_puts(&sql, " ORDER BY id LIMIT ?");
 	if ((st = crm__stmt_take_buf(db, &sql))) {
