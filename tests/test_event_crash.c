@@ -9,7 +9,9 @@
  * move on by two leases every second reader, so a lease left by a killed
  * reader has expired for the next pair and holds the other one back. At the
  * end a last reader drains the outbox, and the log shows that no event was
- * lost, none came out of order, and none came again once acknowledged. */
+ * lost, none came out of order, and none came again once acknowledged.
+ * Then three readers of one consumer at once beside two writers: each event
+ * exactly once, in commit order. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <signal.h>
@@ -54,16 +56,17 @@ static void log_line(int fd, char kind, int64_t a, int64_t b, int sync)
 		_exit(5);
 }
 
-/* The writer: transactions of 1 to 4 events until `stop` is closed; each
- * committed id goes to its log. Never killed. */
-static void writer(const char *path, const char *schema, const char *log_path, int stop, unsigned seed)
+/* A writer: transactions of 1 to 4 events until `stop` is closed (or, with
+ * stop < 0, until it wrote `most` events); each committed id goes to its
+ * log. Never killed. */
+static void writer(const char *path, const char *schema, const char *log_path, int stop, int most, unsigned seed)
 {
 	crm_db *db = test_open_shared(path, schema, 10000);
-	int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600), written = 0;
 
 	if (log < 0)
 		_exit(3);
-	while (!test_closed(stop, 0)) {
+	while (stop >= 0 ? !test_closed(stop, 0) : written < most) {
 		int64_t ids[4];
 		int k = 1 + (int)(next_random(&seed) % 4), rc;
 
@@ -73,7 +76,7 @@ static void writer(const char *path, const char *schema, const char *log_path, i
 			rc = rc == CRM_OK ? crm_commit(db) : (crm_rollback(db), rc);
 		}
 		if (rc == CRM_OK)
-			for (int i = 0; i < k; i++)
+			for (int i = 0; i < k; i++, written++)
 				log_line(log, 'W', ids[i], -1, 0);
 		else if (rc != CRM_EBUSY) {
 			fprintf(stderr, "writer: %s\n", crm_errdetail(db));
@@ -168,7 +171,14 @@ static pid_t start_reader(const char *path, const char *schema, const char *log_
 	return pid;
 }
 
-/* The committed ids, ascending (the writer's log). */
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The committed ids, ascending (the writers' log). */
 static int64_t *committed_ids(const char *log_path, size_t *n)
 {
 	FILE *f = fopen(log_path, "r");
@@ -184,6 +194,8 @@ static int64_t *committed_ids(const char *log_path, size_t *n)
 	}
 	if (f)
 		fclose(f);
+	if (v)
+		qsort(v, *n, sizeof *v, cmp_id);
 	return v;
 }
 
@@ -281,7 +293,7 @@ TEST(test_event_crash__sigkilled_readers_lose_nothing_reorder_nothing_repeat_onl
 	}
 	if ((wpid = fork()) == 0) {
 		close(stop[1]);
-		writer(path, schema, wlog_path, stop[0], seed);
+		writer(path, schema, wlog_path, stop[0], 0, seed);
 	}
 	close(stop[0]);
 	for (int it = 0; it < iterations; it++) {
@@ -313,4 +325,130 @@ TEST(test_event_crash__sigkilled_readers_lose_nothing_reorder_nothing_repeat_onl
 	test_remove_db(dir, path);
 }
 
-TEST_LIST(T(test_event_crash__sigkilled_readers_lose_nothing_reorder_nothing_repeat_only_unacknowledged))
+/* Has the consumer read everything (its position is the newest event)? */
+static int caught_up(crm_db *db)
+{
+	char *state = NULL;
+	const char *pos, *head;
+	int yes;
+
+	yes = crm_consumer_get(db, CONSUMER, &state) == CRM_OK && (pos = strstr(state, "\"position\":")) &&
+	      (head = strstr(state, "\"head\":")) && strtoll(pos + 11, NULL, 10) == strtoll(head + 7, NULL, 10);
+	crm_free(state);
+	return yes;
+}
+
+/* One of several readers reading at once, until the writers have stopped
+ * (`writers_done` closed) and everything is read. */
+static void busy_reader(const char *path, const char *schema, const char *log_path, int writers_done, unsigned seed)
+{
+	crm_db *db = test_open_shared(path, schema, 10000);
+	int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600), finished = 0;
+
+	if (log < 0)
+		_exit(3);
+	crm_clock_set(db, BASE_MS); /* one clock for all: a lease never expires */
+	for (;;) {
+		char *json = NULL;
+		int64_t last = 0;
+		int rc = crm_consumer_read(db, CONSUMER, 1 + (int)(next_random(&seed) % 20), &json);
+
+		if (rc == CRM_EBUSY)
+			continue;
+		if (rc != CRM_OK)
+			_exit(4);
+		for (const char *p = json; (p = strstr(p, "{\"seq\":")); p += 7)
+			log_line(log, 'D', last = strtoll(p + 7, NULL, 10), -1, 0);
+		crm_free(json);
+		if (last) {
+			while ((rc = crm_consumer_ack(db, CONSUMER, last)) == CRM_EBUSY)
+				;
+			if (rc != CRM_OK)
+				_exit(4);
+			continue;
+		}
+		/* Nothing: another reader holds the lease, or all is read. */
+		if (!finished)
+			finished = test_closed(writers_done, 0);
+		if (finished && caught_up(db))
+			break;
+		pause_us(500);
+	}
+	crm_close(db);
+	_exit(0);
+}
+
+/* Three readers of one consumer at once beside two writers whose
+ * transactions overlap: every event is handed out exactly once (a lease
+ * holds the others back), in commit order, none skipped. */
+TEST(test_event_crash__readers_of_one_consumer_at_once_get_each_event_once_in_order)
+{
+	char dir[64], path[256] = "", schema[64] = "", log_path[300], wlog_path[300];
+	unsigned seed = 777u;
+	pid_t writers[2], readers[3];
+	int done[2], status = 0;
+	size_t n = 0;
+	int64_t *ids;
+	crm_db *db;
+
+	test_temp_db(dir, path, sizeof path);
+	if (test_pg_url())
+		test_pg_schema(schema, sizeof schema);
+	snprintf(log_path, sizeof log_path, "%s/readers.log", dir);
+	snprintf(wlog_path, sizeof wlog_path, "%s/writer.log", dir);
+	db = test_open_shared(path, schema, 10000);
+	CHECK_OK(db, crm_consumer_set(db, CONSUMER, "{\"lease_ms\": 3600000}"));
+	crm_close(db);
+	if (pipe(done) != 0) {
+		CHECK(!"pipe");
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		if ((readers[i] = fork()) == 0) {
+			close(done[1]);
+			busy_reader(path, schema, log_path, done[0], seed + (unsigned)i);
+		}
+	close(done[0]);
+	for (int i = 0; i < 2; i++)
+		if ((writers[i] = fork()) == 0)
+			writer(path, schema, wlog_path, -1, 600, seed * 3 + (unsigned)i);
+	for (int i = 0; i < 2; i++) {
+		waitpid(writers[i], &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(done[1]);
+	alarm(120);
+	for (int i = 0; i < 3; i++) {
+		waitpid(readers[i], &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	alarm(0);
+	ids = committed_ids(wlog_path, &n);
+	{
+		FILE *f = fopen(log_path, "r");
+		int64_t seq, expect = next_after(ids, n, 0);
+		char kind;
+		size_t got = 0;
+
+		while (f && fscanf(f, " %c %" SCNd64, &kind, &seq) == 2) {
+			if (seq != expect) {
+				fprintf(stderr, "delivered %lld, expected %lld\n", (long long)seq, (long long)expect);
+				test_failures_++;
+				break;
+			}
+			expect = next_after(ids, n, seq);
+			got++;
+		}
+		if (f)
+			fclose(f);
+		CHECK_INT(got, n);
+		CHECK(n >= 1200);
+	}
+	free(ids);
+	unlink(log_path);
+	unlink(wlog_path);
+	test_remove_db(dir, path);
+}
+
+TEST_LIST(T(test_event_crash__sigkilled_readers_lose_nothing_reorder_nothing_repeat_only_unacknowledged),
+	  T(test_event_crash__readers_of_one_consumer_at_once_get_each_event_once_in_order))
