@@ -188,6 +188,8 @@ int cli_verb_fire(cli *c, int argc, char **argv);
 int cli_verb_tick(cli *c, int argc, char **argv);
 int cli_verb_history(cli *c, int argc, char **argv);
 int cli_verb_events(cli *c, int argc, char **argv);
+/* events.c: `events read|ack|tail|consumers|drop|prune ...`, else cli_verb_events */
+int cli_verb_event_stream(cli *c, int argc, char **argv);
 int cli_verb_instances(cli *c, int argc, char **argv);
 int cli_verb_approve(cli *c, int argc, char **argv);
 int cli_verb_reject(cli *c, int argc, char **argv);

@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"  migrate-workflow NAME              move instances to the workflow's latest version\n"
 	"  decide TABLE [JSON]                evaluate a decision table on an object of inputs\n"
 	"\n"
+	"event stream (system actor; docs/integration.md \"Consumers\"):\n"
+	"  events read CONSUMER [--limit N] [--filter JSON] [--lease-ms N] | ack CONSUMER SEQ\n"
+	"  events tail [--after SEQ] [--count N] [--interval MS]  (until Ctrl-C)\n"
+	"  events consumers | drop CONSUMER | prune [--older-than AGE]\n"
+	"\n"
 	"reports:\n"
 	"  report NAME [--param K=V ...] [--explain] [--drill ROW-JSON]\n"
 	"\n"
@@ -307,7 +312,7 @@ static const struct verb {
 	{ "fire", cli_verb_fire, RECORDS },
 	{ "tick", cli_verb_tick, JSON_ONLY },
 	{ "history", cli_verb_history, RECORDS },
-	{ "events", cli_verb_events, RECORDS },
+	{ "events", cli_verb_event_stream, RECORDS },
 	{ "instances", cli_verb_instances, RECORDS },
 	{ "approve", cli_verb_approve, RECORDS },
 	{ "reject", cli_verb_reject, RECORDS },

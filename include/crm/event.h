@@ -29,6 +29,93 @@ extern "C" {
  */
 CRM_EXTERN(int) crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out);
 
+/* ---- consumers: delivery, leases, retention (docs/integration.md) ----
+ *
+ * A consumer is a named reader of the outbox that the database remembers:
+ * its position (the last sequence number it acknowledged), a filter and a
+ * lease. crm_consumer_read hands out the next events after the position
+ * that match the filter, in commit order, and leases them for the
+ * consumer's lease_ms: until the lease ends or they are acknowledged, a
+ * read of the same consumer gets an empty array (one reader at a time per
+ * consumer; acknowledgements are cumulative). Unacknowledged events are
+ * handed out again once the lease has expired (the handle's clock,
+ * crm_now): delivery is at least once. crm_consumer_ack moves the
+ * position, never backwards. Events no consumer still needs are removed by
+ * crm_event_prune.
+ *
+ * Consumer names are 1 to 64 characters of a-z, 0-9, '_', '.' and '-'.
+ * Only the system actor uses consumers (CRM_EPERM otherwise, as for
+ * crm_event_list). Bad names, options or sequence numbers are CRM_EINVAL
+ * and change nothing. Inputs are borrowed; what comes back through
+ * `char **out` is the caller's, freed with crm_free.
+ */
+
+/**
+ * Create consumer `name`, or change its settings. `options_json` (NULL for
+ * none) is an object with any of
+ *   "filter": {"forms": ["deal", ...], "types": ["deal_won", "crm.*", ...]}
+ *             or null (every event): an event matches when its form is
+ *             one of "forms" (an event without a form never does) and its
+ *             name is one of "types" (a type ending in '*' is a prefix:
+ *             "crm.*", "*"); a list left out does not restrict; at most
+ *             100 entries each;
+ *   "lease_ms": how long a read leases its events, 1 .. 604800000 (7 days;
+ *             default 30000);
+ *   "start": "first" (default: the oldest event still in the outbox) or
+ *             "last" (only events after the newest one now), for a new
+ *             consumer; an existing consumer keeps its position.
+ * Members left out keep their current values (defaults for a new one).
+ */
+CRM_EXTERN(int) crm_consumer_set(crm_db *db, const char *name, const char *options_json);
+
+/**
+ * The next at most `limit` (1 .. 100000) events after consumer `name`'s
+ * position that match its filter, in commit order, as crm_event_list's
+ * JSON array in *out, leased to the caller. An empty array: nothing new,
+ * or the consumer's events are leased to a reader that has not yet
+ * acknowledged them. A consumer that does not exist is created with the
+ * defaults (crm_consumer_set).
+ */
+CRM_EXTERN(int) crm_consumer_read(crm_db *db, const char *name, int limit, char **out);
+
+/**
+ * Acknowledge every event of consumer `name` up to and including `seq`:
+ * its position becomes `seq` (a `seq` at or below the position changes
+ * nothing and succeeds, so an acknowledgement may be repeated). A `seq`
+ * beyond what the consumer was handed is CRM_EINVAL; an unknown consumer
+ * CRM_ENOTFOUND. Acknowledging the last event of a lease ends the lease.
+ */
+CRM_EXTERN(int) crm_consumer_ack(crm_db *db, const char *name, int64_t seq);
+
+/**
+ * Consumer `name`'s state as a JSON object in *out:
+ *   {"name", "position": last acknowledged seq, "delivered": the highest
+ *    seq it was handed (or passed over, not matching its filter),
+ *    "lease": null or {"to": seq, "until": ISO time} while a lease holds,
+ *    "lease_ms", "filter": object or null, "created_at": ISO time,
+ *    "head": the newest seq in the outbox (0 when empty)}.
+ * CRM_ENOTFOUND when there is no such consumer.
+ */
+CRM_EXTERN(int) crm_consumer_get(crm_db *db, const char *name, char **out);
+
+/** Every consumer's state (as crm_consumer_get), by name, as a JSON array in *out. */
+CRM_EXTERN(int) crm_consumer_list(crm_db *db, char **out);
+
+/** Remove consumer `name` (CRM_ENOTFOUND when there is none): it no longer holds back crm_event_prune. */
+CRM_EXTERN(int) crm_consumer_drop(crm_db *db, const char *name);
+
+/** The newest sequence number in the outbox (0 when it is empty) in *out_seq: where a reader that wants only new events starts. */
+CRM_EXTERN(int) crm_event_head(crm_db *db, int64_t *out_seq);
+
+/**
+ * Remove the events every consumer has acknowledged (at or below the
+ * lowest position), and when `older_than_ms` > 0 only those whose time is
+ * more than that long before crm_now. Without any consumer nothing has
+ * been acknowledged and nothing is removed. *out_removed (may be NULL)
+ * gets the number of events removed. `older_than_ms` < 0 is CRM_EINVAL.
+ */
+CRM_EXTERN(int) crm_event_prune(crm_db *db, int64_t older_than_ms, int64_t *out_removed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,14 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crm_event("
 	" {id}, at {int} NOT NULL, type TEXT NOT NULL,"
 	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});"
+	/* Named consumers of the outbox (lib/event/consumer.c): acked is the
+	 * position, delivered the highest seq handed out or passed over; a
+	 * lease (lease_to > 0) covers (acked, lease_to] until lease_until, and
+	 * nothing in (lease_to, scanned] matched the filter. */
+	"CREATE TABLE IF NOT EXISTS crm_consumer("
+	" name {text} PRIMARY KEY, acked {int} NOT NULL, delivered {int} NOT NULL,"
+	" lease_to {int} NOT NULL DEFAULT 0, lease_until {int} NOT NULL DEFAULT 0, scanned {int} NOT NULL DEFAULT 0,"
+	" lease_ms {int} NOT NULL, filter TEXT, created_at {int} NOT NULL){without_rowid};"
 	/* The audit trail (lib/audit, docs/audit.md): seq is the entry's place
 	 * in the chain (ids may skip where a transaction rolled back), prev and
 	 * hash are hex; crm_state's audit_seq (made by the first entry) is the

@@ -1501,5 +1501,108 @@ ex export deal --bom --format json
 want_error 1; want_err_has 'options.bom'
 end
 
+# ---- the event stream (its own database; only deal_won events are counted,
+# whatever else the engines append) ----
+saved_db=$DB
+DB=$T/events.db
+cat >"$T/events.json" <<'JSON'
+[{"form": "deal", "fields": [{"name": "name", "type": "text"}]},
+ {"workflow": "deal_flow", "form": "deal", "start_on": "create", "initial": "open",
+  "states": {"open": {}, "won": {"final": true}},
+  "transitions": [{"from": "open", "event": "win", "to": "won", "actions": [{"emit": "deal_won"}]}]}]
+JSON
+crm apply "$T/events.json"
+for i in 1 2 3; do
+	crm insert deal "{\"name\": \"d$i\"}"
+	crm fire deal "$i" win
+done
+WON='{"types": ["deal_won"]}'
+seq_of() { sed -n "${1}p" "$T/out" | sed 's/^{"seq":\([0-9]*\),.*/\1/'; }
+
+begin "events read leases the consumer's next events; ack moves its position; the lease expires by the clock"
+crm --now 2030-01-01T00:00:00Z events read erp --filter "$WON" --limit 2 --format ndjson
+want_rc 0; want_no_err
+[[ $(lines) == 2 ]] || problem "2 events wanted"
+want_out_has '"name":"deal_won","form":"deal","record":1'
+first=$(seq_of 1)
+second=$(seq_of 2)
+crm --now 2030-01-01T00:00:29Z events read erp
+want_rc 0; want_out '[]'
+crm --now 2030-01-01T00:00:30Z events read erp --limit 2 --format ndjson
+want_rc 0
+[[ $(seq_of 1) == "$first" && $(seq_of 2) == "$second" ]] || problem "the unacknowledged events again"
+crm --now 2030-01-01T00:00:31Z events ack erp "$second"
+want_rc 0; want_out_has "\"position\":$second,"; want_out_has '"lease":null'
+crm --now 2030-01-01T00:00:32Z events read erp --format ndjson
+want_rc 0
+[[ $(lines) == 1 ]] || problem "1 event wanted"
+want_out_has '"record":3'
+end
+
+begin "events ack refuses what was not handed out, bad numbers, unknown consumers and names"
+crm events ack erp 999999
+want_error 1; want_err_has "cannot be acknowledged"
+crm events ack erp -1
+want_error 2
+crm events ack erp x
+want_error 2
+crm events ack nobody 1
+want_error 3; want_err_has "no consumer named 'nobody'"
+crm events read "Bad Name"
+want_error 1; want_err_has "a consumer name is 1 to 64 characters"
+crm events read erp --filter '{"types": "deal_won"}'
+want_error 1; want_err_has "filter.types"
+crm events read erp --limit 0
+want_error 2
+crm --as bob events read erp
+want_error 6
+crm --as bob events consumers
+want_error 6
+end
+
+begin "events tail prints events one a line, follows new ones, and stops at --count or on SIGINT"
+crm events tail --after 0 --count 2
+want_rc 0
+[[ $(lines) == 2 ]] || problem "2 lines wanted"
+"$CRM" --db "$DB" events tail --count 1 --interval 20 >"$T/tail" 2>"$T/err" &
+tail_pid=$!
+sleep 0.5
+crm insert deal '{"name": "d4"}'
+crm fire deal 4 win
+wait "$tail_pid"
+rc=$?
+want_rc 0
+[[ $(wc -l <"$T/tail") == 1 ]] || problem "one new event wanted"
+timeout -s INT --preserve-status 1 "$CRM" --db "$DB" events tail --interval 50 >"$T/out" 2>"$T/err"
+rc=$?
+want_rc 0; want_no_out; want_no_err
+end
+
+begin "events consumers, prune and drop"
+crm events read late --filter "$WON"
+crm events consumers
+want_rc 0; want_out_has '{"name":"erp","position":'; want_out_has '{"name":"late","position":0,'
+crm events prune
+want_rc 0; want_out '{"removed":0}'
+crm events drop late
+want_rc 0; want_out '{"dropped":"late"}'
+crm events drop late
+want_error 3
+crm events prune --older-than 1x
+want_error 2
+crm events prune --older-than 0s
+want_rc 0; want_out_has '{"removed":'
+crm events consumers
+want_out_lacks '"late"'
+end
+
+begin "events FORM ID is still the record's workflow events"
+crm events deal 4
+want_rc 0; want_out '[]'
+crm events -- deal 1
+want_rc 0
+end
+DB=$saved_db
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
