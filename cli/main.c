@@ -11,10 +11,11 @@
 
 #include "cli.h"
 
-static const char usage_text[] =
-	"usage: crm [GLOBAL OPTIONS] VERB [ARGS] [GLOBAL OPTIONS]\n"
-	"\n"
-	"records:\n"
+/* By section: one string literal may not pass 4095 characters (C11). */
+static const char *const usage_text[] = {
+	("usage: crm [GLOBAL OPTIONS] VERB [ARGS] [GLOBAL OPTIONS]\n"
+	"\n"),
+	("records:\n"
 	"  apply [--plan] [--allow-data-loss] [PATH...]\n"
 	"                                     define or migrate metadata from *.json/*.lua files (stdin: -)\n"
 	"  forms                              list the forms\n"
@@ -28,14 +29,14 @@ static const char usage_text[] =
 	"             [--after TOKEN] [--with-token] [--no-system] [--query JSON]\n"
 	"  count FORM [--filter JSON]\n"
 	"  check [FORM]                       find records that raw SQL writes left invalid or stale\n"
-	"\n"
-	"audit trail:\n"
+	"\n"),
+	("audit trail:\n"
 	"  audit FORM ID                      the record's audit entries, oldest first\n"
 	"  audit verify [--head HEX]          check the hash chain (exit 1 when something was tampered with)\n"
 	"  record-at FORM ID TIME             the record as it was at TIME (also after its delete)\n"
 	"  revert FORM ID VERSION             bring the record back to an earlier version (audited)\n"
-	"\n"
-	"workflows:\n"
+	"\n"),
+	("workflows:\n"
 	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
 	"  fire FORM ID EVENT [JSON]          fire EVENT on the record's workflows (JSON: fields to write)\n"
 	"  fire --instance N EVENT [JSON]     fire EVENT on one instance\n"
@@ -47,27 +48,27 @@ static const char usage_text[] =
 	"  tick [--now TIME]                  fire the timers due now (or at TIME)\n"
 	"  migrate-workflow NAME              move instances to the workflow's latest version\n"
 	"  decide TABLE [JSON]                evaluate a decision table on an object of inputs\n"
-	"\n"
-	"event stream (system actor; docs/integration.md \"Consumers\"):\n"
+	"\n"),
+	("event stream (system actor; docs/integration.md \"Consumers\"):\n"
 	"  events read CONSUMER [--limit N] [--filter JSON] [--lease-ms N] | ack CONSUMER SEQ\n"
 	"  events tail [--after SEQ] [--count N] [--interval MS]  (until Ctrl-C)\n"
 	"  events consumers | drop CONSUMER | prune [--older-than AGE]\n"
-	"\n"
-	"reports:\n"
+	"\n"),
+	("reports:\n"
 	"  report NAME [--param K=V ...] [--explain] [--drill ROW-JSON]\n"
-	"\n"
-	"data:\n"
+	"\n"),
+	("data:\n"
 	"  export (FORM [--query JSON] | --report NAME [--params JSON]) [--headers names|labels]\n"
 	"         [--out FILE] [--bom] [--system]\n"
 	"                                     a query or report as --format csv (default), ndjson, json or\n"
 	"                                     xlsx (needs --out); --out writes the file whole or not at all\n"
-	"\n"
-	"access:\n"
+	"\n"),
+	("access:\n"
 	"  whoami                             print the actor --as names (no --db needed)\n"
 	"  can ACTOR VERB FORM [ID]           explain whether ACTOR (as --as takes it) may VERB (read, create,\n"
 	"                                     update, delete, fire:EVENT) FORM or record ID; exit 0 yes, 1 no\n"
-	"\n"
-	"global options (before or after the verb):\n"
+	"\n"),
+	("global options (before or after the verb):\n"
 	"  --db FILE         the database (default: $CRM_DB)\n"
 	"  --as ACTOR        act as USER[:ROLE,ROLE][;NAME=VALUE;NAME=V1|V2...] ('\\' escapes ;=|,:\\),\n"
 	"                    or as the actor JSON in @FILE\n"
@@ -77,10 +78,12 @@ static const char usage_text[] =
 	"  --max-input BYTES the most a command reads (default 64 MiB; also $CRM_MAX_INPUT)\n"
 	"  --init            let apply add libcrm's tables to an SQLite file of another application\n"
 	"  --help, --version; 'crm help VERB' or 'crm VERB --help' for one verb\n"
-	"\n"
-	"A JSON argument may be '-' (stdin) or '@FILE'; left out, it is read from stdin.\n"
+	"\n"),
+	("A JSON argument may be '-' (stdin) or '@FILE'; left out, it is read from stdin.\n"
 	"exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 constraint, 5 version conflict,\n"
-	"            6 not permitted\n";
+	"            6 not permitted\n"),
+	NULL,
+};
 
 static void print_error(const char *code, const char *msg)
 {
@@ -355,18 +358,20 @@ int cli_verb_help(const char *verb, FILE *out)
 	size_t n = strlen(verb);
 	int in = 0, found = 0;
 
-	for (const char *line = usage_text; *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t len = (size_t)(nl - line);
+	for (const char *const *section = usage_text; *section; section++)
+		for (const char *line = *section; *line;) {
+			const char *nl = strchr(line, '\n');
+			size_t len = (size_t)(nl - line);
 
-		if (len > n + 2 && strncmp(line, "  ", 2) == 0 && strncmp(line + 2, verb, n) == 0 && line[2 + n] == ' ')
-			in = found = 1;
-		else if (!(len > 4 && strncmp(line, "     ", 5) == 0))
-			in = 0;
-		if (in)
-			fprintf(out, "%s%.*s\n", found++ == 1 ? "usage: crm " : "       ", (int)(len - 2), line + 2);
-		line = nl + 1;
-	}
+			if (len > n + 2 && strncmp(line, "  ", 2) == 0 && strncmp(line + 2, verb, n) == 0 &&
+			    line[2 + n] == ' ')
+				in = found = 1;
+			else if (!(len > 4 && strncmp(line, "     ", 5) == 0))
+				in = 0;
+			if (in)
+				fprintf(out, "%s%.*s\n", found++ == 1 ? "usage: crm " : "       ", (int)(len - 2), line + 2);
+			line = nl + 1;
+		}
 	if (!found)
 		return unknown_verb(verb);
 	fputs("\nglobal options (--db, --as, --now, --format, --log-level, ...) may come before or after the verb:\n"
@@ -391,7 +396,8 @@ static int run(int argc, char **argv, cli *c)
 		c->help = 1, i++;
 	}
 	if (i >= argc) {
-		fputs(usage_text, c->help ? stdout : stderr);
+		for (const char *const *section = usage_text; *section; section++)
+			fputs(*section, c->help ? stdout : stderr);
 		return c->help ? cli_finish_output() : CLI_EXIT_USAGE;
 	}
 	for (size_t v = 0; v < NVERBS; v++)
