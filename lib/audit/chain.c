@@ -375,8 +375,8 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
 		s->pends = q;
 	s->last = q;
 	s->npends++;
-	db->before_commit = before_commit;
-	db->savepoint_end = savepoint_end;
+	db->before_commit[CRM__EXT_AUDIT] = before_commit;
+	db->savepoint_end[CRM__EXT_AUDIT] = savepoint_end;
 	if (out)
 		*out = q;
 	return CRM_OK;
