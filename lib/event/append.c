@@ -337,7 +337,13 @@ static int pend_add(crm_db *db, crm__event_state *s, const char *type, const cha
 	db->savepoint_end[CRM__EXT_EVENT] = savepoint_end;
 	if (out)
 		*out = q;
-	/* A long transaction appends as it goes, keeping memory bounded. */
+	return CRM_OK;
+}
+
+/* A long transaction appends as it goes, keeping memory bounded (the
+ * events lock is then held from there to its commit). */
+static int bounded(crm_db *db, crm__event_state *s)
+{
 	return s->npends >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
@@ -352,7 +358,7 @@ static int append(crm_db *db, const char *type, const char *form, int64_t record
 	if (!s)
 		return db->errcode;
 	if (db->tx_depth > 0 || db->host_tx)
-		return pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL);
+		return (rc = pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL)) ? rc : bounded(db, s);
 	if ((rc = crm__tx_begin(db)))
 		return rc;
 	return crm__tx_end(db, pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL));
@@ -405,7 +411,7 @@ int crm__event_create_queued(crm_db *db, const char *form, const char *data, siz
 	q->done_payload = *payload;
 	*done = queued_done;
 	*payload = q;
-	return CRM_OK;
+	return bounded(db, s);
 }
 
 /* ---- emitted events ---- */
