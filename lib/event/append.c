@@ -7,28 +7,20 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/kept.h"
 #include "core/json_parse.h"
 #include "core/json_scan.h"
 #include "crm/event.h"
 #include "event.h"
 
-#define ROWS_MAX 4    /* events per INSERT: statements of 4, 2 or 1 rows (few shapes to prepare) */
 #define PENDS_MAX 512 /* events kept before a transaction appends them */
 
 /* An event of the open transaction, appended just before it commits. */
 typedef struct pend {
-	struct pend *next, *prev;
-	int depth;           /* db->tx_depth when made: a savepoint rolled back below it drops it */
-	unsigned int serial; /* the transaction it belongs to (db->tx_serial) */
-	int64_t at, record, instance;
+	crm__kept k; /* first: its place in the transaction, its record */
+	int64_t at, instance;
 	const char *type, *form, *actor, *payload;
 	size_t len;
-	/* The event of a queued insert: the outcome callback it stands in for,
-	 * and the outcome (rc -1 until it came; the event is kept on CRM_ROW,
-	 * -2: not a queued insert). */
-	crm__queued_fn done;
-	void *done_payload;
-	int rc;
 	char text[]; /* payload, type, form and actor, in this one block */
 } pend;
 
@@ -41,13 +33,11 @@ typedef struct ids_note {
 } ids_note;
 
 struct crm__event_state {
-	/* In the order made; depths never decrease along the list. */
-	pend *pends, *last;
-	size_t npends;
+	crm__kept_list pends;
 	/* The ids this transaction (serial) appended: first..last (0: none). */
 	unsigned int serial;
 	int64_t first, last_id;
-	ids_note notes[ROWS_MAX + 1];
+	ids_note notes[CRM__KEPT_ROWS + 1];
 	unsigned int queued_serial; /* the transaction of the INSERTs in flight */
 	/* The host's after-commit hook; while it runs, the ranges committed
 	 * meanwhile wait in due_first..due_last for its next call. */
@@ -57,28 +47,13 @@ struct crm__event_state {
 	int64_t due_first, due_last;
 };
 
-static void pend_drop(crm__event_state *s, pend *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		s->pends = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	else
-		s->last = q->prev;
-	s->npends--;
-	crm__free(q);
-}
-
 static void state_free(void *p)
 {
 	crm__event_state *s = p;
 
 	if (!s)
 		return;
-	while (s->pends)
-		pend_drop(s, s->pends);
+	crm__kept_free_all(&s->pends);
 	crm__free(s);
 }
 
@@ -92,7 +67,7 @@ static crm__event_state *state_of(crm_db *db)
 		crm__error_oom(db);
 		return NULL;
 	}
-	for (int i = 0; i <= ROWS_MAX; i++)
+	for (int i = 0; i <= CRM__KEPT_ROWS; i++)
 		s->notes[i] = (ids_note){ s, i };
 	db->ext[CRM__EXT_EVENT] = s;
 	db->ext_free[CRM__EXT_EVENT] = state_free;
@@ -170,8 +145,10 @@ static void ids_done(void *payload, int rc, int64_t id)
 }
 
 /* Insert `n` events with one statement. */
-static int insert_rows(crm_db *db, crm__event_state *s, pend **rows, int n)
+static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 {
+	crm__event_state *s = ctx;
+	pend **rows = (pend **)kept;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc;
@@ -190,7 +167,7 @@ static int insert_rows(crm_db *db, crm__event_state *s, pend **rows, int n)
 		crm__bind_text(st, p + 2, q->type, -1);
 		if (q->form) {
 			crm__bind_text(st, p + 3, q->form, -1);
-			crm__bind_int64(st, p + 4, q->record);
+			crm__bind_int64(st, p + 4, q->k.record);
 		}
 		if (q->actor)
 			crm__bind_text(st, p + 5, q->actor, -1);
@@ -212,51 +189,16 @@ static int insert_rows(crm_db *db, crm__event_state *s, pend **rows, int n)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-/* Drop the events of transactions that ended without a commit (they come
- * first: events are kept in the order they were made). */
-static void drop_stale(crm_db *db, crm__event_state *s)
-{
-	while (s->pends && s->pends->serial != db->tx_serial)
-		pend_drop(s, s->pends);
-}
-
-/* Append the open transaction's events, in the order they were made,
- * under the events lock (held to the commit). With `all`, every one
- * (after waiting for the outcome of queued inserts); else those up to the
- * first whose insert has no outcome yet. A queued insert that failed
- * leaves no event. */
+/* Append the open transaction's events (crm__kept_flush); the hook
+ * hears of them after the commit. */
 static int flush(crm_db *db, crm__event_state *s, int all)
 {
-	pend *rows[ROWS_MAX], *end;
-	int rc = CRM_OK, n = 0;
+	const crm__kept_sink sink = { NULL, insert_rows, s };
+	size_t n;
+	int rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
 
-	drop_stale(db, s);
-	for (pend *q = s->pends; all && q && rc == CRM_OK; q = q->next)
-		if (q->rc == -1)
-			rc = crm__flush(db);
-	for (end = s->pends; end && end->rc != -1; end = end->next)
-		;
-	if (rc || s->pends == end || (rc = db->be->lock(db, CRM__LOCK_EVENTS)))
-		return rc;
-	if (s->hook)
+	if (n && s->hook)
 		db->after_commit = committed;
-	for (pend *q = s->pends; q != end && rc == CRM_OK; q = q->next) {
-		if (q->rc != -2 && q->rc != CRM_ROW)
-			continue;
-		rows[n++] = q;
-		if (n == ROWS_MAX) {
-			rc = insert_rows(db, s, rows, n);
-			n = 0;
-		}
-	}
-	/* The rest in statements of half as many rows, and so on: few shapes. */
-	for (int size = ROWS_MAX / 2, at = 0; size > 0 && rc == CRM_OK; size /= 2)
-		while (n - at >= size && rc == CRM_OK) {
-			rc = insert_rows(db, s, rows + at, size);
-			at += size;
-		}
-	while (s->pends != end)
-		pend_drop(s, s->pends);
 	return rc;
 }
 
@@ -279,16 +221,9 @@ int crm__event_flush(crm_db *db)
 static void savepoint_end(crm_db *db, int depth, int undone)
 {
 	crm__event_state *s = db->ext[CRM__EXT_EVENT];
-	pend *q = s ? s->last : NULL;
 
-	while (q && q->depth > depth) {
-		pend *before = q->prev;
-		if (undone)
-			pend_drop(s, q);
-		else
-			q->depth = depth;
-		q = before;
-	}
+	if (s)
+		crm__kept_savepoint_end(&s->pends, depth, undone);
 }
 
 static const char *put_text(char **at, const char *src, size_t n)
@@ -312,11 +247,9 @@ static int pend_add(crm_db *db, crm__event_state *s, const char *type, const cha
 	pend *q;
 	char *p;
 
-	drop_stale(db, s);
 	if (!(q = crm__malloc(sizeof *q + pre_n + len + post_n + 1 + type_n + form_n + actor_n)))
 		return crm__error_oom(db);
-	*q = (pend){ .at = crm_now(db), .record = record, .instance = instance, .depth = db->tx_depth,
-		     .serial = db->tx_serial, .prev = s->last, .rc = -2 };
+	*q = (pend){ .k.record = record, .at = crm_now(db), .instance = instance };
 	p = q->text;
 	q->payload = p;
 	put_text(&p, pre, pre_n);
@@ -327,12 +260,7 @@ static int pend_add(crm_db *db, crm__event_state *s, const char *type, const cha
 	q->type = put_text(&p, type, type_n);
 	q->form = form ? put_text(&p, form, form_n) : NULL;
 	q->actor = db->actor_user ? put_text(&p, db->actor_user, actor_n) : NULL;
-	if (s->last)
-		s->last->next = q;
-	else
-		s->pends = q;
-	s->last = q;
-	s->npends++;
+	crm__kept_link(db, &s->pends, &q->k);
 	db->before_commit[CRM__EXT_EVENT] = before_commit;
 	db->savepoint_end[CRM__EXT_EVENT] = savepoint_end;
 	if (out)
@@ -344,7 +272,7 @@ static int pend_add(crm_db *db, crm__event_state *s, const char *type, const cha
  * events lock is then held from there to its commit). */
 static int bounded(crm_db *db, crm__event_state *s)
 {
-	return s->npends >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
+	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
 /* Keep an event in the open transaction, or (outside one) append it in a
@@ -386,15 +314,6 @@ int crm__event_change(crm_db *db, enum crm__change op, const char *form, int64_t
 	return append(db, change_types[op], form, record, 0, "{\"changed\":", data, len, post);
 }
 
-static void queued_done(void *payload, int rc, int64_t id)
-{
-	pend *q = payload;
-
-	q->rc = rc;
-	q->record = id;
-	q->done(q->done_payload, rc, id);
-}
-
 int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
 			     void **payload)
 {
@@ -406,11 +325,7 @@ int crm__event_create_queued(crm_db *db, const char *form, const char *data, siz
 		return db->errcode;
 	if ((rc = pend_add(db, s, change_types[CRM__CHANGE_CREATE], form, 0, 0, NULL, data, len, NULL, &q)))
 		return rc;
-	q->rc = -1;
-	q->done = *done;
-	q->done_payload = *payload;
-	*done = queued_done;
-	*payload = q;
+	crm__kept_wrap(&q->k, done, payload);
 	return bounded(db, s);
 }
 
