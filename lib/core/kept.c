@@ -84,7 +84,7 @@ int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink
 {
 	crm__kept *rows[CRM__KEPT_ROWS], *end;
 	size_t count = 0;
-	int rc = CRM_OK, n = 0;
+	int rc = CRM_OK, n = 0, max = db->be->queue ? CRM__KEPT_ROWS_QUEUED : CRM__KEPT_ROWS;
 
 	if (appended)
 		*appended = 0;
@@ -105,13 +105,13 @@ int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink
 			continue;
 		rows[n++] = k;
 		count++;
-		if (n == CRM__KEPT_ROWS) {
+		if (n == max) {
 			rc = sink->insert(db, sink->ctx, rows, n);
 			n = 0;
 		}
 	}
 	/* The rest in statements of half as many rows, and so on. */
-	for (int size = CRM__KEPT_ROWS / 2, at = 0; size > 0 && rc == CRM_OK; size /= 2)
+	for (int size = max / 2, at = 0; size > 0 && rc == CRM_OK; size /= 2)
 		while (n - at >= size && rc == CRM_OK) {
 			rc = sink->insert(db, sink->ctx, rows + at, size);
 			at += size;

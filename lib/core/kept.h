@@ -46,12 +46,17 @@ typedef struct crm__kept_sink {
 	/* Before its statement, each row in order (may be NULL): the audit
 	 * trail chains them here. */
 	int (*prepare)(crm_db *db, void *ctx, crm__kept *k);
-	/* Insert rows[0..n) with one statement; n is CRM__KEPT_ROWS or, for
-	 * the rest, 2 or 1: few statement shapes to prepare. */
+	/* Insert rows[0..n) with one statement; n is the most rows per
+	 * statement or, for the rest, half as many and so on down to 1: few
+	 * statement shapes to prepare. */
 	int (*insert)(crm_db *db, void *ctx, crm__kept **rows, int n);
 	void *ctx;
 } crm__kept_sink;
-#define CRM__KEPT_ROWS 4 /* more rows per statement cost PostgreSQL round trips in pipeline mode */
+/* The most rows per statement: fewer statements cost less (SQLite); on a
+ * backend that queues statements (PostgreSQL's pipeline mode) larger ones
+ * cost round trips, so 4 there. */
+#define CRM__KEPT_ROWS 32
+#define CRM__KEPT_ROWS_QUEUED 4
 
 /* Append the open transaction's rows to their table in the order they
  * were made, under the events lock (held to the commit), and free them.
