@@ -72,11 +72,23 @@ static void put_value(crm__buf *b, const crm__field *f, const crm__value *v)
 	crm__value_write_json(b, f->value_type, f->scale, v);
 }
 
+/* `,"name":` in one append: the encoding runs for every audited or
+ * evented write (names are identifiers: nothing to escape). */
 static void put_key(crm__buf *b, int *n, const char *name)
 {
-	crm__buf_puts(b, (*n)++ ? ",\"" : "\"");
-	crm__buf_puts(b, name);
-	crm__buf_puts(b, "\":");
+	size_t len = strlen(name), at;
+
+	if (crm__buf_reserve(b, len + 4))
+		return;
+	at = b->len;
+	if ((*n)++)
+		b->p[at++] = ',';
+	b->p[at++] = '"';
+	memcpy(b->p + at, name, len);
+	at += len;
+	b->p[at++] = '"';
+	b->p[at++] = ':';
+	b->len = at;
 }
 
 /* insert {"f": value, ..., "owner": ...}; delete: the same, before. */
