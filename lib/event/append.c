@@ -39,12 +39,15 @@ struct crm__event_state {
 	int64_t first, last_id;
 	ids_note notes[CRM__KEPT_ROWS + 1];
 	unsigned int queued_serial; /* the transaction of the INSERTs in flight */
-	/* The host's after-commit hook; while it runs, the ranges committed
-	 * meanwhile wait in due_first..due_last for its next call. */
+	/* The host's after-commit hook; while it runs, the ranges of the
+	 * commits made meanwhile wait in `due` for calls of their own. */
 	crm_event_hook_fn hook;
 	void *hook_payload;
 	int in_hook;
-	int64_t due_first, due_last;
+	struct range {
+		int64_t first, last;
+	} *due;
+	size_t ndue, capdue;
 };
 
 static void state_free(void *p)
@@ -54,6 +57,7 @@ static void state_free(void *p)
 	if (!s)
 		return;
 	crm__kept_free_all(&s->pends);
+	crm__free(s->due);
 	crm__free(s);
 }
 
@@ -91,27 +95,42 @@ static void note_ids(crm__event_state *s, unsigned int serial, int64_t first, in
 }
 
 /* The transaction committed: the hook hears of its events, once it is
- * not running already (then it hears of them when it returns). */
+ * not running already (a commit the hook made itself is heard of in a call
+ * of its own after the running one returned). */
 static void committed(crm_db *db)
 {
 	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+	struct range r;
 
 	if (!s || s->serial != db->tx_serial || !s->first)
 		return;
-	if (!s->due_first || s->first < s->due_first)
-		s->due_first = s->first;
-	if (s->last_id > s->due_last)
-		s->due_last = s->last_id;
+	r = (struct range){ s->first, s->last_id };
 	s->first = s->last_id = 0;
-	if (s->in_hook)
+	if (s->in_hook) {
+		if (s->ndue == s->capdue) {
+			size_t cap = s->capdue ? 2 * s->capdue : 4;
+			struct range *grown = crm__realloc(s->due, cap * sizeof *grown);
+			/* Out of memory: one call for both, wider (none waiting:
+			 * no call; the events wait in the outbox for a poller). */
+			if (!grown) {
+				if (s->ndue && r.last > s->due[s->ndue - 1].last)
+					s->due[s->ndue - 1].last = r.last;
+				return;
+			}
+			s->due = grown;
+			s->capdue = cap;
+		}
+		s->due[s->ndue++] = r;
 		return;
-	s->in_hook = 1;
-	while (s->due_first && s->hook) {
-		int64_t first = s->due_first, last = s->due_last;
-		s->due_first = s->due_last = 0;
-		s->hook(s->hook_payload, first, last);
 	}
-	s->due_first = s->due_last = 0;
+	s->in_hook = 1;
+	for (size_t i = 0; s->hook; i++) {
+		s->hook(s->hook_payload, r.first, r.last);
+		if (i >= s->ndue)
+			break;
+		r = s->due[i];
+	}
+	s->ndue = 0;
 	s->in_hook = 0;
 }
 
