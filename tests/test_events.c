@@ -396,7 +396,7 @@ typedef struct hook_log {
 	crm_db *db;
 	int calls, depth, max_depth;
 	int64_t first[8], last[8];
-	int write_inside; /* the hook writes a record (once) */
+	int write_inside; /* the hook writes two records, each its own commit (once) */
 	char listed[4096];
 } hook_log;
 
@@ -418,7 +418,8 @@ static void on_commit(void *payload, int64_t first, int64_t last)
 	crm_free(json);
 	if (h->write_inside) {
 		h->write_inside = 0;
-		if (crm_record_insert(h->db, "customer", "{\"name\":\"from the hook\",\"phone\":\"hook\"}", NULL) != CRM_OK)
+		if (crm_record_insert(h->db, "customer", "{\"name\":\"from the hook\",\"phone\":\"hook\"}", NULL) != CRM_OK ||
+		    crm_record_insert(h->db, "customer", "{\"name\":\"again\",\"phone\":\"hook2\"}", NULL) != CRM_OK)
 			fprintf(stderr, "insert in the hook: %s\n", crm_errmsg(h->db));
 	}
 	h->depth--;
@@ -453,20 +454,23 @@ TEST(test_events__hook_hears_of_each_commit_that_appended_events)
 	CHECK_OK(db, crm_record_insert(db, "scratch", "{\"n\":1}", NULL));
 	CHECK_OK(db, crm_record_update(db, "customer", 1, "{\"name\":\"b\"}", 0)); /* changes nothing */
 	CHECK_INT(h.calls, 2);
-	/* a write inside the hook: reported by a second call once the first
-	 * returned, never nested; the caller's result and error stay its own */
+	/* writes inside the hook: each commit reported by a call of its own
+	 * once the first returned, never nested; the caller's result and
+	 * error stay its own */
 	h.write_inside = 1;
 	CHECK_RC(db, crm_record_insert(db, "customer", "{\"name\":\"x\",\"phone\":\"2\"}", NULL), CRM_OK);
 	CHECK_STR(crm_errmsg(db), "");
-	CHECK_INT(h.calls, 4);
+	CHECK_INT(h.calls, 5);
 	CHECK_INT(h.max_depth, 1);
 	CHECK_INT(h.last[3], h.first[3]);
 	CHECK_INT(h.first[3], h.last[2] + 1);
-	CHECK_HAS(h.listed, "from the hook");
+	CHECK_INT(h.first[4], h.last[3] + 1);
+	CHECK_INT(h.last[4], h.first[4]);
+	CHECK_HAS(h.listed, "again");
 	/* removed: no more calls */
 	CHECK_OK(db, crm_event_hook_set(db, NULL, NULL));
 	CHECK_OK(db, crm_record_update(db, "customer", 1, "{\"name\":\"d\"}", 0));
-	CHECK_INT(h.calls, 4);
+	CHECK_INT(h.calls, 5);
 	CHECK_RC(NULL, crm_event_hook_set(NULL, on_commit, &h), CRM_EMISUSE);
 	crm_close(db);
 }
