@@ -154,29 +154,29 @@ static const write_case write_cases[] = {
 	{ "update changing nothing", run_update_nothing, "" },
 	{ "delete", run_delete, "crm.delete|customer|1|{\"name\":\"ACME\",\"phone\":\"1\"}\n" },
 	{ "upsert", run_upserts,
-	  "crm.create|customer|2|{\"name\":\"B\",\"phone\":\"2\"}\n"
-	  "crm.update|customer|2|{\"changed\":{\"name\":[\"B\",\"B2\"]},\"version\":2}\n" },
+	  ("crm.create|customer|2|{\"name\":\"B\",\"phone\":\"2\"}\n"
+	  "crm.update|customer|2|{\"changed\":{\"name\":[\"B\",\"B2\"]},\"version\":2}\n") },
 	{ "batch", run_batch,
-	  "crm.create|customer|2|{\"name\":\"c0\",\"phone\":\"p0\"}\n"
+	  ("crm.create|customer|2|{\"name\":\"c0\",\"phone\":\"p0\"}\n"
 	  "crm.create|customer|3|{\"name\":\"c1\",\"phone\":\"p1\"}\n"
-	  "crm.create|customer|4|{\"name\":\"c2\",\"phone\":\"p2\"}\n" },
+	  "crm.create|customer|4|{\"name\":\"c2\",\"phone\":\"p2\"}\n") },
 	{ "cascade and set_null", run_cascade_and_set_null,
-	  "crm.create|deal|1|{\"title\":\"d\",\"amount\":5.10,\"customer\":1,\"label\":\"d!\"}\n"
+	  ("crm.create|deal|1|{\"title\":\"d\",\"amount\":5.10,\"customer\":1,\"label\":\"d!\"}\n"
 	  "crm.create|contact|1|{\"name\":\"k\",\"customer\":1}\n"
 	  "crm.update|contact|1|{\"changed\":{\"customer\":[1,null]},\"version\":2}\n"
 	  "crm.delete|deal|1|{\"title\":\"d\",\"amount\":5.10,\"customer\":1,\"label\":\"d!\"}\n"
-	  "crm.delete|customer|1|{\"name\":\"ACME\",\"phone\":\"1\"}\n" },
+	  "crm.delete|customer|1|{\"name\":\"ACME\",\"phone\":\"1\"}\n") },
 	{ "computed fields", run_computed,
-	  "crm.create|deal|1|{\"title\":\"x\",\"amount\":null,\"customer\":null,\"label\":\"x!\"}\n"
-	  "crm.update|deal|1|{\"changed\":{\"title\":[\"x\",\"y\"],\"label\":[\"x!\",\"y!\"]},\"version\":2}\n" },
+	  ("crm.create|deal|1|{\"title\":\"x\",\"amount\":null,\"customer\":null,\"label\":\"x!\"}\n"
+	  "crm.update|deal|1|{\"changed\":{\"title\":[\"x\",\"y\"],\"label\":[\"x!\",\"y!\"]},\"version\":2}\n") },
 	{ "Lua crm.create", run_lua_write, "crm.create|note|1|{\"t\":\"copy\",\"echo\":\"copy\"}\n" },
 	{ "revert", run_revert,
-	  "crm.update|customer|1|{\"changed\":{\"name\":[\"ACME\",\"Z\"]},\"version\":2}\n"
-	  "crm.update|customer|1|{\"changed\":{\"name\":[\"Z\",\"ACME\"]},\"version\":3}\n" },
+	  ("crm.update|customer|1|{\"changed\":{\"name\":[\"ACME\",\"Z\"]},\"version\":2}\n"
+	  "crm.update|customer|1|{\"changed\":{\"name\":[\"Z\",\"ACME\"]},\"version\":3}\n") },
 	{ "events off", run_events_off, "" },
 	{ "host transactions", run_host_transactions,
-	  "crm.create|customer|2|{\"name\":\"kept\",\"phone\":\"3\"}\n"
-	  "crm.update|customer|1|{\"changed\":{\"name\":[\"ACME\",\"in tx\"]},\"version\":2}\n" },
+	  ("crm.create|customer|2|{\"name\":\"kept\",\"phone\":\"3\"}\n"
+	  "crm.update|customer|1|{\"changed\":{\"name\":[\"ACME\",\"in tx\"]},\"version\":2}\n") },
 };
 
 TEST(test_events__every_write_path_appends_its_record_changes)
