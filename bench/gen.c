@@ -52,9 +52,10 @@ int bench_read_kind(int type)
 	"{\"name\":\"notes\",\"type\":\"text\"}]," \
 	"\"indexes\":[[\"region\"]]}"
 
-/* The benches measure what they measured before the audit trail: their lead
- * form says "audit": false; insert_batch_audited uses the audited one. */
-const char bench_lead_form[] = "{\"form\":\"lead\",\"audit\":false," LEAD_BODY;
+/* The benches measure what they measured before the audit trail and the
+ * record events: their lead form says "audit": false and "events": false;
+ * insert_batch_audited uses the audited (and evented) one. */
+const char bench_lead_form[] = "{\"form\":\"lead\",\"audit\":false,\"events\":false," LEAD_BODY;
 const char bench_lead_form_audited[] = "{\"form\":\"lead\"," LEAD_BODY;
 
 const char bench_lead_query[] =
@@ -537,9 +538,11 @@ int bench_report_kinds(crm_db *db, const bench_report_spec *s, int *kinds, int *
 
 /* ---- workflow ---- */
 
-/* "audit": false, as the lead form: the raw side writes no audit trail. */
+/* "audit": false, "events": false, as the lead form: the raw side writes no
+ * audit trail and no record events (each transition still appends its
+ * crm.transition event). */
 const char bench_wf_metadata[] =
-	"[{\"form\":\"deal\",\"audit\":false,\"fields\":[{\"name\":\"name\",\"type\":\"text\"},{\"name\":\"score\",\"type\":\"integer\"},"
+	"[{\"form\":\"deal\",\"audit\":false,\"events\":false,\"fields\":[{\"name\":\"name\",\"type\":\"text\"},{\"name\":\"score\",\"type\":\"integer\"},"
 	"{\"name\":\"step\",\"type\":\"integer\"}]},"
 	"{\"workflow\":\"pipeline\",\"form\":\"deal\",\"start_on\":\"create\",\"initial\":\"s0\","
 	"\"states\":{\"s0\":{},\"s1\":{},\"s2\":{},\"s3\":{},\"s4\":{},\"s5\":{\"final\":true}},"

@@ -216,8 +216,8 @@ TEST(test_concurrency__events_on_one_instance_never_both_leave_the_same_state)
 
 /* ---- an event consumer polling beside writers ---- */
 
-#define WRITTEN 150 /* tickets per writer: an "opened" event each */
-#define EVENTS ((WORKERS - 1) * WRITTEN)
+#define WRITTEN 150 /* tickets per writer: four events each (crm.create, crm.transition, "opened", crm.update) */
+#define EVENTS ((WORKERS - 1) * WRITTEN * 4)
 
 static void write_tickets(crm_db *db)
 {

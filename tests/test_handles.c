@@ -535,7 +535,7 @@ TEST(test_nul__lua_create_and_update_refuse_it)
 	CHECK_RC(db, run_lua(db, "crm.emit('ping', {text = 'a\\0'})"), CRM_EINVAL);
 	CHECK_HAS(crm_errmsg(db), "U+0000");
 	CHECK_RC(db, run_lua(db, "crm.emit('pi\\0ng')"), CRM_EINVAL);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_event"), 0);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_event WHERE type NOT LIKE 'crm.%'"), 0);
 	/* a computed field's script returning one is the script's failure */
 	test_apply(db, "{\"form\":\"calc\",\"fields\":[{\"name\":\"a\",\"type\":\"text\"},"
 		       "{\"name\":\"c\",\"type\":\"computed\",\"returns\":\"text\",\"lua\":\"return 'x\\\\0y'\"}]}");

@@ -776,8 +776,9 @@ TEST(test_pg__an_update_without_unique_keys_rides_with_the_commit)
 	crm_close(db);
 }
 
-/* 3000 rows of a batch go in pipeline mode, with their audit entries: a
- * few round trips in all (16 without the audit trail, 25 with it). */
+/* 3000 rows of a batch go in pipeline mode, with their audit entries and
+ * events: a few round trips in all (16 without the audit trail, 25 with
+ * it, 28 with its events too). */
 TEST(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips)
 {
 	crm_db *db = test_db();

@@ -178,7 +178,7 @@ TEST(test_sandbox__deep_or_cyclic_tables_are_refused_by_every_crm_function)
 	CHECK_RC(db, crm_record_insert(db, "ok", "{\"x\":1}", NULL), CRM_ELIMIT);
 	CHECK_HAS(crm_errmsg(db), "nests deeper than 10 levels");
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM doc"), 2);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_event"), 1);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_event WHERE type NOT LIKE 'crm.%'"), 1);
 	crm_close(db);
 	alarm(0);
 }

@@ -1,7 +1,9 @@
 /*
- * libcrm — the event outbox. Workflow `emit` actions and Lua `crm.emit`
- * append events inside the transaction that caused them, so an event
- * exists exactly when its change was committed. Each event has a sequence
+ * libcrm — the event outbox. Record changes (crm.create, crm.update,
+ * crm.delete), workflow transitions (crm.transition), approval decisions
+ * (crm.approval), workflow `emit` actions and Lua `crm.emit` append
+ * events inside the transaction that caused them, so an event exists
+ * exactly when its change was committed. Each event has a sequence
  * number (`seq`) that grows in commit order; a reader
  * remembers the last one it handled and asks for the events after it.
  */
@@ -115,6 +117,36 @@ CRM_EXTERN(int) crm_event_head(crm_db *db, int64_t *out_seq);
  * gets the number of events removed. `older_than_ms` < 0 is CRM_EINVAL.
  */
 CRM_EXTERN(int) crm_event_prune(crm_db *db, int64_t older_than_ms, int64_t *out_removed);
+
+/* ---- appending: what the engines add to the stream (docs/integration.md,
+ * "The event stream: what is appended") ---- */
+
+/**
+ * Called after a transaction of this handle that appended events has
+ * committed, outside any transaction: every event it appended has a
+ * sequence number first_seq <= seq <= last_seq, and no other
+ * transaction's event lies in that range (numbers there without an event
+ * belong to writes a savepoint undid). Not called after a rollback.
+ */
+typedef void (*crm_event_hook_fn)(void *payload, int64_t first_seq, int64_t last_seq);
+
+/**
+ * Set (fn NULL: remove) the after-commit hook of this handle; `payload`
+ * is borrowed and handed to every call. One hook per handle: setting
+ * another replaces it. The hook runs on the thread that committed, after
+ * the committing call has done its work but before it returns (its
+ * result is already decided: nothing the hook does changes it, and the
+ * last error is kept for the caller).
+ *
+ * Inside the hook the handle may be used for anything but crm_close:
+ * reading events (crm_event_list), writing (which appends events), even
+ * setting the hook. The hook is never re-entered: the events of a commit
+ * made inside it are reported by another call once it has returned.
+ * A host that only needs a wake-up (signal a delivery thread, write to a
+ * pipe) should do just that: the committing call waits for it.
+ * Returns CRM_OK (CRM_ENOMEM when the handle's event state cannot be made).
+ */
+CRM_EXTERN(int) crm_event_hook_set(crm_db *db, crm_event_hook_fn fn, void *payload);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 
 #include "audit_int.h"
 #include "core/alloc.h"
+#include "core/kept.h"
 #include "crm/audit.h"
 
 #define HASH_BYTES CRM__AUDIT_HASH_BYTES
@@ -26,17 +27,10 @@ typedef struct denied {
 /* An entry of the open transaction, appended to the chain just before it
  * commits (so the chain's lock is held only from there to the commit). */
 typedef struct pend {
-	struct pend *next, *prev;
-	int depth;           /* db->tx_depth when made: a savepoint rolled back below it drops it */
-	unsigned int serial; /* the transaction it belongs to (db->tx_serial) */
-	int64_t at, record, version;
+	crm__kept k; /* first: its place in the transaction, its record */
+	int64_t at, version;
 	char *actor, *op, *form, *data;
 	size_t len;
-	/* A queued insert's entry: the outcome callback it stands in for, and
-	 * the outcome (rc -1 until it came; the entry is kept on CRM_ROW). */
-	crm__queued_fn done;
-	void *payload;
-	int rc;
 	/* Set when it joins the chain. */
 	int64_t seq;
 	char prev_hex[65], hash_hex[65];
@@ -53,28 +47,10 @@ struct crm__audit_state {
 	int64_t seq;
 	unsigned char hash[HASH_BYTES];
 	denied *pending, **pending_tail;
-	/* In the order made; their depths never decrease along the list, so
-	 * what a savepoint's end touches is a tail, walked from `last`. */
-	pend *pends, *last;
-	size_t npends;
+	crm__kept_list pends;
 	crm__buf enc; /* the encoding of the entry being appended */
 	crm__audit_hasher hasher;
 };
-
-/* Unlink and free entry `q`. */
-static void pend_drop(crm__audit_state *s, pend *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		s->pends = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	else
-		s->last = q->prev;
-	s->npends--;
-	crm__free(q);
-}
 
 /* Drop the denials waiting for their transaction to end. */
 static void denied_free_all(crm__audit_state *s)
@@ -101,8 +77,7 @@ static void state_free(void *p)
 		crm__free(s->key);
 	}
 	denied_free_all(s);
-	while (s->pends)
-		pend_drop(s, s->pends);
+	crm__kept_free_all(&s->pends);
 	crm__buf_free(&s->enc);
 	crm__audit_hasher_free(&s->hasher);
 	crm__free(s);
@@ -185,7 +160,7 @@ static int write_tail(crm_db *db, int64_t seq)
 static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 {
 	unsigned char hash[HASH_BYTES];
-	crm__audit_entry e = { .at = q->at, .record = q->record, .version = q->version, .actor = q->actor, .op = q->op,
+	crm__audit_entry e = { .at = q->at, .record = q->k.record, .version = q->version, .actor = q->actor, .op = q->op,
 		    .form = q->form, .data = q->data, .data_n = q->len };
 	int rc;
 
@@ -210,8 +185,9 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 
 /* Insert `n` chained entries with one statement (many rows per statement:
  * a long transaction's entries take few statements and round trips). */
-static int insert_rows(crm_db *db, pend **rows, int n)
+static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 {
+	pend **rows = (pend **)kept;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc;
@@ -231,8 +207,8 @@ static int insert_rows(crm_db *db, pend **rows, int n)
 		crm__bind_text(st, p + 4, q->op, -1);
 		if (q->form)
 			crm__bind_text(st, p + 5, q->form, -1);
-		if (q->record)
-			crm__bind_int64(st, p + 6, q->record);
+		if (q->k.record)
+			crm__bind_int64(st, p + 6, q->k.record);
 		if (q->version)
 			crm__bind_int64(st, p + 7, q->version);
 		crm__bind_text(st, p + 8, q->data, (int)q->len);
@@ -245,60 +221,19 @@ static int insert_rows(crm_db *db, pend **rows, int n)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-/* Drop the entries of transactions that ended without a commit (they
- * come first: entries are kept in the order they were made). */
-static void drop_stale(crm_db *db, crm__audit_state *s)
-{
-	while (s->pends && s->pends->serial != db->tx_serial)
-		pend_drop(s, s->pends);
-}
-
-#define ROWS_MAX 4 /* entries per INSERT: statements of 4, 2 or 1 rows (more rows per
-		    * statement cost PostgreSQL round trips in pipeline mode) */
 #define PENDS_MAX 512 /* entries kept before a transaction appends them */
 
-/* Append the open transaction's entries to the chain, in the order they
- * were made, under the events lock (held to the commit). With `all`, every
- * one (after waiting for the outcome of queued inserts); else those up to
- * the first whose insert has no outcome yet. A queued insert that failed
- * leaves no entry. */
+static int prepare_entry(crm_db *db, void *ctx, crm__kept *k) { return chain_entry(db, ctx, (pend *)k); }
+
+/* Append the open transaction's entries to the chain (crm__kept_flush),
+ * then move crm_state's audit_seq on. */
 static int flush(crm_db *db, crm__audit_state *s, int all)
 {
-	pend *rows[ROWS_MAX], *end;
-	int rc = CRM_OK, n = 0;
+	const crm__kept_sink sink = { prepare_entry, insert_rows, s };
+	size_t n;
+	int rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
 
-	drop_stale(db, s);
-	/* Wait for queued inserts only when an entry still lacks its id. */
-	for (pend *q = s->pends; all && q && rc == CRM_OK; q = q->next)
-		if (q->done && q->rc == -1)
-			rc = crm__flush(db);
-	for (end = s->pends; end && !(end->done && end->rc == -1); end = end->next)
-		;
-	if (rc || s->pends == end || (rc = db->be->lock(db, CRM__LOCK_EVENTS)))
-		return rc;
-	for (pend *q = s->pends; q != end && rc == CRM_OK; q = q->next)
-		if (q->rc == CRM_ROW || !q->done)
-			rc = chain_entry(db, s, q);
-	for (pend *q = s->pends; q != end && rc == CRM_OK; q = q->next) {
-		if (q->done && q->rc != CRM_ROW)
-			continue;
-		rows[n++] = q;
-		if (n == ROWS_MAX) {
-			rc = insert_rows(db, rows, n);
-			n = 0;
-		}
-	}
-	/* The rest in statements of half as many rows, and so on: few shapes. */
-	for (int size = ROWS_MAX / 2, at = 0; size > 0 && rc == CRM_OK; size /= 2)
-		while (n - at >= size && rc == CRM_OK) {
-			rc = insert_rows(db, rows + at, size);
-			at += size;
-		}
-	if (rc == CRM_OK && s->seq)
-		rc = write_tail(db, s->seq);
-	while (s->pends != end)
-		pend_drop(s, s->pends);
-	return rc;
+	return rc == CRM_OK && n && s->seq ? write_tail(db, s->seq) : rc;
 }
 
 static int before_commit(crm_db *db)
@@ -320,16 +255,9 @@ int crm__audit_flush(crm_db *db)
 static void savepoint_end(crm_db *db, int depth, int undone)
 {
 	crm__audit_state *s = db->ext[CRM__EXT_AUDIT];
-	pend *q = s ? s->last : NULL;
 
-	while (q && q->depth > depth) {
-		pend *before = q->prev;
-		if (undone)
-			pend_drop(s, q);
-		else
-			q->depth = depth;
-		q = before;
-	}
+	if (s)
+		crm__kept_savepoint_end(&s->pends, depth, undone);
 }
 
 /* Copy `n` bytes of `src` to *at, advancing it; the copy. */
@@ -351,10 +279,9 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
 	pend *q;
 	char *p;
 
-	drop_stale(db, s);
 	if (!(q = crm__malloc(sizeof *q + len + 1 + op_n + form_n + actor_n)))
 		return crm__error_oom(db);
-	*q = (pend){ 0 };
+	*q = (pend){ .k.record = record };
 	p = q->text;
 	q->data = put_text(&p, data, len);
 	*p++ = 0;
@@ -363,20 +290,10 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
 	q->actor = actor ? put_text(&p, actor, actor_n) : NULL;
 	q->len = len;
 	q->at = at;
-	q->record = record;
 	q->version = version;
-	q->depth = db->tx_depth;
-	q->serial = db->tx_serial;
-	q->prev = s->last;
-	q->rc = -2; /* not a queued insert */
-	if (s->last)
-		s->last->next = q;
-	else
-		s->pends = q;
-	s->last = q;
-	s->npends++;
-	db->before_commit = before_commit;
-	db->savepoint_end = savepoint_end;
+	crm__kept_link(db, &s->pends, &q->k);
+	db->before_commit[CRM__EXT_AUDIT] = before_commit;
+	db->savepoint_end[CRM__EXT_AUDIT] = savepoint_end;
 	if (out)
 		*out = q;
 	return CRM_OK;
@@ -386,7 +303,7 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
  * chain's lock is then held from there to its commit). */
 static int bounded(crm_db *db, crm__audit_state *s)
 {
-	return s->npends >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
+	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
@@ -402,15 +319,6 @@ int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t reco
 	return rc ? rc : bounded(db, s);
 }
 
-static void queued_done(void *payload, int rc, int64_t id)
-{
-	pend *q = payload;
-
-	q->rc = rc;
-	q->record = id;
-	q->done(q->payload, rc, id);
-}
-
 int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
 		     void **payload)
 {
@@ -422,11 +330,7 @@ int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len,
 		return db->errcode;
 	if ((rc = pend_add(db, s, crm_now(db), db->actor_user, "insert", form, 0, 1, data, len, &q)))
 		return rc;
-	q->rc = -1;
-	q->done = *done;
-	q->payload = *payload;
-	*done = queued_done;
-	*payload = q;
+	crm__kept_wrap(&q->k, done, payload);
 	return bounded(db, s);
 }
 

@@ -72,11 +72,23 @@ static void put_value(crm__buf *b, const crm__field *f, const crm__value *v)
 	crm__value_write_json(b, f->value_type, f->scale, v);
 }
 
+/* `,"name":` in one append: the encoding runs for every audited or
+ * evented write (names are identifiers: nothing to escape). */
 static void put_key(crm__buf *b, int *n, const char *name)
 {
-	crm__buf_puts(b, (*n)++ ? ",\"" : "\"");
-	crm__buf_puts(b, name);
-	crm__buf_puts(b, "\":");
+	size_t len = strlen(name), at;
+
+	if (crm__buf_reserve(b, len + 4))
+		return;
+	at = b->len;
+	if ((*n)++)
+		b->p[at++] = ',';
+	b->p[at++] = '"';
+	memcpy(b->p + at, name, len);
+	at += len;
+	b->p[at++] = '"';
+	b->p[at++] = ':';
+	b->len = at;
 }
 
 /* insert {"f": value, ..., "owner": ...}; delete: the same, before. */
@@ -160,54 +172,39 @@ static void put_inserted(crm_db *db, crm__buf *data, const crm__write *w, const 
 	crm__buf_free(&owner);
 }
 
-/* Room made for an entry's data at once: most fit, in one allocation
- * rather than a series of doublings (an oom shows in the buffer). */
-#define DATA_GUESS 1023
-
-int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
+void crm__audit_encode(crm_db *db, crm__buf *out, const crm__write *w, const crm__value *old, const crm__value *now)
 {
-	crm__buf data = CRM__BUF_INIT;
-	const char *op;
+	if (w->op == CRM__WRITE_INSERT)
+		put_inserted(db, out, w, now);
+	else if (w->op == CRM__WRITE_DELETE)
+		put_values(out, w->form, old, NULL);
+	else
+		put_changes(out, w, old, now);
+}
+
+int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len)
+{
+	crm__buf wrapped = CRM__BUF_INIT;
+	const char *op = w->op == CRM__WRITE_INSERT ? "insert" : w->op == CRM__WRITE_DELETE ? "delete" : "update";
 	int rc;
 
-	if (!w->form->audit)
-		return CRM_OK;
-	(void)crm__buf_reserve(&data, DATA_GUESS);
-	if (w->op == CRM__WRITE_INSERT) {
-		op = "insert";
-		put_inserted(db, &data, w, now);
-	} else if (w->op == CRM__WRITE_DELETE) {
-		op = "delete";
-		put_values(&data, w->form, old, NULL);
-	} else if (w->revert_to > 0) {
-		op = "revert";
-		crm__buf_puts(&data, "{\"to_version\":");
-		crm__buf_i64(&data, w->revert_to);
-		crm__buf_puts(&data, ",\"changes\":");
-		put_changes(&data, w, old, now);
-		crm__buf_putc(&data, '}');
-	} else {
-		op = "update";
-		put_changes(&data, w, old, now);
-	}
-	rc = data.oom ? crm__error_oom(db)
-		      : crm__audit_append(db, op, w->form->name, w->id, w->version, data.p, data.len);
-	crm__buf_free(&data);
+	if (w->op != CRM__WRITE_UPDATE || w->revert_to <= 0)
+		return crm__audit_append(db, op, w->form->name, w->id, w->version, data, len);
+	crm__buf_puts(&wrapped, "{\"to_version\":");
+	crm__buf_i64(&wrapped, w->revert_to);
+	crm__buf_puts(&wrapped, ",\"changes\":");
+	crm__buf_put(&wrapped, data, len);
+	crm__buf_putc(&wrapped, '}');
+	rc = wrapped.oom ? crm__error_oom(db)
+			 : crm__audit_append(db, "revert", w->form->name, w->id, w->version, wrapped.p, wrapped.len);
+	crm__buf_free(&wrapped);
 	return rc;
 }
 
-int crm__audit_insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *done, void **payload)
+int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, crm__queued_fn *done,
+			     void **payload)
 {
-	crm__buf data = CRM__BUF_INIT;
-	int rc;
-
-	if (!w->form->audit)
-		return CRM_OK;
-	(void)crm__buf_reserve(&data, DATA_GUESS);
-	put_inserted(db, &data, w, w->rec->values);
-	rc = data.oom ? crm__error_oom(db) : crm__audit_queue(db, w->form->name, data.p, data.len, done, payload);
-	crm__buf_free(&data);
-	return rc;
+	return crm__audit_queue(db, w->form->name, data, len, done, payload);
 }
 
 /* ---- reading entries back ---- */

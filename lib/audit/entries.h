@@ -5,13 +5,20 @@
 
 #include "form/form_int.h"
 
-/* After a record write, in its transaction: the entry (insert: the values;
- * update: {"field": [before, after]} for the fields that changed, computed
- * ones included; delete: the values before; revert: {"to_version",
- * "changes"}). Nothing for a form that says "audit": false. */
-int crm__audit_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
+/* The one encoding of record write `w` (lib/hooks.c makes it once for
+ * the audit entry and the event), appended to `out` (an oom shows in it):
+ * insert: {"field": value, ..., "owner": ...}, the values as stored; delete:
+ * the same, before; update (a revert too): {"field": [before, after]} for
+ * the fields that changed (computed ones included, rollups not: they
+ * follow from the child records' own changes) and the owner when it did. */
+void crm__audit_encode(crm_db *db, crm__buf *out, const crm__write *w, const crm__value *old, const crm__value *now);
+/* After a record write, in its transaction: its audit entry from its
+ * encoding (revert: {"to_version", "changes"}). The caller checks that
+ * the form is audited. */
+int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len);
 /* A queued insert (write-path hook insert_queued): its entry is made now
  * and appended once the backend tells the new id. */
-int crm__audit_insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *done, void **payload);
+int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, crm__queued_fn *done,
+			     void **payload);
 
 #endif

@@ -16,6 +16,7 @@ enum crm__ext_slot {
 	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
 	CRM__EXT_ACCESS,    /* the actor, NULL for the system actor (lib/access/actor.c) */
 	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
+	CRM__EXT_EVENT,     /* events waiting for the commit, the after-commit hook (lib/event/append.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -68,15 +69,23 @@ struct crm_db {
 	 * (committed or rolled back): work that must outlive a rollback (the
 	 * audit entries of denied writes). Its failure is logged, not returned. */
 	int (*after_tx)(crm_db *db);
-	/* Run once, then cleared, just before the outermost transaction
-	 * commits (libcrm's or the host's): its failure rolls it back. Work
-	 * done once per transaction rather than per write (the audit chain's
-	 * counter). Cleared too when the transaction rolls back. */
-	int (*before_commit)(crm_db *db);
-	/* Called when savepoint level `depth` (db->tx_depth once it ended)
-	 * was released (undone 0) or rolled back (undone 1): what was kept per
-	 * change (the audit entries waiting for the commit) follows it. */
-	void (*savepoint_end)(crm_db *db, int depth, int undone);
+	/* Per ext slot (the service that set it), in slot order: run once,
+	 * then cleared, just before the outermost transaction commits
+	 * (libcrm's or the host's): its failure rolls it back. Work done once
+	 * per transaction rather than per write (the audit chain's counter,
+	 * the events kept for the commit). Cleared too when the transaction
+	 * rolls back. */
+	int (*before_commit[CRM__EXT_COUNT_])(crm_db *db);
+	/* Per ext slot: called when savepoint level `depth` (db->tx_depth once
+	 * it ended) was released (undone 0) or rolled back (undone 1): what
+	 * was kept per change (audit entries, events waiting for the commit)
+	 * follows it. */
+	void (*savepoint_end[CRM__EXT_COUNT_])(crm_db *db, int depth, int undone);
+	/* Run once, then cleared, after the outermost transaction committed
+	 * (not after a rollback), outside any transaction: the host's
+	 * after-commit hook (lib/event/append.c). Nothing it does is
+	 * returned to the call that committed. */
+	void (*after_commit)(crm_db *db);
 	/* Counts record writes (crm__record_write, whatever they lead to): a
 	 * reader holding a record can tell when nothing can have changed it. */
 	uint64_t record_writes;

@@ -4,6 +4,7 @@
  * side and metadata changes alone: enum crm__tx_mode); nested writes use
  * savepoints so a failing inner call undoes only itself. */
 #include <stdio.h>
+#include <string.h>
 
 #include "db_int.h"
 
@@ -44,29 +45,49 @@ static void exec_quietly(crm_db *db, const char *sql)
 	error_restore(db, &e);
 }
 
-/* The outermost transaction has ended: what waited for it runs now. */
-static void ended(crm_db *db)
+/* The outermost transaction has ended (`committed` or not): what waited
+ * for it runs now. */
+static void ended(crm_db *db, int committed)
 {
 	int (*after)(crm_db *) = db->after_tx;
+	void (*after_commit)(crm_db *) = db->after_commit;
 	saved_error e;
 
 	db->tx_epoch++;
 	db->after_tx = NULL;
-	db->before_commit = NULL;
+	db->after_commit = NULL;
+	memset(db->before_commit, 0, sizeof db->before_commit);
 	if (after) {
 		error_save(db, &e);
 		if (after(db) && db->log_fn)
 			db->log_fn(db->log_payload, CRM_LOG_ERROR, "libcrm", crm_errmsg(db));
 		error_restore(db, &e);
 	}
+	if (after_commit && committed) {
+		error_save(db, &e);
+		after_commit(db);
+		error_restore(db, &e);
+	}
 }
 
 static int pre_commit(crm_db *db)
 {
-	int (*before)(crm_db *) = db->before_commit;
+	int rc = CRM_OK;
 
-	db->before_commit = NULL;
-	return before ? before(db) : CRM_OK;
+	for (int i = 0; i < CRM__EXT_COUNT_ && rc == CRM_OK; i++) {
+		int (*before)(crm_db *) = db->before_commit[i];
+		db->before_commit[i] = NULL;
+		if (before)
+			rc = before(db);
+	}
+	return rc;
+}
+
+static void savepoint_ended(crm_db *db, int depth, int undone)
+{
+	for (int i = 0; i < CRM__EXT_COUNT_; i++)
+		if (db->savepoint_end[i])
+			db->savepoint_end[i](db, depth, undone);
 }
 
 static int tx_begin(crm_db *db, enum crm__tx_mode mode)
@@ -123,12 +144,12 @@ int crm__tx_end(crm_db *db, int rc)
 				db->meta_dirty = 0;
 			else
 				db->be->rollback(db);
-			ended(db);
+			ended(db, rc == CRM_OK);
 			return rc;
 		}
 		snprintf(sql, sizeof sql, "RELEASE crm_%d", db->tx_depth);
-		if ((rc = crm__exec(db, sql)) == CRM_OK && db->savepoint_end)
-			db->savepoint_end(db, db->tx_depth, 0);
+		if ((rc = crm__exec(db, sql)) == CRM_OK)
+			savepoint_ended(db, db->tx_depth, 0);
 		return rc;
 	}
 	/* Undo without touching the recorded error; metadata caches may hold
@@ -141,12 +162,11 @@ int crm__tx_end(crm_db *db, int rc)
 	if (top) {
 		db->be->rollback(db);
 		db->meta_dirty = 0;
-		ended(db);
+		ended(db, 0);
 	} else {
 		snprintf(sql, sizeof sql, "ROLLBACK TO crm_%d; RELEASE crm_%d", db->tx_depth, db->tx_depth);
 		exec_quietly(db, sql);
-		if (db->savepoint_end)
-			db->savepoint_end(db, db->tx_depth, 1);
+		savepoint_ended(db, db->tx_depth, 1);
 	}
 	return rc;
 }
@@ -209,7 +229,7 @@ static int host_end(crm_db *db, int commit)
 	}
 	if (!db->host_tx) {
 		db->meta_dirty = 0;
-		ended(db);
+		ended(db, commit && rc == CRM_OK);
 	} else
 		db->tx_epoch++;
 	return rc;

@@ -219,10 +219,13 @@ static int filter_bind(crm__stmt *st, const filter *f, int i)
 
 static int head_seq(crm_db *db, int64_t *out)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT coalesce(max(id), 0) FROM crm_event", (size_t)-1);
+	crm__stmt *st;
 	int rc;
 
-	if (!st)
+	/* inside a host's transaction, its own events count too */
+	if ((rc = crm__event_flush(db)))
+		return rc;
+	if (!(st = crm__stmt_take(db, "SELECT coalesce(max(id), 0) FROM crm_event", (size_t)-1)))
 		return db->errcode;
 	rc = crm__step(st);
 	*out = rc == CRM_ROW ? crm__column_int64(st, 0) : 0;
@@ -432,7 +435,7 @@ static int scan(crm_db *db, const consumer *c, int limit, crm__buf *json, int *n
 	filter f;
 	int rc, i;
 
-	if ((rc = filter_load(db, c->filter, &f)))
+	if ((rc = crm__event_flush(db)) || (rc = filter_load(db, c->filter, &f)))
 		return rc;
 	crm__buf_puts(&sql, CRM__EVENT_SELECT " WHERE id > ?");
 	filter_sql(&f, &sql);

@@ -1,15 +1,21 @@
-/* The event outbox: every event the engines emit (workflow actions, Lua
- * hooks) is appended to crm_event inside the emitting transaction, so an
- * event exists exactly when the change that caused it was committed. The
- * host reads events in order and acknowledges them (integration issue). */
+/* The event outbox: every event the engines append (record changes,
+ * workflow transitions and approvals, workflow actions, Lua hooks) goes to
+ * crm_event inside the transaction that caused it, so an event exists
+ * exactly when the change that caused it was committed. The host reads
+ * events in order and acknowledges them (integration issue). Appending:
+ * lib/event/append.c; reading: lib/event/outbox.c. */
 #ifndef CRM_LIB_EVENT_H
 #define CRM_LIB_EVENT_H
 
 #include "core/db_int.h"
 
-/* Append an event: `type` (e.g. "escalate_to_manager"), the record it is
- * about (form may be NULL), the workflow instance that emitted it (0: none)
- * and `payload` JSON text (may be NULL for {}). */
+/* Emit an event named by a definition or a script: `type` (e.g.
+ * "escalate_to_manager"; names starting with "crm." are libcrm's own and
+ * refused with CRM_EINVAL), the record it is about (form may be NULL), the
+ * workflow instance that emitted it (0: none) and `payload` JSON text (may
+ * be NULL for {}). With out_id it is appended at once (after the events
+ * the transaction made before it) and *out_id gets its id; without, it
+ * waits with them for the commit. */
 int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
 		    const char *payload, int64_t *out_id);
 
@@ -23,5 +29,28 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
  * of the last row. Returns the last step's code (CRM_DONE when all went
  * well). */
 int crm__event_rows(crm__stmt *st, crm__buf *json, int *n, int64_t *last_seq);
+
+/* Append one of libcrm's own events (`type` "crm.transition" ...) with
+ * `payload` JSON text, as crm__event_emit without out_id. */
+int crm__event_append(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
+		      const char *payload);
+
+/* A record change: crm.create, crm.update or crm.delete of record `record`
+ * of `form`, at `version` after the change; `data` (len bytes) is its
+ * encoding from the audit trail's one encoder (crm__audit_encode: the
+ * values, or the changed fields as {"f": [before, after]}). An update
+ * whose `data` is {} (nothing changed) appends nothing. */
+enum crm__change { CRM__CHANGE_CREATE, CRM__CHANGE_UPDATE, CRM__CHANGE_DELETE };
+int crm__event_change(crm_db *db, enum crm__change op, const char *form, int64_t record, int64_t version,
+		      const char *data, size_t len);
+/* The crm.create of an insert queued without its id (crm__backend.queue):
+ * `data` is copied, *done and *payload are replaced by a callback that
+ * notes the id and calls them. Dropped when the insert failed. */
+int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
+			     void **payload);
+
+/* Append the open transaction's events now (before reading crm_event
+ * inside it); CRM_OK at once outside a transaction. */
+int crm__event_flush(crm_db *db);
 
 #endif

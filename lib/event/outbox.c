@@ -1,5 +1,6 @@
-/* The event outbox table (see event.h): appending events, and reading them
- * back in commit order (include/crm/event.h), which is id order. */
+/* The event outbox table (see event.h): reading events back in commit
+ * order (include/crm/event.h), which is id order; lib/event/append.c
+ * appends them. */
 #include <string.h>
 
 #include "access/access.h"
@@ -8,43 +9,6 @@
 #include "core/json_scan.h"
 #include "crm/event.h"
 #include "event.h"
-
-int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
-		    const char *payload, int64_t *out_id)
-{
-	static const char sql[] =
-		"INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES(?,?,?,?,?,?,?)";
-	crm__stmt *st;
-	size_t at;
-	int rc;
-
-	/* A script's payload: no text may hold U+0000 (docs/decisions.md). */
-	if (payload && crm__json_has_nul(payload, strlen(payload), &at))
-		return crm__error_nul(db, "the event payload", at);
-	/* Writers append side by side on some backends: held from here to the
-	 * commit, the events lock makes appends commit in the order of their
-	 * ids, so a reader that has seen id N never finds a lower id later. */
-	if ((rc = db->be->lock(db, CRM__LOCK_EVENTS)))
-		return rc;
-	if (!(st = crm__stmt_take_insert(db, sql)))
-		return db->errcode;
-	crm__bind_int64(st, 1, crm_now(db));
-	crm__bind_text(st, 2, type, -1);
-	if (form) {
-		crm__bind_text(st, 3, form, -1);
-		crm__bind_int64(st, 4, record);
-	}
-	if (db->actor_user)
-		crm__bind_text(st, 5, db->actor_user, -1);
-	crm__bind_text(st, 6, payload ? payload : "{}", -1);
-	if (instance > 0)
-		crm__bind_int64(st, 7, instance);
-	rc = crm__step(st);
-	if ((rc == CRM_DONE || rc == CRM_ROW) && out_id)
-		*out_id = crm__inserted_id(st);
-	crm__stmt_give(db, st);
-	return rc == CRM_DONE || rc == CRM_ROW ? CRM_OK : rc;
-}
 
 /* Column c as a JSON string, integer or null. */
 static void put_text(crm__buf *b, crm__stmt *st, int c)
@@ -127,6 +91,9 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 				  (long long)after_seq);
 	if (limit <= 0)
 		return crm__error(db, CRM_EINVAL, "limit is the most events to return (at least 1), not %d", limit);
+	/* Inside a transaction: its own events too. */
+	if ((rc = crm__event_flush(db)))
+		return rc;
 	if (!(st = crm__stmt_take(db, CRM__EVENT_SELECT " WHERE id > ? ORDER BY id LIMIT ?", (size_t)-1)))
 		return db->errcode;
 	crm__bind_int64(st, 1, after_seq);

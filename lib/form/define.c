@@ -735,7 +735,7 @@ static int normalise(compile_ctx *cx, const cJSON *def)
 }
 
 static const char *const form_keys[] = { "form", "label", "description", "fields", "unique", "indexes", "validators",
-					 "permissions", "audit", NULL };
+					 "permissions", "audit", "events", NULL };
 
 /* "validators": ["plugin.function", ...], run on every write of a record. */
 static int compile_validators(compile_ctx *cx, const cJSON *list)
@@ -783,10 +783,12 @@ static int compile(compile_ctx *cx, const cJSON *def)
 			    name);
 	if (!(cx->form->name = crm__strdup(name)))
 		return crm__error_oom(cx->db);
-	/* Audited unless the definition says "audit": false (docs/audit.md). */
-	cx->form->audit = 1;
+	/* Audited and evented unless the definition says "audit": false
+	 * (docs/audit.md) or "events": false (docs/integration.md). */
+	cx->form->audit = cx->form->events = 1;
 	if ((rc = check_keys(cx, def, form_keys)) || (rc = get_string(cx, def, "label", 0, &label)) ||
-	    (rc = get_string(cx, def, "description", 0, &description)) || (rc = get_bool(cx, def, "audit", &cx->form->audit)))
+	    (rc = get_string(cx, def, "description", 0, &description)) || (rc = get_bool(cx, def, "audit", &cx->form->audit)) ||
+	    (rc = get_bool(cx, def, "events", &cx->form->events)))
 		return rc;
 	if (!(cx->form->label = crm__strdup(label ? label : name)))
 		return crm__error_oom(cx->db);

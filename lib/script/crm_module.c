@@ -491,6 +491,9 @@ static int l_emit(lua_State *L)
 	int64_t id = 0;
 	int rc;
 
+	/* libcrm's own names: a script cannot forge a record change. */
+	if (strncmp(type, "crm.", 4) == 0)
+		return luaL_error(L, "crm.emit: event names starting with 'crm.' are libcrm's own, not '%s'", type);
 	if (!lua_isnoneornil(L, 2))
 		table_arg(L, 2, &payload, "crm.emit: the payload cannot be written as JSON");
 	rc = crm__event_emit(db, type, form, (int64_t)record, 0, payload.len ? crm__buf_cstr(&payload) : NULL, &id);

@@ -388,7 +388,7 @@ int crm_workflow_migrate(crm_db *db, const char *workflow, int64_t *out_count)
 		}
 		snprintf(data, sizeof data, "{\"from_version\":%lld,\"to_version\":%lld}", (long long)from_version,
 			 (long long)latest->version);
-		if ((rc = crm__wf_history_add(db, id, form, record, "(migrate)", from_state, to, data)) ||
+		if ((rc = crm__wf_history_add(db, latest->name, id, form, record, "(migrate)", from_state, to, data)) ||
 		    (rc = settle_migrated(db, latest, id, strcmp(from_state, to) != 0)))
 			break;
 		count++;

@@ -143,7 +143,7 @@ static int decide_instance(crm_db *db, const crm__wf_instance *inst, const crm__
 	}
 	crm__buf_putc(&data, '}');
 	rc = data.oom ? crm__error_oom(db)
-		      : crm__wf_history_add(db, inst->id, inst->form, inst->record, approve ? "approve" : "reject", inst->state, inst->state,
+		      : crm__wf_history_add(db, inst->workflow, inst->id, inst->form, inst->record, approve ? "approve" : "reject", inst->state, inst->state,
 					    crm__buf_cstr(&data));
 	crm__buf_free(&data);
 	if (rc)

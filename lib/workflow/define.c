@@ -165,6 +165,8 @@ static int compile_action(wctx *cx, const cJSON *a, crm__wf_action *act)
 		act->kind = CRM__ACT_EMIT;
 		if (!cJSON_IsString(v) || !name_ok(v->valuestring))
 			return fail(cx, "'emit' takes an event type (a-z, 0-9, _ and .)");
+		if (strncmp(v->valuestring, "crm.", 4) == 0)
+			return fail(cx, "'emit': event types starting with 'crm.' are libcrm's own (%.64s)", v->valuestring);
 		if (!(act->name = crm__strdup(v->valuestring)))
 			return crm__error_oom(cx->db);
 		v = cJSON_GetObjectItemCaseSensitive(a, "payload");

@@ -335,7 +335,7 @@ static int enter(crm_db *db, crm__wf_ctx *cx, int to, const char *event, const c
 		return rc;
 	if ((rc = crm__wf_approval_enter(db, cx->wf, &cx->inst, to)))
 		return rc;
-	if ((rc = crm__wf_history_add(db, cx->inst.id, cx->inst.form, cx->inst.record, event, from, cx->wf->states[to].name, data)))
+	if ((rc = crm__wf_history_add(db, cx->wf->name, cx->inst.id, cx->inst.form, cx->inst.record, event, from, cx->wf->states[to].name, data)))
 		return rc;
 	cx->state = to;
 	cx->started = 1;
@@ -356,7 +356,7 @@ static int take(crm_db *db, crm__wf_ctx *cx, int t_index, const char *event, con
 	if ((rc = crm__wf_run_actions(db, cx, &t->actions)))
 		return rc;
 	if (internal)
-		return crm__wf_history_add(db, cx->inst.id, cx->inst.form, cx->inst.record, event, cx->inst.state, cx->inst.state, data);
+		return crm__wf_history_add(db, cx->wf->name, cx->inst.id, cx->inst.form, cx->inst.record, event, cx->inst.state, cx->inst.state, data);
 	return enter(db, cx, t->to, event, data);
 }
 

@@ -5,6 +5,7 @@
 
 #include "audit/audit.h"
 #include "core/alloc.h"
+#include "event/event.h"
 #include "form/form_int.h"
 #include "workflow_int.h"
 
@@ -186,8 +187,64 @@ static int audit_history(crm_db *db, int64_t instance, const char *form, int64_t
 	return rc;
 }
 
-int crm__wf_history_add(crm_db *db, int64_t instance, const char *form, int64_t record, const char *event,
-			const char *from, const char *to, const char *data)
+static void put_str_or_null(crm__buf *b, const char *s)
+{
+	if (s)
+		crm__json_cstr(b, s);
+	else
+		crm__buf_puts(b, "null");
+}
+
+/* The event of a history row (docs/integration.md): crm.approval
+ * {"workflow","state","decision","user", and the decision's "step",
+ * "approver", "reason"}, or crm.transition {"workflow","from","to",
+ * "event"[,"data"]}. A timer's failure changed nothing: none. Whatever
+ * the form says of events (those are its record changes). */
+static int history_event(crm_db *db, const char *workflow, int64_t instance, const char *form, int64_t record,
+			 const char *event, const char *from, const char *to, const char *data)
+{
+	int approval = strcmp(event, "approve") == 0 || strcmp(event, "reject") == 0;
+	crm__buf json = CRM__BUF_INIT;
+	int rc;
+
+	if (!from && !to)
+		return CRM_OK;
+	crm__buf_puts(&json, "{\"workflow\":");
+	put_str_or_null(&json, workflow);
+	if (approval) {
+		crm__buf_puts(&json, ",\"state\":");
+		put_str_or_null(&json, from);
+		crm__buf_puts(&json, *event == 'a' ? ",\"decision\":\"approved\"" : ",\"decision\":\"rejected\"");
+		crm__buf_puts(&json, ",\"user\":");
+		put_str_or_null(&json, db->actor_user);
+		/* the decision's own members: {"step":N,"approver":...,"reason":...} */
+		if (data && data[0] == '{' && data[1] != '}') {
+			crm__buf_putc(&json, ',');
+			crm__buf_puts(&json, data + 1);
+		} else
+			crm__buf_putc(&json, '}');
+	} else {
+		crm__buf_puts(&json, ",\"from\":");
+		put_str_or_null(&json, from);
+		crm__buf_puts(&json, ",\"to\":");
+		put_str_or_null(&json, to);
+		crm__buf_puts(&json, ",\"event\":");
+		crm__json_cstr(&json, event);
+		if (data) {
+			crm__buf_puts(&json, ",\"data\":");
+			crm__buf_puts(&json, data);
+		}
+		crm__buf_putc(&json, '}');
+	}
+	rc = json.oom ? crm__error_oom(db)
+		      : crm__event_append(db, approval ? "crm.approval" : "crm.transition", form && *form ? form : NULL,
+					  record, instance, crm__buf_cstr(&json));
+	crm__buf_free(&json);
+	return rc;
+}
+
+int crm__wf_history_add(crm_db *db, const char *workflow, int64_t instance, const char *form, int64_t record,
+			const char *event, const char *from, const char *to, const char *data)
 {
 	crm__stmt *st = crm__stmt_take(db,
 					  "INSERT INTO crm_wf_history(instance, at, event, from_state, to_state, actor, data)"
@@ -208,7 +265,9 @@ int crm__wf_history_add(crm_db *db, int64_t instance, const char *form, int64_t 
 		crm__bind_text(st, 7, data, -1);
 	rc = crm__step_later(db, st);
 	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? audit_history(db, instance, form, record, event, from, to, data) : rc;
+	if (rc != CRM_DONE || (rc = audit_history(db, instance, form, record, event, from, to, data)))
+		return rc;
+	return history_event(db, workflow, instance, form, record, event, from, to, data);
 }
 
 void crm__wf_states_reached_sql(crm__buf *sql)

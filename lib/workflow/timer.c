@@ -192,7 +192,7 @@ static int fire_next(crm_db *db, int64_t now, int64_t last, int64_t *fired, int 
 				crm__json_cstr(&data, crm_errmsg(db));
 				crm__buf_putc(&data, '}');
 				rc = data.oom ? crm__error_oom(db)
-					      : crm__wf_history_add(db, t.instance, NULL, 0, t.event, NULL, NULL, crm__buf_cstr(&data));
+					      : crm__wf_history_add(db, NULL, t.instance, NULL, 0, t.event, NULL, NULL, crm__buf_cstr(&data));
 				crm__buf_free(&data);
 				break;
 			}

@@ -177,8 +177,11 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
  * state each record's instance of a workflow is in or has been in. It takes
  * four parameters, in order: workflow, form, workflow, form. */
 void crm__wf_states_reached_sql(crm__buf *sql);
-int crm__wf_history_add(crm_db *db, int64_t instance, const char *form, int64_t record, const char *event,
-			const char *from, const char *to, const char *data);
+/* A history row of instance `instance` of `workflow`, its audit entry and
+ * its event: crm.approval for the events approve and reject, else (when
+ * from or to is set) crm.transition. */
+int crm__wf_history_add(crm_db *db, const char *workflow, int64_t instance, const char *form, int64_t record,
+			const char *event, const char *from, const char *to, const char *data);
 /* Start `wf` for `record` (0 for free-standing): enter the initial state. */
 int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id);
 

@@ -1,0 +1,414 @@
+/* Appending to the event outbox (docs/integration.md, "The event stream:
+ * what is appended"): the events of a transaction are kept with it and
+ * appended, in the order they were made, just before it commits (under
+ * the events lock, held to the commit, so ids grow in commit order), a few
+ * rows per statement; then the host's after-commit hook hears of them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/kept.h"
+#include "core/json_parse.h"
+#include "core/json_scan.h"
+#include "crm/event.h"
+#include "event.h"
+
+#define PENDS_MAX 512 /* events kept before a transaction appends them */
+
+/* An event of the open transaction, appended just before it commits. */
+typedef struct pend {
+	crm__kept k; /* first: its place in the transaction, its record */
+	int64_t at, instance;
+	const char *type, *form, *actor, *payload;
+	size_t len;
+	char text[]; /* payload, type, form and actor, in this one block */
+} pend;
+
+typedef struct crm__event_state crm__event_state;
+
+/* What a queued INSERT of `n` rows tells when its outcome comes. */
+typedef struct ids_note {
+	crm__event_state *s;
+	int n;
+} ids_note;
+
+struct crm__event_state {
+	crm__kept_list pends;
+	/* The ids this transaction (serial) appended: first..last (0: none). */
+	unsigned int serial;
+	int64_t first, last_id;
+	ids_note notes[CRM__KEPT_ROWS + 1];
+	unsigned int queued_serial; /* the transaction of the INSERTs in flight */
+	/* The host's after-commit hook; while it runs, the ranges of the
+	 * commits made meanwhile wait in `due` for calls of their own. */
+	crm_event_hook_fn hook;
+	void *hook_payload;
+	int in_hook;
+	struct range {
+		int64_t first, last;
+	} *due;
+	size_t ndue, capdue;
+};
+
+static void state_free(void *p)
+{
+	crm__event_state *s = p;
+
+	if (!s)
+		return;
+	crm__kept_free_all(&s->pends);
+	crm__free(s->due);
+	crm__free(s);
+}
+
+static crm__event_state *state_of(crm_db *db)
+{
+	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+
+	if (s)
+		return s;
+	if (!(s = crm__calloc(1, sizeof *s))) {
+		crm__error_oom(db);
+		return NULL;
+	}
+	for (int i = 0; i <= CRM__KEPT_ROWS; i++)
+		s->notes[i] = (ids_note){ s, i };
+	db->ext[CRM__EXT_EVENT] = s;
+	db->ext_free[CRM__EXT_EVENT] = state_free;
+	return s;
+}
+
+/* ---- the after-commit hook ---- */
+
+/* Ids first..last were appended by transaction `serial` (db->tx_serial). */
+static void note_ids(crm__event_state *s, unsigned int serial, int64_t first, int64_t last)
+{
+	if (s->serial != serial || !s->first) {
+		s->serial = serial;
+		s->first = first;
+		s->last_id = last;
+	}
+	if (first < s->first)
+		s->first = first;
+	if (last > s->last_id)
+		s->last_id = last;
+}
+
+/* The transaction committed: the hook hears of its events, once it is
+ * not running already (a commit the hook made itself is heard of in a call
+ * of its own after the running one returned). */
+static void committed(crm_db *db)
+{
+	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+	struct range r;
+
+	if (!s || s->serial != db->tx_serial || !s->first)
+		return;
+	r = (struct range){ s->first, s->last_id };
+	s->first = s->last_id = 0;
+	if (s->in_hook) {
+		if (s->ndue == s->capdue) {
+			size_t cap = s->capdue ? 2 * s->capdue : 4;
+			struct range *grown = crm__realloc(s->due, cap * sizeof *grown);
+			/* Out of memory: one call for both, wider (none waiting:
+			 * no call; the events wait in the outbox for a poller). */
+			if (!grown) {
+				if (s->ndue && r.last > s->due[s->ndue - 1].last)
+					s->due[s->ndue - 1].last = r.last;
+				return;
+			}
+			s->due = grown;
+			s->capdue = cap;
+		}
+		s->due[s->ndue++] = r;
+		return;
+	}
+	s->in_hook = 1;
+	for (size_t i = 0; s->hook; i++) {
+		s->hook(s->hook_payload, r.first, r.last);
+		if (i >= s->ndue)
+			break;
+		r = s->due[i];
+	}
+	s->ndue = 0;
+	s->in_hook = 0;
+}
+
+int crm_event_hook_set(crm_db *db, crm_event_hook_fn fn, void *payload)
+{
+	crm__event_state *s;
+	int rc;
+
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter(db)))
+		return rc;
+	if (!(s = state_of(db)))
+		return db->errcode;
+	s->hook = fn;
+	s->hook_payload = fn ? payload : NULL;
+	return CRM_OK;
+}
+
+/* ---- appending ---- */
+
+static void ids_done(void *payload, int rc, int64_t id)
+{
+	ids_note *note = payload;
+
+	/* The RETURNING row of the first event: the others follow it (the
+	 * events lock keeps every other appender out meanwhile). Outcomes
+	 * come before the COMMIT's: still the transaction that queued it. */
+	if (rc == CRM_ROW)
+		note_ids(note->s, note->s->queued_serial, id, id + note->n - 1);
+}
+
+/* Insert `n` events with one statement. */
+static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
+{
+	crm__event_state *s = ctx;
+	pend **rows = (pend **)kept;
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc;
+
+	crm__buf_puts(&sql, "INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES");
+	for (int i = 0; i < n; i++)
+		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+	if (*db->be->dialect->returning_id)
+		crm__buf_puts(&sql, db->be->dialect->returning_id);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
+		return db->errcode;
+	for (int i = 0; i < n; i++) {
+		const pend *q = rows[i];
+		int p = 7 * i;
+		crm__bind_int64(st, p + 1, q->at);
+		crm__bind_text(st, p + 2, q->type, -1);
+		if (q->form) {
+			crm__bind_text(st, p + 3, q->form, -1);
+			crm__bind_int64(st, p + 4, q->k.record);
+		}
+		if (q->actor)
+			crm__bind_text(st, p + 5, q->actor, -1);
+		crm__bind_text(st, p + 6, q->payload, (int)q->len);
+		if (q->instance > 0)
+			crm__bind_int64(st, p + 7, q->instance);
+	}
+	if (db->be->queue) {
+		s->queued_serial = db->tx_serial;
+		rc = db->be->queue(st, ids_done, &s->notes[n]);
+		rc = rc ? rc : CRM_DONE;
+	} else if ((rc = crm__step(st)) == CRM_DONE || rc == CRM_ROW) {
+		int64_t last = crm__inserted_id(st);
+		note_ids(s, db->tx_serial, last - n + 1, last);
+		rc = CRM_DONE;
+	}
+	crm__clear_bindings(st);
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? CRM_OK : rc;
+}
+
+/* Append the open transaction's events (crm__kept_flush); the hook
+ * hears of them after the commit. */
+static int flush(crm_db *db, crm__event_state *s, int all)
+{
+	const crm__kept_sink sink = { NULL, insert_rows, s };
+	size_t n;
+	int rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
+
+	if (n && s->hook)
+		db->after_commit = committed;
+	return rc;
+}
+
+static int before_commit(crm_db *db)
+{
+	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+
+	return s ? flush(db, s, 1) : CRM_OK;
+}
+
+int crm__event_flush(crm_db *db)
+{
+	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+
+	return s && (db->tx_depth > 0 || db->host_tx) ? flush(db, s, 1) : CRM_OK;
+}
+
+/* A savepoint ended (lib/core/tx.c): the events made inside it go with it
+ * when it was rolled back, else they now belong to the level below. */
+static void savepoint_end(crm_db *db, int depth, int undone)
+{
+	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+
+	if (s)
+		crm__kept_savepoint_end(&s->pends, depth, undone);
+}
+
+static const char *put_text(char **at, const char *src, size_t n)
+{
+	char *p = *at;
+
+	if (n)
+		memcpy(p, src, n);
+	*at += n;
+	return p;
+}
+
+/* Keep an event for the commit of the open transaction, its payload
+ * made of `pre`, data[0..len) and `post` (pre, post may be NULL), in one
+ * allocation. */
+static int pend_add(crm_db *db, crm__event_state *s, const char *type, const char *form, int64_t record,
+		    int64_t instance, const char *pre, const char *data, size_t len, const char *post, pend **out)
+{
+	size_t pre_n = pre ? strlen(pre) : 0, post_n = post ? strlen(post) : 0, type_n = strlen(type) + 1,
+	       form_n = form ? strlen(form) + 1 : 0, actor_n = db->actor_user ? strlen(db->actor_user) + 1 : 0;
+	pend *q;
+	char *p;
+
+	if (!(q = crm__malloc(sizeof *q + pre_n + len + post_n + 1 + type_n + form_n + actor_n)))
+		return crm__error_oom(db);
+	*q = (pend){ .k.record = record, .at = crm_now(db), .instance = instance };
+	p = q->text;
+	q->payload = p;
+	put_text(&p, pre, pre_n);
+	put_text(&p, data, len);
+	put_text(&p, post, post_n);
+	*p++ = 0;
+	q->len = pre_n + len + post_n;
+	q->type = put_text(&p, type, type_n);
+	q->form = form ? put_text(&p, form, form_n) : NULL;
+	q->actor = db->actor_user ? put_text(&p, db->actor_user, actor_n) : NULL;
+	crm__kept_link(db, &s->pends, &q->k);
+	db->before_commit[CRM__EXT_EVENT] = before_commit;
+	db->savepoint_end[CRM__EXT_EVENT] = savepoint_end;
+	if (out)
+		*out = q;
+	return CRM_OK;
+}
+
+/* A long transaction appends as it goes, keeping memory bounded (the
+ * events lock is then held from there to its commit). */
+static int bounded(crm_db *db, crm__event_state *s)
+{
+	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
+}
+
+/* Keep an event in the open transaction, or (outside one) append it in a
+ * transaction of its own. */
+static int append(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
+		  const char *pre, const char *data, size_t len, const char *post)
+{
+	crm__event_state *s = state_of(db);
+	int rc;
+
+	if (!s)
+		return db->errcode;
+	if (db->tx_depth > 0 || db->host_tx)
+		return (rc = pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL)) ? rc : bounded(db, s);
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	return crm__tx_end(db, pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL));
+}
+
+int crm__event_append(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
+		      const char *payload)
+{
+	return append(db, type, form, record, instance, NULL, payload, strlen(payload), NULL);
+}
+
+static const char *const change_types[] = { "crm.create", "crm.update", "crm.delete" };
+
+int crm__event_change(crm_db *db, enum crm__change op, const char *form, int64_t record, int64_t version,
+		      const char *data, size_t len)
+{
+	char post[40];
+
+	if (op != CRM__CHANGE_UPDATE)
+		return append(db, change_types[op], form, record, 0, NULL, data, len, NULL);
+	/* An update that changed nothing is no event. */
+	if (len == 2 && data[0] == '{' && data[1] == '}')
+		return CRM_OK;
+	snprintf(post, sizeof post, ",\"version\":%lld}", (long long)version);
+	return append(db, change_types[op], form, record, 0, "{\"changed\":", data, len, post);
+}
+
+int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
+			     void **payload)
+{
+	crm__event_state *s = state_of(db);
+	pend *q;
+	int rc;
+
+	if (!s)
+		return db->errcode;
+	if ((rc = pend_add(db, s, change_types[CRM__CHANGE_CREATE], form, 0, 0, NULL, data, len, NULL, &q)))
+		return rc;
+	crm__kept_wrap(&q->k, done, payload);
+	return bounded(db, s);
+}
+
+/* ---- emitted events ---- */
+
+/* Insert an emitted event at once: *out_id gets its id. */
+static int emit_now(crm_db *db, crm__event_state *s, const char *type, const char *form, int64_t record,
+		    int64_t instance, const char *payload, int64_t *out_id)
+{
+	static const char sql[] =
+		"INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES(?,?,?,?,?,?,?)";
+	crm__stmt *st;
+	int rc;
+
+	/* The events made before it go first. */
+	if ((rc = crm__event_flush(db)) || (rc = db->be->lock(db, CRM__LOCK_EVENTS)))
+		return rc;
+	if (!(st = crm__stmt_take_insert(db, sql)))
+		return db->errcode;
+	crm__bind_int64(st, 1, crm_now(db));
+	crm__bind_text(st, 2, type, -1);
+	if (form) {
+		crm__bind_text(st, 3, form, -1);
+		crm__bind_int64(st, 4, record);
+	}
+	if (db->actor_user)
+		crm__bind_text(st, 5, db->actor_user, -1);
+	crm__bind_text(st, 6, payload, -1);
+	if (instance > 0)
+		crm__bind_int64(st, 7, instance);
+	rc = crm__step(st);
+	if (rc == CRM_DONE || rc == CRM_ROW) {
+		*out_id = crm__inserted_id(st);
+		note_ids(s, db->tx_serial, *out_id, *out_id);
+		if (s->hook)
+			db->after_commit = committed;
+		rc = CRM_OK;
+	}
+	crm__stmt_give(db, st);
+	return rc;
+}
+
+int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
+		    const char *payload, int64_t *out_id)
+{
+	crm__event_state *s;
+	size_t at;
+	int rc;
+
+	if (strncmp(type, "crm.", 4) == 0)
+		return crm__error(db, CRM_EINVAL,
+				  "event names starting with 'crm.' are libcrm's own: '%.64s' cannot be emitted", type);
+	/* A script's payload: no text may hold U+0000 (docs/decisions.md). */
+	if (payload && crm__json_has_nul(payload, strlen(payload), &at))
+		return crm__error_nul(db, "the event payload", at);
+	if (!payload)
+		payload = "{}";
+	if (!out_id)
+		return crm__event_append(db, type, form, record, instance, payload);
+	if (!(s = state_of(db)))
+		return db->errcode;
+	if (db->tx_depth > 0 || db->host_tx)
+		return emit_now(db, s, type, form, record, instance, payload, out_id);
+	if ((rc = crm__tx_begin(db)))
+		return rc;
+	return crm__tx_end(db, emit_now(db, s, type, form, record, instance, payload, out_id));
+}
