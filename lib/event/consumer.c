@@ -87,8 +87,8 @@ static int check_list(crm_db *db, const cJSON *list, const char *key)
 	const cJSON *v;
 
 	if (!cJSON_IsArray(list) || !list->child || cJSON_GetArraySize(list) > MAX_FILTER_ITEMS)
-		return crm__error_path(db, strcmp(key, "forms") ? "filter.types" : "filter.forms", "a list of 1 to %d %s", MAX_FILTER_ITEMS,
-				       is_type ? "event types" : "form names");
+		return crm__error_path(db, is_type ? "filter.types" : "filter.forms", "a list of 1 to %d %s",
+				       MAX_FILTER_ITEMS, is_type ? "event types" : "form names");
 	cJSON_ArrayForEach(v, list)
 	{
 		char path[32];
