@@ -256,6 +256,23 @@ static int op_export(crm_db *db)
 	return rc ? rc : crm_export(db, "{\"report\":\"by_stage\"}", "{\"bom\":true}", discard, NULL);
 }
 
+/* A consumer: made with a filter, read, acknowledged, listed, pruned. */
+static int op_consumer(crm_db *db)
+{
+	char *out = NULL;
+	int rc = crm_consumer_set(db, "erp", "{\"filter\":{\"types\":[\"deal_*\",\"x\"]},\"lease_ms\":5000}");
+
+	if (rc == CRM_OK && (rc = crm_consumer_read(db, "erp", 10, &out)) == CRM_OK) {
+		crm_free(out);
+		out = NULL;
+		rc = crm_consumer_ack(db, "erp", 0);
+	}
+	if (rc == CRM_OK)
+		rc = crm_consumer_list(db, &out);
+	crm_free(out);
+	return rc == CRM_OK ? crm_event_prune(db, 0, NULL) : rc;
+}
+
 static crm_db *setup(int with_deal)
 {
 	crm_db *db = test_db();
@@ -344,6 +361,7 @@ TEST(test_alloc__migration_fails_cleanly_at_every_allocation) { every_failure("m
 TEST(test_alloc__apply_plan_fails_cleanly_at_every_allocation) { every_failure("plan", op_plan, 1); }
 TEST(test_alloc__export_fails_cleanly_at_every_allocation) { every_failure("export", op_export, 1); }
 TEST(test_alloc__binding_reads_fail_cleanly_at_every_allocation) { every_failure("binding reads", op_binding_reads, 1); }
+TEST(test_alloc__consumer_fails_cleanly_at_every_allocation) { every_failure("consumer", op_consumer, 1); }
 
 /* libcrm never touches cJSON's hooks: a host's own cJSON use keeps the
  * hooks it chose through crm_allocator_set, crm_open and crm_apply, and
@@ -407,4 +425,5 @@ TEST_LIST(T(test_alloc__host_cjson_hooks_untouched_by_allocator_open_apply),
 	  T(test_alloc__decide_fails_cleanly_at_every_allocation), T(test_alloc__migration_fails_cleanly_at_every_allocation),
 	  T(test_alloc__apply_plan_fails_cleanly_at_every_allocation),
 	  T(test_alloc__binding_reads_fail_cleanly_at_every_allocation),
-	  T(test_alloc__export_fails_cleanly_at_every_allocation))
+	  T(test_alloc__export_fails_cleanly_at_every_allocation),
+	  T(test_alloc__consumer_fails_cleanly_at_every_allocation))

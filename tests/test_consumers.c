@@ -454,6 +454,24 @@ TEST(test_consumer_read__a_payload_edited_by_hand_comes_out_as_a_string)
 	crm_close(db);
 }
 
+/* A database made before consumers gains their table when it is opened for writing. */
+TEST(test_consumer__a_database_from_before_consumers_gains_their_table)
+{
+	char dir[64], path[256] = "", schema[64] = "";
+	crm_db *db;
+
+	test_new_shared(dir, path, sizeof path, schema, sizeof schema);
+	db = test_open_shared(path, schema, 1000);
+	emit(db, "ping", NULL, 0);
+	CHECK(crm__exec(db, "DROP TABLE crm_consumer") == CRM_OK);
+	crm_close(db);
+	db = test_open_shared(path, schema, 1000);
+	CHECK_INT(test_relation_exists(db, "crm_consumer"), 1);
+	CHECK_STR(read_seqs(db, "erp", 10), "1");
+	crm_close(db);
+	test_remove_shared(dir, path);
+}
+
 /* A read inside the host's transaction is part of it: rolled back, the lease never was. */
 TEST(test_consumer_read__in_a_host_transaction_rolls_back_with_it)
 {
@@ -481,4 +499,5 @@ TEST_LIST(T(test_consumer_read__each_consumer_keeps_its_own_position),
 	  T(test_consumer__a_stored_filter_edited_by_hand_is_reported_not_trusted),
 	  T(test_consumer__only_the_system_actor_uses_consumers),
 	  T(test_consumer_read__a_payload_edited_by_hand_comes_out_as_a_string),
+	  T(test_consumer__a_database_from_before_consumers_gains_their_table),
 	  T(test_consumer_read__in_a_host_transaction_rolls_back_with_it))

@@ -282,8 +282,6 @@ struct crm__dialect {
 	/* The member `key` (a validated name) of the JSON object text `expr`,
 	 * as text. */
 	void (*json_member)(crm__buf *sql, const char *expr, const char *key);
-	/* Function of a text: 1 when it is well-formed JSON, else 0. */
-	const char *json_valid;
 	/* The storage class of the stored value `expr` as text: 'null',
 	 * 'integer', 'real', 'text' or 'blob' (SQLite's typeof; crm check
 	 * finds values written behind libcrm's back that fit no field). */

@@ -143,8 +143,6 @@ static void pg_view_read_only(crm__buf *sql, const char *view)
  * one round alike). plpgsql, not SQL: a SQL transition function is not
  * inlined and costs several times more. crm_read_only: the views' writes. */
 const char crm__pg_functions_sql[] =
-	"CREATE OR REPLACE FUNCTION crm_json_valid(t text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$"
-	" BEGIN PERFORM CAST(t AS jsonb); RETURN 1; EXCEPTION WHEN others THEN RETURN 0; END $$;"
 	/* sum_strict: an exact sum that fails (numeric_value_out_of_range)
 	 * when its digits, the engines' scaled integer, do not fit 64 bits:
 	 * a numeric(19, s) column would take a few values past that. */
@@ -207,7 +205,6 @@ const crm__dialect crm__pg_dialect = {
 	.contains_list = { "(", " @> ARRAY[CAST(", " AS text)])" },
 	.position = "strpos",
 	.json_member = pg_json_member,
-	.json_valid = "crm_json_valid",
 	.storage_class = pg_storage_class,
 	.iso_datetime = pg_iso_datetime,
 	.create_view = "CREATE OR REPLACE VIEW ",

@@ -445,7 +445,6 @@ static const crm__dialect lite_dialect = {
 	.contains_list = { "EXISTS (SELECT 1 FROM json_each(", ") WHERE value = ", ")" },
 	.position = "instr",
 	.json_member = lite_json_member,
-	.json_valid = "json_valid",
 	.storage_class = lite_storage_class,
 	.iso_datetime = lite_iso_datetime,
 	.create_view = "CREATE VIEW IF NOT EXISTS ",

@@ -4,22 +4,19 @@
  * short write transaction on that row; the events themselves are only read,
  * always as "id > position", which the events lock keeps in commit order
  * (no lower id becomes visible after a higher one was seen). */
-#include <stdio.h>
 #include <string.h>
 
 #include "access/access.h"
+#include "consumer_filter.h"
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "core/json_parse.h"
 #include "crm/event.h"
 #include "event.h"
-#include "form/form_int.h"
 
 #define DEFAULT_LEASE_MS 30000
 #define MAX_LEASE_MS INT64_C(604800000) /* 7 days */
 #define MAX_READ 100000
-#define MAX_FILTER_ITEMS 100
-#define MAX_TYPE_BYTES 255
 
 /* A consumer's row. */
 typedef struct consumer {
@@ -32,12 +29,6 @@ typedef struct consumer {
 	int64_t created_at;
 	char *filter; /* the filter as stored (normalised JSON), NULL: every event */
 } consumer;
-
-/* A filter, parsed: either list may be NULL (no restriction). */
-typedef struct filter {
-	cJSON *root;
-	const cJSON *forms, *types;
-} filter;
 
 static int valid_consumer_name(const char *s)
 {
@@ -62,157 +53,6 @@ static int check_call(crm_db *db, const char *name)
 		return crm__error(db, CRM_EINVAL,
 				  "a consumer name is 1 to 64 characters of a-z, 0-9, '_', '.' and '-'");
 	return CRM_OK;
-}
-
-/* ---- filters ---- */
-
-/* A form name (it need not exist yet) or an event type, a '*' only at its end. */
-static int item_ok(const cJSON *v, int is_type)
-{
-	const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
-	const char *star;
-	size_t n = s ? strlen(s) : 0;
-
-	if (!s)
-		return 0;
-	if (!is_type)
-		return crm__valid_name(s);
-	star = strchr(s, '*');
-	return n > 0 && n <= MAX_TYPE_BYTES && (!star || star == s + n - 1) && crm__utf8_length(s, n) >= 0;
-}
-
-static int check_list(crm_db *db, const cJSON *list, const char *key)
-{
-	int is_type = strcmp(key, "types") == 0, i = 0;
-	const cJSON *v;
-
-	if (!cJSON_IsArray(list) || !list->child || cJSON_GetArraySize(list) > MAX_FILTER_ITEMS)
-		return crm__error_path(db, strcmp(key, "forms") ? "filter.types" : "filter.forms", "a list of 1 to %d %s", MAX_FILTER_ITEMS,
-				       is_type ? "event types" : "form names");
-	cJSON_ArrayForEach(v, list)
-	{
-		char path[32];
-
-		if (!item_ok(v, is_type)) {
-			snprintf(path, sizeof path, "filter.%s[%d]", key, i);
-			return crm__error_path(db, path, is_type ? "an event type (1 to %d bytes; '*' only at the end)"
-								 : "a form name (a-z, 0-9 and '_', at most %d)",
-					       is_type ? MAX_TYPE_BYTES : 63);
-		}
-		i++;
-	}
-	return CRM_OK;
-}
-
-/* Check the filter `v` (an object) and take its lists into *f (borrowed from v). */
-static int filter_check(crm_db *db, const cJSON *v, filter *f)
-{
-	const cJSON *m;
-
-	if (!cJSON_IsObject(v))
-		return crm__error_path(db, "filter", "an object {\"forms\": [...], \"types\": [...]} or null");
-	cJSON_ArrayForEach(m, v)
-	{
-		if (strcmp(m->string, "forms") == 0)
-			f->forms = m;
-		else if (strcmp(m->string, "types") == 0)
-			f->types = m;
-		else
-			return crm__error_path(db, "filter", "unknown member (a filter has \"forms\" and \"types\")");
-	}
-	if (f->forms && check_list(db, f->forms, "forms"))
-		return db->errcode;
-	return f->types ? check_list(db, f->types, "types") : CRM_OK;
-}
-
-/* The filter as stored: its lists and nothing else, or NULL for an empty one. */
-static char *filter_text(const filter *f)
-{
-	static const char *const keys[2] = { "\"forms\":[", "\"types\":[" };
-	const cJSON *lists[2] = { f->forms, f->types }, *v;
-	crm__buf b = CRM__BUF_INIT;
-
-	for (int k = 0; k < 2; k++) {
-		int n = 0;
-		if (!lists[k])
-			continue;
-		crm__buf_puts(&b, b.len ? "]," : "{");
-		crm__buf_puts(&b, keys[k]);
-		cJSON_ArrayForEach(v, lists[k])
-		{
-			crm__buf_puts(&b, n++ ? "," : "");
-			crm__json_cstr(&b, v->valuestring);
-		}
-	}
-	if (b.len)
-		crm__buf_puts(&b, "]}");
-	if (b.oom || !b.len) {
-		crm__buf_free(&b);
-		return NULL;
-	}
-	return crm__buf_detach(&b);
-}
-
-/* The stored filter text back into *f (cJSON_Delete f->root). */
-static int filter_load(crm_db *db, const char *text, filter *f)
-{
-	*f = (filter){ 0 };
-	if (!text)
-		return CRM_OK;
-	if (crm__json_parse(db, text, "the stored consumer filter", &f->root) == CRM_ENOMEM)
-		return CRM_ENOMEM;
-	if (!f->root || filter_check(db, f->root, f)) {
-		cJSON_Delete(f->root);
-		*f = (filter){ 0 };
-		return crm__error(db, CRM_EIO, "a consumer's stored filter is corrupt (written behind libcrm's back?)");
-	}
-	return CRM_OK;
-}
-
-/* The filter's conditions, appended to a WHERE clause. */
-static void filter_sql(const filter *f, crm__buf *sql)
-{
-	const cJSON *v;
-	int n = 0;
-
-	if (f->forms) {
-		crm__buf_puts(sql, " AND form IN (");
-		cJSON_ArrayForEach(v, f->forms) crm__buf_puts(sql, n++ ? ",?" : "?");
-		crm__buf_putc(sql, ')');
-	}
-	n = 0;
-	if (f->types) {
-		crm__buf_puts(sql, " AND (");
-		cJSON_ArrayForEach(v, f->types)
-		{
-			crm__buf_puts(sql, n++ ? " OR " : "");
-			/* A prefix compares the first characters (substr counts
-			 * characters on both backends): no LIKE, so '%' and '_'
-			 * in a type mean themselves. */
-			crm__buf_puts(sql, strchr(v->valuestring, '*') ? "substr(type, 1, ?) = ?" : "type = ?");
-		}
-		crm__buf_putc(sql, ')');
-	}
-}
-
-/* Bind the filter's values from parameter `i` on; returns the next one. */
-static int filter_bind(crm__stmt *st, const filter *f, int i)
-{
-	const cJSON *v;
-
-	cJSON_ArrayForEach(v, f->forms) crm__bind_text(st, i++, v->valuestring, -1);
-	cJSON_ArrayForEach(v, f->types)
-	{
-		const char *s = v->valuestring;
-		size_t n = strlen(s);
-
-		if (s[n - 1] == '*') {
-			crm__bind_int64(st, i++, crm__utf8_length(s, n - 1));
-			crm__bind_text(st, i++, s, (int)n - 1);
-		} else
-			crm__bind_text(st, i++, s, (int)n);
-	}
-	return i;
 }
 
 /* ---- the consumer's row ---- */
@@ -374,13 +214,13 @@ static int parse_options(crm_db *db, const char *json, set_options *o)
 				return crm__error_path(db, "start", "\"first\" or \"last\"");
 			o->from_last = strcmp(m->valuestring, "last") == 0;
 		} else if (strcmp(m->string, "filter") == 0) {
-			filter f = { 0 };
+			crm__event_filter f = { 0 };
 			o->has_filter = 1;
 			if (cJSON_IsNull(m))
 				continue;
-			if ((rc = filter_check(db, m, &f)))
+			if ((rc = crm__event_filter_check(db, m, &f)))
 				return rc;
-			if ((f.forms || f.types) && !(o->filter = filter_text(&f)))
+			if ((f.forms || f.types) && !(o->filter = crm__event_filter_text(&f)))
 				return crm__error_oom(db);
 		} else
 			return crm__error_path(db, "options", "unknown member (the options are \"filter\", \"lease_ms\" and \"start\")");
@@ -432,17 +272,17 @@ static int scan(crm_db *db, const consumer *c, int limit, crm__buf *json, int *n
 {
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
-	filter f;
+	crm__event_filter f;
 	int rc, i;
 
-	if ((rc = crm__event_flush(db)) || (rc = filter_load(db, c->filter, &f)))
+	if ((rc = crm__event_flush(db)) || (rc = crm__event_filter_load(db, c->filter, &f)))
 		return rc;
 	crm__buf_puts(&sql, CRM__EVENT_SELECT " WHERE id > ?");
-	filter_sql(&f, &sql);
+	crm__event_filter_sql(&f, &sql);
 	crm__buf_puts(&sql, " ORDER BY id LIMIT ?");
 	if ((st = crm__stmt_take_buf(db, &sql))) {
 		crm__bind_int64(st, 1, c->acked);
-		i = filter_bind(st, &f, 2);
+		i = crm__event_filter_bind(st, &f, 2);
 		crm__bind_int64(st, i, limit);
 		rc = crm__event_rows(st, json, n, last);
 		crm__stmt_give(db, st);
