@@ -4,6 +4,7 @@
  * record. The cells of one record are copied into one buffer (libcsv
  * reuses its own) and handed on when the record ends. */
 #include <csv.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -29,10 +30,36 @@ struct crm__csv {
 	int stop;         /* the callback's code, or -1 out of memory */
 };
 
-/* The field buffer's allocator: libcrm's, refusing past CSV_FIELD_MAX. */
+/* The field buffer's allocator: libcrm's, refusing past CSV_FIELD_MAX.
+ * libcsv grows its buffer by a fixed block (128 bytes) at a time; to keep
+ * a long field linear, blocks carry their real capacity in a header and
+ * grow by doubling, so most of libcsv's requests are already met. */
+typedef union block {
+	size_t cap;
+	max_align_t align;
+} block;
+
 static void *csv_realloc(void *p, size_t n)
 {
-	return n > CSV_FIELD_MAX + 64 ? NULL : crm__realloc(p, n);
+	block *h = p ? (block *)p - 1 : NULL;
+	size_t cap = h ? h->cap : 1024;
+
+	if (n > CSV_FIELD_MAX + 64)
+		return NULL;
+	if (h && h->cap >= n)
+		return p;
+	while (cap < n)
+		cap *= 2;
+	if (!(h = crm__realloc(h, sizeof *h + cap)))
+		return NULL;
+	h->cap = cap;
+	return h + 1;
+}
+
+static void csv_free_block(void *p)
+{
+	if (p)
+		crm__free((block *)p - 1);
 }
 
 static void on_cell(void *s, size_t n, void *data)
@@ -98,7 +125,7 @@ crm__csv *crm__csv_open(unsigned char delim, crm__csv_row_fn fn, void *payload)
 	}
 	csv_set_delim(&c->p, delim);
 	csv_set_realloc_func(&c->p, csv_realloc);
-	csv_set_free_func(&c->p, crm__free);
+	csv_set_free_func(&c->p, csv_free_block);
 	c->fn = fn;
 	c->payload = payload;
 	return c;

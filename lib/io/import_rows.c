@@ -32,6 +32,7 @@ struct crm__rows {
 	crm__errors errs;
 	crm__buf cells; /* converted cell text (multi-enum arrays) */
 	int64_t row, rows, inserted, updated, failed, written; /* written: since the last chunk */
+	int64_t kept_inserted, kept_updated; /* as of the last chunk committed (best-effort) */
 	int64_t listed;
 	crm__buf report; /* the listed errors: JSON objects separated by commas */
 	FILE *errfile;
@@ -483,6 +484,8 @@ int crm__rows_chunk(crm__rows *r)
 	r->open = 0;
 	if ((rc = crm__tx_end(r->db, CRM_OK)))
 		return rc;
+	r->kept_inserted = r->inserted;
+	r->kept_updated = r->updated;
 	return begin(r);
 }
 
@@ -498,30 +501,36 @@ int crm__rows_finish(crm__rows *r, int rc, int cancelled, const char *stopped, c
 {
 	crm_db *db = r->db;
 	crm__buf sum = CRM__BUF_INIT;
-	int undo = rc || cancelled || (!r->best_effort && r->failed);
+	/* Best-effort keeps every row it wrote when the input ended early (a
+	 * cancel, a syntax error); a failure that leaves the transaction in
+	 * doubt undoes the chunk in progress. Atomic keeps all or nothing. */
+	int keep = r->best_effort ? rc == CRM_OK || rc == CRM_EINVAL || rc == CRM_ELIMIT
+				  : rc == CRM_OK && !cancelled && !r->failed;
 	char msg[512];
 
 	/* The outcome's message, kept across the commit. */
 	if (rc == CRM_OK && cancelled)
 		rc = crm__error(db, CRM_ERROR, "import into %s cancelled after %lld rows%s", r->form->name,
-				(long long)r->rows, r->best_effort ? " (committed chunks stay)" : "; nothing was written");
-	else if (rc == CRM_OK && undo)
+				(long long)r->rows, r->best_effort ? " (the rows written stay)" : "; nothing was written");
+	else if (rc == CRM_OK && !keep)
 		rc = crm__error(db, r->first_code, "import into %s: %lld of %lld rows failed; nothing was written",
-				       r->form->name, (long long)r->failed, (long long)r->rows);
+				r->form->name, (long long)r->failed, (long long)r->rows);
 	snprintf(msg, sizeof msg, "%s", rc ? crm_errmsg(db) : "");
 	if (r->open) {
-		int end = crm__tx_end(db, undo ? (rc ? rc : CRM_ERROR) : CRM_OK);
+		int end = crm__tx_end(db, keep ? CRM_OK : rc ? rc : CRM_ERROR);
 		r->open = 0;
-		if (!undo && end)
-			rc = end, snprintf(msg, sizeof msg, "%s", crm_errmsg(db));
+		if (keep && end)
+			keep = 0, rc = end, snprintf(msg, sizeof msg, "%s", crm_errmsg(db));
 	}
 	if (r->errfile) {
 		if (fclose(r->errfile) != 0 && rc == CRM_OK)
 			rc = crm__error(db, CRM_EIO, "cannot write the error report");
 		r->errfile = NULL;
 	}
-	if (undo && !r->best_effort)
-		r->inserted = r->updated = 0;
+	if (!keep) {
+		r->inserted = r->best_effort ? r->kept_inserted : 0;
+		r->updated = r->best_effort ? r->kept_updated : 0;
+	}
 	crm__buf_printf(&sum, "{\"rows\":%lld,\"inserted\":%lld,\"updated\":%lld,\"failed\":%lld,\"errors\":[",
 			(long long)r->rows, (long long)r->inserted, (long long)r->updated, (long long)r->failed);
 	crm__buf_put(&sum, r->report.p, r->report.len);
