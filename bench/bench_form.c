@@ -4,7 +4,9 @@
  * query through the cursor vs the same SQL, point gets returning JSON vs
  * point reads, the filtered query as a rep whose row rule picks the region
  * vs the same SQL — plus the peak RSS of streaming every row of the form,
- * and the batch inserts again with the audit trail on (insert_batch_audited). */
+ * and the batch inserts again with the audit trail on (insert_batch_audited),
+ * and a CSV file of the same rows through crm_import_file vs raw SQLite
+ * inserting the same rows, already parsed (import_csv). */
 #include "gen.h"
 
 #include <crm.h>
@@ -385,6 +387,116 @@ static void bench_insert_audited(const char *dir, long nrows)
 	free(raw_path);
 }
 
+/* ---- import_csv ---- */
+
+/* A CSV cell, quoted (notes and names may hold anything a CSV must quote). */
+static void csv_cell(FILE *f, const char *s, int len, char sep)
+{
+	fputc('"', f);
+	for (int i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+	fputc(sep, f);
+}
+
+/* The lead rows as the CSV file a spreadsheet would write (untimed). */
+static void write_lead_csv(const char *path, long nrows)
+{
+	FILE *f = fopen(path, "wb");
+	bench_rng rng;
+	bench_lead r;
+
+	if (!f)
+		bench_die("cannot write %s", path);
+	bench_rng_seed(&rng, BENCH_LEAD_SEED);
+	fputs("name,phone,email,region,score,budget,source,city,created_on,notes\r\n", f);
+	for (long i = 0; i < nrows; i++) {
+		bench_lead_gen(&rng, (uint64_t)i, &r);
+		csv_cell(f, r.name, r.name_len, ',');
+		fprintf(f, "%s,", r.phone);
+		csv_cell(f, r.email, r.email_len, ',');
+		fprintf(f, "%s,%lld,%lld.%02lld,%s,", bench_lead_regions[r.region], (long long)r.score,
+			(long long)(r.budget_cents / 100), (long long)(r.budget_cents % 100), bench_lead_sources[r.source]);
+		csv_cell(f, r.city, r.city_len, ',');
+		fprintf(f, "%s,", r.date);
+		csv_cell(f, r.notes, r.notes_len, '\r');
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0)
+		bench_die("cannot write %s", path);
+}
+
+/* import_csv: the whole file through crm_import_file (read, decoded,
+ * parsed by libcsv, converted, validated, inserted in one transaction)
+ * against raw SQLite inserting the same rows from C values, in one
+ * transaction with the same indexes; both on new databases. */
+static void bench_import_csv(const char *dir, long nrows)
+{
+	char *csv = bench_path(dir, "leads.csv"), *crm_path = bench_path(dir, "libcrm-import.db"),
+	     *raw_path = bench_path(dir, "sqlite-import.db"), *out = NULL;
+	bench_lead *rows = malloc(sizeof *rows * BENCH_LEAD_CHUNK);
+	crm_db *cdb = NULL;
+	sqlite3 *rdb;
+	sqlite3_stmt *ins;
+	bench_rng rng;
+	double t_crm, t_raw = 0, t0;
+	int64_t now = wall_ms(), count = 0;
+	long done = 0;
+
+	if (!rows)
+		bench_die("out of memory");
+	write_lead_csv(csv, nrows);
+	bench_crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
+	bench_crm_check(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead");
+	t0 = bench_now();
+	bench_crm_check(cdb, crm_import_file(cdb, "lead", csv, NULL, &out), "crm_import_file");
+	t_crm = bench_now() - t0;
+	crm_free(out);
+	bench_crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
+	if (count != nrows)
+		bench_die("the import left %lld rows, expected %ld", (long long)count, nrows);
+	crm_close(cdb);
+
+	rdb = raw_open(raw_path);
+	ins = sql_prepare(rdb, bench_lead_sql_insert);
+	bench_rng_seed(&rng, BENCH_LEAD_SEED);
+	t0 = bench_now();
+	sql_exec(rdb, "BEGIN");
+	t_raw += bench_now() - t0;
+	while (done < nrows) {
+		long n = nrows - done < BENCH_LEAD_CHUNK ? nrows - done : BENCH_LEAD_CHUNK, k;
+		for (k = 0; k < n; k++)
+			bench_lead_gen(&rng, (uint64_t)(done + k), &rows[k]);
+		t0 = bench_now();
+		for (k = 0; k < n; k++) {
+			int rc;
+			raw_bind_row(ins, now, &rows[k]);
+			if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
+				sql_check(rdb, rc, "raw insert");
+			sqlite3_reset(ins);
+		}
+		t_raw += bench_now() - t0;
+		done += n;
+	}
+	t0 = bench_now();
+	sql_exec(rdb, "COMMIT");
+	t_raw += bench_now() - t0;
+	sqlite3_finalize(ins);
+	sqlite3_close(rdb);
+
+	bench_note("import_csv: %ld rows, libcrm %.3f s (file to committed rows), sqlite %.3f s (inserts of parsed rows)",
+		   nrows, t_crm, t_raw);
+	bench_rate("import_csv_libcrm", (double)nrows, t_crm);
+	bench_ratio("import_csv", t_crm, t_raw);
+	free(rows);
+	free(csv);
+	free(crm_path);
+	free(raw_path);
+}
+
 int main(int argc, char **argv)
 {
 	long nrows = bench_env_long("BENCH_ROWS", 1000000);
@@ -421,6 +533,7 @@ int main(int argc, char **argv)
 	crm_close(cdb);
 	bench_stream(argv[0], crm_path);
 	bench_insert_audited(dir, nrows);
+	bench_import_csv(dir, nrows);
 
 	if (!getenv("BENCH_KEEP"))
 		bench_rmdir(dir);

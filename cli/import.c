@@ -1,4 +1,4 @@
-/* `crm import FORM FILE`: CSV, NDJSON or a JSON array into a form through
+/* `crm import FORM FILE` ("-": stdin): CSV, NDJSON or a JSON array into a form through
  * crm_import_file, with a progress line on stderr when it is a terminal.
  * The summary goes to stdout, also when rows failed. */
 #include <stdio.h>
@@ -84,7 +84,8 @@ int cli_verb_import(cli *c, int argc, char **argv)
 		io.progress = progress;
 		io.progress_payload = &shown;
 	}
-	rc = crm_import_file(c->db, pos[0], pos[1], &io, &out);
+	/* "-" is stdin, read as a stream like any file */
+	rc = crm_import_file(c->db, pos[0], strcmp(pos[1], "-") == 0 ? "/dev/stdin" : pos[1], &io, &out);
 	if (shown)
 		fputc('\n', stderr);
 	if (out)
