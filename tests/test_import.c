@@ -260,6 +260,35 @@ TEST(test_import__values_are_converted_by_field_type)
 	crm_close(db);
 }
 
+TEST(test_import__several_converted_cells_in_one_row_keep_their_values)
+{
+	crm_db *db = test_db();
+	char *csv = malloc(20000), *out = NULL, *rec = NULL;
+	size_t len = 0;
+
+	test_apply(db, "{\"form\":\"doc\",\"fields\":[{\"name\":\"j1\",\"type\":\"json\"},"
+		       "{\"name\":\"tags\",\"type\":\"multi_enum\",\"options\":[\"a\",\"b\"]},"
+		       "{\"name\":\"j2\",\"type\":\"json\"},{\"name\":\"more\",\"type\":\"multi_enum\",\"options\":[\"x\",\"y\"]}]}");
+	len += (size_t)sprintf(csv, "j1,tags,j2,more\n");
+	for (int i = 0; i < 3000; i++)
+		csv[len++] = 'p';
+	len += (size_t)sprintf(csv + len, ",b;a,");
+	for (int i = 0; i < 5000; i++)
+		csv[len++] = 'q';
+	len += (size_t)sprintf(csv + len, ",\"[\"\"y\"\"]\"\n");
+	CHECK_OK(db, crm_import_buffer(db, "doc", csv, len, NULL, &out));
+	CHECK_OK(db, crm_record_get(db, "doc", 1, &rec));
+	CHECK_HAS(rec, "\"j1\":\"pppp");
+	CHECK_HAS(rec, "\"tags\":[\"a\",\"b\"]");
+	CHECK_HAS(rec, "\"more\":[\"y\"]");
+	CHECK_HAS(rec, "\"j2\":\"qqqq");
+	CHECK(rec && strlen(rec) > 8000);
+	crm_free(rec);
+	crm_free(out);
+	free(csv);
+	crm_close(db);
+}
+
 TEST(test_import__columns_by_label_by_map_or_ignored)
 {
 	crm_db *db = fixture();
@@ -537,6 +566,7 @@ TEST_LIST(T(test_import__best_effort_commits_good_rows_and_reports_every_bad_one
 	  T(test_import__atomic_reports_every_bad_row_and_leaves_nothing),
 	  T(test_import__gbk_file_is_detected_or_declared), T(test_import__gbk_fixture_file),
 	  T(test_import__bom_crlf_quotes_and_newlines), T(test_import__values_are_converted_by_field_type),
+	  T(test_import__several_converted_cells_in_one_row_keep_their_values),
 	  T(test_import__columns_by_label_by_map_or_ignored), T(test_import__ndjson_and_json_arrays),
 	  T(test_import__upsert_links_two_channels_to_one_customer),
 	  T(test_import__is_refused_what_the_actor_may_not_write), T(test_import__writes_audit_entries),

@@ -198,7 +198,13 @@ static int csv_row(void *payload, const crm__cells *c)
 		im->started = 1;
 		return csv_header(im, c);
 	}
+	size_t room = 64;
+
 	crm__rows_begin(im->rows, ++im->row);
+	for (int i = 0; i < c->count && i < im->ncols; i++)
+		room += crm__rows_room(im->rows, im->cols[i], c->n[i]);
+	if ((rc = crm__rows_reserve(im->rows, room)))
+		return rc;
 	for (int i = 0; i < c->count; i++) {
 		if (i >= im->ncols) {
 			extra |= c->n[i] > 0;

@@ -97,6 +97,9 @@ int crm__rows_object(crm__rows *r, const char *json, size_t len);
 /* A row-wide problem found while reading it (field may be NULL). */
 void crm__rows_fail(crm__rows *r, const char *field, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Converted text cell `n` bytes long for column `pos` may need (sum it over
+ * the row and reserve it before setting any value). */
+size_t crm__rows_room(const crm__rows *r, int pos, size_t n);
 /* Room for `n` bytes of converted text in the current record (before setting values). */
 int crm__rows_reserve(crm__rows *r, size_t n);
 /* Write the record. CRM_OK also when the row failed and the import goes on

@@ -323,6 +323,11 @@ static size_t cell_room(crm_type t, size_t n)
 	return t == CRM_TYPE_MULTI_ENUM ? 24 * n + 64 : t == CRM_TYPE_JSON ? 8 * n + 16 : 0;
 }
 
+size_t crm__rows_room(const crm__rows *r, int pos, size_t n)
+{
+	return pos >= 0 && n ? cell_room(r->form->fields[pos].type, n) : 0;
+}
+
 void crm__rows_set_text(crm__rows *r, int pos, const char *p, size_t n)
 {
 	crm__jval v;
@@ -340,8 +345,9 @@ void crm__rows_set_text(crm__rows *r, int pos, const char *p, size_t n)
 		return;
 	}
 	t = r->form->fields[pos].type;
-	if (cell_room(t, n) &&
-	    (crm__buf_reserve(&r->rec.strings, cell_room(t, n)) || crm__buf_reserve(&r->cells, 6 * n + 16))) {
+	/* rec.strings was reserved for the whole row (crm__rows_room): converted
+	 * values point into it. The array text in r->cells is only read. */
+	if (cell_room(t, n) && crm__buf_reserve(&r->cells, 6 * n + 16)) {
 		crm__errors_add(&r->errs, r->form->fields[pos].name, "memory", "out of memory");
 		return;
 	}
