@@ -518,9 +518,18 @@ int crm__rows_finish(crm__rows *r, int rc, int cancelled, const char *stopped, c
 	if (rc == CRM_OK && cancelled)
 		rc = crm__error(db, CRM_ERROR, "import into %s cancelled after %lld rows%s", r->form->name,
 				(long long)r->rows, r->best_effort ? " (the rows written stay)" : "; nothing was written");
-	else if (rc == CRM_OK && !keep)
-		rc = crm__error(db, r->first_code, "import into %s: %lld of %lld rows failed; nothing was written",
-				r->form->name, (long long)r->failed, (long long)r->rows);
+	else if (rc == CRM_OK && !keep) {
+		/* The detail lists the failures as the summary does (the first 100). */
+		crm__buf members = CRM__BUF_INIT;
+		crm__buf_puts(&members, "\"errors\":[");
+		crm__buf_put(&members, r->report.p, r->report.len);
+		crm__buf_putc(&members, ']');
+		rc = members.oom ? crm__error_oom(db)
+				 : crm__error_detail(db, r->first_code, crm__buf_cstr(&members),
+						     "import into %s: %lld of %lld rows failed; nothing was written",
+						     r->form->name, (long long)r->failed, (long long)r->rows);
+		crm__buf_free(&members);
+	}
 	snprintf(msg, sizeof msg, "%s", rc ? crm_errmsg(db) : "");
 	if (r->open) {
 		int end = crm__tx_end(db, keep ? CRM_OK : rc ? rc : CRM_ERROR);
