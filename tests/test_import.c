@@ -208,6 +208,38 @@ TEST(test_import__gbk_file_is_detected_or_declared)
 	crm_close(db);
 }
 
+/* Characters cut by the reader's 64 KiB chunks are joined again, in UTF-8
+ * and in GBK, and every row keeps its text. */
+TEST(test_import__multibyte_text_across_chunks)
+{
+	static const char *const encs[] = { "UTF-8", "GBK" };
+	size_t cap = 12000 * 64 + 64, len = 0;
+	char *utf8 = malloc(cap), *out = NULL;
+
+	len += (size_t)sprintf(utf8, "name,notes\n");
+	for (int i = 0; i < 12000; i++)
+		len += (size_t)sprintf(utf8 + len, "%s%d,北京市朝阳区建国路%d号\n", i % 2 ? "张" : "李四", i, i);
+	for (int e = 0; e < 2; e++) {
+		crm_db *db = fixture();
+		size_t n;
+		char *data = e ? encode(utf8, encs[e], &n) : utf8;
+		int64_t found = 0;
+		if (!e)
+			n = len;
+		CHECK_OK(db, crm_import_buffer(db, "lead", data, n, NULL, &out));
+		CHECK_HAS(out, "\"inserted\":12000,");
+		crm_free(out);
+		CHECK_OK(db, crm_count(db, "lead", "{\"filter\":{\"field\":\"notes\",\"op\":\"eq\",\"value\":\"北京市朝阳区建国路11999号\"}}", &found));
+		CHECK_INT(found, 1);
+		CHECK_OK(db, crm_count(db, "lead", "{\"filter\":{\"field\":\"name\",\"op\":\"eq\",\"value\":\"李四6000\"}}", &found));
+		CHECK_INT(found, 1);
+		if (e)
+			free(data);
+		crm_close(db);
+	}
+	free(utf8);
+}
+
 TEST(test_import__gbk_fixture_file)
 {
 	crm_db *db = fixture();
@@ -565,6 +597,7 @@ TEST(test_import__hostile_inputs_are_refused_and_change_nothing)
 TEST_LIST(T(test_import__best_effort_commits_good_rows_and_reports_every_bad_one),
 	  T(test_import__atomic_reports_every_bad_row_and_leaves_nothing),
 	  T(test_import__gbk_file_is_detected_or_declared), T(test_import__gbk_fixture_file),
+	  T(test_import__multibyte_text_across_chunks),
 	  T(test_import__bom_crlf_quotes_and_newlines), T(test_import__values_are_converted_by_field_type),
 	  T(test_import__several_converted_cells_in_one_row_keep_their_values),
 	  T(test_import__columns_by_label_by_map_or_ignored), T(test_import__ndjson_and_json_arrays),

@@ -131,7 +131,7 @@ static int not_text(crm_db *db, const crm__decoder *d, int64_t at)
 static int feed_utf8(crm_db *db, crm__decoder *d, const char *in, size_t n, int last, crm__buf *out)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	size_t i = 0, start = 0;
+	size_t i = 0;
 
 	while (i < n) {
 		int k;
@@ -144,7 +144,7 @@ static int feed_utf8(crm_db *db, crm__decoder *d, const char *in, size_t n, int 
 		}
 		k = utf8_seq(s + i, n - i);
 		if (k < 0 && !last) {
-			crm__buf_put(out, in + start, i - start);
+			crm__buf_put(out, in, i);
 			memcpy(d->carry, in + i, n - i);
 			d->ncarry = n - i;
 			d->offset += (int64_t)i;
@@ -154,7 +154,7 @@ static int feed_utf8(crm_db *db, crm__decoder *d, const char *in, size_t n, int 
 			return not_text(db, d, d->offset + (int64_t)i);
 		i += (size_t)k;
 	}
-	crm__buf_put(out, in + start, n - start);
+	crm__buf_put(out, in, n);
 	d->offset += (int64_t)n;
 	return out->oom ? crm__error_oom(db) : CRM_OK;
 }
