@@ -96,7 +96,7 @@ int crm__enc_sniff(const char *p, size_t n, int all)
 	if (n >= 2 && (((unsigned char)p[0] == 0xFF && (unsigned char)p[1] == 0xFE) ||
 		       ((unsigned char)p[0] == 0xFE && (unsigned char)p[1] == 0xFF)))
 		return -1;
-	if (memchr(p, 0, n))
+	if (n && memchr(p, 0, n))
 		return -1;
 	if (utf8_valid(p, n, all))
 		return CRM__ENC_UTF8;
@@ -182,7 +182,7 @@ static int feed_iconv(crm_db *db, crm__decoder *d, const char *in, size_t n, int
 		}
 		out->len += before - room;
 	}
-	if (memchr(out->p + from, 0, out->len - from))
+	if (out->len > from && memchr(out->p + from, 0, out->len - from))
 		return crm__error(db, CRM_EINVAL, "the input holds a NUL byte near byte %lld: it is not text",
 				  (long long)d->offset);
 	d->offset += (int64_t)(n - d->ncarry);

@@ -277,6 +277,8 @@ static int json_array(import *im)
 	crm__jval el;
 	int r, rc = CRM_OK;
 
+	if (!im->line.len)
+		return crm__error(im->db, CRM_EINVAL, "the input is empty: a JSON array was expected");
 	crm__jscan_init(&sc, im->line.p, im->line.len, (int)im->db->limits[CRM_LIMIT_JSON_DEPTH] + 1, NULL);
 	while (rc == CRM_OK && !im->cancelled && (r = crm__jscan_element(&sc, &el)) == 1)
 		rc = json_row(im, el.p, el.n, el.type == CRM__J_OBJECT);
@@ -299,7 +301,8 @@ static int feed(import *im, const char *p, size_t n, int last)
 	case FMT_CSV: rc = crm__csv_feed(im->db, im->csv, im->text.p, im->text.len, last); break;
 	case FMT_NDJSON: rc = ndjson_lines(im, im->text.p, im->text.len, last); break;
 	default:
-		crm__buf_put(&im->line, im->text.p, im->text.len);
+		if (im->text.len)
+			crm__buf_put(&im->line, im->text.p, im->text.len);
 		if (im->line.oom)
 			return crm__error_oom(im->db);
 		if (im->line.len > JSON_MAX)
