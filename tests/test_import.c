@@ -586,6 +586,9 @@ TEST(test_import__hostile_inputs_are_refused_and_change_nothing)
 	CHECK_RC(db, crm_import_file(db, "lead", "/nonexistent/x.csv", NULL, &out), CRM_EIO);
 	CHECK_RC(db, import(db, "lead", "", NULL, &out), CRM_EINVAL);
 	CHECK(out == NULL);
+	CHECK_RC(db, import(db, "lead", "", "{\"format\":\"json\"}", &out), CRM_EINVAL);
+	CHECK_RC(db, import(db, "lead", "", "{\"encoding\":\"gbk\"}", &out), CRM_EINVAL);
+	CHECK(out == NULL);
 	CHECK_RC(db, import(db, "lead", "name\nx,y\n", NULL, &out), CRM_ECONSTRAINT);
 	CHECK_HAS(out, "\"code\":\"columns\"");
 	crm_free(out);
