@@ -198,39 +198,13 @@ void crm__rows_set_json(crm__rows *r, int pos, const crm__jval *v)
 	}
 }
 
-/* A JSON number literal (RFC 8259), the whole of p[0..n). */
+/* A JSON number literal (RFC 8259), the whole of p[0..n): the scanner's own rule. */
 static int is_json_number(const char *p, size_t n)
 {
-	size_t i = 0;
+	const char *err;
+	size_t at;
 
-	if (i < n && p[i] == '-')
-		i++;
-	if (i < n && p[i] == '0')
-		i++;
-	else if (i < n && p[i] >= '1' && p[i] <= '9')
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && p[i] == '.') {
-		size_t d = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		size_t d;
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		d = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
+	return n && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9')) && crm__json_validate(p, n, 1, &err, &at) == 0;
 }
 
 static void trim(const char **p, size_t *n)
