@@ -63,18 +63,25 @@ static char *big_csv(void)
 	return p;
 }
 
+/* `name` in a new directory of its own (malloc'd; remove_temp it). */
 static char *temp_path(const char *name)
 {
-	static char dir[64];
-	char *path = malloc(128);
+	char dir[64], *path = malloc(128);
 
-	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/crm-import-XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-	}
+	snprintf(dir, sizeof dir, "/tmp/crm-import-XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
 	snprintf(path, 128, "%s/%s", dir, name);
 	return path;
+}
+
+/* Remove a report written under temp_path and, once empty, its directory. */
+static void remove_temp(char *path)
+{
+	unlink(path);
+	*strrchr(path, '/') = 0;
+	rmdir(path);
+	free(path);
 }
 
 static char *slurp(const char *path)
@@ -131,8 +138,7 @@ TEST(test_import__best_effort_commits_good_rows_and_reports_every_bad_one)
 	check_big_report(errs);
 	CHECK_STR(test_get(db, "lead", 1) ? "ok" : NULL, "ok");
 	crm_free(out);
-	unlink(errs);
-	free(errs);
+	remove_temp(errs);
 	free(csv);
 	crm_close(db);
 }
@@ -157,8 +163,7 @@ TEST(test_import__atomic_reports_every_bad_row_and_leaves_nothing)
 	CHECK_HAS(out, "\"inserted\":100000,");
 	CHECK_INT(count(db, "lead"), BIG_ROWS);
 	crm_free(out);
-	unlink(errs);
-	free(errs);
+	remove_temp(errs);
 	free(csv);
 	crm_close(db);
 }
