@@ -4,7 +4,9 @@
  * query through the cursor vs the same SQL, point gets returning JSON vs
  * point reads, the filtered query as a rep whose row rule picks the region
  * vs the same SQL — plus the peak RSS of streaming every row of the form,
- * and the batch inserts again with the audit trail on (insert_batch_audited). */
+ * and the batch inserts again with the audit trail on (insert_batch_audited),
+ * and a CSV file of the same rows through crm_import_file vs raw SQLite
+ * inserting the same rows, already parsed (import_csv). */
 #include "gen.h"
 
 #include <crm.h>
@@ -78,6 +80,21 @@ static void raw_bind_row(sqlite3_stmt *st, int64_t now, const bench_lead *r)
 	sqlite3_bind_text(st, 11, r->notes, r->notes_len, SQLITE_STATIC);
 }
 
+/* The reference side's inserts of rows[0..n) with the prepared `ins`: the seconds they took. */
+static double raw_insert_rows(sqlite3 *rdb, sqlite3_stmt *ins, int64_t now, const bench_lead *rows, long n)
+{
+	double t0 = bench_now();
+
+	for (long k = 0; k < n; k++) {
+		int rc;
+		raw_bind_row(ins, now, &rows[k]);
+		if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
+			sql_check(rdb, rc, "raw insert");
+		sqlite3_reset(ins);
+	}
+	return bench_now() - t0;
+}
+
 /* Both sides insert `nrows` rows in one transaction each. Rows are made in
  * chunks outside the clock; each chunk goes to libcrm, then to SQLite, so
  * both sides see the same machine conditions. `name` is the ratio printed. */
@@ -123,15 +140,7 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows, const char *name
 		}
 		t_crm += bench_now() - t0;
 
-		t0 = bench_now();
-		for (k = 0; k < n; k++) {
-			raw_bind_row(ins, now, &rows[k]);
-			rc = sqlite3_step(ins);
-			if (rc != SQLITE_DONE)
-				sql_check(rdb, rc, "raw insert");
-			sqlite3_reset(ins);
-		}
-		t_raw += bench_now() - t0;
+		t_raw += raw_insert_rows(rdb, ins, now, rows, n);
 		done += n;
 	}
 
@@ -385,6 +394,125 @@ static void bench_insert_audited(const char *dir, long nrows)
 	free(raw_path);
 }
 
+/* ---- import_csv ---- */
+
+/* A CSV cell, quoted (notes and names may hold anything a CSV must quote). */
+static void csv_cell(FILE *f, const char *s, int len, char sep)
+{
+	fputc('"', f);
+	for (int i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+	fputc(sep, f);
+}
+
+/* Rows first..first+n-1 of the lead rows as the CSV file a spreadsheet
+ * would write, with its header (untimed). */
+static void write_lead_csv(const char *path, bench_rng *rng, long first, long n)
+{
+	FILE *f = fopen(path, "wb");
+	bench_lead r;
+
+	if (!f)
+		bench_die("cannot write %s", path);
+	fputs("name,phone,email,region,score,budget,source,city,created_on,notes\r\n", f);
+	for (long i = first; i < first + n; i++) {
+		bench_lead_gen(rng, (uint64_t)i, &r);
+		csv_cell(f, r.name, r.name_len, ',');
+		fprintf(f, "%s,", r.phone);
+		csv_cell(f, r.email, r.email_len, ',');
+		fprintf(f, "%s,%lld,%lld.%02lld,%s,", bench_lead_regions[r.region], (long long)r.score,
+			(long long)(r.budget_cents / 100), (long long)(r.budget_cents % 100), bench_lead_sources[r.source]);
+		csv_cell(f, r.city, r.city_len, ',');
+		fprintf(f, "%s,", r.date);
+		csv_cell(f, r.notes, r.notes_len, '\r');
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0)
+		bench_die("cannot write %s", path);
+}
+
+/* Pieces the CSV is cut into, each imported in turn with the same rows'
+ * raw inserts right after it, so both sides see the same machine
+ * conditions (as insert_batch interleaves its chunks). */
+#define IMPORT_PIECES 10
+
+/* import_csv: CSV files through crm_import_file (read, decoded, parsed by
+ * libcsv, converted, validated, inserted), all inside one transaction
+ * (crm_begin .. crm_commit), against raw SQLite inserting the same rows
+ * from C values with a prepared statement in one transaction, with the
+ * same indexes; both on new databases. */
+static void bench_import_csv(const char *dir, long nrows)
+{
+	char *csv = bench_path(dir, "leads.csv"), *crm_path = bench_path(dir, "libcrm-import.db"),
+	     *raw_path = bench_path(dir, "sqlite-import.db"), *out = NULL;
+	long piece = (nrows + IMPORT_PIECES - 1) / IMPORT_PIECES, done = 0;
+	bench_lead *rows = malloc(sizeof *rows * BENCH_LEAD_CHUNK);
+	crm_db *cdb = NULL;
+	sqlite3 *rdb;
+	sqlite3_stmt *ins;
+	bench_rng csv_rng, raw_rng;
+	double t_crm = 0, t_raw = 0, t0;
+	int64_t now = wall_ms(), count = 0;
+
+	if (!rows)
+		bench_die("out of memory");
+	bench_crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
+	bench_crm_check(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead");
+	rdb = raw_open(raw_path);
+	ins = sql_prepare(rdb, bench_lead_sql_insert);
+	bench_rng_seed(&csv_rng, BENCH_LEAD_SEED);
+	bench_rng_seed(&raw_rng, BENCH_LEAD_SEED);
+	t0 = bench_now();
+	bench_crm_check(cdb, crm_begin(cdb), "crm_begin");
+	t_crm += bench_now() - t0;
+	t0 = bench_now();
+	sql_exec(rdb, "BEGIN");
+	t_raw += bench_now() - t0;
+	while (done < nrows) {
+		long n = nrows - done < piece ? nrows - done : piece;
+
+		write_lead_csv(csv, &csv_rng, done, n);
+		t0 = bench_now();
+		bench_crm_check(cdb, crm_import_file(cdb, "lead", csv, NULL, &out), "crm_import_file");
+		t_crm += bench_now() - t0;
+		crm_free(out);
+		out = NULL;
+		for (long at = 0; at < n;) {
+			long k, m = n - at < BENCH_LEAD_CHUNK ? n - at : BENCH_LEAD_CHUNK;
+			for (k = 0; k < m; k++)
+				bench_lead_gen(&raw_rng, (uint64_t)(done + at + k), &rows[k]);
+			t_raw += raw_insert_rows(rdb, ins, now, rows, m);
+			at += m;
+		}
+		done += n;
+	}
+	t0 = bench_now();
+	bench_crm_check(cdb, crm_commit(cdb), "crm_commit");
+	t_crm += bench_now() - t0;
+	t0 = bench_now();
+	sql_exec(rdb, "COMMIT");
+	t_raw += bench_now() - t0;
+	bench_crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
+	if (count != nrows)
+		bench_die("the import left %lld rows, expected %ld", (long long)count, nrows);
+	crm_close(cdb);
+	sqlite3_finalize(ins);
+	sqlite3_close(rdb);
+
+	bench_note("import_csv: %ld rows, libcrm %.3f s (files to committed rows), sqlite %.3f s (inserts of parsed rows)",
+		   nrows, t_crm, t_raw);
+	bench_rate("import_csv_libcrm", (double)nrows, t_crm);
+	bench_ratio("import_csv", t_crm, t_raw);
+	free(rows);
+	free(csv);
+	free(crm_path);
+	free(raw_path);
+}
+
 int main(int argc, char **argv)
 {
 	long nrows = bench_env_long("BENCH_ROWS", 1000000);
@@ -397,6 +525,14 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--stream") == 0)
 		return stream_child(argv[2]);
+	/* `bench_form import_csv`: that ratio alone */
+	if (argc == 2 && strcmp(argv[1], "import_csv") == 0) {
+		dir = bench_tmpdir("bench-import");
+		bench_import_csv(dir, nrows);
+		bench_rmdir(dir);
+		free(dir);
+		return 0;
+	}
 
 	dir = bench_tmpdir("bench-form");
 	crm_path = bench_path(dir, "libcrm.db");
@@ -421,6 +557,7 @@ int main(int argc, char **argv)
 	crm_close(cdb);
 	bench_stream(argv[0], crm_path);
 	bench_insert_audited(dir, nrows);
+	bench_import_csv(dir, nrows);
 
 	if (!getenv("BENCH_KEEP"))
 		bench_rmdir(dir);

@@ -178,6 +178,7 @@ int cli_verb_revert(cli *c, int argc, char **argv);
 int cli_verb_form(cli *c, int argc, char **argv);
 int cli_verb_insert(cli *c, int argc, char **argv);
 int cli_verb_upsert(cli *c, int argc, char **argv);
+int cli_verb_import(cli *c, int argc, char **argv);
 int cli_verb_get(cli *c, int argc, char **argv);
 int cli_verb_update(cli *c, int argc, char **argv);
 int cli_verb_delete(cli *c, int argc, char **argv);

@@ -22,6 +22,8 @@ static const char *const usage_text[] = {
 	"  form NAME                          show a form's definition\n"
 	"  insert FORM [JSON]                 insert objects (one, an array, NDJSON or concatenated); prints the ids\n"
 	"  upsert FORM KEY [JSON]             insert, or update the record with the same unique KEY fields\n"
+	"  import FORM FILE                   import CSV, NDJSON or a JSON array (--map F --upsert KEY --mode M\n"
+	"                                     --errors F --encoding E --format F); prints a summary\n"
 	"  get FORM ID                        print one record\n"
 	"  update FORM ID [JSON] [--if-version N]\n"
 	"  delete FORM ID [--if-version N]\n"
@@ -306,6 +308,7 @@ static const struct verb {
 	{ "form", cli_verb_form, JSON_ONLY },
 	{ "insert", cli_verb_insert, JSON_ONLY },
 	{ "upsert", cli_verb_upsert, JSON_ONLY },
+	{ "import", cli_verb_import, JSON_ONLY },
 	{ "get", cli_verb_get, RECORDS },
 	{ "update", cli_verb_update, JSON_ONLY },
 	{ "delete", cli_verb_delete, JSON_ONLY },

@@ -187,6 +187,14 @@ int crm__record_insert_conflict(crm_db *db, crm__write *w);
 /* crm_record_update starting from `known` when it was read with the form
  * the update looks up (else the record is read as usual). */
 int crm__record_update_known(crm_db *db, const char *form, int64_t id, const char *json, const crm__known *known);
+/* The unique constraint of `form` whose fields are exactly those named in
+ * `key` (comma-separated, any order); NULL with CRM_EINVAL set when none. */
+const crm__index *crm__form_unique_key(crm_db *db, const crm__form *form, const char *key);
+/* Upsert inside the caller's transaction: w->rec (parsed) updates the record
+ * whose key `ix` matches it, when the actor may read that record, else is
+ * inserted; w->op and w->id tell which. As crm__record_write otherwise
+ * (failures in w->errs); CRM_EINVAL when a key field has no value. */
+int crm__record_upsert_write(crm_db *db, crm__write *w, const crm__index *ix);
 /* A field pattern (JSON Schema's ECMA-262 dialect) compiled for PCRE2
  * (lib/form/pattern.c). NULL on failure: *oom set when memory ran out,
  * else `msg` says why, with the offset into `pattern`. */

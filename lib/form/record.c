@@ -790,8 +790,7 @@ int crm_record_get(crm_db *db, const char *form_name, int64_t id, char **out)
 	return rc;
 }
 
-/* The unique constraint whose fields are exactly those named in `key`. */
-static const crm__index *find_key(crm_db *db, const crm__form *form, const char *key)
+const crm__index *crm__form_unique_key(crm_db *db, const crm__form *form, const char *key)
 {
 	for (int i = 0; i < form->nindexes; i++) {
 		const crm__index *ix = &form->indexes[i];
@@ -829,16 +828,63 @@ static int upsert_visible(crm_db *db, crm__write *w)
 	return rc;
 }
 
+int crm__record_upsert_write(crm_db *db, crm__write *w, const crm__index *ix)
+{
+	crm__record *rec = w->rec;
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st = NULL;
+	int rc = CRM_OK, src;
+
+	w->op = CRM__WRITE_INSERT;
+	w->id = 0;
+	/* A key value that did not convert is no missing value: the write
+	 * below reports it with the record's other errors. */
+	for (int k = 0; k < ix->nfields; k++)
+		if (rec->values[ix->fields[k]].kind == CRM__V_NULL && rec->given[ix->fields[k]] != CRM__GIVEN_BAD) {
+			crm__buf names = CRM__BUF_INIT;
+			for (int j = 0; j < ix->nfields; j++)
+				crm__buf_printf(&names, "%s%s", j ? "," : "", w->form->fields[ix->fields[j]].name);
+			rc = names.oom ? crm__error_oom(db)
+				       : crm__error(db, CRM_EINVAL, "upsert on (%s) needs a value for %s",
+						    crm__buf_cstr(&names), w->form->fields[ix->fields[k]].name);
+			crm__buf_free(&names);
+			return rc;
+		}
+	crm__sql_find(db, &sql, w->form, ix->fields, ix->nfields, 0, "");
+	if (sql.oom) {
+		crm__buf_free(&sql);
+		return crm__error_oom(db);
+	}
+	if (!(st = crm__stmt_take(db, sql.p, sql.len)))
+		rc = db->errcode;
+	if (st)
+		crm__bind_int64(st, 1, 0); /* no record excluded */
+	for (int k = 0; st && k < ix->nfields; k++)
+		crm__value_bind(st, k + 2, &rec->values[ix->fields[k]]);
+	if (st && (src = crm__step(st)) == CRM_ROW) {
+		w->op = CRM__WRITE_UPDATE;
+		w->id = crm__column_int64(st, 0);
+	} else if (st && src != CRM_DONE)
+		rc = src;
+	crm__stmt_give(db, st);
+	crm__buf_free(&sql);
+	/* A record the actor may not read holds no key for them: the insert
+	 * meets the unique key, and says so without naming the record. */
+	if (rc == CRM_OK && w->op == CRM__WRITE_UPDATE && (rc = upsert_visible(db, w)) == CRM_OK && !w->id)
+		w->op = CRM__WRITE_INSERT;
+	if (rc == CRM_OK)
+		rc = crm__record_write(db, w);
+	return rc;
+}
+
 int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const char *json, int64_t *out_id,
 		      int *out_inserted)
 {
 	crm__errors errs = { 0 };
 	crm__record rec;
-	crm__write w = { .op = CRM__WRITE_INSERT, .errs = &errs };
+	crm__write w = { .op = CRM__WRITE_INSERT, .errs = &errs, .rec = &rec };
 	const crm__index *ix;
-	crm__buf sql = CRM__BUF_INIT;
-	crm__stmt *st = NULL;
-	int rc, src;
+	int rc;
 
 	crm__record_init(&rec);
 	if (!db || !key)
@@ -849,45 +895,13 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 		return rc;
 	if ((rc = prepare_input(db, form_name, json, &w.form, &rec, &errs)))
 		goto done;
-	if (!(ix = find_key(db, w.form, key))) {
+	if (!(ix = crm__form_unique_key(db, w.form, key))) {
 		rc = db->errcode;
 		goto done;
 	}
-	/* A key value that did not convert is no missing value: the write
-	 * below reports it with the record's other errors. */
-	for (int k = 0; k < ix->nfields; k++)
-		if (rec.values[ix->fields[k]].kind == CRM__V_NULL && rec.given[ix->fields[k]] != CRM__GIVEN_BAD) {
-			rc = crm__error(db, CRM_EINVAL, "upsert on (%s) needs a value for %s", key,
-					w.form->fields[ix->fields[k]].name);
-			goto done;
-		}
-	crm__sql_find(db, &sql, w.form, ix->fields, ix->nfields, 0, "");
-	if (sql.oom) {
-		rc = crm__error_oom(db);
-		goto done;
-	}
-	if (!(st = crm__stmt_take(db, sql.p, sql.len)))
-		rc = db->errcode;
-	if (st)
-		crm__bind_int64(st, 1, 0); /* no record excluded */
-	for (int k = 0; st && k < ix->nfields; k++)
-		crm__value_bind(st, k + 2, &rec.values[ix->fields[k]]);
-	if (st && (src = crm__step(st)) == CRM_ROW) {
-		w.op = CRM__WRITE_UPDATE;
-		w.id = crm__column_int64(st, 0);
-	} else if (st && src != CRM_DONE)
-		rc = src;
-	crm__stmt_give(db, st);
-	/* A record the actor may not read holds no key for them: the insert
-	 * meets the unique key, and says so without naming the record. */
-	if (rc == CRM_OK && w.op == CRM__WRITE_UPDATE && (rc = upsert_visible(db, &w)) == CRM_OK && !w.id)
-		w.op = CRM__WRITE_INSERT;
-	if (rc == CRM_OK) {
-		w.rec = &rec;
-		rc = crm__record_write(db, &w);
-		if (rc == CRM_ECONSTRAINT && errs.count)
-			crm__errors_raise(db, &errs, w.form->name);
-	}
+	rc = crm__record_upsert_write(db, &w, ix);
+	if (rc == CRM_ECONSTRAINT && errs.count)
+		crm__errors_raise(db, &errs, w.form->name);
 done:
 	rc = crm__tx_end(db, rc);
 	if (rc == CRM_OK) {
@@ -896,7 +910,6 @@ done:
 		if (out_inserted)
 			*out_inserted = w.op == CRM__WRITE_INSERT;
 	}
-	crm__buf_free(&sql);
 	crm__errors_free(&errs);
 	crm__record_free(&rec);
 	return rc;

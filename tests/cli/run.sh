@@ -1604,5 +1604,75 @@ want_rc 0
 end
 DB=$saved_db
 
+# ---- import ----
+begin "import: CSV with a BOM and CRLF, GBK, best-effort with an error report"
+cat >"$T/imp.json" <<'EOF'
+{"form": "imp", "fields": [{"name": "name", "type": "text", "required": true, "label": "姓名"},
+  {"name": "phone", "type": "phone", "unique": true, "label": "手机"}, {"name": "score", "type": "integer"},
+  {"name": "secret", "type": "text"}],
+ "permissions": [{"roles": ["rep"], "allow": ["read", "create"], "fields": {"secret": "read_only"}}]}
+EOF
+crm apply "$T/imp.json"
+want_rc 0
+printf '\xEF\xBB\xBFname,phone,score\r\nA,13800000001,1\r\n"B, ""quoted""\nline",13800000002,x\r\nC,13800000003,3\r\n' >"$T/a.csv"
+crm import imp "$T/a.csv" --mode best-effort --errors "$T/errs.csv"
+want_rc 0; want_out_has '"rows":3,"inserted":2,"updated":0,"failed":1,'
+want_out_has '{"row":2,"field":"score","code":"type","message":"score must be an integer"}'
+[[ $(cat "$T/errs.csv") == $'row,field,code,message\r\n2,"score","type","score must be an integer"\r' ]] || problem "error report: $(cat "$T/errs.csv")"
+[[ $(count imp) == 2 ]] || problem "count $(count imp)"
+printf '姓名,手机\r\n张三,13800000004\r\n' | iconv -f UTF-8 -t GBK >"$T/gbk.csv"
+crm import imp "$T/gbk.csv"
+want_rc 0; want_out_has '"inserted":1,'
+crm query imp --filter '{"field":"phone","op":"eq","value":"13800000004"}'
+want_out_has '"name":"张三"'
+end
+
+begin "import: atomic with a bad row exits 4, prints the summary and writes nothing"
+printf 'name,score\nD,1\nE,oops\n' >"$T/b.csv"
+crm import imp "$T/b.csv"
+want_rc 4; want_out_has '"failed":1,'; want_err_has "nothing was written"
+[[ $(count imp) == 3 ]] || problem "count $(count imp)"
+end
+
+begin "import: --map from a file, --upsert, NDJSON from stdin"
+printf '{"Mobile": "phone", "Full name": "name", "Remark": ""}' >"$T/map.json"
+printf 'Full name,Mobile,Remark\nA2,13800000001,x\nF,13800000005,y\n' >"$T/c.csv"
+crm import imp "$T/c.csv" --map "$T/map.json" --upsert phone
+want_rc 0; want_out_has '"inserted":1,"updated":1,'
+crm_in '{"phone": "13800000005", "score": 9}' import imp - --upsert phone
+want_rc 0; want_out_has '"updated":1,'
+[[ $(count imp) == 4 ]] || problem "count $(count imp)"
+end
+
+begin "import: hostile and mistaken input is refused and changes nothing"
+head -c 3000 /dev/urandom >"$T/bin.csv"
+crm import imp "$T/bin.csv"
+want_error 1
+printf 'name,nope\nx,y\n' >"$T/d.csv"
+crm import imp "$T/d.csv"
+want_error 1; want_err_has "no field for column 'nope'"
+crm import imp "$T/missing.csv"
+want_error 1
+crm import imp "$T/d.csv" --mode fast
+want_error 1
+printf 'name\n"open\n' >"$T/e.csv"
+crm import imp "$T/e.csv"
+want_error 1
+crm import imp
+want_error 2
+crm import imp "$T/a.csv" --map "$T/a.csv"
+want_error 2
+[[ $(count imp) == 4 ]] || problem "count $(count imp)"
+end
+
+begin "import: as a rep, a read-only column is denied (exit 6)"
+printf 'name,secret\nG,s\n' >"$T/f.csv"
+crm --as ann:rep import imp "$T/f.csv"
+want_rc 6; want_out_has '"field":"secret","code":"CRM_EPERM"'
+crm --as vic:viewer import imp "$T/a.csv"
+want_rc 6
+[[ $(count imp) == 4 ]] || problem "count $(count imp)"
+end
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
