@@ -4,15 +4,19 @@
 #include "form/form_int.h"
 #include "report/rollup.h"
 #include "script/script.h"
+#include "search/search_int.h"
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
 
 /* The audit entry first, so the chain lists a write before what it set
- * off; rollups next, so workflow hooks that read a parent see its new totals. */
+ * off; the search index beside it; rollups next, so workflow hooks that
+ * read a parent see its new totals. */
 static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	int rc = crm__audit_after_write(db, w, old, now);
 
+	if (rc == CRM_OK)
+		rc = crm__search_after_write(db, w, old, now);
 	if (rc == CRM_OK)
 		rc = crm__rollup_after_write(db, w, old, now);
 	return rc ? rc : crm__workflow_after_write(db, w, old, now);

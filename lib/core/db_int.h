@@ -16,6 +16,7 @@ enum crm__ext_slot {
 	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
 	CRM__EXT_ACCESS,    /* the actor, NULL for the system actor (lib/access/actor.c) */
 	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
+	CRM__EXT_SEARCH,    /* search declarations by form (lib/search/index.c) */
 	CRM__EXT_COUNT_
 };
 

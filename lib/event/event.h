@@ -13,4 +13,8 @@
 int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
 		    const char *payload, int64_t *out_id);
 
+/* The sequence numbers of the events about record `record` of `form`,
+ * oldest first, appended to `seqs` as int64_t values; *n counts them. */
+int crm__event_about(crm_db *db, const char *form, int64_t record, crm__buf *seqs, int *n);
+
 #endif
