@@ -331,6 +331,10 @@ struct crm__dialect {
 	 * remove (1) the row whose id and column values are bound 1, 2...
 	 * (a removal binds the values it was added with). */
 	void (*search_sync)(crm__buf *sql, const char *form, const char *const *columns, int n, int remove);
+	/* The operator of a pattern match that folds ASCII case, written
+	 * "column <search_like> ? ESCAPE '\\'" (a scan for words too short
+	 * for a trigram index). */
+	const char *search_like;
 };
 
 /* The buckets of bucket_start (lib/report uses the same numbers). */

@@ -309,4 +309,5 @@ const crm__dialect crm__pg_dialect = {
 	.search_value = pg_search_value,
 	.search_rank = pg_search_rank,
 	.search_sync = NULL, /* the GIN index follows the table */
+	.search_like = "ILIKE",
 };

@@ -570,6 +570,7 @@ static const crm__dialect lite_dialect = {
 	.search_value = lite_search_value,
 	.search_rank = lite_search_rank,
 	.search_sync = lite_search_sync,
+	.search_like = "LIKE", /* ASCII case folded by default */
 };
 
 const crm__backend crm__sqlite_backend = {

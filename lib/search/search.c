@@ -237,15 +237,15 @@ static int portable_score(const crm__dialect *d, crm__buf *sql, const request *r
 	return n;
 }
 
-/* A word anywhere in a field, without an index: LIKE with its own
- * wildcards taken literally. */
-static int scan_match(crm__buf *sql, const columns *c)
+/* A word anywhere in a field, without an index: the dialect's case-folding
+ * LIKE, with the word's own wildcards taken literally. */
+static int scan_match(const crm__dialect *d, crm__buf *sql, const columns *c)
 {
 	crm__buf_putc(sql, '(');
 	for (int i = 0; i < c->n; i++) {
-		crm__buf_puts(sql, i ? " OR lower(" ALIAS "." : "lower(" ALIAS ".");
+		crm__buf_puts(sql, i ? " OR " ALIAS "." : ALIAS ".");
 		crm__sql_ident(sql, c->names[i]);
-		crm__buf_puts(sql, ") LIKE lower(CAST(? AS TEXT)) ESCAPE '\\'");
+		crm__buf_printf(sql, " %s ? ESCAPE '\\'", d->search_like);
 	}
 	crm__buf_putc(sql, ')');
 	return c->n;
@@ -287,7 +287,7 @@ static void build_sql(const crm__dialect *d, crm__buf *sql, const crm__form *for
 	}
 	for (int t = 0; t < r->nterms; t++) {
 		crm__buf_puts(sql, t ? " AND " : " WHERE ");
-		per[1 + t] = indexed ? d->search_match(sql, form->name, ALIAS, c->names, c->n) : scan_match(sql, c);
+		per[1 + t] = indexed ? d->search_match(sql, form->name, ALIAS, c->names, c->n) : scan_match(d, sql, c);
 	}
 	if (view) {
 		crm__buf_puts(sql, " AND (");
