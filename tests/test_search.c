@@ -175,6 +175,16 @@ TEST(test_search__index_rebuilt_when_the_declaration_changes)
 	CHECK_OK(db, apply(db, "{'form':'lead','search':{'fields':['name','town']},"
 			       "'fields':[{'name':'name','type':'text'},{'name':'town','type':'text','id':'city'}]}"));
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 2);
+	/* a type change re-adds the column (PostgreSQL drops its index): rebuilt */
+	CHECK_OK(db, apply(db, "{'form':'lead','search':{'fields':['name','town']},"
+			       "'fields':[{'name':'name','type':'text'},{'name':'town','type':'long_text','id':'city'}]}"));
+	CHECK_INT(hits(search(db, "hangzhou", NULL)), 2);
+	if (!test_on_sqlite(db)) {
+		char *def = test_rows(db, "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+					  " AND indexname = 'crm_fts_lead'");
+		CHECK(def && strstr(def, "town"));
+		free(def);
+	}
 	CHECK_OK(db, apply(db, "{'form':'lead','fields':[{'name':'name','type':'text'},{'name':'town','type':'text','id':'city'}]}"));
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 0);
 	crm_close(db);

@@ -182,11 +182,15 @@ int crm__search_decl_of(crm_db *db, crm__form *form, const crm__search_decl **ou
 
 static int has_index_table(crm_db *db, int *exists) { return db->be->relation_exists(db, INDEX_TABLE, exists); }
 
-static void columns_text(crm__buf *b, const crm__search_decl *d)
+/* "name:text,notes:long_text": a rename or a type change (which drops and
+ * re-adds the column, and with it PostgreSQL's index) makes it differ. */
+static void columns_text(crm__buf *b, const crm__form *form, const crm__search_decl *d)
 {
 	for (int i = 0; i < d->n; i++) {
 		crm__buf_puts(b, i ? "," : "");
 		crm__buf_puts(b, d->names[i]);
+		crm__buf_putc(b, ':');
+		crm__buf_puts(b, crm__type_name(form->fields[d->cols[i]].type));
 	}
 }
 
@@ -235,7 +239,7 @@ int crm__search_form_applied(crm_db *db, const char *name)
 	if (!exists && (rc = crm__exec_schema(db, "CREATE TABLE IF NOT EXISTS " INDEX_TABLE
 						  "(form {text} PRIMARY KEY, columns {text} NOT NULL)")))
 		return rc;
-	columns_text(&want, d);
+	columns_text(&want, form, d);
 	rc = crm__stmt_texts(db, "SELECT columns FROM " INDEX_TABLE " WHERE form = ?1", name, NULL, &have, &rows);
 	if (rc == CRM_OK && (want.oom || have.oom))
 		rc = crm__error_oom(db);

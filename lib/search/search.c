@@ -164,15 +164,8 @@ static int parse_options(crm_db *db, const cJSON *o, const char *text, request *
 	const cJSON *v;
 	int rc = CRM_OK;
 
-	if (o && !cJSON_IsObject(o))
-		return crm__error(db, CRM_EINVAL, "search options must be a JSON object");
-	for (v = o ? o->child : NULL; v; v = v->next) {
-		int ok = 0;
-		for (const char *const *k = keys; *k && !ok; k++)
-			ok = strcmp(*k, v->string) == 0;
-		if (!ok)
-			return crm__error_path(db, v->string, "unknown search option '%s'", v->string);
-	}
+	if ((rc = crm__search_check_options(db, o, keys, "search")))
+		return rc;
 	if (forms) {
 		if (!cJSON_IsArray(forms) || cJSON_GetArraySize(forms) < 1 || cJSON_GetArraySize(forms) > 64)
 			return crm__error_path(db, "forms", "'forms' is a list of 1 to 64 form names");
@@ -188,11 +181,8 @@ static int parse_options(crm_db *db, const cJSON *o, const char *text, request *
 	r->hash = fnv(14695981039346656037u, text, strlen(text));
 	for (int i = 0; i < r->nforms; i++)
 		r->hash = fnv(r->hash, r->forms[i], strlen(r->forms[i]));
-	if ((v = o ? cJSON_GetObjectItemCaseSensitive(o, "limit") : NULL)) {
-		if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble || v->valueint < 1 || v->valueint > MAX_LIMIT)
-			return crm__error_path(db, "limit", "'limit' is a whole number from 1 to %d", MAX_LIMIT);
-		r->limit = v->valueint;
-	}
+	if ((rc = crm__search_limit(db, o, MAX_LIMIT, &r->limit)))
+		return rc;
 	if ((v = o ? cJSON_GetObjectItemCaseSensitive(o, "after") : NULL) && !cJSON_IsNull(v) &&
 	    (rc = parse_token(db, v, r)))
 		return rc;

@@ -42,6 +42,13 @@ typedef struct crm__search_term {
 int crm__search_snippet(crm__buf *out, int members, const char *name, const char *text, size_t len,
 			const crm__search_term *terms, int nterms, const char *open, const char *close);
 
+/* Options (lib/search/options.c): `o` (may be NULL) is an object whose
+ * keys are all in `keys` (NULL-ended), else CRM_EINVAL "unknown <what>
+ * option 'x'"; its "limit", when present, a whole number from 1 to `max`
+ * (into *out), else CRM_EINVAL. */
+int crm__search_check_options(crm_db *db, const cJSON *o, const char *const *keys, const char *what);
+int crm__search_limit(crm_db *db, const cJSON *o, int max, int *out);
+
 /* The forms that have an index now, each name followed by a NUL, appended
  * to `names`; *n counts them. */
 int crm__search_forms(crm_db *db, crm__buf *names, int *n);

@@ -391,16 +391,10 @@ static int parse_options(crm_db *db, const cJSON *o, timeline *t)
 {
 	static const char *const keys[] = { "kinds", "limit", "before", NULL };
 	const cJSON *v;
+	int rc;
 
-	if (o && !cJSON_IsObject(o))
-		return crm__error(db, CRM_EINVAL, "timeline options must be a JSON object");
-	for (v = o ? o->child : NULL; v; v = v->next) {
-		int ok = 0;
-		for (const char *const *k = keys; *k && !ok; k++)
-			ok = strcmp(*k, v->string) == 0;
-		if (!ok)
-			return crm__error_path(db, v->string, "unknown timeline option '%s'", v->string);
-	}
+	if ((rc = crm__search_check_options(db, o, keys, "timeline")) || (rc = crm__search_limit(db, o, MAX_LIMIT, &t->limit)))
+		return rc;
 	if ((v = o ? cJSON_GetObjectItemCaseSensitive(o, "kinds") : NULL)) {
 		const cJSON *k;
 		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1)
@@ -416,11 +410,6 @@ static int parse_options(crm_db *db, const cJSON *o, timeline *t)
 				return crm__error_path(db, "kinds", "unknown kind (record, workflow, approval, audit, event)");
 			t->kinds |= 1u << found;
 		}
-	}
-	if ((v = o ? cJSON_GetObjectItemCaseSensitive(o, "limit") : NULL)) {
-		if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble || v->valueint < 1 || v->valueint > MAX_LIMIT)
-			return crm__error_path(db, "limit", "'limit' is a whole number from 1 to %d", MAX_LIMIT);
-		t->limit = v->valueint;
 	}
 	if ((v = o ? cJSON_GetObjectItemCaseSensitive(o, "before") : NULL) && !cJSON_IsNull(v))
 		return parse_before(db, v, t);
