@@ -9,28 +9,6 @@
 #include "helpers.h"
 #include "test.h"
 
-static int apply(crm_db *db, const char *json)
-{
-	char *j = test_q(json);
-	int rc = crm_apply(db, j);
-
-	free(j);
-	return rc;
-}
-
-static int64_t insert(crm_db *db, const char *form, const char *json)
-{
-	char *j = test_q(json);
-	int64_t id = 0;
-
-	if (crm_record_insert(db, form, j, &id) != CRM_OK) {
-		fprintf(stderr, "insert into %s failed: %s\n", form, crm_errdetail(db));
-		test_failures_++;
-	}
-	free(j);
-	return id;
-}
-
 /* The answer of a search (static buffer), or "ERR <code>" on failure. */
 static const char *search(crm_db *db, const char *text, const char *opts)
 {
@@ -71,15 +49,15 @@ static crm_db *setup(void)
 {
 	crm_db *db = test_db();
 
-	CHECK_OK(db, apply(db, forms));
+	CHECK_OK(db, test_apply_q(db, forms));
 	return db;
 }
 
 TEST(test_search__chinese_words_of_two_and_more_characters)
 {
 	crm_db *db = setup();
-	int64_t a = insert(db, "customer", "{'name':'张三丰','company':'北京华为技术有限公司'}");
-	int64_t b = insert(db, "customer", "{'name':'李四','company':'上海华山贸易'}");
+	int64_t a = test_insert_q(db, "customer", "{'name':'张三丰','company':'北京华为技术有限公司'}");
+	int64_t b = test_insert_q(db, "customer", "{'name':'李四','company':'上海华山贸易'}");
 	const char *r;
 
 	r = search(db, "华为", NULL); /* two characters: the scan */
@@ -104,11 +82,11 @@ TEST(test_search__chinese_words_of_two_and_more_characters)
 TEST(test_search__english_case_folded_ranked_across_forms)
 {
 	crm_db *db = setup();
-	int64_t c = insert(db, "customer", "{'name':'Acme Corporation','notes':'met at the Shanghai trade show'}");
+	int64_t c = test_insert_q(db, "customer", "{'name':'Acme Corporation','notes':'met at the Shanghai trade show'}");
 	const char *r;
 
-	insert(db, "customer", "{'name':'Globex','notes':'asked about acme pricing and delivery to Beijing'}");
-	insert(db, "deal", "{'title':'ACME renewal 2026'}");
+	test_insert_q(db, "customer", "{'name':'Globex','notes':'asked about acme pricing and delivery to Beijing'}");
+	test_insert_q(db, "deal", "{'title':'ACME renewal 2026'}");
 	r = search(db, "acme", NULL);
 	CHECK_INT(hits(r), 3);
 	CHECK_HAS(r, "«Acme» Corporation");
@@ -134,7 +112,7 @@ TEST(test_search__english_case_folded_ranked_across_forms)
 TEST(test_search__updates_and_deletes_are_reflected)
 {
 	crm_db *db = setup();
-	int64_t id = insert(db, "customer", "{'name':'Initech','company':'旧公司名称'}");
+	int64_t id = test_insert_q(db, "customer", "{'name':'Initech','company':'旧公司名称'}");
 	char *j = test_q("{'company':'新的公司名称'}");
 
 	CHECK_INT(hits(search(db, "旧公司", NULL)), 1);
@@ -158,25 +136,25 @@ TEST(test_search__index_rebuilt_when_the_declaration_changes)
 {
 	crm_db *db = test_db();
 
-	CHECK_OK(db, apply(db, "{'form':'lead','fields':[{'name':'name','type':'text'},{'name':'city','type':'text'}]}"));
-	insert(db, "lead", "{'name':'Wang Wei','city':'Hangzhou'}");
+	CHECK_OK(db, test_apply_q(db, "{'form':'lead','fields':[{'name':'name','type':'text'},{'name':'city','type':'text'}]}"));
+	test_insert_q(db, "lead", "{'name':'Wang Wei','city':'Hangzhou'}");
 	CHECK_RC(db, crm_search(db, "wang", "{\"forms\":[\"lead\"]}", &(char *){ NULL }), CRM_EINVAL);
 	CHECK_HAS(crm_errmsg(db), "declares no search");
-	CHECK_OK(db, apply(db, "{'form':'lead','search':{'fields':['name']},"
+	CHECK_OK(db, test_apply_q(db, "{'form':'lead','search':{'fields':['name']},"
 			       "'fields':[{'name':'name','type':'text'},{'name':'city','type':'text'}]}"));
 	CHECK_INT(hits(search(db, "wang", NULL)), 1); /* filled from the rows already there */
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 0);
-	CHECK_OK(db, apply(db, "{'form':'lead','search':{'fields':['name','city']},"
+	CHECK_OK(db, test_apply_q(db, "{'form':'lead','search':{'fields':['name','city']},"
 			       "'fields':[{'name':'name','type':'text'},{'name':'city','type':'text'}]}"));
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 1);
-	insert(db, "lead", "{'name':'Li Na','city':'Hangzhou'}");
+	test_insert_q(db, "lead", "{'name':'Li Na','city':'Hangzhou'}");
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 2);
 	/* a renamed field: the index follows its new name */
-	CHECK_OK(db, apply(db, "{'form':'lead','search':{'fields':['name','town']},"
+	CHECK_OK(db, test_apply_q(db, "{'form':'lead','search':{'fields':['name','town']},"
 			       "'fields':[{'name':'name','type':'text'},{'name':'town','type':'text','id':'city'}]}"));
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 2);
 	/* a type change re-adds the column (PostgreSQL drops its index): rebuilt */
-	CHECK_OK(db, apply(db, "{'form':'lead','search':{'fields':['name','town']},"
+	CHECK_OK(db, test_apply_q(db, "{'form':'lead','search':{'fields':['name','town']},"
 			       "'fields':[{'name':'name','type':'text'},{'name':'town','type':'long_text','id':'city'}]}"));
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 2);
 	if (!test_on_sqlite(db)) {
@@ -185,7 +163,7 @@ TEST(test_search__index_rebuilt_when_the_declaration_changes)
 		CHECK(def && strstr(def, "town"));
 		free(def);
 	}
-	CHECK_OK(db, apply(db, "{'form':'lead','fields':[{'name':'name','type':'text'},{'name':'town','type':'text','id':'city'}]}"));
+	CHECK_OK(db, test_apply_q(db, "{'form':'lead','fields':[{'name':'name','type':'text'},{'name':'town','type':'text','id':'city'}]}"));
 	CHECK_INT(hits(search(db, "hangzhou", NULL)), 0);
 	crm_close(db);
 }
@@ -207,7 +185,7 @@ TEST(test_search__bad_declarations_are_refused_and_change_nothing)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		snprintf(def, sizeof def, "{'form':'lead',%s,'fields':[{'name':'name','type':'text'},{'name':'n','type':'integer'}]}",
 			 bad[i]);
-		CHECK_RC(db, apply(db, def), CRM_EINVAL);
+		CHECK_RC(db, test_apply_q(db, def), CRM_EINVAL);
 		CHECK_HAS(crm_errdetail(db), "\"path\":\"search");
 	}
 	CHECK_RC(db, crm_search(db, "x y z", "{\"forms\":[\"lead\"]}", &(char *){ NULL }), CRM_ENOTFOUND);
@@ -221,9 +199,9 @@ TEST(test_search__a_rep_never_finds_another_reps_customer)
 	crm_db *db = setup();
 	const char *r;
 
-	insert(db, "customer", "{'name':'华为 Ann','company':'Ann Holdings','secret':'margin-zebra','owner':'ann'}");
-	insert(db, "customer", "{'name':'华为 Bob','company':'Bob Holdings','secret':'margin-zebra','owner':'bob'}");
-	insert(db, "customer", "{'name':'Bob only','company':'Holdings of Bob','owner':'bob'}");
+	test_insert_q(db, "customer", "{'name':'华为 Ann','company':'Ann Holdings','secret':'margin-zebra','owner':'ann'}");
+	test_insert_q(db, "customer", "{'name':'华为 Bob','company':'Bob Holdings','secret':'margin-zebra','owner':'bob'}");
+	test_insert_q(db, "customer", "{'name':'Bob only','company':'Holdings of Bob','owner':'bob'}");
 	CHECK_OK(db, crm_actor_set(db, "ann", "rep"));
 	r = search(db, "holdings", NULL);
 	CHECK_INT(hits(r), 1);
@@ -265,7 +243,7 @@ TEST(test_search__pages_follow_the_token)
 	for (int i = 0; i < 25; i++) {
 		char rec[80];
 		snprintf(rec, sizeof rec, "{'name':'客户%02d','company':'华为分公司'}", i);
-		insert(db, "customer", rec);
+		test_insert_q(db, "customer", rec);
 	}
 	snprintf(opts, sizeof opts, "{'limit':10}");
 	for (;;) {
@@ -306,7 +284,7 @@ TEST(test_search__hostile_queries_are_words_or_clear_errors)
 	crm_db *db = setup();
 	char *big = malloc(10241);
 
-	insert(db, "customer", "{'name':'Acme Corp','notes':'100% sure_thing \\\\ yes'}");
+	test_insert_q(db, "customer", "{'name':'Acme Corp','notes':'100% sure_thing \\\\ yes'}");
 	for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
 		const char *r = search(db, words[i], NULL);
 		if (strncmp(r, "ERR", 3) == 0)

@@ -11,28 +11,6 @@
 
 #define T0 1767323045000LL /* 2026-01-02T03:04:05Z */
 
-static int apply(crm_db *db, const char *json)
-{
-	char *j = test_q(json);
-	int rc = crm_apply(db, j);
-
-	free(j);
-	return rc;
-}
-
-static int64_t insert(crm_db *db, const char *form, const char *json)
-{
-	char *j = test_q(json);
-	int64_t id = 0;
-
-	if (crm_record_insert(db, form, j, &id) != CRM_OK) {
-		fprintf(stderr, "insert into %s failed: %s\n", form, crm_errdetail(db));
-		test_failures_++;
-	}
-	free(j);
-	return id;
-}
-
 /* The timeline (static buffer), or "ERR <code> <message>". */
 static const char *timeline(crm_db *db, const char *form, int64_t id, const char *opts)
 {
@@ -100,21 +78,21 @@ static void build(world *w)
 	crm_db *db = w->db = test_db();
 	char *j;
 
-	CHECK_OK(db, apply(db, forms));
+	CHECK_OK(db, test_apply_q(db, forms));
 	crm_clock_set(db, T0);
-	w->customer = insert(db, "customer", "{'name':'张三丰','secret':'margin 40%','owner':'ann'}");
-	w->other = insert(db, "customer", "{'name':'Bob customer','owner':'bob'}");
+	w->customer = test_insert_q(db, "customer", "{'name':'张三丰','secret':'margin 40%','owner':'ann'}");
+	w->other = test_insert_q(db, "customer", "{'name':'Bob customer','owner':'bob'}");
 	crm_clock_set(db, T0 + 1000);
 	{
 		char rec[120];
 		snprintf(rec, sizeof rec, "{'title':'Big deal','customer':%lld,'owner':'ann'}", (long long)w->customer);
-		w->deal = insert(db, "deal", rec);
+		w->deal = test_insert_q(db, "deal", rec);
 		crm_clock_set(db, T0 + 2000);
 		snprintf(rec, sizeof rec, "{'title':'Bob deal','customer':%lld,'owner':'bob'}", (long long)w->customer);
-		w->bobs_deal = insert(db, "deal", rec);
+		w->bobs_deal = test_insert_q(db, "deal", rec);
 		crm_clock_set(db, T0 + 3000);
 		snprintf(rec, sizeof rec, "{'subject':'Call about the deal','deal':%lld}", (long long)w->deal);
-		w->activity = insert(db, "activity", rec);
+		w->activity = test_insert_q(db, "activity", rec);
 	}
 	crm_clock_set(db, T0 + 4000);
 	j = test_q("{'name':'张三丰 (VIP)','secret':'margin 45%'}");
