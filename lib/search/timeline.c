@@ -181,7 +181,7 @@ static int query_refs(crm_db *db, timeline *t, const char *form, const char *fie
 		}
 		if (strcmp(form, t->form) == 0 && id == t->id)
 			continue; /* the record itself, reached round a cycle */
-		make_key(&k, crm_cursor_int64(cur, created), K_RECORD, form, id, 0);
+		make_key(&k, created >= 0 ? crm_cursor_int64(cur, created) : 0, K_RECORD, form, id, 0);
 		snprintf(summary, sizeof summary, "%s %lld%s%s", form, (long long)id, via ? " through " : "", via ? via : "");
 		rc = add_item(db, t, &k, summary, crm_cursor_json(cur));
 	}
