@@ -171,6 +171,9 @@ int cli_print_owned(crm_db *db, int rc, char *json);
 int cli_verb_apply(cli *c, int argc, char **argv);
 int cli_verb_forms(cli *c, int argc, char **argv);
 int cli_verb_check(cli *c, int argc, char **argv);
+/* search.c, timeline.c */
+int cli_verb_search(cli *c, int argc, char **argv);
+int cli_verb_timeline(cli *c, int argc, char **argv);
 /* audit.c */
 int cli_verb_audit(cli *c, int argc, char **argv);
 int cli_verb_record_at(cli *c, int argc, char **argv);

@@ -38,6 +38,12 @@ static const char *const usage_text[] = {
 	"  record-at FORM ID TIME             the record as it was at TIME (also after its delete)\n"
 	"  revert FORM ID VERSION             bring the record back to an earlier version (audited)\n"
 	"\n"),
+	("search and timeline:\n"
+	"  search TEXT [--form F] [--limit N] [--after TOKEN]\n"
+	"                                     the records whose declared fields hold every word of TEXT\n"
+	"  timeline FORM ID [--kind K ...] [--limit N] [--before TOKEN]\n"
+	"                                     everything about the record, newest first\n"
+	"\n"),
 	("workflows:\n"
 	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
 	"  fire FORM ID EVENT [JSON]          fire EVENT on the record's workflows (JSON: fields to write)\n"
@@ -332,6 +338,8 @@ static const struct verb {
 	{ "revert", cli_verb_revert, RECORDS },
 	/* export checks its own --format (csv, ndjson, json, xlsx): the library refuses others */
 	{ "export", cli_verb_export, 0 },
+	{ "search", cli_verb_search, JSON_ONLY },
+	{ "timeline", cli_verb_timeline, JSON_ONLY },
 	{ "whoami", cli_verb_whoami, JSON_ONLY },
 	{ "can", cli_verb_can, JSON_ONLY },
 };

@@ -16,5 +16,6 @@
 #include "crm/access.h"
 #include "crm/audit.h"
 #include "crm/io.h"
+#include "crm/search.h"
 
 #endif

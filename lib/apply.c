@@ -16,6 +16,7 @@
 #include "report/rollup.h"
 #include "script/plugin.h"
 #include "script/script.h"
+#include "search/search_int.h"
 #include "workflow/workflow_int.h"
 #include "workflow/decision.h"
 
@@ -73,6 +74,9 @@ static int apply_doc_in(crm_db *db, apply_doc *d)
 	if (d->kind != KIND_FORM)
 		return kinds[d->kind].apply(db, d->doc);
 	rc = crm__form_apply(db, d->doc, &d->changes, &changed);
+	/* Its search index follows its declared columns (lib/search). */
+	if (rc == CRM_OK && changed)
+		rc = crm__search_form_applied(db, d->name);
 	/* Rollups that involve a changed form are refilled once all documents are in. */
 	if (rc == CRM_OK && changed)
 		rc = crm__rollup_form_changed(db, d->name);

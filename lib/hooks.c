@@ -5,6 +5,7 @@
 #include "form/form_int.h"
 #include "report/rollup.h"
 #include "script/script.h"
+#include "search/search_int.h"
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
 
@@ -49,12 +50,14 @@ static int record_change(crm_db *db, const crm__write *w, const crm__value *old,
 }
 
 /* The audit entry and event first, so the chain and the stream list a
- * write before what it set off; rollups next, so workflow hooks that read
- * a parent see its new totals. */
+ * write before what it set off; the search index beside them; rollups
+ * next, so workflow hooks that read a parent see its new totals. */
 static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	int rc = record_change(db, w, old, now, NULL, NULL);
 
+	if (rc == CRM_OK)
+		rc = crm__search_after_write(db, w, old, now);
 	if (rc == CRM_OK)
 		rc = crm__rollup_after_write(db, w, old, now);
 	return rc ? rc : crm__workflow_after_write(db, w, old, now);

@@ -341,3 +341,25 @@ char *test_q(const char *s)
 			break;
 	return out;
 }
+
+int test_apply_q(crm_db *db, const char *json)
+{
+	char *j = test_q(json);
+	int rc = crm_apply(db, j);
+
+	free(j);
+	return rc;
+}
+
+int64_t test_insert_q(crm_db *db, const char *form, const char *json)
+{
+	char *j = test_q(json);
+	int64_t id = 0;
+
+	if (crm_record_insert(db, form, j, &id) != CRM_OK) {
+		fprintf(stderr, "insert into %s failed: %s\n", form, crm_errdetail(db));
+		test_failures_++;
+	}
+	free(j);
+	return id;
+}

@@ -13,6 +13,10 @@ crm_db *test_db(void);
 /* `s` with ' turned into " and ` into ' (JSON written without escapes),
  * malloc'ed: free it. */
 char *test_q(const char *s);
+/* crm_apply of test_q(json), returning its code (a refusal is no failure). */
+int test_apply_q(crm_db *db, const char *json);
+/* crm_record_insert of test_q(json): the new id, or 0 and a failure. */
+int64_t test_insert_q(crm_db *db, const char *form, const char *json);
 /* Apply metadata or fail the test (prints the error). Returns the code. */
 int test_apply(crm_db *db, const char *json);
 /* The same, allowing changes that discard data (a removed field's values). */

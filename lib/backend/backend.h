@@ -306,6 +306,33 @@ struct crm__dialect {
 	void (*iso_week)(crm__buf *sql, const char *day);
 	/* Days from 1970-01-01 to the date `day` ('YYYY-MM-DD' text). */
 	void (*day_number)(crm__buf *sql, const char *day);
+
+	/* Full-text search over the text columns a form declares (lib/search,
+	 * docs/integration.md "Search"). `form` and `columns` are validated
+	 * names; `alias` is the form table's alias in the search statement.
+	 * search_index: the statements (for crm__exec) that create the index of
+	 * `form` over `columns` and fill it from the rows already stored
+	 * (`create` 1), or drop it (0; nothing when there is none). */
+	void (*search_index)(crm__buf *sql, const char *form, const char *const *columns, int n, int create);
+	/* The FROM clause of a search of `form` that search_match may filter. */
+	void (*search_from)(crm__buf *sql, const char *form, const char *alias);
+	/* Condition: one term of 3 characters or more occurs in one of
+	 * `columns` (case-insensitive); returns how many "?" it wrote, each
+	 * bound to the text search_value made of the term. */
+	int (*search_match)(crm__buf *sql, const char *form, const char *alias, const char *const *columns, int n);
+	void (*search_value)(crm__buf *out, const char *term, size_t len, const char *const *columns, int n);
+	/* The backend's own score of a search_match row (higher is better),
+	 * returning how many "?" it wrote, each bound to the whole query text. */
+	int (*search_rank)(crm__buf *sql, const char *form, const char *alias, const char *const *columns, int n);
+	/* NULL when the index follows the form's table by itself. Otherwise
+	 * the statement a write runs to keep it current: add (`remove` 0) or
+	 * remove (1) the row whose id and column values are bound 1, 2...
+	 * (a removal binds the values it was added with). */
+	void (*search_sync)(crm__buf *sql, const char *form, const char *const *columns, int n, int remove);
+	/* The operator of a pattern match that folds ASCII case, written
+	 * "column <search_like> ? ESCAPE '\\'" (a scan for words too short
+	 * for a trigram index). */
+	const char *search_like;
 };
 
 /* The buckets of bucket_start (lib/report uses the same numbers). */

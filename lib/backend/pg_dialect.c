@@ -3,6 +3,8 @@
  * date, json, text[]) so other tools read them as they are; libcrm's own columns
  * (created_at, updated_at) keep the engines' representation (ms in
  * bigint), so fragments over them convert explicitly. */
+#include <stdio.h>
+
 #include "core/codec.h"
 #include "pg_dialect.h"
 
@@ -169,6 +171,91 @@ const char crm__pg_functions_sql[] =
 	" BEGIN RAISE EXCEPTION 'cannot modify % because it is a view: libcrm writes the table', TG_TABLE_NAME"
 	" USING ERRCODE = 'object_not_in_prerequisite_state'; END $$;";
 
+/* ---- search: pg_trgm (a trusted extension: the database owner may
+ * create it) with one GIN trigram index over the form's declared columns,
+ * which PostgreSQL keeps current itself; terms match with ILIKE, which the
+ * index serves, and rank by trigram similarity. ---- */
+
+static void search_index_name(crm__buf *sql, const char *form)
+{
+	char name[80];
+
+	snprintf(name, sizeof name, "crm_fts_%s", form);
+	crm__sql_ident(sql, name);
+}
+
+/* The extension goes to public unless the database has it already; its
+ * operator class and similarity are named through the schema it is in, so
+ * a search_path without that schema still finds them (crm_similarity). */
+static void pg_search_index(crm__buf *sql, const char *form, const char *const *columns, int n, int create)
+{
+	crm__buf_puts(sql, "DROP INDEX IF EXISTS ");
+	search_index_name(sql, form);
+	if (!create)
+		return;
+	crm__buf_puts(sql, ";CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;"
+			   "DO $crm$ DECLARE s text := (SELECT quote_ident(n.nspname) FROM pg_catalog.pg_extension e"
+			   " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm');"
+			   " BEGIN EXECUTE 'CREATE INDEX ");
+	search_index_name(sql, form);
+	crm__buf_puts(sql, " ON ");
+	crm__sql_ident(sql, form);
+	crm__buf_puts(sql, " USING gin (");
+	for (int i = 0; i < n; i++) {
+		crm__buf_puts(sql, i ? ", " : "");
+		crm__sql_ident(sql, columns[i]);
+		crm__buf_puts(sql, " ' || s || '.gin_trgm_ops");
+	}
+	crm__buf_puts(sql, ")'; EXECUTE 'CREATE OR REPLACE FUNCTION crm_similarity(a text, b text) RETURNS real"
+			   " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS ''SELECT ' || s || '.similarity(a, b)'''; END $crm$");
+}
+
+static void pg_search_from(crm__buf *sql, const char *form, const char *alias)
+{
+	crm__sql_ident(sql, form);
+	crm__buf_printf(sql, " AS %s", alias);
+}
+
+static int pg_search_match(crm__buf *sql, const char *form, const char *alias, const char *const *columns, int n)
+{
+	(void)form;
+	crm__buf_putc(sql, '(');
+	for (int i = 0; i < n; i++) {
+		crm__buf_printf(sql, "%s%s.", i ? " OR " : "", alias);
+		crm__sql_ident(sql, columns[i]);
+		crm__buf_puts(sql, " ILIKE ?");
+	}
+	crm__buf_putc(sql, ')');
+	return n;
+}
+
+/* The term as an ILIKE pattern: its own wildcards and escapes taken literally. */
+static void pg_search_value(crm__buf *out, const char *term, size_t len, const char *const *columns, int n)
+{
+	(void)columns;
+	(void)n;
+	crm__buf_putc(out, '%');
+	for (size_t i = 0; i < len; i++) {
+		if (term[i] == '%' || term[i] == '_' || term[i] == '\\')
+			crm__buf_putc(out, '\\');
+		crm__buf_putc(out, term[i]);
+	}
+	crm__buf_putc(out, '%');
+}
+
+static int pg_search_rank(crm__buf *sql, const char *form, const char *alias, const char *const *columns, int n)
+{
+	(void)form;
+	crm__buf_puts(sql, "coalesce(greatest(");
+	for (int i = 0; i < n; i++) {
+		crm__buf_printf(sql, "%scrm_similarity(%s.", i ? ", " : "", alias);
+		crm__sql_ident(sql, columns[i]);
+		crm__buf_puts(sql, ", CAST(? AS text))");
+	}
+	crm__buf_puts(sql, "), 0)");
+	return n;
+}
+
 const crm__dialect crm__pg_dialect = {
 	.type_integer = "bigint",
 	.type_real = "double precision",
@@ -213,4 +300,11 @@ const crm__dialect crm__pg_dialect = {
 	.bucket_start = pg_bucket_start,
 	.iso_week = pg_iso_week,
 	.day_number = pg_day_number,
+	.search_index = pg_search_index,
+	.search_from = pg_search_from,
+	.search_match = pg_search_match,
+	.search_value = pg_search_value,
+	.search_rank = pg_search_rank,
+	.search_sync = NULL, /* the GIN index follows the table */
+	.search_like = "ILIKE",
 };

@@ -2,6 +2,7 @@
  * with the seam's head in front; natural values are the integers the
  * engines keep (SQLite has no decimal or time type to convert to). */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -402,6 +403,115 @@ static void lite_iso_week(crm__buf *sql, const char *day)
 
 static void lite_day_number(crm__buf *sql, const char *day) { crm__buf_printf(sql, "unixepoch(%s) / 86400", day); }
 
+/* ---- search: an FTS5 table per form, trigram-tokenized (every script,
+ * Chinese included, without word breaks), its content read from the
+ * form's table by id; the write path adds and removes its rows. ---- */
+
+static void fts_table(crm__buf *sql, const char *form)
+{
+	char name[80];
+
+	snprintf(name, sizeof name, "crm_fts_%s", form);
+	crm__sql_ident(sql, name);
+}
+
+static void column_list(crm__buf *sql, const char *const *columns, int n)
+{
+	for (int i = 0; i < n; i++) {
+		crm__buf_puts(sql, ", ");
+		crm__sql_ident(sql, columns[i]);
+	}
+}
+
+static void lite_search_index(crm__buf *sql, const char *form, const char *const *columns, int n, int create)
+{
+	crm__buf_puts(sql, "DROP TABLE IF EXISTS ");
+	fts_table(sql, form);
+	if (!create)
+		return;
+	crm__buf_puts(sql, ";CREATE VIRTUAL TABLE ");
+	fts_table(sql, form);
+	crm__buf_puts(sql, " USING fts5(");
+	for (int i = 0; i < n; i++) {
+		crm__sql_ident(sql, columns[i]);
+		crm__buf_puts(sql, ", ");
+	}
+	crm__buf_puts(sql, "content=");
+	crm__sql_ident(sql, form);
+	crm__buf_puts(sql, ", content_rowid='id', tokenize='trigram');INSERT INTO ");
+	fts_table(sql, form);
+	crm__buf_putc(sql, '(');
+	fts_table(sql, form);
+	crm__buf_puts(sql, ") VALUES ('rebuild')");
+}
+
+static void lite_search_from(crm__buf *sql, const char *form, const char *alias)
+{
+	fts_table(sql, form);
+	crm__buf_puts(sql, " JOIN ");
+	crm__sql_ident(sql, form);
+	crm__buf_printf(sql, " AS %s ON %s.id = ", alias, alias);
+	fts_table(sql, form);
+	crm__buf_puts(sql, ".rowid");
+}
+
+static int lite_search_match(crm__buf *sql, const char *form, const char *alias, const char *const *columns, int n)
+{
+	(void)alias;
+	(void)columns;
+	(void)n;
+	fts_table(sql, form);
+	crm__buf_puts(sql, " MATCH ?");
+	return 1;
+}
+
+/* The term as one FTS5 phrase (a quoted string: no operator, prefix or
+ * column syntax inside it means anything) within the given columns. */
+static void lite_search_value(crm__buf *out, const char *term, size_t len, const char *const *columns, int n)
+{
+	crm__buf_putc(out, '{');
+	for (int i = 0; i < n; i++) {
+		crm__buf_puts(out, i ? " " : "");
+		crm__sql_ident(out, columns[i]);
+	}
+	crm__buf_puts(out, "} : \"");
+	for (size_t i = 0; i < len; i++) {
+		if (term[i] == '"')
+			crm__buf_putc(out, '"');
+		crm__buf_putc(out, term[i]);
+	}
+	crm__buf_putc(out, '"');
+}
+
+/* bm25 is lower for better matches. */
+static int lite_search_rank(crm__buf *sql, const char *form, const char *alias, const char *const *columns, int n)
+{
+	(void)alias;
+	(void)columns;
+	(void)n;
+	crm__buf_puts(sql, "-bm25(");
+	fts_table(sql, form);
+	crm__buf_putc(sql, ')');
+	return 0;
+}
+
+static void lite_search_sync(crm__buf *sql, const char *form, const char *const *columns, int n, int remove)
+{
+	crm__buf_puts(sql, "INSERT INTO ");
+	fts_table(sql, form);
+	crm__buf_putc(sql, '(');
+	if (remove) {
+		fts_table(sql, form);
+		crm__buf_puts(sql, ", ");
+	}
+	crm__buf_puts(sql, "rowid");
+	column_list(sql, columns, n);
+	crm__buf_puts(sql, remove ? ") VALUES ('delete', ?" : ") VALUES (?");
+	for (int i = 0; i < n; i++)
+		crm__buf_puts(sql, ", ?");
+	crm__buf_putc(sql, ')');
+}
+
 /* SQLite's min and max of several values are NULL when one is. */
 static void lite_clamp(crm__buf *sql, const char *expr, int64_t lo, int64_t hi)
 {
@@ -453,6 +563,13 @@ static const crm__dialect lite_dialect = {
 	.bucket_start = lite_bucket_start,
 	.iso_week = lite_iso_week,
 	.day_number = lite_day_number,
+	.search_index = lite_search_index,
+	.search_from = lite_search_from,
+	.search_match = lite_search_match,
+	.search_value = lite_search_value,
+	.search_rank = lite_search_rank,
+	.search_sync = lite_search_sync,
+	.search_like = "LIKE", /* ASCII case folded by default */
 };
 
 const crm__backend crm__sqlite_backend = {

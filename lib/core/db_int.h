@@ -17,6 +17,7 @@ enum crm__ext_slot {
 	CRM__EXT_ACCESS,    /* the actor, NULL for the system actor (lib/access/actor.c) */
 	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
 	CRM__EXT_EVENT,     /* events waiting for the commit, the after-commit hook (lib/event/append.c) */
+	CRM__EXT_SEARCH,    /* search declarations by form (lib/search/index.c) */
 	CRM__EXT_COUNT_
 };
 

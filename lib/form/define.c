@@ -735,7 +735,7 @@ static int normalise(compile_ctx *cx, const cJSON *def)
 }
 
 static const char *const form_keys[] = { "form", "label", "description", "fields", "unique", "indexes", "validators",
-					 "permissions", "audit", "events", NULL };
+					 "permissions", "audit", "events", "search", NULL };
 
 /* "validators": ["plugin.function", ...], run on every write of a record. */
 static int compile_validators(compile_ctx *cx, const cJSON *list)

@@ -1672,6 +1672,33 @@ want_rc 6; want_out_has '"field":"secret","code":"CRM_EPERM"'
 crm --as vic:viewer import imp "$T/a.csv"
 want_rc 6
 [[ $(count imp) == 4 ]] || problem "count $(count imp)"
+begin "search finds Chinese and English words, timeline lists what references a record"
+main_db=$DB
+DB=$T/search.db
+crm_in '[{"form":"customer","fields":[{"name":"name","type":"text"},{"name":"company","type":"text"}],"search":{"fields":["name","company"]}},{"form":"deal","fields":[{"name":"title","type":"text"},{"name":"customer","type":"ref","form":"customer"}]}]' --init apply
+want_rc 0
+crm insert customer '{"name":"张三丰","company":"北京华为技术有限公司"}'
+crm insert customer '{"name":"Acme","company":"Acme Corp"}'
+crm insert deal '{"title":"Renewal","customer":1}'
+crm search 华为
+want_rc 0; want_out_has '北京«华为»技术有限公司'; want_out_lacks 'Acme'
+crm search 华为技术 --form customer --limit 1
+want_rc 0; want_out_has '"next":null'
+crm search 'acme' --limit 5
+want_rc 0; want_out_has '«Acme» Corp'
+crm search '"NEAR( OR *'
+want_rc 0; want_out '{"hits":[],"next":null}'
+crm search acme --form deal
+want_error 1
+crm search acme --limit 0
+want_error 2
+crm timeline customer 1 --kind record
+want_rc 0; want_out_has '"kind":"record","form":"deal","id":1'
+crm timeline customer 1 --kind mail
+want_error 1
+crm timeline customer 99
+want_error 3
+DB=$main_db
 end
 
 echo "$passed passed, $failed failed"

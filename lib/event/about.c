@@ -1,0 +1,22 @@
+/* The events about one record, for the timeline (lib/search/timeline.c):
+ * their sequence numbers, read here so no engine above reads crm_event. */
+#include "event.h"
+
+int crm__event_about(crm_db *db, const char *form, int64_t record, crm__buf *seqs, int *n)
+{
+	crm__stmt *st = crm__stmt_take(db, "SELECT id FROM crm_event WHERE form = ? AND record = ? ORDER BY id",
+				       (size_t)-1);
+	int rc;
+
+	*n = 0;
+	if (!st)
+		return db->errcode;
+	crm__bind_text(st, 1, form, -1);
+	crm__bind_int64(st, 2, record);
+	while ((rc = crm__step(st)) == CRM_ROW) {
+		crm__buf_put(seqs, &(int64_t){ crm__column_int64(st, 0) }, sizeof(int64_t));
+		(*n)++;
+	}
+	crm__stmt_give(db, st);
+	return rc == CRM_DONE ? (seqs->oom ? crm__error_oom(db) : CRM_OK) : rc;
+}
