@@ -15,5 +15,6 @@
 #include "crm/event.h"
 #include "crm/access.h"
 #include "crm/audit.h"
+#include "crm/io.h"
 
 #endif

@@ -16,6 +16,7 @@ enum crm__ext_slot {
 	CRM__EXT_ROLLUP,    /* rollups by child form (lib/report/rollup.c) */
 	CRM__EXT_ACCESS,    /* the actor, NULL for the system actor (lib/access/actor.c) */
 	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
+	CRM__EXT_DEDUP,     /* OpenCC converter, duplicate tables made (lib/io/dedup.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -43,6 +44,10 @@ struct crm_db {
 	crm__buf errmsg;
 	crm__buf errdetail;
 	crm__buf errmembers; /* the detail's extra members, to rebuild it */
+	/* warnings of the last call that succeeded (crm_warnings): JSON objects
+	 * separated by commas, cleared when a call enters */
+	crm__buf warnings;
+	int nwarnings;
 	/* clock */
 	int64_t fixed_now; /* < 0: use clock_fn or the system clock */
 	crm_clock_fn clock_fn;
@@ -137,6 +142,9 @@ int crm__error_context(crm_db *db, const char *prefix, const char *members);
 /* Replace the last error's message, keeping its code and extra detail. */
 int crm__error_remessage(crm_db *db, const char *message);
 int crm__error_oom(crm_db *db);
+/* Add a warning (a JSON object, `len` bytes) to the call's crm_warnings;
+ * at most 100 are kept. CRM_OK or CRM_ENOMEM. */
+int crm__warn(crm_db *db, const char *json, size_t len);
 
 /* ---- transactions (lib/core/tx.c): every write runs inside one ---- */
 /* An ordinary write (records, workflows, events): beside other writers on

@@ -164,6 +164,8 @@ int crm__enter_deferred(crm_db *db)
 		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
+	crm__buf_reset(&db->warnings);
+	db->nwarnings = 0;
 	if (!db->be->in_transaction(db))
 		return CRM_OK; /* the caller checks once its transaction is open */
 	return crm__refresh(db);
@@ -178,6 +180,8 @@ int crm__enter(crm_db *db)
 		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
+	crm__buf_reset(&db->warnings);
+	db->nwarnings = 0;
 	if (db->be->in_transaction(db))
 		return crm__refresh(db);
 	/* Outside a transaction the pager's data version only moves when a

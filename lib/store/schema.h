@@ -114,6 +114,7 @@ typedef struct crm__form {
 	int nvalidators;
 	crm__access_rules *access; /* "permissions"; NULL: open to every actor */
 	int audit;       /* record writes get audit entries ("audit": false turns them off) */
+	struct crm__dedup *dedup; /* "duplicates" (lib/io/dedup.c); NULL: no rules */
 	/* prepared statements owned by the form */
 	crm__stmt *st_insert;
 	crm__stmt *st_get;
