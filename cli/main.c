@@ -35,6 +35,13 @@ static const char usage_text[] =
 	"  record-at FORM ID TIME             the record as it was at TIME (also after its delete)\n"
 	"  revert FORM ID VERSION             bring the record back to an earlier version (audited)\n"
 	"\n"
+	"duplicates and merge:\n"
+	"  duplicates FORM [--rule R ...] [--limit N]\n"
+	"                                     groups of records the form's duplicate rules match\n"
+	"  merge FORM SURVIVOR OTHER [--prefer FIELD=survivor|other|newest|non_empty ...] [--default P]\n"
+	"                                     merge OTHER into SURVIVOR (references, workflows follow)\n"
+	"  merge undo ID                      undo merge ID (both records as they were)\n"
+	"\n"
 	"workflows:\n"
 	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
 	"  fire FORM ID EVENT [JSON]          fire EVENT on the record's workflows (JSON: fields to write)\n"
@@ -313,6 +320,8 @@ static const struct verb {
 	{ "audit", cli_verb_audit, JSON_ONLY },
 	{ "record-at", cli_verb_record_at, RECORDS },
 	{ "revert", cli_verb_revert, RECORDS },
+	{ "duplicates", cli_verb_duplicates, JSON_ONLY },
+	{ "merge", cli_verb_merge, JSON_ONLY },
 	{ "whoami", cli_verb_whoami, JSON_ONLY },
 	{ "can", cli_verb_can, JSON_ONLY },
 };
