@@ -203,6 +203,11 @@ int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *n
  * pieces: "{id}" (dialect identity_id), "{int}" (type_integer), "{text}"
  * (type_text) and "{without_rowid}" (without_rowid). */
 int crm__exec_schema(crm_db *db, const char *sql);
+/* The tables of an engine made by `sql` (crm__exec_schema), once: unless
+ * *ready, or the table `last` (made last) exists, they are made in an
+ * exclusive write; *ready is then set. The owner clears *ready when its
+ * cache is flushed (a rollback may have undone them). */
+int crm__exec_schema_once(crm_db *db, int *ready, const char *last, const char *sql);
 int crm__exec(crm_db *db, const char *sql);
 
 /* ---- statement cache (lib/core/stmt.c) ---- */

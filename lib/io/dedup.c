@@ -62,24 +62,8 @@ static const char schema_sql[] =
 int crm__dedup_schema(crm_db *db)
 {
 	dedup_state *s = state_of(db);
-	int rc, exists = 0;
 
-	if (!s)
-		return crm__error_oom(db);
-	if (s->schema_ready)
-		return CRM_OK;
-	/* As crm__wf_schema: made whole in an exclusive write, the last table
-	 * standing for all, and forgotten if the caller's transaction rolls back. */
-	if ((rc = db->be->relation_exists(db, "crm_merge", &exists)))
-		return rc;
-	if (!exists && (rc = crm__tx_begin_exclusive(db)) == CRM_OK)
-		rc = crm__tx_end(db, crm__exec_schema(db, schema_sql));
-	if (rc == CRM_OK) {
-		s->schema_ready = 1;
-		if (db->be->in_transaction(db))
-			db->meta_dirty = 1;
-	}
-	return rc;
+	return s ? crm__exec_schema_once(db, &s->schema_ready, "crm_merge", schema_sql) : crm__error_oom(db);
 }
 
 /* ---- compiling the "duplicates" member ---- */
@@ -98,10 +82,7 @@ int crm__dedup_keep_from_name(const char *name)
 {
 	static const char *const names[] = { "non_empty", "survivor", "other", "newest" };
 
-	for (size_t i = 0; name && i < sizeof names / sizeof *names; i++)
-		if (strcmp(name, names[i]) == 0)
-			return (int)i;
-	return -1;
+	return crm__name_index(names, sizeof names / sizeof *names, name);
 }
 
 /* Only keys listed in `keys` (NULL-terminated); 0 or the error. */
@@ -276,11 +257,7 @@ int crm__dedup_compile(crm_db *db, crm__form *form, const cJSON *def)
 	}
 	form->dedup = d;
 	if (on) {
-		const char *s = cJSON_GetStringValue(on);
-		d->on_insert = -1;
-		for (int i = 0; s && i < 3; i++)
-			if (strcmp(s, modes[i]) == 0)
-				d->on_insert = i;
+		d->on_insert = crm__name_index(modes, sizeof modes / sizeof *modes, cJSON_GetStringValue(on));
 		if (d->on_insert < 0)
 			return crm__error_path(db, "duplicates.on_insert", "on_insert is \"off\", \"warn\" or \"block\"");
 	}

@@ -10,14 +10,19 @@
 #include "core/db_int.h"
 #include "normalize.h"
 
+int crm__name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 int crm__norm_from_name(const char *name)
 {
 	static const char *const names[] = { "exact", "phone", "email", "name" };
 
-	for (size_t i = 0; name && i < sizeof names / sizeof *names; i++)
-		if (strcmp(name, names[i]) == 0)
-			return (int)i;
-	return -1;
+	return crm__name_index(names, sizeof names / sizeof *names, name);
 }
 
 static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }

@@ -15,6 +15,8 @@ typedef enum crm__norm {
 	CRM__NORM_NAME,      /* NFKC, case folded, traditional -> simplified, spaces collapsed */
 } crm__norm;
 
+/* The index of `name` (may be NULL) in names[0..n), or -1. */
+int crm__name_index(const char *const *names, size_t n, const char *name);
 /* The normaliser called `name` ("exact", "phone", "email", "name"); -1 when unknown. */
 int crm__norm_from_name(const char *name);
 /* Append the normal form of s[0..n) (valid UTF-8) to `out`; nothing when
