@@ -545,6 +545,48 @@ TEST(test_hostile__bad_options_ids_and_names_change_nothing)
 	crm_close(db);
 }
 
+TEST(test_merge__survivorship_policies_and_a_unique_value_the_other_held)
+{
+	crm_db *db = test_db();
+	int64_t s, o;
+	char *out = NULL;
+
+	crm_clock_set(db, T0);
+	CHECK_OK(db, apply(db, "{'form':'person','fields':[{'name':'name','type':'text'},{'name':'email','type':'email','unique':true},"
+			       " {'name':'city','type':'text'},{'name':'tags','type':'multi_enum','options':['a','b']},{'name':'note','type':'text'}],"
+			       " 'duplicates':{'rules':[],'merge':{'note':'newest'}}}"));
+	s = insert(db, "person", "{'name':'S','city':'Beijing','note':'old'}");
+	o = insert(db, "person", "{'name':'O','email':'o@x.cn','city':'Shanghai','tags':['a'],'note':'older'}");
+	crm_clock_set(db, T0 + 1000);
+	CHECK_OK(db, update(db, "person", o, "{'note':'newest'}"));
+	/* the other's unique email moves to the survivor: the other goes first */
+	CHECK_OK(db, crm_merge(db, "person", s, o, "{\"prefer\":{\"email\":\"other\",\"name\":\"survivor\"},\"default\":\"survivor\"}", &out));
+	CHECK_HAS(out, "\"fields\":[\"email\",\"note\"]");
+	crm_free(out);
+	/* default survivor keeps the city and leaves tags empty; note is newest (metadata) */
+	CHECK_HAS(test_get(db, "person", s), "\"name\":\"S\",\"email\":\"o@x.cn\",\"city\":\"Beijing\",\"tags\":null,\"note\":\"newest\"");
+	crm_close(db);
+}
+
+TEST(test_insert__block_holds_inside_one_batch)
+{
+	crm_db *db = customers(",'on_insert':'block'");
+	int64_t *ids = NULL;
+	size_t n = 0;
+
+	CHECK_RC(db, crm_record_insert_many(db, "customer", "[{\"name\":\"a\",\"phone\":\"13800138000\"},"
+							   "{\"name\":\"b\",\"phone\":\"+86 13800138000\"}]", &ids, &n),
+		 CRM_ECONSTRAINT);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM customer"), 0);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_dupkey"), 0);
+	CHECK_OK(db, crm_record_insert_many(db, "customer", "[{\"name\":\"a\",\"phone\":\"13800138000\"},"
+							    "{\"name\":\"b\",\"phone\":\"13900000000\"}]", &ids, &n));
+	CHECK_INT(n, 2);
+	crm_free(ids);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_dupkey"), 2);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_normalize__chinese_mobiles_meet_however_written),
 	  T(test_normalize__names_fold_width_case_script_and_spaces),
 	  T(test_duplicates__each_exact_rule_groups_its_records),
@@ -553,6 +595,8 @@ TEST_LIST(T(test_normalize__chinese_mobiles_meet_however_written),
 	  T(test_insert__block_names_the_rule_and_the_record), T(test_insert__warn_succeeds_with_a_warning),
 	  T(test_merge__repoints_references_and_instances_then_undo_restores_both),
 	  T(test_merge_undo__refuses_when_later_changes_make_it_unsafe),
+	  T(test_merge__survivorship_policies_and_a_unique_value_the_other_held),
+	  T(test_insert__block_holds_inside_one_batch),
 	  T(test_permissions__a_rep_never_learns_of_another_reps_record),
 	  T(test_define__rejects_bad_rules_and_changes_nothing),
 	  T(test_hostile__bad_options_ids_and_names_change_nothing))

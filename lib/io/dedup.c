@@ -256,6 +256,7 @@ int crm__dedup_compile(crm_db *db, crm__form *form, const cJSON *def)
 		return crm__error_oom(db);
 	}
 	form->dedup = d;
+	memset(d->keep, CRM__KEEP_UNSAID, (size_t)form->nfields);
 	if (on) {
 		d->on_insert = crm__name_index(modes, sizeof modes / sizeof *modes, cJSON_GetStringValue(on));
 		if (d->on_insert < 0)

@@ -12,7 +12,7 @@
 
 enum { CRM__ON_INSERT_OFF, CRM__ON_INSERT_WARN, CRM__ON_INSERT_BLOCK };
 /* Survivorship of one field in a merge. */
-enum { CRM__KEEP_NON_EMPTY, CRM__KEEP_SURVIVOR, CRM__KEEP_OTHER, CRM__KEEP_NEWEST };
+enum { CRM__KEEP_NON_EMPTY, CRM__KEEP_SURVIVOR, CRM__KEEP_OTHER, CRM__KEEP_NEWEST, CRM__KEEP_UNSAID = 0xff };
 
 typedef struct crm__dedup_rule {
 	char *name;
@@ -28,7 +28,7 @@ struct crm__dedup {
 	int nrules;
 	int nexact;    /* rules with a stored key */
 	int on_insert; /* CRM__ON_INSERT_* */
-	unsigned char *keep; /* "merge": survivorship per field position (CRM__KEEP_*) */
+	unsigned char *keep; /* "merge": survivorship per field position (CRM__KEEP_*, CRM__KEEP_UNSAID) */
 };
 
 /* Make crm_dupkey and crm_merge when missing (once per handle). */

@@ -58,21 +58,17 @@ static int is_empty(const cJSON *v)
 	       (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0);
 }
 
-/* Options {"prefer": {"field": policy}, "default": policy} over the form's
- * "merge" member: survivorship per field position into `keep`. */
+/* Survivorship per field position into `keep`: the options' "prefer",
+ * else the form's "merge", else the options' "default", else non_empty. */
 static int survivorship(crm_db *db, const crm__form *form, const char *json, unsigned char *keep)
 {
 	cJSON *o = NULL;
 	const cJSON *m, *p;
-	int rc, def = -1;
+	int rc = CRM_OK, def = CRM__KEEP_NON_EMPTY;
 
-	for (int i = 0; i < form->nfields; i++)
-		keep[i] = form->dedup ? form->dedup->keep[i] : CRM__KEEP_NON_EMPTY;
-	if (!json || !*json)
-		return CRM_OK;
-	if ((rc = crm__json_parse(db, json, "merge options", &o)))
+	if (json && *json && (rc = crm__json_parse(db, json, "merge options", &o)))
 		return rc;
-	if (!cJSON_IsObject(o))
+	if (o && !cJSON_IsObject(o))
 		rc = crm__error(db, CRM_EINVAL, "merge options are a JSON object");
 	cJSON_ArrayForEach(m, (rc ? NULL : o))
 	{
@@ -84,8 +80,8 @@ static int survivorship(crm_db *db, const crm__form *form, const char *json, uns
 		if (rc)
 			break;
 	}
-	for (int i = 0; rc == CRM_OK && def >= 0 && i < form->nfields; i++)
-		keep[i] = (unsigned char)def;
+	for (int i = 0; rc == CRM_OK && i < form->nfields; i++)
+		keep[i] = form->dedup && form->dedup->keep[i] != CRM__KEEP_UNSAID ? form->dedup->keep[i] : (unsigned char)def;
 	cJSON_ArrayForEach(p, (rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "prefer")))
 	{
 		const crm__field *f = crm__form_field(form, p->string, strlen(p->string));
