@@ -440,6 +440,13 @@ TEST(test_permissions__a_rep_never_learns_of_another_reps_record)
 	CHECK_OK(db, crm_merge(db, "customer", ann2, ann1, NULL, &out));
 	CHECK_HAS(out, "\"fields\":[]");
 	crm_free(out);
+	/* bob learns nothing of her merge: undo answers as for a merge that never was */
+	CHECK_OK(db, crm_actor_set(db, "bob", "rep"));
+	CHECK_RC(db, crm_merge_undo(db, 77), CRM_ENOTFOUND);
+	snprintf(missing, sizeof missing, "%s", crm_errmsg(db));
+	CHECK_RC(db, crm_merge_undo(db, 1), CRM_ENOTFOUND);
+	CHECK_STR(crm_errmsg(db), "no merge with id 1");
+	CHECK_OK(db, crm_actor_set(db, "ann", "rep"));
 	crm_actor_set(db, NULL, NULL);
 	CHECK_HAS(test_get(db, "customer", ann2), "\"secret\":null");
 	/* a reader who may not delete cannot merge */
@@ -542,6 +549,15 @@ TEST(test_hostile__bad_options_ids_and_names_change_nothing)
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_dupkey WHERE k LIKE 'sha256:%'"), 2);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), audits + 2);
 	CHECK(test_get(db, "customer", o) != NULL);
+	/* a log changed behind libcrm's back is refused, not trusted */
+	CHECK_OK(db, crm_merge(db, "customer", s, o, NULL, &out));
+	crm_free(out);
+	CHECK_OK(db, crm__exec(db, "UPDATE crm_merge SET data = '{\"other\":{\"id\":2},\"references\":[[1,2,3]]}'"));
+	audits = test_sql_int(db, "SELECT count(*) FROM crm_audit");
+	CHECK_RC(db, crm_merge_undo(db, 1), CRM_EIO);
+	CHECK_HAS(crm_errmsg(db), "its log is damaged");
+	CHECK(test_get(db, "customer", o) == NULL);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), audits);
 	crm_close(db);
 }
 

@@ -501,6 +501,34 @@ static int still_points(crm_db *db, const cJSON *ref, int64_t survivor)
 	return rc;
 }
 
+/* The log as crm_merge writes it: anything else was changed behind libcrm's back. */
+static int log_sound(crm_db *db, int64_t id, const logged *l)
+{
+	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(l->data, "references"), *e;
+	const cJSON *other = cJSON_GetObjectItemCaseSensitive(l->data, "other");
+	int ok = cJSON_IsObject(other) && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(other, "id")) &&
+		 (int64_t)cJSON_GetObjectItemCaseSensitive(other, "id")->valuedouble == l->other &&
+		 cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(l->data, "survivor")) &&
+		 cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->data, "fields")) && cJSON_IsArray(refs) &&
+		 cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->data, "moved"));
+
+	cJSON_ArrayForEach(e, (ok ? refs : NULL))
+	{
+		ok &= cJSON_GetArraySize(e) == 3 && cJSON_IsString(cJSON_GetArrayItem(e, 0)) &&
+		      crm__valid_name(cJSON_GetArrayItem(e, 0)->valuestring) && cJSON_IsString(cJSON_GetArrayItem(e, 1)) &&
+		      crm__valid_name(cJSON_GetArrayItem(e, 1)->valuestring) && cJSON_IsNumber(cJSON_GetArrayItem(e, 2));
+	}
+	cJSON_ArrayForEach(e, (ok ? cJSON_GetObjectItemCaseSensitive(l->data, "fields") : NULL))
+	{
+		ok &= cJSON_IsString(e);
+	}
+	cJSON_ArrayForEach(e, (ok ? cJSON_GetObjectItemCaseSensitive(l->data, "moved") : NULL))
+	{
+		ok &= cJSON_IsNumber(e);
+	}
+	return ok ? CRM_OK : crm__error(db, CRM_EIO, "merge %lld: its log is damaged", (long long)id);
+}
+
 /* The checks that make undo safe, then its writes. */
 static int undo_in(crm_db *db, int64_t id, logged *l)
 {
@@ -522,6 +550,8 @@ static int undo_in(crm_db *db, int64_t id, logged *l)
 	cJSON_Delete(now);
 	if (l->undone)
 		return crm__error(db, CRM_EINVAL, "merge %lld was undone already", (long long)id);
+	if ((rc = log_sound(db, id, l)))
+		return rc;
 	if ((rc = load_full(db, form, l->survivor, &now)))
 		return rc;
 	if (version_of(now) != l->version)
