@@ -279,7 +279,7 @@ int crm__dedup_key(crm_db *db, const crm__dedup_rule *r, const crm__value *v, cr
 	crm__buf_reset(out);
 	for (int i = 0; i < r->nfields; i++) {
 		const crm__value *x = &v[r->fields[i]];
-		size_t before = out->len;
+		size_t before;
 		int rc;
 
 		if (x->kind != CRM__V_TEXT)

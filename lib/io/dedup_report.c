@@ -12,6 +12,8 @@
 #include "store/filter.h"
 
 #define FUZZY_MAX_RECORDS 5000
+/* Code points of a field compared (a long text costs its square). */
+#define FUZZY_MAX_CHARS 256
 
 typedef struct report {
 	crm_db *db;
@@ -124,11 +126,12 @@ typedef struct cand {
 	int len[CRM__DEDUP_MAX_FIELDS];
 } cand;
 
+/* The first FUZZY_MAX_CHARS code points of s[0..n) (valid UTF-8) into `out`. */
 static int decode(const char *s, size_t n, uint32_t *out)
 {
 	int k = 0;
 
-	for (size_t i = 0; i < n; k++) {
+	for (size_t i = 0; i < n && k < FUZZY_MAX_CHARS; k++) {
 		unsigned char c = (unsigned char)s[i];
 		int extra = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
 		uint32_t v = extra ? c & (0x3F >> extra) : c;

@@ -529,8 +529,8 @@ static int log_sound(crm_db *db, int64_t id, const logged *l)
 	return ok ? CRM_OK : crm__error(db, CRM_EIO, "merge %lld: its log is damaged", (long long)id);
 }
 
-/* The checks that make undo safe, then its writes. */
-static int undo_in(crm_db *db, int64_t id, logged *l)
+/* The checks that make undo safe, then its writes, with `form` held. */
+static int undo_checked(crm_db *db, int64_t id, logged *l, crm__form *form)
 {
 	const cJSON *full = cJSON_GetObjectItemCaseSensitive(l->data, "other");
 	const cJSON *before = cJSON_GetObjectItemCaseSensitive(l->data, "survivor");
@@ -538,12 +538,9 @@ static int undo_in(crm_db *db, int64_t id, logged *l)
 	const cJSON *moved = cJSON_GetObjectItemCaseSensitive(l->data, "moved"), *e;
 	cJSON *now = NULL, *gone = NULL, *upd = NULL;
 	int64_t *ids = NULL;
-	crm__form *form;
 	char *text = NULL;
 	int rc, n = 0;
 
-	if ((rc = crm__form_lookup(db, l->form, &form)))
-		return rc == CRM_ENOTFOUND ? crm__error(db, CRM_ENOTFOUND, "no merge with id %lld", (long long)id) : rc;
 	/* Only someone who may read the survivor learns of the merge. */
 	if ((rc = load_visible(db, form->name, l->survivor, &now)))
 		return rc == CRM_ENOTFOUND ? crm__error(db, CRM_ENOTFOUND, "no merge with id %lld", (long long)id) : rc;
@@ -614,6 +611,20 @@ static int undo_in(crm_db *db, int64_t id, logged *l)
 	cJSON_Delete(upd);
 	cJSON_Delete(now);
 	cJSON_Delete(gone);
+	return rc;
+}
+
+/* Undo merge `id`, its form held across the public calls (they may reload definitions). */
+static int undo_in(crm_db *db, int64_t id, logged *l)
+{
+	crm__form *form;
+	int rc;
+
+	if ((rc = crm__form_lookup(db, l->form, &form)))
+		return rc == CRM_ENOTFOUND ? crm__error(db, CRM_ENOTFOUND, "no merge with id %lld", (long long)id) : rc;
+	crm__form_retain(form);
+	rc = undo_checked(db, id, l, form);
+	crm__form_release(form);
 	return rc;
 }
 
