@@ -353,8 +353,13 @@ static int on_insert(crm_db *db, const crm__write *w, const crm__dedup_rule *r, 
 		return rc;
 	if ((rc = crm__access_open(db, form, &a)) == CRM_OK && a)
 		rc = crm__access_row(db, a, CRM__ACCESS_READ, form, other, &seen);
+	/* A rule on a field the actor may not read matches nothing for them
+	 * (its answer would tell the hidden value). */
+	for (int k = 0; rc == CRM_OK && k < r->nfields; k++)
+		if (!crm__access_readable(a, r->fields[k]))
+			other = 0;
 	crm__access_free(a);
-	if (rc)
+	if (rc || !other)
 		return rc;
 	if (seen)
 		crm__buf_printf(&msg, "%s record %lld has the same %s (duplicate rule '%s')", form->name, (long long)other,

@@ -315,11 +315,12 @@ static int merge_in(crm_db *db, merge_run *m, const char *options)
 		crm__buf_putc(&list, '[');
 		crm__buf_put(&list, m->moved.p, m->moved.len);
 		crm__buf_putc(&list, ']');
-		if (list.oom || !(moved = cJSON_Parse(crm__buf_cstr(&list))) || !cJSON_AddItemToObject(m->log, "other", full) ||
-		    (full = NULL, !cJSON_AddItemToObject(m->log, "survivor", sfull)) ||
-		    (sfull = NULL, !cJSON_AddItemReferenceToObject(m->log, "fields", m->names)) ||
-		    !cJSON_AddItemReferenceToObject(m->log, "references", m->refs) ||
-		    !cJSON_AddItemToObject(m->log, "moved", moved))
+		/* each item the log takes is no longer ours to free */
+		if (list.oom || !(moved = cJSON_Parse(crm__buf_cstr(&list))) || !cJSON_AddItemToObject(m->log, "moved", moved))
+			cJSON_Delete(moved), rc = crm__error_oom(db);
+		else if (!cJSON_AddItemToObject(m->log, "other", full) || (full = NULL, !cJSON_AddItemToObject(m->log, "survivor", sfull)) ||
+			 (sfull = NULL, !cJSON_AddItemReferenceToObject(m->log, "fields", m->names)) ||
+			 !cJSON_AddItemReferenceToObject(m->log, "references", m->refs))
 			rc = crm__error_oom(db);
 		crm__buf_free(&list);
 	}
