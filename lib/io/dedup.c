@@ -10,6 +10,7 @@
 #include "access/access.h"
 #include "core/alloc.h"
 #include "dedup_int.h"
+#include "form/form_int.h"
 #include "store/ddl.h"
 
 /* Keys longer than this are stored as their SHA-256 (an index entry stays
@@ -424,8 +425,9 @@ int crm__dedup_after_write(crm_db *db, const crm__write *w, const crm__value *ol
 			continue; /* unchanged: the common update */
 		if (key.len == 0)
 			rc = old ? run(db, DROP_KEY, w->form->name, r->name, w->id, NULL, NULL) : CRM_OK;
+		/* a record merge undo brings back was there before: not checked */
 		else if ((rc = run(db, SET_KEY, w->form->name, r->name, w->id, &key, NULL)) == CRM_OK && !old &&
-			 d->on_insert != CRM__ON_INSERT_OFF)
+			 !w->restore_id && d->on_insert != CRM__ON_INSERT_OFF)
 			rc = on_insert(db, w, r, &key);
 	}
 	crm__buf_free(&key);

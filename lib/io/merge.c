@@ -431,6 +431,28 @@ static int load_log(crm_db *db, int64_t id, logged *l)
 	return rc;
 }
 
+/* The restoring insert: the values are the record's own (hidden fields
+ * included), not the actor's, so field rules do not judge them; the actor
+ * must still be allowed to create records of the form and to read the
+ * one restored. */
+static int restore_write(crm_db *db, crm__write *w)
+{
+	crm__access *a = NULL;
+	int rc = crm__access_open(db, w->form, &a), saved, seen = 1;
+
+	if (rc == CRM_OK && a && !crm__access_grants(a, CRM__ACCESS_CREATE))
+		rc = crm__error(db, CRM_EPERM, "you may not create %s records, which undoing this merge does", w->form->name);
+	if (rc == CRM_OK) {
+		saved = crm__actor_system_begin(db);
+		rc = crm__record_write(db, w);
+		crm__actor_system_end(db, saved);
+	}
+	if (rc == CRM_OK && a && (rc = crm__access_row(db, a, CRM__ACCESS_READ, w->form, w->id, &seen)) == CRM_OK && !seen)
+		rc = crm__error(db, CRM_EPERM, "undoing this merge would bring back a %s record you may not read", w->form->name);
+	crm__access_free(a);
+	return rc;
+}
+
 /* Bring the other record back under its id, through the write path. */
 static int restore_other(crm_db *db, crm__form *form, const cJSON *full)
 {
@@ -470,7 +492,7 @@ static int restore_other(crm_db *db, crm__form *form, const cJSON *full)
 		w.restore_id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(full, "id"));
 		w.restore_created_at = created_at;
 		w.restore_version = version_of(full) + 1;
-		rc = crm__record_write(db, &w);
+		rc = restore_write(db, &w);
 		if (rc == CRM_ECONSTRAINT && errs.count)
 			crm__errors_raise(db, &errs, form->name);
 	}
@@ -531,16 +553,30 @@ static int log_sound(crm_db *db, int64_t id, const logged *l)
 }
 
 /* The checks that make undo safe, then its writes, with `form` held. */
-static int undo_checked(crm_db *db, int64_t id, logged *l, crm__form *form)
+/* Whether record `id` of `form` exists (whoever may read it) into *found. */
+static int exists(crm_db *db, const crm__form *form, int64_t id, int *found)
 {
-	const cJSON *full = cJSON_GetObjectItemCaseSensitive(l->data, "other");
-	const cJSON *before = cJSON_GetObjectItemCaseSensitive(l->data, "survivor");
-	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(l->data, "references");
-	const cJSON *moved = cJSON_GetObjectItemCaseSensitive(l->data, "moved"), *e;
-	cJSON *now = NULL, *gone = NULL, *upd = NULL;
-	int64_t *ids = NULL;
-	char *text = NULL;
-	int rc, n = 0;
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc;
+
+	crm__sql_exists(&sql, form->name);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
+		return db->errcode;
+	crm__bind_int64(st, 1, id);
+	rc = crm__step(st);
+	*found = rc == CRM_ROW;
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
+/* What makes undo refuse: the merge hidden from the actor or undone, its
+ * log damaged, later changes it would lose. */
+static int undo_safe(crm_db *db, int64_t id, const logged *l, crm__form *form)
+{
+	const cJSON *e;
+	cJSON *now = NULL;
+	int rc, taken = 0;
 
 	/* Only someone who may read the survivor learns of the merge. */
 	if ((rc = load_visible(db, form->name, l->survivor, &now)))
@@ -548,25 +584,36 @@ static int undo_checked(crm_db *db, int64_t id, logged *l, crm__form *form)
 	cJSON_Delete(now);
 	if (l->undone)
 		return crm__error(db, CRM_EINVAL, "merge %lld was undone already", (long long)id);
-	if ((rc = log_sound(db, id, l)))
-		return rc;
-	if ((rc = load_full(db, form, l->survivor, &now)))
+	if ((rc = log_sound(db, id, l)) || (rc = load_full(db, form, l->survivor, &now)))
 		return rc;
 	if (version_of(now) != l->version)
 		rc = crm__error(db, CRM_ECONFLICT,
 				"%s record %lld changed since merge %lld (version %lld, the merge left %lld): undo would lose "
 				"those changes",
 				form->name, (long long)l->survivor, (long long)id, (long long)version_of(now), (long long)l->version);
-	if (rc == CRM_OK && (rc = load_full(db, form, l->other, &gone)) == CRM_OK)
+	cJSON_Delete(now);
+	if (rc == CRM_OK && (rc = exists(db, form, l->other, &taken)) == CRM_OK && taken)
 		rc = crm__error(db, CRM_ECONFLICT, "%s id %lld is in use again: undo is not safe", form->name, (long long)l->other);
-	else if (rc == CRM_ENOTFOUND)
-		rc = CRM_OK;
-	cJSON_ArrayForEach(e, (rc ? NULL : refs))
+	cJSON_ArrayForEach(e, (rc ? NULL : cJSON_GetObjectItemCaseSensitive(l->data, "references")))
 	{
 		if ((rc = still_points(db, e, l->survivor)))
 			break;
 	}
-	if (rc == CRM_OK && !(upd = cJSON_CreateObject()))
+	return rc;
+}
+
+static int undo_checked(crm_db *db, int64_t id, logged *l, crm__form *form)
+{
+	const cJSON *full = cJSON_GetObjectItemCaseSensitive(l->data, "other");
+	const cJSON *before = cJSON_GetObjectItemCaseSensitive(l->data, "survivor");
+	const cJSON *refs = cJSON_GetObjectItemCaseSensitive(l->data, "references");
+	const cJSON *moved = cJSON_GetObjectItemCaseSensitive(l->data, "moved"), *e;
+	cJSON *upd = NULL;
+	int64_t *ids = NULL;
+	char *text = NULL;
+	int rc, n = 0;
+
+	if ((rc = undo_safe(db, id, l, form)) == CRM_OK && !(upd = cJSON_CreateObject()))
 		rc = crm__error_oom(db);
 	cJSON_ArrayForEach(e, (rc ? NULL : cJSON_GetObjectItemCaseSensitive(l->data, "fields")))
 	{
@@ -610,8 +657,6 @@ static int undo_checked(crm_db *db, int64_t id, logged *l, crm__form *form)
 	crm__free(ids);
 	cJSON_free(text);
 	cJSON_Delete(upd);
-	cJSON_Delete(now);
-	cJSON_Delete(gone);
 	return rc;
 }
 
