@@ -178,6 +178,9 @@ int cli_verb_timeline(cli *c, int argc, char **argv);
 int cli_verb_audit(cli *c, int argc, char **argv);
 int cli_verb_record_at(cli *c, int argc, char **argv);
 int cli_verb_revert(cli *c, int argc, char **argv);
+/* merge.c */
+int cli_verb_duplicates(cli *c, int argc, char **argv);
+int cli_verb_merge(cli *c, int argc, char **argv);
 int cli_verb_form(cli *c, int argc, char **argv);
 int cli_verb_insert(cli *c, int argc, char **argv);
 int cli_verb_upsert(cli *c, int argc, char **argv);

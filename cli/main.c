@@ -44,6 +44,13 @@ static const char *const usage_text[] = {
 	"  timeline FORM ID [--kind K ...] [--limit N] [--before TOKEN]\n"
 	"                                     everything about the record, newest first\n"
 	"\n"),
+	("duplicates and merge:\n"
+	"  duplicates FORM [--rule R ...] [--limit N]\n"
+	"                                     groups of records the form's duplicate rules match\n"
+	"  merge FORM SURVIVOR OTHER [--prefer FIELD=survivor|other|newest|non_empty ...] [--default P]\n"
+	"                                     merge OTHER into SURVIVOR (references, workflows follow)\n"
+	"  merge undo ID                      undo merge ID (both records as they were)\n"
+	"\n"),
 	("workflows:\n"
 	"  start WORKFLOW [ID]                start a workflow for record ID (none: free-standing)\n"
 	"  fire FORM ID EVENT [JSON]          fire EVENT on the record's workflows (JSON: fields to write)\n"
@@ -340,6 +347,8 @@ static const struct verb {
 	{ "export", cli_verb_export, 0 },
 	{ "search", cli_verb_search, JSON_ONLY },
 	{ "timeline", cli_verb_timeline, JSON_ONLY },
+	{ "duplicates", cli_verb_duplicates, JSON_ONLY },
+	{ "merge", cli_verb_merge, JSON_ONLY },
 	{ "whoami", cli_verb_whoami, JSON_ONLY },
 	{ "can", cli_verb_can, JSON_ONLY },
 };

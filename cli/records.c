@@ -98,6 +98,9 @@ int cli_verb_insert(cli *c, int argc, char **argv)
 		n = 1;
 	} else
 		rc = crm_record_insert_many(c->db, pos[0], json, &library_ids, &n);
+	/* duplicate rules that warn (docs/integration.md) */
+	if (rc == CRM_OK && strcmp(crm_warnings(c->db), "[]") != 0)
+		fprintf(stderr, "crm: warnings: %s\n", crm_warnings(c->db));
 	if (rc == CRM_OK && count_only)
 		printf("{\"inserted\":%zu}\n", n);
 	else if (rc == CRM_OK && !quiet && kind == ONE)

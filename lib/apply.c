@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/db_int.h"
 #include "core/json_parse.h"
+#include "io/dedup.h"
 #include "form/form_int.h"
 #include "report/report_int.h"
 #include "report/rollup.h"
@@ -80,6 +81,9 @@ static int apply_doc_in(crm_db *db, apply_doc *d)
 	/* Rollups that involve a changed form are refilled once all documents are in. */
 	if (rc == CRM_OK && changed)
 		rc = crm__rollup_form_changed(db, d->name);
+	/* Duplicate keys follow the new rules and the migrated values. */
+	if (rc == CRM_OK && changed)
+		rc = crm__dedup_form_changed(db, d->name);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "audit/entries.h"
 #include "event/event.h"
 #include "form/form_int.h"
+#include "io/dedup.h"
 #include "report/rollup.h"
 #include "script/script.h"
 #include "search/search_int.h"
@@ -50,12 +51,15 @@ static int record_change(crm_db *db, const crm__write *w, const crm__value *old,
 }
 
 /* The audit entry and event first, so the chain and the stream list a
- * write before what it set off; the search index beside them; rollups
- * next, so workflow hooks that read a parent see its new totals. */
+ * write before what it set off; duplicate keys next (a blocked insert
+ * fails before anything else runs); the search index; rollups next, so
+ * workflow hooks that read a parent see its new totals. */
 static int after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	int rc = record_change(db, w, old, now, NULL, NULL);
 
+	if (rc == CRM_OK)
+		rc = crm__dedup_after_write(db, w, old, now);
 	if (rc == CRM_OK)
 		rc = crm__search_after_write(db, w, old, now);
 	if (rc == CRM_OK)
@@ -70,7 +74,7 @@ static int insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *done, 
 
 static int watches_inserts(crm_db *db, const crm__form *form)
 {
-	return crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
+	return crm__dedup_watches(form) || crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
 }
 
 const crm__write_hooks crm__hooks = {

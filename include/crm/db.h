@@ -84,6 +84,15 @@ CRM_EXTERN(const char *) crm_errmsg(crm_db *db);
 CRM_EXTERN(const char *) crm_errdetail(crm_db *db);
 /** Byte offset into the last JSON input where parsing failed, or -1. */
 CRM_EXTERN(int) crm_erroffset(crm_db *db);
+/**
+ * Warnings of the last call, when it succeeded: a JSON array (borrowed,
+ * valid until the next call on the handle; "[]" when there are none or the
+ * call failed) of objects {"code": ..., "message": ..., ...}. An insert
+ * that meets a duplicate rule with "on_insert": "warn" adds
+ * {"code":"duplicate","form","field","rule","record"?,"message"}
+ * (docs/integration.md, "Duplicates and merge"). At most 100 are kept.
+ */
+CRM_EXTERN(const char *) crm_warnings(crm_db *db);
 
 /* ---- clock: every timestamp libcrm writes comes from here ---- */
 

@@ -26,6 +26,7 @@ static void db_free(crm_db *db)
 	crm__buf_free(&db->errmsg);
 	crm__buf_free(&db->errdetail);
 	crm__buf_free(&db->errmembers);
+	crm__buf_free(&db->warnings);
 	crm__free(db);
 	crm__handle_closed(); /* its memory is gone: the allocator may change now */
 }

@@ -18,6 +18,7 @@ enum crm__ext_slot {
 	CRM__EXT_AUDIT,     /* the audit key and chain head (lib/audit/chain.c) */
 	CRM__EXT_EVENT,     /* events waiting for the commit, the after-commit hook (lib/event/append.c) */
 	CRM__EXT_SEARCH,    /* search declarations by form (lib/search/index.c) */
+	CRM__EXT_DEDUP,     /* OpenCC converter, duplicate tables made (lib/io/dedup.c) */
 	CRM__EXT_COUNT_
 };
 
@@ -45,6 +46,10 @@ struct crm_db {
 	crm__buf errmsg;
 	crm__buf errdetail;
 	crm__buf errmembers; /* the detail's extra members, to rebuild it */
+	/* warnings of the last call that succeeded (crm_warnings): JSON objects
+	 * separated by commas, cleared when a call enters */
+	crm__buf warnings;
+	int nwarnings;
 	/* clock */
 	int64_t fixed_now; /* < 0: use clock_fn or the system clock */
 	crm_clock_fn clock_fn;
@@ -147,6 +152,9 @@ int crm__error_context(crm_db *db, const char *prefix, const char *members);
 /* Replace the last error's message, keeping its code and extra detail. */
 int crm__error_remessage(crm_db *db, const char *message);
 int crm__error_oom(crm_db *db);
+/* Add a warning (a JSON object, `len` bytes) to the call's crm_warnings;
+ * at most 100 are kept. CRM_OK or CRM_ENOMEM. */
+int crm__warn(crm_db *db, const char *json, size_t len);
 
 /* ---- transactions (lib/core/tx.c): every write runs inside one ---- */
 /* An ordinary write (records, workflows, events): beside other writers on
@@ -205,6 +213,11 @@ int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *n
  * pieces: "{id}" (dialect identity_id), "{int}" (type_integer), "{text}"
  * (type_text) and "{without_rowid}" (without_rowid). */
 int crm__exec_schema(crm_db *db, const char *sql);
+/* The tables of an engine made by `sql` (crm__exec_schema), once: unless
+ * *ready, or the table `last` (made last) exists, they are made in an
+ * exclusive write; *ready is then set. The owner clears *ready when its
+ * cache is flushed (a rollback may have undone them). */
+int crm__exec_schema_once(crm_db *db, int *ready, const char *last, const char *sql);
 int crm__exec(crm_db *db, const char *sql);
 
 /* ---- statement cache (lib/core/stmt.c) ---- */

@@ -96,6 +96,35 @@ const char *crm_errdetail(crm_db *db)
 	return db->errcode ? crm__buf_cstr(&db->errdetail) : "{}";
 }
 
+int crm__warn(crm_db *db, const char *json, size_t len)
+{
+	if (db->nwarnings >= 100)
+		return CRM_OK;
+	if (db->nwarnings++)
+		crm__buf_putc(&db->warnings, ',');
+	crm__buf_put(&db->warnings, json, len);
+	return db->warnings.oom ? crm__error_oom(db) : CRM_OK;
+}
+
+const char *crm_warnings(crm_db *db)
+{
+	/* A failed call rolled back what its warnings were about. */
+	if (!db || db->errcode || db->nwarnings == 0)
+		return "[]";
+	/* "[" before the first and "]" after the last, once per call. */
+	if (db->warnings.p[0] != '[') {
+		crm__buf wrapped = CRM__BUF_INIT;
+		crm__buf_putc(&wrapped, '[');
+		crm__buf_put(&wrapped, db->warnings.p, db->warnings.len);
+		crm__buf_putc(&wrapped, ']');
+		if (wrapped.oom)
+			return "[]";
+		crm__buf_free(&db->warnings);
+		db->warnings = wrapped;
+	}
+	return crm__buf_cstr(&db->warnings);
+}
+
 int crm_erroffset(crm_db *db) { return db && db->errcode ? db->erroffset : -1; }
 
 int crm__error_path(crm_db *db, const char *path, const char *fmt, ...)

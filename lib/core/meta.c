@@ -72,6 +72,30 @@ int crm__exec_schema(crm_db *db, const char *sql)
 	return rc;
 }
 
+int crm__exec_schema_once(crm_db *db, int *ready, const char *last, const char *sql)
+{
+	int rc, exists = 0;
+
+	if (*ready)
+		return CRM_OK;
+	/* Made once per database, whole, in a write transaction: DDL outside
+	 * one would race other writers (on PostgreSQL, it deadlocks with
+	 * them). The last table stands for all. */
+	if ((rc = db->be->relation_exists(db, last, &exists)))
+		return rc;
+	if (!exists && (rc = crm__tx_begin_exclusive(db)) == CRM_OK)
+		rc = crm__tx_end(db, crm__exec_schema(db, sql));
+	if (rc == CRM_OK) {
+		*ready = 1;
+		/* Made inside the caller's transaction, the tables vanish if it
+		 * rolls back: have the rollback flush the owner's cache (which
+		 * clears *ready). */
+		if (db->be->in_transaction(db))
+			db->meta_dirty = 1;
+	}
+	return rc;
+}
+
 int crm__state_read(crm_db *db, const char *key, int64_t *out)
 {
 	crm__stmt *st = crm__stmt_take(db, "SELECT value FROM crm_state WHERE key = ?", (size_t)-1);
@@ -172,6 +196,8 @@ int crm__enter_deferred(crm_db *db)
 		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
+	crm__buf_reset(&db->warnings);
+	db->nwarnings = 0;
 	if (!db->be->in_transaction(db))
 		return CRM_OK; /* the caller checks once its transaction is open */
 	return crm__refresh(db);
@@ -186,6 +212,8 @@ int crm__enter(crm_db *db)
 		return closed(db);
 	db->errcode = CRM_OK;
 	db->erroffset = -1;
+	crm__buf_reset(&db->warnings);
+	db->nwarnings = 0;
 	if (db->be->in_transaction(db))
 		return crm__refresh(db);
 	/* Outside a transaction the pager's data version only moves when a

@@ -4,12 +4,14 @@
 
 int crm__event_about(crm_db *db, const char *form, int64_t record, crm__buf *seqs, int *n)
 {
-	crm__stmt *st = crm__stmt_take(db, "SELECT id FROM crm_event WHERE form = ? AND record = ? ORDER BY id",
-				       (size_t)-1);
+	crm__stmt *st;
 	int rc;
 
 	*n = 0;
-	if (!st)
+	/* inside a transaction, its own events are about the record too */
+	if ((rc = crm__event_flush(db)))
+		return rc;
+	if (!(st = crm__stmt_take(db, "SELECT id FROM crm_event WHERE form = ? AND record = ? ORDER BY id", (size_t)-1)))
 		return db->errcode;
 	crm__bind_text(st, 1, form, -1);
 	crm__bind_int64(st, 2, record);

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/codec.h"
+#include "io/dedup.h"
 #include "form_int.h"
 #include "access/access.h"
 #include "store/filter.h"
@@ -735,7 +736,7 @@ static int normalise(compile_ctx *cx, const cJSON *def)
 }
 
 static const char *const form_keys[] = { "form", "label", "description", "fields", "unique", "indexes", "validators",
-					 "permissions", "audit", "events", "search", NULL };
+					 "permissions", "audit", "events", "search", "duplicates", NULL };
 
 /* "validators": ["plugin.function", ...], run on every write of a record. */
 static int compile_validators(compile_ctx *cx, const cJSON *list)
@@ -829,6 +830,8 @@ static int compile(compile_ctx *cx, const cJSON *def)
 	if ((rc = compile_validators(cx, cJSON_GetObjectItemCaseSensitive(def, "validators"))))
 		return rc;
 	if ((rc = crm__access_compile(cx->db, cx->form, cJSON_GetObjectItemCaseSensitive(def, "permissions"))))
+		return rc;
+	if ((rc = crm__dedup_compile(cx->db, cx->form, cJSON_GetObjectItemCaseSensitive(def, "duplicates"))))
 		return rc;
 	return normalise(cx, def);
 }

@@ -172,6 +172,9 @@ typedef struct crm__write {
 	/* Update: > 0 when it brings the record back to this version
 	 * (crm_record_revert): audited as "revert". */
 	int64_t revert_to;
+	/* Insert: > 0 brings a deleted record back under this id, created at
+	 * `restore_created_at`, at version `restore_version` (crm_merge_undo). */
+	int64_t restore_id, restore_created_at, restore_version;
 } crm__write;
 /* Runs inside the caller's transaction (crm__tx_begin/end around it). On a
  * validation failure returns CRM_ECONSTRAINT with the errors in w->errs

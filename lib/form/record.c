@@ -438,6 +438,38 @@ static int queue_insert(crm_db *db, crm__write *w, crm__stmt *st, int *rc)
 	return 1;
 }
 
+/* The INSERT of a record brought back under its id (w->restore_id),
+ * after the checks of any insert. */
+static int restore_insert(crm_db *db, crm__write *w)
+{
+	crm__buf sql = CRM__BUF_INIT;
+	crm__stmt *st;
+	int rc, n = w->form->nfields;
+
+	crm__sql_insert(db, &sql, w->form, 1);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
+		return db->errcode;
+	for (int i = 0; i < n; i++)
+		crm__value_bind(st, i + 1, &w->rec->values[i]);
+	crm__bind_int64(st, n + 1, w->restore_created_at);
+	crm__bind_int64(st, n + 2, crm_now(db));
+	bind_owner(db, st, n + 3, w->rec);
+	crm__bind_int64(st, n + 4, w->restore_version);
+	crm__bind_int64(st, n + 5, w->restore_id);
+	rc = *db->be->dialect->insert_skip_conflict ? crm__step(st) : crm__step_write(db, st);
+	/* A conflict the dialect skipped returns no row. */
+	if (rc == CRM_DONE && *db->be->dialect->insert_skip_conflict)
+		rc = crm__error(db, CRM_ECONSTRAINT, "UNIQUE constraint failed: %s", w->form->name);
+	crm__stmt_give(db, st);
+	w->id = w->restore_id;
+	w->version = w->restore_version;
+	if (rc == CRM_DONE || rc == CRM_ROW)
+		return after_write(db, w, NULL, w->rec->values);
+	if (rc == CRM_ECONSTRAINT)
+		return unique_failure(db, w, w->rec->values, rc);
+	return rc;
+}
+
 static int do_insert(crm_db *db, crm__write *w)
 {
 	crm__form *form = w->form;
@@ -464,6 +496,8 @@ static int do_insert(crm_db *db, crm__write *w)
 		if ((rc = crm__access_write_check(db, w->access, &row, cand)))
 			return denied(w, rc);
 	}
+	if (w->restore_id > 0)
+		return restore_insert(db, w);
 	if (!(st = crm__form_insert_stmt(db, form)))
 		return db->errcode;
 	for (int i = 0; i < n; i++)

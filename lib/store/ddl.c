@@ -257,25 +257,30 @@ static crm__stmt *prepare(crm_db *db, crm__buf *sql)
 	return rc == CRM_OK ? st : NULL;
 }
 
+void crm__sql_insert(crm_db *db, crm__buf *sql, const crm__form *form, int restore)
+{
+	crm__buf_puts(sql, "INSERT INTO ");
+	crm__sql_ident(sql, form->name);
+	crm__buf_putc(sql, '(');
+	for (int i = 0; i < form->nfields; i++) {
+		crm__sql_ident(sql, form->fields[i].name);
+		crm__buf_putc(sql, ',');
+	}
+	crm__buf_puts(sql, restore ? "created_at,updated_at,owner,version,id) VALUES(" : "created_at,updated_at,owner,version) VALUES(");
+	for (int i = 0; i < form->nfields; i++)
+		crm__buf_puts(sql, "?,");
+	crm__buf_puts(sql, restore ? "?,?,?,?,?)" : "?,?,?,1)");
+	crm__buf_puts(sql, db->be->dialect->insert_skip_conflict);
+	crm__buf_puts(sql, db->be->dialect->returning_id);
+}
+
 crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 {
 	crm__buf sql = CRM__BUF_INIT;
 
 	if (form->st_insert)
 		return form->st_insert;
-	crm__buf_puts(&sql, "INSERT INTO ");
-	crm__sql_ident(&sql, form->name);
-	crm__buf_putc(&sql, '(');
-	for (int i = 0; i < form->nfields; i++) {
-		crm__sql_ident(&sql, form->fields[i].name);
-		crm__buf_putc(&sql, ',');
-	}
-	crm__buf_puts(&sql, "created_at,updated_at,owner,version) VALUES(");
-	for (int i = 0; i < form->nfields; i++)
-		crm__buf_puts(&sql, "?,");
-	crm__buf_puts(&sql, "?,?,?,1)");
-	crm__buf_puts(&sql, db->be->dialect->insert_skip_conflict);
-	crm__buf_puts(&sql, db->be->dialect->returning_id);
+	crm__sql_insert(db, &sql, form, 0);
 	return form->st_insert = prepare(db, &sql);
 }
 

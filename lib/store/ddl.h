@@ -69,6 +69,10 @@ void crm__sql_set_column(crm__buf *sql, const char *table, const char *column, i
 
 /* Prepared statements owned by the form (made on first use). */
 crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form);
+/* The INSERT of a record: fields, created_at, updated_at, owner, then
+ * version 1; with `restore`, version and id are parameters after owner
+ * (a deleted record brought back under its id). */
+void crm__sql_insert(crm_db *db, crm__buf *sql, const crm__form *form, int restore);
 crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form);
 /* Append the record in the current row of `st` (laid out as the select
  * list, starting at column 0) as a JSON object; `show` (NULL: all) says

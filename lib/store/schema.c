@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "filter.h"
+#include "io/dedup.h"
 #include "schema.h"
 
 const char *const crm__system_columns[5] = { "id", "created_at", "updated_at", "owner", "version" };
@@ -134,5 +135,6 @@ void crm__form_release(crm__form *form)
 		crm__free(form->validators[i]);
 	crm__free(form->validators);
 	crm__access_rules_free(form->access);
+	crm__dedup_free(form->dedup);
 	crm__free(form);
 }

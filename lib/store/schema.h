@@ -115,6 +115,7 @@ typedef struct crm__form {
 	crm__access_rules *access; /* "permissions"; NULL: open to every actor */
 	int audit;       /* record writes get audit entries ("audit": false turns them off) */
 	int events;      /* record writes append crm.create/update/delete events ("events": false: none) */
+	struct crm__dedup *dedup; /* "duplicates" (lib/io/dedup.c); NULL: no rules */
 	/* prepared statements owned by the form */
 	crm__stmt *st_insert;
 	crm__stmt *st_get;

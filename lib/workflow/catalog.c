@@ -75,28 +75,9 @@ static const char schema_sql[] =
 int crm__wf_schema(crm_db *db)
 {
 	wf_cache *c = cache_of(db);
-	int rc, exists = 0;
 
-	if (!c)
-		return crm__error_oom(db);
-	if (c->schema_ready)
-		return CRM_OK;
-	/* Made once per database, whole, in a write transaction: DDL outside
-	 * one would race other writers (on PostgreSQL, it deadlocks with
-	 * them). The last table stands for all. */
-	if ((rc = db->be->relation_exists(db, "crm_wf_approval", &exists)))
-		return rc;
-	if (!exists && (rc = crm__tx_begin_exclusive(db)) == CRM_OK)
-		rc = crm__tx_end(db, crm__exec_schema(db, schema_sql));
-	if (rc == CRM_OK) {
-		c->schema_ready = 1;
-		/* Made inside the caller's transaction, the tables vanish if it
-		 * rolls back: have the rollback flush this cache (cache_flush
-		 * clears the flag). */
-		if (db->be->in_transaction(db))
-			db->meta_dirty = 1;
-	}
-	return rc;
+	/* cache_flush clears the flag after a rollback */
+	return c ? crm__exec_schema_once(db, &c->schema_ready, "crm_wf_approval", schema_sql) : crm__error_oom(db);
 }
 
 static int load(crm_db *db, const char *name, int64_t version, crm__workflow **out)

@@ -100,8 +100,10 @@ int crm__workflow_after_write(crm_db *db, const crm__write *w, const crm__value 
 
 		if (!wf->form_name || strcmp(wf->form_name, w->form->name) != 0)
 			continue;
+		/* A record brought back (crm_merge_undo) finds its instances as it left them. */
 		if (!old)
-			start = wf->start_on == CRM__START_CREATE && matches(wf->start_when, w->form, now, w->id);
+			start = wf->start_on == CRM__START_CREATE && !w->restore_id &&
+				matches(wf->start_when, w->form, now, w->id);
 		else
 			start = wf->start_on == CRM__START_UPDATE && matches(wf->start_when, w->form, now, w->id) &&
 				!matches(wf->start_when, w->form, old, w->id);

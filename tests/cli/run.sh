@@ -1699,6 +1699,51 @@ want_error 1
 crm timeline customer 99
 want_error 3
 DB=$main_db
+begin "duplicates reports, merge merges, merge undo brings both back; insert warns on stderr"
+cat >"$T/client.json" <<'JSON'
+{"form": "client", "fields": [{"name": "name", "type": "text"}, {"name": "phone", "type": "phone"},
+  {"name": "email", "type": "email"}],
+ "duplicates": {"rules": [{"name": "phone", "fields": [{"field": "phone", "normalize": "phone"}]}], "on_insert": "warn"}}
+JSON
+crm apply "$T/client.json"
+want_rc 0
+crm insert client '{"name": "Zhang", "phone": "13800138000"}'
+want_rc 0; want_no_err
+c1=$(sed 's/[^0-9]//g' "$T/out")
+crm insert client '{"name": "Zhang San", "phone": "+86 138-0013-8000", "email": "zs@x.cn"}'
+want_rc 0; want_err_has 'crm: warnings: [{"code":"duplicate"'
+c2=$(sed 's/[^0-9]//g' "$T/out")
+crm duplicates client
+want_rc 0; want_out_has '"groups":[{"rule":"phone","score":1,"records":['"$c1,$c2"']}]'
+crm duplicates client --rule nope
+want_error 1
+crm duplicates client --limit 0
+want_error 2
+crm merge client "$c1" "$c2" --prefer name=other
+want_rc 0; want_out_has '"fields":["name","email"]'
+mid=$(sed 's/.*"merge":\([0-9]*\).*/\1/' "$T/out")
+crm get client "$c1"
+want_out_has '"name":"Zhang San"'; want_out_has '"email":"zs@x.cn"'
+crm get client "$c2"
+want_error 3
+crm merge client "$c1" "$c2"
+want_error 3
+crm merge client "$c1" "$c1"
+want_error 1
+crm merge client "$c1" "$c2" --prefer name
+want_error 2
+crm merge undo "$mid"
+want_rc 0; want_out '{"undone":'"$mid"'}'
+crm get client "$c2"
+want_rc 0; want_out_has '"email":"zs@x.cn"'
+crm get client "$c1"
+want_out_has '"name":"Zhang"'; want_out_has '"email":null'
+crm merge undo "$mid"
+want_error 1
+crm merge undo 999
+want_error 3
+crm merge undo x
+want_error 2
 end
 
 echo "$passed passed, $failed failed"
