@@ -11,7 +11,12 @@ int crm__event_about(crm_db *db, const char *form, int64_t record, crm__buf *seq
 	/* inside a transaction, its own events are about the record too */
 	if ((rc = crm__event_flush(db)))
 		return rc;
-	if (!(st = crm__stmt_take(db, "SELECT id FROM crm_event WHERE form = ? AND record = ? ORDER BY id", (size_t)-1)))
+	/* libcrm's own crm.* events repeat what audit entries, workflow history
+	 * and approvals show (docs/integration.md "Timeline") */
+	if (!(st = crm__stmt_take(db,
+				  "SELECT id FROM crm_event WHERE form = ? AND record = ? AND type NOT LIKE 'crm.%'"
+				  " ORDER BY id",
+				  (size_t)-1)))
 		return db->errcode;
 	crm__bind_text(st, 1, form, -1);
 	crm__bind_int64(st, 2, record);

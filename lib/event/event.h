@@ -53,7 +53,7 @@ int crm__event_create_queued(crm_db *db, const char *form, const char *data, siz
  * inside it); CRM_OK at once outside a transaction. */
 int crm__event_flush(crm_db *db);
 
-/* The sequence numbers of the events about record `record` of `form`,
+/* The sequence numbers of the events emitted about record `record` of `form` (not libcrm's own crm.* ones),
  * oldest first, appended to `seqs` as int64_t values; *n counts them. */
 int crm__event_about(crm_db *db, const char *form, int64_t record, crm__buf *seqs, int *n);
 

@@ -15,6 +15,8 @@
 #   ```c               compiled against libcrm and run: a whole program, or a
 #                      snippet run in main() with `db` open on the page's database
 #   ``` (no language)  not run: grammar, output, prose (but no "$ " commands)
+# A line `<!-- docs-test: new database -->` starts a new $CRM_DB from there on
+# (a page whose sections each build their own example, docs/integration.md).
 # Prints one line per block and "N passed, N failed".
 #   usage: run.sh SOURCE_ROOT CRM_BINARY LIBDIR [CFLAGS...]
 set -uo pipefail
@@ -145,7 +147,9 @@ run_page() {
 	export CRM_DB=$T/page/app.db
 	while IFS= read -r line || [[ -n $line ]]; do
 		n=$((n + 1))
-		if ((!inside)) && [[ $line =~ ^\`\`\`([a-z]*)[[:space:]]*(.*)$ ]]; then
+		if ((!inside)) && [[ $line == '<!-- docs-test: new database -->' ]]; then
+			rm -f "$CRM_DB" "$CRM_DB-wal" "$CRM_DB-shm"
+		elif ((!inside)) && [[ $line =~ ^\`\`\`([a-z]*)[[:space:]]*(.*)$ ]]; then
 			inside=1
 			lang=${BASH_REMATCH[1]}
 			attrs=${BASH_REMATCH[2]}
