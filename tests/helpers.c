@@ -363,3 +363,21 @@ int64_t test_insert_q(crm_db *db, const char *form, const char *json)
 	free(j);
 	return id;
 }
+
+int test_update_q(crm_db *db, const char *form, int64_t id, const char *json)
+{
+	char *j = test_q(json);
+	int rc = crm_record_update(db, form, id, j, 0);
+
+	free(j);
+	return rc;
+}
+
+int test_count_of(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}

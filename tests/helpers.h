@@ -17,6 +17,10 @@ char *test_q(const char *s);
 int test_apply_q(crm_db *db, const char *json);
 /* crm_record_insert of test_q(json): the new id, or 0 and a failure. */
 int64_t test_insert_q(crm_db *db, const char *form, const char *json);
+/* crm_record_update of test_q(json), any version: its code. */
+int test_update_q(crm_db *db, const char *form, int64_t id, const char *json);
+/* How many times `needle` occurs in `s`, not overlapping. */
+int test_count_of(const char *s, const char *needle);
 /* Apply metadata or fail the test (prints the error). Returns the code. */
 int test_apply(crm_db *db, const char *json);
 /* The same, allowing changes that discard data (a removed field's values). */

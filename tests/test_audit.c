@@ -25,27 +25,9 @@ static int apply(crm_db *db, const char *json)
 	return rc;
 }
 
-static int64_t insert(crm_db *db, const char *form, const char *json)
-{
-	char *j = test_q(json);
-	int64_t id = 0;
+#define insert test_insert_q
 
-	if (crm_record_insert(db, form, j, &id) != CRM_OK) {
-		fprintf(stderr, "insert into %s failed: %s\n", form, crm_errdetail(db));
-		test_failures_++;
-	}
-	free(j);
-	return id;
-}
-
-static int update(crm_db *db, const char *form, int64_t id, const char *json)
-{
-	char *j = test_q(json);
-	int rc = crm_record_update(db, form, id, j, 0);
-
-	free(j);
-	return rc;
-}
+#define update test_update_q
 
 /* A record's history as JSON (static buffer), "" on failure. */
 static const char *history(crm_db *db, const char *form, int64_t id)

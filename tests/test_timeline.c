@@ -27,14 +27,7 @@ static const char *timeline(crm_db *db, const char *form, int64_t id, const char
 	return last;
 }
 
-static int count_of(const char *s, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
-}
+#define count_of test_count_of
 
 static int items(const char *answer) { return count_of(answer, "{\"at\":\""); }
 

@@ -43,28 +43,9 @@ static int apply_rc(crm_db *db, const char *json)
 	return rc;
 }
 
-static int64_t insert(crm_db *db, const char *form, const char *json)
-{
-	char *j = test_q(json);
-	int64_t id = 0;
-	int rc = crm_record_insert(db, form, j, &id);
+#define insert test_insert_q
 
-	if (rc != CRM_OK) {
-		fprintf(stderr, "insert into %s failed: %s\n", form, crm_errdetail(db));
-		test_failures_++;
-	}
-	free(j);
-	return id;
-}
-
-static int update(crm_db *db, const char *form, int64_t id, const char *json)
-{
-	char *j = test_q(json);
-	int rc = crm_record_update(db, form, id, j, 0);
-
-	free(j);
-	return rc;
-}
+#define update test_update_q
 
 static int fire(crm_db *db, const char *form, int64_t id, const char *event, const char *fields)
 {
