@@ -36,10 +36,13 @@ void crm__audit_hasher_free(crm__audit_hasher *h);
 
 /* The entry's hash over its canonical encoding (docs/audit.md), built in
  * `enc` (which keeps its memory for the next one): SHA-256, or
- * HMAC-SHA-256 under `key`. -1 when memory ran out (OpenSSL fails only
- * for want of memory once its default provider is there). */
+ * HMAC-SHA-256 under `key`. -1 when `enc` ran out of memory, -2 when
+ * libcrypto failed (no SHA-256 or HMAC in its providers, or its own
+ * memory ran out): crm__audit_hash_error turns either into the handle's
+ * error. */
 int crm__audit_hash(crm__audit_hasher *h, const unsigned char *key, size_t keylen, crm__buf *enc,
 		    const crm__audit_entry *e, unsigned char out[CRM__AUDIT_HASH_BYTES]);
+int crm__audit_hash_error(crm_db *db, int failed);
 /* Hashes as stored: 64 lowercase hex digits. from_hex: 0, or -1 for
  * anything else. */
 void crm__audit_to_hex(const unsigned char bin[CRM__AUDIT_HASH_BYTES], char hex[2 * CRM__AUDIT_HASH_BYTES + 1]);

@@ -171,8 +171,8 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 	e.op_n = strlen(q->op);
 	e.form_n = q->form ? strlen(q->form) : 0;
 	memcpy(e.prev, s->hash, HASH_BYTES);
-	if (crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, &e, hash))
-		return crm__error_oom(db);
+	if ((rc = crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, &e, hash)))
+		return crm__audit_hash_error(db, rc);
 	q->seq = e.seq;
 	crm__audit_to_hex(e.prev, q->prev_hex);
 	crm__audit_to_hex(hash, q->hash_hex);

@@ -2,6 +2,7 @@
  * "The chain and its canonical encoding"): what libcrm writes and what
  * crm_audit_verify recomputes. */
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/params.h>
 
 #include "audit_int.h"
@@ -61,27 +62,27 @@ static int digest(crm__audit_hasher *h, const unsigned char *key, size_t keylen,
 			OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
 						OSSL_PARAM_construct_end() };
 			if (!h->mac && !(h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
-				return -1;
+				return -2;
 			if (!(h->mac_ctx = EVP_MAC_CTX_new(h->mac)) || !EVP_MAC_CTX_set_params(h->mac_ctx, params)) {
 				EVP_MAC_CTX_free(h->mac_ctx);
 				h->mac_ctx = NULL;
-				return -1;
+				return -2;
 			}
 		}
 		return EVP_MAC_init(h->mac_ctx, key, keylen, NULL) &&
 				       EVP_MAC_update(h->mac_ctx, (const unsigned char *)enc->p, enc->len) &&
 				       EVP_MAC_final(h->mac_ctx, out, &n, HASH_BYTES) && n == HASH_BYTES
 			       ? 0
-			       : -1;
+			       : -2;
 	}
 	if (!h->md && !(h->md = EVP_MD_fetch(NULL, "SHA256", NULL)))
-		return -1;
+		return -2;
 	if (!h->md_ctx && !(h->md_ctx = EVP_MD_CTX_new()))
-		return -1;
+		return -2;
 	return EVP_DigestInit_ex2(h->md_ctx, h->md, NULL) && EVP_DigestUpdate(h->md_ctx, enc->p, enc->len) &&
 			       EVP_DigestFinal_ex(h->md_ctx, out, &un) && un == HASH_BYTES
 		       ? 0
-		       : -1;
+		       : -2;
 }
 
 int crm__audit_hash(crm__audit_hasher *h, const unsigned char *key, size_t keylen, crm__buf *enc,
@@ -99,6 +100,18 @@ int crm__audit_hash(crm__audit_hasher *h, const unsigned char *key, size_t keyle
 	put_text(enc, e->data, e->data_n);
 	crm__buf_put(enc, e->prev, HASH_BYTES);
 	return enc->oom ? -1 : digest(h, key, keylen, enc, out);
+}
+
+int crm__audit_hash_error(crm_db *db, int failed)
+{
+	unsigned long err = ERR_get_error();
+	const char *why = err ? ERR_reason_error_string(err) : NULL;
+
+	if (failed == -1)
+		return crm__error_oom(db);
+	ERR_clear_error(); /* the queue is per thread: leave none to the host */
+	return crm__error(db, CRM_ERROR, "libcrypto could not compute the audit trail's SHA-256: %s",
+			  why ? why : "no reason given");
 }
 
 void crm__audit_to_hex(const unsigned char bin[CRM__AUDIT_HASH_BYTES], char hex[2 * CRM__AUDIT_HASH_BYTES + 1])

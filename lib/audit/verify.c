@@ -14,7 +14,7 @@
 
 typedef struct verify {
 	crm__buf problems, enc;
-	int oom; /* hashing an entry ran out of memory: the check failed */
+	int failed; /* hashing an entry failed (crm__audit_hash's code): so did the check */
 	int nproblems;
 	int64_t entries;
 	crm__audit_hasher hasher;
@@ -72,10 +72,8 @@ static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__b
 		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
 	p = col_text(st, 10, &n);
 	stored_ok = p && crm__audit_from_hex(p, n, stored) == 0;
-	if (crm__audit_hash(&v->hasher, key, keylen, enc, &e, want)) {
-		v->oom = 1; /* the whole check fails */
-		return;
-	}
+	if ((v->failed = crm__audit_hash(&v->hasher, key, keylen, enc, &e, want)))
+		return; /* the whole check fails */
 	v->entries++;
 	if (!stored_ok || CRYPTO_memcmp(want, stored, HASH_BYTES) != 0)
 		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
@@ -133,8 +131,8 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 		check_row(&v, key, keylen, &v.enc, st, last, &last_seq, head_hex ? head : NULL, &matched);
 	crm__many_rows(st, 0);
 	crm__stmt_give(db, st);
-	if (rc == CRM_DONE && v.oom)
-		rc = crm__error_oom(db);
+	if (rc == CRM_DONE && v.failed)
+		rc = crm__audit_hash_error(db, v.failed);
 	crm__buf_free(&v.enc);
 	crm__audit_hasher_free(&v.hasher);
 	if (rc != CRM_DONE) {

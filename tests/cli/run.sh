@@ -1387,6 +1387,24 @@ crm audit verify --head nothex
 want_error 1
 end
 
+begin "a libcrypto without SHA-256 (only OpenSSL's null provider) fails audited writes and verify as such, not as out of memory"
+cat >"$T/openssl-null.cnf" <<'CNF'
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+null = null_sect
+[null_sect]
+activate = 1
+CNF
+count_before=$(sqlite3 "$DB" "SELECT count(*) FROM lead")
+OPENSSL_CONF=$T/openssl-null.cnf crm insert lead '{"name": "No Hash"}'
+want_error 1; want_err_has "libcrypto could not compute the audit trail's SHA-256"
+[[ $(sqlite3 "$DB" "SELECT count(*) FROM lead") == "$count_before" ]] || problem "the insert stayed"
+OPENSSL_CONF=$T/openssl-null.cnf crm audit verify
+want_error 1; want_err_has "libcrypto could not compute"
+end
+
 # ---- export (docs/integration.md "Export") ----
 EXDB=$T/export.db
 ex() {
