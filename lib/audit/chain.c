@@ -260,16 +260,6 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 		crm__kept_savepoint_end(&s->pends, depth, undone);
 }
 
-/* Copy `n` bytes of `src` to *at, advancing it; the copy. */
-static char *put_text(char **at, const char *src, size_t n)
-{
-	char *p = *at;
-
-	memcpy(p, src, n);
-	*at += n;
-	return p;
-}
-
 /* Keep an entry for the commit of the open transaction (one allocation:
  * an audited write already makes enough of them). */
 static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *actor, const char *op, const char *form,
@@ -283,11 +273,11 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
 		return crm__error_oom(db);
 	*q = (pend){ .k.record = record };
 	p = q->text;
-	q->data = put_text(&p, data, len);
+	q->data = crm__kept_put(&p, data, len);
 	*p++ = 0;
-	q->op = put_text(&p, op, op_n);
-	q->form = form ? put_text(&p, form, form_n) : NULL;
-	q->actor = actor ? put_text(&p, actor, actor_n) : NULL;
+	q->op = crm__kept_put(&p, op, op_n);
+	q->form = form ? crm__kept_put(&p, form, form_n) : NULL;
+	q->actor = actor ? crm__kept_put(&p, actor, actor_n) : NULL;
 	q->len = len;
 	q->at = at;
 	q->version = version;

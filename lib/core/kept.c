@@ -1,5 +1,7 @@
 /* Rows kept with the open transaction until it commits (kept.h): the one
  * list the audit trail and the event stream keep theirs in. */
+#include <string.h>
+
 #include "kept.h"
 
 #include "alloc.h"
@@ -121,4 +123,14 @@ int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink
 	if (appended && rc == CRM_OK)
 		*appended = count;
 	return rc;
+}
+
+char *crm__kept_put(char **at, const char *src, size_t n)
+{
+	char *p = *at;
+
+	if (n)
+		memcpy(p, src, n);
+	*at += n;
+	return p;
 }

@@ -31,6 +31,9 @@ typedef struct crm__kept_list {
 
 /* Link `k` (its own fields set) at the end of `l` for the open transaction. */
 void crm__kept_link(crm_db *db, crm__kept_list *l, crm__kept *k);
+/* Copy `n` bytes of `src` (may be NULL when n is 0) to *at, advancing it,
+ * and return where they went: a row's strings packed into its one block. */
+char *crm__kept_put(char **at, const char *src, size_t n);
 /* Free every row. */
 void crm__kept_free_all(crm__kept_list *l);
 /* Savepoint level `depth` ended (db->savepoint_end): the rows made inside

@@ -245,16 +245,6 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 		crm__kept_savepoint_end(&s->pends, depth, undone);
 }
 
-static const char *put_text(char **at, const char *src, size_t n)
-{
-	char *p = *at;
-
-	if (n)
-		memcpy(p, src, n);
-	*at += n;
-	return p;
-}
-
 /* Keep an event for the commit of the open transaction, its payload
  * made of `pre`, data[0..len) and `post` (pre, post may be NULL), in one
  * allocation. */
@@ -271,14 +261,14 @@ static int pend_add(crm_db *db, crm__event_state *s, const char *type, const cha
 	*q = (pend){ .k.record = record, .at = crm_now(db), .instance = instance };
 	p = q->text;
 	q->payload = p;
-	put_text(&p, pre, pre_n);
-	put_text(&p, data, len);
-	put_text(&p, post, post_n);
+	crm__kept_put(&p, pre, pre_n);
+	crm__kept_put(&p, data, len);
+	crm__kept_put(&p, post, post_n);
 	*p++ = 0;
 	q->len = pre_n + len + post_n;
-	q->type = put_text(&p, type, type_n);
-	q->form = form ? put_text(&p, form, form_n) : NULL;
-	q->actor = db->actor_user ? put_text(&p, db->actor_user, actor_n) : NULL;
+	q->type = crm__kept_put(&p, type, type_n);
+	q->form = form ? crm__kept_put(&p, form, form_n) : NULL;
+	q->actor = db->actor_user ? crm__kept_put(&p, db->actor_user, actor_n) : NULL;
 	crm__kept_link(db, &s->pends, &q->k);
 	db->before_commit[CRM__EXT_EVENT] = before_commit;
 	db->savepoint_end[CRM__EXT_EVENT] = savepoint_end;
