@@ -1,0 +1,110 @@
+/*
+ * libcrm's Python binding: what the area files (connection, conversion,
+ * errors, cursor, batch, workflow, report, events, services) share.
+ *
+ * Every engine call runs with the GIL released and with the connection's
+ * `busy` flag held (conn_enter/conn_leave): a second thread calling into a
+ * connection that is already in a call gets ProgrammingError at once
+ * instead of two threads inside one crm_db (libcrm allows one thread per
+ * handle). The flag also covers cursors, reports and batches, which use
+ * their connection's handle.
+ */
+#ifndef CRM_PY_BINDING_H
+#define CRM_PY_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdatomic.h>
+
+#include <crm.h>
+
+typedef struct Connection {
+	PyObject_HEAD
+	crm_db *db;         /* NULL once closed */
+	/* thread ident of the call inside libcrm, 0 when none */
+	atomic_ulong busy;
+	PyObject *weakrefs;
+} Connection;
+
+extern PyTypeObject ConnectionType;
+extern PyTypeObject CursorType;
+extern PyTypeObject ReportType;
+
+/* Objects of the Python layer (libcrm._util) the C code uses. */
+typedef struct State {
+	PyObject *errors;      /* tuple of exception classes by crm code, index 0 unused */
+	PyObject *error_base;  /* libcrm.Error */
+	PyObject *make_error;  /* _util.make_error(cls, code, message, detail_text) */
+	PyObject *loads;       /* _util.loads(text): JSON result to Python, times converted */
+	PyObject *decimal;     /* decimal.Decimal */
+	PyObject *column;      /* _util.Column(name, label, type) */
+	PyObject *type_names;  /* tuple: crm_type -> name */
+} State;
+extern State st;
+
+/* connection.c */
+int conn_enter(Connection *c);
+void conn_leave(Connection *c);
+/* For deallocators, which cannot fail: wait until no other thread is in a
+ * call. 1 when taken (conn_leave after), 0 when this thread already holds it
+ * (a callback of its own call). */
+int conn_wait(Connection *c);
+/* Raise the error of the last failed call on c (call before conn_leave). */
+PyObject *conn_error(Connection *c, int rc);
+
+/* errors.c: raise the exception class for `code` with message and detail. */
+PyObject *raise_crm(int code, const char *message, const char *detail, int offset);
+
+/* convert.c */
+int convert_init(void);
+typedef struct Buf {
+	char *p;
+	size_t n, cap;
+} Buf;
+int buf_put(Buf *b, const char *s, size_t n);
+void buf_free(Buf *b);
+/* Append `obj` as JSON: dict/list/tuple/str/int/float/bool/None, Decimal
+ * (a string, exact), date ("YYYY-MM-DD"), aware datetime (ISO UTC); -1 with
+ * an exception set otherwise. The result is NUL-terminated. */
+int json_encode(Buf *b, PyObject *obj);
+/* JSON text for an optional argument: NULL (no JSON) for None; str kept. */
+int json_arg(Buf *b, PyObject *obj, const char **out);
+/* Python value of column i of `row`. */
+PyObject *row_value(crm_row *row, int i);
+/* The result text of a call: parsed (libcrm._util.loads), then crm_free'd. */
+PyObject *json_result(char *text);
+/* ms since the epoch from int or aware datetime (or date, 00:00 UTC). */
+int to_ms(PyObject *obj, int64_t *out);
+/* Columns of a row as a tuple of interned str. */
+PyObject *row_names(crm_row *row);
+/* One row as a dict (names: row_names) or a tuple. */
+PyObject *row_to_python(crm_row *row, PyObject *names, int as_tuple);
+
+/* Calls on one connection with the GIL released: `call` is an expression
+ * giving an int result code. On failure, the error is raised and NULL
+ * returned from the calling function. */
+#define CRM_CALL(c, rc, call)                                  \
+	do {                                                   \
+		if (conn_enter(c) < 0)                         \
+			return NULL;                           \
+		Py_BEGIN_ALLOW_THREADS rc = (call);            \
+		Py_END_ALLOW_THREADS if (rc != CRM_OK)         \
+		{                                              \
+			conn_error(c, rc);                     \
+			conn_leave(c);                         \
+			return NULL;                           \
+		}                                              \
+		conn_leave(c);                                 \
+	} while (0)
+
+/* Method tables of the area files, joined into Connection's. */
+extern PyMethodDef records_methods[];
+extern PyMethodDef query_methods[];
+extern PyMethodDef batch_methods[];
+extern PyMethodDef workflow_methods[];
+extern PyMethodDef report_methods[];
+extern PyMethodDef events_methods[];
+extern PyMethodDef services_methods[];
+
+
+#endif

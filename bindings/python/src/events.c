@@ -1,0 +1,2 @@
+#include "binding.h"
+PyMethodDef events_methods[] = { { NULL } };

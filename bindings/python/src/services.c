@@ -1,0 +1,2 @@
+#include "binding.h"
+PyMethodDef services_methods[] = { { NULL } };

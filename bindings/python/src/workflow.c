@@ -1,0 +1,2 @@
+#include "binding.h"
+PyMethodDef workflow_methods[] = { { NULL } };
