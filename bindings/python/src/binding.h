@@ -80,21 +80,25 @@ PyObject *row_names(crm_row *row);
 /* One row as a dict (names: row_names) or a tuple. */
 PyObject *row_to_python(crm_row *row, PyObject *names, int as_tuple);
 
-/* Calls on one connection with the GIL released: `call` is an expression
- * giving an int result code. On failure, the error is raised and NULL
- * returned from the calling function. */
-#define CRM_CALL(c, rc, call)                                  \
-	do {                                                   \
-		if (conn_enter(c) < 0)                         \
-			return NULL;                           \
-		Py_BEGIN_ALLOW_THREADS rc = (call);            \
-		Py_END_ALLOW_THREADS if (rc != CRM_OK)         \
-		{                                              \
-			conn_error(c, rc);                     \
-			conn_leave(c);                         \
-			return NULL;                           \
-		}                                              \
-		conn_leave(c);                                 \
+/* One call on a connection with the GIL released: `call` is an expression
+ * giving a result code, stored in rc; on failure the error is raised (rc
+ * CRM_EMISUSE when the connection is closed or busy). CRM_CALL also returns
+ * NULL from the calling function on failure. */
+#define CRM_RUN(c, rc, call)                                         \
+	do {                                                         \
+		if (conn_enter(c) < 0) {                             \
+			(rc) = CRM_EMISUSE;                          \
+			break;                                       \
+		}                                                    \
+		Py_BEGIN_ALLOW_THREADS(rc) = (call);                 \
+		Py_END_ALLOW_THREADS if ((rc) != CRM_OK) conn_error(c, rc); \
+		conn_leave(c);                                       \
+	} while (0)
+#define CRM_CALL(c, rc, call)            \
+	do {                             \
+		CRM_RUN(c, rc, call);    \
+		if ((rc) != CRM_OK)      \
+			return NULL;     \
 	} while (0)
 
 /* Method tables of the area files, joined into Connection's. */

@@ -65,6 +65,7 @@ static int load_state(void)
 	return 0;
 }
 
+PyMODINIT_FUNC PyInit__libcrm(void);
 PyMODINIT_FUNC PyInit__libcrm(void)
 {
 	if (load_state() < 0 || convert_init() < 0)

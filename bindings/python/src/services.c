@@ -1,2 +1,397 @@
+/* Platform services: access explanations, audit, search, timeline,
+ * import (with a progress callback), export (to bytes, a path or a file
+ * object), duplicates and merge. */
 #include "binding.h"
-PyMethodDef services_methods[] = { { NULL } };
+
+static PyObject *conn_explain_access(Connection *c, PyObject *args)
+{
+	const char *verb, *form;
+	long long id = 0;
+	if (!PyArg_ParseTuple(args, "ss|L", &verb, &form, &id))
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_CALL(c, rc, crm_access_explain(c->db, verb, form, id, &out));
+	return json_result(out);
+}
+
+static PyObject *conn_audit_history(Connection *c, PyObject *args)
+{
+	const char *form;
+	long long id;
+	if (!PyArg_ParseTuple(args, "sL", &form, &id))
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_CALL(c, rc, crm_audit_history(c->db, form, id, &out));
+	return json_result(out);
+}
+
+static PyObject *conn_record_at(Connection *c, PyObject *args)
+{
+	const char *form;
+	long long id;
+	PyObject *when;
+	if (!PyArg_ParseTuple(args, "sLO", &form, &id, &when))
+		return NULL;
+	int64_t ms;
+	if (to_ms(when, &ms) < 0)
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_CALL(c, rc, crm_record_at(c->db, form, id, ms, &out));
+	return json_result(out);
+}
+
+static PyObject *conn_revert(Connection *c, PyObject *args)
+{
+	const char *form;
+	long long id, version;
+	if (!PyArg_ParseTuple(args, "sLL", &form, &id, &version))
+		return NULL;
+	int rc;
+	CRM_CALL(c, rc, crm_record_revert(c->db, form, id, version));
+	Py_RETURN_NONE;
+}
+
+static PyObject *conn_audit_verify(Connection *c, PyObject *args)
+{
+	const char *head = NULL;
+	if (!PyArg_ParseTuple(args, "|z", &head))
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_CALL(c, rc, crm_audit_verify_head(c->db, head, &out));
+	return json_result(out);
+}
+
+static PyObject *conn_audit_key(Connection *c, PyObject *args)
+{
+	Py_buffer key = { 0 };
+	if (!PyArg_ParseTuple(args, "z*", &key))
+		return NULL;
+	int rc;
+	CRM_RUN(c, rc, crm_audit_key_set(c->db, key.buf, key.buf ? (size_t)key.len : 0));
+	PyBuffer_Release(&key);
+	if (rc != CRM_OK)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* search(text, options) and timeline(form, id, options): options a dict. */
+static PyObject *conn_search(Connection *c, PyObject *args)
+{
+	const char *text, *json;
+	PyObject *opts = Py_None;
+	if (!PyArg_ParseTuple(args, "s|O", &text, &opts))
+		return NULL;
+	Buf b = { 0 };
+	if (json_arg(&b, opts, &json) < 0)
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_RUN(c, rc, crm_search(c->db, text, json, &out));
+	buf_free(&b);
+	return rc == CRM_OK ? json_result(out) : NULL;
+}
+
+static PyObject *conn_timeline(Connection *c, PyObject *args)
+{
+	const char *form, *json;
+	long long id;
+	PyObject *opts = Py_None;
+	if (!PyArg_ParseTuple(args, "sL|O", &form, &id, &opts))
+		return NULL;
+	Buf b = { 0 };
+	if (json_arg(&b, opts, &json) < 0)
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_RUN(c, rc, crm_timeline(c->db, form, id, json, &out));
+	buf_free(&b);
+	return rc == CRM_OK ? json_result(out) : NULL;
+}
+
+/* ---- import ---- */
+
+/* An exception caught in a callback, raised again once libcrm returns. */
+typedef struct Caught {
+	PyObject *type, *value, *tb;
+} Caught;
+
+static void catch_error(Caught *e)
+{
+	PyErr_Fetch(&e->type, &e->value, &e->tb);
+}
+
+static void raise_caught(Caught *e)
+{
+	PyErr_Restore(e->type, e->value, e->tb);
+	e->type = e->value = e->tb = NULL;
+}
+
+typedef struct Progress {
+	PyObject *fn;    /* callable(rows, bytes, total) or NULL */
+	int failed;      /* the callback raised: the import was cancelled */
+	Caught exc;      /* that exception, re-raised after the call */
+} Progress;
+
+/* Runs inside libcrm's call, with the GIL released by the caller. */
+static int progress_cb(void *payload, int64_t rows, int64_t bytes, int64_t total)
+{
+	Progress *p = payload;
+	PyGILState_STATE g = PyGILState_Ensure();
+	PyObject *r = PyObject_CallFunction(p->fn, "LLL", (long long)rows, (long long)bytes, (long long)total);
+	int stop = 0;
+	if (!r) {
+		/* the callback's exception cancels the import and is what the caller sees */
+		p->failed = 1;
+		catch_error(&p->exc);
+		stop = 1;
+	} else {
+		stop = r == Py_False; /* returning False cancels too */
+		Py_DECREF(r);
+	}
+	PyGILState_Release(g);
+	return stop;
+}
+
+/* The import's result: the summary, or the error with the summary as its
+ * .summary when rows were read. */
+static PyObject *import_result(Connection *c, int rc, char *out, Progress *p)
+{
+	if (p->failed) {
+		crm_free(out);
+		PyErr_Clear();
+		raise_caught(&p->exc);
+		return NULL;
+	}
+	if (rc == CRM_OK)
+		return json_result(out);
+	if (out) {
+		Caught e;
+		catch_error(&e);
+		PyErr_NormalizeException(&e.type, &e.value, &e.tb);
+		PyObject *summary = json_result(out);
+		if (!summary) {
+			Py_XDECREF(e.type);
+			Py_XDECREF(e.value);
+			Py_XDECREF(e.tb);
+			return NULL;
+		}
+		if (e.value)
+			PyObject_SetAttrString(e.value, "summary", summary);
+		Py_DECREF(summary);
+		raise_caught(&e);
+	}
+	return NULL;
+}
+
+static int import_options(PyObject *opts, PyObject *progress, Buf *b, crm_import_options *o, Progress *p)
+{
+	if (json_arg(b, opts, &o->json) < 0)
+		return -1;
+	if (progress && progress != Py_None) {
+		if (!PyCallable_Check(progress)) {
+			PyErr_SetString(PyExc_TypeError, "progress must be callable(rows, bytes, total)");
+			return -1;
+		}
+		p->fn = progress;
+		o->progress = progress_cb;
+		o->progress_payload = p;
+	}
+	return 0;
+}
+
+static PyObject *conn_import_file(Connection *c, PyObject *args, PyObject *kw)
+{
+	static char *names[] = { "form", "path", "options", "progress", NULL };
+	const char *form;
+	PyObject *path, *opts = Py_None, *progress = Py_None;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "sO&|O$O", names, &form, PyUnicode_FSConverter, &path, &opts,
+					 &progress))
+		return NULL;
+	Buf b = { 0 };
+	crm_import_options o = CRM_IMPORT_OPTIONS_INIT;
+	Progress p = { 0 };
+	char *out = NULL;
+	int rc = CRM_EMISUSE;
+	if (import_options(opts, progress, &b, &o, &p) == 0)
+		CRM_RUN(c, rc, crm_import_file(c->db, form, PyBytes_AS_STRING(path), &o, &out));
+	else
+		rc = -1;
+	Py_DECREF(path);
+	buf_free(&b);
+	return rc < 0 ? NULL : import_result(c, rc, out, &p);
+}
+
+static PyObject *conn_import_data(Connection *c, PyObject *args, PyObject *kw)
+{
+	static char *names[] = { "form", "data", "options", "progress", NULL };
+	const char *form;
+	Py_buffer data;
+	PyObject *opts = Py_None, *progress = Py_None;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "ss*|O$O", names, &form, &data, &opts, &progress))
+		return NULL;
+	Buf b = { 0 };
+	crm_import_options o = CRM_IMPORT_OPTIONS_INIT;
+	Progress p = { 0 };
+	char *out = NULL;
+	int rc = CRM_EMISUSE;
+	if (import_options(opts, progress, &b, &o, &p) == 0)
+		CRM_RUN(c, rc, crm_import_buffer(c->db, form, data.buf, (size_t)data.len, &o, &out));
+	else
+		rc = -1;
+	PyBuffer_Release(&data);
+	buf_free(&b);
+	return rc < 0 ? NULL : import_result(c, rc, out, &p);
+}
+
+/* ---- export ---- */
+
+typedef struct Sink {
+	PyObject *write; /* file.write, or NULL: collect into `bytes` */
+	Buf bytes;
+	Caught exc;      /* the write's exception, re-raised after the call */
+} Sink;
+
+static int write_cb(void *payload, const void *data, size_t len)
+{
+	Sink *s = payload;
+	PyGILState_STATE g = PyGILState_Ensure();
+	int stop = 0;
+	if (s->write) {
+		PyObject *r = PyObject_CallFunction(s->write, "y#", (const char *)data, (Py_ssize_t)len);
+		if (!r) {
+			catch_error(&s->exc);
+			stop = 1;
+		}
+		Py_XDECREF(r);
+	} else if (buf_put(&s->bytes, data, len) < 0) {
+		catch_error(&s->exc);
+		stop = 1;
+	}
+	PyGILState_Release(g);
+	return stop;
+}
+
+static PyObject *conn_export(Connection *c, PyObject *args, PyObject *kw)
+{
+	static char *names[] = { "what", "options", "file", NULL };
+	PyObject *what, *opts = Py_None, *file = Py_None;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$O", names, &what, &opts, &file))
+		return NULL;
+	Buf bw = { 0 }, bo = { 0 };
+	const char *jw, *jo;
+	PyObject *result = NULL, *path = NULL;
+	Sink s = { 0 };
+	int rc;
+	if (json_arg(&bw, what, &jw) < 0 || json_arg(&bo, opts, &jo) < 0)
+		goto done;
+	if (file != Py_None && (PyUnicode_Check(file) || PyBytes_Check(file) || PyObject_HasAttrString(file, "__fspath__"))) {
+		if (!PyUnicode_FSConverter(file, &path))
+			goto done;
+		CRM_RUN(c, rc, crm_export_file(c->db, jw ? jw : "{}", jo, PyBytes_AS_STRING(path)));
+		if (rc == CRM_OK)
+			result = (Py_INCREF(Py_None), Py_None);
+		goto done;
+	}
+	if (file != Py_None && !(s.write = PyObject_GetAttrString(file, "write")))
+		goto done;
+	CRM_RUN(c, rc, crm_export(c->db, jw ? jw : "{}", jo, write_cb, &s));
+	if (s.exc.type) {
+		PyErr_Clear();
+		raise_caught(&s.exc);
+	} else if (rc == CRM_OK) {
+		result = s.write ? (Py_INCREF(Py_None), Py_None)
+				 : PyBytes_FromStringAndSize(s.bytes.p ? s.bytes.p : "", (Py_ssize_t)s.bytes.n);
+	}
+done:
+	Py_XDECREF(path);
+	Py_XDECREF(s.write);
+	buf_free(&s.bytes);
+	buf_free(&bw);
+	buf_free(&bo);
+	return result;
+}
+
+/* ---- duplicates and merge ---- */
+
+static PyObject *conn_duplicates(Connection *c, PyObject *args)
+{
+	const char *form, *json;
+	PyObject *opts = Py_None;
+	if (!PyArg_ParseTuple(args, "s|O", &form, &opts))
+		return NULL;
+	Buf b = { 0 };
+	if (json_arg(&b, opts, &json) < 0)
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_RUN(c, rc, crm_duplicates(c->db, form, json, &out));
+	buf_free(&b);
+	return rc == CRM_OK ? json_result(out) : NULL;
+}
+
+static PyObject *conn_merge(Connection *c, PyObject *args)
+{
+	const char *form, *json;
+	long long survivor, other;
+	PyObject *opts = Py_None;
+	if (!PyArg_ParseTuple(args, "sLL|O", &form, &survivor, &other, &opts))
+		return NULL;
+	Buf b = { 0 };
+	if (json_arg(&b, opts, &json) < 0)
+		return NULL;
+	char *out = NULL;
+	int rc;
+	CRM_RUN(c, rc, crm_merge(c->db, form, survivor, other, json, &out));
+	buf_free(&b);
+	return rc == CRM_OK ? json_result(out) : NULL;
+}
+
+static PyObject *conn_merge_undo(Connection *c, PyObject *args)
+{
+	long long id;
+	if (!PyArg_ParseTuple(args, "L", &id))
+		return NULL;
+	int rc;
+	CRM_CALL(c, rc, crm_merge_undo(c->db, id));
+	Py_RETURN_NONE;
+}
+
+PyMethodDef services_methods[] = {
+	{ "explain_access", (PyCFunction)conn_explain_access, METH_VARARGS,
+	  "explain_access(verb, form, id=0)\n--\n\nWhether the actor may do `verb` (read, create, update, "
+	  "delete, fire:EVENT) to `form` (record `id`), and why." },
+	{ "audit_history", (PyCFunction)conn_audit_history, METH_VARARGS,
+	  "audit_history(form, id)\n--\n\nThe audit entries about a record, oldest first." },
+	{ "record_at", (PyCFunction)conn_record_at, METH_VARARGS,
+	  "record_at(form, id, when)\n--\n\nThe record as it was at `when` (ms or aware datetime)." },
+	{ "revert", (PyCFunction)conn_revert, METH_VARARGS,
+	  "revert(form, id, version)\n--\n\nBring a record back to its values at an earlier version." },
+	{ "audit_verify", (PyCFunction)conn_audit_verify, METH_VARARGS,
+	  "audit_verify(head=None)\n--\n\nCheck the audit chain (and that `head` is still in it)." },
+	{ "audit_key", (PyCFunction)conn_audit_key, METH_VARARGS,
+	  "audit_key(key)\n--\n\nHash audit entries with HMAC-SHA-256 under `key` (bytes); None: plain SHA-256." },
+	{ "search", (PyCFunction)conn_search, METH_VARARGS,
+	  "search(text, options=None)\n--\n\nFull-text search ({'hits': [...], 'next': token})." },
+	{ "timeline", (PyCFunction)conn_timeline, METH_VARARGS,
+	  "timeline(form, id, options=None)\n--\n\nThe record's timeline, newest first." },
+	{ "import_file", (PyCFunction)(void (*)(void))conn_import_file, METH_VARARGS | METH_KEYWORDS,
+	  "import_file(form, path, options=None, *, progress=None)\n--\n\nImport a CSV, NDJSON or JSON file; "
+	  "progress(rows, bytes, total) is called after every chunk (raising or returning False cancels). "
+	  "Returns the summary; a failing import's error carries it as .summary." },
+	{ "import_data", (PyCFunction)(void (*)(void))conn_import_data, METH_VARARGS | METH_KEYWORDS,
+	  "import_data(form, data, options=None, *, progress=None)\n--\n\nimport_file over bytes or str." },
+	{ "export", (PyCFunction)(void (*)(void))conn_export, METH_VARARGS | METH_KEYWORDS,
+	  "export(what, options=None, *, file=None)\n--\n\nExport a query ({'form', 'query'}) or a report "
+	  "({'report', 'params'}) as CSV, NDJSON, JSON or XLSX: to a path (written whole or not at all), to a "
+	  "binary file object, or returned as bytes (file=None)." },
+	{ "duplicates", (PyCFunction)conn_duplicates, METH_VARARGS,
+	  "duplicates(form, options=None)\n--\n\nThe duplicate groups of `form` by its rules." },
+	{ "merge", (PyCFunction)conn_merge, METH_VARARGS,
+	  "merge(form, survivor, other, options=None)\n--\n\nMerge record `other` into `survivor`." },
+	{ "merge_undo", (PyCFunction)conn_merge_undo, METH_VARARGS, "merge_undo(merge_id)\n--\n\nUndo a merge." },
+	{ NULL },
+};
