@@ -15,7 +15,7 @@ from ._util import (AccessDenied, BusyError, Column, ConflictError, Error, Exist
                     NotFoundError, OutOfMemory, ProgrammingError, ScriptError, StorageError, ValidationError)
 from . import _libcrm
 
-__all__ = ["connect", "Connection", "Cursor", "Report", "Column", "libversion", "Error", "InputError",
+__all__ = ["connect", "Connection", "Cursor", "Report", "Consumer", "Column", "libversion", "Error", "InputError",
            "NotFoundError", "ConflictError", "ValidationError", "AccessDenied", "ScriptError", "BusyError",
            "OutOfMemory", "StorageError", "LimitError", "ProgrammingError", "ExistsError"]
 
@@ -71,6 +71,48 @@ class Connection(_libcrm.Connection):
                 self.set_actor({"system": True, "user": previous["user"]} if previous.get("user") else None)
             else:
                 self.set_actor({k: previous[k] for k in ("user", "roles", "attrs") if k in previous})
+
+    def consumer(self, name: str, *, batch: int = 100, **options: Any) -> Consumer:
+        """Consumer `name` of the event stream (libcrm creates it with the
+        defaults on its first read), set to crm_consumer_set's `options`
+        (filter, lease_ms, start) when given."""
+        if options:
+            self.consumer_set(name, options)
+        return Consumer(self, name, batch)
+
+
+class Consumer:
+    """A named consumer of the event stream (db.consumer()). Iterating it
+    reads leased batches (consumer_read) until nothing new is left; each
+    event is acknowledged when the next one is asked for (or the batch
+    ends), so an event whose handling raised or was left by ``break`` is
+    delivered again once its lease ends (at least once)."""
+
+    def __init__(self, db: Connection, name: str, batch: int = 100) -> None:
+        self.db = db
+        self.name = name
+        self.batch = batch
+
+    def read(self, limit: Optional[int] = None) -> list:
+        """The next events, leased to this reader (acknowledge them with ack())."""
+        return self.db.consumer_read(self.name, self.batch if limit is None else limit)
+
+    def ack(self, seq: int) -> None:
+        """Acknowledge every event up to and including `seq`."""
+        self.db.consumer_ack(self.name, seq)
+
+    def state(self) -> dict:
+        """The consumer's state (position, lease, filter, head)."""
+        return self.db.consumer_get(self.name)
+
+    def __iter__(self) -> Iterator[dict]:
+        while True:
+            events = self.read()
+            if not events:
+                return
+            for event in events:
+                yield event
+                self.ack(event["seq"])
 
 
 def _document(document: Document) -> Any:
