@@ -13,7 +13,7 @@ typedef struct Cursor {
 
 static void cursor_release(Cursor *k)
 {
-	if (!k->cur)
+	if (!k->cur || !k->conn)
 		return;
 	int taken = conn_wait(k->conn);
 	crm_cursor_free(k->cur);
@@ -22,12 +22,29 @@ static void cursor_release(Cursor *k)
 		conn_leave(k->conn);
 }
 
-static void cursor_dealloc(Cursor *k)
+/* The garbage collector may clear a cursor and its connection in either
+ * order (a cycle through an attribute of the connection): the libcrm cursor
+ * goes first, and crm_close tolerates cursors freed after it. */
+static int cursor_clear(Cursor *k)
 {
 	cursor_release(k);
-	Py_XDECREF(k->conn);
-	Py_XDECREF(k->names);
-	Py_XDECREF(k->factory);
+	Py_CLEAR(k->conn);
+	Py_CLEAR(k->names);
+	Py_CLEAR(k->factory);
+	return 0;
+}
+
+static int cursor_traverse(Cursor *k, visitproc visit, void *arg)
+{
+	Py_VISIT(k->conn);
+	Py_VISIT(k->factory);
+	return 0;
+}
+
+static void cursor_dealloc(Cursor *k)
+{
+	PyObject_GC_UnTrack(k);
+	cursor_clear(k);
 	Py_TYPE(k)->tp_free((PyObject *)k);
 }
 
@@ -115,7 +132,7 @@ static PyObject *conn_query(Connection *c, PyObject *args, PyObject *kw)
 		crm_cursor_free(cur);
 		return NULL;
 	}
-	Cursor *k = PyObject_New(Cursor, &CursorType);
+	Cursor *k = PyObject_GC_New(Cursor, &CursorType);
 	if (!k) {
 		crm_cursor_free(cur);
 		return NULL;
@@ -127,6 +144,7 @@ static PyObject *conn_query(Connection *c, PyObject *args, PyObject *kw)
 	Py_INCREF(rows);
 	k->factory = rows;
 	k->as_tuple = as_tuple;
+	PyObject_GC_Track(k);
 	return (PyObject *)k;
 }
 
@@ -232,8 +250,10 @@ PyTypeObject CursorType = {
 	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "libcrm._libcrm.Cursor",
 	.tp_basicsize = sizeof(Cursor),
 	.tp_dealloc = (destructor)cursor_dealloc,
-	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
 	.tp_doc = "A lazy iterator over the rows of a query (db.query()).",
+	.tp_traverse = (traverseproc)cursor_traverse,
+	.tp_clear = (inquiry)cursor_clear,
 	.tp_iter = PyObject_SelfIter,
 	.tp_iternext = (iternextfunc)cursor_next,
 	.tp_methods = cursor_methods,

@@ -17,7 +17,7 @@ typedef struct Report {
 
 static void report_release(Report *r)
 {
-	if (!r->rep)
+	if (!r->rep || !r->conn)
 		return;
 	int taken = conn_wait(r->conn);
 	crm_report_free(r->rep);
@@ -26,15 +26,38 @@ static void report_release(Report *r)
 		conn_leave(r->conn);
 }
 
-static void report_dealloc(Report *r)
+/* Cleared in any order with its connection, as a query cursor (cursor.c). */
+static int report_clear(Report *r)
 {
 	report_release(r);
-	Py_XDECREF(r->conn);
-	Py_XDECREF(r->name);
-	Py_XDECREF(r->params);
-	Py_XDECREF(r->names);
-	Py_XDECREF(r->columns);
+	Py_CLEAR(r->conn);
+	Py_CLEAR(r->name);
+	Py_CLEAR(r->params);
+	Py_CLEAR(r->names);
+	Py_CLEAR(r->columns);
+	return 0;
+}
+
+static int report_traverse(Report *r, visitproc visit, void *arg)
+{
+	Py_VISIT(r->conn);
+	Py_VISIT(r->columns);
+	return 0;
+}
+
+static void report_dealloc(Report *r)
+{
+	PyObject_GC_UnTrack(r);
+	report_clear(r);
 	Py_TYPE(r)->tp_free((PyObject *)r);
+}
+
+/* The connection of a report the collector has not cleared. */
+static Connection *report_conn(Report *r)
+{
+	if (!r->conn)
+		PyErr_SetString(PyTuple_GET_ITEM(st.errors, CRM_EMISUSE), "the report is closed");
+	return r->conn;
 }
 
 /* Column metadata, read once when the report starts. */
@@ -77,7 +100,7 @@ static PyObject *conn_report(Connection *c, PyObject *args, PyObject *kw)
 	Buf b = { 0 };
 	if (json_arg(&b, params, &json) < 0)
 		return NULL;
-	Report *r = PyObject_New(Report, &ReportType);
+	Report *r = PyObject_GC_New(Report, &ReportType);
 	if (!r) {
 		buf_free(&b);
 		return NULL;
@@ -90,6 +113,7 @@ static PyObject *conn_report(Connection *c, PyObject *args, PyObject *kw)
 	r->name = name;
 	r->params = json ? PyUnicode_FromString(json) : (Py_INCREF(Py_None), Py_None);
 	r->as_tuple = as_tuple;
+	PyObject_GC_Track(r);
 	buf_free(&b);
 	if (!r->params)
 		goto fail;
@@ -143,6 +167,8 @@ static const char *params_text(Report *r)
 /* The whole output in `format`, or EXPLAIN, of the same report. */
 static PyObject *report_whole(Report *r, const char *format)
 {
+	if (!report_conn(r))
+		return NULL;
 	const char *name = PyUnicode_AsUTF8(r->name);
 	if (!name)
 		return NULL;
@@ -177,6 +203,8 @@ static PyObject *report_explain(Report *r, PyObject *unused)
 
 static PyObject *report_drill(Report *r, PyObject *row)
 {
+	if (!report_conn(r))
+		return NULL;
 	const char *name = PyUnicode_AsUTF8(r->name), *json;
 	if (!name)
 		return NULL;
@@ -210,6 +238,8 @@ static PyObject *report_exit(Report *r, PyObject *args)
 
 static PyObject *report_get_columns(Report *r, void *unused)
 {
+	if (!r->columns)
+		return PyList_New(0);
 	return PyList_GetSlice(r->columns, 0, PyList_GET_SIZE(r->columns));
 }
 
@@ -238,7 +268,9 @@ PyTypeObject ReportType = {
 	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "libcrm._libcrm.Report",
 	.tp_basicsize = sizeof(Report),
 	.tp_dealloc = (destructor)report_dealloc,
-	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.tp_traverse = (traverseproc)report_traverse,
+	.tp_clear = (inquiry)report_clear,
 	.tp_doc = "A running report (db.report()): iterate its rows; columns, to_csv(), drill().",
 	.tp_iter = PyObject_SelfIter,
 	.tp_iternext = (iternextfunc)report_next,
