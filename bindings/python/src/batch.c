@@ -1,6 +1,7 @@
 /* insert_many: one batch (one transaction, all or nothing) fed from any
  * iterable, one row at a time, so a generator of a million rows never
- * becomes a list. */
+ * becomes a list. A dict row goes over as typed values
+ * (crm_batch_add_values), without JSON text; a str row is JSON. */
 #include "binding.h"
 
 static PyObject *conn_insert_many(Connection *c, PyObject *args, PyObject *kw)
@@ -19,7 +20,12 @@ static PyObject *conn_insert_many(Connection *c, PyObject *args, PyObject *kw)
 		Py_DECREF(it);
 		return NULL;
 	}
-	Buf b = { 0 };
+	Values vals;
+	if (values_init(&vals) < 0) {
+		Py_DECREF(it);
+		Py_XDECREF(ids);
+		return NULL;
+	}
 	crm_batch *batch = NULL;
 	int rc;
 	size_t count = 0;
@@ -33,14 +39,20 @@ static PyObject *conn_insert_many(Connection *c, PyObject *args, PyObject *kw)
 	}
 	PyObject *row;
 	while ((row = PyIter_Next(it))) {
-		int ok = json_encode(&b, row) == 0;
-		Py_DECREF(row);
-		if (!ok)
+		const char *json = NULL;
+		Py_ssize_t len = 0;
+		int ok = PyUnicode_Check(row) ? (json = PyUnicode_AsUTF8AndSize(row, &len)) != NULL
+					      : values_of(&vals, row) == 0;
+		if (!ok) {
+			Py_DECREF(row);
 			goto fail_locked;
+		}
 		int64_t id = 0;
 		/* a failing row is remembered by the batch; the commit lists every one */
-		Py_BEGIN_ALLOW_THREADS crm_batch_add(batch, b.p, (ptrdiff_t)b.n, want_ids ? &id : NULL);
-		Py_END_ALLOW_THREADS count++;
+		Py_BEGIN_ALLOW_THREADS if (json) crm_batch_add(batch, json, len, want_ids ? &id : NULL);
+		else crm_batch_add_values(batch, vals.f, vals.n, want_ids ? &id : NULL);
+		Py_END_ALLOW_THREADS Py_DECREF(row);
+		count++;
 		if (ids) {
 			PyObject *v = PyLong_FromLongLong(id);
 			if (!v || PyList_Append(ids, v) < 0) {
@@ -61,7 +73,7 @@ static PyObject *conn_insert_many(Connection *c, PyObject *args, PyObject *kw)
 	crm_batch_free(batch);
 	conn_leave(c);
 	Py_DECREF(it);
-	buf_free(&b);
+	values_free(&vals);
 	return ids ? ids : PyLong_FromSize_t(count);
 fail_locked:
 	crm_batch_free(batch); /* rolls back: nothing was inserted */
@@ -69,7 +81,7 @@ fail_locked:
 fail:
 	Py_DECREF(it);
 	Py_XDECREF(ids);
-	buf_free(&b);
+	values_free(&vals);
 	return NULL;
 }
 

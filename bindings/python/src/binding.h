@@ -67,6 +67,21 @@ void buf_free(Buf *b);
  * (a string, exact), date ("YYYY-MM-DD"), aware datetime (ISO UTC); -1 with
  * an exception set otherwise. The result is NUL-terminated. */
 int json_encode(Buf *b, PyObject *obj);
+/* A record (dict) as typed values for crm_batch_add_values: each Python
+ * value as the kind the JSON encoder's output stands for, so insert() and
+ * insert_many() read a value alike. Strings are borrowed from the record's
+ * objects (kept alive by the record and `keep`) until the next values_of. */
+typedef struct Values {
+	crm_field_value *f;
+	size_t n, cap;
+	const char **items; /* the multi_enum lists' items, end to end */
+	size_t nitems, items_cap;
+	Buf text;           /* JSON and formatted text (decimals, dates) */
+	PyObject *keep;     /* sequences made for the row (a set's list) */
+} Values;
+int values_init(Values *v);
+int values_of(Values *v, PyObject *record);
+void values_free(Values *v);
 /* JSON text for an optional argument: NULL (no JSON) for None; str kept. */
 int json_arg(Buf *b, PyObject *obj, const char **out);
 /* Python value of column i of `row`. */

@@ -156,10 +156,10 @@ static int encode(Buf *b, PyObject *obj, int depth)
 	}
 	if (PyFloat_Check(obj)) {
 		double d = PyFloat_AS_DOUBLE(obj);
-		if (!isfinite(d)) {
-			PyErr_SetString(PyExc_ValueError, "NaN and infinities have no JSON form");
-			return -1;
-		}
+		if (!isfinite(d))
+			/* no JSON form: libcrm reads 1e999 as out of range and refuses it
+			 * as the field's error (crm_batch_add_values does the same) */
+			return buf_put(b, "1e999", 5);
 		char *s = PyOS_double_to_string(d, 'r', 0, 0, NULL);
 		if (!s)
 			return -1;
@@ -244,6 +244,182 @@ int json_arg(Buf *b, PyObject *obj, const char **out)
 		return -1;
 	*out = b->p;
 	return 0;
+}
+
+/* ---- a record as typed values (crm_batch_add_values) ---- */
+
+static int values_grow(Values *v)
+{
+	if (v->n < v->cap)
+		return 0;
+	size_t cap = v->cap ? v->cap * 2 : 32;
+	crm_field_value *f = PyMem_Realloc(v->f, cap * sizeof *f);
+	if (!f) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	v->f = f;
+	v->cap = cap;
+	return 0;
+}
+
+static int items_put(Values *v, const char *s)
+{
+	if (v->nitems == v->items_cap) {
+		size_t cap = v->items_cap ? v->items_cap * 2 : 32;
+		const char **p = PyMem_Realloc(v->items, cap * sizeof *p);
+		if (!p) {
+			PyErr_NoMemory();
+			return -1;
+		}
+		v->items = p;
+		v->items_cap = cap;
+	}
+	v->items[v->nitems++] = s;
+	return 0;
+}
+
+/* Text kept in v->text (its buffer moves as it grows: .s is set at the end). */
+static void text_value_at(crm_value *x, int kind, size_t start, size_t end)
+{
+	x->kind = kind;
+	x->i = (int64_t)start;
+	x->n = end - start;
+}
+
+static int list_of_str(PyObject *seq)
+{
+	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+	for (Py_ssize_t i = 0; i < n; i++)
+		if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(seq, i)))
+			return 0;
+	return 1;
+}
+
+/* One Python value as a crm_value: what the JSON encoder would write for it,
+ * handed over without the JSON (the same kinds of value, the same errors). */
+static int value_of(Values *v, PyObject *obj, crm_value *x)
+{
+	memset(x, 0, sizeof *x);
+	if (obj == Py_None) {
+		x->kind = CRM_VALUE_NULL;
+		return 0;
+	}
+	if (PyBool_Check(obj)) {
+		x->kind = CRM_VALUE_BOOL;
+		x->i = obj == Py_True;
+		return 0;
+	}
+	if (PyUnicode_Check(obj)) {
+		Py_ssize_t n;
+		x->s = PyUnicode_AsUTF8AndSize(obj, &n);
+		x->n = (size_t)n;
+		x->kind = CRM_VALUE_TEXT;
+		return x->s ? 0 : -1;
+	}
+	if (PyLong_Check(obj)) {
+		int overflow;
+		long long i = PyLong_AsLongLongAndOverflow(obj, &overflow);
+		if (!overflow) {
+			if (i == -1 && PyErr_Occurred())
+				return -1;
+			x->kind = CRM_VALUE_INT;
+			x->i = i;
+			return 0;
+		}
+		/* beyond 64 bits: its digits as a JSON number, as insert() sends it */
+	} else if (PyFloat_Check(obj)) {
+		x->kind = CRM_VALUE_REAL;
+		x->d = PyFloat_AS_DOUBLE(obj);
+		return 0;
+	} else if (PyList_Check(obj) || PyTuple_Check(obj) || PyAnySet_Check(obj)) {
+		PyObject *seq = PySequence_Fast(obj, "");
+		if (!seq)
+			return -1;
+		int strs = list_of_str(seq);
+		if (strs) {
+			/* the list keeps its items alive; `keep` keeps a set's list */
+			int rc = PyList_Append(v->keep, seq);
+			Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+			x->kind = CRM_VALUE_LIST;
+			x->i = (int64_t)v->nitems;
+			x->nitems = (size_t)n;
+			for (Py_ssize_t k = 0; rc == 0 && k < n; k++) {
+				const char *u = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, k));
+				rc = u ? items_put(v, u) : -1;
+			}
+			Py_DECREF(seq);
+			return rc;
+		}
+		Py_DECREF(seq);
+	}
+	/* everything else as the JSON text insert() would send: a json field's
+	 * object or array, decimals and dates as strings, big integers */
+	size_t start = v->text.n;
+	if (PyDateTime_Check(obj) || PyDate_Check(obj) || PyObject_IsInstance(obj, st.decimal) == 1) {
+		if (encode(&v->text, obj, 0) < 0)
+			return -1;
+		/* a string: without its quotes (no escapes in these) */
+		text_value_at(x, CRM_VALUE_TEXT, start + 1, v->text.n - 1);
+		return 0;
+	}
+	if (PyErr_Occurred() || encode(&v->text, obj, 0) < 0)
+		return -1;
+	text_value_at(x, CRM_VALUE_JSON, start, v->text.n);
+	return 0;
+}
+
+int values_of(Values *v, PyObject *record)
+{
+	v->n = v->nitems = v->text.n = 0;
+	if (PyList_SetSlice(v->keep, 0, PY_SSIZE_T_MAX, NULL) < 0)
+		return -1;
+	if (!PyDict_Check(record)) {
+		PyErr_Format(PyExc_TypeError, "a record is a dict, not %.100s", Py_TYPE(record)->tp_name);
+		return -1;
+	}
+	PyObject *k, *val;
+	Py_ssize_t pos = 0;
+	while (PyDict_Next(record, &pos, &k, &val)) {
+		if (!PyUnicode_Check(k)) {
+			PyErr_Format(PyExc_TypeError, "keys must be str, not %.100s", Py_TYPE(k)->tp_name);
+			return -1;
+		}
+		if (values_grow(v) < 0)
+			return -1;
+		crm_field_value *f = &v->f[v->n];
+		if (!(f->name = PyUnicode_AsUTF8(k)) || value_of(v, val, &f->value) < 0)
+			return -1;
+		v->n++;
+	}
+	/* the buffers are final: point into them */
+	for (size_t i = 0; i < v->n; i++) {
+		crm_value *x = &v->f[i].value;
+		if (x->kind == CRM_VALUE_LIST) {
+			x->items = v->items + x->i;
+			x->i = 0;
+		} else if (x->kind == CRM_VALUE_JSON || (x->kind == CRM_VALUE_TEXT && !x->s)) {
+			x->s = v->text.p + x->i;
+			x->i = 0;
+		}
+	}
+	return 0;
+}
+
+int values_init(Values *v)
+{
+	memset(v, 0, sizeof *v);
+	v->keep = PyList_New(0);
+	return v->keep ? 0 : -1;
+}
+
+void values_free(Values *v)
+{
+	PyMem_Free(v->f);
+	PyMem_Free(v->items);
+	buf_free(&v->text);
+	Py_XDECREF(v->keep);
+	memset(v, 0, sizeof *v);
 }
 
 PyObject *json_result(char *text)

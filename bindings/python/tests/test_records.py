@@ -190,3 +190,27 @@ def test_file_database_and_flags(tmp_path):
         with pytest.raises(libcrm.Error):
             d.insert("lead", {"name": "b"})
     assert libcrm.libversion()
+
+
+def test_insert_and_insert_many_read_values_alike(leads):
+    """insert() sends JSON text, insert_many() typed values: the same record
+    gives the same stored values, and the same bad value the same error."""
+    rec = full_record(3)
+    rec.update(tags={"b", "a"}, visits=2 ** 70, score=float("inf"))
+    with pytest.raises(libcrm.ValidationError) as one:
+        leads.insert("lead", rec)
+    with pytest.raises(libcrm.ValidationError) as many:
+        leads.insert_many("lead", [rec])
+    assert sorted(e["field"] for e in one.value.errors) == ["score", "visits"]
+    assert many.value.rows[0]["errors"] == one.value.errors
+    rec.update(visits=5, score=2.5)
+    a = leads.get("lead", leads.insert("lead", dict(rec, phone="+8613900000001")))
+    [bid] = leads.insert_many("lead", [dict(rec, phone="+8613900000002")], ids=True)
+    b = leads.get("lead", bid)
+    for k in rec:
+        if k != "phone":
+            assert a[k] == b[k], k
+    assert a["tags"] == ["a", "b"]
+    with pytest.raises(TypeError, match="dict"):
+        leads.insert_many("lead", [[("name", "x")]])
+    assert leads.insert_many("lead", ['{"name": "json row"}']) == 1
