@@ -85,7 +85,7 @@ for _cls in (Error, InputError, NotFoundError, ConflictError, ValidationError, A
     _cls.__module__ = "libcrm"
 
 # By result code (include/crm/common.h); index 0 (CRM_OK) unused.
-ERRORS = (None, Error, InputError, NotFoundError, ConflictError, ValidationError, AccessDenied,
+ERRORS: tuple[Optional[type[Error]], ...] = (None, Error, InputError, NotFoundError, ConflictError, ValidationError, AccessDenied,
           ScriptError, BusyError, OutOfMemory, StorageError, LimitError, ProgrammingError, ExistsError)
 
 _CODE_NAMES = ("CRM_OK", "CRM_ERROR", "CRM_EINVAL", "CRM_ENOTFOUND", "CRM_ECONFLICT", "CRM_ECONSTRAINT",
@@ -97,7 +97,7 @@ _LUA_LOCATION = _re.compile(r'((?:\[string "[^"]*"\])|[\w./-]+):(\d+):')
 
 
 def make_error(code: int, message: str, detail_text: str, offset: int = -1) -> Error:
-    cls = ERRORS[code] if 0 < code < len(ERRORS) else Error
+    cls = (ERRORS[code] if 0 < code < len(ERRORS) else None) or Error
     try:
         detail = _json.loads(detail_text)
     except ValueError:

@@ -87,7 +87,7 @@ fail:
 
 PyMethodDef batch_methods[] = {
 	{ "insert_many", (PyCFunction)(void (*)(void))conn_insert_many, METH_VARARGS | METH_KEYWORDS,
-	  "insert_many(form, rows, *, ids=False)\n--\n\nInsert every record of the iterable `rows` (read one "
+	  "insert_many($self, form, rows, *, ids=False)\n--\n\nInsert every record of the iterable `rows` (read one "
 	  "at a time) in one transaction, all or nothing: ValidationError lists every failing row "
 	  "(.rows). Returns the number inserted, or the list of ids with ids=True." },
 	{ NULL },

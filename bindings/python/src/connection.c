@@ -422,46 +422,46 @@ static PyObject *conn_warnings(Connection *c, PyObject *unused)
 
 PyMethodDef records_methods[] = {
 	{ "close", (PyCFunction)conn_close, METH_NOARGS,
-	  "close()\n--\n\nClose the connection (rolling back an open transaction). Cursors, reports and "
+	  "close($self)\n--\n\nClose the connection (rolling back an open transaction). Cursors, reports and "
 	  "batches still open then fail with ProgrammingError. Closing twice does nothing." },
 	{ "apply", (PyCFunction)(void (*)(void))conn_apply, METH_VARARGS | METH_KEYWORDS,
-	  "apply(document, *, allow_data_loss=False)\n--\n\nApply metadata (a dict, a list of them, "
+	  "apply($self, document, *, allow_data_loss=False)\n--\n\nApply metadata (a dict, a list of them, "
 	  "JSON text, or a path) in one transaction; returns the summary of what changed." },
 	{ "plan", (PyCFunction)(void (*)(void))conn_plan, METH_VARARGS | METH_KEYWORDS,
-	  "plan(document, *, allow_data_loss=False)\n--\n\nWhat apply() would do, changing nothing." },
+	  "plan($self, document, *, allow_data_loss=False)\n--\n\nWhat apply() would do, changing nothing." },
 	{ "definitions", (PyCFunction)(void (*)(void))conn_definitions, METH_VARARGS | METH_KEYWORDS,
-	  "definitions(kind='form')\n--\n\nThe definitions of a kind (form, workflow, report, decision, "
+	  "definitions($self, kind='form')\n--\n\nThe definitions of a kind (form, workflow, report, decision, "
 	  "plugin): a list of {kind: name, 'version', 'label'}." },
 	{ "definition", (PyCFunction)(void (*)(void))conn_definition, METH_VARARGS | METH_KEYWORDS,
-	  "definition(name, kind='form')\n--\n\nThe stored definition of `name`, normalised." },
+	  "definition($self, name, kind='form')\n--\n\nThe stored definition of `name`, normalised." },
 	{ "check", (PyCFunction)(void (*)(void))conn_check, METH_VARARGS | METH_KEYWORDS,
-	  "check(form=None)\n--\n\nCheck stored records against their definitions (crm_form_check)." },
+	  "check($self, form=None)\n--\n\nCheck stored records against their definitions (crm_form_check)." },
 	{ "insert", (PyCFunction)conn_insert, METH_VARARGS,
-	  "insert(form, record)\n--\n\nValidate and insert a record (a dict); returns its id." },
+	  "insert($self, form, record, /)\n--\n\nValidate and insert a record (a dict); returns its id." },
 	{ "update", (PyCFunction)(void (*)(void))conn_update, METH_VARARGS | METH_KEYWORDS,
-	  "update(form, id, changes, *, version=0)\n--\n\nChange the fields given (None clears one); "
+	  "update($self, form, id, changes, *, version=0)\n--\n\nChange the fields given (None clears one); "
 	  "with version > 0, ConflictError unless the record is at that version." },
 	{ "delete", (PyCFunction)(void (*)(void))conn_delete, METH_VARARGS | METH_KEYWORDS,
-	  "delete(form, id, *, version=0)\n--\n\nDelete a record (same version rule as update)." },
+	  "delete($self, form, id, *, version=0)\n--\n\nDelete a record (same version rule as update)." },
 	{ "upsert", (PyCFunction)conn_upsert, METH_VARARGS,
-	  "upsert(form, key, record)\n--\n\nInsert, or update the record whose unique `key` "
+	  "upsert($self, form, key, record, /)\n--\n\nInsert, or update the record whose unique `key` "
 	  "(comma-separated fields) matches; returns (id, inserted)." },
-	{ "begin", (PyCFunction)conn_begin, METH_NOARGS, "begin()\n--\n\nStart a transaction." },
-	{ "commit", (PyCFunction)conn_commit, METH_NOARGS, "commit()\n--\n\nCommit the transaction." },
-	{ "rollback", (PyCFunction)conn_rollback, METH_NOARGS, "rollback()\n--\n\nRoll the transaction back." },
+	{ "begin", (PyCFunction)conn_begin, METH_NOARGS, "begin($self)\n--\n\nStart a transaction." },
+	{ "commit", (PyCFunction)conn_commit, METH_NOARGS, "commit($self)\n--\n\nCommit the transaction." },
+	{ "rollback", (PyCFunction)conn_rollback, METH_NOARGS, "rollback($self)\n--\n\nRoll the transaction back." },
 	{ "set_actor", (PyCFunction)conn_set_actor, METH_O,
-	  "set_actor(actor)\n--\n\nAct as {'user', 'roles', 'attrs'} (or None: the system actor)." },
+	  "set_actor($self, actor, /)\n--\n\nAct as {'user', 'roles', 'attrs'} (or None: the system actor)." },
 	{ "actor", (PyCFunction)conn_actor, METH_NOARGS,
-	  "actor()\n--\n\nThe current actor: {'user', 'roles', 'attrs', 'system'}." },
+	  "actor($self)\n--\n\nThe current actor: {'user', 'roles', 'attrs', 'system'}." },
 	{ "set_clock", (PyCFunction)conn_set_clock, METH_O,
-	  "set_clock(when)\n--\n\nFreeze the clock at `when` (ms since the epoch, or an aware datetime); "
+	  "set_clock($self, when, /)\n--\n\nFreeze the clock at `when` (ms since the epoch, or an aware datetime); "
 	  "None returns to the system clock." },
-	{ "now", (PyCFunction)conn_now, METH_NOARGS, "now()\n--\n\nThe connection's time in ms since the epoch." },
+	{ "now", (PyCFunction)conn_now, METH_NOARGS, "now($self)\n--\n\nThe connection's time in ms since the epoch." },
 	{ "limit", (PyCFunction)(void (*)(void))conn_limit, METH_VARARGS | METH_KEYWORDS,
-	  "limit(name, value=-1)\n--\n\nSet limit `name` (regex_match, value_length, ...) when value >= 0; "
+	  "limit($self, name, value=-1)\n--\n\nSet limit `name` (regex_match, value_length, ...) when value >= 0; "
 	  "returns the previous value." },
 	{ "warnings", (PyCFunction)conn_warnings, METH_NOARGS,
-	  "warnings()\n--\n\nThe warnings of the last call (a list of dicts)." },
+	  "warnings($self)\n--\n\nThe warnings of the last call (a list of dicts)." },
 	{ NULL }
 };
 

@@ -233,7 +233,7 @@ static PyObject *cursor_exit(Cursor *k, PyObject *args)
 }
 
 static PyMethodDef cursor_methods[] = {
-	{ "close", (PyCFunction)cursor_close, METH_NOARGS, "close()\n--\n\nRelease the cursor before its end." },
+	{ "close", (PyCFunction)cursor_close, METH_NOARGS, "close($self)\n--\n\nRelease the cursor before its end." },
 	{ "__enter__", cursor_enter, METH_NOARGS, NULL },
 	{ "__exit__", (PyCFunction)cursor_exit, METH_VARARGS, NULL },
 	{ NULL },
@@ -337,12 +337,12 @@ static PyObject *conn_get(Connection *c, PyObject *args)
 
 PyMethodDef query_methods[] = {
 	{ "query", (PyCFunction)(void (*)(void))conn_query, METH_VARARGS | METH_KEYWORDS,
-	  "query(form, filter=None, *, sort=None, limit=None, offset=None, after=None, fields=None, rows='dict')\n--\n\n"
+	  "query($self, form, filter=None, *, sort=None, limit=None, offset=None, after=None, fields=None, rows='dict')\n--\n\n"
 	  "A lazy iterator over the matching records (docs/query.md), as dicts, tuples (rows='tuple') or "
 	  "rows(columns, values) of a callable." },
 	{ "count", (PyCFunction)(void (*)(void))conn_count, METH_VARARGS | METH_KEYWORDS,
-	  "count(form, filter=None)\n--\n\nThe number of records matching `filter`." },
+	  "count($self, form, filter=None)\n--\n\nThe number of records matching `filter`." },
 	{ "get", (PyCFunction)conn_get, METH_VARARGS,
-	  "get(form, id)\n--\n\nRecord `id` as a dict (NotFoundError when absent)." },
+	  "get($self, form, id, /)\n--\n\nRecord `id` as a dict (NotFoundError when absent)." },
 	{ NULL },
 };

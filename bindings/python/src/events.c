@@ -107,23 +107,23 @@ static PyObject *conn_consumer_drop(Connection *c, PyObject *args)
 
 PyMethodDef events_methods[] = {
 	{ "event_list", (PyCFunction)(void (*)(void))conn_event_list, METH_VARARGS | METH_KEYWORDS,
-	  "event_list(after=0, limit=100)\n--\n\nThe events after sequence number `after`, in commit order." },
+	  "event_list($self, after=0, limit=100)\n--\n\nThe events after sequence number `after`, in commit order." },
 	{ "event_head", (PyCFunction)conn_event_head, METH_NOARGS,
-	  "event_head()\n--\n\nThe newest sequence number in the outbox (0 when empty)." },
+	  "event_head($self)\n--\n\nThe newest sequence number in the outbox (0 when empty)." },
 	{ "event_prune", (PyCFunction)(void (*)(void))conn_event_prune, METH_VARARGS | METH_KEYWORDS,
-	  "event_prune(older_than=0)\n--\n\nRemove events every consumer acknowledged (and older than "
+	  "event_prune($self, older_than=0)\n--\n\nRemove events every consumer acknowledged (and older than "
 	  "`older_than` ms when > 0); returns how many." },
 	{ "consumer_set", (PyCFunction)conn_consumer_set, METH_VARARGS,
-	  "consumer_set(name, options=None)\n--\n\nCreate or change consumer `name` (filter, lease_ms, start)." },
+	  "consumer_set($self, name, options=None, /)\n--\n\nCreate or change consumer `name` (filter, lease_ms, start)." },
 	{ "consumer_read", (PyCFunction)(void (*)(void))conn_consumer_read, METH_VARARGS | METH_KEYWORDS,
-	  "consumer_read(name, limit=100)\n--\n\nThe next events of consumer `name`, leased to the caller." },
+	  "consumer_read($self, name, limit=100)\n--\n\nThe next events of consumer `name`, leased to the caller." },
 	{ "consumer_ack", (PyCFunction)conn_consumer_ack, METH_VARARGS,
-	  "consumer_ack(name, seq)\n--\n\nAcknowledge the consumer's events up to `seq`." },
+	  "consumer_ack($self, name, seq, /)\n--\n\nAcknowledge the consumer's events up to `seq`." },
 	{ "consumer_get", (PyCFunction)conn_consumer_get, METH_VARARGS,
-	  "consumer_get(name)\n--\n\nThe consumer's state." },
+	  "consumer_get($self, name, /)\n--\n\nThe consumer's state." },
 	{ "consumer_list", (PyCFunction)conn_consumer_list, METH_NOARGS,
-	  "consumer_list()\n--\n\nEvery consumer's state." },
+	  "consumer_list($self)\n--\n\nEvery consumer's state." },
 	{ "consumer_drop", (PyCFunction)conn_consumer_drop, METH_VARARGS,
-	  "consumer_drop(name)\n--\n\nRemove consumer `name`." },
+	  "consumer_drop($self, name, /)\n--\n\nRemove consumer `name`." },
 	{ NULL },
 };

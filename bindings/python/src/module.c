@@ -10,7 +10,7 @@ static PyObject *mod_version(PyObject *m, PyObject *unused)
 }
 
 static PyMethodDef module_methods[] = {
-	{ "libversion", mod_version, METH_NOARGS, "libversion()\n--\n\nThe linked libcrm's version string." },
+	{ "libversion", mod_version, METH_NOARGS, "libversion($self)\n--\n\nThe linked libcrm's version string." },
 	{ NULL },
 };
 

@@ -245,15 +245,15 @@ static PyObject *report_get_columns(Report *r, void *unused)
 
 static PyMethodDef report_obj_methods[] = {
 	{ "to_csv", (PyCFunction)report_to_csv, METH_NOARGS,
-	  "to_csv()\n--\n\nThe whole result as CSV text (a header line, then rows)." },
+	  "to_csv($self)\n--\n\nThe whole result as CSV text (a header line, then rows)." },
 	{ "to_dict", (PyCFunction)report_to_dict, METH_NOARGS,
-	  "to_dict()\n--\n\nThe whole result as {'columns': [...], 'rows': [...]}." },
+	  "to_dict($self)\n--\n\nThe whole result as {'columns': [...], 'rows': [...]}." },
 	{ "explain", (PyCFunction)report_explain, METH_NOARGS,
-	  "explain()\n--\n\nThe compiled SQL, its parameters and the query plan." },
+	  "explain($self)\n--\n\nThe compiled SQL, its parameters and the query plan." },
 	{ "drill", (PyCFunction)report_drill, METH_O,
-	  "drill(row)\n--\n\nThe query (a dict for db.query's filter/sort) returning the records behind "
+	  "drill($self, row, /)\n--\n\nThe query (a dict for db.query's filter/sort) returning the records behind "
 	  "result row `row`." },
-	{ "close", (PyCFunction)report_close, METH_NOARGS, "close()\n--\n\nRelease the report before its end." },
+	{ "close", (PyCFunction)report_close, METH_NOARGS, "close($self)\n--\n\nRelease the report before its end." },
 	{ "__enter__", report_enter, METH_NOARGS, NULL },
 	{ "__exit__", (PyCFunction)report_exit, METH_VARARGS, NULL },
 	{ NULL },
@@ -280,7 +280,7 @@ PyTypeObject ReportType = {
 
 PyMethodDef report_methods[] = {
 	{ "report", (PyCFunction)(void (*)(void))conn_report, METH_VARARGS | METH_KEYWORDS,
-	  "report(name, params=None, *, rows='dict')\n--\n\nRun report `name` with the dict `params`; "
+	  "report($self, name, params=None, *, rows='dict')\n--\n\nRun report `name` with the dict `params`; "
 	  "returns a Report (an iterator of rows)." },
 	{ NULL },
 };

@@ -362,36 +362,36 @@ static PyObject *conn_merge_undo(Connection *c, PyObject *args)
 
 PyMethodDef services_methods[] = {
 	{ "explain_access", (PyCFunction)conn_explain_access, METH_VARARGS,
-	  "explain_access(verb, form, id=0)\n--\n\nWhether the actor may do `verb` (read, create, update, "
+	  "explain_access($self, verb, form, id=0, /)\n--\n\nWhether the actor may do `verb` (read, create, update, "
 	  "delete, fire:EVENT) to `form` (record `id`), and why." },
 	{ "audit_history", (PyCFunction)conn_audit_history, METH_VARARGS,
-	  "audit_history(form, id)\n--\n\nThe audit entries about a record, oldest first." },
+	  "audit_history($self, form, id, /)\n--\n\nThe audit entries about a record, oldest first." },
 	{ "record_at", (PyCFunction)conn_record_at, METH_VARARGS,
-	  "record_at(form, id, when)\n--\n\nThe record as it was at `when` (ms or aware datetime)." },
+	  "record_at($self, form, id, when, /)\n--\n\nThe record as it was at `when` (ms or aware datetime)." },
 	{ "revert", (PyCFunction)conn_revert, METH_VARARGS,
-	  "revert(form, id, version)\n--\n\nBring a record back to its values at an earlier version." },
+	  "revert($self, form, id, version, /)\n--\n\nBring a record back to its values at an earlier version." },
 	{ "audit_verify", (PyCFunction)conn_audit_verify, METH_VARARGS,
-	  "audit_verify(head=None)\n--\n\nCheck the audit chain (and that `head` is still in it)." },
+	  "audit_verify($self, head=None, /)\n--\n\nCheck the audit chain (and that `head` is still in it)." },
 	{ "audit_key", (PyCFunction)conn_audit_key, METH_VARARGS,
-	  "audit_key(key)\n--\n\nHash audit entries with HMAC-SHA-256 under `key` (bytes); None: plain SHA-256." },
+	  "audit_key($self, key, /)\n--\n\nHash audit entries with HMAC-SHA-256 under `key` (bytes); None: plain SHA-256." },
 	{ "search", (PyCFunction)conn_search, METH_VARARGS,
-	  "search(text, options=None)\n--\n\nFull-text search ({'hits': [...], 'next': token})." },
+	  "search($self, text, options=None, /)\n--\n\nFull-text search ({'hits': [...], 'next': token})." },
 	{ "timeline", (PyCFunction)conn_timeline, METH_VARARGS,
-	  "timeline(form, id, options=None)\n--\n\nThe record's timeline, newest first." },
+	  "timeline($self, form, id, options=None, /)\n--\n\nThe record's timeline, newest first." },
 	{ "import_file", (PyCFunction)(void (*)(void))conn_import_file, METH_VARARGS | METH_KEYWORDS,
-	  "import_file(form, path, options=None, *, progress=None)\n--\n\nImport a CSV, NDJSON or JSON file; "
+	  "import_file($self, form, path, options=None, *, progress=None)\n--\n\nImport a CSV, NDJSON or JSON file; "
 	  "progress(rows, bytes, total) is called after every chunk (raising or returning False cancels). "
 	  "Returns the summary; a failing import's error carries it as .summary." },
 	{ "import_data", (PyCFunction)(void (*)(void))conn_import_data, METH_VARARGS | METH_KEYWORDS,
-	  "import_data(form, data, options=None, *, progress=None)\n--\n\nimport_file over bytes or str." },
+	  "import_data($self, form, data, options=None, *, progress=None)\n--\n\nimport_file over bytes or str." },
 	{ "export", (PyCFunction)(void (*)(void))conn_export, METH_VARARGS | METH_KEYWORDS,
-	  "export(what, options=None, *, file=None)\n--\n\nExport a query ({'form', 'query'}) or a report "
+	  "export($self, what, options=None, *, file=None)\n--\n\nExport a query ({'form', 'query'}) or a report "
 	  "({'report', 'params'}) as CSV, NDJSON, JSON or XLSX: to a path (written whole or not at all), to a "
 	  "binary file object, or returned as bytes (file=None)." },
 	{ "duplicates", (PyCFunction)conn_duplicates, METH_VARARGS,
-	  "duplicates(form, options=None)\n--\n\nThe duplicate groups of `form` by its rules." },
+	  "duplicates($self, form, options=None, /)\n--\n\nThe duplicate groups of `form` by its rules." },
 	{ "merge", (PyCFunction)conn_merge, METH_VARARGS,
-	  "merge(form, survivor, other, options=None)\n--\n\nMerge record `other` into `survivor`." },
-	{ "merge_undo", (PyCFunction)conn_merge_undo, METH_VARARGS, "merge_undo(merge_id)\n--\n\nUndo a merge." },
+	  "merge($self, form, survivor, other, options=None, /)\n--\n\nMerge record `other` into `survivor`." },
+	{ "merge_undo", (PyCFunction)conn_merge_undo, METH_VARARGS, "merge_undo($self, merge_id, /)\n--\n\nUndo a merge." },
 	{ NULL },
 };

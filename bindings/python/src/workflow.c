@@ -177,35 +177,35 @@ static PyObject *conn_decide(Connection *c, PyObject *args)
 
 PyMethodDef workflow_methods[] = {
 	{ "start", (PyCFunction)(void (*)(void))conn_start, METH_VARARGS | METH_KEYWORDS,
-	  "start(workflow, record=0)\n--\n\nStart `workflow` for `record` (0: free-standing); returns the "
+	  "start($self, workflow, record=0)\n--\n\nStart `workflow` for `record` (0: free-standing); returns the "
 	  "instance id (ExistsError when the record has one)." },
 	{ "fire", (PyCFunction)(void (*)(void))conn_fire, METH_VARARGS | METH_KEYWORDS,
-	  "fire(form, record, event, fields=None)\n--\n\nFire `event` on the record's workflows, writing "
+	  "fire($self, form, record, event, fields=None)\n--\n\nFire `event` on the record's workflows, writing "
 	  "`fields` first in the same transaction." },
 	{ "fire_instance", (PyCFunction)(void (*)(void))conn_fire_instance, METH_VARARGS | METH_KEYWORDS,
-	  "fire_instance(instance, event, fields=None)\n--\n\nFire `event` on one instance." },
+	  "fire_instance($self, instance, event, fields=None)\n--\n\nFire `event` on one instance." },
 	{ "events", (PyCFunction)conn_events, METH_VARARGS,
-	  "events(form, record)\n--\n\nThe events the record's workflows allow now (buttons of a UI)." },
+	  "events($self, form=None, record=0, /)\n--\n\nThe events the record's workflows allow now (buttons of a UI)." },
 	{ "instances", (PyCFunction)conn_instances, METH_VARARGS,
-	  "instances(form=None, record=0)\n--\n\nThe workflow instances of a record (form None: "
+	  "instances($self, form=None, record=0, /)\n--\n\nThe workflow instances of a record (form None: "
 	  "free-standing ones)." },
 	{ "history", (PyCFunction)conn_history, METH_VARARGS,
-	  "history(form=None, record=0)\n--\n\nThe transitions of those instances, oldest first." },
-	{ "instance", (PyCFunction)conn_instance, METH_O, "instance(id)\n--\n\nOne workflow instance." },
+	  "history($self, form=None, record=0, /)\n--\n\nThe transitions of those instances, oldest first." },
+	{ "instance", (PyCFunction)conn_instance, METH_O, "instance($self, id, /)\n--\n\nOne workflow instance." },
 	{ "instance_history", (PyCFunction)conn_instance_history, METH_O,
-	  "instance_history(id)\n--\n\nThe history of one instance." },
+	  "instance_history($self, id, /)\n--\n\nThe history of one instance." },
 	{ "instance_events", (PyCFunction)conn_instance_events, METH_O,
-	  "instance_events(id)\n--\n\nThe events one instance allows now." },
+	  "instance_events($self, id, /)\n--\n\nThe events one instance allows now." },
 	{ "approve", (PyCFunction)conn_approve, METH_VARARGS,
-	  "approve(form, record)\n--\n\nApprove the record's pending approval as the current actor." },
+	  "approve($self, form, record, /)\n--\n\nApprove the record's pending approval as the current actor." },
 	{ "reject", (PyCFunction)conn_reject, METH_VARARGS,
-	  "reject(form, record, reason)\n--\n\nReject the record's pending approval, with a reason." },
+	  "reject($self, form, record, reason, /)\n--\n\nReject the record's pending approval, with a reason." },
 	{ "tick", (PyCFunction)conn_tick, METH_VARARGS,
-	  "tick(now=None)\n--\n\nFire the timers due at `now` (ms or aware datetime; None: the "
+	  "tick($self, now=None, /)\n--\n\nFire the timers due at `now` (ms or aware datetime; None: the "
 	  "connection's clock); returns how many events fired." },
 	{ "migrate_workflow", (PyCFunction)conn_migrate, METH_VARARGS,
-	  "migrate_workflow(workflow)\n--\n\nMove active instances to the latest version; returns how many." },
+	  "migrate_workflow($self, workflow, /)\n--\n\nMove active instances to the latest version; returns how many." },
 	{ "decide", (PyCFunction)conn_decide, METH_VARARGS,
-	  "decide(table, inputs)\n--\n\nEvaluate decision table `table` on the dict `inputs`." },
+	  "decide($self, table, inputs, /)\n--\n\nEvaluate decision table `table` on the dict `inputs`." },
 	{ NULL },
 };
