@@ -122,6 +122,10 @@ def test_import_cancel_and_failure_summary(sv):
     with pytest.raises(KeyboardInterrupt):
         sv.import_data("deal", data, progress=stop)
     assert sv.count("deal") == 0
+    with pytest.raises(libcrm.Error) as e:
+        sv.import_data("deal", data, progress=lambda *a: False)
+    assert e.value.summary["cancelled"] is True
+    assert sv.count("deal") == 0
     assert sv.import_data("deal", data, progress=lambda *a: None)["inserted"] == 3000
     with pytest.raises(libcrm.ValidationError) as e:
         sv.import_data("deal", "title,phone\na,not-a-phone\n")
