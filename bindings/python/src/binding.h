@@ -82,6 +82,8 @@ typedef struct Values {
 int values_init(Values *v);
 int values_of(Values *v, PyObject *record);
 void values_free(Values *v);
+/* The UTF-8 of a str argument; ValueError when it holds U+0000. */
+const char *text_arg(PyObject *s);
 /* JSON text for an optional argument: NULL (no JSON) for None; str kept. */
 int json_arg(Buf *b, PyObject *obj, const char **out);
 /* Python value of column i of `row`. */

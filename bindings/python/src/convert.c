@@ -178,7 +178,7 @@ static int encode(Buf *b, PyObject *obj, int depth)
 				PyErr_Format(PyExc_TypeError, "keys must be str, not %.100s", Py_TYPE(k)->tp_name);
 				return -1;
 			}
-			if ((!first && buf_put(b, ",", 1) < 0) || put_str_obj(b, k) < 0 || buf_put(b, ":", 1) < 0 ||
+			if ((!first && buf_put(b, ",", 1) < 0) || !text_arg(k) || put_str_obj(b, k) < 0 || buf_put(b, ":", 1) < 0 ||
 			    encode(b, v, depth + 1) < 0)
 				return -1;
 			first = 0;
@@ -231,13 +231,25 @@ int json_encode(Buf *b, PyObject *obj)
 	return encode(b, obj, 0);
 }
 
+const char *text_arg(PyObject *s)
+{
+	Py_ssize_t n;
+	const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+	if (u && strlen(u) != (size_t)n) {
+		/* a C string would end there and hide the rest from libcrm */
+		PyErr_SetString(PyExc_ValueError, "embedded null character");
+		return NULL;
+	}
+	return u;
+}
+
 int json_arg(Buf *b, PyObject *obj, const char **out)
 {
 	*out = NULL;
 	if (!obj || obj == Py_None)
 		return 0;
 	if (PyUnicode_Check(obj)) {
-		*out = PyUnicode_AsUTF8(obj);
+		*out = text_arg(obj);
 		return *out ? 0 : -1;
 	}
 	if (json_encode(b, obj) < 0)
@@ -287,12 +299,22 @@ static void text_value_at(crm_value *x, int kind, size_t start, size_t end)
 	x->n = end - start;
 }
 
+/* 1 when every item is a str without U+0000 (items cross as C strings);
+ * otherwise the list goes as JSON and libcrm judges it as insert() would. */
 static int list_of_str(PyObject *seq)
 {
 	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-	for (Py_ssize_t i = 0; i < n; i++)
-		if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(seq, i)))
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+		Py_ssize_t len;
+		const char *u = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, &len) : NULL;
+		if (!u) {
+			PyErr_Clear();
 			return 0;
+		}
+		if (strlen(u) != (size_t)len)
+			return 0;
+	}
 	return 1;
 }
 
@@ -388,7 +410,7 @@ int values_of(Values *v, PyObject *record)
 		if (values_grow(v) < 0)
 			return -1;
 		crm_field_value *f = &v->f[v->n];
-		if (!(f->name = PyUnicode_AsUTF8(k)) || value_of(v, val, &f->value) < 0)
+		if (!(f->name = text_arg(k)) || value_of(v, val, &f->value) < 0)
 			return -1;
 		v->n++;
 	}

@@ -105,7 +105,7 @@ static PyObject *conn_query(Connection *c, PyObject *args, PyObject *kw)
 	const char *json = NULL;
 	if (filter && PyUnicode_Check(filter) && !sort && !limit && !offset && !after && !fields) {
 		/* a whole query as JSON text */
-		json = PyUnicode_AsUTF8(filter);
+		json = text_arg(filter);
 		if (!json)
 			return NULL;
 	} else {

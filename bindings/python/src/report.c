@@ -94,7 +94,7 @@ static PyObject *conn_report(Connection *c, PyObject *args, PyObject *kw)
 	int as_tuple = strcmp(rows, "tuple") == 0;
 	if (!as_tuple && strcmp(rows, "dict") != 0)
 		return PyErr_Format(PyExc_ValueError, "rows is 'dict' or 'tuple'");
-	const char *cname = PyUnicode_AsUTF8(name);
+	const char *cname = text_arg(name);
 	if (!cname)
 		return NULL;
 	Buf b = { 0 };

@@ -187,3 +187,19 @@ def test_gil_released_during_engine_work(leads):
         stop.set()
         t.join()
     assert after > before
+
+
+def test_nul_never_truncates(leads):
+    # a C string would end at U+0000 and hide what follows: refused instead
+    with pytest.raises(ValueError, match="null"):
+        leads.insert("lead", '{"name": "a"}\x00{"name": "b"}')
+    with pytest.raises(ValueError, match="null"):
+        leads.query("lead", '{"limit": 1}\x00')
+    for call in (lambda r: leads.insert("lead", r), lambda r: leads.insert_many("lead", [r])):
+        with pytest.raises(ValueError, match="null"):
+            call({"name": "x", "na\x00me": "y"})
+        with pytest.raises(libcrm.ValidationError) as e:
+            call({"name": "x", "tags": ["a\x00b"]})
+        errors = e.value.errors or e.value.rows[0]["errors"]
+        assert errors[0]["code"] == "nul"
+    assert leads.count("lead") == 0
