@@ -2,6 +2,7 @@
 
 import gc
 import threading
+import time
 
 import pytest
 
@@ -180,6 +181,8 @@ def test_gil_released_during_engine_work(leads):
     t = threading.Thread(target=spin)
     t.start()
     try:
+        while ticks[0] == 0:  # the spinner runs
+            time.sleep(0.001)
         before = ticks[0]
         leads.import_data("lead", data)  # one C call, no Python callbacks
         after = ticks[0]
