@@ -111,3 +111,15 @@ def test_report_rows_columns_csv_drill(wf):
     assert list(wf.report("by_region", rows="tuple"))[0] == ("north", 2, Decimal("3.75"))
     with pytest.raises(libcrm.NotFoundError):
         wf.report("nope")
+
+
+def test_report_outlives_its_connection(wf):
+    wf.insert("deal", {"title": "a", "region": "north"})
+    rep = wf.report("by_region")
+    wf.close()
+    with pytest.raises(libcrm.ProgrammingError):
+        next(rep)
+    with pytest.raises(libcrm.ProgrammingError):
+        rep.to_csv()
+    assert [c.name for c in rep.columns] == ["region", "deals", "total"]
+    rep.close()
