@@ -235,11 +235,15 @@ static pg_param *param(crm__stmt *base, int i)
 static int set_own(crm__stmt *st, int i, const char *text)
 {
 	pg_param *p = param(st, i);
+	size_t n;
 
 	if (!p)
 		return st->db->errcode;
 	p->kind = PARAM_OWN;
-	snprintf(p->own, sizeof p->own, "%s", text);
+	n = strlen(text); /* the texts below fit; bounded all the same */
+	n = n < sizeof p->own ? n : sizeof p->own - 1;
+	memcpy(p->own, text, n);
+	p->own[n] = 0;
 	return CRM_OK;
 }
 
@@ -255,10 +259,13 @@ int crm__pg_bind_null(crm__stmt *st, int i)
 
 int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v)
 {
-	char t[24];
+	pg_param *p = param(st, i);
 
-	snprintf(t, sizeof t, "%lld", (long long)v);
-	return set_own(st, i, t);
+	if (!p)
+		return st->db->errcode;
+	p->kind = PARAM_OWN;
+	crm__i64_text(p->own, v);
+	return CRM_OK;
 }
 
 int crm__pg_bind_double(crm__stmt *st, int i, double v)

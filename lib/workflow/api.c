@@ -74,7 +74,8 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 {
 	crm__buf allowed = CRM__BUF_INIT;
 	crm__wf_instance *insts = NULL;
-	int n = 0, rc, fired = 0, hidden, held = 0;
+	crm__wf_record rec;
+	int n = 0, rc, fired = 0, hidden;
 
 	if (!db || !form || !event)
 		return CRM_EMISUSE;
@@ -86,24 +87,23 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK)
 			rc = crm__record_missing(db, f, record);
 	}
+	crm__wf_record_init(&rec);
 	if (rc == CRM_OK)
-		rc = crm__wf_instance_rows(db, form, record, &insts, &n, &held);
+		rc = crm__wf_instance_rows(db, form, record, &insts, &n, &rec);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
 		int ok;
 		/* A transition fired may have changed the instances listed after it. */
 		if ((rc = allows(db, fired > 0, event, &ok, &allowed, &insts[i])) || !ok)
 			continue;
 		/* The fields are written once, with the first instance's transition. */
-		rc = crm__wf_fire_loaded(db, &insts[i], held, event, fired ? NULL : fields, NULL);
+		rc = crm__wf_fire_loaded(db, &insts[i], &rec, event, fired ? NULL : fields, NULL);
 		fired++;
 	}
 	if (rc == CRM_OK && !fired && n == 0) {
 		crm__form *f;
-		crm__record rec;
-		crm__record_init(&rec);
-		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_load(db, f, record, &rec, NULL)) == CRM_OK)
+		/* the record was read with its instances: there is one */
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK)
 			rc = crm__error(db, CRM_EINVAL, "%s record %lld runs no workflow", form, (long long)record);
-		crm__record_free(&rec);
 	} else if (rc == CRM_OK && !fired && n == 1)
 		rc = crm__wf_fire(db, insts[0].id, event, NULL, NULL); /* the instance explains itself */
 	else if (rc == CRM_OK && !fired)
@@ -111,6 +111,7 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 				event, allowed.oom ? "" : crm__buf_cstr(&allowed));
 	crm__buf_free(&allowed);
 	crm__free(insts);
+	crm__wf_record_free(&rec);
 	return crm__tx_end(db, rc);
 }
 

@@ -66,9 +66,7 @@ int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known,
 		if (!known)
 			return crm__wf_instance_load(db, id, out);
 		*out = *known;
-		/* Held all the same: a tick skips the timers of an instance
-		 * under way (crm_tick's claim). */
-		return *lock ? crm__record_lock(db, "crm_wf_instance", id, lock, NULL) : CRM_OK;
+		return CRM_OK;
 	}
 	/* An instance's form and record never change: read unlocked (or as the
 	 * caller read it), they name the record to hold first. Its lock goes
@@ -83,9 +81,19 @@ int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known,
 	return instance_read(db, id, lock, out);
 }
 
-int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n, int *held)
+void crm__wf_record_init(crm__wf_record *r)
+{
+	memset(r, 0, sizeof *r);
+	crm__record_init(&r->rec);
+}
+
+void crm__wf_record_free(crm__wf_record *r) { crm__record_free(&r->rec); }
+
+int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n,
+			  crm__wf_record *rec)
 {
 	const char *lock = db->be->dialect->lock_no_key_update;
+	crm__buf sql = CRM__BUF_INIT;
 	crm__form *f;
 	crm__stmt *st;
 	int rc, cap = 0;
@@ -94,18 +102,23 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 	*n = 0;
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	if (held)
-		*held = 0;
-	if (held && *lock) {
-		/* An unknown form has no record to hold (the caller says so). */
-		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_lock(db, f->name, record, lock, NULL)))
+	if (rec) {
+		/* The record first, with its lock in its read: whoever changes
+		 * an instance holds its record first. An unknown form has no
+		 * record to read (the caller says so). */
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK) {
+			if ((rc = crm__record_load_locked(db, f, record, &rec->rec, rec->sys, lock)))
+				return rc;
+			rec->loaded = 1;
+			rec->writes = db->record_writes;
+			rec->held = *lock != 0;
+		} else if (rc != CRM_ENOTFOUND)
 			return rc;
-		if (rc != CRM_OK && rc != CRM_ENOTFOUND)
-			return rc;
-		*held = rc == CRM_OK;
 	}
-	st = crm__stmt_take(db, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id", (size_t)-1);
-	if (!st)
+	crm__buf_puts(&sql, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id");
+	if (rec && rec->held)
+		crm__buf_puts(&sql, lock);
+	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
 	crm__bind_text(st, 1, form, -1);
 	crm__bind_int64(st, 2, record);
