@@ -591,6 +591,7 @@ const crm__backend crm__pg_backend = {
 	.inserted_id = crm__pg_inserted_id,
 	.queue = crm__pg_queue,
 	.flush = crm__pg_flush,
+	.send_ahead = crm__pg_send_ahead,
 	.many_rows = crm__pg_many_rows,
 	.relation_exists = pg_relation_exists,
 	.index_names = pg_index_names,

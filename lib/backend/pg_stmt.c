@@ -195,7 +195,9 @@ void crm__pg_reset(crm__stmt *base)
 	forget_arrays(st);
 	if (st->active && conn_of(base))
 		crm__pg_discard(st);
-	st->active = 0;
+	if (st->ahead && conn_of(base))
+		crm__pg_unqueue(st);
+	st->active = st->ahead = st->ahead_rc = 0;
 	PQclear(st->res);
 	PQclear(st->rest);
 	st->res = st->rest = NULL;
@@ -468,9 +470,17 @@ static int row_arrays(pg_stmt *st, int rc)
 static int next_row(crm__stmt *base)
 {
 	pg_stmt *st = P(base);
+	int rc;
 
 	if (!conn_of(base))
 		return crm__error(base->db, CRM_EMISUSE, "the handle is closed");
+	if (st->ahead && (rc = crm__pg_sync(base->db))) /* its rows come with the others' */
+		return rc;
+	if (st->ahead_rc) {
+		rc = st->ahead_rc;
+		crm__pg_reset(base);
+		return rc;
+	}
 	if (st->res && st->row + 1 < PQntuples(st->res)) {
 		st->row++;
 		return CRM_ROW;

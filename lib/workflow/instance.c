@@ -94,8 +94,8 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 {
 	const char *lock = db->be->dialect->lock_no_key_update;
 	crm__buf sql = CRM__BUF_INIT;
-	crm__form *f;
-	crm__stmt *st;
+	crm__form *f = NULL;
+	crm__stmt *st, *ahead = NULL;
 	int rc, cap = 0;
 
 	*out = NULL;
@@ -104,13 +104,12 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 		return rc;
 	if (rec) {
 		/* The record first, with its lock in its read: whoever changes
-		 * an instance holds its record first. An unknown form has no
+		 * an instance holds its record first. It goes ahead of the
+		 * instances' read, in its round trip. An unknown form has no
 		 * record to read (the caller says so). */
 		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK) {
-			if ((rc = crm__record_load_locked(db, f, record, &rec->rec, rec->sys, lock)))
-				return rc;
-			rec->loaded = 1;
-			rec->writes = db->record_writes;
+			if (!(ahead = crm__record_load_ahead(db, f, record, lock)))
+				return db->errcode;
 			rec->held = *lock != 0;
 		} else if (rc != CRM_ENOTFOUND)
 			return rc;
@@ -118,23 +117,35 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 	crm__buf_puts(&sql, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id");
 	if (rec && rec->held)
 		crm__buf_puts(&sql, lock);
-	if (!(st = crm__stmt_take_buf(db, &sql)))
+	if (!(st = crm__stmt_take_buf(db, &sql))) {
+		crm__stmt_give(db, ahead);
 		return db->errcode;
+	}
 	crm__bind_text(st, 1, form, -1);
 	crm__bind_int64(st, 2, record);
 	while ((rc = crm__step(st)) == CRM_ROW) {
 		if (*n == cap) {
 			crm__wf_instance *grown = crm__realloc(*out, (size_t)(cap = cap ? cap * 2 : 2) * sizeof **out);
 			if (!grown) {
-				crm__stmt_give(db, st);
-				return crm__error_oom(db);
+				rc = crm__error_oom(db);
+				break;
 			}
 			*out = grown;
 		}
 		read_instance(st, &(*out)[(*n)++]);
 	}
 	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? CRM_OK : rc;
+	if (rc != CRM_DONE) {
+		crm__stmt_give(db, ahead);
+		return rc;
+	}
+	if (ahead) {
+		if ((rc = crm__record_load_rows(db, f, ahead, record, &rec->rec, rec->sys)))
+			return rc;
+		rec->loaded = 1;
+		rec->writes = db->record_writes;
+	}
+	return CRM_OK;
 }
 
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)
