@@ -268,10 +268,10 @@ int crm__pg_flush(crm_db *db) { return crm__pg_sync(db); }
 
 void crm__pg_many_rows(crm__stmt *st, int on) { P(st)->stream = on; }
 
-int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
+/* Send st in pipeline mode, its outcome to q when the queue is read. */
+static int send_queued(pg_stmt *st, pg_queued q)
 {
-	pg_stmt *st = P(base);
-	crm_db *db = base->db;
+	crm_db *db = st->base.db;
 	pg_conn *pc;
 	int rc;
 
@@ -284,28 +284,27 @@ int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
 		return rc;
 	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
 		return crm__pg_fail(db, NULL);
-	pc->queue[pc->nqueued++] = (pg_queued){ done, payload, NULL };
-	crm__pg_reset(base);
+	pc->queue[pc->nqueued++] = q;
 	return CRM_OK;
+}
+
+int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
+{
+	int rc = send_queued(P(base), (pg_queued){ done, payload, NULL });
+
+	if (rc == CRM_OK)
+		crm__pg_reset(base);
+	return rc;
 }
 
 int crm__pg_send_ahead(crm__stmt *base)
 {
-	pg_stmt *st = P(base);
-	crm_db *db = base->db;
-	pg_conn *pc = PG(db);
 	int rc;
 
 	crm__pg_reset(base);
-	if ((st->epoch != pc->ddl_epoch || !st->name[0]) && (rc = crm__pg_reprepare(db, st)))
-		return rc;
-	if ((rc = crm__pg_values(st)) || (rc = queue_slot(db)))
-		return rc;
-	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
-		return crm__pg_fail(db, NULL);
-	pc->queue[pc->nqueued++] = (pg_queued){ NULL, NULL, st };
-	st->ahead = 1;
-	return CRM_OK;
+	if ((rc = send_queued(P(base), (pg_queued){ NULL, NULL, P(base) })) == CRM_OK)
+		P(base)->ahead = 1;
+	return rc;
 }
 
 void crm__pg_unqueue(pg_stmt *st)
