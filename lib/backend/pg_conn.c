@@ -159,6 +159,25 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 	return CRM_OK;
 }
 
+/* The events lock goes with the next statement (which the appender sends
+ * at once), taken before it runs: no round trip of its own. Prepared once
+ * per session, as BEGIN's lock (begin_pipelined): as a simple query it was
+ * parsed and planned again at every append. */
+static int queue_events_lock(crm_db *db, const char *sql)
+{
+	pg_conn *pc = PG(db);
+	crm__stmt *made;
+	int rc;
+
+	if (!pc->events_lock) {
+		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
+			return rc;
+		pc->events_lock = P(made);
+	}
+	pc->events_lock->epoch = pc->ddl_epoch;
+	return crm__pg_queue(&pc->events_lock->base, NULL, NULL);
+}
+
 /*
  * The schema's lock made exclusive: waits for the other ordinary writers
  * to end (two sessions doing so at once deadlock, and one of them fails
@@ -180,9 +199,7 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 	else
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
 			 (int)(int32_t)(uint32_t)key);
-	/* The events lock goes with the next statement (which the appender
-	 * sends at once), taken before it runs: no round trip of its own. */
-	if ((rc = what == CRM__LOCK_EVENTS ? crm__pg_defer(db, sql) : run(db, sql, NULL)) == CRM_OK)
+	if ((rc = what == CRM__LOCK_EVENTS ? queue_events_lock(db, sql) : run(db, sql, NULL)) == CRM_OK)
 		pc->locks |= 1u << what;
 	return rc;
 }
@@ -539,6 +556,8 @@ static void pg_close(crm_db *db)
 	for (int i = 0; i < 2; i++)
 		if (pc->begin_write[i])
 			crm__pg_finalize(&pc->begin_write[i]->base);
+	if (pc->events_lock)
+		crm__pg_finalize(&pc->events_lock->base);
 	PQfinish(pc->c);
 	crm__free(pc->queue);
 	crm__free(pc);

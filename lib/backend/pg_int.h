@@ -65,6 +65,7 @@ typedef struct pg_conn {
 	/* BEGIN's lock and read of the generation in each crm__tx_mode,
 	 * prepared once (pg_conn.c). */
 	struct pg_stmt *begin_write[2];
+	struct pg_stmt *events_lock; /* the events lock, prepared once (pg_lock) */
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)
