@@ -88,33 +88,47 @@ static void pg_rollback(crm_db *db)
 	crm__pg_flush_dead(db, 0);
 }
 
-/* BEGIN, then crm_begin_write (pg_dialect.c: the lock, then the read of
- * the generation), prepared once per session (as a simple query, both
- * were parsed and planned again at every BEGIN), in one round trip. Its
- * tables never change shape, so DDL does not make it prepare again. */
-static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
+/* A statement without parameters on the schema's own tables, prepared once
+ * per session in *st: their shape never changes, so DDL does not make it
+ * prepare again. */
+static int prepared_once(crm_db *db, struct pg_stmt **st, const char *sql)
 {
-	pg_conn *pc = PG(db);
-	struct pg_stmt **st = &pc->begin_write[mode == CRM__TX_EXCLUSIVE];
 	crm__stmt *made;
-	char sql[80];
 	int rc;
 
 	if (!*st) {
-		snprintf(sql, sizeof sql, "SELECT crm_begin_write(%lld, %s)", (long long)pc->lock_key,
-			 mode == CRM__TX_EXCLUSIVE ? "true" : "false");
 		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
 			return rc;
 		*st = P(made);
 	}
-	(*st)->epoch = pc->ddl_epoch;
-	if ((rc = crm__pg_defer(db, "BEGIN")))
+	(*st)->epoch = PG(db)->ddl_epoch;
+	return CRM_OK;
+}
+
+/* BEGIN, the lock, then the read of the generation, in one round trip,
+ * each statement prepared once per session (as a simple query they were
+ * parsed and planned again at every BEGIN; as one plpgsql function, which
+ * read the generation in a statement of its own, they cost the server
+ * more than the two). The read's snapshot is taken when it starts, once
+ * the lock is granted. */
+static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
+{
+	pg_conn *pc = PG(db);
+	struct pg_stmt **lock = &pc->begin_lock[mode == CRM__TX_EXCLUSIVE];
+	char sql[80];
+	int rc;
+
+	snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
+		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
+	if ((rc = prepared_once(db, lock, sql)) ||
+	    (rc = prepared_once(db, &pc->generation, "SELECT value FROM crm_state WHERE key = 'generation'")) ||
+	    (rc = crm__pg_defer(db, "BEGIN")) || (rc = crm__pg_queue(&(*lock)->base, NULL, NULL)))
 		return rc;
-	rc = crm__pg_step(&(*st)->base);
-	*generation = rc == CRM_ROW && crm__pg_column_type(&(*st)->base, 0) != CRM__SQL_NULL
-			      ? crm__pg_column_int64(&(*st)->base, 0)
+	rc = crm__pg_step(&pc->generation->base);
+	*generation = rc == CRM_ROW && crm__pg_column_type(&pc->generation->base, 0) != CRM__SQL_NULL
+			      ? crm__pg_column_int64(&pc->generation->base, 0)
 			      : db->meta_generation;
-	crm__pg_reset(&(*st)->base);
+	crm__pg_reset(&pc->generation->base);
 	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
@@ -134,9 +148,9 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 	char sql[200];
 	int rc;
 
-	if (pc->has_functions)
+	if (pc->begin_prepared)
 		rc = begin_pipelined(db, mode, &generation);
-	else { /* crm_open's own transaction, which makes them */
+	else { /* crm_open's own transaction, which makes the schema */
 		PGresult *res;
 		snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
 			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
@@ -161,21 +175,13 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 
 /* The events lock goes with the next statement (which the appender sends
  * at once), taken before it runs: no round trip of its own. Prepared once
- * per session, as BEGIN's lock (begin_pipelined): as a simple query it was
- * parsed and planned again at every append. */
+ * per session, as BEGIN's (begin_pipelined). */
 static int queue_events_lock(crm_db *db, const char *sql)
 {
 	pg_conn *pc = PG(db);
-	crm__stmt *made;
-	int rc;
+	int rc = prepared_once(db, &pc->events_lock, sql);
 
-	if (!pc->events_lock) {
-		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
-			return rc;
-		pc->events_lock = P(made);
-	}
-	pc->events_lock->epoch = pc->ddl_epoch;
-	return crm__pg_queue(&pc->events_lock->base, NULL, NULL);
+	return rc ? rc : crm__pg_queue(&pc->events_lock->base, NULL, NULL);
 }
 
 /*
@@ -270,7 +276,7 @@ static int pg_upgrade(crm_db *db)
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)))
 		return rc;
-	pc->has_functions = 1;
+	pc->begin_prepared = 1;
 	if (!exists) {
 		crm__buf_printf(&sql,
 				"CREATE OR REPLACE FUNCTION crm_state_notify() RETURNS trigger LANGUAGE plpgsql AS"
@@ -553,11 +559,11 @@ static void pg_close(crm_db *db)
 
 	if (!pc)
 		return;
-	for (int i = 0; i < 2; i++)
-		if (pc->begin_write[i])
-			crm__pg_finalize(&pc->begin_write[i]->base);
-	if (pc->events_lock)
-		crm__pg_finalize(&pc->events_lock->base);
+	struct pg_stmt *once[] = { pc->begin_lock[0], pc->begin_lock[1], pc->generation, pc->events_lock };
+
+	for (size_t i = 0; i < sizeof once / sizeof *once; i++)
+		if (once[i])
+			crm__pg_finalize(&once[i]->base);
 	PQfinish(pc->c);
 	crm__free(pc->queue);
 	crm__free(pc);

@@ -46,7 +46,7 @@ typedef struct pg_conn {
 	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
-	int has_functions;  /* crm__pg_functions_sql ran: begin calls crm_begin_write */
+	int begin_prepared; /* the schema is made (pg_upgrade ran): begin runs prepared statements */
 	/* The app-wide locks the open transaction holds: bit 1 << enum
 	 * crm__tx_lock (pg_conn.c). */
 	unsigned int locks;
@@ -62,9 +62,9 @@ typedef struct pg_conn {
 	int nqueued, capqueued;
 	struct pg_stmt *streaming;
 	unsigned long round_trips; /* waits for the server (tests count them) */
-	/* BEGIN's lock and read of the generation in each crm__tx_mode,
+	/* BEGIN's lock in each crm__tx_mode and its read of the generation,
 	 * prepared once (pg_conn.c). */
-	struct pg_stmt *begin_write[2];
+	struct pg_stmt *begin_lock[2], *generation;
 	struct pg_stmt *events_lock; /* the events lock, prepared once (pg_lock) */
 } pg_conn;
 
