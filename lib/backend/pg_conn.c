@@ -115,11 +115,12 @@ static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generati
 {
 	pg_conn *pc = PG(db);
 	struct pg_stmt **lock = &pc->begin_lock[mode == CRM__TX_EXCLUSIVE];
-	char sql[80];
+	char sql[80] = "";
 	int rc;
 
-	snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
-		 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
+	if (!*lock) /* the text only when it is prepared */
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
+			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
 	if ((rc = prepared_once(db, lock, sql)) ||
 	    (rc = prepared_once(db, &pc->generation, "SELECT value FROM crm_state WHERE key = 'generation'")) ||
 	    (rc = crm__pg_defer(db, "BEGIN")) || (rc = crm__pg_queue(&(*lock)->base, NULL, NULL)))
@@ -195,14 +196,14 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 {
 	pg_conn *pc = PG(db);
 	uint64_t key = (uint64_t)pc->lock_key;
-	char sql[120];
+	char sql[120] = "";
 	int rc;
 
 	if (pc->locks & (1u << what))
 		return CRM_OK;
 	if (what == CRM__LOCK_EXCLUSIVE)
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
-	else
+	else if (!pc->events_lock) /* the text only when it is prepared */
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
 			 (int)(int32_t)(uint32_t)key);
 	if ((rc = what == CRM__LOCK_EVENTS ? queue_events_lock(db, sql) : run(db, sql, NULL)) == CRM_OK)
