@@ -127,8 +127,11 @@ static void outcome(crm_db *db, const pg_queued *q, PGresult **res, int *rc)
 			*res = NULL;
 			return;
 		}
-		/* not run (an earlier one failed): the transaction's failure */
+		/* its failure, or when it did not run (an earlier one failed)
+		 * the transaction's */
 		mine = PQresultStatus(*res) == PGRES_PIPELINE_ABORTED ? CRM_ERROR : crm__pg_fail(db, *res);
+		if (crm__pg_stale_plan(*res))
+			q->ahead->epoch = PG(db)->ddl_epoch - 1; /* prepare again next time, as execute */
 		if (*rc == CRM_OK)
 			*rc = mine;
 		q->ahead->ahead_rc = *rc;
