@@ -1388,6 +1388,8 @@ TEST(test_engine__event_reaches_every_instance)
 	/* an event no instance allows: refused, naming the record */
 	CHECK_RC(db, fire(db, "lead", id, "nothing", NULL), CRM_EINVAL);
 	CHECK_HAS(crm_errmsg(db), "no workflow of lead record 1 allows 'nothing' now");
+	/* each instance says what it allows (built only for this message) */
+	CHECK_HAS(crm_errmsg(db), "(w1 in b allows nothing; w2 in x allows contact, boom)");
 	/* one failing instance fails the event for all of them */
 	CHECK_RC(db, fire(db, "lead", id, "boom", NULL), CRM_ESCRIPT);
 	CHECK_STR(state_of(db, "w2", "lead", id), "x");
@@ -2021,6 +2023,27 @@ TEST(test_engine__bad_definitions)
 }
 
 /* Free-standing instances are listed with form NULL; one's history is read by its id. */
+/* A set action writes the numbers it names as JSON reads them: whole
+ * numbers (written without cJSON's printf), fractions, negative zero and
+ * exponents alike. */
+TEST(test_engine__set_actions_write_their_numbers_exactly)
+{
+	crm_db *db = db_with_forms();
+	int64_t id;
+
+	apply(db, "{'workflow':'n','form':'opportunity','start_on':'create','initial':'a','states':{'a':{},'b':{},'c':{}},"
+		  " 'transitions':[{'from':'a','event':'go','to':'b','actions':[{'set':{'amount':12,'budget':-0.0}}]},"
+		  "  {'from':'b','event':'go','to':'c','actions':[{'set':{'amount':1.25e2,'budget':-7.5}}]}]}");
+	id = insert(db, "opportunity", "{'name':'A'}");
+	CHECK_OK(db, fire(db, "opportunity", id, "go", NULL));
+	CHECK_HAS(test_get(db, "opportunity", id), "\"amount\":12");
+	CHECK_HAS(test_get(db, "opportunity", id), "\"budget\":0");
+	CHECK_OK(db, fire(db, "opportunity", id, "go", NULL));
+	CHECK_HAS(test_get(db, "opportunity", id), "\"amount\":125");
+	CHECK_HAS(test_get(db, "opportunity", id), "\"budget\":-7.5");
+	crm_close(db);
+}
+
 TEST(test_engine__free_standing_instances_are_listed)
 {
 	crm_db *db = test_db();
@@ -2043,7 +2066,7 @@ TEST(test_engine__free_standing_instances_are_listed)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_engine__free_standing_instances_are_listed), T(test_s4_routing__decision_table), T(test_s4_routing__lua_plugin), T(test_s4_routing__plugin_calls_decision_table),
+TEST_LIST(T(test_engine__free_standing_instances_are_listed), T(test_engine__set_actions_write_their_numbers_exactly), T(test_s4_routing__decision_table), T(test_s4_routing__lua_plugin), T(test_s4_routing__plugin_calls_decision_table),
 	  T(test_s4_routing__hook_shorthand),
 	  T(test_s5_sla__escalates_once_then_returns_to_pool), T(test_s5_sla__follow_up_cancels_timers),
 	  T(test_s5_sla__timers_survive_reopening), T(test_s6_scoring__threshold_makes_mql),

@@ -183,6 +183,12 @@ struct crm__backend {
 	/* Wait for the outcome of every queued statement; CRM_OK or the first
 	 * queued failure. NULL when queue is. */
 	int (*flush)(crm_db *db);
+	/* Optional (NULL: the statement runs at its first step). Send the
+	 * bound `st` now, ahead of the statements sent after it, in the round
+	 * trip of the next one that waits; its first step then reads its rows
+	 * (waiting for them only if nothing else did) and fails with it. A
+	 * reset before that step drops its rows. NULL when queue is. */
+	int (*send_ahead)(crm__stmt *st);
 	/* Optional (NULL: rows are read however the backend reads them). `on`:
 	 * the next runs of `st` may return many rows: read them a few at a
 	 * time, in bounded memory, rather than all on the first step (which is

@@ -88,33 +88,48 @@ static void pg_rollback(crm_db *db)
 	crm__pg_flush_dead(db, 0);
 }
 
-/* BEGIN, then crm_begin_write (pg_dialect.c: the lock, then the read of
- * the generation), prepared once per session (as a simple query, both
- * were parsed and planned again at every BEGIN), in one round trip. Its
- * tables never change shape, so DDL does not make it prepare again. */
-static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
+/* A statement without parameters on the schema's own tables, prepared once
+ * per session in *st: their shape never changes, so DDL does not make it
+ * prepare again. */
+static int prepared_once(crm_db *db, struct pg_stmt **st, const char *sql)
 {
-	pg_conn *pc = PG(db);
-	struct pg_stmt **st = &pc->begin_write[mode == CRM__TX_EXCLUSIVE];
 	crm__stmt *made;
-	char sql[80];
 	int rc;
 
 	if (!*st) {
-		snprintf(sql, sizeof sql, "SELECT crm_begin_write(%lld, %s)", (long long)pc->lock_key,
-			 mode == CRM__TX_EXCLUSIVE ? "true" : "false");
 		if ((rc = crm__pg_prepare(db, sql, strlen(sql), &made)))
 			return rc;
 		*st = P(made);
 	}
-	(*st)->epoch = pc->ddl_epoch;
-	if ((rc = crm__pg_defer(db, "BEGIN")))
+	(*st)->epoch = PG(db)->ddl_epoch;
+	return CRM_OK;
+}
+
+/* BEGIN, the lock, then the read of the generation, in one round trip,
+ * each statement prepared once per session (as a simple query they were
+ * parsed and planned again at every BEGIN; as one plpgsql function, which
+ * read the generation in a statement of its own, they cost the server
+ * more than the two). The read's snapshot is taken when it starts, once
+ * the lock is granted. */
+static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
+{
+	pg_conn *pc = PG(db);
+	struct pg_stmt **lock = &pc->begin_lock[mode == CRM__TX_EXCLUSIVE];
+	char sql[80] = "";
+	int rc;
+
+	if (!*lock) /* the text only when it is prepared */
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
+			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
+	if ((rc = prepared_once(db, lock, sql)) ||
+	    (rc = prepared_once(db, &pc->generation, "SELECT value FROM crm_state WHERE key = 'generation'")) ||
+	    (rc = crm__pg_defer(db, "BEGIN")) || (rc = crm__pg_queue(&(*lock)->base, NULL, NULL)))
 		return rc;
-	rc = crm__pg_step(&(*st)->base);
-	*generation = rc == CRM_ROW && crm__pg_column_type(&(*st)->base, 0) != CRM__SQL_NULL
-			      ? crm__pg_column_int64(&(*st)->base, 0)
+	rc = crm__pg_step(&pc->generation->base);
+	*generation = rc == CRM_ROW && crm__pg_column_type(&pc->generation->base, 0) != CRM__SQL_NULL
+			      ? crm__pg_column_int64(&pc->generation->base, 0)
 			      : db->meta_generation;
-	crm__pg_reset(&(*st)->base);
+	crm__pg_reset(&pc->generation->base);
 	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
 }
 
@@ -134,9 +149,9 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 	char sql[200];
 	int rc;
 
-	if (pc->has_functions)
+	if (pc->begin_prepared)
 		rc = begin_pipelined(db, mode, &generation);
-	else { /* crm_open's own transaction, which makes them */
+	else { /* crm_open's own transaction, which makes the schema */
 		PGresult *res;
 		snprintf(sql, sizeof sql, "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)%s",
 			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key,
@@ -159,6 +174,17 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 	return CRM_OK;
 }
 
+/* The events lock goes with the next statement (which the appender sends
+ * at once), taken before it runs: no round trip of its own. Prepared once
+ * per session, as BEGIN's (begin_pipelined). */
+static int queue_events_lock(crm_db *db, const char *sql)
+{
+	pg_conn *pc = PG(db);
+	int rc = prepared_once(db, &pc->events_lock, sql);
+
+	return rc ? rc : crm__pg_queue(&pc->events_lock->base, NULL, NULL);
+}
+
 /*
  * The schema's lock made exclusive: waits for the other ordinary writers
  * to end (two sessions doing so at once deadlock, and one of them fails
@@ -170,19 +196,17 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 {
 	pg_conn *pc = PG(db);
 	uint64_t key = (uint64_t)pc->lock_key;
-	char sql[120];
+	char sql[120] = "";
 	int rc;
 
 	if (pc->locks & (1u << what))
 		return CRM_OK;
 	if (what == CRM__LOCK_EXCLUSIVE)
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
-	else
+	else if (!pc->events_lock) /* the text only when it is prepared */
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
 			 (int)(int32_t)(uint32_t)key);
-	/* The events lock goes with the next statement (which the appender
-	 * sends at once), taken before it runs: no round trip of its own. */
-	if ((rc = what == CRM__LOCK_EVENTS ? crm__pg_defer(db, sql) : run(db, sql, NULL)) == CRM_OK)
+	if ((rc = what == CRM__LOCK_EVENTS ? queue_events_lock(db, sql) : run(db, sql, NULL)) == CRM_OK)
 		pc->locks |= 1u << what;
 	return rc;
 }
@@ -253,7 +277,7 @@ static int pg_upgrade(crm_db *db)
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)))
 		return rc;
-	pc->has_functions = 1;
+	pc->begin_prepared = 1;
 	if (!exists) {
 		crm__buf_printf(&sql,
 				"CREATE OR REPLACE FUNCTION crm_state_notify() RETURNS trigger LANGUAGE plpgsql AS"
@@ -536,9 +560,11 @@ static void pg_close(crm_db *db)
 
 	if (!pc)
 		return;
-	for (int i = 0; i < 2; i++)
-		if (pc->begin_write[i])
-			crm__pg_finalize(&pc->begin_write[i]->base);
+	struct pg_stmt *once[] = { pc->begin_lock[0], pc->begin_lock[1], pc->generation, pc->events_lock };
+
+	for (size_t i = 0; i < sizeof once / sizeof *once; i++)
+		if (once[i])
+			crm__pg_finalize(&once[i]->base);
 	PQfinish(pc->c);
 	crm__free(pc->queue);
 	crm__free(pc);
@@ -591,6 +617,7 @@ const crm__backend crm__pg_backend = {
 	.inserted_id = crm__pg_inserted_id,
 	.queue = crm__pg_queue,
 	.flush = crm__pg_flush,
+	.send_ahead = crm__pg_send_ahead,
 	.many_rows = crm__pg_many_rows,
 	.relation_exists = pg_relation_exists,
 	.index_names = pg_index_names,

@@ -159,14 +159,6 @@ const char crm__pg_functions_sql[] =
 	" RETURN sign(s / 2 + x / 2) * CAST('Infinity' AS double precision); END $$;"
 	"CREATE OR REPLACE AGGREGATE crm_sum_real(double precision)"
 	" (SFUNC = crm_sum_real_step, STYPE = double precision);"
-	/* A write transaction's first statement (pg_conn.c): the schema's
-	 * advisory lock, then the metadata generation, read by a statement of
-	 * its own, whose snapshot a volatile function takes once the lock is
-	 * granted. One statement where there were two. */
-	"CREATE OR REPLACE FUNCTION crm_begin_write(lock_key bigint, exclusive boolean) RETURNS text LANGUAGE plpgsql AS $$"
-	" BEGIN IF exclusive THEN PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);"
-	" ELSE PERFORM pg_catalog.pg_advisory_xact_lock_shared(lock_key); END IF;"
-	" RETURN (SELECT value FROM crm_state WHERE key = 'generation'); END $$;"
 	"CREATE OR REPLACE FUNCTION crm_read_only() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN RAISE EXCEPTION 'cannot modify % because it is a view: libcrm writes the table', TG_TABLE_NAME"
 	" USING ERRCODE = 'object_not_in_prerequisite_state'; END $$;";

@@ -116,14 +116,31 @@ int crm__pg_execute_stream(pg_stmt *st)
 
 /* A queued statement's result: to its done (if any); the first failure
  * into *rc. */
-static void outcome(crm_db *db, const pg_queued *q, const PGresult *res, int *rc)
+static void outcome(crm_db *db, const pg_queued *q, PGresult **res, int *rc)
 {
 	int mine;
 
-	switch (PQresultStatus(res)) {
+	if (q->ahead) { /* its rows, for its step */
+		q->ahead->ahead = 0;
+		if (PQresultStatus(*res) == PGRES_TUPLES_OK) {
+			q->ahead->res = *res;
+			*res = NULL;
+			return;
+		}
+		/* its failure, or when it did not run (an earlier one failed)
+		 * the transaction's */
+		mine = PQresultStatus(*res) == PGRES_PIPELINE_ABORTED ? CRM_ERROR : crm__pg_fail(db, *res);
+		if (crm__pg_stale_plan(*res))
+			q->ahead->epoch = PG(db)->ddl_epoch - 1; /* prepare again next time, as execute */
+		if (*rc == CRM_OK)
+			*rc = mine;
+		q->ahead->ahead_rc = *rc;
+		return;
+	}
+	switch (PQresultStatus(*res)) {
 	case PGRES_TUPLES_OK:
-		if (q->done && PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
-			q->done(q->payload, CRM_ROW, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+		if (q->done && PQntuples(*res) > 0 && PQnfields(*res) > 0 && !PQgetisnull(*res, 0, 0))
+			q->done(q->payload, CRM_ROW, strtoll(PQgetvalue(*res, 0, 0), NULL, 10));
 		else if (q->done)
 			q->done(q->payload, CRM_DONE, 0);
 		break;
@@ -133,7 +150,7 @@ static void outcome(crm_db *db, const pg_queued *q, const PGresult *res, int *rc
 		break;
 	case PGRES_PIPELINE_ABORTED: break; /* not run: an earlier one failed */
 	default:
-		mine = crm__pg_fail(db, res);
+		mine = crm__pg_fail(db, *res);
 		if (*rc == CRM_OK)
 			*rc = mine;
 		if (q->done)
@@ -165,7 +182,7 @@ int crm__pg_drain(crm_db *db, PGresult **last)
 		if (i == n)
 			*last = res;
 		else {
-			outcome(db, &pc->queue[i], res, &rc);
+			outcome(db, &pc->queue[i], &res, &rc);
 			PQclear(res);
 		}
 		PQclear(PQgetResult(c)); /* the NULL after each statement's results */
@@ -226,7 +243,7 @@ int crm__pg_defer(crm_db *db, const char *sql)
 		return rc;
 	if (!PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
 		return crm__pg_fail(db, NULL);
-	pc->queue[pc->nqueued++] = (pg_queued){ NULL, NULL };
+	pc->queue[pc->nqueued++] = (pg_queued){ NULL, NULL, NULL };
 	return CRM_OK;
 }
 
@@ -254,10 +271,10 @@ int crm__pg_flush(crm_db *db) { return crm__pg_sync(db); }
 
 void crm__pg_many_rows(crm__stmt *st, int on) { P(st)->stream = on; }
 
-int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
+/* Send st in pipeline mode, its outcome to q when the queue is read. */
+static int send_queued(pg_stmt *st, pg_queued q)
 {
-	pg_stmt *st = P(base);
-	crm_db *db = base->db;
+	crm_db *db = st->base.db;
 	pg_conn *pc;
 	int rc;
 
@@ -270,7 +287,35 @@ int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
 		return rc;
 	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
 		return crm__pg_fail(db, NULL);
-	pc->queue[pc->nqueued++] = (pg_queued){ done, payload };
-	crm__pg_reset(base);
+	pc->queue[pc->nqueued++] = q;
 	return CRM_OK;
+}
+
+int crm__pg_queue(crm__stmt *base, crm__queued_fn done, void *payload)
+{
+	int rc = send_queued(P(base), (pg_queued){ done, payload, NULL });
+
+	if (rc == CRM_OK)
+		crm__pg_reset(base);
+	return rc;
+}
+
+int crm__pg_send_ahead(crm__stmt *base)
+{
+	int rc;
+
+	crm__pg_reset(base);
+	if ((rc = send_queued(P(base), (pg_queued){ NULL, NULL, P(base) })) == CRM_OK)
+		P(base)->ahead = 1;
+	return rc;
+}
+
+void crm__pg_unqueue(pg_stmt *st)
+{
+	pg_conn *pc = PG(st->base.db);
+
+	for (int i = 0; i < pc->nqueued; i++)
+		if (pc->queue[i].ahead == st)
+			pc->queue[i].ahead = NULL;
+	st->ahead = 0;
 }

@@ -29,6 +29,7 @@ struct pg_stmt;
 typedef struct pg_queued {
 	crm__queued_fn done;
 	void *payload;
+	struct pg_stmt *ahead; /* sent ahead: its result goes to it (send_ahead) */
 } pg_queued;
 
 typedef struct pg_conn {
@@ -45,7 +46,7 @@ typedef struct pg_conn {
 	unsigned int ddl_epoch;
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
-	int has_functions;  /* crm__pg_functions_sql ran: begin calls crm_begin_write */
+	int begin_prepared; /* the schema is made (pg_upgrade ran): begin runs prepared statements */
 	/* The app-wide locks the open transaction holds: bit 1 << enum
 	 * crm__tx_lock (pg_conn.c). */
 	unsigned int locks;
@@ -61,9 +62,10 @@ typedef struct pg_conn {
 	int nqueued, capqueued;
 	struct pg_stmt *streaming;
 	unsigned long round_trips; /* waits for the server (tests count them) */
-	/* BEGIN's lock and read of the generation in each crm__tx_mode,
+	/* BEGIN's lock in each crm__tx_mode and its read of the generation,
 	 * prepared once (pg_conn.c). */
-	struct pg_stmt *begin_write[2];
+	struct pg_stmt *begin_lock[2], *generation;
+	struct pg_stmt *events_lock; /* the events lock, prepared once (pg_lock) */
 } pg_conn;
 
 #define PG(db) ((pg_conn *)(db)->conn)
@@ -97,6 +99,8 @@ typedef struct pg_stmt {
 	int active;          /* streaming, and rows are still to come */
 	PGresult *rest;      /* the rows still to come, read early (spill) */
 	int failed;          /* the stream's failure, found while spilling */
+	int ahead;           /* sent ahead, its result still in flight */
+	int ahead_rc;        /* sent ahead and failed: the step's answer */
 	/* text[] columns of the current row as the engines' JSON text, made
 	 * when the row is reached (valid until the next step) */
 	char **arrays;
@@ -165,6 +169,9 @@ void crm__pg_flush_dead(crm_db *db, int force);
 
 /* ---- pg_flight.c: what is in flight on the connection ---- */
 int crm__pg_queue(crm__stmt *st, crm__queued_fn done, void *payload);
+int crm__pg_send_ahead(crm__stmt *st);
+/* A reset of st, sent ahead, before its result came: the result is dropped. */
+void crm__pg_unqueue(pg_stmt *st);
 int crm__pg_flush(crm_db *db);
 void crm__pg_many_rows(crm__stmt *st, int on);
 /* Rows one at a time: send st and read its first row; the next row; read

@@ -195,7 +195,9 @@ void crm__pg_reset(crm__stmt *base)
 	forget_arrays(st);
 	if (st->active && conn_of(base))
 		crm__pg_discard(st);
-	st->active = 0;
+	if (st->ahead && conn_of(base))
+		crm__pg_unqueue(st);
+	st->active = st->ahead = st->ahead_rc = 0;
 	PQclear(st->res);
 	PQclear(st->rest);
 	st->res = st->rest = NULL;
@@ -235,11 +237,15 @@ static pg_param *param(crm__stmt *base, int i)
 static int set_own(crm__stmt *st, int i, const char *text)
 {
 	pg_param *p = param(st, i);
+	size_t n;
 
 	if (!p)
 		return st->db->errcode;
 	p->kind = PARAM_OWN;
-	snprintf(p->own, sizeof p->own, "%s", text);
+	n = strlen(text); /* the texts below fit; bounded all the same */
+	n = n < sizeof p->own ? n : sizeof p->own - 1;
+	memcpy(p->own, text, n);
+	p->own[n] = 0;
 	return CRM_OK;
 }
 
@@ -255,10 +261,13 @@ int crm__pg_bind_null(crm__stmt *st, int i)
 
 int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v)
 {
-	char t[24];
+	pg_param *p = param(st, i);
 
-	snprintf(t, sizeof t, "%lld", (long long)v);
-	return set_own(st, i, t);
+	if (!p)
+		return st->db->errcode;
+	p->kind = PARAM_OWN;
+	crm__i64_text(p->own, v);
+	return CRM_OK;
 }
 
 int crm__pg_bind_double(crm__stmt *st, int i, double v)
@@ -461,9 +470,17 @@ static int row_arrays(pg_stmt *st, int rc)
 static int next_row(crm__stmt *base)
 {
 	pg_stmt *st = P(base);
+	int rc;
 
 	if (!conn_of(base))
 		return crm__error(base->db, CRM_EMISUSE, "the handle is closed");
+	if (st->ahead && (rc = crm__pg_sync(base->db))) /* its rows come with the others' */
+		return rc;
+	if (st->ahead_rc) {
+		rc = st->ahead_rc;
+		crm__pg_reset(base);
+		return rc;
+	}
 	if (st->res && st->row + 1 < PQntuples(st->res)) {
 		st->row++;
 		return CRM_ROW;

@@ -612,6 +612,7 @@ const crm__backend crm__sqlite_backend = {
 	 * nothing to queue, nothing to read ahead. */
 	.queue = NULL,
 	.flush = NULL,
+	.send_ahead = NULL,
 	.many_rows = NULL,
 	.relation_exists = lite_relation_exists,
 	.index_names = lite_index_names,

@@ -84,7 +84,7 @@ void crm__buf_printf(crm__buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void crm__buf_i64(crm__buf *b, int64_t v)
+size_t crm__i64_text(char *out, int64_t v)
 {
 	char tmp[24], *e = tmp + sizeof tmp, *s = e;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -95,7 +95,16 @@ void crm__buf_i64(crm__buf *b, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--s = '-';
-	crm__buf_put(b, s, (size_t)(e - s));
+	memcpy(out, s, (size_t)(e - s));
+	out[e - s] = 0;
+	return (size_t)(e - s);
+}
+
+void crm__buf_i64(crm__buf *b, int64_t v)
+{
+	char t[CRM__I64_TEXT];
+
+	crm__buf_put(b, t, crm__i64_text(t, v));
 }
 
 const char *crm__buf_cstr(crm__buf *b)

@@ -25,6 +25,10 @@ void crm__buf_puts(crm__buf *b, const char *s);
 void crm__buf_putc(crm__buf *b, char c);
 void crm__buf_printf(crm__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void crm__buf_i64(crm__buf *b, int64_t v);
+/* v in decimal into out (CRM__I64_TEXT bytes at least), NUL-terminated;
+ * its length (snprintf's "%lld" is several times slower). */
+#define CRM__I64_TEXT 21
+size_t crm__i64_text(char *out, int64_t v);
 /* NUL-terminated contents ("" when empty); valid until the next append. */
 const char *crm__buf_cstr(crm__buf *b);
 /* Hand the contents to the caller (crm_free) and empty the buffer. */

@@ -180,6 +180,9 @@ int crm__step_write(crm_db *db, crm__stmt *st);
 int crm__step_later(crm_db *db, crm__stmt *st);
 /* Wait for the statements queued on the handle (crm__backend.queue). */
 static inline int crm__flush(crm_db *db) { return db->be->flush ? db->be->flush(db) : CRM_OK; }
+/* Send the bound `st` ahead of the next statements, its rows read by its
+ * first step (crm__backend.send_ahead); else it runs at that step. */
+static inline int crm__send_ahead(crm__stmt *st) { return st->be->send_ahead ? st->be->send_ahead(st) : CRM_OK; }
 
 /* ---- metadata generation (lib/core/meta.c) ---- */
 /* Note that this handle changed metadata: other handles reload their caches,

@@ -105,6 +105,12 @@ int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, 
  * lock_* clauses; "" reads as crm__record_load) until the transaction ends. */
 int crm__record_load_locked(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys,
 			    const char *lock);
+/* The same in two halves, for a read that goes in the round trip of the
+ * statements after it (crm__send_ahead): _ahead sends it (NULL and
+ * db->errcode on failure); _rows reads it into cur and sys and gives st
+ * back (give it back yourself when _rows is not called). */
+crm__stmt *crm__record_load_ahead(crm_db *db, crm__form *form, int64_t id, const char *lock);
+int crm__record_load_rows(crm_db *db, crm__form *form, crm__stmt *st, int64_t id, crm__record *cur, crm__value *sys);
 /* Take the row lock `lock` (a dialect lock_* clause) on record `id` of the
  * table `table`, when the dialect has row locks; *found (may be NULL) is 0
  * when there is no such record. Without `found`, the lock goes with the

@@ -354,20 +354,45 @@ int crm__record_load(crm_db *db, crm__form *form, int64_t id, crm__record *cur, 
 	return st ? load_row(db, form, st, id, cur, sys) : db->errcode;
 }
 
+static crm__stmt *locked_read(crm_db *db, crm__form *form, const char *lock)
+{
+	crm__buf sql = CRM__BUF_INIT;
+
+	crm__sql_get(&sql, form);
+	crm__buf_puts(&sql, lock);
+	return crm__stmt_take_buf(db, &sql);
+}
+
 int crm__record_load_locked(crm_db *db, crm__form *form, int64_t id, crm__record *cur, crm__value *sys,
 			    const char *lock)
 {
-	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
-	int rc;
 
 	if (!*lock)
 		return crm__record_load(db, form, id, cur, sys);
-	crm__sql_get(&sql, form);
-	crm__buf_puts(&sql, lock);
-	if (!(st = crm__stmt_take_buf(db, &sql)))
+	if (!(st = locked_read(db, form, lock)))
 		return db->errcode;
-	rc = load_row(db, form, st, id, cur, sys);
+	return crm__record_load_rows(db, form, st, id, cur, sys);
+}
+
+crm__stmt *crm__record_load_ahead(crm_db *db, crm__form *form, int64_t id, const char *lock)
+{
+	crm__stmt *st = locked_read(db, form, lock);
+
+	if (!st)
+		return NULL;
+	crm__bind_int64(st, 1, id);
+	if (crm__send_ahead(st)) {
+		crm__stmt_give(db, st);
+		return NULL;
+	}
+	return st;
+}
+
+int crm__record_load_rows(crm_db *db, crm__form *form, crm__stmt *st, int64_t id, crm__record *cur, crm__value *sys)
+{
+	int rc = load_row(db, form, st, id, cur, sys);
+
 	crm__stmt_give(db, st);
 	return rc;
 }

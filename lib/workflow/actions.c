@@ -3,6 +3,7 @@
  * record goes through the public write API, so it is validated, triggers
  * what it should and rolls back with the transition. */
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,13 @@ static int resolve(crm_db *db, crm__wf_ctx *cx, const char *what, const cJSON *s
 				return rc;
 		}
 		crm__buf_putc(out, '}');
+		return CRM_OK;
+	}
+	/* A whole number (a step, a count) in the digits cJSON would print,
+	 * without its allocation and its printf. */
+	if (cJSON_IsNumber(spec) && fabs(spec->valuedouble) <= 9007199254740992.0 &&
+	    spec->valuedouble == (double)(int64_t)spec->valuedouble && !signbit(spec->valuedouble)) {
+		crm__buf_i64(out, (int64_t)spec->valuedouble);
 		return CRM_OK;
 	}
 	if (!(text = cJSON_PrintUnformatted(spec)))

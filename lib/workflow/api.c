@@ -38,9 +38,9 @@ int crm_workflow_start(crm_db *db, const char *workflow, int64_t record, int64_t
 	return rc;
 }
 
-/* Does instance `id`'s current state have a transition on `event`? The
- * events it does allow are added to `allowed` ("wf in state: a, b; "). */
-/* *out: whether instance *inst (read again first when `reload`) allows `event` now. */
+/* *out: whether instance *inst (read again first when `reload`) allows
+ * `event` now. The events it does allow are added to `allowed` ("wf in
+ * state allows a, b; "), unless it is NULL (only a message needs them). */
 static int allows(crm_db *db, int reload, const char *event, int *out, crm__buf *allowed, crm__wf_instance *inst)
 {
 	crm__workflow *wf;
@@ -51,19 +51,24 @@ static int allows(crm_db *db, int reload, const char *event, int *out, crm__buf 
 	    (rc = crm__workflow_lookup(db, inst->workflow, inst->version, &wf)))
 		return rc;
 	s = crm__wf_state_index(wf, inst->state);
-	crm__buf_printf(allowed, "%s%s in %s allows ", allowed->len ? "; " : "", wf->name, inst->state);
+	if (allowed)
+		crm__buf_printf(allowed, "%s%s in %s allows ", allowed->len ? "; " : "", wf->name, inst->state);
 	for (int i = 0; i < wf->ntransitions; i++) {
 		const crm__wf_transition *t = &wf->transitions[i];
 		int from = crm__wf_from_matches(t, s), seen = 0;
 		if (!from || !t->event)
 			continue;
 		*out |= strcmp(t->event, event) == 0;
+		if (!allowed)
+			continue;
 		for (int k = 0; k < i && !seen; k++) /* an event listed once, however many transitions share it */
 			seen = wf->transitions[k].event && strcmp(wf->transitions[k].event, t->event) == 0 &&
 			       (wf->transitions[k].from_any || crm__wf_from_matches(&wf->transitions[k], s));
 		if (!seen)
 			crm__buf_printf(allowed, "%s%s", listed++ ? ", " : "", t->event);
 	}
+	if (!allowed)
+		return CRM_OK;
 	if (!listed)
 		crm__buf_puts(allowed, "nothing");
 	/* The list serves only a message, but a failed allocation is never absorbed. */
@@ -74,7 +79,8 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 {
 	crm__buf allowed = CRM__BUF_INIT;
 	crm__wf_instance *insts = NULL;
-	int n = 0, rc, fired = 0, hidden, held = 0;
+	crm__wf_record rec;
+	int n = 0, rc, fired = 0, hidden;
 
 	if (!db || !form || !event)
 		return CRM_EMISUSE;
@@ -86,31 +92,36 @@ int crm_workflow_fire(crm_db *db, const char *form, int64_t record, const char *
 		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK)
 			rc = crm__record_missing(db, f, record);
 	}
+	crm__wf_record_init(&rec);
 	if (rc == CRM_OK)
-		rc = crm__wf_instance_rows(db, form, record, &insts, &n, &held);
+		rc = crm__wf_instance_rows(db, form, record, &insts, &n, &rec);
 	for (int i = 0; i < n && rc == CRM_OK; i++) {
 		int ok;
 		/* A transition fired may have changed the instances listed after it. */
-		if ((rc = allows(db, fired > 0, event, &ok, &allowed, &insts[i])) || !ok)
+		if ((rc = allows(db, fired > 0, event, &ok, NULL, &insts[i])) || !ok)
 			continue;
 		/* The fields are written once, with the first instance's transition. */
-		rc = crm__wf_fire_loaded(db, &insts[i], held, event, fired ? NULL : fields, NULL);
+		rc = crm__wf_fire_loaded(db, &insts[i], &rec, event, fired ? NULL : fields, NULL);
 		fired++;
 	}
 	if (rc == CRM_OK && !fired && n == 0) {
 		crm__form *f;
-		crm__record rec;
-		crm__record_init(&rec);
-		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_load(db, f, record, &rec, NULL)) == CRM_OK)
+		/* the record was read with its instances: there is one */
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK)
 			rc = crm__error(db, CRM_EINVAL, "%s record %lld runs no workflow", form, (long long)record);
-		crm__record_free(&rec);
 	} else if (rc == CRM_OK && !fired && n == 1)
 		rc = crm__wf_fire(db, insts[0].id, event, NULL, NULL); /* the instance explains itself */
-	else if (rc == CRM_OK && !fired)
-		rc = crm__error(db, CRM_EINVAL, "no workflow of %s record %lld allows '%s' now (%s)", form, (long long)record,
-				event, allowed.oom ? "" : crm__buf_cstr(&allowed));
+	else if (rc == CRM_OK && !fired) {
+		int ok;
+		for (int i = 0; i < n && rc == CRM_OK; i++) /* nothing fired: the instances as read */
+			rc = allows(db, 0, event, &ok, &allowed, &insts[i]);
+		if (rc == CRM_OK)
+			rc = crm__error(db, CRM_EINVAL, "no workflow of %s record %lld allows '%s' now (%s)", form,
+					(long long)record, event, crm__buf_cstr(&allowed));
+	}
 	crm__buf_free(&allowed);
 	crm__free(insts);
+	crm__wf_record_free(&rec);
 	return crm__tx_end(db, rc);
 }
 

@@ -51,9 +51,10 @@ int crm__wf_ctx_written(crm__wf_ctx *cx, crm__record *rec, int64_t updated_at)
 
 /* Load instance `instance` and its record into cx; held to the end of the
  * transaction when `lock` (a transition follows). `loaded`: the instance as
- * the caller just read it, else NULL; `held`: read with its record held
- * (crm__wf_instance_lock). */
-static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded, int held, int lock)
+ * the caller just read it, else NULL; `pre` (may be NULL): its record as
+ * crm__wf_instance_rows read it, taken over when still current. */
+static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf_instance *loaded, crm__wf_record *pre,
+		    int lock)
 {
 	int rc;
 
@@ -63,7 +64,7 @@ static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf
 	/* Where rows are locked, the instance is read again as it is held:
 	 * what the caller read before may have moved on meanwhile. */
 	if (lock) {
-		if ((rc = crm__wf_instance_lock(db, instance, loaded, held, &cx->inst)))
+		if ((rc = crm__wf_instance_lock(db, instance, loaded, pre && pre->held, &cx->inst)))
 			return rc;
 	} else if (loaded)
 		cx->inst = *loaded;
@@ -80,6 +81,17 @@ static int ctx_open(crm_db *db, crm__wf_ctx *cx, int64_t instance, const crm__wf
 	if ((rc = crm__wf_firing_push(db, instance)))
 		return rc;
 	cx->registered = 1;
+	if (pre && pre->loaded && pre->writes == db->record_writes && cx->wf->form &&
+	    strcmp(cx->wf->form->name, cx->inst.form) == 0) {
+		crm__record own = cx->rec;
+		/* swapped: each side frees what it ends with */
+		cx->rec = pre->rec;
+		pre->rec = own;
+		memcpy(cx->sys, pre->sys, sizeof cx->sys);
+		cx->loaded = 1;
+		cx->writes = pre->writes;
+		pre->loaded = 0;
+	}
 	if ((rc = crm__wf_ctx_reload(db, cx)))
 		return rc;
 	/* Hooks compare against the record as the transition found it. */
@@ -397,10 +409,10 @@ static int settle(crm_db *db, crm__wf_ctx *cx)
 	return rc;
 }
 
-/* `loaded`: the instance the caller just read (`held`: with its record
- * held), whose transaction (a unit of its own) it ends on any failure: no
+/* `loaded`: the instance the caller just read (`pre`: with its record),
+ * whose transaction (a unit of its own) it ends on any failure: no
  * savepoint of ours needed. */
-static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, int held, const char *event,
+static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, crm__wf_record *pre, const char *event,
 		const char *fields, const char *note)
 {
 	crm__wf_ctx cx;
@@ -409,7 +421,7 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, in
 
 	if (!loaded && (rc = crm__tx_begin(db)))
 		return rc;
-	rc = ctx_open(db, &cx, instance, loaded, held, 1);
+	rc = ctx_open(db, &cx, instance, loaded, pre, 1);
 	/* The actor fires: the record readable, a rule granting the event. */
 	if (rc == CRM_OK && cx.wf->form && (rc = crm__access_may_fire(db, cx.wf->form, cx.inst.record, event))) {
 		char op[80];
@@ -468,13 +480,13 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, in
 
 int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note)
 {
-	return fire(db, instance, NULL, 0, event, fields, note);
+	return fire(db, instance, NULL, NULL, event, fields, note);
 }
 
-int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, int held, const char *event, const char *fields,
-			const char *note)
+int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, crm__wf_record *rec, const char *event,
+			const char *fields, const char *note)
 {
-	return fire(db, inst->id, inst, held, event, fields, note);
+	return fire(db, inst->id, inst, rec, event, fields, note);
 }
 
 int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
@@ -484,7 +496,7 @@ int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old)
 
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = ctx_open(db, &cx, instance, NULL, 0, 1)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, instance, NULL, NULL, 1)) == CRM_OK) {
 		int as = crm__wf_as_begin(db, cx.wf);
 		cx.started = 1;
 		if (old && cx.wf->form && crm__record_assign(&cx.old, cx.wf->form, old))
@@ -557,7 +569,7 @@ int crm__wf_start(crm_db *db, crm__workflow *wf, int64_t record, int64_t *out_id
 					   : rc;
 		return crm__tx_end(db, rc);
 	}
-	if ((rc = ctx_open(db, &cx, id, NULL, 0, 1)) == CRM_OK) {
+	if ((rc = ctx_open(db, &cx, id, NULL, NULL, 1)) == CRM_OK) {
 		int as = crm__wf_as_begin(db, wf);
 		cx.target = wf->initial;
 		rc = enter(db, &cx, wf->initial, "(start)", NULL);
@@ -577,7 +589,7 @@ static int instance_events(crm_db *db, int64_t id, crm__buf *json, int *n)
 	crm__wf_ctx cx;
 	int rc;
 
-	if ((rc = ctx_open(db, &cx, id, NULL, 0, 0)) == CRM_OK)
+	if ((rc = ctx_open(db, &cx, id, NULL, NULL, 0)) == CRM_OK)
 		for (int i = 0; i < cx.wf->ntransitions && rc == CRM_OK; i++) {
 			const crm__wf_transition *t = &cx.wf->transitions[i];
 			const crm__wf_state *to = &cx.wf->states[t->to];

@@ -66,9 +66,7 @@ int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known,
 		if (!known)
 			return crm__wf_instance_load(db, id, out);
 		*out = *known;
-		/* Held all the same: a tick skips the timers of an instance
-		 * under way (crm_tick's claim). */
-		return *lock ? crm__record_lock(db, "crm_wf_instance", id, lock, NULL) : CRM_OK;
+		return CRM_OK;
 	}
 	/* An instance's form and record never change: read unlocked (or as the
 	 * caller read it), they name the record to hold first. Its lock goes
@@ -83,45 +81,71 @@ int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known,
 	return instance_read(db, id, lock, out);
 }
 
-int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n, int *held)
+void crm__wf_record_init(crm__wf_record *r)
+{
+	memset(r, 0, sizeof *r);
+	crm__record_init(&r->rec);
+}
+
+void crm__wf_record_free(crm__wf_record *r) { crm__record_free(&r->rec); }
+
+int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n,
+			  crm__wf_record *rec)
 {
 	const char *lock = db->be->dialect->lock_no_key_update;
-	crm__form *f;
-	crm__stmt *st;
+	crm__buf sql = CRM__BUF_INIT;
+	crm__form *f = NULL;
+	crm__stmt *st, *ahead = NULL;
 	int rc, cap = 0;
 
 	*out = NULL;
 	*n = 0;
 	if ((rc = crm__wf_schema(db)))
 		return rc;
-	if (held)
-		*held = 0;
-	if (held && *lock) {
-		/* An unknown form has no record to hold (the caller says so). */
-		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK && (rc = crm__record_lock(db, f->name, record, lock, NULL)))
+	if (rec) {
+		/* The record first, with its lock in its read: whoever changes
+		 * an instance holds its record first. It goes ahead of the
+		 * instances' read, in its round trip. An unknown form has no
+		 * record to read (the caller says so). */
+		if ((rc = crm__form_lookup(db, form, &f)) == CRM_OK) {
+			if (!(ahead = crm__record_load_ahead(db, f, record, lock)))
+				return db->errcode;
+			rec->held = *lock != 0;
+		} else if (rc != CRM_ENOTFOUND)
 			return rc;
-		if (rc != CRM_OK && rc != CRM_ENOTFOUND)
-			return rc;
-		*held = rc == CRM_OK;
 	}
-	st = crm__stmt_take(db, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id", (size_t)-1);
-	if (!st)
+	crm__buf_puts(&sql, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id");
+	if (rec && rec->held)
+		crm__buf_puts(&sql, lock);
+	if (!(st = crm__stmt_take_buf(db, &sql))) {
+		crm__stmt_give(db, ahead);
 		return db->errcode;
+	}
 	crm__bind_text(st, 1, form, -1);
 	crm__bind_int64(st, 2, record);
 	while ((rc = crm__step(st)) == CRM_ROW) {
 		if (*n == cap) {
 			crm__wf_instance *grown = crm__realloc(*out, (size_t)(cap = cap ? cap * 2 : 2) * sizeof **out);
 			if (!grown) {
-				crm__stmt_give(db, st);
-				return crm__error_oom(db);
+				rc = crm__error_oom(db);
+				break;
 			}
 			*out = grown;
 		}
 		read_instance(st, &(*out)[(*n)++]);
 	}
 	crm__stmt_give(db, st);
-	return rc == CRM_DONE ? CRM_OK : rc;
+	if (rc != CRM_DONE) {
+		crm__stmt_give(db, ahead);
+		return rc;
+	}
+	if (ahead) {
+		if ((rc = crm__record_load_rows(db, f, ahead, record, &rec->rec, rec->sys)))
+			return rc;
+		rec->loaded = 1;
+		rec->writes = db->record_writes;
+	}
+	return CRM_OK;
 }
 
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n)

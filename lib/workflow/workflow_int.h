@@ -164,15 +164,27 @@ int crm__wf_instance_load(crm_db *db, int64_t id, crm__wf_instance *out);
  * every path takes them in that order. *out is the instance as held;
  * `known` (may be NULL) the instance as the caller read it, which is *out
  * where writers take turns, and when `held` (the caller read it with its
- * record held, crm__wf_instance_rows): whoever changes an instance holds
- * its record first, so it is current, and its lock needs no answer. */
+ * lock, its record held before, crm__wf_instance_rows): nothing to do. */
 int crm__wf_instance_lock(crm_db *db, int64_t id, const crm__wf_instance *known, int held, crm__wf_instance *out);
 /* Active instances of a record (ids, crm__free), in start order. */
 int crm__wf_instances_of(crm_db *db, const char *form, int64_t record, int64_t **ids, int *n);
-/* The same instances read whole (crm__free), in one round trip; `held`
- * (may be NULL): hold the record first, in the same round trip, where rows
- * are locked (*held = 1 then; the record's form is known). */
-int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n, int *held);
+/* A record read before its instances, for the first transition to take
+ * (crm__wf_fire_loaded) instead of reading it again. */
+typedef struct crm__wf_record {
+	int held;        /* where rows are locked: the record and its instances are held */
+	int loaded;      /* rec and sys are the record as of db->record_writes == writes */
+	uint64_t writes;
+	crm__record rec; /* crm__wf_record_free */
+	crm__value sys[5];
+} crm__wf_record;
+void crm__wf_record_init(crm__wf_record *r);
+void crm__wf_record_free(crm__wf_record *r);
+/* The same instances read whole (crm__free); `rec` (may be NULL): first
+ * read the record whole, held where rows are locked, then the instances
+ * with their own locks (rec->held = 1 then; the record's form is known). A
+ * missing record of a known form fails as crm__record_load. */
+int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_instance **out, int *n,
+			  crm__wf_record *rec);
 /* For the report engine's funnels: SQL selecting (rec, state) for every
  * state each record's instance of a workflow is in or has been in. It takes
  * four parameters, in order: workflow, form, workflow, form. */
@@ -198,10 +210,10 @@ enum { CRM__FIRE_SYSTEM = 1 /* by a timer or trigger: not the actor */ };
 int crm__wf_fire(crm_db *db, int64_t instance, const char *event, const char *fields, const char *note);
 /* crm__wf_fire of the instance `inst` the caller just loaded in its own
  * transaction (no second read of it), which the caller ends on failure
- * (no savepoint of its own); `held`: loaded with its record held
- * (crm__wf_instance_lock). */
-int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, int held, const char *event, const char *fields,
-			const char *note);
+ * (no savepoint of its own); `rec` (may be NULL): as crm__wf_instance_rows
+ * left it, its record taken over when still current. */
+int crm__wf_fire_loaded(crm_db *db, const crm__wf_instance *inst, crm__wf_record *rec, const char *event,
+			const char *fields, const char *note);
 /* Take automatic ("when") transitions of an instance until none applies;
  * `old` (may be NULL) is the record before the write that prompted it. */
 int crm__wf_settle(crm_db *db, int64_t instance, const crm__value *old);
