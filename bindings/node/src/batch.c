@@ -1,0 +1,325 @@
+/*
+ * insertMany's batches: rows arrive from JS in chunks; each chunk is
+ * encoded to JSON here, then added with crm_batch_add, on the main thread
+ * (batchAdd) or on a worker (batchAddAsync). An async batch holds the
+ * handle busy from batchBegin to commit or free, so nothing else runs
+ * inside its transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+typedef struct nbatch {
+	ndb *d;
+	crm_batch *batch;
+	int owns_busy; /* an async batch: the handle is busy until it ends */
+} nbatch;
+
+static void batch_end(napi_env env, nbatch *b)
+{
+	crm_batch_free(b->batch);
+	b->batch = NULL;
+	if (b->owns_busy) {
+		b->owns_busy = 0;
+		ndb_idle(env, b->d);
+	}
+}
+
+static void batch_release(napi_env env, void *p)
+{
+	nbatch *b = p;
+	batch_end(env, b);
+	ndb_release(env, b->d);
+	free(b);
+}
+
+static void batch_finalize(napi_env env, void *data, void *hint)
+{
+	nbatch *b = data;
+	if (b->owns_busy) /* no work in flight holds it (that would keep it alive) */
+		batch_release(env, b);
+	else
+		ndb_defer(env, b->d, batch_release, b);
+}
+
+static void throw_db(napi_env env, crm_db *db, int rc)
+{
+	nerr e = {0};
+	nerr_capture(&e, db, rc);
+	nerr_throw(env, &e);
+	nerr_clear(&e);
+}
+
+/* batchBegin(handle, form, async) -> batch */
+static napi_value batch_begin(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], ext;
+	ndb *d;
+	char *form = NULL;
+	bool async = false;
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!arg_ndb(env, argv[0], &d, 0) || !arg_string(env, argv[1], "form", &form))
+		return NULL;
+	napi_get_value_bool(env, argv[2], &async);
+	nbatch *b = calloc(1, sizeof *b);
+	if (!b) {
+		free(form);
+		throw_code(env, CRM_ENOMEM, "out of memory");
+		return NULL;
+	}
+	int rc = crm_batch_begin(&b->batch, d->db, form);
+	free(form);
+	if (rc != CRM_OK) {
+		throw_db(env, d->db, rc);
+		free(b);
+		return NULL;
+	}
+	b->d = d;
+	d->refs++;
+	if (napi_create_external(env, b, batch_finalize, NULL, &ext) != napi_ok) {
+		batch_release(env, b);
+		throw_pending(env);
+		return NULL;
+	}
+	if (async) {
+		b->owns_busy = 1;
+		d->busy = "insertManyAsync";
+	}
+	return ext;
+}
+
+static int arg_batch(napi_env env, napi_value v, nbatch **out)
+{
+	void *p = NULL;
+	if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
+		napi_throw_type_error(env, NULL, "the batch must be a batch handle");
+		return 0;
+	}
+	*out = p;
+	if (!(*out)->batch) {
+		throw_code(env, CRM_EMISUSE, "the batch has ended");
+		return 0;
+	}
+	return ndb_usable(env, (*out)->d, (*out)->owns_busy);
+}
+
+/* A chunk of rows as JSON texts in one buffer. */
+typedef struct nchunk {
+	nbatch *b;
+	nbuf json;
+	size_t *ends; /* row k is json.p[ends[k-1] .. ends[k]) */
+	uint32_t n;
+	int64_t *ids; /* when ids are wanted */
+	nerr err;
+	napi_ref handle;
+	napi_deferred deferred;
+	napi_async_work work;
+} nchunk;
+
+static void chunk_free(nchunk *c)
+{
+	nbuf_free(&c->json);
+	free(c->ends);
+	free(c->ids);
+	nerr_clear(&c->err);
+	free(c);
+}
+
+static nchunk *chunk_encode(napi_env env, nbatch *b, napi_value rows, bool want_ids)
+{
+	uint32_t n = 0;
+	nchunk *c = calloc(1, sizeof *c);
+	if (!c || napi_get_array_length(env, rows, &n) != napi_ok || !(c->ends = calloc((size_t)n + 1, sizeof *c->ends)) ||
+	    (want_ids && !(c->ids = calloc((size_t)n + 1, sizeof *c->ids)))) {
+		if (c)
+			chunk_free(c);
+		throw_pending(env);
+		return NULL;
+	}
+	c->b = b;
+	c->n = n;
+	for (uint32_t k = 0; k < n; k++) {
+		napi_value row;
+		napi_valuetype t;
+		if (napi_get_element(env, rows, k, &row) != napi_ok)
+			goto fail;
+		napi_typeof(env, row, &t);
+		if (t != napi_object) {
+			napi_throw_type_error(env, NULL, "insertMany: every row must be an object");
+			goto fail;
+		}
+		if (!json_encode(env, row, &c->json))
+			goto fail;
+		c->ends[k] = c->json.len;
+	}
+	return c;
+fail:
+	chunk_free(c);
+	return NULL;
+}
+
+/* Add the chunk's rows. A failing row is remembered by the batch (its
+ * commit lists them all); only a failure of the batch itself stops here. */
+static void chunk_add(nchunk *c)
+{
+	crm_db *db = c->b->d->db;
+	size_t start = 0;
+	for (uint32_t k = 0; k < c->n; k++) {
+		int rc = crm_batch_add(c->b->batch, c->json.p + start, (ptrdiff_t)(c->ends[k] - start),
+				       c->ids ? &c->ids[k] : NULL);
+		start = c->ends[k];
+		if (rc == CRM_EMISUSE || rc == CRM_ENOMEM || rc == CRM_EIO || rc == CRM_EBUSY) {
+			nerr_capture(&c->err, db, rc);
+			return;
+		}
+	}
+}
+
+static napi_value chunk_result(napi_env env, nchunk *c)
+{
+	napi_value arr;
+	if (!c->ids)
+		return undefined(env);
+	if (napi_create_array_with_length(env, c->n, &arr) != napi_ok)
+		return NULL;
+	for (uint32_t k = 0; k < c->n; k++)
+		napi_set_element(env, arr, k, make_int64(env, c->ids[k]));
+	return arr;
+}
+
+/* batchAdd(batch, rows, wantIds) -> ids or undefined */
+static napi_value batch_add(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], r = NULL;
+	nbatch *b;
+	bool want_ids = false;
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!arg_batch(env, argv[0], &b))
+		return NULL;
+	napi_get_value_bool(env, argv[2], &want_ids);
+	nchunk *c = chunk_encode(env, b, argv[1], want_ids);
+	if (!c)
+		return NULL;
+	chunk_add(c);
+	if (c->err.code != CRM_OK)
+		nerr_throw(env, &c->err);
+	else
+		r = chunk_result(env, c);
+	chunk_free(c);
+	return r;
+}
+
+static void add_execute(napi_env env, void *data)
+{
+	chunk_add(data);
+}
+
+static void add_complete(napi_env env, napi_status status, void *data)
+{
+	nchunk *c = data;
+	napi_value r = NULL, exc;
+	if (status != napi_ok)
+		throw_code(env, CRM_ERROR, "the async insert was cancelled");
+	else if (c->err.code != CRM_OK)
+		nerr_throw(env, &c->err);
+	else
+		r = chunk_result(env, c);
+	if (r)
+		napi_resolve_deferred(env, c->deferred, r);
+	else if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
+		napi_reject_deferred(env, c->deferred, exc);
+	napi_delete_async_work(env, c->work);
+	napi_delete_reference(env, c->handle);
+	chunk_free(c);
+}
+
+/* batchAddAsync(batch, rows, wantIds) -> Promise of ids or undefined */
+static napi_value batch_add_async(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3], promise, name;
+	nbatch *b;
+	bool want_ids = false;
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!arg_batch(env, argv[0], &b))
+		return NULL;
+	if (!b->owns_busy) {
+		throw_code(env, CRM_EMISUSE, "batchAddAsync needs a batch begun as async");
+		return NULL;
+	}
+	napi_get_value_bool(env, argv[2], &want_ids);
+	nchunk *c = chunk_encode(env, b, argv[1], want_ids);
+	if (!c)
+		return NULL;
+	if (napi_create_promise(env, &c->deferred, &promise) != napi_ok ||
+	    napi_create_string_utf8(env, "libcrm.insertMany", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, add_execute, add_complete, c, &c->work) != napi_ok) {
+		chunk_free(c);
+		throw_pending(env);
+		return NULL;
+	}
+	if (napi_create_reference(env, argv[0], 1, &c->handle) != napi_ok ||
+	    napi_queue_async_work(env, c->work) != napi_ok) {
+		napi_delete_async_work(env, c->work);
+		if (c->handle)
+			napi_delete_reference(env, c->handle);
+		chunk_free(c);
+		throw_pending(env);
+		return NULL;
+	}
+	return promise;
+}
+
+/* batchCommit(batch): commit, or throw the rows' errors; the batch ends either way */
+static napi_value batch_commit(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], r;
+	nbatch *b;
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!arg_batch(env, argv[0], &b))
+		return NULL;
+	crm_db *db = b->d->db;
+	size_t count = crm_batch_count(b->batch);
+	int rc = crm_batch_commit(b->batch);
+	nerr e = {0};
+	nerr_capture(&e, db, rc);
+	batch_end(env, b);
+	if (rc != CRM_OK) {
+		nerr_throw(env, &e);
+		nerr_clear(&e);
+		return NULL;
+	}
+	napi_create_double(env, (double)count, &r);
+	return r;
+}
+
+/* batchFree(batch): roll back unless committed */
+static napi_value batch_free(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	void *p = NULL;
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (napi_get_value_external(env, argv[0], &p) != napi_ok || !p) {
+		napi_throw_type_error(env, NULL, "the batch must be a batch handle");
+		return NULL;
+	}
+	batch_end(env, p);
+	return undefined(env);
+}
+
+napi_status batch_init(napi_env env, napi_value exports)
+{
+	napi_property_descriptor props[] = {
+		{"batchBegin", NULL, batch_begin, NULL, NULL, NULL, napi_default, NULL},
+		{"batchAdd", NULL, batch_add, NULL, NULL, NULL, napi_default, NULL},
+		{"batchAddAsync", NULL, batch_add_async, NULL, NULL, NULL, napi_default, NULL},
+		{"batchCommit", NULL, batch_commit, NULL, NULL, NULL, napi_default, NULL},
+		{"batchFree", NULL, batch_free, NULL, NULL, NULL, napi_default, NULL},
+	};
+	return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
