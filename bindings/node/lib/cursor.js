@@ -9,7 +9,8 @@ const ASYNC_BATCH = 1000;
 
 /** Rows of a query or a report; iterate it once, with `for` or `for await`. */
 class Cursor {
-  constructor(handle) {
+  constructor(db, handle) {
+    this._db = db; // the database stays open (not collected) while its cursor is reachable
     this._h = handle;
     this._rows = [];
     this._pos = 0;

@@ -63,8 +63,13 @@ class Database {
     return native.call(this._h, C[name], ...args);
   }
 
+  // a Promise either way: a refused start (closed, busy, bad argument) rejects it
   _async(name, ...args) {
-    return native.callAsync(this._h, C[name], ...args);
+    try {
+      return native.callAsync(this._h, C[name], ...args);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // times in service answers (ISO 8601 strings) become Date unless dates: 'string'
@@ -201,7 +206,7 @@ class Database {
 
   /** Rows of `form` matching `query` ({filter, sort, limit, offset, after, fields}). */
   query(form, query) {
-    return new Cursor(native.queryOpen(this._h, form, query));
+    return new Cursor(this, native.queryOpen(this._h, form, query));
   }
 
   /** Number of records matching the query's filter. */
@@ -256,7 +261,7 @@ class Database {
 
   /** Rows of report `name` as a cursor (sync or async iteration). */
   report(name, params) {
-    return new Cursor(native.reportOpen(this._h, name, params));
+    return new Cursor(this, native.reportOpen(this._h, name, params));
   }
 
   /** Every row of the report, read on a worker thread. */
@@ -308,7 +313,7 @@ class Database {
   revert(form, id, version) { this._call('revert', form, id, version); }
   verifyAudit(head) { return this._call('auditVerify', head); }
   /** HMAC key for the audit chain (16 to 1024 bytes, Buffer or string); null: plain SHA-256. */
-  setAuditKey(key) { this._call('auditKey', key === null || key === undefined ? '' : key); }
+  setAuditKey(key) { this._call('auditKey', key === undefined ? null : key); }
 
   // ---- events ----
 

@@ -140,7 +140,7 @@ napi_status batch_init(napi_env env, napi_value exports);
  * The table-driven calls (calls.c): one libcrm function per entry, run on
  * the main thread or as a Promise on a worker (napi_async_work). Argument
  * spec letters: s string, S string or null, j JS value as JSON (null:
- * NULL), i int64, b bytes (Buffer or string). Result letters: v nothing,
+ * NULL), i int64, b bytes (Buffer or string; null: NULL). Result letters: v nothing,
  * j JSON parsed, t text, i int64, p [id, inserted], B a Buffer.
  */
 #define NCALL_MAX 4

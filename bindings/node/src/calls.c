@@ -76,8 +76,8 @@ static int read_args(napi_env env, const ncall_def *def, size_t argc, napi_value
 			a->slen[ns++] = b.len;
 			break;
 		}
-		case 'b':
-			if (!read_bytes(env, v, &a->s[ns], &a->slen[ns]))
+		case 'b': /* null: NULL */
+			if (t != napi_undefined && t != napi_null && !read_bytes(env, v, &a->s[ns], &a->slen[ns]))
 				return 0;
 			ns++;
 			break;
