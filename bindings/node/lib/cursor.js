@@ -19,13 +19,26 @@ class Cursor {
 
   /** [{name, type, label?}]: type is libcrm's crm_type number (Database.types). */
   get columns() {
-    return native.cursorColumns(this._h);
+    if (!this._columns) this._columns = native.cursorColumns(this._h);
+    return this._columns;
+  }
+
+  // The addon calls make(...values) for each row: an object literal of the
+  // row's shape, so V8 gives every row one hidden class.
+  get _make() {
+    if (!this._maker) {
+      const names = this.columns.map((c) => c.name);
+      const params = names.map((_, i) => `v${i}`).join(', ');
+      const body = names.map((n, i) => `${JSON.stringify(n)}: v${i}`).join(', ');
+      this._maker = new Function(params, `return { ${body} };`); // eslint-disable-line no-new-func
+    }
+    return this._maker;
   }
 
   next() {
     if (this._pos === this._rows.length) {
       if (this._done) return { done: true, value: undefined };
-      this._rows = native.cursorRead(this._h, SYNC_BATCH);
+      this._rows = native.cursorRead(this._h, SYNC_BATCH, this._make);
       this._pos = 0;
       if (this._rows.length === 0) {
         this.close();
@@ -50,7 +63,7 @@ class Cursor {
         // rows already read synchronously come first
         while (this._pos < this._rows.length) yield this._rows[this._pos++];
         if (this._done) return;
-        this._rows = await native.cursorReadAsync(this._h, ASYNC_BATCH);
+        this._rows = await native.cursorReadAsync(this._h, ASYNC_BATCH, this._make);
         this._pos = 0;
         if (this._rows.length === 0) return;
       }

@@ -9,10 +9,10 @@
 
 #include "addon.h"
 
-void nbuf_put(nbuf *b, const char *s, size_t n)
+char *nbuf_add(nbuf *b, size_t n)
 {
 	if (b->failed)
-		return;
+		return NULL;
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n + 1)
@@ -20,14 +20,22 @@ void nbuf_put(nbuf *b, const char *s, size_t n)
 		char *p = realloc(b->p, cap);
 		if (!p) {
 			b->failed = 1;
-			return;
+			return NULL;
 		}
 		b->p = p;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, s, n);
+	char *at = b->p + b->len;
 	b->len += n;
 	b->p[b->len] = '\0';
+	return at;
+}
+
+void nbuf_put(nbuf *b, const char *s, size_t n)
+{
+	char *at = nbuf_add(b, n);
+	if (at)
+		memcpy(at, s, n);
 }
 
 void nbuf_free(nbuf *b)

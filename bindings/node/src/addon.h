@@ -53,6 +53,8 @@ typedef struct nbuf {
 	int failed;
 } nbuf;
 void nbuf_put(nbuf *b, const char *s, size_t n);
+/* Room for n more bytes (then NUL-terminated), or NULL when out of memory. */
+char *nbuf_add(nbuf *b, size_t n);
 void nbuf_free(nbuf *b);
 
 /* The result of one libcrm call, captured on the thread that made it. */
@@ -108,19 +110,18 @@ typedef struct ncell {
 typedef struct ncols {
 	int count;
 	int *types, *scales;
-	napi_ref keys; /* an array of the column names */
+	napi_ref names; /* an array of the column names */
 } ncols;
 int ncols_init(napi_env env, ncols *c, crm_row *row);
 void ncols_free(napi_env env, ncols *c);
-/* The column names as napi values of the current scope (free() the array). */
-napi_value *ncols_keys(napi_env env, ncols *c);
+
 /* Fill `cell` from column i of `row`; the items array comes from `scratch`
  * (which must hold at least crm_row_item_count items). */
 void ncell_read(crm_row *row, int i, int type, ncell *cell, const char **scratch);
 napi_value ncell_to_js(napi_env env, ndb *d, int type, int scale, const ncell *cell);
-/* The current row as an object keyed by column names. */
-napi_value row_to_object(napi_env env, ndb *d, ncols *c, napi_value *keys, crm_row *row);
-napi_value row_object_from_cells(napi_env env, ndb *d, ncols *c, napi_value *keys, const ncell *cells);
+/* make(...values of the current row) -> the row object; NULL after throwing. */
+napi_value row_make(napi_env env, ndb *d, ncols *c, crm_row *row, napi_value make);
+napi_value cells_to_row(napi_env env, ndb *d, ncols *c, const ncell *cells, napi_value make);
 
 void ndb_release(napi_env env, ndb *d);
 /* Run `fn(env, p)` now, or once the worker using the handle is done. */

@@ -105,7 +105,8 @@ static int arg_batch(napi_env env, napi_value v, nbatch **out)
 	return ndb_usable(env, (*out)->d, (*out)->owns_busy);
 }
 
-/* A chunk of rows as JSON texts in one buffer. */
+/* A chunk of rows as JSON texts in one buffer. A row comes as an object
+ * (encoded here) or as JSON text lib/index.js already made. */
 typedef struct nchunk {
 	nbatch *b;
 	nbuf json;
@@ -146,12 +147,21 @@ static nchunk *chunk_encode(napi_env env, nbatch *b, napi_value rows, bool want_
 		if (napi_get_element(env, rows, k, &row) != napi_ok)
 			goto fail;
 		napi_typeof(env, row, &t);
-		if (t != napi_object) {
+		if (t == napi_string) { /* JSON text lib/index.js made of a flat row with JSON.stringify */
+			size_t len = 0;
+			napi_get_value_string_utf8(env, row, NULL, 0, &len);
+			char *at = nbuf_add(&c->json, len);
+			if (!at) {
+				throw_code(env, CRM_ENOMEM, "out of memory");
+				goto fail;
+			}
+			napi_get_value_string_utf8(env, row, at, len + 1, &len);
+		} else if (t != napi_object) {
 			napi_throw_type_error(env, NULL, "insertMany: every row must be an object");
 			goto fail;
-		}
-		if (!json_encode(env, row, &c->json))
+		} else if (!json_encode(env, row, &c->json)) {
 			goto fail;
+		}
 		c->ends[k] = c->json.len;
 	}
 	return c;

@@ -123,13 +123,13 @@ static napi_value cursor_columns(napi_env env, napi_callback_info info)
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (!arg_cursor(env, argv[0], &c))
 		return NULL;
-	napi_value *keys = ncols_keys(env, &c->cols);
-	if (!keys)
-		return NULL;
+	napi_value names;
+	NAPI_OK(env, napi_get_reference_value(env, c->cols.names, &names));
 	napi_create_array_with_length(env, (size_t)c->cols.count, &arr);
 	for (int i = 0; i < c->cols.count; i++) {
 		napi_create_object(env, &o);
-		napi_set_named_property(env, o, "name", keys[i]);
+		napi_get_element(env, names, (uint32_t)i, &v);
+		napi_set_named_property(env, o, "name", v);
 		napi_create_int32(env, c->cols.types[i], &v);
 		napi_set_named_property(env, o, "type", v);
 		if (c->rep) {
@@ -138,7 +138,6 @@ static napi_value cursor_columns(napi_env env, napi_callback_info info)
 		}
 		napi_set_element(env, arr, (uint32_t)i, o);
 	}
-	free(keys);
 	return arr;
 }
 
@@ -150,11 +149,11 @@ static void throw_step(napi_env env, ncursor *c, int rc)
 	nerr_clear(&e);
 }
 
-/* read(cursor, n) -> up to n rows; [] at the end */
+/* read(cursor, n, make) -> up to n rows made by make(...values); [] at the end */
 static napi_value cursor_read(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2], arr;
+	size_t argc = 3;
+	napi_value argv[3], arr;
 	uint32_t n = 0;
 	ncursor *c;
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -162,9 +161,6 @@ static napi_value cursor_read(napi_env env, napi_callback_info info)
 		return NULL;
 	napi_get_value_uint32(env, argv[1], &n);
 	NAPI_OK(env, napi_create_array(env, &arr));
-	napi_value *keys = ncols_keys(env, &c->cols);
-	if (!keys)
-		return NULL;
 	for (uint32_t k = 0; k < n && !c->done; k++) {
 		int rc = cursor_next(c);
 		if (rc == CRM_DONE) {
@@ -177,13 +173,10 @@ static napi_value cursor_read(napi_env env, napi_callback_info info)
 			arr = NULL;
 			break;
 		}
-		napi_value row = row_to_object(env, c->d, &c->cols, keys, c->row);
-		if (!row || napi_set_element(env, arr, k, row) != napi_ok) {
-			arr = NULL;
-			break;
-		}
+		napi_value row = row_make(env, c->d, &c->cols, c->row, argv[2]);
+		if (!row || napi_set_element(env, arr, k, row) != napi_ok)
+			return NULL;
 	}
-	free(keys);
 	return arr;
 }
 
@@ -197,7 +190,7 @@ typedef struct nread {
 	nbuf text;
 	nbuf itemoff;  /* size_t offsets of multi_enum items, in order */
 	nerr err;
-	napi_ref handle;
+	napi_ref handle, make;
 	napi_deferred deferred;
 	napi_async_work work;
 } nread;
@@ -266,13 +259,12 @@ static napi_value read_rows(napi_env env, nread *r)
 	size_t cols = (size_t)c->cols.count, nitems = r->itemoff.len / sizeof(size_t), used = 0;
 	const size_t *itemoff = (const size_t *)(void *)r->itemoff.p;
 	const char **items = nitems ? malloc(nitems * sizeof *items) : NULL;
-	napi_value arr = NULL, *keys = ncols_keys(env, &c->cols);
-	if (!keys) {
+	napi_value arr = NULL, make;
+	if (napi_get_reference_value(env, r->make, &make) != napi_ok) {
 		free(items);
 		return NULL;
 	}
 	if (nitems && !items) {
-		free(keys);
 		throw_code(env, CRM_ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -288,7 +280,7 @@ static napi_value read_rows(napi_env env, nread *r)
 			row[i].items = items + used;
 			used += (size_t)row[i].nitems;
 		}
-		napi_value obj = row_object_from_cells(env, c->d, &c->cols, keys, row);
+		napi_value obj = cells_to_row(env, c->d, &c->cols, row, make);
 		if (!obj || napi_set_element(env, arr, k, obj) != napi_ok) {
 			arr = NULL;
 			break;
@@ -296,7 +288,6 @@ static napi_value read_rows(napi_env env, nread *r)
 	}
 done:
 	free(items);
-	free(keys);
 	return arr;
 }
 
@@ -327,14 +318,15 @@ static void read_complete(napi_env env, napi_status status, void *data)
 		napi_reject_deferred(env, r->deferred, exc);
 	napi_delete_async_work(env, r->work);
 	napi_delete_reference(env, r->handle);
+	napi_delete_reference(env, r->make);
 	read_free(env, r);
 }
 
-/* readAsync(cursor, n) -> Promise of up to n rows; [] at the end */
+/* readAsync(cursor, n, make) -> Promise of up to n rows made by make(...values); [] at the end */
 static napi_value cursor_read_async(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2], promise, name;
+	size_t argc = 3;
+	napi_value argv[3], promise, name;
 	uint32_t n = 0;
 	ncursor *c;
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -359,10 +351,12 @@ static napi_value cursor_read_async(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	if (napi_create_reference(env, argv[0], 1, &r->handle) != napi_ok ||
-	    napi_queue_async_work(env, r->work) != napi_ok) {
+	    napi_create_reference(env, argv[2], 1, &r->make) != napi_ok || napi_queue_async_work(env, r->work) != napi_ok) {
 		napi_delete_async_work(env, r->work);
 		if (r->handle)
 			napi_delete_reference(env, r->handle);
+		if (r->make)
+			napi_delete_reference(env, r->make);
 		read_free(env, r);
 		throw_pending(env);
 		return NULL;

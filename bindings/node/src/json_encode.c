@@ -168,8 +168,12 @@ static int encode_number(napi_env env, napi_value v, nbuf *b)
 		return fail(env, "a number that is not finite (NaN, Infinity) has no JSON form");
 	if (d == floor(d) && fabs(d) < 9007199254740992.0)
 		snprintf(s, sizeof s, "%" PRId64, (int64_t)d);
-	else
-		snprintf(s, sizeof s, "%.17g", d);
+	else /* the shortest text that reads back as d, as JS writes it (0.1, not 0.10000000000000001) */
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(s, sizeof s, "%.*g", prec, d);
+			if (strtod(s, NULL) == d)
+				break;
+		}
 	put_str(b, s);
 	return 1;
 }

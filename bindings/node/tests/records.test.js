@@ -223,3 +223,19 @@ test('clock, warnings, version', () => {
   assert.match(crm.version, /^\d+\.\d+\.\d+/);
   db.close();
 });
+
+test('numbers are written as JavaScript writes them (0.1 fits a decimal of scale 2)', () => {
+  const db = leadDb();
+  const id = db.insert('lead', { name: 'a', budget: 0.1, score: 1e-7 });
+  assert.equal(db.get('lead', id).budget, '0.10');
+  assert.equal(db.get('lead', id).score, 1e-7);
+  // insertMany: flat rows go through JSON.stringify, others through the addon's encoder
+  db.insertMany('lead', [{ name: 'b', budget: 0.3 }, { name: 'c', budget: 0.3, seen_at: new Date(0), count: 2n ** 62n }]);
+  const rows = db.query('lead', { sort: ['id'] }).all();
+  assert.deepEqual(rows.slice(1).map((r) => r.budget), ['0.30', '0.30']);
+  assert.equal(rows[2].count, 2n ** 62n);
+  assert.throws(() => db.insertMany('lead', [{ name: 'd', seen_at: new Date(NaN) }]), TypeError);
+  assert.throws(() => db.insertMany('lead', [['name', 'x']]), TypeError);
+  assert.throws(() => db.insertMany('lead', ['{"name":"x"}']), TypeError);
+  db.close();
+});
