@@ -2,7 +2,9 @@
 // bench/bench_node's measurements: libcrm's Node binding against
 // better-sqlite3 12.11.1 on the same lead-like rows (bench/gen.c's form:
 // validation, a unique phone, an index on region), each on a fresh file
-// database in WAL mode with synchronous=NORMAL, as libcrm sets it.
+// database in WAL mode with synchronous=NORMAL, as libcrm sets it, and the
+// same page cache: SQLite's default 2 MB, which libcrm keeps (better-sqlite3
+// builds its SQLite with 16 MB; BENCH_RAW_CACHE_KB=16000 measures that).
 //   ratio node_insert_many: insertMany vs a prepared INSERT in one transaction
 //   ratio node_query_iter: iterating every row as objects vs iterate()
 // BENCH_ROWS (default 1000000) and BENCH_REPS (default 3, best run kept).
@@ -95,6 +97,7 @@ for (let rep = 0; rep < REPS; rep++) {
   const raw = new Sqlite(fresh(dir, 'raw.db'));
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
+  raw.pragma(`cache_size = -${Number(process.env.BENCH_RAW_CACHE_KB || 2000)}`);
   raw.exec(RAW_SCHEMA);
   const ins = raw.prepare(`INSERT INTO lead(name, phone, email, region, score, budget, source, city, created_on, notes,
     created_at, updated_at, owner, version) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`);
@@ -126,4 +129,4 @@ ratio('node_insert_many', bestCrm, bestRaw);
 rate('node_query_iter_libcrm', iterCrm);
 rate('node_query_iter_better_sqlite3', iterRaw);
 ratio('node_query_iter', iterCrm, iterRaw);
-console.log(`# node bench: ${ROWS} rows, best of ${REPS} (CPU time); better-sqlite3 ${require('better-sqlite3/package.json').version} (its own SQLite), libcrm on the system SQLite`);
+console.log(`# node bench: ${ROWS} rows, best of ${REPS} (CPU time); better-sqlite3 ${require('better-sqlite3/package.json').version} (its own SQLite ${Sqlite(':memory:').prepare('select sqlite_version() v').get().v}, cache ${process.env.BENCH_RAW_CACHE_KB || 2000} KB), libcrm on the system SQLite`);

@@ -216,7 +216,7 @@ class Database {
         }
       }
       if (chunk.length) await flush();
-      const count = native.batchCommit(batch);
+      const count = await native.batchCommitAsync(batch);
       return ids || count;
     } finally {
       native.batchFree(batch);

@@ -242,6 +242,37 @@ napi_value json_parse(napi_env env, const char *text)
 	return r;
 }
 
+napi_value nwork_start(napi_env env, nwork *w, napi_value keep, const char *name, napi_async_execute_callback execute,
+		       napi_async_complete_callback complete, void *data)
+{
+	napi_value promise, resource;
+	if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+	    napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource) != napi_ok ||
+	    napi_create_async_work(env, NULL, resource, execute, complete, data, &w->work) != napi_ok) {
+		throw_pending(env);
+		return NULL;
+	}
+	if (napi_create_reference(env, keep, 1, &w->keep) != napi_ok || napi_queue_async_work(env, w->work) != napi_ok) {
+		napi_delete_async_work(env, w->work);
+		if (w->keep)
+			napi_delete_reference(env, w->keep);
+		throw_pending(env);
+		return NULL;
+	}
+	return promise;
+}
+
+void nwork_finish(napi_env env, nwork *w, napi_value r)
+{
+	napi_value exc;
+	if (r)
+		napi_resolve_deferred(env, w->deferred, r);
+	else if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
+		napi_reject_deferred(env, w->deferred, exc);
+	napi_delete_async_work(env, w->work);
+	napi_delete_reference(env, w->keep);
+}
+
 /* setup({makeError, jsonParse}): the JS layer hands over what C calls back. */
 static napi_value setup(napi_env env, napi_callback_info info)
 {

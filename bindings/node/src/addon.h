@@ -129,6 +129,22 @@ void ndb_defer(napi_env env, ndb *d, void (*fn)(napi_env env, void *p), void *p)
 /* The async operation is over: clear busy and run what waited for it. */
 void ndb_idle(napi_env env, ndb *d);
 
+/*
+ * One async operation: its Promise, its napi_async_work, and a reference
+ * that keeps the handle it works on (database, cursor, batch) alive.
+ * nwork_start queues execute/complete and answers the Promise (NULL after
+ * throwing); complete ends with nwork_finish, which resolves with `r` or,
+ * when r is NULL, rejects with the pending exception.
+ */
+typedef struct nwork {
+	napi_ref keep;
+	napi_deferred deferred;
+	napi_async_work work;
+} nwork;
+napi_value nwork_start(napi_env env, nwork *w, napi_value keep, const char *name, napi_async_execute_callback execute,
+		       napi_async_complete_callback complete, void *data);
+void nwork_finish(napi_env env, nwork *w, napi_value r);
+
 /* Areas: each adds its functions to the module's exports. */
 napi_status database_init(napi_env env, napi_value exports);
 napi_status calls_init(napi_env env, napi_value exports);

@@ -114,9 +114,7 @@ typedef struct nchunk {
 	uint32_t n;
 	int64_t *ids; /* when ids are wanted */
 	nerr err;
-	napi_ref handle;
-	napi_deferred deferred;
-	napi_async_work work;
+	nwork w;
 } nchunk;
 
 static void chunk_free(nchunk *c)
@@ -230,19 +228,14 @@ static void add_execute(napi_env env, void *data)
 static void add_complete(napi_env env, napi_status status, void *data)
 {
 	nchunk *c = data;
-	napi_value r = NULL, exc;
+	napi_value r = NULL;
 	if (status != napi_ok)
 		throw_code(env, CRM_ERROR, "the async insert was cancelled");
 	else if (c->err.code != CRM_OK)
 		nerr_throw(env, &c->err);
 	else
 		r = chunk_result(env, c);
-	if (r)
-		napi_resolve_deferred(env, c->deferred, r);
-	else if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
-		napi_reject_deferred(env, c->deferred, exc);
-	napi_delete_async_work(env, c->work);
-	napi_delete_reference(env, c->handle);
+	nwork_finish(env, &c->w, r);
 	chunk_free(c);
 }
 
@@ -250,7 +243,7 @@ static void add_complete(napi_env env, napi_status status, void *data)
 static napi_value batch_add_async(napi_env env, napi_callback_info info)
 {
 	size_t argc = 3;
-	napi_value argv[3], promise, name;
+	napi_value argv[3], promise;
 	nbatch *b;
 	bool want_ids = false;
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -264,47 +257,85 @@ static napi_value batch_add_async(napi_env env, napi_callback_info info)
 	nchunk *c = chunk_encode(env, b, argv[1], want_ids);
 	if (!c)
 		return NULL;
-	if (napi_create_promise(env, &c->deferred, &promise) != napi_ok ||
-	    napi_create_string_utf8(env, "libcrm.insertMany", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, add_execute, add_complete, c, &c->work) != napi_ok) {
+	if (!(promise = nwork_start(env, &c->w, argv[0], "libcrm.insertMany", add_execute, add_complete, c)))
 		chunk_free(c);
-		throw_pending(env);
-		return NULL;
-	}
-	if (napi_create_reference(env, argv[0], 1, &c->handle) != napi_ok ||
-	    napi_queue_async_work(env, c->work) != napi_ok) {
-		napi_delete_async_work(env, c->work);
-		if (c->handle)
-			napi_delete_reference(env, c->handle);
-		chunk_free(c);
-		throw_pending(env);
-		return NULL;
-	}
 	return promise;
 }
 
-/* batchCommit(batch): commit, or throw the rows' errors; the batch ends either way */
+typedef struct ncommit {
+	nbatch *b;
+	size_t count;
+	nerr err;
+	nwork w;
+} ncommit;
+
+static void commit_execute(napi_env env, void *data)
+{
+	ncommit *c = data;
+	c->count = crm_batch_count(c->b->batch);
+	nerr_capture(&c->err, c->b->d->db, crm_batch_commit(c->b->batch));
+}
+
+/* The batch ends either way: the row count, or NULL after throwing the rows' errors. */
+static napi_value commit_result(napi_env env, ncommit *c)
+{
+	napi_value r = NULL;
+	batch_end(env, c->b);
+	if (c->err.code != CRM_OK)
+		nerr_throw(env, &c->err);
+	else
+		napi_create_double(env, (double)c->count, &r);
+	nerr_clear(&c->err);
+	return r;
+}
+
+static void commit_complete(napi_env env, napi_status status, void *data)
+{
+	ncommit *c = data;
+	napi_value r = commit_result(env, c);
+	if (status != napi_ok && r) {
+		throw_code(env, CRM_ERROR, "the async commit was cancelled");
+		r = NULL;
+	}
+	nwork_finish(env, &c->w, r);
+	free(c);
+}
+
+/* batchCommit(batch) -> the row count; or throw the rows' errors (the batch ends either way) */
 static napi_value batch_commit(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1], r;
+	napi_value argv[1];
+	ncommit c = {0};
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!arg_batch(env, argv[0], &c.b))
+		return NULL;
+	commit_execute(env, &c);
+	return commit_result(env, &c);
+}
+
+/* batchCommitAsync(batch) -> Promise of the row count: batchCommit on a worker (a big commit writes a lot) */
+static napi_value batch_commit_async(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], promise;
 	nbatch *b;
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (!arg_batch(env, argv[0], &b))
 		return NULL;
-	crm_db *db = b->d->db;
-	size_t count = crm_batch_count(b->batch);
-	int rc = crm_batch_commit(b->batch);
-	nerr e = {0};
-	nerr_capture(&e, db, rc);
-	batch_end(env, b);
-	if (rc != CRM_OK) {
-		nerr_throw(env, &e);
-		nerr_clear(&e);
+	if (!b->owns_busy) {
+		throw_code(env, CRM_EMISUSE, "batchCommitAsync needs a batch begun as async");
 		return NULL;
 	}
-	napi_create_double(env, (double)count, &r);
-	return r;
+	ncommit *c = calloc(1, sizeof *c);
+	if (!c) {
+		throw_code(env, CRM_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->b = b;
+	if (!(promise = nwork_start(env, &c->w, argv[0], "libcrm.commit", commit_execute, commit_complete, c)))
+		free(c);
+	return promise;
 }
 
 /* batchFree(batch): roll back unless committed */
@@ -329,6 +360,7 @@ napi_status batch_init(napi_env env, napi_value exports)
 		{"batchAdd", NULL, batch_add, NULL, NULL, NULL, napi_default, NULL},
 		{"batchAddAsync", NULL, batch_add_async, NULL, NULL, NULL, napi_default, NULL},
 		{"batchCommit", NULL, batch_commit, NULL, NULL, NULL, napi_default, NULL},
+		{"batchCommitAsync", NULL, batch_commit_async, NULL, NULL, NULL, napi_default, NULL},
 		{"batchFree", NULL, batch_free, NULL, NULL, NULL, napi_default, NULL},
 	};
 	return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -167,9 +167,7 @@ typedef struct nasync {
 	const ncall_def *def;
 	ndb *d;
 	crm_db *db;
-	napi_ref handle;
-	napi_deferred deferred;
-	napi_async_work work;
+	nwork w;
 } nasync;
 
 static void async_execute(napi_env env, void *data)
@@ -181,7 +179,7 @@ static void async_execute(napi_env env, void *data)
 static void async_complete(napi_env env, napi_status status, void *data)
 {
 	nasync *w = data;
-	napi_value r = NULL, exc;
+	napi_value r = NULL;
 	ndb_idle(env, w->d);
 	if (status == napi_ok && w->a.err.code == CRM_OK)
 		r = result(env, w->def, &w->a);
@@ -189,12 +187,7 @@ static void async_complete(napi_env env, napi_status status, void *data)
 		nerr_throw(env, &w->a.err);
 	else
 		throw_code(env, CRM_ERROR, "the async operation was cancelled");
-	if (r)
-		napi_resolve_deferred(env, w->deferred, r);
-	else if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
-		napi_reject_deferred(env, w->deferred, exc);
-	napi_delete_async_work(env, w->work);
-	napi_delete_reference(env, w->handle);
+	nwork_finish(env, &w->w, r);
 	ncall_free(&w->a);
 	free(w);
 }
@@ -203,7 +196,7 @@ static void async_complete(napi_env env, napi_status status, void *data)
 static napi_value call_async(napi_env env, napi_callback_info info)
 {
 	size_t argc = MAX_ARGS;
-	napi_value argv[MAX_ARGS], promise, name;
+	napi_value argv[MAX_ARGS], promise;
 	nasync *w = calloc(1, sizeof *w);
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (!w) {
@@ -213,23 +206,10 @@ static napi_value call_async(napi_env env, napi_callback_info info)
 	if (!lookup(env, argc, argv, 0, &w->d, &w->def) || !read_args(env, w->def, argc - 2, argv + 2, &w->a))
 		goto fail;
 	w->db = w->d->db;
-	if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-	    napi_create_string_utf8(env, w->def->name, NAPI_AUTO_LENGTH, &name) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, async_execute, async_complete, w, &w->work) != napi_ok)
-		goto fail_napi;
-	if (napi_create_reference(env, argv[0], 1, &w->handle) != napi_ok) {
-		napi_delete_async_work(env, w->work);
-		goto fail_napi;
-	}
-	if (napi_queue_async_work(env, w->work) != napi_ok) {
-		napi_delete_async_work(env, w->work);
-		napi_delete_reference(env, w->handle);
-		goto fail_napi;
-	}
+	if (!(promise = nwork_start(env, &w->w, argv[0], w->def->name, async_execute, async_complete, w)))
+		goto fail;
 	w->d->busy = w->def->name;
 	return promise;
-fail_napi:
-	throw_pending(env);
 fail:
 	ncall_free(&w->a);
 	free(w);

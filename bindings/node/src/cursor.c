@@ -35,9 +35,16 @@ static void cursor_finalize(napi_env env, void *data, void *hint)
 	ndb_defer(env, c->d, cursor_free, c);
 }
 
-static int cursor_next(ncursor *c)
+/* 1 with a row; 0 at the end, or on an error (captured in *e); the cursor is done after a 0. */
+static int cursor_step(ncursor *c, nerr *e)
 {
-	return c->cur ? crm_cursor_next(c->cur) : crm_report_next(c->rep);
+	int rc = c->cur ? crm_cursor_next(c->cur) : crm_report_next(c->rep);
+	if (rc == CRM_ROW)
+		return 1;
+	c->done = 1;
+	if (rc != CRM_DONE)
+		nerr_capture(e, c->d->db, rc);
+	return 0;
 }
 
 /* queryOpen(handle, form, query) / reportOpen(handle, name, params) */
@@ -141,36 +148,36 @@ static napi_value cursor_columns(napi_env env, napi_callback_info info)
 	return arr;
 }
 
-static void throw_step(napi_env env, ncursor *c, int rc)
+/* The arguments of read and readAsync: (cursor, n, make). */
+static int read_args(napi_env env, napi_callback_info info, napi_value argv[3], ncursor **c, uint32_t *n)
 {
-	nerr e = {0};
-	nerr_capture(&e, c->d->db, rc);
-	nerr_throw(env, &e);
-	nerr_clear(&e);
+	size_t argc = 3;
+	*n = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
+		napi_throw_type_error(env, NULL, "read(cursor, n, make)");
+		return 0;
+	}
+	napi_get_value_uint32(env, argv[1], n);
+	return arg_cursor(env, argv[0], c);
 }
 
 /* read(cursor, n, make) -> up to n rows made by make(...values); [] at the end */
 static napi_value cursor_read(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
 	napi_value argv[3], arr;
-	uint32_t n = 0;
+	uint32_t n;
 	ncursor *c;
-	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (!arg_cursor(env, argv[0], &c))
+	if (!read_args(env, info, argv, &c, &n))
 		return NULL;
-	napi_get_value_uint32(env, argv[1], &n);
 	NAPI_OK(env, napi_create_array(env, &arr));
 	for (uint32_t k = 0; k < n && !c->done; k++) {
-		int rc = cursor_next(c);
-		if (rc == CRM_DONE) {
-			c->done = 1;
-			break;
-		}
-		if (rc != CRM_ROW) {
-			c->done = 1;
-			throw_step(env, c, rc);
-			arr = NULL;
+		nerr e = {0};
+		if (!cursor_step(c, &e)) {
+			if (e.code != CRM_OK) {
+				nerr_throw(env, &e);
+				nerr_clear(&e);
+				return NULL;
+			}
 			break;
 		}
 		napi_value row = row_make(env, c->d, &c->cols, c->row, argv[2]);
@@ -190,9 +197,8 @@ typedef struct nread {
 	nbuf text;
 	nbuf itemoff;  /* size_t offsets of multi_enum items, in order */
 	nerr err;
-	napi_ref handle, make;
-	napi_deferred deferred;
-	napi_async_work work;
+	napi_ref make;
+	nwork w;
 } nread;
 
 static void put_text(nread *r, size_t cell, const char *s, size_t n)
@@ -210,16 +216,8 @@ static void read_execute(napi_env env, void *data)
 	const char **scratch = NULL;
 	size_t nscratch = 0;
 	for (; r->got < r->want; r->got++) {
-		int rc = cursor_next(c);
-		if (rc == CRM_DONE) {
-			c->done = 1;
+		if (!cursor_step(c, &r->err))
 			break;
-		}
-		if (rc != CRM_ROW) {
-			c->done = 1;
-			nerr_capture(&r->err, c->d->db, rc);
-			break;
-		}
 		for (int i = 0; i < cols; i++) {
 			size_t k = (size_t)r->got * (size_t)cols + (size_t)i;
 			ncell *cell = &r->cells[k];
@@ -304,7 +302,7 @@ static void read_free(napi_env env, nread *r)
 static void read_complete(napi_env env, napi_status status, void *data)
 {
 	nread *r = data;
-	napi_value rows = NULL, exc;
+	napi_value rows = NULL;
 	ndb_idle(env, r->c->d);
 	if (status != napi_ok)
 		throw_code(env, CRM_ERROR, "the async read was cancelled");
@@ -312,12 +310,7 @@ static void read_complete(napi_env env, napi_status status, void *data)
 		nerr_throw(env, &r->err);
 	else
 		rows = read_rows(env, r);
-	if (rows)
-		napi_resolve_deferred(env, r->deferred, rows);
-	else if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
-		napi_reject_deferred(env, r->deferred, exc);
-	napi_delete_async_work(env, r->work);
-	napi_delete_reference(env, r->handle);
+	nwork_finish(env, &r->w, rows);
 	napi_delete_reference(env, r->make);
 	read_free(env, r);
 }
@@ -325,14 +318,11 @@ static void read_complete(napi_env env, napi_status status, void *data)
 /* readAsync(cursor, n, make) -> Promise of up to n rows made by make(...values); [] at the end */
 static napi_value cursor_read_async(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
-	napi_value argv[3], promise, name;
-	uint32_t n = 0;
+	napi_value argv[3], promise;
+	uint32_t n;
 	ncursor *c;
-	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (!arg_cursor(env, argv[0], &c))
+	if (!read_args(env, info, argv, &c, &n))
 		return NULL;
-	napi_get_value_uint32(env, argv[1], &n);
 	nread *r = calloc(1, sizeof *r);
 	size_t ncells = (size_t)n * (size_t)c->cols.count;
 	if (!r || !(r->cells = calloc(ncells + 1, sizeof *r->cells)) || !(r->soff = calloc(ncells + 1, sizeof *r->soff))) {
@@ -343,22 +333,14 @@ static napi_value cursor_read_async(napi_env env, napi_callback_info info)
 	}
 	r->c = c;
 	r->want = c->done ? 0 : n;
-	if (napi_create_promise(env, &r->deferred, &promise) != napi_ok ||
-	    napi_create_string_utf8(env, "libcrm.read", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, read_execute, read_complete, r, &r->work) != napi_ok) {
+	if (napi_create_reference(env, argv[2], 1, &r->make) != napi_ok) {
 		read_free(env, r);
 		throw_pending(env);
 		return NULL;
 	}
-	if (napi_create_reference(env, argv[0], 1, &r->handle) != napi_ok ||
-	    napi_create_reference(env, argv[2], 1, &r->make) != napi_ok || napi_queue_async_work(env, r->work) != napi_ok) {
-		napi_delete_async_work(env, r->work);
-		if (r->handle)
-			napi_delete_reference(env, r->handle);
-		if (r->make)
-			napi_delete_reference(env, r->make);
+	if (!(promise = nwork_start(env, &r->w, argv[0], "libcrm.read", read_execute, read_complete, r))) {
+		napi_delete_reference(env, r->make);
 		read_free(env, r);
-		throw_pending(env);
 		return NULL;
 	}
 	c->d->busy = "an async query or report read";
