@@ -107,6 +107,50 @@ CRM_EXTERN(int) crm_batch_begin(crm_batch **out, crm_db *db, const char *form);
  * row (docs/storage.md "Speed").
  */
 CRM_EXTERN(int) crm_batch_add(crm_batch *batch, const char *json, ptrdiff_t len, int64_t *out_id);
+
+/**
+ * A value handed over without JSON text (crm_batch_add_values): each kind
+ * stands for the JSON value named beside it and is read exactly as
+ * crm_batch_add reads that value, by the same code, so a field accepts or
+ * refuses it with the same error. A binding converts its language's values
+ * to these directly instead of writing and scanning JSON per row.
+ */
+typedef enum crm_value_kind {
+	CRM_VALUE_NULL = 0, /* null */
+	CRM_VALUE_INT,      /* .i: an integer number */
+	CRM_VALUE_REAL,     /* .d: a number (not finite: read as 1e999, out of range) */
+	CRM_VALUE_BOOL,     /* .i: false when 0, true otherwise */
+	CRM_VALUE_TEXT,     /* .s, .n bytes of UTF-8: a string ("12000.50" for a decimal, "2026-01-31", ISO datetimes) */
+	CRM_VALUE_TIME,     /* .i ms since the epoch, UTC: the date-time it is for a datetime field, the day for a
+			       date field (00:00 UTC, else "format"); for other fields the integer .i */
+	CRM_VALUE_LIST,     /* .items[.nitems], NUL-terminated UTF-8 strings: an array of strings (multi_enum) */
+	CRM_VALUE_JSON      /* .s, .n bytes: any one JSON value as text (a json field's object or array) */
+} crm_value_kind;
+
+/** One value; only the members its kind names are read. */
+typedef struct crm_value {
+	int kind; /* a crm_value_kind */
+	int64_t i;
+	double d;
+	const char *s; /* borrowed for the call */
+	size_t n;
+	const char *const *items; /* borrowed for the call */
+	size_t nitems;
+} crm_value;
+
+/** A field (or "owner") and its value. `name` is NUL-terminated, borrowed for the call. */
+typedef struct crm_field_value {
+	const char *name;
+	crm_value value;
+} crm_field_value;
+
+/**
+ * crm_batch_add for the record whose members are fields[0..n): the same
+ * validation, errors (a name given twice is "duplicate", an unknown one
+ * "unknown_field"), ids and queueing; a kind out of range fails the row
+ * with CRM_EINVAL, as malformed JSON does. Nothing is kept after the call.
+ */
+CRM_EXTERN(int) crm_batch_add_values(crm_batch *batch, const crm_field_value *fields, size_t n, int64_t *out_id);
 /**
  * Commit when every row succeeded; otherwise roll everything back and fail
  * with CRM_ECONSTRAINT (or the first row's code), the detail listing

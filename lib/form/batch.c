@@ -39,6 +39,7 @@ struct crm_batch {
 	pending *pending;
 	size_t npending, nanswered, cappending;
 	crm__buf pending_json;
+	crm__buf values_text; /* crm_batch_add_values: literals written for the row being read */
 	int64_t *ids; /* insert_many: every row's id, by index */
 	size_t capids;
 	int collect;
@@ -222,15 +223,44 @@ static int make_room(crm_batch *b)
 	return 0;
 }
 
-int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id)
+/* The JSON of the given members of b->rec, to name a queued row's
+ * conflict later: it reads back as the same values. */
+static void put_record_json(crm__buf *out, const crm__form *form, const crm__record *rec)
 {
-	crm_db *db;
+	int first = 1;
+
+	crm__buf_putc(out, '{');
+	for (int i = 0; i < form->nfields; i++) {
+		const crm__field *f = &form->fields[i];
+
+		if (rec->given[i] != CRM__GIVEN)
+			continue;
+		if (!first)
+			crm__buf_putc(out, ',');
+		first = 0;
+		crm__json_cstr(out, f->name);
+		crm__buf_putc(out, ':');
+		crm__value_write_json(out, f->value_type, f->scale, &rec->values[i]);
+	}
+	if (rec->owner_given) {
+		crm__buf_puts(out, first ? "\"owner\":" : ",\"owner\":");
+		if (rec->owner.kind == CRM__V_TEXT)
+			crm__json_str(out, rec->owner.s, rec->owner.n);
+		else
+			crm__buf_puts(out, "null");
+	}
+	crm__buf_putc(out, '}');
+}
+
+/* One row, given as JSON text (`json`, n bytes) or as values (`fields`,
+ * n of them): crm_batch_add and crm_batch_add_values. */
+static int add_row(crm_batch *b, const char *json, const crm_field_value *fields, size_t n, int64_t *out_id)
+{
+	crm_db *db = b->db;
 	crm__write w = { .op = CRM__WRITE_INSERT };
-	size_t n, json_at;
+	size_t json_at;
 	int rc;
 
-	if (!(db = batch_db(b)) || !json)
-		return CRM_EMISUSE;
 	db->errcode = CRM_OK;
 	if (!b->open)
 		return crm__error(db, CRM_EMISUSE, "the batch is finished");
@@ -238,7 +268,6 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 		settle(b);
 	if (b->broken)
 		return batch_stop(b, b->first_code);
-	n = len < 0 ? strlen(json) : (size_t)len;
 	if (make_room(b))
 		return batch_stop(b, crm__error_oom(db));
 	crm__errors_reset(&b->errs, db);
@@ -251,7 +280,10 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 		w.done_payload = b;
 	}
 	json_at = b->pending_json.len;
-	rc = crm__record_parse(db, b->form, json, n, &b->rec, &b->errs);
+	if (json)
+		rc = crm__record_parse(db, b->form, json, n, &b->rec, &b->errs);
+	else
+		rc = crm__record_from_values(db, b->form, fields, n, &b->rec, &b->errs, &b->values_text);
 	if (rc == CRM_EINVAL) /* malformed: the syntax error (on the handle) is what the row reports */
 		crm__errors_reset(&b->errs, db);
 	/* After a failure nothing will be committed, but later rows are still
@@ -261,8 +293,11 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 	if (rc == CRM_ECONSTRAINT && b->errs.count)
 		crm__errors_raise(db, &b->errs, b->form->name);
 	if (w.queued) {
-		crm__buf_put(&b->pending_json, json, n);
-		b->pending[b->npending++] = (pending){ .index = b->count, .at = json_at, .len = n };
+		if (json)
+			crm__buf_put(&b->pending_json, json, n);
+		else
+			put_record_json(&b->pending_json, b->form, &b->rec);
+		b->pending[b->npending++] = (pending){ .index = b->count, .at = json_at, .len = b->pending_json.len - json_at };
 		if (b->pending_json.oom)
 			return batch_stop(b, crm__error_oom(db));
 	}
@@ -287,6 +322,20 @@ int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id
 			return batch_stop(b, f ? f : db->errcode);
 	}
 	return rc;
+}
+
+int crm_batch_add(crm_batch *b, const char *json, ptrdiff_t len, int64_t *out_id)
+{
+	if (!batch_db(b) || !json)
+		return CRM_EMISUSE;
+	return add_row(b, json, NULL, len < 0 ? strlen(json) : (size_t)len, out_id);
+}
+
+int crm_batch_add_values(crm_batch *b, const crm_field_value *fields, size_t n, int64_t *out_id)
+{
+	if (!batch_db(b) || (!fields && n))
+		return CRM_EMISUSE;
+	return add_row(b, NULL, fields, n, out_id);
 }
 
 static int by_index(const void *a, const void *b)
@@ -354,6 +403,7 @@ void crm_batch_free(crm_batch *b)
 	crm__errors_free(&b->errs);
 	crm__buf_free(&b->failed_rows);
 	crm__buf_free(&b->pending_json);
+	crm__buf_free(&b->values_text);
 	crm__free(b->failures);
 	crm__free(b->pending);
 	crm__free(b->ids);

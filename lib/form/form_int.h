@@ -119,6 +119,11 @@ int crm__record_lock(crm_db *db, const char *table, int64_t id, const char *lock
  * read-only. */
 int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_t len, crm__record *rec,
 		      crm__errors *errs);
+/* The same for values (crm_batch_add_values), each read as the JSON value
+ * its kind stands for; `text` holds what is written out for them (numbers'
+ * literals, arrays) and must live as long as `rec` is used. */
+int crm__record_from_values(crm_db *db, const crm__form *form, const crm_field_value *fields, size_t n,
+			    crm__record *rec, crm__errors *errs, crm__buf *text);
 
 /* The single write path: every insert, update and delete, from every API,
  * batch, import and (later) workflow action goes through here, so

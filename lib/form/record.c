@@ -1,10 +1,13 @@
 /* Records: parsing input objects and the single write path (insert,
  * update, delete with reference rules), plus the public single-record API. */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "form_int.h"
 #include "store/ddl.h"
 
@@ -81,59 +84,200 @@ void crm__record_free(crm__record *rec)
 	crm__record_init(rec);
 }
 
+/* Take one member `key` = `val` of an input record into `rec`, reporting
+ * problems with it to `errs`. `*next` is the position after the last field
+ * taken: members usually come in field order. */
+static void take_member(const crm__form *form, const char *key, size_t keylen, const crm__jval *val, int depth,
+			crm__record *rec, crm__errors *errs, int *next)
+{
+	crm__field *f = crm__form_field_near(form, key, keylen, *next);
+	crm__verr verr;
+	char name[80];
+
+	if (!f) {
+		snprintf(name, sizeof name, "%.*s", (int)(keylen > 64 ? 64 : keylen), key);
+		if (memchr(key, 0, keylen)) /* the name printed ends at it */
+			crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
+		else if (strcmp(name, "owner") == 0) {
+			if (val->type == CRM__J_STRING && memchr(val->p, 0, val->n))
+				crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
+			else if (val->type == CRM__J_STRING && val->n > 0) {
+				rec->owner.kind = CRM__V_TEXT;
+				rec->owner.s = val->p;
+				rec->owner.n = val->n;
+			} else if (val->type != CRM__J_NULL && !(val->type == CRM__J_STRING && val->n == 0))
+				crm__errors_add(errs, "owner", "type", "owner must be a string or null");
+			rec->owner_given = 1;
+		} else if (crm__is_system_column(name))
+			crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
+		else
+			crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
+		return;
+	}
+	if (rec->given[f->position]) {
+		crm__errors_add(errs, f->name, "duplicate", "%s is given twice", f->name);
+		return;
+	}
+	rec->given[f->position] = CRM__GIVEN;
+	*next = f->position + 1;
+	if (crm__value_from_json(&rec->values[f->position], f, val, &rec->strings, depth, &verr)) {
+		crm__errors_add(errs, f->name, verr.code, "%s", verr.message);
+		rec->given[f->position] = CRM__GIVEN_BAD;
+	}
+}
+
 int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_t len, crm__record *rec,
 		      crm__errors *errs)
 {
 	int depth = (int)db->limits[CRM_LIMIT_JSON_DEPTH];
 	crm__jscan sc;
 	crm__jval key, val;
-	crm__verr verr;
 	int r, next = 0;
 
 	crm__record_clear(rec, form);
 	/* Room for decoded strings and converted values, so no pointer moves. */
 	if (crm__buf_reserve(&rec->strings, 4 * len + 64) || crm__jscan_init(&sc, json, len, depth, &rec->strings))
 		return crm__error_oom(db);
-	while ((r = crm__jscan_member(&sc, &key, &val)) == 1) {
-		crm__field *f = crm__form_field_near(form, key.p, key.n, next);
-		char name[80];
-
-		if (!f) {
-			snprintf(name, sizeof name, "%.*s", (int)(key.n > 64 ? 64 : key.n), key.p);
-			if (memchr(key.p, 0, key.n)) /* the name printed ends at it */
-				crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
-			else if (strcmp(name, "owner") == 0) {
-				if (val.type == CRM__J_STRING && memchr(val.p, 0, val.n))
-					crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
-				else if (val.type == CRM__J_STRING && val.n > 0) {
-					rec->owner.kind = CRM__V_TEXT;
-					rec->owner.s = val.p;
-					rec->owner.n = val.n;
-				} else if (val.type != CRM__J_NULL && !(val.type == CRM__J_STRING && val.n == 0))
-					crm__errors_add(errs, "owner", "type", "owner must be a string or null");
-				rec->owner_given = 1;
-			} else if (crm__is_system_column(name))
-				crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
-			else
-				crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
-			continue;
-		}
-		if (rec->given[f->position]) {
-			crm__errors_add(errs, f->name, "duplicate", "%s is given twice", f->name);
-			continue;
-		}
-		rec->given[f->position] = CRM__GIVEN;
-		next = f->position + 1;
-		if (crm__value_from_json(&rec->values[f->position], f, &val, &rec->strings, depth, &verr)) {
-			crm__errors_add(errs, f->name, verr.code, "%s", verr.message);
-			rec->given[f->position] = CRM__GIVEN_BAD;
-		}
-	}
+	while ((r = crm__jscan_member(&sc, &key, &val)) == 1)
+		take_member(form, key.p, key.n, &val, depth, rec, errs, &next);
 	if (r < 0) {
 		crm__error(db, CRM_EINVAL, "record for %s is not a valid JSON object: %s at byte %zu", form->name,
 			   sc.err ? sc.err : "syntax error", sc.err_pos);
 		db->erroffset = (int)sc.err_pos;
 		return CRM_EINVAL;
+	}
+	return CRM_OK;
+}
+
+/* Bytes of text a value needs written out (a number's literal, a list as a
+ * JSON array, bracketed JSON), beside what it points at. */
+static size_t value_text_size(const crm_value *v)
+{
+	size_t n = 0;
+
+	switch (v->kind) {
+	case CRM_VALUE_INT:
+	case CRM_VALUE_REAL:
+	case CRM_VALUE_TIME: return 40;
+	case CRM_VALUE_LIST:
+		for (size_t k = 0; k < v->nitems && v->items; k++)
+			n += (v->items[k] ? 6 * strlen(v->items[k]) : 0) + 3; /* every byte escaped as \u00XX at worst */
+		return n + 2;
+	case CRM_VALUE_JSON: return v->n + 2;
+	default: return 0;
+	}
+}
+
+/* The JSON value `v` stands for, as crm__jscan would give it, for field
+ * `f` (NULL: not a field). Literals and arrays are written to `text`, whose
+ * room was reserved; strings a JSON value holds are decoded into
+ * rec->strings. 0, or -1 with the db error set (a malformed value). */
+static int value_as_jval(crm_db *db, const crm__field *f, const char *name, const crm_value *v, crm__buf *text,
+			 crm__record *rec, crm__jval *out)
+{
+	char *at = text->p + text->len, iso[32];
+	crm__jscan sc;
+	int r;
+
+	switch (v->kind) {
+	case CRM_VALUE_NULL: *out = (crm__jval){ CRM__J_NULL, at, 0 }; return 0;
+	case CRM_VALUE_BOOL: *out = (crm__jval){ v->i ? CRM__J_TRUE : CRM__J_FALSE, at, 0 }; return 0;
+	case CRM_VALUE_TEXT:
+		if (!v->s && v->n)
+			goto misuse;
+		*out = (crm__jval){ CRM__J_STRING, v->s ? v->s : "", v->n };
+		return 0;
+	case CRM_VALUE_INT:
+		out->type = CRM__J_NUMBER;
+		crm__buf_i64(text, v->i);
+		break;
+	case CRM_VALUE_REAL:
+		out->type = CRM__J_NUMBER;
+		if (isfinite(v->d))
+			crm__json_double(text, v->d);
+		else
+			crm__buf_puts(text, "1e999"); /* what JSON would say: out of range */
+		break;
+	case CRM_VALUE_TIME:
+		if (!f || (f->type != CRM_TYPE_DATE && f->type != CRM_TYPE_DATETIME)) {
+			out->type = CRM__J_NUMBER;
+			crm__buf_i64(text, v->i);
+			break;
+		}
+		out->type = CRM__J_STRING;
+		if (v->i < CRM__DATETIME_MIN_MS || v->i > CRM__DATETIME_MAX_MS)
+			crm__buf_puts(text, "out of range"); /* fails the type's own parse */
+		else if (f->type == CRM_TYPE_DATE && v->i % 86400000 == 0)
+			crm__buf_put(text, iso, crm__date_format(v->i / 86400000, iso));
+		else /* a date field refuses a time of day as it refuses the text */
+			crm__buf_put(text, iso, crm__datetime_format(v->i, iso));
+		break;
+	case CRM_VALUE_LIST:
+		out->type = CRM__J_ARRAY;
+		crm__buf_putc(text, '[');
+		for (size_t k = 0; k < v->nitems; k++) {
+			if (!v->items || !v->items[k])
+				goto misuse;
+			if (k)
+				crm__buf_putc(text, ',');
+			crm__json_str(text, v->items[k], strlen(v->items[k]));
+		}
+		crm__buf_putc(text, ']');
+		break;
+	case CRM_VALUE_JSON:
+		if (!v->s)
+			goto misuse;
+		/* One JSON value is the one element of "[value]". */
+		crm__buf_putc(text, '[');
+		crm__buf_put(text, v->s, v->n);
+		crm__buf_putc(text, ']');
+		if (crm__jscan_init(&sc, at, v->n + 2, (int)db->limits[CRM_LIMIT_JSON_DEPTH], &rec->strings))
+			return crm__error_oom(db);
+		if ((r = crm__jscan_element(&sc, out)) == 1 && (r = crm__jscan_element(&sc, &(crm__jval){ 0 })) == 0)
+			return 0;
+		crm__error(db, CRM_EINVAL, "the value of %s is not one JSON value: %s at byte %zu", name,
+			   r == 1 ? "more than one value" : sc.err ? sc.err : "syntax error", sc.err_pos ? sc.err_pos - 1 : 0);
+		return -1;
+	default: goto misuse;
+	}
+	out->p = at;
+	out->n = (size_t)(text->p + text->len - at);
+	return 0;
+misuse:
+	crm__error(db, CRM_EINVAL, "the value of %s is not a valid crm_value (kind %d)", name, v->kind);
+	return -1;
+}
+
+int crm__record_from_values(crm_db *db, const crm__form *form, const crm_field_value *fields, size_t n,
+			    crm__record *rec, crm__errors *errs, crm__buf *text)
+{
+	int depth = (int)db->limits[CRM_LIMIT_JSON_DEPTH], next = 0;
+	size_t total = 64, size;
+
+	crm__record_clear(rec, form);
+	crm__buf_reset(text);
+	for (size_t k = 0; k < n; k++) {
+		if (!fields[k].name) {
+			crm__error(db, CRM_EINVAL, "value %zu of a record for %s has no field name", k, form->name);
+			return CRM_EINVAL;
+		}
+		size = value_text_size(&fields[k].value) + (fields[k].value.kind == CRM_VALUE_TEXT ? fields[k].value.n : 0);
+		if (size > (SIZE_MAX / 8 - total) / 8)
+			return crm__error_oom(db);
+		total += size + 8;
+	}
+	/* Room for everything written and decoded, as crm__record_parse, so no
+	 * pointer into either buffer moves while the record is read. */
+	if (crm__buf_reserve(text, total) || crm__buf_reserve(&rec->strings, 8 * total))
+		return crm__error_oom(db);
+	for (size_t k = 0; k < n; k++) {
+		const char *name = fields[k].name;
+		size_t len = strlen(name);
+		crm__jval val;
+
+		if (value_as_jval(db, crm__form_field_near(form, name, len, next), name, &fields[k].value, text, rec, &val))
+			return CRM_EINVAL;
+		take_member(form, name, len, &val, depth, rec, errs, &next);
 	}
 	return CRM_OK;
 }
