@@ -8,7 +8,10 @@ const assert = require('node:assert/strict');
 const crm = require('../..');
 
 const ROWS = Number(process.env.LIBCRM_EVENTLOOP_ROWS || 200000);
-const BOUND_MS = 250; // generous: 2 cores shared with other builds
+// A blocked loop would wait the whole operation (seconds); one that turns
+// waits a batch (milliseconds) plus whatever a loaded machine adds: the
+// longest gap must stay under a second and under a fifth of the operation.
+const BOUND_MS = 1000;
 
 function* leads(n) {
   const regions = ['north', 'south', 'east', 'west'];
@@ -18,7 +21,8 @@ function* leads(n) {
 }
 
 async function watch(work) {
-  let last = Date.now();
+  const start = Date.now();
+  let last = start;
   let worst = 0;
   let ticks = 0;
   const timer = setInterval(() => {
@@ -29,7 +33,7 @@ async function watch(work) {
   }, 10);
   try {
     const result = await work();
-    return { result, worst, ticks };
+    return { result, worst, ticks, total: Date.now() - start };
   } finally {
     clearInterval(timer);
   }
@@ -44,19 +48,19 @@ test(`the event loop keeps turning during insertManyAsync and an async query of 
     { name: 'budget', type: 'decimal', scale: 2, min: 0 }], indexes: [['region']] });
 
   const ins = await watch(() => db.insertManyAsync('lead', leads(ROWS)));
-  t.diagnostic(`insertManyAsync: longest timer gap ${ins.worst} ms over ${ins.ticks} ticks`);
+  t.diagnostic(`insertManyAsync: longest timer gap ${ins.worst} ms over ${ins.ticks} ticks in ${ins.total} ms`);
   assert.equal(ins.result, ROWS);
   assert.ok(ins.ticks > 0, 'the timer fired');
-  assert.ok(ins.worst < BOUND_MS, `insertManyAsync: the timer waited ${ins.worst} ms at most (bound ${BOUND_MS})`);
+  assert.ok(ins.worst < Math.min(BOUND_MS, ins.total / 5), `insertManyAsync: a gap of ${ins.worst} ms in ${ins.total} ms`);
 
   const q = await watch(async () => {
     let n = 0;
     for await (const row of db.query('lead', { fields: ['name', 'budget'] })) if (row.budget) n++;
     return n;
   });
-  t.diagnostic(`async query: longest timer gap ${q.worst} ms over ${q.ticks} ticks`);
+  t.diagnostic(`async query: longest timer gap ${q.worst} ms over ${q.ticks} ticks in ${q.total} ms`);
   assert.equal(q.result, ROWS);
   assert.ok(q.ticks > 0, 'the timer fired');
-  assert.ok(q.worst < BOUND_MS, `async query: the timer waited ${q.worst} ms at most (bound ${BOUND_MS})`);
+  assert.ok(q.worst < Math.min(BOUND_MS, q.total / 5), `async query: a gap of ${q.worst} ms in ${q.total} ms`);
   db.close();
 });
