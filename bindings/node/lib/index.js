@@ -6,6 +6,7 @@
 const native = require('./native');
 const errors = require('./errors');
 const { Cursor } = require('./cursor');
+const { pack } = require('./pack');
 
 const C = native.calls;
 const LIMITS = {
@@ -18,25 +19,6 @@ const TYPES = {
 };
 const OPEN_OPTIONS = ['schema', 'readonly', 'existing', 'init', 'busyTimeout', 'decimals', 'dates'];
 const CHUNK = 1000;
-
-// A row whose values are all strings, finite numbers, booleans or null is
-// turned into JSON by JSON.stringify (V8's own, far faster than reading it
-// property by property through Node-API); any other row (Date, BigInt,
-// nested values, NaN) goes to the addon's encoder, which refuses what JSON
-// cannot carry instead of writing null.
-function rowText(row) {
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-    throw new TypeError('insertMany: every row must be an object');
-  }
-  for (const k in row) {
-    const v = row[k];
-    const t = typeof v;
-    if (t === 'string' || t === 'boolean' || v === null) continue;
-    if (t === 'number' && Number.isFinite(v)) continue;
-    return row;
-  }
-  return JSON.stringify(row);
-}
 
 function checkOptions(opts, allowed, what) {
   if (opts === undefined || opts === null) return {};
@@ -168,18 +150,16 @@ class Database {
     const ids = o.ids ? [] : null;
     try {
       let chunk = [];
-      for (const row of rows) {
-        chunk.push(rowText(row));
-        if (chunk.length === CHUNK) {
-          const got = native.batchAdd(batch, chunk, !!ids);
-          if (ids) for (const id of got) ids.push(id);
-          chunk = [];
-        }
-      }
-      if (chunk.length) {
-        const got = native.batchAdd(batch, chunk, !!ids);
+      const flush = () => {
+        const got = native.batchAdd(batch, ...pack(chunk), !!ids);
         if (ids) for (const id of got) ids.push(id);
+        chunk = [];
+      };
+      for (const row of rows) {
+        chunk.push(row);
+        if (chunk.length === CHUNK) flush();
       }
+      if (chunk.length) flush();
       const count = native.batchCommit(batch);
       return ids || count;
     } finally {
@@ -200,18 +180,18 @@ class Database {
     try {
       let chunk = [];
       const flush = async () => {
-        const got = await native.batchAddAsync(batch, chunk, !!ids);
+        const got = await native.batchAddAsync(batch, ...pack(chunk), !!ids);
         if (ids) for (const id of got) ids.push(id);
         chunk = [];
       };
       if (rows[Symbol.asyncIterator]) {
         for await (const row of rows) {
-          chunk.push(rowText(row));
+          chunk.push(row);
           if (chunk.length === size) await flush();
         }
       } else {
         for (const row of rows) {
-          chunk.push(rowText(row));
+          chunk.push(row);
           if (chunk.length === size) await flush();
         }
       }

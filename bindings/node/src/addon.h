@@ -145,6 +145,19 @@ napi_value nwork_start(napi_env env, nwork *w, napi_value keep, const char *name
 		       napi_async_complete_callback complete, void *data);
 void nwork_finish(napi_env env, nwork *w, napi_value r);
 
+/* A chunk of insertMany rows as typed values (pack.c): row r is
+ * fields[sum of counts before r ..][counts[r]]; every pointer into `bytes`. */
+typedef struct npack {
+	crm_field_value *fields;
+	uint32_t *counts;
+	size_t nrows;
+	const char **items;
+	char *bytes;
+} npack;
+/* Read lib/pack.js's (names, counts, idx, kinds, nums, lens, text) at argv[0..6]; 0 after throwing. */
+int npack_read(napi_env env, napi_value *argv, npack *p);
+void npack_free(npack *p);
+
 /* Areas: each adds its functions to the module's exports. */
 napi_status database_init(napi_env env, napi_value exports);
 napi_status calls_init(napi_env env, napi_value exports);

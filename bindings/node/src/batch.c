@@ -1,7 +1,7 @@
 /*
- * insertMany's batches: rows arrive from JS in chunks; each chunk is
- * encoded to JSON here, then added with crm_batch_add, on the main thread
- * (batchAdd) or on a worker (batchAddAsync). An async batch holds the
+ * insertMany's batches: rows arrive from JS in chunks, packed as typed
+ * values (pack.c), and are added with crm_batch_add_values on the main
+ * thread (batchAdd) or on a worker (batchAddAsync). An async batch holds the
  * handle busy from batchBegin to commit or free, so nothing else runs
  * inside its transaction.
  */
@@ -105,13 +105,10 @@ static int arg_batch(napi_env env, napi_value v, nbatch **out)
 	return ndb_usable(env, (*out)->d, (*out)->owns_busy);
 }
 
-/* A chunk of rows as JSON texts in one buffer. A row comes as an object
- * (encoded here) or as JSON text lib/index.js already made. */
+/* A chunk of rows as typed values (pack.c). */
 typedef struct nchunk {
 	nbatch *b;
-	nbuf json;
-	size_t *ends; /* row k is json.p[ends[k-1] .. ends[k]) */
-	uint32_t n;
+	npack pack;
 	int64_t *ids; /* when ids are wanted */
 	nerr err;
 	nwork w;
@@ -119,53 +116,33 @@ typedef struct nchunk {
 
 static void chunk_free(nchunk *c)
 {
-	nbuf_free(&c->json);
-	free(c->ends);
+	npack_free(&c->pack);
 	free(c->ids);
 	nerr_clear(&c->err);
 	free(c);
 }
 
-static nchunk *chunk_encode(napi_env env, nbatch *b, napi_value rows, bool want_ids)
+/* argv: batch, the seven arrays of lib/pack.js, wantIds */
+static nchunk *chunk_read(napi_env env, nbatch *b, napi_value *argv)
 {
-	uint32_t n = 0;
+	bool want_ids = false;
 	nchunk *c = calloc(1, sizeof *c);
-	if (!c || napi_get_array_length(env, rows, &n) != napi_ok || !(c->ends = calloc((size_t)n + 1, sizeof *c->ends)) ||
-	    (want_ids && !(c->ids = calloc((size_t)n + 1, sizeof *c->ids)))) {
-		if (c)
-			chunk_free(c);
-		throw_pending(env);
+	if (!c) {
+		throw_code(env, CRM_ENOMEM, "out of memory");
 		return NULL;
 	}
 	c->b = b;
-	c->n = n;
-	for (uint32_t k = 0; k < n; k++) {
-		napi_value row;
-		napi_valuetype t;
-		if (napi_get_element(env, rows, k, &row) != napi_ok)
-			goto fail;
-		napi_typeof(env, row, &t);
-		if (t == napi_string) { /* JSON text lib/index.js made of a flat row with JSON.stringify */
-			size_t len = 0;
-			napi_get_value_string_utf8(env, row, NULL, 0, &len);
-			char *at = nbuf_add(&c->json, len);
-			if (!at) {
-				throw_code(env, CRM_ENOMEM, "out of memory");
-				goto fail;
-			}
-			napi_get_value_string_utf8(env, row, at, len + 1, &len);
-		} else if (t != napi_object) {
-			napi_throw_type_error(env, NULL, "insertMany: every row must be an object");
-			goto fail;
-		} else if (!json_encode(env, row, &c->json)) {
-			goto fail;
-		}
-		c->ends[k] = c->json.len;
+	napi_get_value_bool(env, argv[8], &want_ids);
+	if (!npack_read(env, argv + 1, &c->pack)) {
+		chunk_free(c);
+		return NULL;
+	}
+	if (want_ids && !(c->ids = calloc(c->pack.nrows + 1, sizeof *c->ids))) {
+		chunk_free(c);
+		throw_code(env, CRM_ENOMEM, "out of memory");
+		return NULL;
 	}
 	return c;
-fail:
-	chunk_free(c);
-	return NULL;
 }
 
 /* Add the chunk's rows. A failing row is remembered by the batch (its
@@ -173,11 +150,10 @@ fail:
 static void chunk_add(nchunk *c)
 {
 	crm_db *db = c->b->d->db;
-	size_t start = 0;
-	for (uint32_t k = 0; k < c->n; k++) {
-		int rc = crm_batch_add(c->b->batch, c->json.p + start, (ptrdiff_t)(c->ends[k] - start),
-				       c->ids ? &c->ids[k] : NULL);
-		start = c->ends[k];
+	const crm_field_value *f = c->pack.fields;
+	for (size_t k = 0; k < c->pack.nrows; k++) {
+		int rc = crm_batch_add_values(c->b->batch, f, c->pack.counts[k], c->ids ? &c->ids[k] : NULL);
+		f += c->pack.counts[k];
 		if (rc == CRM_EMISUSE || rc == CRM_ENOMEM || rc == CRM_EIO || rc == CRM_EBUSY) {
 			nerr_capture(&c->err, db, rc);
 			return;
@@ -190,25 +166,29 @@ static napi_value chunk_result(napi_env env, nchunk *c)
 	napi_value arr;
 	if (!c->ids)
 		return undefined(env);
-	if (napi_create_array_with_length(env, c->n, &arr) != napi_ok)
+	if (napi_create_array_with_length(env, c->pack.nrows, &arr) != napi_ok)
 		return NULL;
-	for (uint32_t k = 0; k < c->n; k++)
+	for (uint32_t k = 0; k < c->pack.nrows; k++)
 		napi_set_element(env, arr, k, make_int64(env, c->ids[k]));
 	return arr;
 }
 
-/* batchAdd(batch, rows, wantIds) -> ids or undefined */
+#define CHUNK_ARGS 9
+
+/* batchAdd(batch, ...packed chunk, wantIds) -> ids or undefined */
 static napi_value batch_add(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
-	napi_value argv[3], r = NULL;
+	size_t argc = CHUNK_ARGS;
+	napi_value argv[CHUNK_ARGS], r = NULL;
 	nbatch *b;
-	bool want_ids = false;
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < CHUNK_ARGS) {
+		napi_throw_type_error(env, NULL, "batchAdd(batch, ...packed chunk, wantIds)");
+		return NULL;
+	}
 	if (!arg_batch(env, argv[0], &b))
 		return NULL;
-	napi_get_value_bool(env, argv[2], &want_ids);
-	nchunk *c = chunk_encode(env, b, argv[1], want_ids);
+	nchunk *c = chunk_read(env, b, argv);
 	if (!c)
 		return NULL;
 	chunk_add(c);
@@ -239,22 +219,24 @@ static void add_complete(napi_env env, napi_status status, void *data)
 	chunk_free(c);
 }
 
-/* batchAddAsync(batch, rows, wantIds) -> Promise of ids or undefined */
+/* batchAddAsync(batch, ...packed chunk, wantIds) -> Promise of ids or undefined */
 static napi_value batch_add_async(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
-	napi_value argv[3], promise;
+	size_t argc = CHUNK_ARGS;
+	napi_value argv[CHUNK_ARGS], promise;
 	nbatch *b;
-	bool want_ids = false;
 	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < CHUNK_ARGS) {
+		napi_throw_type_error(env, NULL, "batchAddAsync(batch, ...packed chunk, wantIds)");
+		return NULL;
+	}
 	if (!arg_batch(env, argv[0], &b))
 		return NULL;
 	if (!b->owns_busy) {
 		throw_code(env, CRM_EMISUSE, "batchAddAsync needs a batch begun as async");
 		return NULL;
 	}
-	napi_get_value_bool(env, argv[2], &want_ids);
-	nchunk *c = chunk_encode(env, b, argv[1], want_ids);
+	nchunk *c = chunk_read(env, b, argv);
 	if (!c)
 		return NULL;
 	if (!(promise = nwork_start(env, &c->w, argv[0], "libcrm.insertMany", add_execute, add_complete, c)))

@@ -44,7 +44,8 @@ test('insertManyAsync rejects with every failing row and inserts nothing', async
     return true;
   });
   assert.equal(db.count('lead'), 0);
-  await assert.rejects(db.insertManyAsync('lead', [{ name: 'a' }, { name: 'b', score: Infinity }]), TypeError);
+  await assert.rejects(db.insertManyAsync('lead', [{ name: 'a' }, { name: 'b', score: Infinity }]), crm.ValidationError);
+  await assert.rejects(db.insertManyAsync('lead', [{ name: 'a' }, 5]), TypeError);
   assert.equal(db.count('lead'), 0);
   await assert.rejects(db.insertManyAsync('nope', [{}]), crm.NotFoundError);
   db.insert('lead', { name: 'still works' });
