@@ -39,11 +39,10 @@ static int now(crm_db *db, ncall *a)
 	return CRM_OK;
 }
 
+/* lib/index.js maps the names; an id libcrm does not know answers -1 */
 static int limit(crm_db *db, ncall *a)
 {
-	if (a->i[0] < 0 || a->i[0] >= CRM_LIMIT_COUNT_)
-		return CRM_EINVAL;
-	a->out_i = crm_limit(db, (crm_limit_id)a->i[0], a->i[1]);
+	a->out_i = a->i[0] < 0 || a->i[0] >= CRM_LIMIT_COUNT_ ? -1 : crm_limit(db, (crm_limit_id)a->i[0], a->i[1]);
 	return CRM_OK;
 }
 
