@@ -122,8 +122,9 @@ class Database {
     if (!Number.isSafeInteger(id) && typeof id !== 'bigint') throw new TypeError('get(): id must be an integer');
     const rows = this.query(form, { filter: { field: 'id', op: 'eq', value: id }, limit: 1 }).all();
     if (rows.length) return rows[0];
-    this._call('recordGetJson', form, id); // throws libcrm's own NotFoundError (or PermissionError)
-    return this.get(form, id);
+    // libcrm's own NotFoundError (or PermissionError); a record that appeared
+    // in between comes back as libcrm's JSON record
+    return this._call('recordGetJson', form, id);
   }
 
   /** Change the fields present in `changes`; expectedVersion guards against lost updates. */
