@@ -10,6 +10,12 @@
 const NULL_ = 0, INT = 1, REAL = 2, BOOL = 3, TEXT = 4, TIME = 5, LIST = 6, JSON_ = 7, BIGINT = 8;
 const MIN64 = -(2n ** 63n), MAX64 = 2n ** 63n - 1n;
 
+function sameKeys(a, b) {
+  if (a === null || a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /** [names, counts, idx, kinds, nums, lens, text] for rows (an array of objects). */
 function pack(rows) {
   const names = [];
@@ -20,26 +26,44 @@ function pack(rows) {
     lens.push(s.length);
     pieces.push(s);
   };
+  let keys = null, keyIdx = null; // the previous row's keys: rows of a chunk mostly share them
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       throw new TypeError('insertMany: every row must be an object');
     }
+    const rowKeys = Object.keys(row);
+    if (!sameKeys(keys, rowKeys)) {
+      keys = rowKeys;
+      keyIdx = rowKeys.map((key) => {
+        let ni = nameIdx.get(key);
+        if (ni === undefined) {
+          ni = names.length;
+          names.push(key);
+          nameIdx.set(key, ni);
+        }
+        return ni;
+      });
+    }
     let n = 0;
-    for (const key of Object.keys(row)) {
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
       let v = row[key];
-      if (v !== null && typeof v === 'object' && !(v instanceof Date) && typeof v.toJSON === 'function') {
+      let t = typeof v;
+      if (t === 'string') { // the common case first
+        idx.push(keyIdx[k]);
+        kinds.push(TEXT);
+        nums.push(0);
+        piece(v);
+        n++;
+        continue;
+      }
+      if (t === 'object' && v !== null && !(v instanceof Date) && typeof v.toJSON === 'function') {
         v = v.toJSON(key); // decimal libraries and the like, as JSON.stringify does
+        t = typeof v;
       }
-      const t = typeof v;
       if (t === 'undefined' || t === 'function' || t === 'symbol') continue; // left out, as JSON.stringify does
-      let ni = nameIdx.get(key);
-      if (ni === undefined) {
-        ni = names.length;
-        names.push(key);
-        nameIdx.set(key, ni);
-      }
-      idx.push(ni);
+      idx.push(keyIdx[k]);
       n++;
       if (t === 'string') {
         kinds.push(TEXT);
