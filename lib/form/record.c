@@ -85,12 +85,12 @@ void crm__record_free(crm__record *rec)
 }
 
 /* Take one member `key` = `val` of an input record into `rec`, reporting
- * problems with it to `errs`. `*next` is the position after the last field
- * taken: members usually come in field order. */
-static void take_member(const crm__form *form, const char *key, size_t keylen, const crm__jval *val, int depth,
-			crm__record *rec, crm__errors *errs, int *next)
+ * problems with it to `errs`. `f` is the field named `key` (NULL: none);
+ * `*next` is the position after the last field taken, the guess for the
+ * next lookup: members usually come in field order. */
+static void take_member(const crm__form *form, crm__field *f, const char *key, size_t keylen, const crm__jval *val,
+			int depth, crm__record *rec, crm__errors *errs, int *next)
 {
-	crm__field *f = crm__form_field_near(form, key, keylen, *next);
 	crm__verr verr;
 	char name[80];
 
@@ -139,7 +139,8 @@ int crm__record_parse(crm_db *db, const crm__form *form, const char *json, size_
 	if (crm__buf_reserve(&rec->strings, 4 * len + 64) || crm__jscan_init(&sc, json, len, depth, &rec->strings))
 		return crm__error_oom(db);
 	while ((r = crm__jscan_member(&sc, &key, &val)) == 1)
-		take_member(form, key.p, key.n, &val, depth, rec, errs, &next);
+		take_member(form, crm__form_field_near(form, key.p, key.n, next), key.p, key.n, &val, depth, rec, errs,
+			    &next);
 	if (r < 0) {
 		crm__error(db, CRM_EINVAL, "record for %s is not a valid JSON object: %s at byte %zu", form->name,
 			   sc.err ? sc.err : "syntax error", sc.err_pos);
@@ -273,11 +274,12 @@ int crm__record_from_values(crm_db *db, const crm__form *form, const crm_field_v
 	for (size_t k = 0; k < n; k++) {
 		const char *name = fields[k].name;
 		size_t len = strlen(name);
+		crm__field *f = crm__form_field_near(form, name, len, next);
 		crm__jval val;
 
-		if (value_as_jval(db, crm__form_field_near(form, name, len, next), name, &fields[k].value, text, rec, &val))
+		if (value_as_jval(db, f, name, &fields[k].value, text, rec, &val))
 			return CRM_EINVAL;
-		take_member(form, name, len, &val, depth, rec, errs, &next);
+		take_member(form, f, name, len, &val, depth, rec, errs, &next);
 	}
 	return CRM_OK;
 }
