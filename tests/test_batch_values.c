@@ -305,8 +305,53 @@ TEST(test_batch_values__a_conflict_found_late_names_its_row)
 	crm_close(db);
 }
 
+TEST(test_batch_values__single_writes_take_values_as_their_json)
+{
+	crm_db *db = thing_db();
+	const crm_field_value first[] = { { "name", v_text("Ann") }, { "code", v_text("C1") }, { "qty", v_int(3) },
+					  { "due", v_time(INT64_C(1769817600000)) } };
+	const crm_field_value change[] = { { "qty", v_int(4) }, { "name", { .kind = CRM_VALUE_NULL } } };
+	const crm_field_value again[] = { { "code", v_text("C1") }, { "amount", v_text("9.90") } };
+	const crm_field_value fresh[] = { { "code", v_text("C2") }, { "active", v_bool(1) } };
+	const crm_field_value wrong[] = { { "qty", v_text("many") }, { "nope", v_int(1) } };
+	const crm_field_value broken[] = { { "qty", { .kind = 42 } } };
+	int64_t id = 0, other = 0, same = 0;
+	int inserted = -1;
+	cJSON *d;
+
+	CHECK_OK(db, crm_record_insert_values(db, "thing", first, 4, &id));
+	CHECK_HAS(test_get(db, "thing", id), "\"due\":\"2026-01-31\"");
+	CHECK_OK(db, crm_record_update_values(db, "thing", id, change, 2, 1));
+	CHECK_HAS(test_get(db, "thing", id), "\"qty\":4");
+	CHECK_HAS(test_get(db, "thing", id), "\"name\":null");
+	CHECK_RC(db, crm_record_update_values(db, "thing", id, change, 2, 1), CRM_ECONFLICT); /* version is 2 now */
+	CHECK_OK(db, crm_record_upsert_values(db, "thing", "code", again, 2, &same, &inserted));
+	CHECK_INT(inserted, 0);
+	CHECK(same == id);
+	CHECK_HAS(test_get(db, "thing", id), "\"amount\":9.90");
+	CHECK_OK(db, crm_record_upsert_values(db, "thing", "code", fresh, 2, &other, &inserted));
+	CHECK_INT(inserted, 1);
+	CHECK(other != id);
+	/* Refusals: every failing field at once, and nothing changes. */
+	CHECK_RC(db, crm_record_insert_values(db, "thing", wrong, 2, NULL), CRM_ECONSTRAINT);
+	d = cJSON_Parse(crm_errdetail(db));
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "errors")), 2);
+	cJSON_Delete(d);
+	CHECK_RC(db, crm_record_update_values(db, "thing", id, wrong, 2, 0), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_record_update_values(db, "thing", id, broken, 1, 0), CRM_EINVAL);
+	CHECK_RC(db, crm_record_upsert_values(db, "thing", "code", broken, 1, NULL, NULL), CRM_EINVAL);
+	CHECK_RC(db, crm_record_insert_values(db, "thing", NULL, 1, NULL), CRM_EMISUSE);
+	CHECK_RC(db, crm_record_insert_values(db, "nope", first, 4, NULL), CRM_ENOTFOUND);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM thing"), 2);
+	CHECK_HAS(test_get(db, "thing", id), "\"qty\":4");
+	CHECK_OK(db, crm_record_insert_values(db, "thing", NULL, 0, &other)); /* an empty record */
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM thing"), 3);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_batch_values__every_kind_stores_what_its_json_stores),
 	  T(test_batch_values__a_refused_value_gets_the_error_of_its_json),
 	  T(test_batch_values__a_time_is_an_integer_for_other_fields),
 	  T(test_batch_values__a_malformed_value_fails_its_row_like_malformed_json),
-	  T(test_batch_values__a_conflict_found_late_names_its_row))
+	  T(test_batch_values__a_conflict_found_late_names_its_row),
+	  T(test_batch_values__single_writes_take_values_as_their_json))

@@ -62,58 +62,15 @@ CRM_EXTERN(int) crm_form_list(crm_db *db, char **out);
  */
 CRM_EXTERN(int) crm_form_check(crm_db *db, const char *form, char **out);
 
-/* ---- single records ---- */
-
-/** Insert the record `json` (an object); the new id goes to *out_id (may be NULL). */
-CRM_EXTERN(int) crm_record_insert(crm_db *db, const char *form, const char *json, int64_t *out_id);
-/** The record `id` as a JSON object in *out (crm_free); CRM_ENOTFOUND if absent. */
-CRM_EXTERN(int) crm_record_get(crm_db *db, const char *form, int64_t id, char **out);
-/**
- * Change the fields present in `json` (a partial object; null clears a
- * field). When expected_version > 0 the update fails with CRM_ECONFLICT
- * unless the record's version equals it. The version then increments.
- */
-CRM_EXTERN(int) crm_record_update(crm_db *db, const char *form, int64_t id, const char *json,
-				  int64_t expected_version);
-/** Delete record `id` (same expected_version rule as update). */
-CRM_EXTERN(int) crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected_version);
-/**
- * Insert `json`, or update the record whose unique `key` matches it.
- * `key` names the fields of a unique constraint of the form, comma-separated
- * ("phone" or "channel,external_id"); `json` must carry a value for each.
- * *out_id gets the id, *out_inserted 1 for a new record and 0 for an
- * update (either may be NULL).
- */
-CRM_EXTERN(int) crm_record_upsert(crm_db *db, const char *form, const char *key, const char *json,
-				  int64_t *out_id, int *out_inserted);
-
-/* ---- batches: many inserts, one transaction, all or nothing ---- */
-
-typedef struct crm_batch crm_batch;
-/**
- * Start a batch of inserts into `form`. Release with crm_batch_free. The
- * batch holds the handle's write transaction until it commits or is freed;
- * crm_close rolls it back, after which its calls fail with CRM_EMISUSE.
- */
-CRM_EXTERN(int) crm_batch_begin(crm_batch **out, crm_db *db, const char *form);
-/**
- * Validate and insert one record (`len` bytes of JSON; len may be -1 for a
- * NUL-terminated string). On success *out_id (may be NULL) gets its id,
- * valid once the batch commits. A failing row returns its error and is
- * remembered with its index; later rows are still checked, so one commit
- * reports every failing row. On PostgreSQL a row added without out_id is
- * sent without waiting for it (pipeline mode): when its only failure is a
- * unique key's conflict, the add returns CRM_OK and the commit lists the
- * row (docs/storage.md "Speed").
- */
-CRM_EXTERN(int) crm_batch_add(crm_batch *batch, const char *json, ptrdiff_t len, int64_t *out_id);
+/* ---- values: records without JSON text ---- */
 
 /**
- * A value handed over without JSON text (crm_batch_add_values): each kind
- * stands for the JSON value named beside it and is read exactly as
- * crm_batch_add reads that value, by the same code, so a field accepts or
- * refuses it with the same error. A binding converts its language's values
- * to these directly instead of writing and scanning JSON per row.
+ * A value handed over without JSON text (crm_record_insert_values,
+ * crm_batch_add_values, ...): each kind stands for the JSON value named
+ * beside it and is read exactly as a record's JSON reads that value, by the
+ * same code, so a field accepts or refuses it with the same error. A binding
+ * converts its language's values to these directly instead of writing and
+ * scanning JSON per row.
  */
 typedef enum crm_value_kind {
 	CRM_VALUE_NULL = 0, /* null */
@@ -143,6 +100,67 @@ typedef struct crm_field_value {
 	const char *name;
 	crm_value value;
 } crm_field_value;
+
+/* ---- single records ---- */
+
+/** Insert the record `json` (an object); the new id goes to *out_id (may be NULL). */
+CRM_EXTERN(int) crm_record_insert(crm_db *db, const char *form, const char *json, int64_t *out_id);
+/** The record `id` as a JSON object in *out (crm_free); CRM_ENOTFOUND if absent. */
+CRM_EXTERN(int) crm_record_get(crm_db *db, const char *form, int64_t id, char **out);
+/**
+ * Change the fields present in `json` (a partial object; null clears a
+ * field). When expected_version > 0 the update fails with CRM_ECONFLICT
+ * unless the record's version equals it. The version then increments.
+ */
+CRM_EXTERN(int) crm_record_update(crm_db *db, const char *form, int64_t id, const char *json,
+				  int64_t expected_version);
+/** Delete record `id` (same expected_version rule as update). */
+CRM_EXTERN(int) crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected_version);
+/**
+ * Insert `json`, or update the record whose unique `key` matches it.
+ * `key` names the fields of a unique constraint of the form, comma-separated
+ * ("phone" or "channel,external_id"); `json` must carry a value for each.
+ * *out_id gets the id, *out_inserted 1 for a new record and 0 for an
+ * update (either may be NULL).
+ */
+CRM_EXTERN(int) crm_record_upsert(crm_db *db, const char *form, const char *key, const char *json,
+				  int64_t *out_id, int *out_inserted);
+
+/*
+ * The same three writes with the record given as values (crm_field_value,
+ * above) instead of JSON text: each value is read as the JSON value its kind
+ * stands for, so a record is checked, stored and refused exactly as its JSON
+ * would be; a malformed value (see crm_batch_add_values) is CRM_EINVAL, as
+ * malformed JSON is. `fields` may be NULL when n is 0.
+ */
+CRM_EXTERN(int) crm_record_insert_values(crm_db *db, const char *form, const crm_field_value *fields, size_t n,
+					 int64_t *out_id);
+CRM_EXTERN(int) crm_record_update_values(crm_db *db, const char *form, int64_t id,
+					 const crm_field_value *fields, size_t n, int64_t expected_version);
+CRM_EXTERN(int) crm_record_upsert_values(crm_db *db, const char *form, const char *key,
+					 const crm_field_value *fields, size_t n, int64_t *out_id,
+					 int *out_inserted);
+
+/* ---- batches: many inserts, one transaction, all or nothing ---- */
+
+typedef struct crm_batch crm_batch;
+/**
+ * Start a batch of inserts into `form`. Release with crm_batch_free. The
+ * batch holds the handle's write transaction until it commits or is freed;
+ * crm_close rolls it back, after which its calls fail with CRM_EMISUSE.
+ */
+CRM_EXTERN(int) crm_batch_begin(crm_batch **out, crm_db *db, const char *form);
+/**
+ * Validate and insert one record (`len` bytes of JSON; len may be -1 for a
+ * NUL-terminated string). On success *out_id (may be NULL) gets its id,
+ * valid once the batch commits. A failing row returns its error and is
+ * remembered with its index; later rows are still checked, so one commit
+ * reports every failing row. On PostgreSQL a row added without out_id is
+ * sent without waiting for it (pipeline mode): when its only failure is a
+ * unique key's conflict, the add returns CRM_OK and the commit lists the
+ * row (docs/storage.md "Speed").
+ */
+CRM_EXTERN(int) crm_batch_add(crm_batch *batch, const char *json, ptrdiff_t len, int64_t *out_id);
 
 /**
  * crm_batch_add for the record whose members are fields[0..n): the same

@@ -836,23 +836,35 @@ int crm__record_write(crm_db *db, crm__write *w)
 /* ---- public API ---- */
 
 /* Look up the form and parse `json` into `rec`; input problems are raised. */
-static int prepare_input(crm_db *db, const char *form_name, const char *json, crm__form **form, crm__record *rec,
+/* A record as the caller gave it: JSON text, or values (then `text`
+ * holds what is written out for them until the write is done). */
+typedef struct input {
+	const char *json;
+	const crm_field_value *fields;
+	size_t n;
+	int as_values;
+	crm__buf text;
+} input;
+
+static int prepare_input(crm_db *db, const char *form_name, input *in, crm__form **form, crm__record *rec,
 			 crm__errors *errs)
 {
 	int rc;
 
-	if (!json)
-		return crm__error(db, CRM_EMISUSE, "no record JSON given");
+	if (in->as_values ? !in->fields && in->n : !in->json)
+		return crm__error(db, CRM_EMISUSE, "no record given");
 	if ((rc = crm__form_lookup(db, form_name, form)))
 		return rc;
 	if (crm__record_reset(rec, *form))
 		return crm__error_oom(db);
 	/* Conversion errors stay in errs: the write path adds the rest. */
-	return crm__record_parse(db, *form, json, strlen(json), rec, errs);
+	if (in->as_values)
+		return crm__record_from_values(db, *form, in->fields, in->n, rec, errs, &in->text);
+	return crm__record_parse(db, *form, in->json, strlen(in->json), rec, errs);
 }
 
-static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t id, const char *json,
-		  int64_t expected, const crm__known *known, int64_t *out_id)
+static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t id, input *in, int64_t expected,
+		  const crm__known *known, int64_t *out_id)
 {
 	crm__errors errs = { 0 };
 	crm__record rec;
@@ -871,7 +883,7 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 	if (op == CRM__WRITE_DELETE)
 		rc = crm__form_lookup(db, form_name, &w.form);
 	else
-		rc = prepare_input(db, form_name, json, &w.form, &rec, &errs);
+		rc = prepare_input(db, form_name, in, &w.form, &rec, &errs);
 	if (rc == CRM_OK) {
 		w.rec = &rec;
 		rc = crm__record_write(db, &w);
@@ -884,22 +896,37 @@ static int single(crm_db *db, crm__write_op op, const char *form_name, int64_t i
 		*out_id = w.id;
 	crm__errors_free(&errs);
 	crm__record_free(&rec);
+	if (in)
+		crm__buf_free(&in->text);
 	return rc;
 }
 
 int crm_record_insert(crm_db *db, const char *form, const char *json, int64_t *out_id)
 {
-	return single(db, CRM__WRITE_INSERT, form, 0, json, 0, NULL, out_id);
+	return single(db, CRM__WRITE_INSERT, form, 0, &(input){ .json = json }, 0, NULL, out_id);
+}
+
+int crm_record_insert_values(crm_db *db, const char *form, const crm_field_value *fields, size_t n, int64_t *out_id)
+{
+	return single(db, CRM__WRITE_INSERT, form, 0, &(input){ .fields = fields, .n = n, .as_values = 1 }, 0, NULL,
+		      out_id);
 }
 
 int crm_record_update(crm_db *db, const char *form, int64_t id, const char *json, int64_t expected_version)
 {
-	return single(db, CRM__WRITE_UPDATE, form, id, json, expected_version, NULL, NULL);
+	return single(db, CRM__WRITE_UPDATE, form, id, &(input){ .json = json }, expected_version, NULL, NULL);
+}
+
+int crm_record_update_values(crm_db *db, const char *form, int64_t id, const crm_field_value *fields, size_t n,
+			     int64_t expected_version)
+{
+	return single(db, CRM__WRITE_UPDATE, form, id, &(input){ .fields = fields, .n = n, .as_values = 1 },
+		      expected_version, NULL, NULL);
 }
 
 int crm__record_update_known(crm_db *db, const char *form, int64_t id, const char *json, const crm__known *known)
 {
-	return single(db, CRM__WRITE_UPDATE, form, id, json, 0, known, NULL);
+	return single(db, CRM__WRITE_UPDATE, form, id, &(input){ .json = json }, 0, known, NULL);
 }
 
 int crm_record_delete(crm_db *db, const char *form, int64_t id, int64_t expected_version)
@@ -1082,8 +1109,7 @@ int crm__record_upsert_write(crm_db *db, crm__write *w, const crm__index *ix)
 	return rc;
 }
 
-int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const char *json, int64_t *out_id,
-		      int *out_inserted)
+static int upsert(crm_db *db, const char *form_name, const char *key, input *in, int64_t *out_id, int *out_inserted)
 {
 	crm__errors errs = { 0 };
 	crm__record rec;
@@ -1098,7 +1124,7 @@ int crm_record_upsert(crm_db *db, const char *form_name, const char *key, const 
 	/* The transaction first: the form is looked up in the snapshot it writes to. */
 	if ((rc = crm__enter_deferred(db)) || (rc = crm__tx_begin(db)))
 		return rc;
-	if ((rc = prepare_input(db, form_name, json, &w.form, &rec, &errs)))
+	if ((rc = prepare_input(db, form_name, in, &w.form, &rec, &errs)))
 		goto done;
 	if (!(ix = crm__form_unique_key(db, w.form, key))) {
 		rc = db->errcode;
@@ -1117,5 +1143,18 @@ done:
 	}
 	crm__errors_free(&errs);
 	crm__record_free(&rec);
+	crm__buf_free(&in->text);
 	return rc;
+}
+
+int crm_record_upsert(crm_db *db, const char *form, const char *key, const char *json, int64_t *out_id,
+		      int *out_inserted)
+{
+	return upsert(db, form, key, &(input){ .json = json }, out_id, out_inserted);
+}
+
+int crm_record_upsert_values(crm_db *db, const char *form, const char *key, const crm_field_value *fields, size_t n,
+			     int64_t *out_id, int *out_inserted)
+{
+	return upsert(db, form, key, &(input){ .fields = fields, .n = n, .as_values = 1 }, out_id, out_inserted);
 }
