@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -631,7 +630,7 @@ static void second_inserter(const char *path, const char *schema, int opened, in
 static void two_inserters(int commit)
 {
 	char dir[32], path[96], schema[64], def[2048];
-	int opened[2], go[2], status = 0, waiting = 0;
+	int opened[2], go[2], status = 0;
 	crm_db *db;
 	pid_t pid;
 
@@ -651,19 +650,7 @@ static void two_inserters(int commit)
 	CHECK_OK(db, crm_begin(db));
 	insert(db, "customer", "{'name':'A','phone':'13800138000'}");
 	close(go[1]);
-	/* until the second waits for the first, or has finished */
-	for (int i = 0; i < 100 * BOUND_S && !waiting; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			pid = 0;
-			break;
-		}
-		if (!test_on_sqlite(db))
-			waiting = test_sql_int(db, "SELECT count(*) FROM pg_catalog.pg_locks"
-						   " WHERE locktype = 'advisory' AND NOT granted") > 0;
-		else if (i >= 50)
-			break; /* SQLite: the second waits for the file's write lock */
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
-	}
+	test_await_wait(db, &pid, &status, BOUND_S); /* the second waits for the first, or has finished */
 	if (commit)
 		CHECK_OK(db, crm_commit(db));
 	else
