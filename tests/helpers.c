@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -302,6 +303,24 @@ int test_closed(int fd, int wait)
 	char c;
 
 	return poll(&p, 1, wait ? -1 : 0) > 0 && read(fd, &c, 1) == 0;
+}
+
+int test_await_wait(crm_db *db, pid_t *pid, int *status, int bound_s)
+{
+	for (int i = 0; i < 100 * bound_s; i++) {
+		if (waitpid(*pid, status, WNOHANG) == *pid) {
+			*pid = 0;
+			return 0;
+		}
+		if (!test_on_sqlite(db)) {
+			if (test_sql_int(db, "SELECT count(*) FROM pg_catalog.pg_locks"
+					     " WHERE locktype = 'advisory' AND NOT granted") > 0)
+				return 1;
+		} else if (i >= 50)
+			return 0; /* SQLite: the child waits for the file's write lock */
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	return 0;
 }
 
 crm_db *test_open_shared(const char *path, const char *schema, int busy_timeout_ms)

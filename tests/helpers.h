@@ -4,6 +4,7 @@
 #define CRM_TEST_HELPERS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "crm.h"
 
@@ -81,6 +82,11 @@ int test_closed(int fd, int wait);
  * or with CRM_TEST_PG the schema `schema`, with that busy timeout. Exits
  * when it cannot. */
 crm_db *test_open_shared(const char *path, const char *schema, int busy_timeout_ms);
+/* Until child *pid waits for a lock another handle holds (PostgreSQL: an
+ * advisory lock not granted, seen in pg_locks through `db`; 1) or has
+ * ended (then *pid is 0 and *status its status; 0). On SQLite it cannot be
+ * seen: 0 after half a second. `bound_s` guards against hangs. */
+int test_await_wait(crm_db *db, pid_t *pid, int *status, int bound_s);
 /* Remove that file, its -wal and -shm, and the directory. */
 void test_remove_db(const char *dir, const char *path);
 

@@ -454,6 +454,55 @@ TEST(test_consumer_read__a_payload_edited_by_hand_comes_out_as_a_string)
 	crm_close(db);
 }
 
+/* Each event is written in one pass with a date kept across a batch: the
+ * exact text of events on other days (before 1970 too, and back again),
+ * with texts edited by hand to need every kind of escape. */
+TEST(test_consumer_read__times_across_days_and_escaped_texts_are_exact)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+
+	for (int i = 0; i < 4; i++)
+		emit(db, "ping", NULL, 0);
+	CHECK(crm__exec(db, "UPDATE crm_event SET at = 1767311999999 WHERE id = 1") == CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_event SET at = 1767312000000, form = 'f', record = 7 WHERE id = 2") == CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_event SET at = -1, instance = -9223372036854775807 WHERE id = 3") == CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_event SET at = 1767311000000, actor = 'a\"b\\c', payload = '\"x' WHERE id = 4") ==
+	      CRM_OK);
+	CHECK_OK(db, crm_consumer_read(db, "erp", 10, &json));
+	CHECK_STR(json, "[{\"seq\":1,\"at\":\"2026-01-01T23:59:59.999Z\",\"name\":\"ping\",\"form\":null,\"record\":null,"
+			"\"instance\":null,\"actor\":null,\"payload\":{\"k\":1}},"
+			"{\"seq\":2,\"at\":\"2026-01-02T00:00:00.000Z\",\"name\":\"ping\",\"form\":\"f\",\"record\":7,"
+			"\"instance\":null,\"actor\":null,\"payload\":{\"k\":1}},"
+			"{\"seq\":3,\"at\":\"1969-12-31T23:59:59.999Z\",\"name\":\"ping\",\"form\":null,\"record\":null,"
+			"\"instance\":-9223372036854775807,\"actor\":null,\"payload\":{\"k\":1}},"
+			"{\"seq\":4,\"at\":\"2026-01-01T23:43:20.000Z\",\"name\":\"ping\",\"form\":null,\"record\":null,"
+			"\"instance\":null,\"actor\":\"a\\\"b\\\\c\",\"payload\":\"\\\"x\"}]");
+	crm_free(json);
+	crm_close(db);
+}
+
+/* Every byte below 0x20 in a text is escaped (the short forms where JSON
+ * has them), and the text around it kept: crm_event_list alike. */
+TEST(test_event_list__control_characters_are_escaped)
+{
+	crm_db *db = test_db();
+	crm__stmt *st;
+	char *json = NULL;
+	const char text[] = "a\x01\n\r\t\b\f\x1f" "b";
+
+	emit(db, "ping", NULL, 0);
+	CHECK((st = crm__stmt_take(db, "UPDATE crm_event SET actor = ?, payload = ? WHERE id = 1", (size_t)-1)) != NULL);
+	crm__bind_text(st, 1, text, -1);
+	crm__bind_text(st, 2, text, -1);
+	CHECK_INT(crm__step(st), CRM_DONE);
+	crm__stmt_give(db, st);
+	CHECK_OK(db, crm_event_list(db, 0, 10, &json));
+	CHECK_HAS(json, "\"actor\":\"a\\u0001\\n\\r\\t\\b\\f\\u001fb\",\"payload\":\"a\\u0001\\n\\r\\t\\b\\f\\u001fb\"}]");
+	crm_free(json);
+	crm_close(db);
+}
+
 /* A database made before consumers gains their table when it is opened for writing. */
 TEST(test_consumer__a_database_from_before_consumers_gains_their_table)
 {
@@ -499,5 +548,7 @@ TEST_LIST(T(test_consumer_read__each_consumer_keeps_its_own_position),
 	  T(test_consumer__a_stored_filter_edited_by_hand_is_reported_not_trusted),
 	  T(test_consumer__only_the_system_actor_uses_consumers),
 	  T(test_consumer_read__a_payload_edited_by_hand_comes_out_as_a_string),
+	  T(test_consumer_read__times_across_days_and_escaped_texts_are_exact),
+	  T(test_event_list__control_characters_are_escaped),
 	  T(test_consumer__a_database_from_before_consumers_gains_their_table),
 	  T(test_consumer_read__in_a_host_transaction_rolls_back_with_it))

@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/db_int.h"
@@ -572,7 +571,7 @@ static int poll_events(crm_db *db, int64_t *last)
  * the test sees it wait in pg_locks, on SQLite writers take turns anyway). */
 TEST(test_events__a_poller_never_skips_an_event_committed_later_with_a_lower_id)
 {
-	int seen = 0, n, waiting = 0, status;
+	int seen = 0, n, status;
 	int64_t last = 0;
 	pid_t first, second;
 	crm_db *db;
@@ -596,19 +595,8 @@ TEST(test_events__a_poller_never_skips_an_event_committed_later_with_a_lower_id)
 	test_closed(pipes[HELD][0], 1);
 	close(pipes[START2][1]);
 	/* until the second has committed, or waits for the first */
-	for (int i = 0; i < 100 * BOUND_S && !waiting; i++) {
-		if (waitpid(second, &status, WNOHANG) == second) {
-			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-			second = 0;
-			break;
-		}
-		if (!test_on_sqlite(db))
-			waiting = test_sql_int(db, "SELECT count(*) FROM pg_catalog.pg_locks"
-						   " WHERE locktype = 'advisory' AND NOT granted") > 0;
-		else if (i >= 50)
-			break; /* SQLite: the second waits for the file's write lock */
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
-	}
+	if (!test_await_wait(db, &second, &status, BOUND_S) && !second)
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK((n = poll_events(db, &last)) >= 0);
 	seen += n;
 	close(pipes[COMMIT1][1]);

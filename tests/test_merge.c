@@ -2,9 +2,12 @@
  * normalisers, exact and fuzzy rules, the report, on_insert block/warn,
  * merge re-pointing references and workflow instances, undo restoring both
  * records exactly, permissions, and hostile input. Runs on both backends. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -594,6 +597,78 @@ TEST(test_insert__block_holds_inside_one_batch)
 	crm_close(db);
 }
 
+/* ---- two inserters of one key at once ---- */
+
+#define BOUND_S 60 /* a guard against hangs, not a timing */
+
+/* The second inserter, in a process of its own: opens the shared database
+ * (then closes `opened`: opening takes the whole app for a moment), waits
+ * for `go` to close, inserts the key the first holds uncommitted. Exits 0
+ * when refused by the phone rule, 4 when the insert went through, 3 on
+ * anything else. */
+static void second_inserter(const char *path, const char *schema, int opened, int go)
+{
+	crm_db *db = test_open_shared(path, schema, BOUND_S * 1000);
+	int rc, refused;
+
+	alarm(BOUND_S);
+	close(opened);
+	test_closed(go, 1);
+	rc = crm_record_insert(db, "customer", "{\"name\":\"B\",\"phone\":\"+86 138-0013-8000\"}", NULL);
+	refused = rc == CRM_ECONSTRAINT && strstr(crm_errmsg(db), "has the same phone (duplicate rule 'phone')");
+	if (!refused)
+		fprintf(stderr, "the second insert of a key held uncommitted: %d %s\n", rc, crm_errdetail(db));
+	crm_close(db);
+	_exit(refused ? 0 : rc == CRM_OK ? 4 : 3);
+}
+
+/* "block" holds between two processes: the first inserts a key and keeps
+ * its transaction open; the second inserts the same key meanwhile. The
+ * check reads only committed keys (PostgreSQL), so the second must wait
+ * for the first (the test sees it wait in pg_locks), then be refused; on
+ * SQLite writers take turns anyway. With rollback, the second goes in. */
+static void two_inserters(int commit)
+{
+	char dir[32], path[96], schema[64], def[2048];
+	int opened[2], go[2], status = 0;
+	crm_db *db;
+	pid_t pid;
+
+	test_new_shared(dir, path, sizeof path, schema, sizeof schema);
+	db = test_open_shared(path, schema, BOUND_S * 1000);
+	snprintf(def, sizeof def, CUSTOMER, ",'on_insert':'block'");
+	CHECK_OK(db, apply(db, def));
+	CHECK(pipe(opened) == 0 && pipe(go) == 0);
+	if ((pid = fork()) == 0) {
+		close(opened[0]);
+		close(go[1]);
+		second_inserter(path, schema, opened[1], go[0]);
+	}
+	close(opened[1]);
+	close(go[0]);
+	test_closed(opened[0], 1);
+	CHECK_OK(db, crm_begin(db));
+	insert(db, "customer", "{'name':'A','phone':'13800138000'}");
+	close(go[1]);
+	test_await_wait(db, &pid, &status, BOUND_S); /* the second waits for the first, or has finished */
+	if (commit)
+		CHECK_OK(db, crm_commit(db));
+	else
+		CHECK_OK(db, crm_rollback(db));
+	if (pid)
+		CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), commit ? 0 : 4);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM customer"), 1);
+	close(opened[0]);
+	crm_close(db);
+	test_remove_shared(dir, path);
+}
+
+TEST(test_insert__block_holds_between_two_processes_inserting_at_once) { two_inserters(1); }
+
+TEST(test_insert__block_lets_the_second_in_when_the_first_rolls_back) { two_inserters(0); }
+
 TEST_LIST(T(test_normalize__chinese_mobiles_meet_however_written),
 	  T(test_normalize__names_fold_width_case_script_and_spaces),
 	  T(test_duplicates__each_exact_rule_groups_its_records),
@@ -604,6 +679,8 @@ TEST_LIST(T(test_normalize__chinese_mobiles_meet_however_written),
 	  T(test_merge_undo__refuses_when_later_changes_make_it_unsafe),
 	  T(test_merge__survivorship_policies_and_a_unique_value_the_other_held),
 	  T(test_insert__block_holds_inside_one_batch),
+	  T(test_insert__block_holds_between_two_processes_inserting_at_once),
+	  T(test_insert__block_lets_the_second_in_when_the_first_rolls_back),
 	  T(test_permissions__a_rep_never_learns_of_another_reps_record),
 	  T(test_define__rejects_bad_rules_and_changes_nothing),
 	  T(test_hostile__bad_options_ids_and_names_change_nothing))

@@ -256,6 +256,11 @@ struct crm__dialect {
 	 * waits for it); lock_claim on rows a worker takes for itself, skipping
 	 * those another worker holds (timers). */
 	const char *lock_update, *lock_no_key_update, *lock_key_share, *lock_claim;
+	/* A statement taking a lock on the value bound to its one parameter
+	 * (a 64-bit hash) until the transaction ends, so that writers checking
+	 * the same thing take turns (a duplicate key on insert: each then sees
+	 * what the one before committed). NULL where writers take turns anyway. */
+	const char *lock_value;
 	/* Null-safe comparisons: "a <not_distinct> b" is true when both are
 	 * null, "a <distinct> b" is its negation. */
 	const char *not_distinct, *distinct;

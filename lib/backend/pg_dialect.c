@@ -269,6 +269,9 @@ const crm__dialect crm__pg_dialect = {
 	.lock_no_key_update = " FOR NO KEY UPDATE",
 	.lock_key_share = " FOR KEY SHARE",
 	.lock_claim = " FOR UPDATE SKIP LOCKED",
+	/* The bigint key space, where the schema's lock key is the one other
+	 * (a hash meeting it: a chance of 1 in 2^64). */
+	.lock_value = "SELECT pg_catalog.pg_advisory_xact_lock(CAST(? AS bigint))",
 	.not_distinct = "IS NOT DISTINCT FROM",
 	.distinct = "IS DISTINCT FROM",
 	.unique_key = pg_unique_key,

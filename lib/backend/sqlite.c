@@ -542,6 +542,7 @@ static const crm__dialect lite_dialect = {
 	.lock_no_key_update = "",
 	.lock_key_share = "",
 	.lock_claim = "",
+	.lock_value = NULL, /* one writer at a time */
 	.not_distinct = "IS",
 	.distinct = "IS NOT",
 	.unique_key = lite_unique_key,

@@ -84,9 +84,9 @@ void crm__buf_printf(crm__buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-size_t crm__i64_text(char *out, int64_t v)
+char *crm__i64_to(char *d, int64_t v)
 {
-	char tmp[24], *e = tmp + sizeof tmp, *s = e;
+	char tmp[20], *e = tmp + sizeof tmp, *s = e;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
 	do {
@@ -94,17 +94,24 @@ size_t crm__i64_text(char *out, int64_t v)
 		u /= 10;
 	} while (u);
 	if (v < 0)
-		*--s = '-';
-	memcpy(out, s, (size_t)(e - s));
-	out[e - s] = 0;
-	return (size_t)(e - s);
+		*d++ = '-';
+	memcpy(d, s, (size_t)(e - s));
+	return d + (e - s);
+}
+
+size_t crm__i64_text(char *out, int64_t v)
+{
+	char *end = crm__i64_to(out, v);
+
+	*end = 0;
+	return (size_t)(end - out);
 }
 
 void crm__buf_i64(crm__buf *b, int64_t v)
 {
-	char t[CRM__I64_TEXT];
-
-	crm__buf_put(b, t, crm__i64_text(t, v));
+	if (crm__buf_reserve(b, CRM__I64_ROOM))
+		return;
+	b->len = (size_t)(crm__i64_to(b->p + b->len, v) - b->p);
 }
 
 const char *crm__buf_cstr(crm__buf *b)
@@ -130,42 +137,56 @@ char *crm__buf_detach(crm__buf *b)
 	return p;
 }
 
-void crm__json_str(crm__buf *b, const char *s, size_t n)
+#define NEEDS_ESCAPE(c) ((unsigned char)(c) < 0x20 || (c) == '"' || (c) == '\\')
+
+char *crm__json_str_to(char *d, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	size_t i = 0;
 
-	if (crm__buf_reserve(b, n + 2))
-		return;
-	crm__buf_putc(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6];
-		size_t elen = 2;
+	*d++ = '"';
+	for (;;) {
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		crm__buf_put(b, s + run, i - run);
-		run = i + 1;
-		esc[0] = '\\';
+		/* Copied as scanned: the texts here are mostly short, where a
+		 * memcpy call would cost more than the bytes. */
+		while (i < n && !NEEDS_ESCAPE(s[i]))
+			*d++ = s[i++];
+		if (i == n)
+			break;
+		c = (unsigned char)s[i++];
+		*d++ = '\\';
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
+		case '"': *d++ = '"'; break;
+		case '\\': *d++ = '\\'; break;
+		case '\n': *d++ = 'n'; break;
+		case '\r': *d++ = 'r'; break;
+		case '\t': *d++ = 't'; break;
+		case '\b': *d++ = 'b'; break;
+		case '\f': *d++ = 'f'; break;
 		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			elen = 6;
+			memcpy(d, "u00", 3);
+			d[3] = hex[c >> 4];
+			d[4] = hex[c & 15];
+			d += 5;
 		}
-		crm__buf_put(b, esc, elen);
 	}
-	crm__buf_put(b, s + run, n - run);
-	crm__buf_putc(b, '"');
+	*d++ = '"';
+	return d;
+}
+
+void crm__json_str(crm__buf *b, const char *s, size_t n)
+{
+	size_t room = n + 2;
+
+	/* Room for what it takes (an escape is at most 6 bytes), not six times
+	 * a long text's length. */
+	for (size_t i = 0; i < n; i++)
+		if (NEEDS_ESCAPE(s[i]))
+			room += 5;
+	if (crm__buf_reserve(b, room))
+		return;
+	b->len = (size_t)(crm__json_str_to(b->p + b->len, s, n) - b->p);
 }
 
 void crm__json_cstr(crm__buf *b, const char *s)

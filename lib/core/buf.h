@@ -29,6 +29,13 @@ void crm__buf_i64(crm__buf *b, int64_t v);
  * its length (snprintf's "%lld" is several times slower). */
 #define CRM__I64_TEXT 21
 size_t crm__i64_text(char *out, int64_t v);
+/* Writers into room the caller reserved (crm__buf_reserve), for loops
+ * that reserve once per item: each returns the end of what it wrote. */
+#define CRM__I64_ROOM 20 /* the longest int64: "-9223372036854775808" */
+char *crm__i64_to(char *d, int64_t v);
+/* s[0..n) as a JSON string (as crm__json_str) in at most CRM__JSON_STR_ROOM(n) bytes. */
+#define CRM__JSON_STR_ROOM(n) (6 * (n) + 2)
+char *crm__json_str_to(char *d, const char *s, size_t n);
 /* NUL-terminated contents ("" when empty); valid until the next append. */
 const char *crm__buf_cstr(crm__buf *b);
 /* Hand the contents to the caller (crm_free) and empty the buffer. */

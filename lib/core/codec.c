@@ -326,6 +326,13 @@ static void put2(char *p, int v)
 
 size_t crm__datetime_format(int64_t ms, char *out)
 {
+	int64_t day = INT64_MIN;
+
+	return crm__datetime_format_run(ms, out, &day);
+}
+
+size_t crm__datetime_format_run(int64_t ms, char *out, int64_t *day)
+{
 	int64_t days, rem;
 	int t;
 
@@ -339,7 +346,11 @@ size_t crm__datetime_format(int64_t ms, char *out)
 		rem += MS_PER_DAY;
 		days--;
 	}
-	put_date(days, out);
+	/* The civil date is the costly part: a run of times on one day keeps it. */
+	if (days != *day) {
+		put_date(days, out);
+		*day = days;
+	}
 	t = (int)(rem / 1000);
 	out[10] = 'T';
 	put2(out + 11, t / 3600);

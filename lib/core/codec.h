@@ -42,6 +42,9 @@ size_t crm__date_format(int64_t days, char *out);
 int crm__datetime_parse(const char *s, size_t n, int64_t *out_ms);
 /* ms -> "YYYY-MM-DDTHH:MM:SS.mmmZ"; returns 24; `out` must hold 25 bytes. */
 size_t crm__datetime_format(int64_t ms, char *out);
+/* The same for a run of times written into one `out`: *day (INT64_MIN at
+ * first) remembers the day whose date `out` already holds. */
+size_t crm__datetime_format_run(int64_t ms, char *out, int64_t *day);
 /* Days since epoch of a civil date, and back. */
 int64_t crm__days_from_civil(int64_t y, unsigned m, unsigned d);
 void crm__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);

@@ -204,6 +204,22 @@ static int scan_string(crm__jscan *sc, size_t *ppos, crm__jval *out)
 	return 0;
 }
 
+/* A string without escapes or non-ASCII bytes whose opening quote is at
+ * s[*ppos], only validated: 1 and *ppos after its closing quote, 0 (and
+ * *ppos unchanged) when it needs scan_string. Inline, as most strings of
+ * a document are such short names and values. */
+static inline int plain_string(const char *s, size_t n, size_t *ppos)
+{
+	size_t i = *ppos + 1;
+
+	while (i < n && !str_special[(unsigned char)s[i]])
+		i++;
+	if (i >= n || s[i] != '"')
+		return 0;
+	*ppos = i + 1;
+	return 1;
+}
+
 /* A number per the JSON grammar at s[*ppos]. */
 static int scan_number(crm__jscan *sc, size_t *ppos)
 {
@@ -282,7 +298,7 @@ static int scan_value(crm__jscan *sc, size_t *ppos, int depth, crm__jval *out)
 			goto member_key;
 		}
 		if (c == '"') {
-			if (scan_string(sc, &i, top ? NULL : out))
+			if (((out && !top) || !plain_string(s, n, &i)) && scan_string(sc, &i, top ? NULL : out))
 				return -1;
 		} else if (c == '-' || IS_DIGIT(c)) {
 			if (scan_number(sc, &i))
@@ -344,7 +360,7 @@ static int scan_value(crm__jscan *sc, size_t *ppos, int depth, crm__jval *out)
 	member_key:
 		if (i >= n || s[i] != '"')
 			return fail(sc, i >= n ? "unexpected end of input" : "expected a string key", i);
-		if (scan_string(sc, &i, NULL))
+		if (!plain_string(s, n, &i) && scan_string(sc, &i, NULL))
 			return -1;
 		i = skip_ws(sc, i);
 		if (i >= n || s[i] != ':')

@@ -337,6 +337,34 @@ static const char SET_KEY[] = "INSERT INTO crm_dupkey(form, rule, record, k) VAL
 			      " ON CONFLICT(form, rule, record) DO UPDATE SET k = excluded.k";
 static const char DROP_KEY[] = "DELETE FROM crm_dupkey WHERE form = ?1 AND rule = ?2 AND record = ?3";
 
+/* Inserts checking one key of one rule take turns until each commits
+ * (PostgreSQL: a transaction-scoped advisory lock on a hash of form, rule
+ * and key), so the second sees the first's key: the check reads only what
+ * is committed. Taken before the key is written. Different keys meeting in
+ * the hash only wait for each other. */
+static int lock_key(crm_db *db, const char *form, const crm__dedup_rule *r, const crm__buf *key)
+{
+	const char *sql = db->be->dialect->lock_value;
+	const char *parts[] = { "libcrm:dupkey", form, r->name };
+	uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a 64 */
+	crm__stmt *st;
+	int rc;
+
+	if (!sql)
+		return CRM_OK;
+	for (int k = 0; k < 3; k++) /* each with its NUL: "ab"+"c" is not "a"+"bc" */
+		for (size_t i = 0, n = strlen(parts[k]) + 1; i < n; i++)
+			h = (h ^ (unsigned char)parts[k][i]) * UINT64_C(0x100000001b3);
+	for (size_t i = 0; i < key->len; i++)
+		h = (h ^ (unsigned char)key->p[i]) * UINT64_C(0x100000001b3);
+	if (!(st = crm__stmt_take(db, sql, (size_t)-1)))
+		return db->errcode;
+	crm__bind_int64(st, 1, (int64_t)h);
+	rc = crm__step(st);
+	crm__stmt_give(db, st);
+	return rc == CRM_ROW || rc == CRM_DONE ? CRM_OK : rc;
+}
+
 /* Another record holding `key` for the rule: block the insert, or warn.
  * The other record is named only to an actor who may read it. */
 static int on_insert(crm_db *db, const crm__write *w, const crm__dedup_rule *r, const crm__buf *key)
@@ -404,7 +432,7 @@ int crm__dedup_after_write(crm_db *db, const crm__write *w, const crm__value *ol
 {
 	const crm__dedup *d = w->form->dedup;
 	crm__buf key = CRM__BUF_INIT, was = CRM__BUF_INIT;
-	int rc;
+	int rc, check;
 
 	if (!d || d->nexact == 0)
 		return CRM_OK; /* the common case: no query */
@@ -423,11 +451,12 @@ int crm__dedup_after_write(crm_db *db, const crm__write *w, const crm__value *ol
 			break;
 		if (old && key.len == was.len && memcmp(key.p ? key.p : "", was.p ? was.p : "", key.len) == 0)
 			continue; /* unchanged: the common update */
+		/* a record merge undo brings back was there before: not checked */
+		check = !old && !w->restore_id && d->on_insert != CRM__ON_INSERT_OFF;
 		if (key.len == 0)
 			rc = old ? run(db, DROP_KEY, w->form->name, r->name, w->id, NULL, NULL) : CRM_OK;
-		/* a record merge undo brings back was there before: not checked */
-		else if ((rc = run(db, SET_KEY, w->form->name, r->name, w->id, &key, NULL)) == CRM_OK && !old &&
-			 !w->restore_id && d->on_insert != CRM__ON_INSERT_OFF)
+		else if ((!check || (rc = lock_key(db, w->form->name, r, &key)) == CRM_OK) &&
+			 (rc = run(db, SET_KEY, w->form->name, r->name, w->id, &key, NULL)) == CRM_OK && check)
 			rc = on_insert(db, w, r, &key);
 	}
 	crm__buf_free(&key);
