@@ -14,6 +14,10 @@
 #                      every other one succeed ("$ echo $?" checks the code)
 #   ```c               compiled against libcrm and run: a whole program, or a
 #                      snippet run in main() with `db` open on the page's database
+#   ```python, ```js   a binding's example: parsed (python3's ast, node --check
+#                      as a module), not run here: the bindings' own suites
+#                      run their APIs (bindings/*/test)
+#   ```sh              parsed by bash -n
 #   ``` (no language)  not run: grammar, output, prose (but no "$ " commands)
 # A line `<!-- docs-test: new database -->` starts a new $CRM_DB from there on
 # (a page whose sections each build their own example, docs/integration.md).
@@ -72,6 +76,13 @@ run_json() {
 	else
 		ok "$where"
 	fi
+}
+
+# A block in another language must parse: the command given checks it.
+parses() {
+	local where=$1
+	shift
+	if "$@" >"$T/log" 2>&1; then ok "$where"; else fail "$where" "does not parse"; fi
 }
 
 run_ndjson() {
@@ -169,6 +180,9 @@ run_page() {
 			c) run_c "$where" "$body" ;;
 			ndjson) run_ndjson "$where" "$body" ;;
 			lua) [[ -n $target ]] && ok "$where" || fail "$where" "a lua block needs file=PATH" ;;
+			python) parses "$where" python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$body" ;;
+			js) cp "$body" "$T/block.mjs" && parses "$where" node --check "$T/block.mjs" ;;
+			sh) parses "$where" bash -n "$body" ;;
 			"") ! grep -q '^\$ ' "$body" || fail "$where" "a transcript with \"\$ \" commands must be a console block" ;;
 			*) fail "$where" "unknown block language '$lang'" ;;
 			esac

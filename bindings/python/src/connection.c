@@ -232,48 +232,88 @@ static PyObject *conn_check(Connection *c, PyObject *args, PyObject *kw)
 
 /* ---- single records ---- */
 
+/* A record argument: a dict goes over as typed values (the reader of
+ * insert_many's rows, so insert and insert_many take and refuse a value
+ * alike), anything else as JSON (a str is JSON text). */
+typedef struct Record {
+	Values vals;
+	Buf json;
+	const char *text;
+	int as_values;
+} Record;
+
+static int record_arg(Record *r, PyObject *obj)
+{
+	memset(r, 0, sizeof *r);
+	if (PyDict_Check(obj)) {
+		r->as_values = 1;
+		if (values_init(&r->vals) < 0)
+			return -1;
+		return values_of(&r->vals, obj);
+	}
+	if (json_arg(&r->json, obj, &r->text) < 0)
+		return -1;
+	if (!r->text)
+		r->text = "null";
+	return 0;
+}
+
+static void record_free(Record *r)
+{
+	if (r->as_values)
+		values_free(&r->vals);
+	buf_free(&r->json);
+}
+
 static PyObject *conn_insert(Connection *c, PyObject *args)
 {
-	const char *form, *json;
-	PyObject *rec;
-	if (!PyArg_ParseTuple(args, "sO", &form, &rec))
+	const char *form;
+	PyObject *obj;
+	if (!PyArg_ParseTuple(args, "sO", &form, &obj))
 		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, rec, &json) < 0)
+	Record r;
+	if (record_arg(&r, obj) < 0) {
+		record_free(&r);
 		return NULL;
+	}
 	int64_t id = 0;
 	int rc = CRM_OK;
 	if (conn_enter(c) == 0) {
-		Py_BEGIN_ALLOW_THREADS rc = crm_record_insert(c->db, form, json ? json : "null", &id);
+		Py_BEGIN_ALLOW_THREADS rc = r.as_values ? crm_record_insert_values(c->db, form, r.vals.f, r.vals.n, &id)
+							: crm_record_insert(c->db, form, r.text, &id);
 		Py_END_ALLOW_THREADS if (rc != CRM_OK) conn_error(c, rc);
 		conn_leave(c);
 	} else {
 		rc = CRM_EMISUSE;
 	}
-	buf_free(&b);
+	record_free(&r);
 	return rc == CRM_OK ? PyLong_FromLongLong(id) : NULL;
 }
 
 static PyObject *conn_update(Connection *c, PyObject *args, PyObject *kw)
 {
 	static char *names[] = { "form", "id", "changes", "version", NULL };
-	const char *form, *json;
+	const char *form;
 	long long id, version = 0;
-	PyObject *rec;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "sLO|$L", names, &form, &id, &rec, &version))
+	PyObject *obj;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "sLO|$L", names, &form, &id, &obj, &version))
 		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, rec, &json) < 0)
+	Record r;
+	if (record_arg(&r, obj) < 0) {
+		record_free(&r);
 		return NULL;
+	}
 	int rc = CRM_OK;
 	if (conn_enter(c) == 0) {
-		Py_BEGIN_ALLOW_THREADS rc = crm_record_update(c->db, form, id, json ? json : "null", version);
+		Py_BEGIN_ALLOW_THREADS rc = r.as_values
+						    ? crm_record_update_values(c->db, form, id, r.vals.f, r.vals.n, version)
+						    : crm_record_update(c->db, form, id, r.text, version);
 		Py_END_ALLOW_THREADS if (rc != CRM_OK) conn_error(c, rc);
 		conn_leave(c);
 	} else {
 		rc = CRM_EMISUSE;
 	}
-	buf_free(&b);
+	record_free(&r);
 	if (rc != CRM_OK)
 		return NULL;
 	Py_RETURN_NONE;
@@ -293,23 +333,27 @@ static PyObject *conn_delete(Connection *c, PyObject *args, PyObject *kw)
 
 static PyObject *conn_upsert(Connection *c, PyObject *args)
 {
-	const char *form, *key, *json;
-	PyObject *rec;
-	if (!PyArg_ParseTuple(args, "ssO", &form, &key, &rec))
+	const char *form, *key;
+	PyObject *obj;
+	if (!PyArg_ParseTuple(args, "ssO", &form, &key, &obj))
 		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, rec, &json) < 0)
+	Record r;
+	if (record_arg(&r, obj) < 0) {
+		record_free(&r);
 		return NULL;
+	}
 	int64_t id = 0;
 	int inserted = 0, rc = CRM_OK;
 	if (conn_enter(c) == 0) {
-		Py_BEGIN_ALLOW_THREADS rc = crm_record_upsert(c->db, form, key, json ? json : "null", &id, &inserted);
+		Py_BEGIN_ALLOW_THREADS rc = r.as_values ? crm_record_upsert_values(c->db, form, key, r.vals.f, r.vals.n,
+										  &id, &inserted)
+							: crm_record_upsert(c->db, form, key, r.text, &id, &inserted);
 		Py_END_ALLOW_THREADS if (rc != CRM_OK) conn_error(c, rc);
 		conn_leave(c);
 	} else {
 		rc = CRM_EMISUSE;
 	}
-	buf_free(&b);
+	record_free(&r);
 	return rc == CRM_OK ? Py_BuildValue("(LO)", (long long)id, inserted ? Py_True : Py_False) : NULL;
 }
 

@@ -193,8 +193,9 @@ def test_file_database_and_flags(tmp_path):
 
 
 def test_insert_and_insert_many_read_values_alike(leads):
-    """insert() sends JSON text, insert_many() typed values: the same record
-    gives the same stored values, and the same bad value the same error."""
+    """insert() and insert_many() both send typed values (single-record and
+    batch readers of libcrm): the same record gives the same stored values,
+    and the same bad value the same error; a str record is JSON and agrees."""
     rec = full_record(3)
     rec.update(tags={"b", "a"}, visits=2 ** 70, score=float("inf"))
     with pytest.raises(libcrm.ValidationError) as one:
@@ -214,3 +215,9 @@ def test_insert_and_insert_many_read_values_alike(leads):
     with pytest.raises(TypeError, match="dict"):
         leads.insert_many("lead", [[("name", "x")]])
     assert leads.insert_many("lead", ['{"name": "json row"}']) == 1
+    c = leads.get("lead", leads.insert("lead", json.dumps(dict(rec, phone="+8613900000003", budget="12000.50",
+                                                               since="2024-02-29", tags=["b", "a"],
+                                                               seen_at="2024-03-01T08:30:15.123Z"))))
+    for k in rec:
+        if k != "phone":
+            assert a[k] == c[k], k
