@@ -263,6 +263,7 @@ const crm__dialect crm__pg_dialect = {
 	 * whatever the database's collation: at the column, so indexes serve
 	 * it and no query has to say COLLATE. */
 	.type_text = "text COLLATE \"C\"",
+	.type_blob = "bytea",
 	.field_type = pg_field_type,
 	.as_storage = pg_as_storage,
 	.sort_value = pg_sort_value,
