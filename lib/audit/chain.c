@@ -191,7 +191,8 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	crm__stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, "INSERT INTO crm_audit(seq, at, actor, op, form, record, version, data, prev, hash) VALUES");
+	crm__buf_puts(&sql, db->be->dialect->insert_many);
+	crm__buf_puts(&sql, "crm_audit(seq, at, actor, op, form, record, version, data, prev, hash) VALUES");
 	for (int i = 0; i < n; i++)
 		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)");
 	if (!(st = crm__stmt_take_buf(db, &sql)))

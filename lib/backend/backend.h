@@ -245,6 +245,11 @@ struct crm__dialect {
 	const char *identity_id;
 	/* Appended to an INSERT whose id is read with inserted_id. */
 	const char *returning_id;
+	/* Begins a many-row INSERT of rows that cannot break a constraint
+	 * (the audit chain's entries, the event stream's events): one whose
+	 * failure leaves the rows before it (the transaction is rolled back
+	 * whole anyway), so the backend keeps no undo of the statement alone. */
+	const char *insert_many;
 	/* Before returning_id in a record INSERT, on a backend whose failed
 	 * statements end the transaction: a unique key's conflict skips the
 	 * row (no id comes back) instead of failing. "" elsewhere. */

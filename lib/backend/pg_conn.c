@@ -272,7 +272,7 @@ static int pg_upgrade(crm_db *db)
 {
 	pg_conn *pc = PG(db);
 	crm__buf sql = CRM__BUF_INIT;
-	int rc, exists;
+	int rc, exists = 0;
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)) ||
 	    (rc = audit_hashes_to_bytes(db)))
