@@ -525,11 +525,18 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--stream") == 0)
 		return stream_child(argv[2]);
-	/* `bench_form import_csv`: that ratio alone */
-	if (argc == 2 && strcmp(argv[1], "import_csv") == 0) {
-		dir = bench_tmpdir("bench-import");
-		bench_import_csv(dir, nrows);
-		bench_rmdir(dir);
+	/* `bench_form import_csv` or `bench_form insert_batch_audited`: that
+	 * ratio alone (for profiling one part) */
+	if (argc == 2 && (strcmp(argv[1], "import_csv") == 0 || strcmp(argv[1], "insert_batch_audited") == 0)) {
+		dir = bench_tmpdir("bench-alone");
+		if (strcmp(argv[1], "import_csv") == 0)
+			bench_import_csv(dir, nrows);
+		else
+			bench_insert_audited(dir, nrows);
+		if (!getenv("BENCH_KEEP"))
+			bench_rmdir(dir);
+		else
+			bench_note("kept %s", dir);
 		free(dir);
 		return 0;
 	}

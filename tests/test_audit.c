@@ -515,7 +515,7 @@ TEST(test_audit__verify_catches_an_edited_value)
 	tamper_case("UPDATE crm_audit SET data = replace(data, 'T', 'X') WHERE seq = 6", "hash");
 	tamper_case("UPDATE crm_audit SET actor = 'mallory' WHERE seq = 6", "hash");
 	tamper_case("UPDATE crm_audit SET at = at + 1 WHERE seq = 6", "hash");
-	tamper_case("UPDATE crm_audit SET hash = upper(hash) WHERE seq = 6", "hash");
+	tamper_case("UPDATE crm_audit SET hash = (SELECT hash FROM crm_audit WHERE seq = 5) WHERE seq = 6", "hash");
 }
 
 TEST(test_audit__verify_catches_a_deleted_entry)
@@ -541,6 +541,57 @@ TEST(test_audit__verify_catches_a_reordered_entry)
 		    "UPDATE crm_audit SET id = ?ID? WHERE id = ?ID? + 1;"
 		    "UPDATE crm_audit SET id = ?ID? + 1 WHERE id = -1",
 		    "order");
+}
+
+/* Turn the database back into the format that held prev and hash as 64
+ * hex digits, run `edit` on it, and open it again (in one go: on
+ * PostgreSQL raw_sql's own handle would upgrade it). */
+static crm_db *as_hex_and_reopen(shared *s, const char *edit)
+{
+	char sql[512];
+
+	crm_close(s->db);
+	snprintf(sql, sizeof sql, "%s;%s",
+		 test_pg_url() ? "ALTER TABLE crm_audit ALTER COLUMN prev TYPE text USING encode(prev, 'hex'),"
+				 " ALTER COLUMN hash TYPE text USING encode(hash, 'hex')"
+			       : "UPDATE crm_audit SET prev = lower(hex(prev)), hash = lower(hex(hash));"
+				 "UPDATE crm_state SET value = 3 WHERE key = 'format'",
+		 edit);
+	raw_sql(s, sql);
+	s->db = test_open_shared(s->path, s->schema, 2000);
+	return s->db;
+}
+
+/* Opening a database of that format turns them into 32 bytes, and verify
+ * answers as before: an entry edited behind libcrm's back is still caught. */
+TEST(test_audit__hex_hashes_of_an_earlier_format_become_bytes)
+{
+	static const char bytes[] = "SELECT count(*) FROM crm_audit WHERE length(prev) = 32 AND length(hash) = 32";
+	shared s;
+	crm_db *db = open_shared(&s);
+	int64_t entries;
+	const char *v;
+
+	for (int i = 0; i < 3; i++)
+		insert(db, "deal", "{'title':'T'}");
+	entries = test_sql_int(db, "SELECT count(*) FROM crm_audit");
+	CHECK_INT(test_sql_int(db, bytes), entries);
+	db = as_hex_and_reopen(&s, "SELECT 1");
+	CHECK_INT(test_sql_int(db, bytes), entries);
+	CHECK_HAS(verify(db, NULL), "{\"ok\":true,");
+	/* an entry edited in the old format: its hash no longer hex */
+	db = as_hex_and_reopen(&s, "UPDATE crm_audit SET hash = upper(hash) WHERE seq = 2");
+	CHECK_INT(test_sql_int(db, bytes), entries - 1);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE seq = 2 AND length(hash) = 64"), 1);
+	v = verify(db, NULL);
+	CHECK_HAS(v, "{\"ok\":false,");
+	CHECK_HAS(v, "\"seq\":2,\"kind\":\"hash\"");
+	CHECK_HAS(v, "\"seq\":3,\"kind\":\"link\""); /* and nothing after it: */
+	CHECK(strstr(v, "\"seq\":3,\"kind\":\"link\"") && !strstr(strstr(v, "\"seq\":3,\"kind\":\"link\""), "},{"));
+	/* later appends chain on */
+	insert(db, "deal", "{'title':'U'}");
+	CHECK_INT(test_sql_int(db, bytes), entries);
+	close_shared(&s);
 }
 
 TEST(test_audit__verify_catches_a_truncated_tail_and_a_lost_head)
@@ -597,6 +648,11 @@ static void put_i(crypto_hash_sha256_state *h, int has, int64_t v)
 		put_u64(h, (uint64_t)v);
 }
 
+/* The first entry's fields and its hash (32 bytes) in hex. */
+#define HASH_ROW_SQL                                                                                                   \
+	(test_pg_url() ? "SELECT seq, at, op, data, encode(hash, 'hex') FROM crm_audit WHERE seq = 1"                     \
+		       : "SELECT seq, at, op, data, lower(hex(hash)) FROM crm_audit WHERE seq = 1")
+
 TEST(test_audit__the_documented_encoding_gives_the_stored_hash)
 {
 	crm_db *db = test_db();
@@ -607,7 +663,7 @@ TEST(test_audit__the_documented_encoding_gives_the_stored_hash)
 
 	CHECK(sodium_init() >= 0);
 	apply(db, "{'form':'t','fields':[{'name':'x','type':'integer'}]}");
-	rows = test_rows(db, "SELECT seq, at, op, data, hash FROM crm_audit WHERE seq = 1");
+	rows = test_rows(db, HASH_ROW_SQL);
 	CHECK(rows != NULL);
 	if (!rows)
 		return;
@@ -645,7 +701,7 @@ TEST(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding)
 	CHECK(sodium_init() >= 0);
 	CHECK_OK(db, crm_audit_key_set(db, key, 32));
 	apply(db, "{'form':'t','fields':[{'name':'x','type':'integer'}]}");
-	rows = test_rows(db, "SELECT seq, at, op, data, hash FROM crm_audit WHERE seq = 1");
+	rows = test_rows(db, HASH_ROW_SQL);
 	CHECK(rows != NULL);
 	if (!rows)
 		return;
@@ -761,6 +817,7 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__verify_catches_a_deleted_entry), T(test_audit__verify_catches_an_inserted_entry),
 	  T(test_audit__verify_catches_a_reordered_entry),
 	  T(test_audit__verify_catches_a_truncated_tail_and_a_lost_head),
+	  T(test_audit__hex_hashes_of_an_earlier_format_become_bytes),
 	  T(test_audit__the_documented_encoding_gives_the_stored_hash),
 	  T(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding),
 	  T(test_audit__a_key_makes_entries_hmacs_only_its_holder_verifies),

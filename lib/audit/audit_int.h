@@ -43,8 +43,8 @@ void crm__audit_hasher_free(crm__audit_hasher *h);
 int crm__audit_hash(crm__audit_hasher *h, const unsigned char *key, size_t keylen, crm__buf *enc,
 		    const crm__audit_entry *e, unsigned char out[CRM__AUDIT_HASH_BYTES]);
 int crm__audit_hash_error(crm_db *db, int failed);
-/* Hashes as stored: 64 lowercase hex digits. from_hex: 0, or -1 for
- * anything else. */
+/* Hashes as verify prints them (and as stored before format 4): 64
+ * lowercase hex digits. from_hex: 0, or -1 for anything else. */
 void crm__audit_to_hex(const unsigned char bin[CRM__AUDIT_HASH_BYTES], char hex[2 * CRM__AUDIT_HASH_BYTES + 1]);
 int crm__audit_from_hex(const char *hex, size_t n, unsigned char bin[CRM__AUDIT_HASH_BYTES]);
 

@@ -33,7 +33,7 @@ typedef struct pend {
 	size_t len;
 	/* Set when it joins the chain. */
 	int64_t seq;
-	char prev_hex[65], hash_hex[65];
+	unsigned char prev[HASH_BYTES], hash[HASH_BYTES];
 	char text[]; /* data, op, form and actor, in this one block */
 } pend;
 
@@ -125,10 +125,9 @@ static int read_head(crm_db *db, crm__audit_state *s)
 		s->seq = crm__column_int64(st, 0);
 		if (last > s->seq)
 			s->seq = last;
-		/* A hash that is not hex (edited) chains on from zeros: verify
-		 * reports the edited entry, and the link after it. */
-		if (crm__column_type(st, 2) != CRM__SQL_NULL &&
-		    crm__audit_from_hex(crm__column_text(st, 2), (size_t)crm__column_bytes(st, 2), s->hash))
+		/* A hash that is not 32 bytes (edited) chains on from zeros:
+		 * verify reports the edited entry, and the link after it. */
+		if (crm__column_blob(st, 2, s->hash, HASH_BYTES) != HASH_BYTES)
 			memset(s->hash, 0, sizeof s->hash);
 		rc = CRM_OK;
 	} else if (rc == CRM_DONE)
@@ -174,8 +173,8 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 	if ((rc = crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, &e, hash)))
 		return crm__audit_hash_error(db, rc);
 	q->seq = e.seq;
-	crm__audit_to_hex(e.prev, q->prev_hex);
-	crm__audit_to_hex(hash, q->hash_hex);
+	memcpy(q->prev, e.prev, HASH_BYTES);
+	memcpy(q->hash, hash, HASH_BYTES);
 	s->seq = e.seq;
 	memcpy(s->hash, hash, HASH_BYTES);
 	s->epoch = db->tx_epoch;
@@ -192,7 +191,8 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	crm__stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, "INSERT INTO crm_audit(seq, at, actor, op, form, record, version, data, prev, hash) VALUES");
+	crm__buf_puts(&sql, db->be->dialect->insert_many);
+	crm__buf_puts(&sql, "crm_audit(seq, at, actor, op, form, record, version, data, prev, hash) VALUES");
 	for (int i = 0; i < n; i++)
 		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)");
 	if (!(st = crm__stmt_take_buf(db, &sql)))
@@ -212,8 +212,8 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 		if (q->version)
 			crm__bind_int64(st, p + 7, q->version);
 		crm__bind_text(st, p + 8, q->data, (int)q->len);
-		crm__bind_text(st, p + 9, q->prev_hex, -1);
-		crm__bind_text(st, p + 10, q->hash_hex, -1);
+		crm__bind_blob(st, p + 9, q->prev, HASH_BYTES);
+		crm__bind_blob(st, p + 10, q->hash, HASH_BYTES);
 	}
 	rc = crm__step_later(db, st);
 	crm__clear_bindings(st);

@@ -54,8 +54,6 @@ static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__b
 	unsigned char want[HASH_BYTES], stored[HASH_BYTES];
 	int64_t id = crm__column_int64(st, 0);
 	crm__audit_entry e = { 0 };
-	size_t n;
-	const char *p;
 	char msg[160];
 	int stored_ok;
 
@@ -67,11 +65,9 @@ static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__b
 	e.record = crm__column_int64(st, 6);
 	e.version = crm__column_int64(st, 7);
 	e.data = col_text(st, 8, &e.data_n);
-	p = col_text(st, 9, &n);
-	if (!p || crm__audit_from_hex(p, n, e.prev))
+	if (crm__column_blob(st, 9, e.prev, HASH_BYTES) != HASH_BYTES)
 		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
-	p = col_text(st, 10, &n);
-	stored_ok = p && crm__audit_from_hex(p, n, stored) == 0;
+	stored_ok = crm__column_blob(st, 10, stored, HASH_BYTES) == HASH_BYTES;
 	if ((v->failed = crm__audit_hash(&v->hasher, key, keylen, enc, &e, want)))
 		return; /* the whole check fails */
 	v->entries++;

@@ -155,6 +155,8 @@ struct crm__backend {
 	int (*bind_int64)(crm__stmt *st, int i, int64_t v);
 	int (*bind_double)(crm__stmt *st, int i, double v);
 	int (*bind_text)(crm__stmt *st, int i, const char *s, int len);
+	/* Bytes (a BLOB, bytea), kept by reference like text. */
+	int (*bind_blob)(crm__stmt *st, int i, const void *p, int len);
 	int (*bind_as)(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v);
 	int (*parameter_count)(crm__stmt *st);
 	/* CRM_ROW, CRM_DONE, or a failure recorded on st->db. */
@@ -167,6 +169,10 @@ struct crm__backend {
 	double (*column_double)(crm__stmt *st, int i);
 	const char *(*column_text)(crm__stmt *st, int i);
 	int (*column_bytes)(crm__stmt *st, int i);
+	/* A bytes column: copies at most `cap` of its bytes to `out` and
+	 * returns how many it holds; -1 for NULL, or when they cannot be
+	 * read (out of memory). Text reads as its bytes. */
+	int (*column_blob)(crm__stmt *st, int i, void *out, int cap);
 	int64_t (*column_as)(crm__stmt *st, int i, enum crm__natural kind, int scale);
 	/* The id of the row an INSERT made, after its step: the dialect's
 	 * `returning_id` is appended to every INSERT whose id is read. */
@@ -219,6 +225,8 @@ struct crm__dialect {
 	 * bytes (SQLite's BINARY) whatever the database's default collation,
 	 * so filters, paging and report order agree between backends. */
 	const char *type_integer, *type_real, *type_text;
+	/* Bytes (the audit chain's hashes). */
+	const char *type_blob;
 	/* The column type of a field whose values are of `type` (decimals:
 	 * with `scale` fraction digits), spelt as column_decl_type reads it
 	 * back; NULL: the type of its storage class (above). A backend with
@@ -243,6 +251,11 @@ struct crm__dialect {
 	const char *identity_id;
 	/* Appended to an INSERT whose id is read with inserted_id. */
 	const char *returning_id;
+	/* Begins a many-row INSERT of rows that cannot break a constraint
+	 * (the audit chain's entries, the event stream's events): one whose
+	 * failure leaves the rows before it (the transaction is rolled back
+	 * whole anyway), so the backend keeps no undo of the statement alone. */
+	const char *insert_many;
 	/* Before returning_id in a record INSERT, on a backend whose failed
 	 * statements end the transaction: a unique key's conflict skips the
 	 * row (no id comes back) instead of failing. "" elsewhere. */
@@ -363,6 +376,10 @@ static inline int crm__bind_text(crm__stmt *st, int i, const char *s, int len)
 {
 	return st->be->bind_text(st, i, s, len);
 }
+static inline int crm__bind_blob(crm__stmt *st, int i, const void *p, int len)
+{
+	return st->be->bind_blob(st, i, p, len);
+}
 static inline int crm__bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v)
 {
 	return st->be->bind_as(st, i, kind, scale, v);
@@ -375,6 +392,10 @@ static inline int crm__column_int(crm__stmt *st, int i) { return (int)st->be->co
 static inline double crm__column_double(crm__stmt *st, int i) { return st->be->column_double(st, i); }
 static inline const char *crm__column_text(crm__stmt *st, int i) { return st->be->column_text(st, i); }
 static inline int crm__column_bytes(crm__stmt *st, int i) { return st->be->column_bytes(st, i); }
+static inline int crm__column_blob(crm__stmt *st, int i, void *out, int cap)
+{
+	return st->be->column_blob(st, i, out, cap);
+}
 static inline int64_t crm__column_as(crm__stmt *st, int i, enum crm__natural kind, int scale)
 {
 	return st->be->column_as(st, i, kind, scale);

@@ -11,6 +11,7 @@
 
 /* Type OIDs of pg_catalog's built-in types (stable across versions). */
 #define PG_BOOL 16
+#define PG_BYTEA 17
 #define PG_INT8 20
 #define PG_INT2 21
 #define PG_INT4 23
@@ -74,7 +75,7 @@ typedef struct pg_conn {
  * rule, as SQLITE_STATIC), or a number written here. Binding never
  * allocates, so it cannot fail unnoticed (engines do not check binds). */
 typedef struct pg_param {
-	enum { PARAM_NULL, PARAM_REF, PARAM_OWN } kind;
+	enum { PARAM_NULL, PARAM_REF, PARAM_OWN, PARAM_BYTES } kind; /* BYTES: ref[0..len), sent as bytea's hex */
 	const char *ref;
 	int len;      /* of ref; < 0: NUL-terminated */
 	char own[48]; /* numbers, booleans, decimals, datetimes */
@@ -145,6 +146,7 @@ int crm__pg_bind_null(crm__stmt *st, int i);
 int crm__pg_bind_int64(crm__stmt *st, int i, int64_t v);
 int crm__pg_bind_double(crm__stmt *st, int i, double v);
 int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len);
+int crm__pg_bind_blob(crm__stmt *st, int i, const void *p, int len);
 int crm__pg_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale, int64_t v);
 int crm__pg_parameter_count(crm__stmt *st);
 int crm__pg_step(crm__stmt *st);
@@ -154,6 +156,7 @@ int64_t crm__pg_column_int64(crm__stmt *st, int i);
 double crm__pg_column_double(crm__stmt *st, int i);
 const char *crm__pg_column_text(crm__stmt *st, int i);
 int crm__pg_column_bytes(crm__stmt *st, int i);
+int crm__pg_column_blob(crm__stmt *st, int i, void *out, int cap);
 int64_t crm__pg_column_as(crm__stmt *st, int i, enum crm__natural kind, int scale);
 int64_t crm__pg_inserted_id(crm__stmt *st);
 /* Prepare st->text again under a new name (the schema changed). */

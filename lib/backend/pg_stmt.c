@@ -282,16 +282,24 @@ int crm__pg_bind_double(crm__stmt *st, int i, double v)
 	return set_own(st, i, t);
 }
 
-int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len)
+/* Text or bytes kept by reference until the statement runs. */
+static int set_ref(crm__stmt *st, int i, int kind, const char *ref, int len)
 {
 	pg_param *p = param(st, i);
 
 	if (!p)
 		return st->db->errcode;
-	p->kind = s ? PARAM_REF : PARAM_NULL;
-	p->ref = s;
+	p->kind = ref ? kind : PARAM_NULL;
+	p->ref = ref;
 	p->len = len;
 	return CRM_OK;
+}
+
+int crm__pg_bind_text(crm__stmt *st, int i, const char *s, int len) { return set_ref(st, i, PARAM_REF, s, len); }
+
+int crm__pg_bind_blob(crm__stmt *st, int i, const void *bytes, int len)
+{
+	return set_ref(st, i, PARAM_BYTES, bytes, len);
 }
 
 /* The natural text form when the server gave the parameter a type that
@@ -333,6 +341,16 @@ int crm__pg_values(pg_stmt *st)
 		} else if (p->kind == PARAM_REF && p->len >= 0) {
 			crm__buf_put(&st->copies, p->ref, (size_t)p->len);
 			crm__buf_putc(&st->copies, 0);
+		} else if (p->kind == PARAM_BYTES) {
+			/* bytea's text input: \x and two hex digits a byte */
+			static const char digits[] = "0123456789abcdef";
+			crm__buf_puts(&st->copies, "\\x");
+			for (int k = 0; k < p->len; k++) {
+				unsigned char b = (unsigned char)p->ref[k];
+				crm__buf_putc(&st->copies, digits[b >> 4]);
+				crm__buf_putc(&st->copies, digits[b & 15]);
+			}
+			crm__buf_putc(&st->copies, 0);
 		}
 	}
 	if (st->copies.oom) {
@@ -352,6 +370,10 @@ int crm__pg_values(pg_stmt *st)
 				st->values[i] = st->copies.p + at;
 				at += (is_array(st, i) ? strlen(st->values[i]) : (size_t)p->len) + 1;
 			}
+			break;
+		case PARAM_BYTES:
+			st->values[i] = st->copies.p + at;
+			at += 2 + 2 * (size_t)p->len + 1;
 			break;
 		}
 	}
@@ -635,6 +657,28 @@ int crm__pg_column_bytes(crm__stmt *st, int i)
 	if (PQftype(r, i) == PG_TEXTARRAY)
 		return (s = array_text(P(st), i)) ? (int)strlen(s) : 0;
 	return PQftype(r, i) == PG_BOOL ? 1 : PQgetlength(r, P(st)->row, i);
+}
+
+/* bytea comes as text (hex or, when the server says so, escape format):
+ * libpq decodes either. */
+int crm__pg_column_blob(crm__stmt *st, int i, void *out, int cap)
+{
+	const PGresult *r = row_of(st, i);
+	unsigned char *bytes;
+	size_t n;
+
+	if (!r)
+		return -1;
+	if (PQftype(r, i) != PG_BYTEA) {
+		n = (size_t)PQgetlength(r, P(st)->row, i);
+		memcpy(out, value(st, i), n < (size_t)cap ? n : (size_t)cap);
+		return (int)n;
+	}
+	if (!(bytes = PQunescapeBytea((const unsigned char *)value(st, i), &n)))
+		return -1;
+	memcpy(out, bytes, n < (size_t)cap ? n : (size_t)cap);
+	PQfreemem(bytes);
+	return (int)n;
 }
 
 /* The inverse of bind_as, led by the column's type. A numeric without a

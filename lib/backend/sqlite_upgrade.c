@@ -10,15 +10,19 @@
  * sequence starts past every id something else still names.
  *
  * Format 3: an event names the workflow instance that emitted it
- * (crm_event.instance, for crm_event_list). */
+ * (crm_event.instance, for crm_event_list).
+ *
+ * Format 4: the audit chain's prev and hash are 32 bytes, not 64 hex
+ * digits (half the bytes to write per entry; docs/audit.md). */
 #include <sqlite3.h>
 #include <string.h>
 
+#include "audit/audit_int.h"
 #include "core/alloc.h"
 #include "core/db_int.h"
 #include "sqlite_upgrade.h"
 
-#define FORMAT 3 /* databases made by this version start at 1 too: nothing to rebuild or add */
+#define FORMAT 4 /* databases made by this version start at 1 too: nothing to rebuild or add */
 
 /* The next table of ours still without AUTOINCREMENT: *name and *sql
  * (crm__free both), NULL when none is left. */
@@ -160,6 +164,51 @@ static int add_event_instance(crm_db *db)
 	return rc || has ? rc : crm__exec(db, "ALTER TABLE crm_event ADD COLUMN instance INTEGER");
 }
 
+/* Format 4: each entry's prev and hash as bytes. Text that is not 64
+ * lowercase hex digits (edited behind libcrm's back) stays as it is, so
+ * verify reports the same problems after the upgrade as before. One
+ * entry at a time: the table is not changed under a running scan. */
+static int audit_hashes_to_bytes(crm_db *db)
+{
+	crm__stmt *next = NULL, *put = NULL;
+	int64_t id = 0;
+	int rc = CRM_OK;
+
+	if (!(next = crm__stmt_take(db,
+				    "SELECT id, prev, hash FROM crm_audit WHERE id > ? AND"
+				    " (typeof(prev) = 'text' OR typeof(hash) = 'text') ORDER BY id LIMIT 1",
+				    (size_t)-1)) ||
+	    !(put = crm__stmt_take(db, "UPDATE crm_audit SET prev = coalesce(?, prev), hash = coalesce(?, hash) WHERE id = ?",
+				   (size_t)-1))) {
+		rc = db->errcode;
+		goto done;
+	}
+	for (;;) {
+		unsigned char bytes[2][CRM__AUDIT_HASH_BYTES];
+		crm__bind_int64(next, 1, id);
+		if ((rc = crm__step(next)) != CRM_ROW)
+			break;
+		id = crm__column_int64(next, 0);
+		crm__clear_bindings(put); /* unbound (NULL): the value stays */
+		for (int c = 0; c < 2; c++)
+			if (crm__column_type(next, 1 + c) == CRM__SQL_TEXT &&
+			    crm__audit_from_hex(crm__column_text(next, 1 + c), (size_t)crm__column_bytes(next, 1 + c),
+						bytes[c]) == 0)
+				crm__bind_blob(put, 1 + c, bytes[c], CRM__AUDIT_HASH_BYTES);
+		crm__bind_int64(put, 3, id);
+		rc = crm__step(put);
+		crm__reset(put);
+		crm__reset(next);
+		if (rc != CRM_DONE)
+			break;
+	}
+	rc = rc == CRM_DONE ? CRM_OK : rc;
+done:
+	crm__stmt_give(db, next);
+	crm__stmt_give(db, put);
+	return rc;
+}
+
 int crm__sqlite_upgrade(crm_db *db)
 {
 	int64_t format = FORMAT;
@@ -179,5 +228,7 @@ int crm__sqlite_upgrade(crm_db *db)
 	}
 	if (rc == CRM_OK)
 		rc = add_event_instance(db);
-	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 3 WHERE key = 'format'"); /* FORMAT */
+	if (rc == CRM_OK)
+		rc = audit_hashes_to_bytes(db);
+	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 4 WHERE key = 'format'"); /* FORMAT */
 }

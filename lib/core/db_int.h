@@ -214,7 +214,7 @@ int crm__meta_get(crm_db *db, const char *kind, const char *label, const char *n
 /* Run `sql` (no parameters, no rows) on the handle's connection (the backend's exec). */
 /* crm__exec for DDL of libcrm's own tables, written with the dialect's
  * pieces: "{id}" (dialect identity_id), "{int}" (type_integer), "{text}"
- * (type_text) and "{without_rowid}" (without_rowid). */
+ * (type_text), "{blob}" (type_blob) and "{without_rowid}" (without_rowid). */
 int crm__exec_schema(crm_db *db, const char *sql);
 /* The tables of an engine made by `sql` (crm__exec_schema), once: unless
  * *ready, or the table `last` (made last) exists, they are made in an

@@ -34,11 +34,12 @@ static const char schema_sql[] =
 	" lease_ms {int} NOT NULL, filter TEXT, created_at {int} NOT NULL){without_rowid};"
 	/* The audit trail (lib/audit, docs/audit.md): seq is the entry's place
 	 * in the chain (ids may skip where a transaction rolled back), prev and
-	 * hash are hex; crm_state's audit_seq (made by the first entry) is the
-	 * seq of the last entry. */
+	 * hash are 32 bytes (hex text before format 4: lib/backend upgrades
+	 * them); crm_state's audit_seq (made by the first entry) is the seq of
+	 * the last entry. */
 	"CREATE TABLE IF NOT EXISTS crm_audit("
 	" {id}, seq {int} NOT NULL, at {int} NOT NULL, actor TEXT, op TEXT NOT NULL, form TEXT, record {int},"
-	" version {int}, data TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);"
+	" version {int}, data TEXT NOT NULL, prev {blob} NOT NULL, hash {blob} NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS crm_audit_record ON crm_audit(form, record, id);";
 
 int crm__exec_schema(crm_db *db, const char *sql)
@@ -50,6 +51,7 @@ int crm__exec_schema(crm_db *db, const char *sql)
 		{ "{id}", offsetof(crm__dialect, identity_id) },
 		{ "{int}", offsetof(crm__dialect, type_integer) },
 		{ "{text}", offsetof(crm__dialect, type_text) },
+		{ "{blob}", offsetof(crm__dialect, type_blob) },
 		{ "{without_rowid}", offsetof(crm__dialect, without_rowid) },
 	};
 	crm__buf out = CRM__BUF_INIT;

@@ -172,7 +172,8 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	crm__stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, "INSERT INTO crm_event(at, type, form, record, actor, payload, instance) VALUES");
+	crm__buf_puts(&sql, db->be->dialect->insert_many);
+	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance) VALUES");
 	for (int i = 0; i < n; i++)
 		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
 	if (*db->be->dialect->returning_id)
