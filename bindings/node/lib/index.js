@@ -19,6 +19,14 @@ const TYPES = {
 };
 const OPEN_OPTIONS = ['schema', 'readonly', 'existing', 'init', 'busyTimeout', 'decimals', 'dates'];
 const CHUNK = 1000;
+// recordWrite's operations (src/batch.c)
+const WRITE_INSERT = 0, WRITE_UPDATE = 1, WRITE_UPSERT = 2;
+
+// A plain object goes to libcrm as typed values, as insertMany's rows do;
+// anything else as JSON, for libcrm to refuse with its own message.
+function isRecord(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 function checkOptions(opts, allowed, what) {
   if (opts === undefined || opts === null) return {};
@@ -115,7 +123,10 @@ class Database {
   // ---- records ----
 
   /** Insert one record; answers its id. */
-  insert(form, record) { return this._call('insert', form, record); }
+  insert(form, record) {
+    if (!isRecord(record)) return this._call('insert', form, record);
+    return native.recordWrite(this._h, WRITE_INSERT, form, 0, 0, ...pack([record]));
+  }
 
   /** Record `id` of `form` with typed values; NotFoundError when there is none. */
   get(form, id) {
@@ -130,7 +141,8 @@ class Database {
   /** Change the fields present in `changes`; expectedVersion guards against lost updates. */
   update(form, id, changes, options) {
     const o = checkOptions(options, ['expectedVersion'], 'update()');
-    this._call('update', form, id, changes, o.expectedVersion || 0);
+    if (!isRecord(changes)) this._call('update', form, id, changes, o.expectedVersion || 0);
+    else native.recordWrite(this._h, WRITE_UPDATE, form, id, o.expectedVersion || 0, ...pack([changes]));
   }
 
   delete(form, id, options) {
@@ -140,7 +152,8 @@ class Database {
 
   /** Insert, or update the record whose unique `key` ("phone" or "a,b") matches. */
   upsert(form, key, record) {
-    const [id, inserted] = this._call('upsert', form, key, record);
+    const [id, inserted] = isRecord(record) ? native.recordWrite(this._h, WRITE_UPSERT, form, key, 0, ...pack([record]))
+      : this._call('upsert', form, key, record);
     return { id, inserted };
   }
 

@@ -3,7 +3,8 @@
  * values (pack.c), and are added with crm_batch_add_values on the main
  * thread (batchAdd) or on a worker (batchAddAsync). An async batch holds the
  * handle busy from batchBegin to commit or free, so nothing else runs
- * inside its transaction.
+ * inside its transaction. Single records written as typed values
+ * (recordWrite) are packed the same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,65 @@ static napi_value batch_free(napi_env env, napi_callback_info info)
 	return undefined(env);
 }
 
+/* What recordWrite does (lib/index.js passes the same numbers). */
+enum { WRITE_INSERT, WRITE_UPDATE, WRITE_UPSERT };
+#define WRITE_ARGS 12
+
+/* recordWrite(handle, op, form, id or key, expectedVersion, ...packed record)
+ * -> the id (insert), undefined (update), [id, inserted] (upsert): one record
+ * as typed values (crm_record_*_values), packed as an insertMany row, so
+ * insert and insertMany take and refuse a value alike. */
+static napi_value record_write(napi_env env, napi_callback_info info)
+{
+	size_t argc = WRITE_ARGS;
+	napi_value argv[WRITE_ARGS], r = NULL;
+	ndb *d;
+	char *form = NULL, *key = NULL;
+	int32_t op = -1;
+	int64_t id = 0, version = 0, out_id = 0;
+	int inserted = 0, rc;
+	npack pk = {0};
+	NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < WRITE_ARGS || napi_get_value_int32(env, argv[1], &op) != napi_ok || op < WRITE_INSERT ||
+	    op > WRITE_UPSERT) {
+		napi_throw_type_error(env, NULL, "recordWrite(handle, op, form, idOrKey, version, ...packed record)");
+		return NULL;
+	}
+	if (!arg_ndb(env, argv[0], &d, 0) || !arg_string(env, argv[2], "form", &form))
+		goto out;
+	if (op == WRITE_UPSERT ? !arg_string(env, argv[3], "key", &key) : !arg_int64(env, argv[3], "id", &id))
+		goto out;
+	if (!arg_int64(env, argv[4], "expectedVersion", &version) || !npack_read(env, argv + 5, &pk))
+		goto out;
+	if (pk.nrows != 1) {
+		throw_code(env, CRM_EMISUSE, "recordWrite takes one record");
+		goto out;
+	}
+	if (op == WRITE_INSERT)
+		rc = crm_record_insert_values(d->db, form, pk.fields, pk.counts[0], &out_id);
+	else if (op == WRITE_UPDATE)
+		rc = crm_record_update_values(d->db, form, id, pk.fields, pk.counts[0], version);
+	else
+		rc = crm_record_upsert_values(d->db, form, key, pk.fields, pk.counts[0], &out_id, &inserted);
+	if (rc != CRM_OK)
+		throw_db(env, d->db, rc);
+	else if (op == WRITE_INSERT)
+		r = make_int64(env, out_id);
+	else if (op == WRITE_UPDATE)
+		r = undefined(env);
+	else if (napi_create_array_with_length(env, 2, &r) == napi_ok) {
+		napi_value flag;
+		napi_set_element(env, r, 0, make_int64(env, out_id));
+		napi_get_boolean(env, inserted, &flag);
+		napi_set_element(env, r, 1, flag);
+	}
+out:
+	free(form);
+	free(key);
+	npack_free(&pk);
+	return r;
+}
+
 napi_status batch_init(napi_env env, napi_value exports)
 {
 	napi_property_descriptor props[] = {
@@ -344,6 +404,7 @@ napi_status batch_init(napi_env env, napi_value exports)
 		{"batchCommit", NULL, batch_commit, NULL, NULL, NULL, napi_default, NULL},
 		{"batchCommitAsync", NULL, batch_commit_async, NULL, NULL, NULL, napi_default, NULL},
 		{"batchFree", NULL, batch_free, NULL, NULL, NULL, napi_default, NULL},
+		{"recordWrite", NULL, record_write, NULL, NULL, NULL, napi_default, NULL},
 	};
 	return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -271,6 +271,32 @@ test('insertMany: every JavaScript type as libcrm typed values, and what they ma
   db.close();
 });
 
+test('insert, update and upsert take a record as typed values, as insertMany does', () => {
+  const db = leadDb();
+  const rec = { name: 'Ann', budget: '7.50', since: new Date('2026-01-02T00:00:00Z'), seen_at: new Date(5), tags: ['c'],
+    extra: { k: 1 }, count: 2n ** 62n, score: 1.5 };
+  const one = db.get('lead', db.insert('lead', rec));
+  const [many] = db.insertMany('lead', [rec], { ids: true }).map((id) => db.get('lead', id));
+  for (const k of Object.keys(rec)) assert.deepEqual(one[k], many[k], k);
+  // the same bad values, the same errors from both
+  const bad = { name: 'x', score: NaN, since: new Date('2026-01-02T10:00:00Z'), nope: 1 };
+  let single;
+  assert.throws(() => db.insert('lead', bad), (e) => { single = e; return e instanceof crm.ValidationError; });
+  assert.throws(() => db.insertMany('lead', [bad]), (e) => {
+    assert.deepEqual(e.rows[0].errors, single.errors);
+    return true;
+  });
+  assert.deepEqual(single.errors.map((e) => e.field).sort(), ['nope', 'score', 'since']);
+  db.update('lead', one.id, { score: 2.5, tags: null }, { expectedVersion: 1 });
+  assert.equal(db.get('lead', one.id).score, 2.5);
+  assert.throws(() => db.update('lead', one.id, { score: 3 }, { expectedVersion: 1 }), crm.ConflictError);
+  assert.throws(() => db.update('lead', one.id, { score: Infinity }), crm.ValidationError);
+  assert.throws(() => db.insert('lead', { name: 'x', 'name\u0000junk': 'y' }), TypeError);
+  assert.throws(() => db.insert('lead', 'not an object'), crm.InvalidError);
+  assert.equal(db.count('lead'), 2);
+  db.close();
+});
+
 test('the addon refuses a malformed packed chunk (lib/pack.js makes them)', () => {
   const native = require('../lib/native');
   const db = leadDb();
