@@ -242,27 +242,31 @@ typedef struct Record {
 	int as_values;
 } Record;
 
-static int record_arg(Record *r, PyObject *obj)
-{
-	memset(r, 0, sizeof *r);
-	if (PyDict_Check(obj)) {
-		r->as_values = 1;
-		if (values_init(&r->vals) < 0)
-			return -1;
-		return values_of(&r->vals, obj);
-	}
-	if (json_arg(&r->json, obj, &r->text) < 0)
-		return -1;
-	if (!r->text)
-		r->text = "null";
-	return 0;
-}
-
 static void record_free(Record *r)
 {
 	if (r->as_values)
 		values_free(&r->vals);
 	buf_free(&r->json);
+}
+
+/* 0, or -1 with an exception set and nothing left to free. */
+static int record_arg(Record *r, PyObject *obj)
+{
+	memset(r, 0, sizeof *r);
+	if (PyDict_Check(obj)) {
+		r->as_values = 1;
+		if (values_init(&r->vals) < 0 || values_of(&r->vals, obj) < 0)
+			goto fail;
+		return 0;
+	}
+	if (json_arg(&r->json, obj, &r->text) < 0)
+		goto fail;
+	if (!r->text)
+		r->text = "null";
+	return 0;
+fail:
+	record_free(r);
+	return -1;
 }
 
 static PyObject *conn_insert(Connection *c, PyObject *args)
@@ -272,10 +276,8 @@ static PyObject *conn_insert(Connection *c, PyObject *args)
 	if (!PyArg_ParseTuple(args, "sO", &form, &obj))
 		return NULL;
 	Record r;
-	if (record_arg(&r, obj) < 0) {
-		record_free(&r);
+	if (record_arg(&r, obj) < 0)
 		return NULL;
-	}
 	int64_t id = 0;
 	int rc = CRM_OK;
 	if (conn_enter(c) == 0) {
@@ -299,10 +301,8 @@ static PyObject *conn_update(Connection *c, PyObject *args, PyObject *kw)
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "sLO|$L", names, &form, &id, &obj, &version))
 		return NULL;
 	Record r;
-	if (record_arg(&r, obj) < 0) {
-		record_free(&r);
+	if (record_arg(&r, obj) < 0)
 		return NULL;
-	}
 	int rc = CRM_OK;
 	if (conn_enter(c) == 0) {
 		Py_BEGIN_ALLOW_THREADS rc = r.as_values
@@ -338,10 +338,8 @@ static PyObject *conn_upsert(Connection *c, PyObject *args)
 	if (!PyArg_ParseTuple(args, "ssO", &form, &key, &obj))
 		return NULL;
 	Record r;
-	if (record_arg(&r, obj) < 0) {
-		record_free(&r);
+	if (record_arg(&r, obj) < 0)
 		return NULL;
-	}
 	int64_t id = 0;
 	int inserted = 0, rc = CRM_OK;
 	if (conn_enter(c) == 0) {
