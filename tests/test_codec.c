@@ -606,7 +606,28 @@ TEST(test_utf8_length__agrees_with_reference_on_all_short_sequences)
 	CHECK_INT(mismatches, 0);
 }
 
+TEST(test_utf8_length__long_ascii_runs_keep_every_check)
+{
+	/* Text long enough for the eight-byte ASCII steps, with one non-ASCII
+	 * sequence (good, bad, or cut short at the end) at every offset. */
+	for (size_t at = 0; at < 24; at++) {
+		char buf[32];
+
+		memset(buf, 'a', sizeof buf);
+		buf[5] = 0; /* a NUL is a code point like any other */
+		memcpy(buf + at, "\xc3\xa9", 2); /* e acute: 2 bytes, 1 code point */
+		CHECK_INT(crm__utf8_length(buf, 26), 25);
+		buf[at] = (char)0xff;
+		CHECK_INT(crm__utf8_length(buf, 26), -1);
+		memset(buf, 'a', sizeof buf);
+		buf[at] = (char)0xe4; /* a 3-byte lead with its tail cut off */
+		CHECK_INT(crm__utf8_length(buf, at + 1), -1);
+		CHECK_INT(crm__utf8_length(buf, at), (int64_t)at);
+	}
+}
+
 TEST_LIST(
+	T(test_utf8_length__long_ascii_runs_keep_every_check),
 	T(test_decimal_parse__scales_plain_decimals),
 	T(test_decimal_parse__accepts_trailing_fraction_zeros_beyond_scale),
 	T(test_decimal_parse__refuses_silent_rounding),
