@@ -102,19 +102,26 @@ static int put_fmt(Buf *b, const char *fmt, ...)
 	return buf_put(b, tmp, (size_t)n);
 }
 
-/* An aware datetime in UTC ("YYYY-MM-DDTHH:MM:SS.mmmZ", libcrm's ms). */
-static int put_datetime(Buf *b, PyObject *obj)
+/* The datetime `obj` in UTC (a new reference), or NULL with an exception:
+ * a naive datetime is refused, since libcrm stores instants. */
+static PyObject *aware_utc(PyObject *obj)
 {
 	PyObject *tz = PyObject_CallMethod(obj, "utcoffset", NULL);
 	if (!tz)
-		return -1;
+		return NULL;
 	int naive = tz == Py_None;
 	Py_DECREF(tz);
 	if (naive) {
 		PyErr_SetString(PyExc_ValueError, "a naive datetime has no time zone: give an aware datetime");
-		return -1;
+		return NULL;
 	}
-	PyObject *u = PyObject_CallMethod(obj, "astimezone", "O", PyDateTime_TimeZone_UTC);
+	return PyObject_CallMethod(obj, "astimezone", "O", PyDateTime_TimeZone_UTC);
+}
+
+/* An aware datetime in UTC ("YYYY-MM-DDTHH:MM:SS.mmmZ", libcrm's ms). */
+static int put_datetime(Buf *b, PyObject *obj)
+{
+	PyObject *u = aware_utc(obj);
 	if (!u)
 		return -1;
 	int rc = put_fmt(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", PyDateTime_GET_YEAR(u),
@@ -510,16 +517,7 @@ int to_ms(PyObject *obj, int64_t *out)
 		return *out == -1 && PyErr_Occurred() ? -1 : 0;
 	}
 	if (PyDateTime_Check(obj)) {
-		PyObject *tz = PyObject_CallMethod(obj, "utcoffset", NULL);
-		if (!tz)
-			return -1;
-		int naive = tz == Py_None;
-		Py_DECREF(tz);
-		if (naive) {
-			PyErr_SetString(PyExc_ValueError, "a naive datetime has no time zone: give an aware datetime");
-			return -1;
-		}
-		PyObject *u = PyObject_CallMethod(obj, "astimezone", "O", PyDateTime_TimeZone_UTC);
+		PyObject *u = aware_utc(obj);
 		if (!u)
 			return -1;
 		*out = days_from_civil(PyDateTime_GET_YEAR(u), PyDateTime_GET_MONTH(u), PyDateTime_GET_DAY(u)) *
