@@ -72,9 +72,11 @@ static int insert_queued(crm_db *db, const crm__write *w, crm__queued_fn *done, 
 	return record_change(db, w, NULL, w->rec->values, done, payload);
 }
 
-static int watches_inserts(crm_db *db, const crm__form *form)
+static int watches_inserts(crm_db *db, crm__form *form)
 {
-	return crm__dedup_watches(form) || crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
+	int search = crm__search_watches(db, form);
+
+	return search ? search : crm__dedup_watches(form) || crm__rollup_watches(db, form) || crm__workflow_watches(db, form);
 }
 
 const crm__write_hooks crm__hooks = {

@@ -215,8 +215,9 @@ TEST(test_audit__transitions_timers_approvals_and_applies)
 	crm_close(db);
 }
 
-/* On PostgreSQL batch inserts are queued without waiting for their ids:
- * their entries are appended once the ids are known, before the commit. */
+/* Batch inserts are queued without waiting for their ids (PostgreSQL's
+ * pipeline, SQLite's multi-row INSERTs): their entries are appended once
+ * the ids are known, before the commit. */
 TEST(test_audit__batch_inserts_are_audited_with_their_ids)
 {
 	crm_db *db = test_db();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "helpers.h"
 #include "test.h"
 
@@ -316,7 +317,28 @@ TEST(test_search__hostile_queries_are_words_or_clear_errors)
 	crm_close(db);
 }
 
+/* Batch rows of a searchable form are indexed too: they are not queued
+ * past the index's upkeep (SQLite's queue runs rows as multi-row INSERTs). */
+TEST(test_search__batch_inserts_are_indexed)
+{
+	crm_db *db = setup();
+	static const int probe[] = { 0, 63, 64, 100, 149 };
+	char word[32];
+	crm__buf many = CRM__BUF_INIT;
+
+	for (int i = 0; i < 150; i++)
+		crm__buf_printf(&many, "{\"name\":\"zephyr%d\",\"company\":\"Quillfeather Ltd\"}\n", i);
+	CHECK_OK(db, crm_record_insert_many(db, "customer", crm__buf_cstr(&many), NULL, NULL));
+	for (size_t i = 0; i < sizeof probe / sizeof *probe; i++) {
+		snprintf(word, sizeof word, "zephyr%d", probe[i]);
+		CHECK_INT(hits(search(db, word, NULL)), 1);
+	}
+	crm__buf_free(&many);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_search__chinese_words_of_two_and_more_characters),
+	  T(test_search__batch_inserts_are_indexed),
 	  T(test_search__english_case_folded_ranked_across_forms), T(test_search__updates_and_deletes_are_reflected),
 	  T(test_search__index_rebuilt_when_the_declaration_changes),
 	  T(test_search__bad_declarations_are_refused_and_change_nothing),

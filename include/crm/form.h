@@ -155,10 +155,11 @@ CRM_EXTERN(int) crm_batch_begin(crm_batch **out, crm_db *db, const char *form);
  * NUL-terminated string). On success *out_id (may be NULL) gets its id,
  * valid once the batch commits. A failing row returns its error and is
  * remembered with its index; later rows are still checked, so one commit
- * reports every failing row. On PostgreSQL a row added without out_id is
- * sent without waiting for it (pipeline mode): when its only failure is a
- * unique key's conflict, the add returns CRM_OK and the commit lists the
- * row (docs/storage.md "Speed").
+ * reports every failing row. A row added without out_id is queued (on
+ * PostgreSQL sent in pipeline mode, on SQLite run with the rows after it
+ * as one multi-row INSERT): when its only failure is a unique key's
+ * conflict, the add returns CRM_OK and the commit lists the row
+ * (docs/storage.md "Speed"). Pass out_id to have the add report it.
  */
 CRM_EXTERN(int) crm_batch_add(crm_batch *batch, const char *json, ptrdiff_t len, int64_t *out_id);
 

@@ -81,7 +81,9 @@ enum crm__tx_lock {
 /* The outcome of a queued statement (crm__backend.queue): rc is CRM_ROW
  * when it returned a row (id: that row's first column, the inserted id),
  * CRM_DONE when it returned none, or its failure (recorded on the handle).
- * Called from inside the backend: it must not run statements. */
+ * SQLite's INSERTs return no row: one that inserted reports CRM_ROW with
+ * its first row's id, one a unique key refused CRM_DONE, as PostgreSQL's
+ * INSERT ... ON CONFLICT DO NOTHING RETURNING id would. Called from inside the backend: it must not run statements. */
 typedef void (*crm__queued_fn)(void *payload, int rc, int64_t id);
 
 /* The head of every backend's statement. */
@@ -100,6 +102,11 @@ struct crm__backend {
 	 * rollback (PostgreSQL): writes that may fail on a unique key then run
 	 * in a savepoint of their own (crm__step_write). */
 	int failure_aborts_transaction;
+	/* 1 when statements travel to a server (PostgreSQL): one whose outcome
+	 * nobody waits for is queued to go with the next round trip
+	 * (crm__step_later, the outbox, the audit chain). 0 when a statement
+	 * runs in the process (SQLite), where waiting for it costs nothing. */
+	int pipeline;
 
 	/* ---- the connection (db->conn belongs to the backend) ---- */
 	/* 1 when `target` is this backend's (a URI scheme, a file name). */
@@ -177,14 +184,18 @@ struct crm__backend {
 	/* The id of the row an INSERT made, after its step: the dialect's
 	 * `returning_id` is appended to every INSERT whose id is read. */
 	int64_t (*inserted_id)(crm__stmt *st);
-	/* Optional (NULL: every statement runs at once, as on SQLite). Send
-	 * the bound write `st` without waiting for its outcome (PostgreSQL's
-	 * pipeline mode) and reset it, so it may be bound and queued again at
-	 * once. `done` gets the outcome in queue order at the latest at the next
-	 * flush; any other statement, exec or transaction call first waits for
-	 * every queued outcome, and fails with the first queued failure, if
-	 * any. A statement queued after a failed one is not run (its done is
-	 * not called): the transaction has failed. */
+	/* Optional (NULL: every statement runs at once). Take the bound write
+	 * `st` without waiting for its outcome and reset it, so it may be
+	 * bound and queued again at once: PostgreSQL sends it in pipeline mode;
+	 * SQLite keeps a copy of its row and runs consecutive single-row
+	 * INSERTs of one statement as one multi-row INSERT (sqlite_queue.c).
+	 * `done` gets the outcome in queue order at the latest at the next
+	 * flush, never inside the queue call of its own statement; any other
+	 * statement, exec or transaction call first waits for every queued
+	 * outcome, and fails with the first queued failure, if any. A
+	 * statement queued after a failed one is not run (its done is not
+	 * called): the transaction has failed. After a queue the statement's
+	 * bindings are unspecified: bind every parameter before it runs again. */
 	int (*queue)(crm__stmt *st, crm__queued_fn done, void *payload);
 	/* Wait for the outcome of every queued statement; CRM_OK or the first
 	 * queued failure. NULL when queue is. */

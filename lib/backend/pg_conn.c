@@ -607,6 +607,7 @@ const crm__backend crm__pg_backend = {
 	.name = "postgresql",
 	.dialect = &crm__pg_dialect,
 	.failure_aborts_transaction = 1,
+	.pipeline = 1,
 	.accepts = pg_accepts,
 	.open = pg_open,
 	.close = pg_close,

@@ -6,17 +6,12 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/db_int.h"
+#include "sqlite_int.h"
 #include "sqlite_sum.h"
 #include "sqlite_upgrade.h"
 
-typedef struct lite_stmt {
-	crm__stmt base;
-	sqlite3_stmt *s;
-} lite_stmt;
-
-#define S(st) (((lite_stmt *)(st))->s)
-#define CONN(db) ((sqlite3 *)(db)->conn)
+#define S(st) (LITE(st)->s)
+#define CONN(db) (LITE_CONN(db)->h)
 
 /* ---- errors ---- */
 
@@ -40,7 +35,7 @@ static int code_from_sqlite(int rc)
 	}
 }
 
-static int fail(crm_db *db, int rc)
+int crm__lite_fail(crm_db *db, int rc)
 {
 	int code = code_from_sqlite(rc);
 
@@ -50,7 +45,7 @@ static int fail(crm_db *db, int rc)
 	 * refused migration): like a changed definition, read again. */
 	if (rc == SQLITE_ABORT_ROLLBACK)
 		return crm__error(db, CRM_ECONFLICT, "metadata changed and was rolled back under this read; run it again");
-	return crm__error(db, code, "sqlite: %s", CONN(db) ? sqlite3_errmsg(CONN(db)) : sqlite3_errstr(rc));
+	return crm__error(db, code, "sqlite: %s", db->conn ? sqlite3_errmsg(CONN(db)) : sqlite3_errstr(rc));
 }
 
 /* ---- statements ---- */
@@ -61,13 +56,13 @@ static int lite_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out
 	int rc;
 
 	*out = NULL;
-	if (!(st = crm__malloc(sizeof *st)))
+	if (!(st = crm__calloc(1, sizeof *st)))
 		return crm__error_oom(db);
 	rc = sqlite3_prepare_v3(CONN(db), sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st->s, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st->s);
 		crm__free(st);
-		return fail(db, rc);
+		return crm__lite_fail(db, rc);
 	}
 	st->base.be = &crm__sqlite_backend;
 	st->base.db = db;
@@ -78,27 +73,53 @@ static int lite_prepare(crm_db *db, const char *sql, size_t len, crm__stmt **out
 static const char *lite_sql(crm__stmt *st) { return sqlite3_sql(S(st)); }
 
 static void lite_reset(crm__stmt *st) { sqlite3_reset(S(st)); }
-static void lite_clear_bindings(crm__stmt *st) { sqlite3_clear_bindings(S(st)); }
+
+static void lite_clear_bindings(crm__stmt *st)
+{
+	if (LITE(st)->rows)
+		crm__lite_unkeep(LITE(st));
+	sqlite3_clear_bindings(S(st));
+}
 
 static void lite_finalize(crm__stmt *st)
 {
+	crm__lite_rows_free(LITE(st));
 	sqlite3_finalize(S(st));
 	crm__free(st);
 }
 
-static int bound(crm__stmt *st, int rc) { return rc == SQLITE_OK ? CRM_OK : fail(st->db, rc); }
+static int bound(crm__stmt *st, int rc) { return rc == SQLITE_OK ? CRM_OK : crm__lite_fail(st->db, rc); }
 
-static int lite_bind_null(crm__stmt *st, int i) { return bound(st, sqlite3_bind_null(S(st), i)); }
-static int lite_bind_int64(crm__stmt *st, int i, int64_t v) { return bound(st, sqlite3_bind_int64(S(st), i, v)); }
-static int lite_bind_double(crm__stmt *st, int i, double v) { return bound(st, sqlite3_bind_double(S(st), i, v)); }
+/* A statement whose rows are queued keeps its bindings (sqlite_queue.c). */
+#define KEPT(st) (LITE(st)->rows)
+#define KEEP(st, i, ...) crm__lite_keep(LITE(st), i, &(lite_slot){ __VA_ARGS__ })
+
+static int lite_bind_null(crm__stmt *st, int i)
+{
+	return KEPT(st) ? KEEP(st, i, SQLITE_NULL, 0, { 0 }) : bound(st, sqlite3_bind_null(S(st), i));
+}
+
+static int lite_bind_int64(crm__stmt *st, int i, int64_t v)
+{
+	return KEPT(st) ? KEEP(st, i, SQLITE_INTEGER, 0, { .i = v }) : bound(st, sqlite3_bind_int64(S(st), i, v));
+}
+
+static int lite_bind_double(crm__stmt *st, int i, double v)
+{
+	return KEPT(st) ? KEEP(st, i, SQLITE_FLOAT, 0, { .d = v }) : bound(st, sqlite3_bind_double(S(st), i, v));
+}
 
 static int lite_bind_text(crm__stmt *st, int i, const char *s, int len)
 {
+	if (KEPT(st))
+		return KEEP(st, i, SQLITE_TEXT, len < 0 ? (int)strlen(s) : len, { .p = s });
 	return bound(st, sqlite3_bind_text(S(st), i, s, len, SQLITE_STATIC));
 }
 
 static int lite_bind_blob(crm__stmt *st, int i, const void *p, int len)
 {
+	if (KEPT(st))
+		return KEEP(st, i, SQLITE_BLOB, len, { .p = p });
 	return bound(st, sqlite3_bind_blob(S(st), i, p, len, SQLITE_STATIC));
 }
 
@@ -106,20 +127,26 @@ static int lite_bind_as(crm__stmt *st, int i, enum crm__natural kind, int scale,
 {
 	(void)kind;
 	(void)scale;
-	return bound(st, sqlite3_bind_int64(S(st), i, v));
+	return lite_bind_int64(st, i, v);
 }
 
 static int lite_parameter_count(crm__stmt *st) { return sqlite3_bind_parameter_count(S(st)); }
 
 static int lite_step(crm__stmt *st)
 {
-	int rc = sqlite3_step(S(st));
+	int rc;
+
+	/* The queued rows first; a statement whose rows were queued gets its
+	 * kept bindings. */
+	if ((rc = crm__lite_sync(st->db)) || (KEPT(st) && (rc = crm__lite_apply(LITE(st)))))
+		return rc;
+	rc = sqlite3_step(S(st));
 
 	if (rc == SQLITE_ROW)
 		return CRM_ROW;
 	if (rc == SQLITE_DONE)
 		return CRM_DONE;
-	return fail(st->db, rc);
+	return crm__lite_fail(st->db, rc);
 }
 
 static int lite_column_count(crm__stmt *st) { return sqlite3_column_count(S(st)); }
@@ -156,11 +183,15 @@ static int64_t lite_inserted_id(crm__stmt *st) { return sqlite3_last_insert_rowi
 
 /* ---- the connection ---- */
 
+/* Runs even after a queued failure (a ROLLBACK TO must), which it then
+ * returns. */
 static int lite_exec(crm_db *db, const char *sql)
 {
-	int rc = sqlite3_exec(CONN(db), sql, NULL, NULL, NULL);
+	int queued = crm__lite_sync(db), rc = sqlite3_exec(CONN(db), sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? CRM_OK : fail(db, rc);
+	if (queued)
+		return crm__error(db, queued, "%s", crm_errmsg(db));
+	return rc == SQLITE_OK ? CRM_OK : crm__lite_fail(db, rc);
 }
 
 /* The write lock up front, so two processes never deadlock upgrading
@@ -179,10 +210,16 @@ static int lite_lock(crm_db *db, enum crm__tx_lock what)
 	return CRM_OK;
 }
 
-static int lite_commit(crm_db *db) { return lite_exec(db, "COMMIT"); }
+static int lite_commit(crm_db *db)
+{
+	int rc = crm__lite_sync(db);
+
+	return rc ? rc : lite_exec(db, "COMMIT");
+}
 
 static void lite_rollback(crm_db *db)
 {
+	crm__lite_discard(db);
 	if (!sqlite3_get_autocommit(CONN(db)))
 		sqlite3_exec(CONN(db), "ROLLBACK", NULL, NULL, NULL);
 }
@@ -285,7 +322,7 @@ static int configure(crm_db *db, const char *path, const crm_open_options *o)
 	/* Before anything is prepared: SQLite refuses to define a function
 	 * while a statement runs. */
 	if ((rc = crm__sqlite_register_sum(CONN(db))) != SQLITE_OK)
-		return fail(db, rc);
+		return crm__lite_fail(db, rc);
 	if ((rc = check_kind(db, path, o->flags)))
 		return rc;
 	if (!(o->flags & CRM_OPEN_READONLY)) {
@@ -310,31 +347,40 @@ static int file_exists(const char *path)
 
 static int lite_open(crm_db *db, const char *path, const crm_open_options *o)
 {
-	sqlite3 *conn = NULL;
+	lite_conn *conn;
 	int flags, rc;
 
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
 		((o->flags & CRM_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
 		((o->flags & (CRM_OPEN_READONLY | CRM_OPEN_EXISTING)) ? 0 : SQLITE_OPEN_CREATE);
-	rc = sqlite3_open_v2(path, &conn, flags, NULL);
-	if (!conn)
+	if (!(conn = crm__calloc(1, sizeof *conn)))
 		return crm__error_oom(db);
 	db->conn = conn;
+	rc = sqlite3_open_v2(path, &conn->h, flags, NULL);
+	if (!conn->h)
+		return crm__error_oom(db);
 	if (rc == SQLITE_OK)
 		return configure(db, path, o);
 	if (!(flags & SQLITE_OPEN_CREATE) && !file_exists(path))
-		return crm__error(db, CRM_ENOTFOUND, "no database at %s: %s", path, sqlite3_errmsg(conn));
+		return crm__error(db, CRM_ENOTFOUND, "no database at %s: %s", path, sqlite3_errmsg(conn->h));
 	return crm__error(db, code_from_sqlite(rc) == CRM_ERROR ? CRM_EIO : code_from_sqlite(rc), "cannot open %s: %s",
-			  path, sqlite3_errmsg(conn));
+			  path, sqlite3_errmsg(conn->h));
 }
 
 static void lite_close(crm_db *db)
 {
-	if (!CONN(db))
+	lite_conn *c = LITE_CONN(db);
+
+	if (!c)
 		return;
-	lite_rollback(db);
+	if (c->h)
+		lite_rollback(db);
 	/* v2: statements children still hold are finalized when they are freed. */
-	sqlite3_close_v2(CONN(db));
+	sqlite3_close_v2(c->h);
+	crm__free(c->q.e);
+	crm__free(c->q.slots);
+	crm__buf_free(&c->q.text);
+	crm__free(c);
 	db->conn = NULL;
 }
 
@@ -637,10 +683,10 @@ const crm__backend crm__sqlite_backend = {
 	.column_blob = lite_column_blob,
 	.column_as = lite_column_as,
 	.inserted_id = lite_inserted_id,
-	/* Each statement runs when stepped and its rows are read as stepped:
-	 * nothing to queue, nothing to read ahead. */
-	.queue = NULL,
-	.flush = NULL,
+	/* Rows of single-row INSERTs queue to run as multi-row INSERTs; any
+	 * other statement runs when stepped, its rows read as stepped. */
+	.queue = crm__lite_queue,
+	.flush = crm__lite_flush,
 	.send_ahead = NULL,
 	.many_rows = NULL,
 	.relation_exists = lite_relation_exists,

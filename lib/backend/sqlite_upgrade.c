@@ -20,6 +20,7 @@
 #include "audit/audit_int.h"
 #include "core/alloc.h"
 #include "core/db_int.h"
+#include "sqlite_int.h"
 #include "sqlite_upgrade.h"
 
 #define FORMAT 4 /* databases made by this version start at 1 too: nothing to rebuild or add */
@@ -148,7 +149,7 @@ static int rebuild(crm_db *db, const char *table, const char *create)
 		crm__buf_puts(&sql, indexes);
 	rc = sql.oom ? crm__error_oom(db) : crm__exec(db, crm__buf_cstr(&sql));
 	if (rc)
-		sqlite3_exec(db->conn, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
+		sqlite3_exec(LITE_CONN(db)->h, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
 	crm__buf_free(&sql);
 	crm__free(indexes);
 	return rc ? rc : start_sequence_past(db, table, named);

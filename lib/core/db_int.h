@@ -174,8 +174,8 @@ int crm__tx_end(crm_db *db, int rc);
  * savepoint that is rolled back on failure. Returns as crm__step. */
 int crm__step_write(crm_db *db, crm__stmt *st);
 /* Step a write whose outcome nothing waits for (no rows, no count): on a
- * backend that queues statements it goes with the next round trip, and
- * its failure fails the next statement, or else the end of its unit
+ * pipelined backend (PostgreSQL) it goes with the next round trip, and its
+ * failure fails the next statement, or else the end of its unit
  * (crm__tx_end). As crm__step. */
 int crm__step_later(crm_db *db, crm__stmt *st);
 /* Wait for the statements queued on the handle (crm__backend.queue). */

@@ -86,7 +86,7 @@ int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink
 {
 	crm__kept *rows[CRM__KEPT_ROWS], *end;
 	size_t count = 0;
-	int rc = CRM_OK, n = 0, max = db->be->queue ? CRM__KEPT_ROWS_QUEUED : CRM__KEPT_ROWS;
+	int rc = CRM_OK, n = 0, max = db->be->pipeline ? CRM__KEPT_ROWS_QUEUED : CRM__KEPT_ROWS;
 
 	if (appended)
 		*appended = 0;

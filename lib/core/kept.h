@@ -56,8 +56,7 @@ typedef struct crm__kept_sink {
 	void *ctx;
 } crm__kept_sink;
 /* The most rows per statement: fewer statements cost less (SQLite); on a
- * backend that queues statements (PostgreSQL's pipeline mode) larger ones
- * cost round trips, so 4 there. */
+ * pipelined backend (PostgreSQL) larger ones cost round trips, so 4 there. */
 #define CRM__KEPT_ROWS 32
 #define CRM__KEPT_ROWS_QUEUED 4
 

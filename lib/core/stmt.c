@@ -67,7 +67,7 @@ int crm__step_later(crm_db *db, crm__stmt *st)
 {
 	int rc;
 
-	if (!db->be->queue)
+	if (!db->be->pipeline)
 		return crm__step(st);
 	rc = db->be->queue(st, outcome_ignored, NULL);
 	return rc ? rc : CRM_DONE;

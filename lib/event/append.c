@@ -195,7 +195,7 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 		if (q->instance > 0)
 			crm__bind_int64(st, p + 7, q->instance);
 	}
-	if (db->be->queue) {
+	if (db->be->pipeline) {
 		s->queued_serial = db->tx_serial;
 		rc = db->be->queue(st, ids_done, &s->notes[n]);
 		rc = rc ? rc : CRM_DONE;

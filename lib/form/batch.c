@@ -4,7 +4,8 @@
  * pipeline mode) a row's INSERT is sent without waiting for it when nothing
  * needs its id at once: outcomes are read at the next sync point (every
  * BATCH_QUEUE rows, a row that asks for its id, any other statement, the
- * commit), and a unique key's conflict found there is reported for its row. */
+ * commit), and a unique key's conflict found there is reported for its row.
+ * SQLite queues too: it runs queued rows as multi-row INSERTs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +21,10 @@ typedef struct failure {
 	int code;
 } failure;
 
-/* A row whose INSERT is queued: its JSON (in pending_json) until its
- * outcome is known, since a conflict is named from its values. */
+/* A row whose INSERT is queued: its values as stored (in pending_rows)
+ * until its outcome is known, since a conflict is named from them. */
 typedef struct pending {
-	size_t index, at, len;
+	size_t index, at;
 	int rc; /* 0 until answered: CRM_ROW, CRM_DONE (a unique conflict) or the failure */
 } pending;
 
@@ -38,7 +39,7 @@ struct crm_batch {
 	size_t nfailures, capfailures;
 	pending *pending;
 	size_t npending, nanswered, cappending;
-	crm__buf pending_json;
+	crm__buf pending_rows;
 	crm__buf values_text; /* crm_batch_add_values: literals written for the row being read */
 	int64_t *ids; /* insert_many: every row's id, by index */
 	size_t capids;
@@ -157,6 +158,29 @@ static void row_done(void *payload, int rc, int64_t id)
 	}
 }
 
+/* Keep the values b->rec's insert stored (defaults and computed fields
+ * filled in), to name a queued row's conflict later: the values, then
+ * their text in field order. */
+static void keep_stored(crm__buf *out, const crm__form *form, const crm__record *rec)
+{
+	crm__buf_put(out, rec->values, (size_t)form->nfields * sizeof *rec->values);
+	for (int i = 0; i < form->nfields; i++)
+		if (rec->values[i].kind == CRM__V_TEXT)
+			crm__buf_put(out, rec->values[i].s, rec->values[i].n);
+}
+
+static void restore_stored(crm__record *rec, const crm__form *form, const char *kept)
+{
+	const char *text = kept + (size_t)form->nfields * sizeof *rec->values;
+
+	memcpy(rec->values, kept, (size_t)form->nfields * sizeof *rec->values);
+	for (int i = 0; i < form->nfields; i++)
+		if (rec->values[i].kind == CRM__V_TEXT) {
+			rec->values[i].s = text;
+			text += rec->values[i].n;
+		}
+}
+
 /* A queued row met a unique key's conflict: name the key, as a row
  * inserted at once would have. */
 static void row_conflict(crm_batch *b, size_t k)
@@ -167,9 +191,8 @@ static void row_conflict(crm_batch *b, size_t k)
 	int rc;
 
 	crm__errors_reset(&b->errs, db);
-	rc = crm__record_parse(db, b->form, b->pending_json.p + p.at, p.len, &b->rec, &b->errs);
-	if (rc == CRM_OK)
-		rc = crm__record_insert_conflict(db, &w);
+	restore_stored(&b->rec, b->form, b->pending_rows.p + p.at);
+	rc = crm__record_insert_conflict(db, &w);
 	if (rc == CRM_ECONSTRAINT && b->errs.count)
 		crm__errors_raise(db, &b->errs, b->form->name);
 	row_failed(b, p.index, rc, &b->errs);
@@ -190,7 +213,7 @@ static void settle(crm_batch *b)
 	b->npending -= k;
 	b->nanswered = 0;
 	if (b->npending == 0)
-		crm__buf_reset(&b->pending_json);
+		crm__buf_reset(&b->pending_rows);
 }
 
 /* End a batch that cannot go on; returns rc. */
@@ -223,42 +246,13 @@ static int make_room(crm_batch *b)
 	return 0;
 }
 
-/* The JSON of the given members of b->rec, to name a queued row's
- * conflict later: it reads back as the same values. */
-static void put_record_json(crm__buf *out, const crm__form *form, const crm__record *rec)
-{
-	int first = 1;
-
-	crm__buf_putc(out, '{');
-	for (int i = 0; i < form->nfields; i++) {
-		const crm__field *f = &form->fields[i];
-
-		if (rec->given[i] != CRM__GIVEN)
-			continue;
-		if (!first)
-			crm__buf_putc(out, ',');
-		first = 0;
-		crm__json_cstr(out, f->name);
-		crm__buf_putc(out, ':');
-		crm__value_write_json(out, f->value_type, f->scale, &rec->values[i]);
-	}
-	if (rec->owner_given) {
-		crm__buf_puts(out, first ? "\"owner\":" : ",\"owner\":");
-		if (rec->owner.kind == CRM__V_TEXT)
-			crm__json_str(out, rec->owner.s, rec->owner.n);
-		else
-			crm__buf_puts(out, "null");
-	}
-	crm__buf_putc(out, '}');
-}
-
 /* One row, given as JSON text (`json`, n bytes) or as values (`fields`,
  * n of them): crm_batch_add and crm_batch_add_values. */
 static int add_row(crm_batch *b, const char *json, const crm_field_value *fields, size_t n, int64_t *out_id)
 {
 	crm_db *db = b->db;
 	crm__write w = { .op = CRM__WRITE_INSERT };
-	size_t json_at;
+	size_t kept_at;
 	int rc;
 
 	db->errcode = CRM_OK;
@@ -279,7 +273,7 @@ static int add_row(crm_batch *b, const char *json, const crm_field_value *fields
 		w.done = row_done;
 		w.done_payload = b;
 	}
-	json_at = b->pending_json.len;
+	kept_at = b->pending_rows.len;
 	if (json)
 		rc = crm__record_parse(db, b->form, json, n, &b->rec, &b->errs);
 	else
@@ -293,12 +287,9 @@ static int add_row(crm_batch *b, const char *json, const crm_field_value *fields
 	if (rc == CRM_ECONSTRAINT && b->errs.count)
 		crm__errors_raise(db, &b->errs, b->form->name);
 	if (w.queued) {
-		if (json)
-			crm__buf_put(&b->pending_json, json, n);
-		else
-			put_record_json(&b->pending_json, b->form, &b->rec);
-		b->pending[b->npending++] = (pending){ .index = b->count, .at = json_at, .len = b->pending_json.len - json_at };
-		if (b->pending_json.oom)
+		keep_stored(&b->pending_rows, b->form, &b->rec);
+		b->pending[b->npending++] = (pending){ .index = b->count, .at = kept_at };
+		if (b->pending_rows.oom)
 			return batch_stop(b, crm__error_oom(db));
 	}
 	if (rc && !b->broken)
@@ -402,7 +393,7 @@ void crm_batch_free(crm_batch *b)
 	crm__record_free(&b->rec);
 	crm__errors_free(&b->errs);
 	crm__buf_free(&b->failed_rows);
-	crm__buf_free(&b->pending_json);
+	crm__buf_free(&b->pending_rows);
 	crm__buf_free(&b->values_text);
 	crm__free(b->failures);
 	crm__free(b->pending);

@@ -193,10 +193,9 @@ typedef struct crm__write {
  * Errors already in w->errs (from parsing) make it fail after validating
  * the rest, so one call reports every failing field. */
 int crm__record_write(crm_db *db, crm__write *w);
-/* A queued insert of w->rec (parsed again by the caller) met a unique key's
- * conflict: fill in what the insert filled (defaults, computed fields) and
- * name the key in w->errs, as a conflict found at once is reported.
- * Returns CRM_ECONSTRAINT, or the failure of the check. */
+/* A queued insert met a unique key's conflict: name the key in w->errs
+ * from w->rec's values as the insert stored them, as a conflict found at
+ * once is reported. Returns CRM_ECONSTRAINT, or the failure of the check. */
 int crm__record_insert_conflict(crm_db *db, crm__write *w);
 /* crm_record_update starting from `known` when it was read with the form
  * the update looks up (else the record is read as usual). */
@@ -228,8 +227,8 @@ typedef struct crm__write_hooks {
 	 * `old` is NULL for inserts, `now` NULL for deletes. Failing fails the write. */
 	int (*after_write)(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);
 	/* 1 when after_write acts on inserts into `form` (or cannot tell): it
-	 * then needs each new id at once. */
-	int (*watches_inserts)(crm_db *db, const crm__form *form);
+	 * then needs each new id at once; -1 with the db error set on failure. */
+	int (*watches_inserts)(crm_db *db, crm__form *form);
 	/* Run the form's validators on a record about to be stored (`old` NULL
 	 * for inserts); failures go to `errs`. Returns their number, or -1 with
 	 * the db error set when a validator could not run. */

@@ -596,8 +596,16 @@ static int queue_insert(crm_db *db, crm__write *w, crm__stmt *st, int *rc)
 {
 	crm__queued_fn done = w->done;
 	void *payload = w->done_payload;
+	int watched;
 
-	if (!w->done || !db->be->queue || (crm__hooks.watches_inserts && crm__hooks.watches_inserts(db, w->form)))
+	if (!w->done || !db->be->queue)
+		return 0;
+	if ((watched = crm__hooks.watches_inserts ? crm__hooks.watches_inserts(db, w->form) : 0) < 0) {
+		*rc = db->errcode;
+		crm__reset(st);
+		return 1;
+	}
+	if (watched)
 		return 0;
 	if (crm__hooks.insert_queued && (*rc = crm__hooks.insert_queued(db, w, &done, &payload))) {
 		crm__reset(st);
@@ -794,10 +802,6 @@ static int do_update(crm_db *db, crm__write *w, crm__record *cur, crm__value **o
 
 int crm__record_insert_conflict(crm_db *db, crm__write *w)
 {
-	int rc = fill(db, w);
-
-	if (rc)
-		return rc;
 	crm__error(db, CRM_ECONSTRAINT, "UNIQUE constraint failed: %s", w->form->name);
 	return unique_failure(db, w, w->rec->values, CRM_ECONSTRAINT);
 }

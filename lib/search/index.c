@@ -279,6 +279,15 @@ static int sync(crm_db *db, const char *sql, int64_t id, const crm__search_decl 
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
+int crm__search_watches(crm_db *db, crm__form *form)
+{
+	const entry *e;
+
+	if (!db->be->dialect->search_sync)
+		return 0;
+	return entry_of(db, form, &e) ? -1 : e->decl.n > 0;
+}
+
 int crm__search_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now)
 {
 	const entry *e;

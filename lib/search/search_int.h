@@ -24,6 +24,10 @@ int crm__search_decl_of(crm_db *db, crm__form *form, const crm__search_decl **ou
  * or drop the form's index when its declared columns changed. */
 int crm__search_form_applied(crm_db *db, const char *name);
 
+/* 1 when inserts into `form` need crm__search_after_write (they are then
+ * not queued), 0 when not, -1 with the db error set when that is unknown. */
+int crm__search_watches(crm_db *db, crm__form *form);
+
 /* Write-path hook: keep the index of w->form current where the dialect
  * does not (search_sync). */
 int crm__search_after_write(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now);

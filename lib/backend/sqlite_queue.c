@@ -1,0 +1,414 @@
+/* The SQLite backend's queue (crm__backend.queue). A queued single-row
+ * INSERT ... VALUES(...) keeps a copy of its row, and consecutive rows of
+ * one statement then run as one multi-row INSERT of up to ROWS_MAX rows:
+ * SQLite starts one program, updates AUTOINCREMENT's counter and opens a
+ * statement journal once for them all. Outcomes are told in queue order
+ * when the rows have run: before any other statement, at a flush, when a
+ * statement's rows fill a block. A multi-row INSERT a unique key refuses is
+ * undone by SQLite and runs again row by row, so each row gets its own
+ * outcome. Other statements run when queued; their outcome waits likewise.
+ * Rows are kept only inside a transaction, which the flush before COMMIT
+ * completes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "sqlite_int.h"
+
+#define ROWS_MAX 64
+#define SIZES 7 /* many[k] has 2^k rows: k from 1 to log2(ROWS_MAX) */
+
+struct lite_rows {
+	int nparams; /* per row */
+	int max;     /* rows per statement at most: a power of two */
+	size_t row_at; /* where the row's "(...)" begins in the SQL */
+	sqlite3_stmt *many[SIZES];
+	lite_slot bound[]; /* the statement's bindings, nparams of them */
+};
+
+struct lite_entry {
+	lite_stmt *st; /* whose row it is; NULL: a statement that ran when queued */
+	size_t slot;   /* its row's first parameter in the queue's slots */
+	crm__queued_fn done;
+	void *payload;
+	int rc; /* its outcome once it ran (0: not run yet) */
+	int64_t id;
+};
+
+/* ---- the shape of a queued statement ---- */
+
+/* Where the row begins in `sql`, a single-row INSERT whose text ends with
+ * "VALUES(...)" of anonymous parameters and literals; 0 for any other
+ * statement (it runs when queued). The SQL is libcrm's own. */
+static size_t row_at(const char *sql)
+{
+	size_t len = strlen(sql), open, v;
+
+	if (len < 16 || strncmp(sql, "INSERT", 6) != 0 || sql[len - 1] != ')')
+		return 0;
+	for (open = len - 1; open > 0 && sql[open - 1] != '('; open--) {
+		char c = sql[open - 1];
+		if (strchr(")'\"`[:@$", c) || (c == '?' && sql[open] >= '0' && sql[open] <= '9'))
+			return 0;
+	}
+	if (open-- == 0)
+		return 0;
+	for (v = open; v > 0 && sql[v - 1] == ' '; v--)
+		;
+	return v >= 6 && strncmp(sql + v - 6, "VALUES", 6) == 0 ? open : 0;
+}
+
+/* The rows of `st` from its first queue on in *out, NULL when its shape
+ * does not allow them. CRM_OK or CRM_ENOMEM. */
+static int rows_of(lite_stmt *st, lite_rows **out)
+{
+	sqlite3 *h = sqlite3_db_handle(st->s);
+	lite_rows *r;
+	size_t at;
+	int n, max = ROWS_MAX, limit;
+
+	*out = NULL;
+	at = st->shape == LITE_SHAPE_OTHER ? 0 : row_at(sqlite3_sql(st->s));
+	n = sqlite3_bind_parameter_count(st->s);
+	limit = sqlite3_limit(h, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+	while (max > 1 && (int64_t)max * n > limit)
+		max /= 2;
+	st->shape = at && max > 1 ? LITE_SHAPE_ROW : LITE_SHAPE_OTHER;
+	if (st->shape == LITE_SHAPE_OTHER)
+		return CRM_OK;
+	if (!(r = crm__calloc(1, sizeof *r + (size_t)n * sizeof *r->bound)))
+		return crm__error_oom(st->base.db);
+	r->nparams = n;
+	r->max = max;
+	r->row_at = at;
+	*out = r;
+	return CRM_OK;
+}
+
+/* The statement of 2^k rows of `st`, prepared on first use. */
+static sqlite3_stmt *many_of(crm_db *db, lite_stmt *st, int k)
+{
+	lite_rows *r = st->rows;
+	const char *sql = sqlite3_sql(st->s);
+	crm__buf text = CRM__BUF_INIT;
+	int rc;
+
+	if (r->many[k])
+		return r->many[k];
+	crm__buf_put(&text, sql, r->row_at);
+	for (int i = 0; i < 1 << k; i++) {
+		if (i)
+			crm__buf_putc(&text, ',');
+		crm__buf_puts(&text, sql + r->row_at);
+	}
+	if (text.oom)
+		crm__error_oom(db);
+	else if ((rc = sqlite3_prepare_v3(LITE_CONN(db)->h, text.p, (int)text.len, SQLITE_PREPARE_PERSISTENT,
+					  &r->many[k], NULL)) != SQLITE_OK)
+		crm__lite_fail(db, rc);
+	crm__buf_free(&text);
+	return r->many[k];
+}
+
+/* ---- bindings ---- */
+
+static int bind_slot(sqlite3_stmt *s, int i, const lite_slot *v, const char *text)
+{
+	const void *p = text ? text + v->v.at : v->v.p;
+
+	switch (v->type) {
+	case SQLITE_INTEGER: return sqlite3_bind_int64(s, i, v->v.i);
+	case SQLITE_FLOAT: return sqlite3_bind_double(s, i, v->v.d);
+	case SQLITE_TEXT: return sqlite3_bind_text(s, i, p ? p : "", v->n, SQLITE_STATIC);
+	case SQLITE_BLOB: return sqlite3_bind_blob(s, i, p ? p : "", v->n, SQLITE_STATIC);
+	default: return sqlite3_bind_null(s, i);
+	}
+}
+
+int crm__lite_keep(lite_stmt *st, int i, const lite_slot *v)
+{
+	if (i < 1 || i > st->rows->nparams)
+		return crm__lite_fail(st->base.db, SQLITE_RANGE);
+	st->rows->bound[i - 1] = *v;
+	return CRM_OK;
+}
+
+void crm__lite_unkeep(lite_stmt *st)
+{
+	memset(st->rows->bound, 0, (size_t)st->rows->nparams * sizeof *st->rows->bound);
+}
+
+/* Bind `n` parameters from `v` (`text`: the queue's, or NULL for kept
+ * references) from parameter `first` on. */
+static int bind_row(sqlite3_stmt *s, int first, const lite_slot *v, int n, const char *text)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = bind_slot(s, first + i, &v[i], text);
+	return rc;
+}
+
+int crm__lite_apply(lite_stmt *st)
+{
+	int rc = bind_row(st->s, 1, st->rows->bound, st->rows->nparams, NULL);
+
+	return rc == SQLITE_OK ? CRM_OK : crm__lite_fail(st->base.db, rc);
+}
+
+/* ---- running ---- */
+
+static void failed(crm_db *db, lite_queue *q, int rc)
+{
+	if (!q->failed) {
+		q->failed = rc;
+		snprintf(q->failure, sizeof q->failure, "%s", crm_errmsg(db));
+	}
+}
+
+/* Step `s`, a statement of `rows` rows, once; the outcome of its first row
+ * in *e (the others follow its id). */
+static int step_once(crm_db *db, sqlite3_stmt *s, int rows, lite_entry *e)
+{
+	sqlite3 *h = sqlite3_db_handle(s);
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		e->rc = CRM_ROW;
+		e->id = sqlite3_column_int64(s, 0);
+	} else if (rc == SQLITE_DONE && strncmp(sqlite3_sql(s), "INSERT", 6) == 0 && sqlite3_changes(h) == rows) {
+		/* Rows of one INSERT take consecutive ids (AUTOINCREMENT). */
+		e->rc = CRM_ROW;
+		e->id = sqlite3_last_insert_rowid(h) - rows + 1;
+	} else if (rc == SQLITE_DONE)
+		e->rc = rows == 1 ? CRM_DONE : crm__error(db, CRM_ERROR, "sqlite: a multi-row INSERT left rows out");
+	else if ((rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) && rows == 1)
+		e->rc = CRM_DONE; /* as PostgreSQL's ON CONFLICT DO NOTHING */
+	else
+		e->rc = (rc & 0xff) == SQLITE_CONSTRAINT && rows > 1 ? CRM_ECONSTRAINT : crm__lite_fail(db, rc);
+	sqlite3_reset(s);
+	return e->rc;
+}
+
+/* Run the row of entry `e` on its own statement. */
+static void run_one(crm_db *db, lite_queue *q, lite_entry *e)
+{
+	lite_rows *r = e->st->rows;
+	int rc = bind_row(e->st->s, 1, q->slots + e->slot, r->nparams, q->text.p);
+
+	if (rc != SQLITE_OK)
+		e->rc = crm__lite_fail(db, rc);
+	else
+		step_once(db, e->st->s, 1, e);
+	if (e->rc != CRM_ROW && e->rc != CRM_DONE)
+		failed(db, q, e->rc);
+}
+
+/* Run the rows of the 2^k entries from `e` (one statement's) as one
+ * INSERT; row by row when a unique key refuses it. */
+static void run_block(crm_db *db, lite_queue *q, lite_entry *e, int k)
+{
+	lite_rows *r = e->st->rows;
+	sqlite3_stmt *s = many_of(db, e->st, k);
+	int n = 1 << k, rc = s ? SQLITE_OK : SQLITE_ERROR;
+
+	for (int i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = bind_row(s, 1 + i * r->nparams, q->slots + e[i].slot, r->nparams, q->text.p);
+	if (!s) {
+		failed(db, q, db->errcode);
+		e->rc = db->errcode;
+		return;
+	}
+	if (rc != SQLITE_OK)
+		e->rc = crm__lite_fail(db, rc);
+	else
+		step_once(db, s, n, e);
+	if (e->rc == CRM_ROW) {
+		for (int i = 1; i < n; i++) {
+			e[i].rc = CRM_ROW;
+			e[i].id = e->id + i;
+		}
+	} else if (e->rc == CRM_ECONSTRAINT) {
+		e->rc = 0;
+		for (int i = 0; i < n && !q->failed; i++)
+			run_one(db, q, &e[i]);
+	} else
+		failed(db, q, e->rc);
+}
+
+/* Run every queued row not run yet, in order, each statement's in blocks
+ * of as many rows as it allows. */
+static void run_pending(crm_db *db, lite_queue *q)
+{
+	size_t i = 0;
+
+	while (i < q->n && !q->failed) {
+		lite_entry *e = &q->e[i];
+		size_t same = 1;
+		int k = 0;
+
+		if (!e->st || e->rc) {
+			i++;
+			continue;
+		}
+		while (i + same < q->n && q->e[i + same].st == e->st && (int)same < e->st->rows->max)
+			same++;
+		while ((size_t)2 << k <= same)
+			k++;
+		if (k == 0)
+			run_one(db, q, e);
+		else
+			run_block(db, q, e, k);
+		i += (size_t)1 << k;
+	}
+}
+
+/* Tell the outcomes known, in order, and empty the queue. */
+static void deliver(lite_queue *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->e[i].rc && q->e[i].done)
+			q->e[i].done(q->e[i].payload, q->e[i].rc, q->e[i].id);
+	q->n = 0;
+	q->nslots = 0;
+	crm__buf_reset(&q->text);
+}
+
+int crm__lite_flush(crm_db *db)
+{
+	lite_queue *q = &LITE_CONN(db)->q;
+	int rc;
+
+	run_pending(db, q);
+	deliver(q);
+	if (!(rc = q->failed))
+		return CRM_OK;
+	q->failed = 0;
+	return crm__error(db, rc, "%s", q->failure);
+}
+
+void crm__lite_discard(crm_db *db)
+{
+	lite_queue *q = &LITE_CONN(db)->q;
+
+	/* Whoever waited for them is undone with the transaction (or gone,
+	 * on close): nobody is told. */
+	q->n = 0;
+	q->nslots = 0;
+	crm__buf_reset(&q->text);
+	q->failed = 0;
+}
+
+/* ---- queueing ---- */
+
+static lite_entry *entry_add(crm_db *db, lite_queue *q, lite_stmt *st, crm__queued_fn done, void *payload)
+{
+	size_t need = st ? (size_t)st->rows->nparams : 0;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 64;
+		lite_entry *grown = crm__realloc(q->e, cap * sizeof *grown);
+		if (!grown)
+			return crm__error_oom(db), NULL;
+		q->e = grown;
+		q->cap = cap;
+	}
+	if (q->nslots + need > q->capslots) {
+		size_t cap = 2 * (q->nslots + need) + 64;
+		lite_slot *grown = crm__realloc(q->slots, cap * sizeof *grown);
+		if (!grown)
+			return crm__error_oom(db), NULL;
+		q->slots = grown;
+		q->capslots = cap;
+	}
+	q->e[q->n] = (lite_entry){ .st = st, .slot = q->nslots, .done = done, .payload = payload };
+	return &q->e[q->n++];
+}
+
+/* Copy the kept bindings of `st` into the queue, the row of entry `e`. */
+static int keep_row(crm_db *db, lite_queue *q, lite_stmt *st)
+{
+	lite_slot *out = q->slots + q->nslots;
+
+	for (int i = 0; i < st->rows->nparams; i++) {
+		lite_slot v = st->rows->bound[i];
+		if (v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) {
+			const void *p = v.v.p;
+			v.v.at = q->text.len;
+			if (v.n > 0)
+				crm__buf_put(&q->text, p, (size_t)v.n);
+		}
+		out[i] = v;
+	}
+	q->nslots += (size_t)st->rows->nparams;
+	return q->text.oom ? crm__error_oom(db) : CRM_OK;
+}
+
+int crm__lite_queue(crm__stmt *base, crm__queued_fn done, void *payload)
+{
+	lite_stmt *st = LITE(base);
+	crm_db *db = base->db;
+	lite_queue *q = &LITE_CONN(db)->q;
+	lite_rows *fresh = NULL;
+	lite_entry *e;
+	int in_tx = !sqlite3_get_autocommit(LITE_CONN(db)->h);
+
+	if (q->failed) { /* not run: the transaction has failed */
+		sqlite3_reset(st->s);
+		return CRM_OK;
+	}
+	/* Kept only inside a transaction: its COMMIT runs them. */
+	if (st->rows && in_tx) {
+		if (q->n >= (size_t)st->rows->max)
+			run_pending(db, q), deliver(q);
+		if (!(e = entry_add(db, q, st, done, payload)))
+			return db->errcode;
+		if (keep_row(db, q, st)) {
+			q->n--;
+			return db->errcode;
+		}
+		return CRM_OK;
+	}
+	/* Its bindings are SQLite's (or kept ones given to it): it runs now,
+	 * after the rows queued before it, its outcome told later. */
+	run_pending(db, q);
+	if (q->failed) {
+		sqlite3_reset(st->s);
+		return CRM_OK;
+	}
+	if ((!st->rows && in_tx && st->shape != LITE_SHAPE_OTHER && rows_of(st, &fresh)) ||
+	    !(e = entry_add(db, q, NULL, done, payload)) || (st->rows && crm__lite_apply(st))) {
+		crm__free(fresh);
+		sqlite3_reset(st->s);
+		return db->errcode;
+	}
+	step_once(db, st->s, 1, e);
+	if (e->rc != CRM_ROW && e->rc != CRM_DONE)
+		failed(db, q, e->rc);
+	/* The next rows are kept: SQLite's bindings are forgotten. */
+	if (fresh) {
+		st->rows = fresh;
+		sqlite3_clear_bindings(st->s);
+	}
+	return CRM_OK;
+}
+
+void crm__lite_rows_free(lite_stmt *st)
+{
+	crm_db *db = st->base.db;
+	lite_rows *r = st->rows;
+
+	if (!r)
+		return;
+	/* Its rows still queued run before it goes. */
+	if (db->conn)
+		for (size_t i = 0; i < LITE_CONN(db)->q.n; i++)
+			if (LITE_CONN(db)->q.e[i].st == st && !LITE_CONN(db)->q.e[i].rc) {
+				run_pending(db, &LITE_CONN(db)->q);
+				break;
+			}
+	for (int k = 1; k < SIZES; k++)
+		sqlite3_finalize(r->many[k]);
+	crm__free(r);
+	st->rows = NULL;
+}
