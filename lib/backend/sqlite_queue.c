@@ -1,12 +1,14 @@
 /* The SQLite backend's queue (crm__backend.queue). A queued single-row
- * INSERT ... VALUES(...) keeps a copy of its row, and consecutive rows of
- * one statement then run as one multi-row INSERT of up to ROWS_MAX rows:
- * SQLite starts one program, updates AUTOINCREMENT's counter and opens a
- * statement journal once for them all. Outcomes are told in queue order
- * when the rows have run: before any other statement, at a flush, when a
- * statement's rows fill a block. A multi-row INSERT a unique key refuses is
- * undone by SQLite and runs again row by row, so each row gets its own
- * outcome. Other statements run when queued; their outcome waits likewise.
+ * INSERT INTO ... VALUES(...) keeps a copy of its row, and consecutive rows
+ * of one statement then run as one multi-row INSERT OR FAIL of up to
+ * ROWS_MAX rows: SQLite starts one program and updates AUTOINCREMENT's
+ * counter once for them all. OR FAIL needs no statement journal (an ABORT
+ * would keep one, spilling to a temporary file) and keeps the rows before
+ * one a constraint refuses: those took consecutive ids, that row gets its
+ * outcome, and the rows after it run again. Outcomes are told in queue
+ * order when the rows have run: before any other statement, at a flush,
+ * when a statement's rows fill a block. Other statements run when queued;
+ * their outcome waits likewise.
  * Rows are kept only inside a transaction, which the flush before COMMIT
  * completes. */
 #include <stdio.h>
@@ -44,7 +46,7 @@ static size_t row_at(const char *sql)
 {
 	size_t len = strlen(sql), open, v;
 
-	if (len < 16 || strncmp(sql, "INSERT", 6) != 0 || sql[len - 1] != ')')
+	if (len < 16 || strncmp(sql, "INSERT INTO ", 12) != 0 || sql[len - 1] != ')')
 		return 0;
 	for (open = len - 1; open > 0 && sql[open - 1] != '('; open--) {
 		char c = sql[open - 1];
@@ -85,7 +87,7 @@ static int rows_of(lite_stmt *st, lite_rows **out)
 	return CRM_OK;
 }
 
-/* The statement of 2^k rows of `st`, prepared on first use. */
+/* The INSERT OR FAIL of 2^k rows of `st`, prepared on first use. */
 static sqlite3_stmt *many_of(crm_db *db, lite_stmt *st, int k)
 {
 	lite_rows *r = st->rows;
@@ -95,7 +97,8 @@ static sqlite3_stmt *many_of(crm_db *db, lite_stmt *st, int k)
 
 	if (r->many[k])
 		return r->many[k];
-	crm__buf_put(&text, sql, r->row_at);
+	crm__buf_puts(&text, "INSERT OR FAIL");
+	crm__buf_put(&text, sql + 6, r->row_at - 6);
 	for (int i = 0; i < 1 << k; i++) {
 		if (i)
 			crm__buf_putc(&text, ',');
@@ -166,9 +169,8 @@ static void failed(crm_db *db, lite_queue *q, int rc)
 	}
 }
 
-/* Step `s`, a statement of `rows` rows, once; the outcome of its first row
- * in *e (the others follow its id). */
-static int step_once(crm_db *db, sqlite3_stmt *s, int rows, lite_entry *e)
+/* Step `s`, a statement queued alone, once: its outcome in *e. */
+static void step_once(crm_db *db, sqlite3_stmt *s, lite_entry *e)
 {
 	sqlite3 *h = sqlite3_db_handle(s);
 	int rc = sqlite3_step(s);
@@ -176,18 +178,16 @@ static int step_once(crm_db *db, sqlite3_stmt *s, int rows, lite_entry *e)
 	if (rc == SQLITE_ROW) {
 		e->rc = CRM_ROW;
 		e->id = sqlite3_column_int64(s, 0);
-	} else if (rc == SQLITE_DONE && strncmp(sqlite3_sql(s), "INSERT", 6) == 0 && sqlite3_changes(h) == rows) {
-		/* Rows of one INSERT take consecutive ids (AUTOINCREMENT). */
+	} else if (rc == SQLITE_DONE && strncmp(sqlite3_sql(s), "INSERT", 6) == 0 && sqlite3_changes(h) == 1) {
 		e->rc = CRM_ROW;
-		e->id = sqlite3_last_insert_rowid(h) - rows + 1;
+		e->id = sqlite3_last_insert_rowid(h);
 	} else if (rc == SQLITE_DONE)
-		e->rc = rows == 1 ? CRM_DONE : crm__error(db, CRM_ERROR, "sqlite: a multi-row INSERT left rows out");
-	else if ((rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) && rows == 1)
+		e->rc = CRM_DONE;
+	else if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		e->rc = CRM_DONE; /* as PostgreSQL's ON CONFLICT DO NOTHING */
 	else
-		e->rc = (rc & 0xff) == SQLITE_CONSTRAINT && rows > 1 ? CRM_ECONSTRAINT : crm__lite_fail(db, rc);
+		e->rc = crm__lite_fail(db, rc);
 	sqlite3_reset(s);
-	return e->rc;
 }
 
 /* Run the row of entry `e` on its own statement. */
@@ -199,41 +199,47 @@ static void run_one(crm_db *db, lite_queue *q, lite_entry *e)
 	if (rc != SQLITE_OK)
 		e->rc = crm__lite_fail(db, rc);
 	else
-		step_once(db, e->st->s, 1, e);
+		step_once(db, e->st->s, e);
 	if (e->rc != CRM_ROW && e->rc != CRM_DONE)
 		failed(db, q, e->rc);
 }
 
 /* Run the rows of the 2^k entries from `e` (one statement's) as one
- * INSERT; row by row when a unique key refuses it. */
+ * INSERT OR FAIL: the rows it inserted and the one it refused get their
+ * outcome; those after that one are left for the next run. */
 static void run_block(crm_db *db, lite_queue *q, lite_entry *e, int k)
 {
 	lite_rows *r = e->st->rows;
 	sqlite3_stmt *s = many_of(db, e->st, k);
-	int n = 1 << k, rc = s ? SQLITE_OK : SQLITE_ERROR;
+	sqlite3 *h = LITE_CONN(db)->h;
+	int n = 1 << k, rc = SQLITE_OK, done;
+	int64_t last;
 
-	for (int i = 0; i < n && rc == SQLITE_OK; i++)
-		rc = bind_row(s, 1 + i * r->nparams, q->slots + e[i].slot, r->nparams, q->text.p);
 	if (!s) {
-		failed(db, q, db->errcode);
 		e->rc = db->errcode;
+		failed(db, q, e->rc);
 		return;
 	}
-	if (rc != SQLITE_OK)
-		e->rc = crm__lite_fail(db, rc);
-	else
-		step_once(db, s, n, e);
-	if (e->rc == CRM_ROW) {
-		for (int i = 1; i < n; i++) {
-			e[i].rc = CRM_ROW;
-			e[i].id = e->id + i;
-		}
-	} else if (e->rc == CRM_ECONSTRAINT) {
-		e->rc = 0;
-		for (int i = 0; i < n && !q->failed; i++)
-			run_one(db, q, &e[i]);
-	} else
-		failed(db, q, e->rc);
+	for (int i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = bind_row(s, 1 + i * r->nparams, q->slots + e[i].slot, r->nparams, q->text.p);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	done = rc == SQLITE_DONE || (rc & 0xff) == SQLITE_CONSTRAINT ? sqlite3_changes(h) : 0;
+	last = sqlite3_last_insert_rowid(h);
+	/* Rows of one INSERT take consecutive ids (AUTOINCREMENT, one writer). */
+	for (int i = 0; i < done && i < n; i++) {
+		e[i].rc = CRM_ROW;
+		e[i].id = last - done + 1 + i;
+	}
+	if (rc == SQLITE_DONE && done != n)
+		rc = SQLITE_INTERNAL;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		e[done].rc = CRM_DONE; /* as PostgreSQL's ON CONFLICT DO NOTHING */
+	else if (rc != SQLITE_DONE) {
+		e[done < n ? done : 0].rc = crm__lite_fail(db, rc);
+		failed(db, q, db->errcode);
+	}
+	sqlite3_reset(s);
 }
 
 /* Run every queued row not run yet, in order, each statement's in blocks
@@ -255,11 +261,11 @@ static void run_pending(crm_db *db, lite_queue *q)
 			same++;
 		while ((size_t)2 << k <= same)
 			k++;
+		/* Rows it leaves (after one refused) are run next time round. */
 		if (k == 0)
 			run_one(db, q, e);
 		else
 			run_block(db, q, e, k);
-		i += (size_t)1 << k;
 	}
 }
 
@@ -382,7 +388,7 @@ int crm__lite_queue(crm__stmt *base, crm__queued_fn done, void *payload)
 		sqlite3_reset(st->s);
 		return db->errcode;
 	}
-	step_once(db, st->s, 1, e);
+	step_once(db, st->s, e);
 	if (e->rc != CRM_ROW && e->rc != CRM_DONE)
 		failed(db, q, e->rc);
 	/* The next rows are kept: SQLite's bindings are forgotten. */
