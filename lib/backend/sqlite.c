@@ -111,6 +111,8 @@ static int lite_bind_double(crm__stmt *st, int i, double v)
 
 static int lite_bind_text(crm__stmt *st, int i, const char *s, int len)
 {
+	if (KEPT(st) && !s)
+		return lite_bind_null(st, i);
 	if (KEPT(st))
 		return KEEP(st, i, SQLITE_TEXT, len < 0 ? (int)strlen(s) : len, { .p = s });
 	return bound(st, sqlite3_bind_text(S(st), i, s, len, SQLITE_STATIC));
@@ -118,6 +120,8 @@ static int lite_bind_text(crm__stmt *st, int i, const char *s, int len)
 
 static int lite_bind_blob(crm__stmt *st, int i, const void *p, int len)
 {
+	if (KEPT(st) && !p)
+		return lite_bind_null(st, i);
 	if (KEPT(st))
 		return KEEP(st, i, SQLITE_BLOB, len, { .p = p });
 	return bound(st, sqlite3_bind_blob(S(st), i, p, len, SQLITE_STATIC));

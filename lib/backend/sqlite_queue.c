@@ -115,15 +115,18 @@ static sqlite3_stmt *many_of(crm_db *db, lite_stmt *st, int k)
 
 /* ---- bindings ---- */
 
-static int bind_slot(sqlite3_stmt *s, int i, const lite_slot *v, const char *text)
+/* `queued`: the value is at v->v.at in `text` (the queue's, NULL while it
+ * holds no byte), else at v->v.p. Text and blobs are never NULL here: a
+ * NULL pointer was kept as SQLITE_NULL, as SQLite binds it. */
+static int bind_slot(sqlite3_stmt *s, int i, const lite_slot *v, int queued, const char *text)
 {
-	const void *p = text ? text + v->v.at : v->v.p;
+	const void *p = queued ? (text ? text + v->v.at : "") : v->v.p;
 
 	switch (v->type) {
 	case SQLITE_INTEGER: return sqlite3_bind_int64(s, i, v->v.i);
 	case SQLITE_FLOAT: return sqlite3_bind_double(s, i, v->v.d);
-	case SQLITE_TEXT: return sqlite3_bind_text(s, i, p ? p : "", v->n, SQLITE_STATIC);
-	case SQLITE_BLOB: return sqlite3_bind_blob(s, i, p ? p : "", v->n, SQLITE_STATIC);
+	case SQLITE_TEXT: return sqlite3_bind_text(s, i, p, v->n, SQLITE_STATIC);
+	case SQLITE_BLOB: return sqlite3_bind_blob(s, i, p, v->n, SQLITE_STATIC);
 	default: return sqlite3_bind_null(s, i);
 	}
 }
@@ -141,20 +144,19 @@ void crm__lite_unkeep(lite_stmt *st)
 	memset(st->rows->bound, 0, (size_t)st->rows->nparams * sizeof *st->rows->bound);
 }
 
-/* Bind `n` parameters from `v` (`text`: the queue's, or NULL for kept
- * references) from parameter `first` on. */
-static int bind_row(sqlite3_stmt *s, int first, const lite_slot *v, int n, const char *text)
+/* Bind `n` parameters from `v` from parameter `first` on (as bind_slot). */
+static int bind_row(sqlite3_stmt *s, int first, const lite_slot *v, int n, int queued, const char *text)
 {
 	int rc = SQLITE_OK;
 
 	for (int i = 0; i < n && rc == SQLITE_OK; i++)
-		rc = bind_slot(s, first + i, &v[i], text);
+		rc = bind_slot(s, first + i, &v[i], queued, text);
 	return rc;
 }
 
 int crm__lite_apply(lite_stmt *st)
 {
-	int rc = bind_row(st->s, 1, st->rows->bound, st->rows->nparams, NULL);
+	int rc = bind_row(st->s, 1, st->rows->bound, st->rows->nparams, 0, NULL);
 
 	return rc == SQLITE_OK ? CRM_OK : crm__lite_fail(st->base.db, rc);
 }
@@ -194,7 +196,7 @@ static void step_once(crm_db *db, sqlite3_stmt *s, lite_entry *e)
 static void run_one(crm_db *db, lite_queue *q, lite_entry *e)
 {
 	lite_rows *r = e->st->rows;
-	int rc = bind_row(e->st->s, 1, q->slots + e->slot, r->nparams, q->text.p);
+	int rc = bind_row(e->st->s, 1, q->slots + e->slot, r->nparams, 1, q->text.p);
 
 	if (rc != SQLITE_OK)
 		e->rc = crm__lite_fail(db, rc);
@@ -221,7 +223,7 @@ static void run_block(crm_db *db, lite_queue *q, lite_entry *e, int k)
 		return;
 	}
 	for (int i = 0; i < n && rc == SQLITE_OK; i++)
-		rc = bind_row(s, 1 + i * r->nparams, q->slots + e[i].slot, r->nparams, q->text.p);
+		rc = bind_row(s, 1 + i * r->nparams, q->slots + e[i].slot, r->nparams, 1, q->text.p);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	done = rc == SQLITE_DONE || (rc & 0xff) == SQLITE_CONSTRAINT ? sqlite3_changes(h) : 0;
