@@ -3,7 +3,10 @@
 #include "test.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "core/buf.h"
 #include "core/codec.h"
 
 /* Parse a C string; returns the parse result and stores the value. */
@@ -626,7 +629,47 @@ TEST(test_utf8_length__long_ascii_runs_keep_every_check)
 	}
 }
 
+/* The JSON string writer against the escapes written one byte at a time,
+ * for each byte value at every offset of a text long enough for the
+ * eight-byte steps (and the room it reserves: ASan sees an overrun). */
+TEST(test_json_str__every_byte_at_every_offset_escapes_as_one_at_a_time)
+{
+	for (int c = 1; c < 256; c++)
+		for (size_t at = 0; at < 20; at += (c < 0x20 || c == '"' || c == '\\' || c == 0x80) ? 1 : 7) {
+			char text[24], want[256], *w = want;
+			crm__buf out = CRM__BUF_INIT;
+
+			memset(text, 'x', sizeof text);
+			text[at] = (char)c;
+			*w++ = '"';
+			for (size_t i = 0; i < sizeof text; i++) {
+				unsigned char b = (unsigned char)text[i];
+				if (b == '"' || b == '\\')
+					w += sprintf(w, "\\%c", b);
+				else if (b == '\n')
+					w += sprintf(w, "\\n");
+				else if (b == '\r')
+					w += sprintf(w, "\\r");
+				else if (b == '\t')
+					w += sprintf(w, "\\t");
+				else if (b == '\b')
+					w += sprintf(w, "\\b");
+				else if (b == '\f')
+					w += sprintf(w, "\\f");
+				else if (b < 0x20)
+					w += sprintf(w, "\\u%04x", b);
+				else
+					*w++ = (char)b;
+			}
+			*w++ = '"';
+			crm__json_str(&out, text, sizeof text);
+			CHECK(out.len == (size_t)(w - want) && memcmp(out.p, want, out.len) == 0);
+			crm__buf_free(&out);
+		}
+}
+
 TEST_LIST(
+	T(test_json_str__every_byte_at_every_offset_escapes_as_one_at_a_time),
 	T(test_utf8_length__long_ascii_runs_keep_every_check),
 	T(test_decimal_parse__scales_plain_decimals),
 	T(test_decimal_parse__accepts_trailing_fraction_zeros_beyond_scale),

@@ -620,6 +620,49 @@ TEST(test_jscan__long_strings_scan_and_decode)
 	crm__buf_free(&strings);
 }
 
+/* A string long enough for the eight-byte steps, with one special byte
+ * (an escape, a raw control character, a quote ending it early, good or
+ * bad UTF-8) at every offset: the scan reads it as byte by byte. */
+TEST(test_jscan__special_bytes_at_every_offset_of_a_long_string)
+{
+	static const struct {
+		const char *put, *want; /* want NULL: refused */
+	} cases[] = {
+		{ "\\n", "\n" }, { "\\\"", "\"" }, { "\\\\", "\\" }, { "\x01", NULL },
+		{ "\x1f", NULL },  { "\xc3\xa9", "\xc3\xa9" }, { "\xff", NULL }, { "\x7f", "\x7f" },
+	};
+
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+		for (size_t at = 0; at < 24; at++) {
+			crm__buf doc = CRM__BUF_INIT, strings = CRM__BUF_INIT, want = CRM__BUF_INIT;
+			crm__jscan sc;
+			crm__jval k, v;
+			int r;
+
+			crm__buf_puts(&doc, "{\"s\":\"");
+			for (size_t i = 0; i < 30; i++) {
+				if (i == at) {
+					crm__buf_puts(&doc, cases[c].put);
+					crm__buf_puts(&want, cases[c].want ? cases[c].want : "");
+				}
+				crm__buf_putc(&doc, (char)('a' + i % 26));
+				crm__buf_putc(&want, (char)('a' + i % 26));
+			}
+			crm__buf_puts(&doc, "\"}");
+			CHECK_INT(crm__jscan_init(&sc, doc.p, doc.len, 64, &strings), 0);
+			r = crm__jscan_member(&sc, &k, &v);
+			if (!cases[c].want)
+				CHECK_INT(r, -1);
+			else {
+				CHECK_INT(r, 1);
+				CHECK(v.n == want.len && memcmp(v.p, want.p, want.len) == 0);
+			}
+			crm__buf_free(&doc);
+			crm__buf_free(&strings);
+			crm__buf_free(&want);
+		}
+}
+
 TEST(test_jscan_init__fails_when_the_reservation_fails)
 {
 	crm__buf strings = CRM__BUF_INIT;
@@ -661,4 +704,5 @@ TEST_LIST(
 	T(test_jscan__single_byte_corruptions_agree_with_validate),
 	T(test_jscan__huge_numbers_are_returned_as_written),
 	T(test_jscan__long_strings_scan_and_decode),
+	T(test_jscan__special_bytes_at_every_offset_of_a_long_string),
 	T(test_jscan_init__fails_when_the_reservation_fails))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "codec.h"
 
 void crm__buf_free(crm__buf *b)
 {
@@ -145,30 +146,39 @@ char *crm__json_str_to(char *d, const char *s, size_t n)
 	size_t i = 0;
 
 	*d++ = '"';
-	for (;;) {
-		unsigned char c;
+	while (i < n) {
+		uint64_t w;
 
-		/* Copied as scanned: the texts here are mostly short, where a
-		 * memcpy call would cost more than the bytes. */
-		while (i < n && !NEEDS_ESCAPE(s[i]))
-			*d++ = s[i++];
-		if (i == n)
-			break;
-		c = (unsigned char)s[i++];
-		*d++ = '\\';
-		switch (c) {
-		case '"': *d++ = '"'; break;
-		case '\\': *d++ = '\\'; break;
-		case '\n': *d++ = 'n'; break;
-		case '\r': *d++ = 'r'; break;
-		case '\t': *d++ = 't'; break;
-		case '\b': *d++ = 'b'; break;
-		case '\f': *d++ = 'f'; break;
-		default:
-			memcpy(d, "u00", 3);
-			d[3] = hex[c >> 4];
-			d[4] = hex[c & 15];
-			d += 5;
+		/* Eight bytes at a time while none needs an escape, then byte by
+		 * byte to the end of the word that holds one. */
+		if (n - i >= 8 && (memcpy(&w, s + i, 8), !crm__word_json_special(w))) {
+			memcpy(d, &w, 8);
+			d += 8;
+			i += 8;
+			continue;
+		}
+		for (size_t end = n - i > 8 ? i + 8 : n; i < end; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (!NEEDS_ESCAPE(c)) {
+				*d++ = (char)c;
+				continue;
+			}
+			*d++ = '\\';
+			switch (c) {
+			case '"': *d++ = '"'; break;
+			case '\\': *d++ = '\\'; break;
+			case '\n': *d++ = 'n'; break;
+			case '\r': *d++ = 'r'; break;
+			case '\t': *d++ = 't'; break;
+			case '\b': *d++ = 'b'; break;
+			case '\f': *d++ = 'f'; break;
+			default:
+				memcpy(d, "u00", 3);
+				d[3] = hex[c >> 4];
+				d[4] = hex[c & 15];
+				d += 5;
+			}
 		}
 	}
 	*d++ = '"';
@@ -181,9 +191,17 @@ void crm__json_str(crm__buf *b, const char *s, size_t n)
 
 	/* Room for what it takes (an escape is at most 6 bytes), not six times
 	 * a long text's length. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n;) {
+		uint64_t w;
+
+		if (n - i >= 8 && (memcpy(&w, s + i, 8), !crm__word_json_special(w))) {
+			i += 8;
+			continue;
+		}
 		if (NEEDS_ESCAPE(s[i]))
 			room += 5;
+		i++;
+	}
 	if (crm__buf_reserve(b, room))
 		return;
 	b->len = (size_t)(crm__json_str_to(b->p + b->len, s, n) - b->p);

@@ -412,7 +412,7 @@ int64_t crm__utf8_length(const char *str, size_t n)
 		uint64_t w;
 
 		/* Eight ASCII bytes at a time: most text of most records is ASCII. */
-		if (n - i >= 8 && (memcpy(&w, s + i, 8), (w & UINT64_C(0x8080808080808080)) == 0)) {
+		if (n - i >= 8 && (memcpy(&w, s + i, 8), !crm__word_non_ascii(w))) {
 			i += 8;
 			count += 8;
 			continue;

@@ -68,4 +68,19 @@ size_t crm__utf8_seq(const unsigned char *p, size_t avail);
  * most U+10FFFF), or -1 when `s` is not valid UTF-8. */
 int64_t crm__utf8_length(const char *s, size_t n);
 
+/* Text eight bytes at a time: `w` holds 8 bytes loaded with memcpy. Each
+ * test is exact as a yes/no, whatever the byte order. */
+#define CRM__BYTES(c) (UINT64_C(0x0101010101010101) * (uint64_t)(c))
+/* Nonzero when a byte of `w` is below `n` (at most 0x80). */
+static inline uint64_t crm__word_below(uint64_t w, unsigned n) { return (w - CRM__BYTES(n)) & ~w & CRM__BYTES(0x80); }
+/* Nonzero when a byte of `w` is `c`. */
+static inline uint64_t crm__word_has(uint64_t w, unsigned char c) { return crm__word_below(w ^ CRM__BYTES(c), 1); }
+static inline uint64_t crm__word_non_ascii(uint64_t w) { return w & CRM__BYTES(0x80); }
+/* Nonzero when a byte of `w` is escaped in a JSON string: a control
+ * character, '"' or '\\'. */
+static inline uint64_t crm__word_json_special(uint64_t w)
+{
+	return crm__word_below(w, 0x20) | crm__word_has(w, '"') | crm__word_has(w, '\\');
+}
+
 #endif

@@ -83,6 +83,19 @@ static long hex4(const char *s)
 	return v;
 }
 
+/* Where the run of plain string bytes (ASCII, no escape, no quote) from
+ * s[i] ends: eight bytes at a time, then byte by byte. */
+static inline size_t plain_run(const char *s, size_t n, size_t i)
+{
+	uint64_t w;
+
+	while (n - i >= 8 && (memcpy(&w, s + i, 8), !(crm__word_json_special(w) | crm__word_non_ascii(w))))
+		i += 8;
+	while (i < n && !str_special[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
 /* The string whose opening quote is at s[*ppos]. With `out`, its decoded
  * text: a span of the input when it has no escapes, otherwise decoded into
  * sc->strings (reserved by init, so this never reallocates). Without `out`
@@ -97,8 +110,7 @@ static int scan_string(crm__jscan *sc, size_t *ppos, crm__jval *out)
 		size_t run = i;
 		unsigned char c;
 
-		while (i < n && !str_special[(unsigned char)s[i]])
-			i++;
+		i = plain_run(s, n, i);
 		if (d) {
 			memcpy(d, s + run, i - run);
 			d += i - run;
@@ -210,10 +222,8 @@ static int scan_string(crm__jscan *sc, size_t *ppos, crm__jval *out)
  * a document are such short names and values. */
 static inline int plain_string(const char *s, size_t n, size_t *ppos)
 {
-	size_t i = *ppos + 1;
+	size_t i = plain_run(s, n, *ppos + 1);
 
-	while (i < n && !str_special[(unsigned char)s[i]])
-		i++;
 	if (i >= n || s[i] != '"')
 		return 0;
 	*ppos = i + 1;
