@@ -128,7 +128,7 @@ typedef struct pycall {
 	const char *j[PYCALL_ARGS]; /* 'j' as JSON text, NULL for None: owned by json[] */
 	Buf json[PYCALL_ARGS];
 	Py_buffer y;                /* 'y' (buf NULL for None) */
-	char *out;                  /* ret 'j': the call's JSON answer, crm_free'd by pycall */
+	char *out;                  /* ret 'j': the call's JSON answer, crm_free'd by pycall_run */
 	int64_t out_i;              /* ret 'i' */
 } pycall;
 typedef struct pycall_def {
@@ -146,23 +146,23 @@ typedef struct pycall_def {
 PyObject *pycall_run(Connection *c, PyObject *args, PyObject *kw, const pycall_def *def);
 /* The Connection method `name` running the row { kinds, names, flags, ret,
  * fn }, of the calling convention of those flags. */
-#define PYCALL_O(name, ret, fn)                                                   \
-	static PyObject *name(Connection *c, PyObject *arg)                       \
-	{                                                                         \
-		static const pycall_def def = { "L", NULL, METH_O, ret, fn };     \
-		return pycall_run(c, arg, NULL, &def);                                \
+#define PYCALL_O(name, ret, fn)                                                                          \
+	static PyObject *name(Connection *c, PyObject *arg)                                              \
+	{                                                                                                \
+		static const pycall_def def = { "L", NULL, METH_O, ret, fn };                            \
+		return pycall_run(c, arg, NULL, &def);                                                   \
 	}
-#define PYCALL_VARARGS(name, kinds, ret, fn)                                      \
-	static PyObject *name(Connection *c, PyObject *args)                      \
-	{                                                                         \
-		static const pycall_def def = { kinds, NULL, METH_VARARGS, ret, fn }; \
-		return pycall_run(c, args, NULL, &def);                               \
+#define PYCALL_VARARGS(name, kinds, ret, fn)                                                             \
+	static PyObject *name(Connection *c, PyObject *args)                                             \
+	{                                                                                                \
+		static const pycall_def def = { kinds, NULL, METH_VARARGS, ret, fn };                    \
+		return pycall_run(c, args, NULL, &def);                                                  \
 	}
-#define PYCALL_KEYWORDS(name, kinds, names, ret, fn)                                          \
-	static PyObject *name(Connection *c, PyObject *args, PyObject *kw)                    \
-	{                                                                                     \
-		static const pycall_def def = { kinds, names, METH_VARARGS | METH_KEYWORDS, ret, fn }; \
-		return pycall_run(c, args, kw, &def);                                             \
+#define PYCALL_KEYWORDS(name, kinds, names, ret, fn)                                                     \
+	static PyObject *name(Connection *c, PyObject *args, PyObject *kw)                               \
+	{                                                                                                \
+		static const pycall_def def = { kinds, names, METH_VARARGS | METH_KEYWORDS, ret, fn };   \
+		return pycall_run(c, args, kw, &def);                                                    \
 	}
 
 /* Method tables of the area files, joined into Connection's. */
