@@ -118,6 +118,53 @@ PyObject *row_to_python(crm_row *row, PyObject *names, int as_tuple);
 			return NULL;     \
 	} while (0)
 
+/* The call table: a Connection method that only converts its arguments,
+ * makes one libcrm call and converts the answer is a thunk (the C call on
+ * the converted arguments) and a pycall_def row, run by pycall_run. */
+#define PYCALL_ARGS 5
+typedef struct pycall {
+	const char *s[PYCALL_ARGS]; /* 's', 'z' (NULL for None): borrowed from the arguments */
+	long long i[PYCALL_ARGS];   /* 'L', then 't' and 'T' as ms */
+	const char *j[PYCALL_ARGS]; /* 'j' as JSON text, NULL for None: owned by json[] */
+	Buf json[PYCALL_ARGS];
+	Py_buffer y;                /* 'y' (buf NULL for None) */
+	char *out;                  /* ret 'j': the call's JSON answer, crm_free'd by pycall_run */
+	int64_t out_i;              /* ret 'i' */
+} pycall;
+typedef struct pycall_def {
+	/* The Python arguments in order: s str, z str or None, L int, j any
+	 * value as JSON (None: NULL), t time (ms, date or aware datetime),
+	 * T time or None (-1), y bytes-like or None; '|' and '$' as in
+	 * PyArg_ParseTupleAndKeywords. With flags METH_O: "L", the one argument. */
+	const char *kinds;
+	char **names; /* keyword names (METH_KEYWORDS), else NULL */
+	int flags;    /* the method's: METH_O, METH_VARARGS or METH_VARARGS | METH_KEYWORDS */
+	char ret;     /* j the JSON answer parsed, i out_i as int, v None */
+	int (*fn)(crm_db *db, pycall *a);
+} pycall_def;
+/* Run row `def` for a method's arguments (args the object for METH_O). */
+PyObject *pycall_run(Connection *c, PyObject *args, PyObject *kw, const pycall_def *def);
+/* The Connection method `name` running the row { kinds, names, flags, ret,
+ * fn }, of the calling convention of those flags. */
+#define PYCALL_O(name, ret, fn)                                                                          \
+	static PyObject *name(Connection *c, PyObject *arg)                                              \
+	{                                                                                                \
+		static const pycall_def def = { "L", NULL, METH_O, ret, fn };                            \
+		return pycall_run(c, arg, NULL, &def);                                                   \
+	}
+#define PYCALL_VARARGS(name, kinds, ret, fn)                                                             \
+	static PyObject *name(Connection *c, PyObject *args)                                             \
+	{                                                                                                \
+		static const pycall_def def = { kinds, NULL, METH_VARARGS, ret, fn };                    \
+		return pycall_run(c, args, NULL, &def);                                                  \
+	}
+#define PYCALL_KEYWORDS(name, kinds, names, ret, fn)                                                     \
+	static PyObject *name(Connection *c, PyObject *args, PyObject *kw)                               \
+	{                                                                                                \
+		static const pycall_def def = { kinds, names, METH_VARARGS | METH_KEYWORDS, ret, fn };   \
+		return pycall_run(c, args, kw, &def);                                                    \
+	}
+
 /* Method tables of the area files, joined into Connection's. */
 extern PyMethodDef records_methods[];
 extern PyMethodDef query_methods[];

@@ -218,17 +218,9 @@ static PyObject *conn_definition(Connection *c, PyObject *args, PyObject *kw)
 	return json_result(out);
 }
 
-static PyObject *conn_check(Connection *c, PyObject *args, PyObject *kw)
-{
-	static char *names[] = { "form", NULL };
-	const char *form = NULL;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|z", names, &form))
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_form_check(c->db, form, &out));
-	return json_result(out);
-}
+static char *check_names[] = { "form", NULL };
+static int check(crm_db *db, pycall *a) { return crm_form_check(db, a->s[0], &a->out); }
+PYCALL_KEYWORDS(conn_check, "|z", check_names, 'j', check)
 
 /* ---- single records ---- */
 

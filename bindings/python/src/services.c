@@ -3,114 +3,34 @@
  * object), duplicates and merge. */
 #include "binding.h"
 
-static PyObject *conn_explain_access(Connection *c, PyObject *args)
+/* The calls that only convert: thunks and their rows (pycall_run). */
+static int explain_access(crm_db *db, pycall *a) { return crm_access_explain(db, a->s[0], a->s[1], a->i[0], &a->out); }
+static int audit_history(crm_db *db, pycall *a) { return crm_audit_history(db, a->s[0], a->i[0], &a->out); }
+static int record_at(crm_db *db, pycall *a) { return crm_record_at(db, a->s[0], a->i[0], a->i[1], &a->out); }
+static int revert(crm_db *db, pycall *a) { return crm_record_revert(db, a->s[0], a->i[0], a->i[1]); }
+static int audit_verify(crm_db *db, pycall *a) { return crm_audit_verify_head(db, a->s[0], &a->out); }
+static int audit_key(crm_db *db, pycall *a)
 {
-	const char *verb, *form;
-	long long id = 0;
-	if (!PyArg_ParseTuple(args, "ss|L", &verb, &form, &id))
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_access_explain(c->db, verb, form, id, &out));
-	return json_result(out);
+	return crm_audit_key_set(db, a->y.buf, a->y.buf ? (size_t)a->y.len : 0);
 }
+static int search(crm_db *db, pycall *a) { return crm_search(db, a->s[0], a->j[0], &a->out); }
+static int timeline(crm_db *db, pycall *a) { return crm_timeline(db, a->s[0], a->i[0], a->j[0], &a->out); }
+static int duplicates(crm_db *db, pycall *a) { return crm_duplicates(db, a->s[0], a->j[0], &a->out); }
+static int merge(crm_db *db, pycall *a) { return crm_merge(db, a->s[0], a->i[0], a->i[1], a->j[0], &a->out); }
+static int merge_undo(crm_db *db, pycall *a) { return crm_merge_undo(db, a->i[0]); }
 
-static PyObject *conn_audit_history(Connection *c, PyObject *args)
-{
-	const char *form;
-	long long id;
-	if (!PyArg_ParseTuple(args, "sL", &form, &id))
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_audit_history(c->db, form, id, &out));
-	return json_result(out);
-}
-
-static PyObject *conn_record_at(Connection *c, PyObject *args)
-{
-	const char *form;
-	long long id;
-	PyObject *when;
-	if (!PyArg_ParseTuple(args, "sLO", &form, &id, &when))
-		return NULL;
-	int64_t ms;
-	if (to_ms(when, &ms) < 0)
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_record_at(c->db, form, id, ms, &out));
-	return json_result(out);
-}
-
-static PyObject *conn_revert(Connection *c, PyObject *args)
-{
-	const char *form;
-	long long id, version;
-	if (!PyArg_ParseTuple(args, "sLL", &form, &id, &version))
-		return NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_record_revert(c->db, form, id, version));
-	Py_RETURN_NONE;
-}
-
-static PyObject *conn_audit_verify(Connection *c, PyObject *args)
-{
-	const char *head = NULL;
-	if (!PyArg_ParseTuple(args, "|z", &head))
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_audit_verify_head(c->db, head, &out));
-	return json_result(out);
-}
-
-static PyObject *conn_audit_key(Connection *c, PyObject *args)
-{
-	Py_buffer key = { 0 };
-	if (!PyArg_ParseTuple(args, "z*", &key))
-		return NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_audit_key_set(c->db, key.buf, key.buf ? (size_t)key.len : 0));
-	PyBuffer_Release(&key);
-	if (rc != CRM_OK)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
+PYCALL_VARARGS(conn_explain_access, "ss|L", 'j', explain_access)
+PYCALL_VARARGS(conn_audit_history, "sL", 'j', audit_history)
+PYCALL_VARARGS(conn_record_at, "sLt", 'j', record_at)
+PYCALL_VARARGS(conn_revert, "sLL", 'v', revert)
+PYCALL_VARARGS(conn_audit_verify, "|z", 'j', audit_verify)
+PYCALL_VARARGS(conn_audit_key, "y", 'v', audit_key)
 /* search(text, options) and timeline(form, id, options): options a dict. */
-static PyObject *conn_search(Connection *c, PyObject *args)
-{
-	const char *text, *json;
-	PyObject *opts = Py_None;
-	if (!PyArg_ParseTuple(args, "s|O", &text, &opts))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, opts, &json) < 0)
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_search(c->db, text, json, &out));
-	buf_free(&b);
-	return rc == CRM_OK ? json_result(out) : NULL;
-}
-
-static PyObject *conn_timeline(Connection *c, PyObject *args)
-{
-	const char *form, *json;
-	long long id;
-	PyObject *opts = Py_None;
-	if (!PyArg_ParseTuple(args, "sL|O", &form, &id, &opts))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, opts, &json) < 0)
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_timeline(c->db, form, id, json, &out));
-	buf_free(&b);
-	return rc == CRM_OK ? json_result(out) : NULL;
-}
+PYCALL_VARARGS(conn_search, "s|j", 'j', search)
+PYCALL_VARARGS(conn_timeline, "sL|j", 'j', timeline)
+PYCALL_VARARGS(conn_duplicates, "s|j", 'j', duplicates)
+PYCALL_VARARGS(conn_merge, "sLL|j", 'j', merge)
+PYCALL_VARARGS(conn_merge_undo, "L", 'v', merge_undo)
 
 /* ---- import ---- */
 
@@ -203,6 +123,23 @@ static int import_options(PyObject *opts, PyObject *progress, Buf *b, crm_import
 	return 0;
 }
 
+/* import_file (a path) and import_data (`data`, path NULL). */
+static PyObject *import_call(Connection *c, const char *form, const char *path, Py_buffer *data, PyObject *opts,
+			     PyObject *progress)
+{
+	Buf b = { 0 };
+	crm_import_options o = CRM_IMPORT_OPTIONS_INIT;
+	Progress p = { 0 };
+	char *out = NULL;
+	int rc = -1;
+	if (import_options(opts, progress, &b, &o, &p) == 0)
+		CRM_RUN(c, rc,
+			path ? crm_import_file(c->db, form, path, &o, &out)
+			     : crm_import_buffer(c->db, form, data->buf, (size_t)data->len, &o, &out));
+	buf_free(&b);
+	return rc < 0 ? NULL : import_result(c, rc, out, &p);
+}
+
 static PyObject *conn_import_file(Connection *c, PyObject *args, PyObject *kw)
 {
 	static char *names[] = { "form", "path", "options", "progress", NULL };
@@ -211,18 +148,9 @@ static PyObject *conn_import_file(Connection *c, PyObject *args, PyObject *kw)
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "sO&|O$O", names, &form, PyUnicode_FSConverter, &path, &opts,
 					 &progress))
 		return NULL;
-	Buf b = { 0 };
-	crm_import_options o = CRM_IMPORT_OPTIONS_INIT;
-	Progress p = { 0 };
-	char *out = NULL;
-	int rc = CRM_EMISUSE;
-	if (import_options(opts, progress, &b, &o, &p) == 0)
-		CRM_RUN(c, rc, crm_import_file(c->db, form, PyBytes_AS_STRING(path), &o, &out));
-	else
-		rc = -1;
+	PyObject *r = import_call(c, form, PyBytes_AS_STRING(path), NULL, opts, progress);
 	Py_DECREF(path);
-	buf_free(&b);
-	return rc < 0 ? NULL : import_result(c, rc, out, &p);
+	return r;
 }
 
 static PyObject *conn_import_data(Connection *c, PyObject *args, PyObject *kw)
@@ -233,18 +161,9 @@ static PyObject *conn_import_data(Connection *c, PyObject *args, PyObject *kw)
 	PyObject *opts = Py_None, *progress = Py_None;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "ss*|O$O", names, &form, &data, &opts, &progress))
 		return NULL;
-	Buf b = { 0 };
-	crm_import_options o = CRM_IMPORT_OPTIONS_INIT;
-	Progress p = { 0 };
-	char *out = NULL;
-	int rc = CRM_EMISUSE;
-	if (import_options(opts, progress, &b, &o, &p) == 0)
-		CRM_RUN(c, rc, crm_import_buffer(c->db, form, data.buf, (size_t)data.len, &o, &out));
-	else
-		rc = -1;
+	PyObject *r = import_call(c, form, NULL, &data, opts, progress);
 	PyBuffer_Release(&data);
-	buf_free(&b);
-	return rc < 0 ? NULL : import_result(c, rc, out, &p);
+	return r;
 }
 
 /* ---- export ---- */
@@ -313,51 +232,6 @@ done:
 	buf_free(&bw);
 	buf_free(&bo);
 	return result;
-}
-
-/* ---- duplicates and merge ---- */
-
-static PyObject *conn_duplicates(Connection *c, PyObject *args)
-{
-	const char *form, *json;
-	PyObject *opts = Py_None;
-	if (!PyArg_ParseTuple(args, "s|O", &form, &opts))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, opts, &json) < 0)
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_duplicates(c->db, form, json, &out));
-	buf_free(&b);
-	return rc == CRM_OK ? json_result(out) : NULL;
-}
-
-static PyObject *conn_merge(Connection *c, PyObject *args)
-{
-	const char *form, *json;
-	long long survivor, other;
-	PyObject *opts = Py_None;
-	if (!PyArg_ParseTuple(args, "sLL|O", &form, &survivor, &other, &opts))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, opts, &json) < 0)
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_merge(c->db, form, survivor, other, json, &out));
-	buf_free(&b);
-	return rc == CRM_OK ? json_result(out) : NULL;
-}
-
-static PyObject *conn_merge_undo(Connection *c, PyObject *args)
-{
-	long long id;
-	if (!PyArg_ParseTuple(args, "L", &id))
-		return NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_merge_undo(c->db, id));
-	Py_RETURN_NONE;
 }
 
 PyMethodDef services_methods[] = {

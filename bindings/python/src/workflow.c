@@ -3,177 +3,44 @@
  * JSON. */
 #include "binding.h"
 
-static PyObject *conn_start(Connection *c, PyObject *args, PyObject *kw)
-{
-	static char *names[] = { "workflow", "record", NULL };
-	const char *wf;
-	long long record = 0;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|L", names, &wf, &record))
-		return NULL;
-	int64_t id = 0;
-	int rc;
-	CRM_CALL(c, rc, crm_workflow_start(c->db, wf, record, &id));
-	return PyLong_FromLongLong(id);
-}
-
-static PyObject *conn_fire(Connection *c, PyObject *args, PyObject *kw)
-{
-	static char *names[] = { "form", "record", "event", "fields", NULL };
-	const char *form, *event, *json;
-	long long record;
-	PyObject *fields = NULL;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "sLs|O", names, &form, &record, &event, &fields))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, fields, &json) < 0)
-		return NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_workflow_fire(c->db, form, record, event, json));
-	buf_free(&b);
-	if (rc != CRM_OK)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
-static PyObject *conn_fire_instance(Connection *c, PyObject *args, PyObject *kw)
-{
-	static char *names[] = { "instance", "event", "fields", NULL };
-	const char *event, *json;
-	long long instance;
-	PyObject *fields = NULL;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "Ls|O", names, &instance, &event, &fields))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, fields, &json) < 0)
-		return NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_workflow_fire_instance(c->db, instance, event, json));
-	buf_free(&b);
-	if (rc != CRM_OK)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
+static int start(crm_db *db, pycall *a) { return crm_workflow_start(db, a->s[0], a->i[0], &a->out_i); }
+static int fire(crm_db *db, pycall *a) { return crm_workflow_fire(db, a->s[0], a->i[0], a->s[1], a->j[0]); }
+static int fire_instance(crm_db *db, pycall *a) { return crm_workflow_fire_instance(db, a->i[0], a->s[0], a->j[0]); }
 /* The (form, record) listings: events, instances, history. */
-static PyObject *record_listing(Connection *c, PyObject *args, int (*fn)(crm_db *, const char *, int64_t, char **))
+static int events(crm_db *db, pycall *a) { return crm_workflow_events(db, a->s[0], a->i[0], &a->out); }
+static int instances(crm_db *db, pycall *a) { return crm_workflow_instances(db, a->s[0], a->i[0], &a->out); }
+static int history(crm_db *db, pycall *a) { return crm_workflow_history(db, a->s[0], a->i[0], &a->out); }
+/* The one-instance lookups. */
+static int instance(crm_db *db, pycall *a) { return crm_workflow_instance_get(db, a->i[0], &a->out); }
+static int instance_history(crm_db *db, pycall *a) { return crm_workflow_instance_history(db, a->i[0], &a->out); }
+static int instance_events(crm_db *db, pycall *a) { return crm_workflow_instance_events(db, a->i[0], &a->out); }
+static int approve(crm_db *db, pycall *a) { return crm_workflow_decide(db, a->s[0], a->i[0], "approve", NULL); }
+static int reject(crm_db *db, pycall *a) { return crm_workflow_decide(db, a->s[0], a->i[0], "reject", a->s[1]); }
+static int tick(crm_db *db, pycall *a) { return crm_tick(db, a->i[0], &a->out_i); }
+static int migrate(crm_db *db, pycall *a) { return crm_workflow_migrate(db, a->s[0], &a->out_i); }
+static int decide(crm_db *db, pycall *a)
 {
-	const char *form = NULL;
-	long long record = 0;
-	if (!PyArg_ParseTuple(args, "|zL", &form, &record))
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, fn(c->db, form, record, &out));
-	return json_result(out);
+	return crm_decision_eval(db, a->s[0], a->j[0] ? a->j[0] : "{}", &a->out);
 }
 
-static PyObject *conn_events(Connection *c, PyObject *args)
-{
-	return record_listing(c, args, crm_workflow_events);
-}
+static char *start_names[] = { "workflow", "record", NULL };
+static char *fire_names[] = { "form", "record", "event", "fields", NULL };
+static char *fire_instance_names[] = { "instance", "event", "fields", NULL };
 
-static PyObject *conn_instances(Connection *c, PyObject *args)
-{
-	return record_listing(c, args, crm_workflow_instances);
-}
-
-static PyObject *conn_history(Connection *c, PyObject *args)
-{
-	return record_listing(c, args, crm_workflow_history);
-}
-
-/* The one-instance lookups: instance, instance_history, instance_events. */
-static PyObject *instance_call(Connection *c, PyObject *arg, int (*fn)(crm_db *, int64_t, char **))
-{
-	long long id = PyLong_AsLongLong(arg);
-	if (id == -1 && PyErr_Occurred())
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_CALL(c, rc, fn(c->db, id, &out));
-	return json_result(out);
-}
-
-static PyObject *conn_instance(Connection *c, PyObject *arg)
-{
-	return instance_call(c, arg, crm_workflow_instance_get);
-}
-
-static PyObject *conn_instance_history(Connection *c, PyObject *arg)
-{
-	return instance_call(c, arg, crm_workflow_instance_history);
-}
-
-static PyObject *conn_instance_events(Connection *c, PyObject *arg)
-{
-	return instance_call(c, arg, crm_workflow_instance_events);
-}
-
-static PyObject *decide_call(Connection *c, const char *form, long long record, const char *decision,
-			     const char *reason)
-{
-	int rc;
-	CRM_CALL(c, rc, crm_workflow_decide(c->db, form, record, decision, reason));
-	Py_RETURN_NONE;
-}
-
-static PyObject *conn_approve(Connection *c, PyObject *args)
-{
-	const char *form;
-	long long record;
-	if (!PyArg_ParseTuple(args, "sL", &form, &record))
-		return NULL;
-	return decide_call(c, form, record, "approve", NULL);
-}
-
-static PyObject *conn_reject(Connection *c, PyObject *args)
-{
-	const char *form, *reason;
-	long long record;
-	if (!PyArg_ParseTuple(args, "sLs", &form, &record, &reason))
-		return NULL;
-	return decide_call(c, form, record, "reject", reason);
-}
-
-static PyObject *conn_tick(Connection *c, PyObject *args)
-{
-	PyObject *when = Py_None;
-	if (!PyArg_ParseTuple(args, "|O", &when))
-		return NULL;
-	int64_t ms = -1, fired = 0;
-	if (when != Py_None && to_ms(when, &ms) < 0)
-		return NULL;
-	int rc;
-	CRM_CALL(c, rc, crm_tick(c->db, ms, &fired));
-	return PyLong_FromLongLong(fired);
-}
-
-static PyObject *conn_migrate(Connection *c, PyObject *args)
-{
-	const char *wf;
-	if (!PyArg_ParseTuple(args, "s", &wf))
-		return NULL;
-	int64_t n = 0;
-	int rc;
-	CRM_CALL(c, rc, crm_workflow_migrate(c->db, wf, &n));
-	return PyLong_FromLongLong(n);
-}
-
-static PyObject *conn_decide(Connection *c, PyObject *args)
-{
-	const char *table, *json;
-	PyObject *inputs;
-	if (!PyArg_ParseTuple(args, "sO", &table, &inputs))
-		return NULL;
-	Buf b = { 0 };
-	if (json_arg(&b, inputs, &json) < 0)
-		return NULL;
-	char *out = NULL;
-	int rc;
-	CRM_RUN(c, rc, crm_decision_eval(c->db, table, json ? json : "{}", &out));
-	buf_free(&b);
-	return rc == CRM_OK ? json_result(out) : NULL;
-}
+PYCALL_KEYWORDS(conn_start, "s|L", start_names, 'i', start)
+PYCALL_KEYWORDS(conn_fire, "sLs|j", fire_names, 'v', fire)
+PYCALL_KEYWORDS(conn_fire_instance, "Ls|j", fire_instance_names, 'v', fire_instance)
+PYCALL_VARARGS(conn_events, "|zL", 'j', events)
+PYCALL_VARARGS(conn_instances, "|zL", 'j', instances)
+PYCALL_VARARGS(conn_history, "|zL", 'j', history)
+PYCALL_O(conn_instance, 'j', instance)
+PYCALL_O(conn_instance_history, 'j', instance_history)
+PYCALL_O(conn_instance_events, 'j', instance_events)
+PYCALL_VARARGS(conn_approve, "sL", 'v', approve)
+PYCALL_VARARGS(conn_reject, "sLs", 'v', reject)
+PYCALL_VARARGS(conn_tick, "|T", 'i', tick)
+PYCALL_VARARGS(conn_migrate, "s", 'i', migrate)
+PYCALL_VARARGS(conn_decide, "sj", 'j', decide)
 
 PyMethodDef workflow_methods[] = {
 	{ "start", (PyCFunction)(void (*)(void))conn_start, METH_VARARGS | METH_KEYWORDS,
