@@ -8,19 +8,19 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/json_parse.h"
 #include "crm/event.h"
 #include "event.h"
 #include "store/row.h"
 
 #define NCOLS 8 /* CRM__EVENT_SELECT's */
+#define KEEP_BYTES (1 << 20) /* the most a handle keeps of each spare buffer */
 
-/* How each column of CRM__EVENT_SELECT is copied. */
-enum kind { K_INT, K_INT_NULL, K_TEXT, K_TEXT_NULL, K_PAYLOAD };
-static const unsigned char kinds[NCOLS] = { K_INT, K_INT, K_TEXT, K_TEXT_NULL, K_INT_NULL, K_INT_NULL, K_TEXT_NULL, K_PAYLOAD };
+/* The columns of CRM__EVENT_SELECT: integers (seq, at, record, instance)
+ * and texts (type, form, actor, payload). */
 static const char *const names[NCOLS] = { "seq", "at", "type", "form", "record", "instance", "actor", "payload" };
 static const crm_type types[NCOLS] = { CRM_TYPE_INTEGER, CRM_TYPE_DATETIME, CRM_TYPE_TEXT, CRM_TYPE_TEXT,
 				       CRM_TYPE_INTEGER, CRM_TYPE_INTEGER, CRM_TYPE_TEXT, CRM_TYPE_JSON };
+static const unsigned char is_int[NCOLS] = { 1, 1, 0, 0, 1, 1, 0, 0 };
 
 /* A held value: an integer v, or text of n bytes at offset v of the
  * texts (NUL-terminated there); n < 0 for null. */
@@ -34,8 +34,9 @@ typedef struct held {
 	crm__stmt st;
 	crm__buf cells; /* NCOLS cells per row */
 	crm__buf texts;
-	int n;  /* rows */
-	int at; /* the current row, -1 before the first step */
+	int n;           /* rows */
+	int at;          /* the current row, -1 before the first step */
+	const cell *row; /* its cells; NULL when there is no current row */
 } held;
 
 enum cursor_state { ST_READY, ST_ROW, ST_DONE, ST_CLOSED };
@@ -49,15 +50,14 @@ struct crm_event_cursor {
 	crm_row row;
 };
 
-/* ---- the held rows as a statement ---- */
+/* ---- the held rows as a statement (what crm_row and crm__event_rows call) ---- */
 
-static const cell *cell_of(crm__stmt *st, int i)
+/* Column i of the current row, or NULL. */
+static inline const cell *cell_of(crm__stmt *st, int i)
 {
-	held *h = (held *)st;
+	const cell *row = ((held *)st)->row;
 
-	if (h->at < 0 || h->at >= h->n || (unsigned)i >= NCOLS)
-		return NULL;
-	return (const cell *)h->cells.p + (size_t)h->at * NCOLS + i;
+	return row && (unsigned)i < NCOLS ? row + i : NULL;
 }
 
 static int held_step(crm__stmt *st)
@@ -66,7 +66,8 @@ static int held_step(crm__stmt *st)
 
 	if (h->at < h->n)
 		h->at++;
-	return h->at < h->n ? CRM_ROW : CRM_DONE;
+	h->row = h->at < h->n ? (const cell *)h->cells.p + (size_t)h->at * NCOLS : NULL;
+	return h->row ? CRM_ROW : CRM_DONE;
 }
 
 static int held_column_count(crm__stmt *st)
@@ -75,13 +76,11 @@ static int held_column_count(crm__stmt *st)
 	return NCOLS;
 }
 
-static int is_int(int i) { return kinds[i] == K_INT || kinds[i] == K_INT_NULL; }
-
 static int held_column_type(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return !c || c->n < 0 ? CRM__SQL_NULL : is_int(i) ? CRM__SQL_INTEGER : CRM__SQL_TEXT;
+	return !c || c->n < 0 ? CRM__SQL_NULL : is_int[i] ? CRM__SQL_INTEGER : CRM__SQL_TEXT;
 }
 
 /* Integers as stored; a text column reads as 0 (nothing asks for one). */
@@ -89,7 +88,7 @@ static int64_t held_column_int64(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return c && c->n >= 0 && is_int(i) ? c->v : 0;
+	return c && c->n >= 0 && is_int[i] ? c->v : 0;
 }
 
 static double held_column_double(crm__stmt *st, int i) { return (double)held_column_int64(st, i); }
@@ -106,14 +105,14 @@ static const char *held_column_text(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return c && c->n >= 0 && !is_int(i) ? ((held *)st)->texts.p + c->v : NULL;
+	return c && c->n >= 0 && !is_int[i] ? ((held *)st)->texts.p + c->v : NULL;
 }
 
 static int held_column_bytes(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return c && c->n >= 0 && !is_int(i) ? (int)c->n : 0;
+	return c && c->n >= 0 && !is_int[i] ? (int)c->n : 0;
 }
 
 /* Only what crm_row and crm__event_rows call: nothing here touches a database. */
@@ -130,59 +129,58 @@ static const crm__backend held_rows = {
 	.column_as = held_column_as,
 };
 
-/* Copy the current row of `st` (CRM__EVENT_SELECT) to the end of `h`.
- * A payload that is not JSON (a row edited by hand) is held as a JSON
- * string of its text, so the column is JSON text whatever the row holds
- * (a consumer that could not parse it could never acknowledge it).
- * 0, or -1 out of memory. */
+/* Room for `n` more bytes in `b`: the call only when it must grow. */
+static inline int room(crm__buf *b, size_t n) { return b->cap - b->len > n ? 0 : crm__buf_reserve(b, n); }
+
+static void hold_int(cell *c, crm__stmt *st, int i, int nullable)
+{
+	c->n = nullable && crm__column_type(st, i) == CRM__SQL_NULL ? -1 : 0;
+	c->v = c->n ? 0 : crm__column_int64(st, i);
+}
+
+/* The text of column i of `st` (NULL for null; NOT NULL columns are read
+ * without asking the type: a null reads as NULL anyway); c->n its bytes. */
+static const char *text_of(cell *c, crm__stmt *st, int i, int nullable)
+{
+	const char *p = nullable && crm__column_type(st, i) == CRM__SQL_NULL ? NULL : crm__column_text(st, i);
+
+	c->n = p ? crm__column_bytes(st, i) : -1;
+	return p;
+}
+
+/* Copy the current row of `st` (CRM__EVENT_SELECT) to the end of `h`, as
+ * stored (the payload is the JSON text libcrm wrote: not checked again
+ * here, see crm_consumer_read_rows). 0, or -1 out of memory. */
 static int hold_row(held *h, crm__stmt *st)
 {
-	const char *p[NCOLS] = { NULL };
-	size_t room = 0;
-	int raw = 1;
+	static const int text_cols[4] = { 2, 3, 6, 7 };
+	const char *p[4];
+	size_t need = 0;
 	cell *c;
 	char *d;
 
-	if (crm__buf_reserve(&h->cells, NCOLS * sizeof *c))
+	if (room(&h->cells, NCOLS * sizeof *c))
 		return -1;
 	c = (cell *)(h->cells.p + h->cells.len);
-	for (int i = 0; i < NCOLS; i++) {
-		c[i].v = 0;
-		c[i].n = 0;
-		if ((kinds[i] == K_INT_NULL || kinds[i] == K_TEXT_NULL) && crm__column_type(st, i) == CRM__SQL_NULL) {
-			c[i].n = -1;
-			continue;
-		}
-		if (is_int(i)) {
-			c[i].v = crm__column_int64(st, i);
-			continue;
-		}
-		/* NOT NULL texts are read without asking the type (a null reads as NULL anyway) */
-		if (!(p[i] = crm__column_text(st, i))) {
-			c[i].n = -1;
-			continue;
-		}
-		c[i].n = crm__column_bytes(st, i);
-		if (kinds[i] == K_PAYLOAD && !(raw = crm__json_valid(p[i], (size_t)c[i].n)))
-			room += CRM__JSON_STR_ROOM((size_t)c[i].n) + 1;
-		else
-			room += (size_t)c[i].n + 1;
+	hold_int(&c[0], st, 0, 0);
+	hold_int(&c[1], st, 1, 0);
+	hold_int(&c[4], st, 4, 1);
+	hold_int(&c[5], st, 5, 1);
+	for (int k = 0; k < 4; k++) {
+		int i = text_cols[k];
+		p[k] = text_of(&c[i], st, i, i == 3 || i == 6);
+		need += p[k] ? (size_t)c[i].n + 1 : 0;
 	}
-	if (crm__buf_reserve(&h->texts, room))
+	if (room(&h->texts, need))
 		return -1;
 	d = h->texts.p + h->texts.len;
-	for (int i = 0; i < NCOLS; i++) {
-		if (!p[i])
+	for (int k = 0; k < 4; k++) {
+		cell *t = &c[text_cols[k]];
+		if (!p[k])
 			continue;
-		c[i].v = (int64_t)(d - h->texts.p);
-		if (kinds[i] == K_PAYLOAD && !raw) {
-			char *e = crm__json_str_to(d, p[i], (size_t)c[i].n);
-			c[i].n = e - d;
-			d = e;
-		} else {
-			memcpy(d, p[i], (size_t)c[i].n);
-			d += c[i].n;
-		}
+		t->v = (int64_t)(d - h->texts.p);
+		memcpy(d, p[k], (size_t)t->n);
+		d += t->n;
 		*d++ = '\0';
 	}
 	h->texts.len = (size_t)(d - h->texts.p);
@@ -211,14 +209,21 @@ static int always_current(void *owner)
 int crm__event_cursor_new(crm_db *db, crm_event_cursor **out)
 {
 	crm_event_cursor *cur = crm__calloc(1, sizeof *cur);
+	crm__buf *spares;
 
 	*out = NULL;
 	if (!cur)
 		return crm__error_oom(db);
 	cur->db = db;
+	if ((spares = crm__event_spares(db))) {
+		cur->h.cells = spares[0];
+		cur->h.texts = spares[1];
+		spares[0] = spares[1] = (crm__buf)CRM__BUF_INIT;
+	}
 	cur->h.st.be = &held_rows;
 	cur->h.st.db = db;
 	cur->h.at = -1;
+	cur->h.row = NULL;
 	crm__child_add(db, &cur->child, cursor_close);
 	if (crm__row_init(&cur->row, db, NCOLS)) {
 		crm_event_cursor_free(cur);
@@ -265,7 +270,20 @@ int64_t crm_event_cursor_last_seq(crm_event_cursor *cur)
 {
 	if (!cur || cur->state == ST_CLOSED || cur->h.n == 0)
 		return 0;
-	return ((const cell *)cur->h.cells.p)[(size_t)(cur->h.n - 1) * NCOLS].v;
+	return ((const cell *)cur->h.cells.p)[(size_t)(cur->h.n - 1) * NCOLS].v; /* its seq */
+}
+
+/* Leave `b` as the handle's spare `which` unless one is there already or
+ * it is too big to keep (a rare large batch gives its memory back). */
+static void keep(crm_db *db, crm__buf *b, int which)
+{
+	crm__buf *spares = b->cap && b->cap <= KEEP_BYTES ? crm__event_spares(db) : NULL;
+
+	if (spares && !spares[which].p) {
+		spares[which] = *b;
+		crm__buf_reset(&spares[which]);
+	} else
+		crm__buf_free(b);
 }
 
 void crm_event_cursor_free(crm_event_cursor *cur)
@@ -273,8 +291,8 @@ void crm_event_cursor_free(crm_event_cursor *cur)
 	if (!cur)
 		return;
 	crm__row_free(&cur->row);
-	crm__buf_free(&cur->h.cells);
-	crm__buf_free(&cur->h.texts);
+	keep(cur->db, &cur->h.cells, 0);
+	keep(cur->db, &cur->h.texts, 1);
 	crm__child_remove(cur->db, &cur->child);
 	crm__free(cur);
 }

@@ -39,6 +39,11 @@ int crm__event_rows(crm__stmt *st, crm__buf *json, int *n, int64_t *last_seq);
  * crm__event_rows (stepping it moves the cursor: use it instead of
  * crm_event_cursor_next, never beside it). */
 int crm__event_cursor_new(crm_db *db, crm_event_cursor **out);
+/* The handle's two spare buffers (lib/event/append.c): a freed cursor
+ * leaves its own there for the next one, so a consumer reading batch
+ * after batch does not allocate (and fault in) new memory for each. NULL
+ * on a closed handle, or when its event state cannot be made. */
+crm__buf *crm__event_spares(crm_db *db);
 int crm__event_hold(crm_event_cursor *cur, crm__stmt *st);
 crm__stmt *crm__event_cursor_stmt(crm_event_cursor *cur);
 
