@@ -138,11 +138,11 @@ static void hold_int(cell *c, crm__stmt *st, int i, int nullable)
 	c->v = c->n ? 0 : crm__column_int64(st, i);
 }
 
-/* The text of column i of `st` (NULL for null; NOT NULL columns are read
- * without asking the type: a null reads as NULL anyway); c->n its bytes. */
-static const char *text_of(cell *c, crm__stmt *st, int i, int nullable)
+/* The text of column i of `st`, NULL for null (backend.h: no need to ask
+ * the type first); c->n its bytes. */
+static const char *text_of(cell *c, crm__stmt *st, int i)
 {
-	const char *p = nullable && crm__column_type(st, i) == CRM__SQL_NULL ? NULL : crm__column_text(st, i);
+	const char *p = crm__column_text(st, i);
 
 	c->n = p ? crm__column_bytes(st, i) : -1;
 	return p;
@@ -168,7 +168,7 @@ static int hold_row(held *h, crm__stmt *st)
 	hold_int(&c[5], st, 5, 1);
 	for (int k = 0; k < 4; k++) {
 		int i = text_cols[k];
-		p[k] = text_of(&c[i], st, i, i == 3 || i == 6);
+		p[k] = text_of(&c[i], st, i);
 		need += p[k] ? (size_t)c[i].n + 1 : 0;
 	}
 	if (room(&h->texts, need))
