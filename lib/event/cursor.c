@@ -52,13 +52,11 @@ struct crm_event_cursor {
 
 /* ---- the held rows as a statement (what crm_row and crm__event_rows call) ---- */
 
-/* Column i of the current row, or NULL. */
-static inline const cell *cell_of(crm__stmt *st, int i)
-{
-	const cell *row = ((held *)st)->row;
-
-	return row && (unsigned)i < NCOLS ? row + i : NULL;
-}
+/* Column i of the current row. Its callers read only on a row and within
+ * NCOLS (crm_row checks both before each access; crm__event_rows reads its
+ * fixed columns after a step gave a row), so this runs unchecked: it is
+ * called several times per value read. */
+static inline const cell *cell_of(crm__stmt *st, int i) { return ((held *)st)->row + i; }
 
 static int held_step(crm__stmt *st)
 {
@@ -80,7 +78,7 @@ static int held_column_type(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return !c || c->n < 0 ? CRM__SQL_NULL : is_int[i] ? CRM__SQL_INTEGER : CRM__SQL_TEXT;
+	return c->n < 0 ? CRM__SQL_NULL : is_int[i] ? CRM__SQL_INTEGER : CRM__SQL_TEXT;
 }
 
 /* Integers as stored; a text column reads as 0 (nothing asks for one). */
@@ -88,7 +86,7 @@ static int64_t held_column_int64(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return c && c->n >= 0 && is_int[i] ? c->v : 0;
+	return c->n >= 0 && is_int[i] ? c->v : 0;
 }
 
 static double held_column_double(crm__stmt *st, int i) { return (double)held_column_int64(st, i); }
@@ -105,14 +103,14 @@ static const char *held_column_text(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return c && c->n >= 0 && !is_int[i] ? ((held *)st)->texts.p + c->v : NULL;
+	return c->n >= 0 && !is_int[i] ? ((held *)st)->texts.p + c->v : NULL;
 }
 
 static int held_column_bytes(crm__stmt *st, int i)
 {
 	const cell *c = cell_of(st, i);
 
-	return c && c->n >= 0 && !is_int[i] ? (int)c->n : 0;
+	return c->n >= 0 && !is_int[i] ? (int)c->n : 0;
 }
 
 /* Only what crm_row and crm__event_rows call: nothing here touches a database. */
