@@ -115,7 +115,7 @@ typedef struct crm_event_cursor crm_event_cursor;
  *   6 actor     text, or null
  *   7 payload   json: the JSON text the event carries, as libcrm wrote
  *               it. It is not checked again on the way out (that check
- *               would cost this read a quarter of its time): a row edited
+ *               would cost this read a fifth of its time): a row edited
  *               by hand into something that is not JSON comes as it is
  *               stored, where crm_consumer_read, whose array must stay
  *               parseable, makes a JSON string of it. A consumer that
