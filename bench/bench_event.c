@@ -77,6 +77,22 @@ static crm_db *open_consumer(const char *path, const char *consumer)
 	return db;
 }
 
+/* Acknowledge a read up to `last`: 0 when it read nothing (the outbox is done). */
+static int acked(crm_db *db, const char *consumer, int64_t last)
+{
+	if (last && crm_consumer_ack(db, consumer, last) != CRM_OK)
+		bench_die("ack: %s", crm_errmsg(db));
+	return last != 0;
+}
+
+/* The seconds since t0; the handle closed. */
+static double finish(crm_db *db, double t0)
+{
+	t0 = bench_now() - t0;
+	crm_close(db);
+	return t0;
+}
+
 /* The measured read: crm_consumer_read_rows, every column of every event
  * read as the raw scan reads it (integers and the time as integers, texts
  * with their lengths). noinline (both sides): callgrind then counts each
@@ -106,13 +122,10 @@ __attribute__((noinline)) static double run_libcrm(const char *path, const char 
 			++*events;
 		}
 		crm_event_cursor_free(cur);
-		if (!last)
+		if (!acked(db, consumer, last))
 			break;
-		if (crm_consumer_ack(db, consumer, last) != CRM_OK)
-			bench_die("ack: %s", crm_errmsg(db));
 	}
-	t0 = bench_now() - t0;
-	crm_close(db);
+	t0 = finish(db, t0);
 	if (touch == 0)
 		bench_die("libcrm: read nothing");
 	return t0;
@@ -135,14 +148,10 @@ __attribute__((noinline)) static double run_json(const char *path, const char *c
 		for (const char *p = json; (p = strstr(p, "{\"seq\":")); p += 7)
 			++*events;
 		crm_free(json);
-		if (!last)
+		if (!acked(db, consumer, last))
 			break;
-		if (crm_consumer_ack(db, consumer, last) != CRM_OK)
-			bench_die("ack: %s", crm_errmsg(db));
 	}
-	t0 = bench_now() - t0;
-	crm_close(db);
-	return t0;
+	return finish(db, t0);
 }
 
 __attribute__((noinline)) static double run_raw(const char *path, int batch, long *events)
