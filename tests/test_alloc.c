@@ -256,9 +256,11 @@ static int op_export(crm_db *db)
 	return rc ? rc : crm_export(db, "{\"report\":\"by_stage\"}", "{\"bom\":true}", discard, NULL);
 }
 
-/* A consumer: made with a filter, read, acknowledged, listed, pruned. */
+/* A consumer: made with a filter, read, acknowledged, listed, pruned;
+ * another read as rows. */
 static int op_consumer(crm_db *db)
 {
+	crm_event_cursor *cur = NULL;
 	char *out = NULL;
 	int rc = crm_consumer_set(db, "erp", "{\"filter\":{\"types\":[\"deal_*\",\"x\"]},\"lease_ms\":5000}");
 
@@ -266,6 +268,11 @@ static int op_consumer(crm_db *db)
 		crm_free(out);
 		out = NULL;
 		rc = crm_consumer_ack(db, "erp", 0);
+	}
+	if (rc == CRM_OK && (rc = crm_consumer_read_rows(&cur, db, "rows", 10)) == CRM_OK) {
+		while (crm_event_cursor_next(cur) == CRM_ROW)
+			crm_row_text(crm_event_cursor_row(cur), 1);
+		crm_event_cursor_free(cur);
 	}
 	if (rc == CRM_OK)
 		rc = crm_consumer_list(db, &out);

@@ -3,8 +3,10 @@
  * hold back a second reader and expire on the handle's clock, redelivery of
  * what was not acknowledged, the rules of acknowledging, pruning only what
  * every consumer acknowledged, hostile names and options, and the system
- * actor alone. Events are appended directly (crm__event_emit), so nothing
+ * actor alone; the row read (crm_consumer_read_rows) against the JSON read.
+ * Events are appended directly (crm__event_emit), so nothing
  * here depends on which events the engines append. Both backends. */
+#include "core/json_parse.h"
 #include "event/event.h"
 #include "helpers.h"
 #include "test.h"
@@ -536,6 +538,313 @@ TEST(test_consumer_read__in_a_host_transaction_rolls_back_with_it)
 	crm_close(db);
 }
 
+/* ---- the row read (crm_consumer_read_rows) ---- */
+
+/* A row read's events written as crm_consumer_read writes them, from the
+ * typed accessors alone (a payload that is not JSON as a JSON string, as
+ * the JSON read makes it): the cursor freed. Returned text: free(). */
+static char *rows_json(crm_event_cursor *cur)
+{
+	crm_row *row = crm_event_cursor_row(cur);
+	crm__buf b = CRM__BUF_INIT;
+	static const char *const keys[] = { "seq", "at", "name", "form", "record", "instance", "actor", "payload" };
+	int n = 0, rc;
+
+	crm__buf_putc(&b, '[');
+	while ((rc = crm_event_cursor_next(cur)) == CRM_ROW) {
+		crm__buf_puts(&b, n++ ? ",{" : "{");
+		for (int i = 0; i < 8; i++) {
+			crm__buf_printf(&b, "%s\"%s\":", i ? "," : "", keys[i]);
+			if (crm_row_is_null(row, i))
+				crm__buf_puts(&b, "null");
+			else if (i == 0 || i == 4 || i == 5)
+				crm__buf_printf(&b, "%lld", (long long)crm_row_int64(row, i));
+			else if (i == 7 && crm__json_valid(crm_row_text(row, i), crm_row_bytes(row, i)))
+				crm__buf_put(&b, crm_row_text(row, i), crm_row_bytes(row, i));
+			else
+				crm__json_str(&b, crm_row_text(row, i), crm_row_bytes(row, i));
+		}
+		crm__buf_putc(&b, '}');
+	}
+	CHECK_INT(rc, CRM_DONE);
+	CHECK_INT(n, crm_event_cursor_count(cur));
+	crm__buf_putc(&b, ']');
+	crm_event_cursor_free(cur);
+	return crm__buf_detach(&b);
+}
+
+/* consumer_read_rows's seqs, like read_seqs. */
+static const char *read_row_seqs(crm_db *db, const char *name, int limit)
+{
+	crm_event_cursor *cur = NULL;
+	char *json;
+	const char *s;
+
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, name, limit));
+	json = rows_json(cur);
+	s = seqs(json);
+	free(json);
+	return s;
+}
+
+/* Consumer `name`'s row, without its name. */
+static char *consumer_row(crm_db *db, const char *name)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT acked, delivered, lease_to, lease_until, scanned, lease_ms, coalesce(filter, '-')"
+		 " FROM crm_consumer WHERE name = '%s'", name);
+	return test_rows(db, sql);
+}
+
+/* Events of every shape read both ways by two consumers in the same
+ * state: the same events, column for column, and the same lease. */
+TEST(test_consumer_read_rows__the_same_events_and_lease_as_the_json_read)
+{
+	crm_db *db = test_db();
+	crm_event_cursor *cur = NULL;
+	crm_row *row;
+	char *json = NULL, *from_rows, *a, *b;
+	char payload[700];
+
+	CHECK_OK(db, crm_consumer_set(db, "json", NULL));
+	CHECK_OK(db, crm_consumer_set(db, "rows", NULL));
+	/* payloads of growing size, so the held rows outgrow their first room */
+	for (int i = 0; i < 60; i++) {
+		int64_t id = 0;
+		int k = snprintf(payload, sizeof payload, "{\"i\":%d,\"pad\":\"", i);
+		memset(payload + k, 'x', (size_t)i * 10);
+		snprintf(payload + k + i * 10, sizeof payload - (size_t)k - (size_t)i * 10, "\"}");
+		CHECK_OK(db, crm_begin(db));
+		CHECK_OK(db, crm__event_emit(db, i % 3 ? "deal_won" : "ping", i % 2 ? "deal" : NULL, i % 2 ? i : 0,
+					     i % 5, payload, &id));
+		CHECK_OK(db, crm_commit(db));
+	}
+	CHECK(crm__exec(db, "UPDATE crm_event SET at = -1, actor = 'a\"b\\c' WHERE id = 2") == CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_event SET at = 1767311999999, payload = '{\"a\": [1,' WHERE id = 3") == CRM_OK);
+	CHECK(crm__exec(db, "UPDATE crm_event SET payload = '{\"a\": \"x\\u0000y\"}', record = -7 WHERE id = 4") ==
+	      CRM_OK);
+	CHECK_OK(db, crm_consumer_read(db, "json", 50, &json));
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "rows", 50));
+	CHECK_INT(crm_event_cursor_count(cur), 50);
+	CHECK_INT(crm_event_cursor_last_seq(cur), 50);
+	from_rows = rows_json(cur);
+	CHECK_STR(from_rows, json);
+	a = consumer_row(db, "json");
+	b = consumer_row(db, "rows");
+	CHECK_STR(b, a);
+	CHECK(strstr(b, "|50|") != NULL); /* leased up to 50 */
+	free(a);
+	free(b);
+	free(from_rows);
+	crm_free(json);
+	/* the rest, and the typed values of one event */
+	CHECK_OK(db, crm_consumer_ack(db, "rows", 50));
+	CHECK_OK(db, crm_consumer_ack(db, "json", 50));
+	CHECK(crm__exec(db, "UPDATE crm_event SET payload = '{\"a\": [1,' WHERE id = 53") == CRM_OK);
+	CHECK_OK(db, crm_consumer_read(db, "json", 3, &json));
+	CHECK_HAS(json, "\"payload\":\"{\\\"a\\\": [1,\"}]");
+	crm_free(json);
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "rows", 50));
+	row = crm_event_cursor_row(cur);
+	CHECK_INT(crm_event_cursor_count(cur), 10);
+	CHECK_INT(crm_event_cursor_last_seq(cur), 60);
+	CHECK_INT(crm_row_column_count(row), 8);
+	CHECK_STR(crm_row_column_name(row, 1), "at");
+	CHECK_INT(crm_row_column_type(row, 1), CRM_TYPE_DATETIME);
+	CHECK_STR(crm_row_column_name(row, 2), "type");
+	CHECK_INT(crm_row_column_type(row, 7), CRM_TYPE_JSON);
+	CHECK(crm_row_is_null(row, 0)); /* no current row yet */
+	CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_INT(crm_row_int64(row, 0), 51);
+	CHECK_INT(crm_row_int64(row, 1), T0);
+	CHECK_STR(crm_row_text(row, 1), "2026-01-02T03:04:05.000Z");
+	CHECK_STR(crm_row_text(row, 2), "deal_won");
+	CHECK(crm_row_is_null(row, 3) && crm_row_is_null(row, 4) && crm_row_text(row, 3) == NULL);
+	CHECK(crm_row_is_null(row, 5) && crm_row_int64(row, 5) == 0); /* instance 0: none */
+	CHECK(crm_row_is_null(row, 6));
+	CHECK_STR(crm_row_text(row, 0), "51");
+	CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_row_text(row, 3), "deal");
+	CHECK_INT(crm_row_int64(row, 4), 51);
+	CHECK_INT(crm_row_int64(row, 5), 1);
+	CHECK_HAS(crm_row_text(row, 7), "{\"i\":51,\"pad\":\"xxxx");
+	CHECK_INT(crm_row_bytes(row, 7), strlen(crm_row_text(row, 7)));
+	/* a payload edited by hand into something that is not JSON comes as it
+	 * is stored (the JSON read made it a string) */
+	CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_row_text(row, 7), "{\"a\": [1,");
+	for (int i = 0; i < 7; i++)
+		CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_INT(crm_event_cursor_next(cur), CRM_DONE);
+	CHECK_INT(crm_event_cursor_next(cur), CRM_DONE);
+	CHECK(crm_row_is_null(row, 0) && crm_row_text(row, 2) == NULL); /* past the end */
+	crm_event_cursor_free(cur);
+	crm_close(db);
+}
+
+/* Filters, leases, redelivery and acknowledgements after a row read
+ * follow the JSON read's rules. */
+TEST(test_consumer_read_rows__filters_leases_and_acks)
+{
+	crm_db *db = test_db();
+	crm_event_cursor *cur = NULL;
+
+	CHECK_OK(db, crm_consumer_set(db, "deals", "{\"filter\": {\"forms\": [\"deal\"], \"types\": [\"x.*\"]}}"));
+	emit(db, "x.a", "lead", 1); /* 1 */
+	emit(db, "x.a", "deal", 1); /* 2 */
+	emit(db, "y", "deal", 2);   /* 3 */
+	emit(db, "x.b", "deal", 3); /* 4 */
+	emit(db, "x.c", "lead", 4); /* 5 */
+	CHECK_STR(read_row_seqs(db, "deals", 10), "2,4");
+	CHECK(state_has(db, "deals", "\"position\":0,\"delivered\":5,\"lease\":{\"to\":4,"));
+	/* leased: a second reader gets an empty cursor */
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "deals", 10));
+	CHECK_INT(crm_event_cursor_count(cur), 0);
+	CHECK_INT(crm_event_cursor_last_seq(cur), 0);
+	CHECK_INT(crm_event_cursor_next(cur), CRM_DONE);
+	crm_event_cursor_free(cur);
+	/* part acknowledged, the lease expires, the rest comes again */
+	CHECK_OK(db, crm_consumer_ack(db, "deals", 2));
+	CHECK_RC(db, crm_consumer_ack(db, "deals", 6), CRM_EINVAL);
+	crm_clock_set(db, T0 + 30000);
+	CHECK_STR(read_row_seqs(db, "deals", 10), "4");
+	/* the whole lease acknowledged: what it passed over too */
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "deals", 10));
+	CHECK_INT(crm_event_cursor_count(cur), 0); /* still leased */
+	crm_event_cursor_free(cur);
+	CHECK_OK(db, crm_consumer_ack(db, "deals", 4));
+	CHECK(state_has(db, "deals", "\"position\":5,\"delivered\":5,\"lease\":null"));
+	/* a full batch stops where it stopped */
+	emit(db, "x.d", "deal", 5); /* 6 */
+	emit(db, "x.e", "deal", 6); /* 7 */
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "deals", 1));
+	CHECK_INT(crm_event_cursor_last_seq(cur), 6);
+	CHECK_OK(db, crm_consumer_ack(db, "deals", crm_event_cursor_last_seq(cur)));
+	crm_event_cursor_free(cur);
+	CHECK(state_has(db, "deals", "\"position\":6,\"delivered\":6,\"lease\":null"));
+	/* nothing that matches: the position moves on by itself */
+	CHECK_OK(db, crm_consumer_ack(db, "deals", 6));
+	CHECK_STR(read_row_seqs(db, "deals", 10), "7");
+	CHECK_OK(db, crm_consumer_ack(db, "deals", 7));
+	emit(db, "y", "deal", 7); /* 8 */
+	CHECK_STR(read_row_seqs(db, "deals", 10), "");
+	CHECK(state_has(db, "deals", "\"position\":8,\"delivered\":8,\"lease\":null"));
+	/* an unknown consumer is made by its first read, as by the JSON read */
+	CHECK_STR(read_row_seqs(db, "new", 3), "1,2,3");
+	CHECK(state_has(db, "new", "\"position\":0,\"delivered\":3,\"lease\":{\"to\":3,"));
+	crm_close(db);
+}
+
+TEST(test_consumer_read_rows__bad_calls_get_the_json_reads_errors_and_change_nothing)
+{
+	crm_db *db = test_db();
+	crm_event_cursor *cur = (crm_event_cursor *)&cur; /* anything but NULL */
+	char *before, *after;
+
+	emit(db, "ping", NULL, 0);
+	CHECK_OK(db, crm_consumer_set(db, "erp", NULL));
+	before = snapshot(db);
+	CHECK_RC(db, crm_consumer_read_rows(&cur, db, "erp", 0), CRM_EINVAL);
+	CHECK(cur == NULL);
+	CHECK_HAS(crm_errmsg(db), "limit is the most events to read, 1 to 100000, not 0");
+	CHECK_RC(db, crm_consumer_read_rows(&cur, db, "erp", 100001), CRM_EINVAL);
+	CHECK_RC(db, crm_consumer_read_rows(&cur, db, "erp'; DROP TABLE crm_event; --", 10), CRM_EINVAL);
+	CHECK_HAS(crm_errmsg(db), "a consumer name is 1 to 64 characters");
+	CHECK_RC(db, crm_consumer_read_rows(&cur, db, NULL, 10), CRM_EINVAL);
+	CHECK_RC(db, crm_consumer_read_rows(NULL, db, "erp", 10), CRM_EMISUSE);
+	CHECK_RC(db, crm_consumer_read_rows(&cur, NULL, "erp", 10), CRM_EMISUSE);
+	CHECK(cur == NULL);
+	CHECK_OK(db, crm_actor_set(db, "alice", "admin"));
+	CHECK_RC(db, crm_consumer_read_rows(&cur, db, "erp", 10), CRM_EPERM);
+	CHECK_HAS(crm_errmsg(db), "system actor only");
+	CHECK_OK(db, crm_actor_set(db, NULL, NULL));
+	CHECK(crm__exec(db, "UPDATE crm_consumer SET filter = '{\"types\": [\"a*b\"]}'") == CRM_OK);
+	free(before);
+	before = snapshot(db);
+	CHECK_RC(db, crm_consumer_read_rows(&cur, db, "erp", 10), CRM_EIO);
+	CHECK_HAS(crm_errmsg(db), "stored filter is corrupt");
+	CHECK(cur == NULL);
+	after = snapshot(db);
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	/* NULL cursors */
+	CHECK_INT(crm_event_cursor_next(NULL), CRM_EMISUSE);
+	CHECK(crm_event_cursor_row(NULL) == NULL);
+	CHECK_INT(crm_event_cursor_count(NULL), 0);
+	CHECK_INT(crm_event_cursor_last_seq(NULL), 0);
+	crm_event_cursor_free(NULL);
+	crm_close(db);
+}
+
+/* A cursor outlives crm_close: its calls then fail, its free still works
+ * (and releases the handle, which waited for it). */
+TEST(test_consumer_read_rows__a_cursor_used_after_crm_close)
+{
+	crm_db *db = test_db();
+	crm_event_cursor *cur = NULL, *other = (crm_event_cursor *)&other;
+	crm_row *row;
+
+	emit(db, "ping", "deal", 1);
+	emit(db, "pong", "deal", 2);
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "erp", 10));
+	row = crm_event_cursor_row(cur);
+	CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_row_text(row, 2), "ping");
+	CHECK_OK(db, crm_close(db));
+	CHECK_INT(crm_event_cursor_next(cur), CRM_EMISUSE);
+	CHECK(crm_row_text(row, 2) == NULL && crm_row_is_null(row, 0) && crm_row_int64(row, 0) == 0);
+	CHECK_INT(crm_event_cursor_count(cur), 0);
+	CHECK_INT(crm_event_cursor_last_seq(cur), 0);
+	CHECK_RC(db, crm_consumer_read_rows(&other, db, "erp", 10), CRM_EMISUSE);
+	CHECK(other == NULL);
+	CHECK_HAS(crm_errmsg(db), "closed");
+	crm_event_cursor_free(cur);
+}
+
+/* Inside a host transaction the read sees the transaction's own events and
+ * is part of it: rolled back, the lease never was; the rows handed out
+ * stay readable. */
+TEST(test_consumer_read_rows__in_a_host_transaction)
+{
+	crm_db *db = test_db();
+	crm_event_cursor *cur = NULL;
+	crm_row *row;
+	int64_t id = 0;
+	char lease[64];
+
+	emit(db, "ping", NULL, 0);
+	CHECK_OK(db, crm_consumer_set(db, "erp", NULL));
+	CHECK_OK(db, crm_begin(db));
+	CHECK_OK(db, crm__event_emit(db, "mine", NULL, 0, 0, "{}", NULL)); /* appended at the commit, or before a read */
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "erp", 10));
+	CHECK_INT(crm_event_cursor_count(cur), 2);
+	CHECK(state_has(db, "erp", "\"lease\":{\"to\":2,"));
+	CHECK_OK(db, crm_rollback(db));
+	CHECK(state_has(db, "erp", "\"position\":0,\"delivered\":0,\"lease\":null"));
+	row = crm_event_cursor_row(cur);
+	CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_row_text(row, 2), "ping");
+	CHECK_INT(crm_event_cursor_next(cur), CRM_ROW);
+	CHECK_STR(crm_row_text(row, 2), "mine");
+	crm_event_cursor_free(cur);
+	CHECK_STR(read_row_seqs(db, "erp", 10), "1");
+	/* committed, it holds */
+	CHECK_OK(db, crm_clock_set(db, T0 + 30000));
+	CHECK_OK(db, crm_begin(db));
+	CHECK_OK(db, crm__event_emit(db, "mine", NULL, 0, 0, "{}", &id));
+	CHECK_OK(db, crm_consumer_read_rows(&cur, db, "erp", 10));
+	CHECK_INT(crm_event_cursor_count(cur), 2);
+	CHECK_INT(crm_event_cursor_last_seq(cur), id); /* SQLite gives 2 again, PostgreSQL 3 */
+	crm_event_cursor_free(cur);
+	CHECK_OK(db, crm_commit(db));
+	snprintf(lease, sizeof lease, "\"lease\":{\"to\":%lld,", (long long)id);
+	CHECK(state_has(db, "erp", lease));
+	crm_close(db);
+}
+
 TEST_LIST(T(test_consumer_read__each_consumer_keeps_its_own_position),
 	  T(test_consumer_read__a_lease_holds_back_a_second_reader_until_it_expires),
 	  T(test_consumer_ack__part_of_a_lease_then_the_rest_is_delivered_again),
@@ -551,4 +860,9 @@ TEST_LIST(T(test_consumer_read__each_consumer_keeps_its_own_position),
 	  T(test_consumer_read__times_across_days_and_escaped_texts_are_exact),
 	  T(test_event_list__control_characters_are_escaped),
 	  T(test_consumer__a_database_from_before_consumers_gains_their_table),
-	  T(test_consumer_read__in_a_host_transaction_rolls_back_with_it))
+	  T(test_consumer_read__in_a_host_transaction_rolls_back_with_it),
+	  T(test_consumer_read_rows__the_same_events_and_lease_as_the_json_read),
+	  T(test_consumer_read_rows__filters_leases_and_acks),
+	  T(test_consumer_read_rows__bad_calls_get_the_json_reads_errors_and_change_nothing),
+	  T(test_consumer_read_rows__a_cursor_used_after_crm_close),
+	  T(test_consumer_read_rows__in_a_host_transaction))

@@ -11,6 +11,7 @@
 #define CRM_EVENT_H
 
 #include "db.h"
+#include "row.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +80,62 @@ CRM_EXTERN(int) crm_consumer_set(crm_db *db, const char *name, const char *optio
  * defaults (crm_consumer_set).
  */
 CRM_EXTERN(int) crm_consumer_read(crm_db *db, const char *name, int limit, char **out);
+
+/**
+ * A batch of events as rows (crm_consumer_read_rows): walked with
+ * crm_event_cursor_next, each event read through crm_event_cursor_row.
+ */
+typedef struct crm_event_cursor crm_event_cursor;
+
+/**
+ * crm_consumer_read without JSON: the same events (the next at most
+ * `limit` after the position that match the filter), the same lease and
+ * the same errors, handed out as a cursor in *out, the caller's to free
+ * with crm_event_cursor_free (*out is NULL on failure; an empty cursor
+ * means what an empty array means). Acknowledge with crm_consumer_ack as
+ * after crm_consumer_read (crm_event_cursor_last_seq acknowledges the
+ * whole batch).
+ *
+ * The batch is read inside the call (its lease depends on it) and held
+ * in the cursor's memory: stepping the cursor does no I/O and takes no
+ * lock, and the cursor may outlive a host transaction the read was part
+ * of (a rollback undoes the lease, not the rows handed out). The cursor
+ * borrows its handle: after crm_close its calls fail with CRM_EMISUSE,
+ * its accessors return NULL or 0, and crm_event_cursor_free still
+ * releases it.
+ *
+ * The row's columns (include/crm/row.h), by number:
+ *   0 seq       integer: crm_row_int64
+ *   1 at        datetime: crm_row_int64 in ms since the epoch (UTC),
+ *               crm_row_text ISO 8601 "YYYY-MM-DDTHH:MM:SS.mmmZ"
+ *   2 type      text: the event's name (crm_consumer_read's "name")
+ *   3 form      text, or null
+ *   4 record    integer, or null
+ *   5 instance  integer, or null
+ *   6 actor     text, or null
+ *   7 payload   json: the JSON text the event carries, as libcrm wrote
+ *               it. It is not checked again on the way out (that check
+ *               would cost this read a fifth of its time): a row edited
+ *               by hand into something that is not JSON comes as it is
+ *               stored, where crm_consumer_read, whose array must stay
+ *               parseable, makes a JSON string of it. A consumer that
+ *               cannot parse a payload still has its seq to acknowledge.
+ */
+CRM_EXTERN(int) crm_consumer_read_rows(crm_event_cursor **out, crm_db *db, const char *name, int limit);
+/** Advance: CRM_ROW when the next event is ready, CRM_DONE after the last, CRM_EMISUSE for NULL or after crm_close. */
+CRM_EXTERN(int) crm_event_cursor_next(crm_event_cursor *cur);
+/**
+ * Typed access to the current event (the columns above). Borrowed: lives
+ * as long as the cursor; the texts it returns until the next
+ * crm_event_cursor_next. NULL for a NULL cursor.
+ */
+CRM_EXTERN(crm_row *) crm_event_cursor_row(crm_event_cursor *cur);
+/** How many events the cursor holds (0 after crm_close). */
+CRM_EXTERN(int) crm_event_cursor_count(crm_event_cursor *cur);
+/** The seq of its last event, to acknowledge the whole batch with (0 when it is empty, and after crm_close). */
+CRM_EXTERN(int64_t) crm_event_cursor_last_seq(crm_event_cursor *cur);
+/** Release the cursor and the events it holds. NULL does nothing. */
+CRM_EXTERN(void) crm_event_cursor_free(crm_event_cursor *cur);
 
 /**
  * Acknowledge every event of consumer `name` up to and including `seq`:

@@ -169,7 +169,8 @@ struct crm__backend {
 	/* CRM_ROW, CRM_DONE, or a failure recorded on st->db. */
 	int (*step)(crm__stmt *st);
 	/* Columns of the current row, 0-based. Text is NUL-terminated and
-	 * valid until the next step or reset. */
+	 * valid until the next step or reset; a null's text is NULL (a reader
+	 * of a text column need not ask its type first). */
 	int (*column_count)(crm__stmt *st);
 	int (*column_type)(crm__stmt *st, int i);
 	int64_t (*column_int64)(crm__stmt *st, int i);

@@ -48,6 +48,9 @@ struct crm__event_state {
 		int64_t first, last;
 	} *due;
 	size_t ndue, capdue;
+	/* The buffers of the last consumer cursor freed, for the next one
+	 * (lib/event/cursor.c). */
+	crm__buf spare[2];
 };
 
 static void state_free(void *p)
@@ -58,24 +61,41 @@ static void state_free(void *p)
 		return;
 	crm__kept_free_all(&s->pends);
 	crm__free(s->due);
+	crm__buf_free(&s->spare[0]);
+	crm__buf_free(&s->spare[1]);
 	crm__free(s);
 }
 
-static crm__event_state *state_of(crm_db *db)
+/* The handle's event state, made on first use (NULL: out of memory,
+ * nothing recorded on the handle). */
+static crm__event_state *state_made(crm_db *db)
 {
 	crm__event_state *s = db->ext[CRM__EXT_EVENT];
 
-	if (s)
+	if (s || !(s = crm__calloc(1, sizeof *s)))
 		return s;
-	if (!(s = crm__calloc(1, sizeof *s))) {
-		crm__error_oom(db);
-		return NULL;
-	}
 	for (int i = 0; i <= CRM__KEPT_ROWS; i++)
 		s->notes[i] = (ids_note){ s, i };
 	db->ext[CRM__EXT_EVENT] = s;
 	db->ext_free[CRM__EXT_EVENT] = state_free;
 	return s;
+}
+
+static crm__event_state *state_of(crm_db *db)
+{
+	crm__event_state *s = state_made(db);
+
+	if (!s)
+		crm__error_oom(db);
+	return s;
+}
+
+crm__buf *crm__event_spares(crm_db *db)
+{
+	/* Spares are a saving, not a need: no error when there is no room for them. */
+	crm__event_state *s = db->closed ? NULL : state_made(db);
+
+	return s ? s->spare : NULL;
 }
 
 /* ---- the after-commit hook ---- */

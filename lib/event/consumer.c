@@ -264,11 +264,11 @@ int crm_consumer_set(crm_db *db, const char *name, const char *options_json)
 	return rc;
 }
 
-/* ---- crm_consumer_read ---- */
+/* ---- crm_consumer_read, crm_consumer_read_rows ---- */
 
 /* The events after c's position that match its filter, at most `limit`,
- * into `json`; *last the seq of the last one, *n how many. */
-static int scan(crm_db *db, const consumer *c, int limit, crm__buf *json, int *n, int64_t *last)
+ * held in `cur`. */
+static int scan(crm_db *db, const consumer *c, int limit, crm_event_cursor *cur)
 {
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
@@ -284,20 +284,19 @@ static int scan(crm_db *db, const consumer *c, int limit, crm__buf *json, int *n
 		crm__bind_int64(st, 1, c->acked);
 		i = crm__event_filter_bind(st, &f, 2);
 		crm__bind_int64(st, i, limit);
-		rc = crm__event_rows(st, json, n, last);
+		rc = crm__event_hold(cur, st);
 		crm__stmt_give(db, st);
-		rc = rc == CRM_DONE ? CRM_OK : rc;
 	} else
 		rc = db->errcode;
 	cJSON_Delete(f.root);
 	return rc;
 }
 
-static int read_in(crm_db *db, const char *name, int limit, crm__buf *json)
+static int read_in(crm_db *db, const char *name, int limit, crm_event_cursor *cur)
 {
 	consumer c;
-	int64_t now = crm_now(db), head = 0, last = 0;
-	int rc, n = 0;
+	int64_t now = crm_now(db), head = 0, last;
+	int rc, n;
 
 	if ((rc = obtain(db, name, 0, DEFAULT_LEASE_MS, NULL, &c)))
 		return rc;
@@ -306,8 +305,10 @@ static int read_in(crm_db *db, const char *name, int limit, crm__buf *json)
 		goto done;
 	/* The newest seq before the scan: nothing at or below it can become
 	 * visible later, so what the scan does not find up to it, it never will. */
-	if ((rc = head_seq(db, &head)) || (rc = scan(db, &c, limit, json, &n, &last)))
+	if ((rc = head_seq(db, &head)) || (rc = scan(db, &c, limit, cur)))
 		goto done;
+	n = crm_event_cursor_count(cur);
+	last = crm_event_cursor_last_seq(cur);
 	if (n == 0) {
 		/* Nothing to hand out up to head: passed over, as if acknowledged
 		 * (a filtered consumer moves on, and holds no event back from
@@ -331,23 +332,64 @@ done:
 	return rc;
 }
 
-int crm_consumer_read(crm_db *db, const char *name, int limit, char **out)
+/* Both reads: consumer `name`'s next events, leased and held in a new
+ * cursor in *out (the caller entered the API). */
+static int read_batch(crm_db *db, const char *name, int limit, crm_event_cursor **out)
 {
-	crm__buf json = CRM__BUF_INIT;
+	crm_event_cursor *cur;
 	int rc;
 
-	if ((rc = crm__enter_out(db, out)) || (rc = check_call(db, name)))
+	if ((rc = check_call(db, name)))
 		return rc;
 	if (limit < 1 || limit > MAX_READ)
 		return crm__error(db, CRM_EINVAL, "limit is the most events to read, 1 to %d, not %d", MAX_READ, limit);
-	crm__buf_putc(&json, '[');
+	if ((rc = crm__event_cursor_new(db, &cur)))
+		return rc;
 	if ((rc = crm__tx_begin(db)) == CRM_OK)
-		rc = crm__tx_end(db, read_in(db, name, limit, &json));
+		rc = crm__tx_end(db, read_in(db, name, limit, cur));
+	if (rc) {
+		crm_event_cursor_free(cur);
+		return rc;
+	}
+	*out = cur;
+	return CRM_OK;
+}
+
+int crm_consumer_read_rows(crm_event_cursor **out, crm_db *db, const char *name, int limit)
+{
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!db)
+		return CRM_EMISUSE;
+	if ((rc = crm__enter_deferred(db)))
+		return rc;
+	if (!out)
+		return crm__error(db, CRM_EMISUSE, "no place for the event cursor (out is NULL)");
+	return read_batch(db, name, limit, out);
+}
+
+/* The JSON read is the row read written out as crm_event_list's array. */
+int crm_consumer_read(crm_db *db, const char *name, int limit, char **out)
+{
+	crm__buf json = CRM__BUF_INIT;
+	crm_event_cursor *cur;
+	int64_t last = 0;
+	int rc, n = 0;
+
+	if ((rc = crm__enter_out(db, out)) || (rc = read_batch(db, name, limit, &cur)))
+		return rc;
+	crm__buf_putc(&json, '[');
+	rc = crm__event_rows(crm__event_cursor_stmt(cur), &json, &n, &last);
 	crm__buf_putc(&json, ']');
-	if (rc == CRM_OK && json.oom)
+	crm_event_cursor_free(cur);
+	if (rc == CRM_DONE && json.oom)
 		rc = crm__error_oom(db);
-	if (rc == CRM_OK)
+	if (rc == CRM_DONE) {
 		*out = crm__buf_detach(&json);
+		rc = CRM_OK;
+	}
 	crm__buf_free(&json);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #define CRM_LIB_EVENT_H
 
 #include "core/db_int.h"
+#include "crm/event.h"
 
 /* Emit an event named by a definition or a script: `type` (e.g.
  * "escalate_to_manager"; names starting with "crm." are libcrm's own and
@@ -29,6 +30,22 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
  * of the last row. Returns the last step's code (CRM_DONE when all went
  * well). */
 int crm__event_rows(crm__stmt *st, crm__buf *json, int *n, int64_t *last_seq);
+
+/* Consumer batches (lib/event/cursor.c): a new, empty crm_event_cursor of
+ * `db` (CRM_OK or CRM_ENOMEM, set on db); crm__event_hold steps `st` (made
+ * from CRM__EVENT_SELECT) to its end, copying every row into the cursor
+ * (CRM_OK, or the failing step's code or CRM_ENOMEM, set on db); and
+ * crm__event_cursor_stmt is the statement the held rows make, for
+ * crm__event_rows (stepping it moves the cursor: use it instead of
+ * crm_event_cursor_next, never beside it). */
+int crm__event_cursor_new(crm_db *db, crm_event_cursor **out);
+/* The handle's two spare buffers (lib/event/append.c): a freed cursor
+ * leaves its own there for the next one, so a consumer reading batch
+ * after batch does not allocate (and fault in) new memory for each. NULL
+ * on a closed handle, or when its event state cannot be made. */
+crm__buf *crm__event_spares(crm_db *db);
+int crm__event_hold(crm_event_cursor *cur, crm__stmt *st);
+crm__stmt *crm__event_cursor_stmt(crm_event_cursor *cur);
 
 /* Append one of libcrm's own events (`type` "crm.transition" ...) with
  * `payload` JSON text, as crm__event_emit without out_id. */

@@ -52,6 +52,53 @@ static PyObject *conn_consumer_set(Connection *c, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+/* Column i of an event of a row read as crm_consumer_read's JSON gave it
+ * (libcrm._util.loads): the payload parsed the same way (its documented
+ * time members as datetimes), or its text when it is not JSON (edited by
+ * hand); the rest as any row's values (`at` an aware datetime). */
+static PyObject *event_value(crm_row *row, int i)
+{
+	if (i != 7)
+		return row_value(row, i);
+	PyObject *s = PyUnicode_DecodeUTF8(crm_row_text(row, i), (Py_ssize_t)crm_row_bytes(row, i), "strict");
+	PyObject *r = s ? PyObject_CallOneArg(st.loads, s) : NULL;
+	if (!r && s && PyErr_ExceptionMatches(PyExc_ValueError)) {
+		PyErr_Clear();
+		return s;
+	}
+	Py_XDECREF(s);
+	return r;
+}
+
+/* The events of a row read (crm_consumer_read_rows) as a list of dicts
+ * with crm_consumer_read's keys, built from the columns (no JSON text is
+ * made or parsed but the payloads). */
+static PyObject *event_dicts(crm_event_cursor *cur)
+{
+	static const char *const keys[8] = { "seq", "at", "name", "form", "record", "instance", "actor", "payload" };
+	crm_row *row = crm_event_cursor_row(cur);
+	PyObject *names[8] = { NULL }, *list = PyList_New(0);
+
+	for (int i = 0; list && i < 8; i++)
+		if (!(names[i] = PyUnicode_InternFromString(keys[i])))
+			Py_CLEAR(list);
+	while (list && crm_event_cursor_next(cur) == CRM_ROW) {
+		PyObject *d = PyDict_New();
+		for (int i = 0; d && i < 8; i++) {
+			PyObject *v = event_value(row, i);
+			if (!v || PyDict_SetItem(d, names[i], v) < 0)
+				Py_CLEAR(d);
+			Py_XDECREF(v);
+		}
+		if (!d || PyList_Append(list, d) < 0)
+			Py_CLEAR(list);
+		Py_XDECREF(d);
+	}
+	for (int i = 0; i < 8; i++)
+		Py_XDECREF(names[i]);
+	return list;
+}
+
 static PyObject *conn_consumer_read(Connection *c, PyObject *args, PyObject *kw)
 {
 	static char *names[] = { "name", "limit", NULL };
@@ -59,10 +106,12 @@ static PyObject *conn_consumer_read(Connection *c, PyObject *args, PyObject *kw)
 	int limit = 100;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|i", names, &name, &limit))
 		return NULL;
-	char *out = NULL;
+	crm_event_cursor *cur = NULL;
 	int rc;
-	CRM_CALL(c, rc, crm_consumer_read(c->db, name, limit, &out));
-	return json_result(out);
+	CRM_CALL(c, rc, crm_consumer_read_rows(&cur, c->db, name, limit));
+	PyObject *events = event_dicts(cur);
+	crm_event_cursor_free(cur);
+	return events;
 }
 
 static PyObject *conn_consumer_ack(Connection *c, PyObject *args)

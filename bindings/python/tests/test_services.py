@@ -83,6 +83,16 @@ def test_event_stream_and_consumer_iterator(sv):
         sv.consumer_get("mail")
 
 
+def test_consumer_read_gives_event_lists_dicts(sv):
+    # built from the row read's columns, the same dicts as the JSON of event_list
+    sv.insert_many("deal", ({"title": str(i)} for i in range(3)))
+    events = sv.consumer("same", start="first").read(1000)
+    assert events and events == sv.event_list(0, 1000)
+    assert set(events[0]) == {"seq", "at", "name", "form", "record", "instance", "actor", "payload"}
+    assert events[0]["at"].tzinfo is not None
+    assert isinstance(events[0]["payload"], dict)
+
+
 def test_consumer_acknowledges_only_what_was_consumed(sv):
     sv.insert_many("deal", ({"title": str(i)} for i in range(4)))
     c = sv.consumer("partial", start="first", batch=2)
