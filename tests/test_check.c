@@ -4,6 +4,7 @@
  * PostgreSQL; where the SQL must differ, each says why. */
 #include <sqlite3.h>
 
+#include "backend/sqlite_int.h"
 #include "core/db_int.h"
 #include "helpers.h"
 #include "test.h"
@@ -177,7 +178,7 @@ TEST(test_check__finds_drift_from_raw_sql_and_changes_nothing)
 			       "INSERT INTO deal(title, amount, created_at, updated_at) VALUES(NULL, 5, 0, 0);"),
 		  CRM_OK);
 	if (test_on_sqlite(db))
-		changes = sqlite3_total_changes(db->conn);
+		changes = sqlite3_total_changes(LITE_CONN(db)->h);
 	before = test_rows(db, "SELECT * FROM deal ORDER BY id");
 	CHECK_OK(db, crm_form_check(db, "deal", &out));
 	CHECK_HAS(out, "\"forms\":1,\"records\":2,");
@@ -198,7 +199,7 @@ TEST(test_check__finds_drift_from_raw_sql_and_changes_nothing)
 	CHECK_HAS(out, "{\"form\":\"account\",\"record\":1,\"errors\":[{\"field\":\"deals\",\"code\":\"stale\"");
 	crm_free(out);
 	if (test_on_sqlite(db))
-		CHECK_INT(sqlite3_total_changes(db->conn), changes);
+		CHECK_INT(sqlite3_total_changes(LITE_CONN(db)->h), changes);
 	after = test_rows(db, "SELECT * FROM deal ORDER BY id");
 	CHECK_STR(after, before);
 	free(before);

@@ -37,7 +37,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#include "core/db_int.h" /* the handle's SQLite connection, to hash the database */
+#include "backend/sqlite_int.h" /* the handle's SQLite connection, to hash the database */
+#include "core/db_int.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -180,7 +181,7 @@ NO_COVERAGE static void hash_bytes(uint64_t *h, const void *p, size_t n)
 }
 
 /* The fuzzer runs on SQLite: the backend's connection is SQLite's own. */
-static sqlite3 *raw(crm_db *db) { return db->conn; }
+static sqlite3 *raw(crm_db *db) { return LITE_CONN(db)->h; }
 
 /* Hash every row of every column of `sql`'s result into *h. */
 NO_COVERAGE static void hash_query(sqlite3 *sql, const char *q, uint64_t *h)
