@@ -188,13 +188,13 @@ static int64_t lite_inserted_id(crm__stmt *st) { return sqlite3_last_insert_rowi
 /* ---- the connection ---- */
 
 /* Runs even after a queued failure (a ROLLBACK TO must), which it then
- * returns. */
+ * returns (the flush recorded it on the handle). */
 static int lite_exec(crm_db *db, const char *sql)
 {
 	int queued = crm__lite_sync(db), rc = sqlite3_exec(CONN(db), sql, NULL, NULL, NULL);
 
 	if (queued)
-		return crm__error(db, queued, "%s", crm_errmsg(db));
+		return queued;
 	return rc == SQLITE_OK ? CRM_OK : crm__lite_fail(db, rc);
 }
 

@@ -367,8 +367,10 @@ int crm__lite_queue(crm__stmt *base, crm__queued_fn done, void *payload)
 	}
 	/* Kept only inside a transaction: its COMMIT runs them. */
 	if (st->rows && in_tx) {
-		if (q->n >= (size_t)st->rows->max)
-			run_pending(db, q), deliver(q);
+		if (q->n >= (size_t)st->rows->max) {
+			run_pending(db, q);
+			deliver(q);
+		}
 		if (!(e = entry_add(db, q, st, done, payload)))
 			return db->errcode;
 		if (keep_row(db, q, st)) {
