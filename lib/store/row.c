@@ -85,16 +85,39 @@ int64_t crm__row_date_ms(crm_row *row, int i)
 
 int crm_row_bool(crm_row *row, int i) { return ON_ROW(row, i) && crm__row_int64(row, i) != 0; }
 
+/* Texts, dates, choices and JSON are handed out as stored (a null's
+ * text is NULL: backend.h), without asking the column's type first;
+ * the other types' texts are written here. */
+static int written_as_text(crm_type type)
+{
+	switch (type) {
+	case CRM_TYPE_INTEGER:
+	case CRM_TYPE_REF:
+	case CRM_TYPE_DECIMAL:
+	case CRM_TYPE_NUMBER:
+	case CRM_TYPE_BOOLEAN:
+	case CRM_TYPE_DATETIME: return 1;
+	default: return 0;
+	}
+}
+
 const char *crm_row_text(crm_row *row, int i)
 {
 	crm__stmt *st;
 	crm__rowtext *c;
 	const char *s;
 
-	if (!ON_ROW(row, i) || crm__column_type(ST(row), i) == CRM__SQL_NULL)
+	if (!ON_ROW(row, i))
 		return NULL;
 	st = ST(row);
 	c = &row->texts[i];
+	if (!written_as_text(row->cols[i].type)) {
+		s = crm__column_text(st, i);
+		c->len = s ? (size_t)crm__column_bytes(st, i) : 0;
+		return s;
+	}
+	if (crm__column_type(st, i) == CRM__SQL_NULL)
+		return NULL;
 	switch (row->cols[i].type) {
 	case CRM_TYPE_INTEGER:
 	case CRM_TYPE_REF:
@@ -111,15 +134,16 @@ const char *crm_row_text(crm_row *row, int i)
 		s = crm__row_int64(row, i) ? "true" : "false";
 		c->len = strlen(s);
 		return s;
-	case CRM_TYPE_DATETIME: c->len = crm__datetime_format(crm__row_int64(row, i), c->text); return c->text;
-	default:
-		s = crm__column_text(st, i);
-		c->len = (size_t)crm__column_bytes(st, i);
-		return s;
+	default: c->len = crm__datetime_format(crm__row_int64(row, i), c->text); return c->text;
 	}
 }
 
-size_t crm_row_bytes(crm_row *row, int i) { return crm_row_text(row, i) ? row->texts[i].len : 0; }
+size_t crm_row_bytes(crm_row *row, int i)
+{
+	if (CRM__ROW_COL_OK(row, i) && !written_as_text(row->cols[i].type))
+		return ON_ROW(row, i) ? (size_t)crm__column_bytes(ST(row), i) : 0;
+	return crm_row_text(row, i) ? row->texts[i].len : 0;
+}
 
 /* Decode column i's multi_enum array into c->items (NUL-terminated items)
  * unless it holds this very value already. 0, or -1 (out of memory). */
