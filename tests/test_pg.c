@@ -703,9 +703,11 @@ TEST(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable)
 /* A transition whose action sets a field (bench_pg's workflow) waits for
  * three round trips: BEGIN with its advisory lock and generation read; its
  * record's read, holding it, with the read of the record's instances,
- * holding them; the record's update, the instance's, the history row and
- * COMMIT. The record as the update wrote it is kept, not read again.
- * bench_pg's raw libpq transition takes 7. The audit trail adds one: the
+ * holding them; the record's update, the instance's, the history row, the
+ * crm.transition event (whose INSERT takes the events lock) and COMMIT:
+ * ten statements, each prepared once per session, none parsed again. The
+ * record as the update wrote it is kept, not read again. bench_pg's raw
+ * libpq transition takes 7 round trips. The audit trail adds one: the
  * chain's head, read under its lock before the COMMIT (docs/audit.md); its
  * entries go with the COMMIT. */
 static const char transition_flow[] =
@@ -716,12 +718,17 @@ static const char transition_flow[] =
 	"{\"from\":\"s1\",\"event\":\"go\",\"to\":\"s2\",\"guard\":\"record.score >= 10\","
 	"\"actions\":[{\"set\":{\"step\":2}}]}]}";
 
-/* Round trips the second of two transitions waited for, on a deal form
- * whose options are `options` (JSON members, may be empty). */
-static unsigned long transition_round_trips(const char *options)
+/* What the second of two transitions cost, on a deal form whose options
+ * are `options` (JSON members, may be empty): round trips waited for,
+ * statements run, and those of them the server parsed. */
+typedef struct transition_cost {
+	unsigned long round_trips, sent, parsed;
+} transition_cost;
+
+static transition_cost transition_costs(const char *options)
 {
 	crm_db *db = test_db();
-	unsigned long before, n;
+	transition_cost before, n;
 	int64_t id = 0;
 	char meta[1024];
 
@@ -732,9 +739,10 @@ static unsigned long transition_round_trips(const char *options)
 	test_apply(db, meta);
 	CHECK_OK(db, crm_record_insert(db, "deal", "{\"score\":50}", &id));
 	CHECK_OK(db, crm_workflow_fire(db, "deal", id, "go", NULL)); /* prepares the statements */
-	before = PG(db)->round_trips;
+	before = (transition_cost){ PG(db)->round_trips, PG(db)->sent, PG(db)->parsed };
 	CHECK_OK(db, crm_workflow_fire(db, "deal", id, "go", NULL));
-	n = PG(db)->round_trips - before;
+	n = (transition_cost){ PG(db)->round_trips - before.round_trips, PG(db)->sent - before.sent,
+			       PG(db)->parsed - before.parsed };
 	CHECK_HAS(test_get(db, "deal", id), "\"step\":2");
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_wf_history"), 3);
 	crm_close(db);
@@ -743,12 +751,50 @@ static unsigned long transition_round_trips(const char *options)
 
 TEST(test_pg__a_transition_waits_for_three_round_trips_four_with_the_audit_trail)
 {
-	unsigned long audited = transition_round_trips(""), plain = transition_round_trips("\"audit\":false,\"events\":false,");
+	transition_cost audited = transition_costs(""), plain = transition_costs("\"audit\":false,\"events\":false,");
 
-	if (audited > 4 || plain > 3) {
-		fprintf(stderr, "a transition waited for %lu round trips (%lu with the audit trail)\n", plain, audited);
+	if (audited.round_trips > 4 || plain.round_trips > 3) {
+		fprintf(stderr, "a transition waited for %lu round trips (%lu with the audit trail)\n", plain.round_trips,
+			audited.round_trips);
 		test_failures_++;
 	}
+	if (plain.sent > 10 || plain.parsed || audited.parsed) {
+		fprintf(stderr, "a transition ran %lu statements, %lu of them parsed (%lu with the audit trail)\n",
+			plain.sent, plain.parsed, audited.parsed);
+		test_failures_++;
+	}
+}
+
+/* An append's first INSERT takes the events lock itself (no statement of
+ * its own) and holds it to the commit: another handle's append waits for
+ * it (here past its busy timeout), so ids commit in their order. */
+TEST(test_pg__an_append_holds_the_events_lock_that_its_insert_took_until_its_commit)
+{
+	crm_open_options o = CRM_OPEN_OPTIONS_INIT;
+	const char *schema = fresh_schema("evlock");
+	crm_db *a = NULL, *b = NULL;
+	int64_t first = 0, second = 0;
+	char *json = NULL, sql[256];
+
+	CHECK_OK(a, open_schema(&a, schema, 0));
+	o.schema = schema;
+	o.busy_timeout_ms = 100;
+	CHECK_OK(b, crm_open(&b, getenv("CRM_TEST_PG"), &o));
+	test_apply(a, "{\"form\":\"note\",\"audit\":false,\"fields\":[{\"name\":\"text\",\"type\":\"text\"}]}");
+	CHECK_OK(a, crm_begin(a));
+	CHECK_OK(a, crm_record_insert(a, "note", "{\"text\":\"a\"}", &first));
+	CHECK_OK(a, crm_event_list(a, 0, 10, &json)); /* appends a's event, inside its transaction */
+	CHECK_HAS(json, "crm.create");
+	crm_free(json);
+	CHECK_RC(b, crm_record_insert(b, "note", "{\"text\":\"b\"}", NULL), CRM_EBUSY);
+	CHECK_OK(a, crm_commit(a));
+	CHECK_OK(b, crm_record_insert(b, "note", "{\"text\":\"b\"}", &second));
+	CHECK_INT(test_sql_int(b, "SELECT count(*) FROM note"), 2);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM crm_event WHERE type = 'crm.create' AND record = %lld AND id <"
+		 " (SELECT id FROM crm_event WHERE record = %lld)", (long long)first, (long long)second);
+	CHECK_INT(test_sql_int(b, sql), 1);
+	crm_close(a);
+	crm_close(b);
 }
 
 /* The record's read goes ahead of the instances' read, in its round trip:
@@ -903,6 +949,7 @@ static const struct test_case cases[] = {T(test_pg__open_creates_the_schema_and_
 	  T(test_pg__statements_run_inside_a_cursor_leave_its_rows_whole),
 	  T(test_pg__a_cursor_freed_part_way_leaves_the_connection_usable),
 	  T(test_pg__a_transition_waits_for_three_round_trips_four_with_the_audit_trail),
+	  T(test_pg__an_append_holds_the_events_lock_that_its_insert_took_until_its_commit),
 	  T(test_pg__a_transition_that_cannot_hold_its_record_fails_whole),
 	  T(test_pg__an_update_without_unique_keys_rides_with_the_commit),
 	  T(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips),

@@ -229,7 +229,7 @@ static int prepare_entry(crm_db *db, void *ctx, crm__kept *k) { return chain_ent
  * then move crm_state's audit_seq on. */
 static int flush(crm_db *db, crm__audit_state *s, int all)
 {
-	const crm__kept_sink sink = { prepare_entry, insert_rows, s };
+	const crm__kept_sink sink = { prepare_entry, insert_rows, s, NULL }; /* its head is read under the lock */
 	size_t n;
 	int rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
 

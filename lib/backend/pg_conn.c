@@ -24,7 +24,7 @@ static int run(crm_db *db, const char *sql, PGresult **out)
 	if ((rc = crm__pg_after_queue(db, sql, &res)))
 		return rc;
 	if (!res)
-		res = PQexec(PG(db)->c, sql), PG(db)->round_trips++;
+		res = PQexec(PG(db)->c, sql), PG(db)->round_trips++, PG(db)->sent++, PG(db)->parsed++;
 	s = PQresultStatus(res);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		rc = crm__pg_fail(db, res);
@@ -84,7 +84,7 @@ static void pg_rollback(crm_db *db)
 	if (db->conn)
 		PG(db)->locks = 0;
 	if (pg_in_transaction(db)) /* after what was in flight, whose failure no longer matters */
-		PQclear(PQexec(PG(db)->c, "ROLLBACK")), PG(db)->round_trips++;
+		PQclear(PQexec(PG(db)->c, "ROLLBACK")), PG(db)->round_trips++, PG(db)->sent++, PG(db)->parsed++;
 	crm__pg_flush_dead(db, 0);
 }
 
@@ -110,7 +110,8 @@ static int prepared_once(crm_db *db, struct pg_stmt **st, const char *sql)
  * parsed and planned again at every BEGIN; as one plpgsql function, which
  * read the generation in a statement of its own, they cost the server
  * more than the two). The read's snapshot is taken when it starts, once
- * the lock is granted. */
+ * the lock is granted. COMMIT is prepared here too, while nothing is
+ * queued (preparing waits for the queue). */
 static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generation)
 {
 	pg_conn *pc = PG(db);
@@ -121,9 +122,10 @@ static int begin_pipelined(crm_db *db, enum crm__tx_mode mode, int64_t *generati
 	if (!*lock) /* the text only when it is prepared */
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock%s(%lld)",
 			 mode == CRM__TX_EXCLUSIVE ? "" : "_shared", (long long)pc->lock_key);
-	if ((rc = prepared_once(db, lock, sql)) ||
+	if ((rc = prepared_once(db, &pc->begin, "BEGIN")) || (rc = prepared_once(db, &pc->commit, "COMMIT")) ||
+	    (rc = prepared_once(db, lock, sql)) ||
 	    (rc = prepared_once(db, &pc->generation, "SELECT value FROM crm_state WHERE key = 'generation'")) ||
-	    (rc = crm__pg_defer(db, "BEGIN")) || (rc = crm__pg_queue(&(*lock)->base, NULL, NULL)))
+	    (rc = crm__pg_queue(&pc->begin->base, NULL, NULL)) || (rc = crm__pg_queue(&(*lock)->base, NULL, NULL)))
 		return rc;
 	rc = crm__pg_step(&pc->generation->base);
 	*generation = rc == CRM_ROW && crm__pg_column_type(&pc->generation->base, 0) != CRM__SQL_NULL
@@ -195,7 +197,6 @@ static int queue_events_lock(crm_db *db, const char *sql)
 static int pg_lock(crm_db *db, enum crm__tx_lock what)
 {
 	pg_conn *pc = PG(db);
-	uint64_t key = (uint64_t)pc->lock_key;
 	char sql[120] = "";
 	int rc;
 
@@ -204,24 +205,47 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 	if (what == CRM__LOCK_EXCLUSIVE)
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
 	else if (!pc->events_lock) /* the text only when it is prepared */
-		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)", (int)(int32_t)(key >> 32),
-			 (int)(int32_t)(uint32_t)key);
+		snprintf(sql, sizeof sql, "SELECT %s", pc->events_from);
 	if ((rc = what == CRM__LOCK_EVENTS ? queue_events_lock(db, sql) : run(db, sql, NULL)) == CRM_OK)
 		pc->locks |= 1u << what;
 	return rc;
 }
 
-/* COMMIT of a failed transaction rolls back and says so only in its tag. */
+/* The events lock inside the INSERT of an append's first row: a function
+ * in FROM runs before the row it yields gets its id from the sequence. */
+static const char *pg_lock_from(crm_db *db, enum crm__tx_lock what)
+{
+	pg_conn *pc = PG(db);
+
+	return what == CRM__LOCK_EVENTS && !(pc->locks & (1u << what)) ? pc->events_from : NULL;
+}
+
+static void pg_lock_taken(crm_db *db, enum crm__tx_lock what) { PG(db)->locks |= 1u << what; }
+
+/* COMMIT of a failed transaction rolls back and says so only in its tag.
+ * It goes in the round trip of what is queued before it, as the statement
+ * prepared once (begin_pipelined; DDL does not make it prepare again) or,
+ * in crm_open's first transaction, as text. */
 static int pg_commit(crm_db *db)
 {
-	PGresult *res;
-	int rc, failed = PQtransactionStatus(PG(db)->c) == PQTRANS_INERROR;
+	pg_conn *pc = PG(db);
+	PGresult *res = NULL;
+	int rc, failed = PQtransactionStatus(pc->c) == PQTRANS_INERROR;
 
-	PG(db)->locks = 0; /* the server lets go of them whatever COMMIT says */
-	if ((rc = run(db, "COMMIT", &res)))
+	pc->locks = 0; /* the server lets go of them whatever COMMIT says */
+	if (pc->commit) {
+		pc->commit->epoch = pc->ddl_epoch;
+		rc = crm__pg_step(&pc->commit->base);
+		rc = rc == CRM_DONE ? CRM_OK : rc;
+		if (rc == CRM_OK)
+			failed |= strcmp(PQcmdStatus(pc->commit->res), "ROLLBACK") == 0;
+		crm__pg_reset(&pc->commit->base);
+	} else if ((rc = run(db, "COMMIT", &res)) == CRM_OK) {
+		failed |= strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+		PQclear(res);
+	}
+	if (rc)
 		return rc;
-	failed |= strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
-	PQclear(res);
 	crm__pg_flush_dead(db, 0);
 	if (failed)
 		return crm__error(db, CRM_ERROR, "postgresql: a statement of the transaction failed: it was rolled back");
@@ -566,6 +590,8 @@ static int pg_open(crm_db *db, const char *target, const crm_open_options *o)
 	/* Truncated as PostgreSQL truncates identifiers (63 bytes). */
 	snprintf(pc->channel, sizeof pc->channel, "crm_meta_%s", schema);
 	pc->lock_key = crm__pg_lock_key(schema);
+	snprintf(pc->events_from, sizeof pc->events_from, "pg_catalog.pg_advisory_xact_lock(%d, %d)",
+		 (int)(int32_t)((uint64_t)pc->lock_key >> 32), (int)(int32_t)(uint32_t)(uint64_t)pc->lock_key);
 	pc->readonly = (o->flags & CRM_OPEN_READONLY) != 0;
 	if (!(pc->c = PQconnectdb(target)))
 		return crm__error_oom(db);
@@ -584,7 +610,7 @@ static void pg_close(crm_db *db)
 
 	if (!pc)
 		return;
-	struct pg_stmt *once[] = { pc->begin_lock[0], pc->begin_lock[1], pc->generation, pc->events_lock };
+	struct pg_stmt *once[] = { pc->begin, pc->begin_lock[0], pc->begin_lock[1], pc->generation, pc->commit, pc->events_lock };
 
 	for (size_t i = 0; i < sizeof once / sizeof *once; i++)
 		if (once[i])
@@ -615,6 +641,8 @@ const crm__backend crm__pg_backend = {
 	.upgrade = pg_upgrade,
 	.begin = pg_begin,
 	.lock = pg_lock,
+	.lock_from = pg_lock_from,
+	.lock_taken = pg_lock_taken,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.in_transaction = pg_in_transaction,

@@ -92,6 +92,7 @@ static int send_stream(pg_stmt *st)
 		return crm__pg_fail(db, NULL);
 	PQsetSingleRowMode(c);
 	PG(db)->round_trips++;
+	PG(db)->sent++;
 	st->active = 1;
 	PG(db)->streaming = st;
 	return CRM_OK;
@@ -243,6 +244,7 @@ int crm__pg_defer(crm_db *db, const char *sql)
 		return rc;
 	if (!PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
 		return crm__pg_fail(db, NULL);
+	pc->sent++, pc->parsed++;
 	pc->queue[pc->nqueued++] = (pg_queued){ NULL, NULL, NULL };
 	return CRM_OK;
 }
@@ -260,6 +262,7 @@ int crm__pg_after_queue(crm_db *db, const char *sql, PGresult **res)
 	/* Several statements are not allowed in pipeline mode: after it. */
 	if (strchr(sql, ';') || !PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL, 0))
 		return crm__pg_drain(db, NULL);
+	pc->sent++, pc->parsed++;
 	if ((rc = crm__pg_drain(db, res))) {
 		PQclear(*res);
 		*res = NULL;
@@ -287,6 +290,7 @@ static int send_queued(pg_stmt *st, pg_queued q)
 		return rc;
 	if (!PQsendQueryPrepared(pc->c, st->name, st->nparams, st->values, NULL, NULL, 0))
 		return crm__pg_fail(db, NULL);
+	pc->sent++;
 	pc->queue[pc->nqueued++] = q;
 	return CRM_OK;
 }

@@ -38,6 +38,7 @@ typedef struct pg_conn {
 	char schema[64];
 	char channel[64];   /* LISTEN/NOTIFY channel of the schema's metadata */
 	int64_t lock_key;   /* pg_advisory_xact_lock key of the schema (writers) */
+	char events_from[64]; /* the events lock's call (CRM__LOCK_EVENTS: pg_lock) */
 	unsigned int notes; /* notifications seen: the data version */
 	unsigned int next_name;
 	/* Moves when the schema may have changed (DDL run here, another
@@ -63,9 +64,12 @@ typedef struct pg_conn {
 	int nqueued, capqueued;
 	struct pg_stmt *streaming;
 	unsigned long round_trips; /* waits for the server (tests count them) */
-	/* BEGIN's lock in each crm__tx_mode and its read of the generation,
-	 * prepared once (pg_conn.c). */
-	struct pg_stmt *begin_lock[2], *generation;
+	/* Statements run, and those of them sent as text the server parses
+	 * again (tests count them). */
+	unsigned long sent, parsed;
+	/* BEGIN, its lock in each crm__tx_mode and its read of the
+	 * generation, and COMMIT, prepared once (pg_conn.c). */
+	struct pg_stmt *begin, *begin_lock[2], *generation, *commit;
 	struct pg_stmt *events_lock; /* the events lock, prepared once (pg_lock) */
 } pg_conn;
 

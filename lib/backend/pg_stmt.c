@@ -58,7 +58,7 @@ void crm__pg_flush_dead(crm_db *db, int force)
 		at += (size_t)snprintf(sql + at, sizeof sql - at, "DEALLOCATE %s;", pc->dead[i]);
 	pc->ndead = 0;
 	PQclear(PQexec(pc->c, sql));
-	pc->round_trips++;
+	pc->round_trips++, pc->sent++, pc->parsed++;
 }
 
 /* Forget a server-side statement: later, in one round trip with others (a
@@ -412,6 +412,7 @@ static int execute(pg_stmt *st)
 		/* In the round trip that reads what is queued before it. */
 		if (!PQsendQueryPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0))
 			return crm__pg_fail(db, NULL);
+		PG(db)->sent++;
 		res = NULL;
 		if ((rc = crm__pg_drain(db, &res))) {
 			PQclear(res);
@@ -420,6 +421,7 @@ static int execute(pg_stmt *st)
 	} else {
 		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
 		PG(db)->round_trips++;
+		PG(db)->sent++;
 	}
 	/* DDL this handle could not know of: outside a transaction nothing is
 	 * lost by preparing again and running once more. */
@@ -428,6 +430,7 @@ static int execute(pg_stmt *st)
 		PQclear(res);
 		res = PQexecPrepared(c, st->name, st->nparams, st->values, NULL, NULL, 0);
 		PG(db)->round_trips++;
+		PG(db)->sent++;
 	}
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:

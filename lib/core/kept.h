@@ -54,6 +54,10 @@ typedef struct crm__kept_sink {
 	 * statement shapes to prepare. */
 	int (*insert)(crm_db *db, void *ctx, crm__kept **rows, int n);
 	void *ctx;
+	/* Optional, for a sink without prepare: insert row `k` alone with a
+	 * statement whose FROM item `lock_from` (the backend's lock_from)
+	 * takes the events lock, which then needs no statement of its own. */
+	int (*insert_locking)(crm_db *db, void *ctx, crm__kept *k, const char *lock_from);
 } crm__kept_sink;
 /* The most rows per statement: fewer statements cost less (SQLite); on a
  * pipelined backend (PostgreSQL) larger ones cost round trips, so 4 there. */
@@ -61,7 +65,8 @@ typedef struct crm__kept_sink {
 #define CRM__KEPT_ROWS_QUEUED 4
 
 /* Append the open transaction's rows to their table in the order they
- * were made, under the events lock (held to the commit), and free them.
+ * were made, under the events lock (held to the commit; taken by the first
+ * row's INSERT where the sink and the backend can), and free them.
  * With `all`, every one (after waiting for the outcome of queued inserts);
  * else those up to the first whose insert has no outcome yet. The rows of
  * transactions that ended without a commit, and of queued inserts that

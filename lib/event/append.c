@@ -183,19 +183,24 @@ static void ids_done(void *payload, int rc, int64_t id)
 		note_ids(note->s, note->s->queued_serial, id, id + note->n - 1);
 }
 
-/* Insert `n` events with one statement. */
-static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
+/* Insert `n` events with one statement: VALUES, or (one event, whose
+ * INSERT takes the events lock) a SELECT from `lock_from`. */
+static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, const char *lock_from)
 {
-	crm__event_state *s = ctx;
-	pend **rows = (pend **)kept;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc;
 
 	crm__buf_puts(&sql, db->be->dialect->insert_many);
-	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance) VALUES");
-	for (int i = 0; i < n; i++)
-		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance) ");
+	if (lock_from) {
+		crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,? FROM ");
+		crm__buf_puts(&sql, lock_from);
+	} else {
+		crm__buf_puts(&sql, "VALUES");
+		for (int i = 0; i < n; i++)
+			crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+	}
 	if (*db->be->dialect->returning_id)
 		crm__buf_puts(&sql, db->be->dialect->returning_id);
 	if (!(st = crm__stmt_take_buf(db, &sql)))
@@ -229,11 +234,23 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
+static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
+{
+	return insert_events(db, ctx, (pend **)kept, n, NULL);
+}
+
+static int insert_locking(crm_db *db, void *ctx, crm__kept *k, const char *lock_from)
+{
+	pend *row = (pend *)k;
+
+	return insert_events(db, ctx, &row, 1, lock_from);
+}
+
 /* Append the open transaction's events (crm__kept_flush); the hook
  * hears of them after the commit. */
 static int flush(crm_db *db, crm__event_state *s, int all)
 {
-	const crm__kept_sink sink = { NULL, insert_rows, s };
+	const crm__kept_sink sink = { NULL, insert_rows, s, insert_locking };
 	size_t n;
 	int rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
 
