@@ -69,6 +69,8 @@ void nerr_clear(nerr *e);
 void nerr_throw(napi_env env, const nerr *e);
 /* Throw a libcrm-style error with a message of the binding's own. */
 void throw_code(napi_env env, int code, const char *message);
+/* Throw the error of the call on `db` that just answered `rc` (on this thread). */
+void throw_db(napi_env env, crm_db *db, int rc);
 
 #define NAPI_OK(env, call)                                                                                   \
 	do {                                                                                                 \
@@ -163,6 +165,7 @@ napi_status database_init(napi_env env, napi_value exports);
 napi_status calls_init(napi_env env, napi_value exports);
 napi_status cursor_init(napi_env env, napi_value exports);
 napi_status batch_init(napi_env env, napi_value exports);
+napi_status events_init(napi_env env, napi_value exports);
 
 #endif
 

@@ -71,10 +71,7 @@ static napi_value cursor_open(napi_env env, napi_callback_info info, int report)
 		goto fail;
 	int rc = report ? crm_report_run(&c->rep, d->db, name, q.p) : crm_query(&c->cur, d->db, name, q.p);
 	if (rc != CRM_OK) {
-		nerr e = {0};
-		nerr_capture(&e, d->db, rc);
-		nerr_throw(env, &e);
-		nerr_clear(&e);
+		throw_db(env, d->db, rc);
 		goto fail;
 	}
 	c->row = report ? crm_report_row(c->rep) : crm_cursor_row(c->cur);
