@@ -228,7 +228,7 @@ static void read_execute(napi_env env, void *data)
 				scratch = p;
 				nscratch = (size_t)items;
 			}
-			ncell_read(c->row, i, c->cols.types[i], cell, scratch);
+			ncell_read(c->d, c->row, i, c->cols.types[i], cell, scratch);
 			r->soff[k] = SIZE_MAX;
 			if (cell->s)
 				put_text(r, k, cell->s, cell->n);

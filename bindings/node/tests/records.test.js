@@ -60,13 +60,15 @@ test('nulls, and int64 beyond 2^53 as BigInt both ways', () => {
   db.close();
 });
 
-test('decimals as numbers or a decimal library, dates as strings (options)', () => {
+test('decimals as numbers or a decimal library, dates as strings (options), read sync and async alike', async () => {
   const db = leadDb({ decimals: 'number', dates: 'string' });
   const id = db.insert('lead', { name: 'A', budget: 12.5, since: '2026-01-02', seen_at: '2026-01-31T17:30:00+08:00' });
   const r = db.get('lead', id);
   assert.equal(r.budget, 12.5);
   assert.equal(r.since, '2026-01-02');
   assert.equal(r.seen_at, '2026-01-31T09:30:00.000Z');
+  assert.match(r.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.deepEqual(await db.query('lead').allAsync(), [r]);
   db.close();
 
   class Dec {
@@ -78,6 +80,7 @@ test('decimals as numbers or a decimal library, dates as strings (options)', () 
   const b = db2.get('lead', id2).budget;
   assert.ok(b instanceof Dec);
   assert.equal(b.s, '0.10');
+  assert.deepEqual((await db2.query('lead').allAsync())[0].budget, new Dec('0.10'));
   db2.close();
 });
 
