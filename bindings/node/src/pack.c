@@ -110,6 +110,14 @@ static size_t piece_bytes(const char *s, size_t avail, size_t units)
 	return k;
 }
 
+/* The bytes of piece `piece`, which starts `at` bytes into the text: its
+ * UTF-16 length when the text is all ASCII (a byte per unit, as many bytes
+ * as units), else counted. */
+static inline size_t next_piece(const packin *in, size_t piece, const char *text, size_t at, size_t nbytes)
+{
+	return nbytes == in->ntext ? in->lens[piece] : piece_bytes(text + at, nbytes - at, in->lens[piece]);
+}
+
 /* The values over the chunk's UTF-8 text (`nbytes` at `text`): strings
  * point into it, list items are copied NUL-terminated to `listed`. 0 when
  * the lengths do not fit the text. */
@@ -135,7 +143,7 @@ static int fill(const packin *in, char **names, const char *text, size_t nbytes,
 			break;
 		case PK_TEXT:
 		case PK_JSON:
-			if ((n = piece_bytes(text + at, nbytes - at, in->lens[piece++])) == (size_t)-1)
+			if ((n = next_piece(in, piece++, text, at, nbytes)) == (size_t)-1)
 				return 0;
 			f->value.kind = in->kinds[v] == PK_JSON ? CRM_VALUE_JSON : CRM_VALUE_TEXT;
 			f->value.s = text + at;
@@ -144,7 +152,7 @@ static int fill(const packin *in, char **names, const char *text, size_t nbytes,
 			break;
 		case PK_BIGINT: { /* the digits of a BigInt lib/pack.js checked is in range */
 			char digits[24];
-			if ((n = piece_bytes(text + at, nbytes - at, in->lens[piece++])) >= sizeof digits)
+			if ((n = next_piece(in, piece++, text, at, nbytes)) >= sizeof digits)
 				return 0;
 			memcpy(digits, text + at, n);
 			digits[n] = '\0';
@@ -156,7 +164,7 @@ static int fill(const packin *in, char **names, const char *text, size_t nbytes,
 			f->value = (crm_value){.kind = CRM_VALUE_LIST, .items = (const char *const *)&p->items[item],
 					       .nitems = (size_t)in->nums[v]};
 			for (size_t k = 0; k < f->value.nitems; k++) {
-				if ((n = piece_bytes(text + at, nbytes - at, in->lens[piece++])) == (size_t)-1)
+				if ((n = next_piece(in, piece++, text, at, nbytes)) == (size_t)-1)
 					return 0;
 				memcpy(listed, text + at, n);
 				listed[n] = '\0';
