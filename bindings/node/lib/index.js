@@ -385,6 +385,22 @@ class Database {
 Database.limits = Object.freeze(Object.keys(LIMITS));
 Database.types = Object.freeze({ ...TYPES });
 
+// An event as crm_consumer_read writes it, from the columns of its row
+// (src/events.c). The payload is parsed as JSON.parse parsed it inside that
+// array; one edited by hand into something that is not JSON stays its
+// text, which crm_consumer_read hands out as a JSON string.
+function makeEvent(seq, at, name, form, record, instance, actor, payload) {
+  return { seq, at, name, form, record, instance, actor, payload: parsePayload(payload) };
+}
+
+function parsePayload(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** An event consumer: read leases events, ack moves its position. */
 class Consumer {
   constructor(db, name) {
@@ -393,7 +409,8 @@ class Consumer {
   }
   /** Create or change it: {filter, lease_ms, start}. */
   set(options) { this.db._call('consumerSet', this.name, options); return this; }
-  read(limit = 100) { return this.db._times(this.db._call('consumerRead', this.name, limit), ['at']); }
+  /** The next events, leased to this reader: read as rows (crm_consumer_read_rows), no JSON array. */
+  read(limit = 100) { return native.consumerRead(this.db._h, this.name, limit, makeEvent); }
   ack(seq) { this.db._call('consumerAck', this.name, seq); }
   get() { return this.db._times(this.db._call('consumerGet', this.name), ['created_at']); }
   drop() { this.db._call('consumerDrop', this.name); }

@@ -128,6 +128,14 @@ void throw_code(napi_env env, int code, const char *message)
 	nerr_throw(env, &e);
 }
 
+void throw_db(napi_env env, crm_db *db, int rc)
+{
+	nerr e = {0};
+	nerr_capture(&e, db, rc);
+	nerr_throw(env, &e);
+	nerr_clear(&e);
+}
+
 static void type_error(napi_env env, const char *what, const char *expected)
 {
 	char msg[256];
@@ -313,7 +321,8 @@ static napi_value init(napi_env env, napi_value exports)
 	NAPI_OK(env, napi_create_string_utf8(env, crm_libversion(), NAPI_AUTO_LENGTH, &v));
 	NAPI_OK(env, napi_set_named_property(env, exports, "libversion", v));
 	if (database_init(env, exports) != napi_ok || calls_init(env, exports) != napi_ok ||
-	    cursor_init(env, exports) != napi_ok || batch_init(env, exports) != napi_ok) {
+	    cursor_init(env, exports) != napi_ok || batch_init(env, exports) != napi_ok ||
+	    events_init(env, exports) != napi_ok) {
 		throw_pending(env);
 		return NULL;
 	}

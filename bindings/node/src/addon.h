@@ -69,6 +69,8 @@ void nerr_clear(nerr *e);
 void nerr_throw(napi_env env, const nerr *e);
 /* Throw a libcrm-style error with a message of the binding's own. */
 void throw_code(napi_env env, int code, const char *message);
+/* Throw the error of the call on `db` that just answered `rc` (on this thread). */
+void throw_db(napi_env env, crm_db *db, int rc);
 
 #define NAPI_OK(env, call)                                                                                   \
 	do {                                                                                                 \
@@ -115,9 +117,10 @@ typedef struct ncols {
 int ncols_init(napi_env env, ncols *c, crm_row *row);
 void ncols_free(napi_env env, ncols *c);
 
-/* Fill `cell` from column i of `row`; the items array comes from `scratch`
- * (which must hold at least crm_row_item_count items). */
-void ncell_read(crm_row *row, int i, int type, ncell *cell, const char **scratch);
+/* Fill `cell` from column i of `row` with what ncell_to_js needs for its
+ * type under d's options; the items array comes from `scratch` (which must
+ * hold at least crm_row_item_count items). */
+void ncell_read(const ndb *d, crm_row *row, int i, int type, ncell *cell, const char **scratch);
 napi_value ncell_to_js(napi_env env, ndb *d, int type, int scale, const ncell *cell);
 /* make(...values of the current row) -> the row object; NULL after throwing. */
 napi_value row_make(napi_env env, ndb *d, ncols *c, crm_row *row, napi_value make);
@@ -163,6 +166,7 @@ napi_status database_init(napi_env env, napi_value exports);
 napi_status calls_init(napi_env env, napi_value exports);
 napi_status cursor_init(napi_env env, napi_value exports);
 napi_status batch_init(napi_env env, napi_value exports);
+napi_status events_init(napi_env env, napi_value exports);
 
 #endif
 

@@ -44,14 +44,6 @@ static void batch_finalize(napi_env env, void *data, void *hint)
 		ndb_defer(env, b->d, batch_release, b);
 }
 
-static void throw_db(napi_env env, crm_db *db, int rc)
-{
-	nerr e = {0};
-	nerr_capture(&e, db, rc);
-	nerr_throw(env, &e);
-	nerr_clear(&e);
-}
-
 /* batchBegin(handle, form, async) -> batch */
 static napi_value batch_begin(napi_env env, napi_callback_info info)
 {

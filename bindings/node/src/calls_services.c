@@ -23,13 +23,6 @@ static int event_head(crm_db *db, ncall *a) { return crm_event_head(db, &a->out_
 static int event_prune(crm_db *db, ncall *a) { return crm_event_prune(db, a->i[0], &a->out_i); }
 static int consumer_set(crm_db *db, ncall *a) { return crm_consumer_set(db, a->s[0], a->s[1]); }
 
-static int consumer_read(crm_db *db, ncall *a)
-{
-	if (a->i[0] < 1 || a->i[0] > 0x7fffffff)
-		a->i[0] = a->i[0] < 1 ? 0 : 0x7fffffff;
-	return crm_consumer_read(db, a->s[0], (int)a->i[0], &a->out);
-}
-
 static int consumer_ack(crm_db *db, ncall *a) { return crm_consumer_ack(db, a->s[0], a->i[0]); }
 static int consumer_get(crm_db *db, ncall *a) { return crm_consumer_get(db, a->s[0], &a->out); }
 static int consumer_list(crm_db *db, ncall *a) { return crm_consumer_list(db, &a->out); }
@@ -88,7 +81,6 @@ const ncall_def ncalls_services[] = {
 	{"eventHead", "", 'i', event_head},
 	{"eventPrune", "i", 'i', event_prune},
 	{"consumerSet", "sj", 'v', consumer_set},
-	{"consumerRead", "si", 'j', consumer_read},
 	{"consumerAck", "si", 'v', consumer_ack},
 	{"consumerGet", "s", 'j', consumer_get},
 	{"consumerList", "", 'j', consumer_list},

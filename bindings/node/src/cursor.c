@@ -71,10 +71,7 @@ static napi_value cursor_open(napi_env env, napi_callback_info info, int report)
 		goto fail;
 	int rc = report ? crm_report_run(&c->rep, d->db, name, q.p) : crm_query(&c->cur, d->db, name, q.p);
 	if (rc != CRM_OK) {
-		nerr e = {0};
-		nerr_capture(&e, d->db, rc);
-		nerr_throw(env, &e);
-		nerr_clear(&e);
+		throw_db(env, d->db, rc);
 		goto fail;
 	}
 	c->row = report ? crm_report_row(c->rep) : crm_cursor_row(c->cur);
@@ -231,7 +228,7 @@ static void read_execute(napi_env env, void *data)
 				scratch = p;
 				nscratch = (size_t)items;
 			}
-			ncell_read(c->row, i, c->cols.types[i], cell, scratch);
+			ncell_read(c->d, c->row, i, c->cols.types[i], cell, scratch);
 			r->soff[k] = SIZE_MAX;
 			if (cell->s)
 				put_text(r, k, cell->s, cell->n);

@@ -3,7 +3,7 @@
  * no JSON text per row. lib/pack.js flattens a chunk of rows into a few
  * typed arrays and one string (JavaScript does that fast; reading objects
  * property by property through Node-API is slow); this file checks them
- * and builds the crm_field_value arrays, copying every string as UTF-8, so
+ * and builds the crm_field_value arrays over one UTF-8 copy of the text, so
  * a worker thread can add the rows after the JS values are gone.
  */
 #include <stdlib.h>
@@ -35,43 +35,14 @@ static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **d
 	return 1;
 }
 
-/* UTF-16 units [from, from + n) to UTF-8 at *out (NUL-terminated); a lone
- * surrogate becomes U+FFFD, as Node's own conversion does. */
-static char *utf8(const uint16_t *s, size_t n, char *out)
-{
-	for (size_t k = 0; k < n; k++) {
-		uint32_t c = s[k];
-		if (c >= 0xD800 && c <= 0xDBFF && k + 1 < n && s[k + 1] >= 0xDC00 && s[k + 1] <= 0xDFFF)
-			c = 0x10000 + ((c - 0xD800) << 10) + (s[++k] - 0xDC00);
-		else if (c >= 0xD800 && c <= 0xDFFF)
-			c = 0xFFFD;
-		if (c < 0x80) {
-			*out++ = (char)c;
-		} else if (c < 0x800) {
-			*out++ = (char)(0xC0 | (c >> 6));
-			*out++ = (char)(0x80 | (c & 0x3F));
-		} else if (c < 0x10000) {
-			*out++ = (char)(0xE0 | (c >> 12));
-			*out++ = (char)(0x80 | ((c >> 6) & 0x3F));
-			*out++ = (char)(0x80 | (c & 0x3F));
-		} else {
-			*out++ = (char)(0xF0 | (c >> 18));
-			*out++ = (char)(0x80 | ((c >> 12) & 0x3F));
-			*out++ = (char)(0x80 | ((c >> 6) & 0x3F));
-			*out++ = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	*out++ = '\0';
-	return out;
-}
-
 typedef struct packin {
 	uint32_t *counts, *idx, *lens;
 	uint8_t *kinds;
 	double *nums;
 	size_t nrows, nvalues, npieces, nnames;
-	uint16_t *text;
-	size_t ntext;
+	size_t ntext;  /* UTF-16 units of the text */
+	size_t nitems; /* list items, copied NUL-terminated (crm_value's items are) */
+	size_t nlist;  /* UTF-16 units of those items */
 } packin;
 
 static int bad(napi_env env)
@@ -81,14 +52,13 @@ static int bad(napi_env env)
 }
 
 /* Every count, index and length checked before anything is read through them. */
-static int check(napi_env env, const packin *in, size_t *nitems)
+static int check(napi_env env, packin *in)
 {
 	size_t values = 0, piece = 0, units = 0;
 	for (size_t r = 0; r < in->nrows; r++)
 		values += in->counts[r];
 	if (values != in->nvalues)
 		return bad(env);
-	*nitems = 0;
 	for (size_t v = 0; v < in->nvalues; v++) {
 		size_t need = 0;
 		if (in->idx[v] >= in->nnames || in->kinds[v] >= PK_COUNT_)
@@ -99,7 +69,7 @@ static int check(napi_env env, const packin *in, size_t *nitems)
 			if (!(in->nums[v] >= 0 && in->nums[v] <= (double)(in->npieces - piece)))
 				return bad(env);
 			need = (size_t)in->nums[v];
-			*nitems += need;
+			in->nitems += need;
 		}
 		if (need > in->npieces - piece)
 			return bad(env);
@@ -107,15 +77,53 @@ static int check(napi_env env, const packin *in, size_t *nitems)
 			if (in->lens[piece] > in->ntext - units)
 				return bad(env);
 			units += in->lens[piece];
+			if (in->kinds[v] == PK_LIST)
+				in->nlist += in->lens[piece];
 		}
 	}
 	return piece == in->npieces && units == in->ntext ? 1 : bad(env);
 }
 
-static void fill(const packin *in, char **names, npack *p)
+/* The bytes of the UTF-8 text at s (`avail` of them) that hold the next
+ * `units` UTF-16 units, or (size_t)-1 when no character ends there. */
+static size_t piece_bytes(const char *s, size_t avail, size_t units)
 {
-	char *at = p->bytes;
-	size_t piece = 0, units = 0, item = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k = 0, left;
+	if (units <= avail) { /* ASCII, a byte per unit: eight at a time */
+		uint64_t w;
+		for (; k + 8 <= units; k += 8) {
+			memcpy(&w, u + k, 8);
+			if (w & 0x8080808080808080u)
+				break;
+		}
+		while (k < units && u[k] < 0x80)
+			k++;
+	}
+	for (left = units - k; left;) { /* a pair of surrogates is 4 bytes, any other unit 1 to 3 */
+		size_t len = u[k] < 0x80 ? 1 : u[k] < 0xE0 ? 2 : u[k] < 0xF0 ? 3 : 4, n = len == 4 ? 2 : 1;
+		if (n > left || len > avail - k)
+			return (size_t)-1;
+		k += len;
+		left -= n;
+	}
+	return k;
+}
+
+/* The bytes of piece `piece`, which starts `at` bytes into the text: its
+ * UTF-16 length when the text is all ASCII (a byte per unit, as many bytes
+ * as units), else counted. */
+static inline size_t next_piece(const packin *in, size_t piece, const char *text, size_t at, size_t nbytes)
+{
+	return nbytes == in->ntext ? in->lens[piece] : piece_bytes(text + at, nbytes - at, in->lens[piece]);
+}
+
+/* The values over the chunk's UTF-8 text (`nbytes` at `text`): strings
+ * point into it, list items are copied NUL-terminated to `listed`. 0 when
+ * the lengths do not fit the text. */
+static int fill(const packin *in, char **names, const char *text, size_t nbytes, char *listed, npack *p)
+{
+	size_t piece = 0, at = 0, item = 0, n;
 	for (size_t v = 0; v < in->nvalues; v++) {
 		crm_field_value *f = &p->fields[v];
 		f->name = names[in->idx[v]];
@@ -135,31 +143,41 @@ static void fill(const packin *in, char **names, npack *p)
 			break;
 		case PK_TEXT:
 		case PK_JSON:
-		case PK_BIGINT: {
-			char *s = at;
-			at = utf8(in->text + units, in->lens[piece], at);
-			units += in->lens[piece++];
+			if ((n = next_piece(in, piece++, text, at, nbytes)) == (size_t)-1)
+				return 0;
 			f->value.kind = in->kinds[v] == PK_JSON ? CRM_VALUE_JSON : CRM_VALUE_TEXT;
-			f->value.s = s;
-			f->value.n = (size_t)(at - s - 1);
-			if (in->kinds[v] == PK_BIGINT) { /* the digits of a BigInt lib/pack.js checked is in range */
-				f->value = (crm_value){.kind = CRM_VALUE_INT, .i = strtoll(s, NULL, 10)};
-			}
+			f->value.s = text + at;
+			f->value.n = n;
+			at += n;
+			break;
+		case PK_BIGINT: { /* the digits of a BigInt lib/pack.js checked is in range */
+			char digits[24];
+			if ((n = next_piece(in, piece++, text, at, nbytes)) >= sizeof digits)
+				return 0;
+			memcpy(digits, text + at, n);
+			digits[n] = '\0';
+			f->value = (crm_value){.kind = CRM_VALUE_INT, .i = strtoll(digits, NULL, 10)};
+			at += n;
 			break;
 		}
 		case PK_LIST:
 			f->value = (crm_value){.kind = CRM_VALUE_LIST, .items = (const char *const *)&p->items[item],
 					       .nitems = (size_t)in->nums[v]};
 			for (size_t k = 0; k < f->value.nitems; k++) {
-				p->items[item++] = at;
-				at = utf8(in->text + units, in->lens[piece], at);
-				units += in->lens[piece++];
+				if ((n = next_piece(in, piece++, text, at, nbytes)) == (size_t)-1)
+					return 0;
+				memcpy(listed, text + at, n);
+				listed[n] = '\0';
+				p->items[item++] = listed;
+				listed += n + 1;
+				at += n;
 			}
 			break;
 		default:
 			break;
 		}
 	}
+	return at == nbytes;
 }
 
 static int read_in(napi_env env, napi_value *argv, packin *in)
@@ -187,7 +205,7 @@ static int read_in(napi_env env, napi_value *argv, packin *in)
 int npack_read(napi_env env, napi_value *argv, npack *p)
 {
 	packin in = {0};
-	size_t nitems = 0, nbytes = 0, len;
+	size_t nbytes = 0, ntext = 0, len;
 	uint32_t nnames = 0;
 	char **names = NULL;
 	int ok = 0;
@@ -198,9 +216,11 @@ int npack_read(napi_env env, napi_value *argv, npack *p)
 	in.nnames = nnames;
 	if (napi_get_value_string_utf16(env, argv[6], NULL, 0, &in.ntext) != napi_ok)
 		return bad(env);
-	if (!check(env, &in, &nitems))
+	if (!check(env, &in))
 		return 0;
-	/* names: lengths first, for one allocation of every byte */
+	/* one allocation for the text as UTF-8 (at most 3 bytes a UTF-16
+	 * unit), the names and the list items: lengths first */
+	size_t room = in.ntext * 3 + 1;
 	for (uint32_t k = 0; k < nnames; k++) {
 		napi_value name;
 		if (napi_get_element(env, argv[0], k, &name) != napi_ok ||
@@ -208,19 +228,23 @@ int npack_read(napi_env env, napi_value *argv, npack *p)
 			return bad(env);
 		nbytes += len + 1;
 	}
-	nbytes += in.ntext * 3 + in.npieces + 1;
-	in.text = malloc((in.ntext + 1) * sizeof *in.text);
+	nbytes += room + in.nlist * 3 + in.nitems;
 	names = calloc((size_t)nnames + 1, sizeof *names);
-	p->fields = calloc(in.nvalues + 1, sizeof *p->fields);
+	p->fields = malloc((in.nvalues + 1) * sizeof *p->fields);
 	p->counts = malloc((in.nrows + 1) * sizeof *p->counts);
-	p->items = calloc(nitems + 1, sizeof *p->items);
+	p->items = malloc((in.nitems + 1) * sizeof *p->items);
 	p->bytes = malloc(nbytes);
-	if (!in.text || !names || !p->fields || !p->counts || !p->items || !p->bytes) {
+	if (!names || !p->fields || !p->counts || !p->items || !p->bytes) {
 		throw_code(env, CRM_ENOMEM, "out of memory");
 		goto done;
 	}
-	napi_get_value_string_utf16(env, argv[6], (char16_t *)in.text, in.ntext + 1, &len);
-	char *at = p->bytes + in.ntext * 3 + in.npieces + 1;
+	/* V8 writes the whole text at once (ASCII at memcpy speed); a lone
+	 * surrogate becomes U+FFFD, as it did piece by piece */
+	if (napi_get_value_string_utf8(env, argv[6], p->bytes, room, &ntext) != napi_ok) {
+		bad(env);
+		goto done;
+	}
+	char *at = p->bytes + room;
 	for (uint32_t k = 0; k < nnames; k++) {
 		napi_value name;
 		napi_get_element(env, argv[0], k, &name);
@@ -232,12 +256,14 @@ int npack_read(napi_env env, napi_value *argv, npack *p)
 		names[k] = at;
 		at += len + 1;
 	}
+	if (!fill(&in, names, p->bytes, ntext, at, p)) {
+		bad(env);
+		goto done;
+	}
 	memcpy(p->counts, in.counts, in.nrows * sizeof *p->counts);
 	p->nrows = in.nrows;
-	fill(&in, names, p);
 	ok = 1;
 done:
-	free(in.text);
 	free(names);
 	if (!ok)
 		npack_free(p);

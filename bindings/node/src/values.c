@@ -45,7 +45,9 @@ void ncols_free(napi_env env, ncols *c)
 	*c = (ncols){0};
 }
 
-void ncell_read(crm_row *row, int i, int type, ncell *cell, const char **scratch)
+/* Only what ncell_to_js will use: libcrm writes the text of a decimal or a
+ * datetime on demand, and a Date needs none. */
+void ncell_read(const ndb *d, crm_row *row, int i, int type, ncell *cell, const char **scratch)
 {
 	*cell = (ncell){.null = crm_row_is_null(row, i)};
 	if (cell->null)
@@ -65,13 +67,28 @@ void ncell_read(crm_row *row, int i, int type, ncell *cell, const char **scratch
 		for (int k = 0; k < cell->nitems; k++)
 			scratch[k] = crm_row_item(row, i, k);
 		return;
-	default: /* text kinds, decimal, date, datetime, json, and whatever a report computes */
-		cell->s = crm_row_text(row, i);
-		cell->n = crm_row_bytes(row, i);
-		cell->i = crm_row_int64(row, i);
-		cell->d = crm_row_double(row, i);
-		return;
+	case CRM_TYPE_DECIMAL:
+		if (d->decimals == DEC_NUMBER) {
+			cell->d = crm_row_double(row, i);
+			return;
+		}
+		break;
+	case CRM_TYPE_DATE:
+	case CRM_TYPE_DATETIME:
+		if (d->dates != DATES_STRING) {
+			cell->i = crm_row_int64(row, i);
+			return;
+		}
+		break;
+	default: /* text kinds, json, and whatever a report computes */
+		break;
 	}
+	cell->s = crm_row_text(row, i);
+	/* crm_row_bytes would write a decimal's or a datetime's text again */
+	if (type == CRM_TYPE_DECIMAL || type == CRM_TYPE_DATETIME)
+		cell->n = cell->s ? strlen(cell->s) : 0;
+	else
+		cell->n = crm_row_bytes(row, i);
 }
 
 static napi_value decimal_to_js(napi_env env, ndb *d, const ncell *cell)
@@ -163,7 +180,7 @@ napi_value row_make(napi_env env, ndb *d, ncols *c, crm_row *row, napi_value mak
 	if (nscratch && !(scratch = malloc(nscratch * sizeof *scratch)))
 		goto oom;
 	for (int i = 0, used = 0; i < c->count; i++) {
-		ncell_read(row, i, c->types[i], &cells[i], scratch + used);
+		ncell_read(d, row, i, c->types[i], &cells[i], scratch + used);
 		used += cells[i].nitems;
 	}
 	obj = cells_to_row(env, d, c, cells, make);

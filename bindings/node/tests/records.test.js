@@ -60,13 +60,15 @@ test('nulls, and int64 beyond 2^53 as BigInt both ways', () => {
   db.close();
 });
 
-test('decimals as numbers or a decimal library, dates as strings (options)', () => {
+test('decimals as numbers or a decimal library, dates as strings (options), read sync and async alike', async () => {
   const db = leadDb({ decimals: 'number', dates: 'string' });
   const id = db.insert('lead', { name: 'A', budget: 12.5, since: '2026-01-02', seen_at: '2026-01-31T17:30:00+08:00' });
   const r = db.get('lead', id);
   assert.equal(r.budget, 12.5);
   assert.equal(r.since, '2026-01-02');
   assert.equal(r.seen_at, '2026-01-31T09:30:00.000Z');
+  assert.match(r.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.deepEqual(await db.query('lead').allAsync(), [r]);
   db.close();
 
   class Dec {
@@ -78,6 +80,7 @@ test('decimals as numbers or a decimal library, dates as strings (options)', () 
   const b = db2.get('lead', id2).budget;
   assert.ok(b instanceof Dec);
   assert.equal(b.s, '0.10');
+  assert.deepEqual((await db2.query('lead').allAsync())[0].budget, new Dec('0.10'));
   db2.close();
 });
 
@@ -297,6 +300,26 @@ test('insert, update and upsert take a record as typed values, as insertMany doe
   db.close();
 });
 
+test('insertMany: each string alone becomes UTF-8, lone surrogates U+FFFD, even where two pieces would pair', () => {
+  const db = leadDb();
+  // the chunk's strings cross as one text: the first row's name ends in a
+  // high surrogate, the second's begins with a low one
+  const names = ['a\uD83D', '\uDE00b', 'x\uDC00y\uD800z', 'Zoë 张三 🙂', '\uD83D'];
+  const ids = db.insertMany('lead', names.map((name) => ({ name })), { ids: true });
+  assert.deepEqual(ids.map((id) => db.get('lead', id).name), ['a\uFFFD', '\uFFFDb', 'x\uFFFDy\uFFFDz', 'Zoë 张三 🙂', '\uFFFD']);
+  db.close();
+});
+
+test('a record packed while another is being packed (a toJSON that inserts) keeps its own values', () => {
+  const db = leadDb();
+  let inner;
+  const budget = { toJSON: () => { inner = db.insert('lead', { count: 7, name: 'inner' }); return '1.00'; } };
+  const outer = db.insert('lead', { name: 'outer', budget });
+  assert.deepEqual([db.get('lead', outer).name, db.get('lead', outer).budget], ['outer', '1.00']);
+  assert.deepEqual([db.get('lead', inner).name, db.get('lead', inner).count], ['inner', 7]);
+  db.close();
+});
+
 test('the addon refuses a malformed packed chunk (lib/pack.js makes them)', () => {
   const native = require('../lib/native');
   const db = leadDb();
@@ -308,6 +331,8 @@ test('the addon refuses a malformed packed chunk (lib/pack.js makes them)', () =
   assert.throws(() => native.batchAdd(b, ['tags'], u32(1), u32(0), Uint8Array.from([6]), Float64Array.from([1e9]), u32(1), 'x', false), TypeError);
   assert.throws(() => native.batchAdd(b, ['name'], u32(1), u32(0), Uint8Array.from([99]), Float64Array.from([0]), u32(), '', false), TypeError);
   assert.throws(() => native.batchAdd(b, ['name'], [1], u32(0), Uint8Array.from([4]), Float64Array.from([0]), u32(1), 'x', false), TypeError);
+  // a piece that ends inside a surrogate pair (lib/pack.js never cuts one)
+  assert.throws(() => native.batchAdd(b, ['name'], u32(1, 1), u32(0, 0), Uint8Array.from([4, 4]), Float64Array.from([0, 0]), u32(1, 1), '\uD83D\uDE00', false), TypeError);
   native.batchAdd(b, ['name'], u32(1), u32(0), Uint8Array.from([4]), Float64Array.from([0]), u32(1), 'x', false);
   assert.equal(native.batchCommit(b), 1);
   db.close();

@@ -87,6 +87,30 @@ test('events: list, head, consumers, prune', () => {
   db.close();
 });
 
+test('consumer read: the objects of the event list, read as rows (times as Date or as text)', () => {
+  for (const dates of ['date', 'string']) {
+    const db = openTest({ dates });
+    db.apply(CUSTOMER);
+    db.asSystem('ann');
+    const id = db.insert('customer', { name: 'Ann Lee', region: 'north', spend: '10.25' });
+    db.update('customer', id, { spend: '11.00' });
+    db.asSystem();
+    db.insertMany('customer', [{ name: 'Bo "Q" \\ é 张 🙂', phone: null }]);
+    db.delete('customer', id);
+    const list = db.eventList(0, 100);
+    const read = db.consumer('all').read(100);
+    assert.equal(read.length, 4);
+    assert.deepEqual(read, list);
+    assert.deepEqual(read.map((e) => Object.keys(e)), list.map((e) => Object.keys(e)));
+    assert.ok(dates === 'date' ? read[0].at instanceof Date : typeof read[0].at === 'string');
+    assert.equal(read[0].actor, 'ann');
+    assert.deepEqual(db.consumer('all').read(100), []); // leased
+    assert.throws(() => db.consumer('all').read(0), crm.InvalidError);
+    assert.throws(() => db.consumer('bad name!').read(1), crm.InvalidError);
+    db.close();
+  }
+});
+
 test('import and export: buffers, files, async, and the summary of a failing import', async () => {
   const db = seeded();
   const csv = db.export({ form: 'customer', query: { sort: ['name'] } }, { format: 'csv' });
