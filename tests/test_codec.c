@@ -629,6 +629,26 @@ TEST(test_utf8_length__long_ascii_runs_keep_every_check)
 	}
 }
 
+/* ASCII without NUL, eight bytes at a time and then one: every byte value
+ * at every offset of texts that end inside and after a word. */
+TEST(test_ascii_text__every_byte_at_every_offset_of_words_and_tails)
+{
+	for (int c = 0; c < 256; c++)
+		for (size_t n = 1; n <= 19; n++)
+			for (size_t at = 0; at < n; at++) {
+				char text[24];
+
+				memset(text, 'a', sizeof text);
+				text[at] = (char)c;
+				if (crm__ascii_text(text, n) != (c >= 1 && c <= 0x7F)) {
+					fprintf(stderr, "ascii_text: byte %#x at %zu of %zu\n", (unsigned)c, at, n);
+					CHECK(0);
+				}
+				CHECK_INT(crm__ascii_text(text, at), 1); /* the bytes before it */
+			}
+	CHECK_INT(crm__ascii_text(NULL, 0), 1);
+}
+
 /* The JSON string writer against the escapes written one byte at a time,
  * for each byte value at every offset of a text long enough for the
  * eight-byte steps (and the room it reserves: ASan sees an overrun). */
@@ -669,6 +689,7 @@ TEST(test_json_str__every_byte_at_every_offset_escapes_as_one_at_a_time)
 }
 
 TEST_LIST(
+	T(test_ascii_text__every_byte_at_every_offset_of_words_and_tails),
 	T(test_json_str__every_byte_at_every_offset_escapes_as_one_at_a_time),
 	T(test_utf8_length__long_ascii_runs_keep_every_check),
 	T(test_decimal_parse__scales_plain_decimals),

@@ -428,6 +428,22 @@ int64_t crm__utf8_length(const char *str, size_t n)
 	return count;
 }
 
+int crm__ascii_text(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (crm__word_below(w, 1) | crm__word_non_ascii(w))
+			return 0;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)(s[i] - 1) >= 0x7F) /* NUL wraps to 0xFF */
+			return 0;
+	return 1;
+}
+
 /* ---- e-mail addresses and URLs ---- */
 
 #define IS_ALPHA(c) ((unsigned char)(((c) | 0x20) - 'a') < 26)
