@@ -85,7 +85,8 @@ void crm__record_free(crm__record *rec)
 }
 
 /* Take one member `key` = `val` of an input record into `rec`, reporting
- * problems with it to `errs`. `f` is the field named `key` (NULL: none);
+ * problems with it to `errs`. `f` is the field named `key` (NULL: none,
+ * and only then are `key`'s `keylen` bytes read);
  * `*next` is the position after the last field taken, the guess for the
  * next lookup: members usually come in field order. */
 static void take_member(const crm__form *form, crm__field *f, const char *key, size_t keylen, const crm__jval *val,
@@ -273,13 +274,13 @@ int crm__record_from_values(crm_db *db, const crm__form *form, const crm_field_v
 		return crm__error_oom(db);
 	for (size_t k = 0; k < n; k++) {
 		const char *name = fields[k].name;
-		size_t len = strlen(name);
-		crm__field *f = crm__form_field_near(form, name, len, next);
+		crm__field *f = crm__form_field_cstr(form, name, next);
 		crm__jval val;
 
 		if (value_as_jval(db, f, name, &fields[k].value, text, rec, &val))
 			return CRM_EINVAL;
-		take_member(form, f, name, len, &val, depth, rec, errs, &next);
+		/* The name's length matters only to a name that is no field. */
+		take_member(form, f, name, f ? 0 : strlen(name), &val, depth, rec, errs, &next);
 	}
 	return CRM_OK;
 }
