@@ -521,55 +521,59 @@ static int fill(crm_db *db, crm__write *w)
 	return compute(db, form, rec);
 }
 
-/* Fields with "actor_default" that the insert leaves out take the actor's
- * value, converted as if given (a value that does not fit is the field's
- * error); an actor without it leaves them empty. */
+/* Field `i`, which has "actor_default" and which the insert leaves out,
+ * takes the actor's value, converted as if given (a value that does not
+ * fit is the field's error); an actor without it leaves it empty. `*user`
+ * holds the actor's name as JSON once made. */
+static int actor_default(crm_db *db, crm__write *w, int i, cJSON **user)
+{
+	const crm__field *f = &w->form->fields[i];
+	crm__record *rec = w->rec;
+	const cJSON *v = crm__actor_value(db, f->actor_default);
+	crm__jval jv;
+	crm__verr verr;
+	crm__buf scratch = CRM__BUF_INIT;
+	int rc = CRM_OK;
+
+	/* the system actor has no attributes, but may have a name */
+	if (!v && strcmp(f->actor_default, "user") == 0 && db->actor_user) {
+		if (!*user && !(*user = cJSON_CreateString(db->actor_user)))
+			return crm__error_oom(db);
+		v = *user;
+	}
+	if (!v)
+		return CRM_OK;
+	if (crm__jval_from_cjson(&jv, v, &scratch) || crm__buf_reserve(&scratch, 3 * jv.n + 8)) {
+		rc = crm__error_oom(db);
+	} else if (crm__value_from_json(&rec->values[i], f, &jv, &scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH], &verr)) {
+		crm__errors_add(w->errs, f->name, verr.code, "%s (from the actor's %s)", verr.message, f->actor_default);
+		rec->given[i] = CRM__GIVEN_BAD;
+	} else if (rec->values[i].kind == CRM__V_TEXT) {
+		/* kept with the record: earlier values' text stays where it is */
+		crm__value *val = &rec->values[i];
+		if (!rec->actor_text && (rec->actor_text = crm__calloc((size_t)w->form->nfields, sizeof(char *))))
+			rec->nactor_text = w->form->nfields;
+		if (!rec->actor_text || !(rec->actor_text[i] = crm__malloc(val->n + 1)))
+			rc = crm__error_oom(db);
+		else {
+			memcpy(rec->actor_text[i], val->s, val->n);
+			rec->actor_text[i][val->n] = 0;
+			val->s = rec->actor_text[i];
+		}
+	}
+	crm__buf_free(&scratch);
+	return rc;
+}
+
+/* Every field with "actor_default" the insert leaves out (actor_default). */
 static int actor_defaults(crm_db *db, crm__write *w)
 {
-	crm__form *form = w->form;
-	crm__record *rec = w->rec;
 	cJSON *user = NULL;
 	int rc = CRM_OK;
 
-	for (int i = 0; i < form->nfields && rc == CRM_OK; i++) {
-		const crm__field *f = &form->fields[i];
-		const cJSON *v;
-		crm__jval jv;
-		crm__verr verr;
-		crm__buf scratch = CRM__BUF_INIT;
-
-		if (!f->actor_default || rec->given[i])
-			continue;
-		v = crm__actor_value(db, f->actor_default);
-		/* the system actor has no attributes, but may have a name */
-		if (!v && strcmp(f->actor_default, "user") == 0 && db->actor_user) {
-			if (!user && !(user = cJSON_CreateString(db->actor_user)))
-				rc = crm__error_oom(db);
-			v = user;
-		}
-		if (!v || rc)
-			continue;
-		if (crm__jval_from_cjson(&jv, v, &scratch) || crm__buf_reserve(&scratch, 3 * jv.n + 8)) {
-			rc = crm__error_oom(db);
-		} else if (crm__value_from_json(&rec->values[i], f, &jv, &scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH],
-						&verr)) {
-			crm__errors_add(w->errs, f->name, verr.code, "%s (from the actor's %s)", verr.message, f->actor_default);
-			rec->given[i] = CRM__GIVEN_BAD;
-		} else if (rec->values[i].kind == CRM__V_TEXT) {
-			/* kept with the record: earlier values' text stays where it is */
-			crm__value *val = &rec->values[i];
-			if (!rec->actor_text && (rec->actor_text = crm__calloc((size_t)form->nfields, sizeof(char *))))
-				rec->nactor_text = form->nfields;
-			if (!rec->actor_text || !(rec->actor_text[i] = crm__malloc(val->n + 1)))
-				rc = crm__error_oom(db);
-			else {
-				memcpy(rec->actor_text[i], val->s, val->n);
-				rec->actor_text[i][val->n] = 0;
-				val->s = rec->actor_text[i];
-			}
-		}
-		crm__buf_free(&scratch);
-	}
+	for (int i = 0; i < w->form->nfields && rc == CRM_OK; i++)
+		if (w->form->fields[i].actor_default && !w->rec->given[i])
+			rc = actor_default(db, w, i, &user);
 	cJSON_Delete(user);
 	return rc;
 }
@@ -807,34 +811,45 @@ int crm__record_insert_conflict(crm_db *db, crm__write *w)
 	return unique_failure(db, w, w->rec->values, CRM_ECONSTRAINT);
 }
 
-int crm__record_write(crm_db *db, crm__write *w)
+/* An update, with what it holds until it is done: the record as loaded,
+ * its values before, the owner's text (inserts, a batch's every row, set
+ * up none of it). */
+static int update(crm_db *db, crm__write *w)
 {
 	crm__record cur;
 	crm__value *old = NULL;
 	crm__buf keep = CRM__BUF_INIT;
 	int rc;
 
-	db->record_writes++;
 	crm__record_init(&cur);
+	rc = do_update(db, w, &cur, &old, &keep);
+	crm__buf_free(&keep);
+	crm__free(old);
+	crm__record_free(&cur);
+	return rc;
+}
+
+int crm__record_write(crm_db *db, crm__write *w)
+{
+	int rc;
+
+	db->record_writes++;
 	w->denied = 0;
 	if ((rc = crm__access_open(db, w->form, &w->access)))
 		return rc;
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
-	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old, &keep); break;
+	case CRM__WRITE_UPDATE: rc = update(db, w); break;
 	default: rc = crm__record_delete(db, w); break;
 	}
-	crm__buf_free(&keep);
 	/* The one place a write the access rules refused is reported. */
 	if (w->denied)
 		crm__access_denied(db, w->form, w->id,
 				   w->op == CRM__WRITE_INSERT ? "create" : w->op == CRM__WRITE_UPDATE ? "update" : "delete", rc);
 	crm__access_free(w->access);
 	w->access = NULL;
-	crm__free(old);
 	crm__free(w->owner_before);
 	w->owner_before = NULL;
-	crm__record_free(&cur);
 	return rc;
 }
 
