@@ -446,15 +446,19 @@ int crm__ascii_text(const char *s, size_t n)
 	size_t i = 0;
 	uint64_t w;
 
-	for (; i + 8 <= n; i += 8) {
+	if (n < 8) {
+		for (; i < n; i++)
+			if ((unsigned char)(s[i] - 1) >= 0x7F) /* NUL wraps to 0xFF */
+				return 0;
+		return 1;
+	}
+	for (; i + 8 < n; i += 8) {
 		memcpy(&w, s + i, 8);
 		if (crm__word_below(w, 1) | crm__word_non_ascii(w))
 			return 0;
 	}
-	for (; i < n; i++)
-		if ((unsigned char)(s[i] - 1) >= 0x7F) /* NUL wraps to 0xFF */
-			return 0;
-	return 1;
+	memcpy(&w, s + n - 8, 8); /* the last eight bytes, some seen already */
+	return !(crm__word_below(w, 1) | crm__word_non_ascii(w));
 }
 
 /* ---- e-mail addresses and URLs ---- */
