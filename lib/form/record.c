@@ -84,6 +84,32 @@ void crm__record_free(crm__record *rec)
 	crm__record_init(rec);
 }
 
+/* A member `key` (`keylen` bytes) = `val` of an input record that names no
+ * field: the owner, or a name reported to `errs`. */
+static void take_other(const crm__form *form, const char *key, size_t keylen, const crm__jval *val, crm__record *rec,
+		       crm__errors *errs)
+{
+	char name[80];
+
+	snprintf(name, sizeof name, "%.*s", (int)(keylen > 64 ? 64 : keylen), key);
+	if (memchr(key, 0, keylen)) /* the name printed ends at it */
+		crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
+	else if (strcmp(name, "owner") == 0) {
+		if (val->type == CRM__J_STRING && memchr(val->p, 0, val->n))
+			crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
+		else if (val->type == CRM__J_STRING && val->n > 0) {
+			rec->owner.kind = CRM__V_TEXT;
+			rec->owner.s = val->p;
+			rec->owner.n = val->n;
+		} else if (val->type != CRM__J_NULL && !(val->type == CRM__J_STRING && val->n == 0))
+			crm__errors_add(errs, "owner", "type", "owner must be a string or null");
+		rec->owner_given = 1;
+	} else if (crm__is_system_column(name))
+		crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
+	else
+		crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
+}
+
 /* Take one member `key` = `val` of an input record into `rec`, reporting
  * problems with it to `errs`. `f` is the field named `key` (NULL: none,
  * and only then are `key`'s `keylen` bytes read);
@@ -93,26 +119,9 @@ static void take_member(const crm__form *form, crm__field *f, const char *key, s
 			int depth, crm__record *rec, crm__errors *errs, int *next)
 {
 	crm__verr verr;
-	char name[80];
 
 	if (!f) {
-		snprintf(name, sizeof name, "%.*s", (int)(keylen > 64 ? 64 : keylen), key);
-		if (memchr(key, 0, keylen)) /* the name printed ends at it */
-			crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
-		else if (strcmp(name, "owner") == 0) {
-			if (val->type == CRM__J_STRING && memchr(val->p, 0, val->n))
-				crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
-			else if (val->type == CRM__J_STRING && val->n > 0) {
-				rec->owner.kind = CRM__V_TEXT;
-				rec->owner.s = val->p;
-				rec->owner.n = val->n;
-			} else if (val->type != CRM__J_NULL && !(val->type == CRM__J_STRING && val->n == 0))
-				crm__errors_add(errs, "owner", "type", "owner must be a string or null");
-			rec->owner_given = 1;
-		} else if (crm__is_system_column(name))
-			crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
-		else
-			crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
+		take_other(form, key, keylen, val, rec, errs);
 		return;
 	}
 	if (rec->given[f->position]) {
