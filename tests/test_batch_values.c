@@ -349,9 +349,115 @@ TEST(test_batch_values__single_writes_take_values_as_their_json)
 	crm_close(db);
 }
 
+/* A text value: `s`, `n` bytes (NULs and bad bytes included). */
+static crm_value v_bytes(const char *s, size_t n) { return (crm_value){ .kind = CRM_VALUE_TEXT, .s = s, .n = n }; }
+
+/* Texts are read eight ASCII bytes at a time: a NUL or a byte that is not
+ * UTF-8 after such words (or in the bytes after the last one) is refused
+ * as at the start, and non-ASCII text after them is kept as given. */
+TEST(test_batch_values__a_nul_or_bad_byte_after_ascii_words_is_refused)
+{
+	crm_db *db = thing_db();
+	static const char nul_name[] = "abcdefghij\0k", bad_notes[] = "abcdefghijklmnop\xff",
+			  bad_stage[] = "wonwonwon\xc3", nul_phone[] = "138 0000 0000\0", nul_due[] = "2026-01-31\0",
+			  nul_email[] = "abcdefgh@example.com\0";
+	const crm_field_value bad[] = {
+		{ "name", v_bytes(nul_name, sizeof nul_name - 1) },
+		{ "notes", v_bytes(bad_notes, sizeof bad_notes - 1) },
+		{ "stage", v_bytes(bad_stage, sizeof bad_stage - 1) },
+		{ "phone", v_bytes(nul_phone, sizeof nul_phone - 1) },
+		{ "due", v_bytes(nul_due, sizeof nul_due - 1) },
+		{ "email", v_bytes(nul_email, sizeof nul_email - 1) },
+	};
+	const crm_field_value good[] = { { "name", v_text("abcdefghijk 北京") }, { "notes", v_text("abcdefgh\x7f") } };
+	crm_batch *b = NULL;
+	int64_t id = 0;
+	char *errs;
+
+	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
+	CHECK_RC(db, crm_batch_add_values(b, bad, sizeof bad / sizeof *bad, NULL), CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
+	crm_batch_free(b);
+	errs = row_errors(db);
+	CHECK_HAS(errs, "{\"field\":\"name\",\"code\":\"nul\"");
+	CHECK_HAS(errs, "{\"field\":\"notes\",\"code\":\"format\"");
+	CHECK_HAS(errs, "{\"field\":\"stage\",\"code\":\"format\"");
+	CHECK_HAS(errs, "{\"field\":\"phone\",\"code\":\"nul\"");
+	CHECK_HAS(errs, "{\"field\":\"due\",\"code\":\"nul\"");
+	CHECK_HAS(errs, "{\"field\":\"email\",\"code\":\"nul\"");
+	cJSON_free(errs);
+	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
+	CHECK_OK(db, crm_batch_add_values(b, good, 2, &id));
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	CHECK_HAS(test_get(db, "thing", id), "\"name\":\"abcdefghijk 北京\",\"notes\":\"abcdefgh\x7f\"");
+	crm_close(db);
+}
+
+/* Each name of each row finds its field, whatever the order of the row
+ * before: fields in any order, names that are no field (a misspelling, a
+ * prefix, a longer name, none at all) in the middle of a row, a row after
+ * a refused one. */
+TEST(test_batch_values__names_find_their_fields_in_any_order_row_after_row)
+{
+	crm_db *db = thing_db();
+	const crm_field_value in_order[] = { { "name", v_text("a") }, { "notes", v_text("n") }, { "qty", v_int(1) },
+					     { "stage", v_text("new") } };
+	const crm_field_value reversed[] = { { "stage", v_text("won") }, { "qty", v_int(2) }, { "notes", v_text("m") },
+					     { "name", v_text("b") } };
+	const crm_field_value misspelled[] = { { "name", v_text("c") }, { "nmae", v_text("x") }, { "qty", v_int(3) } };
+	const crm_field_value near_names[] = { { "qty", v_int(4) }, { "nam", v_int(1) }, { "names", v_int(1) },
+					       { "", v_int(1) }, { "notes", v_text("o") } };
+	const crm_field_value after[] = { { "notes", v_text("p") }, { "name", v_text("d") }, { "qty", v_int(5) } };
+	const crm_field_value twice[] = { { "qty", v_int(6) }, { "name", v_text("e") }, { "qty", v_int(7) } };
+	const crm_field_value *rows[] = { in_order, reversed, misspelled, near_names, after, twice };
+	const size_t counts[] = { 4, 4, 3, 5, 3, 3 };
+	const char *const want[] = { "\"name\":\"a\",\"notes\":\"n\",\"qty\":1,",
+				     "\"name\":\"b\",\"notes\":\"m\",\"qty\":2,", NULL, NULL,
+				     "\"name\":\"d\",\"notes\":\"p\",\"qty\":5,", NULL };
+	int64_t ids[6] = { 0 };
+	crm_batch *b = NULL;
+	cJSON *d, *failed;
+	char *errs;
+
+	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
+	for (int k = 0; k < 6; k++)
+		CHECK_RC(db, crm_batch_add_values(b, rows[k], counts[k], NULL), want[k] ? CRM_OK : CRM_ECONSTRAINT);
+	CHECK_RC(db, crm_batch_commit(b), CRM_ECONSTRAINT);
+	crm_batch_free(b);
+	d = cJSON_Parse(crm_errdetail(db));
+	failed = cJSON_GetObjectItemCaseSensitive(d, "rows");
+	CHECK_INT(cJSON_GetArraySize(failed), 3);
+	CHECK_INT((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(failed, 0), "index")), 2);
+	CHECK_INT((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(failed, 1), "index")), 3);
+	CHECK_INT((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(failed, 2), "index")), 5);
+	errs = cJSON_PrintUnformatted(failed);
+	CHECK_HAS(errs, "{\"field\":\"nmae\",\"code\":\"unknown_field\"");
+	CHECK_HAS(errs, "{\"field\":\"nam\",\"code\":\"unknown_field\"");
+	CHECK_HAS(errs, "{\"field\":\"names\",\"code\":\"unknown_field\"");
+	CHECK_HAS(errs, "{\"field\":\"\",\"code\":\"unknown_field\"");
+	CHECK_HAS(errs, "{\"field\":\"qty\",\"code\":\"duplicate\"");
+	cJSON_free(errs);
+	cJSON_Delete(d);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM thing"), 0);
+	/* The good rows alone: stored as given. */
+	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
+	for (int k = 0; k < 6; k++)
+		if (want[k])
+			CHECK_OK(db, crm_batch_add_values(b, rows[k], counts[k], &ids[k]));
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	for (int k = 0; k < 6; k++)
+		if (want[k])
+			CHECK_HAS(test_get(db, "thing", ids[k]), want[k]);
+	crm_close(db);
+}
+
 TEST_LIST(T(test_batch_values__every_kind_stores_what_its_json_stores),
 	  T(test_batch_values__a_refused_value_gets_the_error_of_its_json),
 	  T(test_batch_values__a_time_is_an_integer_for_other_fields),
 	  T(test_batch_values__a_malformed_value_fails_its_row_like_malformed_json),
 	  T(test_batch_values__a_conflict_found_late_names_its_row),
-	  T(test_batch_values__single_writes_take_values_as_their_json))
+	  T(test_batch_values__single_writes_take_values_as_their_json),
+	  T(test_batch_values__a_nul_or_bad_byte_after_ascii_words_is_refused),
+	  T(test_batch_values__names_find_their_fields_in_any_order_row_after_row))

@@ -108,6 +108,28 @@ TEST(test_decimal_parse__rejects_overflow_at_int64_edges)
 	CHECK(dec_bad("18446744073709551617", 0)); /* 2^64 + 1 */
 }
 
+/* Literals of up to 18 digits once scaled are read without a check per
+ * digit: the same values on both sides of that edge. */
+TEST(test_decimal_parse__reads_alike_up_to_and_past_18_scaled_digits)
+{
+	CHECK_INT(dec_ok("999999999999999999", 0), 999999999999999999LL);
+	CHECK_INT(dec_ok("-999999999999999999", 0), -999999999999999999LL);
+	CHECK_INT(dec_ok("9999999999999999.99", 2), 999999999999999999LL);
+	CHECK_INT(dec_ok("9999999999999999.9", 2), 999999999999999990LL);
+	CHECK(dec_bad("99999999999999999.99", 2));
+	CHECK_INT(dec_ok("1000000000000000000", 0), 1000000000000000000LL);
+	CHECK_INT(dec_ok("92233720368547758.07", 2), INT64_MAX);
+	CHECK(dec_bad("92233720368547758.08", 2));
+	CHECK_INT(dec_ok("999999999.999999999", 9), 999999999999999999LL);
+	CHECK_INT(dec_ok("9223372036.854775807", 9), INT64_MAX);
+	CHECK(dec_bad("9999999999.999999999", 9));
+	CHECK_INT(dec_ok("-0.00", 2), 0);
+	CHECK_INT(dec_ok("123", 0), 123);
+	CHECK_INT(dec_ok("12345.67", 2), 1234567);
+	CHECK_INT(dec_ok("1.5e0", 1), 15);
+	CHECK(dec_bad("1.25", 1));
+}
+
 TEST(test_decimal_parse__follows_json_number_grammar)
 {
 	static const char *bad[] = {
@@ -629,6 +651,26 @@ TEST(test_utf8_length__long_ascii_runs_keep_every_check)
 	}
 }
 
+/* ASCII without NUL, eight bytes at a time and then one: every byte value
+ * at every offset of texts that end inside and after a word. */
+TEST(test_ascii_text__every_byte_at_every_offset_of_words_and_tails)
+{
+	for (int c = 0; c < 256; c++)
+		for (size_t n = 1; n <= 19; n++)
+			for (size_t at = 0; at < n; at++) {
+				char text[24];
+
+				memset(text, 'a', sizeof text);
+				text[at] = (char)c;
+				if (crm__ascii_text(text, n) != (c >= 1 && c <= 0x7F)) {
+					fprintf(stderr, "ascii_text: byte %#x at %zu of %zu\n", (unsigned)c, at, n);
+					CHECK(0);
+				}
+				CHECK_INT(crm__ascii_text(text, at), 1); /* the bytes before it */
+			}
+	CHECK_INT(crm__ascii_text(NULL, 0), 1);
+}
+
 /* The JSON string writer against the escapes written one byte at a time,
  * for each byte value at every offset of a text long enough for the
  * eight-byte steps (and the room it reserves: ASan sees an overrun). */
@@ -669,6 +711,7 @@ TEST(test_json_str__every_byte_at_every_offset_escapes_as_one_at_a_time)
 }
 
 TEST_LIST(
+	T(test_ascii_text__every_byte_at_every_offset_of_words_and_tails),
 	T(test_json_str__every_byte_at_every_offset_escapes_as_one_at_a_time),
 	T(test_utf8_length__long_ascii_runs_keep_every_check),
 	T(test_decimal_parse__scales_plain_decimals),
@@ -677,6 +720,7 @@ TEST_LIST(
 	T(test_decimal_parse__applies_exponents_exactly),
 	T(test_decimal_parse__zero_with_huge_exponent_is_zero),
 	T(test_decimal_parse__rejects_overflow_at_int64_edges),
+	T(test_decimal_parse__reads_alike_up_to_and_past_18_scaled_digits),
 	T(test_decimal_parse__follows_json_number_grammar),
 	T(test_decimal_parse__reads_only_n_bytes),
 	T(test_decimal_parse__rejects_scale_out_of_range),

@@ -333,23 +333,36 @@ static lite_entry *entry_add(crm_db *db, lite_queue *q, lite_stmt *st, crm__queu
 	return &q->e[q->n++];
 }
 
+/* Bytes of `v` the queue keeps a copy of: text's and blobs'. */
+static size_t kept_bytes(const lite_slot *v)
+{
+	return (v->type == SQLITE_TEXT || v->type == SQLITE_BLOB) && v->n > 0 ? (size_t)v->n : 0;
+}
+
 /* Copy the kept bindings of `st` into the queue, the row of entry `e`. */
 static int keep_row(crm_db *db, lite_queue *q, lite_stmt *st)
 {
 	lite_slot *out = q->slots + q->nslots;
+	size_t size = 0;
 
+	for (int i = 0; i < st->rows->nparams; i++)
+		size += kept_bytes(&st->rows->bound[i]);
+	/* Room for the row's bytes once, then copies: every row passes here. */
+	if (crm__buf_reserve(&q->text, size))
+		return crm__error_oom(db);
 	for (int i = 0; i < st->rows->nparams; i++) {
 		lite_slot v = st->rows->bound[i];
+		size_t n = kept_bytes(&v);
 		if (v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) {
-			const void *p = v.v.p;
+			if (n)
+				memcpy(q->text.p + q->text.len, v.v.p, n);
 			v.v.at = q->text.len;
-			if (v.n > 0)
-				crm__buf_put(&q->text, p, (size_t)v.n);
+			q->text.len += n;
 		}
 		out[i] = v;
 	}
 	q->nslots += (size_t)st->rows->nparams;
-	return q->text.oom ? crm__error_oom(db) : CRM_OK;
+	return CRM_OK;
 }
 
 int crm__lite_queue(crm__stmt *base, crm__queued_fn done, void *payload)

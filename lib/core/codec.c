@@ -65,6 +65,19 @@ int crm__decimal_parse(const char *s, size_t n, int scale, int64_t *out)
 	}
 	if (i != n)
 		return -1;
+	/* The usual literal (no exponent, no fraction digit below the scale, at
+	 * most 18 digits once scaled) cannot overflow: no checks per digit. */
+	if (exp == 0 && flen <= (size_t)scale && ilen + (size_t)scale <= 18) {
+		for (k = ip; k < ip + ilen; k++)
+			acc = acc * 10 + (unsigned)(s[k] - '0');
+		for (k = fp; k < fp + flen; k++)
+			acc = acc * 10 + (unsigned)(s[k] - '0');
+		for (k = flen; k < (size_t)scale; k++)
+			acc *= 10;
+		if (out)
+			*out = neg ? -(int64_t)acc : (int64_t)acc;
+		return 0;
+	}
 
 	/* Digit k of the integer-then-fraction digit string is worth
 	 * 10^(ilen-1-k+e) in the result. Digits of negative weight must be
@@ -426,6 +439,26 @@ int64_t crm__utf8_length(const char *str, size_t n)
 		count++;
 	}
 	return count;
+}
+
+int crm__ascii_text(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	if (n < 8) {
+		for (; i < n; i++)
+			if ((unsigned char)(s[i] - 1) >= 0x7F) /* NUL wraps to 0xFF */
+				return 0;
+		return 1;
+	}
+	for (; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (crm__word_below(w, 1) | crm__word_non_ascii(w))
+			return 0;
+	}
+	memcpy(&w, s + n - 8, 8); /* the last eight bytes, some seen already */
+	return !(crm__word_below(w, 1) | crm__word_non_ascii(w));
 }
 
 /* ---- e-mail addresses and URLs ---- */

@@ -68,6 +68,10 @@ size_t crm__utf8_seq(const unsigned char *p, size_t avail);
  * most U+10FFFF), or -1 when `s` is not valid UTF-8. */
 int64_t crm__utf8_length(const char *s, size_t n);
 
+/* 1 when no byte of s[0..n) is NUL or above 0x7F: such text needs neither
+ * the NUL check nor the UTF-8 one. */
+int crm__ascii_text(const char *s, size_t n);
+
 /* Text eight bytes at a time: `w` holds 8 bytes loaded with memcpy. Each
  * test is exact as a yes/no, whatever the byte order. */
 #define CRM__BYTES(c) (UINT64_C(0x0101010101010101) * (uint64_t)(c))

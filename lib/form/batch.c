@@ -163,10 +163,23 @@ static void row_done(void *payload, int rc, int64_t id)
  * their text in field order. */
 static void keep_stored(crm__buf *out, const crm__form *form, const crm__record *rec)
 {
-	crm__buf_put(out, rec->values, (size_t)form->nfields * sizeof *rec->values);
+	size_t size = (size_t)form->nfields * sizeof *rec->values;
+	char *at;
+
 	for (int i = 0; i < form->nfields; i++)
-		if (rec->values[i].kind == CRM__V_TEXT)
-			crm__buf_put(out, rec->values[i].s, rec->values[i].n);
+		size += rec->values[i].kind == CRM__V_TEXT ? rec->values[i].n : 0;
+	/* Room once, then copies: every row of a batch passes here. */
+	if (crm__buf_reserve(out, size))
+		return;
+	at = out->p + out->len;
+	memcpy(at, rec->values, (size_t)form->nfields * sizeof *rec->values);
+	at += (size_t)form->nfields * sizeof *rec->values;
+	for (int i = 0; i < form->nfields; i++)
+		if (rec->values[i].kind == CRM__V_TEXT && rec->values[i].n) {
+			memcpy(at, rec->values[i].s, rec->values[i].n);
+			at += rec->values[i].n;
+		}
+	out->len += size;
 }
 
 static void restore_stored(crm__record *rec, const crm__form *form, const char *kept)

@@ -84,34 +84,44 @@ void crm__record_free(crm__record *rec)
 	crm__record_init(rec);
 }
 
+/* A member `key` (`keylen` bytes) = `val` of an input record that names no
+ * field: the owner, or a name reported to `errs`. */
+static void take_other(const crm__form *form, const char *key, size_t keylen, const crm__jval *val, crm__record *rec,
+		       crm__errors *errs)
+{
+	char name[80];
+
+	snprintf(name, sizeof name, "%.*s", (int)(keylen > 64 ? 64 : keylen), key);
+	if (memchr(key, 0, keylen)) /* the name printed ends at it */
+		crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
+	else if (strcmp(name, "owner") == 0) {
+		if (val->type == CRM__J_STRING && memchr(val->p, 0, val->n))
+			crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
+		else if (val->type == CRM__J_STRING && val->n > 0) {
+			rec->owner.kind = CRM__V_TEXT;
+			rec->owner.s = val->p;
+			rec->owner.n = val->n;
+		} else if (val->type != CRM__J_NULL && !(val->type == CRM__J_STRING && val->n == 0))
+			crm__errors_add(errs, "owner", "type", "owner must be a string or null");
+		rec->owner_given = 1;
+	} else if (crm__is_system_column(name))
+		crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
+	else
+		crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
+}
+
 /* Take one member `key` = `val` of an input record into `rec`, reporting
- * problems with it to `errs`. `f` is the field named `key` (NULL: none);
+ * problems with it to `errs`. `f` is the field named `key` (NULL: none,
+ * and only then are `key`'s `keylen` bytes read);
  * `*next` is the position after the last field taken, the guess for the
  * next lookup: members usually come in field order. */
 static void take_member(const crm__form *form, crm__field *f, const char *key, size_t keylen, const crm__jval *val,
 			int depth, crm__record *rec, crm__errors *errs, int *next)
 {
 	crm__verr verr;
-	char name[80];
 
 	if (!f) {
-		snprintf(name, sizeof name, "%.*s", (int)(keylen > 64 ? 64 : keylen), key);
-		if (memchr(key, 0, keylen)) /* the name printed ends at it */
-			crm__errors_add(errs, name, "nul", "a field name cannot contain U+0000 (\\u0000)");
-		else if (strcmp(name, "owner") == 0) {
-			if (val->type == CRM__J_STRING && memchr(val->p, 0, val->n))
-				crm__errors_add(errs, "owner", "nul", "owner contains U+0000 (\\u0000), which no text may hold");
-			else if (val->type == CRM__J_STRING && val->n > 0) {
-				rec->owner.kind = CRM__V_TEXT;
-				rec->owner.s = val->p;
-				rec->owner.n = val->n;
-			} else if (val->type != CRM__J_NULL && !(val->type == CRM__J_STRING && val->n == 0))
-				crm__errors_add(errs, "owner", "type", "owner must be a string or null");
-			rec->owner_given = 1;
-		} else if (crm__is_system_column(name))
-			crm__errors_add(errs, name, "readonly", "%s is maintained by libcrm and cannot be set", name);
-		else
-			crm__errors_add(errs, name, "unknown_field", "form %s has no field '%s'", form->name, name);
+		take_other(form, key, keylen, val, rec, errs);
 		return;
 	}
 	if (rec->given[f->position]) {
@@ -273,13 +283,13 @@ int crm__record_from_values(crm_db *db, const crm__form *form, const crm_field_v
 		return crm__error_oom(db);
 	for (size_t k = 0; k < n; k++) {
 		const char *name = fields[k].name;
-		size_t len = strlen(name);
-		crm__field *f = crm__form_field_near(form, name, len, next);
+		crm__field *f = crm__form_field_cstr(form, name, next);
 		crm__jval val;
 
 		if (value_as_jval(db, f, name, &fields[k].value, text, rec, &val))
 			return CRM_EINVAL;
-		take_member(form, f, name, len, &val, depth, rec, errs, &next);
+		/* The name's length matters only to a name that is no field. */
+		take_member(form, f, name, f ? 0 : strlen(name), &val, depth, rec, errs, &next);
 	}
 	return CRM_OK;
 }
@@ -520,55 +530,59 @@ static int fill(crm_db *db, crm__write *w)
 	return compute(db, form, rec);
 }
 
-/* Fields with "actor_default" that the insert leaves out take the actor's
- * value, converted as if given (a value that does not fit is the field's
- * error); an actor without it leaves them empty. */
+/* Field `i`, which has "actor_default" and which the insert leaves out,
+ * takes the actor's value, converted as if given (a value that does not
+ * fit is the field's error); an actor without it leaves it empty. `*user`
+ * holds the actor's name as JSON once made. */
+static int actor_default(crm_db *db, crm__write *w, int i, cJSON **user)
+{
+	const crm__field *f = &w->form->fields[i];
+	crm__record *rec = w->rec;
+	const cJSON *v = crm__actor_value(db, f->actor_default);
+	crm__jval jv;
+	crm__verr verr;
+	crm__buf scratch = CRM__BUF_INIT;
+	int rc = CRM_OK;
+
+	/* the system actor has no attributes, but may have a name */
+	if (!v && strcmp(f->actor_default, "user") == 0 && db->actor_user) {
+		if (!*user && !(*user = cJSON_CreateString(db->actor_user)))
+			return crm__error_oom(db);
+		v = *user;
+	}
+	if (!v)
+		return CRM_OK;
+	if (crm__jval_from_cjson(&jv, v, &scratch) || crm__buf_reserve(&scratch, 3 * jv.n + 8)) {
+		rc = crm__error_oom(db);
+	} else if (crm__value_from_json(&rec->values[i], f, &jv, &scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH], &verr)) {
+		crm__errors_add(w->errs, f->name, verr.code, "%s (from the actor's %s)", verr.message, f->actor_default);
+		rec->given[i] = CRM__GIVEN_BAD;
+	} else if (rec->values[i].kind == CRM__V_TEXT) {
+		/* kept with the record: earlier values' text stays where it is */
+		crm__value *val = &rec->values[i];
+		if (!rec->actor_text && (rec->actor_text = crm__calloc((size_t)w->form->nfields, sizeof(char *))))
+			rec->nactor_text = w->form->nfields;
+		if (!rec->actor_text || !(rec->actor_text[i] = crm__malloc(val->n + 1)))
+			rc = crm__error_oom(db);
+		else {
+			memcpy(rec->actor_text[i], val->s, val->n);
+			rec->actor_text[i][val->n] = 0;
+			val->s = rec->actor_text[i];
+		}
+	}
+	crm__buf_free(&scratch);
+	return rc;
+}
+
+/* Every field with "actor_default" the insert leaves out (actor_default). */
 static int actor_defaults(crm_db *db, crm__write *w)
 {
-	crm__form *form = w->form;
-	crm__record *rec = w->rec;
 	cJSON *user = NULL;
 	int rc = CRM_OK;
 
-	for (int i = 0; i < form->nfields && rc == CRM_OK; i++) {
-		const crm__field *f = &form->fields[i];
-		const cJSON *v;
-		crm__jval jv;
-		crm__verr verr;
-		crm__buf scratch = CRM__BUF_INIT;
-
-		if (!f->actor_default || rec->given[i])
-			continue;
-		v = crm__actor_value(db, f->actor_default);
-		/* the system actor has no attributes, but may have a name */
-		if (!v && strcmp(f->actor_default, "user") == 0 && db->actor_user) {
-			if (!user && !(user = cJSON_CreateString(db->actor_user)))
-				rc = crm__error_oom(db);
-			v = user;
-		}
-		if (!v || rc)
-			continue;
-		if (crm__jval_from_cjson(&jv, v, &scratch) || crm__buf_reserve(&scratch, 3 * jv.n + 8)) {
-			rc = crm__error_oom(db);
-		} else if (crm__value_from_json(&rec->values[i], f, &jv, &scratch, (int)db->limits[CRM_LIMIT_JSON_DEPTH],
-						&verr)) {
-			crm__errors_add(w->errs, f->name, verr.code, "%s (from the actor's %s)", verr.message, f->actor_default);
-			rec->given[i] = CRM__GIVEN_BAD;
-		} else if (rec->values[i].kind == CRM__V_TEXT) {
-			/* kept with the record: earlier values' text stays where it is */
-			crm__value *val = &rec->values[i];
-			if (!rec->actor_text && (rec->actor_text = crm__calloc((size_t)form->nfields, sizeof(char *))))
-				rec->nactor_text = form->nfields;
-			if (!rec->actor_text || !(rec->actor_text[i] = crm__malloc(val->n + 1)))
-				rc = crm__error_oom(db);
-			else {
-				memcpy(rec->actor_text[i], val->s, val->n);
-				rec->actor_text[i][val->n] = 0;
-				val->s = rec->actor_text[i];
-			}
-		}
-		crm__buf_free(&scratch);
-	}
+	for (int i = 0; i < w->form->nfields && rc == CRM_OK; i++)
+		if (w->form->fields[i].actor_default && !w->rec->given[i])
+			rc = actor_default(db, w, i, &user);
 	cJSON_Delete(user);
 	return rc;
 }
@@ -806,34 +820,45 @@ int crm__record_insert_conflict(crm_db *db, crm__write *w)
 	return unique_failure(db, w, w->rec->values, CRM_ECONSTRAINT);
 }
 
-int crm__record_write(crm_db *db, crm__write *w)
+/* An update, with what it holds until it is done: the record as loaded,
+ * its values before, the owner's text (inserts, a batch's every row, set
+ * up none of it). */
+static int update(crm_db *db, crm__write *w)
 {
 	crm__record cur;
 	crm__value *old = NULL;
 	crm__buf keep = CRM__BUF_INIT;
 	int rc;
 
-	db->record_writes++;
 	crm__record_init(&cur);
+	rc = do_update(db, w, &cur, &old, &keep);
+	crm__buf_free(&keep);
+	crm__free(old);
+	crm__record_free(&cur);
+	return rc;
+}
+
+int crm__record_write(crm_db *db, crm__write *w)
+{
+	int rc;
+
+	db->record_writes++;
 	w->denied = 0;
 	if ((rc = crm__access_open(db, w->form, &w->access)))
 		return rc;
 	switch (w->op) {
 	case CRM__WRITE_INSERT: rc = do_insert(db, w); break;
-	case CRM__WRITE_UPDATE: rc = do_update(db, w, &cur, &old, &keep); break;
+	case CRM__WRITE_UPDATE: rc = update(db, w); break;
 	default: rc = crm__record_delete(db, w); break;
 	}
-	crm__buf_free(&keep);
 	/* The one place a write the access rules refused is reported. */
 	if (w->denied)
 		crm__access_denied(db, w->form, w->id,
 				   w->op == CRM__WRITE_INSERT ? "create" : w->op == CRM__WRITE_UPDATE ? "update" : "delete", rc);
 	crm__access_free(w->access);
 	w->access = NULL;
-	crm__free(old);
 	crm__free(w->owner_before);
 	w->owner_before = NULL;
-	crm__record_free(&cur);
 	return rc;
 }
 

@@ -45,6 +45,17 @@ crm__field *crm__form_field_near(const crm__form *form, const char *name, size_t
 	return NULL;
 }
 
+crm__field *crm__form_field_cstr(const crm__form *form, const char *name, int guess)
+{
+	/* A C string holds no NUL before its end: strcmp needs no length. */
+	if (guess >= 0 && guess < form->nfields && strcmp(form->fields[guess].name, name) == 0)
+		return &form->fields[guess];
+	for (int i = 0; i < form->nfields; i++)
+		if (strcmp(form->fields[i].name, name) == 0)
+			return &form->fields[i];
+	return NULL;
+}
+
 crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
 {
 	return crm__form_field_near(form, name, len, -1);

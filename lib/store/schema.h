@@ -131,6 +131,8 @@ crm__field *crm__form_field(const crm__form *form, const char *name, size_t len)
 /* The same, trying position `guess` first (records usually list their
  * fields in definition order). */
 crm__field *crm__form_field_near(const crm__form *form, const char *name, size_t len, int guess);
+/* The same for a NUL-terminated name (no length to find, no NUL to look for). */
+crm__field *crm__form_field_cstr(const crm__form *form, const char *name, int guess);
 crm__storage crm__storage_of(crm_type type);
 /* The natural kind of the integers of a field of `type` (CRM__NAT_NONE
  * for integers, refs and every type not stored as an integer). Inline: it
