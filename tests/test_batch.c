@@ -1,6 +1,8 @@
 /* Batches: many inserts in one transaction, all or nothing, every failing
  * row reported with its index (docs/metadata.md "Records and validation"). */
 #include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "core/db_int.h"
 #include "helpers.h"
@@ -815,6 +817,56 @@ TEST(test_batch__reads_inside_a_batch_see_its_queued_rows)
 	crm_close(db);
 }
 
+/* The largest block asked of the allocator (counted while set). */
+static size_t largest_block;
+
+static void *counting_malloc(size_t n, void *payload)
+{
+	(void)payload;
+	largest_block = n > largest_block ? n : largest_block;
+	return malloc(n);
+}
+
+static void *counting_realloc(void *p, size_t n, void *payload)
+{
+	(void)payload;
+	largest_block = n > largest_block ? n : largest_block;
+	return realloc(p, n);
+}
+
+static void counting_free(void *p, void *payload)
+{
+	(void)payload;
+	free(p);
+}
+
+/* What a batch keeps of rows in flight goes once they are answered: a
+ * batch of 30,000 rows holds no block near the size of all of them (on
+ * SQLite, whose queue always keeps a block's last rows, the kept values
+ * once grew by every row: several MB here, half a GB for a million). */
+TEST(test_batch__rows_in_flight_are_forgotten_once_answered)
+{
+	crm_allocator a = { CRM_ALLOCATOR_VERSION, counting_malloc, counting_realloc, counting_free, NULL };
+	crm_db *db;
+	crm_batch *b = NULL;
+	char json[96];
+
+	CHECK_OK(NULL, crm_allocator_set(&a));
+	db = item_db();
+	largest_block = 0;
+	CHECK_OK(db, crm_batch_begin(&b, db, "item"));
+	for (int i = 0; i < 30000; i++) {
+		snprintf(json, sizeof json, "{\"name\":\"item number %d\",\"code\":\"code-%d\",\"qty\":%d}", i, i, i);
+		CHECK_OK(db, crm_batch_add(b, json, -1, NULL));
+	}
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	CHECK_INT(rows(db), 30000);
+	CHECK(largest_block < 512 * 1024);
+	crm_close(db);
+	CHECK_OK(NULL, crm_allocator_set(NULL));
+}
+
 TEST_LIST(T(test_batch__thousand_rows_commit_with_ids_in_order), T(test_batch__len_limits_the_row_text),
 	  T(test_batch__one_bad_row_fails_commit_and_inserts_nothing),
 	  T(test_batch__several_bad_rows_are_all_listed_with_field_errors),
@@ -832,6 +884,7 @@ TEST_LIST(T(test_batch__thousand_rows_commit_with_ids_in_order), T(test_batch__l
 	  T(test_batch__insert_many_malformed_array_is_einval_and_inserts_nothing),
 	  T(test_batch__insert_many_checks_its_arguments), T(test_batch__out_ids_match_record_get),
 	  T(test_batch__reads_inside_a_batch_see_its_queued_rows),
+	  T(test_batch__rows_in_flight_are_forgotten_once_answered),
 	  T(test_batch__inside_host_transaction_commits_with_it),
 	  T(test_batch__inside_host_transaction_rolls_back_with_it),
 	  T(test_batch__failing_batch_inside_host_transaction_keeps_earlier_writes),

@@ -212,6 +212,28 @@ static void row_conflict(crm_batch *b, size_t k)
 	b->broken |= rc != CRM_ECONSTRAINT;
 }
 
+/* Drop the kept values of answered rows from pending_rows. SQLite's queue
+ * always holds a block's last rows, so the queue rarely empties during a
+ * batch: the dead front goes once it outweighs the live rows (each byte
+ * moves a bounded number of times), or pending_rows would grow by every
+ * row of the batch. */
+static void forget_answered(crm_batch *b)
+{
+	size_t dead;
+
+	if (b->npending == 0) {
+		crm__buf_reset(&b->pending_rows);
+		return;
+	}
+	dead = b->pending[0].at;
+	if (dead < b->pending_rows.len - dead)
+		return;
+	memmove(b->pending_rows.p, b->pending_rows.p + dead, b->pending_rows.len - dead);
+	b->pending_rows.len -= dead;
+	for (size_t i = 0; i < b->npending; i++)
+		b->pending[i].at -= dead;
+}
+
 /* Report the conflicts among the answered rows and forget them. */
 static void settle(crm_batch *b)
 {
@@ -225,8 +247,7 @@ static void settle(crm_batch *b)
 		memmove(b->pending, b->pending + k, (b->npending - k) * sizeof *b->pending);
 	b->npending -= k;
 	b->nanswered = 0;
-	if (b->npending == 0)
-		crm__buf_reset(&b->pending_rows);
+	forget_answered(b);
 }
 
 /* End a batch that cannot go on; returns rc. */
