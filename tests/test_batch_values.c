@@ -44,6 +44,19 @@ static crm_value v_time(int64_t ms) { return (crm_value){ .kind = CRM_VALUE_TIME
 static crm_value v_json(const char *s) { return (crm_value){ .kind = CRM_VALUE_JSON, .s = s, .n = strlen(s) }; }
 
 /* The record without the columns two inserts cannot share (cJSON_Delete it). */
+/* Insert one row of values as a batch of its own: its id. */
+static int64_t batch_one(crm_db *db, const crm_field_value *row, size_t n)
+{
+	crm_batch *b = NULL;
+	int64_t id = 0;
+
+	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
+	CHECK_OK(db, crm_batch_add_values(b, row, n, &id));
+	CHECK_OK(db, crm_batch_commit(b));
+	crm_batch_free(b);
+	return id;
+}
+
 static cJSON *stored(crm_db *db, int64_t id)
 {
 	cJSON *r = cJSON_Parse(test_get(db, "thing", id));
@@ -211,14 +224,8 @@ TEST(test_batch_values__a_time_is_an_integer_for_other_fields)
 {
 	crm_db *db = thing_db();
 	crm_field_value row[] = { { "qty", v_time(86400000) } };
-	crm_batch *b = NULL;
-	int64_t id = 0;
 
-	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
-	CHECK_OK(db, crm_batch_add_values(b, row, 1, &id));
-	CHECK_OK(db, crm_batch_commit(b));
-	crm_batch_free(b);
-	CHECK_HAS(test_get(db, "thing", id), "\"qty\":86400000");
+	CHECK_HAS(test_get(db, "thing", batch_one(db, row, 1)), "\"qty\":86400000");
 	crm_close(db);
 }
 
@@ -371,7 +378,6 @@ TEST(test_batch_values__a_nul_or_bad_byte_after_ascii_words_is_refused)
 	};
 	const crm_field_value good[] = { { "name", v_text("abcdefghijk 北京") }, { "notes", v_text("abcdefgh\x7f") } };
 	crm_batch *b = NULL;
-	int64_t id = 0;
 	char *errs;
 
 	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
@@ -386,11 +392,7 @@ TEST(test_batch_values__a_nul_or_bad_byte_after_ascii_words_is_refused)
 	CHECK_HAS(errs, "{\"field\":\"due\",\"code\":\"nul\"");
 	CHECK_HAS(errs, "{\"field\":\"email\",\"code\":\"nul\"");
 	cJSON_free(errs);
-	CHECK_OK(db, crm_batch_begin(&b, db, "thing"));
-	CHECK_OK(db, crm_batch_add_values(b, good, 2, &id));
-	CHECK_OK(db, crm_batch_commit(b));
-	crm_batch_free(b);
-	CHECK_HAS(test_get(db, "thing", id), "\"name\":\"abcdefghijk 北京\",\"notes\":\"abcdefgh\x7f\"");
+	CHECK_HAS(test_get(db, "thing", batch_one(db, good, 2)), "\"name\":\"abcdefghijk 北京\",\"notes\":\"abcdefgh\x7f\"");
 	crm_close(db);
 }
 
