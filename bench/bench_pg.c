@@ -760,6 +760,7 @@ enum { PLACE_FREE, PLACE_SAME, PLACE_CROSS, NPLACES };
 
 typedef struct placement {
 	pid_t backends[16];
+	cpu_set_t free[17]; /* the CPUs each had (the bench's last): PLACE_FREE gives them back */
 	int nbackends;
 	int ok; /* the bench may set the backends' CPUs (and there are 2) */
 } placement;
@@ -767,30 +768,33 @@ typedef struct placement {
 static void placement_find(placement *pl, PGconn *c)
 {
 	PGresult *res = PQexec(c, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'");
-	cpu_set_t mine;
+	cpu_set_t *mine;
 
 	pl->nbackends = 0;
 	for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res) && i < 16; i++)
 		pl->backends[pl->nbackends++] = (pid_t)atol(PQgetvalue(res, i, 0));
 	PQclear(res);
-	pl->ok = sched_getaffinity(0, sizeof mine, &mine) == 0 && CPU_ISSET(0, &mine) && CPU_ISSET(1, &mine);
+	mine = &pl->free[pl->nbackends];
+	pl->ok = sched_getaffinity(0, sizeof *mine, mine) == 0 && CPU_ISSET(0, mine) && CPU_ISSET(1, mine);
 	for (int i = 0; pl->ok && i < pl->nbackends; i++)
-		pl->ok = sched_getaffinity(pl->backends[i], sizeof mine, &mine) == 0 &&
-			 sched_setaffinity(pl->backends[i], sizeof mine, &mine) == 0;
+		pl->ok = sched_getaffinity(pl->backends[i], sizeof pl->free[i], &pl->free[i]) == 0 &&
+			 sched_setaffinity(pl->backends[i], sizeof pl->free[i], &pl->free[i]) == 0;
 }
 
 static void place(const placement *pl, int where)
 {
 	cpu_set_t bench, backends;
 
+	if (where == PLACE_FREE) {
+		sched_setaffinity(0, sizeof pl->free[0], &pl->free[pl->nbackends]);
+		for (int i = 0; i < pl->nbackends; i++)
+			sched_setaffinity(pl->backends[i], sizeof pl->free[i], &pl->free[i]);
+		return;
+	}
 	CPU_ZERO(&bench);
 	CPU_ZERO(&backends);
 	CPU_SET(0, &bench);
 	CPU_SET(where == PLACE_CROSS ? 1 : 0, &backends);
-	if (where == PLACE_FREE) {
-		CPU_SET(1, &bench);
-		CPU_SET(1, &backends);
-	}
 	sched_setaffinity(0, sizeof bench, &bench);
 	for (int i = 0; i < pl->nbackends; i++)
 		sched_setaffinity(pl->backends[i], sizeof backends, &backends);
