@@ -595,6 +595,47 @@ TEST(test_audit__hex_hashes_of_an_earlier_format_become_bytes)
 	close_shared(&s);
 }
 
+/* A database of the format before events could show their audit entry
+ * (every event holds its payload; crm_event has no audit column) gains
+ * the column when opened: its events read as before, and the next
+ * audited change's event shows its entry (SQLite; PostgreSQL's events
+ * keep their copy). */
+TEST(test_audit__events_of_an_earlier_format_read_as_before)
+{
+	static const char shown[] = "SELECT count(*) FROM crm_event WHERE audit IS NOT NULL";
+	shared s;
+	crm_db *db = open_shared(&s);
+	char *before = NULL, *after = NULL;
+
+	insert(db, "deal", "{'title':'T'}");
+	update(db, "deal", 1, "{'title':'U'}");
+	CHECK_INT(test_sql_int(db, shown), test_on_sqlite(db) ? 2 : 0);
+	CHECK_OK(db, crm_event_list(db, 0, 100, &before));
+	crm_close(s.db);
+	raw_sql(&s, test_pg_url() ? "ALTER TABLE crm_event DROP COLUMN audit"
+				  : "UPDATE crm_event SET payload = CASE type WHEN 'crm.update' THEN"
+				    " (SELECT '{\"changed\":' || data || ',\"version\":' || version || '}' FROM crm_audit"
+				    "  WHERE crm_audit.id = crm_event.audit)"
+				    " ELSE (SELECT data FROM crm_audit WHERE crm_audit.id = crm_event.audit) END"
+				    " WHERE audit IS NOT NULL;"
+				    "ALTER TABLE crm_event DROP COLUMN audit;"
+				    "UPDATE crm_state SET value = 4 WHERE key = 'format'");
+	s.db = db = test_open_shared(s.path, s.schema, 2000);
+	CHECK(test_column_exists(db, "crm_event", "audit"));
+	CHECK_INT(test_sql_int(db, shown), 0);
+	CHECK_OK(db, crm_event_list(db, 0, 100, &after));
+	CHECK_STR(after, before);
+	update(db, "deal", 1, "{'title':'V'}");
+	CHECK_INT(test_sql_int(db, shown), test_on_sqlite(db) ? 1 : 0);
+	crm_free(after);
+	CHECK_OK(db, crm_event_list(db, 2, 100, &after));
+	CHECK_HAS(after, "\"name\":\"crm.update\",\"form\":\"deal\",\"record\":1,");
+	CHECK_HAS(after, "\"payload\":{\"changed\":{\"title\":[\"U\",\"V\"],\"label\":[\"U!\",\"V!\"]},\"version\":3}}");
+	crm_free(before);
+	crm_free(after);
+	close_shared(&s);
+}
+
 TEST(test_audit__verify_catches_a_truncated_tail_and_a_lost_head)
 {
 	shared s;
@@ -819,6 +860,7 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__verify_catches_a_reordered_entry),
 	  T(test_audit__verify_catches_a_truncated_tail_and_a_lost_head),
 	  T(test_audit__hex_hashes_of_an_earlier_format_become_bytes),
+	  T(test_audit__events_of_an_earlier_format_read_as_before),
 	  T(test_audit__the_documented_encoding_gives_the_stored_hash),
 	  T(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding),
 	  T(test_audit__a_key_makes_entries_hmacs_only_its_holder_verifies),

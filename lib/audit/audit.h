@@ -13,9 +13,13 @@
  * (0: none) and `data`, JSON text (`len` bytes). The actor is the handle's.
  * The entries of a transaction join the chain just before it commits
  * (under the events lock, held to the commit, so appends from several
- * servers form one chain); a savepoint rolled back drops those made in it. */
+ * servers form one chain); a savepoint rolled back drops those made in it.
+ * With `id_out` (only where the backend steps at once, not pipeline), the
+ * entry's id is written there when it is appended: the place must live
+ * until then (the event kept in the same transaction that shows the entry,
+ * lib/event/append.c, which appends the entries before its events). */
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
-		      const char *data, size_t len);
+		      const char *data, size_t len, int64_t *id_out);
 
 /* Append the open transaction's entries now (before reading crm_audit
  * inside it); CRM_OK at once outside a transaction. */
@@ -25,9 +29,9 @@ int crm__audit_flush(crm_db *db);
  * `data` is copied, *done and *payload are replaced by a callback that
  * notes the id and calls them. The entry is appended once the id is known,
  * at the latest before the transaction commits; dropped when the insert
- * failed or its transaction rolled back. */
-int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
-		     void **payload);
+ * failed or its transaction rolled back. `id_out` as crm__audit_append. */
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, int64_t *id_out,
+		     crm__queued_fn *done, void **payload);
 
 /* A write of `op` ("insert", "update", "delete", "fire:EVENT"...) on
  * record `id` (0: none) of `form` was denied for `reason`: audited as op

@@ -31,6 +31,7 @@ typedef struct pend {
 	int64_t at, version;
 	char *actor, *op, *form, *data;
 	size_t len;
+	int64_t *id_out; /* NULL, or where its id goes once appended (the event showing it) */
 	/* Set when it joins the chain. */
 	int64_t seq;
 	unsigned char prev[HASH_BYTES], hash[HASH_BYTES];
@@ -216,6 +217,15 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 		crm__bind_blob(st, p + 10, q->hash, HASH_BYTES);
 	}
 	rc = crm__step_later(db, st);
+	/* Ids asked for are known at once only where the step was (the
+	 * events showing entries are made only there: hooks.c): one statement's
+	 * rows have consecutive ids, the events lock keeping other writers out. */
+	if (rc == CRM_DONE && !db->be->pipeline) {
+		int64_t first = crm__inserted_id(st) - n + 1;
+		for (int i = 0; i < n; i++)
+			if (rows[i]->id_out)
+				*rows[i]->id_out = first + i;
+	}
 	crm__clear_bindings(st);
 	crm__stmt_give(db, st);
 	return rc == CRM_DONE ? CRM_OK : rc;
@@ -263,7 +273,7 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 /* Keep an entry for the commit of the open transaction (one allocation:
  * an audited write already makes enough of them). */
 static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *actor, const char *op, const char *form,
-		    int64_t record, int64_t version, const char *data, size_t len, pend **out)
+		    int64_t record, int64_t version, const char *data, size_t len, int64_t *id_out, pend **out)
 {
 	size_t op_n = strlen(op) + 1, form_n = form ? strlen(form) + 1 : 0, actor_n = actor ? strlen(actor) + 1 : 0;
 	pend *q;
@@ -271,7 +281,7 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
 
 	if (!(q = crm__malloc(sizeof *q + len + 1 + op_n + form_n + actor_n)))
 		return crm__error_oom(db);
-	*q = (pend){ .k.record = record };
+	*q = (pend){ .k.record = record, .id_out = id_out };
 	p = q->text;
 	q->data = crm__kept_put(&p, data, len);
 	*p++ = 0;
@@ -297,7 +307,7 @@ static int bounded(crm_db *db, crm__audit_state *s)
 }
 
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
-		      const char *data, size_t len)
+		      const char *data, size_t len, int64_t *id_out)
 {
 	crm__audit_state *s = crm__audit_state_of(db);
 
@@ -305,12 +315,12 @@ int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t reco
 
 	if (!s)
 		return db->errcode;
-	rc = pend_add(db, s, crm_now(db), db->actor_user, op, form, record, version, data, len, NULL);
+	rc = pend_add(db, s, crm_now(db), db->actor_user, op, form, record, version, data, len, id_out, NULL);
 	return rc ? rc : bounded(db, s);
 }
 
-int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
-		     void **payload)
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, int64_t *id_out,
+		     crm__queued_fn *done, void **payload)
 {
 	crm__audit_state *s = crm__audit_state_of(db);
 	pend *q;
@@ -318,7 +328,7 @@ int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len,
 
 	if (!s)
 		return db->errcode;
-	if ((rc = pend_add(db, s, crm_now(db), db->actor_user, "insert", form, 0, 1, data, len, &q)))
+	if ((rc = pend_add(db, s, crm_now(db), db->actor_user, "insert", form, 0, 1, data, len, id_out, &q)))
 		return rc;
 	crm__kept_wrap(&q->k, done, payload);
 	return bounded(db, s);
@@ -335,7 +345,8 @@ static int flush_denied(crm_db *db)
 		return CRM_OK;
 	if ((rc = crm__tx_begin(db)) == CRM_OK) {
 		for (denied *d = s->pending; d && rc == CRM_OK; d = d->next)
-			rc = pend_add(db, s, d->at, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data), NULL);
+			rc = pend_add(db, s, d->at, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data), NULL,
+				      NULL);
 		rc = crm__tx_end(db, rc);
 	}
 	/* Appended or not (the failure is logged), they are done with. */

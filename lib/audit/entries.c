@@ -182,29 +182,31 @@ void crm__audit_encode(crm_db *db, crm__buf *out, const crm__write *w, const crm
 		put_changes(out, w, old, now);
 }
 
-int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len)
+int crm__audit_holds_encoding(const crm__write *w) { return w->op != CRM__WRITE_UPDATE || w->revert_to <= 0; }
+
+int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len, int64_t *id_out)
 {
 	crm__buf wrapped = CRM__BUF_INIT;
 	const char *op = w->op == CRM__WRITE_INSERT ? "insert" : w->op == CRM__WRITE_DELETE ? "delete" : "update";
 	int rc;
 
-	if (w->op != CRM__WRITE_UPDATE || w->revert_to <= 0)
-		return crm__audit_append(db, op, w->form->name, w->id, w->version, data, len);
+	if (crm__audit_holds_encoding(w))
+		return crm__audit_append(db, op, w->form->name, w->id, w->version, data, len, id_out);
 	crm__buf_puts(&wrapped, "{\"to_version\":");
 	crm__buf_i64(&wrapped, w->revert_to);
 	crm__buf_puts(&wrapped, ",\"changes\":");
 	crm__buf_put(&wrapped, data, len);
 	crm__buf_putc(&wrapped, '}');
 	rc = wrapped.oom ? crm__error_oom(db)
-			 : crm__audit_append(db, "revert", w->form->name, w->id, w->version, wrapped.p, wrapped.len);
+			 : crm__audit_append(db, "revert", w->form->name, w->id, w->version, wrapped.p, wrapped.len, NULL);
 	crm__buf_free(&wrapped);
 	return rc;
 }
 
-int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, crm__queued_fn *done,
-			     void **payload)
+int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, int64_t *id_out,
+			     crm__queued_fn *done, void **payload)
 {
-	return crm__audit_queue(db, w->form->name, data, len, done, payload);
+	return crm__audit_queue(db, w->form->name, data, len, id_out, done, payload);
 }
 
 /* ---- reading entries back ---- */

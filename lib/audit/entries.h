@@ -12,13 +12,18 @@
  * the fields that changed (computed ones included, rollups not: they
  * follow from the child records' own changes) and the owner when it did. */
 void crm__audit_encode(crm_db *db, crm__buf *out, const crm__write *w, const crm__value *old, const crm__value *now);
+/* Whether the entry of write `w` holds its encoding as it is (every
+ * entry but a revert's, which wraps it): the event of the write may then
+ * show the entry instead of a copy (lib/hooks.c). */
+int crm__audit_holds_encoding(const crm__write *w);
 /* After a record write, in its transaction: its audit entry from its
  * encoding (revert: {"to_version", "changes"}). The caller checks that
- * the form is audited. */
-int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len);
+ * the form is audited. `id_out` (may be NULL; only for an entry that holds
+ * the encoding) as crm__audit_append's. */
+int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len, int64_t *id_out);
 /* A queued insert (write-path hook insert_queued): its entry is made now
  * and appended once the backend tells the new id. */
-int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, crm__queued_fn *done,
-			     void **payload);
+int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, int64_t *id_out,
+			     crm__queued_fn *done, void **payload);
 
 #endif

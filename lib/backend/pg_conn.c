@@ -313,9 +313,22 @@ static int audit_hashes_to_bytes(crm_db *db)
 	return rc;
 }
 
+/* A record change's event may name its audit entry (crm_event.audit,
+ * lib/core/meta.c); databases made before it lack the column. */
+static int add_event_audit(crm_db *db)
+{
+	crm__buf type = CRM__BUF_INIT;
+	int rc = pg_column_decl_type(db, "crm_event", "audit", &type);
+
+	if (rc == CRM_OK && type.len == 0)
+		rc = run(db, "ALTER TABLE crm_event ADD COLUMN audit bigint", NULL);
+	crm__buf_free(&type);
+	return rc;
+}
+
 /* Databases are born at the current format; what is added is the trigger
- * that tells every listening handle the generation moved, and the audit
- * chain's hashes become bytes. */
+ * that tells every listening handle the generation moved, the audit
+ * chain's hashes become bytes, and events may name their audit entry. */
 static int pg_upgrade(crm_db *db)
 {
 	pg_conn *pc = PG(db);
@@ -323,7 +336,7 @@ static int pg_upgrade(crm_db *db)
 	int rc, exists = 0;
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)) ||
-	    (rc = audit_hashes_to_bytes(db)))
+	    (rc = audit_hashes_to_bytes(db)) || (rc = add_event_audit(db)))
 		return rc;
 	pc->begin_prepared = 1;
 	if (!exists) {

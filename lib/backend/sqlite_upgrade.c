@@ -13,8 +13,12 @@
  * (crm_event.instance, for crm_event_list).
  *
  * Format 4: the audit chain's prev and hash are 32 bytes, not 64 hex
- * digits (half the bytes to write per entry; docs/audit.md). */
+ * digits (half the bytes to write per entry; docs/audit.md).
+ *
+ * Format 5: a record change's event may name the audit entry that holds
+ * its payload (crm_event.audit) instead of a copy of it. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "audit/audit_int.h"
@@ -23,7 +27,7 @@
 #include "sqlite_int.h"
 #include "sqlite_upgrade.h"
 
-#define FORMAT 4 /* databases made by this version start at 1 too: nothing to rebuild or add */
+#define FORMAT 5 /* databases made by this version start at 1 too: nothing to rebuild or add */
 
 /* The next table of ours still without AUTOINCREMENT: *name and *sql
  * (crm__free both), NULL when none is left. */
@@ -155,14 +159,17 @@ static int rebuild(crm_db *db, const char *table, const char *create)
 	return rc ? rc : start_sequence_past(db, table, named);
 }
 
-/* Format 3: the instance column, unless the table was made with it. */
-static int add_event_instance(crm_db *db)
+/* Formats 3 and 5: an integer column of crm_event (instance, audit),
+ * unless the table was made with it. */
+static int add_event_column(crm_db *db, const char *column)
 {
+	char sql[64];
 	int64_t has = 0;
-	int rc = query_one(db, "SELECT count(*) FROM pragma_table_info('crm_event') WHERE name = 'instance'", NULL,
-			   &has, NULL);
+	int rc = query_one(db, "SELECT count(*) FROM pragma_table_info('crm_event') WHERE name = ?", column, &has,
+			   NULL);
 
-	return rc || has ? rc : crm__exec(db, "ALTER TABLE crm_event ADD COLUMN instance INTEGER");
+	snprintf(sql, sizeof sql, "ALTER TABLE crm_event ADD COLUMN %s INTEGER", column);
+	return rc || has ? rc : crm__exec(db, sql);
 }
 
 /* Format 4: each entry's prev and hash as bytes. Text that is not 64
@@ -228,8 +235,10 @@ int crm__sqlite_upgrade(crm_db *db)
 			return rc;
 	}
 	if (rc == CRM_OK)
-		rc = add_event_instance(db);
+		rc = add_event_column(db, "instance");
 	if (rc == CRM_OK)
 		rc = audit_hashes_to_bytes(db);
-	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 4 WHERE key = 'format'"); /* FORMAT */
+	if (rc == CRM_OK)
+		rc = add_event_column(db, "audit");
+	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 5 WHERE key = 'format'"); /* FORMAT */
 }

@@ -20,10 +20,12 @@ static const char schema_sql[] =
 	" kind {text} NOT NULL, name {text} NOT NULL, version {int} NOT NULL,"
 	" body TEXT NOT NULL, applied_at {int} NOT NULL, applied_by TEXT,"
 	" PRIMARY KEY(kind, name, version)){without_rowid};"
-	/* The event outbox (lib/event): a platform service every engine writes to. */
+	/* The event outbox (lib/event): a platform service every engine writes to.
+	 * audit: the audit entry whose data is the payload (a record change of
+	 * an audited form on SQLite; payload is then empty: event.h). */
 	"CREATE TABLE IF NOT EXISTS crm_event("
 	" {id}, at {int} NOT NULL, type TEXT NOT NULL,"
-	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int});"
+	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int}, audit {int});"
 	/* Named consumers of the outbox (lib/event/consumer.c): acked is the
 	 * position, delivered the highest seq handed out or passed over; a
 	 * lease (lease_to > 0) covers (acked, lease_to] until lease_until, and
@@ -300,7 +302,7 @@ static int audit_apply(crm_db *db, const char *kind, const char *name, int64_t v
 	crm__buf_puts(&data, ",\"version\":");
 	crm__buf_i64(&data, version);
 	crm__buf_putc(&data, '}');
-	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len);
+	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len, NULL);
 	crm__buf_free(&data);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/kept.h"
 #include "core/json_parse.h"
@@ -19,6 +20,9 @@
 typedef struct pend {
 	crm__kept k; /* first: its place in the transaction, its record */
 	int64_t at, instance;
+	/* The audit entry that holds the payload (0: none, the payload is
+	 * here; -1: not appended yet, the chain writes its id here). */
+	int64_t audit;
 	const char *type, *form, *actor, *payload;
 	size_t len;
 	char text[]; /* payload, type, form and actor, in this one block */
@@ -192,14 +196,14 @@ static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, co
 	int rc;
 
 	crm__buf_puts(&sql, db->be->dialect->insert_many);
-	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance) ");
+	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance, audit) ");
 	if (lock_from) {
-		crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,? FROM ");
+		crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,?,? FROM ");
 		crm__buf_puts(&sql, lock_from);
 	} else {
 		crm__buf_puts(&sql, "VALUES");
 		for (int i = 0; i < n; i++)
-			crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+			crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)");
 	}
 	if (*db->be->dialect->returning_id)
 		crm__buf_puts(&sql, db->be->dialect->returning_id);
@@ -207,7 +211,7 @@ static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, co
 		return db->errcode;
 	for (int i = 0; i < n; i++) {
 		const pend *q = rows[i];
-		int p = 7 * i;
+		int p = 8 * i;
 		crm__bind_int64(st, p + 1, q->at);
 		crm__bind_text(st, p + 2, q->type, -1);
 		if (q->form) {
@@ -219,6 +223,8 @@ static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, co
 		crm__bind_text(st, p + 6, q->payload, (int)q->len);
 		if (q->instance > 0)
 			crm__bind_int64(st, p + 7, q->instance);
+		if (q->audit)
+			crm__bind_int64(st, p + 8, q->audit);
 	}
 	if (db->be->pipeline) {
 		s->queued_serial = db->tx_serial;
@@ -246,14 +252,25 @@ static int insert_locking(crm_db *db, void *ctx, crm__kept *k, const char *lock_
 	return insert_events(db, ctx, &row, 1, lock_from);
 }
 
-/* Append the open transaction's events (crm__kept_flush); the hook
- * hears of them after the commit. */
+/* Whether an event waits for its audit entry's id. */
+static int awaits_audit(const crm__event_state *s)
+{
+	for (const crm__kept *k = s->pends.first; k; k = k->next)
+		if (((const pend *)k)->audit < 0)
+			return 1;
+	return 0;
+}
+
+/* Append the open transaction's events (crm__kept_flush), after the audit
+ * entries some of them show; the hook hears of them after the commit. */
 static int flush(crm_db *db, crm__event_state *s, int all)
 {
 	const crm__kept_sink sink = { NULL, insert_rows, s, insert_locking };
-	size_t n;
-	int rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
+	size_t n = 0;
+	int rc = awaits_audit(s) ? crm__audit_flush(db) : CRM_OK;
 
+	if (rc == CRM_OK)
+		rc = crm__kept_flush(db, &s->pends, all, &sink, &n);
 	if (n && s->hook)
 		db->after_commit = committed;
 	return rc;
@@ -285,18 +302,24 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 
 /* Keep an event for the commit of the open transaction, its payload
  * made of `pre`, data[0..len) and `post` (pre, post may be NULL), in one
- * allocation. */
+ * allocation; with `audit_slot`, an event showing an audit entry instead
+ * (no payload here; *audit_slot gets where the entry's id goes). */
 static int pend_add(crm_db *db, crm__event_state *s, const char *type, const char *form, int64_t record,
-		    int64_t instance, const char *pre, const char *data, size_t len, const char *post, pend **out)
+		    int64_t instance, const char *pre, const char *data, size_t len, const char *post,
+		    int64_t **audit_slot, pend **out)
 {
 	size_t pre_n = pre ? strlen(pre) : 0, post_n = post ? strlen(post) : 0, type_n = strlen(type) + 1,
 	       form_n = form ? strlen(form) + 1 : 0, actor_n = db->actor_user ? strlen(db->actor_user) + 1 : 0;
 	pend *q;
 	char *p;
 
+	if (audit_slot)
+		pre_n = len = post_n = 0;
 	if (!(q = crm__malloc(sizeof *q + pre_n + len + post_n + 1 + type_n + form_n + actor_n)))
 		return crm__error_oom(db);
-	*q = (pend){ .k.record = record, .at = crm_now(db), .instance = instance };
+	*q = (pend){ .k.record = record, .at = crm_now(db), .instance = instance, .audit = audit_slot ? -1 : 0 };
+	if (audit_slot)
+		*audit_slot = &q->audit;
 	p = q->text;
 	q->payload = p;
 	crm__kept_put(&p, pre, pre_n);
@@ -322,47 +345,60 @@ static int bounded(crm_db *db, crm__event_state *s)
 	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
+int crm__event_bounded(crm_db *db)
+{
+	crm__event_state *s = db->ext[CRM__EXT_EVENT];
+
+	return s ? bounded(db, s) : CRM_OK;
+}
+
 /* Keep an event in the open transaction, or (outside one) append it in a
- * transaction of its own. */
+ * transaction of its own. One showing an audit entry (`audit_slot`) is
+ * made inside a write's transaction and waits for crm__event_bounded. */
 static int append(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
-		  const char *pre, const char *data, size_t len, const char *post)
+		  const char *pre, const char *data, size_t len, const char *post, int64_t **audit_slot)
 {
 	crm__event_state *s = state_of(db);
 	int rc;
 
 	if (!s)
 		return db->errcode;
-	if (db->tx_depth > 0 || db->host_tx)
-		return (rc = pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL)) ? rc : bounded(db, s);
+	if (db->tx_depth > 0 || db->host_tx) {
+		rc = pend_add(db, s, type, form, record, instance, pre, data, len, post, audit_slot, NULL);
+		return rc || audit_slot ? rc : bounded(db, s);
+	}
 	if ((rc = crm__tx_begin(db)))
 		return rc;
-	return crm__tx_end(db, pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL));
+	return crm__tx_end(db, pend_add(db, s, type, form, record, instance, pre, data, len, post, NULL, NULL));
 }
 
 int crm__event_append(crm_db *db, const char *type, const char *form, int64_t record, int64_t instance,
 		      const char *payload)
 {
-	return append(db, type, form, record, instance, NULL, payload, strlen(payload), NULL);
+	return append(db, type, form, record, instance, NULL, payload, strlen(payload), NULL, NULL);
 }
 
 static const char *const change_types[] = { "crm.create", "crm.update", "crm.delete" };
 
 int crm__event_change(crm_db *db, enum crm__change op, const char *form, int64_t record, int64_t version,
-		      const char *data, size_t len)
+		      const char *data, size_t len, int64_t **audit_slot)
 {
 	char post[40];
 
 	if (op != CRM__CHANGE_UPDATE)
-		return append(db, change_types[op], form, record, 0, NULL, data, len, NULL);
+		return append(db, change_types[op], form, record, 0, NULL, data, len, NULL, audit_slot);
 	/* An update that changed nothing is no event. */
-	if (len == 2 && data[0] == '{' && data[1] == '}')
+	if (len == 2 && data[0] == '{' && data[1] == '}') {
+		if (audit_slot)
+			*audit_slot = NULL;
 		return CRM_OK;
+	}
 	snprintf(post, sizeof post, ",\"version\":%lld}", (long long)version);
-	return append(db, change_types[op], form, record, 0, "{\"changed\":", data, len, post);
+	return append(db, change_types[op], form, record, 0, "{\"changed\":", data, len, post, audit_slot);
 }
 
-int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
-			     void **payload)
+int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, int64_t **audit_slot,
+			     crm__queued_fn *done, void **payload)
 {
 	crm__event_state *s = state_of(db);
 	pend *q;
@@ -370,10 +406,10 @@ int crm__event_create_queued(crm_db *db, const char *form, const char *data, siz
 
 	if (!s)
 		return db->errcode;
-	if ((rc = pend_add(db, s, change_types[CRM__CHANGE_CREATE], form, 0, 0, NULL, data, len, NULL, &q)))
+	if ((rc = pend_add(db, s, change_types[CRM__CHANGE_CREATE], form, 0, 0, NULL, data, len, NULL, audit_slot, &q)))
 		return rc;
 	crm__kept_wrap(&q->k, done, payload);
-	return bounded(db, s);
+	return audit_slot ? CRM_OK : bounded(db, s);
 }
 
 /* ---- emitted events ---- */

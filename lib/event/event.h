@@ -22,8 +22,16 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 
 /* Readers of the outbox (crm_event_list, consumers): the SELECT of every
  * column crm__event_rows reads, up to FROM crm_event (the caller adds
- * WHERE, ORDER BY id and LIMIT). */
-#define CRM__EVENT_SELECT "SELECT id, at, type, form, record, instance, actor, payload FROM crm_event"
+ * WHERE, ORDER BY id and LIMIT). An event showing an audit entry (audit
+ * set, payload empty) reads its payload from the entry: the entry's data,
+ * wrapped as {"changed": data, "version": N} for an update (what
+ * crm__event_change writes); '{}' when the entry is gone (deleted behind
+ * libcrm's back, which crm_audit_verify reports). */
+#define CRM__EVENT_SELECT                                                                                          \
+	"SELECT id, at, type, form, record, instance, actor, CASE WHEN audit IS NULL THEN payload ELSE coalesce("     \
+	"(SELECT CASE WHEN crm_event.type = 'crm.update' THEN '{\"changed\":' || crm_audit.data || ',\"version\":'" \
+	" || crm_audit.version || '}' ELSE crm_audit.data END FROM crm_audit WHERE crm_audit.id = crm_event.audit),"   \
+	" '{}') END AS payload FROM crm_event"
 /* Step `st` (made from CRM__EVENT_SELECT) to its end, appending each row
  * to `json` as one object of crm_event_list's array, a comma before all
  * but the first (`*n` counts them, across calls); *last_seq gets the seq
@@ -56,15 +64,24 @@ int crm__event_append(crm_db *db, const char *type, const char *form, int64_t re
  * of `form`, at `version` after the change; `data` (len bytes) is its
  * encoding from the audit trail's one encoder (crm__audit_encode: the
  * values, or the changed fields as {"f": [before, after]}). An update
- * whose `data` is {} (nothing changed) appends nothing. */
+ * whose `data` is {} (nothing changed) appends nothing.
+ * With `audit_slot` (inside a write's transaction; *audit_slot NULL
+ * before), the event shows the audit entry that holds `data` instead of a
+ * copy: *audit_slot gets where that entry's id goes (crm__audit_append's
+ * id_out; left NULL when no event is made), and the caller calls
+ * crm__event_bounded once the entry is made. */
 enum crm__change { CRM__CHANGE_CREATE, CRM__CHANGE_UPDATE, CRM__CHANGE_DELETE };
 int crm__event_change(crm_db *db, enum crm__change op, const char *form, int64_t record, int64_t version,
-		      const char *data, size_t len);
+		      const char *data, size_t len, int64_t **audit_slot);
 /* The crm.create of an insert queued without its id (crm__backend.queue):
- * `data` is copied, *done and *payload are replaced by a callback that
+ * `data` is copied (or shown from the audit entry: `audit_slot` as
+ * crm__event_change's), *done and *payload are replaced by a callback that
  * notes the id and calls them. Dropped when the insert failed. */
-int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, crm__queued_fn *done,
-			     void **payload);
+int crm__event_create_queued(crm_db *db, const char *form, const char *data, size_t len, int64_t **audit_slot,
+			     crm__queued_fn *done, void **payload);
+/* Append the open transaction's events when it keeps many (after events
+ * made with an audit_slot, whose entries are made by then). */
+int crm__event_bounded(crm_db *db);
 
 /* Append the open transaction's events now (before reading crm_event
  * inside it); CRM_OK at once outside a transaction. */

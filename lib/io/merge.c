@@ -240,7 +240,7 @@ static int audit(crm_db *db, const char *op, const char *form, int64_t survivor,
 	char data[96];
 	int n = snprintf(data, sizeof data, "{\"merge\":%lld,\"other\":%lld}", (long long)merge, (long long)other);
 
-	return crm__audit_append(db, op, form, survivor, version, data, (size_t)n);
+	return crm__audit_append(db, op, form, survivor, version, data, (size_t)n, NULL);
 }
 
 static int64_t version_of(const cJSON *rec)

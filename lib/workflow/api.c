@@ -333,7 +333,7 @@ static int audit_migrate(crm_db *db, const crm__workflow *wf, int64_t count)
 	crm__buf_puts(&data, ",\"instances\":");
 	crm__buf_i64(&data, count);
 	crm__buf_putc(&data, '}');
-	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len);
+	rc = data.oom ? crm__error_oom(db) : crm__audit_append(db, "apply", NULL, 0, 0, data.p, data.len, NULL);
 	crm__buf_free(&data);
 	return rc;
 }

@@ -206,7 +206,7 @@ static int audit_history(crm_db *db, int64_t instance, const char *form, int64_t
 	}
 	crm__buf_putc(&json, '}');
 	rc = json.oom ? crm__error_oom(db)
-		      : crm__audit_append(db, approval ? "approval" : "transition", form, record, 0, json.p, json.len);
+		      : crm__audit_append(db, approval ? "approval" : "transition", form, record, 0, json.p, json.len, NULL);
 	crm__buf_free(&json);
 	return rc;
 }
