@@ -4,7 +4,8 @@
  * query through the cursor vs the same SQL, point gets returning JSON vs
  * point reads, the filtered query as a rep whose row rule picks the region
  * vs the same SQL — plus the peak RSS of streaming every row of the form,
- * and the batch inserts again with the audit trail on (insert_batch_audited),
+ * and the batch inserts again with the audit trail on (insert_batch_audited;
+ * and against SQLite writing the same rows, insert_batch_audited_same_rows),
  * and a CSV file of the same rows through crm_import_file vs raw SQLite
  * inserting the same rows, already parsed (import_csv). */
 #include "gen.h"
@@ -80,32 +81,74 @@ static void raw_bind_row(sqlite3_stmt *st, int64_t now, const bench_lead *r)
 	sqlite3_bind_text(st, 11, r->notes, r->notes_len, SQLITE_STATIC);
 }
 
-/* The reference side's inserts of rows[0..n) with the prepared `ins`: the seconds they took. */
-static double raw_insert_rows(sqlite3 *rdb, sqlite3_stmt *ins, int64_t now, const bench_lead *rows, long n)
+/* What the audit trail and the outbox add to each record, as SQLite alone
+ * would write them: the entry (libcrm's columns and index, the row's JSON
+ * as its data, a fixed 32-byte hash: no encoding, no hashing) and the event
+ * naming it. */
+static const char RAW_SAME_ROWS_SCHEMA[] =
+	"CREATE TABLE crm_audit(id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, at INTEGER NOT NULL,"
+	" actor TEXT, op TEXT NOT NULL, form TEXT, record INTEGER, version INTEGER, data TEXT NOT NULL,"
+	" prev BLOB NOT NULL, hash BLOB NOT NULL);"
+	"CREATE INDEX crm_audit_record ON crm_audit(form, record, id);"
+	"CREATE TABLE crm_event(id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,"
+	" form TEXT, record INTEGER, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance INTEGER, audit INTEGER);";
+
+/* A reference side: its database and statements (entry and event NULL:
+ * the records alone), and its time. */
+typedef struct raw_side {
+	sqlite3 *db;
+	sqlite3_stmt *ins, *entry, *event;
+	int64_t seq;
+	double t;
+} raw_side;
+
+static void raw_step(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		sql_check(db, rc, what);
+	sqlite3_reset(st);
+}
+
+/* The side's inserts of rows[0..n): the seconds they took. */
+static double raw_insert_rows(raw_side *r, int64_t now, const bench_lead *rows, long n)
+{
+	static const unsigned char hash[32] = { 1 };
 	double t0 = bench_now();
 
 	for (long k = 0; k < n; k++) {
-		int rc;
-		raw_bind_row(ins, now, &rows[k]);
-		if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
-			sql_check(rdb, rc, "raw insert");
-		sqlite3_reset(ins);
+		raw_bind_row(r->ins, now, &rows[k]);
+		raw_step(r->db, r->ins, "raw insert");
+		if (!r->entry)
+			continue;
+		sqlite3_bind_int64(r->entry, 1, ++r->seq);
+		sqlite3_bind_int64(r->entry, 2, now);
+		sqlite3_bind_int64(r->entry, 3, sqlite3_last_insert_rowid(r->db));
+		sqlite3_bind_text(r->entry, 4, rows[k].json, rows[k].json_len, SQLITE_STATIC);
+		sqlite3_bind_blob(r->entry, 5, hash, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(r->entry, 6, hash, 32, SQLITE_STATIC);
+		raw_step(r->db, r->entry, "raw entry");
+		sqlite3_bind_int64(r->event, 1, now);
+		sqlite3_bind_int64(r->event, 2, r->seq);
+		sqlite3_bind_int64(r->event, 3, sqlite3_last_insert_rowid(r->db));
+		raw_step(r->db, r->event, "raw event");
 	}
 	return bench_now() - t0;
 }
 
-/* Both sides insert `nrows` rows in one transaction each. Rows are made in
- * chunks outside the clock; each chunk goes to libcrm, then to SQLite, so
- * both sides see the same machine conditions. `name` is the ratio printed. */
-static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows, const char *name)
+/* libcrm and the reference sides (sides[0]: the records alone; sides[1],
+ * when nsides is 2: the same rows as the audit trail and the outbox) insert
+ * `nrows` rows in one transaction each. Rows are made in chunks outside the
+ * clock; each chunk goes to libcrm, then to each side, so all see the same
+ * machine conditions. `name` is the ratio printed (against sides[0]). */
+static void bench_insert(crm_db *cdb, raw_side *sides, int nsides, long nrows, const char *name)
 {
 	char rate[64];
 	bench_lead *rows = malloc(sizeof *rows * BENCH_LEAD_CHUNK);
 	bench_rng rng;
 	crm_batch *batch = NULL;
-	sqlite3_stmt *ins;
-	double t_crm = 0, t_raw = 0, t0;
+	double t_crm = 0, t0;
 	int64_t now = wall_ms();
 	long done = 0;
 	int rc;
@@ -116,14 +159,16 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows, const char *name
 	 * two tables hold identical rows and query results can be compared. */
 	bench_crm_check(cdb, crm_clock_set(cdb, now), "crm_clock_set");
 	bench_rng_seed(&rng, BENCH_LEAD_SEED);
-	ins = sql_prepare(rdb, bench_lead_sql_insert);
 
 	t0 = bench_now();
 	bench_crm_check(cdb, crm_batch_begin(&batch, cdb, "lead"), "crm_batch_begin");
 	t_crm += bench_now() - t0;
-	t0 = bench_now();
-	sql_exec(rdb, "BEGIN");
-	t_raw += bench_now() - t0;
+	for (int i = 0; i < nsides; i++) {
+		sides[i].ins = sql_prepare(sides[i].db, bench_lead_sql_insert);
+		t0 = bench_now();
+		sql_exec(sides[i].db, "BEGIN");
+		sides[i].t = bench_now() - t0;
+	}
 
 	while (done < nrows) {
 		long n = nrows - done < BENCH_LEAD_CHUNK ? nrows - done : BENCH_LEAD_CHUNK, k;
@@ -140,7 +185,8 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows, const char *name
 		}
 		t_crm += bench_now() - t0;
 
-		t_raw += raw_insert_rows(rdb, ins, now, rows, n);
+		for (int i = 0; i < nsides; i++)
+			sides[i].t += raw_insert_rows(&sides[i], now, rows, n);
 		done += n;
 	}
 
@@ -148,18 +194,27 @@ static void bench_insert(crm_db *cdb, sqlite3 *rdb, long nrows, const char *name
 	bench_crm_check(cdb, crm_batch_commit(batch), "crm_batch_commit");
 	crm_batch_free(batch);
 	t_crm += bench_now() - t0;
-	t0 = bench_now();
-	sql_exec(rdb, "COMMIT");
-	t_raw += bench_now() - t0;
-
-	sqlite3_finalize(ins);
+	for (int i = 0; i < nsides; i++) {
+		t0 = bench_now();
+		sql_exec(sides[i].db, "COMMIT");
+		sides[i].t += bench_now() - t0;
+		sqlite3_finalize(sides[i].ins);
+	}
 	free(rows);
-	bench_note("%s: %ld rows, libcrm %.3f s, sqlite %.3f s", name, nrows, t_crm, t_raw);
+	bench_note("%s: %ld rows, libcrm %.3f s, sqlite %.3f s", name, nrows, t_crm, sides[0].t);
 	snprintf(rate, sizeof rate, "%s_libcrm", name);
 	bench_rate(rate, (double)nrows, t_crm);
 	snprintf(rate, sizeof rate, "%s_sqlite", name);
-	bench_rate(rate, (double)nrows, t_raw);
-	bench_ratio(name, t_crm, t_raw);
+	bench_rate(rate, (double)nrows, sides[0].t);
+	bench_ratio(name, t_crm, sides[0].t);
+	if (nsides < 2)
+		return;
+	/* What SQLite alone takes for the rows the trail and the outbox add:
+	 * the floor under `name`, and libcrm against it. */
+	bench_note("%s: sqlite writing the record, its entry and its event %.3f s (%.3f the records alone)", name,
+		   sides[1].t, sides[1].t / sides[0].t);
+	snprintf(rate, sizeof rate, "%s_same_rows", name);
+	bench_ratio(rate, t_crm, sides[1].t);
 }
 
 /* ---- query_filter ---- */
@@ -374,24 +429,34 @@ static sqlite3 *raw_open(const char *path)
  * records alone. */
 static void bench_insert_audited(const char *dir, long nrows)
 {
-	char *crm_path = bench_path(dir, "libcrm-audited.db"), *raw_path = bench_path(dir, "sqlite-audited.db");
+	char *crm_path = bench_path(dir, "libcrm-audited.db"), *raw_path = bench_path(dir, "sqlite-audited.db"),
+	     *same_path = bench_path(dir, "sqlite-same-rows.db");
 	crm_db *cdb = NULL;
-	sqlite3 *rdb;
+	raw_side sides[2] = { { .db = raw_open(raw_path) }, { .db = raw_open(same_path) } };
 	char *verify = NULL;
 
 	bench_crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
 	bench_crm_check(cdb, crm_apply(cdb, bench_lead_form_audited), "crm_apply lead (audited)");
-	rdb = raw_open(raw_path);
-	bench_insert(cdb, rdb, nrows, "insert_batch_audited");
+	sql_exec(sides[1].db, RAW_SAME_ROWS_SCHEMA);
+	sides[1].entry = sql_prepare(sides[1].db, "INSERT INTO crm_audit(seq, at, op, form, record, version, data, prev, hash)"
+						   " VALUES(?, ?, 'insert', 'lead', ?, 1, ?, ?, ?)");
+	sides[1].event = sql_prepare(sides[1].db, "INSERT INTO crm_event(at, type, form, record, payload, audit)"
+						   " VALUES(?, 'crm.create', 'lead', ?, '', ?)");
+	bench_insert(cdb, sides, 2, nrows, "insert_batch_audited");
 	/* the chain it wrote is whole (outside the clock) */
 	bench_crm_check(cdb, crm_audit_verify(cdb, &verify), "crm_audit_verify");
 	if (strncmp(verify, "{\"ok\":true", 10) != 0)
 		bench_die("the audit chain does not verify: %.200s", verify);
 	crm_free(verify);
-	sqlite3_close(rdb);
+	for (int i = 0; i < 2; i++) {
+		sqlite3_finalize(sides[i].entry);
+		sqlite3_finalize(sides[i].event);
+		sqlite3_close(sides[i].db);
+	}
 	crm_close(cdb);
 	free(crm_path);
 	free(raw_path);
+	free(same_path);
 }
 
 /* ---- import_csv ---- */
@@ -452,26 +517,25 @@ static void bench_import_csv(const char *dir, long nrows)
 	long piece = (nrows + IMPORT_PIECES - 1) / IMPORT_PIECES, done = 0;
 	bench_lead *rows = malloc(sizeof *rows * BENCH_LEAD_CHUNK);
 	crm_db *cdb = NULL;
-	sqlite3 *rdb;
-	sqlite3_stmt *ins;
+	raw_side raw = { 0 };
 	bench_rng csv_rng, raw_rng;
-	double t_crm = 0, t_raw = 0, t0;
+	double t_crm = 0, t0;
 	int64_t now = wall_ms(), count = 0;
 
 	if (!rows)
 		bench_die("out of memory");
 	bench_crm_check(cdb, crm_open(&cdb, crm_path, NULL), "crm_open");
 	bench_crm_check(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead");
-	rdb = raw_open(raw_path);
-	ins = sql_prepare(rdb, bench_lead_sql_insert);
+	raw.db = raw_open(raw_path);
+	raw.ins = sql_prepare(raw.db, bench_lead_sql_insert);
 	bench_rng_seed(&csv_rng, BENCH_LEAD_SEED);
 	bench_rng_seed(&raw_rng, BENCH_LEAD_SEED);
 	t0 = bench_now();
 	bench_crm_check(cdb, crm_begin(cdb), "crm_begin");
 	t_crm += bench_now() - t0;
 	t0 = bench_now();
-	sql_exec(rdb, "BEGIN");
-	t_raw += bench_now() - t0;
+	sql_exec(raw.db, "BEGIN");
+	raw.t += bench_now() - t0;
 	while (done < nrows) {
 		long n = nrows - done < piece ? nrows - done : piece;
 
@@ -485,7 +549,7 @@ static void bench_import_csv(const char *dir, long nrows)
 			long k, m = n - at < BENCH_LEAD_CHUNK ? n - at : BENCH_LEAD_CHUNK;
 			for (k = 0; k < m; k++)
 				bench_lead_gen(&raw_rng, (uint64_t)(done + at + k), &rows[k]);
-			t_raw += raw_insert_rows(rdb, ins, now, rows, m);
+			raw.t += raw_insert_rows(&raw, now, rows, m);
 			at += m;
 		}
 		done += n;
@@ -494,19 +558,19 @@ static void bench_import_csv(const char *dir, long nrows)
 	bench_crm_check(cdb, crm_commit(cdb), "crm_commit");
 	t_crm += bench_now() - t0;
 	t0 = bench_now();
-	sql_exec(rdb, "COMMIT");
-	t_raw += bench_now() - t0;
+	sql_exec(raw.db, "COMMIT");
+	raw.t += bench_now() - t0;
 	bench_crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
 	if (count != nrows)
 		bench_die("the import left %lld rows, expected %ld", (long long)count, nrows);
 	crm_close(cdb);
-	sqlite3_finalize(ins);
-	sqlite3_close(rdb);
+	sqlite3_finalize(raw.ins);
+	sqlite3_close(raw.db);
 
 	bench_note("import_csv: %ld rows, libcrm %.3f s (files to committed rows), sqlite %.3f s (inserts of parsed rows)",
-		   nrows, t_crm, t_raw);
+		   nrows, t_crm, raw.t);
 	bench_rate("import_csv_libcrm", (double)nrows, t_crm);
-	bench_ratio("import_csv", t_crm, t_raw);
+	bench_ratio("import_csv", t_crm, raw.t);
 	free(rows);
 	free(csv);
 	free(crm_path);
@@ -551,7 +615,7 @@ int main(int argc, char **argv)
 	bench_crm_check(cdb, crm_apply(cdb, bench_lead_form), "crm_apply lead");
 	rdb = raw_open(raw_path);
 
-	bench_insert(cdb, rdb, nrows, "insert_batch");
+	bench_insert(cdb, &(raw_side){ .db = rdb }, 1, nrows, "insert_batch");
 	bench_crm_check(cdb, crm_count(cdb, "lead", NULL, &count), "crm_count");
 	if (count != nrows)
 		bench_die("libcrm holds %lld rows, expected %ld", (long long)count, nrows);
