@@ -596,13 +596,16 @@ TEST(test_audit__hex_hashes_of_an_earlier_format_become_bytes)
 }
 
 /* A database of the format before events could show their audit entry
- * (every event holds its payload; crm_event has no audit column) gains
- * the column when opened: its events read as before, and the next
- * audited change's event shows its entry (SQLite; PostgreSQL's events
- * keep their copy). */
+ * (every event holds its payload, NOT NULL; crm_event has no audit column)
+ * gains the column and a payload that may be NULL when opened: its events
+ * read as before, and the next audited change's event shows its entry
+ * (SQLite; PostgreSQL's events keep their copy). */
 TEST(test_audit__events_of_an_earlier_format_read_as_before)
 {
-	static const char shown[] = "SELECT count(*) FROM crm_event WHERE audit IS NOT NULL";
+	static const char shown[] = "SELECT count(*) FROM crm_event WHERE audit IS NOT NULL AND payload IS NULL";
+	static const char nullable[] = "SELECT count(*) FROM information_schema.columns WHERE table_schema ="
+				       " current_schema() AND table_name = 'crm_event' AND column_name = 'payload'"
+				       " AND is_nullable = 'YES'";
 	shared s;
 	crm_db *db = open_shared(&s);
 	char *before = NULL, *after = NULL;
@@ -612,16 +615,26 @@ TEST(test_audit__events_of_an_earlier_format_read_as_before)
 	CHECK_INT(test_sql_int(db, shown), test_on_sqlite(db) ? 2 : 0);
 	CHECK_OK(db, crm_event_list(db, 0, 100, &before));
 	crm_close(s.db);
-	raw_sql(&s, test_pg_url() ? "ALTER TABLE crm_event DROP COLUMN audit"
+	raw_sql(&s, test_pg_url() ? "ALTER TABLE crm_event DROP COLUMN audit, ALTER COLUMN payload SET NOT NULL"
 				  : "UPDATE crm_event SET payload = CASE type WHEN 'crm.update' THEN"
 				    " (SELECT '{\"changed\":' || data || ',\"version\":' || version || '}' FROM crm_audit"
 				    "  WHERE crm_audit.id = crm_event.audit)"
 				    " ELSE (SELECT data FROM crm_audit WHERE crm_audit.id = crm_event.audit) END"
 				    " WHERE audit IS NOT NULL;"
 				    "ALTER TABLE crm_event DROP COLUMN audit;"
+				    "PRAGMA writable_schema = ON;"
+				    "UPDATE sqlite_schema SET sql = replace(sql, 'payload TEXT DEFAULT', 'payload TEXT NOT NULL DEFAULT')"
+				    " WHERE name = 'crm_event';"
+				    "PRAGMA writable_schema = OFF;"
 				    "UPDATE crm_state SET value = 4 WHERE key = 'format'");
 	s.db = db = test_open_shared(s.path, s.schema, 2000);
 	CHECK(test_column_exists(db, "crm_event", "audit"));
+	if (test_on_sqlite(db)) {
+		CHECK_INT(test_sql_int(db, "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'"), 0);
+		CHECK_INT(test_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+		CHECK_INT(test_sql_int(db, "SELECT value FROM crm_state WHERE key = 'format'"), 5);
+	} else
+		CHECK_INT(test_sql_int(db, nullable), 1);
 	CHECK_INT(test_sql_int(db, shown), 0);
 	CHECK_OK(db, crm_event_list(db, 0, 100, &after));
 	CHECK_STR(after, before);

@@ -314,14 +314,15 @@ static int audit_hashes_to_bytes(crm_db *db)
 }
 
 /* A record change's event may name its audit entry (crm_event.audit,
- * lib/core/meta.c); databases made before it lack the column. */
+ * payload NULL: lib/core/meta.c); databases made before it lack the column
+ * and hold every payload NOT NULL. */
 static int add_event_audit(crm_db *db)
 {
 	crm__buf type = CRM__BUF_INIT;
 	int rc = pg_column_decl_type(db, "crm_event", "audit", &type);
 
 	if (rc == CRM_OK && type.len == 0)
-		rc = run(db, "ALTER TABLE crm_event ADD COLUMN audit bigint", NULL);
+		rc = run(db, "ALTER TABLE crm_event ADD COLUMN audit bigint, ALTER COLUMN payload DROP NOT NULL", NULL);
 	crm__buf_free(&type);
 	return rc;
 }

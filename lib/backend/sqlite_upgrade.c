@@ -16,7 +16,7 @@
  * digits (half the bytes to write per entry; docs/audit.md).
  *
  * Format 5: a record change's event may name the audit entry that holds
- * its payload (crm_event.audit) instead of a copy of it. */
+ * its payload (crm_event.audit) instead of a copy of it (payload NULL). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -172,6 +172,39 @@ static int add_event_column(crm_db *db, const char *column)
 	return rc || has ? rc : crm__exec(db, sql);
 }
 
+/* Format 5: an event showing its audit entry has no payload (NULL).
+ * Dropping a NOT NULL constraint changes nothing stored, so the table's
+ * definition is edited in place, as SQLite documents for such a change:
+ * writable_schema, then the schema version moved on (every connection
+ * reads the schema again). */
+static int event_payload_nullable(crm_db *db)
+{
+	int64_t notnull = 0, version = 0;
+	char sql[512];
+	int rc = query_one(db, "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'", NULL,
+			   &notnull, NULL);
+
+	if (rc || !notnull)
+		return rc;
+	if ((rc = query_one(db, "PRAGMA schema_version", NULL, &version, NULL)))
+		return rc;
+	snprintf(sql, sizeof sql,
+		 "PRAGMA writable_schema = ON;"
+		 "UPDATE sqlite_schema SET sql = replace(sql, 'payload TEXT NOT NULL DEFAULT', 'payload TEXT DEFAULT')"
+		 " WHERE type = 'table' AND name = 'crm_event';"
+		 "PRAGMA schema_version = %lld; PRAGMA writable_schema = OFF",
+		 (long long)version + 1);
+	if ((rc = crm__exec(db, sql))) {
+		sqlite3_exec(LITE_CONN(db)->h, "PRAGMA writable_schema = OFF", NULL, NULL, NULL);
+		return rc;
+	}
+	if ((rc = query_one(db, "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'", NULL,
+			    &notnull, NULL)) == CRM_OK &&
+	    notnull)
+		rc = crm__error(db, CRM_ERROR, "crm_event's payload column was changed behind libcrm's back: it stays NOT NULL");
+	return rc;
+}
+
 /* Format 4: each entry's prev and hash as bytes. Text that is not 64
  * lowercase hex digits (edited behind libcrm's back) stays as it is, so
  * verify reports the same problems after the upgrade as before. One
@@ -238,7 +271,7 @@ int crm__sqlite_upgrade(crm_db *db)
 		rc = add_event_column(db, "instance");
 	if (rc == CRM_OK)
 		rc = audit_hashes_to_bytes(db);
-	if (rc == CRM_OK)
-		rc = add_event_column(db, "audit");
+	if (rc == CRM_OK && (rc = add_event_column(db, "audit")) == CRM_OK)
+		rc = event_payload_nullable(db);
 	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 5 WHERE key = 'format'"); /* FORMAT */
 }

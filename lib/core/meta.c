@@ -22,10 +22,10 @@ static const char schema_sql[] =
 	" PRIMARY KEY(kind, name, version)){without_rowid};"
 	/* The event outbox (lib/event): a platform service every engine writes to.
 	 * audit: the audit entry whose data is the payload (a record change of
-	 * an audited form on SQLite; payload is then empty: event.h). */
+	 * an audited form on SQLite; payload is then NULL: event.h). */
 	"CREATE TABLE IF NOT EXISTS crm_event("
 	" {id}, at {int} NOT NULL, type TEXT NOT NULL,"
-	" form TEXT, record {int}, actor TEXT, payload TEXT NOT NULL DEFAULT '{}', instance {int}, audit {int});"
+	" form TEXT, record {int}, actor TEXT, payload TEXT DEFAULT '{}', instance {int}, audit {int});"
 	/* Named consumers of the outbox (lib/event/consumer.c): acked is the
 	 * position, delivered the highest seq handed out or passed over; a
 	 * lease (lease_to > 0) covers (acked, lease_to] until lease_until, and

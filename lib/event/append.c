@@ -220,11 +220,12 @@ static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, co
 		}
 		if (q->actor)
 			crm__bind_text(st, p + 5, q->actor, -1);
-		crm__bind_text(st, p + 6, q->payload, (int)q->len);
+		if (q->audit)
+			crm__bind_int64(st, p + 8, q->audit); /* and no payload */
+		else
+			crm__bind_text(st, p + 6, q->payload, (int)q->len);
 		if (q->instance > 0)
 			crm__bind_int64(st, p + 7, q->instance);
-		if (q->audit)
-			crm__bind_int64(st, p + 8, q->audit);
 	}
 	if (db->be->pipeline) {
 		s->queued_serial = db->tx_serial;

@@ -22,16 +22,16 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 
 /* Readers of the outbox (crm_event_list, consumers): the SELECT of every
  * column crm__event_rows reads, up to FROM crm_event (the caller adds
- * WHERE, ORDER BY id and LIMIT). An event showing an audit entry (audit
- * set, payload empty) reads its payload from the entry: the entry's data,
+ * WHERE, ORDER BY id and LIMIT). An event showing an audit entry (payload
+ * NULL, audit set) reads its payload from the entry: the entry's data,
  * wrapped as {"changed": data, "version": N} for an update (what
  * crm__event_change writes); '{}' when the entry is gone (deleted behind
- * libcrm's back, which crm_audit_verify reports). */
+ * libcrm's back, which crm_audit_verify reports). An event with its own
+ * payload costs the read one test of it. */
 #define CRM__EVENT_SELECT                                                                                          \
-	"SELECT id, at, type, form, record, instance, actor, CASE WHEN audit IS NULL THEN payload ELSE coalesce("     \
-	"(SELECT CASE WHEN crm_event.type = 'crm.update' THEN '{\"changed\":' || crm_audit.data || ',\"version\":'" \
-	" || crm_audit.version || '}' ELSE crm_audit.data END FROM crm_audit WHERE crm_audit.id = crm_event.audit),"   \
-	" '{}') END AS payload FROM crm_event"
+	"SELECT id, at, type, form, record, instance, actor, coalesce(payload, (SELECT CASE WHEN crm_event.type ="    \
+	" 'crm.update' THEN '{\"changed\":' || crm_audit.data || ',\"version\":' || crm_audit.version || '}'"        \
+	" ELSE crm_audit.data END FROM crm_audit WHERE crm_audit.id = crm_event.audit), '{}') AS payload FROM crm_event"
 /* Step `st` (made from CRM__EVENT_SELECT) to its end, appending each row
  * to `json` as one object of crm_event_list's array, a comma before all
  * but the first (`*n` counts them, across calls); *last_seq gets the seq
