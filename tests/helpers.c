@@ -370,6 +370,22 @@ int test_apply_q(crm_db *db, const char *json)
 	return rc;
 }
 
+int test_batch_numbered(crm_db *db, const char *form, int n, const char *format)
+{
+	crm_batch *b = NULL;
+	char json[256];
+	int rc = crm_batch_begin(&b, db, form);
+
+	for (int i = 0; i < n && rc == CRM_OK; i++) {
+		snprintf(json, sizeof json, format, i, i);
+		rc = crm_batch_add(b, json, -1, NULL);
+	}
+	if (rc == CRM_OK)
+		rc = crm_batch_commit(b);
+	crm_batch_free(b);
+	return rc;
+}
+
 int64_t test_insert_q(crm_db *db, const char *form, const char *json)
 {
 	char *j = test_q(json);

@@ -18,6 +18,9 @@ char *test_q(const char *s);
 int test_apply_q(crm_db *db, const char *json);
 /* crm_record_insert of test_q(json): the new id, or 0 and a failure. */
 int64_t test_insert_q(crm_db *db, const char *form, const char *json);
+/* A batch of `n` rows into `form`, row i being `format` (JSON with two
+ * %d, both given i), committed: the first failing call's code. */
+int test_batch_numbered(crm_db *db, const char *form, int n, const char *format);
 /* crm_record_update of test_q(json), any version: its code. */
 int test_update_q(crm_db *db, const char *form, int64_t id, const char *json);
 /* How many times `needle` occurs in `s`, not overlapping. */

@@ -434,7 +434,6 @@ TEST(test_events__events_showing_audit_entries_read_as_their_change)
 				   " ON a.form = e.form AND a.record = e.record AND a.op = 'insert' AND e.payload = a.data"
 				   " WHERE e.type = 'crm.create'";
 	crm_db *db = events_db();
-	crm_batch *b = NULL;
 	char json[64], *list = NULL;
 
 	CHECK_OK(db, apply(db, "{'form':'unaudited','audit':false,'fields':[{'name':'n','type':'integer'}]}"));
@@ -458,13 +457,7 @@ TEST(test_events__events_showing_audit_entries_read_as_their_change)
 	CHECK_INT(misshown(db), 0);
 	CHECK_INT(inline_changes(db), test_on_sqlite(db) ? 1400 : 2100);
 	/* a batch: its rows are queued on SQLite, their ids known late */
-	CHECK_OK(db, crm_batch_begin(&b, db, "customer"));
-	for (int i = 0; i < 2500; i++) {
-		snprintf(json, sizeof json, "{\"name\":\"b%d\",\"phone\":\"b%d\"}", i, i);
-		CHECK_OK(db, crm_batch_add(b, json, -1, NULL));
-	}
-	CHECK_OK(db, crm_batch_commit(b));
-	crm_batch_free(b);
+	CHECK_OK(db, test_batch_numbered(db, "customer", 2500, "{\"name\":\"b%d\",\"phone\":\"b%d\"}"));
 	CHECK_INT(test_sql_int(db, same), 3200);
 	CHECK_INT(misshown(db), 0);
 	CHECK_INT(inline_changes(db), test_on_sqlite(db) ? 1400 : 4600);

@@ -879,19 +879,11 @@ TEST(test_pg__an_update_without_unique_keys_rides_with_the_commit)
 TEST(test_pg__a_batch_of_thousands_of_rows_waits_for_a_few_round_trips)
 {
 	crm_db *db = test_db();
-	crm_batch *b = NULL;
 	unsigned long before;
-	char json[64];
 
 	test_apply(db, lead_form);
 	before = PG(db)->round_trips;
-	CHECK_OK(db, crm_batch_begin(&b, db, "lead"));
-	for (int i = 0; i < 3000; i++) {
-		snprintf(json, sizeof json, "{\"name\":\"n%d\",\"email\":\"e%d@x.io\"}", i, i);
-		CHECK_OK(db, crm_batch_add(b, json, -1, NULL));
-	}
-	CHECK_OK(db, crm_batch_commit(b));
-	crm_batch_free(b);
+	CHECK_OK(db, test_batch_numbered(db, "lead", 3000, "{\"name\":\"n%d\",\"email\":\"e%d@x.io\"}"));
 	if (PG(db)->round_trips - before > 30) {
 		fprintf(stderr, "3000 batch rows waited for %lu round trips\n", PG(db)->round_trips - before);
 		test_failures_++;
