@@ -82,7 +82,7 @@ static int pg_in_transaction(crm_db *db)
 static void pg_rollback(crm_db *db)
 {
 	if (db->conn)
-		PG(db)->locks = 0;
+		PG(db)->locks = 0, PG(db)->counted = 0;
 	if (pg_in_transaction(db)) /* after what was in flight, whose failure no longer matters */
 		PQclear(PQexec(PG(db)->c, "ROLLBACK")), PG(db)->round_trips++, PG(db)->sent++, PG(db)->parsed++;
 	crm__pg_flush_dead(db, 0);
@@ -169,6 +169,7 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 		return rc;
 	}
 	pc->locks = mode == CRM__TX_EXCLUSIVE ? 1u << CRM__LOCK_EXCLUSIVE : 0;
+	pc->counted = pc->begin_prepared || pc->has_state;
 	if (generation != db->meta_generation) {
 		pc->notes++;
 		pc->ddl_epoch++;
@@ -233,6 +234,7 @@ static int pg_commit(crm_db *db)
 	int rc, failed = PQtransactionStatus(pc->c) == PQTRANS_INERROR;
 
 	pc->locks = 0; /* the server lets go of them whatever COMMIT says */
+	pc->counted = 0;
 	if (pc->commit) {
 		pc->commit->epoch = pc->ddl_epoch;
 		rc = crm__pg_step(&pc->commit->base);
@@ -260,6 +262,12 @@ static unsigned int pg_data_version(crm_db *db)
 
 	if (!pc)
 		return 0;
+	/* Inside its own transaction the server holds notifications back,
+	 * and BEGIN's read of the generation counted the changes before
+	 * (pg_begin): no read of the socket (a system call at every check,
+	 * several a transition). */
+	if (pc->counted)
+		return pc->notes;
 	PQconsumeInput(pc->c);
 	while ((n = PQnotifies(pc->c))) {
 		pc->notes++;

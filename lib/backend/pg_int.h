@@ -49,6 +49,9 @@ typedef struct pg_conn {
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
 	int begin_prepared; /* the schema is made (pg_upgrade ran): begin runs prepared statements */
+	/* The open transaction is pg_begin's, whose read of the generation,
+	 * after the lock, counted every metadata change before it. */
+	int counted;
 	/* The app-wide locks the open transaction holds: bit 1 << enum
 	 * crm__tx_lock (pg_conn.c). */
 	unsigned int locks;
