@@ -100,6 +100,15 @@ char *crm__i64_to(char *d, int64_t v)
 	return d + (e - s);
 }
 
+size_t crm__str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	return n;
+}
+
 size_t crm__i64_text(char *out, int64_t v)
 {
 	char *end = crm__i64_to(out, v);

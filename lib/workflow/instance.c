@@ -13,7 +13,7 @@ static void copy_text(char *dst, size_t size, crm__stmt *st, int col)
 {
 	const char *s = crm__column_text(st, col);
 
-	snprintf(dst, size, "%s", s ? s : "");
+	crm__str_copy(dst, size, s ? s : "");
 }
 
 #define INSTANCE_COLUMNS "SELECT id, workflow, version, form, record, state, status, entered_at FROM crm_wf_instance "
