@@ -51,6 +51,10 @@ struct crm__event_state {
 	/* The buffers of the last consumer cursor freed, for the next one
 	 * (lib/event/cursor.c). */
 	crm__buf spare[2];
+	/* The INSERT of one event taking the events lock from `locking_from`
+	 * (a transaction's single event, as a transition's), once made. */
+	char *locking_sql;
+	const char *locking_from;
 };
 
 static void state_free(void *p)
@@ -63,6 +67,7 @@ static void state_free(void *p)
 	crm__free(s->due);
 	crm__buf_free(&s->spare[0]);
 	crm__buf_free(&s->spare[1]);
+	crm__free(s->locking_sql);
 	crm__free(s);
 }
 
@@ -191,19 +196,33 @@ static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, co
 	crm__stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, db->be->dialect->insert_many);
-	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance) ");
-	if (lock_from) {
-		crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,? FROM ");
-		crm__buf_puts(&sql, lock_from);
-	} else {
-		crm__buf_puts(&sql, "VALUES");
-		for (int i = 0; i < n; i++)
-			crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+	if (lock_from && s->locking_sql && s->locking_from == lock_from)
+		st = crm__stmt_take(db, s->locking_sql, (size_t)-1);
+	else {
+		crm__buf_puts(&sql, db->be->dialect->insert_many);
+		crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance) ");
+		if (lock_from) {
+			crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,? FROM ");
+			crm__buf_puts(&sql, lock_from);
+		} else {
+			crm__buf_puts(&sql, "VALUES");
+			for (int i = 0; i < n; i++)
+				crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+		}
+		if (*db->be->dialect->returning_id)
+			crm__buf_puts(&sql, db->be->dialect->returning_id);
+		/* Kept: every transaction with events sends it (no room to keep
+		 * it fails the call: a failed allocation is never absorbed). */
+		if (lock_from && !sql.oom) {
+			crm__free(s->locking_sql);
+			if ((s->locking_sql = crm__strndup(sql.p, sql.len)))
+				s->locking_from = lock_from;
+			else
+				sql.oom = 1;
+		}
+		st = crm__stmt_take_buf(db, &sql);
 	}
-	if (*db->be->dialect->returning_id)
-		crm__buf_puts(&sql, db->be->dialect->returning_id);
-	if (!(st = crm__stmt_take_buf(db, &sql)))
+	if (!st)
 		return db->errcode;
 	for (int i = 0; i < n; i++) {
 		const pend *q = rows[i];
