@@ -20,6 +20,9 @@ typedef struct crm__buf {
 void crm__buf_free(crm__buf *b);
 void crm__buf_reset(crm__buf *b);
 int crm__buf_reserve(crm__buf *b, size_t extra);
+/* Out of memory as a failed append leaves it: emptied, `oom` set (for an
+ * allocation made beside the buffer's own that failed). */
+void crm__buf_fail(crm__buf *b);
 void crm__buf_put(crm__buf *b, const void *p, size_t n);
 void crm__buf_puts(crm__buf *b, const char *s);
 void crm__buf_putc(crm__buf *b, char c);

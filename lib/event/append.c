@@ -218,7 +218,7 @@ static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, co
 			if ((s->locking_sql = crm__strndup(sql.p, sql.len)))
 				s->locking_from = lock_from;
 			else
-				sql.oom = 1;
+				crm__buf_fail(&sql);
 		}
 		st = crm__stmt_take_buf(db, &sql);
 	}

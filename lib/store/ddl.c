@@ -302,7 +302,7 @@ void crm__sql_get(crm__buf *sql, crm__form *form)
 	crm__buf_puts(sql, " WHERE id=?");
 	/* No room to keep it fails the call (a failed allocation is never absorbed). */
 	if (!sql->oom && !(form->sql_get = crm__strndup(sql->p + at, sql->len - at)))
-		sql->oom = 1;
+		crm__buf_fail(sql);
 }
 
 crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form)
