@@ -206,19 +206,21 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 	if (what == CRM__LOCK_EXCLUSIVE)
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
 	else if (!pc->events_lock) /* the text only when it is prepared */
-		snprintf(sql, sizeof sql, "SELECT %s", pc->events_from);
+		snprintf(sql, sizeof sql, "SELECT %s", pc->events_call);
 	if ((rc = what == CRM__LOCK_EVENTS ? queue_events_lock(db, sql) : run(db, sql, NULL)) == CRM_OK)
 		pc->locks |= 1u << what;
 	return rc;
 }
 
-/* The events lock inside the INSERT of an append's first row: a function
- * in FROM runs before the row it yields gets its id from the sequence. */
-static const char *pg_lock_from(crm_db *db, enum crm__tx_lock what)
+/* The events lock inside the INSERT of an append's first row: a SELECT
+ * without FROM checks its condition once, before it makes the row, which
+ * gets its id from the sequence then (a "One-Time Filter"; as a function
+ * in FROM it cost the server a function scan, about 1.5 µs more). */
+static const char *pg_lock_where(crm_db *db, enum crm__tx_lock what)
 {
 	pg_conn *pc = PG(db);
 
-	return what == CRM__LOCK_EVENTS && !(pc->locks & (1u << what)) ? pc->events_from : NULL;
+	return what == CRM__LOCK_EVENTS && !(pc->locks & (1u << what)) ? pc->events_where : NULL;
 }
 
 static void pg_lock_taken(crm_db *db, enum crm__tx_lock what) { PG(db)->locks |= 1u << what; }
@@ -598,8 +600,9 @@ static int pg_open(crm_db *db, const char *target, const crm_open_options *o)
 	/* Truncated as PostgreSQL truncates identifiers (63 bytes). */
 	snprintf(pc->channel, sizeof pc->channel, "crm_meta_%s", schema);
 	pc->lock_key = crm__pg_lock_key(schema);
-	snprintf(pc->events_from, sizeof pc->events_from, "pg_catalog.pg_advisory_xact_lock(%d, %d)",
+	snprintf(pc->events_call, sizeof pc->events_call, "pg_catalog.pg_advisory_xact_lock(%d, %d)",
 		 (int)(int32_t)((uint64_t)pc->lock_key >> 32), (int)(int32_t)(uint32_t)(uint64_t)pc->lock_key);
+	snprintf(pc->events_where, sizeof pc->events_where, "%s IS NOT NULL", pc->events_call); /* void: never null */
 	pc->readonly = (o->flags & CRM_OPEN_READONLY) != 0;
 	if (!(pc->c = PQconnectdb(target)))
 		return crm__error_oom(db);
@@ -649,7 +652,7 @@ const crm__backend crm__pg_backend = {
 	.upgrade = pg_upgrade,
 	.begin = pg_begin,
 	.lock = pg_lock,
-	.lock_from = pg_lock_from,
+	.lock_where = pg_lock_where,
 	.lock_taken = pg_lock_taken,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
