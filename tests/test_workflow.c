@@ -1509,6 +1509,27 @@ TEST(test_engine__guard_false_is_a_constraint)
 	crm_close(db);
 }
 
+/* A chunk that names neither ctx nor _ENV gets the record alone; one that
+ * reaches its globals through _ENV (under any spelling of the key) still
+ * sees ctx, as does one naming it. */
+TEST(test_engine__guards_reach_ctx_however_they_name_it)
+{
+	crm_db *db = db_with_forms();
+	int64_t id;
+
+	apply(db, "{'workflow':'e','form':'lead','start_on':'create','initial':'a',"
+		  " 'states':{'a':{},'b':{},'c':{},'d':{}},"
+		  " 'transitions':[{'from':'a','event':'plain','to':'b','guard':'record.score >= 60 and record.id > 0'},"
+		  "                {'from':'b','event':'env','to':'c','guard':'_ENV[`c` .. `tx`].to == `c` and _ENV.record.score >= 60'},"
+		  "                {'from':'c','event':'named','to':'d','guard':'ctx.old.score == record.score and ctx.changed.score == nil'}]}");
+	id = insert(db, "lead", "{'name':'A','score':70}");
+	CHECK_OK(db, fire(db, "lead", id, "plain", NULL));
+	CHECK_OK(db, fire(db, "lead", id, "env", NULL));
+	CHECK_OK(db, fire(db, "lead", id, "named", NULL));
+	CHECK_STR(state_of(db, "e", "lead", id), "d");
+	crm_close(db);
+}
+
 /* ---- engine: timers ---- */
 
 static const char heartbeat[] =
@@ -2082,7 +2103,8 @@ TEST_LIST(T(test_engine__free_standing_instances_are_listed), T(test_engine__set
 	  T(test_engine__when_cycle_is_refused), T(test_engine__action_values), T(test_engine__hook_result_must_be_fields),
 	  T(test_engine__event_reaches_every_instance), T(test_engine__event_not_allowed_lists_allowed),
 	  T(test_engine__event_not_allowed_by_any_of_several_instances), T(test_engine__allowed_list_names_each_event),
-	  T(test_engine__caught_crm_failure_is_forgotten), T(test_engine__guard_false_is_a_constraint), T(test_engine__catch_up_policies),
+	  T(test_engine__caught_crm_failure_is_forgotten), T(test_engine__guard_false_is_a_constraint),
+	  T(test_engine__guards_reach_ctx_however_they_name_it), T(test_engine__catch_up_policies),
 	  T(test_engine__absolute_and_field_deadlines), T(test_engine__field_deadline_read_on_entry),
 	  T(test_engine__refused_timer_is_recorded), T(test_engine__versions_and_migration),
 	  T(test_engine__migration_rearms_timers), T(test_engine__migration_into_final_and_approval_states), T(test_engine__migrate_map_checked), T(test_engine__delete_cancels_instances),

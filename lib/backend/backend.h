@@ -135,12 +135,12 @@ struct crm__backend {
 	 * writers already take turns. */
 	int (*lock)(crm_db *db, enum crm__tx_lock what);
 	/* Optional (NULL: lock takes every lock with a statement of its own).
-	 * Lock `what` as a FROM item, for an INSERT ... SELECT ... FROM it that
-	 * takes the lock as it runs, before the row's defaults (its id) are
-	 * made: no statement of its own. NULL when the transaction holds it
+	 * Lock `what` as a condition, for an INSERT ... SELECT ... WHERE it
+	 * (no FROM) that takes the lock as it runs, before the row's defaults
+	 * (its id) are made: no statement of its own. NULL when the transaction holds it
 	 * already; otherwise, once the statement is sent, lock_taken records
 	 * it held. */
-	const char *(*lock_from)(crm_db *db, enum crm__tx_lock what);
+	const char *(*lock_where)(crm_db *db, enum crm__tx_lock what);
 	void (*lock_taken)(crm_db *db, enum crm__tx_lock what);
 	int (*commit)(crm_db *db);
 	/* Never fails as far as the engines are concerned. */

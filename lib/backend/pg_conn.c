@@ -82,7 +82,7 @@ static int pg_in_transaction(crm_db *db)
 static void pg_rollback(crm_db *db)
 {
 	if (db->conn)
-		PG(db)->locks = 0;
+		PG(db)->locks = 0, PG(db)->counted = 0;
 	if (pg_in_transaction(db)) /* after what was in flight, whose failure no longer matters */
 		PQclear(PQexec(PG(db)->c, "ROLLBACK")), PG(db)->round_trips++, PG(db)->sent++, PG(db)->parsed++;
 	crm__pg_flush_dead(db, 0);
@@ -169,6 +169,7 @@ static int pg_begin(crm_db *db, enum crm__tx_mode mode)
 		return rc;
 	}
 	pc->locks = mode == CRM__TX_EXCLUSIVE ? 1u << CRM__LOCK_EXCLUSIVE : 0;
+	pc->counted = pc->begin_prepared || pc->has_state;
 	if (generation != db->meta_generation) {
 		pc->notes++;
 		pc->ddl_epoch++;
@@ -205,19 +206,21 @@ static int pg_lock(crm_db *db, enum crm__tx_lock what)
 	if (what == CRM__LOCK_EXCLUSIVE)
 		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_advisory_xact_lock(%lld)", (long long)pc->lock_key);
 	else if (!pc->events_lock) /* the text only when it is prepared */
-		snprintf(sql, sizeof sql, "SELECT %s", pc->events_from);
+		snprintf(sql, sizeof sql, "SELECT %s", pc->events_call);
 	if ((rc = what == CRM__LOCK_EVENTS ? queue_events_lock(db, sql) : run(db, sql, NULL)) == CRM_OK)
 		pc->locks |= 1u << what;
 	return rc;
 }
 
-/* The events lock inside the INSERT of an append's first row: a function
- * in FROM runs before the row it yields gets its id from the sequence. */
-static const char *pg_lock_from(crm_db *db, enum crm__tx_lock what)
+/* The events lock inside the INSERT of an append's first row: a SELECT
+ * without FROM checks its condition once, before it makes the row, which
+ * gets its id from the sequence then (a "One-Time Filter"; as a function
+ * in FROM it cost the server a function scan, about 1.5 µs more). */
+static const char *pg_lock_where(crm_db *db, enum crm__tx_lock what)
 {
 	pg_conn *pc = PG(db);
 
-	return what == CRM__LOCK_EVENTS && !(pc->locks & (1u << what)) ? pc->events_from : NULL;
+	return what == CRM__LOCK_EVENTS && !(pc->locks & (1u << what)) ? pc->events_where : NULL;
 }
 
 static void pg_lock_taken(crm_db *db, enum crm__tx_lock what) { PG(db)->locks |= 1u << what; }
@@ -233,6 +236,7 @@ static int pg_commit(crm_db *db)
 	int rc, failed = PQtransactionStatus(pc->c) == PQTRANS_INERROR;
 
 	pc->locks = 0; /* the server lets go of them whatever COMMIT says */
+	pc->counted = 0;
 	if (pc->commit) {
 		pc->commit->epoch = pc->ddl_epoch;
 		rc = crm__pg_step(&pc->commit->base);
@@ -260,6 +264,12 @@ static unsigned int pg_data_version(crm_db *db)
 
 	if (!pc)
 		return 0;
+	/* Inside its own transaction the server holds notifications back,
+	 * and BEGIN's read of the generation counted the changes before
+	 * (pg_begin): no read of the socket (a system call at every check,
+	 * several a transition). */
+	if (pc->counted)
+		return pc->notes;
 	PQconsumeInput(pc->c);
 	while ((n = PQnotifies(pc->c))) {
 		pc->notes++;
@@ -604,8 +614,9 @@ static int pg_open(crm_db *db, const char *target, const crm_open_options *o)
 	/* Truncated as PostgreSQL truncates identifiers (63 bytes). */
 	snprintf(pc->channel, sizeof pc->channel, "crm_meta_%s", schema);
 	pc->lock_key = crm__pg_lock_key(schema);
-	snprintf(pc->events_from, sizeof pc->events_from, "pg_catalog.pg_advisory_xact_lock(%d, %d)",
+	snprintf(pc->events_call, sizeof pc->events_call, "pg_catalog.pg_advisory_xact_lock(%d, %d)",
 		 (int)(int32_t)((uint64_t)pc->lock_key >> 32), (int)(int32_t)(uint32_t)(uint64_t)pc->lock_key);
+	snprintf(pc->events_where, sizeof pc->events_where, "%s IS NOT NULL", pc->events_call); /* void: never null */
 	pc->readonly = (o->flags & CRM_OPEN_READONLY) != 0;
 	if (!(pc->c = PQconnectdb(target)))
 		return crm__error_oom(db);
@@ -655,7 +666,7 @@ const crm__backend crm__pg_backend = {
 	.upgrade = pg_upgrade,
 	.begin = pg_begin,
 	.lock = pg_lock,
-	.lock_from = pg_lock_from,
+	.lock_where = pg_lock_where,
 	.lock_taken = pg_lock_taken,
 	.commit = pg_commit,
 	.rollback = pg_rollback,

@@ -38,7 +38,8 @@ typedef struct pg_conn {
 	char schema[64];
 	char channel[64];   /* LISTEN/NOTIFY channel of the schema's metadata */
 	int64_t lock_key;   /* pg_advisory_xact_lock key of the schema (writers) */
-	char events_from[64]; /* the events lock's call (CRM__LOCK_EVENTS: pg_lock) */
+	char events_call[64];  /* the events lock's call (CRM__LOCK_EVENTS: pg_lock) */
+	char events_where[80]; /* the same as a condition (pg_lock_where) */
 	unsigned int notes; /* notifications seen: the data version */
 	unsigned int next_name;
 	/* Moves when the schema may have changed (DDL run here, another
@@ -49,6 +50,9 @@ typedef struct pg_conn {
 	int readonly;
 	int has_state;      /* crm_state exists: begin reads the generation */
 	int begin_prepared; /* the schema is made (pg_upgrade ran): begin runs prepared statements */
+	/* The open transaction is pg_begin's, whose read of the generation,
+	 * after the lock, counted every metadata change before it. */
+	int counted;
 	/* The app-wide locks the open transaction holds: bit 1 << enum
 	 * crm__tx_lock (pg_conn.c). */
 	unsigned int locks;

@@ -25,6 +25,15 @@ void crm__buf_reset(crm__buf *b)
 	b->oom = 0;
 }
 
+void crm__buf_fail(crm__buf *b)
+{
+	/* Give the memory back now: callers that see `oom` just return. */
+	crm__free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 1;
+}
+
 int crm__buf_reserve(crm__buf *b, size_t extra)
 {
 	size_t need, cap;
@@ -40,11 +49,7 @@ int crm__buf_reserve(crm__buf *b, size_t extra)
 		cap *= 2;
 	p = crm__realloc(b->p, cap);
 	if (!p) {
-		/* Give the memory back now: callers that see `oom` just return. */
-		crm__free(b->p);
-		b->p = NULL;
-		b->len = b->cap = 0;
-		b->oom = 1;
+		crm__buf_fail(b);
 		return -1;
 	}
 	b->p = p;
@@ -98,6 +103,15 @@ char *crm__i64_to(char *d, int64_t v)
 		*d++ = '-';
 	memcpy(d, s, (size_t)(e - s));
 	return d + (e - s);
+}
+
+size_t crm__str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	return n;
 }
 
 size_t crm__i64_text(char *out, int64_t v)

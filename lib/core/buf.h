@@ -20,6 +20,9 @@ typedef struct crm__buf {
 void crm__buf_free(crm__buf *b);
 void crm__buf_reset(crm__buf *b);
 int crm__buf_reserve(crm__buf *b, size_t extra);
+/* Out of memory as a failed append leaves it: emptied, `oom` set (for an
+ * allocation made beside the buffer's own that failed). */
+void crm__buf_fail(crm__buf *b);
 void crm__buf_put(crm__buf *b, const void *p, size_t n);
 void crm__buf_puts(crm__buf *b, const char *s);
 void crm__buf_putc(crm__buf *b, char c);
@@ -29,6 +32,10 @@ void crm__buf_i64(crm__buf *b, int64_t v);
  * its length (snprintf's "%lld" is several times slower). */
 #define CRM__I64_TEXT 21
 size_t crm__i64_text(char *out, int64_t v);
+/* src into dst[size] (size > 0), cut to fit and NUL-terminated, as
+ * snprintf's "%s" but without its cost (copies on hot paths); the length
+ * copied. */
+size_t crm__str_copy(char *dst, size_t size, const char *src);
 /* Writers into room the caller reserved (crm__buf_reserve), for loops
  * that reserve once per item: each returns the end of what it wrote. */
 #define CRM__I64_ROOM 20 /* the longest int64: "-9223372036854775808" */

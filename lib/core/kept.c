@@ -85,7 +85,7 @@ void crm__kept_wrap(crm__kept *k, crm__queued_fn *done, void **payload)
 int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink *sink, size_t *appended)
 {
 	crm__kept *rows[CRM__KEPT_ROWS], *end;
-	const char *lock_from = NULL;
+	const char *lock_where = NULL;
 	size_t count = 0;
 	int rc = CRM_OK, n = 0, max = db->be->pipeline ? CRM__KEPT_ROWS_QUEUED : CRM__KEPT_ROWS;
 
@@ -100,9 +100,9 @@ int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink
 		;
 	if (rc || l->first == end)
 		return rc;
-	if (sink->insert_locking && !sink->prepare && db->be->lock_from)
-		lock_from = db->be->lock_from(db, CRM__LOCK_EVENTS);
-	if (!lock_from && (rc = db->be->lock(db, CRM__LOCK_EVENTS)))
+	if (sink->insert_locking && !sink->prepare && db->be->lock_where)
+		lock_where = db->be->lock_where(db, CRM__LOCK_EVENTS);
+	if (!lock_where && (rc = db->be->lock(db, CRM__LOCK_EVENTS)))
 		return rc;
 	for (crm__kept *k = l->first; k != end && rc == CRM_OK; k = k->next)
 		if ((k->rc == -2 || k->rc == CRM_ROW) && sink->prepare)
@@ -111,10 +111,10 @@ int crm__kept_flush(crm_db *db, crm__kept_list *l, int all, const crm__kept_sink
 		if (k->rc != -2 && k->rc != CRM_ROW)
 			continue;
 		count++;
-		if (lock_from) { /* the first row alone, its INSERT taking the lock */
-			if ((rc = sink->insert_locking(db, sink->ctx, k, lock_from)) == CRM_OK)
+		if (lock_where) { /* the first row alone, its INSERT taking the lock */
+			if ((rc = sink->insert_locking(db, sink->ctx, k, lock_where)) == CRM_OK)
 				db->be->lock_taken(db, CRM__LOCK_EVENTS);
-			lock_from = NULL;
+			lock_where = NULL;
 			continue;
 		}
 		rows[n++] = k;

@@ -55,9 +55,9 @@ typedef struct crm__kept_sink {
 	int (*insert)(crm_db *db, void *ctx, crm__kept **rows, int n);
 	void *ctx;
 	/* Optional, for a sink without prepare: insert row `k` alone with a
-	 * statement whose FROM item `lock_from` (the backend's lock_from)
+	 * statement whose condition `lock_where` (the backend's lock_where)
 	 * takes the events lock, which then needs no statement of its own. */
-	int (*insert_locking)(crm_db *db, void *ctx, crm__kept *k, const char *lock_from);
+	int (*insert_locking)(crm_db *db, void *ctx, crm__kept *k, const char *lock_where);
 } crm__kept_sink;
 /* The most rows per statement: fewer statements cost less (SQLite); on a
  * pipelined backend (PostgreSQL) larger ones cost round trips, so 4 there. */

@@ -55,6 +55,10 @@ struct crm__event_state {
 	/* The buffers of the last consumer cursor freed, for the next one
 	 * (lib/event/cursor.c). */
 	crm__buf spare[2];
+	/* The INSERT of one event taking the events lock in `locking_where`
+	 * (a transaction's single event, as a transition's), once made. */
+	char *locking_sql;
+	const char *locking_where;
 };
 
 static void state_free(void *p)
@@ -67,6 +71,7 @@ static void state_free(void *p)
 	crm__free(s->due);
 	crm__buf_free(&s->spare[0]);
 	crm__buf_free(&s->spare[1]);
+	crm__free(s->locking_sql);
 	crm__free(s);
 }
 
@@ -188,26 +193,40 @@ static void ids_done(void *payload, int rc, int64_t id)
 }
 
 /* Insert `n` events with one statement: VALUES, or (one event, whose
- * INSERT takes the events lock) a SELECT from `lock_from`. */
-static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, const char *lock_from)
+ * INSERT takes the events lock) a SELECT with the condition `lock_where`. */
+static int insert_events(crm_db *db, crm__event_state *s, pend **rows, int n, const char *lock_where)
 {
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
 	int rc;
 
-	crm__buf_puts(&sql, db->be->dialect->insert_many);
-	crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance, audit) ");
-	if (lock_from) {
-		crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,?,? FROM ");
-		crm__buf_puts(&sql, lock_from);
-	} else {
-		crm__buf_puts(&sql, "VALUES");
-		for (int i = 0; i < n; i++)
-			crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)");
+	if (lock_where && s->locking_sql && s->locking_where == lock_where)
+		st = crm__stmt_take(db, s->locking_sql, (size_t)-1);
+	else {
+		crm__buf_puts(&sql, db->be->dialect->insert_many);
+		crm__buf_puts(&sql, "crm_event(at, type, form, record, actor, payload, instance, audit) ");
+		if (lock_where) {
+			crm__buf_puts(&sql, "SELECT ?,?,?,?,?,?,?,? WHERE ");
+			crm__buf_puts(&sql, lock_where);
+		} else {
+			crm__buf_puts(&sql, "VALUES");
+			for (int i = 0; i < n; i++)
+				crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)");
+		}
+		if (*db->be->dialect->returning_id)
+			crm__buf_puts(&sql, db->be->dialect->returning_id);
+		/* Kept: every transaction with events sends it (no room to keep
+		 * it fails the call: a failed allocation is never absorbed). */
+		if (lock_where && !sql.oom) {
+			crm__free(s->locking_sql);
+			if ((s->locking_sql = crm__strndup(sql.p, sql.len)))
+				s->locking_where = lock_where;
+			else
+				crm__buf_fail(&sql);
+		}
+		st = crm__stmt_take_buf(db, &sql);
 	}
-	if (*db->be->dialect->returning_id)
-		crm__buf_puts(&sql, db->be->dialect->returning_id);
-	if (!(st = crm__stmt_take_buf(db, &sql)))
+	if (!st)
 		return db->errcode;
 	for (int i = 0; i < n; i++) {
 		const pend *q = rows[i];
@@ -246,11 +265,11 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	return insert_events(db, ctx, (pend **)kept, n, NULL);
 }
 
-static int insert_locking(crm_db *db, void *ctx, crm__kept *k, const char *lock_from)
+static int insert_locking(crm_db *db, void *ctx, crm__kept *k, const char *lock_where)
 {
 	pend *row = (pend *)k;
 
-	return insert_events(db, ctx, &row, 1, lock_from);
+	return insert_events(db, ctx, &row, 1, lock_where);
 }
 
 /* Whether an event waits for its audit entry's id. */

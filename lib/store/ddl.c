@@ -2,6 +2,7 @@
  * only from compiled forms, whose names passed crm__valid_name. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/codec.h"
 #include "ddl.h"
 #include "filter.h"
@@ -284,13 +285,24 @@ crm__stmt *crm__form_insert_stmt(crm_db *db, crm__form *form)
 	return form->st_insert = prepare(db, &sql);
 }
 
-void crm__sql_get(crm__buf *sql, const crm__form *form)
+void crm__sql_get(crm__buf *sql, crm__form *form)
 {
+	size_t at = sql->len;
+
+	/* Kept with the form once made: a transition reads its record
+	 * locked, and building the list quoted every column again. */
+	if (form->sql_get) {
+		crm__buf_puts(sql, form->sql_get);
+		return;
+	}
 	crm__buf_puts(sql, "SELECT ");
 	crm__sql_select_list(sql, form, NULL);
 	crm__buf_puts(sql, " FROM ");
 	crm__sql_ident(sql, form->name);
 	crm__buf_puts(sql, " WHERE id=?");
+	/* No room to keep it fails the call (a failed allocation is never absorbed). */
+	if (!sql->oom && !(form->sql_get = crm__strndup(sql->p + at, sql->len - at)))
+		crm__buf_fail(sql);
 }
 
 crm__stmt *crm__form_get_stmt(crm_db *db, crm__form *form)

@@ -44,7 +44,7 @@ int crm__ddl_sync_indexes(crm_db *db, const crm__form *form, int what);
  * [owner], updated_at, id. */
 void crm__sql_update(crm__buf *sql, const crm__form *form, const unsigned char *set, int owner);
 /* SELECT of one whole record (the select list). Parameter: id. */
-void crm__sql_get(crm__buf *sql, const crm__form *form);
+void crm__sql_get(crm__buf *sql, crm__form *form);
 /* DELETE of one record. Parameter: id. */
 void crm__sql_delete(crm__buf *sql, const crm__form *form);
 /* SELECT id of the records but ?1 (0: none excluded) whose fields `cols`

@@ -139,6 +139,7 @@ void crm__form_release(crm__form *form)
 	crm__free(form->indexes);
 	crm__finalize(form->st_insert);
 	crm__finalize(form->st_get);
+	crm__free(form->sql_get);
 	crm__free(form->name);
 	crm__free(form->label);
 	cJSON_free(form->body);

@@ -119,6 +119,7 @@ typedef struct crm__form {
 	/* prepared statements owned by the form */
 	crm__stmt *st_insert;
 	crm__stmt *st_get;
+	char *sql_get; /* the text of crm__sql_get, once made */
 } crm__form;
 
 /* System columns every form table has, before and after the fields. */

@@ -4,7 +4,6 @@
  * what it should and rolls back with the transition. */
 #include <lauxlib.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -77,7 +76,7 @@ static int resolve(crm_db *db, crm__wf_ctx *cx, const char *what, const cJSON *s
 			first = 0;
 			crm__json_cstr(out, m->string);
 			crm__buf_putc(out, ':');
-			snprintf(sub, sizeof sub, "%s.%s", what, m->string);
+			crm__wf_path(sub, sizeof sub, what, -1, ".", m->string);
 			if ((rc = resolve(db, cx, sub, m, out)))
 				return rc;
 		}
@@ -333,7 +332,7 @@ int crm__wf_run_actions(crm_db *db, crm__wf_ctx *cx, const crm__wf_actions *acti
 
 	for (int i = 0; i < actions->n; i++) {
 		/* Stable across recompiles: names the compiled Lua of the action. */
-		snprintf(what, sizeof what, "%s[%d]", actions->path, i);
+		crm__wf_path(what, sizeof what, actions->path, i, "", "");
 		if ((rc = run_action(db, cx, &actions->v[i], what)))
 			return rc;
 	}

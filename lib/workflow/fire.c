@@ -154,38 +154,76 @@ void crm__wf_push_ctx(crm_db *db, crm__wf_ctx *cx)
 	}
 }
 
+void crm__wf_path(char *out, size_t size, const char *a, int index, const char *sep, const char *b)
+{
+	size_t n = crm__str_copy(out, size, a);
+
+	if (index >= 0 && n + CRM__I64_TEXT + 2 < size) {
+		out[n++] = '[';
+		n += crm__i64_text(out + n, index);
+		out[n++] = ']';
+		out[n] = 0;
+	}
+	n += crm__str_copy(out + n, size - n, sep);
+	crm__str_copy(out + n, size - n, b);
+}
+
 /* Compile (once per definition version) and push a Lua chunk of the workflow. */
 int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression)
 {
 	lua_State *L = crm__lua(db);
 	char key[200], name[160];
+	size_t n;
 	int rc;
 
 	if (!L)
 		return db->errcode;
 	/* Kept under the source text too: a version number is given again
-	 * after a rolled-back apply (or a plan). */
-	snprintf(key, sizeof key, "wf:%s@%lld:%s:%d:", cx->wf->name, (long long)cx->wf->version, what, expression);
-	lua_pushfstring(L, "%s%s", key, src);
+	 * after a rolled-back apply (or a plan). Built without snprintf (every
+	 * transition) and in Lua's memory (a Lua error may leave here). */
+	n = crm__str_copy(key, sizeof key, "wf:");
+	n += crm__str_copy(key + n, sizeof key - n, cx->wf->name);
+	n += crm__str_copy(key + n, sizeof key - n, "@");
+	if (n + CRM__I64_TEXT < sizeof key)
+		n += crm__i64_text(key + n, cx->wf->version);
+	n += crm__str_copy(key + n, sizeof key - n, ":");
+	n += crm__str_copy(key + n, sizeof key - n, what);
+	n += crm__str_copy(key + n, sizeof key - n, expression ? ":1:" : ":0:");
+	lua_pushlstring(L, key, n);
+	lua_pushstring(L, src);
+	lua_concat(L, 2);
 	if (lua_rawget(L, LUA_REGISTRYINDEX) == LUA_TFUNCTION)
 		return CRM_OK;
 	lua_pop(L, 1);
-	snprintf(name, sizeof name, "%s:%s", cx->wf->name, what);
+	crm__wf_path(name, sizeof name, cx->wf->name, -1, ":", what);
 	if ((rc = crm__lua_compile(db, name, src, expression)))
 		return rc;
-	lua_pushfstring(L, "%s%s", key, src);
+	lua_pushlstring(L, key, n);
+	lua_pushstring(L, src);
+	lua_concat(L, 2);
 	lua_pushvalue(L, -2);
 	lua_rawset(L, LUA_REGISTRYINDEX);
 	return CRM_OK;
 }
 
-/* Run the chunk on top with globals `record` and `ctx` for this run;
- * leaves one result. */
-int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx)
+/* Run the chunk on top, whose source is `src`, with globals `record` and
+ * `ctx` for this run; leaves one result. */
+int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx, const char *src)
 {
 	lua_State *L = crm__lua(db);
 
 	crm__lua_push_globals(L);
+	/* A chunk reaches its globals by name or through _ENV (the sandbox
+	 * has neither load nor debug): one that names neither ctx nor _ENV
+	 * gets the record alone, without the tables ctx is made of (a guard
+	 * like record.score >= 10 spent most of its time building them). */
+	if (!strstr(src, "ctx") && !strstr(src, "_ENV")) {
+		if (cx->wf->form) {
+			crm__lua_push_record(L, cx->wf->form, cx->rec.values, cx->sys);
+			lua_setfield(L, -2, "record");
+		}
+		return crm__lua_call_chunk(db, 1);
+	}
 	crm__wf_push_ctx(db, cx);
 	lua_getfield(L, -1, "record");
 	lua_setfield(L, -3, "record");
@@ -213,7 +251,7 @@ static int wf_lua_unit(lua_State *L, void *ud)
 		crm__wf_push_ctx(j->db, j->cx);
 		rc = crm__lua_call(j->db, 1, 1);
 	} else if ((rc = crm__wf_push_lua(j->db, j->cx, j->what, j->src, j->expression)) == CRM_OK)
-		rc = crm__wf_call_lua(j->db, j->cx);
+		rc = crm__wf_call_lua(j->db, j->cx, j->src);
 	return rc ? rc : j->take(j->db, j->cx, L, j->ud);
 }
 
@@ -236,7 +274,7 @@ static int take_truth(crm_db *db, crm__wf_ctx *cx, lua_State *L, void *ud)
 static int guard_passes(crm_db *db, crm__wf_ctx *cx, int t_index, int *out)
 {
 	const crm__wf_transition *t = &cx->wf->transitions[t_index];
-	char what[32];
+	char what[40];
 
 	*out = 1;
 	if (t->guard) {
@@ -247,7 +285,7 @@ static int guard_passes(crm_db *db, crm__wf_ctx *cx, int t_index, int *out)
 	}
 	if (!t->guard_lua)
 		return CRM_OK;
-	snprintf(what, sizeof what, "transitions[%d].guard", t_index);
+	crm__wf_path(what, sizeof what, "transitions", t_index, ".guard", "");
 	return crm__wf_lua(db, cx, what, t->guard_lua, 1, NULL, take_truth, out);
 }
 
@@ -325,8 +363,8 @@ static int set_state(crm_db *db, crm__wf_ctx *cx, int to)
 	crm__stmt_give(db, st);
 	if (rc != CRM_DONE)
 		return rc;
-	snprintf(cx->inst.state, sizeof cx->inst.state, "%s", cx->wf->states[to].name);
-	snprintf(cx->inst.status, sizeof cx->inst.status, "%s", cx->wf->states[to].final ? "done" : "active");
+	crm__str_copy(cx->inst.state, sizeof cx->inst.state, cx->wf->states[to].name);
+	crm__str_copy(cx->inst.status, sizeof cx->inst.status, cx->wf->states[to].final ? "done" : "active");
 	cx->inst.entered_at = now;
 	return CRM_OK;
 }
@@ -461,12 +499,13 @@ static int fire(crm_db *db, int64_t instance, const crm__wf_instance *loaded, cr
 	}
 	if (rc == CRM_OK) {
 		crm__buf d = CRM__BUF_INIT;
+		*data = 0;
 		if (note) {
 			crm__buf_puts(&d, "{\"note\":");
 			crm__json_cstr(&d, note);
 			crm__buf_putc(&d, '}');
+			crm__str_copy(data, sizeof data, crm__buf_cstr(&d));
 		}
-		snprintf(data, sizeof data, "%s", d.len ? crm__buf_cstr(&d) : "");
 		crm__buf_free(&d);
 		cx.started = 1;
 		rc = take(db, &cx, chosen, event, *data ? data : NULL);

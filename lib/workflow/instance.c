@@ -13,21 +13,32 @@ static void copy_text(char *dst, size_t size, crm__stmt *st, int col)
 {
 	const char *s = crm__column_text(st, col);
 
-	snprintf(dst, size, "%s", s ? s : "");
+	crm__str_copy(dst, size, s ? s : "");
 }
 
-#define INSTANCE_COLUMNS "SELECT id, workflow, version, form, record, state, status, entered_at FROM crm_wf_instance "
+/* An instance's columns, the first five (INSTANCE_OF) where the query
+ * names its form and record and asks for status 'active': those come from
+ * it, not from the server (a transition reads a record's instances). */
+#define INSTANCE_COLUMNS "SELECT id, workflow, version, state, entered_at, form, record, status FROM crm_wf_instance "
+#define INSTANCE_OF "SELECT id, workflow, version, state, entered_at FROM crm_wf_instance "
 
-static void read_instance(crm__stmt *st, crm__wf_instance *out)
+/* `of_form` (NULL for INSTANCE_COLUMNS), `of_record`: those an INSTANCE_OF query names. */
+static void read_instance(crm__stmt *st, const char *of_form, int64_t of_record, crm__wf_instance *out)
 {
 	out->id = crm__column_int64(st, 0);
 	copy_text(out->workflow, sizeof out->workflow, st, 1);
 	out->version = crm__column_int64(st, 2);
-	copy_text(out->form, sizeof out->form, st, 3);
-	out->record = crm__column_int64(st, 4);
-	copy_text(out->state, sizeof out->state, st, 5);
-	copy_text(out->status, sizeof out->status, st, 6);
-	out->entered_at = crm__column_int64(st, 7);
+	copy_text(out->state, sizeof out->state, st, 3);
+	out->entered_at = crm__column_int64(st, 4);
+	if (of_form) {
+		crm__str_copy(out->form, sizeof out->form, of_form);
+		out->record = of_record;
+		crm__str_copy(out->status, sizeof out->status, "active");
+		return;
+	}
+	copy_text(out->form, sizeof out->form, st, 5);
+	out->record = crm__column_int64(st, 6);
+	copy_text(out->status, sizeof out->status, st, 7);
 }
 
 /* Instance `id`, read with the row-lock clause `lock` ("": none). */
@@ -46,7 +57,7 @@ static int instance_read(crm_db *db, int64_t id, const char *lock, crm__wf_insta
 	crm__bind_int64(st, 1, id);
 	rc = crm__step(st);
 	if (rc == CRM_ROW) {
-		read_instance(st, out);
+		read_instance(st, NULL, 0, out);
 		rc = CRM_OK;
 	} else if (rc == CRM_DONE)
 		rc = crm__error(db, CRM_ENOTFOUND, "no workflow instance %lld", (long long)id);
@@ -114,7 +125,7 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 		} else if (rc != CRM_ENOTFOUND)
 			return rc;
 	}
-	crm__buf_puts(&sql, INSTANCE_COLUMNS "WHERE form=? AND record=? AND status='active' ORDER BY id");
+	crm__buf_puts(&sql, INSTANCE_OF "WHERE form=? AND record=? AND status='active' ORDER BY id");
 	if (rec && rec->held)
 		crm__buf_puts(&sql, lock);
 	if (!(st = crm__stmt_take_buf(db, &sql))) {
@@ -132,7 +143,7 @@ int crm__wf_instance_rows(crm_db *db, const char *form, int64_t record, crm__wf_
 			}
 			*out = grown;
 		}
-		read_instance(st, &(*out)[(*n)++]);
+		read_instance(st, form, record, &(*out)[(*n)++]);
 	}
 	crm__stmt_give(db, st);
 	if (rc != CRM_DONE) {

@@ -29,10 +29,16 @@ int crm__wf_ctx_reload(crm_db *db, crm__wf_ctx *cx);
  * updated_at; the version moved on by one): swapped in, `rec` gets the
  * old one. -1 (nothing changed) when memory ran out. */
 int crm__wf_ctx_written(crm__wf_ctx *cx, crm__record *rec, int64_t updated_at);
+/* The path of a part of the definition, which names its compiled Lua and
+ * its errors: `a`, then "[index]" when index >= 0, `sep` and `b`, into
+ * out[size] cut to fit (as snprintf would, without its cost: built on
+ * every transition). */
+void crm__wf_path(char *out, size_t size, const char *a, int index, const char *sep, const char *b);
 /* Push a workflow's Lua chunk `what` (compiled once per version). */
 int crm__wf_push_lua(crm_db *db, crm__wf_ctx *cx, const char *what, const char *src, int expression);
-/* Call the chunk on top with `record` and `ctx` in its environment; one result. */
-int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx);
+/* Call the chunk on top (compiled from `src`) with `record` and `ctx` in
+ * its environment; one result. */
+int crm__wf_call_lua(crm_db *db, crm__wf_ctx *cx, const char *src);
 /* Run workflow Lua in a protected unit: the chunk `src` (an expression when
  * `expression` is set) or the plugin function `plugin` called with ctx;
  * then `take` reads its result (on top of L). */
