@@ -75,7 +75,7 @@ static void bury(crm_db *db, const char *name)
 		memmove(pc->dead, pc->dead + 1, sizeof pc->dead - sizeof *pc->dead);
 		pc->ndead--;
 	}
-	snprintf(pc->dead[pc->ndead++], sizeof *pc->dead, "%s", name);
+	crm__str_copy(pc->dead[pc->ndead++], sizeof *pc->dead, name);
 }
 
 /* The parameters' types and the result's columns, as the server sees them. */
