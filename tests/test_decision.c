@@ -713,6 +713,11 @@ TEST(test_decision__lua_decide_returns_the_outputs_table)
 		  "2abinteger2.5");
 	CHECK_STR(lua_run(db, "local r = crm.decide('c', {x=0}) return #r .. r[2].o .. tostring(r[2].n)"), "2cnil");
 	CHECK_STR(lua_run(db, "return #crm.decide('c', {x=-1}) .. ''"), "1");
+	/* Outputs beyond an integer's range are floats (UBSan: no conversion out of range). */
+	test_apply(db, "{\"decision\":\"big\",\"inputs\":[\"x\"],\"outputs\":[\"a\",\"b\",\"c\"],"
+		       "\"rules\":[{\"then\":{\"a\":1e48,\"b\":-1e308,\"c\":9007199254740992}}]}");
+	CHECK_STR(lua_run(db, "local r = crm.decide('big', {}) return math.type(r.a) .. math.type(r.b) .. math.type(r.c)"),
+		  "floatfloatinteger");
 	crm_close(db);
 }
 

@@ -632,6 +632,25 @@ TEST(test_plugins__guards_call_plugins_and_crm_null_clears_fields)
 	crm_close(db);
 }
 
+/* JSON numbers reach Lua as integers when they are exactly ones, floats
+ * otherwise, however large (UBSan: no conversion out of range). */
+TEST(test_computed__json_numbers_of_any_size)
+{
+	crm_db *db = test_db();
+	char *json = NULL;
+	int64_t id;
+
+	test_apply(db, "{\"form\":\"doc\",\"fields\":[{\"name\":\"extra\",\"type\":\"json\"},"
+		       "{\"name\":\"kinds\",\"type\":\"computed\",\"lua\":\"local t = {} for i, v in"
+		       " ipairs(record.extra or {}) do t[i] = math.type(v) end return table.concat(t, ',')\"}]}");
+	CHECK_OK(db, crm_record_insert(db, "doc", "{\"extra\":[1e48,5,2.5,-1e48,1e308,-9007199254740992,"
+					 "99999999999999999999999999999999999999991]}", &id));
+	CHECK_OK(db, crm_record_get(db, "doc", id, &json));
+	CHECK_HAS(json, "\"kinds\":\"float,integer,float,float,float,integer,float\"");
+	crm_free(json);
+	crm_close(db);
+}
+
 TEST(test_hooks__see_the_record_before_and_what_changed)
 {
 	crm_db *db = test_db();
@@ -704,7 +723,7 @@ TEST(test_computed__statements_with_return_as_in_the_design)
 	crm_close(db);
 }
 
-TEST_LIST(T(test_computed__statements_with_return_as_in_the_design), T(test_validators__plugin_functions_judge_whole_records), T(test_hooks__see_the_record_before_and_what_changed),
+TEST_LIST(T(test_computed__statements_with_return_as_in_the_design), T(test_computed__json_numbers_of_any_size), T(test_validators__plugin_functions_judge_whole_records), T(test_hooks__see_the_record_before_and_what_changed),
 	  T(test_plugins__guards_call_plugins_and_crm_null_clears_fields), T(test_hostile__internal_api), T(test_hostile__workflow_lua_action), T(test_hostile__plugin_function),
 	  T(test_hostile__computed_field), T(test_sandbox__what_is_there), T(test_sandbox__isolation),
 	  T(test_sandbox__budget_per_call), T(test_sandbox__memory_limit), T(test_sandbox__compile_errors),

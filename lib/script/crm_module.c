@@ -44,6 +44,16 @@ static const char *name_arg(lua_State *L, int idx)
 
 /* ---- JSON <-> Lua ---- */
 
+void crm__lua_push_json_number(lua_State *L, double d)
+{
+	/* The range first: converting a double outside it (1e48, NaN) to an
+	 * integer is undefined behaviour. */
+	if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(lua_Integer)d)
+		lua_pushinteger(L, (lua_Integer)d);
+	else
+		lua_pushnumber(L, d);
+}
+
 /* Nesting needs no bound of its own here: cJSON parses no deeper than
  * CJSON_NESTING_LIMIT, and each level makes room on the Lua stack. */
 static void push_cjson(lua_State *L, const cJSON *j)
@@ -51,13 +61,9 @@ static void push_cjson(lua_State *L, const cJSON *j)
 	luaL_checkstack(L, 3, "JSON too deep");
 	if (cJSON_IsTrue(j) || cJSON_IsFalse(j))
 		lua_pushboolean(L, cJSON_IsTrue(j));
-	else if (cJSON_IsNumber(j)) {
-		double d = j->valuedouble;
-		if (d == (double)(lua_Integer)d && d >= -9007199254740992.0 && d <= 9007199254740992.0)
-			lua_pushinteger(L, (lua_Integer)d);
-		else
-			lua_pushnumber(L, d);
-	} else if (cJSON_IsString(j))
+	else if (cJSON_IsNumber(j))
+		crm__lua_push_json_number(L, j->valuedouble);
+	else if (cJSON_IsString(j))
 		lua_pushstring(L, j->valuestring);
 	else if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
 		const cJSON *c;

@@ -124,6 +124,9 @@ crm_db *crm__lua_db(lua_State *L);
 void crm__lua_fail_code(lua_State *L, int code);
 /* Push the value of storage value `v` of a field of `type` as Lua sees it. */
 void crm__lua_push_value(lua_State *L, crm_type type, int scale, const crm__value *v);
+/* A JSON number as Lua reads it: an integer when it is one exactly
+ * representable (|d| <= 2^53), else a float. */
+void crm__lua_push_json_number(lua_State *L, double d);
 
 /* The write path's compute hook: evaluate every computed field of `values`. */
 int crm__script_compute(crm_db *db, const crm__form *form, crm__value *values, crm__buf *scratch);

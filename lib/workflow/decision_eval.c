@@ -374,13 +374,9 @@ static void push_outputs(lua_State *L, const cJSON *then)
 			lua_pushboolean(L, cJSON_IsTrue(m));
 		else if (cJSON_IsString(m))
 			lua_pushstring(L, m->valuestring);
-		else if (cJSON_IsNumber(m)) {
-			double d = m->valuedouble;
-			if (d == (double)(lua_Integer)d && d >= -9007199254740992.0 && d <= 9007199254740992.0)
-				lua_pushinteger(L, (lua_Integer)d);
-			else
-				lua_pushnumber(L, d);
-		} else
+		else if (cJSON_IsNumber(m))
+			crm__lua_push_json_number(L, m->valuedouble);
+		else
 			continue; /* null: the key is absent, as Lua sees it */
 		lua_setfield(L, -2, m->string);
 	}
