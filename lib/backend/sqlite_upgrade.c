@@ -179,10 +179,10 @@ static int add_event_column(crm_db *db, const char *column)
  * reads the schema again). */
 static int event_payload_nullable(crm_db *db)
 {
+	static const char is_notnull[] = "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'";
 	int64_t notnull = 0, version = 0;
 	char sql[512];
-	int rc = query_one(db, "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'", NULL,
-			   &notnull, NULL);
+	int rc = query_one(db, is_notnull, NULL, &notnull, NULL);
 
 	if (rc || !notnull)
 		return rc;
@@ -198,9 +198,7 @@ static int event_payload_nullable(crm_db *db)
 		sqlite3_exec(LITE_CONN(db)->h, "PRAGMA writable_schema = OFF", NULL, NULL, NULL);
 		return rc;
 	}
-	if ((rc = query_one(db, "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'", NULL,
-			    &notnull, NULL)) == CRM_OK &&
-	    notnull)
+	if ((rc = query_one(db, is_notnull, NULL, &notnull, NULL)) == CRM_OK && notnull)
 		rc = crm__error(db, CRM_ERROR, "crm_event's payload column was changed behind libcrm's back: it stays NOT NULL");
 	return rc;
 }
