@@ -13,6 +13,7 @@
 /* Room made for a change's encoding at once: most fit, in one allocation
  * rather than a series of doublings (an oom shows in the buffer). */
 #define DATA_GUESS 1023
+#define NAMES_GUESS 255
 
 static const enum crm__change change_of[] = {
 	[CRM__WRITE_INSERT] = CRM__CHANGE_CREATE,
@@ -20,11 +21,11 @@ static const enum crm__change change_of[] = {
 	[CRM__WRITE_DELETE] = CRM__CHANGE_DELETE,
 };
 
-static int audit_entry(crm_db *db, const crm__write *w, const crm__buf *data, int64_t *shown, crm__queued_fn *done,
-		       void **payload)
+static int audit_entry(crm_db *db, const crm__write *w, const crm__buf *data, const crm__buf *fields, int64_t *shown,
+		       crm__queued_fn *done, void **payload)
 {
-	return done ? crm__audit_record_queued(db, w, data->p, data->len, shown, done, payload)
-		    : crm__audit_record(db, w, data->p, data->len, shown);
+	return done ? crm__audit_record_queued(db, w, data->p, data->len, fields, shown, done, payload)
+		    : crm__audit_record(db, w, data->p, data->len, fields, shown);
 }
 
 static int change_event(crm_db *db, const crm__write *w, const crm__buf *data, int64_t **show, crm__queued_fn *done,
@@ -42,30 +43,36 @@ static int change_event(crm_db *db, const crm__write *w, const crm__buf *data, i
  * told where its id goes. Pipelined (PostgreSQL), the entry's id comes too
  * late; the entry goes first there, as its chain's head, read when the
  * entries are appended, brings the queued inserts' outcomes back before
- * the events are (fewer round trips for a batch). */
+ * the events are (fewer round trips for a batch). An insert's or a delete's
+ * entry is compact (its values without their names, which the chain keeps
+ * once) when no event copies the encoding. */
 static int record_change(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now,
 			 crm__queued_fn *done, void **payload)
 {
 	const crm__form *form = w->form;
-	crm__buf data = CRM__BUF_INIT;
+	crm__buf data = CRM__BUF_INIT, names = CRM__BUF_INIT;
 	int64_t *shown = NULL, **show = form->audit && form->events && !db->be->pipeline && crm__audit_holds_encoding(w)
 						? &shown
 						: NULL;
+	crm__buf *fields = form->audit && (show || !form->events) && crm__audit_compacts(w) ? &names : NULL;
 	int rc = CRM_OK;
 
 	if (!form->audit && !form->events)
 		return CRM_OK;
 	(void)crm__buf_reserve(&data, DATA_GUESS);
-	crm__audit_encode(db, &data, w, old, now);
-	if (data.oom)
+	if (fields)
+		(void)crm__buf_reserve(fields, NAMES_GUESS);
+	crm__audit_encode(db, &data, fields, w, old, now);
+	if (data.oom || names.oom)
 		rc = crm__error_oom(db);
 	if (rc == CRM_OK && form->audit && !show)
-		rc = audit_entry(db, w, &data, NULL, done, payload);
+		rc = audit_entry(db, w, &data, fields, NULL, done, payload);
 	if (rc == CRM_OK && form->events)
 		rc = change_event(db, w, &data, show, done, payload);
-	if (rc == CRM_OK && show && (rc = audit_entry(db, w, &data, shown, done, payload)) == CRM_OK)
+	if (rc == CRM_OK && show && (rc = audit_entry(db, w, &data, fields, shown, done, payload)) == CRM_OK)
 		rc = crm__event_bounded(db);
 	crm__buf_free(&data);
+	crm__buf_free(&names);
 	return rc;
 }
 

@@ -146,7 +146,7 @@ TEST(test_audit__insert_update_delete_carry_field_level_values)
 	CHECK_HAS(history(db, "deal", id), "\"op\":\"update\",\"form\":\"deal\",\"record\":1,\"version\":2,"
 					    "\"data\":{\"title\":[\"Big\",\"Bigger\"],\"label\":[\"Big!\",\"Bigger!\"]}}");
 	CHECK(!strstr(history(db, "account", acc), "total"));
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE form = 'account'"), 1);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE form = 'account' AND op <> 'fields'"), 1);
 	CHECK_OK(db, update(db, "deal", id, "{'owner':'bob'}"));
 	CHECK_HAS(history(db, "deal", id), "\"version\":3,\"data\":{\"owner\":[\"ann\",\"bob\"]}}");
 	CHECK_OK(db, crm_record_delete(db, "deal", id, 0));
@@ -222,11 +222,11 @@ TEST(test_audit__batch_inserts_are_audited_with_their_ids)
 {
 	crm_db *db = test_db();
 	crm_batch *b = NULL;
-	char json[64];
+	char json[64], *names;
 	int64_t n;
 
 	apply(db, "{'form':'u','fields':[{'name':'k','type':'text','unique':true}]}");
-	n = test_sql_int(db, "SELECT count(*) FROM crm_audit");
+	n = test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE op <> 'fields'");
 	CHECK_OK(db, crm_batch_begin(&b, db, "u"));
 	for (int i = 0; i < 1300; i++) { /* past the entries kept before appending */
 		snprintf(json, sizeof json, "{\"k\":\"k%d\"}", i);
@@ -234,12 +234,20 @@ TEST(test_audit__batch_inserts_are_audited_with_their_ids)
 	}
 	CHECK_OK(db, crm_batch_commit(b));
 	crm_batch_free(b);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 1300);
-	/* each entry names its record's id and holds its values */
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit a JOIN u ON u.id = a.record"
-				   " WHERE a.op = 'insert' AND a.form = 'u' AND a.version = 1"
-				   " AND a.data = '{\"k\":\"' || u.k || '\"}'"),
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE op <> 'fields'"), n + 1300);
+	/* each entry names its record's id and holds its values: compact on
+	 * SQLite (the event shows the entry), under the one "fields" entry of
+	 * their names; PostgreSQL's events copy the encoding, which keeps them */
+	CHECK_INT(test_sql_int(db, test_on_sqlite(db) ? "SELECT count(*) FROM crm_audit a JOIN u ON u.id = a.record"
+							" WHERE a.op = 'insert' AND a.form = 'u' AND a.version = 1"
+							" AND a.data = '[\"' || u.k || '\"]'"
+						      : "SELECT count(*) FROM crm_audit a JOIN u ON u.id = a.record"
+							" WHERE a.op = 'insert' AND a.form = 'u' AND a.version = 1"
+							" AND a.data = '{\"k\":\"' || u.k || '\"}'"),
 		  1300);
+	names = test_rows(db, "SELECT data FROM crm_audit WHERE op = 'fields' AND form = 'u'");
+	CHECK_STR(names, test_on_sqlite(db) ? "[\"k\",\"owner\"]\n" : "");
+	free(names);
 	/* a batch that fails on a duplicate found late leaves no entry */
 	CHECK_OK(db, crm_batch_begin(&b, db, "u"));
 	for (int i = 0; i < 50; i++) {
@@ -249,7 +257,7 @@ TEST(test_audit__batch_inserts_are_audited_with_their_ids)
 	crm_batch_add(b, "{\"k\":\"k7\"}", -1, NULL);
 	CHECK(crm_batch_commit(b) != CRM_OK);
 	crm_batch_free(b);
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 1300);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE op <> 'fields'"), n + 1300);
 	CHECK_HAS(verify(db, NULL), "\"ok\":true");
 	crm_close(db);
 }
@@ -293,7 +301,7 @@ TEST(test_audit__a_savepoint_rolled_back_drops_its_entries)
 	int64_t n;
 
 	apply(db, forms);
-	n = test_sql_int(db, "SELECT count(*) FROM crm_audit");
+	n = test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE op <> 'fields'");
 	CHECK_OK(db, crm_begin(db));
 	insert(db, "deal", "{'title':'A'}");
 	CHECK_OK(db, crm__tx_begin(db));
@@ -303,7 +311,7 @@ TEST(test_audit__a_savepoint_rolled_back_drops_its_entries)
 	insert(db, "deal", "{'title':'C'}");
 	CHECK_OK(db, crm__tx_end(db, CRM_OK));
 	CHECK_OK(db, crm_commit(db));
-	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit"), n + 2);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE op <> 'fields'"), n + 2);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE data LIKE '%\"B\"%'"), 0);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE data LIKE '%\"C\"%'"), 1);
 	CHECK_HAS(verify(db, NULL), "\"ok\":true");
@@ -398,9 +406,11 @@ TEST(test_audit__writers_side_by_side_make_one_chain)
 		insert(b, "deal", "{'title':'from b'}");
 	insert(b, "deal", "{'title':'b again'}");
 	CHECK_HAS(verify(a, NULL), "\"ok\":true");
-	CHECK_HAS(verify(b, NULL), "\"entries\":8");
-	CHECK_INT(test_sql_int(a, "SELECT count(DISTINCT seq) FROM crm_audit"), 8);
-	CHECK_INT(test_sql_int(a, "SELECT max(seq) FROM crm_audit"), 8);
+	/* SQLite: one "fields" entry for deal's compact inserts, made by a;
+	 * b finds it rather than making its own */
+	CHECK_HAS(verify(b, NULL), test_on_sqlite(a) ? "\"entries\":9" : "\"entries\":8");
+	CHECK_INT(test_sql_int(a, "SELECT count(DISTINCT seq) FROM crm_audit"), test_on_sqlite(a) ? 9 : 8);
+	CHECK_INT(test_sql_int(a, "SELECT max(seq) FROM crm_audit"), test_on_sqlite(a) ? 9 : 8);
 	crm_close(b);
 	close_shared(&s);
 }
@@ -519,6 +529,26 @@ TEST(test_audit__verify_catches_an_edited_value)
 	tamper_case("UPDATE crm_audit SET hash = (SELECT hash FROM crm_audit WHERE seq = 5) WHERE seq = 6", "hash");
 }
 
+/* An entry's hash changed: a hash problem there, and the entry after it,
+ * whose prev is not stored (format 6), is found to chain to the hash the
+ * changed entry's contents make: a link problem, not a second hash one. */
+TEST(test_audit__verify_tells_a_changed_hash_from_the_entry_after_it)
+{
+	shared s;
+	crm_db *db = open_shared(&s);
+	const char *v;
+
+	for (int i = 0; i < 4; i++)
+		insert(db, "deal", "{'title':'T'}");
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE seq = 7 AND length(prev) = 0"), 1);
+	raw_sql(&s, "UPDATE crm_audit SET hash = (SELECT hash FROM crm_audit WHERE seq = 5) WHERE seq = 6");
+	v = verify(db, NULL);
+	CHECK_HAS(v, "\"seq\":6,\"kind\":\"hash\"");
+	CHECK_HAS(v, "\"seq\":7,\"kind\":\"link\"");
+	CHECK(!strstr(v, "\"seq\":7,\"kind\":\"hash\""));
+	close_shared(&s);
+}
+
 TEST(test_audit__verify_catches_a_deleted_entry)
 {
 	tamper_case("DELETE FROM crm_audit WHERE seq = 6", "link");
@@ -544,18 +574,23 @@ TEST(test_audit__verify_catches_a_reordered_entry)
 		    "order");
 }
 
-/* Turn the database back into the format that held prev and hash as 64
- * hex digits, run `edit` on it, and open it again (in one go: on
- * PostgreSQL raw_sql's own handle would upgrade it). */
+/* Turn the database back into the format that held prev (the hash of the
+ * entry before, zeros for the first) and hash as 64 hex digits, run `edit`
+ * on it, and open it again (in one go: on PostgreSQL raw_sql's own handle
+ * would upgrade it). */
 static crm_db *as_hex_and_reopen(shared *s, const char *edit)
 {
-	char sql[512];
+	char sql[1024];
 
 	crm_close(s->db);
 	snprintf(sql, sizeof sql, "%s;%s",
-		 test_pg_url() ? "ALTER TABLE crm_audit ALTER COLUMN prev TYPE text USING encode(prev, 'hex'),"
+		 test_pg_url() ? "UPDATE crm_audit c SET prev = coalesce((SELECT p.hash FROM crm_audit p WHERE p.id < c.id"
+				 " ORDER BY p.id DESC LIMIT 1), decode(repeat('00', 32), 'hex')) WHERE length(prev) = 0;"
+				 "ALTER TABLE crm_audit ALTER COLUMN prev TYPE text USING encode(prev, 'hex'),"
 				 " ALTER COLUMN hash TYPE text USING encode(hash, 'hex')"
-			       : "UPDATE crm_audit SET prev = lower(hex(prev)), hash = lower(hex(hash));"
+			       : "UPDATE crm_audit SET prev = coalesce((SELECT p.hash FROM crm_audit p WHERE p.id < crm_audit.id"
+				 " ORDER BY p.id DESC LIMIT 1), zeroblob(32)) WHERE length(prev) = 0;"
+				 "UPDATE crm_audit SET prev = lower(hex(prev)), hash = lower(hex(hash));"
 				 "UPDATE crm_state SET value = 3 WHERE key = 'format'",
 		 edit);
 	raw_sql(s, sql);
@@ -564,10 +599,11 @@ static crm_db *as_hex_and_reopen(shared *s, const char *edit)
 }
 
 /* Opening a database of that format turns them into 32 bytes, and verify
- * answers as before: an entry edited behind libcrm's back is still caught. */
+ * answers as before: an entry edited behind libcrm's back is still caught.
+ * (Entries of format 6 on store no prev: the hash before them.) */
 TEST(test_audit__hex_hashes_of_an_earlier_format_become_bytes)
 {
-	static const char bytes[] = "SELECT count(*) FROM crm_audit WHERE length(prev) = 32 AND length(hash) = 32";
+	static const char bytes[] = "SELECT count(*) FROM crm_audit WHERE length(prev) IN (0, 32) AND length(hash) = 32";
 	shared s;
 	crm_db *db = open_shared(&s);
 	int64_t entries;
@@ -577,8 +613,10 @@ TEST(test_audit__hex_hashes_of_an_earlier_format_become_bytes)
 		insert(db, "deal", "{'title':'T'}");
 	entries = test_sql_int(db, "SELECT count(*) FROM crm_audit");
 	CHECK_INT(test_sql_int(db, bytes), entries);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE length(prev) = 0"), entries);
 	db = as_hex_and_reopen(&s, "SELECT 1");
 	CHECK_INT(test_sql_int(db, bytes), entries);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE length(prev) = 32"), entries);
 	CHECK_HAS(verify(db, NULL), "{\"ok\":true,");
 	/* an entry edited in the old format: its hash no longer hex */
 	db = as_hex_and_reopen(&s, "UPDATE crm_audit SET hash = upper(hash) WHERE seq = 2");
@@ -589,9 +627,10 @@ TEST(test_audit__hex_hashes_of_an_earlier_format_become_bytes)
 	CHECK_HAS(v, "\"seq\":2,\"kind\":\"hash\"");
 	CHECK_HAS(v, "\"seq\":3,\"kind\":\"link\""); /* and nothing after it: */
 	CHECK(strstr(v, "\"seq\":3,\"kind\":\"link\"") && !strstr(strstr(v, "\"seq\":3,\"kind\":\"link\""), "},{"));
-	/* later appends chain on */
+	/* later appends chain on (without a stored prev) */
 	insert(db, "deal", "{'title':'U'}");
 	CHECK_INT(test_sql_int(db, bytes), entries);
+	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM crm_audit WHERE length(prev) = 0"), 1);
 	close_shared(&s);
 }
 
@@ -619,7 +658,7 @@ TEST(test_audit__events_of_an_earlier_format_read_as_before)
 				  : "UPDATE crm_event SET payload = CASE type WHEN 'crm.update' THEN"
 				    " (SELECT '{\"changed\":' || data || ',\"version\":' || version || '}' FROM crm_audit"
 				    "  WHERE crm_audit.id = crm_event.audit)"
-				    " ELSE (SELECT data FROM crm_audit WHERE crm_audit.id = crm_event.audit) END"
+				    " ELSE '{\"title\":\"T\",\"amount\":null,\"stage\":null,\"label\":\"T!\",\"account\":null}' END"
 				    " WHERE audit IS NOT NULL;"
 				    "ALTER TABLE crm_event DROP COLUMN audit;"
 				    "PRAGMA writable_schema = ON;"
@@ -632,7 +671,7 @@ TEST(test_audit__events_of_an_earlier_format_read_as_before)
 	if (test_on_sqlite(db)) {
 		CHECK_INT(test_sql_int(db, "SELECT \"notnull\" FROM pragma_table_info('crm_event') WHERE name = 'payload'"), 0);
 		CHECK_INT(test_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
-		CHECK_INT(test_sql_int(db, "SELECT value FROM crm_state WHERE key = 'format'"), 5);
+		CHECK_INT(test_sql_int(db, "SELECT value FROM crm_state WHERE key = 'format'"), 6);
 	} else
 		CHECK_INT(test_sql_int(db, nullable), 1);
 	CHECK_INT(test_sql_int(db, shown), 0);
@@ -859,6 +898,76 @@ TEST(test_audit__the_trail_answers_as_the_access_rules_allow)
 	crm_close(db);
 }
 
+/* ---- compact entries (format 6) ---- */
+
+static const char item_v1[] = "{'form':'item','events':false,'fields':[{'name':'a','type':'text'},{'name':'b','type':'integer'}]}";
+
+/* An insert's and a delete's entry hold their values, their names once in
+ * a "fields" entry of the form, made again when the form's fields change:
+ * every entry reads back with the names it was written with. (The form
+ * has no events, so its entries are compact on both backends.) */
+TEST(test_audit__compact_entries_keep_their_names_through_form_changes)
+{
+	static const char names[] = "SELECT data FROM crm_audit WHERE op = 'fields' AND form = 'item' ORDER BY id";
+	shared s;
+	crm_db *db = open_shared(&s);
+	char *rows;
+
+	CHECK_OK(db, apply(db, item_v1));
+	CHECK_OK(db, crm_actor_set(db, "ann", "rep"));
+	CHECK_INT(insert(db, "item", "{'a':'x','b':1}"), 1);
+	CHECK_INT(insert(db, "item", "{'a':'say \\\"hi\\\"'}"), 2);
+	rows = test_rows(db, "SELECT data FROM crm_audit WHERE op = 'insert' AND form = 'item' ORDER BY id");
+	CHECK_STR(rows, "[\"x\",1,\"ann\"]\n[\"say \\\"hi\\\"\",null,\"ann\"]\n");
+	free(rows);
+	/* b goes, c comes: the next write's names differ, and are kept */
+	rows = test_q("{'form':'item','events':false,'fields':[{'name':'a','type':'text'},{'name':'c','type':'text'}]}");
+	CHECK_OK(db, test_apply_lossy(db, rows));
+	free(rows);
+	CHECK_INT(insert(db, "item", "{'a':'y','c':'z'}"), 3);
+	CHECK_OK(db, crm_record_delete(db, "item", 1, 0));
+	rows = test_rows(db, names);
+	CHECK_STR(rows, "[\"a\",\"b\",\"owner\"]\n[\"a\",\"c\",\"owner\"]\n");
+	free(rows);
+	CHECK_HAS(history(db, "item", 1), "\"op\":\"insert\",\"form\":\"item\",\"record\":1,\"version\":1,"
+					  "\"data\":{\"a\":\"x\",\"b\":1,\"owner\":\"ann\"}}");
+	CHECK_HAS(history(db, "item", 1), "\"op\":\"delete\",\"form\":\"item\",\"record\":1,\"version\":1,"
+					  "\"data\":{\"a\":\"x\",\"c\":null}}");
+	CHECK_HAS(history(db, "item", 2), "\"data\":{\"a\":\"say \\\"hi\\\"\",\"b\":null,\"owner\":\"ann\"}}");
+	CHECK_HAS(history(db, "item", 3), "\"data\":{\"a\":\"y\",\"c\":\"z\",\"owner\":\"ann\"}}");
+	CHECK_HAS(record_at(db, "item", 2, T0), "\"a\":\"say \\\"hi\\\"\"");
+	CHECK_HAS(verify(db, NULL), "\"ok\":true");
+	/* the names are part of the chain: changed behind libcrm's back,
+	 * verify reports it */
+	raw_sql(&s, "UPDATE crm_audit SET data = '[\"b\",\"a\",\"owner\"]' WHERE op = 'fields' AND form = 'item'"
+		    " AND data LIKE '%\"b\"%'");
+	CHECK_HAS(verify(s.db, NULL), "\"kind\":\"hash\"");
+	close_shared(&s);
+}
+
+/* A "fields" entry made inside a savepoint that rolled back goes with it;
+ * the next entry that needs the names makes them again. */
+TEST(test_audit__names_rolled_back_are_made_again)
+{
+	crm_db *db = test_db();
+	char *rows;
+
+	CHECK_OK(db, apply(db, item_v1));
+	CHECK_OK(db, crm_begin(db));
+	CHECK_OK(db, crm__tx_begin(db));
+	CHECK_INT(insert(db, "item", "{'a':'gone'}"), 1);
+	CHECK_HAS(history(db, "item", 1), "\"a\":\"gone\""); /* appended inside the savepoint */
+	CHECK_INT(crm__tx_end(db, CRM_ERROR), CRM_ERROR);
+	CHECK_INT(insert(db, "item", "{'a':'kept'}"), test_on_sqlite(db) ? 1 : 2); /* PostgreSQL's sequences move on */
+	CHECK_OK(db, crm_commit(db));
+	rows = test_rows(db, "SELECT op || ' ' || data FROM crm_audit WHERE form = 'item' ORDER BY id");
+	CHECK_STR(rows, "fields [\"a\",\"b\",\"owner\"]\ninsert [\"kept\",null]\n");
+	free(rows);
+	CHECK_HAS(history(db, "item", test_on_sqlite(db) ? 1 : 2), "\"data\":{\"a\":\"kept\",\"b\":null}}");
+	CHECK_HAS(verify(db, NULL), "\"ok\":true");
+	crm_close(db);
+}
+
 TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__cascades_and_set_null_are_audited_on_each_record),
 	  T(test_audit__transitions_timers_approvals_and_applies), T(test_audit__batch_inserts_are_audited_with_their_ids),
@@ -869,6 +978,7 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__a_script_cannot_switch_audit_off_or_touch_the_trail),
 	  T(test_audit__writers_side_by_side_make_one_chain), T(test_audit__record_at_before_and_after_a_delete), T(test_audit__revert_goes_through_the_write_path),
 	  T(test_audit__a_refused_revert_changes_nothing), T(test_audit__verify_catches_an_edited_value),
+	  T(test_audit__verify_tells_a_changed_hash_from_the_entry_after_it),
 	  T(test_audit__verify_catches_a_deleted_entry), T(test_audit__verify_catches_an_inserted_entry),
 	  T(test_audit__verify_catches_a_reordered_entry),
 	  T(test_audit__verify_catches_a_truncated_tail_and_a_lost_head),
@@ -877,4 +987,6 @@ TEST_LIST(T(test_audit__insert_update_delete_carry_field_level_values),
 	  T(test_audit__the_documented_encoding_gives_the_stored_hash),
 	  T(test_audit__a_keyed_hash_is_the_hmac_of_the_documented_encoding),
 	  T(test_audit__a_key_makes_entries_hmacs_only_its_holder_verifies),
-	  T(test_audit__history_lists_entries_oldest_first), T(test_audit__the_trail_answers_as_the_access_rules_allow))
+	  T(test_audit__history_lists_entries_oldest_first), T(test_audit__the_trail_answers_as_the_access_rules_allow),
+	  T(test_audit__compact_entries_keep_their_names_through_form_changes),
+	  T(test_audit__names_rolled_back_are_made_again))

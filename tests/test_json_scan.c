@@ -677,6 +677,66 @@ TEST(test_jscan_init__fails_when_the_reservation_fails)
 	crm__buf_free(&strings);
 }
 
+
+/* ---- crm__json_zip ---- */
+
+/* The zip of `names` and `values` (each in a block of its exact length),
+ * or "(refused)". */
+static const char *zip(const char *names, const char *values)
+{
+	static char out[512];
+	crm__buf b = CRM__BUF_INIT;
+	char *n = exact(names, strlen(names)), *v = exact(values, strlen(values));
+
+	crm__buf_puts(&b, "<");
+	if (crm__json_zip(&b, n, strlen(names), v, strlen(values)) == 0)
+		snprintf(out, sizeof out, "%.*s", (int)b.len - 1, b.p + 1);
+	else
+		snprintf(out, sizeof out, "(refused)%s", b.len == 1 && !b.oom ? "" : " but wrote");
+	crm__buf_free(&b);
+	free(n);
+	free(v);
+	return out;
+}
+
+TEST(test_json_zip__pairs_names_with_values_as_written)
+{
+	CHECK_STR(zip("[\"a\",\"b\"]", "[1,\"x\"]"), "{\"a\":1,\"b\":\"x\"}");
+	/* every kind of value, numbers and nested values as written */
+	CHECK_STR(zip("[\"n\",\"t\",\"f\",\"z\",\"d\",\"e\",\"o\",\"l\"]",
+		      "[null, true,false,0,12.50,-1E+400,{\"k\":[1,{}]},[\"s\"]]"),
+		  "{\"n\":null,\"t\":true,\"f\":false,\"z\":0,\"d\":12.50,\"e\":-1E+400,\"o\":{\"k\":[1,{}]},"
+		  "\"l\":[\"s\"]}");
+	/* strings with escapes come out escaped as libcrm writes them */
+	CHECK_STR(zip("[\"q\",\"u\"]", "[\"say \\\"hi\\\"\\n\",\"\\u4e2d\\u6587 caf\\u00e9\"]"),
+		  "{\"q\":\"say \\\"hi\\\"\\n\",\"u\":\"\u4e2d\u6587 caf\u00e9\"}");
+	CHECK_STR(zip("[\"a\"]", "[\"\u4e2d\"]"), "{\"a\":\"\u4e2d\"}");
+	/* names past the last value are left out; none at all is {} */
+	CHECK_STR(zip("[\"a\",\"b\",\"owner\"]", "[1,2]"), "{\"a\":1,\"b\":2}");
+	CHECK_STR(zip("[\"a\"]", "[]"), "{}");
+	CHECK_STR(zip("[]", "[]"), "{}");
+}
+
+TEST(test_json_zip__refuses_what_does_not_fit_and_writes_nothing)
+{
+	static const char *const bad[][2] = {
+		{ "[\"a\"]", "[1,2]" },          /* more values than names */
+		{ "[\"a\",1]", "[1,2]" },        /* a name that is no string */
+		{ "[\"a\",1]", "[1]" },          /* ... even past the values */
+		{ "{\"a\":1}", "[1]" },          /* names not an array */
+		{ "[\"a\"]", "{\"a\":1}" },    /* values not an array */
+		{ "[\"a\"]", "[1" },             /* truncated */
+		{ "[\"a\"", "[1]" },
+		{ "[\"a\"]", "[1] x" },          /* text after */
+		{ "[\"a\"]", "[\"\\ud800\"]" }, /* a lone surrogate */
+		{ "", "[1]" },
+		{ "[\"a\"]", "" },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_STR(zip(bad[i][0], bad[i][1]), "(refused)");
+}
+
 TEST_LIST(
 	T(test_jscan_member__walks_every_value_type),
 	T(test_jscan_member__empty_object_ends_at_once),
@@ -705,4 +765,6 @@ TEST_LIST(
 	T(test_jscan__huge_numbers_are_returned_as_written),
 	T(test_jscan__long_strings_scan_and_decode),
 	T(test_jscan__special_bytes_at_every_offset_of_a_long_string),
-	T(test_jscan_init__fails_when_the_reservation_fails))
+	T(test_jscan_init__fails_when_the_reservation_fails),
+	T(test_json_zip__pairs_names_with_values_as_written),
+	T(test_json_zip__refuses_what_does_not_fit_and_writes_nothing))

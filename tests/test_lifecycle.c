@@ -302,7 +302,7 @@ TEST(test_lifecycle__old_database_is_upgraded_to_ids_never_reused)
 	CHECK_OK(db, crm_open(&db, path, NULL));
 	crm_clock_set(db, T0);
 	check_all_autoincrement(db);
-	CHECK_INT(test_sql_int(db, "SELECT value FROM crm_state WHERE key='format'"), 5); /* the current format */
+	CHECK_INT(test_sql_int(db, "SELECT value FROM crm_state WHERE key='format'"), 6); /* the current format */
 	CHECK(integrity_ok(db));
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM ticket"), 1);
 	CHECK_INT(test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND tbl_name='note'"), 1);

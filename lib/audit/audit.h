@@ -20,18 +20,33 @@
  * lib/event/append.c, which appends the entries before its events). */
 int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
 		      const char *data, size_t len, int64_t *id_out);
+/* As crm__audit_append for a compact entry (docs/audit.md, "How entries
+ * are stored"): `data` is a JSON array of values and `fields` (fields_n
+ * bytes) the JSON array of their names. The chain holds the names once, in
+ * an entry of op "fields" for `form` appended before the first entry whose
+ * names differ from the last such entry's. */
+int crm__audit_append_values(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
+			     const char *data, size_t len, const char *fields, size_t fields_n, int64_t *id_out);
+/* The index that finds a form's "fields" entries (format 6). */
+#define CRM__AUDIT_FIELDS_INDEX "CREATE INDEX IF NOT EXISTS crm_audit_fields ON crm_audit(form, id) WHERE op = 'fields';"
+/* SQL: the names of the values of compact entry `t` (crm_audit or an
+ * alias of it, a literal): the data of the last "fields" entry of its form
+ * before it (crm_audit_fields, a partial index, finds it); NULL for none. */
+#define CRM__AUDIT_FIELDS_OF(t)                                                                                     \
+	"(SELECT crm_fields.data FROM crm_audit AS crm_fields WHERE crm_fields.op = 'fields' AND crm_fields.form = " t \
+	".form AND crm_fields.id < " t ".id ORDER BY crm_fields.id DESC LIMIT 1)"
 
 /* Append the open transaction's entries now (before reading crm_audit
  * inside it); CRM_OK at once outside a transaction. */
 int crm__audit_flush(crm_db *db);
 
-/* The entry of an insert queued without its id (crm__backend.queue):
- * `data` is copied, *done and *payload are replaced by a callback that
+/* The entry of an insert queued without its id (crm__backend.queue),
+ * compact when `fields` is not NULL (as crm__audit_append_values): `data` is copied, *done and *payload are replaced by a callback that
  * notes the id and calls them. The entry is appended once the id is known,
  * at the latest before the transaction commits; dropped when the insert
  * failed or its transaction rolled back. `id_out` as crm__audit_append. */
-int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, int64_t *id_out,
-		     crm__queued_fn *done, void **payload);
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, const char *fields,
+		     size_t fields_n, int64_t *id_out, crm__queued_fn *done, void **payload);
 
 /* A write of `op` ("insert", "update", "delete", "fire:EVENT"...) on
  * record `id` (0: none) of `form` was denied for `reason`: audited as op

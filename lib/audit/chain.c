@@ -32,11 +32,22 @@ typedef struct pend {
 	char *actor, *op, *form, *data;
 	size_t len;
 	int64_t *id_out; /* NULL, or where its id goes once appended (the event showing it) */
-	/* Set when it joins the chain. */
-	int64_t seq;
-	unsigned char prev[HASH_BYTES], hash[HASH_BYTES];
-	char text[]; /* data, op, form and actor, in this one block */
+	char *fields;    /* a compact entry's names (a JSON array), else NULL */
+	size_t fields_n;
+	/* Set when it joins the chain; with_fields: a "fields" entry of its
+	 * names goes just before it (fields_seq, fields_hash). The hashes
+	 * chain through each entry's prev, which is not stored again. */
+	int64_t seq, fields_seq;
+	int with_fields;
+	unsigned char hash[HASH_BYTES], fields_hash[HASH_BYTES];
+	char text[]; /* data, op, form, actor and fields, in this one block */
 } pend;
+
+/* The names the chain last gave a form's compact entries (its last
+ * "fields" entry; NULL: none), as this transaction left them. */
+typedef struct known_fields {
+	char *form, *fields;
+} known_fields;
 
 struct crm__audit_state {
 	unsigned char *key; /* NULL: plain SHA-256 */
@@ -47,11 +58,24 @@ struct crm__audit_state {
 	unsigned int epoch;
 	int64_t seq;
 	unsigned char hash[HASH_BYTES];
+	known_fields *known; /* valid with the head */
+	int nknown;
 	denied *pending, **pending_tail;
 	crm__kept_list pends;
 	crm__buf enc; /* the encoding of the entry being appended */
 	crm__audit_hasher hasher;
 };
+
+static void known_clear(crm__audit_state *s)
+{
+	for (int i = 0; i < s->nknown; i++) {
+		crm__free(s->known[i].form);
+		crm__free(s->known[i].fields);
+	}
+	crm__free(s->known);
+	s->known = NULL;
+	s->nknown = 0;
+}
 
 /* Drop the denials waiting for their transaction to end. */
 static void denied_free_all(crm__audit_state *s)
@@ -78,6 +102,7 @@ static void state_free(void *p)
 		crm__free(s->key);
 	}
 	denied_free_all(s);
+	known_clear(s);
 	crm__kept_free_all(&s->pends);
 	crm__buf_free(&s->enc);
 	crm__audit_hasher_free(&s->hasher);
@@ -119,6 +144,7 @@ static int read_head(crm_db *db, crm__audit_state *s)
 
 	if (!st)
 		return db->errcode;
+	known_clear(s);
 	memset(s->hash, 0, sizeof s->hash);
 	s->seq = 0;
 	if ((rc = crm__step(st)) == CRM_ROW) {
@@ -156,31 +182,116 @@ static int write_tail(crm_db *db, int64_t seq)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-/* Give entry `q` its place in the chain: seq, prev and hash. */
+/* The names of `form`'s compact entries as the chain holds them now: from
+ * what this transaction appended, else its last "fields" entry. */
+static int known_of(crm_db *db, crm__audit_state *s, const char *form, known_fields **out)
+{
+	known_fields *k, add = { NULL, NULL };
+	crm__stmt *st;
+	int rc;
+
+	for (int i = 0; i < s->nknown; i++)
+		if (strcmp(s->known[i].form, form) == 0) {
+			*out = &s->known[i];
+			return CRM_OK;
+		}
+	if (!(st = crm__stmt_take(db, "SELECT data FROM crm_audit WHERE op = 'fields' AND form = ? ORDER BY id DESC LIMIT 1",
+				  (size_t)-1)))
+		return db->errcode;
+	crm__bind_text(st, 1, form, -1);
+	if ((rc = crm__step(st)) == CRM_ROW)
+		add.fields = crm__strdup(crm__column_text(st, 0) ? crm__column_text(st, 0) : "");
+	crm__stmt_give(db, st);
+	if (rc != CRM_ROW && rc != CRM_DONE)
+		return rc;
+	add.form = crm__strdup(form);
+	k = add.form && (rc == CRM_DONE || add.fields) ? crm__realloc(s->known, (size_t)(s->nknown + 1) * sizeof *k) : NULL;
+	if (!k) {
+		crm__free(add.form);
+		crm__free(add.fields);
+		return crm__error_oom(db);
+	}
+	s->known = k;
+	k[s->nknown] = add;
+	*out = &k[s->nknown++];
+	return CRM_OK;
+}
+
+/* The next place in the chain for entry `e`: its seq and prev set, its
+ * hash written to `hash`, the head moved on to it. */
+static int chain_next(crm_db *db, crm__audit_state *s, crm__audit_entry *e, unsigned char hash[HASH_BYTES])
+{
+	int rc;
+
+	e->seq = s->seq + 1;
+	e->actor_n = e->actor ? strlen(e->actor) : 0;
+	e->op_n = strlen(e->op);
+	e->form_n = e->form ? strlen(e->form) : 0;
+	memcpy(e->prev, s->hash, HASH_BYTES);
+	if ((rc = crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, e, hash)))
+		return crm__audit_hash_error(db, rc);
+	s->seq = e->seq;
+	memcpy(s->hash, hash, HASH_BYTES);
+	return CRM_OK;
+}
+
+/* Give entry `q` its place in the chain: seq and hash; a compact
+ * one whose names the chain does not hold last for its form gets a
+ * "fields" entry of them just before. */
 static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 {
-	unsigned char hash[HASH_BYTES];
 	crm__audit_entry e = { .at = q->at, .record = q->k.record, .version = q->version, .actor = q->actor, .op = q->op,
-		    .form = q->form, .data = q->data, .data_n = q->len };
+			       .form = q->form, .data = q->data, .data_n = q->len };
+	known_fields *k;
 	int rc;
 
 	if ((!s->cached || s->epoch != db->tx_epoch) && (rc = read_head(db, s)))
 		return rc;
-	e.seq = s->seq + 1;
-	e.actor_n = q->actor ? strlen(q->actor) : 0;
-	e.op_n = strlen(q->op);
-	e.form_n = q->form ? strlen(q->form) : 0;
-	memcpy(e.prev, s->hash, HASH_BYTES);
-	if ((rc = crm__audit_hash(&s->hasher, s->key, s->keylen, &s->enc, &e, hash)))
-		return crm__audit_hash_error(db, rc);
-	q->seq = e.seq;
-	memcpy(q->prev, e.prev, HASH_BYTES);
-	memcpy(q->hash, hash, HASH_BYTES);
-	s->seq = e.seq;
-	memcpy(s->hash, hash, HASH_BYTES);
 	s->epoch = db->tx_epoch;
 	s->cached = 1;
+	if (q->fields) {
+		if ((rc = known_of(db, s, q->form, &k)))
+			return rc;
+		q->with_fields = !k->fields || strcmp(k->fields, q->fields) != 0;
+		if (q->with_fields) {
+			crm__audit_entry f = { .at = q->at, .actor = q->actor, .op = "fields", .form = q->form,
+					       .data = q->fields, .data_n = q->fields_n };
+			char *copy = crm__strdup(q->fields);
+			if (!copy)
+				return crm__error_oom(db);
+			crm__free(k->fields);
+			k->fields = copy;
+			if ((rc = chain_next(db, s, &f, q->fields_hash)))
+				return rc;
+			q->fields_seq = f.seq;
+		}
+	}
+	if ((rc = chain_next(db, s, &e, q->hash)))
+		return rc;
+	q->seq = e.seq;
 	return CRM_OK;
+}
+
+/* Bind the row of an entry of `q`'s (itself, or the "fields" entry before
+ * it) from parameter p + 1 on; its prev is left empty: the hash before it,
+ * which its hash covers, is not stored again. */
+static void bind_row(crm__stmt *st, int p, const pend *q, int64_t seq, const char *op, int64_t record,
+		     int64_t version, const char *data, size_t len, const unsigned char *hash)
+{
+	crm__bind_int64(st, p + 1, seq);
+	crm__bind_int64(st, p + 2, q->at);
+	if (q->actor)
+		crm__bind_text(st, p + 3, q->actor, -1);
+	crm__bind_text(st, p + 4, op, -1);
+	if (q->form)
+		crm__bind_text(st, p + 5, q->form, -1);
+	if (record)
+		crm__bind_int64(st, p + 6, record);
+	if (version)
+		crm__bind_int64(st, p + 7, version);
+	crm__bind_text(st, p + 8, data, (int)len);
+	crm__bind_blob(st, p + 9, "", 0);
+	crm__bind_blob(st, p + 10, hash, HASH_BYTES);
 }
 
 /* Insert `n` chained entries with one statement (many rows per statement:
@@ -190,41 +301,35 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	pend **rows = (pend **)kept;
 	crm__buf sql = CRM__BUF_INIT;
 	crm__stmt *st;
-	int rc;
+	int rc, m = n, p = 0;
 
+	for (int i = 0; i < n; i++)
+		m += rows[i]->with_fields;
 	crm__buf_puts(&sql, db->be->dialect->insert_many);
 	crm__buf_puts(&sql, "crm_audit(seq, at, actor, op, form, record, version, data, prev, hash) VALUES");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < m; i++)
 		crm__buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)");
 	if (!(st = crm__stmt_take_buf(db, &sql)))
 		return db->errcode;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++, p += 10) {
 		const pend *q = rows[i];
-		int p = 10 * i;
-		crm__bind_int64(st, p + 1, q->seq);
-		crm__bind_int64(st, p + 2, q->at);
-		if (q->actor)
-			crm__bind_text(st, p + 3, q->actor, -1);
-		crm__bind_text(st, p + 4, q->op, -1);
-		if (q->form)
-			crm__bind_text(st, p + 5, q->form, -1);
-		if (q->k.record)
-			crm__bind_int64(st, p + 6, q->k.record);
-		if (q->version)
-			crm__bind_int64(st, p + 7, q->version);
-		crm__bind_text(st, p + 8, q->data, (int)q->len);
-		crm__bind_blob(st, p + 9, q->prev, HASH_BYTES);
-		crm__bind_blob(st, p + 10, q->hash, HASH_BYTES);
+		if (q->with_fields) {
+			bind_row(st, p, q, q->fields_seq, "fields", 0, 0, q->fields, q->fields_n, q->fields_hash);
+			p += 10;
+		}
+		bind_row(st, p, q, q->seq, q->op, q->k.record, q->version, q->data, q->len, q->hash);
 	}
 	rc = crm__step_later(db, st);
 	/* Ids asked for are known at once only where the step was (the
 	 * events showing entries are made only there: hooks.c): one statement's
 	 * rows have consecutive ids, the events lock keeping other writers out. */
 	if (rc == CRM_DONE && !db->be->pipeline) {
-		int64_t first = crm__inserted_id(st) - n + 1;
-		for (int i = 0; i < n; i++)
+		int64_t id = crm__inserted_id(st) - m;
+		for (int i = 0; i < n; i++) {
+			id += 1 + rows[i]->with_fields;
 			if (rows[i]->id_out)
-				*rows[i]->id_out = first + i;
+				*rows[i]->id_out = id;
+		}
 	}
 	crm__clear_bindings(st);
 	crm__stmt_give(db, st);
@@ -273,21 +378,27 @@ static void savepoint_end(crm_db *db, int depth, int undone)
 /* Keep an entry for the commit of the open transaction (one allocation:
  * an audited write already makes enough of them). */
 static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *actor, const char *op, const char *form,
-		    int64_t record, int64_t version, const char *data, size_t len, int64_t *id_out, pend **out)
+		    int64_t record, int64_t version, const char *data, size_t len, const char *fields, size_t fields_n,
+		    int64_t *id_out, pend **out)
 {
-	size_t op_n = strlen(op) + 1, form_n = form ? strlen(form) + 1 : 0, actor_n = actor ? strlen(actor) + 1 : 0;
+	size_t op_n = strlen(op) + 1, form_n = form ? strlen(form) + 1 : 0, actor_n = actor ? strlen(actor) + 1 : 0,
+	       room = fields ? fields_n + 1 : 0;
 	pend *q;
 	char *p;
 
-	if (!(q = crm__malloc(sizeof *q + len + 1 + op_n + form_n + actor_n)))
+	if (!(q = crm__malloc(sizeof *q + len + 1 + op_n + form_n + actor_n + room)))
 		return crm__error_oom(db);
-	*q = (pend){ .k.record = record, .id_out = id_out };
+	*q = (pend){ .k.record = record, .id_out = id_out, .fields_n = fields_n };
 	p = q->text;
 	q->data = crm__kept_put(&p, data, len);
 	*p++ = 0;
 	q->op = crm__kept_put(&p, op, op_n);
 	q->form = form ? crm__kept_put(&p, form, form_n) : NULL;
 	q->actor = actor ? crm__kept_put(&p, actor, actor_n) : NULL;
+	if (fields) { /* compact entries have a form: chain_entry looks its names up by it */
+		q->fields = crm__kept_put(&p, fields, fields_n);
+		*p++ = 0;
+	}
 	q->len = len;
 	q->at = at;
 	q->version = version;
@@ -306,21 +417,27 @@ static int bounded(crm_db *db, crm__audit_state *s)
 	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
-int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
-		      const char *data, size_t len, int64_t *id_out)
+int crm__audit_append_values(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
+			     const char *data, size_t len, const char *fields, size_t fields_n, int64_t *id_out)
 {
 	crm__audit_state *s = crm__audit_state_of(db);
-
 	int rc;
 
 	if (!s)
 		return db->errcode;
-	rc = pend_add(db, s, crm_now(db), db->actor_user, op, form, record, version, data, len, id_out, NULL);
+	rc = pend_add(db, s, crm_now(db), db->actor_user, op, form, record, version, data, len, fields, fields_n, id_out,
+		      NULL);
 	return rc ? rc : bounded(db, s);
 }
 
-int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, int64_t *id_out,
-		     crm__queued_fn *done, void **payload)
+int crm__audit_append(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,
+		      const char *data, size_t len, int64_t *id_out)
+{
+	return crm__audit_append_values(db, op, form, record, version, data, len, NULL, 0, id_out);
+}
+
+int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len, const char *fields,
+		     size_t fields_n, int64_t *id_out, crm__queued_fn *done, void **payload)
 {
 	crm__audit_state *s = crm__audit_state_of(db);
 	pend *q;
@@ -328,7 +445,8 @@ int crm__audit_queue(crm_db *db, const char *form, const char *data, size_t len,
 
 	if (!s)
 		return db->errcode;
-	if ((rc = pend_add(db, s, crm_now(db), db->actor_user, "insert", form, 0, 1, data, len, id_out, &q)))
+	if ((rc = pend_add(db, s, crm_now(db), db->actor_user, "insert", form, 0, 1, data, len, fields, fields_n, id_out,
+			   &q)))
 		return rc;
 	crm__kept_wrap(&q->k, done, payload);
 	return bounded(db, s);
@@ -346,7 +464,7 @@ static int flush_denied(crm_db *db)
 	if ((rc = crm__tx_begin(db)) == CRM_OK) {
 		for (denied *d = s->pending; d && rc == CRM_OK; d = d->next)
 			rc = pend_add(db, s, d->at, d->actor, "denied", d->form, d->record, 0, d->data, strlen(d->data), NULL,
-				      NULL);
+				      0, NULL, NULL);
 		rc = crm__tx_end(db, rc);
 	}
 	/* Appended or not (the failure is logged), they are done with. */

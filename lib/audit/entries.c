@@ -91,22 +91,57 @@ static void put_key(crm__buf *b, int *n, const char *name)
 	b->len = at;
 }
 
-/* insert {"f": value, ..., "owner": ...}; delete: the same, before. */
-static void put_values(crm__buf *b, const crm__form *form, const crm__value *values, const char *owner)
+/* Before the value of field `name`: its key, or in a compact encoding
+ * (`fields` not NULL) a comma and the name added to `fields`. */
+static void put_name(crm__buf *b, crm__buf *fields, int *n, const char *name)
+{
+	size_t len, at;
+
+	if (!fields) {
+		put_key(b, n, name);
+		return;
+	}
+	len = strlen(name);
+	if (crm__buf_reserve(fields, len + 3) || crm__buf_reserve(b, 1))
+		return;
+	at = fields->len;
+	if ((*n)++) {
+		fields->p[at++] = ',';
+		b->p[b->len++] = ',';
+	}
+	fields->p[at++] = '"';
+	memcpy(fields->p + at, name, len);
+	at += len;
+	fields->p[at++] = '"';
+	fields->len = at;
+}
+
+/* insert {"f": value, ..., "owner": ...}; delete: the same, before. In a
+ * compact encoding, [value, ..., owner] with their names in `fields`,
+ * owner's last even where the values stop before it: one list serves a
+ * form's inserts with and without an owner, and its deletes. */
+static void put_values(crm__buf *b, crm__buf *fields, const crm__form *form, const crm__value *values,
+		       const char *owner)
 {
 	int n = 0;
 
-	crm__buf_putc(b, '{');
+	crm__buf_putc(b, fields ? '[' : '{');
+	if (fields)
+		crm__buf_putc(fields, '[');
 	for (int i = 0; i < form->nfields; i++)
 		if (audited_field(&form->fields[i])) {
-			put_key(b, &n, form->fields[i].name);
+			put_name(b, fields, &n, form->fields[i].name);
 			put_value(b, &form->fields[i], &values[i]);
 		}
-	if (owner) {
+	if (fields) {
+		crm__buf_puts(fields, n ? ",\"owner\"]" : "\"owner\"]");
+		if (owner && n)
+			crm__buf_putc(b, ',');
+	} else if (owner)
 		put_key(b, &n, "owner");
+	if (owner)
 		crm__json_cstr(b, owner);
-	}
-	crm__buf_putc(b, '}');
+	crm__buf_putc(b, fields ? ']' : '}');
 }
 
 static void put_owner_text(crm__buf *b, const crm__value *v)
@@ -157,41 +192,46 @@ static void put_changes(crm__buf *b, const crm__write *w, const crm__value *old,
 }
 
 /* An insert's data: its values, and the owner it was given (or the actor). */
-static void put_inserted(crm_db *db, crm__buf *data, const crm__write *w, const crm__value *now)
+static void put_inserted(crm_db *db, crm__buf *data, crm__buf *fields, const crm__write *w, const crm__value *now)
 {
 	crm__buf owner = CRM__BUF_INIT;
 
 	if (!w->rec || !w->rec->owner_given) {
-		put_values(data, w->form, now, db->actor_user);
+		put_values(data, fields, w->form, now, db->actor_user);
 		return;
 	}
 	if (w->rec->owner.kind == CRM__V_TEXT)
 		crm__buf_put(&owner, w->rec->owner.s, w->rec->owner.n);
-	put_values(data, w->form, now, w->rec->owner.kind == CRM__V_TEXT ? crm__buf_cstr(&owner) : NULL);
+	put_values(data, fields, w->form, now, w->rec->owner.kind == CRM__V_TEXT ? crm__buf_cstr(&owner) : NULL);
 	data->oom |= owner.oom;
 	crm__buf_free(&owner);
 }
 
-void crm__audit_encode(crm_db *db, crm__buf *out, const crm__write *w, const crm__value *old, const crm__value *now)
+int crm__audit_compacts(const crm__write *w) { return w->op != CRM__WRITE_UPDATE; }
+
+void crm__audit_encode(crm_db *db, crm__buf *out, crm__buf *fields, const crm__write *w, const crm__value *old,
+		       const crm__value *now)
 {
 	if (w->op == CRM__WRITE_INSERT)
-		put_inserted(db, out, w, now);
+		put_inserted(db, out, fields, w, now);
 	else if (w->op == CRM__WRITE_DELETE)
-		put_values(out, w->form, old, NULL);
+		put_values(out, fields, w->form, old, NULL);
 	else
 		put_changes(out, w, old, now);
 }
 
 int crm__audit_holds_encoding(const crm__write *w) { return w->op != CRM__WRITE_UPDATE || w->revert_to <= 0; }
 
-int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len, int64_t *id_out)
+int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t len, const crm__buf *fields,
+		      int64_t *id_out)
 {
 	crm__buf wrapped = CRM__BUF_INIT;
 	const char *op = w->op == CRM__WRITE_INSERT ? "insert" : w->op == CRM__WRITE_DELETE ? "delete" : "update";
 	int rc;
 
 	if (crm__audit_holds_encoding(w))
-		return crm__audit_append(db, op, w->form->name, w->id, w->version, data, len, id_out);
+		return crm__audit_append_values(db, op, w->form->name, w->id, w->version, data, len,
+						fields ? fields->p : NULL, fields ? fields->len : 0, id_out);
 	crm__buf_puts(&wrapped, "{\"to_version\":");
 	crm__buf_i64(&wrapped, w->revert_to);
 	crm__buf_puts(&wrapped, ",\"changes\":");
@@ -203,10 +243,11 @@ int crm__audit_record(crm_db *db, const crm__write *w, const char *data, size_t 
 	return rc;
 }
 
-int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, int64_t *id_out,
-			     crm__queued_fn *done, void **payload)
+int crm__audit_record_queued(crm_db *db, const crm__write *w, const char *data, size_t len, const crm__buf *fields,
+			     int64_t *id_out, crm__queued_fn *done, void **payload)
 {
-	return crm__audit_queue(db, w->form->name, data, len, id_out, done, payload);
+	return crm__audit_queue(db, w->form->name, data, len, fields ? fields->p : NULL, fields ? fields->len : 0, id_out,
+				done, payload);
 }
 
 /* ---- reading entries back ---- */
@@ -242,6 +283,26 @@ static void put_jval(crm__buf *b, const crm__jval *v)
 	case CRM__J_STRING: crm__json_str(b, v->p, v->n); break;
 	default: crm__buf_put(b, v->p, v->n); break;
 	}
+}
+
+/* The object a stored entry's data stands for: a compact entry's values
+ * (a JSON array) zipped with their names, column `fields` of `st`, into
+ * `obj`; other data as it is. 0, or -1 when the names are missing or do
+ * not fit (edited behind libcrm's back: verify reports it). */
+static int entry_object(crm__stmt *st, int fields, crm__buf *obj, const char **data, size_t *n)
+{
+	const char *names = crm__column_text(st, fields);
+
+	if (!*data || **data != '[')
+		return 0;
+	obj->len = 0; /* its oom stays for the caller */
+	if (!names)
+		return -1;
+	if (crm__json_zip(obj, names, (size_t)crm__column_bytes(st, fields), *data, *n))
+		return obj->oom ? 0 : -1; /* out of memory: obj->oom fails the read */
+	*data = obj->p;
+	*n = obj->len;
+	return 0;
 }
 
 /* Copy the members of the JSON object data[0..n) the actor may read into
@@ -291,12 +352,15 @@ static void put_col_text(crm__buf *b, crm__stmt *st, int c)
 		crm__json_str(b, crm__column_text(st, c), (size_t)crm__column_bytes(st, c));
 }
 
-static const char HISTORY_SQL[] = "SELECT id, seq, at, actor, op, version, data FROM crm_audit"
+/* Column `fields` of a read of entries: a compact entry's names. */
+#define FIELDS_COLUMN "CASE WHEN substr(data, 1, 1) = '[' THEN " CRM__AUDIT_FIELDS_OF("crm_audit") " END"
+
+static const char HISTORY_SQL[] = "SELECT id, seq, at, actor, op, version, data, " FIELDS_COLUMN " FROM crm_audit"
 				  " WHERE form = ? AND record = ? ORDER BY id";
 
 int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 {
-	crm__buf json = CRM__BUF_INIT;
+	crm__buf json = CRM__BUF_INIT, obj = CRM__BUF_INIT;
 	crm__stmt *st;
 	reader rd;
 	int rc, n = 0;
@@ -317,6 +381,7 @@ int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 	while ((rc = crm__step(st)) == CRM_ROW) {
 		const char *data = crm__column_text(st, 6);
 		size_t len = (size_t)crm__column_bytes(st, 6), mark;
+		int compact_ok = entry_object(st, 7, &obj, &data, &len) == 0;
 
 		crm__buf_puts(&json, n++ ? ",{\"id\":" : "{\"id\":");
 		crm__buf_i64(&json, crm__column_int64(st, 0));
@@ -341,7 +406,7 @@ int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 		mark = json.len;
 		/* Only field-level data is filtered; an entry edited into
 		 * something else shows as a string (verify reports it). */
-		if (put_readable(db, &json, &rd, data, len)) {
+		if (!compact_ok || put_readable(db, &json, &rd, data, len)) {
 			json.len = mark;
 			crm__json_str(&json, data, len);
 		}
@@ -349,6 +414,8 @@ int crm_audit_history(crm_db *db, const char *form, int64_t id, char **out)
 	}
 	crm__buf_putc(&json, ']');
 	reader_close(&rd);
+	json.oom |= obj.oom;
+	crm__buf_free(&obj);
 	return crm__stmt_give_listing(db, st, rc, &json, out);
 }
 
@@ -504,8 +571,9 @@ static void state_apply(crm_db *db, state *s, const char *op, const char *data, 
  * mode) says whether that version was seen. */
 static int rebuild(crm_db *db, const char *form, int64_t id, int64_t at_ms, int64_t version, state *s, int *found)
 {
-	static const char sql[] = "SELECT op, version, at, data FROM crm_audit WHERE form = ? AND record = ?"
-				  " AND op IN ('insert', 'update', 'delete', 'revert') ORDER BY id";
+	static const char sql[] = "SELECT op, version, at, data, " FIELDS_COLUMN " FROM crm_audit WHERE form = ? AND"
+				  " record = ? AND op IN ('insert', 'update', 'delete', 'revert') ORDER BY id";
+	crm__buf obj = CRM__BUF_INIT;
 	crm__stmt *st = crm__stmt_take(db, sql, sizeof sql - 1);
 	int rc;
 
@@ -519,7 +587,11 @@ static int rebuild(crm_db *db, const char *form, int64_t id, int64_t at_ms, int6
 		int64_t v = crm__column_int64(st, 1), at = crm__column_int64(st, 2);
 		if (version == 0 && at > at_ms)
 			break;
-		state_apply(db, s, crm__column_text(st, 0), crm__column_text(st, 3), (size_t)crm__column_bytes(st, 3), v, at);
+		const char *data = crm__column_text(st, 3);
+		size_t n = (size_t)crm__column_bytes(st, 3);
+		if (entry_object(st, 4, &obj, &data, &n))
+			data = NULL; /* as an entry edited into something else */
+		state_apply(db, s, crm__column_text(st, 0), data, n, v, at);
 		if (version > 0 && v == version && s->exists) {
 			*found = 1;
 			break;
@@ -527,6 +599,8 @@ static int rebuild(crm_db *db, const char *form, int64_t id, int64_t at_ms, int6
 	}
 	crm__reset(st);
 	crm__stmt_give(db, st);
+	s->oom |= obj.oom;
+	crm__buf_free(&obj);
 	if (rc != CRM_ROW && rc != CRM_DONE)
 		return rc;
 	return s->oom ? crm__error_oom(db) : CRM_OK;

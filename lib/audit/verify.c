@@ -46,16 +46,27 @@ static const char *col_text(crm__stmt *st, int c, size_t *n)
 	return crm__column_text(st, c);
 }
 
-/* Check one row against the entry before it (`last`, `last_seq`); then
- * it becomes the one before the next. *matched when its hash is `head`. */
-static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__buf *enc, crm__stmt *st, unsigned char last[HASH_BYTES],
-		      int64_t *last_seq, const unsigned char *head, int *matched)
+/* The entry before the one being checked: its hash as stored (`stored`),
+ * and as its contents make it (`made`), its seq. */
+typedef struct before {
+	unsigned char stored[HASH_BYTES], made[HASH_BYTES];
+	int64_t seq;
+} before;
+
+/* Check one row against the entry before it (`b`); then it becomes the
+ * one before the next. *matched when its hash is `head`. An entry whose
+ * prev is stored (before format 6) chains to it; one without chains to
+ * the hash stored before it: when its own hash fits only the hash that
+ * entry's contents make, that entry's hash was changed (a link problem,
+ * as a stored prev would tell). */
+static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__buf *enc, crm__stmt *st, before *b,
+		      const unsigned char *head, int *matched)
 {
 	unsigned char want[HASH_BYTES], stored[HASH_BYTES];
 	int64_t id = crm__column_int64(st, 0);
 	crm__audit_entry e = { 0 };
 	char msg[160];
-	int stored_ok;
+	int stored_ok, prev_stored, relinked = 0;
 
 	e.seq = crm__column_int64(st, 1);
 	e.at = crm__column_int64(st, 2);
@@ -65,32 +76,49 @@ static void check_row(verify *v, const unsigned char *key, size_t keylen, crm__b
 	e.record = crm__column_int64(st, 6);
 	e.version = crm__column_int64(st, 7);
 	e.data = col_text(st, 8, &e.data_n);
-	if (crm__column_blob(st, 9, e.prev, HASH_BYTES) != HASH_BYTES)
-		memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
+	switch (crm__column_blob(st, 9, e.prev, HASH_BYTES)) {
+	case HASH_BYTES: prev_stored = 1; break;
+	case 0: prev_stored = 0; memcpy(e.prev, b->stored, HASH_BYTES); break;
+	default: prev_stored = 1; memset(e.prev, 0xff, HASH_BYTES); /* matches neither zeros nor a hash */
+	}
 	stored_ok = crm__column_blob(st, 10, stored, HASH_BYTES) == HASH_BYTES;
 	if ((v->failed = crm__audit_hash(&v->hasher, key, keylen, enc, &e, want)))
 		return; /* the whole check fails */
+	if (!prev_stored && (!stored_ok || CRYPTO_memcmp(want, stored, HASH_BYTES) != 0) &&
+	    CRYPTO_memcmp(b->stored, b->made, HASH_BYTES) != 0) {
+		unsigned char relink[HASH_BYTES];
+		memcpy(e.prev, b->made, HASH_BYTES);
+		if ((v->failed = crm__audit_hash(&v->hasher, key, keylen, enc, &e, relink)))
+			return;
+		relinked = stored_ok && CRYPTO_memcmp(relink, stored, HASH_BYTES) == 0;
+		if (relinked)
+			memcpy(want, relink, HASH_BYTES);
+	}
 	v->entries++;
 	if (!stored_ok || CRYPTO_memcmp(want, stored, HASH_BYTES) != 0)
-		problem(v, id, e.seq, "hash", "the entry's hash does not match its contents (edited, or written with another key)");
-	if (e.seq <= *last_seq) {
+		problem(v, id, e.seq, "hash",
+			prev_stored ? "the entry's hash does not match its contents (edited, or written with another key)"
+				    : "the entry's hash does not match its contents and the hash before it (this entry edited,"
+				      " the one before replaced, or written with another key)");
+	if (e.seq <= b->seq) {
 		snprintf(msg, sizeof msg, "entry %lld comes after entry %lld: entries were reordered or copied",
-			 (long long)e.seq, (long long)*last_seq);
+			 (long long)e.seq, (long long)b->seq);
 		problem(v, id, e.seq, "order", msg);
-	} else if (e.seq != *last_seq + 1) {
-		snprintf(msg, sizeof msg, "entries %lld to %lld are missing", (long long)*last_seq + 1, (long long)e.seq - 1);
+	} else if (e.seq != b->seq + 1) {
+		snprintf(msg, sizeof msg, "entries %lld to %lld are missing", (long long)b->seq + 1, (long long)e.seq - 1);
 		problem(v, id, e.seq, "link", msg);
-	} else if (CRYPTO_memcmp(e.prev, last, HASH_BYTES) != 0)
+	} else if (relinked || (prev_stored && CRYPTO_memcmp(e.prev, b->stored, HASH_BYTES) != 0))
 		problem(v, id, e.seq, "link", "the entry does not chain to the one before it (an entry was replaced or inserted)");
 	if (head && stored_ok && CRYPTO_memcmp(stored, head, HASH_BYTES) == 0)
 		*matched = 1;
 	/* The next entry is judged against this one as stored, so one
 	 * tampered entry is one or two problems, not a cascade. */
 	if (stored_ok)
-		memcpy(last, stored, HASH_BYTES);
+		memcpy(b->stored, stored, HASH_BYTES);
 	else
-		memset(last, 0xee, HASH_BYTES);
-	*last_seq = e.seq;
+		memset(b->stored, 0xee, HASH_BYTES);
+	memcpy(b->made, want, HASH_BYTES);
+	b->seq = e.seq;
 }
 
 int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
@@ -100,9 +128,10 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 	size_t keylen;
 	verify v = { CRM__BUF_INIT, CRM__BUF_INIT, 0, 0, 0, { 0 } };
 	crm__buf json = CRM__BUF_INIT;
-	unsigned char last[HASH_BYTES] = { 0 }, head[HASH_BYTES];
+	unsigned char head[HASH_BYTES];
 	char hex[2 * HASH_BYTES + 1], msg[160];
-	int64_t last_seq = 0, state_seq;
+	before last = { { 0 }, { 0 }, 0 }; /* the first entry chains to zeros */
+	int64_t state_seq;
 	crm__stmt *st;
 	int rc, matched = 0;
 
@@ -124,7 +153,7 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 		return db->errcode;
 	crm__many_rows(st, 1);
 	while ((rc = crm__step(st)) == CRM_ROW)
-		check_row(&v, key, keylen, &v.enc, st, last, &last_seq, head_hex ? head : NULL, &matched);
+		check_row(&v, key, keylen, &v.enc, st, &last, head_hex ? head : NULL, &matched);
 	crm__many_rows(st, 0);
 	crm__stmt_give(db, st);
 	if (rc == CRM_DONE && v.failed)
@@ -135,16 +164,16 @@ int crm_audit_verify_head(crm_db *db, const char *head_hex, char **out)
 		crm__buf_free(&v.problems);
 		return rc;
 	}
-	if (last_seq < state_seq) {
+	if (last.seq < state_seq) {
 		snprintf(msg, sizeof msg, "the chain ends at entry %lld but libcrm wrote %lld: the tail was cut off",
-			 (long long)last_seq, (long long)state_seq);
-		problem(&v, 0, last_seq, "tail", msg);
+			 (long long)last.seq, (long long)state_seq);
+		problem(&v, 0, last.seq, "tail", msg);
 	}
 	if (head_hex && !matched)
-		problem(&v, 0, last_seq, "head", "the head you kept is not in the chain: entries up to it were removed or rewritten");
+		problem(&v, 0, last.seq, "head", "the head you kept is not in the chain: entries up to it were removed or rewritten");
 	crm__buf_printf(&json, "{\"ok\":%s,\"entries\":", v.nproblems ? "false" : "true");
 	crm__buf_i64(&json, v.entries);
-	crm__audit_to_hex(last, hex);
+	crm__audit_to_hex(last.stored, hex);
 	crm__buf_puts(&json, ",\"head\":");
 	if (v.entries)
 		crm__json_cstr(&json, hex);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "pg_dialect.h"
 #include "pg_int.h"
@@ -337,9 +338,24 @@ static int add_event_audit(crm_db *db)
 	return rc;
 }
 
+/* Compact audit entries' names are found through an index (format 6),
+ * made once: CREATE INDEX takes a lock writers wait for, even when the
+ * index is there. */
+static int add_audit_fields_index(crm_db *db)
+{
+	int exists = 0, rc = crm__stmt_texts(db,
+					      "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+					      " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+					      " AND c.relname = 'crm_audit_fields'",
+					      NULL, NULL, NULL, &exists);
+
+	return rc || exists ? rc : run(db, CRM__AUDIT_FIELDS_INDEX, NULL);
+}
+
 /* Databases are born at the current format; what is added is the trigger
  * that tells every listening handle the generation moved, the audit
- * chain's hashes become bytes, and events may name their audit entry. */
+ * chain's hashes become bytes, events may name their audit entry, and the
+ * index finding a form's "fields" entries (lib/audit/audit.h). */
 static int pg_upgrade(crm_db *db)
 {
 	pg_conn *pc = PG(db);
@@ -347,7 +363,7 @@ static int pg_upgrade(crm_db *db)
 	int rc, exists = 0;
 
 	if ((rc = trigger_exists(db, &exists)) || (rc = run(db, crm__pg_functions_sql, NULL)) ||
-	    (rc = audit_hashes_to_bytes(db)) || (rc = add_event_audit(db)))
+	    (rc = audit_hashes_to_bytes(db)) || (rc = add_event_audit(db)) || (rc = add_audit_fields_index(db)))
 		return rc;
 	pc->begin_prepared = 1;
 	if (!exists) {

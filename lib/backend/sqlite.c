@@ -325,7 +325,7 @@ static int configure(crm_db *db, const char *path, const crm_open_options *o)
 	sqlite3_extended_result_codes(CONN(db), 1);
 	/* Before anything is prepared: SQLite refuses to define a function
 	 * while a statement runs. */
-	if ((rc = crm__sqlite_register_sum(CONN(db))) != SQLITE_OK)
+	if ((rc = crm__sqlite_register_sum(CONN(db))) != SQLITE_OK || (rc = crm__sqlite_register_zip(CONN(db))) != SQLITE_OK)
 		return crm__lite_fail(db, rc);
 	if ((rc = check_kind(db, path, o->flags)))
 		return rc;

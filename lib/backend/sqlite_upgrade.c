@@ -16,18 +16,22 @@
  * digits (half the bytes to write per entry; docs/audit.md).
  *
  * Format 5: a record change's event may name the audit entry that holds
- * its payload (crm_event.audit) instead of a copy of it (payload NULL). */
+ * its payload (crm_event.audit) instead of a copy of it (payload NULL).
+ *
+ * Format 6: compact audit entries take their names from their form's
+ * "fields" entries, which an index finds (crm_audit_fields). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "audit/audit_int.h"
 #include "core/alloc.h"
 #include "core/db_int.h"
 #include "sqlite_int.h"
 #include "sqlite_upgrade.h"
 
-#define FORMAT 5 /* databases made by this version start at 1 too: nothing to rebuild or add */
+#define FORMAT 6 /* databases made by this version start at 1 too: nothing to rebuild or add */
 
 /* The next table of ours still without AUTOINCREMENT: *name and *sql
  * (crm__free both), NULL when none is left. */
@@ -271,5 +275,7 @@ int crm__sqlite_upgrade(crm_db *db)
 		rc = audit_hashes_to_bytes(db);
 	if (rc == CRM_OK && (rc = add_event_column(db, "audit")) == CRM_OK)
 		rc = event_payload_nullable(db);
-	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 5 WHERE key = 'format'"); /* FORMAT */
+	if (rc == CRM_OK)
+		rc = crm__exec(db, CRM__AUDIT_FIELDS_INDEX);
+	return rc ? rc : crm__exec(db, "UPDATE crm_state SET value = 6 WHERE key = 'format'"); /* FORMAT */
 }

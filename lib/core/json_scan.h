@@ -65,4 +65,13 @@ extern const char crm__jscan_err_nul[];
  * (may be NULL) its byte offset. Fast when there is no "\u0000" at all. */
 int crm__json_has_nul(const char *s, size_t n, size_t *at);
 
+/* Append to `out` the object whose i-th member is the i-th of `names` (a
+ * JSON array of strings) with the i-th of `values` (a JSON array) as its
+ * value, in that order: names past the last value are left out (lib/core/
+ * json_zip.c). Values are copied as written, strings with escapes escaped
+ * again as crm__json_str does. 0, or -1 (out as it was; out->oom when
+ * memory ran out) when either is not such an array or there are more
+ * values than names. */
+int crm__json_zip(crm__buf *out, const char *names, size_t names_n, const char *values, size_t values_n);
+
 #endif

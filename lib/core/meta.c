@@ -38,11 +38,13 @@ static const char schema_sql[] =
 	 * in the chain (ids may skip where a transaction rolled back), prev and
 	 * hash are 32 bytes (hex text before format 4: lib/backend upgrades
 	 * them); crm_state's audit_seq (made by the first entry) is the seq of
-	 * the last entry. */
+	 * the last entry. Compact entries (an insert's or delete's values
+	 * without their names) take their names from their form's last
+	 * "fields" entry before them: CRM__AUDIT_FIELDS_INDEX finds it. */
 	"CREATE TABLE IF NOT EXISTS crm_audit("
 	" {id}, seq {int} NOT NULL, at {int} NOT NULL, actor TEXT, op TEXT NOT NULL, form TEXT, record {int},"
 	" version {int}, data TEXT NOT NULL, prev {blob} NOT NULL, hash {blob} NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS crm_audit_record ON crm_audit(form, record, id);";
+	"CREATE INDEX IF NOT EXISTS crm_audit_record ON crm_audit(form, record, id);" CRM__AUDIT_FIELDS_INDEX;
 
 int crm__exec_schema(crm_db *db, const char *sql)
 {

@@ -277,7 +277,7 @@ static int scan(crm_db *db, const consumer *c, int limit, crm_event_cursor *cur)
 
 	if ((rc = crm__event_flush(db)) || (rc = crm__event_filter_load(db, c->filter, &f)))
 		return rc;
-	crm__buf_puts(&sql, CRM__EVENT_SELECT " WHERE id > ?");
+	crm__buf_puts(&sql, CRM__EVENT_SELECT(db, " WHERE id > ?"));
 	crm__event_filter_sql(&f, &sql);
 	crm__buf_puts(&sql, " ORDER BY id LIMIT ?");
 	if ((st = crm__stmt_take_buf(db, &sql))) {

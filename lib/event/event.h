@@ -7,6 +7,7 @@
 #ifndef CRM_LIB_EVENT_H
 #define CRM_LIB_EVENT_H
 
+#include "audit/audit.h"
 #include "core/db_int.h"
 #include "crm/event.h"
 
@@ -21,17 +22,25 @@ int crm__event_emit(crm_db *db, const char *type, const char *form, int64_t reco
 		    const char *payload, int64_t *out_id);
 
 /* Readers of the outbox (crm_event_list, consumers): the SELECT of every
- * column crm__event_rows reads, up to FROM crm_event (the caller adds
- * WHERE, ORDER BY id and LIMIT). An event showing an audit entry (payload
- * NULL, audit set) reads its payload from the entry: the entry's data,
- * wrapped as {"changed": data, "version": N} for an update (what
- * crm__event_change writes); '{}' when the entry is gone (deleted behind
- * libcrm's back, which crm_audit_verify reports). An event with its own
- * payload costs the read one test of it. */
-#define CRM__EVENT_SELECT                                                                                          \
-	"SELECT id, at, type, form, record, instance, actor, coalesce(payload, (SELECT CASE WHEN crm_event.type ="    \
-	" 'crm.update' THEN '{\"changed\":' || crm_audit.data || ',\"version\":' || crm_audit.version || '}'"        \
-	" ELSE crm_audit.data END FROM crm_audit WHERE crm_audit.id = crm_event.audit), '{}') AS payload FROM crm_event"
+ * column crm__event_rows reads, FROM crm_event and then `tail` (a literal:
+ * WHERE, ORDER BY id and LIMIT). Where the backend steps at once (SQLite),
+ * an event showing an audit entry (payload NULL, audit set) reads its
+ * payload from the entry: the entry's data, wrapped as {"changed": data,
+ * "version": N} for an update (what crm__event_change writes), a compact
+ * entry's values zipped with their names (crm_json_zip, which that
+ * backend defines; docs/audit.md); '{}' when the entry is gone (deleted
+ * behind libcrm's back, which crm_audit_verify reports). An event with its
+ * own payload costs the read one test of it. Pipelined (PostgreSQL), every
+ * event holds its own payload (lib/hooks.c). */
+#define CRM__EVENT_COLUMNS "SELECT id, at, type, form, record, instance, actor, "
+#define CRM__EVENT_SELECT_SHOWN                                                                                    \
+	CRM__EVENT_COLUMNS "coalesce(payload, (SELECT CASE WHEN crm_event.type = 'crm.update' THEN '{\"changed\":' ||"  \
+			   " crm_audit.data || ',\"version\":' || crm_audit.version || '}' WHEN substr(crm_audit.data, 1, 1) =" \
+			   " '[' THEN crm_json_zip(" CRM__AUDIT_FIELDS_OF("crm_audit") ", crm_audit.data)"                    \
+			   " ELSE crm_audit.data END FROM crm_audit WHERE crm_audit.id = crm_event.audit), '{}') AS payload"   \
+			   " FROM crm_event"
+#define CRM__EVENT_SELECT_OWN CRM__EVENT_COLUMNS "payload FROM crm_event"
+#define CRM__EVENT_SELECT(db, tail) ((db)->be->pipeline ? CRM__EVENT_SELECT_OWN tail : CRM__EVENT_SELECT_SHOWN tail)
 /* Step `st` (made from CRM__EVENT_SELECT) to its end, appending each row
  * to `json` as one object of crm_event_list's array, a comma before all
  * but the first (`*n` counts them, across calls); *last_seq gets the seq

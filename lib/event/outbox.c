@@ -119,7 +119,7 @@ int crm_event_list(crm_db *db, int64_t after_seq, int limit, char **out)
 	/* Inside a transaction: its own events too. */
 	if ((rc = crm__event_flush(db)))
 		return rc;
-	if (!(st = crm__stmt_take(db, CRM__EVENT_SELECT " WHERE id > ? ORDER BY id LIMIT ?", (size_t)-1)))
+	if (!(st = crm__stmt_take(db, CRM__EVENT_SELECT(db, " WHERE id > ? ORDER BY id LIMIT ?"), (size_t)-1)))
 		return db->errcode;
 	crm__bind_int64(st, 1, after_seq);
 	crm__bind_int64(st, 2, limit);
