@@ -10,11 +10,6 @@
 #include "workflow/decision.h"
 #include "workflow/workflow_int.h"
 
-/* Room made for a change's encoding at once: most fit, in one allocation
- * rather than a series of doublings (an oom shows in the buffer). */
-#define DATA_GUESS 1023
-#define NAMES_GUESS 255
-
 static const enum crm__change change_of[] = {
 	[CRM__WRITE_INSERT] = CRM__CHANGE_CREATE,
 	[CRM__WRITE_UPDATE] = CRM__CHANGE_UPDATE,
@@ -50,29 +45,22 @@ static int record_change(crm_db *db, const crm__write *w, const crm__value *old,
 			 crm__queued_fn *done, void **payload)
 {
 	const crm__form *form = w->form;
-	crm__buf data = CRM__BUF_INIT, names = CRM__BUF_INIT;
+	const crm__buf *data, *fields;
 	int64_t *shown = NULL, **show = form->audit && form->events && !db->be->pipeline && crm__audit_holds_encoding(w)
 						? &shown
 						: NULL;
-	crm__buf *fields = form->audit && (show || !form->events) && crm__audit_compacts(w) ? &names : NULL;
-	int rc = CRM_OK;
+	int rc;
 
 	if (!form->audit && !form->events)
 		return CRM_OK;
-	(void)crm__buf_reserve(&data, DATA_GUESS);
-	if (fields)
-		(void)crm__buf_reserve(fields, NAMES_GUESS);
-	crm__audit_encode(db, &data, fields, w, old, now);
-	if (data.oom || names.oom)
-		rc = crm__error_oom(db);
+	rc = crm__audit_encode(db, w, old, now, form->audit && (show || !form->events) && crm__audit_compacts(w), &data,
+			       &fields);
 	if (rc == CRM_OK && form->audit && !show)
-		rc = audit_entry(db, w, &data, fields, NULL, done, payload);
+		rc = audit_entry(db, w, data, fields, NULL, done, payload);
 	if (rc == CRM_OK && form->events)
-		rc = change_event(db, w, &data, show, done, payload);
-	if (rc == CRM_OK && show && (rc = audit_entry(db, w, &data, fields, shown, done, payload)) == CRM_OK)
+		rc = change_event(db, w, data, show, done, payload);
+	if (rc == CRM_OK && show && (rc = audit_entry(db, w, data, fields, shown, done, payload)) == CRM_OK)
 		rc = crm__event_bounded(db);
-	crm__buf_free(&data);
-	crm__buf_free(&names);
 	return rc;
 }
 

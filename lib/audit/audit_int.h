@@ -21,6 +21,9 @@ typedef struct crm__audit_entry {
  * when memory ran out) and its key (NULL: plain SHA-256). */
 crm__audit_state *crm__audit_state_of(crm_db *db);
 const unsigned char *crm__audit_key(const crm__audit_state *s, size_t *len);
+/* The handle's buffers for a record's encoding and its names (lib/audit/
+ * entries.c), empty: 0, or -1 with CRM_ENOMEM set on db. */
+int crm__audit_buffers(crm_db *db, crm__buf **data, crm__buf **names);
 
 /* OpenSSL's SHA-256 and HMAC-SHA-256, fetched on first use and kept with
  * their contexts (fetching per entry costs more than hashing one). Zero

@@ -63,6 +63,7 @@ struct crm__audit_state {
 	denied *pending, **pending_tail;
 	crm__kept_list pends;
 	crm__buf enc; /* the encoding of the entry being appended */
+	crm__buf data, names; /* crm__audit_encode's, kept from write to write */
 	crm__audit_hasher hasher;
 };
 
@@ -105,6 +106,8 @@ static void state_free(void *p)
 	known_clear(s);
 	crm__kept_free_all(&s->pends);
 	crm__buf_free(&s->enc);
+	crm__buf_free(&s->data);
+	crm__buf_free(&s->names);
 	crm__audit_hasher_free(&s->hasher);
 	crm__free(s);
 }
@@ -123,6 +126,26 @@ crm__audit_state *crm__audit_state_of(crm_db *db)
 	db->ext[CRM__EXT_AUDIT] = s;
 	db->ext_free[CRM__EXT_AUDIT] = state_free;
 	return s;
+}
+
+/* A record's encoding is kept only until its entry and event copied it:
+ * the buffers serve the next write (one too large for most is let go). */
+#define BUFFER_KEPT (64 * 1024)
+
+int crm__audit_buffers(crm_db *db, crm__buf **data, crm__buf **names)
+{
+	crm__audit_state *s = crm__audit_state_of(db);
+
+	if (!s)
+		return -1;
+	for (crm__buf *b = &s->data; b <= &s->names; b++) {
+		if (b->cap > BUFFER_KEPT)
+			crm__buf_free(b);
+		crm__buf_reset(b);
+	}
+	*data = &s->data;
+	*names = &s->names;
+	return 0;
 }
 
 /* ---- appending ---- */

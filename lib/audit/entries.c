@@ -6,6 +6,7 @@
 
 #include "access/access.h"
 #include "audit.h"
+#include "audit_int.h"
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "core/json_scan.h"
@@ -209,15 +210,25 @@ static void put_inserted(crm_db *db, crm__buf *data, crm__buf *fields, const crm
 
 int crm__audit_compacts(const crm__write *w) { return w->op != CRM__WRITE_UPDATE; }
 
-void crm__audit_encode(crm_db *db, crm__buf *out, crm__buf *fields, const crm__write *w, const crm__value *old,
-		       const crm__value *now)
+int crm__audit_encode(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now, int compact,
+		      const crm__buf **data, const crm__buf **fields)
 {
+	crm__buf *out, *names;
+
+	if (crm__audit_buffers(db, &out, &names))
+		return db->errcode;
+	names = compact ? names : NULL;
 	if (w->op == CRM__WRITE_INSERT)
-		put_inserted(db, out, fields, w, now);
+		put_inserted(db, out, names, w, now);
 	else if (w->op == CRM__WRITE_DELETE)
-		put_values(out, fields, w->form, old, NULL);
+		put_values(out, names, w->form, old, NULL);
 	else
 		put_changes(out, w, old, now);
+	if (out->oom || (names && names->oom))
+		return crm__error_oom(db);
+	*data = out;
+	*fields = names;
+	return CRM_OK;
 }
 
 int crm__audit_holds_encoding(const crm__write *w) { return w->op != CRM__WRITE_UPDATE || w->revert_to <= 0; }

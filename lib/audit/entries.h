@@ -6,16 +6,17 @@
 #include "form/form_int.h"
 
 /* The one encoding of record write `w` (lib/hooks.c makes it once for
- * the audit entry and the event), appended to `out` (an oom shows in it):
- * insert: {"field": value, ..., "owner": ...}, the values as stored; delete:
- * the same, before; update (a revert too): {"field": [before, after]} for
- * the fields that changed (computed ones included, rollups not: they
- * follow from the child records' own changes) and the owner when it did.
- * With `fields` (only where crm__audit_compacts), compact: the insert's or
- * delete's values as a JSON array, their names appended to `fields` as
- * another (owner's last; docs/audit.md, "How entries are stored"). */
-void crm__audit_encode(crm_db *db, crm__buf *out, crm__buf *fields, const crm__write *w, const crm__value *old,
-		       const crm__value *now);
+ * the audit entry and the event), in *data: insert: {"field": value, ...,
+ * "owner": ...}, the values as stored; delete: the same, before; update (a
+ * revert too): {"field": [before, after]} for the fields that changed
+ * (computed ones included, rollups not: they follow from the child
+ * records' own changes) and the owner when it did. `compact` (only where
+ * crm__audit_compacts): the insert's or delete's values as a JSON array,
+ * their names in *fields as another (owner's last; docs/audit.md, "How
+ * entries are stored"); else *fields is NULL. Both are the handle's
+ * buffers, valid until its next encoding. CRM_OK or CRM_ENOMEM (set on db). */
+int crm__audit_encode(crm_db *db, const crm__write *w, const crm__value *old, const crm__value *now, int compact,
+		      const crm__buf **data, const crm__buf **fields);
 /* Whether write `w`'s entry may be compact (an insert or a delete). */
 int crm__audit_compacts(const crm__write *w);
 /* Whether the entry of write `w` holds its encoding as it is (every
