@@ -265,7 +265,7 @@ static int chain_entry(crm_db *db, crm__audit_state *s, pend *q)
 {
 	crm__audit_entry e = { .at = q->at, .record = q->k.record, .version = q->version, .actor = q->actor, .op = q->op,
 			       .form = q->form, .data = q->data, .data_n = q->len };
-	known_fields *k;
+	known_fields *k = NULL;
 	int rc;
 
 	if ((!s->cached || s->epoch != db->tx_epoch) && (rc = read_head(db, s)))
