@@ -14,7 +14,7 @@
 #include "crm/event.h"
 #include "event.h"
 
-#define PENDS_MAX 512 /* events kept before a transaction appends them */
+#define PENDS_MAX 2048 /* events kept before a transaction appends them (as the audit trail: lib/audit/chain.c) */
 
 /* An event of the open transaction, appended just before it commits. */
 typedef struct pend {
