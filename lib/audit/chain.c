@@ -359,12 +359,6 @@ static int insert_rows(crm_db *db, void *ctx, crm__kept **kept, int n)
 	return rc == CRM_DONE ? CRM_OK : rc;
 }
 
-/* Entries kept before a transaction appends them: memory stays bounded
- * (about 1 MB), and each append re-reads and writes again the last pages of
- * the entries' b-trees, which the transaction's other writes push out of
- * SQLite's cache meanwhile (docs/audit.md, "Speed": 512 and 8192 were
- * slower). */
-#define PENDS_MAX 2048
 
 static int prepare_entry(crm_db *db, void *ctx, crm__kept *k) { return chain_entry(db, ctx, (pend *)k); }
 
@@ -442,7 +436,7 @@ static int pend_add(crm_db *db, crm__audit_state *s, int64_t at, const char *act
  * chain's lock is then held from there to its commit). */
 static int bounded(crm_db *db, crm__audit_state *s)
 {
-	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
+	return s->pends.n >= CRM__KEPT_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
 int crm__audit_append_values(crm_db *db, const char *op, const char *form, int64_t record, int64_t version,

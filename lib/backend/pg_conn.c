@@ -341,14 +341,17 @@ static int add_event_audit(crm_db *db)
 /* Compact audit entries' names are found through an index (format 6),
  * made once: CREATE INDEX takes a lock writers wait for, even when the
  * index is there. */
+static int pg_index_names(crm_db *db, const char *table, crm__buf *names);
+
 static int add_audit_fields_index(crm_db *db)
 {
-	int exists = 0, rc = crm__stmt_texts(db,
-					      "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
-					      " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
-					      " AND c.relname = 'crm_audit_fields'",
-					      NULL, NULL, NULL, &exists);
+	static const char name[] = "crm_audit_fields";
+	crm__buf names = CRM__BUF_INIT;
+	int rc = pg_index_names(db, "crm_audit", &names), exists = 0;
 
+	for (size_t at = 0; rc == CRM_OK && !exists && at < names.len; at += strlen(names.p + at) + 1)
+		exists = strcmp(names.p + at, name) == 0;
+	crm__buf_free(&names);
 	return rc || exists ? rc : run(db, CRM__AUDIT_FIELDS_INDEX, NULL);
 }
 

@@ -63,6 +63,13 @@ typedef struct crm__kept_sink {
  * pipelined backend (PostgreSQL) larger ones cost round trips, so 4 there. */
 #define CRM__KEPT_ROWS 32
 #define CRM__KEPT_ROWS_QUEUED 4
+/* The most rows a service keeps before its transaction appends them
+ * (crm__kept_flush without `all`): memory stays bounded (about 1 MB of
+ * audit entries), and each append re-reads and writes again the last pages
+ * of the b-trees it appends to, which the transaction's other writes push
+ * out of SQLite's cache meanwhile (docs/audit.md, "Speed": 512 and 8192
+ * were slower). */
+#define CRM__KEPT_MAX 2048
 
 /* Append the open transaction's rows to their table in the order they
  * were made, under the events lock (held to the commit; taken by the first

@@ -14,7 +14,6 @@
 #include "crm/event.h"
 #include "event.h"
 
-#define PENDS_MAX 2048 /* events kept before a transaction appends them (as the audit trail: lib/audit/chain.c) */
 
 /* An event of the open transaction, appended just before it commits. */
 typedef struct pend {
@@ -362,7 +361,7 @@ static int pend_add(crm_db *db, crm__event_state *s, const char *type, const cha
  * events lock is then held from there to its commit). */
 static int bounded(crm_db *db, crm__event_state *s)
 {
-	return s->pends.n >= PENDS_MAX ? flush(db, s, 0) : CRM_OK;
+	return s->pends.n >= CRM__KEPT_MAX ? flush(db, s, 0) : CRM_OK;
 }
 
 int crm__event_bounded(crm_db *db)
